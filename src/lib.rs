@@ -1,0 +1,10 @@
+//! Kassa: a local cash core and receipt print server.
+//!
+//! A request flows `api → fiscal → store/ofd → render → spool`; no part calls a part to its left.
+//! See `ARCHITECTURE.md` for the map and the invariants.
+pub mod api;
+pub mod config;
+pub mod fiscal;
+pub mod logging;
+pub mod server;
+pub mod store;

@@ -1,0 +1,31 @@
+//! The `kassa` binary: argument parsing, logging set-up and dispatch. All behaviour lives in the library.
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "kassa", version, about = "Local cash core and receipt print server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (default 127.0.0.1:8080).
+    Serve(kassa::config::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    kassa::logging::init();
+    let result = match cli.command {
+        Command::Serve(args) => kassa::server::run_blocking(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kassa: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
