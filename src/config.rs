@@ -1,17 +1,232 @@
-//! Configuration: CLI flags, an optional TOML file, and embedded defaults.
+//! Configuration: embedded defaults, overridden by an optional TOML file, overridden by CLI flags and
+//! `KASSA_ADMIN_PIN`. Every option has a default, so `kassa serve` needs no file.
 use clap::Args;
-use std::path::PathBuf;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
 
-/// Flags of `kassa serve`.
-#[derive(Args, Debug, Clone)]
+/// Flags of `kassa serve`. Each one, when given, wins over the TOML file.
+#[derive(Args, Debug, Clone, Default)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// Folder for the SQLite database and other state.
-    #[arg(long, default_value = "./kassa-data")]
-    pub data_dir: PathBuf,
-    /// Optional TOML configuration file.
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Folder for the SQLite database and other state [default: ./kassa-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// TOML configuration file (see README: every key is optional).
     #[arg(long)]
     pub config: Option<PathBuf>,
+}
+
+/// The whole configuration of a Kassa server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Folder for the SQLite database and other state.
+    pub data_dir: PathBuf,
+    /// PIN of the administrator created at first start. `KASSA_ADMIN_PIN` overrides it.
+    pub admin_pin: String,
+    /// Prefix of generated factory numbers (ЗНМ), as the licence gives it.
+    pub vendor_id_prefix: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Throttling of wrong PINs.
+    pub auth: AuthConfig,
+    /// The fiscal data operators Kassa may talk to (`GetOFDList`). The first one is the default.
+    pub ofd: Vec<OfdConfig>,
+}
+
+/// Throttling of wrong PINs, per client address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Consecutive wrong PINs allowed before the address is locked out.
+    pub max_failures: u32,
+    /// How long a lockout lasts, in milliseconds.
+    pub lockout_ms: u64,
+}
+
+/// One fiscal data operator.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OfdConfig {
+    /// Unique identifier (`ofd_uid` in the API).
+    pub uid: String,
+    /// Display name.
+    pub name: String,
+    /// Where Kassa sends OFD requests: `"emulator"` for the built-in emulator, or `host:port`.
+    #[serde(default = "default_endpoint")]
+    pub endpoint: String,
+    /// Protocol version in the frame header: 203 (2.0.3, default) or 202.
+    #[serde(default = "default_protocol")]
+    pub protocol_version: u16,
+    /// The consumer site that checks tickets; used for locally composed QR codes.
+    pub consumer_url: String,
+}
+
+fn default_endpoint() -> String {
+    "emulator".into()
+}
+
+fn default_protocol() -> u16 {
+    203
+}
+
+/// The demo administrator PIN used when neither the file nor `KASSA_ADMIN_PIN` sets one.
+pub const DEMO_ADMIN_PIN: &str = "0000";
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./kassa-data"),
+            admin_pin: DEMO_ADMIN_PIN.into(),
+            vendor_id_prefix: "ISCR".into(),
+            max_body_bytes: 1024 * 1024,
+            auth: AuthConfig::default(),
+            ofd: default_ofds(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            max_failures: 5,
+            lockout_ms: 30_000,
+        }
+    }
+}
+
+/// The embedded OFD list: the built-in emulator and Kazakhtelecom's test and production OFDs. Out of the
+/// box all three are served by the built-in emulator (demo mode); a config file points them at real hosts.
+pub fn default_ofds() -> Vec<OfdConfig> {
+    let ofd = |uid: &str, name: &str, consumer: &str| OfdConfig {
+        uid: uid.into(),
+        name: name.into(),
+        endpoint: default_endpoint(),
+        protocol_version: default_protocol(),
+        consumer_url: consumer.into(),
+    };
+    vec![
+        ofd(
+            "4C49A0CB1DD4413387F6E6199CBB1B2A",
+            "Казахтелеком - test",
+            "http://consumer.test-oofd.kz",
+        ),
+        ofd(
+            "76A41602F148468EA85FA0ECBA8B4BBB",
+            "Казахтелеком",
+            "http://consumer.oofd.kz",
+        ),
+        ofd(
+            "EEEE0000000000000000000000000001",
+            "Kassa OFD emulator",
+            "http://consumer.test-oofd.kz",
+        ),
+    ]
+}
+
+/// A configuration mistake, worded for the person editing the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads a TOML file; a missing key keeps its default.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.into(),
+            source,
+        })
+    }
+
+    /// Defaults, then the file named by `--config`, then flags and the environment.
+    pub fn resolve(args: &ServeArgs) -> Result<Config, ConfigError> {
+        let mut config = match &args.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(listen) = &args.listen {
+            config.listen = listen.clone();
+        }
+        if let Some(dir) = &args.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Ok(pin) = std::env::var("KASSA_ADMIN_PIN") {
+            config.admin_pin = pin;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: non-empty PIN, unique OFD uids, known protocol versions.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.admin_pin.trim().is_empty() {
+            return Err(ConfigError::Invalid("admin_pin must not be empty".into()));
+        }
+        for (i, ofd) in self.ofd.iter().enumerate() {
+            if self.ofd[..i]
+                .iter()
+                .any(|o| o.uid.eq_ignore_ascii_case(&ofd.uid))
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "ofd uid {} is listed twice",
+                    ofd.uid
+                )));
+            }
+            if ![202, 203].contains(&ofd.protocol_version) {
+                return Err(ConfigError::Invalid(format!(
+                    "ofd {}: protocol_version must be 202 or 203, not {}",
+                    ofd.uid, ofd.protocol_version
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_file_keeps_the_other_defaults() {
+        let config: Config =
+            toml::from_str("listen = \"127.0.0.1:9000\"\n[auth]\nmax_failures = 3\n").unwrap();
+        assert_eq!(config.listen, "127.0.0.1:9000");
+        assert_eq!(config.auth.max_failures, 3);
+        assert_eq!(config.auth.lockout_ms, 30_000);
+        assert_eq!(config.ofd.len(), 3);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn duplicate_ofd_uids_are_refused() {
+        let mut config = Config::default();
+        config.ofd.push(config.ofd[0].clone());
+        assert!(config.validate().is_err());
+    }
 }

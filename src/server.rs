@@ -1,7 +1,84 @@
-//! Server start-up and shutdown.
-use crate::config::ServeArgs;
+//! Server start-up and shutdown: configuration → store → fiscal core → router → listener.
+//!
+//! `serve` takes a bound listener and a shutdown future, so tests start the real server on port 0 with their
+//! own stop signal; `run_blocking` is what `kassa serve` calls.
+use crate::api::{self, AppState};
+use crate::config::{Config, ServeArgs};
+use crate::fiscal::Core;
+use crate::fiscal::clock::{Clock, SystemClock};
+use crate::store::Store;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Opens the data folder and builds the fiscal core over its database.
+pub fn open_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Core, String> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        format!(
+            "cannot create data folder {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let db = config.data_dir.join("kassa.db");
+    let store = Store::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    Core::new(store, config.clone(), clock)
+        .map_err(|e| format!("cannot start the fiscal core: {e}"))
+}
+
+/// Serves the API on `listener` until `shutdown` completes; in-flight requests finish first.
+pub async fn serve(
+    core: Arc<Core>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = api::app(AppState::new(core));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}
 
 /// Runs `kassa serve` until SIGINT or SIGTERM.
-pub fn run_blocking(_args: ServeArgs) -> Result<(), String> {
-    Err("serve: under construction".into())
+pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
+    let config = Config::resolve(&args).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let core = Arc::new(open_core(&config, Arc::new(SystemClock))?);
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "kassa serving");
+        serve(core, listener, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
+        tracing::info!("stopped");
+        Ok(())
+    })
 }

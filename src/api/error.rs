@@ -1,0 +1,104 @@
+//! The envelope `{"response_code": N, "response_data": ...}` and the one place where part errors become codes.
+//!
+//! HTTP status policy: every answer of a known or unknown method is HTTP 200 with the envelope, errors
+//! included; clients read `response_code`. Many POS HTTP stacks throw away the body of a 4xx/5xx answer,
+//! which would hide the code and its text from the cashier. The only non-JSON answer is a PNG image.
+use super::codes::ErrorCode;
+use crate::fiscal::FiscalError;
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// A refused or failed request: a code of the seed's table and a text for the cashier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// What exactly is wrong (a field name, a limit); shown after the code's own text.
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// Code 2 naming the offending field.
+    pub fn field(field: &str, reason: impl std::fmt::Display) -> ApiError {
+        ApiError::new(ErrorCode::InvalidFields, format!("{field}: {reason}"))
+    }
+
+    /// The text sent as `response_data`: the seed's Russian text, then the detail.
+    pub fn message(&self) -> String {
+        if self.detail.is_empty() {
+            self.code.text().to_owned()
+        } else {
+            format!("{}: {}", self.code.text(), self.detail)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<T> {
+    response_code: u16,
+    response_data: T,
+}
+
+/// A successful answer.
+pub fn ok<T: Serialize>(data: T) -> Response {
+    Json(Envelope {
+        response_code: ErrorCode::Ok.code(),
+        response_data: data,
+    })
+    .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.code == ErrorCode::DbError || self.code == ErrorCode::MethodExecutionException {
+            tracing::error!(code = self.code.code(), detail = %self.detail, "internal failure");
+        }
+        Json(Envelope {
+            response_code: self.code.code(),
+            response_data: self.message(),
+        })
+        .into_response()
+    }
+}
+
+impl From<FiscalError> for ApiError {
+    fn from(e: FiscalError) -> ApiError {
+        use ErrorCode as C;
+        use FiscalError as F;
+        let code = match &e {
+            F::Store(_) => C::DbError,
+            F::InvalidField { field, reason } => return ApiError::field(field, reason),
+            F::InvalidLicenseKey => C::InvalidLicenseKey,
+            F::OfdListEmpty => C::OfdListIsEmpty,
+            F::InvalidOfdUid(_) => C::InvalidOfdUid,
+            F::KkmNotFound(_) => C::InvalidKkmOfdId,
+            F::ShiftNotClosed(_) => C::KkmShiftIsNotClosed,
+            F::OperatorNotFound(_) => C::InvalidOperatorCode,
+            F::PinIncorrect(_) => C::AccessCodeIncorrect,
+            F::PinOrEmailTaken(_) => C::AccessCodeAlreadyUsed,
+            F::InvalidRole(_) => C::InvalidOperatorRole,
+            F::LastAdministratorDelete => C::OperatorDeleteError,
+            F::LastAdministratorDemote => C::OperatorUpdateError,
+            F::AccessDenied(_) => C::KkmAccessDenied,
+            F::NotBound(_) => C::KkmInvalidBindings,
+            F::VendorIdExhausted => C::OperationFailed,
+        };
+        // Internal details (SQL text) stay in the log; the cashier gets the code's own text.
+        let detail = if matches!(e, F::Store(_)) {
+            String::new()
+        } else {
+            e.to_string()
+        };
+        if let F::Store(inner) = &e {
+            tracing::error!(error = %inner, "store failure");
+        }
+        ApiError::new(code, detail)
+    }
+}

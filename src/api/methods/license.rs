@@ -1,0 +1,96 @@
+//! `ActivateLicense`, `GetOFDList`, `GetVendorId`.
+use crate::api::AppState;
+use crate::api::auth::Auth;
+use crate::api::error::{ApiError, ok};
+use crate::api::extract::Params;
+use crate::api::json::format_date;
+use crate::fiscal::registry::LicenseInput;
+use axum::extract::State;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub struct ActivateLicenseRequest {
+    #[serde(rename = "licenseKey")]
+    license_key: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default, rename = "orgId")]
+    org_id: String,
+    #[serde(default)]
+    address: String,
+}
+
+pub async fn activate_license(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<ActivateLicenseRequest>,
+) -> Result<Response, ApiError> {
+    let input = LicenseInput {
+        license_key: req.license_key,
+        email: req.email,
+        phone: req.phone,
+        owner: req.owner,
+        org_id: req.org_id,
+        address: req.address,
+    };
+    state
+        .call(move |core| core.activate_license(&caller, input))
+        .await?;
+    Ok(ok("ok"))
+}
+
+#[derive(Serialize)]
+struct OfdObject {
+    uid: String,
+    name: String,
+}
+
+pub async fn ofd_list(
+    State(state): State<AppState>,
+    Auth(_caller): Auth,
+) -> Result<Response, ApiError> {
+    let list = state
+        .call(|core| {
+            Ok(core
+                .ofd_list()?
+                .iter()
+                .map(|o| OfdObject {
+                    uid: o.uid.clone(),
+                    name: o.name.clone(),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(ok(list))
+}
+
+#[derive(Deserialize)]
+pub struct VendorIdRequest {
+    #[serde(default)]
+    ofd_uid: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VendorId {
+    manufacture_date: String,
+    vendor_id: String,
+}
+
+pub async fn vendor_id(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<VendorIdRequest>,
+) -> Result<Response, ApiError> {
+    let (vendor_id, made) = state
+        .call(move |core| core.new_vendor_id(&caller, req.ofd_uid.as_deref()))
+        .await?;
+    Ok(ok(VendorId {
+        manufacture_date: format_date(&made),
+        vendor_id,
+    }))
+}

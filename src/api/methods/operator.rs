@@ -1,0 +1,140 @@
+//! `GetOperatorList`, `SaveOperator`, `DeleteOperator` and the KKMOperatorObject shape.
+//!
+//! The seed spells the operator's ID `ID` in the list and `id` in SaveOperator's answer; both are kept.
+use crate::api::AppState;
+use crate::api::auth::Auth;
+use crate::api::error::{ApiError, ok};
+use crate::api::extract::Params;
+use crate::api::json::present;
+use crate::fiscal::registry::{OperatorView, SaveOperator};
+use crate::store::OperatorRow;
+use axum::extract::State;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+/// A list entry, in the order of the seed's GetOperatorList example.
+#[derive(Serialize)]
+struct OperatorListItem {
+    name: String,
+    role: u8,
+    email: String,
+    bindings: Vec<i64>,
+    owner_id: i64,
+    /// Empty when the caller may not see it.
+    access_pin: String,
+    custom_data: serde_json::Value,
+    #[serde(rename = "ID")]
+    id: i64,
+}
+
+/// SaveOperator's answer, in the order of the seed's example.
+#[derive(Serialize)]
+struct SavedOperator {
+    id: i64,
+    name: String,
+    access_pin: String,
+    role: u8,
+    owner_id: i64,
+    email: String,
+    bindings: Vec<i64>,
+    custom_data: serde_json::Value,
+}
+
+impl From<OperatorView> for OperatorListItem {
+    fn from(v: OperatorView) -> OperatorListItem {
+        let o = v.operator;
+        OperatorListItem {
+            name: o.name,
+            role: o.role,
+            email: o.email,
+            bindings: o.bindings,
+            owner_id: o.owner_id,
+            access_pin: if v.pin_visible {
+                o.access_pin
+            } else {
+                String::new()
+            },
+            custom_data: o.custom_data,
+            id: o.id,
+        }
+    }
+}
+
+impl From<OperatorRow> for SavedOperator {
+    fn from(o: OperatorRow) -> SavedOperator {
+        SavedOperator {
+            id: o.id,
+            name: o.name,
+            access_pin: o.access_pin,
+            role: o.role,
+            owner_id: o.owner_id,
+            email: o.email,
+            bindings: o.bindings,
+            custom_data: o.custom_data,
+        }
+    }
+}
+
+pub async fn operator_list(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Response, ApiError> {
+    let list = state.call(move |core| core.operator_list(&caller)).await?;
+    Ok(ok(list
+        .into_iter()
+        .map(OperatorListItem::from)
+        .collect::<Vec<_>>()))
+}
+
+#[derive(Deserialize)]
+pub struct SaveOperatorRequest {
+    #[serde(default, alias = "ID")]
+    id: Option<i64>,
+    #[serde(default)]
+    name: Option<String>,
+    access_pin: String,
+    role: i64,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    bindings: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    custom_data: Option<serde_json::Value>,
+}
+
+pub async fn save_operator(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<SaveOperatorRequest>,
+) -> Result<Response, ApiError> {
+    let cmd = SaveOperator {
+        id: req.id,
+        name: req.name,
+        access_pin: req.access_pin,
+        role: req.role,
+        email: req.email,
+        bindings: req.bindings,
+        custom_data: req.custom_data,
+    };
+    let saved = state
+        .call(move |core| core.save_operator(&caller, cmd))
+        .await?;
+    Ok(ok(SavedOperator::from(saved)))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteOperatorRequest {
+    #[serde(alias = "ID")]
+    id: i64,
+}
+
+pub async fn delete_operator(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<DeleteOperatorRequest>,
+) -> Result<Response, ApiError> {
+    state
+        .call(move |core| core.delete_operator(&caller, req.id))
+        .await?;
+    Ok(ok("ok"))
+}

@@ -1,0 +1,46 @@
+//! Errors of the fiscal core. Each variant maps to exactly one API code in `api::error`.
+use crate::store::StoreError;
+use thiserror::Error;
+
+/// Why a fiscal command was refused or failed.
+#[derive(Debug, Error)]
+pub enum FiscalError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A request field is wrong in a way the JSON types could not catch.
+    #[error("field `{field}`: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    #[error("the licence key must be four groups of four hex digits, e.g. A7D3-5CFA-A13F-16C4")]
+    InvalidLicenseKey,
+    #[error("no OFD is configured")]
+    OfdListEmpty,
+    #[error("unknown OFD uid {0:?}")]
+    InvalidOfdUid(String),
+    #[error("no KKM with ofd_id {0}")]
+    KkmNotFound(i64),
+    #[error("KKM {0} has an open shift: close it with a Z report first")]
+    ShiftNotClosed(i64),
+    #[error("no operator with ID {0}")]
+    OperatorNotFound(i64),
+    #[error("PIN: {0}")]
+    PinIncorrect(&'static str),
+    #[error("{0} is already used by another operator")]
+    PinOrEmailTaken(&'static str),
+    #[error("role {0} is not 1 (administrator), 2 (senior cashier) or 3 (cashier)")]
+    InvalidRole(i64),
+    #[error("the last administrator cannot be deleted")]
+    LastAdministratorDelete,
+    #[error("the last administrator cannot lose the administrator role")]
+    LastAdministratorDemote,
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The caller is not bound to this KKM.
+    #[error("operator is not bound to KKM {0}")]
+    NotBound(i64),
+    #[error("could not draw an unused factory number")]
+    VendorIdExhausted,
+}
+
+/// Result alias of the fiscal core.
+pub type FiscalResult<T> = Result<T, FiscalError>;

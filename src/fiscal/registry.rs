@@ -1,0 +1,404 @@
+//! The registry: licence, OFD list, factory numbers, KKMs and operators, with the access rules applied.
+use super::access::{Caller, Role};
+use super::error::{FiscalError, FiscalResult};
+use super::{Core, vendor};
+use crate::config::OfdConfig;
+use crate::store::{KkmRow, KkmSettings, LicenseRow, OperatorRow, PrinterEntity, VatCertificate};
+use chrono::NaiveDateTime;
+
+/// `ActivateLicense` input.
+#[derive(Debug, Clone, Default)]
+pub struct LicenseInput {
+    pub license_key: String,
+    pub email: String,
+    pub phone: String,
+    pub owner: String,
+    pub org_id: String,
+    pub address: String,
+}
+
+/// `SaveKKM` input. `None` keeps the stored value on update and takes the default on create.
+#[derive(Debug, Clone, Default)]
+pub struct SaveKkm {
+    pub ofd_id: i64,
+    /// `None` or `Some(0)` keeps the stored token.
+    pub ofd_token: Option<u32>,
+    pub ofd_uid: Option<String>,
+    pub local_name: Option<String>,
+    pub use_software_vpn: Option<bool>,
+    pub auto_withdraw_money: Option<bool>,
+    /// `Some(None)` clears the printer.
+    pub printer: Option<Option<PrinterEntity>>,
+    pub vat_certificate: Option<VatCertificate>,
+    pub custom_data: Option<serde_json::Value>,
+    pub bindings: Option<Vec<i64>>,
+}
+
+/// `SaveOperator` input. `id` absent or 0 creates.
+#[derive(Debug, Clone, Default)]
+pub struct SaveOperator {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub access_pin: String,
+    pub role: i64,
+    pub email: Option<String>,
+    pub bindings: Option<Vec<i64>>,
+    pub custom_data: Option<serde_json::Value>,
+}
+
+/// An operator as a caller may see it: the PIN is `None` when the caller may not see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperatorView {
+    pub operator: OperatorRow,
+    pub pin_visible: bool,
+}
+
+/// A PIN: 4 to 32 printable characters without spaces, so it survives an HTTP header intact.
+fn check_pin(pin: &str) -> FiscalResult<()> {
+    if pin.chars().count() < 4 {
+        return Err(FiscalError::PinIncorrect("at least 4 characters"));
+    }
+    if pin.chars().count() > 32 {
+        return Err(FiscalError::PinIncorrect("at most 32 characters"));
+    }
+    if !pin.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(FiscalError::PinIncorrect(
+            "printable ASCII without spaces only",
+        ));
+    }
+    Ok(())
+}
+
+/// Four groups of four hex digits, e.g. `A7D3-5CFA-A13F-16C4`.
+fn is_license_key(key: &str) -> bool {
+    let groups: Vec<&str> = key.split('-').collect();
+    groups.len() == 4
+        && groups
+            .iter()
+            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Registration data with every string empty: what a KKM shows until the OFD sends the real data.
+pub fn empty_reg_info() -> serde_json::Value {
+    serde_json::json!({
+        "org": {"title": "", "address": "", "inn": "", "taxation_type": 0, "okved": "", "tenantId": 0},
+        "pos": {"title": "", "address": ""},
+        "kkm": {"point_of_payment_number": "", "terminal_number": "", "fns_kkm_id": "", "serial_number": "", "kkm_id": ""}
+    })
+}
+
+impl Core {
+    /// The first start creates an administrator with the configured PIN.
+    pub(super) fn ensure_administrator(&self) -> FiscalResult<()> {
+        let pin = self.config.admin_pin.clone();
+        self.store.write(|tx| {
+            if tx.operators()?.is_empty() {
+                tx.insert_operator(&OperatorRow {
+                    id: 0,
+                    name: "Administrator".into(),
+                    access_pin: pin,
+                    role: Role::Administrator as u8,
+                    email: String::new(),
+                    owner_id: 0,
+                    custom_data: serde_json::Value::Null,
+                    bindings: Vec::new(),
+                })?;
+                tracing::info!(
+                    "created the first administrator (PIN from config or KASSA_ADMIN_PIN)"
+                );
+            }
+            Ok::<_, FiscalError>(())
+        })
+    }
+
+    /// The operator this PIN (or token) belongs to.
+    pub fn authenticate(&self, pin: &str) -> FiscalResult<Option<Caller>> {
+        let found = self.store.read(|tx| tx.operator_by_pin(pin))?;
+        Ok(found.as_ref().map(Caller::from_operator))
+    }
+
+    /// `ActivateLicense`: stores the key and owner data. There is no licence server to ask.
+    pub fn activate_license(&self, caller: &Caller, input: LicenseInput) -> FiscalResult<()> {
+        caller.require_admin("activate a licence")?;
+        let key = input.license_key.trim().to_ascii_uppercase();
+        if !is_license_key(&key) {
+            return Err(FiscalError::InvalidLicenseKey);
+        }
+        let row = LicenseRow {
+            license_key: key,
+            email: input.email,
+            phone: input.phone,
+            owner: input.owner,
+            org_id: input.org_id,
+            address: input.address,
+            activated_at: self.clock.now().format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+        };
+        self.store.write(|tx| tx.save_license(&row))?;
+        Ok(())
+    }
+
+    /// The activated licence, if any.
+    pub fn license(&self) -> FiscalResult<Option<LicenseRow>> {
+        Ok(self.store.read(|tx| tx.license())?)
+    }
+
+    /// `GetOFDList`: the configured OFDs; an empty list is an error (91).
+    pub fn ofd_list(&self) -> FiscalResult<&[OfdConfig]> {
+        if self.config.ofd.is_empty() {
+            Err(FiscalError::OfdListEmpty)
+        } else {
+            Ok(&self.config.ofd)
+        }
+    }
+
+    /// The OFD with this uid (case-insensitive), or the first one when `uid` is absent or empty.
+    pub fn ofd(&self, uid: Option<&str>) -> FiscalResult<&OfdConfig> {
+        let list = self.ofd_list()?;
+        match uid.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(&list[0]),
+            Some(uid) => list
+                .iter()
+                .find(|o| o.uid.eq_ignore_ascii_case(uid))
+                .ok_or_else(|| FiscalError::InvalidOfdUid(uid.to_owned())),
+        }
+    }
+
+    /// `GetVendorId`: a new, never-issued factory number and its manufacture date.
+    pub fn new_vendor_id(
+        &self,
+        caller: &Caller,
+        ofd_uid: Option<&str>,
+    ) -> FiscalResult<(String, NaiveDateTime)> {
+        caller.require_admin("generate a factory number")?;
+        self.ofd(ofd_uid)?;
+        let now = self.clock.now();
+        let prefix = self.config.vendor_id_prefix.clone();
+        let id = self.store.write(|tx| vendor::issue(tx, &prefix, &now))?;
+        Ok((id, now))
+    }
+
+    /// `GetKKMList`: the KKMs the caller may use, optionally only the one with `ofd_id`.
+    pub fn kkm_list(&self, caller: &Caller, ofd_id: Option<i64>) -> FiscalResult<Vec<KkmRow>> {
+        let all = match ofd_id {
+            Some(id) => self
+                .store
+                .read(|tx| tx.kkm_by_ofd_id(id))?
+                .into_iter()
+                .collect(),
+            None => self.store.read(|tx| tx.kkms())?,
+        };
+        Ok(all.into_iter().filter(|k| caller.may_use(k)).collect())
+    }
+
+    /// The KKM with `ofd_id`, checked against the caller's bindings.
+    pub fn kkm_for(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
+        let kkm = self
+            .store
+            .read(|tx| tx.kkm_by_ofd_id(ofd_id))?
+            .ok_or(FiscalError::KkmNotFound(ofd_id))?;
+        caller.require_binding(&kkm)?;
+        Ok(kkm)
+    }
+
+    /// `SaveKKM`: creates the KKM with this `ofd_id` or updates it; absent fields keep their values.
+    pub fn save_kkm(&self, caller: &Caller, cmd: SaveKkm) -> FiscalResult<KkmRow> {
+        caller.require_admin("save a KKM")?;
+        if cmd.ofd_id <= 0 || cmd.ofd_id > u32::MAX as i64 {
+            return Err(FiscalError::InvalidField {
+                field: "ofd_id",
+                reason: "must be from 1 to 4294967295".into(),
+            });
+        }
+        let ofd_uid = match &cmd.ofd_uid {
+            Some(uid) => Some(self.ofd(Some(uid))?.uid.clone()),
+            None => None,
+        };
+        let now = self.clock.now();
+        let prefix = self.config.vendor_id_prefix.clone();
+        let default_uid = self.ofd(None)?.uid.clone();
+        self.store.write(|tx| {
+            if let Some(bindings) = &cmd.bindings {
+                let missing = tx.missing_operators(bindings)?;
+                if !missing.is_empty() {
+                    return Err(FiscalError::InvalidField {
+                        field: "bindings",
+                        reason: format!("no operator with ID {missing:?}"),
+                    });
+                }
+            }
+            let existing = tx.kkm_by_ofd_id(cmd.ofd_id)?;
+            let token = cmd.ofd_token.filter(|t| *t != 0);
+            let id = match existing {
+                Some(kkm) => {
+                    let old = kkm.settings;
+                    let settings = KkmSettings {
+                        ofd_id: old.ofd_id,
+                        ofd_uid: ofd_uid.unwrap_or(old.ofd_uid),
+                        ofd_token: token.unwrap_or(old.ofd_token),
+                        local_name: cmd.local_name.unwrap_or(old.local_name),
+                        use_software_vpn: cmd.use_software_vpn.unwrap_or(old.use_software_vpn),
+                        auto_withdraw_money: cmd
+                            .auto_withdraw_money
+                            .unwrap_or(old.auto_withdraw_money),
+                        printer: cmd.printer.unwrap_or(old.printer),
+                        vat_certificate: cmd.vat_certificate.unwrap_or(old.vat_certificate),
+                        custom_data: cmd.custom_data.unwrap_or(old.custom_data),
+                        bindings: cmd.bindings.unwrap_or(old.bindings),
+                    };
+                    tx.update_kkm_settings(kkm.id, &settings)?;
+                    kkm.id
+                }
+                None => {
+                    let token = token.ok_or(FiscalError::InvalidField {
+                        field: "ofd_token",
+                        reason: "a new KKM needs the token its OFD issued".into(),
+                    })?;
+                    let settings = KkmSettings {
+                        ofd_id: cmd.ofd_id,
+                        ofd_uid: ofd_uid.unwrap_or(default_uid),
+                        ofd_token: token,
+                        local_name: cmd.local_name.unwrap_or_default(),
+                        use_software_vpn: cmd.use_software_vpn.unwrap_or(false),
+                        auto_withdraw_money: cmd.auto_withdraw_money.unwrap_or(false),
+                        printer: cmd.printer.flatten(),
+                        vat_certificate: cmd.vat_certificate.unwrap_or_default(),
+                        custom_data: cmd.custom_data.unwrap_or(serde_json::Value::Null),
+                        bindings: cmd.bindings.unwrap_or_default(),
+                    };
+                    let vendor_id = vendor::issue(tx, &prefix, &now)?;
+                    tx.insert_kkm(&settings, caller.id, &vendor_id, &now, &empty_reg_info())?
+                }
+            };
+            let saved = tx.kkm_by_ofd_id(cmd.ofd_id)?;
+            debug_assert!(saved.as_ref().is_some_and(|k| k.id == id));
+            saved.ok_or(FiscalError::KkmNotFound(cmd.ofd_id))
+        })
+    }
+
+    /// `DeleteKKM`: refused while the KKM's shift is open.
+    pub fn delete_kkm(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<()> {
+        caller.require_admin("delete a KKM")?;
+        self.store.write(|tx| {
+            let kkm = tx
+                .kkm_by_ofd_id(ofd_id)?
+                .ok_or(FiscalError::KkmNotFound(ofd_id))?;
+            if kkm.shift_state != 0 {
+                return Err(FiscalError::ShiftNotClosed(ofd_id));
+            }
+            tx.delete_kkm(kkm.id)?;
+            Ok(())
+        })
+    }
+
+    /// `GetOperatorList`: administrators see everyone with PINs; senior cashiers see everyone, PINs hidden
+    /// but their own; cashiers see only themselves.
+    pub fn operator_list(&self, caller: &Caller) -> FiscalResult<Vec<OperatorView>> {
+        let all = self.store.read(|tx| tx.operators())?;
+        Ok(all
+            .into_iter()
+            .filter(|op| caller.role != Role::Cashier || op.id == caller.id)
+            .map(|op| OperatorView {
+                pin_visible: caller.may_see_pin_of(&op),
+                operator: op,
+            })
+            .collect())
+    }
+
+    /// `SaveOperator`: creates (no ID or 0) or updates an operator.
+    pub fn save_operator(&self, caller: &Caller, cmd: SaveOperator) -> FiscalResult<OperatorRow> {
+        caller.require_admin("save an operator")?;
+        let role = Role::from_code(cmd.role)?;
+        check_pin(&cmd.access_pin)?;
+        let email = cmd.email.clone().unwrap_or_default().trim().to_owned();
+        self.store.write(|tx| {
+            let id = cmd.id.unwrap_or(0);
+            let existing = if id == 0 {
+                None
+            } else {
+                Some(tx.operator(id)?.ok_or(FiscalError::OperatorNotFound(id))?)
+            };
+            if tx.pin_taken(&cmd.access_pin, id)? {
+                return Err(FiscalError::PinOrEmailTaken("access_pin"));
+            }
+            if tx.email_taken(&email, id)? {
+                return Err(FiscalError::PinOrEmailTaken("email"));
+            }
+            if let Some(bindings) = &cmd.bindings {
+                let missing = tx.missing_kkms(bindings)?;
+                if !missing.is_empty() {
+                    return Err(FiscalError::InvalidField {
+                        field: "bindings",
+                        reason: format!("no KKM with ID {missing:?}"),
+                    });
+                }
+            }
+            let saved_id = match existing {
+                Some(old) => {
+                    if old.role == Role::Administrator as u8
+                        && role != Role::Administrator
+                        && tx.administrators_except(id)? == 0
+                    {
+                        return Err(FiscalError::LastAdministratorDemote);
+                    }
+                    tx.update_operator(&OperatorRow {
+                        id,
+                        name: cmd.name.unwrap_or(old.name),
+                        access_pin: cmd.access_pin,
+                        role: role as u8,
+                        email: cmd.email.map(|_| email).unwrap_or(old.email),
+                        owner_id: old.owner_id,
+                        custom_data: cmd.custom_data.unwrap_or(old.custom_data),
+                        bindings: cmd.bindings.unwrap_or(old.bindings),
+                    })?;
+                    id
+                }
+                None => tx.insert_operator(&OperatorRow {
+                    id: 0,
+                    name: cmd.name.unwrap_or_default(),
+                    access_pin: cmd.access_pin,
+                    role: role as u8,
+                    email,
+                    owner_id: caller.id,
+                    custom_data: cmd.custom_data.unwrap_or(serde_json::Value::Null),
+                    bindings: cmd.bindings.unwrap_or_default(),
+                })?,
+            };
+            tx.operator(saved_id)?
+                .ok_or(FiscalError::OperatorNotFound(saved_id))
+        })
+    }
+
+    /// `DeleteOperator`: the last administrator stays.
+    pub fn delete_operator(&self, caller: &Caller, id: i64) -> FiscalResult<()> {
+        caller.require_admin("delete an operator")?;
+        self.store.write(|tx| {
+            let op = tx.operator(id)?.ok_or(FiscalError::OperatorNotFound(id))?;
+            if op.role == Role::Administrator as u8 && tx.administrators_except(id)? == 0 {
+                return Err(FiscalError::LastAdministratorDelete);
+            }
+            tx.delete_operator(id)?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn license_keys() {
+        assert!(is_license_key("A7D3-5CFA-A13F-16C4"));
+        assert!(!is_license_key("A7D3-5CFA-A13F"));
+        assert!(!is_license_key("A7D3-5CFA-A13F-16CG"));
+        assert!(!is_license_key("A7D35-CFA-A13F-16C4"));
+    }
+
+    #[test]
+    fn pins() {
+        assert!(check_pin("0000").is_ok());
+        assert!(check_pin("123").is_err());
+        assert!(check_pin("12 34").is_err());
+        assert!(check_pin(&"1".repeat(33)).is_err());
+    }
+}

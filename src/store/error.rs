@@ -1,0 +1,27 @@
+//! Store errors.
+use thiserror::Error;
+
+/// A failure of the SQLite store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite refused or failed an operation.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored JSON column could not be read back.
+    #[error("stored JSON is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A stored value is not what the schema promises (e.g. a decimal column that does not parse).
+    #[error("stored value is corrupt: {0}")]
+    Corrupt(String),
+    /// The database was written by a newer Kassa.
+    #[error("database schema version {found} is newer than this build's {supported}")]
+    TooNew {
+        /// Version found in the file.
+        found: u32,
+        /// Newest version this build knows.
+        supported: u32,
+    },
+}
+
+/// Result alias of the store.
+pub type StoreResult<T> = Result<T, StoreError>;

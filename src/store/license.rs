@@ -1,0 +1,49 @@
+//! The activated licence (one row at most).
+use super::{StoreResult, Tx};
+use rusqlite::{OptionalExtension, params};
+
+/// Licence key and owner data as activated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseRow {
+    pub license_key: String,
+    pub email: String,
+    pub phone: String,
+    pub owner: String,
+    pub org_id: String,
+    pub address: String,
+    pub activated_at: String,
+}
+
+impl Tx<'_> {
+    /// Stores the licence, replacing any earlier one.
+    pub fn save_license(&self, l: &LicenseRow) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO license (id, license_key, email, phone, owner, org_id, address, activated_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![l.license_key, l.email, l.phone, l.owner, l.org_id, l.address, l.activated_at],
+        )?;
+        Ok(())
+    }
+
+    /// The activated licence, if any.
+    pub fn license(&self) -> StoreResult<Option<LicenseRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT license_key, email, phone, owner, org_id, address, activated_at FROM license WHERE id = 1",
+                [],
+                |r| {
+                    Ok(LicenseRow {
+                        license_key: r.get(0)?,
+                        email: r.get(1)?,
+                        phone: r.get(2)?,
+                        owner: r.get(3)?,
+                        org_id: r.get(4)?,
+                        address: r.get(5)?,
+                        activated_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}

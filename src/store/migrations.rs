@@ -1,0 +1,28 @@
+//! Versioned schema migrations, applied in order at start; `PRAGMA user_version` records the last one applied.
+//!
+//! A migration is never edited after it has shipped: a change to the schema is a new file.
+use rusqlite::Connection;
+
+/// Every migration, oldest first. Version N is `MIGRATIONS[N - 1]`.
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_registry",
+    include_str!("migrations/0001_registry.sql"),
+)];
+
+/// The schema version this build writes.
+pub fn latest() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+/// Applies the migrations after the database's current version up to `target`, each in its own transaction.
+pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for version in current + 1..=target.min(latest()) {
+        let (_, sql) = MIGRATIONS[version as usize - 1];
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}

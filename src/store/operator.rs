@@ -1,0 +1,182 @@
+//! Operators (cashiers) and their KKM bindings.
+use super::{StoreResult, Tx};
+use rusqlite::{OptionalExtension, Row, params};
+
+/// An operator as stored. `bindings` are internal KKM IDs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperatorRow {
+    /// Internal ID; 0 before insertion.
+    pub id: i64,
+    pub name: String,
+    /// The PIN that authenticates this operator. Never logged.
+    pub access_pin: String,
+    /// 1 administrator, 2 senior cashier, 3 cashier.
+    pub role: u8,
+    pub email: String,
+    /// The operator who created this one (0 for the first administrator).
+    pub owner_id: i64,
+    /// Any JSON, kept verbatim.
+    pub custom_data: serde_json::Value,
+    pub bindings: Vec<i64>,
+}
+
+const COLUMNS: &str = "id, name, access_pin, role, email, owner_id, custom_data";
+
+fn from_row(row: &Row) -> rusqlite::Result<(OperatorRow, String)> {
+    Ok((
+        OperatorRow {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            access_pin: row.get(2)?,
+            role: row.get(3)?,
+            email: row.get(4)?,
+            owner_id: row.get(5)?,
+            custom_data: serde_json::Value::Null,
+            bindings: Vec::new(),
+        },
+        row.get(6)?,
+    ))
+}
+
+impl Tx<'_> {
+    fn finish_operator(&self, (mut op, custom): (OperatorRow, String)) -> StoreResult<OperatorRow> {
+        op.custom_data = serde_json::from_str(&custom)?;
+        op.bindings = self.operator_bindings(op.id)?;
+        Ok(op)
+    }
+
+    fn operator_where(
+        &self,
+        clause: &str,
+        param: &dyn rusqlite::ToSql,
+    ) -> StoreResult<Option<OperatorRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM operators WHERE {clause}");
+        let found = self.conn().query_row(&sql, [param], from_row).optional()?;
+        found.map(|r| self.finish_operator(r)).transpose()
+    }
+
+    /// Every operator, by ID.
+    pub fn operators(&self) -> StoreResult<Vec<OperatorRow>> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("SELECT {COLUMNS} FROM operators ORDER BY id"))?;
+        let rows = stmt
+            .query_map([], from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|r| self.finish_operator(r)).collect()
+    }
+
+    /// The operator with this ID.
+    pub fn operator(&self, id: i64) -> StoreResult<Option<OperatorRow>> {
+        self.operator_where("id = ?1", &id)
+    }
+
+    /// The operator whose PIN this is.
+    pub fn operator_by_pin(&self, pin: &str) -> StoreResult<Option<OperatorRow>> {
+        self.operator_where("access_pin = ?1", &pin)
+    }
+
+    /// Whether another operator (not `except_id`) already uses this PIN.
+    pub fn pin_taken(&self, pin: &str, except_id: i64) -> StoreResult<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM operators WHERE access_pin = ?1 AND id <> ?2",
+                params![pin, except_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Whether another operator (not `except_id`) already uses this e-mail (case-insensitive; empty never counts).
+    pub fn email_taken(&self, email: &str, except_id: i64) -> StoreResult<bool> {
+        if email.is_empty() {
+            return Ok(false);
+        }
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM operators WHERE lower(email) = lower(?1) AND email <> '' AND id <> ?2",
+                params![email, except_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// How many administrators exist, not counting `except_id`.
+    pub fn administrators_except(&self, except_id: i64) -> StoreResult<i64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1",
+            [except_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Inserts a new operator (its `id` is ignored) with its bindings; returns the new ID.
+    pub fn insert_operator(&self, op: &OperatorRow) -> StoreResult<i64> {
+        self.conn().execute(
+            "INSERT INTO operators (name, access_pin, role, email, owner_id, custom_data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![op.name, op.access_pin, op.role, op.email, op.owner_id, op.custom_data.to_string()],
+        )?;
+        let id = self.conn().last_insert_rowid();
+        self.set_operator_bindings(id, &op.bindings)?;
+        Ok(id)
+    }
+
+    /// Rewrites an operator's fields and bindings (`owner_id` is kept).
+    pub fn update_operator(&self, op: &OperatorRow) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE operators SET name = ?2, access_pin = ?3, role = ?4, email = ?5, custom_data = ?6 WHERE id = ?1",
+            params![op.id, op.name, op.access_pin, op.role, op.email, op.custom_data.to_string()],
+        )?;
+        self.set_operator_bindings(op.id, &op.bindings)
+    }
+
+    /// Deletes an operator and its bindings; false when there was none.
+    pub fn delete_operator(&self, id: i64) -> StoreResult<bool> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM operators WHERE id = ?1", [id])?
+            > 0)
+    }
+
+    /// The internal KKM IDs this operator is bound to.
+    pub fn operator_bindings(&self, operator_id: i64) -> StoreResult<Vec<i64>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT kkm_id FROM kkm_bindings WHERE operator_id = ?1 ORDER BY kkm_id",
+        )?;
+        Ok(stmt
+            .query_map([operator_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn set_operator_bindings(&self, operator_id: i64, kkm_ids: &[i64]) -> StoreResult<()> {
+        self.conn().execute(
+            "DELETE FROM kkm_bindings WHERE operator_id = ?1",
+            [operator_id],
+        )?;
+        let mut stmt = self.conn().prepare_cached(
+            "INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)",
+        )?;
+        for kkm_id in kkm_ids {
+            stmt.execute(params![kkm_id, operator_id])?;
+        }
+        Ok(())
+    }
+
+    /// Those of `ids` that name no operator.
+    pub fn missing_operators(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT 1 FROM operators WHERE id = ?1")?;
+        let mut missing = Vec::new();
+        for id in ids {
+            if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {
+                missing.push(*id);
+            }
+        }
+        Ok(missing)
+    }
+}
