@@ -164,30 +164,29 @@ impl Core {
     }
 
     /// `GetVendorId`: a new, never-issued factory number and its manufacture date.
-    pub fn new_vendor_id(
-        &self,
-        caller: &Caller,
-        ofd_uid: Option<&str>,
-    ) -> FiscalResult<(String, NaiveDateTime)> {
+    ///
+    /// The number depends only on the licence prefix, so no OFD is involved; the seed's own example sends
+    /// an `ofd_uid` that is not in its OFD list, so the API does not refuse an unknown one here.
+    pub fn new_vendor_id(&self, caller: &Caller) -> FiscalResult<(String, NaiveDateTime)> {
         caller.require_admin("generate a factory number")?;
-        self.ofd(ofd_uid)?;
         let now = self.clock.now();
         let prefix = self.config.vendor_id_prefix.clone();
         let id = self.store.write(|tx| vendor::issue(tx, &prefix, &now))?;
         Ok((id, now))
     }
 
-    /// `GetKKMList`: the KKMs the caller may use, optionally only the one with `ofd_id`.
+    /// `GetKKMList`: the KKMs the caller may use. With `ofd_id`, only that one: an empty list when it does
+    /// not exist, 72 when the caller is not bound to it.
     pub fn kkm_list(&self, caller: &Caller, ofd_id: Option<i64>) -> FiscalResult<Vec<KkmRow>> {
-        let all = match ofd_id {
-            Some(id) => self
-                .store
-                .read(|tx| tx.kkm_by_ofd_id(id))?
-                .into_iter()
-                .collect(),
-            None => self.store.read(|tx| tx.kkms())?,
+        let Some(id) = ofd_id else {
+            let all = self.store.read(|tx| tx.kkms())?;
+            return Ok(all.into_iter().filter(|k| caller.may_use(k)).collect());
         };
-        Ok(all.into_iter().filter(|k| caller.may_use(k)).collect())
+        let found = self.store.read(|tx| tx.kkm_by_ofd_id(id))?;
+        if let Some(kkm) = &found {
+            caller.require_binding(kkm)?;
+        }
+        Ok(found.into_iter().collect())
     }
 
     /// The KKM with `ofd_id`, checked against the caller's bindings.

@@ -86,9 +86,17 @@ pub async fn vendor_id(
     Auth(caller): Auth,
     Params(req): Params<VendorIdRequest>,
 ) -> Result<Response, ApiError> {
-    let (vendor_id, made) = state
-        .call(move |core| core.new_vendor_id(&caller, req.ofd_uid.as_deref()))
-        .await?;
+    if let Some(uid) = req
+        .ofd_uid
+        .as_deref()
+        .filter(|u| state.core.ofd(Some(u)).is_err())
+    {
+        tracing::info!(
+            ofd_uid = uid,
+            "GetVendorId names an OFD not in the list; numbers do not depend on it"
+        );
+    }
+    let (vendor_id, made) = state.call(move |core| core.new_vendor_id(&caller)).await?;
     Ok(ok(VendorId {
         manufacture_date: format_date(&made),
         vendor_id,

@@ -1,0 +1,170 @@
+//! Test harness: the real server on an ephemeral loopback port, with its own data folder and stop signal.
+#![allow(dead_code)]
+use kassa::config::Config;
+use kassa::fiscal::clock::SystemClock;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+pub const ADMIN: &str = "0000";
+
+pub struct TestServer {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server whose configuration `tweak` may change (the data folder is set afterwards).
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::default();
+        tweak(&mut config);
+        Self::start_in(dir, config).await
+    }
+
+    /// Starts a server over an existing data folder (restart tests).
+    pub async fn start_in(dir: tempfile::TempDir, mut config: Config) -> TestServer {
+        config.data_dir = dir.path().to_path_buf();
+        let core =
+            Arc::new(kassa::server::open_core(&config, Arc::new(SystemClock)).expect("core"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            kassa::server::serve(core, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve");
+        });
+        TestServer {
+            base,
+            dir,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and hands back its data folder.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    /// POSTs a JSON body with an optional PIN; returns `(response_code, response_data)`.
+    pub async fn post(&self, method: &str, pin: Option<&str>, body: Value) -> (u16, Value) {
+        self.post_raw(method, pin, body.to_string()).await
+    }
+
+    pub async fn post_raw(&self, method: &str, pin: Option<&str>, body: String) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}/{method}", self.base))
+            .body(body);
+        if let Some(pin) = pin {
+            req = req.header("Authorization", pin);
+        }
+        envelope(req.send().await.expect("request")).await
+    }
+
+    /// GETs with a query string.
+    pub async fn get(&self, method: &str, pin: Option<&str>, query: &str) -> (u16, Value) {
+        let mut req = self.client.get(format!("{}/{method}?{query}", self.base));
+        if let Some(pin) = pin {
+            req = req.header("Authorization", pin);
+        }
+        envelope(req.send().await.expect("request")).await
+    }
+
+    /// POSTs and insists on success; returns `response_data`.
+    pub async fn ok(&self, method: &str, pin: &str, body: Value) -> Value {
+        let (code, data) = self.post(method, Some(pin), body.clone()).await;
+        assert_eq!(code, 0, "{method} {body} answered {data}");
+        data
+    }
+}
+
+async fn envelope(resp: reqwest::Response) -> (u16, Value) {
+    assert_eq!(resp.status(), 200, "every envelope answer is HTTP 200");
+    let v: Value = resp.json().await.expect("JSON envelope");
+    let code = v["response_code"].as_u64().expect("response_code") as u16;
+    assert!(
+        v.get("response_data").is_some(),
+        "response_data missing in {v}"
+    );
+    (code, v["response_data"].clone())
+}
+
+/// The seed's SaveKKM example request.
+pub fn seed_save_kkm() -> Value {
+    serde_json::json!({
+        "local_name": "Test_6923",
+        "ofd_id": 6923,
+        "ofd_token": 59359406,
+        "ofd_uid": "4C49A0CB1DD4413387F6E6199CBB1B2A",
+        "use_software_vpn": false,
+        "auto_withdraw_money": false,
+        "custom_data": null,
+        "bindings": [],
+        "vat_certificate": {"series": "", "number": "", "is_printable": false},
+        "printer": {"id": 1, "name": "RPP300", "type": 3}
+    })
+}
+
+/// The keys of the seed's KKMObject example, in its order (plus `manufacture_date` from its field table).
+pub const KKM_OBJECT_KEYS: &[&str] = &[
+    "ofd_id",
+    "ofd_uid",
+    "local_name",
+    "use_software_vpn",
+    "printer",
+    "auto_withdraw_money",
+    "vat_certificate",
+    "custom_data",
+    "bindings",
+    "ID",
+    "is_offline",
+    "fr_shift_number",
+    "shift_state",
+    "is_blocked",
+    "shift_close_date",
+    "shift_document_number",
+    "owner_id",
+    "offline_start_date",
+    "is_invalid_token",
+    "start_shift_non_nullable_sums",
+    "non_nullable_sums",
+    "ads_info",
+    "vendor_id",
+    "manufacture_date",
+    "offline_end_date",
+    "cash_sum",
+    "shift_open_date",
+    "blocked_info",
+    "revenue",
+    "offline_ticket_number",
+    "reg_info",
+    "local_state",
+];
+
+pub fn keys(v: &Value) -> Vec<String> {
+    v.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,69 @@
+//! The store opens databases written by older schemas, refuses newer ones, and keeps issued numbers unique.
+use kassa::store::{Store, StoreError, migrations};
+
+#[test]
+fn every_older_schema_is_migrated_forward_with_its_data() {
+    for older in 0..migrations::latest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kassa.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            assert_eq!(migrations::migrate_to(&mut conn, older).unwrap(), older);
+            if older >= 1 {
+                conn.execute(
+                    "INSERT INTO operators (name, access_pin, role) VALUES ('old', '4321', 3)",
+                    [],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), migrations::latest());
+        if older >= 1 {
+            let pin = store.read(|tx| tx.operator_by_pin("4321")).unwrap();
+            assert_eq!(pin.map(|o| o.name), Some("old".to_owned()));
+        }
+    }
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kassa.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", migrations::latest() + 1)
+        .unwrap();
+    drop(conn);
+    assert!(matches!(Store::open(&path), Err(StoreError::TooNew { .. })));
+}
+
+#[test]
+fn a_factory_number_is_claimed_once_also_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kassa.db");
+    let store = Store::open(&path).unwrap();
+    assert!(
+        store
+            .write(|tx| tx.claim_vendor_id("ISCR1000000000001", "2026-01-01T00:00:00.000"))
+            .unwrap()
+    );
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert!(
+        !store
+            .write(|tx| tx.claim_vendor_id("ISCR1000000000001", "2026-01-02T00:00:00.000"))
+            .unwrap()
+    );
+}
+
+#[test]
+fn wal_and_full_sync_are_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kassa.db");
+    let _store = Store::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
