@@ -5,6 +5,7 @@
 //! which would hide the code and its text from the cashier. The only non-JSON answer is a PNG image.
 use super::codes::ErrorCode;
 use crate::fiscal::FiscalError;
+use crate::fiscal::trade::Rule;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -68,6 +69,40 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The API code of each trade rule.
+fn rule_code(rule: Rule) -> ErrorCode {
+    use ErrorCode as C;
+    match rule {
+        Rule::ItemsUndefined => C::ItemsListUndefined,
+        Rule::ItemsEmpty => C::ItemsListIsEmpty,
+        Rule::CommodityUndefined => C::ItemCommodityUndefined,
+        Rule::QuantityIncorrect => C::ItemQuantityIsIncorrect,
+        Rule::DiscountUndefined => C::ItemDiscountUndefined,
+        Rule::MarkupUndefined => C::ItemMarkupUndefined,
+        Rule::UnknownItemType => C::UnknownItemType,
+        Rule::AmountsUndefined => C::AmountsUndefined,
+        Rule::TotalIncorrect => C::AmountsTotalIsIncorrect,
+        Rule::MoneyNegative => C::MoneyValueIsNegative,
+        Rule::SumToPayIncorrect => C::SumToPayIsIncorrect,
+        Rule::CardSumGreaterThanTotal => C::CardSumIsGreaterThanTotal,
+        Rule::PaidSumIncorrect => C::PaidSumIsIncorrect,
+        Rule::PaidLessThanTotal => C::PaidSumIsLessThanTotal,
+        Rule::NotEnoughCash => C::NotEnoughCash,
+        Rule::DiscountNotLessThanTotal => C::DiscountSumMustBeLessThanTotal,
+        Rule::TaxationTypeIncorrect => C::TaxationTypeIsIncorrect,
+        Rule::DiscountNegative => C::DiscountSumIsNegative,
+        Rule::MarkupNegative => C::MarkupSumIsNegative,
+        Rule::DiscountAndMarkup => C::DiscountAndMarkupAreMutuallyExclusive,
+        Rule::SameTaxpayerAndCustomer => C::SameTaxpayerAndCustomer,
+        Rule::MeasureUnitEmpty => C::MeasureUnitCodeIsEmpty,
+        Rule::SectionCodeEmpty => C::SectionCodeIsEmpty,
+        Rule::ItemAndTicketTaxes => C::ItemsTaxesAndTicketTaxesAreMutuallyExclusive,
+        Rule::TaxPercentRepeated => C::TaxPercentageIsAlreadyPresent,
+        Rule::PriceIncorrect => C::ItemPriceIsIncorrect,
+        Rule::ItemSumIncorrect => C::ItemSumIsIncorrect,
+    }
+}
+
 impl From<FiscalError> for ApiError {
     fn from(e: FiscalError) -> ApiError {
         use ErrorCode as C;
@@ -75,6 +110,8 @@ impl From<FiscalError> for ApiError {
         let code = match &e {
             F::Store(_) => C::DbError,
             F::InvalidField { field, reason } => return ApiError::field(field, reason),
+            F::Field { field, reason } => return ApiError::field(field, reason),
+            F::Rule(rule, detail) => return ApiError::new(rule_code(*rule), detail.clone()),
             F::InvalidLicenseKey => C::InvalidLicenseKey,
             F::OfdListEmpty => C::OfdListIsEmpty,
             F::InvalidOfdUid(_) => C::InvalidOfdUid,

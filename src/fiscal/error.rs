@@ -10,6 +10,12 @@ pub enum FiscalError {
     /// A request field is wrong in a way the JSON types could not catch.
     #[error("field `{field}`: {reason}")]
     InvalidField { field: &'static str, reason: String },
+    /// Like `InvalidField`, for a field found by its path (`items[2].commodity.price`).
+    #[error("field `{field}`: {reason}")]
+    Field { field: String, reason: String },
+    /// A trade rule of the seed was broken; the rule decides the API code.
+    #[error("{1}")]
+    Rule(crate::fiscal::trade::Rule, String),
     #[error("the licence key must be four groups of four hex digits, e.g. A7D3-5CFA-A13F-16C4")]
     InvalidLicenseKey,
     #[error("no OFD is configured")]

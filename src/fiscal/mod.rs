@@ -4,8 +4,12 @@
 //! given its environment (store, clock, configuration), so tests pin the clock and use an in-memory store.
 pub mod access;
 pub mod clock;
+pub mod counters;
+pub mod document;
 pub mod error;
+pub mod money;
 pub mod registry;
+pub mod trade;
 mod vendor;
 
 pub use access::{Caller, Role};

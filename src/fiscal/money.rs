@@ -1,0 +1,120 @@
+//! Money: the one rounding rule and the conversions between amounts, Money `{bills, coins}` and quantities.
+//!
+//! Every amount is a `Decimal`. The only rounding rule is [`round`]: half away from zero to the tiyn
+//! (0.01 tenge), applied wherever a computed amount (a tax, a product) must become money.
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// The largest amount Kassa accepts: 13 integer digits and 2 decimals fit the protocol and print exactly.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_319, 232_830, 0, false, 2); // 9_999_999_999_999.99
+
+/// THE rounding rule: half away from zero to the tiyn (2.345 → 2.35, −2.345 → −2.35).
+pub fn round(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Whether `d` is already whole tiyn (no rounding needed).
+pub fn is_exact_money(d: Decimal) -> bool {
+    round(d) == d
+}
+
+/// The protocol's Money: whole tenge and tiyn, both unsigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Money {
+    pub bills: u64,
+    pub coins: u32,
+}
+
+impl Money {
+    /// Money for a non-negative amount, rounded by [`round`]; negative amounts give zero (callers check signs).
+    pub fn from_decimal(d: Decimal) -> Money {
+        let d = round(d.max(Decimal::ZERO));
+        let tiyn = (d * Decimal::ONE_HUNDRED).trunc();
+        let tiyn: u64 = tiyn.try_into().unwrap_or(u64::MAX);
+        Money { bills: tiyn / 100, coins: (tiyn % 100) as u32 }
+    }
+
+    /// The amount this Money stands for.
+    pub fn to_decimal(self) -> Decimal {
+        Decimal::from(self.bills) + Decimal::new(i64::from(self.coins), 2)
+    }
+}
+
+/// A quantity in thousandths, as the protocol carries it (2.5 kg → 2500); `None` when it has more than three
+/// decimals or does not fit.
+pub fn quantity_thousandths(q: Decimal) -> Option<u64> {
+    let scaled = q * Decimal::ONE_THOUSAND;
+    if scaled.fract() != Decimal::ZERO || scaled.is_sign_negative() {
+        return None;
+    }
+    scaled.try_into().ok()
+}
+
+/// A percentage in thousandths of a percent (12 % → 12000); `None` past three decimals or out of range.
+pub fn percent_thousandths(p: Decimal) -> Option<u32> {
+    let scaled = p * Decimal::ONE_THOUSAND;
+    if scaled.fract() != Decimal::ZERO || scaled.is_sign_negative() {
+        return None;
+    }
+    scaled.try_into().ok()
+}
+
+/// The tax inside an amount that includes it: `amount × p / (100 + p)`, rounded by [`round`].
+pub fn tax_included(amount: Decimal, percent: Decimal) -> Decimal {
+    round(amount * percent / (Decimal::ONE_HUNDRED + percent))
+}
+
+/// The tax on top of an amount that excludes it: `amount × p / 100`, rounded by [`round`].
+pub fn tax_excluded(amount: Decimal, percent: Decimal) -> Decimal {
+    round(amount * percent / Decimal::ONE_HUNDRED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round(dec!(2.345)), dec!(2.35));
+        assert_eq!(round(dec!(0.125)), dec!(0.13));
+        assert_eq!(round(dec!(-2.345)), dec!(-2.35));
+        assert_eq!(round(dec!(2.344)), dec!(2.34));
+    }
+
+    #[test]
+    fn the_seed_vat_example() {
+        assert_eq!(tax_included(dec!(1750), dec!(12)), dec!(187.50));
+        assert_eq!(dec!(1750) - tax_included(dec!(1750), dec!(12)), dec!(1562.50));
+    }
+
+    #[test]
+    fn money_and_quantities() {
+        assert_eq!(Money::from_decimal(dec!(727985.98)), Money { bills: 727985, coins: 98 });
+        assert_eq!(Money::from_decimal(dec!(187.5)).to_decimal(), dec!(187.50));
+        assert_eq!(MAX_AMOUNT, dec!(9999999999999.99));
+        assert_eq!(quantity_thousandths(dec!(2)), Some(2000));
+        assert_eq!(quantity_thousandths(dec!(0.0015)), None);
+        assert_eq!(percent_thousandths(dec!(12)), Some(12000));
+        assert_eq!(percent_thousandths(dec!(12.5)), Some(12500));
+    }
+
+    proptest! {
+        #[test]
+        fn money_round_trips_every_tiyn(tiyn in 0u64..=999_999_999_999_999) {
+            let d = Decimal::new(tiyn as i64, 2);
+            let m = Money::from_decimal(d);
+            prop_assert_eq!(m.to_decimal(), d);
+            prop_assert!(m.coins < 100);
+        }
+
+        #[test]
+        fn rounding_moves_less_than_half_a_tiyn(units in -10_000_000_000i64..10_000_000_000, scale in 0u32..6) {
+            let d = Decimal::new(units, scale);
+            let r = round(d);
+            prop_assert!((r - d).abs() <= dec!(0.005));
+            prop_assert!(is_exact_money(r));
+        }
+    }
+}
