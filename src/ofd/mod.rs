@@ -12,6 +12,7 @@
 pub mod client;
 pub mod connection;
 pub mod convert;
+pub mod emulator;
 pub mod frame;
 pub mod org;
 pub mod proto;
