@@ -9,6 +9,7 @@
 //! - [`convert`]: request builders and a plain-Rust view of registration data and ads;
 //! - [`emulator`]: an in-process / CLI OFD with fault injection, for tests and demos;
 //! - [`cli`]: `kassa ofd decode|info` and `kassa ofd-emulator`.
+pub mod cli;
 pub mod client;
 pub mod connection;
 pub mod convert;
