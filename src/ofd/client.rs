@@ -167,7 +167,9 @@ impl OfdClient {
     /// Sends `request` and waits for the matching response, retrying the identical frame on
     /// connection failures and on 254/255 until the total time runs out.
     ///
-    /// A 254/255 on the last attempt comes back as `Ok` with [`ResultClass::Unavailable`].
+    /// When time runs out after a 254/255, that answer comes back as `Ok` with
+    /// [`ResultClass::Unavailable`] (its `attempts` counts the answered attempts); with no answer at
+    /// all the result is [`ClientError::Timeout`]. Both mean: keep the document, go offline.
     pub async fn exchange(
         &self,
         creds: Credentials,
@@ -186,16 +188,21 @@ impl OfdClient {
         let deadline = Instant::now() + total;
         let mut attempts = 0u32;
         let mut last_error = None;
+        // The latest 254/255 answer: if time runs out after it, that answer is the outcome.
+        let mut last_busy: Option<Reply> = None;
         loop {
             attempts += 1;
             let outcome = match timeout_at(deadline, self.attempt(&bytes)).await {
                 Ok(r) => r,
                 Err(_) => {
-                    return Err(ClientError::Timeout {
-                        total,
-                        attempts,
-                        last_error,
-                    });
+                    return match last_busy {
+                        Some(reply) => Ok(reply),
+                        None => Err(ClientError::Timeout {
+                            total,
+                            attempts,
+                            last_error,
+                        }),
+                    };
                 }
             };
             match outcome {
@@ -205,17 +212,21 @@ impl OfdClient {
                         return Ok(reply);
                     }
                     tracing::debug!(code = ?reply.class, attempts, "OFD busy, resending");
+                    last_busy = Some(reply);
                 }
                 Err(AttemptError::Fatal(e)) => return Err(e),
                 Err(AttemptError::Transient(e)) => {
                     tracing::debug!(error = %e, attempts, "OFD exchange failed, resending");
                     last_error = Some(e);
                     if !self.has_time_for_retry(deadline) {
-                        return Err(ClientError::Timeout {
-                            total,
-                            attempts,
-                            last_error,
-                        });
+                        return match last_busy {
+                            Some(reply) => Ok(reply),
+                            None => Err(ClientError::Timeout {
+                                total,
+                                attempts,
+                                last_error,
+                            }),
+                        };
                     }
                 }
             }
