@@ -17,6 +17,10 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (default 127.0.0.1:8080).
     Serve(kassa::config::ServeArgs),
+    /// Talk to an OFD: decode frames, query registration info.
+    Ofd(kassa::ofd::cli::OfdArgs),
+    /// Run an OFD emulator (demo mode) until Ctrl-C.
+    OfdEmulator(kassa::ofd::cli::EmulatorArgs),
 }
 
 fn main() -> ExitCode {
@@ -24,6 +28,10 @@ fn main() -> ExitCode {
     kassa::logging::init();
     let result = match cli.command {
         Command::Serve(args) => kassa::server::run_blocking(args),
+        Command::Ofd(args) => kassa::ofd::cli::run(args).map_err(|e| e.to_string()),
+        Command::OfdEmulator(args) => {
+            kassa::ofd::cli::run_emulator(args).map_err(|e| e.to_string())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
