@@ -36,6 +36,52 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The fiscal data operators Kassa may talk to (`GetOFDList`). The first one is the default.
     pub ofd: Vec<OfdConfig>,
+    /// Timing of the OFD link.
+    pub ofd_link: OfdLinkConfig,
+    /// Limits of the fiscal core.
+    pub fiscal: FiscalConfig,
+}
+
+/// Timing of the OFD link (protocol 2.0.2 §5).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OfdLinkConfig {
+    /// Total time for one exchange (connect, resends, answer), in ms. The protocol's minimum is 5000;
+    /// smaller values are honoured only for tests and logged as a warning.
+    pub total_time_ms: u64,
+    /// Pause between attempts to send the autonomous queue, in ms (protocol minimum 60 000).
+    pub reconnect_ms: u64,
+    /// Hours of autonomous mode after which new documents are refused (18).
+    pub offline_limit_hours: i64,
+}
+
+/// Limits of the fiscal core.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FiscalConfig {
+    /// Hours a shift may stay open (31 after that).
+    pub shift_limit_hours: i64,
+    /// How long a request waits for another operation on the same KKM before 69, in ms.
+    pub busy_wait_ms: u64,
+}
+
+impl Default for OfdLinkConfig {
+    fn default() -> Self {
+        OfdLinkConfig {
+            total_time_ms: 5_000,
+            reconnect_ms: 60_000,
+            offline_limit_hours: 72,
+        }
+    }
+}
+
+impl Default for FiscalConfig {
+    fn default() -> Self {
+        FiscalConfig {
+            shift_limit_hours: 24,
+            busy_wait_ms: 15_000,
+        }
+    }
 }
 
 /// Throttling of wrong PINs, per client address.
@@ -87,6 +133,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             auth: AuthConfig::default(),
             ofd: default_ofds(),
+            ofd_link: OfdLinkConfig::default(),
+            fiscal: FiscalConfig::default(),
         }
     }
 }

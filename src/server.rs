@@ -6,14 +6,24 @@ use crate::api::{self, AppState};
 use crate::config::{Config, ServeArgs};
 use crate::fiscal::Core;
 use crate::fiscal::clock::{Clock, SystemClock};
+use crate::fiscal::link::Endpoints;
+use crate::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use crate::store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Opens the data folder and builds the fiscal core over its database.
-pub fn open_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Core, String> {
+/// A running core and what it started beside it.
+pub struct Started {
+    pub core: Arc<Core>,
+    /// The built-in OFD emulator, when an OFD of the configuration uses it.
+    pub emulator: Option<EmulatorHandle>,
+}
+
+/// Opens the data folder, starts the built-in OFD emulator when configured, builds the fiscal core over
+/// its database and starts the senders of queued documents.
+pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Started, String> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         format!(
             "cannot create data folder {}: {e}",
@@ -22,8 +32,34 @@ pub fn open_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Core, String>
     })?;
     let db = config.data_dir.join("kassa.db");
     let store = Store::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
-    Core::new(store, config.clone(), clock)
-        .map_err(|e| format!("cannot start the fiscal core: {e}"))
+    let emulator = match config.ofd.iter().find(|o| o.endpoint == "emulator") {
+        Some(ofd) => {
+            let emu = Emulator::start(EmulatorConfig {
+                consumer_url: ofd.consumer_url.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("cannot start the built-in OFD emulator: {e}"))?;
+            tracing::info!(addr = %emu.addr(), "built-in OFD emulator (demo mode) serving");
+            Some(emu)
+        }
+        None => None,
+    };
+    if config.ofd_link.total_time_ms < 5_000 {
+        tracing::warn!(
+            ms = config.ofd_link.total_time_ms,
+            "OFD total time below the protocol's 5 s minimum"
+        );
+    }
+    let endpoints = Endpoints {
+        emulator: emulator.as_ref().map(|e| e.addr()),
+    };
+    let core = Arc::new(
+        Core::new(store, config.clone(), clock, endpoints)
+            .map_err(|e| format!("cannot start the fiscal core: {e}"))?,
+    );
+    core.start_senders();
+    Ok(Started { core, emulator })
 }
 
 /// Serves the API on `listener` until `shutdown` completes; in-flight requests finish first.
@@ -72,7 +108,8 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let core = Arc::new(open_core(&config, Arc::new(SystemClock))?);
+        let started = start_core(&config, Arc::new(SystemClock)).await?;
+        let core = started.core.clone();
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -46,9 +46,30 @@ async fn seed_save_kkm_answers_a_full_kkm_object() {
     ] {
         assert_eq!(kkm[date], "1899-12-30T00:00:00.000", "{date}");
     }
-    assert_eq!(kkm["reg_info"]["kkm"]["fns_kkm_id"], "");
-    assert_eq!(kkm["reg_info"]["org"]["title"], "");
-    assert_eq!(keys(&kkm["reg_info"]), ["org", "pos", "kkm"]);
+    // Registration data comes from the OFD (here the built-in emulator in demo mode), not invented locally.
+    let reg = &kkm["reg_info"];
+    assert_eq!(keys(reg), ["org", "pos", "kkm"]);
+    assert_eq!(
+        keys(&reg["org"]),
+        [
+            "title",
+            "address",
+            "inn",
+            "taxation_type",
+            "okved",
+            "tenantId"
+        ]
+    );
+    assert_eq!(reg["kkm"]["kkm_id"], "6923");
+    assert_eq!(reg["kkm"]["fns_kkm_id"].as_str().unwrap().len(), 12);
+    assert!(!reg["org"]["title"].as_str().unwrap().is_empty());
+    let ads = kkm["ads_info"].as_array().unwrap();
+    assert!(
+        ads.iter()
+            .any(|a| a["info"]["type"] == 0
+                && a["Text"].as_str().unwrap().contains("${ticket_number}")),
+        "{ads:?}"
+    );
     let vendor = kkm["vendor_id"].as_str().unwrap();
     assert!(vendor.starts_with("ISCR") && vendor.len() == 17, "{vendor}");
     assert_eq!(kkm["owner_id"], 1);

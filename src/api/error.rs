@@ -126,6 +126,20 @@ impl From<FiscalError> for ApiError {
             F::AccessDenied(_) => C::KkmAccessDenied,
             F::NotBound(_) => C::KkmInvalidBindings,
             F::VendorIdExhausted => C::OperationFailed,
+            F::OfdUnreachable(_) => C::ConnectionError,
+            F::RegistrationFailed(_) => C::KkmReginfoRequestError,
+            F::UnknownAtOfd(_) => C::InvalidKkmCredentials,
+            F::InvalidToken => C::InvalidKkmToken,
+            F::OfdRefused { api_code, .. } => {
+                ErrorCode::from_code(*api_code).unwrap_or(C::InvalidOfdResponse)
+            }
+            F::Blocked(_) => C::KkmIsBlocked,
+            F::OfflineTooLong(_) => C::KkmInOfflineModeTooLong,
+            F::ShiftTooLong(_) => C::ShiftDurationIsTooLong,
+            F::ShiftNotOpen => C::KkmShiftStateIsNotOpened,
+            F::Busy => C::KkmIsBusyTooLong,
+            F::DocumentNotFound => C::TransactionNotFound,
+            F::Internal(_) => C::MethodExecutionException,
         };
         // Internal details (SQL text) stay in the log; the cashier gets the code's own text.
         let detail = if matches!(e, F::Store(_)) {

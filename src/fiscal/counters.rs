@@ -1,8 +1,8 @@
 //! Shift counters: running totals updated with each document in the same transaction, so X and Z reports
 //! are built from counters, never by scanning the journal (their cost does not grow with the shift).
 use super::document::{
-    AnnulledTickets, DateTimeParts, MoneyPlacementTotal, NonNullableSum, OperationTotal, PaymentTotal, Report,
-    Revenue, SectionTotal, TaxOperation, TaxTotal, TicketOperationTotal,
+    AnnulledTickets, DateTimeParts, MoneyPlacementTotal, NonNullableSum, OperationTotal,
+    PaymentTotal, Report, Revenue, SectionTotal, TaxOperation, TaxTotal, TicketOperationTotal,
 };
 use super::money::Money;
 use super::trade::TicketEffects;
@@ -85,7 +85,13 @@ pub struct Drawer {
 
 impl Counters {
     /// Adds a ticket of `operation` (0..3) with its effects.
-    pub fn add_ticket(&mut self, drawer: &mut Drawer, operation: u8, e: &TicketEffects, offline: bool) {
+    pub fn add_ticket(
+        &mut self,
+        drawer: &mut Drawer,
+        operation: u8,
+        e: &TicketEffects,
+        offline: bool,
+    ) {
         let op = usize::from(operation);
         for (section, sum) in &e.lines {
             let idx = match self.sections.iter().position(|(s, _)| s == section) {
@@ -133,7 +139,13 @@ impl Counters {
     }
 
     /// Adds a deposit (0) or withdrawal (1).
-    pub fn add_placement(&mut self, drawer: &mut Drawer, operation: u8, sum: Decimal, offline: bool) {
+    pub fn add_placement(
+        &mut self,
+        drawer: &mut Drawer,
+        operation: u8,
+        sum: Decimal,
+        offline: bool,
+    ) {
         let p = &mut self.placements[usize::from(operation.min(1))];
         p.total.add(sum);
         p.offline += u32::from(offline);
@@ -177,25 +189,41 @@ impl Counters {
         let per_op = |totals: &[Total; 4]| -> Vec<OperationTotal> {
             (0..4)
                 .filter(|&op| totals[op].count > 0)
-                .map(|op| OperationTotal { operation: op as u8, count: totals[op].count, sum: m(totals[op].sum) })
+                .map(|op| OperationTotal {
+                    operation: op as u8,
+                    count: totals[op].count,
+                    sum: m(totals[op].sum),
+                })
                 .collect()
         };
         let nns = |sums: &[Decimal; 4]| -> Vec<NonNullableSum> {
-            SEED_OPERATION_ORDER.iter().map(|&op| NonNullableSum { operation: op as u8, sum: m(sums[op]) }).collect()
+            SEED_OPERATION_ORDER
+                .iter()
+                .map(|&op| NonNullableSum {
+                    operation: op as u8,
+                    sum: m(sums[op]),
+                })
+                .collect()
         };
         Report {
             date_time: shift.now,
             shift_number: shift.number,
             annulled_tickets: AnnulledTickets::default(),
             cash_sum: m(drawer.cash_sum),
-            revenue: Revenue { sum: m(drawer.revenue.abs()), is_negative: drawer.revenue.is_sign_negative() && !drawer.revenue.is_zero() },
+            revenue: Revenue {
+                sum: m(drawer.revenue.abs()),
+                is_negative: drawer.revenue.is_sign_negative() && !drawer.revenue.is_zero(),
+            },
             open_shift_time: shift.opened,
             close_shift_time: shift.closed,
             checksum: String::new(),
             sections: self
                 .sections
                 .iter()
-                .map(|(code, totals)| SectionTotal { section_code: code.clone(), operations: per_op(totals) })
+                .map(|(code, totals)| SectionTotal {
+                    section_code: code.clone(),
+                    operations: per_op(totals),
+                })
                 .collect(),
             operations: per_op(&self.operations),
             discounts: per_op(&self.discounts),
@@ -233,7 +261,11 @@ impl Counters {
                         change_sum: m(t.change),
                         payments: (0..PAYMENT_KINDS)
                             .filter(|&k| t.payments[k].count > 0)
-                            .map(|k| PaymentTotal { payment: k as u8, sum: m(t.payments[k].sum), count: t.payments[k].count })
+                            .map(|k| PaymentTotal {
+                                payment: k as u8,
+                                sum: m(t.payments[k].sum),
+                                count: t.payments[k].count,
+                            })
                             .collect(),
                     }
                 })

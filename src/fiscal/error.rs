@@ -46,6 +46,37 @@ pub enum FiscalError {
     NotBound(i64),
     #[error("could not draw an unused factory number")]
     VendorIdExhausted,
+    /// The OFD could not be reached.
+    #[error("{0}")]
+    OfdUnreachable(String),
+    /// Registration data could not be fetched from the OFD.
+    #[error("no registration data from the OFD: {0}")]
+    RegistrationFailed(String),
+    /// The OFD does not know this KKM id (UNKNOWN_ID).
+    #[error("the OFD does not know KKM {0}")]
+    UnknownAtOfd(i64),
+    /// The OFD refused the token, or the KKM waits for a new one.
+    #[error("the OFD refused the KKM's token: save the KKM with the token from the OFD's cabinet")]
+    InvalidToken,
+    /// The OFD refused a request; `api_code` is the seed code its result maps to.
+    #[error("the OFD refused: {reason}")]
+    OfdRefused { api_code: u16, reason: String },
+    /// The KKM is blocked (by the OFD, or locally after a refused queued document).
+    #[error("KKM is blocked: {0}")]
+    Blocked(String),
+    #[error("the KKM has worked autonomously since {0}, longer than allowed")]
+    OfflineTooLong(String),
+    #[error("the shift has been open since {0}, longer than allowed: close it with a Z report")]
+    ShiftTooLong(String),
+    #[error("the shift is not open")]
+    ShiftNotOpen,
+    #[error("another operation on this KKM is still running")]
+    Busy,
+    #[error("no such document")]
+    DocumentNotFound,
+    /// Something that should not happen (a stored value unreadable, a task lost).
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// Result alias of the fiscal core.

@@ -1,16 +1,25 @@
-//! The fiscal core: cash registers (KKM), operators, licence and (later) shifts, documents and counters.
+//! The fiscal core: cash registers (KKM), operators, licence, shifts, documents and counters, and the
+//! fiscal side of the OFD link (outbox, autonomous mode).
 //!
-//! It never sees HTTP or JSON types: the API hands it validated commands and gets domain values back. It is
-//! given its environment (store, clock, configuration), so tests pin the clock and use an in-memory store.
+//! It never sees HTTP or JSON request types: the API hands it validated commands and gets domain values
+//! back. It is given its environment (store, clock, configuration, OFD endpoints), so tests pin the clock
+//! and point it at an emulator.
 pub mod access;
+pub mod answer;
 pub mod clock;
 pub mod counters;
 pub mod document;
 pub mod error;
+pub mod journal;
+pub mod link;
 pub mod money;
+pub mod outbox;
+pub mod pipeline;
+pub mod registration;
 pub mod registry;
 pub mod trade;
 mod vendor;
+pub mod wire;
 
 pub use access::{Caller, Role};
 pub use error::{FiscalError, FiscalResult};
@@ -25,15 +34,24 @@ pub struct Core {
     store: Store,
     config: Config,
     clock: Arc<dyn Clock>,
+    endpoints: link::Endpoints,
+    locks: pipeline::KkmLocks,
 }
 
 impl Core {
     /// A core over an open store. Creates the first administrator when there is no operator yet.
-    pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>) -> FiscalResult<Core> {
+    pub fn new(
+        store: Store,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        endpoints: link::Endpoints,
+    ) -> FiscalResult<Core> {
         let core = Core {
             store,
             config,
             clock,
+            endpoints,
+            locks: Default::default(),
         };
         core.ensure_administrator()?;
         Ok(core)
@@ -44,8 +62,19 @@ impl Core {
         &self.config
     }
 
-    /// The store (read-only helpers for tools and tests go through the core's methods instead where possible).
+    /// The store, for tools and tests.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Runs store work off the async threads (SQLite waits for fsync).
+    pub(crate) async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Core) -> FiscalResult<T> + Send + 'static,
+    ) -> FiscalResult<T> {
+        let core = self.clone();
+        tokio::task::spawn_blocking(move || f(&core))
+            .await
+            .map_err(|e| FiscalError::Internal(format!("a blocking task failed: {e}")))?
     }
 }

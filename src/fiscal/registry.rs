@@ -1,6 +1,7 @@
 //! The registry: licence, OFD list, factory numbers, KKMs and operators, with the access rules applied.
 use super::access::{Caller, Role};
 use super::error::{FiscalError, FiscalResult};
+use super::registration::Registration;
 use super::{Core, vendor};
 use crate::config::OfdConfig;
 use crate::store::{KkmRow, KkmSettings, LicenseRow, OperatorRow, PrinterEntity, VatCertificate};
@@ -199,8 +200,8 @@ impl Core {
         Ok(kkm)
     }
 
-    /// `SaveKKM`: creates the KKM with this `ofd_id` or updates it; absent fields keep their values.
-    pub fn save_kkm(&self, caller: &Caller, cmd: SaveKkm) -> FiscalResult<KkmRow> {
+    /// The checks of `SaveKKM` that need no OFD: run before the OFD is asked, so a bad request costs nothing.
+    pub(super) fn check_save(&self, caller: &Caller, cmd: &SaveKkm) -> FiscalResult<()> {
         caller.require_admin("save a KKM")?;
         if cmd.ofd_id <= 0 || cmd.ofd_id > u32::MAX as i64 {
             return Err(FiscalError::InvalidField {
@@ -208,14 +209,10 @@ impl Core {
                 reason: "must be from 1 to 4294967295".into(),
             });
         }
-        let ofd_uid = match &cmd.ofd_uid {
-            Some(uid) => Some(self.ofd(Some(uid))?.uid.clone()),
-            None => None,
-        };
-        let now = self.clock.now();
-        let prefix = self.config.vendor_id_prefix.clone();
-        let default_uid = self.ofd(None)?.uid.clone();
-        self.store.write(|tx| {
+        if let Some(uid) = &cmd.ofd_uid {
+            self.ofd(Some(uid))?;
+        }
+        self.store.read(|tx| {
             if let Some(bindings) = &cmd.bindings {
                 let missing = tx.missing_operators(bindings)?;
                 if !missing.is_empty() {
@@ -225,9 +222,40 @@ impl Core {
                     });
                 }
             }
-            let existing = tx.kkm_by_ofd_id(cmd.ofd_id)?;
-            let token = cmd.ofd_token.filter(|t| *t != 0);
-            let id = match existing {
+            if tx.kkm_by_ofd_id(cmd.ofd_id)?.is_none()
+                && cmd.ofd_token.filter(|t| *t != 0).is_none()
+            {
+                return Err(FiscalError::InvalidField {
+                    field: "ofd_token",
+                    reason: "a new KKM needs the token its OFD issued".into(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Saves the settings of `SaveKKM` (creating the KKM when new) with what the OFD said, if it was asked.
+    pub(super) fn save_kkm_settings(
+        &self,
+        caller: &Caller,
+        cmd: SaveKkm,
+        registration: Option<Registration>,
+    ) -> FiscalResult<KkmRow> {
+        self.check_save(caller, &cmd)?;
+        let ofd_uid = cmd
+            .ofd_uid
+            .as_deref()
+            .map(|uid| self.ofd(Some(uid)).map(|o| o.uid.clone()))
+            .transpose()?;
+        let now = self.clock.now();
+        let prefix = self.config.vendor_id_prefix.clone();
+        let default_uid = self.ofd(None)?.uid.clone();
+        self.store.write(|tx| {
+            let token = registration
+                .as_ref()
+                .map(|r| r.token)
+                .or(cmd.ofd_token.filter(|t| *t != 0));
+            let id = match tx.kkm_by_ofd_id(cmd.ofd_id)? {
                 Some(kkm) => {
                     let old = kkm.settings;
                     let settings = KkmSettings {
@@ -268,9 +296,17 @@ impl Core {
                     tx.insert_kkm(&settings, caller.id, &vendor_id, &now, &empty_reg_info())?
                 }
             };
-            let saved = tx.kkm_by_ofd_id(cmd.ofd_id)?;
-            debug_assert!(saved.as_ref().is_some_and(|k| k.id == id));
-            saved.ok_or(FiscalError::KkmNotFound(cmd.ofd_id))
+            let mut saved = tx.kkm(id)?.ok_or(FiscalError::KkmNotFound(cmd.ofd_id))?;
+            if let Some(reg) = registration {
+                saved.reg_info = reg.reg_info;
+                saved.ads_info = reg.ads;
+                saved.settings.ofd_token = reg.token;
+                saved.ofd_reqnum = saved.ofd_reqnum.max(reg.reqnum);
+                // The OFD accepted this token: a queue stopped by a refused token may go on.
+                saved.is_invalid_token = false;
+                tx.update_kkm_state(&saved)?;
+            }
+            Ok(saved)
         })
     }
 

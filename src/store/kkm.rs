@@ -73,6 +73,12 @@ pub struct KkmRow {
     pub start_shift_nns: [Decimal; 4],
     /// Non-nullable sums now, indexed by operation type.
     pub nns: [Decimal; 4],
+    /// The last REQNUM sent to the OFD (u16; 0 before the first request).
+    pub ofd_reqnum: u16,
+    /// Shift counters as the fiscal core keeps them (JSON).
+    pub counters: serde_json::Value,
+    /// The last autonomous ticket number issued (the next is one more).
+    pub offline_number: i64,
 }
 
 const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f";
@@ -114,7 +120,7 @@ fn flag(row: &Row, col: &str) -> rusqlite::Result<bool> {
 
 /// Reads one row. JSON and decimal columns come back as text and are parsed by [`cook`], so their errors keep
 /// their own type instead of hiding inside rusqlite's.
-fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 9])> {
+fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 10])> {
     let kkm = KkmRow {
         id: row.get("id")?,
         settings: KkmSettings {
@@ -151,6 +157,9 @@ fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 9])> {
         revenue: Decimal::ZERO,
         start_shift_nns: [Decimal::ZERO; 4],
         nns: [Decimal::ZERO; 4],
+        ofd_reqnum: row.get("ofd_reqnum")?,
+        counters: serde_json::Value::Null,
+        offline_number: row.get("offline_number")?,
     };
     let text = |col: &str| {
         row.get::<_, Option<String>>(col)
@@ -166,6 +175,7 @@ fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 9])> {
         text("revenue")?,
         text("start_shift_nns")?,
         text("nns")?,
+        text("counters")?,
     ];
     Ok((kkm, texts))
 }
@@ -181,7 +191,7 @@ fn read_dates(row: &Row) -> rusqlite::Result<[Option<String>; 5]> {
 }
 
 fn cook(
-    (mut kkm, texts): (KkmRow, [String; 9]),
+    (mut kkm, texts): (KkmRow, [String; 10]),
     dates: [Option<String>; 5],
 ) -> StoreResult<KkmRow> {
     let [
@@ -194,7 +204,9 @@ fn cook(
         revenue,
         start_nns,
         nns,
+        counters,
     ] = texts;
+    kkm.counters = serde_json::from_str(&counters)?;
     kkm.settings.printer = if printer.is_empty() {
         None
     } else {
@@ -339,6 +351,52 @@ impl Tx<'_> {
             }
         }
         Ok(missing)
+    }
+
+    /// Writes the state the fiscal core keeps (everything but the settings and identity) of `kkm`.
+    pub fn update_kkm_state(&self, kkm: &KkmRow) -> StoreResult<()> {
+        let date = |d: &Option<NaiveDateTime>| d.as_ref().map(format_date);
+        self.conn().execute(
+            "UPDATE kkms SET reg_info = ?2, ads_info = ?3, is_offline = ?4, offline_start_date = ?5,
+                 offline_end_date = ?6, offline_ticket_number = ?7, is_blocked = ?8, blocked_info = ?9,
+                 is_invalid_token = ?10, local_state = ?11, fr_shift_number = ?12, shift_state = ?13,
+                 shift_document_number = ?14, shift_open_date = ?15, shift_close_date = ?16, cash_sum = ?17,
+                 revenue = ?18, start_shift_nns = ?19, nns = ?20, ofd_reqnum = ?21, counters = ?22,
+                 offline_number = ?23, ofd_token = ?24
+             WHERE id = ?1",
+            params![
+                kkm.id,
+                kkm.reg_info.to_string(),
+                kkm.ads_info.to_string(),
+                kkm.is_offline,
+                date(&kkm.offline_start_date),
+                date(&kkm.offline_end_date),
+                kkm.offline_ticket_number,
+                kkm.is_blocked,
+                kkm.blocked_info,
+                kkm.is_invalid_token,
+                kkm.local_state,
+                kkm.fr_shift_number,
+                kkm.shift_state,
+                kkm.shift_document_number,
+                date(&kkm.shift_open_date),
+                date(&kkm.shift_close_date),
+                kkm.cash_sum.to_string(),
+                kkm.revenue.to_string(),
+                format_sums(&kkm.start_shift_nns),
+                format_sums(&kkm.nns),
+                kkm.ofd_reqnum,
+                kkm.counters.to_string(),
+                kkm.offline_number,
+                kkm.settings.ofd_token,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The KKM with this internal ID.
+    pub fn kkm(&self, id: i64) -> StoreResult<Option<KkmRow>> {
+        Ok(self.kkms_where("id = ?1", &id)?.pop())
     }
 
     /// Stores registration data and ads the OFD sent for KKM `id`.

@@ -4,10 +4,16 @@
 use rusqlite::Connection;
 
 /// Every migration, oldest first. Version N is `MIGRATIONS[N - 1]`.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_registry",
-    include_str!("migrations/0001_registry.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_registry",
+        include_str!("migrations/0001_registry.sql"),
+    ),
+    (
+        "0002_documents",
+        include_str!("migrations/0002_documents.sql"),
+    ),
+];
 
 /// The schema version this build writes.
 pub fn latest() -> u32 {

@@ -3,6 +3,7 @@
 //! One connection behind a mutex: every call runs a closure inside one transaction, so a document and its
 //! counters are committed together or not at all. WAL with `synchronous=FULL`: a write is on disk when
 //! `write` returns, before the API answers.
+mod document;
 mod error;
 mod kkm;
 mod license;
@@ -10,6 +11,7 @@ pub mod migrations;
 mod operator;
 mod vendor;
 
+pub use document::{DocumentRow, JournalFilter, OfdState};
 pub use error::{StoreError, StoreResult};
 pub use kkm::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
 pub use license::LicenseRow;

@@ -1,7 +1,7 @@
 //! Test harness: the real server on an ephemeral loopback port, with its own data folder and stop signal.
 #![allow(dead_code)]
 use kassa::config::Config;
-use kassa::fiscal::clock::SystemClock;
+use kassa::fiscal::clock::{Clock, SystemClock};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -14,6 +14,7 @@ pub struct TestServer {
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    pub started: kassa::server::Started,
 }
 
 impl TestServer {
@@ -30,10 +31,21 @@ impl TestServer {
     }
 
     /// Starts a server over an existing data folder (restart tests).
-    pub async fn start_in(dir: tempfile::TempDir, mut config: Config) -> TestServer {
+    pub async fn start_in(dir: tempfile::TempDir, config: Config) -> TestServer {
+        Self::start_full(dir, config, Arc::new(SystemClock)).await
+    }
+
+    /// Starts a server with its own clock.
+    pub async fn start_full(
+        dir: tempfile::TempDir,
+        mut config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> TestServer {
         config.data_dir = dir.path().to_path_buf();
-        let core =
-            Arc::new(kassa::server::open_core(&config, Arc::new(SystemClock)).expect("core"));
+        let started = kassa::server::start_core(&config, clock)
+            .await
+            .expect("core");
+        let core = started.core.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -52,7 +64,16 @@ impl TestServer {
             client: reqwest::Client::new(),
             stop: Some(stop),
             task: Some(task),
+            started,
         }
+    }
+
+    /// The built-in OFD emulator of this server.
+    pub fn emulator(&self) -> &kassa::ofd::emulator::EmulatorHandle {
+        self.started
+            .emulator
+            .as_ref()
+            .expect("the built-in emulator runs")
     }
 
     /// Stops the server and hands back its data folder.

@@ -207,7 +207,7 @@ pub async fn save_kkm(
     Params(req): Params<SaveKkmRequest>,
 ) -> Result<Response, ApiError> {
     let cmd = SaveKkm::try_from(req)?;
-    let kkm = state.call(move |core| core.save_kkm(&caller, cmd)).await?;
+    let kkm = state.core.save_kkm(&caller, cmd).await?;
     Ok(ok(KkmObject::from(kkm)))
 }
 

@@ -2,10 +2,14 @@
 //!
 //! Methods the seed marks GET/POST accept both (GET reads the query string, POST the JSON body);
 //! POST-only methods answer a GET with 3 `method_not_found` and a note; unknown paths get 3 as well.
+mod answer;
+mod journal;
 mod kkm;
 mod license;
+mod money_placement;
 mod operator;
 mod ping;
+mod trade;
 
 use super::AppState;
 use super::codes::ErrorCode;
@@ -27,6 +31,14 @@ pub fn routes() -> Router<AppState> {
         .route("/GetOperatorList", get_post(operator::operator_list))
         .route("/SaveOperator", post_only(operator::save_operator))
         .route("/DeleteOperator", get_post(operator::delete_operator))
+        .route("/TradeOperation", post_only(trade::trade_operation))
+        .route(
+            "/MoneyPlacement",
+            post_only(money_placement::money_placement),
+        )
+        .route("/ZXReport", post_only(money_placement::zx_report))
+        .route("/GetTransactionList", post_only(journal::transaction_list))
+        .route("/GetTransaction", post_only(journal::transaction))
         .fallback(unknown_method)
 }
 

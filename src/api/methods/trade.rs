@@ -1,0 +1,299 @@
+//! `TradeOperation`: request shapes, conversion into the fiscal core's input, and the answer.
+use super::answer::{document_answer, idempotency_key};
+use crate::api::AppState;
+use crate::api::auth::Auth;
+use crate::api::error::{ApiError, ok};
+use crate::api::extract::Params;
+use crate::fiscal::document::KeyValue;
+use crate::fiscal::pipeline::ParentRef;
+use crate::fiscal::trade::{
+    AmountsInput, CommodityInput, ItemInput, ModifierInput, Operation, PaymentInput, TaxInput,
+    TradeInput,
+};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct KeyValueDto {
+    key: String,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+fn pairs(list: Vec<KeyValueDto>) -> Vec<KeyValue> {
+    list.into_iter()
+        .map(|kv| KeyValue {
+            key: kv.key,
+            value: kv.value.unwrap_or_default(),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct TaxDto {
+    taxation_type: i64,
+    percent: Decimal,
+    #[serde(default)]
+    sum: Option<Decimal>,
+    #[serde(default = "yes")]
+    is_in_total_sum: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn taxes(list: Vec<TaxDto>) -> Vec<TaxInput> {
+    list.into_iter()
+        .map(|t| TaxInput {
+            taxation_type: t.taxation_type,
+            percent: t.percent,
+            sum: t.sum,
+            is_in_total_sum: t.is_in_total_sum,
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct ModifierDto {
+    #[serde(default)]
+    name: String,
+    sum: Decimal,
+    #[serde(default)]
+    taxes: Vec<TaxDto>,
+    #[serde(default)]
+    auxiliary: Vec<KeyValueDto>,
+}
+
+impl From<ModifierDto> for ModifierInput {
+    fn from(m: ModifierDto) -> ModifierInput {
+        ModifierInput {
+            name: m.name,
+            sum: m.sum,
+            taxes: taxes(m.taxes),
+            auxiliary: pairs(m.auxiliary),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CommodityDto {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    section_code: String,
+    quantity: Decimal,
+    price: Decimal,
+    #[serde(default)]
+    sum: Option<Decimal>,
+    #[serde(default)]
+    taxes: Vec<TaxDto>,
+    #[serde(default)]
+    excise_stamp: String,
+    #[serde(default)]
+    physical_label: String,
+    #[serde(default)]
+    product_id: String,
+    #[serde(default)]
+    barcode: String,
+    #[serde(default)]
+    measure_unit_code: String,
+    #[serde(default)]
+    auxiliary: Vec<KeyValueDto>,
+}
+
+#[derive(Deserialize)]
+pub struct ItemDto {
+    #[serde(rename = "type")]
+    kind: i64,
+    #[serde(default)]
+    commodity: Option<CommodityDto>,
+    #[serde(default)]
+    discount: Option<ModifierDto>,
+    #[serde(default)]
+    markup: Option<ModifierDto>,
+}
+
+#[derive(Deserialize)]
+pub struct PaymentDto {
+    #[serde(rename = "type")]
+    kind: i64,
+    sum: Decimal,
+}
+
+#[derive(Deserialize)]
+pub struct AmountsDto {
+    #[serde(default)]
+    total: Option<Decimal>,
+    #[serde(default)]
+    taken: Option<Decimal>,
+    #[serde(default)]
+    change: Option<Decimal>,
+    #[serde(default)]
+    markup: Option<ModifierDto>,
+    #[serde(default)]
+    discount: Option<ModifierDto>,
+}
+
+/// Extension: the original of a return, by fiscal sign or by shift and document number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum ParentTicketDto {
+    FiscalId(String),
+    Object {
+        #[serde(default)]
+        fiscal_id: Option<String>,
+        #[serde(default)]
+        fr_shift_number: Option<i64>,
+        #[serde(default)]
+        shift_document_number: Option<i64>,
+    },
+}
+
+impl ParentTicketDto {
+    fn into_ref(self) -> Result<ParentRef, ApiError> {
+        match self {
+            ParentTicketDto::FiscalId(id) => Ok(ParentRef::FiscalId(id)),
+            ParentTicketDto::Object {
+                fiscal_id: Some(id),
+                ..
+            } => Ok(ParentRef::FiscalId(id)),
+            ParentTicketDto::Object {
+                fiscal_id: None,
+                fr_shift_number: Some(shift),
+                shift_document_number: Some(number),
+            } => Ok(ParentRef::Position { shift, number }),
+            _ => Err(ApiError::field(
+                "parent_ticket",
+                "give fiscal_id, or fr_shift_number and shift_document_number",
+            )),
+        }
+    }
+}
+
+/// The print options every printing method takes (printing arrives with the spooler).
+#[derive(Deserialize, Default)]
+pub struct PrintOptions {
+    #[serde(default)]
+    pub is_printable: bool,
+    #[serde(default)]
+    pub image_width: Option<i64>,
+    #[serde(default)]
+    pub image_scale: Option<f64>,
+    #[serde(default)]
+    pub image_pixel_draw_threshold: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct TradeRequest {
+    kkm_ofd_id: i64,
+    #[serde(flatten)]
+    #[allow(dead_code)]
+    print: PrintOptions,
+    operation: i64,
+    #[serde(default)]
+    domain: Option<serde_json::Value>,
+    #[serde(default)]
+    items: Option<Vec<ItemDto>>,
+    #[serde(default)]
+    payments: Vec<PaymentDto>,
+    #[serde(default)]
+    taxes: Vec<TaxDto>,
+    #[serde(default)]
+    amounts: Option<AmountsDto>,
+    #[serde(default)]
+    customer_iin_or_bin: String,
+    #[serde(default)]
+    customer_email: String,
+    #[serde(default)]
+    customer_phone: String,
+    #[serde(default)]
+    auxiliary: Vec<KeyValueDto>,
+    #[serde(default)]
+    parent_ticket: Option<ParentTicketDto>,
+}
+
+impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
+    type Error = ApiError;
+
+    fn try_from(r: TradeRequest) -> Result<Self, ApiError> {
+        let operation = Operation::from_code(r.operation).ok_or_else(|| {
+            ApiError::field("operation", "0 BUY, 1 BUY_RETURN, 2 SELL or 3 SELL_RETURN")
+        })?;
+        let domain = r.domain.unwrap_or_else(|| serde_json::json!({"type": 0}));
+        let domain_type = domain.get("type").map(|t| t.as_i64());
+        if !matches!(domain_type, None | Some(Some(0..=5))) {
+            return Err(ApiError::field("domain.type", "0..5 (DomainTypeEnum)"));
+        }
+        let items = r.items.map(|items| {
+            items
+                .into_iter()
+                .map(|i| ItemInput {
+                    kind: i.kind,
+                    commodity: i.commodity.map(|c| CommodityInput {
+                        name: c.name,
+                        section_code: c.section_code,
+                        quantity: c.quantity,
+                        price: c.price,
+                        sum: c.sum,
+                        taxes: taxes(c.taxes),
+                        excise_stamp: c.excise_stamp,
+                        physical_label: c.physical_label,
+                        product_id: c.product_id,
+                        barcode: c.barcode,
+                        measure_unit_code: c.measure_unit_code,
+                        auxiliary: pairs(c.auxiliary),
+                    }),
+                    discount: i.discount.map(Into::into),
+                    markup: i.markup.map(Into::into),
+                })
+                .collect()
+        });
+        let input = TradeInput {
+            operation,
+            domain,
+            items,
+            payments: r
+                .payments
+                .into_iter()
+                .map(|p| PaymentInput {
+                    kind: p.kind,
+                    sum: p.sum,
+                })
+                .collect(),
+            taxes: taxes(r.taxes),
+            amounts: r.amounts.map(|a| AmountsInput {
+                total: a.total,
+                taken: a.taken,
+                change: a.change,
+                markup: a.markup.map(Into::into),
+                discount: a.discount.map(Into::into),
+            }),
+            customer_iin_or_bin: r.customer_iin_or_bin,
+            customer_email: r.customer_email,
+            customer_phone: r.customer_phone,
+            auxiliary: pairs(r.auxiliary),
+        };
+        let parent = r.parent_ticket.map(ParentTicketDto::into_ref).transpose()?;
+        Ok((input, parent))
+    }
+}
+
+pub async fn trade_operation(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    Params(req): Params<TradeRequest>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let ofd_id = req.kkm_ofd_id;
+    let (input, parent) = <(TradeInput, Option<ParentRef>)>::try_from(req)?;
+    let answer = state
+        .core
+        .trade(&caller, ofd_id, input, parent, key)
+        .await?;
+    Ok(ok(document_answer(&answer)))
+}

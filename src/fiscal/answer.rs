@@ -1,0 +1,49 @@
+//! What a document operation answers: the stored document with the KKM and OFD facts around it.
+use super::Core;
+use super::error::{FiscalError, FiscalResult};
+use crate::store::{DocumentRow, KkmRow};
+
+/// A committed document and what the API shows beside it.
+#[derive(Debug, Clone)]
+pub struct DocumentAnswer {
+    pub doc: DocumentRow,
+    pub kkm: KkmRow,
+    pub ofd_name: String,
+    pub ofd_url: String,
+}
+
+impl DocumentAnswer {
+    /// The KKM's ads with `${ticket_number}` filled in with this document's fiscal sign.
+    pub fn ads(&self) -> serde_json::Value {
+        let mut ads = self.kkm.ads_info.clone();
+        if let Some(list) = ads.as_array_mut() {
+            for ad in list {
+                if let Some(text) = ad.get("Text").and_then(|t| t.as_str()) {
+                    let filled = text.replace("${ticket_number}", &self.doc.fiscal_id);
+                    ad["Text"] = serde_json::Value::String(filled);
+                }
+            }
+        }
+        ads
+    }
+}
+
+impl Core {
+    /// The answer for document `doc_id` of KKM `kkm_id`, as stored now.
+    pub fn answer(&self, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentAnswer> {
+        let (kkm, doc) = self.store.read(|tx| {
+            let kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let doc = tx
+                .document(kkm_id, doc_id)?
+                .ok_or(FiscalError::DocumentNotFound)?;
+            Ok::<_, FiscalError>((kkm, doc))
+        })?;
+        let ofd = self.ofd(Some(&kkm.settings.ofd_uid)).ok();
+        Ok(DocumentAnswer {
+            ofd_name: ofd.map(|o| o.name.clone()).unwrap_or_default(),
+            ofd_url: ofd.map(|o| o.consumer_url.clone()).unwrap_or_default(),
+            doc,
+            kkm,
+        })
+    }
+}

@@ -1,0 +1,80 @@
+//! The autonomous queue's sender: one task per KKM delivers queued documents strictly in order, one at a
+//! time, each needing OK before the next; it retries every reconnect interval while the OFD is away, and
+//! stops on a refused token or a refused document until someone acts (`SaveKKM` wakes it again).
+use super::Core;
+use super::pipeline::{HeadResult, KkmLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+impl Core {
+    /// Makes sure a sender delivers the queue of `kkm_id`: wakes the running one or starts one.
+    pub fn wake_sender(self: &Arc<Self>, kkm_id: i64) {
+        let lock = self.locks.get(kkm_id);
+        if lock.sender_running.swap(true, Ordering::SeqCst) {
+            lock.wake.notify_one();
+            return;
+        }
+        let core = self.clone();
+        tokio::spawn(async move {
+            core.clone().deliver(kkm_id, &lock).await;
+            lock.sender_running.store(false, Ordering::SeqCst);
+            // A document queued while this sender was finishing would wait for the next wake: look again.
+            let waiting = core.store.read(|tx| tx.outbox_len(kkm_id)).unwrap_or(0) > 0;
+            let stopped = core
+                .store
+                .read(|tx| tx.kkm(kkm_id))
+                .ok()
+                .flatten()
+                .is_none_or(|k| k.is_blocked || k.is_invalid_token);
+            if waiting && !stopped {
+                core.wake_sender(kkm_id);
+            }
+        });
+    }
+
+    /// Starts senders for every KKM with a queue (at server start: a crash may have left documents
+    /// in flight; they are resent with their REQNUM).
+    pub fn start_senders(self: &Arc<Self>) {
+        match self.store.read(|tx| tx.kkms_with_outbox()) {
+            Ok(ids) => ids.into_iter().for_each(|id| self.wake_sender(id)),
+            Err(e) => tracing::error!(error = %e, "cannot read the OFD queue"),
+        }
+    }
+
+    async fn deliver(self: Arc<Self>, kkm_id: i64, lock: &KkmLock) {
+        let pause = Duration::from_millis(self.config.ofd_link.reconnect_ms);
+        loop {
+            let result = {
+                let _send = lock.send.lock().await;
+                self.send_head(kkm_id).await
+            };
+            match result {
+                Ok(HeadResult::Accepted { more: true }) => continue,
+                Ok(HeadResult::Accepted { more: false }) | Ok(HeadResult::Empty) => return,
+                Ok(HeadResult::InvalidToken) => return,
+                Ok(HeadResult::Refused { doc_id, class }) => {
+                    tracing::error!(
+                        kkm_id,
+                        doc_id,
+                        ?class,
+                        "OFD refused a queued document: KKM blocked"
+                    );
+                    let core = self.clone();
+                    if let Err(e) = self
+                        .blocking(move |c| c.block_on_refusal(kkm_id, doc_id, &class))
+                        .await
+                    {
+                        tracing::error!(error = %e, "cannot record the refusal");
+                    }
+                    drop(core);
+                    return;
+                }
+                Ok(HeadResult::Unreachable) => {}
+                Err(e) => tracing::warn!(kkm_id, error = %e, "sending the queue failed"),
+            }
+            // Wait for the reconnect interval, or until a new document or a new token wakes us.
+            let _ = tokio::time::timeout(pause, lock.wake.notified()).await;
+        }
+    }
+}

@@ -1,0 +1,859 @@
+//! The document pipeline. For each KKM, one operation at a time:
+//!
+//! 1. check the KKM may work (not blocked, token valid, not autonomous too long, shift not too long);
+//! 2. build the document and its OFD request, and commit both with the counters in one transaction;
+//! 3. when the KKM is online and its queue empty, send it now and wait for the OFD (within the total time);
+//!    otherwise it joins the queue as an autonomous document and the sender delivers it later, in order.
+//!
+//! A document the OFD refuses for good while the POS waits is rolled back (counters and numbers restored)
+//! and the refusal is the answer. Nothing acknowledged is lost: everything acknowledged was committed first.
+use super::answer::DocumentAnswer;
+use super::counters::{Counters, Drawer, ReportShift};
+use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, Report, Ticket};
+use super::error::{FiscalError, FiscalResult};
+use super::link::{Outcome, next_reqnum};
+use super::money::{self, Money};
+use super::trade::{self, Operation, TicketContext, TradeInput};
+use super::{Caller, Core, wire};
+use crate::ofd::client::Reply;
+use crate::ofd::result::ResultClass;
+use crate::store::{DocumentRow, KkmRow, OfdState, Tx};
+use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// CommandTypeEnum values used in the journal.
+pub const COMMAND_TICKET: u8 = 1;
+pub const COMMAND_CLOSE_SHIFT: u8 = 2;
+pub const COMMAND_REPORT: u8 = 3;
+pub const COMMAND_MONEY_PLACEMENT: u8 = 6;
+
+/// Per-KKM serialisation. `ops` orders document creation; `send` orders exchanges with the OFD, so the
+/// sender can deliver the queue while new documents are created.
+#[derive(Default)]
+pub struct KkmLock {
+    pub(super) ops: tokio::sync::Mutex<()>,
+    pub(super) send: tokio::sync::Mutex<()>,
+    pub(super) wake: Notify,
+    pub(super) sender_running: AtomicBool,
+}
+
+/// The locks of every KKM, made on first use.
+#[derive(Default)]
+pub struct KkmLocks {
+    map: std::sync::Mutex<HashMap<i64, Arc<KkmLock>>>,
+}
+
+impl KkmLocks {
+    pub(super) fn get(&self, kkm_id: i64) -> Arc<KkmLock> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(kkm_id).or_default().clone()
+    }
+}
+
+/// How a return names its original: by fiscal sign, or by shift and document number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParentRef {
+    FiscalId(String),
+    Position { shift: i64, number: i64 },
+}
+
+/// A document to make.
+#[derive(Debug, Clone)]
+pub enum NewDocument {
+    Ticket {
+        input: TradeInput,
+        parent: Option<ParentRef>,
+    },
+    MoneyPlacement {
+        operation: u8,
+        sum: Decimal,
+    },
+    XReport,
+    ZReport,
+}
+
+impl NewDocument {
+    fn command(&self) -> u8 {
+        match self {
+            NewDocument::Ticket { .. } => COMMAND_TICKET,
+            NewDocument::MoneyPlacement { .. } => COMMAND_MONEY_PLACEMENT,
+            NewDocument::XReport => COMMAND_REPORT,
+            NewDocument::ZReport => COMMAND_CLOSE_SHIFT,
+        }
+    }
+}
+
+/// A committed document, before the OFD has seen it.
+struct Committed {
+    doc_id: i64,
+    /// Send now and wait (the KKM is online with an empty queue).
+    online: bool,
+    /// The KKM as it was before, to roll back to if the OFD refuses for good.
+    before: KkmRow,
+}
+
+/// What sending the head of the queue came to.
+#[derive(Debug)]
+pub(super) enum HeadResult {
+    Empty,
+    Accepted { more: bool },
+    Unreachable,
+    InvalidToken,
+    Refused { doc_id: i64, class: ResultClass },
+}
+
+/// The check URL of the OFD's consumer site, composed locally for autonomous tickets.
+pub fn check_url(
+    consumer: &str,
+    number: &str,
+    rnm: &str,
+    total: Decimal,
+    at: NaiveDateTime,
+) -> String {
+    format!(
+        "{consumer}?i={number}&f={rnm}&s={:.2}&t={}",
+        total,
+        at.format("%Y%m%dT%H%M%S")
+    )
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> FiscalResult<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| FiscalError::Internal(format!("document to JSON: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> FiscalResult<T> {
+    serde_json::from_value(v.clone())
+        .map_err(|e| FiscalError::Internal(format!("stored document: {e}")))
+}
+
+fn counters_of(kkm: &KkmRow) -> Counters {
+    serde_json::from_value(kkm.counters.clone()).unwrap_or_default()
+}
+
+fn drawer_of(kkm: &KkmRow) -> Drawer {
+    Drawer {
+        cash_sum: kkm.cash_sum,
+        revenue: kkm.revenue,
+        start_nns: kkm.start_shift_nns,
+        nns: kkm.nns,
+    }
+}
+
+fn store_drawer(kkm: &mut KkmRow, counters: &Counters, drawer: &Drawer) -> FiscalResult<()> {
+    kkm.counters = to_json(counters)?;
+    kkm.cash_sum = drawer.cash_sum;
+    kkm.revenue = drawer.revenue;
+    kkm.start_shift_nns = drawer.start_nns;
+    kkm.nns = drawer.nns;
+    Ok(())
+}
+
+fn ticket_summary(t: &Ticket, fiscal_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "operation": t.operation,
+        "payments": t.payments.iter().map(|p| p.kind).collect::<Vec<_>>(),
+        "sum": t.amounts.total.to_decimal(),
+        "fiscal_id": fiscal_id,
+    })
+}
+
+fn report_summary(report_type: u8, r: &Report) -> serde_json::Value {
+    let revenue = r.revenue.sum.to_decimal();
+    serde_json::json!({
+        "type": report_type,
+        "revenue": if r.revenue.is_negative { -revenue } else { revenue },
+        "non_nullable_sums": r.non_nullable_sums.iter()
+            .map(|n| serde_json::json!({"operation": n.operation, "sum": n.sum.to_decimal()}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+impl Core {
+    /// `TradeOperation`.
+    pub async fn trade(
+        self: &Arc<Self>,
+        caller: &Caller,
+        ofd_id: i64,
+        input: TradeInput,
+        parent: Option<ParentRef>,
+        key: Option<String>,
+    ) -> FiscalResult<DocumentAnswer> {
+        self.run(caller, ofd_id, NewDocument::Ticket { input, parent }, key)
+            .await
+    }
+
+    /// `MoneyPlacement`: 0 deposit, 1 withdrawal.
+    pub async fn money_placement(
+        self: &Arc<Self>,
+        caller: &Caller,
+        ofd_id: i64,
+        operation: u8,
+        sum: Decimal,
+        key: Option<String>,
+    ) -> FiscalResult<DocumentAnswer> {
+        self.run(
+            caller,
+            ofd_id,
+            NewDocument::MoneyPlacement { operation, sum },
+            key,
+        )
+        .await
+    }
+
+    /// `ZXReport`: 0 Z (closes the shift), 1 X.
+    pub async fn zx_report(
+        self: &Arc<Self>,
+        caller: &Caller,
+        ofd_id: i64,
+        z: bool,
+        key: Option<String>,
+    ) -> FiscalResult<DocumentAnswer> {
+        self.run(
+            caller,
+            ofd_id,
+            if z {
+                NewDocument::ZReport
+            } else {
+                NewDocument::XReport
+            },
+            key,
+        )
+        .await
+    }
+
+    async fn run(
+        self: &Arc<Self>,
+        caller: &Caller,
+        ofd_id: i64,
+        doc: NewDocument,
+        key: Option<String>,
+    ) -> FiscalResult<DocumentAnswer> {
+        if let Some(key) = key.clone()
+            && let Some(answer) = self.blocking(move |core| core.replay(&key)).await?
+        {
+            return Ok(answer);
+        }
+        let who = caller.clone();
+        let kkm = self
+            .blocking(move |core| core.kkm_for(&who, ofd_id))
+            .await?;
+        let lock = self.locks.get(kkm.id);
+        let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
+        let _ops = tokio::time::timeout(wait, lock.ops.lock())
+            .await
+            .map_err(|_| FiscalError::Busy)?;
+        // A key used by a request that was waiting for the lock: answer what that request made.
+        if let Some(key) = key.clone()
+            && let Some(answer) = self.blocking(move |core| core.replay(&key)).await?
+        {
+            return Ok(answer);
+        }
+        if matches!(doc, NewDocument::ZReport) && kkm.settings.auto_withdraw_money {
+            self.withdraw_all_before_close(caller, kkm.id, &lock)
+                .await?;
+        }
+        let (who, kkm_id) = (caller.clone(), kkm.id);
+        let committed = self
+            .blocking(move |core| core.commit(&who, kkm_id, &doc, key))
+            .await?;
+        if committed.online {
+            let _send = lock.send.lock().await;
+            if let HeadResult::Refused { doc_id, class } = self.send_head(kkm_id).await? {
+                let error = refusal(&class);
+                self.blocking(move |core| core.roll_back(committed.before, doc_id, &class))
+                    .await?;
+                return Err(error);
+            }
+        }
+        if self
+            .blocking(move |core| Ok(core.store.read(|tx| tx.outbox_len(kkm_id))?))
+            .await?
+            > 0
+        {
+            self.wake_sender(kkm_id);
+        }
+        let doc_id = committed.doc_id;
+        self.blocking(move |core| core.answer(kkm_id, doc_id)).await
+    }
+
+    /// `auto_withdraw_money`: an explicit withdrawal of all cash before the shift closes.
+    async fn withdraw_all_before_close(
+        self: &Arc<Self>,
+        caller: &Caller,
+        kkm_id: i64,
+        lock: &super::pipeline::KkmLock,
+    ) -> FiscalResult<()> {
+        let cash = self
+            .blocking(move |core| {
+                Ok(core
+                    .store
+                    .read(|tx| tx.kkm(kkm_id))?
+                    .map(|k| (k.cash_sum, k.shift_state)))
+            })
+            .await?;
+        let Some((cash, shift_state)) = cash else {
+            return Ok(());
+        };
+        if cash <= Decimal::ZERO || shift_state == 0 {
+            return Ok(());
+        }
+        let doc = NewDocument::MoneyPlacement {
+            operation: 1,
+            sum: cash,
+        };
+        let who = caller.clone();
+        let committed = self
+            .blocking(move |core| core.commit(&who, kkm_id, &doc, None))
+            .await?;
+        if committed.online {
+            let _send = lock.send.lock().await;
+            if let HeadResult::Refused { doc_id, class } = self.send_head(kkm_id).await? {
+                let error = refusal(&class);
+                self.blocking(move |core| core.roll_back(committed.before, doc_id, &class))
+                    .await?;
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    /// The answer a key already produced, if any.
+    fn replay(&self, key: &str) -> FiscalResult<Option<DocumentAnswer>> {
+        let doc = self.store.read(|tx| tx.document_by_key(key))?;
+        doc.map(|d| self.answer(d.kkm_id, d.id)).transpose()
+    }
+
+    /// Refuses work on a KKM that may not work now.
+    fn check_may_work(&self, kkm: &KkmRow, now: NaiveDateTime) -> FiscalResult<()> {
+        if kkm.is_blocked {
+            return Err(FiscalError::Blocked(kkm.blocked_info.clone()));
+        }
+        if kkm.is_invalid_token {
+            return Err(FiscalError::InvalidToken);
+        }
+        if kkm.is_offline
+            && let Some(since) = kkm.offline_start_date
+            && now - since > chrono::Duration::hours(self.config.ofd_link.offline_limit_hours)
+        {
+            return Err(FiscalError::OfflineTooLong(
+                since.format("%Y-%m-%d %H:%M").to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds the document, its OFD request and the new counters, and commits them together.
+    fn commit(
+        &self,
+        caller: &Caller,
+        kkm_id: i64,
+        doc: &NewDocument,
+        key: Option<String>,
+    ) -> FiscalResult<Committed> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let before = kkm.clone();
+            self.check_may_work(&kkm, now)?;
+            let online = !kkm.is_offline && tx.outbox_len(kkm_id)? == 0;
+            let mut counters = counters_of(&kkm);
+            let mut drawer = drawer_of(&kkm);
+            let command = doc.command();
+            if command == COMMAND_CLOSE_SHIFT {
+                if kkm.shift_state == 0 {
+                    return Err(FiscalError::ShiftNotOpen);
+                }
+            } else if kkm.shift_state == 1 {
+                if let Some(opened) = kkm.shift_open_date
+                    && now - opened > chrono::Duration::hours(self.config.fiscal.shift_limit_hours)
+                {
+                    return Err(FiscalError::ShiftTooLong(
+                        opened.format("%Y-%m-%d %H:%M").to_string(),
+                    ));
+                }
+            } else {
+                // The first document opens the shift.
+                kkm.fr_shift_number += 1;
+                kkm.shift_state = 1;
+                kkm.shift_document_number = 0;
+                kkm.shift_open_date = Some(now);
+                counters.reset_shift();
+                drawer.start_nns = drawer.nns;
+                drawer.revenue = Decimal::ZERO;
+            }
+            kkm.shift_document_number += 1;
+            let operator = OperatorRef {
+                code: caller.id as u32,
+                name: caller.name.clone(),
+            };
+            let shift = kkm.fr_shift_number as u32;
+            let number = kkm.shift_document_number as u32;
+            let mut row = DocumentRow {
+                id: 0,
+                kkm_id,
+                command,
+                created_at: now,
+                fr_shift_number: kkm.fr_shift_number,
+                shift_document_number: kkm.shift_document_number,
+                operator_id: caller.id,
+                operator_name: caller.name.clone(),
+                is_offline: !online,
+                fiscal_id: String::new(),
+                qr_code: String::new(),
+                summary: serde_json::Value::Null,
+                body: serde_json::Value::Null,
+                extra: serde_json::json!({}),
+                ofd_state: OfdState::Queued,
+                ofd_reqnum: None,
+                ofd_request: None,
+                ofd_error: String::new(),
+                idempotency_key: key,
+            };
+            let request = match doc {
+                NewDocument::Ticket { input, parent } => {
+                    let inn = kkm.reg_info["org"]["inn"].as_str().unwrap_or("").to_owned();
+                    let ctx = TicketContext {
+                        now,
+                        operator,
+                        seller_inn: &inn,
+                        cash_sum: drawer.cash_sum,
+                    };
+                    let (mut ticket, effects) = trade::compute(input, &ctx)?;
+                    ticket.parent_ticket =
+                        self.parent_ticket(tx, &kkm, input.operation, parent.as_ref())?;
+                    ticket.fr_shift_number = shift;
+                    ticket.shift_document_number = number;
+                    if !online {
+                        self.make_autonomous_ticket(&mut kkm, &mut ticket, &mut row)?;
+                    }
+                    counters.add_ticket(&mut drawer, ticket.operation, &effects, !online);
+                    row.summary = ticket_summary(&ticket, &row.fiscal_id);
+                    row.body = to_json(&ticket)?;
+                    wire::ticket_request(&ticket)
+                }
+                NewDocument::MoneyPlacement { operation, sum } => {
+                    let sum = *sum;
+                    if sum <= Decimal::ZERO
+                        || !money::is_exact_money(sum)
+                        || sum > money::MAX_AMOUNT
+                    {
+                        return Err(FiscalError::Rule(
+                            trade::Rule::MoneyNegative,
+                            format!("sum = {sum}"),
+                        ));
+                    }
+                    if *operation > 1 {
+                        return Err(FiscalError::Field {
+                            field: "operation".into(),
+                            reason: "0 (deposit) or 1 (withdrawal)".into(),
+                        });
+                    }
+                    if *operation == 1 && sum > drawer.cash_sum {
+                        return Err(FiscalError::Rule(
+                            trade::Rule::NotEnoughCash,
+                            format!("{sum} to withdraw, {} in the drawer", drawer.cash_sum),
+                        ));
+                    }
+                    let body = MoneyPlacement {
+                        datetime: now.into(),
+                        operation: *operation,
+                        sum: Money::from_decimal(sum),
+                        is_offline: !online,
+                        fr_shift_number: shift,
+                        printed_document_number: u64::from(number),
+                        operator,
+                    };
+                    counters.add_placement(&mut drawer, *operation, sum, !online);
+                    row.summary = serde_json::json!({"operation": operation, "sum": sum});
+                    row.body = to_json(&body)?;
+                    wire::money_placement_request(&body)
+                }
+                NewDocument::XReport | NewDocument::ZReport => {
+                    let z = command == COMMAND_CLOSE_SHIFT;
+                    let report = counters.report(
+                        &drawer,
+                        ReportShift {
+                            now: now.into(),
+                            number: shift,
+                            opened: kkm
+                                .shift_open_date
+                                .map(DateTimeParts::from)
+                                .unwrap_or_default(),
+                            closed: if z {
+                                now.into()
+                            } else {
+                                DateTimeParts::default()
+                            },
+                        },
+                    );
+                    let report_type = if z { 0 } else { 1 };
+                    row.summary = report_summary(report_type, &report);
+                    row.body = to_json(&report)?;
+                    row.extra = serde_json::json!({
+                        "report_type": report_type,
+                        "total_payments": counters.total_payments(),
+                    });
+                    let request = if z {
+                        wire::close_shift_request(
+                            &report,
+                            &operator,
+                            !online,
+                            kkm.settings.auto_withdraw_money,
+                            u64::from(number),
+                        )
+                    } else {
+                        wire::report_request(&report, !online)
+                    };
+                    if z {
+                        kkm.shift_state = 0;
+                        kkm.shift_close_date = Some(now);
+                        counters.reset_shift();
+                        drawer.start_nns = drawer.nns;
+                        drawer.revenue = Decimal::ZERO;
+                    }
+                    request
+                }
+            };
+            kkm.ofd_reqnum = next_reqnum(kkm.ofd_reqnum);
+            row.ofd_reqnum = Some(kkm.ofd_reqnum);
+            row.ofd_request = Some(wire::encode(&request));
+            store_drawer(&mut kkm, &counters, &drawer)?;
+            let doc_id = tx.insert_document(&row)?;
+            tx.update_kkm_state(&kkm)?;
+            Ok(Committed {
+                doc_id,
+                online,
+                before,
+            })
+        })
+    }
+
+    /// Gives a ticket its autonomous number, fiscal sign and locally composed check URL.
+    fn make_autonomous_ticket(
+        &self,
+        kkm: &mut KkmRow,
+        ticket: &mut Ticket,
+        row: &mut DocumentRow,
+    ) -> FiscalResult<()> {
+        kkm.offline_number += 1;
+        kkm.offline_ticket_number = kkm.offline_number;
+        let number = u32::try_from(kkm.offline_number).map_err(|_| {
+            FiscalError::Internal("the autonomous ticket counter is exhausted".into())
+        })?;
+        let at = row.created_at;
+        let rnm = kkm.reg_info["kkm"]["fns_kkm_id"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let url = check_url(
+            &self.consumer_url(kkm),
+            &number.to_string(),
+            &rnm,
+            ticket.amounts.total.to_decimal(),
+            at,
+        );
+        ticket.offline_ticket_number = number;
+        ticket.printed_document_number_old = number.to_string();
+        ticket.printed_ticket = url.clone();
+        row.is_offline = true;
+        row.fiscal_id = number.to_string();
+        row.qr_code = url;
+        Ok(())
+    }
+
+    /// The ParentTicket of a return: required towards a 2.0.3 OFD, looked up in the journal.
+    fn parent_ticket(
+        &self,
+        tx: &Tx,
+        kkm: &KkmRow,
+        operation: Operation,
+        parent: Option<&ParentRef>,
+    ) -> FiscalResult<Option<ParentTicket>> {
+        if !operation.is_return() {
+            return Ok(None);
+        }
+        let Some(parent) = parent else {
+            if self.protocol_version(kkm) >= 203 {
+                return Err(FiscalError::Field {
+                    field: "parent_ticket".into(),
+                    reason: "a return needs its original ticket (fiscal_id, or fr_shift_number and shift_document_number) under protocol 2.0.3".into(),
+                });
+            }
+            return Ok(None);
+        };
+        let found = match parent {
+            ParentRef::FiscalId(id) => tx
+                .journal(
+                    kkm.id,
+                    &crate::store::JournalFilter {
+                        fiscal_id: Some(id.clone()),
+                        commands: vec![COMMAND_TICKET],
+                        ..Default::default()
+                    },
+                )?
+                .pop(),
+            ParentRef::Position { shift, number } => tx
+                .document_at(kkm.id, *shift, *number)?
+                .filter(|d| d.command == COMMAND_TICKET),
+        };
+        let original = found.ok_or_else(|| FiscalError::Field {
+            field: "parent_ticket".into(),
+            reason: "no such ticket in this KKM's journal".into(),
+        })?;
+        let body: Ticket = from_json(&original.body)?;
+        Ok(Some(ParentTicket {
+            parent_ticket_number: original.fiscal_id.clone(),
+            parent_ticket_date_time: body.date_time,
+            kgd_kkm_id: kkm.reg_info["kkm"]["fns_kkm_id"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            parent_ticket_total: body.amounts.total,
+            parent_ticket_is_offline: original.is_offline,
+        }))
+    }
+
+    /// Sends the oldest queued document of a KKM and records the outcome. The caller holds `send`.
+    pub(super) async fn send_head(self: &Arc<Self>, kkm_id: i64) -> FiscalResult<HeadResult> {
+        let head = self
+            .blocking(move |core| {
+                core.store.read(|tx| {
+                    let Some(kkm) = tx.kkm(kkm_id)? else {
+                        return Ok(None);
+                    };
+                    Ok::<_, FiscalError>(tx.outbox_head(kkm_id)?.map(|doc| (kkm, doc)))
+                })
+            })
+            .await?;
+        let Some((kkm, doc)) = head else {
+            return Ok(HeadResult::Empty);
+        };
+        if kkm.is_invalid_token {
+            return Ok(HeadResult::InvalidToken);
+        }
+        let bytes = doc.ofd_request.clone().unwrap_or_default();
+        let request = self.stored_request(&kkm, &bytes)?;
+        let reqnum = doc.ofd_reqnum.unwrap_or(kkm.ofd_reqnum);
+        let doc_id = doc.id;
+        match self.exchange(&kkm, reqnum, request).await? {
+            Outcome::Accepted(reply) => {
+                let more = self
+                    .blocking(move |core| core.accept(kkm_id, doc_id, &reply))
+                    .await?;
+                Ok(HeadResult::Accepted { more })
+            }
+            Outcome::Unreachable(why) => {
+                tracing::info!(kkm = kkm.settings.ofd_id, %why, "OFD unreachable: autonomous mode");
+                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false))
+                    .await?;
+                Ok(HeadResult::Unreachable)
+            }
+            Outcome::InvalidToken => {
+                tracing::warn!(
+                    kkm = kkm.settings.ofd_id,
+                    "OFD refused the token: the queue stops"
+                );
+                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, true))
+                    .await?;
+                Ok(HeadResult::InvalidToken)
+            }
+            Outcome::Refused(class) => Ok(HeadResult::Refused { doc_id, class }),
+        }
+    }
+
+    /// Records an accepted document: its fiscal sign, a new token, and the end of autonomous mode when
+    /// the queue is empty. Returns whether more documents wait.
+    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<bool> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut doc = tx
+                .document(kkm_id, doc_id)?
+                .ok_or(FiscalError::DocumentNotFound)?;
+            if let Some(token) = reply.new_token() {
+                kkm.settings.ofd_token = token;
+            }
+            doc.ofd_state = OfdState::Accepted;
+            doc.ofd_error.clear();
+            if let Some(t) = &reply.response.ticket {
+                doc.extra["ofd_ticket_number"] = serde_json::json!(t.ticket_number);
+                if !doc.is_offline && doc.command == COMMAND_TICKET {
+                    let mut ticket: Ticket = from_json(&doc.body)?;
+                    let qr = t
+                        .qr_code
+                        .as_ref()
+                        .and_then(|q| String::from_utf8(q.clone()).ok())
+                        .filter(|q| !q.is_empty())
+                        .unwrap_or_else(|| {
+                            let rnm = kkm.reg_info["kkm"]["fns_kkm_id"]
+                                .as_str()
+                                .unwrap_or("")
+                                .to_owned();
+                            check_url(
+                                &self.consumer_url(&kkm),
+                                &t.ticket_number,
+                                &rnm,
+                                ticket.amounts.total.to_decimal(),
+                                doc.created_at,
+                            )
+                        });
+                    ticket.printed_ticket = qr.clone();
+                    ticket.printed_document_number_old = t.ticket_number.clone();
+                    doc.fiscal_id = t.ticket_number.clone();
+                    doc.qr_code = qr;
+                    doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
+                    doc.body = to_json(&ticket)?;
+                }
+            }
+            tx.update_document(&doc)?;
+            let more = tx.outbox_len(kkm_id)? > 0;
+            if !more && kkm.is_offline {
+                kkm.is_offline = false;
+                kkm.offline_end_date = Some(now);
+                tracing::info!(
+                    kkm = kkm.settings.ofd_id,
+                    "autonomous queue delivered: online again"
+                );
+            }
+            tx.update_kkm_state(&kkm)?;
+            Ok(more)
+        })
+    }
+
+    /// The OFD did not answer (or refused the token): the KKM works autonomously from now on, and a head
+    /// document that was sent online becomes an autonomous one (its own number, sign and check URL).
+    fn go_autonomous(&self, kkm_id: i64, doc_id: i64, invalid_token: bool) -> FiscalResult<()> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut doc = tx
+                .document(kkm_id, doc_id)?
+                .ok_or(FiscalError::DocumentNotFound)?;
+            if !kkm.is_offline {
+                kkm.is_offline = true;
+                kkm.offline_start_date = Some(now);
+            }
+            kkm.is_invalid_token |= invalid_token;
+            if !doc.is_offline {
+                let mut counters = counters_of(&kkm);
+                match doc.command {
+                    COMMAND_TICKET => {
+                        let mut ticket: Ticket = from_json(&doc.body)?;
+                        self.make_autonomous_ticket(&mut kkm, &mut ticket, &mut doc)?;
+                        counters.mark_offline_ticket(ticket.operation);
+                        doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
+                        doc.body = to_json(&ticket)?;
+                        doc.ofd_request = Some(wire::encode(&wire::ticket_request(&ticket)));
+                    }
+                    COMMAND_MONEY_PLACEMENT => {
+                        let mut body: MoneyPlacement = from_json(&doc.body)?;
+                        body.is_offline = true;
+                        counters.mark_offline_placement(body.operation);
+                        doc.body = to_json(&body)?;
+                        doc.ofd_request = Some(wire::encode(&wire::money_placement_request(&body)));
+                    }
+                    _ => {
+                        // Reports carry `is_offline` inside the request; the stored request is resent as
+                        // built, the journal marks it autonomous.
+                    }
+                }
+                doc.is_offline = true;
+                kkm.counters = to_json(&counters)?;
+                tx.update_document(&doc)?;
+            }
+            tx.update_kkm_state(&kkm)?;
+            Ok(())
+        })
+    }
+
+    /// The OFD refused a document the POS is waiting for: forget it, restore the KKM as it was (the
+    /// REQNUM stays used), and block the KKM when the refusal says so.
+    fn roll_back(&self, before: KkmRow, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
+        self.store.write(|tx| {
+            let now_row = tx
+                .kkm(before.id)?
+                .ok_or(FiscalError::KkmNotFound(before.id))?;
+            let mut kkm = before;
+            kkm.ofd_reqnum = now_row.ofd_reqnum;
+            kkm.settings.ofd_token = now_row.settings.ofd_token;
+            if class.blocks_device() {
+                kkm.is_blocked = true;
+                kkm.blocked_info = block_reason(class);
+            }
+            tx.delete_document(doc_id)?;
+            tx.update_kkm_state(&kkm)?;
+            Ok(())
+        })
+    }
+
+    /// A queued (autonomous) document was refused for good: the KKM stops until someone acts.
+    pub(super) fn block_on_refusal(
+        &self,
+        kkm_id: i64,
+        doc_id: i64,
+        class: &ResultClass,
+    ) -> FiscalResult<()> {
+        self.store.write(|tx| {
+            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut doc = tx
+                .document(kkm_id, doc_id)?
+                .ok_or(FiscalError::DocumentNotFound)?;
+            doc.ofd_state = OfdState::Refused;
+            doc.ofd_error = block_reason(class);
+            kkm.is_blocked = true;
+            kkm.blocked_info = format!(
+                "документ {}/{} отклонён ОФД: {}",
+                doc.fr_shift_number, doc.shift_document_number, doc.ofd_error
+            );
+            tx.update_document(&doc)?;
+            tx.update_kkm_state(&kkm)?;
+            Ok(())
+        })
+    }
+}
+
+/// The text a block shows in `blocked_info`.
+fn block_reason(class: &ResultClass) -> String {
+    match class {
+        ResultClass::Blocked { ad_text } => ad_text
+            .clone()
+            .unwrap_or_else(|| "заблокирована ОФД".into()),
+        ResultClass::UnknownId => "ОФД не знает эту кассу (UNKNOWN_ID)".into(),
+        ResultClass::Stopped { code, reason } => format!("{reason} (код {code})"),
+        ResultClass::Rejected { code, text } => format!("{text} (код {code})"),
+        ResultClass::ShiftTooLong => "смена открыта более 24 часов (код 11)".into(),
+        ResultClass::NotEnoughCash => "недостаточно наличных (код 14)".into(),
+        ResultClass::SameTaxpayerAndCustomer => "ИИН/БИН покупателя равен продавцу (код 17)".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The API error a definitive OFD refusal becomes.
+fn refusal(class: &ResultClass) -> FiscalError {
+    match class {
+        ResultClass::Blocked { ad_text } => {
+            FiscalError::Blocked(ad_text.clone().unwrap_or_default())
+        }
+        ResultClass::UnknownId => FiscalError::OfdRefused {
+            api_code: 17,
+            reason: block_reason(class),
+        },
+        ResultClass::ShiftTooLong => FiscalError::ShiftTooLong("по данным ОФД".into()),
+        ResultClass::NotEnoughCash => {
+            FiscalError::Rule(trade::Rule::NotEnoughCash, block_reason(class))
+        }
+        ResultClass::SameTaxpayerAndCustomer => {
+            FiscalError::Rule(trade::Rule::SameTaxpayerAndCustomer, block_reason(class))
+        }
+        ResultClass::Stopped { .. } => FiscalError::Blocked(block_reason(class)),
+        _ => FiscalError::OfdRefused {
+            api_code: 84,
+            reason: block_reason(class),
+        },
+    }
+}
