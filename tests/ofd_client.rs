@@ -326,6 +326,15 @@ async fn refused_connection_times_out_with_last_error() {
 }
 
 #[test]
+fn next_reqnum_increments_and_skips_zero_on_wrap() {
+    use kassa::ofd::client::next_reqnum;
+    assert_eq!(next_reqnum(1), 2);
+    assert_eq!(next_reqnum(65_534), 65_535);
+    assert_eq!(next_reqnum(65_535), 1);
+    assert_eq!(next_reqnum(0), 1);
+}
+
+#[test]
 fn production_total_time_is_at_least_five_seconds() {
     let mut config = kassa::ofd::client::ClientConfig::new("127.0.0.1:7777");
     config.total_time = Duration::from_millis(100);

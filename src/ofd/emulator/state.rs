@@ -127,7 +127,7 @@ impl Kkm {
         Shift {
             number: self.last_shift_number + 1,
             opened_at: now,
-            open_time: doc_time.clone(),
+            open_time: *doc_time,
             ops: Default::default(),
             placements: Default::default(),
             start_nns: self.nns,
@@ -153,7 +153,7 @@ impl Kkm {
             Some(s) => s,
             None => self.new_shift(now, close_time),
         };
-        let z = self.report(&shift, now, Some(close_time.clone()));
+        let z = self.report(&shift, now, Some(*close_time));
         self.last_shift_number = shift.number;
         self.last_z = Some(z.clone());
         z
@@ -266,7 +266,7 @@ impl Kkm {
                 is_negative: revenue < 0,
             },
             non_nullable_sums: nns_list(&self.nns),
-            open_shift_time: Some(s.open_time.clone()),
+            open_shift_time: Some(s.open_time),
             close_shift_time: close,
             ..Default::default()
         }
