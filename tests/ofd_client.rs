@@ -553,6 +553,88 @@ async fn cash_counters_reports_and_not_enough_cash() {
 }
 
 #[tokio::test]
+async fn report_x_shows_the_open_shift_and_report_z_the_last_close() {
+    let emu = emulator().await;
+    emu.set_token_rotation(false);
+    let c = client(emu.addr(), LONG);
+    let report = |kind: ReportTypeEnum| Request {
+        command: CommandTypeEnum::CommandReport as i32,
+        report: Some(kassa::ofd::proto::ReportRequest {
+            report: kind as i32,
+            date_time: ofd_support::dt(15, 0, 0),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    c.exchange(
+        creds(TOKEN, 1),
+        &ticket(OperationTypeEnum::OperationBuy, 0, 0),
+    )
+    .await
+    .expect("zero buy");
+    c.exchange(creds(TOKEN, 2), &sell(2_550))
+        .await
+        .expect("sell");
+    let x = c
+        .exchange(creds(TOKEN, 3), &report(ReportTypeEnum::ReportX))
+        .await
+        .expect("X");
+    let r = x.response.report.as_ref().expect("report");
+    assert_eq!(r.report, ReportTypeEnum::ReportX as i32);
+    let zx = r.zx_report.as_ref().expect("X body");
+    let ops: Vec<_> = zx
+        .total_result
+        .iter()
+        .map(|o| (o.operation, o.count, o.sum.bills, o.sum.coins))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            (OperationTypeEnum::OperationBuy as i32, 1, 0, 0),
+            (OperationTypeEnum::OperationSell as i32, 1, 25, 50)
+        ]
+    );
+    assert!(zx.close_shift_time.is_none());
+
+    let z = c
+        .exchange(creds(TOKEN, 4), &report(ReportTypeEnum::ReportZ))
+        .await
+        .expect("Z");
+    assert_eq!(
+        z.response
+            .report
+            .as_ref()
+            .and_then(|r| r.zx_report.as_ref())
+            .map(|z| z.shift_number),
+        Some(0)
+    );
+    c.exchange(creds(TOKEN, 5), &close_shift(false))
+        .await
+        .expect("close");
+    let z = c
+        .exchange(creds(TOKEN, 6), &report(ReportTypeEnum::ReportZ))
+        .await
+        .expect("Z");
+    assert_eq!(
+        z.response
+            .report
+            .as_ref()
+            .and_then(|r| r.zx_report.as_ref())
+            .map(|z| z.shift_number),
+        Some(1)
+    );
+    // Reports are not documents.
+    assert_eq!(
+        emu.accepted(ID)
+            .iter()
+            .map(|d| d.reqnum)
+            .collect::<Vec<_>>(),
+        [1, 2, 5]
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn same_taxpayer_and_customer_gets_17() {
     let emu = emulator().await;
     let inn = emu.register_kkm(ID, TOKEN).org.inn;
