@@ -78,6 +78,9 @@ pub struct EmulatorArgs {
     /// Keep tokens fixed instead of rotating them on TICKET/CLOSE_SHIFT/MONEY_PLACEMENT.
     #[arg(long)]
     pub no_rotation: bool,
+    /// Also listen here for line commands that inject faults (see `ofd::emulator::admin`).
+    #[arg(long)]
+    pub admin: Option<SocketAddr>,
 }
 
 /// Failures of the CLI commands.

@@ -16,7 +16,7 @@ pub const OPERATIONS: [OperationTypeEnum; 4] = [
 ];
 
 /// A document the emulator accepted (counted exactly once, whatever the retries).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AcceptedDoc {
     /// `CommandTypeEnum` value.
     pub command: i32,
