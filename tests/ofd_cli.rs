@@ -38,7 +38,7 @@ fn decode_prints_a_hex_request_frame_as_json() {
     let bytes = Frame::request(ADDR, &req).expect("frame").to_bytes();
     let hex_text = bytes
         .chunks(8)
-        .map(|c| hex::encode(c))
+        .map(hex::encode)
         .collect::<Vec<_>>()
         .join(" \n");
     let file = tempfile::NamedTempFile::new().expect("temp file");
