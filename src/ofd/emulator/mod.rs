@@ -23,8 +23,8 @@ use crate::ofd::convert::RegInfo;
 use crate::ofd::frame::{DEFAULT_MAX_FRAME, Frame};
 use crate::ofd::proto;
 use crate::ofd::result::code;
+use handler::EmuState;
 
-pub use handler::EmuState;
 pub use state::{AcceptedDoc, demo_reg_info};
 
 /// How the emulator starts.
