@@ -185,7 +185,7 @@ impl EmulatorControl {
         self.shared
             .state()
             .kkms
-            .insert(id, state::Kkm::new(id, token, reg.clone()));
+            .insert(id, state::Kkm::new(token, reg.clone()));
         reg
     }
 

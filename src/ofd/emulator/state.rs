@@ -82,7 +82,6 @@ pub struct Shift {
 /// Everything the emulator knows about one KKM.
 #[derive(Clone, Debug)]
 pub struct Kkm {
-    pub id: u32,
     pub token: u32,
     pub reg: RegInfo,
     pub last: Option<LastRequest>,
@@ -100,9 +99,8 @@ pub struct Kkm {
 }
 
 impl Kkm {
-    pub fn new(id: u32, token: u32, reg: RegInfo) -> Kkm {
+    pub fn new(token: u32, reg: RegInfo) -> Kkm {
         Kkm {
-            id,
             token,
             reg,
             last: None,
