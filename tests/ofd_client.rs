@@ -326,6 +326,15 @@ async fn refused_connection_times_out_with_last_error() {
 }
 
 #[test]
+fn next_reqnum_increments_and_skips_zero_on_wrap() {
+    use kassa::ofd::client::next_reqnum;
+    assert_eq!(next_reqnum(1), 2);
+    assert_eq!(next_reqnum(65_534), 65_535);
+    assert_eq!(next_reqnum(65_535), 1);
+    assert_eq!(next_reqnum(0), 1);
+}
+
+#[test]
 fn production_total_time_is_at_least_five_seconds() {
     let mut config = kassa::ofd::client::ClientConfig::new("127.0.0.1:7777");
     config.total_time = Duration::from_millis(100);
@@ -539,6 +548,88 @@ async fn cash_counters_reports_and_not_enough_cash() {
             .map(|d| d.reqnum)
             .collect::<Vec<_>>(),
         [1, 2, 6]
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn report_x_shows_the_open_shift_and_report_z_the_last_close() {
+    let emu = emulator().await;
+    emu.set_token_rotation(false);
+    let c = client(emu.addr(), LONG);
+    let report = |kind: ReportTypeEnum| Request {
+        command: CommandTypeEnum::CommandReport as i32,
+        report: Some(kassa::ofd::proto::ReportRequest {
+            report: kind as i32,
+            date_time: ofd_support::dt(15, 0, 0),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    c.exchange(
+        creds(TOKEN, 1),
+        &ticket(OperationTypeEnum::OperationBuy, 0, 0),
+    )
+    .await
+    .expect("zero buy");
+    c.exchange(creds(TOKEN, 2), &sell(2_550))
+        .await
+        .expect("sell");
+    let x = c
+        .exchange(creds(TOKEN, 3), &report(ReportTypeEnum::ReportX))
+        .await
+        .expect("X");
+    let r = x.response.report.as_ref().expect("report");
+    assert_eq!(r.report, ReportTypeEnum::ReportX as i32);
+    let zx = r.zx_report.as_ref().expect("X body");
+    let ops: Vec<_> = zx
+        .total_result
+        .iter()
+        .map(|o| (o.operation, o.count, o.sum.bills, o.sum.coins))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            (OperationTypeEnum::OperationBuy as i32, 1, 0, 0),
+            (OperationTypeEnum::OperationSell as i32, 1, 25, 50)
+        ]
+    );
+    assert!(zx.close_shift_time.is_none());
+
+    let z = c
+        .exchange(creds(TOKEN, 4), &report(ReportTypeEnum::ReportZ))
+        .await
+        .expect("Z");
+    assert_eq!(
+        z.response
+            .report
+            .as_ref()
+            .and_then(|r| r.zx_report.as_ref())
+            .map(|z| z.shift_number),
+        Some(0)
+    );
+    c.exchange(creds(TOKEN, 5), &close_shift(false))
+        .await
+        .expect("close");
+    let z = c
+        .exchange(creds(TOKEN, 6), &report(ReportTypeEnum::ReportZ))
+        .await
+        .expect("Z");
+    assert_eq!(
+        z.response
+            .report
+            .as_ref()
+            .and_then(|r| r.zx_report.as_ref())
+            .map(|z| z.shift_number),
+        Some(1)
+    );
+    // Reports are not documents.
+    assert_eq!(
+        emu.accepted(ID)
+            .iter()
+            .map(|d| d.reqnum)
+            .collect::<Vec<_>>(),
+        [1, 2, 5]
     );
     emu.shutdown().await;
 }

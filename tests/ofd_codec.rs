@@ -497,6 +497,41 @@ fn decode_cli_picks_request_or_response_and_reads_hex() {
     assert_eq!(json["command"], "COMMAND_TICKET");
     assert_eq!(json["header"]["token"], 2_704_817_126u32);
     assert_eq!(json["message"]["ticket"]["amounts"]["total"]["bills"], 696);
+    // Enum fields are shown by name (prost keeps them as i32).
+    assert_eq!(json["message"]["ticket"]["operation"], "OPERATION_SELL");
+    assert_eq!(
+        json["message"]["ticket"]["items"][0]["type"],
+        "ITEM_TYPE_COMMODITY"
+    );
+    assert_eq!(
+        json["message"]["ticket"]["payments"][0]["type"],
+        "PAYMENT_CASH"
+    );
+    assert_eq!(
+        json["message"]["ticket"]["domain"]["type"],
+        "DOMAIN_TRADING"
+    );
+
+    let auth = Response {
+        command: 99,
+        auth: Some(proto::AuthResponse {
+            result: 0,
+            roles: vec![proto::UserRoleEnum::UserRolePaymaster as i32, 77],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let bytes = Frame::response(ADDR, &auth).expect("frame").to_bytes();
+    let json = decode_to_json(&bytes, Direction::Response).expect("decode");
+    assert_eq!(
+        json["message"]["command"], 99,
+        "unknown values stay numbers"
+    );
+    assert_eq!(json["message"]["auth"]["result"], "AUTH_RESULT_OK");
+    assert_eq!(
+        json["message"]["auth"]["roles"],
+        serde_json::json!(["USER_ROLE_PAYMASTER", 77])
+    );
 
     let resp = Response {
         command: CommandTypeEnum::CommandTicket as i32,

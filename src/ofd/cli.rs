@@ -78,6 +78,9 @@ pub struct EmulatorArgs {
     /// Keep tokens fixed instead of rotating them on TICKET/CLOSE_SHIFT/MONEY_PLACEMENT.
     #[arg(long)]
     pub no_rotation: bool,
+    /// Also listen here for line commands that inject faults (see `ofd::emulator::admin`).
+    #[arg(long)]
+    pub admin: Option<SocketAddr>,
 }
 
 /// Failures of the CLI commands.
@@ -164,10 +167,11 @@ pub fn frame_bytes(input: &[u8]) -> Vec<u8> {
         .copied()
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
-    if !text.is_empty() && text.len() % 2 == 0 && text.iter().all(u8::is_ascii_hexdigit) {
-        if let Ok(b) = hex::decode(&text) {
-            return b;
-        }
+    if !text.is_empty()
+        && text.iter().all(u8::is_ascii_hexdigit)
+        && let Ok(b) = hex::decode(&text)
+    {
+        return b;
     }
     input.to_vec()
 }
@@ -186,11 +190,11 @@ pub fn decode_to_json(input: &[u8], direction: Direction) -> Result<Value, CliEr
     let req = || frame.decode_request().ok();
     let resp = || frame.decode_response().ok();
     let message = match direction {
-        Direction::Request => Decoded::Request(frame.decode_request()?),
-        Direction::Response => Decoded::Response(frame.decode_response()?),
+        Direction::Request => Decoded::Request(Box::new(frame.decode_request()?)),
+        Direction::Response => Decoded::Response(Box::new(frame.decode_response()?)),
         Direction::Auto => match (req(), resp()) {
-            (Some(q), None) => Decoded::Request(q),
-            (None, Some(r)) => Decoded::Response(r),
+            (Some(q), None) => Decoded::Request(Box::new(q)),
+            (None, Some(r)) => Decoded::Response(Box::new(r)),
             (Some(q), Some(r)) => pick(&frame.payload, q, r),
             (None, None) => return Err(CliError::Undecodable),
         },
@@ -203,9 +207,10 @@ pub fn decode_to_json(input: &[u8], direction: Direction) -> Result<Value, CliEr
     }))
 }
 
+/// Boxed: a `Request` is much larger than a `Response` on the stack.
 enum Decoded {
-    Request(Request),
-    Response(Response),
+    Request(Box<Request>),
+    Response(Box<Response>),
 }
 
 impl Decoded {
@@ -234,15 +239,15 @@ fn pick(payload: &[u8], q: Request, r: Response) -> Decoded {
     let q_exact = q.encoded_len() == payload.len();
     let r_exact = r.encoded_len() == payload.len() && super::frame::has_field(payload, 2);
     match (q_exact, r_exact) {
-        (true, false) => Decoded::Request(q),
-        (false, true) => Decoded::Response(r),
+        (true, false) => Decoded::Request(Box::new(q)),
+        (false, true) => Decoded::Response(Box::new(r)),
         // Both fit: a Request's field 2 is a whole ticket, a Response's is a tiny Result.
         _ if super::frame::has_field(payload, 2)
             && q.ticket.as_ref().is_none_or(|t| t.items.is_empty()) =>
         {
-            Decoded::Response(r)
+            Decoded::Response(Box::new(r))
         }
-        _ => Decoded::Request(q),
+        _ => Decoded::Request(Box::new(q)),
     }
 }
 

@@ -61,6 +61,15 @@ impl ClientConfig {
     }
 }
 
+/// The REQNUM for the next **new** request. Skips 0 on wrap-around (65535 → 1) as DELPHI does,
+/// since whether the OFD accepts 0 after a wrap is unspecified (doc §6).
+pub fn next_reqnum(current: u16) -> u16 {
+    match current.wrapping_add(1) {
+        0 => 1,
+        n => n,
+    }
+}
+
 /// The device's identity and counters for one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Credentials {

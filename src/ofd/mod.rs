@@ -9,6 +9,28 @@
 //! - [`convert`]: request builders and a plain-Rust view of registration data and ads;
 //! - [`emulator`]: an in-process / CLI OFD with fault injection, for tests and demos;
 //! - [`cli`]: `kassa ofd decode|info` and `kassa ofd-emulator`.
+//!
+//! # Using it from the fiscal core
+//! ```text
+//! let client = OfdClient::new(ClientConfig::new("xml.oofd.kz:7777"));      // version 203, 5 s
+//! let reqnum = client::next_reqnum(stored_reqnum);                          // persist it first
+//! let mut req = Request { command: CommandTypeEnum::CommandTicket as i32,
+//!                         ticket: Some(ticket), ..Default::default() };
+//! req.service = Some(ServiceBlock { reg_info: Some(reg), offline_period, ..Default::default() }
+//!                        .to_proto(client.config().version));
+//! match client.exchange(Credentials { id, token, reqnum }, &req).await {
+//!     Ok(reply) => {
+//!         if let Some(t) = reply.new_token() { /* store durably before anything else */ }
+//!         match reply.class { ResultClass::Ok => { /* reply.response.ticket */ }
+//!                             c if c.is_retryable() => { /* keep the frame, go offline */ }
+//!                             c => { /* c.api_error_code() */ } }
+//!     }
+//!     Err(e) if e.is_retryable() => { /* offline: resend the same request later */ }
+//!     Err(e) => { /* e.api_error_code() == 84 or 20 (proxy) */ }
+//! }
+//! ```
+//! A resend after a lost answer must reuse the same `reqnum` and token: the OFD then answers from
+//! its cache instead of counting the document twice.
 pub mod cli;
 pub mod client;
 pub mod connection;

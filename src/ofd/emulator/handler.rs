@@ -55,8 +55,7 @@ pub fn process(st: &mut EmuState, frame: &Frame) -> Vec<u8> {
                 &result_only(req.command, code::UNKNOWN_ID, "unknown KKM id"),
             );
         }
-        st.kkms
-            .insert(h.id, Kkm::new(h.id, h.token, demo_reg_info(h.id)));
+        st.kkms.insert(h.id, Kkm::new(h.token, demo_reg_info(h.id)));
     }
     let EmuState {
         kkms,

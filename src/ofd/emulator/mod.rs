@@ -5,6 +5,7 @@
 //! run time through [`EmulatorHandle`]: delays, dropped connections before or after the request is
 //! read (the latter accepts the document without answering: the duplicate trap), forced result
 //! codes, corrupt answers, token rotation on/off and a clock offset for the 24 h shift rule.
+pub mod admin;
 mod handler;
 mod state;
 
@@ -22,8 +23,8 @@ use crate::ofd::convert::RegInfo;
 use crate::ofd::frame::{DEFAULT_MAX_FRAME, Frame};
 use crate::ofd::proto;
 use crate::ofd::result::code;
+use handler::EmuState;
 
-pub use handler::EmuState;
 pub use state::{AcceptedDoc, demo_reg_info};
 
 /// How the emulator starts.
@@ -120,25 +121,50 @@ impl Emulator {
         let (stop_tx, stop_rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, shared.clone(), stop_rx));
         Ok(EmulatorHandle {
-            addr,
-            shared,
+            control: EmulatorControl { addr, shared },
             stop: stop_tx,
             task,
         })
     }
 }
 
-/// Control and inspection of a running emulator. Dropping it does not stop the server; call
-/// [`EmulatorHandle::shutdown`].
+/// A running emulator. Dropping it does not stop the server; call [`EmulatorHandle::shutdown`].
+/// Control and inspection methods come from [`EmulatorControl`] (through `Deref`).
 pub struct EmulatorHandle {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
+    control: EmulatorControl,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
+impl std::ops::Deref for EmulatorHandle {
+    type Target = EmulatorControl;
+    fn deref(&self) -> &EmulatorControl {
+        &self.control
+    }
+}
+
+impl EmulatorHandle {
+    /// A cloneable control for other tasks (e.g. the admin listener).
+    pub fn control(&self) -> EmulatorControl {
+        self.control.clone()
+    }
+
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Fault injection and inspection of a running emulator; cheap to clone.
+#[derive(Clone)]
+pub struct EmulatorControl {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
 /// What the emulator holds about one device's shift and cash.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct KkmSnapshot {
     pub token: u32,
     pub open_shift_number: Option<u32>,
@@ -147,7 +173,7 @@ pub struct KkmSnapshot {
     pub non_nullable_sums_tiyn: [u64; 4],
 }
 
-impl EmulatorHandle {
+impl EmulatorControl {
     /// The bound address (with the real port when 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -159,7 +185,7 @@ impl EmulatorHandle {
         self.shared
             .state()
             .kkms
-            .insert(id, state::Kkm::new(id, token, reg.clone()));
+            .insert(id, state::Kkm::new(token, reg.clone()));
         reg
     }
 
@@ -218,12 +244,6 @@ impl EmulatorHandle {
     /// The registration data the emulator answers with for a device.
     pub fn reg_info(&self, id: u32) -> Option<RegInfo> {
         self.shared.state().kkms.get(&id).map(|k| k.reg.clone())
-    }
-
-    /// Stops accepting connections and waits for the accept loop to end.
-    pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
     }
 }
 

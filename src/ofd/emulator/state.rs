@@ -16,7 +16,7 @@ pub const OPERATIONS: [OperationTypeEnum; 4] = [
 ];
 
 /// A document the emulator accepted (counted exactly once, whatever the retries).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AcceptedDoc {
     /// `CommandTypeEnum` value.
     pub command: i32,
@@ -82,7 +82,6 @@ pub struct Shift {
 /// Everything the emulator knows about one KKM.
 #[derive(Clone, Debug)]
 pub struct Kkm {
-    pub id: u32,
     pub token: u32,
     pub reg: RegInfo,
     pub last: Option<LastRequest>,
@@ -100,9 +99,8 @@ pub struct Kkm {
 }
 
 impl Kkm {
-    pub fn new(id: u32, token: u32, reg: RegInfo) -> Kkm {
+    pub fn new(token: u32, reg: RegInfo) -> Kkm {
         Kkm {
-            id,
             token,
             reg,
             last: None,
@@ -127,7 +125,7 @@ impl Kkm {
         Shift {
             number: self.last_shift_number + 1,
             opened_at: now,
-            open_time: doc_time.clone(),
+            open_time: *doc_time,
             ops: Default::default(),
             placements: Default::default(),
             start_nns: self.nns,
@@ -153,7 +151,7 @@ impl Kkm {
             Some(s) => s,
             None => self.new_shift(now, close_time),
         };
-        let z = self.report(&shift, now, Some(close_time.clone()));
+        let z = self.report(&shift, now, Some(*close_time));
         self.last_shift_number = shift.number;
         self.last_z = Some(z.clone());
         z
@@ -266,7 +264,7 @@ impl Kkm {
                 is_negative: revenue < 0,
             },
             non_nullable_sums: nns_list(&self.nns),
-            open_shift_time: Some(s.open_time.clone()),
+            open_shift_time: Some(s.open_time),
             close_shift_time: close,
             ..Default::default()
         }
