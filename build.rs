@@ -69,14 +69,8 @@ fn walk(
             _ => "opt",
         };
         let enum_path = rust_path(f.type_name.as_deref().unwrap_or_default(), package);
-        let field = format!(
-            ".{package}.{}.{}",
-            path.join("."),
-            f.name.as_deref().unwrap_or_default()
-        );
-        let attr = format!(
-            "#[serde(serialize_with = \"crate::ofd::proto::enum_names::{helper}::<_, {enum_path}>\")]"
-        );
+        let field = format!(".{package}.{}.{}", path.join("."), f.name.as_deref().unwrap_or_default());
+        let attr = format!("#[serde(serialize_with = \"crate::ofd::proto::enum_names::{helper}::<_, {enum_path}>\")]");
         config.field_attribute(field, attr);
     }
     for e in &m.enum_type {

@@ -16,15 +16,8 @@ const ROUND_TRIPS: u32 = 3_000;
 
 fn main() {
     let request = ofd_support::ticket(OperationTypeEnum::OperationSell, 69_690, 50_000);
-    let addr = Addr {
-        version: 203,
-        id: 6923,
-        token: 2_704_817_126,
-        reqnum: 1,
-    };
-    let size = Frame::request(addr, &request)
-        .map(|f| f.to_bytes().len())
-        .unwrap_or(0);
+    let addr = Addr { version: 203, id: 6923, token: 2_704_817_126, reqnum: 1 };
+    let size = Frame::request(addr, &request).map(|f| f.to_bytes().len()).unwrap_or(0);
 
     let start = Instant::now();
     for _ in 0..CODEC_ITERS {
@@ -33,13 +26,10 @@ fn main() {
     }
     let encode = rate(CODEC_ITERS, start.elapsed());
 
-    let bytes = Frame::request(addr, &request)
-        .map(|f| f.to_bytes())
-        .unwrap_or_default();
+    let bytes = Frame::request(addr, &request).map(|f| f.to_bytes()).unwrap_or_default();
     let start = Instant::now();
     for _ in 0..CODEC_ITERS {
-        let parsed = Frame::parse(black_box(&bytes), DEFAULT_MAX_FRAME)
-            .and_then(|(f, _)| f.decode_request());
+        let parsed = Frame::parse(black_box(&bytes), DEFAULT_MAX_FRAME).and_then(|(f, _)| f.decode_request());
         black_box(parsed.ok());
     }
     let decode = rate(CODEC_ITERS, start.elapsed());
@@ -48,10 +38,7 @@ fn main() {
     println!("  encode  {encode:>12.0} frames/s");
     println!("  decode  {decode:>12.0} frames/s");
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
     let Ok(rt) = rt else {
         eprintln!("cannot start tokio runtime");
         return;
@@ -78,7 +65,9 @@ fn main() {
         let total = start.elapsed();
         latencies.sort();
         let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
-        println!("client ↔ emulator TICKET round trips on loopback (new TCP connection each, {ROUND_TRIPS} sequential):");
+        println!(
+            "client ↔ emulator TICKET round trips on loopback (new TCP connection each, {ROUND_TRIPS} sequential):"
+        );
         println!("  rate    {:>12.0} round trips/s", rate(ROUND_TRIPS, total));
         println!("  median  {:>12.1} µs", pct(50).as_secs_f64() * 1e6);
         println!("  p99     {:>12.1} µs", pct(99).as_secs_f64() * 1e6);

@@ -67,20 +67,13 @@ pub struct FiscalConfig {
 
 impl Default for OfdLinkConfig {
     fn default() -> Self {
-        OfdLinkConfig {
-            total_time_ms: 5_000,
-            reconnect_ms: 60_000,
-            offline_limit_hours: 72,
-        }
+        OfdLinkConfig { total_time_ms: 5_000, reconnect_ms: 60_000, offline_limit_hours: 72 }
     }
 }
 
 impl Default for FiscalConfig {
     fn default() -> Self {
-        FiscalConfig {
-            shift_limit_hours: 24,
-            busy_wait_ms: 15_000,
-        }
+        FiscalConfig { shift_limit_hours: 24, busy_wait_ms: 15_000 }
     }
 }
 
@@ -141,10 +134,7 @@ impl Default for Config {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig {
-            max_failures: 5,
-            lockout_ms: 30_000,
-        }
+        AuthConfig { max_failures: 5, lockout_ms: 30_000 }
     }
 }
 
@@ -159,21 +149,9 @@ pub fn default_ofds() -> Vec<OfdConfig> {
         consumer_url: consumer.into(),
     };
     vec![
-        ofd(
-            "4C49A0CB1DD4413387F6E6199CBB1B2A",
-            "Казахтелеком - test",
-            "http://consumer.test-oofd.kz",
-        ),
-        ofd(
-            "76A41602F148468EA85FA0ECBA8B4BBB",
-            "Казахтелеком",
-            "http://consumer.oofd.kz",
-        ),
-        ofd(
-            "EEEE0000000000000000000000000001",
-            "Kassa OFD emulator",
-            "http://consumer.test-oofd.kz",
-        ),
+        ofd("4C49A0CB1DD4413387F6E6199CBB1B2A", "Казахтелеком - test", "http://consumer.test-oofd.kz"),
+        ofd("76A41602F148468EA85FA0ECBA8B4BBB", "Казахтелеком", "http://consumer.oofd.kz"),
+        ofd("EEEE0000000000000000000000000001", "Kassa OFD emulator", "http://consumer.test-oofd.kz"),
     ]
 }
 
@@ -181,15 +159,9 @@ pub fn default_ofds() -> Vec<OfdConfig> {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
+    Parse { path: PathBuf, source: toml::de::Error },
     #[error("{0}")]
     Invalid(String),
 }
@@ -197,14 +169,8 @@ pub enum ConfigError {
 impl Config {
     /// Reads a TOML file; a missing key keeps its default.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse {
-            path: path.into(),
-            source,
-        })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })
     }
 
     /// Defaults, then the file named by `--config`, then flags and the environment.
@@ -232,14 +198,8 @@ impl Config {
             return Err(ConfigError::Invalid("admin_pin must not be empty".into()));
         }
         for (i, ofd) in self.ofd.iter().enumerate() {
-            if self.ofd[..i]
-                .iter()
-                .any(|o| o.uid.eq_ignore_ascii_case(&ofd.uid))
-            {
-                return Err(ConfigError::Invalid(format!(
-                    "ofd uid {} is listed twice",
-                    ofd.uid
-                )));
+            if self.ofd[..i].iter().any(|o| o.uid.eq_ignore_ascii_case(&ofd.uid)) {
+                return Err(ConfigError::Invalid(format!("ofd uid {} is listed twice", ofd.uid)));
             }
             if ![202, 203].contains(&ofd.protocol_version) {
                 return Err(ConfigError::Invalid(format!(
@@ -258,8 +218,7 @@ mod tests {
 
     #[test]
     fn a_partial_file_keeps_the_other_defaults() {
-        let config: Config =
-            toml::from_str("listen = \"127.0.0.1:9000\"\n[auth]\nmax_failures = 3\n").unwrap();
+        let config: Config = toml::from_str("listen = \"127.0.0.1:9000\"\n[auth]\nmax_failures = 3\n").unwrap();
         assert_eq!(config.listen, "127.0.0.1:9000");
         assert_eq!(config.auth.max_failures, 3);
         assert_eq!(config.auth.lockout_ms, 30_000);

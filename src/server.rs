@@ -24,39 +24,26 @@ pub struct Started {
 /// Opens the data folder, starts the built-in OFD emulator when configured, builds the fiscal core over
 /// its database and starts the senders of queued documents.
 pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Started, String> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        format!(
-            "cannot create data folder {}: {e}",
-            config.data_dir.display()
-        )
-    })?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create data folder {}: {e}", config.data_dir.display()))?;
     let db = config.data_dir.join("kassa.db");
     let store = Store::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let emulator = match config.ofd.iter().find(|o| o.endpoint == "emulator") {
         Some(ofd) => {
-            let emu = Emulator::start(EmulatorConfig {
-                consumer_url: ofd.consumer_url.clone(),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("cannot start the built-in OFD emulator: {e}"))?;
+            let emu = Emulator::start(EmulatorConfig { consumer_url: ofd.consumer_url.clone(), ..Default::default() })
+                .await
+                .map_err(|e| format!("cannot start the built-in OFD emulator: {e}"))?;
             tracing::info!(addr = %emu.addr(), "built-in OFD emulator (demo mode) serving");
             Some(emu)
         }
         None => None,
     };
     if config.ofd_link.total_time_ms < 5_000 {
-        tracing::warn!(
-            ms = config.ofd_link.total_time_ms,
-            "OFD total time below the protocol's 5 s minimum"
-        );
+        tracing::warn!(ms = config.ofd_link.total_time_ms, "OFD total time below the protocol's 5 s minimum");
     }
-    let endpoints = Endpoints {
-        emulator: emulator.as_ref().map(|e| e.addr()),
-    };
+    let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
     let core = Arc::new(
-        Core::new(store, config.clone(), clock, endpoints)
-            .map_err(|e| format!("cannot start the fiscal core: {e}"))?,
+        Core::new(store, config.clone(), clock, endpoints).map_err(|e| format!("cannot start the fiscal core: {e}"))?,
     );
     core.start_senders();
     Ok(Started { core, emulator })
@@ -69,12 +56,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = api::app(AppState::new(core));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.
@@ -110,9 +94,8 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     runtime.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
         let core = started.core.clone();
-        let listener = TcpListener::bind(&config.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let listener =
+            TcpListener::bind(&config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "kassa serving");
         serve(core, listener, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
         tracing::info!("stopped");

@@ -8,11 +8,7 @@ fn kassa() -> Command {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn post(port: u16, method: &str, pin: &str, body: &str) -> String {
@@ -32,9 +28,7 @@ fn post(port: u16, method: &str, pin: &str, body: &str) -> String {
 fn wait_for_ping(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-            && post(port, "Ping", "", "").contains("\"ok\"")
-        {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && post(port, "Ping", "", "").contains("\"ok\"") {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -46,13 +40,7 @@ fn wait_for_ping(port: u16) {
 fn help_documents_every_serve_option() {
     let out = kassa().args(["serve", "--help"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for flag in [
-        "--listen",
-        "--data-dir",
-        "--config",
-        "127.0.0.1:8080",
-        "./kassa-data",
-    ] {
+    for flag in ["--listen", "--data-dir", "--config", "127.0.0.1:8080", "./kassa-data"] {
         assert!(text.contains(flag), "{flag} missing from:\n{text}");
     }
     let out = kassa().arg("--help").output().unwrap();
@@ -64,11 +52,7 @@ fn serves_from_a_config_file_stops_on_sigterm_and_never_logs_pins() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let config = dir.path().join("kassa.toml");
-    std::fs::write(
-        &config,
-        format!("listen = \"127.0.0.1:{port}\"\nadmin_pin = \"file-pin-1\"\n"),
-    )
-    .unwrap();
+    std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\nadmin_pin = \"file-pin-1\"\n")).unwrap();
     let admin_pin = "Zq81-env-secret";
     let mut child = kassa()
         .args(["serve", "--data-dir"])
@@ -85,22 +69,11 @@ fn serves_from_a_config_file_stops_on_sigterm_and_never_logs_pins() {
     // The environment wins over the file.
     assert!(post(port, "GetOperatorList", admin_pin, "{}").contains("\"response_code\":0"));
     assert!(post(port, "GetOperatorList", "file-pin-1", "{}").contains("\"response_code\":5"));
-    assert!(
-        post(
-            port,
-            "GetOperatorList",
-            &format!("Bearer Wr0ng-guess-77"),
-            "{}"
-        )
-        .contains("\"response_code\":5")
-    );
+    assert!(post(port, "GetOperatorList", &format!("Bearer Wr0ng-guess-77"), "{}").contains("\"response_code\":5"));
     let body = r#"{"name":"C","access_pin":"New-cashier-pin-42","role":3}"#;
     assert!(post(port, "SaveOperator", admin_pin, body).contains("\"response_code\":0"));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {
@@ -112,25 +85,10 @@ fn serves_from_a_config_file_stops_on_sigterm_and_never_logs_pins() {
     };
     assert!(exit.success(), "graceful exit, got {exit}");
     let mut log = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    child.stdout.take().unwrap().read_to_string(&mut log).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
     assert!(log.contains("kassa serving"), "the log is there: {log}");
-    for secret in [
-        admin_pin,
-        "file-pin-1",
-        "Wr0ng-guess-77",
-        "New-cashier-pin-42",
-    ] {
+    for secret in [admin_pin, "file-pin-1", "Wr0ng-guess-77", "New-cashier-pin-42"] {
         assert!(!log.contains(secret), "{secret} leaked into the log");
     }
 }
@@ -140,11 +98,7 @@ fn a_broken_config_file_is_reported_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("bad.toml");
     std::fs::write(&config, "lisen = 1\n").unwrap();
-    let out = kassa()
-        .args(["serve", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = kassa().args(["serve", "--config"]).arg(&config).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml") && err.contains("lisen"), "{err}");

@@ -5,24 +5,15 @@ mod ofd_support;
 
 use kassa::ofd::cli::{Direction, decode_to_json};
 use kassa::ofd::connection::{ConnectionError, read_frame};
-use kassa::ofd::convert::{
-    self, RegInfo, ServiceBlock, info_request, money_from_decimal, money_to_decimal,
-};
+use kassa::ofd::convert::{self, RegInfo, ServiceBlock, info_request, money_from_decimal, money_to_decimal};
 use kassa::ofd::frame::{self, Addr, Frame, FrameError, HEADER_LEN, Header};
-use kassa::ofd::proto::{
-    self, CommandTypeEnum, OperationTypeEnum, OrgLayout, OrgRegInfo, Request, Response,
-};
+use kassa::ofd::proto::{self, CommandTypeEnum, OperationTypeEnum, OrgLayout, OrgRegInfo, Request, Response};
 use kassa::ofd::result::{ResultClass, api_code};
 use ofd_support::{close_shift, dt, money_placement, ticket};
 use prost::Message;
 use rust_decimal_macros::dec;
 
-const ADDR: Addr = Addr {
-    version: 203,
-    id: 6923,
-    token: 2_704_817_126,
-    reqnum: 65_535,
-};
+const ADDR: Addr = Addr { version: 203, id: 6923, token: 2_704_817_126, reqnum: 65_535 };
 
 fn round_trip_request(req: &Request) {
     let bytes = Frame::request(ADDR, req).expect("frame").to_bytes();
@@ -49,12 +40,8 @@ fn request_round_trips_for_every_command() {
         get_reg_info: true,
         reg_info: Some(sample_reg()),
         offline_period: Some((
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
-                .and_then(|d| d.and_hms_opt(8, 0, 0))
-                .expect("date"),
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 21)
-                .and_then(|d| d.and_hms_opt(9, 30, 0))
-                .expect("date"),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).and_then(|d| d.and_hms_opt(8, 0, 0)).expect("date"),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 21).and_then(|d| d.and_hms_opt(9, 30, 0)).expect("date"),
         )),
         held_ads: vec![(0, 601)],
     };
@@ -71,37 +58,22 @@ fn request_round_trips_for_every_command() {
                 report: proto::ReportTypeEnum::ReportX as i32,
                 date_time: dt(10, 0, 0),
                 is_offline: Some(false),
-                zx_report: Some(proto::ZxReport {
-                    shift_number: 5,
-                    ..Default::default()
-                }),
+                zx_report: Some(proto::ZxReport { shift_number: 5, ..Default::default() }),
             }),
             ..Default::default()
         },
         Request {
             command: CommandTypeEnum::CommandNomenclature as i32,
-            nomenclature: Some(proto::NomenclatureRequest {
-                current_version: Some(3),
-                barcode: Some("487".into()),
-            }),
+            nomenclature: Some(proto::NomenclatureRequest { current_version: Some(3), barcode: Some("487".into()) }),
             ..Default::default()
         },
         Request {
             command: CommandTypeEnum::CommandAuth as i32,
-            auth: Some(proto::AuthRequest {
-                login: "admin".into(),
-                password: "1".into(),
-            }),
+            auth: Some(proto::AuthRequest { login: "admin".into(), password: "1".into() }),
             ..Default::default()
         },
-        Request {
-            command: CommandTypeEnum::CommandCancelTicket as i32,
-            ..Default::default()
-        },
-        Request {
-            command: CommandTypeEnum::CommandReserved as i32,
-            ..Default::default()
-        },
+        Request { command: CommandTypeEnum::CommandCancelTicket as i32, ..Default::default() },
+        Request { command: CommandTypeEnum::CommandReserved as i32, ..Default::default() },
     ];
     // A 2.0.3 return with its parent ticket.
     if let Some(t) = requests[3].ticket.as_mut() {
@@ -122,10 +94,7 @@ fn request_round_trips_for_every_command() {
 
 #[test]
 fn response_round_trips_for_every_body() {
-    let ok = proto::Result {
-        result_code: 0,
-        result_text: None,
-    };
+    let ok = proto::Result { result_code: 0, result_text: None };
     let reg = sample_reg();
     let responses = vec![
         Response {
@@ -133,7 +102,9 @@ fn response_round_trips_for_every_body() {
             result: ok.clone(),
             ticket: Some(proto::TicketResponse {
                 ticket_number: "4228143549".into(),
-                qr_code: Some(b"http://consumer.test-oofd.kz?i=4228143549&f=640300014538&s=696.90&t=20280629T170916".to_vec()),
+                qr_code: Some(
+                    b"http://consumer.test-oofd.kz?i=4228143549&f=640300014538&s=696.90&t=20280629T170916".to_vec(),
+                ),
             }),
             ..Default::default()
         },
@@ -204,10 +175,7 @@ fn response_round_trips_for_every_body() {
 fn zero_valued_required_fields_are_written_like_cap1() {
     let resp = Response {
         command: CommandTypeEnum::CommandSystem as i32,
-        result: proto::Result {
-            result_code: 0,
-            result_text: None,
-        },
+        result: proto::Result { result_code: 0, result_text: None },
         ..Default::default()
     };
     // command 0 (08 00) and Result{result_code: 0} (12 02 08 00), as in CAP1.
@@ -217,48 +185,27 @@ fn zero_valued_required_fields_are_written_like_cap1() {
     let bytes = z.encode_to_vec();
     // cash_sum = {bills: 0, coins: 0} is field 13: 6A 04 08 00 10 00.
     let needle = [0x6A, 0x04, 0x08, 0x00, 0x10, 0x00];
-    assert!(
-        bytes.windows(needle.len()).any(|w| w == needle),
-        "cash_sum missing in {bytes:02X?}"
-    );
+    assert!(bytes.windows(needle.len()).any(|w| w == needle), "cash_sum missing in {bytes:02X?}");
 }
 
 #[test]
 fn header_bytes_are_little_endian_with_appcode_a2_81() {
-    let frame = Frame::new(
-        Addr {
-            version: 202,
-            id: 0x0102_0304,
-            token: 0xA1B2_C3D4,
-            reqnum: 0x0506,
-        },
-        vec![0x08, 0x05],
-    )
-    .expect("frame");
+    let frame =
+        Frame::new(Addr { version: 202, id: 0x0102_0304, token: 0xA1B2_C3D4, reqnum: 0x0506 }, vec![0x08, 0x05])
+            .expect("frame");
     assert_eq!(
         frame.to_bytes(),
-        [
-            0xA2, 0x81, 0xCA, 0x00, 20, 0, 0, 0, 0x04, 0x03, 0x02, 0x01, 0xD4, 0xC3, 0xB2, 0xA1,
-            0x06, 0x05, 0x08, 0x05
-        ]
+        [0xA2, 0x81, 0xCA, 0x00, 20, 0, 0, 0, 0x04, 0x03, 0x02, 0x01, 0xD4, 0xC3, 0xB2, 0xA1, 0x06, 0x05, 0x08, 0x05]
     );
 }
 
 #[test]
 fn header_errors_are_typed_and_incomplete_is_not_invalid() {
-    let good = Frame::request(ADDR, &Request::default())
-        .expect("frame")
-        .to_bytes();
+    let good = Frame::request(ADDR, &Request::default()).expect("frame").to_bytes();
     let max = 1024;
 
     let short = Frame::parse(&good[..10], max).expect_err("short header");
-    assert_eq!(
-        short,
-        FrameError::Incomplete {
-            have: 10,
-            needed: HEADER_LEN
-        }
-    );
+    assert_eq!(short, FrameError::Incomplete { have: 10, needed: HEADER_LEN });
     assert!(short.is_incomplete());
     let partial = Frame::parse(&good[..good.len() - 1], max).expect_err("short payload");
     assert!(partial.is_incomplete());
@@ -274,25 +221,15 @@ fn header_errors_are_typed_and_incomplete_is_not_invalid() {
 
     let mut big = good.clone();
     big[4..8].copy_from_slice(&5000u32.to_le_bytes());
-    assert_eq!(
-        frame::check(&big, max),
-        Err(FrameError::SizeTooLarge { size: 5000, max })
-    );
+    assert_eq!(frame::check(&big, max), Err(FrameError::SizeTooLarge { size: 5000, max }));
     // The bound is checked before waiting for more bytes.
-    assert_eq!(
-        Header::parse(&big[..HEADER_LEN], max),
-        Err(FrameError::SizeTooLarge { size: 5000, max })
-    );
+    assert_eq!(Header::parse(&big[..HEADER_LEN], max), Err(FrameError::SizeTooLarge { size: 5000, max }));
 }
 
 #[tokio::test]
 async fn read_frame_reports_truncation_and_reads_whole_frames() {
-    let bytes = Frame::request(
-        ADDR,
-        &ticket(OperationTypeEnum::OperationSell, 10_000, 10_000),
-    )
-    .expect("frame")
-    .to_bytes();
+    let bytes =
+        Frame::request(ADDR, &ticket(OperationTypeEnum::OperationSell, 10_000, 10_000)).expect("frame").to_bytes();
     let mut whole = bytes.as_slice();
     let frame = read_frame(&mut whole, 4096).await.expect("whole frame");
     assert_eq!(frame.to_bytes(), bytes);
@@ -307,10 +244,7 @@ async fn read_frame_reports_truncation_and_reads_whole_frames() {
     let mut empty: &[u8] = &[];
     assert!(matches!(
         read_frame(&mut empty, 4096).await,
-        Err(ConnectionError::Frame(FrameError::Truncated {
-            got: 0,
-            expected: HEADER_LEN
-        }))
+        Err(ConnectionError::Frame(FrameError::Truncated { got: 0, expected: HEADER_LEN }))
     ));
 }
 
@@ -318,14 +252,8 @@ async fn read_frame_reports_truncation_and_reads_whole_frames() {
 fn unknown_fields_are_skipped() {
     let resp = Response {
         command: CommandTypeEnum::CommandTicket as i32,
-        result: proto::Result {
-            result_code: 0,
-            result_text: None,
-        },
-        ticket: Some(proto::TicketResponse {
-            ticket_number: "4228143549".into(),
-            qr_code: None,
-        }),
+        result: proto::Result { result_code: 0, result_text: None },
+        ticket: Some(proto::TicketResponse { ticket_number: "4228143549".into(), qr_code: None }),
         ..Default::default()
     };
     let mut bytes = resp.encode_to_vec();
@@ -345,19 +273,12 @@ fn org_reg_info_field_6_decodes_in_both_layouts() {
     assert_eq!(org.tenant_id, Some(1));
     assert_eq!(org.address_kz, None);
     assert_eq!(org.layout, OrgLayout::V202);
-    assert_eq!(
-        org.encode_to_vec(),
-        v202,
-        "re-encodes in the layout it came in"
-    );
+    assert_eq!(org.encode_to_vec(), v202, "re-encodes in the layout it came in");
 
     // 2.0.3: field 6 = address_kz string, field 7 = tenantId.
     let v203 = [0x0A, 0x01, b'A', 0x32, 0x02, b'K', b'Z', 0x38, 0x02];
     let org = OrgRegInfo::decode(v203.as_slice()).expect("2.0.3 layout");
-    assert_eq!(
-        (org.address_kz.as_deref(), org.tenant_id),
-        (Some("KZ"), Some(2))
-    );
+    assert_eq!((org.address_kz.as_deref(), org.tenant_id), (Some("KZ"), Some(2)));
     assert_eq!(org.layout, OrgLayout::V203);
     assert_eq!(org.encode_to_vec(), v203);
 
@@ -371,15 +292,9 @@ fn org_reg_info_field_6_decodes_in_both_layouts() {
         org: Some(OrgRegInfo::decode(v202.as_slice()).expect("org")),
         ..Default::default()
     };
-    let service = proto::ServiceResponse {
-        reg_info: Some(reg),
-        ..Default::default()
-    };
+    let service = proto::ServiceResponse { reg_info: Some(reg), ..Default::default() };
     let back = proto::ServiceResponse::decode(service.encode_to_vec().as_slice()).expect("service");
-    assert_eq!(
-        RegInfo::from_service(&back).map(|r| r.org.tenant_id),
-        Some(1)
-    );
+    assert_eq!(RegInfo::from_service(&back).map(|r| r.org.tenant_id), Some(1));
 }
 
 #[test]
@@ -396,22 +311,13 @@ fn lists_with_entries_missing_decode() {
     let back = proto::ZxReport::decode(z.encode_to_vec().as_slice()).expect("decode");
     assert_eq!(back.non_nullable_sums.len(), 1);
     assert!(back.operations.is_empty());
-    assert_eq!(
-        back.non_nullable_sums[0].sum,
-        proto::Money {
-            bills: 1,
-            coins: 50
-        }
-    );
+    assert_eq!(back.non_nullable_sums[0].sum, proto::Money { bills: 1, coins: 50 });
 }
 
 #[test]
 fn result_codes_map_to_seed_api_codes() {
     let class = |code: u32| {
-        let mut resp = Response {
-            command: 1,
-            ..Default::default()
-        };
+        let mut resp = Response { command: 1, ..Default::default() };
         resp.result.result_code = code;
         ResultClass::of(&resp)
     };
@@ -443,47 +349,18 @@ fn result_codes_map_to_seed_api_codes() {
 
 #[test]
 fn money_converts_without_floats() {
-    assert_eq!(
-        money_from_decimal(dec!(696.90)),
-        Some(proto::Money {
-            bills: 696,
-            coins: 90
-        })
-    );
-    assert_eq!(
-        money_from_decimal(dec!(0.01)),
-        Some(proto::Money { bills: 0, coins: 1 })
-    );
-    assert_eq!(
-        money_from_decimal(dec!(1.005)),
-        None,
-        "fractions of a tiyn are the caller's to round"
-    );
+    assert_eq!(money_from_decimal(dec!(696.90)), Some(proto::Money { bills: 696, coins: 90 }));
+    assert_eq!(money_from_decimal(dec!(0.01)), Some(proto::Money { bills: 0, coins: 1 }));
+    assert_eq!(money_from_decimal(dec!(1.005)), None, "fractions of a tiyn are the caller's to round");
     assert_eq!(money_from_decimal(dec!(-1)), None);
-    assert_eq!(
-        money_to_decimal(&proto::Money {
-            bills: 11_749,
-            coins: 50
-        }),
-        Some(dec!(11749.50))
-    );
-    assert_eq!(
-        convert::money_to_tiyn(&proto::Money {
-            bills: u64::MAX,
-            coins: 0
-        }),
-        None
-    );
+    assert_eq!(money_to_decimal(&proto::Money { bills: 11_749, coins: 50 }), Some(dec!(11749.50)));
+    assert_eq!(convert::money_to_tiyn(&proto::Money { bills: u64::MAX, coins: 0 }), None);
 }
 
 #[test]
 fn decode_cli_picks_request_or_response_and_reads_hex() {
-    let req_bytes = Frame::request(
-        ADDR,
-        &ticket(OperationTypeEnum::OperationSell, 69_690, 70_000),
-    )
-    .expect("frame")
-    .to_bytes();
+    let req_bytes =
+        Frame::request(ADDR, &ticket(OperationTypeEnum::OperationSell, 69_690, 70_000)).expect("frame").to_bytes();
     let hex_text: String = req_bytes
         .iter()
         .enumerate()
@@ -499,18 +376,9 @@ fn decode_cli_picks_request_or_response_and_reads_hex() {
     assert_eq!(json["message"]["ticket"]["amounts"]["total"]["bills"], 696);
     // Enum fields are shown by name (prost keeps them as i32).
     assert_eq!(json["message"]["ticket"]["operation"], "OPERATION_SELL");
-    assert_eq!(
-        json["message"]["ticket"]["items"][0]["type"],
-        "ITEM_TYPE_COMMODITY"
-    );
-    assert_eq!(
-        json["message"]["ticket"]["payments"][0]["type"],
-        "PAYMENT_CASH"
-    );
-    assert_eq!(
-        json["message"]["ticket"]["domain"]["type"],
-        "DOMAIN_TRADING"
-    );
+    assert_eq!(json["message"]["ticket"]["items"][0]["type"], "ITEM_TYPE_COMMODITY");
+    assert_eq!(json["message"]["ticket"]["payments"][0]["type"], "PAYMENT_CASH");
+    assert_eq!(json["message"]["ticket"]["domain"]["type"], "DOMAIN_TRADING");
 
     let auth = Response {
         command: 99,
@@ -523,22 +391,13 @@ fn decode_cli_picks_request_or_response_and_reads_hex() {
     };
     let bytes = Frame::response(ADDR, &auth).expect("frame").to_bytes();
     let json = decode_to_json(&bytes, Direction::Response).expect("decode");
-    assert_eq!(
-        json["message"]["command"], 99,
-        "unknown values stay numbers"
-    );
+    assert_eq!(json["message"]["command"], 99, "unknown values stay numbers");
     assert_eq!(json["message"]["auth"]["result"], "AUTH_RESULT_OK");
-    assert_eq!(
-        json["message"]["auth"]["roles"],
-        serde_json::json!(["USER_ROLE_PAYMASTER", 77])
-    );
+    assert_eq!(json["message"]["auth"]["roles"], serde_json::json!(["USER_ROLE_PAYMASTER", 77]));
 
     let resp = Response {
         command: CommandTypeEnum::CommandTicket as i32,
-        result: proto::Result {
-            result_code: 0,
-            result_text: None,
-        },
+        result: proto::Result { result_code: 0, result_text: None },
         ticket: Some(proto::TicketResponse {
             ticket_number: "4228143549".into(),
             qr_code: Some(b"http://x?i=1".to_vec()),

@@ -10,11 +10,7 @@ fn every_older_schema_is_migrated_forward_with_its_data() {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             assert_eq!(migrations::migrate_to(&mut conn, older).unwrap(), older);
             if older >= 1 {
-                conn.execute(
-                    "INSERT INTO operators (name, access_pin, role) VALUES ('old', '4321', 3)",
-                    [],
-                )
-                .unwrap();
+                conn.execute("INSERT INTO operators (name, access_pin, role) VALUES ('old', '4321', 3)", []).unwrap();
             }
         }
         let store = Store::open(&path).unwrap();
@@ -31,8 +27,7 @@ fn a_database_from_a_newer_build_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kassa.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", migrations::latest() + 1)
-        .unwrap();
+    conn.pragma_update(None, "user_version", migrations::latest() + 1).unwrap();
     drop(conn);
     assert!(matches!(Store::open(&path), Err(StoreError::TooNew { .. })));
 }
@@ -42,18 +37,10 @@ fn a_factory_number_is_claimed_once_also_after_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kassa.db");
     let store = Store::open(&path).unwrap();
-    assert!(
-        store
-            .write(|tx| tx.claim_vendor_id("ISCR1000000000001", "2026-01-01T00:00:00.000"))
-            .unwrap()
-    );
+    assert!(store.write(|tx| tx.claim_vendor_id("ISCR1000000000001", "2026-01-01T00:00:00.000")).unwrap());
     drop(store);
     let store = Store::open(&path).unwrap();
-    assert!(
-        !store
-            .write(|tx| tx.claim_vendor_id("ISCR1000000000001", "2026-01-02T00:00:00.000"))
-            .unwrap()
-    );
+    assert!(!store.write(|tx| tx.claim_vendor_id("ISCR1000000000001", "2026-01-02T00:00:00.000")).unwrap());
 }
 
 #[test]
@@ -62,8 +49,6 @@ fn wal_and_full_sync_are_on() {
     let path = dir.path().join("kassa.db");
     let _store = Store::open(&path).unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }

@@ -89,18 +89,12 @@ impl FromRequestParts<AppState> for Auth {
         }
         let header = parts.headers.get(axum::http::header::AUTHORIZATION);
         let Some(value) = header else {
-            return Err(ApiError::new(
-                ErrorCode::InvalidAccessCode,
-                "the Authorization header is missing",
-            ));
+            return Err(ApiError::new(ErrorCode::InvalidAccessCode, "the Authorization header is missing"));
         };
         let pin = credential(value.to_str().unwrap_or("")).to_owned();
         if pin.is_empty() {
             state.throttle.failed(ip);
-            return Err(ApiError::new(
-                ErrorCode::InvalidAccessCode,
-                "the Authorization header is empty",
-            ));
+            return Err(ApiError::new(ErrorCode::InvalidAccessCode, "the Authorization header is empty"));
         }
         match state.call(move |core| core.authenticate(&pin)).await? {
             Some(caller) => {
@@ -128,10 +122,7 @@ mod tests {
 
     #[test]
     fn lockout_after_the_limit_and_reset_on_success() {
-        let t = Throttle::new(&AuthConfig {
-            max_failures: 2,
-            lockout_ms: 60_000,
-        });
+        let t = Throttle::new(&AuthConfig { max_failures: 2, lockout_ms: 60_000 });
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         t.failed(ip);
         assert!(t.locked(ip).is_none());

@@ -20,10 +20,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
-        ApiError {
-            code,
-            detail: detail.into(),
-        }
+        ApiError { code, detail: detail.into() }
     }
 
     /// Code 2 naming the offending field.
@@ -49,11 +46,7 @@ struct Envelope<T> {
 
 /// A successful answer.
 pub fn ok<T: Serialize>(data: T) -> Response {
-    Json(Envelope {
-        response_code: ErrorCode::Ok.code(),
-        response_data: data,
-    })
-    .into_response()
+    Json(Envelope { response_code: ErrorCode::Ok.code(), response_data: data }).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -61,11 +54,7 @@ impl IntoResponse for ApiError {
         if self.code == ErrorCode::DbError || self.code == ErrorCode::MethodExecutionException {
             tracing::error!(code = self.code.code(), detail = %self.detail, "internal failure");
         }
-        Json(Envelope {
-            response_code: self.code.code(),
-            response_data: self.message(),
-        })
-        .into_response()
+        Json(Envelope { response_code: self.code.code(), response_data: self.message() }).into_response()
     }
 }
 
@@ -130,9 +119,7 @@ impl From<FiscalError> for ApiError {
             F::RegistrationFailed(_) => C::KkmReginfoRequestError,
             F::UnknownAtOfd(_) => C::InvalidKkmCredentials,
             F::InvalidToken => C::InvalidKkmToken,
-            F::OfdRefused { api_code, .. } => {
-                ErrorCode::from_code(*api_code).unwrap_or(C::InvalidOfdResponse)
-            }
+            F::OfdRefused { api_code, .. } => ErrorCode::from_code(*api_code).unwrap_or(C::InvalidOfdResponse),
             F::Blocked(_) => C::KkmIsBlocked,
             F::OfflineTooLong(_) => C::KkmInOfflineModeTooLong,
             F::ShiftTooLong(_) => C::ShiftDurationIsTooLong,
@@ -142,11 +129,7 @@ impl From<FiscalError> for ApiError {
             F::Internal(_) => C::MethodExecutionException,
         };
         // Internal details (SQL text) stay in the log; the cashier gets the code's own text.
-        let detail = if matches!(e, F::Store(_)) {
-            String::new()
-        } else {
-            e.to_string()
-        };
+        let detail = if matches!(e, F::Store(_)) { String::new() } else { e.to_string() };
         if let F::Store(inner) = &e {
             tracing::error!(error = %inner, "store failure");
         }

@@ -22,10 +22,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             return from_query(&query).map(Params);
         }
         let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            ApiError::new(
-                ErrorCode::InvalidFields,
-                format!("request body refused: {}", rejection.body_text()),
-            )
+            ApiError::new(ErrorCode::InvalidFields, format!("request body refused: {}", rejection.body_text()))
         })?;
         from_json(&body).map(Params)
     }
@@ -33,15 +30,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
 
 /// Parses a JSON body into `T`, naming the field of a type error.
 pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
-    de.end()
-        .map_err(|e| ApiError::new(ErrorCode::SourceObjectDeserializationError, e.to_string()))?;
+    de.end().map_err(|e| ApiError::new(ErrorCode::SourceObjectDeserializationError, e.to_string()))?;
     Ok(value)
 }
 
@@ -50,14 +42,10 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let path = e.path().to_string();
     let inner = e.into_inner();
     match inner.classify() {
-        Category::Data => ApiError::field(
-            if path == "." { "request" } else { &path },
-            strip_position(&inner),
-        ),
-        Category::Syntax | Category::Eof | Category::Io => ApiError::new(
-            ErrorCode::SourceObjectDeserializationError,
-            inner.to_string(),
-        ),
+        Category::Data => ApiError::field(if path == "." { "request" } else { &path }, strip_position(&inner)),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::new(ErrorCode::SourceObjectDeserializationError, inner.to_string())
+        }
     }
 }
 

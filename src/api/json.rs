@@ -15,9 +15,7 @@ pub fn format_date(d: &NaiveDateTime) -> String {
 
 /// A date that may never have been set.
 pub fn format_optional_date(d: &Option<NaiveDateTime>) -> String {
-    d.as_ref()
-        .map(format_date)
-        .unwrap_or_else(|| NEVER.to_owned())
+    d.as_ref().map(format_date).unwrap_or_else(|| NEVER.to_owned())
 }
 
 /// Writes an amount as a JSON number: `1753` when whole, else the shortest decimal text (`727985.98`).
@@ -52,9 +50,7 @@ pub fn money_list<S: Serializer>(list: &[Decimal], s: S) -> Result<S::Ok, S::Err
 
 /// Marks a field as present, so `null` (`Some(None)` / `Some(Value::Null)`) differs from absent (`None`).
 /// Use with `#[serde(default, deserialize_with = "present")]`.
-pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<T>, D::Error> {
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 

@@ -38,10 +38,7 @@ impl AppState {
         let core = self.core.clone();
         match tokio::task::spawn_blocking(move || f(&core)).await {
             Ok(result) => result.map_err(ApiError::from),
-            Err(e) => Err(ApiError::new(
-                ErrorCode::MethodExecutionException,
-                format!("the call failed: {e}"),
-            )),
+            Err(e) => Err(ApiError::new(ErrorCode::MethodExecutionException, format!("the call failed: {e}"))),
         }
     }
 }
@@ -49,7 +46,5 @@ impl AppState {
 /// The router of the whole API.
 pub fn app(state: AppState) -> Router {
     let limit = state.core.config().max_body_bytes;
-    methods::routes()
-        .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
+    methods::routes().layer(DefaultBodyLimit::max(limit)).with_state(state)
 }

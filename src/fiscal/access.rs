@@ -39,11 +39,7 @@ pub struct Caller {
 impl Caller {
     /// The caller for a stored operator (roles are checked on write, so the fallback never applies in practice).
     pub fn from_operator(op: &OperatorRow) -> Caller {
-        Caller {
-            id: op.id,
-            name: op.name.clone(),
-            role: Role::from_code(op.role.into()).unwrap_or(Role::Cashier),
-        }
+        Caller { id: op.id, name: op.name.clone(), role: Role::from_code(op.role.into()).unwrap_or(Role::Cashier) }
     }
 
     /// Refuses anyone but an administrator.
@@ -51,9 +47,7 @@ impl Caller {
         if self.role == Role::Administrator {
             Ok(())
         } else {
-            Err(FiscalError::AccessDenied(format!(
-                "only an administrator may {action}"
-            )))
+            Err(FiscalError::AccessDenied(format!("only an administrator may {action}")))
         }
     }
 
@@ -64,11 +58,7 @@ impl Caller {
 
     /// Refuses a caller not bound to `kkm`.
     pub fn require_binding(&self, kkm: &KkmRow) -> FiscalResult<()> {
-        if self.may_use(kkm) {
-            Ok(())
-        } else {
-            Err(FiscalError::NotBound(kkm.settings.ofd_id))
-        }
+        if self.may_use(kkm) { Ok(()) } else { Err(FiscalError::NotBound(kkm.settings.ofd_id)) }
     }
 
     /// Whether this caller may see `op`'s PIN: administrators, and everyone for themselves.

@@ -33,9 +33,7 @@ impl Core {
     pub fn answer(&self, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentAnswer> {
         let (kkm, doc) = self.store.read(|tx| {
             let kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let doc = tx
-                .document(kkm_id, doc_id)?
-                .ok_or(FiscalError::DocumentNotFound)?;
+            let doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
             Ok::<_, FiscalError>((kkm, doc))
         })?;
         let ofd = self.ofd(Some(&kkm.settings.ofd_uid)).ok();

@@ -1,8 +1,8 @@
 //! Shift counters: running totals updated with each document in the same transaction, so X and Z reports
 //! are built from counters, never by scanning the journal (their cost does not grow with the shift).
 use super::document::{
-    AnnulledTickets, DateTimeParts, MoneyPlacementTotal, NonNullableSum, OperationTotal,
-    PaymentTotal, Report, Revenue, SectionTotal, TaxOperation, TaxTotal, TicketOperationTotal,
+    AnnulledTickets, DateTimeParts, MoneyPlacementTotal, NonNullableSum, OperationTotal, PaymentTotal, Report, Revenue,
+    SectionTotal, TaxOperation, TaxTotal, TicketOperationTotal,
 };
 use super::money::Money;
 use super::trade::TicketEffects;
@@ -85,13 +85,7 @@ pub struct Drawer {
 
 impl Counters {
     /// Adds a ticket of `operation` (0..3) with its effects.
-    pub fn add_ticket(
-        &mut self,
-        drawer: &mut Drawer,
-        operation: u8,
-        e: &TicketEffects,
-        offline: bool,
-    ) {
+    pub fn add_ticket(&mut self, drawer: &mut Drawer, operation: u8, e: &TicketEffects, offline: bool) {
         let op = usize::from(operation);
         for (section, sum) in &e.lines {
             let idx = match self.sections.iter().position(|(s, _)| s == section) {
@@ -139,13 +133,7 @@ impl Counters {
     }
 
     /// Adds a deposit (0) or withdrawal (1).
-    pub fn add_placement(
-        &mut self,
-        drawer: &mut Drawer,
-        operation: u8,
-        sum: Decimal,
-        offline: bool,
-    ) {
+    pub fn add_placement(&mut self, drawer: &mut Drawer, operation: u8, sum: Decimal, offline: bool) {
         let p = &mut self.placements[usize::from(operation.min(1))];
         p.total.add(sum);
         p.offline += u32::from(offline);
@@ -189,21 +177,11 @@ impl Counters {
         let per_op = |totals: &[Total; 4]| -> Vec<OperationTotal> {
             (0..4)
                 .filter(|&op| totals[op].count > 0)
-                .map(|op| OperationTotal {
-                    operation: op as u8,
-                    count: totals[op].count,
-                    sum: m(totals[op].sum),
-                })
+                .map(|op| OperationTotal { operation: op as u8, count: totals[op].count, sum: m(totals[op].sum) })
                 .collect()
         };
         let nns = |sums: &[Decimal; 4]| -> Vec<NonNullableSum> {
-            SEED_OPERATION_ORDER
-                .iter()
-                .map(|&op| NonNullableSum {
-                    operation: op as u8,
-                    sum: m(sums[op]),
-                })
-                .collect()
+            SEED_OPERATION_ORDER.iter().map(|&op| NonNullableSum { operation: op as u8, sum: m(sums[op]) }).collect()
         };
         Report {
             date_time: shift.now,
@@ -220,10 +198,7 @@ impl Counters {
             sections: self
                 .sections
                 .iter()
-                .map(|(code, totals)| SectionTotal {
-                    section_code: code.clone(),
-                    operations: per_op(totals),
-                })
+                .map(|(code, totals)| SectionTotal { section_code: code.clone(), operations: per_op(totals) })
                 .collect(),
             operations: per_op(&self.operations),
             discounts: per_op(&self.discounts),

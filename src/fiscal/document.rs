@@ -30,16 +30,8 @@ pub struct TimeParts {
 impl From<NaiveDateTime> for DateTimeParts {
     fn from(t: NaiveDateTime) -> DateTimeParts {
         DateTimeParts {
-            date: DateParts {
-                year: t.year().max(0) as u32,
-                month: t.month(),
-                day: t.day(),
-            },
-            time: TimeParts {
-                hour: t.hour(),
-                minute: t.minute(),
-                second: t.second(),
-            },
+            date: DateParts { year: t.year().max(0) as u32, month: t.month(), day: t.day() },
+            time: TimeParts { hour: t.hour(), minute: t.minute(), second: t.second() },
         }
     }
 }
@@ -328,9 +320,7 @@ mod seed_list {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Vec<T>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum ListOrEmpty<T> {
@@ -358,12 +348,6 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<AnnulledTickets>(&text).unwrap(), a);
         let full = r#"{"annulled_tickets_total_count":0,"annulled_tickets_count":0,"annulled_operationsList":[{"operation":2,"count":1,"sum":{"bills":5,"coins":0}}]}"#;
-        assert_eq!(
-            serde_json::from_str::<AnnulledTickets>(full)
-                .unwrap()
-                .operations
-                .len(),
-            1
-        );
+        assert_eq!(serde_json::from_str::<AnnulledTickets>(full).unwrap().operations.len(), 1);
     }
 }

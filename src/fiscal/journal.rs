@@ -7,17 +7,11 @@ use crate::store::{DocumentRow, JournalFilter};
 impl Core {
     /// The documents of a KKM matching `filter`, oldest first. A fiscal-sign search needs the command list
     /// to be exactly `[COMMAND_TICKET]`, as the seed says.
-    pub fn journal(
-        &self,
-        caller: &Caller,
-        ofd_id: i64,
-        filter: JournalFilter,
-    ) -> FiscalResult<Vec<DocumentRow>> {
+    pub fn journal(&self, caller: &Caller, ofd_id: i64, filter: JournalFilter) -> FiscalResult<Vec<DocumentRow>> {
         if filter.fiscal_id.is_some() && filter.commands != [COMMAND_TICKET] {
             return Err(FiscalError::Field {
                 field: "command_type_list".into(),
-                reason: "a search by fiscal_id needs command_type_list = [1] (COMMAND_TICKET)"
-                    .into(),
+                reason: "a search by fiscal_id needs command_type_list = [1] (COMMAND_TICKET)".into(),
             });
         }
         let kkm = self.kkm_for(caller, ofd_id)?;
@@ -27,9 +21,7 @@ impl Core {
     /// One document by its transaction ID.
     pub fn transaction(&self, caller: &Caller, ofd_id: i64, id: i64) -> FiscalResult<DocumentRow> {
         let kkm = self.kkm_for(caller, ofd_id)?;
-        self.store
-            .read(|tx| tx.document(kkm.id, id))?
-            .ok_or(FiscalError::DocumentNotFound)
+        self.store.read(|tx| tx.document(kkm.id, id))?.ok_or(FiscalError::DocumentNotFound)
     }
 
     /// One document by its shift and number (the reprint key).
@@ -41,10 +33,7 @@ impl Core {
         number: i64,
     ) -> FiscalResult<(crate::store::KkmRow, DocumentRow)> {
         let kkm = self.kkm_for(caller, ofd_id)?;
-        let doc = self
-            .store
-            .read(|tx| tx.document_at(kkm.id, shift, number))?
-            .ok_or(FiscalError::DocumentNotFound)?;
+        let doc = self.store.read(|tx| tx.document_at(kkm.id, shift, number))?.ok_or(FiscalError::DocumentNotFound)?;
         Ok((kkm, doc))
     }
 }

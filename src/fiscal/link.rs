@@ -3,6 +3,7 @@
 use super::error::{FiscalError, FiscalResult};
 use super::{Core, wire};
 use crate::config::OfdConfig;
+pub use crate::ofd::client::next_reqnum;
 use crate::ofd::client::{ClientConfig, ClientError, Credentials, OfdClient, Reply};
 use crate::ofd::convert::{RegInfo, ServiceBlock, TicketAd};
 use crate::ofd::proto::Request;
@@ -16,11 +17,6 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Endpoints {
     pub emulator: Option<SocketAddr>,
-}
-
-/// The next REQNUM after `last`: +1, wrapping past 65535 to 1 (0 is never used).
-pub fn next_reqnum(last: u16) -> u16 {
-    if last == u16::MAX { 1 } else { last + 1 }
 }
 
 /// What one exchange came to.
@@ -46,9 +42,7 @@ impl Core {
         let addr = if ofd.endpoint == "emulator" {
             self.endpoints
                 .emulator
-                .ok_or_else(|| {
-                    FiscalError::OfdUnreachable("the built-in OFD emulator is not running".into())
-                })?
+                .ok_or_else(|| FiscalError::OfdUnreachable("the built-in OFD emulator is not running".into()))?
                 .to_string()
         } else {
             ofd.endpoint.clone()
@@ -67,9 +61,7 @@ impl Core {
 
     /// The consumer site of the OFD of `kkm`, for locally composed check URLs.
     pub(super) fn consumer_url(&self, kkm: &KkmRow) -> String {
-        self.ofd_of(kkm)
-            .map(|o| o.consumer_url.clone())
-            .unwrap_or_default()
+        self.ofd_of(kkm).map(|o| o.consumer_url.clone()).unwrap_or_default()
     }
 
     /// The service block every fiscal request carries: registration data and, when autonomous, the
@@ -85,34 +77,17 @@ impl Core {
             .iter()
             .map(|ad| (ad.info.ad_type, ad.info.version))
             .collect();
-        ServiceBlock {
-            get_reg_info: false,
-            reg_info,
-            offline_period,
-            held_ads,
-        }
+        ServiceBlock { get_reg_info: false, reg_info, offline_period, held_ads }
     }
 
     /// Sends one request with the KKM's token and the given REQNUM; a resend of the same document uses
     /// the same REQNUM, so the OFD recognises it.
-    pub(super) async fn exchange(
-        &self,
-        kkm: &KkmRow,
-        reqnum: u16,
-        mut request: Request,
-    ) -> FiscalResult<Outcome> {
+    pub(super) async fn exchange(&self, kkm: &KkmRow, reqnum: u16, mut request: Request) -> FiscalResult<Outcome> {
         let ofd = self.ofd_of(kkm)?;
         if request.service.is_none() {
-            request.service = Some(
-                self.service_block(kkm, self.clock.now())
-                    .to_proto(ofd.protocol_version),
-            );
+            request.service = Some(self.service_block(kkm, self.clock.now()).to_proto(ofd.protocol_version));
         }
-        let creds = Credentials {
-            id: kkm.settings.ofd_id as u32,
-            token: kkm.settings.ofd_token,
-            reqnum,
-        };
+        let creds = Credentials { id: kkm.settings.ofd_id as u32, token: kkm.settings.ofd_token, reqnum };
         self.exchange_with(ofd, creds, &request).await
     }
 
@@ -127,9 +102,7 @@ impl Core {
         Ok(match client.exchange(creds, request).await {
             Ok(reply) => match &reply.class {
                 ResultClass::Ok => Outcome::Accepted(Box::new(reply)),
-                ResultClass::Unavailable { code } => {
-                    Outcome::Unreachable(format!("OFD answered {code}"))
-                }
+                ResultClass::Unavailable { code } => Outcome::Unreachable(format!("OFD answered {code}")),
                 ResultClass::InvalidToken => Outcome::InvalidToken,
                 other => Outcome::Refused(other.clone()),
             },
@@ -142,24 +115,8 @@ impl Core {
 
     /// A decoded stored request, with a fresh service block (the offline period's end moves on).
     pub(super) fn stored_request(&self, kkm: &KkmRow, bytes: &[u8]) -> FiscalResult<Request> {
-        let mut request = wire::decode(bytes)
-            .map_err(|e| FiscalError::Internal(format!("stored OFD request: {e}")))?;
-        request.service = Some(
-            self.service_block(kkm, self.clock.now())
-                .to_proto(self.protocol_version(kkm)),
-        );
+        let mut request = wire::decode(bytes).map_err(|e| FiscalError::Internal(format!("stored OFD request: {e}")))?;
+        request.service = Some(self.service_block(kkm, self.clock.now()).to_proto(self.protocol_version(kkm)));
         Ok(request)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reqnum_wraps_skipping_zero() {
-        assert_eq!(next_reqnum(0), 1);
-        assert_eq!(next_reqnum(41), 42);
-        assert_eq!(next_reqnum(u16::MAX), 1);
     }
 }

@@ -40,19 +40,8 @@ pub struct Core {
 
 impl Core {
     /// A core over an open store. Creates the first administrator when there is no operator yet.
-    pub fn new(
-        store: Store,
-        config: Config,
-        clock: Arc<dyn Clock>,
-        endpoints: link::Endpoints,
-    ) -> FiscalResult<Core> {
-        let core = Core {
-            store,
-            config,
-            clock,
-            endpoints,
-            locks: Default::default(),
-        };
+    pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>, endpoints: link::Endpoints) -> FiscalResult<Core> {
+        let core = Core { store, config, clock, endpoints, locks: Default::default() };
         core.ensure_administrator()?;
         Ok(core)
     }

@@ -31,10 +31,7 @@ impl Money {
         let d = round(d.max(Decimal::ZERO));
         let tiyn = (d * Decimal::ONE_HUNDRED).trunc();
         let tiyn: u64 = tiyn.try_into().unwrap_or(u64::MAX);
-        Money {
-            bills: tiyn / 100,
-            coins: (tiyn % 100) as u32,
-        }
+        Money { bills: tiyn / 100, coins: (tiyn % 100) as u32 }
     }
 
     /// The amount this Money stands for.
@@ -89,21 +86,12 @@ mod tests {
     #[test]
     fn the_seed_vat_example() {
         assert_eq!(tax_included(dec!(1750), dec!(12)), dec!(187.50));
-        assert_eq!(
-            dec!(1750) - tax_included(dec!(1750), dec!(12)),
-            dec!(1562.50)
-        );
+        assert_eq!(dec!(1750) - tax_included(dec!(1750), dec!(12)), dec!(1562.50));
     }
 
     #[test]
     fn money_and_quantities() {
-        assert_eq!(
-            Money::from_decimal(dec!(727985.98)),
-            Money {
-                bills: 727985,
-                coins: 98
-            }
-        );
+        assert_eq!(Money::from_decimal(dec!(727985.98)), Money { bills: 727985, coins: 98 });
         assert_eq!(Money::from_decimal(dec!(187.5)).to_decimal(), dec!(187.50));
         assert_eq!(MAX_AMOUNT, dec!(9999999999999.99));
         assert_eq!(quantity_thousandths(dec!(2)), Some(2000));

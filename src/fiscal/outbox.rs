@@ -21,12 +21,8 @@ impl Core {
             lock.sender_running.store(false, Ordering::SeqCst);
             // A document queued while this sender was finishing would wait for the next wake: look again.
             let waiting = core.store.read(|tx| tx.outbox_len(kkm_id)).unwrap_or(0) > 0;
-            let stopped = core
-                .store
-                .read(|tx| tx.kkm(kkm_id))
-                .ok()
-                .flatten()
-                .is_none_or(|k| k.is_blocked || k.is_invalid_token);
+            let stopped =
+                core.store.read(|tx| tx.kkm(kkm_id)).ok().flatten().is_none_or(|k| k.is_blocked || k.is_invalid_token);
             if waiting && !stopped {
                 core.wake_sender(kkm_id);
             }
@@ -54,17 +50,9 @@ impl Core {
                 Ok(HeadResult::Accepted { more: false }) | Ok(HeadResult::Empty) => return,
                 Ok(HeadResult::InvalidToken) => return,
                 Ok(HeadResult::Refused { doc_id, class }) => {
-                    tracing::error!(
-                        kkm_id,
-                        doc_id,
-                        ?class,
-                        "OFD refused a queued document: KKM blocked"
-                    );
+                    tracing::error!(kkm_id, doc_id, ?class, "OFD refused a queued document: KKM blocked");
                     let core = self.clone();
-                    if let Err(e) = self
-                        .blocking(move |c| c.block_on_refusal(kkm_id, doc_id, &class))
-                        .await
-                    {
+                    if let Err(e) = self.blocking(move |c| c.block_on_refusal(kkm_id, doc_id, &class)).await {
                         tracing::error!(error = %e, "cannot record the refusal");
                     }
                     drop(core);

@@ -65,14 +65,8 @@ pub enum ParentRef {
 /// A document to make.
 #[derive(Debug, Clone)]
 pub enum NewDocument {
-    Ticket {
-        input: TradeInput,
-        parent: Option<ParentRef>,
-    },
-    MoneyPlacement {
-        operation: u8,
-        sum: Decimal,
-    },
+    Ticket { input: TradeInput, parent: Option<ParentRef> },
+    MoneyPlacement { operation: u8, sum: Decimal },
     XReport,
     ZReport,
 }
@@ -108,18 +102,8 @@ pub(super) enum HeadResult {
 }
 
 /// The check URL of the OFD's consumer site, composed locally for autonomous tickets.
-pub fn check_url(
-    consumer: &str,
-    number: &str,
-    rnm: &str,
-    total: Decimal,
-    at: NaiveDateTime,
-) -> String {
-    format!(
-        "{consumer}?i={number}&f={rnm}&s={:.2}&t={}",
-        total,
-        at.format("%Y%m%dT%H%M%S")
-    )
+pub fn check_url(consumer: &str, number: &str, rnm: &str, total: Decimal, at: NaiveDateTime) -> String {
+    format!("{consumer}?i={number}&f={rnm}&s={:.2}&t={}", total, at.format("%Y%m%dT%H%M%S"))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> FiscalResult<serde_json::Value> {
@@ -127,8 +111,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> FiscalResult<serde_json::Value> {
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> FiscalResult<T> {
-    serde_json::from_value(v.clone())
-        .map_err(|e| FiscalError::Internal(format!("stored document: {e}")))
+    serde_json::from_value(v.clone()).map_err(|e| FiscalError::Internal(format!("stored document: {e}")))
 }
 
 fn counters_of(kkm: &KkmRow) -> Counters {
@@ -136,12 +119,7 @@ fn counters_of(kkm: &KkmRow) -> Counters {
 }
 
 fn drawer_of(kkm: &KkmRow) -> Drawer {
-    Drawer {
-        cash_sum: kkm.cash_sum,
-        revenue: kkm.revenue,
-        start_nns: kkm.start_shift_nns,
-        nns: kkm.nns,
-    }
+    Drawer { cash_sum: kkm.cash_sum, revenue: kkm.revenue, start_nns: kkm.start_shift_nns, nns: kkm.nns }
 }
 
 fn store_drawer(kkm: &mut KkmRow, counters: &Counters, drawer: &Drawer) -> FiscalResult<()> {
@@ -183,8 +161,7 @@ impl Core {
         parent: Option<ParentRef>,
         key: Option<String>,
     ) -> FiscalResult<DocumentAnswer> {
-        self.run(caller, ofd_id, NewDocument::Ticket { input, parent }, key)
-            .await
+        self.run(caller, ofd_id, NewDocument::Ticket { input, parent }, key).await
     }
 
     /// `MoneyPlacement`: 0 deposit, 1 withdrawal.
@@ -196,13 +173,7 @@ impl Core {
         sum: Decimal,
         key: Option<String>,
     ) -> FiscalResult<DocumentAnswer> {
-        self.run(
-            caller,
-            ofd_id,
-            NewDocument::MoneyPlacement { operation, sum },
-            key,
-        )
-        .await
+        self.run(caller, ofd_id, NewDocument::MoneyPlacement { operation, sum }, key).await
     }
 
     /// `ZXReport`: 0 Z (closes the shift), 1 X.
@@ -213,17 +184,7 @@ impl Core {
         z: bool,
         key: Option<String>,
     ) -> FiscalResult<DocumentAnswer> {
-        self.run(
-            caller,
-            ofd_id,
-            if z {
-                NewDocument::ZReport
-            } else {
-                NewDocument::XReport
-            },
-            key,
-        )
-        .await
+        self.run(caller, ofd_id, if z { NewDocument::ZReport } else { NewDocument::XReport }, key).await
     }
 
     async fn run(
@@ -239,14 +200,10 @@ impl Core {
             return Ok(answer);
         }
         let who = caller.clone();
-        let kkm = self
-            .blocking(move |core| core.kkm_for(&who, ofd_id))
-            .await?;
+        let kkm = self.blocking(move |core| core.kkm_for(&who, ofd_id)).await?;
         let lock = self.locks.get(kkm.id);
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
-        let _ops = tokio::time::timeout(wait, lock.ops.lock())
-            .await
-            .map_err(|_| FiscalError::Busy)?;
+        let _ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
         // A key used by a request that was waiting for the lock: answer what that request made.
         if let Some(key) = key.clone()
             && let Some(answer) = self.blocking(move |core| core.replay(&key)).await?
@@ -254,27 +211,19 @@ impl Core {
             return Ok(answer);
         }
         if matches!(doc, NewDocument::ZReport) && kkm.settings.auto_withdraw_money {
-            self.withdraw_all_before_close(caller, kkm.id, &lock)
-                .await?;
+            self.withdraw_all_before_close(caller, kkm.id, &lock).await?;
         }
         let (who, kkm_id) = (caller.clone(), kkm.id);
-        let committed = self
-            .blocking(move |core| core.commit(&who, kkm_id, &doc, key))
-            .await?;
+        let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
         if committed.online {
             let _send = lock.send.lock().await;
             if let HeadResult::Refused { doc_id, class } = self.send_head(kkm_id).await? {
                 let error = refusal(&class);
-                self.blocking(move |core| core.roll_back(committed.before, doc_id, &class))
-                    .await?;
+                self.blocking(move |core| core.roll_back(committed.before, doc_id, &class)).await?;
                 return Err(error);
             }
         }
-        if self
-            .blocking(move |core| Ok(core.store.read(|tx| tx.outbox_len(kkm_id))?))
-            .await?
-            > 0
-        {
+        if self.blocking(move |core| Ok(core.store.read(|tx| tx.outbox_len(kkm_id))?)).await? > 0 {
             self.wake_sender(kkm_id);
         }
         let doc_id = committed.doc_id;
@@ -289,12 +238,7 @@ impl Core {
         lock: &super::pipeline::KkmLock,
     ) -> FiscalResult<()> {
         let cash = self
-            .blocking(move |core| {
-                Ok(core
-                    .store
-                    .read(|tx| tx.kkm(kkm_id))?
-                    .map(|k| (k.cash_sum, k.shift_state)))
-            })
+            .blocking(move |core| Ok(core.store.read(|tx| tx.kkm(kkm_id))?.map(|k| (k.cash_sum, k.shift_state))))
             .await?;
         let Some((cash, shift_state)) = cash else {
             return Ok(());
@@ -302,20 +246,14 @@ impl Core {
         if cash <= Decimal::ZERO || shift_state == 0 {
             return Ok(());
         }
-        let doc = NewDocument::MoneyPlacement {
-            operation: 1,
-            sum: cash,
-        };
+        let doc = NewDocument::MoneyPlacement { operation: 1, sum: cash };
         let who = caller.clone();
-        let committed = self
-            .blocking(move |core| core.commit(&who, kkm_id, &doc, None))
-            .await?;
+        let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, None)).await?;
         if committed.online {
             let _send = lock.send.lock().await;
             if let HeadResult::Refused { doc_id, class } = self.send_head(kkm_id).await? {
                 let error = refusal(&class);
-                self.blocking(move |core| core.roll_back(committed.before, doc_id, &class))
-                    .await?;
+                self.blocking(move |core| core.roll_back(committed.before, doc_id, &class)).await?;
                 return Err(error);
             }
         }
@@ -340,21 +278,13 @@ impl Core {
             && let Some(since) = kkm.offline_start_date
             && now - since > chrono::Duration::hours(self.config.ofd_link.offline_limit_hours)
         {
-            return Err(FiscalError::OfflineTooLong(
-                since.format("%Y-%m-%d %H:%M").to_string(),
-            ));
+            return Err(FiscalError::OfflineTooLong(since.format("%Y-%m-%d %H:%M").to_string()));
         }
         Ok(())
     }
 
     /// Builds the document, its OFD request and the new counters, and commits them together.
-    fn commit(
-        &self,
-        caller: &Caller,
-        kkm_id: i64,
-        doc: &NewDocument,
-        key: Option<String>,
-    ) -> FiscalResult<Committed> {
+    fn commit(&self, caller: &Caller, kkm_id: i64, doc: &NewDocument, key: Option<String>) -> FiscalResult<Committed> {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -372,9 +302,7 @@ impl Core {
                 if let Some(opened) = kkm.shift_open_date
                     && now - opened > chrono::Duration::hours(self.config.fiscal.shift_limit_hours)
                 {
-                    return Err(FiscalError::ShiftTooLong(
-                        opened.format("%Y-%m-%d %H:%M").to_string(),
-                    ));
+                    return Err(FiscalError::ShiftTooLong(opened.format("%Y-%m-%d %H:%M").to_string()));
                 }
             } else {
                 // The first document opens the shift.
@@ -387,10 +315,7 @@ impl Core {
                 drawer.revenue = Decimal::ZERO;
             }
             kkm.shift_document_number += 1;
-            let operator = OperatorRef {
-                code: caller.id as u32,
-                name: caller.name.clone(),
-            };
+            let operator = OperatorRef { code: caller.id as u32, name: caller.name.clone() };
             let shift = kkm.fr_shift_number as u32;
             let number = kkm.shift_document_number as u32;
             let mut row = DocumentRow {
@@ -417,15 +342,9 @@ impl Core {
             let request = match doc {
                 NewDocument::Ticket { input, parent } => {
                     let inn = kkm.reg_info["org"]["inn"].as_str().unwrap_or("").to_owned();
-                    let ctx = TicketContext {
-                        now,
-                        operator,
-                        seller_inn: &inn,
-                        cash_sum: drawer.cash_sum,
-                    };
+                    let ctx = TicketContext { now, operator, seller_inn: &inn, cash_sum: drawer.cash_sum };
                     let (mut ticket, effects) = trade::compute(input, &ctx)?;
-                    ticket.parent_ticket =
-                        self.parent_ticket(tx, &kkm, input.operation, parent.as_ref())?;
+                    ticket.parent_ticket = self.parent_ticket(tx, &kkm, input.operation, parent.as_ref())?;
                     ticket.fr_shift_number = shift;
                     ticket.shift_document_number = number;
                     if !online {
@@ -438,14 +357,8 @@ impl Core {
                 }
                 NewDocument::MoneyPlacement { operation, sum } => {
                     let sum = *sum;
-                    if sum <= Decimal::ZERO
-                        || !money::is_exact_money(sum)
-                        || sum > money::MAX_AMOUNT
-                    {
-                        return Err(FiscalError::Rule(
-                            trade::Rule::MoneyNegative,
-                            format!("sum = {sum}"),
-                        ));
+                    if sum <= Decimal::ZERO || !money::is_exact_money(sum) || sum > money::MAX_AMOUNT {
+                        return Err(FiscalError::Rule(trade::Rule::MoneyNegative, format!("sum = {sum}")));
                     }
                     if *operation > 1 {
                         return Err(FiscalError::Field {
@@ -480,15 +393,8 @@ impl Core {
                         ReportShift {
                             now: now.into(),
                             number: shift,
-                            opened: kkm
-                                .shift_open_date
-                                .map(DateTimeParts::from)
-                                .unwrap_or_default(),
-                            closed: if z {
-                                now.into()
-                            } else {
-                                DateTimeParts::default()
-                            },
+                            opened: kkm.shift_open_date.map(DateTimeParts::from).unwrap_or_default(),
+                            closed: if z { now.into() } else { DateTimeParts::default() },
                         },
                     );
                     let report_type = if z { 0 } else { 1 };
@@ -525,38 +431,19 @@ impl Core {
             store_drawer(&mut kkm, &counters, &drawer)?;
             let doc_id = tx.insert_document(&row)?;
             tx.update_kkm_state(&kkm)?;
-            Ok(Committed {
-                doc_id,
-                online,
-                before,
-            })
+            Ok(Committed { doc_id, online, before })
         })
     }
 
     /// Gives a ticket its autonomous number, fiscal sign and locally composed check URL.
-    fn make_autonomous_ticket(
-        &self,
-        kkm: &mut KkmRow,
-        ticket: &mut Ticket,
-        row: &mut DocumentRow,
-    ) -> FiscalResult<()> {
+    fn make_autonomous_ticket(&self, kkm: &mut KkmRow, ticket: &mut Ticket, row: &mut DocumentRow) -> FiscalResult<()> {
         kkm.offline_number += 1;
         kkm.offline_ticket_number = kkm.offline_number;
-        let number = u32::try_from(kkm.offline_number).map_err(|_| {
-            FiscalError::Internal("the autonomous ticket counter is exhausted".into())
-        })?;
+        let number = u32::try_from(kkm.offline_number)
+            .map_err(|_| FiscalError::Internal("the autonomous ticket counter is exhausted".into()))?;
         let at = row.created_at;
-        let rnm = kkm.reg_info["kkm"]["fns_kkm_id"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-        let url = check_url(
-            &self.consumer_url(kkm),
-            &number.to_string(),
-            &rnm,
-            ticket.amounts.total.to_decimal(),
-            at,
-        );
+        let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
+        let url = check_url(&self.consumer_url(kkm), &number.to_string(), &rnm, ticket.amounts.total.to_decimal(), at);
         ticket.offline_ticket_number = number;
         ticket.printed_document_number_old = number.to_string();
         ticket.printed_ticket = url.clone();
@@ -597,9 +484,9 @@ impl Core {
                     },
                 )?
                 .pop(),
-            ParentRef::Position { shift, number } => tx
-                .document_at(kkm.id, *shift, *number)?
-                .filter(|d| d.command == COMMAND_TICKET),
+            ParentRef::Position { shift, number } => {
+                tx.document_at(kkm.id, *shift, *number)?.filter(|d| d.command == COMMAND_TICKET)
+            }
         };
         let original = found.ok_or_else(|| FiscalError::Field {
             field: "parent_ticket".into(),
@@ -609,10 +496,7 @@ impl Core {
         Ok(Some(ParentTicket {
             parent_ticket_number: original.fiscal_id.clone(),
             parent_ticket_date_time: body.date_time,
-            kgd_kkm_id: kkm.reg_info["kkm"]["fns_kkm_id"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
+            kgd_kkm_id: kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned(),
             parent_ticket_total: body.amounts.total,
             parent_ticket_is_offline: original.is_offline,
         }))
@@ -642,24 +526,17 @@ impl Core {
         let doc_id = doc.id;
         match self.exchange(&kkm, reqnum, request).await? {
             Outcome::Accepted(reply) => {
-                let more = self
-                    .blocking(move |core| core.accept(kkm_id, doc_id, &reply))
-                    .await?;
+                let more = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
                 Ok(HeadResult::Accepted { more })
             }
             Outcome::Unreachable(why) => {
                 tracing::info!(kkm = kkm.settings.ofd_id, %why, "OFD unreachable: autonomous mode");
-                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false))
-                    .await?;
+                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false)).await?;
                 Ok(HeadResult::Unreachable)
             }
             Outcome::InvalidToken => {
-                tracing::warn!(
-                    kkm = kkm.settings.ofd_id,
-                    "OFD refused the token: the queue stops"
-                );
-                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, true))
-                    .await?;
+                tracing::warn!(kkm = kkm.settings.ofd_id, "OFD refused the token: the queue stops");
+                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, true)).await?;
                 Ok(HeadResult::InvalidToken)
             }
             Outcome::Refused(class) => Ok(HeadResult::Refused { doc_id, class }),
@@ -672,9 +549,7 @@ impl Core {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx
-                .document(kkm_id, doc_id)?
-                .ok_or(FiscalError::DocumentNotFound)?;
+            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
             if let Some(token) = reply.new_token() {
                 kkm.settings.ofd_token = token;
             }
@@ -690,10 +565,7 @@ impl Core {
                         .and_then(|q| String::from_utf8(q.clone()).ok())
                         .filter(|q| !q.is_empty())
                         .unwrap_or_else(|| {
-                            let rnm = kkm.reg_info["kkm"]["fns_kkm_id"]
-                                .as_str()
-                                .unwrap_or("")
-                                .to_owned();
+                            let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
                             check_url(
                                 &self.consumer_url(&kkm),
                                 &t.ticket_number,
@@ -715,10 +587,7 @@ impl Core {
             if !more && kkm.is_offline {
                 kkm.is_offline = false;
                 kkm.offline_end_date = Some(now);
-                tracing::info!(
-                    kkm = kkm.settings.ofd_id,
-                    "autonomous queue delivered: online again"
-                );
+                tracing::info!(kkm = kkm.settings.ofd_id, "autonomous queue delivered: online again");
             }
             tx.update_kkm_state(&kkm)?;
             Ok(more)
@@ -731,9 +600,7 @@ impl Core {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx
-                .document(kkm_id, doc_id)?
-                .ok_or(FiscalError::DocumentNotFound)?;
+            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
             if !kkm.is_offline {
                 kkm.is_offline = true;
                 kkm.offline_start_date = Some(now);
@@ -775,9 +642,7 @@ impl Core {
     /// REQNUM stays used), and block the KKM when the refusal says so.
     fn roll_back(&self, before: KkmRow, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
         self.store.write(|tx| {
-            let now_row = tx
-                .kkm(before.id)?
-                .ok_or(FiscalError::KkmNotFound(before.id))?;
+            let now_row = tx.kkm(before.id)?.ok_or(FiscalError::KkmNotFound(before.id))?;
             let mut kkm = before;
             kkm.ofd_reqnum = now_row.ofd_reqnum;
             kkm.settings.ofd_token = now_row.settings.ofd_token;
@@ -792,17 +657,10 @@ impl Core {
     }
 
     /// A queued (autonomous) document was refused for good: the KKM stops until someone acts.
-    pub(super) fn block_on_refusal(
-        &self,
-        kkm_id: i64,
-        doc_id: i64,
-        class: &ResultClass,
-    ) -> FiscalResult<()> {
+    pub(super) fn block_on_refusal(&self, kkm_id: i64, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx
-                .document(kkm_id, doc_id)?
-                .ok_or(FiscalError::DocumentNotFound)?;
+            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
             doc.ofd_state = OfdState::Refused;
             doc.ofd_error = block_reason(class);
             kkm.is_blocked = true;
@@ -820,9 +678,7 @@ impl Core {
 /// The text a block shows in `blocked_info`.
 fn block_reason(class: &ResultClass) -> String {
     match class {
-        ResultClass::Blocked { ad_text } => ad_text
-            .clone()
-            .unwrap_or_else(|| "заблокирована ОФД".into()),
+        ResultClass::Blocked { ad_text } => ad_text.clone().unwrap_or_else(|| "заблокирована ОФД".into()),
         ResultClass::UnknownId => "ОФД не знает эту кассу (UNKNOWN_ID)".into(),
         ResultClass::Stopped { code, reason } => format!("{reason} (код {code})"),
         ResultClass::Rejected { code, text } => format!("{text} (код {code})"),
@@ -836,24 +692,14 @@ fn block_reason(class: &ResultClass) -> String {
 /// The API error a definitive OFD refusal becomes.
 fn refusal(class: &ResultClass) -> FiscalError {
     match class {
-        ResultClass::Blocked { ad_text } => {
-            FiscalError::Blocked(ad_text.clone().unwrap_or_default())
-        }
-        ResultClass::UnknownId => FiscalError::OfdRefused {
-            api_code: 17,
-            reason: block_reason(class),
-        },
+        ResultClass::Blocked { ad_text } => FiscalError::Blocked(ad_text.clone().unwrap_or_default()),
+        ResultClass::UnknownId => FiscalError::OfdRefused { api_code: 17, reason: block_reason(class) },
         ResultClass::ShiftTooLong => FiscalError::ShiftTooLong("по данным ОФД".into()),
-        ResultClass::NotEnoughCash => {
-            FiscalError::Rule(trade::Rule::NotEnoughCash, block_reason(class))
-        }
+        ResultClass::NotEnoughCash => FiscalError::Rule(trade::Rule::NotEnoughCash, block_reason(class)),
         ResultClass::SameTaxpayerAndCustomer => {
             FiscalError::Rule(trade::Rule::SameTaxpayerAndCustomer, block_reason(class))
         }
         ResultClass::Stopped { .. } => FiscalError::Blocked(block_reason(class)),
-        _ => FiscalError::OfdRefused {
-            api_code: 84,
-            reason: block_reason(class),
-        },
+        _ => FiscalError::OfdRefused { api_code: 84, reason: block_reason(class) },
     }
 }

@@ -40,18 +40,15 @@ impl Core {
     pub async fn save_kkm(self: &Arc<Self>, caller: &Caller, cmd: SaveKkm) -> FiscalResult<KkmRow> {
         caller.require_admin("save a KKM")?;
         let ofd_id = cmd.ofd_id;
-        let existing = self
-            .blocking(move |core| Ok(core.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?))
-            .await?;
+        let existing = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?)).await?;
         let token = cmd.ofd_token.filter(|t| *t != 0);
         let uid = cmd.ofd_uid.clone();
         let changed = match &existing {
             None => true,
             Some(k) => {
-                token.is_some_and(|t| t != k.settings.ofd_token)
-                    || uid
-                        .as_deref()
-                        .is_some_and(|u| !u.eq_ignore_ascii_case(&k.settings.ofd_uid))
+                // A token given while the OFD refuses the stored one is checked again, even the same one.
+                token.is_some_and(|t| t != k.settings.ofd_token || k.is_invalid_token)
+                    || uid.as_deref().is_some_and(|u| !u.eq_ignore_ascii_case(&k.settings.ofd_uid))
             }
         };
         let registration = if changed {
@@ -61,9 +58,7 @@ impl Core {
             None
         };
         let who = caller.clone();
-        let saved = self
-            .blocking(move |core| core.save_kkm_settings(&who, cmd, registration))
-            .await?;
+        let saved = self.blocking(move |core| core.save_kkm_settings(&who, cmd, registration)).await?;
         if changed && existing.is_some() {
             // A new token lets a stopped queue go on.
             self.wake_sender(saved.id);
@@ -72,26 +67,11 @@ impl Core {
     }
 
     /// Asks the OFD about the KKM `cmd` describes.
-    async fn register(
-        self: &Arc<Self>,
-        cmd: &SaveKkm,
-        existing: Option<&KkmRow>,
-    ) -> FiscalResult<Registration> {
-        let ofd = self
-            .ofd(
-                cmd.ofd_uid
-                    .as_deref()
-                    .or(existing.map(|k| k.settings.ofd_uid.as_str())),
-            )?
-            .clone();
-        let token = cmd
-            .ofd_token
-            .filter(|t| *t != 0)
-            .or(existing.map(|k| k.settings.ofd_token))
-            .ok_or(FiscalError::InvalidField {
-                field: "ofd_token",
-                reason: "a new KKM needs the token its OFD issued".into(),
-            })?;
+    async fn register(self: &Arc<Self>, cmd: &SaveKkm, existing: Option<&KkmRow>) -> FiscalResult<Registration> {
+        let ofd = self.ofd(cmd.ofd_uid.as_deref().or(existing.map(|k| k.settings.ofd_uid.as_str())))?.clone();
+        let token = cmd.ofd_token.filter(|t| *t != 0).or(existing.map(|k| k.settings.ofd_token)).ok_or(
+            FiscalError::InvalidField { field: "ofd_token", reason: "a new KKM needs the token its OFD issued".into() },
+        )?;
         let reqnum = match existing {
             // Commit the REQNUM before the request leaves, like every other.
             Some(k) => {
@@ -108,28 +88,17 @@ impl Core {
             }
             None => 1,
         };
-        let held = existing
-            .map(|k| k.ads_info.clone())
-            .unwrap_or_else(|| serde_json::json!([]));
-        let service = ServiceBlock {
-            get_reg_info: true,
-            ..Default::default()
-        };
+        let held = existing.map(|k| k.ads_info.clone()).unwrap_or_else(|| serde_json::json!([]));
+        let service = ServiceBlock { get_reg_info: true, ..Default::default() };
         let request = convert::info_request(&service, ofd.protocol_version);
-        let creds = Credentials {
-            id: cmd.ofd_id as u32,
-            token,
-            reqnum,
-        };
+        let creds = Credentials { id: cmd.ofd_id as u32, token, reqnum };
         match self.exchange_with(&ofd, creds, &request).await? {
             Outcome::Accepted(reply) => {
                 let service = reply.response.service.clone().unwrap_or_default();
-                let reg_info = RegInfo::from_service(&service).ok_or_else(|| {
-                    FiscalError::RegistrationFailed("the OFD sent no registration data".into())
-                })?;
+                let reg_info = RegInfo::from_service(&service)
+                    .ok_or_else(|| FiscalError::RegistrationFailed("the OFD sent no registration data".into()))?;
                 Ok(Registration {
-                    reg_info: serde_json::to_value(reg_info)
-                        .map_err(|e| FiscalError::Internal(e.to_string()))?,
+                    reg_info: serde_json::to_value(reg_info).map_err(|e| FiscalError::Internal(e.to_string()))?,
                     ads: merge_ads(&held, convert::ticket_ads(&service)),
                     token: reply.new_token().unwrap_or(token),
                     reqnum,
@@ -138,10 +107,7 @@ impl Core {
             Outcome::Unreachable(why) => Err(FiscalError::RegistrationFailed(why)),
             Outcome::InvalidToken => Err(FiscalError::InvalidToken),
             Outcome::Refused(ResultClass::UnknownId) => Err(FiscalError::UnknownAtOfd(cmd.ofd_id)),
-            Outcome::Refused(class) => Err(FiscalError::OfdRefused {
-                api_code: 84,
-                reason: format!("{class:?}"),
-            }),
+            Outcome::Refused(class) => Err(FiscalError::OfdRefused { api_code: 84, reason: format!("{class:?}") }),
         }
     }
 }
@@ -152,26 +118,15 @@ mod tests {
     use crate::ofd::convert::TicketAdInfo;
 
     fn ad(kind: i32, version: u64, text: &str) -> TicketAd {
-        TicketAd {
-            info: TicketAdInfo {
-                ad_type: kind,
-                version,
-            },
-            text: text.into(),
-        }
+        TicketAd { info: TicketAdInfo { ad_type: kind, version }, text: text.into() }
     }
 
     #[test]
     fn newer_ads_replace_older_ones_of_their_type() {
         let held = serde_json::to_value(vec![ad(0, 5, "old"), ad(1, 3, "org")]).unwrap();
-        let merged: Vec<TicketAd> = serde_json::from_value(merge_ads(
-            &held,
-            vec![ad(0, 6, "new"), ad(1, 2, "stale"), ad(4, 1, "info")],
-        ))
-        .unwrap();
-        assert_eq!(
-            merged,
-            vec![ad(0, 6, "new"), ad(1, 3, "org"), ad(4, 1, "info")]
-        );
+        let merged: Vec<TicketAd> =
+            serde_json::from_value(merge_ads(&held, vec![ad(0, 6, "new"), ad(1, 2, "stale"), ad(4, 1, "info")]))
+                .unwrap();
+        assert_eq!(merged, vec![ad(0, 6, "new"), ad(1, 3, "org"), ad(4, 1, "info")]);
     }
 }

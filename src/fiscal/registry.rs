@@ -63,9 +63,7 @@ fn check_pin(pin: &str) -> FiscalResult<()> {
         return Err(FiscalError::PinIncorrect("at most 32 characters"));
     }
     if !pin.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(FiscalError::PinIncorrect(
-            "printable ASCII without spaces only",
-        ));
+        return Err(FiscalError::PinIncorrect("printable ASCII without spaces only"));
     }
     Ok(())
 }
@@ -73,10 +71,7 @@ fn check_pin(pin: &str) -> FiscalResult<()> {
 /// Four groups of four hex digits, e.g. `A7D3-5CFA-A13F-16C4`.
 fn is_license_key(key: &str) -> bool {
     let groups: Vec<&str> = key.split('-').collect();
-    groups.len() == 4
-        && groups
-            .iter()
-            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit()))
+    groups.len() == 4 && groups.iter().all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Registration data with every string empty: what a KKM shows until the OFD sends the real data.
@@ -104,9 +99,7 @@ impl Core {
                     custom_data: serde_json::Value::Null,
                     bindings: Vec::new(),
                 })?;
-                tracing::info!(
-                    "created the first administrator (PIN from config or KASSA_ADMIN_PIN)"
-                );
+                tracing::info!("created the first administrator (PIN from config or KASSA_ADMIN_PIN)");
             }
             Ok::<_, FiscalError>(())
         })
@@ -145,11 +138,7 @@ impl Core {
 
     /// `GetOFDList`: the configured OFDs; an empty list is an error (91).
     pub fn ofd_list(&self) -> FiscalResult<&[OfdConfig]> {
-        if self.config.ofd.is_empty() {
-            Err(FiscalError::OfdListEmpty)
-        } else {
-            Ok(&self.config.ofd)
-        }
+        if self.config.ofd.is_empty() { Err(FiscalError::OfdListEmpty) } else { Ok(&self.config.ofd) }
     }
 
     /// The OFD with this uid (case-insensitive), or the first one when `uid` is absent or empty.
@@ -192,10 +181,7 @@ impl Core {
 
     /// The KKM with `ofd_id`, checked against the caller's bindings.
     pub fn kkm_for(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
-        let kkm = self
-            .store
-            .read(|tx| tx.kkm_by_ofd_id(ofd_id))?
-            .ok_or(FiscalError::KkmNotFound(ofd_id))?;
+        let kkm = self.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
         caller.require_binding(&kkm)?;
         Ok(kkm)
     }
@@ -204,10 +190,7 @@ impl Core {
     pub(super) fn check_save(&self, caller: &Caller, cmd: &SaveKkm) -> FiscalResult<()> {
         caller.require_admin("save a KKM")?;
         if cmd.ofd_id <= 0 || cmd.ofd_id > u32::MAX as i64 {
-            return Err(FiscalError::InvalidField {
-                field: "ofd_id",
-                reason: "must be from 1 to 4294967295".into(),
-            });
+            return Err(FiscalError::InvalidField { field: "ofd_id", reason: "must be from 1 to 4294967295".into() });
         }
         if let Some(uid) = &cmd.ofd_uid {
             self.ofd(Some(uid))?;
@@ -222,9 +205,7 @@ impl Core {
                     });
                 }
             }
-            if tx.kkm_by_ofd_id(cmd.ofd_id)?.is_none()
-                && cmd.ofd_token.filter(|t| *t != 0).is_none()
-            {
+            if tx.kkm_by_ofd_id(cmd.ofd_id)?.is_none() && cmd.ofd_token.filter(|t| *t != 0).is_none() {
                 return Err(FiscalError::InvalidField {
                     field: "ofd_token",
                     reason: "a new KKM needs the token its OFD issued".into(),
@@ -242,19 +223,12 @@ impl Core {
         registration: Option<Registration>,
     ) -> FiscalResult<KkmRow> {
         self.check_save(caller, &cmd)?;
-        let ofd_uid = cmd
-            .ofd_uid
-            .as_deref()
-            .map(|uid| self.ofd(Some(uid)).map(|o| o.uid.clone()))
-            .transpose()?;
+        let ofd_uid = cmd.ofd_uid.as_deref().map(|uid| self.ofd(Some(uid)).map(|o| o.uid.clone())).transpose()?;
         let now = self.clock.now();
         let prefix = self.config.vendor_id_prefix.clone();
         let default_uid = self.ofd(None)?.uid.clone();
         self.store.write(|tx| {
-            let token = registration
-                .as_ref()
-                .map(|r| r.token)
-                .or(cmd.ofd_token.filter(|t| *t != 0));
+            let token = registration.as_ref().map(|r| r.token).or(cmd.ofd_token.filter(|t| *t != 0));
             let id = match tx.kkm_by_ofd_id(cmd.ofd_id)? {
                 Some(kkm) => {
                     let old = kkm.settings;
@@ -264,9 +238,7 @@ impl Core {
                         ofd_token: token.unwrap_or(old.ofd_token),
                         local_name: cmd.local_name.unwrap_or(old.local_name),
                         use_software_vpn: cmd.use_software_vpn.unwrap_or(old.use_software_vpn),
-                        auto_withdraw_money: cmd
-                            .auto_withdraw_money
-                            .unwrap_or(old.auto_withdraw_money),
+                        auto_withdraw_money: cmd.auto_withdraw_money.unwrap_or(old.auto_withdraw_money),
                         printer: cmd.printer.unwrap_or(old.printer),
                         vat_certificate: cmd.vat_certificate.unwrap_or(old.vat_certificate),
                         custom_data: cmd.custom_data.unwrap_or(old.custom_data),
@@ -314,9 +286,7 @@ impl Core {
     pub fn delete_kkm(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<()> {
         caller.require_admin("delete a KKM")?;
         self.store.write(|tx| {
-            let kkm = tx
-                .kkm_by_ofd_id(ofd_id)?
-                .ok_or(FiscalError::KkmNotFound(ofd_id))?;
+            let kkm = tx.kkm_by_ofd_id(ofd_id)?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
             if kkm.shift_state != 0 {
                 return Err(FiscalError::ShiftNotClosed(ofd_id));
             }
@@ -332,10 +302,7 @@ impl Core {
         Ok(all
             .into_iter()
             .filter(|op| caller.role != Role::Cashier || op.id == caller.id)
-            .map(|op| OperatorView {
-                pin_visible: caller.may_see_pin_of(&op),
-                operator: op,
-            })
+            .map(|op| OperatorView { pin_visible: caller.may_see_pin_of(&op), operator: op })
             .collect())
     }
 
@@ -347,11 +314,8 @@ impl Core {
         let email = cmd.email.clone().unwrap_or_default().trim().to_owned();
         self.store.write(|tx| {
             let id = cmd.id.unwrap_or(0);
-            let existing = if id == 0 {
-                None
-            } else {
-                Some(tx.operator(id)?.ok_or(FiscalError::OperatorNotFound(id))?)
-            };
+            let existing =
+                if id == 0 { None } else { Some(tx.operator(id)?.ok_or(FiscalError::OperatorNotFound(id))?) };
             if tx.pin_taken(&cmd.access_pin, id)? {
                 return Err(FiscalError::PinOrEmailTaken("access_pin"));
             }
@@ -398,8 +362,7 @@ impl Core {
                     bindings: cmd.bindings.unwrap_or_default(),
                 })?,
             };
-            tx.operator(saved_id)?
-                .ok_or(FiscalError::OperatorNotFound(saved_id))
+            tx.operator(saved_id)?.ok_or(FiscalError::OperatorNotFound(saved_id))
         })
     }
 

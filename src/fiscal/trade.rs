@@ -2,8 +2,8 @@
 //! amounts the shift counters need. Every refusal names the seed's rule; all rounding goes through
 //! [`money::round`].
 use super::document::{
-    Amounts, Commodity, ExtensionOptions, ITEM_COMMODITY, ITEM_DISCOUNT, ITEM_MARKUP, Item,
-    KeyValue, Modifier, OperatorRef, Payment, TaxLine, Ticket,
+    Amounts, Commodity, ExtensionOptions, ITEM_COMMODITY, ITEM_DISCOUNT, ITEM_MARKUP, Item, KeyValue, Modifier,
+    OperatorRef, Payment, TaxLine, Ticket,
 };
 use super::error::{FiscalError, FiscalResult};
 use super::money::{self, MAX_AMOUNT, Money};
@@ -83,10 +83,7 @@ fn broke(rule: Rule, detail: impl Into<String>) -> FiscalError {
 }
 
 fn field(field: String, reason: impl Into<String>) -> FiscalError {
-    FiscalError::Field {
-        field,
-        reason: reason.into(),
-    }
+    FiscalError::Field { field, reason: reason.into() }
 }
 
 /// A tax as requested.
@@ -204,39 +201,21 @@ fn check_amount(path: &str, d: Decimal) -> FiscalResult<()> {
 }
 
 /// Checks a list of taxes and computes each one on `base`.
-fn taxes_on(
-    path: &str,
-    taxes: &[TaxInput],
-    base: Decimal,
-) -> FiscalResult<Vec<(u32, Decimal, Decimal, bool)>> {
+fn taxes_on(path: &str, taxes: &[TaxInput], base: Decimal) -> FiscalResult<Vec<(u32, Decimal, Decimal, bool)>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (i, t) in taxes.iter().enumerate() {
         if !(100..=103).contains(&t.taxation_type) {
-            return Err(broke(
-                Rule::TaxationTypeIncorrect,
-                format!("{path}[{i}].taxation_type = {}", t.taxation_type),
-            ));
+            return Err(broke(Rule::TaxationTypeIncorrect, format!("{path}[{i}].taxation_type = {}", t.taxation_type)));
         }
         let percent = money::percent_thousandths(t.percent)
             .filter(|p| *p <= 100_000)
-            .ok_or_else(|| {
-                field(
-                    format!("{path}[{i}].percent"),
-                    "0 to 100 with at most 3 decimals",
-                )
-            })?;
+            .ok_or_else(|| field(format!("{path}[{i}].percent"), "0 to 100 with at most 3 decimals"))?;
         if !seen.insert(percent) {
-            return Err(broke(
-                Rule::TaxPercentRepeated,
-                format!("{path}[{i}].percent = {}", t.percent),
-            ));
+            return Err(broke(Rule::TaxPercentRepeated, format!("{path}[{i}].percent = {}", t.percent)));
         }
-        let tax = if t.is_in_total_sum {
-            money::tax_included(base, t.percent)
-        } else {
-            money::tax_excluded(base, t.percent)
-        };
+        let tax =
+            if t.is_in_total_sum { money::tax_included(base, t.percent) } else { money::tax_excluded(base, t.percent) };
         if let Some(given) = t.sum
             && given != tax
         {
@@ -271,12 +250,7 @@ fn modifier(path: &str, m: &ModifierInput, negative: Rule) -> FiscalResult<Decim
 }
 
 fn modifier_body(m: &ModifierInput, taxes: Vec<TaxLine>) -> Modifier {
-    Modifier {
-        name: m.name.clone(),
-        sum: Money::from_decimal(m.sum),
-        taxes,
-        auxiliary: m.auxiliary.clone(),
-    }
+    Modifier { name: m.name.clone(), sum: Money::from_decimal(m.sum), taxes, auxiliary: m.auxiliary.clone() }
 }
 
 /// One commodity with its own discount or markup, as it will appear on the ticket.
@@ -293,50 +267,27 @@ fn commodity(path: &str, c: &CommodityInput) -> FiscalResult<(Commodity, Decimal
         return Err(field(format!("{path}.name"), "must not be empty"));
     }
     if c.section_code.trim().is_empty() {
-        return Err(broke(
-            Rule::SectionCodeEmpty,
-            format!("{path}.section_code"),
-        ));
+        return Err(broke(Rule::SectionCodeEmpty, format!("{path}.section_code")));
     }
     if c.measure_unit_code.trim().is_empty() {
-        return Err(broke(
-            Rule::MeasureUnitEmpty,
-            format!("{path}.measure_unit_code"),
-        ));
+        return Err(broke(Rule::MeasureUnitEmpty, format!("{path}.measure_unit_code")));
     }
-    let quantity = money::quantity_thousandths(c.quantity)
-        .filter(|q| *q > 0)
-        .ok_or_else(|| {
-            broke(
-                Rule::QuantityIncorrect,
-                format!(
-                    "{path}.quantity = {} (above 0, at most 3 decimals)",
-                    c.quantity
-                ),
-            )
-        })?;
+    let quantity = money::quantity_thousandths(c.quantity).filter(|q| *q > 0).ok_or_else(|| {
+        broke(Rule::QuantityIncorrect, format!("{path}.quantity = {} (above 0, at most 3 decimals)", c.quantity))
+    })?;
     if c.price.is_sign_negative() || !money::is_exact_money(c.price) || c.price > MAX_AMOUNT {
-        return Err(broke(
-            Rule::PriceIncorrect,
-            format!("{path}.price = {}", c.price),
-        ));
+        return Err(broke(Rule::PriceIncorrect, format!("{path}.price = {}", c.price)));
     }
     let sum = money::round(c.quantity * c.price);
     if sum > MAX_AMOUNT {
-        return Err(broke(
-            Rule::ItemSumIncorrect,
-            format!("{path}: {} × {} is too large", c.quantity, c.price),
-        ));
+        return Err(broke(Rule::ItemSumIncorrect, format!("{path}: {} × {} is too large", c.quantity, c.price)));
     }
     if let Some(given) = c.sum
         && given != sum
     {
         return Err(broke(
             Rule::ItemSumIncorrect,
-            format!(
-                "{path}.sum = {given}, but {} × {} = {sum}",
-                c.quantity, c.price
-            ),
+            format!("{path}.sum = {given}, but {} × {} = {sum}", c.quantity, c.price),
         ));
     }
     let body = Commodity {
@@ -365,66 +316,35 @@ fn lines(items: &[ItemInput]) -> FiscalResult<Vec<Line>> {
         let path = format!("items[{i}]");
         let (discount, markup) = match item.kind {
             k if k == i64::from(ITEM_COMMODITY) => {
-                let c = item
-                    .commodity
-                    .as_ref()
-                    .ok_or_else(|| broke(Rule::CommodityUndefined, path.clone()))?;
+                let c = item.commodity.as_ref().ok_or_else(|| broke(Rule::CommodityUndefined, path.clone()))?;
                 let (commodity, sum) = commodity(&format!("{path}.commodity"), c)?;
-                lines.push(Line {
-                    commodity,
-                    sum,
-                    discount: None,
-                    markup: None,
-                    taxes: c.taxes.clone(),
-                });
+                lines.push(Line { commodity, sum, discount: None, markup: None, taxes: c.taxes.clone() });
                 (item.discount.clone(), item.markup.clone())
             }
-            k if k == i64::from(ITEM_DISCOUNT) => (
-                Some(
-                    item.discount
-                        .clone()
-                        .ok_or_else(|| broke(Rule::DiscountUndefined, path.clone()))?,
-                ),
-                None,
-            ),
-            k if k == i64::from(ITEM_MARKUP) => (
-                None,
-                Some(
-                    item.markup
-                        .clone()
-                        .ok_or_else(|| broke(Rule::MarkupUndefined, path.clone()))?,
-                ),
-            ),
+            k if k == i64::from(ITEM_DISCOUNT) => {
+                (Some(item.discount.clone().ok_or_else(|| broke(Rule::DiscountUndefined, path.clone()))?), None)
+            }
+            k if k == i64::from(ITEM_MARKUP) => {
+                (None, Some(item.markup.clone().ok_or_else(|| broke(Rule::MarkupUndefined, path.clone()))?))
+            }
             other => {
-                return Err(broke(
-                    Rule::UnknownItemType,
-                    format!("{path}.type = {other}"),
-                ));
+                return Err(broke(Rule::UnknownItemType, format!("{path}.type = {other}")));
             }
         };
         let line = lines.last_mut().ok_or_else(|| {
-            broke(
-                Rule::CommodityUndefined,
-                format!("{path}: a discount or markup needs a commodity before it"),
-            )
+            broke(Rule::CommodityUndefined, format!("{path}: a discount or markup needs a commodity before it"))
         })?;
         if let Some(d) = discount {
             let sum = modifier(&format!("{path}.discount"), &d, Rule::DiscountNegative)?;
             if line.discount.is_some() {
-                return Err(field(
-                    format!("{path}.discount"),
-                    "a commodity has at most one discount",
-                ));
+                return Err(field(format!("{path}.discount"), "a commodity has at most one discount"));
             }
             line.discount = Some((d, sum));
         }
         if let Some(m) = markup {
             let sum = modifier(&format!("{path}.markup"), &m, Rule::MarkupNegative)?;
             if line.markup.is_some() {
-                return Err(field(
-                    format!("{path}.markup"),
-                    "a commodity has at most one markup",
-                ));
+                return Err(field(format!("{path}.markup"), "a commodity has at most one markup"));
             }
             line.markup = Some((m, sum));
         }
@@ -449,10 +369,7 @@ fn lines(items: &[ItemInput]) -> FiscalResult<Vec<Line>> {
 /// Checks a trade request against every rule and builds its ticket (shift and fiscal numbers are filled in
 /// when the document is committed) and its effect on the counters.
 pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket, TicketEffects)> {
-    let items = input
-        .items
-        .as_ref()
-        .ok_or_else(|| broke(Rule::ItemsUndefined, "items"))?;
+    let items = input.items.as_ref().ok_or_else(|| broke(Rule::ItemsUndefined, "items"))?;
     if items.is_empty() {
         return Err(broke(Rule::ItemsEmpty, "items"));
     }
@@ -461,10 +378,7 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
     if item_taxed && !input.taxes.is_empty() {
         return Err(broke(Rule::ItemAndTicketTaxes, "taxes"));
     }
-    let amounts = input
-        .amounts
-        .as_ref()
-        .ok_or_else(|| broke(Rule::AmountsUndefined, "amounts"))?;
+    let amounts = input.amounts.as_ref().ok_or_else(|| broke(Rule::AmountsUndefined, "amounts"))?;
 
     let mut effects = TicketEffects::default();
     let mut body_items = Vec::new();
@@ -478,15 +392,8 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
         let mut commodity = line.commodity.clone();
         commodity.taxes = tax_lines(&taxes);
         effects.taxes.extend(taxes);
-        effects
-            .lines
-            .push((commodity.section_code.clone(), line.sum));
-        body_items.push(Item {
-            kind: ITEM_COMMODITY,
-            commodity: Some(commodity),
-            markup: None,
-            discount: None,
-        });
+        effects.lines.push((commodity.section_code.clone(), line.sum));
+        body_items.push(Item { kind: ITEM_COMMODITY, commodity: Some(commodity), markup: None, discount: None });
         if let Some((d, sum)) = line.discount.as_ref().filter(|(_, s)| !s.is_zero()) {
             effects.discounts.push(*sum);
             body_items.push(Item {
@@ -508,26 +415,17 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
     }
 
     let empty = ModifierInput::default();
-    let ticket_discount = amounts
-        .discount
-        .as_ref()
-        .map(|d| modifier("amounts.discount", d, Rule::DiscountNegative))
-        .transpose()?;
-    let ticket_markup = amounts
-        .markup
-        .as_ref()
-        .map(|m| modifier("amounts.markup", m, Rule::MarkupNegative))
-        .transpose()?;
+    let ticket_discount =
+        amounts.discount.as_ref().map(|d| modifier("amounts.discount", d, Rule::DiscountNegative)).transpose()?;
+    let ticket_markup =
+        amounts.markup.as_ref().map(|m| modifier("amounts.markup", m, Rule::MarkupNegative)).transpose()?;
     let ticket_discount = ticket_discount.unwrap_or_default();
     let ticket_markup = ticket_markup.unwrap_or_default();
     if !ticket_discount.is_zero() && !ticket_markup.is_zero() {
         return Err(broke(Rule::DiscountAndMarkup, "amounts"));
     }
     if !ticket_discount.is_zero() && ticket_discount >= subtotal {
-        return Err(broke(
-            Rule::DiscountNotLessThanTotal,
-            format!("amounts.discount {ticket_discount} on {subtotal}"),
-        ));
+        return Err(broke(Rule::DiscountNotLessThanTotal, format!("amounts.discount {ticket_discount} on {subtotal}")));
     }
     let total = subtotal - ticket_discount + ticket_markup;
     if total <= Decimal::ZERO || total > MAX_AMOUNT {
@@ -536,15 +434,9 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
     if let Some(given) = amounts.total
         && given != total
     {
-        return Err(broke(
-            Rule::TotalIncorrect,
-            format!("amounts.total = {given}, computed {total}"),
-        ));
+        return Err(broke(Rule::TotalIncorrect, format!("amounts.total = {given}, computed {total}")));
     }
-    for (path, given) in [
-        ("amounts.taken", amounts.taken),
-        ("amounts.change", amounts.change),
-    ] {
+    for (path, given) in [("amounts.taken", amounts.taken), ("amounts.change", amounts.change)] {
         if given.is_some_and(|g| g.is_sign_negative() && !g.is_zero()) {
             return Err(broke(Rule::MoneyNegative, path));
         }
@@ -564,17 +456,9 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
         let kind = u8::try_from(p.kind)
             .ok()
             .filter(|k| [PAYMENT_CASH, PAYMENT_CARD, PAYMENT_MOBILE].contains(k))
-            .ok_or_else(|| {
-                field(
-                    format!("payments[{i}].type"),
-                    "0 (cash), 1 (card) or 4 (mobile)",
-                )
-            })?;
+            .ok_or_else(|| field(format!("payments[{i}].type"), "0 (cash), 1 (card) or 4 (mobile)"))?;
         if p.sum.is_sign_negative() && !p.sum.is_zero() {
-            return Err(broke(
-                Rule::MoneyNegative,
-                format!("payments[{i}].sum = {}", p.sum),
-            ));
+            return Err(broke(Rule::MoneyNegative, format!("payments[{i}].sum = {}", p.sum)));
         }
         check_amount(&format!("payments[{i}].sum"), p.sum)?;
         let slot = &mut by_kind[usize::from(kind)];
@@ -587,45 +471,26 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
     let cash = paid_by(PAYMENT_CASH);
     let non_cash = paid_by(PAYMENT_CARD) + paid_by(PAYMENT_MOBILE);
     if non_cash > total {
-        return Err(broke(
-            Rule::CardSumGreaterThanTotal,
-            format!("card and mobile {non_cash} > total {total}"),
-        ));
+        return Err(broke(Rule::CardSumGreaterThanTotal, format!("card and mobile {non_cash} > total {total}")));
     }
     let paid = cash + non_cash;
     if paid < total {
-        return Err(broke(
-            Rule::PaidLessThanTotal,
-            format!("paid {paid} < total {total}"),
-        ));
+        return Err(broke(Rule::PaidLessThanTotal, format!("paid {paid} < total {total}")));
     }
     // Card and mobile are capped at the total, so the change never exceeds the cash: it comes from cash only.
     let change = paid - total;
     // The seed sends taken and change as 0 ("compute them"); a non-zero value must agree with ours.
-    for (path, given, ours) in [
-        ("amounts.taken", amounts.taken, cash),
-        ("amounts.change", amounts.change, change),
-    ] {
+    for (path, given, ours) in [("amounts.taken", amounts.taken, cash), ("amounts.change", amounts.change, change)] {
         if let Some(given) = given.filter(|g| !g.is_zero())
             && given != ours
         {
-            return Err(broke(
-                Rule::PaidSumIncorrect,
-                format!("{path} = {given}, computed {ours}"),
-            ));
+            return Err(broke(Rule::PaidSumIncorrect, format!("{path} = {given}, computed {ours}")));
         }
     }
     let cash_net = cash - change;
-    effects.cash_delta = if input.operation.pays_out() {
-        -cash_net
-    } else {
-        cash_net
-    };
+    effects.cash_delta = if input.operation.pays_out() { -cash_net } else { cash_net };
     if input.operation.pays_out() && cash_net > ctx.cash_sum {
-        return Err(broke(
-            Rule::NotEnoughCash,
-            format!("{cash_net} to pay out, {} in the drawer", ctx.cash_sum),
-        ));
+        return Err(broke(Rule::NotEnoughCash, format!("{cash_net} to pay out, {} in the drawer", ctx.cash_sum)));
     }
     let customer = input.customer_iin_or_bin.trim();
     if !customer.is_empty() && customer == ctx.seller_inn.trim() {
@@ -636,10 +501,7 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
     for kind in [PAYMENT_CASH, PAYMENT_CARD, PAYMENT_MOBILE] {
         if let Some(sum) = by_kind[usize::from(kind)] {
             let recorded = if kind == PAYMENT_CASH { cash_net } else { sum };
-            payments.push(Payment {
-                kind,
-                sum: Money::from_decimal(recorded),
-            });
+            payments.push(Payment { kind, sum: Money::from_decimal(recorded) });
             effects.payments.push((kind, recorded));
         }
     }
@@ -687,12 +549,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn tax12(sum: Option<Decimal>) -> TaxInput {
-        TaxInput {
-            taxation_type: 101,
-            percent: dec!(12),
-            sum,
-            is_in_total_sum: true,
-        }
+        TaxInput { taxation_type: 101, percent: dec!(12), sum, is_in_total_sum: true }
     }
 
     /// The seed's TradeOperation example.
@@ -718,26 +575,13 @@ mod tests {
                 }),
                 markup: None,
             }]),
-            payments: vec![
-                PaymentInput {
-                    kind: 0,
-                    sum: dec!(1000),
-                },
-                PaymentInput {
-                    kind: 1,
-                    sum: dec!(1000),
-                },
-            ],
+            payments: vec![PaymentInput { kind: 0, sum: dec!(1000) }, PaymentInput { kind: 1, sum: dec!(1000) }],
             taxes: vec![tax12(Some(dec!(187.5)))],
             amounts: Some(AmountsInput {
                 total: Some(dec!(1750)),
                 taken: Some(dec!(0)),
                 change: Some(dec!(0)),
-                markup: Some(ModifierInput {
-                    name: String::new(),
-                    sum: dec!(0),
-                    ..Default::default()
-                }),
+                markup: Some(ModifierInput { name: String::new(), sum: dec!(0), ..Default::default() }),
                 discount: Some(ModifierInput {
                     name: "Сумма общей скидки".into(),
                     sum: dec!(200),
@@ -753,14 +597,8 @@ mod tests {
 
     fn ctx(cash: Decimal) -> TicketContext<'static> {
         TicketContext {
-            now: chrono::NaiveDate::from_ymd_opt(2025, 1, 17)
-                .unwrap()
-                .and_hms_opt(13, 34, 37)
-                .unwrap(),
-            operator: OperatorRef {
-                code: 1,
-                name: "Administrator".into(),
-            },
+            now: chrono::NaiveDate::from_ymd_opt(2025, 1, 17).unwrap().and_hms_opt(13, 34, 37).unwrap(),
+            operator: OperatorRef { code: 1, name: "Administrator".into() },
             seller_inn: "910812450255",
             cash_sum: cash,
         }
@@ -786,33 +624,14 @@ mod tests {
         assert_eq!(ticket.amounts.discount.sum, money(200, 0));
         assert_eq!(
             ticket.payments,
-            vec![
-                Payment {
-                    kind: 0,
-                    sum: money(750, 0)
-                },
-                Payment {
-                    kind: 1,
-                    sum: money(1000, 0)
-                }
-            ]
+            vec![Payment { kind: 0, sum: money(750, 0) }, Payment { kind: 1, sum: money(1000, 0) }]
         );
-        assert_eq!(
-            ticket.taxes,
-            vec![TaxLine {
-                percent: 12000,
-                sum: money(187, 50),
-                is_in_total_sum: true
-            }]
-        );
+        assert_eq!(ticket.taxes, vec![TaxLine { percent: 12000, sum: money(187, 50), is_in_total_sum: true }]);
         assert_eq!(ticket.items.len(), 2);
         assert_eq!(ticket.items[1].kind, ITEM_DISCOUNT);
         assert_eq!(ticket.items[1].discount.as_ref().unwrap().sum, money(50, 0));
         let c = ticket.items[0].commodity.as_ref().unwrap();
-        assert_eq!(
-            (c.quantity, c.price, c.sum),
-            (2000, money(1000, 0), money(2000, 0))
-        );
+        assert_eq!((c.quantity, c.price, c.sum), (2000, money(1000, 0), money(2000, 0)));
         assert_eq!(effects.discounts, vec![dec!(50), dec!(200)]);
         assert_eq!(effects.cash_delta, dec!(750));
         assert_eq!(effects.taxes, vec![(12000, dec!(1750), dec!(187.50), true)]);
@@ -827,10 +646,7 @@ mod tests {
         items[0].discount = None;
         t.amounts = Some(AmountsInput::default());
         t.taxes.clear();
-        t.payments = vec![PaymentInput {
-            kind: 0,
-            sum: dec!(1),
-        }];
+        t.payments = vec![PaymentInput { kind: 0, sum: dec!(1) }];
         let (ticket, _) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
         assert_eq!(ticket.amounts.total, money(0, 13));
         assert_eq!(ticket.amounts.change, money(0, 87));
@@ -842,139 +658,53 @@ mod tests {
         let cases: &[Case] = &[
             (Rule::ItemsUndefined, |t| t.items = None),
             (Rule::ItemsEmpty, |t| t.items = Some(vec![])),
-            (Rule::CommodityUndefined, |t| {
-                t.items.as_mut().unwrap()[0].commodity = None
-            }),
+            (Rule::CommodityUndefined, |t| t.items.as_mut().unwrap()[0].commodity = None),
+            (Rule::QuantityIncorrect, |t| t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().quantity = dec!(0)),
             (Rule::QuantityIncorrect, |t| {
-                t.items.as_mut().unwrap()[0]
-                    .commodity
-                    .as_mut()
-                    .unwrap()
-                    .quantity = dec!(0)
+                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().quantity = dec!(1.0001)
             }),
-            (Rule::QuantityIncorrect, |t| {
-                t.items.as_mut().unwrap()[0]
-                    .commodity
-                    .as_mut()
-                    .unwrap()
-                    .quantity = dec!(1.0001)
-            }),
-            (Rule::DiscountUndefined, |t| {
-                t.items.as_mut().unwrap().push(ItemInput {
-                    kind: 5,
-                    ..Default::default()
-                })
-            }),
-            (Rule::MarkupUndefined, |t| {
-                t.items.as_mut().unwrap().push(ItemInput {
-                    kind: 3,
-                    ..Default::default()
-                })
-            }),
-            (Rule::UnknownItemType, |t| {
-                t.items.as_mut().unwrap()[0].kind = 2
-            }),
+            (Rule::DiscountUndefined, |t| t.items.as_mut().unwrap().push(ItemInput { kind: 5, ..Default::default() })),
+            (Rule::MarkupUndefined, |t| t.items.as_mut().unwrap().push(ItemInput { kind: 3, ..Default::default() })),
+            (Rule::UnknownItemType, |t| t.items.as_mut().unwrap()[0].kind = 2),
             (Rule::AmountsUndefined, |t| t.amounts = None),
-            (Rule::TotalIncorrect, |t| {
-                t.amounts.as_mut().unwrap().total = Some(dec!(1749.99))
-            }),
+            (Rule::TotalIncorrect, |t| t.amounts.as_mut().unwrap().total = Some(dec!(1749.99))),
             (Rule::MoneyNegative, |t| t.payments[1].sum = dec!(-1)),
-            (Rule::MoneyNegative, |t| {
-                t.amounts.as_mut().unwrap().taken = Some(dec!(-5))
-            }),
+            (Rule::MoneyNegative, |t| t.amounts.as_mut().unwrap().taken = Some(dec!(-5))),
             (Rule::SumToPayIncorrect, |t| {
-                t.items.as_mut().unwrap()[0]
-                    .commodity
-                    .as_mut()
-                    .unwrap()
-                    .price = dec!(0);
+                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().price = dec!(0);
                 t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().sum = None;
                 t.items.as_mut().unwrap()[0].discount = None;
                 t.amounts = Some(AmountsInput::default());
             }),
-            (Rule::CardSumGreaterThanTotal, |t| {
-                t.payments[1].sum = dec!(1750.01)
-            }),
-            (Rule::PaidSumIncorrect, |t| {
-                t.amounts.as_mut().unwrap().change = Some(dec!(200))
-            }),
-            (Rule::PaidSumIncorrect, |t| {
-                t.amounts.as_mut().unwrap().taken = Some(dec!(1750))
-            }),
-            (Rule::PaidLessThanTotal, |t| {
-                t.payments = vec![PaymentInput {
-                    kind: 1,
-                    sum: dec!(1749),
-                }]
-            }),
+            (Rule::CardSumGreaterThanTotal, |t| t.payments[1].sum = dec!(1750.01)),
+            (Rule::PaidSumIncorrect, |t| t.amounts.as_mut().unwrap().change = Some(dec!(200))),
+            (Rule::PaidSumIncorrect, |t| t.amounts.as_mut().unwrap().taken = Some(dec!(1750))),
+            (Rule::PaidLessThanTotal, |t| t.payments = vec![PaymentInput { kind: 1, sum: dec!(1749) }]),
             (Rule::DiscountNotLessThanTotal, |t| {
                 t.items.as_mut().unwrap()[0].discount.as_mut().unwrap().sum = dec!(2000)
             }),
             (Rule::DiscountNotLessThanTotal, |t| {
                 t.amounts.as_mut().unwrap().discount.as_mut().unwrap().sum = dec!(1950)
             }),
-            (Rule::TaxationTypeIncorrect, |t| {
-                t.taxes[0].taxation_type = 104
-            }),
-            (Rule::DiscountNegative, |t| {
-                t.items.as_mut().unwrap()[0].discount.as_mut().unwrap().sum = dec!(-1)
-            }),
-            (Rule::DiscountNegative, |t| {
-                t.amounts.as_mut().unwrap().discount.as_mut().unwrap().sum = dec!(-1)
-            }),
-            (Rule::MarkupNegative, |t| {
-                t.amounts.as_mut().unwrap().markup.as_mut().unwrap().sum = dec!(-1)
-            }),
+            (Rule::TaxationTypeIncorrect, |t| t.taxes[0].taxation_type = 104),
+            (Rule::DiscountNegative, |t| t.items.as_mut().unwrap()[0].discount.as_mut().unwrap().sum = dec!(-1)),
+            (Rule::DiscountNegative, |t| t.amounts.as_mut().unwrap().discount.as_mut().unwrap().sum = dec!(-1)),
+            (Rule::MarkupNegative, |t| t.amounts.as_mut().unwrap().markup.as_mut().unwrap().sum = dec!(-1)),
+            (Rule::DiscountAndMarkup, |t| t.amounts.as_mut().unwrap().markup.as_mut().unwrap().sum = dec!(1)),
             (Rule::DiscountAndMarkup, |t| {
-                t.amounts.as_mut().unwrap().markup.as_mut().unwrap().sum = dec!(1)
+                t.items.as_mut().unwrap()[0].markup = Some(ModifierInput { sum: dec!(5), ..Default::default() })
             }),
-            (Rule::DiscountAndMarkup, |t| {
-                t.items.as_mut().unwrap()[0].markup = Some(ModifierInput {
-                    sum: dec!(5),
-                    ..Default::default()
-                })
-            }),
-            (Rule::SameTaxpayerAndCustomer, |t| {
-                t.customer_iin_or_bin = "910812450255".into()
-            }),
+            (Rule::SameTaxpayerAndCustomer, |t| t.customer_iin_or_bin = "910812450255".into()),
             (Rule::MeasureUnitEmpty, |t| {
-                t.items.as_mut().unwrap()[0]
-                    .commodity
-                    .as_mut()
-                    .unwrap()
-                    .measure_unit_code
-                    .clear()
+                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().measure_unit_code.clear()
             }),
-            (Rule::SectionCodeEmpty, |t| {
-                t.items.as_mut().unwrap()[0]
-                    .commodity
-                    .as_mut()
-                    .unwrap()
-                    .section_code
-                    .clear()
-            }),
+            (Rule::SectionCodeEmpty, |t| t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().section_code.clear()),
             (Rule::ItemAndTicketTaxes, |t| {
-                t.items.as_mut().unwrap()[0]
-                    .commodity
-                    .as_mut()
-                    .unwrap()
-                    .taxes = vec![tax12(None)]
+                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().taxes = vec![tax12(None)]
             }),
             (Rule::TaxPercentRepeated, |t| t.taxes.push(tax12(None))),
-            (Rule::PriceIncorrect, |t| {
-                t.items.as_mut().unwrap()[0]
-                    .commodity
-                    .as_mut()
-                    .unwrap()
-                    .price = dec!(-1)
-            }),
-            (Rule::PriceIncorrect, |t| {
-                t.items.as_mut().unwrap()[0]
-                    .commodity
-                    .as_mut()
-                    .unwrap()
-                    .price = dec!(1.001)
-            }),
+            (Rule::PriceIncorrect, |t| t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().price = dec!(-1)),
+            (Rule::PriceIncorrect, |t| t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().price = dec!(1.001)),
             (Rule::ItemSumIncorrect, |t| {
                 t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().sum = Some(dec!(1999))
             }),

@@ -1,8 +1,7 @@
 //! Documents → OFD requests: the one place where the fiscal core meets prost types. Everything it builds
 //! is encoded once, committed with the document, and resent byte for byte (with the current token).
 use super::document::{
-    DateTimeParts, KeyValue, Modifier, MoneyPlacement, OperationTotal, OperatorRef, Report,
-    TaxLine, Ticket,
+    DateTimeParts, KeyValue, Modifier, MoneyPlacement, OperationTotal, OperatorRef, Report, TaxLine, Ticket,
 };
 use super::money::Money;
 use crate::ofd::proto::{self, CommandTypeEnum, Request, ticket_request as tr, zx_report as zx};
@@ -12,10 +11,7 @@ use prost::Message;
 const TAX_TYPE_VAT: u32 = 100;
 
 fn money(m: Money) -> proto::Money {
-    proto::Money {
-        bills: m.bills,
-        coins: m.coins,
-    }
+    proto::Money { bills: m.bills, coins: m.coins }
 }
 
 fn nonzero(m: Money) -> bool {
@@ -24,33 +20,17 @@ fn nonzero(m: Money) -> bool {
 
 pub fn datetime(d: DateTimeParts) -> proto::DateTime {
     proto::DateTime {
-        date: proto::Date {
-            year: d.date.year,
-            month: d.date.month,
-            day: d.date.day,
-        },
-        time: proto::Time {
-            hour: d.time.hour,
-            minute: d.time.minute,
-            second: Some(d.time.second),
-        },
+        date: proto::Date { year: d.date.year, month: d.date.month, day: d.date.day },
+        time: proto::Time { hour: d.time.hour, minute: d.time.minute, second: Some(d.time.second) },
     }
 }
 
 fn operator(o: &OperatorRef) -> proto::Operator {
-    proto::Operator {
-        code: o.code,
-        name: Some(o.name.clone()),
-    }
+    proto::Operator { code: o.code, name: Some(o.name.clone()) }
 }
 
 fn pairs(list: &[KeyValue]) -> Vec<proto::KeyValuePair> {
-    list.iter()
-        .map(|kv| proto::KeyValuePair {
-            key: kv.key.clone(),
-            value: Some(kv.value.clone()),
-        })
-        .collect()
+    list.iter().map(|kv| proto::KeyValuePair { key: kv.key.clone(), value: Some(kv.value.clone()) }).collect()
 }
 
 fn taxes(list: &[TaxLine]) -> Vec<tr::Tax> {
@@ -85,10 +65,7 @@ pub fn ticket_request(t: &Ticket) -> Request {
         operation: i32::from(t.operation),
         date_time: datetime(t.date_time),
         operator: operator(&t.operator),
-        domain: Some(tr::Domain {
-            r#type: domain_type,
-            ..Default::default()
-        }),
+        domain: Some(tr::Domain { r#type: domain_type, ..Default::default() }),
         items: t
             .items
             .iter()
@@ -119,11 +96,7 @@ pub fn ticket_request(t: &Ticket) -> Request {
         payments: t
             .payments
             .iter()
-            .map(|p| tr::Payment {
-                r#type: i32::from(p.kind),
-                sum: money(p.sum),
-                ..Default::default()
-            })
+            .map(|p| tr::Payment { r#type: i32::from(p.kind), sum: money(p.sum), ..Default::default() })
             .collect(),
         taxes: taxes(&t.taxes),
         amounts: tr::Amounts {
@@ -151,11 +124,7 @@ pub fn ticket_request(t: &Ticket) -> Request {
         }),
         ..Default::default()
     };
-    Request {
-        command: CommandTypeEnum::CommandTicket as i32,
-        ticket: Some(ticket),
-        ..Default::default()
-    }
+    Request { command: CommandTypeEnum::CommandTicket as i32, ticket: Some(ticket), ..Default::default() }
 }
 
 /// The MONEY_PLACEMENT request.
@@ -177,11 +146,7 @@ pub fn money_placement_request(m: &MoneyPlacement) -> Request {
 
 fn operations(list: &[OperationTotal]) -> Vec<zx::Operation> {
     list.iter()
-        .map(|o| zx::Operation {
-            operation: i32::from(o.operation),
-            count: o.count,
-            sum: money(o.sum),
-        })
+        .map(|o| zx::Operation { operation: i32::from(o.operation), count: o.count, sum: money(o.sum) })
         .collect()
 }
 
@@ -194,10 +159,7 @@ pub fn zx_report(r: &Report) -> proto::ZxReport {
         sections: r
             .sections
             .iter()
-            .map(|s| zx::Section {
-                section_code: s.section_code.clone(),
-                operations: operations(&s.operations),
-            })
+            .map(|s| zx::Section { section_code: s.section_code.clone(), operations: operations(&s.operations) })
             .collect(),
         operations: operations(&r.operations),
         discounts: operations(&r.discounts),
@@ -224,10 +186,7 @@ pub fn zx_report(r: &Report) -> proto::ZxReport {
         start_shift_non_nullable_sums: r
             .start_shift_non_nullable_sums
             .iter()
-            .map(|n| zx::NonNullableSum {
-                operation: i32::from(n.operation),
-                sum: money(n.sum),
-            })
+            .map(|n| zx::NonNullableSum { operation: i32::from(n.operation), sum: money(n.sum) })
             .collect(),
         ticket_operations: r
             .ticket_operations
@@ -263,23 +222,13 @@ pub fn zx_report(r: &Report) -> proto::ZxReport {
                 offline_count: Some(m.offline_count),
             })
             .collect(),
-        annulled_tickets: Some(zx::AnnulledTickets {
-            total_count: Some(0),
-            count: Some(0),
-            operations: Vec::new(),
-        }),
+        annulled_tickets: Some(zx::AnnulledTickets { total_count: Some(0), count: Some(0), operations: Vec::new() }),
         cash_sum: money(r.cash_sum),
-        revenue: zx::Revenue {
-            sum: money(r.revenue.sum),
-            is_negative: r.revenue.is_negative,
-        },
+        revenue: zx::Revenue { sum: money(r.revenue.sum), is_negative: r.revenue.is_negative },
         non_nullable_sums: r
             .non_nullable_sums
             .iter()
-            .map(|n| zx::NonNullableSum {
-                operation: i32::from(n.operation),
-                sum: money(n.sum),
-            })
+            .map(|n| zx::NonNullableSum { operation: i32::from(n.operation), sum: money(n.sum) })
             .collect(),
         open_shift_time: Some(datetime(r.open_shift_time)),
         close_shift_time: (!zero_close).then(|| datetime(r.close_shift_time)),
@@ -302,13 +251,7 @@ pub fn report_request(r: &Report, offline: bool) -> Request {
 }
 
 /// The CLOSE_SHIFT request (Z report).
-pub fn close_shift_request(
-    r: &Report,
-    op: &OperatorRef,
-    offline: bool,
-    withdrew: bool,
-    number: u64,
-) -> Request {
+pub fn close_shift_request(r: &Report, op: &OperatorRef, offline: bool, withdrew: bool, number: u64) -> Request {
     Request {
         command: CommandTypeEnum::CommandCloseShift as i32,
         close_shift: Some(proto::CloseShiftRequest {

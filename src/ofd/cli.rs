@@ -87,10 +87,7 @@ pub struct EmulatorArgs {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Frame(#[from] FrameError),
     #[error("{0} trailing bytes after the frame")]
@@ -109,10 +106,7 @@ pub enum CliError {
 pub fn run(args: OfdArgs) -> Result<(), CliError> {
     let out = match args.command {
         OfdCommand::Decode(a) => {
-            let bytes = std::fs::read(&a.file).map_err(|source| CliError::Read {
-                path: a.file.clone(),
-                source,
-            })?;
+            let bytes = std::fs::read(&a.file).map_err(|source| CliError::Read { path: a.file.clone(), source })?;
             let direction = match (a.request, a.response) {
                 (true, _) => Direction::Request,
                 (_, true) => Direction::Response,
@@ -129,16 +123,9 @@ pub fn run(args: OfdArgs) -> Result<(), CliError> {
 /// Runs `kassa ofd-emulator` until Ctrl-C.
 pub fn run_emulator(args: EmulatorArgs) -> Result<(), CliError> {
     runtime()?.block_on(async {
-        let config = EmulatorConfig {
-            listen: args.listen,
-            rotate_tokens: !args.no_rotation,
-            ..Default::default()
-        };
+        let config = EmulatorConfig { listen: args.listen, rotate_tokens: !args.no_rotation, ..Default::default() };
         let handle = Emulator::start(config).await?;
-        eprintln!(
-            "OFD emulator listening on {} (demo mode: any KKM id is registered)",
-            handle.addr()
-        );
+        eprintln!("OFD emulator listening on {} (demo mode: any KKM id is registered)", handle.addr());
         tokio::signal::ctrl_c().await?;
         handle.shutdown().await;
         Ok(())
@@ -146,9 +133,7 @@ pub fn run_emulator(args: EmulatorArgs) -> Result<(), CliError> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?)
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
 /// Which message type a payload holds.
@@ -162,11 +147,7 @@ pub enum Direction {
 
 /// Hex text (whitespace ignored) becomes bytes; anything else is taken as raw bytes.
 pub fn frame_bytes(input: &[u8]) -> Vec<u8> {
-    let text: Vec<u8> = input
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
+    let text: Vec<u8> = input.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
     if !text.is_empty()
         && text.iter().all(u8::is_ascii_hexdigit)
         && let Ok(b) = hex::decode(&text)
@@ -242,9 +223,7 @@ fn pick(payload: &[u8], q: Request, r: Response) -> Decoded {
         (true, false) => Decoded::Request(Box::new(q)),
         (false, true) => Decoded::Response(Box::new(r)),
         // Both fit: a Request's field 2 is a whole ticket, a Response's is a tiny Result.
-        _ if super::frame::has_field(payload, 2)
-            && q.ticket.as_ref().is_none_or(|t| t.items.is_empty()) =>
-        {
+        _ if super::frame::has_field(payload, 2) && q.ticket.as_ref().is_none_or(|t| t.items.is_empty()) => {
             Decoded::Response(Box::new(r))
         }
         _ => Decoded::Request(Box::new(q)),
@@ -263,41 +242,21 @@ fn header_json(h: &Header) -> Value {
 }
 
 fn command_name(command: i32) -> Value {
-    CommandTypeEnum::try_from(command)
-        .map_or(Value::from(command), |c| Value::from(c.as_str_name()))
+    CommandTypeEnum::try_from(command).map_or(Value::from(command), |c| Value::from(c.as_str_name()))
 }
 
 async fn info(a: InfoArgs) -> Result<Value, CliError> {
     let mut config = ClientConfig::new(format!("{}:{}", a.host, a.port));
     config.version = a.version;
     config.total_time = Duration::from_secs(a.timeout_secs);
-    config.proxy = a.socks5.map(|addr| Socks5Proxy {
-        addr,
-        auth: a.socks5_user.zip(a.socks5_password),
-    });
+    config.proxy = a.socks5.map(|addr| Socks5Proxy { addr, auth: a.socks5_user.zip(a.socks5_password) });
     let client = OfdClient::new(config);
-    let service = ServiceBlock {
-        get_reg_info: true,
-        ..Default::default()
-    };
+    let service = ServiceBlock { get_reg_info: true, ..Default::default() };
     let request = info_request(&service, a.version);
-    let creds = Credentials {
-        id: a.kkm,
-        token: a.token,
-        reqnum: a.reqnum,
-    };
+    let creds = Credentials { id: a.kkm, token: a.token, reqnum: a.reqnum };
     let reply = client.exchange(creds, &request).await?;
-    let reg_info = reply
-        .response
-        .service
-        .as_ref()
-        .and_then(RegInfo::from_service);
-    let ads = reply
-        .response
-        .service
-        .as_ref()
-        .map(ticket_ads)
-        .unwrap_or_default();
+    let reg_info = reply.response.service.as_ref().and_then(RegInfo::from_service);
+    let ads = reply.response.service.as_ref().map(ticket_ads).unwrap_or_default();
     Ok(json!({
         "header": header_json(&reply.header),
         "new_token": reply.new_token(),

@@ -53,11 +53,7 @@ impl ClientConfig {
 
     /// The total time actually used: never below 5 s unless short times are allowed.
     pub fn effective_total_time(&self) -> Duration {
-        if self.allow_short_total_time {
-            self.total_time
-        } else {
-            self.total_time.max(MIN_TOTAL_TIME)
-        }
+        if self.allow_short_total_time { self.total_time } else { self.total_time.max(MIN_TOTAL_TIME) }
     }
 }
 
@@ -104,21 +100,13 @@ impl Reply {
 pub enum ClientError {
     /// The total transaction time ran out (no connection or no answer): go offline.
     #[error("no answer from the OFD within {total:?} after {attempts} attempt(s){}", last_error_suffix(.last_error))]
-    Timeout {
-        total: Duration,
-        attempts: u32,
-        last_error: Option<String>,
-    },
+    Timeout { total: Duration, attempts: u32, last_error: Option<String> },
     /// The answer is not a valid frame or message.
     #[error("invalid OFD response: {0}")]
     InvalidResponse(FrameError),
     /// The answer is for another device, request number or command.
     #[error("OFD response {field} is {got}, expected {expected}")]
-    Mismatch {
-        field: &'static str,
-        expected: u64,
-        got: u64,
-    },
+    Mismatch { field: &'static str, expected: u64, got: u64 },
     /// The response payload has no `result` field.
     #[error("OFD response carries no result")]
     MissingResult,
@@ -131,9 +119,7 @@ pub enum ClientError {
 }
 
 fn last_error_suffix(e: &Option<String>) -> String {
-    e.as_ref()
-        .map(|e| format!("; last error: {e}"))
-        .unwrap_or_default()
+    e.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default()
 }
 
 impl ClientError {
@@ -179,20 +165,9 @@ impl OfdClient {
     /// When time runs out after a 254/255, that answer comes back as `Ok` with
     /// [`ResultClass::Unavailable`] (its `attempts` counts the answered attempts); with no answer at
     /// all the result is [`ClientError::Timeout`]. Both mean: keep the document, go offline.
-    pub async fn exchange(
-        &self,
-        creds: Credentials,
-        request: &Request,
-    ) -> Result<Reply, ClientError> {
-        let addr = Addr {
-            version: self.config.version,
-            id: creds.id,
-            token: creds.token,
-            reqnum: creds.reqnum,
-        };
-        let bytes = Frame::request(addr, request)
-            .map_err(ClientError::Encode)?
-            .to_bytes();
+    pub async fn exchange(&self, creds: Credentials, request: &Request) -> Result<Reply, ClientError> {
+        let addr = Addr { version: self.config.version, id: creds.id, token: creds.token, reqnum: creds.reqnum };
+        let bytes = Frame::request(addr, request).map_err(ClientError::Encode)?.to_bytes();
         let total = self.config.effective_total_time();
         let deadline = Instant::now() + total;
         let mut attempts = 0u32;
@@ -206,11 +181,7 @@ impl OfdClient {
                 Err(_) => {
                     return match last_busy {
                         Some(reply) => Ok(reply),
-                        None => Err(ClientError::Timeout {
-                            total,
-                            attempts,
-                            last_error,
-                        }),
+                        None => Err(ClientError::Timeout { total, attempts, last_error }),
                     };
                 }
             };
@@ -230,11 +201,7 @@ impl OfdClient {
                     if !self.has_time_for_retry(deadline) {
                         return match last_busy {
                             Some(reply) => Ok(reply),
-                            None => Err(ClientError::Timeout {
-                                total,
-                                attempts,
-                                last_error,
-                            }),
+                            None => Err(ClientError::Timeout { total, attempts, last_error }),
                         };
                     }
                 }
@@ -252,9 +219,7 @@ impl OfdClient {
         use tokio::io::AsyncWriteExt;
         let transient = |e: &dyn std::fmt::Display| AttemptError::Transient(e.to_string());
         let mut stream = match &self.config.proxy {
-            None => TcpStream::connect(&self.config.addr)
-                .await
-                .map_err(|e| transient(&e))?,
+            None => TcpStream::connect(&self.config.addr).await.map_err(|e| transient(&e))?,
             Some(proxy) => match socks5::connect(proxy, &self.config.addr).await {
                 Ok(s) => s,
                 Err(Socks5Error::Io(e)) => return Err(transient(&e)),
@@ -269,9 +234,7 @@ impl OfdClient {
             Ok(f) => Ok(f),
             Err(ConnectionError::Io(e)) => Err(transient(&e)),
             Err(ConnectionError::Frame(e @ FrameError::Truncated { .. })) => Err(transient(&e)),
-            Err(ConnectionError::Frame(e)) => {
-                Err(AttemptError::Fatal(ClientError::InvalidResponse(e)))
-            }
+            Err(ConnectionError::Frame(e)) => Err(AttemptError::Fatal(ClientError::InvalidResponse(e))),
         }
     }
 
@@ -289,9 +252,7 @@ impl OfdClient {
         if h.reqnum != creds.reqnum {
             return Err(mismatch("REQNUM", creds.reqnum, h.reqnum));
         }
-        let response = frame
-            .decode_response()
-            .map_err(ClientError::InvalidResponse)?;
+        let response = frame.decode_response().map_err(ClientError::InvalidResponse)?;
         if !frame::has_field(&frame.payload, 2) {
             return Err(ClientError::MissingResult);
         }
@@ -299,21 +260,11 @@ impl OfdClient {
             return Err(mismatch("command", request.command, response.command));
         }
         let class = ResultClass::of(&response);
-        Ok(Reply {
-            header: h,
-            response,
-            class,
-            attempts,
-            sent_token: creds.token,
-        })
+        Ok(Reply { header: h, response, class, attempts, sent_token: creds.token })
     }
 }
 
 fn mismatch(field: &'static str, expected: impl Into<i64>, got: impl Into<i64>) -> ClientError {
     // Both sides are u16/u32/i32 wire values; i64 holds them all, u64 shows them as sent.
-    ClientError::Mismatch {
-        field,
-        expected: expected.into() as u64,
-        got: got.into() as u64,
-    }
+    ClientError::Mismatch { field, expected: expected.into() as u64, got: got.into() as u64 }
 }

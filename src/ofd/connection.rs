@@ -16,10 +16,7 @@ pub enum ConnectionError {
 }
 
 /// Reads one whole frame. A stream that ends early gives [`FrameError::Truncated`].
-pub async fn read_frame<S: AsyncRead + Unpin>(
-    stream: &mut S,
-    max_size: u32,
-) -> Result<Frame, ConnectionError> {
+pub async fn read_frame<S: AsyncRead + Unpin>(stream: &mut S, max_size: u32) -> Result<Frame, ConnectionError> {
     let mut head = [0u8; HEADER_LEN];
     read_full(stream, &mut head, HEADER_LEN).await?;
     let header = Header::parse(&head, max_size)?;
@@ -40,11 +37,7 @@ async fn read_full<S: AsyncRead + Unpin>(
     while got < buf.len() {
         let n = stream.read(&mut buf[got..]).await?;
         if n == 0 {
-            return Err(FrameError::Truncated {
-                got: already + got,
-                expected,
-            }
-            .into());
+            return Err(FrameError::Truncated { got: already + got, expected }.into());
         }
         got += n;
     }
@@ -52,10 +45,7 @@ async fn read_full<S: AsyncRead + Unpin>(
 }
 
 /// Writes a whole frame and flushes it.
-pub async fn write_frame<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    frame: &Frame,
-) -> Result<(), ConnectionError> {
+pub async fn write_frame<S: AsyncWrite + Unpin>(stream: &mut S, frame: &Frame) -> Result<(), ConnectionError> {
     stream.write_all(&frame.to_bytes()).await?;
     stream.flush().await?;
     Ok(())

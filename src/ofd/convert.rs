@@ -8,23 +8,14 @@ use rust_decimal::Decimal;
 
 use super::org::OrgRegInfo;
 use super::proto::{
-    self, CommandTypeEnum, KkmRegInfo, Money, Request, ServiceRequest, ServiceResponse,
-    service_request,
+    self, CommandTypeEnum, KkmRegInfo, Money, Request, ServiceRequest, ServiceResponse, service_request,
 };
 
 /// Wall-clock time to the wire `DateTime` (seconds included).
 pub fn to_proto_datetime(t: NaiveDateTime) -> proto::DateTime {
     proto::DateTime {
-        date: proto::Date {
-            year: t.year().max(0) as u32,
-            month: t.month(),
-            day: t.day(),
-        },
-        time: proto::Time {
-            hour: t.hour(),
-            minute: t.minute(),
-            second: Some(t.second()),
-        },
+        date: proto::Date { year: t.year().max(0) as u32, month: t.month(), day: t.day() },
+        time: proto::Time { hour: t.hour(), minute: t.minute(), second: Some(t.second()) },
     }
 }
 
@@ -40,10 +31,7 @@ pub fn from_proto_datetime(d: &proto::DateTime) -> Option<NaiveDateTime> {
 
 /// An amount in tiyn (1/100 tenge) to wire `Money`.
 pub fn money_from_tiyn(tiyn: u64) -> Money {
-    Money {
-        bills: tiyn / 100,
-        coins: (tiyn % 100) as u32,
-    }
+    Money { bills: tiyn / 100, coins: (tiyn % 100) as u32 }
 }
 
 /// Wire `Money` to tiyn; `None` on overflow (coins above 99 are added, not rejected).
@@ -86,12 +74,10 @@ impl ServiceBlock {
         ServiceRequest {
             get_reg_info: Some(self.get_reg_info),
             reg_info: self.reg_info.as_ref().map(|r| r.to_request(version)),
-            offline_period: self
-                .offline_period
-                .map(|(b, e)| service_request::OfflinePeriod {
-                    begin_time: to_proto_datetime(b),
-                    end_time: to_proto_datetime(e),
-                }),
+            offline_period: self.offline_period.map(|(b, e)| service_request::OfflinePeriod {
+                begin_time: to_proto_datetime(b),
+                end_time: to_proto_datetime(e),
+            }),
             ticket_ad_infos: self
                 .held_ads
                 .iter()
@@ -181,10 +167,7 @@ impl RegInfo {
 
     /// The request-side `RegInfo{kkm, org}` with `org` laid out for `version`.
     pub fn to_request(&self, version: u16) -> service_request::RegInfo {
-        service_request::RegInfo {
-            kkm: Some(self.kkm_proto()),
-            org: Some(self.org_proto(version)),
-        }
+        service_request::RegInfo { kkm: Some(self.kkm_proto()), org: Some(self.org_proto(version)) }
     }
 
     /// The response-side `RegInfo{kkm, pos, org}` (used by the emulator).
@@ -271,10 +254,7 @@ pub fn ticket_ads(service: &ServiceResponse) -> Vec<TicketAd> {
         .ticket_ads
         .iter()
         .map(|ad| TicketAd {
-            info: TicketAdInfo {
-                ad_type: ad.info.r#type,
-                version: ad.info.version,
-            },
+            info: TicketAdInfo { ad_type: ad.info.r#type, version: ad.info.version },
             text: ad.text.clone().unwrap_or_default(),
         })
         .collect()

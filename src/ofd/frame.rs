@@ -74,10 +74,7 @@ impl Header {
     /// Parses and validates the header at the start of `buf` without looking at the payload.
     pub fn parse(buf: &[u8], max_size: u32) -> Result<Header, FrameError> {
         let Some(h) = buf.get(..HEADER_LEN) else {
-            return Err(FrameError::Incomplete {
-                have: buf.len(),
-                needed: HEADER_LEN,
-            });
+            return Err(FrameError::Incomplete { have: buf.len(), needed: HEADER_LEN });
         };
         let u16_at = |i: usize| u16::from_le_bytes([h[i], h[i + 1]]);
         let u32_at = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
@@ -90,18 +87,9 @@ impl Header {
             return Err(FrameError::SizeTooSmall(size));
         }
         if size > max_size {
-            return Err(FrameError::SizeTooLarge {
-                size,
-                max: max_size,
-            });
+            return Err(FrameError::SizeTooLarge { size, max: max_size });
         }
-        Ok(Header {
-            version: u16_at(2),
-            size,
-            id: u32_at(8),
-            token: u32_at(12),
-            reqnum: u16_at(16),
-        })
+        Ok(Header { version: u16_at(2), size, id: u32_at(8), token: u32_at(12), reqnum: u16_at(16) })
     }
 
     /// Writes the 18 header bytes.
@@ -127,10 +115,7 @@ pub fn check(buf: &[u8], max_size: u32) -> Result<Header, FrameError> {
     let header = Header::parse(buf, max_size)?;
     let needed = header.size as usize;
     if buf.len() < needed {
-        return Err(FrameError::Incomplete {
-            have: buf.len(),
-            needed,
-        });
+        return Err(FrameError::Incomplete { have: buf.len(), needed });
     }
     Ok(header)
 }
@@ -162,15 +147,8 @@ impl Frame {
 
     /// Wraps an encoded message in a header.
     pub fn new(addr: Addr, payload: Vec<u8>) -> Result<Frame, FrameError> {
-        let size = u32::try_from(payload.len() + HEADER_LEN)
-            .map_err(|_| FrameError::PayloadTooLarge(payload.len()))?;
-        let header = Header {
-            version: addr.version,
-            size,
-            id: addr.id,
-            token: addr.token,
-            reqnum: addr.reqnum,
-        };
+        let size = u32::try_from(payload.len() + HEADER_LEN).map_err(|_| FrameError::PayloadTooLarge(payload.len()))?;
+        let header = Header { version: addr.version, size, id: addr.id, token: addr.token, reqnum: addr.reqnum };
         Ok(Frame { header, payload })
     }
 
@@ -194,28 +172,17 @@ impl Frame {
 
     /// Decodes the payload as a device → OFD `Request` (unknown fields are skipped).
     pub fn decode_request(&self) -> Result<Request, FrameError> {
-        Request::decode(self.payload.as_slice()).map_err(|source| FrameError::Decode {
-            kind: "Request",
-            source,
-        })
+        Request::decode(self.payload.as_slice()).map_err(|source| FrameError::Decode { kind: "Request", source })
     }
 
     /// Decodes the payload as an OFD → device `Response` (unknown fields are skipped).
     pub fn decode_response(&self) -> Result<Response, FrameError> {
-        Response::decode(self.payload.as_slice()).map_err(|source| FrameError::Decode {
-            kind: "Response",
-            source,
-        })
+        Response::decode(self.payload.as_slice()).map_err(|source| FrameError::Decode { kind: "Response", source })
     }
 
     /// The sender-chosen part of the header.
     pub fn addr(&self) -> Addr {
-        Addr {
-            version: self.header.version,
-            id: self.header.id,
-            token: self.header.token,
-            reqnum: self.header.reqnum,
-        }
+        Addr { version: self.header.version, id: self.header.id, token: self.header.token, reqnum: self.header.reqnum }
     }
 }
 

@@ -38,11 +38,7 @@ pub struct OrgRegInfo {
 impl OrgRegInfo {
     /// Returns a copy laid out for the protocol version of a header (202 → 2.0.2, anything else → 2.0.3).
     pub fn for_version(mut self, version: u16) -> Self {
-        self.layout = if version <= 202 {
-            OrgLayout::V202
-        } else {
-            OrgLayout::V203
-        };
+        self.layout = if version <= 202 { OrgLayout::V202 } else { OrgLayout::V203 };
         self
     }
 
@@ -89,61 +85,32 @@ impl prost::Message for OrgRegInfo {
         ctx: DecodeContext,
     ) -> Result<(), prost::DecodeError> {
         match (tag, wire_type) {
-            (1, _) => {
-                encoding::string::merge(wire_type, self.title.get_or_insert_default(), buf, ctx)
-            }
-            (2, _) => {
-                encoding::string::merge(wire_type, self.address.get_or_insert_default(), buf, ctx)
-            }
-            (3, _) => {
-                encoding::string::merge(wire_type, self.inn.get_or_insert_default(), buf, ctx)
-            }
-            (4, _) => encoding::uint32::merge(
-                wire_type,
-                self.taxation_type.get_or_insert_default(),
-                buf,
-                ctx,
-            ),
-            (5, _) => {
-                encoding::string::merge(wire_type, self.okved.get_or_insert_default(), buf, ctx)
-            }
+            (1, _) => encoding::string::merge(wire_type, self.title.get_or_insert_default(), buf, ctx),
+            (2, _) => encoding::string::merge(wire_type, self.address.get_or_insert_default(), buf, ctx),
+            (3, _) => encoding::string::merge(wire_type, self.inn.get_or_insert_default(), buf, ctx),
+            (4, _) => encoding::uint32::merge(wire_type, self.taxation_type.get_or_insert_default(), buf, ctx),
+            (5, _) => encoding::string::merge(wire_type, self.okved.get_or_insert_default(), buf, ctx),
             (6, WireType::Varint) => {
                 self.layout = OrgLayout::V202;
                 encoding::int32::merge(wire_type, self.tenant_id.get_or_insert_default(), buf, ctx)
             }
             (6, _) => {
                 self.layout = OrgLayout::V203;
-                encoding::string::merge(
-                    wire_type,
-                    self.address_kz.get_or_insert_default(),
-                    buf,
-                    ctx,
-                )
+                encoding::string::merge(wire_type, self.address_kz.get_or_insert_default(), buf, ctx)
             }
-            (7, _) => {
-                encoding::int32::merge(wire_type, self.tenant_id.get_or_insert_default(), buf, ctx)
-            }
+            (7, _) => encoding::int32::merge(wire_type, self.tenant_id.get_or_insert_default(), buf, ctx),
             _ => encoding::skip_field(wire_type, tag, buf, ctx),
         }
     }
 
     fn encoded_len(&self) -> usize {
-        let s = |tag, v: &Option<String>| {
-            v.as_ref()
-                .map_or(0, |v| encoding::string::encoded_len(tag, v))
-        };
+        let s = |tag, v: &Option<String>| v.as_ref().map_or(0, |v| encoding::string::encoded_len(tag, v));
         let mut len = s(1, &self.title) + s(2, &self.address) + s(3, &self.inn) + s(5, &self.okved);
-        len += self
-            .taxation_type
-            .as_ref()
-            .map_or(0, |v| encoding::uint32::encoded_len(4, v));
+        len += self.taxation_type.as_ref().map_or(0, |v| encoding::uint32::encoded_len(4, v));
         if self.layout == OrgLayout::V203 {
             len += s(6, &self.address_kz);
         }
-        len += self
-            .tenant_id
-            .as_ref()
-            .map_or(0, |v| encoding::int32::encoded_len(self.tenant_tag(), v));
+        len += self.tenant_id.as_ref().map_or(0, |v| encoding::int32::encoded_len(self.tenant_tag(), v));
         len
     }
 

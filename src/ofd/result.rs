@@ -78,20 +78,12 @@ impl ResultClass {
         let text = result.result_text.clone().unwrap_or_default();
         match result.result_code {
             code::OK => ResultClass::Ok,
-            c @ (code::SERVICE_TEMPORARILY_UNAVAILABLE | code::UNKNOWN_ERROR) => {
-                ResultClass::Unavailable { code: c }
-            }
+            c @ (code::SERVICE_TEMPORARILY_UNAVAILABLE | code::UNKNOWN_ERROR) => ResultClass::Unavailable { code: c },
             code::INVALID_TOKEN => ResultClass::InvalidToken,
-            code::BLOCKED => ResultClass::Blocked {
-                ad_text: info_ad_text(resp),
-            },
+            code::BLOCKED => ResultClass::Blocked { ad_text: info_ad_text(resp) },
             code::UNKNOWN_ID => ResultClass::UnknownId,
             c @ (code::PROTOCOL_ERROR | code::UNKNOWN_COMMAND | code::UNSUPPORTED_COMMAND) => {
-                let reason = if text.is_empty() {
-                    default_reason(c).to_string()
-                } else {
-                    text
-                };
+                let reason = if text.is_empty() { default_reason(c).to_string() } else { text };
                 ResultClass::Stopped { code: c, reason }
             }
             code::OPEN_SHIFT_TIMEOUT_EXPIRED => ResultClass::ShiftTooLong,
@@ -143,11 +135,9 @@ fn default_reason(code: u32) -> &'static str {
 
 /// The text of the TICKET_AD_INFO ad in `service.ticket_ads`, if any.
 pub fn info_ad_text(resp: &Response) -> Option<String> {
-    resp.service.as_ref()?.ticket_ads.iter().find_map(|ad| {
-        if ad.info.r#type == TicketAdTypeEnum::TicketAdInfo as i32 {
-            ad.text.clone()
-        } else {
-            None
-        }
-    })
+    resp.service
+        .as_ref()?
+        .ticket_ads
+        .iter()
+        .find_map(|ad| if ad.info.r#type == TicketAdTypeEnum::TicketAdInfo as i32 { ad.text.clone() } else { None })
 }

@@ -46,11 +46,7 @@ pub async fn connect(proxy: &Socks5Proxy, target: &str) -> Result<TcpStream, Soc
     s.set_nodelay(true)?;
 
     // Greeting: offer no-auth, plus username/password when configured.
-    let greeting: &[u8] = if proxy.auth.is_some() {
-        &[5, 2, 0x00, 0x02]
-    } else {
-        &[5, 1, 0x00]
-    };
+    let greeting: &[u8] = if proxy.auth.is_some() { &[5, 2, 0x00, 0x02] } else { &[5, 1, 0x00] };
     s.write_all(greeting).await?;
     let mut reply = [0u8; 2];
     s.read_exact(&mut reply).await?;
@@ -130,9 +126,6 @@ fn split_host_port(target: &str) -> Result<(&str, u16), Socks5Error> {
     let (host, port) = target.rsplit_once(':').ok_or_else(bad)?;
     let port = port.parse().map_err(|_| bad())?;
     // Accept "[::1]:7777" as well as "host:7777".
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     Ok((host, port))
 }

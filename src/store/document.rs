@@ -92,12 +92,7 @@ fn read(row: &Row) -> rusqlite::Result<(DocumentRow, [String; 4], i64)> {
         ofd_error: row.get("ofd_error")?,
         idempotency_key: row.get("idempotency_key")?,
     };
-    let texts = [
-        row.get("created_at")?,
-        row.get("summary")?,
-        row.get("body")?,
-        row.get("extra")?,
-    ];
+    let texts = [row.get("created_at")?, row.get("summary")?, row.get("body")?, row.get("extra")?];
     Ok((doc, texts, row.get("ofd_state")?))
 }
 
@@ -114,16 +109,10 @@ fn cook(
 }
 
 impl Tx<'_> {
-    fn documents_where(
-        &self,
-        clause: &str,
-        params: Vec<rusqlite::types::Value>,
-    ) -> StoreResult<Vec<DocumentRow>> {
+    fn documents_where(&self, clause: &str, params: Vec<rusqlite::types::Value>) -> StoreResult<Vec<DocumentRow>> {
         let sql = format!("SELECT * FROM documents WHERE {clause} ORDER BY id");
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map(params_from_iter(params), read)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let raws = stmt.query_map(params_from_iter(params), read)?.collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(cook).collect()
     }
 
@@ -181,18 +170,11 @@ impl Tx<'_> {
 
     /// The document with this transaction ID on this KKM.
     pub fn document(&self, kkm_id: i64, id: i64) -> StoreResult<Option<DocumentRow>> {
-        Ok(self
-            .documents_where("kkm_id = ?1 AND id = ?2", vec![kkm_id.into(), id.into()])?
-            .pop())
+        Ok(self.documents_where("kkm_id = ?1 AND id = ?2", vec![kkm_id.into(), id.into()])?.pop())
     }
 
     /// The document with this shift and number on this KKM (the reprint key).
-    pub fn document_at(
-        &self,
-        kkm_id: i64,
-        shift: i64,
-        number: i64,
-    ) -> StoreResult<Option<DocumentRow>> {
+    pub fn document_at(&self, kkm_id: i64, shift: i64, number: i64) -> StoreResult<Option<DocumentRow>> {
         Ok(self
             .documents_where(
                 "kkm_id = ?1 AND fr_shift_number = ?2 AND shift_document_number = ?3",
@@ -203,9 +185,7 @@ impl Tx<'_> {
 
     /// The document an idempotency key created.
     pub fn document_by_key(&self, key: &str) -> StoreResult<Option<DocumentRow>> {
-        Ok(self
-            .documents_where("idempotency_key = ?1", vec![key.to_owned().into()])?
-            .pop())
+        Ok(self.documents_where("idempotency_key = ?1", vec![key.to_owned().into()])?.pop())
     }
 
     /// The oldest queued document of a KKM: the only one that may be sent next.
@@ -235,12 +215,8 @@ impl Tx<'_> {
 
     /// KKM IDs with documents waiting for the OFD.
     pub fn kkms_with_outbox(&self) -> StoreResult<Vec<i64>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT DISTINCT kkm_id FROM documents WHERE ofd_state = 1")?;
-        Ok(stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
+        let mut stmt = self.conn().prepare_cached("SELECT DISTINCT kkm_id FROM documents WHERE ofd_state = 1")?;
+        Ok(stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
     }
 
     /// The journal of a KKM, filtered, oldest first.
@@ -256,10 +232,7 @@ impl Tx<'_> {
             args.push(format_date(to).into());
         }
         if !f.commands.is_empty() {
-            clause.push_str(&format!(
-                " AND command IN ({})",
-                vec!["?"; f.commands.len()].join(", ")
-            ));
+            clause.push_str(&format!(" AND command IN ({})", vec!["?"; f.commands.len()].join(", ")));
             args.extend(f.commands.iter().map(|c| i64::from(*c).into()));
         }
         if let Some(id) = f.id {
@@ -281,8 +254,7 @@ impl Tx<'_> {
 impl Tx<'_> {
     /// Removes a document that never reached anyone (the OFD refused it while the POS waited).
     pub fn delete_document(&self, id: i64) -> StoreResult<()> {
-        self.conn()
-            .execute("DELETE FROM documents WHERE id = ?1", [id])?;
+        self.conn().execute("DELETE FROM documents WHERE id = ?1", [id])?;
         Ok(())
     }
 }

@@ -89,8 +89,7 @@ pub(super) fn format_date(d: &NaiveDateTime) -> String {
 
 fn parse_date(s: Option<String>) -> StoreResult<Option<NaiveDateTime>> {
     s.map(|s| {
-        NaiveDateTime::parse_from_str(&s, DATE_FORMAT)
-            .map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
+        NaiveDateTime::parse_from_str(&s, DATE_FORMAT).map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
     })
     .transpose()
 }
@@ -101,17 +100,12 @@ fn parse_decimal(s: &str) -> StoreResult<Decimal> {
 
 fn parse_sums(s: &str) -> StoreResult<[Decimal; 4]> {
     let texts: Vec<String> = serde_json::from_str(s)?;
-    let sums = texts
-        .iter()
-        .map(|t| parse_decimal(t))
-        .collect::<StoreResult<Vec<_>>>()?;
-    sums.try_into()
-        .map_err(|_| StoreError::Corrupt(format!("non-nullable sums {s:?}")))
+    let sums = texts.iter().map(|t| parse_decimal(t)).collect::<StoreResult<Vec<_>>>()?;
+    sums.try_into().map_err(|_| StoreError::Corrupt(format!("non-nullable sums {s:?}")))
 }
 
 fn format_sums(sums: &[Decimal; 4]) -> String {
-    serde_json::to_string(&sums.iter().map(|d| d.to_string()).collect::<Vec<_>>())
-        .unwrap_or_default()
+    serde_json::to_string(&sums.iter().map(|d| d.to_string()).collect::<Vec<_>>()).unwrap_or_default()
 }
 
 fn flag(row: &Row, col: &str) -> rusqlite::Result<bool> {
@@ -161,10 +155,7 @@ fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 10])> {
         counters: serde_json::Value::Null,
         offline_number: row.get("offline_number")?,
     };
-    let text = |col: &str| {
-        row.get::<_, Option<String>>(col)
-            .map(Option::unwrap_or_default)
-    };
+    let text = |col: &str| row.get::<_, Option<String>>(col).map(Option::unwrap_or_default);
     let texts = [
         text("printer")?,
         text("vat_certificate")?,
@@ -190,28 +181,10 @@ fn read_dates(row: &Row) -> rusqlite::Result<[Option<String>; 5]> {
     ])
 }
 
-fn cook(
-    (mut kkm, texts): (KkmRow, [String; 10]),
-    dates: [Option<String>; 5],
-) -> StoreResult<KkmRow> {
-    let [
-        printer,
-        vat,
-        custom,
-        reg,
-        ads,
-        cash,
-        revenue,
-        start_nns,
-        nns,
-        counters,
-    ] = texts;
+fn cook((mut kkm, texts): (KkmRow, [String; 10]), dates: [Option<String>; 5]) -> StoreResult<KkmRow> {
+    let [printer, vat, custom, reg, ads, cash, revenue, start_nns, nns, counters] = texts;
     kkm.counters = serde_json::from_str(&counters)?;
-    kkm.settings.printer = if printer.is_empty() {
-        None
-    } else {
-        Some(serde_json::from_str(&printer)?)
-    };
+    kkm.settings.printer = if printer.is_empty() { None } else { Some(serde_json::from_str(&printer)?) };
     kkm.settings.vat_certificate = serde_json::from_str(&vat)?;
     kkm.settings.custom_data = serde_json::from_str(&custom)?;
     kkm.reg_info = serde_json::from_str(&reg)?;
@@ -233,9 +206,8 @@ impl Tx<'_> {
     fn kkms_where(&self, clause: &str, param: &dyn rusqlite::ToSql) -> StoreResult<Vec<KkmRow>> {
         let sql = format!("SELECT * FROM kkms WHERE {clause} ORDER BY id");
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map([param], |row| Ok((read_row(row)?, read_dates(row)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let raws =
+            stmt.query_map([param], |row| Ok((read_row(row)?, read_dates(row)?)))?.collect::<Result<Vec<_>, _>>()?;
         raws.into_iter()
             .map(|(r, dates)| {
                 let mut kkm = cook(r, dates)?;
@@ -311,28 +283,21 @@ impl Tx<'_> {
 
     /// Deletes KKM `id` and its bindings; false when there was none.
     pub fn delete_kkm(&self, id: i64) -> StoreResult<bool> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM kkms WHERE id = ?1", [id])?
-            > 0)
+        Ok(self.conn().execute("DELETE FROM kkms WHERE id = ?1", [id])? > 0)
     }
 
     /// Operator IDs bound to KKM `kkm_id`.
     pub fn kkm_bindings(&self, kkm_id: i64) -> StoreResult<Vec<i64>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT operator_id FROM kkm_bindings WHERE kkm_id = ?1 ORDER BY operator_id",
-        )?;
-        Ok(stmt
-            .query_map([kkm_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT operator_id FROM kkm_bindings WHERE kkm_id = ?1 ORDER BY operator_id")?;
+        Ok(stmt.query_map([kkm_id], |r| r.get(0))?.collect::<Result<_, _>>()?)
     }
 
     fn set_kkm_bindings(&self, kkm_id: i64, operator_ids: &[i64]) -> StoreResult<()> {
-        self.conn()
-            .execute("DELETE FROM kkm_bindings WHERE kkm_id = ?1", [kkm_id])?;
-        let mut stmt = self.conn().prepare_cached(
-            "INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)",
-        )?;
+        self.conn().execute("DELETE FROM kkm_bindings WHERE kkm_id = ?1", [kkm_id])?;
+        let mut stmt =
+            self.conn().prepare_cached("INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)")?;
         for op in operator_ids {
             stmt.execute(params![kkm_id, op])?;
         }
@@ -341,9 +306,7 @@ impl Tx<'_> {
 
     /// Those of `ids` that name no KKM.
     pub fn missing_kkms(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT 1 FROM kkms WHERE id = ?1")?;
+        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM kkms WHERE id = ?1")?;
         let mut missing = Vec::new();
         for id in ids {
             if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {
@@ -420,12 +383,7 @@ mod tests {
 
     #[test]
     fn sums_round_trip_exactly() {
-        let sums = [
-            Decimal::new(175300, 2),
-            Decimal::new(123, 0),
-            Decimal::new(72798598, 2),
-            Decimal::ZERO,
-        ];
+        let sums = [Decimal::new(175300, 2), Decimal::new(123, 0), Decimal::new(72798598, 2), Decimal::ZERO];
         assert_eq!(parse_sums(&format_sums(&sums)).unwrap(), sums);
     }
 }

@@ -5,14 +5,8 @@ use rusqlite::Connection;
 
 /// Every migration, oldest first. Version N is `MIGRATIONS[N - 1]`.
 pub const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_registry",
-        include_str!("migrations/0001_registry.sql"),
-    ),
-    (
-        "0002_documents",
-        include_str!("migrations/0002_documents.sql"),
-    ),
+    ("0001_registry", include_str!("migrations/0001_registry.sql")),
+    ("0002_documents", include_str!("migrations/0002_documents.sql")),
 ];
 
 /// The schema version this build writes.

@@ -36,9 +36,7 @@ impl Store {
     pub fn open(path: &Path) -> StoreResult<Store> {
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         Self::from_connection(conn)
     }
@@ -56,26 +54,16 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > migrations::latest() {
-            return Err(StoreError::TooNew {
-                found,
-                supported: migrations::latest(),
-            });
+            return Err(StoreError::TooNew { found, supported: migrations::latest() });
         }
         migrations::migrate_to(&mut conn, migrations::latest())?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-        })
+        Ok(Store { conn: Mutex::new(conn) })
     }
 
     /// Runs `f` in a read-write transaction, committed when `f` returns `Ok`, rolled back otherwise.
-    pub fn write<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&Tx) -> Result<T, E>,
-    ) -> Result<T, E> {
+    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| E::from(e.into()))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| E::from(e.into()))?;
         let tx = Tx { tx };
         let value = f(&tx)?;
         tx.tx.commit().map_err(|e| E::from(e.into()))?;
@@ -83,30 +71,21 @@ impl Store {
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot).
-    pub fn read<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&Tx) -> Result<T, E>,
-    ) -> Result<T, E> {
+    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(|e| E::from(e.into()))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(|e| E::from(e.into()))?;
         f(&Tx { tx })
     }
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> StoreResult<u32> {
-        Ok(self
-            .lock()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self.lock().query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves no half transaction behind (it rolled back on drop),
         // so the connection is still sound: keep serving.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -45,11 +45,7 @@ impl Tx<'_> {
         Ok(op)
     }
 
-    fn operator_where(
-        &self,
-        clause: &str,
-        param: &dyn rusqlite::ToSql,
-    ) -> StoreResult<Option<OperatorRow>> {
+    fn operator_where(&self, clause: &str, param: &dyn rusqlite::ToSql) -> StoreResult<Option<OperatorRow>> {
         let sql = format!("SELECT {COLUMNS} FROM operators WHERE {clause}");
         let found = self.conn().query_row(&sql, [param], from_row).optional()?;
         found.map(|r| self.finish_operator(r)).transpose()
@@ -57,12 +53,8 @@ impl Tx<'_> {
 
     /// Every operator, by ID.
     pub fn operators(&self) -> StoreResult<Vec<OperatorRow>> {
-        let mut stmt = self
-            .conn()
-            .prepare(&format!("SELECT {COLUMNS} FROM operators ORDER BY id"))?;
-        let rows = stmt
-            .query_map([], from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = self.conn().prepare(&format!("SELECT {COLUMNS} FROM operators ORDER BY id"))?;
+        let rows = stmt.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(|r| self.finish_operator(r)).collect()
     }
 
@@ -107,11 +99,9 @@ impl Tx<'_> {
 
     /// How many administrators exist, not counting `except_id`.
     pub fn administrators_except(&self, except_id: i64) -> StoreResult<i64> {
-        Ok(self.conn().query_row(
-            "SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1",
-            [except_id],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", [except_id], |r| r.get(0))?)
     }
 
     /// Inserts a new operator (its `id` is ignored) with its bindings; returns the new ID.
@@ -136,30 +126,20 @@ impl Tx<'_> {
 
     /// Deletes an operator and its bindings; false when there was none.
     pub fn delete_operator(&self, id: i64) -> StoreResult<bool> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM operators WHERE id = ?1", [id])?
-            > 0)
+        Ok(self.conn().execute("DELETE FROM operators WHERE id = ?1", [id])? > 0)
     }
 
     /// The internal KKM IDs this operator is bound to.
     pub fn operator_bindings(&self, operator_id: i64) -> StoreResult<Vec<i64>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT kkm_id FROM kkm_bindings WHERE operator_id = ?1 ORDER BY kkm_id",
-        )?;
-        Ok(stmt
-            .query_map([operator_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
+        let mut stmt =
+            self.conn().prepare_cached("SELECT kkm_id FROM kkm_bindings WHERE operator_id = ?1 ORDER BY kkm_id")?;
+        Ok(stmt.query_map([operator_id], |r| r.get(0))?.collect::<Result<_, _>>()?)
     }
 
     fn set_operator_bindings(&self, operator_id: i64, kkm_ids: &[i64]) -> StoreResult<()> {
-        self.conn().execute(
-            "DELETE FROM kkm_bindings WHERE operator_id = ?1",
-            [operator_id],
-        )?;
-        let mut stmt = self.conn().prepare_cached(
-            "INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)",
-        )?;
+        self.conn().execute("DELETE FROM kkm_bindings WHERE operator_id = ?1", [operator_id])?;
+        let mut stmt =
+            self.conn().prepare_cached("INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)")?;
         for kkm_id in kkm_ids {
             stmt.execute(params![kkm_id, operator_id])?;
         }
@@ -168,9 +148,7 @@ impl Tx<'_> {
 
     /// Those of `ids` that name no operator.
     pub fn missing_operators(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT 1 FROM operators WHERE id = ?1")?;
+        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM operators WHERE id = ?1")?;
         let mut missing = Vec::new();
         for id in ids {
             if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {

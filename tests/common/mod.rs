@@ -36,19 +36,11 @@ impl TestServer {
     }
 
     /// Starts a server with its own clock.
-    pub async fn start_full(
-        dir: tempfile::TempDir,
-        mut config: Config,
-        clock: Arc<dyn Clock>,
-    ) -> TestServer {
+    pub async fn start_full(dir: tempfile::TempDir, mut config: Config, clock: Arc<dyn Clock>) -> TestServer {
         config.data_dir = dir.path().to_path_buf();
-        let started = kassa::server::start_core(&config, clock)
-            .await
-            .expect("core");
+        let started = kassa::server::start_core(&config, clock).await.expect("core");
         let core = started.core.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -58,22 +50,12 @@ impl TestServer {
             .await
             .expect("serve");
         });
-        TestServer {
-            base,
-            dir,
-            client: reqwest::Client::new(),
-            stop: Some(stop),
-            task: Some(task),
-            started,
-        }
+        TestServer { base, dir, client: reqwest::Client::new(), stop: Some(stop), task: Some(task), started }
     }
 
     /// The built-in OFD emulator of this server.
     pub fn emulator(&self) -> &kassa::ofd::emulator::EmulatorHandle {
-        self.started
-            .emulator
-            .as_ref()
-            .expect("the built-in emulator runs")
+        self.started.emulator.as_ref().expect("the built-in emulator runs")
     }
 
     /// Stops the server and hands back its data folder.
@@ -94,10 +76,7 @@ impl TestServer {
     }
 
     pub async fn post_raw(&self, method: &str, pin: Option<&str>, body: String) -> (u16, Value) {
-        let mut req = self
-            .client
-            .post(format!("{}/{method}", self.base))
-            .body(body);
+        let mut req = self.client.post(format!("{}/{method}", self.base)).body(body);
         if let Some(pin) = pin {
             req = req.header("Authorization", pin);
         }
@@ -125,10 +104,7 @@ async fn envelope(resp: reqwest::Response) -> (u16, Value) {
     assert_eq!(resp.status(), 200, "every envelope answer is HTTP 200");
     let v: Value = resp.json().await.expect("JSON envelope");
     let code = v["response_code"].as_u64().expect("response_code") as u16;
-    assert!(
-        v.get("response_data").is_some(),
-        "response_data missing in {v}"
-    );
+    assert!(v.get("response_data").is_some(), "response_data missing in {v}");
     (code, v["response_data"].clone())
 }
 
@@ -185,7 +161,5 @@ pub const KKM_OBJECT_KEYS: &[&str] = &[
 ];
 
 pub fn keys(v: &Value) -> Vec<String> {
-    v.as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
+    v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }

@@ -6,8 +6,7 @@ use std::time::Duration;
 use kassa::ofd::client::{ClientConfig, OfdClient};
 use kassa::ofd::convert::{money_from_tiyn, to_proto_datetime};
 use kassa::ofd::proto::{
-    self, CommandTypeEnum, DomainTypeEnum, OperationTypeEnum, PaymentTypeEnum, Request,
-    ticket_request,
+    self, CommandTypeEnum, DomainTypeEnum, OperationTypeEnum, PaymentTypeEnum, Request, ticket_request,
 };
 
 pub fn dt(h: u32, m: u32, s: u32) -> proto::DateTime {
@@ -63,18 +62,9 @@ pub fn ticket(operation: OperationTypeEnum, total_tiyn: u64, cash_tiyn: u64) -> 
         ticket: Some(proto::TicketRequest {
             operation: operation as i32,
             date_time: dt(12, 30, 5),
-            operator: proto::Operator {
-                code: 1,
-                name: Some("Администратор".into()),
-            },
-            domain: Some(ticket_request::Domain {
-                r#type: DomainTypeEnum::DomainTrading as i32,
-                ..Default::default()
-            }),
-            items: vec![
-                item("Хлеб пшеничный", first),
-                item("Молоко 3,2% 1 л", second),
-            ],
+            operator: proto::Operator { code: 1, name: Some("Администратор".into()) },
+            domain: Some(ticket_request::Domain { r#type: DomainTypeEnum::DomainTrading as i32, ..Default::default() }),
+            items: vec![item("Хлеб пшеничный", first), item("Молоко 3,2% 1 л", second)],
             payments,
             amounts: ticket_request::Amounts {
                 total: money_from_tiyn(total_tiyn),
@@ -96,10 +86,7 @@ pub fn close_shift(withdraw: bool) -> Request {
         close_shift: Some(proto::CloseShiftRequest {
             close_time: dt(23, 0, 0),
             withdraw_money: Some(withdraw),
-            operator: Some(proto::Operator {
-                code: 1,
-                name: None,
-            }),
+            operator: Some(proto::Operator { code: 1, name: None }),
             ..Default::default()
         }),
         ..Default::default()
@@ -113,10 +100,7 @@ pub fn money_placement(op: proto::MoneyPlacementEnum, tiyn: u64) -> Request {
             datetime: dt(9, 0, 0),
             operation: op as i32,
             sum: money_from_tiyn(tiyn),
-            operator: Some(proto::Operator {
-                code: 1,
-                name: None,
-            }),
+            operator: Some(proto::Operator { code: 1, name: None }),
             ..Default::default()
         }),
         ..Default::default()

@@ -15,15 +15,9 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> 
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::field("Idempotency-Key", "must be ASCII"))?
-        .trim();
+    let key = value.to_str().map_err(|_| ApiError::field("Idempotency-Key", "must be ASCII"))?.trim();
     if key.is_empty() || key.len() > 128 {
-        return Err(ApiError::new(
-            ErrorCode::InvalidFields,
-            "Idempotency-Key: 1 to 128 characters",
-        ));
+        return Err(ApiError::new(ErrorCode::InvalidFields, "Idempotency-Key: 1 to 128 characters"));
     }
     Ok(Some(key.to_owned()))
 }
@@ -67,16 +61,10 @@ pub fn document_answer(a: &DocumentAnswer) -> Value {
     out.insert("kkm_local_name".into(), json!(a.kkm.settings.local_name));
     out.insert("operator_name".into(), json!(doc.operator_name));
     out.insert("fr_shift_number".into(), json!(doc.fr_shift_number));
-    out.insert(
-        "shift_document_number".into(),
-        json!(doc.shift_document_number),
-    );
+    out.insert("shift_document_number".into(), json!(doc.shift_document_number));
     out.insert("shift_state".into(), json!(a.kkm.shift_state));
     out.insert("reg_info".into(), a.kkm.reg_info.clone());
-    out.insert(
-        "vat_certificate".into(),
-        serde_json::to_value(&a.kkm.settings.vat_certificate).unwrap_or(Value::Null),
-    );
+    out.insert("vat_certificate".into(), serde_json::to_value(&a.kkm.settings.vat_certificate).unwrap_or(Value::Null));
     out.insert("body".into(), doc.body.clone());
     out.insert("ads_info".into(), a.ads());
     Value::Object(out)
@@ -85,10 +73,7 @@ pub fn document_answer(a: &DocumentAnswer) -> Value {
 /// A stored decimal (text or number) as a JSON number.
 pub fn decimal_number(v: &Value) -> Value {
     match v {
-        Value::String(s) => s
-            .parse::<Decimal>()
-            .map(|d| number(&d))
-            .unwrap_or_else(|_| v.clone()),
+        Value::String(s) => s.parse::<Decimal>().map(|d| number(&d)).unwrap_or_else(|_| v.clone()),
         other => other.clone(),
     }
 }

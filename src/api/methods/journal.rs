@@ -31,20 +31,11 @@ pub struct TransactionListRequest {
 
 /// Reads the seed's date-time (`2022-02-24T00:00:00.000`; milliseconds and `T` optional).
 fn date(field: &str, text: &str) -> Result<NaiveDateTime, ApiError> {
-    [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-    .or_else(|| {
-        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    })
-    .ok_or_else(|| ApiError::field(field, "a date-time like 2022-02-24T17:46:52.083"))
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .or_else(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .ok_or_else(|| ApiError::field(field, "a date-time like 2022-02-24T17:46:52.083"))
 }
 
 /// The list body with its amounts as JSON numbers.
@@ -55,10 +46,7 @@ fn summary(doc: &DocumentRow) -> Value {
             body[key] = decimal_number(v);
         }
     }
-    if let Some(list) = body
-        .get_mut("non_nullable_sums")
-        .and_then(|l| l.as_array_mut())
-    {
+    if let Some(list) = body.get_mut("non_nullable_sums").and_then(|l| l.as_array_mut()) {
         for entry in list {
             entry["sum"] = decimal_number(&entry["sum"]);
         }
@@ -84,28 +72,15 @@ pub async fn transaction_list(
     Params(req): Params<TransactionListRequest>,
 ) -> Result<Response, ApiError> {
     let filter = JournalFilter {
-        from: req
-            .period_start
-            .as_deref()
-            .map(|d| date("period_start", d))
-            .transpose()?,
-        to: req
-            .period_end
-            .as_deref()
-            .map(|d| date("period_end", d))
-            .transpose()?,
+        from: req.period_start.as_deref().map(|d| date("period_start", d)).transpose()?,
+        to: req.period_end.as_deref().map(|d| date("period_end", d)).transpose()?,
         commands: req.command_type_list,
         id: req.transaction_id,
         shift: req.shift_number,
         fiscal_id: req.fiscal_id.filter(|f| !f.is_empty()),
     };
-    let docs = state
-        .call(move |core| core.journal(&caller, req.kkm_ofd_id, filter))
-        .await?;
-    Ok(ok(docs
-        .iter()
-        .map(|d| entry(d, summary(d)))
-        .collect::<Vec<_>>()))
+    let docs = state.call(move |core| core.journal(&caller, req.kkm_ofd_id, filter)).await?;
+    Ok(ok(docs.iter().map(|d| entry(d, summary(d))).collect::<Vec<_>>()))
 }
 
 #[derive(Deserialize)]
@@ -119,8 +94,6 @@ pub async fn transaction(
     Auth(caller): Auth,
     Params(req): Params<TransactionRequest>,
 ) -> Result<Response, ApiError> {
-    let doc = state
-        .call(move |core| core.transaction(&caller, req.kkm_ofd_id, req.transaction_id))
-        .await?;
+    let doc = state.call(move |core| core.transaction(&caller, req.kkm_ofd_id, req.transaction_id)).await?;
     Ok(ok(entry(&doc, doc.body.clone())))
 }

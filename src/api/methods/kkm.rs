@@ -82,11 +82,7 @@ impl From<KkmRow> for KkmObject {
             ofd_uid: s.ofd_uid,
             local_name: s.local_name,
             use_software_vpn: s.use_software_vpn,
-            printer: s.printer.map(|p| PrinterObject {
-                id: p.id,
-                name: p.name,
-                kind: p.kind,
-            }),
+            printer: s.printer.map(|p| PrinterObject { id: p.id, name: p.name, kind: p.kind }),
             auto_withdraw_money: s.auto_withdraw_money,
             vat_certificate: VatCertificateObject {
                 series: s.vat_certificate.series,
@@ -133,13 +129,8 @@ pub async fn kkm_list(
     Auth(caller): Auth,
     Params(req): Params<KkmListRequest>,
 ) -> Result<Response, ApiError> {
-    let list = state
-        .call(move |core| core.kkm_list(&caller, req.ofd_id))
-        .await?;
-    Ok(ok(list
-        .into_iter()
-        .map(KkmObject::from)
-        .collect::<Vec<_>>()))
+    let list = state.call(move |core| core.kkm_list(&caller, req.ofd_id)).await?;
+    Ok(ok(list.into_iter().map(KkmObject::from).collect::<Vec<_>>()))
 }
 
 #[derive(Deserialize)]
@@ -171,10 +162,7 @@ impl TryFrom<SaveKkmRequest> for SaveKkm {
     fn try_from(r: SaveKkmRequest) -> Result<SaveKkm, ApiError> {
         let ofd_token = r
             .ofd_token
-            .map(|t| {
-                u32::try_from(t)
-                    .map_err(|_| ApiError::field("ofd_token", "must be from 0 to 4294967295"))
-            })
+            .map(|t| u32::try_from(t).map_err(|_| ApiError::field("ofd_token", "must be from 0 to 4294967295")))
             .transpose()?;
         Ok(SaveKkm {
             ofd_id: r.ofd_id,
@@ -183,13 +171,7 @@ impl TryFrom<SaveKkmRequest> for SaveKkm {
             local_name: r.local_name,
             use_software_vpn: r.use_software_vpn,
             auto_withdraw_money: r.auto_withdraw_money,
-            printer: r.printer.map(|p| {
-                p.map(|p| PrinterEntity {
-                    id: p.id,
-                    name: p.name,
-                    kind: p.kind,
-                })
-            }),
+            printer: r.printer.map(|p| p.map(|p| PrinterEntity { id: p.id, name: p.name, kind: p.kind })),
             vat_certificate: r.vat_certificate.map(|v| VatCertificate {
                 series: v.series,
                 number: v.number,
@@ -221,8 +203,6 @@ pub async fn delete_kkm(
     Auth(caller): Auth,
     Params(req): Params<DeleteKkmRequest>,
 ) -> Result<Response, ApiError> {
-    state
-        .call(move |core| core.delete_kkm(&caller, req.ofd_id))
-        .await?;
+    state.call(move |core| core.delete_kkm(&caller, req.ofd_id)).await?;
     Ok(ok("ok"))
 }

@@ -38,9 +38,7 @@ pub async fn activate_license(
         org_id: req.org_id,
         address: req.address,
     };
-    state
-        .call(move |core| core.activate_license(&caller, input))
-        .await?;
+    state.call(move |core| core.activate_license(&caller, input)).await?;
     Ok(ok("ok"))
 }
 
@@ -50,19 +48,13 @@ struct OfdObject {
     name: String,
 }
 
-pub async fn ofd_list(
-    State(state): State<AppState>,
-    Auth(_caller): Auth,
-) -> Result<Response, ApiError> {
+pub async fn ofd_list(State(state): State<AppState>, Auth(_caller): Auth) -> Result<Response, ApiError> {
     let list = state
         .call(|core| {
             Ok(core
                 .ofd_list()?
                 .iter()
-                .map(|o| OfdObject {
-                    uid: o.uid.clone(),
-                    name: o.name.clone(),
-                })
+                .map(|o| OfdObject { uid: o.uid.clone(), name: o.name.clone() })
                 .collect::<Vec<_>>())
         })
         .await?;
@@ -86,19 +78,9 @@ pub async fn vendor_id(
     Auth(caller): Auth,
     Params(req): Params<VendorIdRequest>,
 ) -> Result<Response, ApiError> {
-    if let Some(uid) = req
-        .ofd_uid
-        .as_deref()
-        .filter(|u| state.core.ofd(Some(u)).is_err())
-    {
-        tracing::info!(
-            ofd_uid = uid,
-            "GetVendorId names an OFD not in the list; numbers do not depend on it"
-        );
+    if let Some(uid) = req.ofd_uid.as_deref().filter(|u| state.core.ofd(Some(u)).is_err()) {
+        tracing::info!(ofd_uid = uid, "GetVendorId names an OFD not in the list; numbers do not depend on it");
     }
     let (vendor_id, made) = state.call(move |core| core.new_vendor_id(&caller)).await?;
-    Ok(ok(VendorId {
-        manufacture_date: format_date(&made),
-        vendor_id,
-    }))
+    Ok(ok(VendorId { manufacture_date: format_date(&made), vendor_id }))
 }

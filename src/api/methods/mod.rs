@@ -32,10 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/SaveOperator", post_only(operator::save_operator))
         .route("/DeleteOperator", get_post(operator::delete_operator))
         .route("/TradeOperation", post_only(trade::trade_operation))
-        .route(
-            "/MoneyPlacement",
-            post_only(money_placement::money_placement),
-        )
+        .route("/MoneyPlacement", post_only(money_placement::money_placement))
         .route("/ZXReport", post_only(money_placement::zx_report))
         .route("/GetTransactionList", post_only(journal::transaction_list))
         .route("/GetTransaction", post_only(journal::transaction))
@@ -53,15 +50,9 @@ fn post_only<H: Handler<T, AppState>, T: 'static>(handler: H) -> MethodRouter<Ap
 }
 
 async fn wrong_verb() -> ApiError {
-    ApiError::new(
-        ErrorCode::MethodNotFound,
-        "this method must be called with POST",
-    )
+    ApiError::new(ErrorCode::MethodNotFound, "this method must be called with POST")
 }
 
 async fn unknown_method(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(
-        ErrorCode::MethodNotFound,
-        format!("no method {}", uri.path()),
-    )
+    ApiError::new(ErrorCode::MethodNotFound, format!("no method {}", uri.path()))
 }

@@ -33,10 +33,7 @@ pub async fn money_placement(
         .ok()
         .filter(|o| *o <= 1)
         .ok_or_else(|| ApiError::field("operation", "0 (deposit) or 1 (withdrawal)"))?;
-    let answer = state
-        .core
-        .money_placement(&caller, req.kkm_ofd_id, operation, req.sum, key)
-        .await?;
+    let answer = state.core.money_placement(&caller, req.kkm_ofd_id, operation, req.sum, key).await?;
     Ok(ok(document_answer(&answer)))
 }
 
@@ -60,15 +57,9 @@ pub async fn zx_report(
         0 => true,
         1 => false,
         other => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidReportType,
-                format!("report_type = {other}: 0 (Z) or 1 (X)"),
-            ));
+            return Err(ApiError::new(ErrorCode::InvalidReportType, format!("report_type = {other}: 0 (Z) or 1 (X)")));
         }
     };
-    let answer = state
-        .core
-        .zx_report(&caller, req.kkm_ofd_id, z, key)
-        .await?;
+    let answer = state.core.zx_report(&caller, req.kkm_ofd_id, z, key).await?;
     Ok(ok(document_answer(&answer)))
 }

@@ -49,11 +49,7 @@ impl From<OperatorView> for OperatorListItem {
             email: o.email,
             bindings: o.bindings,
             owner_id: o.owner_id,
-            access_pin: if v.pin_visible {
-                o.access_pin
-            } else {
-                String::new()
-            },
+            access_pin: if v.pin_visible { o.access_pin } else { String::new() },
             custom_data: o.custom_data,
             id: o.id,
         }
@@ -75,15 +71,9 @@ impl From<OperatorRow> for SavedOperator {
     }
 }
 
-pub async fn operator_list(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-) -> Result<Response, ApiError> {
+pub async fn operator_list(State(state): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
     let list = state.call(move |core| core.operator_list(&caller)).await?;
-    Ok(ok(list
-        .into_iter()
-        .map(OperatorListItem::from)
-        .collect::<Vec<_>>()))
+    Ok(ok(list.into_iter().map(OperatorListItem::from).collect::<Vec<_>>()))
 }
 
 #[derive(Deserialize)]
@@ -116,9 +106,7 @@ pub async fn save_operator(
         bindings: req.bindings,
         custom_data: req.custom_data,
     };
-    let saved = state
-        .call(move |core| core.save_operator(&caller, cmd))
-        .await?;
+    let saved = state.call(move |core| core.save_operator(&caller, cmd)).await?;
     Ok(ok(SavedOperator::from(saved)))
 }
 
@@ -133,8 +121,6 @@ pub async fn delete_operator(
     Auth(caller): Auth,
     Params(req): Params<DeleteOperatorRequest>,
 ) -> Result<Response, ApiError> {
-    state
-        .call(move |core| core.delete_operator(&caller, req.id))
-        .await?;
+    state.call(move |core| core.delete_operator(&caller, req.id)).await?;
     Ok(ok("ok"))
 }

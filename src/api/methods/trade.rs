@@ -7,8 +7,7 @@ use crate::api::extract::Params;
 use crate::fiscal::document::KeyValue;
 use crate::fiscal::pipeline::ParentRef;
 use crate::fiscal::trade::{
-    AmountsInput, CommodityInput, ItemInput, ModifierInput, Operation, PaymentInput, TaxInput,
-    TradeInput,
+    AmountsInput, CommodityInput, ItemInput, ModifierInput, Operation, PaymentInput, TaxInput, TradeInput,
 };
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -24,12 +23,7 @@ pub struct KeyValueDto {
 }
 
 fn pairs(list: Vec<KeyValueDto>) -> Vec<KeyValue> {
-    list.into_iter()
-        .map(|kv| KeyValue {
-            key: kv.key,
-            value: kv.value.unwrap_or_default(),
-        })
-        .collect()
+    list.into_iter().map(|kv| KeyValue { key: kv.key, value: kv.value.unwrap_or_default() }).collect()
 }
 
 #[derive(Deserialize)]
@@ -70,12 +64,7 @@ pub struct ModifierDto {
 
 impl From<ModifierDto> for ModifierInput {
     fn from(m: ModifierDto) -> ModifierInput {
-        ModifierInput {
-            name: m.name,
-            sum: m.sum,
-            taxes: taxes(m.taxes),
-            auxiliary: pairs(m.auxiliary),
-        }
+        ModifierInput { name: m.name, sum: m.sum, taxes: taxes(m.taxes), auxiliary: pairs(m.auxiliary) }
     }
 }
 
@@ -157,19 +146,13 @@ impl ParentTicketDto {
     fn into_ref(self) -> Result<ParentRef, ApiError> {
         match self {
             ParentTicketDto::FiscalId(id) => Ok(ParentRef::FiscalId(id)),
-            ParentTicketDto::Object {
-                fiscal_id: Some(id),
-                ..
-            } => Ok(ParentRef::FiscalId(id)),
+            ParentTicketDto::Object { fiscal_id: Some(id), .. } => Ok(ParentRef::FiscalId(id)),
             ParentTicketDto::Object {
                 fiscal_id: None,
                 fr_shift_number: Some(shift),
                 shift_document_number: Some(number),
             } => Ok(ParentRef::Position { shift, number }),
-            _ => Err(ApiError::field(
-                "parent_ticket",
-                "give fiscal_id, or fr_shift_number and shift_document_number",
-            )),
+            _ => Err(ApiError::field("parent_ticket", "give fiscal_id, or fr_shift_number and shift_document_number")),
         }
     }
 }
@@ -220,9 +203,8 @@ impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
     type Error = ApiError;
 
     fn try_from(r: TradeRequest) -> Result<Self, ApiError> {
-        let operation = Operation::from_code(r.operation).ok_or_else(|| {
-            ApiError::field("operation", "0 BUY, 1 BUY_RETURN, 2 SELL or 3 SELL_RETURN")
-        })?;
+        let operation = Operation::from_code(r.operation)
+            .ok_or_else(|| ApiError::field("operation", "0 BUY, 1 BUY_RETURN, 2 SELL or 3 SELL_RETURN"))?;
         let domain = r.domain.unwrap_or_else(|| serde_json::json!({"type": 0}));
         let domain_type = domain.get("type").map(|t| t.as_i64());
         if !matches!(domain_type, None | Some(Some(0..=5))) {
@@ -256,14 +238,7 @@ impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
             operation,
             domain,
             items,
-            payments: r
-                .payments
-                .into_iter()
-                .map(|p| PaymentInput {
-                    kind: p.kind,
-                    sum: p.sum,
-                })
-                .collect(),
+            payments: r.payments.into_iter().map(|p| PaymentInput { kind: p.kind, sum: p.sum }).collect(),
             taxes: taxes(r.taxes),
             amounts: r.amounts.map(|a| AmountsInput {
                 total: a.total,
@@ -291,9 +266,6 @@ pub async fn trade_operation(
     let key = idempotency_key(&headers)?;
     let ofd_id = req.kkm_ofd_id;
     let (input, parent) = <(TradeInput, Option<ParentRef>)>::try_from(req)?;
-    let answer = state
-        .core
-        .trade(&caller, ofd_id, input, parent, key)
-        .await?;
+    let answer = state.core.trade(&caller, ofd_id, input, parent, key).await?;
     Ok(ok(document_answer(&answer)))
 }

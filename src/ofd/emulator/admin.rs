@@ -19,9 +19,7 @@ use super::{EmulatorControl, Fault};
 pub fn apply(control: &EmulatorControl, line: &str) -> Result<String, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let num = |i: usize| -> Result<u64, String> {
-        let w = words
-            .get(i)
-            .ok_or_else(|| format!("missing argument {i}"))?;
+        let w = words.get(i).ok_or_else(|| format!("missing argument {i}"))?;
         w.parse().map_err(|_| format!("not a number: {w}"))
     };
     let times = |i: usize| -> Result<u32, String> {
@@ -95,11 +93,7 @@ pub async fn serve(listener: TcpListener, control: EmulatorControl) {
                     continue;
                 }
                 let answer = apply(&control, &line).unwrap_or_else(|e| format!("error: {e}"));
-                if write
-                    .write_all(format!("{answer}\n").as_bytes())
-                    .await
-                    .is_err()
-                {
+                if write.write_all(format!("{answer}\n").as_bytes()).await.is_err() {
                     return;
                 }
             }

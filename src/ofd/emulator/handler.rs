@@ -7,8 +7,8 @@ use super::state::{AcceptedDoc, Kkm, LastRequest, demo_reg_info};
 use crate::ofd::convert::money_to_tiyn;
 use crate::ofd::frame::{Addr, Frame};
 use crate::ofd::proto::{
-    self, CommandTypeEnum, MoneyPlacementEnum, OperationTypeEnum, PaymentTypeEnum, ReportResponse,
-    ReportTypeEnum, Request, Response, ServiceResponse, TicketAdTypeEnum, TicketResponse,
+    self, CommandTypeEnum, MoneyPlacementEnum, OperationTypeEnum, PaymentTypeEnum, ReportResponse, ReportTypeEnum,
+    Request, Response, ServiceResponse, TicketAdTypeEnum, TicketResponse,
 };
 use crate::ofd::result::code;
 use std::collections::HashMap;
@@ -42,34 +42,18 @@ pub fn process(st: &mut EmuState, frame: &Frame) -> Vec<u8> {
     let h = frame.header;
     let addr = frame.addr();
     let Ok(req) = frame.decode_request() else {
-        return encode(
-            addr,
-            &result_only(0, code::PROTOCOL_ERROR, "payload is not a Request"),
-        );
+        return encode(addr, &result_only(0, code::PROTOCOL_ERROR, "payload is not a Request"));
     };
     let now = st.now();
     if !st.kkms.contains_key(&h.id) {
         if !st.demo {
-            return encode(
-                addr,
-                &result_only(req.command, code::UNKNOWN_ID, "unknown KKM id"),
-            );
+            return encode(addr, &result_only(req.command, code::UNKNOWN_ID, "unknown KKM id"));
         }
         st.kkms.insert(h.id, Kkm::new(h.token, demo_reg_info(h.id)));
     }
-    let EmuState {
-        kkms,
-        rotate_tokens,
-        next_ticket_number,
-        shift_limit,
-        consumer_url,
-        ..
-    } = st;
+    let EmuState { kkms, rotate_tokens, next_ticket_number, shift_limit, consumer_url, .. } = st;
     let Some(kkm) = kkms.get_mut(&h.id) else {
-        return encode(
-            addr,
-            &result_only(req.command, code::UNKNOWN_ID, "unknown KKM id"),
-        );
+        return encode(addr, &result_only(req.command, code::UNKNOWN_ID, "unknown KKM id"));
     };
 
     // REQNUM rules come before the token check: an exact retry carries the pre-rotation token.
@@ -79,39 +63,22 @@ pub fn process(st: &mut EmuState, frame: &Frame) -> Vec<u8> {
         if last.token != h.token {
             return encode(
                 addr,
-                &result_only(
-                    req.command,
-                    code::INVALID_REQUEST_NUMBER,
-                    "same REQNUM, different TOKEN",
-                ),
+                &result_only(req.command, code::INVALID_REQUEST_NUMBER, "same REQNUM, different TOKEN"),
             );
         }
         if last.command != req.command {
             return encode(
                 addr,
-                &result_only(
-                    req.command,
-                    code::INVALID_RETRY_REQUEST,
-                    "same REQNUM and TOKEN, different command",
-                ),
+                &result_only(req.command, code::INVALID_RETRY_REQUEST, "same REQNUM and TOKEN, different command"),
             );
         }
         return last.response.clone();
     }
     if h.token != kkm.token {
-        return encode(
-            addr,
-            &result_only(req.command, code::INVALID_TOKEN, "invalid token"),
-        );
+        return encode(addr, &result_only(req.command, code::INVALID_TOKEN, "invalid token"));
     }
 
-    let mut ctx = Ctx {
-        now,
-        shift_limit: *shift_limit,
-        consumer_url,
-        next_ticket_number,
-        version: h.version,
-    };
+    let mut ctx = Ctx { now, shift_limit: *shift_limit, consumer_url, next_ticket_number, version: h.version };
     let resp = match handle_command(kkm, &req, h.reqnum, h.token, &mut ctx) {
         Ok(resp) => resp,
         Err(c) => result_only(req.command, c, ""),
@@ -125,19 +92,8 @@ pub fn process(st: &mut EmuState, frame: &Frame) -> Vec<u8> {
     if resp.result.result_code == code::OK && rotating && *rotate_tokens {
         kkm.token = new_token(kkm.token);
     }
-    let bytes = encode(
-        Addr {
-            token: kkm.token,
-            ..addr
-        },
-        &resp,
-    );
-    kkm.last = Some(LastRequest {
-        reqnum: h.reqnum,
-        token: h.token,
-        command: req.command,
-        response: bytes.clone(),
-    });
+    let bytes = encode(Addr { token: kkm.token, ..addr }, &resp);
+    kkm.last = Some(LastRequest { reqnum: h.reqnum, token: h.token, command: req.command, response: bytes.clone() });
     bytes
 }
 
@@ -149,22 +105,13 @@ struct Ctx<'a> {
     version: u16,
 }
 
-fn handle_command(
-    kkm: &mut Kkm,
-    req: &Request,
-    reqnum: u16,
-    token: u32,
-    ctx: &mut Ctx,
-) -> Result<Response, u32> {
+fn handle_command(kkm: &mut Kkm, req: &Request, reqnum: u16, token: u32, ctx: &mut Ctx) -> Result<Response, u32> {
     let mut resp = result_only(req.command, code::OK, "");
     let Ok(command) = CommandTypeEnum::try_from(req.command) else {
         return Err(code::UNKNOWN_COMMAND);
     };
     let accept = |kkm: &mut Kkm, sum_tiyn, offline_ticket_number, ticket_number| {
-        let shift_number = kkm
-            .shift
-            .as_ref()
-            .map_or(kkm.last_shift_number, |s| s.number);
+        let shift_number = kkm.shift.as_ref().map_or(kkm.last_shift_number, |s| s.number);
         kkm.accepted.push(AcceptedDoc {
             command: req.command,
             reqnum,
@@ -177,74 +124,38 @@ fn handle_command(
     };
     match command {
         CommandTypeEnum::CommandSystem => {
-            resp.service = req
-                .service
-                .as_ref()
-                .map(|s| service_response(kkm, s, ctx.version));
+            resp.service = req.service.as_ref().map(|s| service_response(kkm, s, ctx.version));
         }
         CommandTypeEnum::CommandInfo => {
             resp.report = Some(match kkm.x_report(ctx.now) {
-                Some(x) => ReportResponse {
-                    report: ReportTypeEnum::ReportX as i32,
-                    zx_report: Some(x),
-                },
+                Some(x) => ReportResponse { report: ReportTypeEnum::ReportX as i32, zx_report: Some(x) },
                 None => ReportResponse {
                     report: ReportTypeEnum::ReportZ as i32,
                     zx_report: Some(kkm.last_z_or_empty(ctx.now)),
                 },
             });
-            resp.service = req
-                .service
-                .as_ref()
-                .map(|s| service_response(kkm, s, ctx.version));
+            resp.service = req.service.as_ref().map(|s| service_response(kkm, s, ctx.version));
         }
         CommandTypeEnum::CommandReport => {
             let r = req.report.as_ref().ok_or(code::INCORRECT_REQUEST_DATA)?;
             let z = r.report == ReportTypeEnum::ReportZ as i32;
-            let report = if z {
-                kkm.last_z_or_empty(ctx.now)
-            } else {
-                kkm.x_report_or_empty(ctx.now, &r.date_time)
-            };
-            resp.report = Some(ReportResponse {
-                report: r.report,
-                zx_report: Some(report),
-            });
+            let report = if z { kkm.last_z_or_empty(ctx.now) } else { kkm.x_report_or_empty(ctx.now, &r.date_time) };
+            resp.report = Some(ReportResponse { report: r.report, zx_report: Some(report) });
         }
         CommandTypeEnum::CommandTicket => {
             let t = req.ticket.as_ref().ok_or(code::INCORRECT_REQUEST_DATA)?;
             let (ticket_number, total) = ticket(kkm, t, ctx)?;
-            let qr = qr_url(
-                ctx.consumer_url,
-                &ticket_number,
-                &kkm.reg.kkm.fns_kkm_id,
-                total,
-                &t.date_time,
-            );
-            accept(
-                kkm,
-                total,
-                t.offline_ticket_number,
-                Some(ticket_number.clone()),
-            );
-            resp.ticket = Some(TicketResponse {
-                ticket_number,
-                qr_code: Some(qr.into_bytes()),
-            });
+            let qr = qr_url(ctx.consumer_url, &ticket_number, &kkm.reg.kkm.fns_kkm_id, total, &t.date_time);
+            accept(kkm, total, t.offline_ticket_number, Some(ticket_number.clone()));
+            resp.ticket = Some(TicketResponse { ticket_number, qr_code: Some(qr.into_bytes()) });
         }
         CommandTypeEnum::CommandMoneyPlacement => {
-            let m = req
-                .money_placement
-                .as_ref()
-                .ok_or(code::INCORRECT_REQUEST_DATA)?;
+            let m = req.money_placement.as_ref().ok_or(code::INCORRECT_REQUEST_DATA)?;
             let sum = money_placement(kkm, m, ctx)?;
             accept(kkm, sum, None, None);
         }
         CommandTypeEnum::CommandCloseShift => {
-            let c = req
-                .close_shift
-                .as_ref()
-                .ok_or(code::INCORRECT_REQUEST_DATA)?;
+            let c = req.close_shift.as_ref().ok_or(code::INCORRECT_REQUEST_DATA)?;
             if c.withdraw_money == Some(true) && kkm.cash_tiyn > 0 {
                 let cash = kkm.cash_tiyn;
                 let shift = kkm.shift_mut(ctx.now, &c.close_time);
@@ -255,10 +166,7 @@ fn handle_command(
             }
             accept(kkm, 0, None, None);
             let z = kkm.close_shift(ctx.now, &c.close_time);
-            resp.report = Some(ReportResponse {
-                report: ReportTypeEnum::ReportZ as i32,
-                zx_report: Some(z),
-            });
+            resp.report = Some(ReportResponse { report: ReportTypeEnum::ReportZ as i32, zx_report: Some(z) });
         }
         CommandTypeEnum::CommandNomenclature => {
             resp.nomenclature = Some(proto::NomenclatureResponse {
@@ -267,9 +175,7 @@ fn handle_command(
                 ..Default::default()
             });
         }
-        CommandTypeEnum::CommandCancelTicket
-        | CommandTypeEnum::CommandAuth
-        | CommandTypeEnum::CommandReserved => {
+        CommandTypeEnum::CommandCancelTicket | CommandTypeEnum::CommandAuth | CommandTypeEnum::CommandReserved => {
             return Err(code::UNSUPPORTED_COMMAND);
         }
     }
@@ -277,9 +183,7 @@ fn handle_command(
 }
 
 fn shift_too_long(kkm: &Kkm, ctx: &Ctx) -> bool {
-    kkm.shift
-        .as_ref()
-        .is_some_and(|s| ctx.now - s.opened_at > ctx.shift_limit)
+    kkm.shift.as_ref().is_some_and(|s| ctx.now - s.opened_at > ctx.shift_limit)
 }
 
 /// Applies a ticket to the counters; returns the issued fiscal sign and the total in tiyn.
@@ -292,34 +196,13 @@ fn ticket(kkm: &mut Kkm, t: &proto::TicketRequest, ctx: &mut Ctx) -> Result<(Str
     let idx = op as usize;
     let tiyn = |m: &proto::Money| money_to_tiyn(m).ok_or(code::INCORRECT_REQUEST_DATA);
     let total = tiyn(&t.amounts.total)?;
-    let customer = t
-        .extension_options
-        .as_ref()
-        .and_then(|e| e.customer_iin_or_bin.as_deref());
+    let customer = t.extension_options.as_ref().and_then(|e| e.customer_iin_or_bin.as_deref());
     if customer.is_some_and(|c| !c.is_empty() && c == kkm.reg.org.inn) {
         return Err(code::SAME_TAXPAYER_AND_CUSTOMER);
     }
-    let change = t
-        .amounts
-        .change
-        .as_ref()
-        .map(tiyn)
-        .transpose()?
-        .unwrap_or(0);
-    let discount = t
-        .amounts
-        .discount
-        .as_ref()
-        .map(|d| tiyn(&d.sum))
-        .transpose()?
-        .unwrap_or(0);
-    let markup = t
-        .amounts
-        .markup
-        .as_ref()
-        .map(|d| tiyn(&d.sum))
-        .transpose()?
-        .unwrap_or(0);
+    let change = t.amounts.change.as_ref().map(tiyn).transpose()?.unwrap_or(0);
+    let discount = t.amounts.discount.as_ref().map(|d| tiyn(&d.sum)).transpose()?.unwrap_or(0);
+    let markup = t.amounts.markup.as_ref().map(|d| tiyn(&d.sum)).transpose()?.unwrap_or(0);
     let mut cash_paid = 0u64;
     for p in &t.payments {
         if p.r#type == PaymentTypeEnum::PaymentCash as i32 {
@@ -327,16 +210,11 @@ fn ticket(kkm: &mut Kkm, t: &proto::TicketRequest, ctx: &mut Ctx) -> Result<(Str
         }
     }
     let net_cash = cash_paid.saturating_sub(change);
-    let cash_in = matches!(
-        op,
-        OperationTypeEnum::OperationSell | OperationTypeEnum::OperationBuyReturn
-    );
+    let cash_in = matches!(op, OperationTypeEnum::OperationSell | OperationTypeEnum::OperationBuyReturn);
     let new_cash = if cash_in {
         kkm.cash_tiyn.saturating_add(net_cash)
     } else {
-        kkm.cash_tiyn
-            .checked_sub(net_cash)
-            .ok_or(code::NOT_ENOUGH_CASH)?
+        kkm.cash_tiyn.checked_sub(net_cash).ok_or(code::NOT_ENOUGH_CASH)?
     };
 
     let shift = kkm.shift_mut(ctx.now, &t.date_time);
@@ -344,9 +222,7 @@ fn ticket(kkm: &mut Kkm, t: &proto::TicketRequest, ctx: &mut Ctx) -> Result<(Str
     c.count += 1;
     c.offline_count += u32::from(offline);
     c.total_tiyn = c.total_tiyn.saturating_add(total);
-    c.gross_tiyn = c
-        .gross_tiyn
-        .saturating_add((total + discount).saturating_sub(markup));
+    c.gross_tiyn = c.gross_tiyn.saturating_add((total + discount).saturating_sub(markup));
     c.discount_tiyn = c.discount_tiyn.saturating_add(discount);
     c.markup_tiyn = c.markup_tiyn.saturating_add(markup);
     c.change_tiyn = c.change_tiyn.saturating_add(change);
@@ -361,11 +237,7 @@ fn ticket(kkm: &mut Kkm, t: &proto::TicketRequest, ctx: &mut Ctx) -> Result<(Str
 
     // Ten-digit fiscal signs, like Kazakhtelecom's.
     let number = *ctx.next_ticket_number;
-    *ctx.next_ticket_number = if number >= 9_999_999_999 {
-        1_000_000_000
-    } else {
-        number + 1
-    };
+    *ctx.next_ticket_number = if number >= 9_999_999_999 { 1_000_000_000 } else { number + 1 };
     Ok((number.to_string(), total))
 }
 
@@ -378,12 +250,9 @@ fn money_placement(kkm: &mut Kkm, m: &proto::MoneyPlacementRequest, ctx: &Ctx) -
     let sum = money_to_tiyn(&m.sum).ok_or(code::INCORRECT_REQUEST_DATA)?;
     let (idx, new_cash) = match MoneyPlacementEnum::try_from(m.operation) {
         Ok(MoneyPlacementEnum::MoneyPlacementDeposit) => (0, kkm.cash_tiyn.saturating_add(sum)),
-        Ok(MoneyPlacementEnum::MoneyPlacementWithdrawal) => (
-            1,
-            kkm.cash_tiyn
-                .checked_sub(sum)
-                .ok_or(code::NOT_ENOUGH_CASH)?,
-        ),
+        Ok(MoneyPlacementEnum::MoneyPlacementWithdrawal) => {
+            (1, kkm.cash_tiyn.checked_sub(sum).ok_or(code::NOT_ENOUGH_CASH)?)
+        }
         Err(_) => return Err(code::INCORRECT_REQUEST_DATA),
     };
     let shift = kkm.shift_mut(ctx.now, &m.datetime);
@@ -398,18 +267,12 @@ fn money_placement(kkm: &mut Kkm, m: &proto::MoneyPlacementRequest, ctx: &Ctx) -
 /// `service` answer: registration data when asked, and the OFD ad unless the device holds it.
 fn service_response(kkm: &Kkm, s: &proto::ServiceRequest, version: u16) -> ServiceResponse {
     let ofd = TicketAdTypeEnum::TicketAdOfd as i32;
-    let holds_ad = s
-        .ticket_ad_infos
-        .iter()
-        .any(|i| i.r#type == ofd && i.version >= AD_VERSION);
+    let holds_ad = s.ticket_ad_infos.iter().any(|i| i.r#type == ofd && i.version >= AD_VERSION);
     let ticket_ads = if holds_ad {
         Vec::new()
     } else {
         vec![proto::TicketAd {
-            info: proto::TicketAdInfo {
-                r#type: ofd,
-                version: AD_VERSION,
-            },
+            info: proto::TicketAdInfo { r#type: ofd, version: AD_VERSION },
             text: Some(format!(
                 "ОФД - эмулятор Kassa\nФиск. признак ${{ticket_number}}\nКод ККМ КГД: {}\n\
                  Для проверки чека зайдите на сайт:\nhttp://consumer.test-oofd.kz",
@@ -425,13 +288,7 @@ fn service_response(kkm: &Kkm, s: &proto::ServiceRequest, version: u16) -> Servi
 }
 
 /// The Kazakhtelecom consumer check URL.
-fn qr_url(
-    base: &str,
-    ticket_number: &str,
-    fns_kkm_id: &str,
-    total_tiyn: u64,
-    t: &proto::DateTime,
-) -> String {
+fn qr_url(base: &str, ticket_number: &str, fns_kkm_id: &str, total_tiyn: u64, t: &proto::DateTime) -> String {
     format!(
         "{base}?i={ticket_number}&f={fns_kkm_id}&s={}.{:02}&t={:04}{:02}{:02}T{:02}{:02}{:02}",
         total_tiyn / 100,
@@ -449,19 +306,14 @@ fn qr_url(
 pub fn result_only(command: i32, result_code: u32, text: &str) -> Response {
     Response {
         command,
-        result: proto::Result {
-            result_code,
-            result_text: (!text.is_empty()).then(|| text.to_string()),
-        },
+        result: proto::Result { result_code, result_text: (!text.is_empty()).then(|| text.to_string()) },
         ..Default::default()
     }
 }
 
 /// Frames a response; an unframeable response (never expected) becomes an empty answer.
 pub fn encode(addr: Addr, resp: &Response) -> Vec<u8> {
-    Frame::response(addr, resp)
-        .map(|f| f.to_bytes())
-        .unwrap_or_default()
+    Frame::response(addr, resp).map(|f| f.to_bytes()).unwrap_or_default()
 }
 
 /// A fresh non-zero token different from the current one.

@@ -120,11 +120,7 @@ impl Emulator {
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, shared.clone(), stop_rx));
-        Ok(EmulatorHandle {
-            control: EmulatorControl { addr, shared },
-            stop: stop_tx,
-            task,
-        })
+        Ok(EmulatorHandle { control: EmulatorControl { addr, shared }, stop: stop_tx, task })
     }
 }
 
@@ -182,31 +178,20 @@ impl EmulatorControl {
     /// Registers a device (replacing any earlier state) with demo registration data.
     pub fn register_kkm(&self, id: u32, token: u32) -> RegInfo {
         let reg = demo_reg_info(id);
-        self.shared
-            .state()
-            .kkms
-            .insert(id, state::Kkm::new(token, reg.clone()));
+        self.shared.state().kkms.insert(id, state::Kkm::new(token, reg.clone()));
         reg
     }
 
     /// Queues `fault` for the next `times` connections (faults apply in the order queued).
     pub fn inject(&self, fault: Fault, times: u32) {
         if times > 0 {
-            self.shared
-                .faults
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_back((fault, times));
+            self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).push_back((fault, times));
         }
     }
 
     /// Forgets all queued faults.
     pub fn clear_faults(&self) {
-        self.shared
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// Switches token rotation on TICKET/CLOSE_SHIFT/MONEY_PLACEMENT.
@@ -222,12 +207,7 @@ impl EmulatorControl {
 
     /// The documents accepted from a device, in order; each appears once however often it was sent.
     pub fn accepted(&self, id: u32) -> Vec<AcceptedDoc> {
-        self.shared
-            .state()
-            .kkms
-            .get(&id)
-            .map(|k| k.accepted.clone())
-            .unwrap_or_default()
+        self.shared.state().kkms.get(&id).map(|k| k.accepted.clone()).unwrap_or_default()
     }
 
     /// The device's current token, shift and cash, if it is registered.
@@ -273,10 +253,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     }
     let _ = stream.set_nodelay(true);
     // A client that never sends a whole frame must not hold the task forever.
-    let read = tokio::time::timeout(
-        Duration::from_secs(30),
-        connection::read_frame(&mut stream, shared.max_frame),
-    );
+    let read = tokio::time::timeout(Duration::from_secs(30), connection::read_frame(&mut stream, shared.max_frame));
     let frame = match read.await {
         Ok(Ok(f)) => f,
         Ok(Err(e)) => {
@@ -309,10 +286,7 @@ fn forced_result(frame: &Frame, result_code: u32) -> Vec<u8> {
     if result_code == code::BLOCKED {
         resp.service = Some(proto::ServiceResponse {
             ticket_ads: vec![proto::TicketAd {
-                info: proto::TicketAdInfo {
-                    r#type: proto::TicketAdTypeEnum::TicketAdInfo as i32,
-                    version: 1,
-                },
+                info: proto::TicketAdInfo { r#type: proto::TicketAdTypeEnum::TicketAdInfo as i32, version: 1 },
                 text: Some("Касса заблокирована ОФД. Обратитесь в личный кабинет ОФД.".into()),
             }],
             ..Default::default()

@@ -163,10 +163,7 @@ impl Kkm {
             date_time: to_proto_datetime(now),
             shift_number: 0,
             cash_sum: money_from_tiyn(self.cash_tiyn),
-            revenue: zx_report::Revenue {
-                sum: money_from_tiyn(0),
-                is_negative: false,
-            },
+            revenue: zx_report::Revenue { sum: money_from_tiyn(0), is_negative: false },
             ..Default::default()
         })
     }
@@ -190,10 +187,7 @@ impl Kkm {
                 .iter()
                 .zip(sums)
                 .filter(|(_, v)| **v > 0)
-                .map(|(op, v)| zx_report::NonNullableSum {
-                    operation: *op as i32,
-                    sum: money_from_tiyn(*v),
-                })
+                .map(|(op, v)| zx_report::NonNullableSum { operation: *op as i32, sum: money_from_tiyn(*v) })
                 .collect()
         };
         let ticket_operations = OPERATIONS
@@ -223,10 +217,7 @@ impl Kkm {
                 }
             })
             .collect();
-        let placement_kinds = [
-            MoneyPlacementEnum::MoneyPlacementDeposit,
-            MoneyPlacementEnum::MoneyPlacementWithdrawal,
-        ];
+        let placement_kinds = [MoneyPlacementEnum::MoneyPlacementDeposit, MoneyPlacementEnum::MoneyPlacementWithdrawal];
         let money_placements = placement_kinds
             .iter()
             .enumerate()
@@ -246,14 +237,8 @@ impl Kkm {
             date_time: to_proto_datetime(now),
             shift_number: s.number,
             operations: op_list(&|c| c.gross_tiyn),
-            discounts: op_list(&|c| c.discount_tiyn)
-                .into_iter()
-                .filter(|o| money_nonzero(&o.sum))
-                .collect(),
-            markups: op_list(&|c| c.markup_tiyn)
-                .into_iter()
-                .filter(|o| money_nonzero(&o.sum))
-                .collect(),
+            discounts: op_list(&|c| c.discount_tiyn).into_iter().filter(|o| money_nonzero(&o.sum)).collect(),
+            markups: op_list(&|c| c.markup_tiyn).into_iter().filter(|o| money_nonzero(&o.sum)).collect(),
             total_result: op_list(&|c| c.total_tiyn),
             start_shift_non_nullable_sums: nns_list(&s.start_nns),
             ticket_operations,
