@@ -130,7 +130,10 @@ async fn an_ofd_block_refuses_the_document_and_blocks_the_kkm() {
     assert_eq!(k["is_blocked"], true);
     assert_eq!(k["shift_document_number"], 1, "the refused ticket left no trace");
     assert_eq!(k["cash_sum"], 500);
-    assert_eq!(s.post("MoneyPlacement", Some(ADMIN), json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 5})).await.0, 62);
+    assert_eq!(
+        s.post("MoneyPlacement", Some(ADMIN), json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 5})).await.0,
+        62
+    );
 }
 
 #[tokio::test]
