@@ -63,6 +63,8 @@ pub struct FiscalConfig {
     pub shift_limit_hours: i64,
     /// How long a request waits for another operation on the same KKM before 69, in ms.
     pub busy_wait_ms: u64,
+    /// Close a shift open past the limit with a Z report before the next document, instead of refusing (31).
+    pub auto_close_shift: bool,
 }
 
 impl Default for OfdLinkConfig {
@@ -73,7 +75,7 @@ impl Default for OfdLinkConfig {
 
 impl Default for FiscalConfig {
     fn default() -> Self {
-        FiscalConfig { shift_limit_hours: 24, busy_wait_ms: 15_000 }
+        FiscalConfig { shift_limit_hours: 24, busy_wait_ms: 15_000, auto_close_shift: false }
     }
 }
 

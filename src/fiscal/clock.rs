@@ -33,3 +33,10 @@ impl Clock for FixedClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+impl FixedClock {
+    /// The time it says now.
+    pub fn now_value(&self) -> NaiveDateTime {
+        self.now()
+    }
+}

@@ -194,9 +194,7 @@ impl Core {
         doc: NewDocument,
         key: Option<String>,
     ) -> FiscalResult<DocumentAnswer> {
-        if let Some(key) = key.clone()
-            && let Some(answer) = self.blocking(move |core| core.replay(&key)).await?
-        {
+        if let Some(answer) = self.replay_key(&key).await? {
             return Ok(answer);
         }
         let who = caller.clone();
@@ -205,15 +203,60 @@ impl Core {
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
         let _ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
         // A key used by a request that was waiting for the lock: answer what that request made.
-        if let Some(key) = key.clone()
-            && let Some(answer) = self.blocking(move |core| core.replay(&key)).await?
-        {
+        if let Some(answer) = self.replay_key(&key).await? {
             return Ok(answer);
         }
-        if matches!(doc, NewDocument::ZReport) && kkm.settings.auto_withdraw_money {
-            self.withdraw_all_before_close(caller, kkm.id, &lock).await?;
+        let kkm_id = kkm.id;
+        let now = self.clock.now();
+        let fresh = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm(kkm_id))?)).await?;
+        let fresh = fresh.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+        let shift_expired = fresh.shift_state == 1
+            && fresh
+                .shift_open_date
+                .is_some_and(|o| now - o > chrono::Duration::hours(self.config.fiscal.shift_limit_hours));
+        let closing = matches!(doc, NewDocument::ZReport);
+        if shift_expired && !closing && self.config.fiscal.auto_close_shift {
+            tracing::info!(kkm = ofd_id, "shift open too long: closing it before the next document");
+            self.close_shift(caller, &fresh, &lock).await?;
         }
-        let (who, kkm_id) = (caller.clone(), kkm.id);
+        if closing && fresh.settings.auto_withdraw_money {
+            self.withdraw_all(caller, kkm_id, &lock).await?;
+        }
+        let doc_id = self.commit_and_send(caller, kkm_id, doc, key, &lock).await?;
+        self.blocking(move |core| core.answer(kkm_id, doc_id)).await
+    }
+
+    /// Closes the open shift (an explicit withdrawal first when `auto_withdraw_money`).
+    async fn close_shift(self: &Arc<Self>, caller: &Caller, kkm: &KkmRow, lock: &KkmLock) -> FiscalResult<()> {
+        if kkm.settings.auto_withdraw_money {
+            self.withdraw_all(caller, kkm.id, lock).await?;
+        }
+        self.commit_and_send(caller, kkm.id, NewDocument::ZReport, None, lock).await.map(|_| ())
+    }
+
+    /// `auto_withdraw_money`: an explicit withdrawal of all cash before the shift closes.
+    async fn withdraw_all(self: &Arc<Self>, caller: &Caller, kkm_id: i64, lock: &KkmLock) -> FiscalResult<()> {
+        let state = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm(kkm_id))?)).await?;
+        match state {
+            Some(k) if k.cash_sum > Decimal::ZERO && k.shift_state == 1 => {
+                let doc = NewDocument::MoneyPlacement { operation: 1, sum: k.cash_sum };
+                self.commit_and_send(caller, kkm_id, doc, None, lock).await.map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Commits a document and, when the KKM is online with an empty queue, sends it and waits; a definitive
+    /// refusal rolls it back. Otherwise the sender delivers it. The caller holds `ops`. Returns its ID.
+    async fn commit_and_send(
+        self: &Arc<Self>,
+        caller: &Caller,
+        kkm_id: i64,
+        doc: NewDocument,
+        key: Option<String>,
+        lock: &KkmLock,
+    ) -> FiscalResult<i64> {
+        let who = caller.clone();
         let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
         if committed.online {
             let _send = lock.send.lock().await;
@@ -226,38 +269,14 @@ impl Core {
         if self.blocking(move |core| Ok(core.store.read(|tx| tx.outbox_len(kkm_id))?)).await? > 0 {
             self.wake_sender(kkm_id);
         }
-        let doc_id = committed.doc_id;
-        self.blocking(move |core| core.answer(kkm_id, doc_id)).await
+        Ok(committed.doc_id)
     }
 
-    /// `auto_withdraw_money`: an explicit withdrawal of all cash before the shift closes.
-    async fn withdraw_all_before_close(
-        self: &Arc<Self>,
-        caller: &Caller,
-        kkm_id: i64,
-        lock: &super::pipeline::KkmLock,
-    ) -> FiscalResult<()> {
-        let cash = self
-            .blocking(move |core| Ok(core.store.read(|tx| tx.kkm(kkm_id))?.map(|k| (k.cash_sum, k.shift_state))))
-            .await?;
-        let Some((cash, shift_state)) = cash else {
-            return Ok(());
-        };
-        if cash <= Decimal::ZERO || shift_state == 0 {
-            return Ok(());
+    async fn replay_key(self: &Arc<Self>, key: &Option<String>) -> FiscalResult<Option<DocumentAnswer>> {
+        match key.clone() {
+            Some(key) => self.blocking(move |core| core.replay(&key)).await,
+            None => Ok(None),
         }
-        let doc = NewDocument::MoneyPlacement { operation: 1, sum: cash };
-        let who = caller.clone();
-        let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, None)).await?;
-        if committed.online {
-            let _send = lock.send.lock().await;
-            if let HeadResult::Refused { doc_id, class } = self.send_head(kkm_id).await? {
-                let error = refusal(&class);
-                self.blocking(move |core| core.roll_back(committed.before, doc_id, &class)).await?;
-                return Err(error);
-            }
-        }
-        Ok(())
     }
 
     /// The answer a key already produced, if any.
