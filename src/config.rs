@@ -105,6 +105,21 @@ pub struct OfdConfig {
     pub protocol_version: u16,
     /// The consumer site that checks tickets; used for locally composed QR codes.
     pub consumer_url: String,
+    /// The SOCKS5 proxy ("software VPN") used for KKMs saved with `use_software_vpn: true`.
+    #[serde(default)]
+    pub socks5: Option<Socks5Config>,
+}
+
+/// A SOCKS5 proxy (RFC 1928), with optional username and password (RFC 1929).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Socks5Config {
+    /// `host:port` of the proxy.
+    pub addr: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 fn default_endpoint() -> String {
@@ -149,6 +164,7 @@ pub fn default_ofds() -> Vec<OfdConfig> {
         endpoint: default_endpoint(),
         protocol_version: default_protocol(),
         consumer_url: consumer.into(),
+        socks5: None,
     };
     vec![
         ofd("4C49A0CB1DD4413387F6E6199CBB1B2A", "Казахтелеком - test", "http://consumer.test-oofd.kz"),

@@ -148,3 +148,26 @@ async fn registration_errors_map_to_their_codes() {
     assert_eq!(s.post("SaveKKM", Some(ADMIN), seed_save_kkm()).await.0, 17);
     assert_eq!(s.ok("GetKKMList", ADMIN, json!({})).await, json!([]), "nothing saved");
 }
+
+#[path = "ofd_support/mod.rs"]
+mod ofd_support;
+
+#[tokio::test]
+async fn a_kkm_with_the_software_vpn_talks_through_the_socks5_proxy() {
+    let (proxy, tunnels) = ofd_support::socks5_server(Some(("kassa", "vpn-pass"))).await;
+    let s = TestServer::start_with(|c| {
+        c.ofd[0].socks5 = Some(kassa::config::Socks5Config {
+            addr: proxy.to_string(),
+            username: Some("kassa".into()),
+            password: Some("vpn-pass".into()),
+        });
+    })
+    .await;
+    let mut kkm = seed_save_kkm();
+    kkm["use_software_vpn"] = json!(true);
+    s.ok("SaveKKM", ADMIN, kkm).await;
+    assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 1, "registration went through the proxy");
+    let t = s.ok("TradeOperation", ADMIN, sale(100)).await;
+    assert_eq!(t["is_offline"], false);
+    assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

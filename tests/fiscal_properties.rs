@@ -27,12 +27,7 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         (1i64..5_000_000).prop_map(Step::Deposit),
         (1i64..5_000_000).prop_map(Step::Withdraw),
-        (
-            0u8..4,
-            prop::collection::vec((1i64..5_000, 1i64..200_000, 0i64..100), 1..4),
-            0u8..3,
-            0i64..100_000
-        )
+        (0u8..4, prop::collection::vec((1i64..5_000, 1i64..200_000, 0i64..100), 1..4), 0u8..3, 0i64..100_000)
             .prop_map(|(op, lines, pay, extra_cash)| Step::Ticket { op, lines, pay, extra_cash }),
     ]
 }

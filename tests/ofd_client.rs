@@ -2,8 +2,7 @@
 //! shift rule, cash counters, SOCKS5 (no auth and username/password) and response matching.
 mod ofd_support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use kassa::ofd::client::{ClientError, Credentials, OfdClient};
@@ -14,9 +13,8 @@ use kassa::ofd::frame::{Addr, Frame, FrameError};
 use kassa::ofd::proto::{CommandTypeEnum, MoneyPlacementEnum, OperationTypeEnum, ReportTypeEnum, Request, Response};
 use kassa::ofd::result::{ResultClass, api_code};
 use kassa::ofd::socks5::{Socks5Error, Socks5Proxy};
-use ofd_support::{client, close_shift, money_placement, ticket};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use ofd_support::{client, close_shift, money_placement, socks5_server, ticket};
+use tokio::net::TcpListener;
 
 const ID: u32 = 6923;
 const TOKEN: u32 = 2_704_817_126;
@@ -406,74 +404,6 @@ async fn unknown_id_outside_demo_mode_gets_1_until_registered() {
 }
 
 /// A SOCKS5 server for tests: CONNECT only, optional username/password, counts tunnels.
-async fn socks5_server(auth: Option<(&'static str, &'static str)>) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let tunnels = Arc::new(AtomicUsize::new(0));
-    let count = tunnels.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            let count = count.clone();
-            tokio::spawn(async move {
-                if let Ok(Some(mut upstream)) = socks5_handshake(&mut s, auth).await {
-                    count.fetch_add(1, Ordering::SeqCst);
-                    let _ = tokio::io::copy_bidirectional(&mut s, &mut upstream).await;
-                }
-            });
-        }
-    });
-    (addr, tunnels)
-}
-
-async fn socks5_handshake(s: &mut TcpStream, auth: Option<(&str, &str)>) -> std::io::Result<Option<TcpStream>> {
-    let mut head = [0u8; 2];
-    s.read_exact(&mut head).await?;
-    let mut methods = vec![0u8; usize::from(head[1])];
-    s.read_exact(&mut methods).await?;
-    let wanted = if auth.is_some() { 2 } else { 0 };
-    if head[0] != 5 || !methods.contains(&wanted) {
-        s.write_all(&[5, 0xFF]).await?;
-        return Ok(None);
-    }
-    s.write_all(&[5, wanted]).await?;
-    if let Some((user, pass)) = auth {
-        let mut v = [0u8; 2];
-        s.read_exact(&mut v).await?;
-        let mut u = vec![0u8; usize::from(v[1])];
-        s.read_exact(&mut u).await?;
-        let mut pl = [0u8; 1];
-        s.read_exact(&mut pl).await?;
-        let mut p = vec![0u8; usize::from(pl[0])];
-        s.read_exact(&mut p).await?;
-        let ok = u == user.as_bytes() && p == pass.as_bytes();
-        s.write_all(&[1, if ok { 0 } else { 1 }]).await?;
-        if !ok {
-            return Ok(None);
-        }
-    }
-    let mut req = [0u8; 4];
-    s.read_exact(&mut req).await?;
-    let host = match req[3] {
-        1 => {
-            let mut ip = [0u8; 4];
-            s.read_exact(&mut ip).await?;
-            std::net::Ipv4Addr::from(ip).to_string()
-        }
-        3 => {
-            let mut l = [0u8; 1];
-            s.read_exact(&mut l).await?;
-            let mut name = vec![0u8; usize::from(l[0])];
-            s.read_exact(&mut name).await?;
-            String::from_utf8_lossy(&name).into_owned()
-        }
-        _ => return Ok(None),
-    };
-    let mut port = [0u8; 2];
-    s.read_exact(&mut port).await?;
-    let upstream = TcpStream::connect((host.as_str(), u16::from_be_bytes(port))).await?;
-    s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await?;
-    Ok(Some(upstream))
-}
 
 fn via_proxy(target: std::net::SocketAddr, proxy: std::net::SocketAddr, auth: Option<(&str, &str)>) -> OfdClient {
     let mut config = client(target, LONG).config().clone();

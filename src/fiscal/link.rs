@@ -8,6 +8,7 @@ use crate::ofd::client::{ClientConfig, ClientError, Credentials, OfdClient, Repl
 use crate::ofd::convert::{RegInfo, ServiceBlock, TicketAd};
 use crate::ofd::proto::Request;
 use crate::ofd::result::ResultClass;
+use crate::ofd::socks5::Socks5Proxy;
 use crate::store::KkmRow;
 use chrono::NaiveDateTime;
 use std::net::SocketAddr;
@@ -37,8 +38,8 @@ impl Core {
         self.ofd(Some(&kkm.settings.ofd_uid))
     }
 
-    /// A client for `ofd`.
-    fn client(&self, ofd: &OfdConfig) -> FiscalResult<OfdClient> {
+    /// A client for `ofd`, through its SOCKS5 proxy when the KKM uses the software VPN.
+    fn client(&self, ofd: &OfdConfig, vpn: bool) -> FiscalResult<OfdClient> {
         let addr = if ofd.endpoint == "emulator" {
             self.endpoints
                 .emulator
@@ -51,6 +52,15 @@ impl Core {
         config.version = ofd.protocol_version;
         config.total_time = Duration::from_millis(self.config.ofd_link.total_time_ms);
         config.allow_short_total_time = self.config.ofd_link.total_time_ms < 5_000;
+        if vpn {
+            let proxy = ofd.socks5.as_ref().ok_or_else(|| {
+                FiscalError::OfdUnreachable(format!("use_software_vpn is set, but OFD {} has no socks5 proxy", ofd.uid))
+            })?;
+            config.proxy = Some(Socks5Proxy {
+                addr: proxy.addr.clone(),
+                auth: proxy.username.clone().map(|u| (u, proxy.password.clone().unwrap_or_default())),
+            });
+        }
         Ok(OfdClient::new(config))
     }
 
@@ -88,7 +98,7 @@ impl Core {
             request.service = Some(self.service_block(kkm, self.clock.now()).to_proto(ofd.protocol_version));
         }
         let creds = Credentials { id: kkm.settings.ofd_id as u32, token: kkm.settings.ofd_token, reqnum };
-        self.exchange_with(ofd, creds, &request).await
+        self.exchange_with(ofd, creds, &request, kkm.settings.use_software_vpn).await
     }
 
     /// One exchange with `ofd`, sorted into an [`Outcome`].
@@ -97,8 +107,13 @@ impl Core {
         ofd: &OfdConfig,
         creds: Credentials,
         request: &Request,
+        vpn: bool,
     ) -> FiscalResult<Outcome> {
-        let client = self.client(ofd)?;
+        let client = match self.client(ofd, vpn) {
+            Ok(client) => client,
+            Err(FiscalError::OfdUnreachable(why)) => return Ok(Outcome::Unreachable(why)),
+            Err(e) => return Err(e),
+        };
         Ok(match client.exchange(creds, request).await {
             Ok(reply) => match &reply.class {
                 ResultClass::Ok => Outcome::Accepted(Box::new(reply)),

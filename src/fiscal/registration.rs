@@ -92,7 +92,8 @@ impl Core {
         let service = ServiceBlock { get_reg_info: true, ..Default::default() };
         let request = convert::info_request(&service, ofd.protocol_version);
         let creds = Credentials { id: cmd.ofd_id as u32, token, reqnum };
-        match self.exchange_with(&ofd, creds, &request).await? {
+        let vpn = cmd.use_software_vpn.or(existing.map(|k| k.settings.use_software_vpn)).unwrap_or(false);
+        match self.exchange_with(&ofd, creds, &request, vpn).await? {
             Outcome::Accepted(reply) => {
                 let service = reply.response.service.clone().unwrap_or_default();
                 let reg_info = RegInfo::from_service(&service)

@@ -1,7 +1,12 @@
 //! Shared helpers for the `ofd_*` tests and the OFD bench: realistic requests and a started emulator.
 #![allow(dead_code)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use kassa::ofd::client::{ClientConfig, OfdClient};
 use kassa::ofd::convert::{money_from_tiyn, to_proto_datetime};
@@ -114,4 +119,74 @@ pub fn client(addr: std::net::SocketAddr, total: Duration) -> OfdClient {
     config.allow_short_total_time = true;
     config.retry_pause = Duration::from_millis(20);
     OfdClient::new(config)
+}
+
+/// A minimal SOCKS5 server (RFC 1928/1929) on loopback that counts the tunnels it opens.
+pub async fn socks5_server(auth: Option<(&'static str, &'static str)>) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let tunnels = Arc::new(AtomicUsize::new(0));
+    let count = tunnels.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                if let Ok(Some(mut upstream)) = socks5_handshake(&mut s, auth).await {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ = tokio::io::copy_bidirectional(&mut s, &mut upstream).await;
+                }
+            });
+        }
+    });
+    (addr, tunnels)
+}
+
+async fn socks5_handshake(s: &mut TcpStream, auth: Option<(&str, &str)>) -> std::io::Result<Option<TcpStream>> {
+    let mut head = [0u8; 2];
+    s.read_exact(&mut head).await?;
+    let mut methods = vec![0u8; usize::from(head[1])];
+    s.read_exact(&mut methods).await?;
+    let wanted = if auth.is_some() { 2 } else { 0 };
+    if head[0] != 5 || !methods.contains(&wanted) {
+        s.write_all(&[5, 0xFF]).await?;
+        return Ok(None);
+    }
+    s.write_all(&[5, wanted]).await?;
+    if let Some((user, pass)) = auth {
+        let mut v = [0u8; 2];
+        s.read_exact(&mut v).await?;
+        let mut u = vec![0u8; usize::from(v[1])];
+        s.read_exact(&mut u).await?;
+        let mut pl = [0u8; 1];
+        s.read_exact(&mut pl).await?;
+        let mut p = vec![0u8; usize::from(pl[0])];
+        s.read_exact(&mut p).await?;
+        let ok = u == user.as_bytes() && p == pass.as_bytes();
+        s.write_all(&[1, if ok { 0 } else { 1 }]).await?;
+        if !ok {
+            return Ok(None);
+        }
+    }
+    let mut req = [0u8; 4];
+    s.read_exact(&mut req).await?;
+    let host = match req[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            s.read_exact(&mut ip).await?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => {
+            let mut l = [0u8; 1];
+            s.read_exact(&mut l).await?;
+            let mut name = vec![0u8; usize::from(l[0])];
+            s.read_exact(&mut name).await?;
+            String::from_utf8_lossy(&name).into_owned()
+        }
+        _ => return Ok(None),
+    };
+    let mut port = [0u8; 2];
+    s.read_exact(&mut port).await?;
+    let upstream = TcpStream::connect((host.as_str(), u16::from_be_bytes(port))).await?;
+    s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await?;
+    Ok(Some(upstream))
 }
