@@ -7,4 +7,5 @@ pub mod config;
 pub mod fiscal;
 pub mod logging;
 pub mod server;
+pub mod spool;
 pub mod store;

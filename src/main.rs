@@ -3,7 +3,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kassa", version, about = "Local cash core and receipt print server")]
+#[command(
+    name = "kassa",
+    version,
+    about = "Local cash core and receipt print server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -13,6 +17,13 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (default 127.0.0.1:8080).
     Serve(kassa::config::ServeArgs),
+    /// Emulate an ESC/POS receipt printer on TCP and/or a pseudo-terminal.
+    PrinterEmulator(kassa::spool::cli::EmulatorArgs),
+    /// List printers (discovery) as GetPrinterList JSON, with stable ids.
+    Printers(kassa::spool::cli::PrintersArgs),
+    /// Drive the spooler against one TCP printer (testing aid).
+    #[command(hide = true)]
+    SpoolDrive(kassa::spool::cli::DriveArgs),
 }
 
 fn main() -> ExitCode {
@@ -20,6 +31,11 @@ fn main() -> ExitCode {
     kassa::logging::init();
     let result = match cli.command {
         Command::Serve(args) => kassa::server::run_blocking(args),
+        Command::PrinterEmulator(args) => {
+            kassa::spool::cli::emulator(args).map_err(|e| e.to_string())
+        }
+        Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
+        Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
