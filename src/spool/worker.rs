@@ -255,7 +255,8 @@ impl Worker {
             .transport()
             .and_then(|t| t.write_all(&bytes).and_then(|()| t.end_job(&file_name)));
         if let Err(e) = sent {
-            return self.link_failed(job, &e, true).map(|()| Some(retry));
+            let started = !e.delivered_nothing();
+            return self.link_failed(job, &e, started).map(|()| Some(retry));
         }
         // 4. Ask again: the answer also proves every byte before it reached the printer.
         match self.printer_stop() {
@@ -287,7 +288,7 @@ impl Worker {
         self.transport = None;
         tracing::warn!(job = job.id, kind = ?e.kind(), "printer link: {e}");
         let msg = e.to_string();
-        if started || job.state == JobState::Sending {
+        if started || (job.state == JobState::Sending && !e.delivered_nothing()) {
             self.queue
                 .mark_interrupted(job.id, PauseReason::Unreachable, &msg)
         } else if job.state == JobState::Sent {

@@ -182,7 +182,8 @@ pub fn post(
         .next()
         .ok_or_else(|| TransportError::new(ErrorKind::NotFound, &describe, "no address"))?;
     let io = |e: std::io::Error| TransportError::from_io(&describe, &e);
-    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(io)?;
+    let mut s =
+        TcpStream::connect_timeout(&addr, timeout).map_err(|e| io(e).nothing_delivered())?;
     s.set_write_timeout(Some(timeout)).map_err(io)?;
     s.set_read_timeout(Some(timeout)).map_err(io)?;
     let head = format!(
@@ -212,7 +213,10 @@ pub fn post(
             503 => ErrorKind::Busy,
             _ => ErrorKind::Other,
         };
-        return Err(TransportError::new(kind, &describe, format!("HTTP {code}")));
+        // The server answered with an HTTP error: it did not take the request.
+        return Err(
+            TransportError::new(kind, &describe, format!("HTTP {code}")).nothing_delivered()
+        );
     }
     let mut body = &resp[split + 4..];
     if head
@@ -337,11 +341,18 @@ impl Transport for IppTransport {
             self.timeout,
         )?;
         if !resp.is_success() {
+            // CUPS answered and refused: no job was created.
+            let kind = match resp.status {
+                0x0506 | 0x0507 => ErrorKind::Busy, // not accepting jobs / busy
+                0x0406 => ErrorKind::NotFound,      // client-error-not-found
+                _ => ErrorKind::Other,
+            };
             return Err(TransportError::new(
-                ErrorKind::Other,
+                kind,
                 self.describe(),
                 format!("Print-Job status 0x{:04x}", resp.status),
-            ));
+            )
+            .nothing_delivered());
         }
         self.last_job_id = resp.integer("job-id");
         Ok(())

@@ -41,6 +41,7 @@ pub enum ErrorKind {
 pub struct TransportError {
     kind: ErrorKind,
     os_code: Option<i32>,
+    nothing_delivered: bool,
     describe: String,
     message: String,
 }
@@ -51,6 +52,7 @@ impl TransportError {
         Self {
             kind,
             os_code: None,
+            nothing_delivered: false,
             describe: describe.into(),
             message: message.into(),
         }
@@ -80,6 +82,7 @@ impl TransportError {
         Self {
             kind,
             os_code: e.raw_os_error(),
+            nothing_delivered: false,
             describe: describe.into(),
             message: e.to_string(),
         }
@@ -93,6 +96,18 @@ impl TransportError {
     /// The raw OS error code, when the OS gave one.
     pub fn os_code(&self) -> Option<i32> {
         self.os_code
+    }
+
+    /// Marks the failure as certainly before the printer got any of the job (a spooler that
+    /// refused it, a file that was never renamed into place), so a resend is not a copy.
+    pub fn nothing_delivered(mut self) -> Self {
+        self.nothing_delivered = true;
+        self
+    }
+
+    /// See [`TransportError::nothing_delivered`].
+    pub fn delivered_nothing(&self) -> bool {
+        self.nothing_delivered
     }
 
     /// Attaches an OS code (used by transports whose library reports it separately).

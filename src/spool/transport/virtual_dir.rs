@@ -54,6 +54,7 @@ impl Transport for VirtualTransport {
             f.sync_all()?;
             fs::rename(&tmp, &final_path)
         };
-        write().map_err(|e| TransportError::from_io(&self.describe, &e))
+        // The final name appears only by the rename, so a failure delivered nothing.
+        write().map_err(|e| TransportError::from_io(&self.describe, &e).nothing_delivered())
     }
 }
