@@ -38,6 +38,10 @@ pub enum SpoolError {
     /// The configuration is inconsistent (message names the setting).
     #[error("spool config: {0}")]
     Config(String),
+    /// [`crate::spool::Spooler::shutdown`] was called; the job (if any) is committed and
+    /// prints after the next open.
+    #[error("the spooler is shut down")]
+    ShutDown,
     /// A stored row could not be decoded (written by a newer version?).
     #[error("spool database row: {0}")]
     Corrupt(String),

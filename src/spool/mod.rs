@@ -118,6 +118,7 @@ struct Inner {
     config: Arc<SpoolConfig>,
     profiles: BTreeMap<String, PrinterProfile>,
     workers: Mutex<HashMap<PrinterId, WorkerHandle>>,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 /// The spooler handle. Cheap to clone; all methods are blocking and short except
@@ -170,6 +171,7 @@ impl Spooler {
                 config: Arc::new(config),
                 profiles,
                 workers: Mutex::new(HashMap::new()),
+                closed: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         let mut start = configured;
@@ -190,6 +192,9 @@ impl Spooler {
         let mut workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(w) = workers.get(&id) {
             return Ok(w.tx.clone());
+        }
+        if self.inner.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SpoolError::ShutDown);
         }
         let row = self
             .inner
@@ -229,6 +234,8 @@ impl Spooler {
     }
 
     /// Commits a job and wakes its printer's worker. The job is durable when this returns.
+    /// After [`Spooler::shutdown`] the job is still committed but `Err(ShutDown)` says it
+    /// waits for the next open.
     /// A slow link (estimated bytes × 10 / baud above `slow_job_secs`) is logged and flagged.
     pub fn enqueue(&self, req: JobRequest) -> Result<JobId, SpoolError> {
         let printer = self
@@ -384,6 +391,9 @@ impl Spooler {
     /// Stops every worker after its current step and waits for them. A job cut off here is
     /// resumed (as a copy if it was being sent) by the next [`Spooler::open`].
     pub fn shutdown(&self) {
+        self.inner
+            .closed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let workers: Vec<_> = self
             .inner
             .workers

@@ -196,10 +196,13 @@ impl Worker {
             };
             self.transport = Some(transport::open(&self.link, &opts)?);
         }
-        match self.transport.as_mut() {
-            Some(t) => Ok(t),
-            None => unreachable!("transport was set just above"),
-        }
+        self.transport.as_mut().ok_or_else(|| {
+            TransportError::new(
+                transport::ErrorKind::Other,
+                self.link.key(),
+                "transport vanished",
+            )
+        })
     }
 
     /// Asks for status. `Ok(None)`: printer can print (or cannot tell).
