@@ -219,3 +219,71 @@ fn discovered_printers_keep_their_ids_across_reopen() {
     assert!(third.iter().all(|(n, _, _)| *n != lp1));
     s.shutdown();
 }
+
+#[test]
+fn paper_running_out_after_a_job_keeps_it_sent_until_reload_then_the_rest_prints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (emu, spooler, printer) = tcp_setup(dir.path());
+    emu.run_out_after(1);
+    let j1 = enqueue(&spooler, printer, "JOB 01");
+    let j2 = enqueue(&spooler, printer, "JOB 02");
+    let j3 = enqueue(&spooler, printer, "JOB 03");
+    // The post-job status says paper end: the job reached the printer but is not confirmed.
+    assert!(wait_until(|| spooler
+        .job(j1)
+        .ok()
+        .flatten()
+        .map(|j| j.state)
+        == Some(JobState::Sent)));
+    assert_eq!(emu.jobs().len(), 1);
+    for id in [j2, j3] {
+        assert_eq!(
+            spooler.job(id).expect("q").expect("job").state,
+            JobState::Queued
+        );
+    }
+    emu.set_status(PrinterStatus::default());
+    assert!(spooler.wait_idle(PATIENCE));
+    assert_eq!(labels(&emu), ["JOB 01", "JOB 02", "JOB 03"]);
+    assert!(emu.jobs().iter().all(|j| !is_copy_print(j)));
+    for id in [j1, j2, j3] {
+        let job = spooler.job(id).expect("q").expect("job");
+        assert_eq!(job.state, JobState::Done);
+        assert_eq!(job.attempts, 1, "nothing was resent");
+    }
+    spooler.shutdown();
+    emu.stop();
+}
+
+#[test]
+fn serial_link_reads_status_and_resumes_after_cover_closed() {
+    let emu = Emulator::new(profile58());
+    let path = emu.open_pty().expect("pty");
+    emu.set_status(PrinterStatus {
+        cover_open: true,
+        offline: true,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = Link::Serial {
+        path,
+        baud: 115_200,
+        flow: kassa::spool::config::FlowControl::None,
+    };
+    let spooler = Spooler::open(dir.path(), fast_config(vec![("com", link)])).expect("open");
+    let printer = spooler.printers().expect("printers")[0].id;
+    let j1 = enqueue(&spooler, printer, "JOB 01");
+    assert!(wait_until(|| spooler
+        .job(j1)
+        .ok()
+        .flatten()
+        .map(|j| j.state)
+        == Some(JobState::Paused(PauseReason::CoverOpen))));
+    assert!(emu.jobs().is_empty() && emu.held().is_empty());
+    emu.set_status(PrinterStatus::default());
+    assert!(spooler.wait_idle(PATIENCE));
+    assert_eq!(labels(&emu), ["JOB 01"]);
+    assert_eq!(emu.jobs()[0].bytes, text_job("JOB 01", 20));
+    spooler.shutdown();
+    emu.stop();
+}

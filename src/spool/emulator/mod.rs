@@ -43,6 +43,7 @@ struct State {
     log: Vec<EmuEvent>,
     cuts: u32,
     drop_after: Option<usize>,
+    run_out_after: Option<usize>,
     bytes_per_sec: Option<u32>,
     received: u64,
 }
@@ -98,6 +99,12 @@ impl Emulator {
     /// Drops the connection once the current job has received `bytes` bytes (one shot).
     pub fn drop_after(&self, bytes: usize) {
         self.state().drop_after = Some(bytes);
+    }
+
+    /// The paper runs out right after the printer has printed `jobs` jobs in total (one
+    /// shot): the job itself prints, the sensor then reports paper end.
+    pub fn run_out_after(&self, jobs: usize) {
+        self.state().run_out_after = Some(jobs);
     }
 
     /// Limits how fast the emulator reads (bytes per second), like a slow mechanism.
@@ -304,4 +311,9 @@ fn print(s: &mut State, job: ReceivedJob) {
     let i = s.jobs.len();
     s.jobs.push(job);
     s.log.push(EmuEvent::Printed(i));
+    if s.run_out_after == Some(s.jobs.len()) {
+        s.run_out_after = None;
+        s.status.paper_out = true;
+        s.status.offline = true;
+    }
 }
