@@ -114,3 +114,35 @@ fn virtual_folder_writes_each_job_as_a_file() {
     );
     spooler.shutdown();
 }
+
+#[test]
+fn bluetooth_rfcomm_tty_link_is_serial_with_type_3() {
+    let emu = Emulator::new(profile58());
+    let path = emu.open_pty().expect("pty"); // stands in for a bound /dev/rfcommN
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = text_job("JOB 01", 10);
+    let link = Link::Bluetooth {
+        path,
+        baud: 115_200,
+    };
+    assert_eq!(link.printer_type().code(), 3);
+    let (spooler, _) = print_one(dir.path(), link, &data, DocFormat::EscPos);
+    assert!(emu.wait_jobs(1, PATIENCE));
+    assert_eq!(emu.jobs()[0].bytes, data);
+    spooler.shutdown();
+    emu.stop();
+}
+
+#[test]
+fn usblp_device_file_receives_the_exact_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let device = dir.path().join("lp0"); // a plain file stands in for /dev/usb/lp0
+    std::fs::write(&device, b"").expect("create");
+    let data = raster_job(&test_bitmap(30), 16);
+    let link = Link::UsbLp {
+        path: device.display().to_string(),
+    };
+    let (spooler, _) = print_one(dir.path(), link, &data, DocFormat::EscPos);
+    assert_eq!(std::fs::read(&device).expect("read"), data);
+    spooler.shutdown();
+}

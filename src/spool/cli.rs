@@ -171,6 +171,11 @@ pub fn emulator(args: EmulatorArgs) -> Result<(), CliError> {
         let addr = emu.listen_tcp(&args.tcp)?;
         writeln!(out, "tcp {addr}")?;
     }
+    #[cfg(not(unix))]
+    if args.pty {
+        return Err(CliError::Usage("--pty needs a Unix pseudo-terminal".into()));
+    }
+    #[cfg(unix)]
     if args.pty {
         let path = emu
             .open_pty()

@@ -53,6 +53,7 @@ struct Shared {
     state: Mutex<State>,
     stop: AtomicBool,
     /// Keeps the pty slave open so the master never sees EIO between host sessions.
+    #[cfg(unix)]
     pty_slave: Mutex<Option<serialport::TTYPort>>,
 }
 
@@ -70,6 +71,7 @@ impl Emulator {
                 profile,
                 state: Mutex::new(State::default()),
                 stop: AtomicBool::new(false),
+                #[cfg(unix)]
                 pty_slave: Mutex::new(None),
             }),
         }
@@ -197,7 +199,8 @@ impl Emulator {
     }
 
     /// Opens a pty pair and serves its master side; returns the slave path that the host
-    /// opens as a serial port (any baud rate is accepted; the host paces itself).
+    /// opens as a serial port (any baud rate is accepted; the host paces itself). Unix only.
+    #[cfg(unix)]
     pub fn open_pty(&self) -> Result<String, serialport::Error> {
         use serialport::SerialPort;
         let (mut master, slave) = serialport::TTYPort::pair()?;
