@@ -141,3 +141,40 @@ fn config_mistakes_are_reported_by_name() {
     .expect("rejected");
     assert!(err.to_string().contains("configured twice"), "{err}");
 }
+
+#[test]
+fn serve_default_prints_to_the_virtual_folder_and_purge_removes_old_finished_jobs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = kassa::spool::config::SpoolConfig::serve_default(dir.path());
+    config.discover_cups = false;
+    let spooler = Spooler::open(dir.path(), config).expect("open");
+    let p = spooler.printers().expect("printers")[0].clone();
+    assert_eq!((p.name.as_str(), p.printer_type.code()), ("virtual", 5));
+    let id = spooler
+        .enqueue(JobRequest::new(
+            p.id,
+            JobKey::Label("t".into()),
+            DocFormat::Text,
+            b"hello\n".to_vec(),
+        ))
+        .expect("enqueue");
+    assert!(spooler.wait_idle(PATIENCE));
+    let file = dir.path().join("printed").join(format!("{id}.txt"));
+    assert_eq!(std::fs::read(file).expect("printed file"), b"hello\n");
+    // Too young to purge, then purged with age zero.
+    assert_eq!(
+        spooler
+            .purge_finished(std::time::Duration::from_secs(3600))
+            .expect("purge"),
+        0
+    );
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(
+        spooler
+            .purge_finished(std::time::Duration::ZERO)
+            .expect("purge"),
+        1
+    );
+    assert!(spooler.job(id).expect("q").is_none());
+    spooler.shutdown();
+}

@@ -307,6 +307,22 @@ impl Default for SpoolConfig {
 }
 
 impl SpoolConfig {
+    /// The embedded default for `kassa serve`: no hardware configured, one virtual printer
+    /// named `virtual` writing jobs into `<data_dir>/printed`.
+    pub fn serve_default(data_dir: &std::path::Path) -> Self {
+        Self {
+            printers: vec![PrinterConfig {
+                name: "virtual".into(),
+                link: Link::Virtual {
+                    dir: data_dir.join("printed"),
+                },
+                profile: default_profile(),
+                query_status: true,
+            }],
+            ..Default::default()
+        }
+    }
+
     /// Status answer timeout.
     pub fn status_timeout(&self) -> Duration {
         Duration::from_millis(self.status_timeout_ms)

@@ -1,7 +1,7 @@
 //! Discovery for `GetPrinterList`: what is attached or reachable right now, on Linux too.
-//! Serial ports, usblp devices, printer-class USB devices (nusb), bound RFCOMM ttys and CUPS
-//! queues on localhost (short timeout). Windows printers (`EnumPrintersW`) are not
-//! enumerated yet: configure them by name. Every entry becomes a [`Link`] whose
+//! Serial ports, usblp devices, printer-class USB devices (nusb), bound RFCOMM ttys, CUPS
+//! queues on localhost (short timeout), and on Windows the spooler's printers
+//! (`EnumPrintersW`; not compiled on the Linux CI). Every entry becomes a [`Link`] whose
 //! [`Link::key`] maps to a stable id in the queue database.
 use super::config::{DocFormat, Link};
 use std::path::Path;
@@ -102,6 +102,13 @@ pub fn discover(probe: &Probe) -> Vec<Found> {
                 path,
                 baud: DEFAULT_BLUETOOTH_BAUD,
             },
+        });
+    }
+    #[cfg(windows)]
+    for name in super::transport::windows::list_printers() {
+        out.push(Found {
+            name: name.clone(),
+            link: Link::Windows { name },
         });
     }
     if probe.cups {

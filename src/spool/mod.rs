@@ -318,6 +318,16 @@ impl Spooler {
         self.inner.queue.cancel(id)
     }
 
+    /// Deletes finished jobs (done, cancelled, failed) older than `age`, keeping the queue
+    /// file small; returns how many were removed. Unfinished jobs are never touched.
+    pub fn purge_finished(&self, age: Duration) -> Result<usize, SpoolError> {
+        let age = chrono::Duration::from_std(age)
+            .map_err(|e| SpoolError::Config(format!("purge age: {e}")))?;
+        let before =
+            (chrono::Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.inner.queue.purge_finished(&before)
+    }
+
     /// Every printer known to the database (configured and previously discovered), in id
     /// order. Ids are stable across restarts.
     pub fn printers(&self) -> Result<Vec<PrinterInfo>, SpoolError> {

@@ -578,6 +578,16 @@ impl Queue {
         }
     }
 
+    /// Deletes finished jobs (done, cancelled, failed) last changed before `before`
+    /// (RFC 3339); returns how many. Active jobs are never deleted.
+    pub fn purge_finished(&self, before: &str) -> Result<usize, SpoolError> {
+        Ok(self.db().execute(
+            "DELETE FROM jobs WHERE state IN ('done','cancelled','failed')
+             AND COALESCE(done_at, updated_at) < ?1",
+            [before],
+        )?)
+    }
+
     /// Cancels a job that has not started sending.
     pub fn cancel(&self, id: JobId) -> Result<(), SpoolError> {
         let db = self.db();

@@ -18,8 +18,29 @@ struct DocInfo1W {
     datatype: *const u16,
 }
 
+/// PRINTER_INFO_4W: name, server, attributes (only the name is read; the rest is layout).
+#[allow(dead_code)]
+#[repr(C)]
+struct PrinterInfo4W {
+    printer_name: *const u16,
+    server_name: *const u16,
+    attributes: u32,
+}
+
+const PRINTER_ENUM_LOCAL: u32 = 0x2;
+const PRINTER_ENUM_CONNECTIONS: u32 = 0x4;
+
 #[link(name = "winspool")]
 unsafe extern "system" {
+    fn EnumPrintersW(
+        flags: u32,
+        name: *const u16,
+        level: u32,
+        buf: *mut u8,
+        cb: u32,
+        needed: *mut u32,
+        returned: *mut u32,
+    ) -> i32;
     fn OpenPrinterW(name: *const u16, handle: *mut Handle, defaults: *const c_void) -> i32;
     fn ClosePrinter(handle: Handle) -> i32;
     fn StartDocPrinterW(handle: Handle, level: u32, info: *const DocInfo1W) -> u32;
@@ -27,6 +48,63 @@ unsafe extern "system" {
     fn StartPagePrinter(handle: Handle) -> i32;
     fn EndPagePrinter(handle: Handle) -> i32;
     fn WritePrinter(handle: Handle, buf: *const c_void, len: u32, written: *mut u32) -> i32;
+}
+
+/// Names of local and connected printers (`EnumPrintersW`, level 4), for discovery.
+pub fn list_printers() -> Vec<String> {
+    let flags = PRINTER_ENUM_LOCAL | PRINTER_ENUM_CONNECTIONS;
+    let (mut needed, mut returned) = (0u32, 0u32);
+    // SAFETY: a size query with an empty buffer; out-params are valid.
+    unsafe {
+        EnumPrintersW(
+            flags,
+            std::ptr::null(),
+            4,
+            std::ptr::null_mut(),
+            0,
+            &mut needed,
+            &mut returned,
+        );
+    }
+    if needed == 0 {
+        return Vec::new();
+    }
+    // u64 storage keeps the pointer-holding structs aligned.
+    let mut buf = vec![0u64; (needed as usize).div_ceil(8)];
+    // SAFETY: `buf` holds at least `needed` bytes.
+    let ok = unsafe {
+        EnumPrintersW(
+            flags,
+            std::ptr::null(),
+            4,
+            buf.as_mut_ptr().cast(),
+            needed,
+            &mut needed,
+            &mut returned,
+        )
+    };
+    if ok == 0 {
+        return Vec::new();
+    }
+    // SAFETY: on success the buffer starts with `returned` PRINTER_INFO_4W records whose
+    // strings live inside the same buffer.
+    let infos = unsafe {
+        std::slice::from_raw_parts(buf.as_ptr().cast::<PrinterInfo4W>(), returned as usize)
+    };
+    infos
+        .iter()
+        .filter(|i| !i.printer_name.is_null())
+        .map(|i| {
+            let mut n = 0;
+            // SAFETY: a NUL-terminated UTF-16 string inside `buf`.
+            unsafe {
+                while *i.printer_name.add(n) != 0 {
+                    n += 1;
+                }
+                String::from_utf16_lossy(std::slice::from_raw_parts(i.printer_name, n))
+            }
+        })
+        .collect()
 }
 
 fn wide(s: &str) -> Vec<u16> {
