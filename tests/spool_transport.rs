@@ -146,3 +146,39 @@ fn usblp_device_file_receives_the_exact_bytes() {
     assert_eq!(std::fs::read(&device).expect("read"), data);
     spooler.shutdown();
 }
+
+#[test]
+fn serial_software_flow_control_stops_the_sender_during_xoff() {
+    let emu = Emulator::new(profile58());
+    let path = emu.open_pty().expect("pty");
+    // At 9600 baud the spooler sends ~960 bytes a second in 256-byte chunks. During a
+    // one-second XOFF a sender ignoring flow control would deliver ~960 more bytes; one that
+    // honours it delivers at most the chunk already in flight.
+    emu.xoff_after(600, std::time::Duration::from_secs(1));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = text_job("JOB 01", 40);
+    let link = Link::Serial {
+        path,
+        baud: 9600,
+        flow: FlowControl::Software,
+    };
+    let (spooler, _) = print_one(dir.path(), link, &data, DocFormat::EscPos);
+    assert!(emu.wait_jobs(1, PATIENCE));
+    assert_eq!(
+        emu.jobs()[0].bytes,
+        data,
+        "XON/XOFF bytes must not leak into the job"
+    );
+    let during = emu
+        .log()
+        .iter()
+        .find_map(|e| match e {
+            kassa::spool::emulator::EmuEvent::XonSent(n) => Some(*n),
+            _ => None,
+        })
+        .expect("XON was sent");
+    eprintln!("bytes during XOFF: {during}");
+    assert!(during <= 300, "{during} bytes arrived during XOFF");
+    spooler.shutdown();
+    emu.stop();
+}

@@ -32,6 +32,10 @@ pub enum EmuEvent {
     Torn(usize),
     /// The emulator dropped the connection on purpose.
     Dropped,
+    /// XOFF sent (software flow control: "stop sending").
+    XoffSent,
+    /// XON sent after the hold; carries the bytes that still arrived during the hold.
+    XonSent(u64),
 }
 
 #[derive(Default)]
@@ -44,6 +48,7 @@ struct State {
     cuts: u32,
     drop_after: Option<usize>,
     run_out_after: Option<usize>,
+    xoff: Option<(usize, Duration)>,
     bytes_per_sec: Option<u32>,
     received: u64,
 }
@@ -107,6 +112,13 @@ impl Emulator {
     /// shot): the job itself prints, the sensor then reports paper end.
     pub fn run_out_after(&self, jobs: usize) {
         self.state().run_out_after = Some(jobs);
+    }
+
+    /// Sends XOFF once the current job has `bytes` bytes, holds for `hold`, then sends XON
+    /// (one shot). A host honouring software flow control stops sending meanwhile; the
+    /// [`EmuEvent::XonSent`] entry says how many bytes still came in.
+    pub fn xoff_after(&self, bytes: usize, hold: Duration) {
+        self.state().xoff = Some((bytes, hold));
     }
 
     /// Limits how fast the emulator reads (bytes per second), like a slow mechanism.
@@ -235,9 +247,27 @@ impl Emulator {
         let mut job_bytes = 0usize;
         self.state().log.push(EmuEvent::Connected);
         let mut buf = [0u8; 256];
+        // (XON due time, bytes received when XOFF went out)
+        let mut holding: Option<(Instant, u64)> = None;
         loop {
             if self.shared.stop.load(Ordering::SeqCst) {
                 break;
+            }
+            if let Some((until, mark)) = holding
+                && Instant::now() >= until
+            {
+                holding = None;
+                let mut s = self.state();
+                let during = s.received - mark;
+                s.log.push(EmuEvent::XonSent(during));
+                drop(s);
+                if writer
+                    .write_all(&[0x11])
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
+                    break;
+                }
             }
             let (limit, rate) = {
                 let s = self.state();
@@ -294,6 +324,27 @@ impl Emulator {
             } else {
                 job_bytes + n.saturating_sub(out.status_queries as usize * 3)
             };
+            let xoff = {
+                let mut s = self.state();
+                match s.xoff {
+                    Some((at, hold)) if job_bytes >= at => {
+                        s.xoff = None;
+                        s.log.push(EmuEvent::XoffSent);
+                        Some((Instant::now() + hold, s.received))
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(h) = xoff {
+                holding = Some(h);
+                if writer
+                    .write_all(&[0x13])
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
             if droppable && limit.is_some_and(|at| job_bytes >= at) {
                 let mut s = self.state();
                 s.drop_after = None;
