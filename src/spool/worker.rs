@@ -306,3 +306,29 @@ impl Worker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spool::emulator::escpos::Interpreter;
+
+    fn decode(profile: &PrinterProfile, bytes: &[u8]) -> Vec<String> {
+        let mut i = Interpreter::new(profile.clone());
+        let mut all = bytes.to_vec();
+        all.extend_from_slice(&[0x1D, b'V', 0]);
+        let out = i.feed(&all, Default::default());
+        out.jobs.into_iter().flat_map(|j| j.lines).collect()
+    }
+
+    #[test]
+    fn copy_banner_decodes_in_cp866_or_falls_back_to_ascii() {
+        let profiles = crate::spool::profile::embedded().expect("profiles");
+        let epson = &profiles["epson-tm-t20"];
+        assert_eq!(decode(epson, &copy_banner(epson)), [COPY_BANNER_TEXT]);
+        let mut bare = epson.clone();
+        bare.code_pages.retain(|c| c.encoding != "cp866");
+        assert_eq!(decode(&bare, &copy_banner(&bare)), [COPY_BANNER_ASCII]);
+        // The banner ends with ESC @ so the job after it starts from a clean state.
+        assert!(copy_banner(epson).ends_with(&[0x1B, 0x40]));
+    }
+}

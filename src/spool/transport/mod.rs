@@ -261,7 +261,7 @@ fn read_status_byte<S: Read>(
             return Err(TransportError::new(
                 ErrorKind::TimedOut,
                 describe,
-                "no DLE EOT answer",
+                "no DLE EOT answer (a printer without a status back-channel needs query_status = false)",
             ));
         }
     }
