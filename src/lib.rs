@@ -8,4 +8,5 @@ pub mod fiscal;
 pub mod logging;
 pub mod ofd;
 pub mod server;
+pub mod spool;
 pub mod store;

@@ -3,7 +3,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kassa", version, about = "Local cash core and receipt print server")]
+#[command(
+    name = "kassa",
+    version,
+    about = "Local cash core and receipt print server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,6 +21,13 @@ enum Command {
     Ofd(kassa::ofd::cli::OfdArgs),
     /// Run an OFD emulator (demo mode) until Ctrl-C.
     OfdEmulator(kassa::ofd::cli::EmulatorArgs),
+    /// Emulate an ESC/POS receipt printer on TCP and/or a pseudo-terminal.
+    PrinterEmulator(kassa::spool::cli::EmulatorArgs),
+    /// List printers (discovery) as GetPrinterList JSON, with stable ids.
+    Printers(kassa::spool::cli::PrintersArgs),
+    /// Drive the spooler against one TCP printer (testing aid).
+    #[command(hide = true)]
+    SpoolDrive(kassa::spool::cli::DriveArgs),
 }
 
 fn main() -> ExitCode {
@@ -26,6 +37,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => kassa::server::run_blocking(args),
         Command::Ofd(args) => kassa::ofd::cli::run(args).map_err(|e| e.to_string()),
         Command::OfdEmulator(args) => kassa::ofd::cli::run_emulator(args).map_err(|e| e.to_string()),
+        Command::PrinterEmulator(args) => {
+            kassa::spool::cli::emulator(args).map_err(|e| e.to_string())
+        }
+        Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
+        Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

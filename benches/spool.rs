@@ -1,0 +1,179 @@
+//! Seconds-to-paper per receipt and transport, measured end to end through the spooler
+//! (enqueue → DLE EOT → paced write → DLE EOT → the emulator has the cut job), for a text
+//! receipt (~1.5 KB) and a ~200 mm raster receipt on 58 mm paper (48 × 1600 bytes).
+//!
+//! "link floor" is bytes × 10 / baud (8N1). Run: `cargo bench --bench spool` (the 9600-baud raster case alone takes ~80 s; set
+//! `SPOOL_BENCH_QUICK=1` to skip it).
+use kassa::spool::config::{DocFormat, FlowControl, Link, PrinterConfig, SpoolConfig};
+use kassa::spool::emulator::Emulator;
+use kassa::spool::{JobKey, JobRequest, Spooler};
+use std::time::{Duration, Instant};
+
+fn text_receipt() -> Vec<u8> {
+    let mut b = vec![
+        0x1B, b'@', 0x1C, b'.', 0x1B, b't', 17, 0x1B, b'a', 1, 0x1B, b'E', 1,
+    ];
+    let (title, _, _) = encoding_rs::IBM866.encode("ТОО \"Касса\"  ФИСКАЛЬНЫЙ ЧЕК\n");
+    b.extend_from_slice(&title);
+    b.extend_from_slice(&[0x1B, b'E', 0, 0x1B, b'a', 0]);
+    for i in 0..24 {
+        let line = format!(
+            "{:<2} Товар номер {:<10} 1 x 1 250,00 = 1 250,00\n",
+            i + 1,
+            i
+        );
+        let (enc, _, _) = encoding_rs::IBM866.encode(&line);
+        b.extend_from_slice(&enc);
+    }
+    let qr = b"https://consumer.oofd.kz?i=1234567890&f=010101012345&s=30000.00&t=20261123T120000";
+    let n = (qr.len() + 3) as u16;
+    b.extend_from_slice(&[0x1D, b'(', b'k']);
+    b.extend_from_slice(&n.to_le_bytes());
+    b.extend_from_slice(&[49, 80, 48]);
+    b.extend_from_slice(qr);
+    b.extend_from_slice(&[
+        0x1D, b'(', b'k', 3, 0, 49, 81, 48, 0x1B, b'd', 4, 0x1D, b'V', 1,
+    ]);
+    b
+}
+
+fn raster_receipt() -> Vec<u8> {
+    let (rb, rows) = (48usize, 1600usize);
+    let mut b = vec![0x1B, b'@'];
+    let mut y = 0;
+    while y < rows {
+        let h = 256.min(rows - y);
+        b.extend_from_slice(&[0x1D, b'v', b'0', 0]);
+        b.extend_from_slice(&(rb as u16).to_le_bytes());
+        b.extend_from_slice(&(h as u16).to_le_bytes());
+        b.extend((0..rb * h).map(|i| if (i / rb + y) % 24 < 3 { 0xFF } else { 0x11 }));
+        y += h;
+    }
+    b.extend_from_slice(&[0x1B, b'd', 4, 0x1D, b'V', 1]);
+    b
+}
+
+/// Prints `data` `runs` times on `link` and returns the median seconds from enqueue to the
+/// emulator's cut (or to the queue being idle for the virtual printer).
+fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = SpoolConfig {
+        printers: vec![PrinterConfig {
+            name: "bench".into(),
+            link,
+            profile: "generic-58".into(),
+            query_status: true,
+        }],
+        poll_interval_ms: 20,
+        retry_interval_ms: 20,
+        status_timeout_ms: 5000,
+        io_timeout_ms: 10_000,
+        discover_cups: false,
+        ..Default::default()
+    };
+    let spooler = Spooler::open(dir.path(), config).expect("open spooler");
+    let printer = spooler.printers().expect("printers")[0].id;
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let before = emu.map(|e| e.jobs().len()).unwrap_or(0);
+        let start = Instant::now();
+        spooler
+            .enqueue(JobRequest::new(
+                printer,
+                JobKey::Label("bench".into()),
+                DocFormat::EscPos,
+                data.to_vec(),
+            ))
+            .expect("enqueue");
+        match emu {
+            Some(e) => assert!(e.wait_jobs(before + 1, Duration::from_secs(600))),
+            None => assert!(spooler.wait_idle(Duration::from_secs(600))),
+        }
+        times.push(start.elapsed().as_secs_f64());
+        assert!(spooler.wait_idle(Duration::from_secs(600)));
+    }
+    spooler.shutdown();
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[times.len() / 2]
+}
+
+fn main() {
+    let quick = std::env::var_os("SPOOL_BENCH_QUICK").is_some();
+    let receipts = [("text", text_receipt()), ("raster", raster_receipt())];
+    println!(
+        "{:<22} {:>7} {:>9} {:>13} {:>12}",
+        "transport", "receipt", "bytes", "s-to-paper", "link floor s"
+    );
+    let profile = kassa::spool::profile::embedded().expect("profiles")["generic-58"].clone();
+    for (name, data) in &receipts {
+        // TCP 9100 on loopback.
+        let emu = Emulator::new(profile.clone());
+        let port = emu.listen_tcp("127.0.0.1:0").expect("listen").port();
+        let link = Link::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        };
+        let s = measure(link, Some(&emu), data, 5);
+        println!(
+            "{:<22} {:>7} {:>9} {:>13.3} {:>12}",
+            "tcp 9100",
+            name,
+            data.len(),
+            s,
+            "-"
+        );
+        emu.stop();
+
+        // Serial over a pty, paced to the baud rate.
+        for baud in [115_200u32, 9600] {
+            if quick && baud == 9600 && *name == "raster" {
+                println!(
+                    "{:<22} {:>7} {:>9} {:>13} {:>12.1}",
+                    format!("pty serial {baud}"),
+                    name,
+                    data.len(),
+                    "skipped",
+                    data.len() as f64 * 10.0 / f64::from(baud)
+                );
+                continue;
+            }
+            let emu = Emulator::new(profile.clone());
+            // The emulated printer drains its input at the UART rate, as real hardware does;
+            // the spooler paces its writes to the same rate.
+            emu.set_throttle(Some(baud / 10));
+            let path = emu.open_pty().expect("pty");
+            let link = Link::Serial {
+                path,
+                baud,
+                flow: FlowControl::None,
+            };
+            let runs = if *name == "raster" { 1 } else { 3 };
+            let s = measure(link, Some(&emu), data, runs);
+            let floor = data.len() as f64 * 10.0 / f64::from(baud);
+            println!(
+                "{:<22} {:>7} {:>9} {:>13.3} {:>12.3}",
+                format!("pty serial {baud}"),
+                name,
+                data.len(),
+                s,
+                floor
+            );
+            emu.stop();
+        }
+
+        // Virtual folder (file written and synced).
+        let out = tempfile::tempdir().expect("tempdir");
+        let link = Link::Virtual {
+            dir: out.path().to_path_buf(),
+        };
+        let s = measure(link, None, data, 5);
+        println!(
+            "{:<22} {:>7} {:>9} {:>13.3} {:>12}",
+            "virtual folder",
+            name,
+            data.len(),
+            s,
+            "-"
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! Command-line entry points under `kassa`: `printer-emulator` (an ESC/POS printer on TCP
+//! and/or a pty), `printers` (discovery as `GetPrinterList` JSON) and `spool-drive` (a small
+//! spooler driver used by the crash test and for manual checks).
+use super::config::{DocFormat, Link, PrinterConfig, SpoolConfig};
+use super::emulator::{EmuEvent, Emulator};
+use super::status::PrinterStatus;
+use super::{JobKey, JobRequest, Spooler};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `kassa printer-emulator`.
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// TCP address to listen on (e.g. 127.0.0.1:9100); empty to disable.
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    pub tcp: String,
+    /// Also open a pseudo-terminal and print its path (serial emulation).
+    #[arg(long)]
+    pub pty: bool,
+    /// Profile id for code pages (see profiles/).
+    #[arg(long, default_value = "generic-80")]
+    pub profile: String,
+    /// Folder for printed jobs: <n>.escpos, <n>.txt and <n>.png (raster).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Read rate limit in bytes per second.
+    #[arg(long)]
+    pub throttle: Option<u32>,
+}
+
+/// `kassa printers`.
+#[derive(Debug, clap::Args)]
+pub struct PrintersArgs {
+    /// Spool data folder (holds spool.db with the stable ids).
+    #[arg(long, default_value = "data")]
+    pub dir: PathBuf,
+    /// Do not ask CUPS on localhost:631.
+    #[arg(long)]
+    pub no_cups: bool,
+}
+
+/// `kassa spool-drive`.
+#[derive(Debug, clap::Args)]
+pub struct DriveArgs {
+    /// Spool data folder.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Raw TCP printer address host:port.
+    #[arg(long)]
+    pub tcp: String,
+    /// Enqueue this many jobs labelled `JOB nn` before waiting.
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Filler text lines per job.
+    #[arg(long, default_value_t = 40)]
+    pub lines: usize,
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    pub wait_secs: u64,
+}
+
+/// Errors of the CLI entry points.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Spooler failure.
+    #[error(transparent)]
+    Spool(#[from] super::SpoolError),
+    /// I/O failure.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Bad argument.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// The job bytes `spool-drive` prints: text identifying the job, filler lines, a cut.
+pub fn drive_job(label: &str, lines: usize) -> Vec<u8> {
+    let mut b = vec![0x1B, b'@'];
+    b.extend_from_slice(label.as_bytes());
+    b.push(b'\n');
+    for i in 0..lines {
+        b.extend_from_slice(
+            format!("{label} line {i:03} ..............................\n").as_bytes(),
+        );
+    }
+    b.extend_from_slice(&[0x1B, b'd', 3, 0x1D, b'V', 0]);
+    b
+}
+
+/// Runs `spool-drive`: opens the spooler with one TCP printer, enqueues, waits until idle.
+pub fn drive(args: DriveArgs) -> Result<(), CliError> {
+    let (host, port) = args
+        .tcp
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        .ok_or_else(|| CliError::Usage(format!("--tcp {:?}: expected host:port", args.tcp)))?;
+    let config = SpoolConfig {
+        printers: vec![PrinterConfig {
+            name: "net".into(),
+            link: Link::Tcp { host, port },
+            profile: "generic-80".into(),
+            query_status: true,
+        }],
+        retry_interval_ms: 100,
+        poll_interval_ms: 100,
+        status_timeout_ms: 2000,
+        discover_cups: false,
+        ..Default::default()
+    };
+    let spooler = Spooler::open(&args.dir, config)?;
+    let printer = spooler
+        .printers()?
+        .into_iter()
+        .find(|p| p.configured)
+        .ok_or_else(|| CliError::Usage("no configured printer".into()))?
+        .id;
+    for i in 0..args.jobs {
+        let label = format!("JOB {i:02}");
+        spooler.enqueue(JobRequest::new(
+            printer,
+            JobKey::Label(label.clone()),
+            DocFormat::EscPos,
+            drive_job(&label, args.lines),
+        ))?;
+    }
+    let mut out = std::io::stdout();
+    writeln!(out, "enqueued {}", args.jobs)?;
+    out.flush()?;
+    let idle = spooler.wait_idle(Duration::from_secs(args.wait_secs));
+    spooler.shutdown();
+    if !idle {
+        return Err(CliError::Usage(
+            "jobs still pending at the time limit".into(),
+        ));
+    }
+    writeln!(out, "idle")?;
+    Ok(())
+}
+
+/// Runs `printers`: discovery as `GetPrinterList` JSON (`ID`, `name`, `type`).
+pub fn printers(args: PrintersArgs) -> Result<(), CliError> {
+    let config = SpoolConfig {
+        discover_cups: !args.no_cups,
+        ..Default::default()
+    };
+    let spooler = Spooler::open(&args.dir, config)?;
+    let list: Vec<_> = spooler
+        .discover()?
+        .into_iter()
+        .map(|p| serde_json::json!({"ID": p.id, "name": p.name, "type": p.printer_type.code()}))
+        .collect();
+    spooler.shutdown();
+    println!("{}", serde_json::Value::Array(list));
+    Ok(())
+}
+
+/// Runs `printer-emulator` until stdin closes. Commands on stdin, one per line:
+/// `paper-out`, `paper-ok`, `cover-open`, `cover-closed`, `offline`, `online`,
+/// `drop <bytes>`, `stats`.
+pub fn emulator(args: EmulatorArgs) -> Result<(), CliError> {
+    let profiles = super::profile::embedded().map_err(super::SpoolError::from)?;
+    let profile = profiles
+        .get(&args.profile)
+        .cloned()
+        .ok_or_else(|| CliError::Usage(format!("unknown profile {:?}", args.profile)))?;
+    let emu = Emulator::new(profile);
+    emu.set_throttle(args.throttle);
+    let mut out = std::io::stdout();
+    if !args.tcp.is_empty() {
+        let addr = emu.listen_tcp(&args.tcp)?;
+        writeln!(out, "tcp {addr}")?;
+    }
+    #[cfg(not(unix))]
+    if args.pty {
+        return Err(CliError::Usage("--pty needs a Unix pseudo-terminal".into()));
+    }
+    #[cfg(unix)]
+    if args.pty {
+        let path = emu
+            .open_pty()
+            .map_err(|e| CliError::Usage(format!("pty: {e}")))?;
+        writeln!(out, "pty {path}")?;
+    }
+    out.flush()?;
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)?;
+        spawn_saver(emu.clone(), dir.clone());
+    }
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        let mut s = emu.status();
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("paper-out") => s.paper_out = true,
+            Some("paper-ok") => s.paper_out = false,
+            Some("cover-open") => s.cover_open = true,
+            Some("cover-closed") => s.cover_open = false,
+            Some("offline") => s.offline = true,
+            Some("online") => s.offline = false,
+            Some("drop") => {
+                let n = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
+                emu.drop_after(n);
+            }
+            Some("stats") => {
+                writeln!(
+                    out,
+                    "jobs {} held {} torn {} cuts {} bytes {}",
+                    emu.jobs().len(),
+                    emu.held().len(),
+                    emu.torn().len(),
+                    emu.cuts(),
+                    emu.received_bytes()
+                )?;
+            }
+            _ => writeln!(out, "unknown command: {line}")?,
+        }
+        if s != emu.status() {
+            emu.set_status(s);
+            writeln!(out, "status {s:?}")?;
+        }
+        out.flush()?;
+    }
+    emu.stop();
+    Ok(())
+}
+
+/// Writes each printed job to `dir` as it appears.
+fn spawn_saver(emu: Emulator, dir: PathBuf) {
+    std::thread::spawn(move || {
+        let mut saved = 0usize;
+        loop {
+            let log = emu.log();
+            let jobs = emu.jobs();
+            for (i, job) in jobs.iter().enumerate().skip(saved) {
+                let base = dir.join(format!("{:04}", i + 1));
+                let _ = std::fs::write(base.with_extension("escpos"), &job.bytes);
+                let _ = std::fs::write(base.with_extension("txt"), job.lines.join("\n"));
+                if let Some(png) = (job.raster.height > 0)
+                    .then(|| job.raster.to_png().ok())
+                    .flatten()
+                {
+                    let _ = std::fs::write(base.with_extension("png"), png);
+                }
+            }
+            saved = jobs.len();
+            if log.last() == Some(&EmuEvent::Dropped) {
+                tracing::info!("emulator dropped a connection");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+}
+
+/// Parses a status word list like `paper-out,cover-open` (used by tests and scripts).
+pub fn parse_status(words: &str) -> PrinterStatus {
+    let mut s = PrinterStatus::default();
+    for w in words.split(',') {
+        match w.trim() {
+            "paper-out" => s.paper_out = true,
+            "cover-open" => s.cover_open = true,
+            "offline" => s.offline = true,
+            "near-end" => s.paper_near_end = true,
+            _ => {}
+        }
+    }
+    s
+}

@@ -1,0 +1,478 @@
+//! An ESC/POS interpreter for the emulator: frames every command it knows (so raster data
+//! is never mistaken for commands), answers `DLE EOT`, decodes text in the selected code
+//! page into lines, and draws `GS v 0` raster exactly into a 1-bit bitmap.
+//!
+//! What it does not do: draw glyphs for text, lay text into the bitmap, or render QR codes
+//! (their stored data is recorded instead). The bitmap holds the raster graphics only,
+//! stacked in the order received.
+use crate::spool::profile::PrinterProfile;
+use crate::spool::status::PrinterStatus;
+
+/// A 1-bit image, rows packed MSB first like `GS v 0` (1 = black dot).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bitmap {
+    /// Width in dots (a multiple of 8).
+    pub width: u32,
+    /// Height in dots.
+    pub height: u32,
+    /// `width / 8 * height` bytes.
+    pub data: Vec<u8>,
+}
+
+impl Bitmap {
+    /// Bytes per row.
+    pub fn row_bytes(&self) -> usize {
+        (self.width / 8) as usize
+    }
+
+    /// Whether dot (x, y) is black.
+    pub fn get(&self, x: u32, y: u32) -> bool {
+        if x >= self.width || y >= self.height {
+            return false;
+        }
+        let i = y as usize * self.row_bytes() + (x / 8) as usize;
+        self.data[i] & (0x80 >> (x % 8)) != 0
+    }
+
+    /// Appends `rows` rows of `row_bytes` each, widening the image if needed.
+    fn append(&mut self, row_bytes: usize, rows: usize, data: &[u8]) {
+        let new_w = self.row_bytes().max(row_bytes);
+        if new_w > self.row_bytes() {
+            let old = self.row_bytes();
+            let mut widened = Vec::with_capacity(new_w * self.height as usize);
+            for r in 0..self.height as usize {
+                widened.extend_from_slice(&self.data[r * old..(r + 1) * old]);
+                widened.resize(widened.len() + new_w - old, 0);
+            }
+            self.data = widened;
+            self.width = (new_w * 8) as u32;
+        }
+        for r in 0..rows {
+            let row = &data[r * row_bytes..(r + 1) * row_bytes];
+            self.data.extend_from_slice(row);
+            self.data.resize(self.data.len() + new_w - row_bytes, 0);
+        }
+        self.height += rows as u32;
+    }
+
+    /// Encodes as a 1-bit greyscale PNG (black dots dark).
+    pub fn to_png(&self) -> Result<Vec<u8>, png::EncodingError> {
+        let mut out = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut out, self.width.max(8), self.height.max(1));
+            enc.set_color(png::ColorType::Grayscale);
+            enc.set_depth(png::BitDepth::One);
+            let mut w = enc.write_header()?;
+            let mut inverted: Vec<u8> = self.data.iter().map(|b| !b).collect();
+            if inverted.is_empty() {
+                inverted = vec![0xFF];
+            }
+            w.write_image_data(&inverted)?;
+        }
+        Ok(out)
+    }
+}
+
+/// One job as the emulated printer received it: from the first printable byte to a cut, or
+/// to a dropped connection (then `complete` is false).
+#[derive(Debug, Clone, Default)]
+pub struct ReceivedJob {
+    /// Every byte of the job except real-time status queries.
+    pub bytes: Vec<u8>,
+    /// Decoded text lines.
+    pub lines: Vec<String>,
+    /// Raster graphics.
+    pub raster: Bitmap,
+    /// Data of QR codes printed with `GS ( k`.
+    pub qr: Vec<Vec<u8>>,
+    /// Cash-drawer pulses.
+    pub drawer_pulses: u32,
+    /// Ended with a cut.
+    pub complete: bool,
+    /// Commands the interpreter did not know (framed as two bytes).
+    pub unknown_commands: u32,
+}
+
+impl ReceivedJob {
+    /// True when any line contains `needle`.
+    pub fn has_line(&self, needle: &str) -> bool {
+        self.lines.iter().any(|l| l.contains(needle))
+    }
+}
+
+/// What the interpreter produced from a chunk of input.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Bytes to send back (status answers).
+    pub reply: Vec<u8>,
+    /// Jobs completed by a cut.
+    pub jobs: Vec<ReceivedJob>,
+    /// `DLE EOT` queries answered.
+    pub status_queries: u32,
+}
+
+/// The streaming interpreter. Feed it bytes as they arrive.
+pub struct Interpreter {
+    profile: PrinterProfile,
+    pending: Vec<u8>,
+    job: ReceivedJob,
+    started: bool,
+    line: String,
+    code_page: u8,
+    qr_store: Vec<u8>,
+}
+
+/// Parse result for one command at the front of the buffer.
+enum Step {
+    /// Need more bytes.
+    More,
+    /// Consumed `n` bytes.
+    Took(usize),
+}
+
+impl Interpreter {
+    /// A printer with `profile`'s code pages.
+    pub fn new(profile: PrinterProfile) -> Self {
+        Self {
+            profile,
+            pending: Vec::new(),
+            job: ReceivedJob::default(),
+            started: false,
+            line: String::new(),
+            code_page: 0,
+            qr_store: Vec::new(),
+        }
+    }
+
+    /// Feeds bytes; `status` answers any `DLE EOT` in them.
+    pub fn feed(&mut self, input: &[u8], status: PrinterStatus) -> Output {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.extend_from_slice(input);
+        let mut out = Output::default();
+        let mut pos = 0;
+        while pos < pending.len() {
+            match self.step(&pending[pos..], status, &mut out) {
+                Step::More => break,
+                Step::Took(n) => pos += n,
+            }
+        }
+        pending.drain(..pos);
+        self.pending = pending;
+        out
+    }
+
+    /// The connection ended: returns the unfinished job, if it had any bytes.
+    pub fn disconnect(&mut self) -> Option<ReceivedJob> {
+        self.pending.clear();
+        if !self.started {
+            return None;
+        }
+        self.flush_line(false);
+        self.started = false;
+        Some(std::mem::take(&mut self.job))
+    }
+
+    fn flush_line(&mut self, always: bool) {
+        if always || !self.line.is_empty() {
+            let l = std::mem::take(&mut self.line);
+            self.job.lines.push(l);
+        }
+    }
+
+    fn decode_byte(&self, b: u8) -> char {
+        if b < 0x80 {
+            return b as char;
+        }
+        let enc = match self.profile.encoding_of(self.code_page) {
+            Some("cp866") => Some(encoding_rs::IBM866),
+            Some("windows-1251") => Some(encoding_rs::WINDOWS_1251),
+            Some("kz1048") => return KZ1048_HIGH[(b - 0x80) as usize],
+            _ => None,
+        };
+        match enc {
+            Some(e) => e
+                .decode_without_bom_handling(&[b])
+                .0
+                .chars()
+                .next()
+                .unwrap_or('\u{FFFD}'),
+            None => '\u{FFFD}',
+        }
+    }
+
+    fn init(&mut self) {
+        self.code_page = 0;
+    }
+
+    fn step(&mut self, buf: &[u8], status: PrinterStatus, out: &mut Output) -> Step {
+        let at = |i: usize| buf.get(i).copied();
+        let need = |n: usize| buf.len() < n;
+        let b0 = buf[0];
+        // Real-time commands are not part of the job.
+        if b0 == 0x10 {
+            let Some(b1) = at(1) else { return Step::More };
+            match b1 {
+                0x04 => {
+                    let Some(n) = at(2) else { return Step::More };
+                    let [p, c, s] = status.encode();
+                    out.reply.push(match n {
+                        1 => p,
+                        2 => c,
+                        4 => s,
+                        _ => 0x12,
+                    });
+                    out.status_queries += 1;
+                    return Step::Took(3);
+                }
+                0x14 => return if need(5) { Step::More } else { Step::Took(5) },
+                _ => {}
+            }
+        }
+        if !self.started {
+            self.started = true;
+        }
+        let (took, cut) = match b0 {
+            0x0A => {
+                self.flush_line(true);
+                (1, false)
+            }
+            0x0D | 0x00 => (1, false),
+            0x1B => {
+                let Some(b1) = at(1) else { return Step::More };
+                match b1 {
+                    b'@' => {
+                        self.init();
+                        (2, false)
+                    }
+                    b'i' | b'm' => {
+                        self.flush_line(false);
+                        (2, true)
+                    }
+                    b'd' | b'J' => {
+                        if need(3) {
+                            return Step::More;
+                        }
+                        self.flush_line(false);
+                        (3, false)
+                    }
+                    b't' => {
+                        let Some(n) = at(2) else { return Step::More };
+                        self.code_page = n;
+                        (3, false)
+                    }
+                    b'p' => {
+                        if need(5) {
+                            return Step::More;
+                        }
+                        self.job.drawer_pulses += 1;
+                        (5, false)
+                    }
+                    b'*' => {
+                        if need(5) {
+                            return Step::More;
+                        }
+                        let n = usize::from(buf[3]) + 256 * usize::from(buf[4]);
+                        let len = 5 + n * if buf[2] < 2 { 1 } else { 3 };
+                        if need(len) {
+                            return Step::More;
+                        }
+                        (len, false)
+                    }
+                    b'$' | b'\\' => {
+                        if need(4) {
+                            return Step::More;
+                        }
+                        (4, false)
+                    }
+                    b'a' | b'E' | b'-' | b'M' | b'!' | b'G' | b'{' | b'R' | b'V' | b'r' | b'3'
+                    | b' ' | b'c' | b'U' => {
+                        if need(3) {
+                            return Step::More;
+                        }
+                        (3, false)
+                    }
+                    b'2' => (2, false),
+                    _ => {
+                        self.job.unknown_commands += 1;
+                        (2, false)
+                    }
+                }
+            }
+            0x1C => {
+                let Some(b1) = at(1) else { return Step::More };
+                match b1 {
+                    b'.' | b'&' => (2, false),
+                    b'!' => {
+                        if need(3) {
+                            return Step::More;
+                        }
+                        (3, false)
+                    }
+                    _ => {
+                        self.job.unknown_commands += 1;
+                        (2, false)
+                    }
+                }
+            }
+            0x1D => {
+                let Some(b1) = at(1) else { return Step::More };
+                match b1 {
+                    b'V' => {
+                        let Some(m) = at(2) else { return Step::More };
+                        let len = if matches!(m, 0 | 1 | 48 | 49) { 3 } else { 4 };
+                        if need(len) {
+                            return Step::More;
+                        }
+                        self.flush_line(false);
+                        (len, true)
+                    }
+                    b'v' => {
+                        if need(8) {
+                            return Step::More;
+                        }
+                        let x = usize::from(buf[4]) + 256 * usize::from(buf[5]);
+                        let y = usize::from(buf[6]) + 256 * usize::from(buf[7]);
+                        let len = 8 + x * y;
+                        if need(len) {
+                            return Step::More;
+                        }
+                        self.flush_line(false);
+                        let data = buf[8..len].to_vec();
+                        self.job.raster.append(x, y, &data);
+                        (len, false)
+                    }
+                    b'(' => {
+                        if need(5) {
+                            return Step::More;
+                        }
+                        let p = usize::from(buf[3]) + 256 * usize::from(buf[4]);
+                        if need(5 + p) {
+                            return Step::More;
+                        }
+                        // GS ( k, QR (cn 49): fn 80 stores data, fn 81 prints it.
+                        if buf[2] == b'k' && p >= 3 && buf[5] == 49 {
+                            match buf[6] {
+                                80 => self.qr_store = buf[8..5 + p].to_vec(),
+                                81 => {
+                                    let qr = std::mem::take(&mut self.qr_store);
+                                    self.job.qr.push(qr);
+                                }
+                                _ => {}
+                            }
+                        }
+                        (5 + p, false)
+                    }
+                    b'8' => {
+                        if need(7) {
+                            return Step::More;
+                        }
+                        let p = u32::from_le_bytes([buf[3], buf[4], buf[5], buf[6]]) as usize;
+                        if need(7 + p) {
+                            return Step::More;
+                        }
+                        (7 + p, false)
+                    }
+                    b'k' => {
+                        let Some(m) = at(2) else { return Step::More };
+                        if m <= 6 {
+                            match buf[3..].iter().position(|&b| b == 0) {
+                                Some(end) => (3 + end + 1, false),
+                                None => return Step::More,
+                            }
+                        } else {
+                            let Some(n) = at(3) else { return Step::More };
+                            let len = 4 + usize::from(n);
+                            if need(len) {
+                                return Step::More;
+                            }
+                            (len, false)
+                        }
+                    }
+                    b'L' | b'W' | b'P' => {
+                        if need(4) {
+                            return Step::More;
+                        }
+                        (4, false)
+                    }
+                    b'!' | b'B' | b'H' | b'h' | b'w' | b'f' | b'a' | b'I' | b'r' => {
+                        if need(3) {
+                            return Step::More;
+                        }
+                        (3, false)
+                    }
+                    _ => {
+                        self.job.unknown_commands += 1;
+                        (2, false)
+                    }
+                }
+            }
+            b if b >= 0x20 => {
+                let c = self.decode_byte(b);
+                self.line.push(c);
+                (1, false)
+            }
+            _ => (1, false), // other control bytes are ignored by printers
+        };
+        self.job.bytes.extend_from_slice(&buf[..took]);
+        if cut {
+            self.job.complete = true;
+            self.started = false;
+            out.jobs.push(std::mem::take(&mut self.job));
+        }
+        Step::Took(took)
+    }
+}
+
+/// KZ-1048 bytes 0x80..=0xFF (unicode.org KZ1048.TXT; 0x98 is undefined).
+const KZ1048_HIGH: [char; 128] = [
+    'Ђ', 'Ѓ', '‚', 'ѓ', '„', '…', '†', '‡', '€', '‰', 'Љ', '‹', 'Њ', 'Қ', 'Һ', 'Џ', //
+    'ђ', '‘', '’', '“', '”', '•', '–', '—', '\u{FFFD}', '™', 'љ', '›', 'њ', 'қ', 'һ', 'џ', //
+    '\u{A0}', 'Ұ', 'ұ', 'Ә', '¤', 'Ө', '¦', '§', 'Ё', '©', 'Ғ', '«', '¬', '\u{AD}', '®',
+    'Ү', //
+    '°', '±', 'І', 'і', 'ө', 'µ', '¶', '·', 'ё', '№', 'ғ', '»', 'ә', 'Ң', 'ң', 'ү', //
+    'А', 'Б', 'В', 'Г', 'Д', 'Е', 'Ж', 'З', 'И', 'Й', 'К', 'Л', 'М', 'Н', 'О', 'П', //
+    'Р', 'С', 'Т', 'У', 'Ф', 'Х', 'Ц', 'Ч', 'Ш', 'Щ', 'Ъ', 'Ы', 'Ь', 'Э', 'Ю', 'Я', //
+    'а', 'б', 'в', 'г', 'д', 'е', 'ж', 'з', 'и', 'й', 'к', 'л', 'м', 'н', 'о', 'п', //
+    'р', 'с', 'т', 'у', 'ф', 'х', 'ц', 'ч', 'ш', 'щ', 'ъ', 'ы', 'ь', 'э', 'ю', 'я', //
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> PrinterProfile {
+        crate::spool::profile::embedded().expect("profiles")["epson-tm-t20"].clone()
+    }
+
+    #[test]
+    fn text_in_code_pages_raster_qr_and_cut() {
+        let mut i = Interpreter::new(profile());
+        let mut bytes = vec![0x1B, b'@', 0x1C, b'.', 0x1B, b't', 53];
+        bytes.extend_from_slice(&[0xA3, 0xF0, 0xA5, b'\n']); // KZ-1048 "ӘрӨ"
+        bytes.extend_from_slice(&[0x1B, b't', 17, 0x8A, 0xAE, b'\n']); // CP866 "Ко"
+        bytes.extend_from_slice(&[0x1D, b'v', b'0', 0, 1, 0, 2, 0, 0x80, 0x01]);
+        bytes.extend_from_slice(&[0x1D, b'(', b'k', 6, 0, 49, 80, 48, b'a', b'b', b'c']);
+        bytes.extend_from_slice(&[0x1D, b'(', b'k', 3, 0, 49, 81, 48]);
+        bytes.extend_from_slice(&[0x10, 0x04, 1]);
+        bytes.extend_from_slice(&[0x1D, b'V', 0]);
+        // Feed one byte at a time: framing must survive any split.
+        let mut out = Output::default();
+        for b in &bytes {
+            let o = i.feed(&[*b], PrinterStatus::default());
+            out.reply.extend(o.reply);
+            out.jobs.extend(o.jobs);
+        }
+        assert_eq!(out.reply, vec![0x12]);
+        assert_eq!(out.jobs.len(), 1);
+        let job = &out.jobs[0];
+        assert_eq!(job.lines, vec!["ӘрӨ".to_string(), "Ко".to_string()]);
+        assert_eq!(job.raster.width, 8);
+        assert_eq!(job.raster.height, 2);
+        assert!(job.raster.get(0, 0) && job.raster.get(7, 1) && !job.raster.get(1, 0));
+        assert_eq!(job.qr, vec![b"abc".to_vec()]);
+        assert!(job.complete);
+        assert_eq!(job.bytes.len(), bytes.len() - 3);
+        let png = job.raster.to_png().expect("png");
+        assert_eq!(&png[1..4], b"PNG");
+    }
+}

@@ -1,0 +1,679 @@
+//! The durable print queue: its own SQLite file (`spool.db`, WAL, `synchronous=FULL`), owned
+//! by the spooler alone. A job row is committed before any byte goes to a printer, so a
+//! crash can lose nothing; the `sending` state recorded before the first byte tells a
+//! restarted spooler that the printer may already have printed the job.
+//!
+//! The connection sits behind a `std::sync::Mutex`: every statement is short and
+//! synchronous, callers are the API thread and the per-printer worker threads, and SQLite
+//! serialises writers anyway, so a channel to a database thread would add latency for no gain.
+use super::config::{DocFormat, Link, PrinterType};
+use super::error::SpoolError;
+use super::status::PauseReason;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// A job id; never reused (AUTOINCREMENT).
+pub type JobId = i64;
+/// A printer id; stable across restarts for the same device key.
+pub type PrinterId = i64;
+
+/// What the job prints, as the caller identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKey {
+    /// A fiscal document: cash register, shift and document number.
+    Document {
+        /// Cash register (KKM) id.
+        kkm: String,
+        /// Shift number.
+        shift: i64,
+        /// Document number within the shift.
+        number: i64,
+    },
+    /// Anything else (X report, test page).
+    Label(String),
+}
+
+/// A job's state. `Paused` and `Failed` carry why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "reason")]
+pub enum JobState {
+    /// Committed, waiting its turn.
+    Queued,
+    /// Bytes are (or were, before a crash) going to the printer.
+    Sending,
+    /// All bytes reached the printer, which then reported a stop (e.g. paper out); it will
+    /// print them when it recovers.
+    Sent,
+    /// Printed (the printer answered after the job, or the link cannot answer).
+    Done,
+    /// Waiting for the printer to recover.
+    Paused(PauseReason),
+    /// Given up (only with `max_attempts`, or an unusable job).
+    Failed(String),
+    /// Cancelled by the caller before it printed.
+    Cancelled,
+}
+
+impl JobState {
+    fn to_db(&self) -> (&'static str, Option<String>) {
+        match self {
+            JobState::Queued => ("queued", None),
+            JobState::Sending => ("sending", None),
+            JobState::Sent => ("sent", None),
+            JobState::Done => ("done", None),
+            JobState::Paused(r) => ("paused", Some(r.as_str().into())),
+            JobState::Failed(r) => ("failed", Some(r.clone())),
+            JobState::Cancelled => ("cancelled", None),
+        }
+    }
+
+    fn from_db(state: &str, reason: Option<String>) -> Result<Self, SpoolError> {
+        Ok(match state {
+            "queued" => JobState::Queued,
+            "sending" => JobState::Sending,
+            "sent" => JobState::Sent,
+            "done" => JobState::Done,
+            "paused" => JobState::Paused(
+                reason
+                    .as_deref()
+                    .and_then(PauseReason::parse)
+                    .unwrap_or(PauseReason::Unreachable),
+            ),
+            "failed" => JobState::Failed(reason.unwrap_or_default()),
+            "cancelled" => JobState::Cancelled,
+            other => return Err(SpoolError::Corrupt(format!("job state {other:?}"))),
+        })
+    }
+
+    /// The state's name as stored.
+    pub fn name(&self) -> &'static str {
+        self.to_db().0
+    }
+
+    /// Still needs work from a worker.
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self,
+            JobState::Queued | JobState::Sending | JobState::Sent | JobState::Paused(_)
+        )
+    }
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    /// Id.
+    pub id: JobId,
+    /// Target printer.
+    pub printer_id: PrinterId,
+    /// What it is.
+    pub key: JobKey,
+    /// Byte format.
+    pub format: DocFormat,
+    /// The bytes for the first print.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+    /// Caller-supplied bytes for a copy (reprint), if any.
+    #[serde(skip)]
+    pub copy_data: Option<Vec<u8>>,
+    /// The next (or last) send is, or may be, a duplicate and is marked as a copy.
+    pub is_copy: bool,
+    /// State.
+    pub state: JobState,
+    /// Send attempts so far.
+    pub attempts: u32,
+    /// Estimated transfer time on the printer's link, when it is a slow link.
+    pub est_transfer_ms: Option<u64>,
+    /// The estimate exceeded `slow_job_secs`.
+    pub slow: bool,
+    /// Last transport error, for operators.
+    pub last_error: Option<String>,
+    /// RFC 3339 timestamps.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// When the last send finished.
+    pub sent_at: Option<String>,
+    /// When it was confirmed printed.
+    pub done_at: Option<String>,
+}
+
+/// A printer row of the name→ID table.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrinterRow {
+    /// Stable id.
+    pub id: PrinterId,
+    /// Device key (see [`Link::key`]).
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Seed type.
+    pub printer_type: PrinterType,
+    /// How to reach it.
+    pub link: Link,
+    /// Profile id.
+    pub profile: String,
+    /// From configuration (true) or discovery (false).
+    pub configured: bool,
+    /// Whether to query DLE EOT.
+    pub query_status: bool,
+}
+
+/// Which jobs [`Queue::list_jobs`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Only this printer.
+    pub printer_id: Option<PrinterId>,
+    /// Only these state names (`queued`, `paused`, …).
+    pub states: Vec<String>,
+    /// Only active jobs (queued, sending, sent, paused).
+    pub active_only: bool,
+    /// At most this many, newest first when set; all in id order otherwise.
+    pub limit: Option<u32>,
+}
+
+/// The queue database.
+pub struct Queue {
+    conn: Mutex<Connection>,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS printers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    type INTEGER NOT NULL,
+    link TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    configured INTEGER NOT NULL DEFAULT 0,
+    query_status INTEGER NOT NULL DEFAULT 1,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    printer_id INTEGER NOT NULL REFERENCES printers(id),
+    kkm TEXT, shift INTEGER, doc_number INTEGER, label TEXT,
+    format TEXT NOT NULL,
+    data BLOB NOT NULL,
+    copy_data BLOB,
+    is_copy INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    est_transfer_ms INTEGER,
+    slow INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT,
+    done_at TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_printer_state ON jobs(printer_id, state, id);
+";
+
+const JOB_COLS: &str = "id, printer_id, kkm, shift, doc_number, label, format, data, copy_data, \
+     is_copy, state, reason, attempts, est_transfer_ms, slow, last_error, created_at, updated_at, \
+     sent_at, done_at";
+
+const ACTIVE: &str = "('queued','sending','sent','paused')";
+
+fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String, Option<String>, String)> {
+    let kkm: Option<String> = r.get(2)?;
+    let key = match kkm {
+        Some(kkm) => JobKey::Document {
+            kkm,
+            shift: r.get(3)?,
+            number: r.get(4)?,
+        },
+        None => JobKey::Label(r.get::<_, Option<String>>(5)?.unwrap_or_default()),
+    };
+    let est: Option<i64> = r.get(13)?;
+    let job = Job {
+        id: r.get(0)?,
+        printer_id: r.get(1)?,
+        key,
+        format: DocFormat::EscPos,
+        data: r.get(7)?,
+        copy_data: r.get(8)?,
+        is_copy: r.get(9)?,
+        state: JobState::Queued,
+        attempts: r.get(12)?,
+        est_transfer_ms: est.and_then(|v| u64::try_from(v).ok()),
+        slow: r.get(14)?,
+        last_error: r.get(15)?,
+        created_at: r.get(16)?,
+        updated_at: r.get(17)?,
+        sent_at: r.get(18)?,
+        done_at: r.get(19)?,
+    };
+    Ok((job, r.get(10)?, r.get(11)?, r.get(6)?))
+}
+
+fn finish_job(parts: (Job, String, Option<String>, String)) -> Result<Job, SpoolError> {
+    let (mut job, state, reason, format) = parts;
+    job.state = JobState::from_db(&state, reason)?;
+    job.format = DocFormat::parse(&format)
+        .ok_or_else(|| SpoolError::Corrupt(format!("job format {format:?}")))?;
+    Ok(job)
+}
+
+/// What a new job row holds.
+pub struct NewJob<'a> {
+    /// Target printer.
+    pub printer_id: PrinterId,
+    /// Key.
+    pub key: &'a JobKey,
+    /// Format.
+    pub format: DocFormat,
+    /// Bytes.
+    pub data: &'a [u8],
+    /// Copy bytes.
+    pub copy_data: Option<&'a [u8]>,
+    /// Caller marks it a reprint.
+    pub is_copy: bool,
+    /// Estimated transfer time.
+    pub est_transfer_ms: Option<u64>,
+    /// Over the slow threshold.
+    pub slow: bool,
+}
+
+impl Queue {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, SpoolError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn db(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (it rolls back),
+        // so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Returns the stable id for `link`, creating it on first sight and refreshing the
+    /// name, profile and flags.
+    pub fn assign_printer(
+        &self,
+        name: &str,
+        link: &Link,
+        profile: &str,
+        configured: bool,
+        query_status: bool,
+    ) -> Result<PrinterId, SpoolError> {
+        let link_json =
+            serde_json::to_string(link).map_err(|e| SpoolError::Corrupt(e.to_string()))?;
+        let t = now();
+        let db = self.db();
+        // A discovered entry must not overwrite what the integrator configured.
+        db.execute(
+            "INSERT INTO printers (key, name, type, link, profile, configured, query_status, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT(key) DO UPDATE SET
+               name = CASE WHEN excluded.configured OR NOT printers.configured THEN excluded.name ELSE printers.name END,
+               link = CASE WHEN excluded.configured OR NOT printers.configured THEN excluded.link ELSE printers.link END,
+               profile = CASE WHEN excluded.configured OR NOT printers.configured THEN excluded.profile ELSE printers.profile END,
+               query_status = CASE WHEN excluded.configured OR NOT printers.configured THEN excluded.query_status ELSE printers.query_status END,
+               configured = MAX(printers.configured, excluded.configured),
+               last_seen = excluded.last_seen",
+            params![link.key(), name, link.printer_type().code(), link_json, profile, configured, query_status, t],
+        )?;
+        Ok(db.query_row(
+            "SELECT id FROM printers WHERE key = ?1",
+            [link.key()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Clears the `configured` flag on printers no longer in the configuration.
+    pub fn unconfigure_others(&self, keep: &[PrinterId]) -> Result<(), SpoolError> {
+        let db = self.db();
+        let list = keep
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        db.execute(
+            &format!("UPDATE printers SET configured = 0 WHERE id NOT IN ({list})"),
+            [],
+        )?;
+        Ok(())
+    }
+
+    fn printer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(PrinterRow, String, u8)> {
+        Ok((
+            PrinterRow {
+                id: r.get(0)?,
+                key: r.get(1)?,
+                name: r.get(2)?,
+                printer_type: PrinterType::Com,
+                link: Link::UsbLp {
+                    path: String::new(),
+                },
+                profile: r.get(5)?,
+                configured: r.get(6)?,
+                query_status: r.get(7)?,
+            },
+            r.get(4)?,
+            r.get(3)?,
+        ))
+    }
+
+    fn finish_printer(parts: (PrinterRow, String, u8)) -> Result<PrinterRow, SpoolError> {
+        let (mut p, link, t) = parts;
+        p.link = serde_json::from_str(&link)
+            .map_err(|e| SpoolError::Corrupt(format!("printer {} link: {e}", p.id)))?;
+        p.printer_type = PrinterType::try_from(t).map_err(SpoolError::Corrupt)?;
+        Ok(p)
+    }
+
+    /// One printer.
+    pub fn printer(&self, id: PrinterId) -> Result<Option<PrinterRow>, SpoolError> {
+        let row = self
+            .db()
+            .query_row(
+                "SELECT id, key, name, type, link, profile, configured, query_status FROM printers WHERE id = ?1",
+                [id],
+                Self::printer_from_row,
+            )
+            .optional()?;
+        row.map(Self::finish_printer).transpose()
+    }
+
+    /// All known printers in id order.
+    pub fn printers(&self) -> Result<Vec<PrinterRow>, SpoolError> {
+        let db = self.db();
+        let mut st = db.prepare(
+            "SELECT id, key, name, type, link, profile, configured, query_status FROM printers ORDER BY id",
+        )?;
+        let rows = st
+            .query_map([], Self::printer_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(Self::finish_printer).collect()
+    }
+
+    /// Commits a new job and returns its id. Durable when this returns (WAL + FULL sync).
+    pub fn insert_job(&self, j: &NewJob<'_>) -> Result<JobId, SpoolError> {
+        let (kkm, shift, number, label) = match j.key {
+            JobKey::Document { kkm, shift, number } => {
+                (Some(kkm.as_str()), Some(*shift), Some(*number), None)
+            }
+            JobKey::Label(l) => (None, None, None, Some(l.as_str())),
+        };
+        let t = now();
+        let db = self.db();
+        db.execute(
+            "INSERT INTO jobs (printer_id, kkm, shift, doc_number, label, format, data, copy_data,
+                               is_copy, state, est_transfer_ms, slow, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?12, ?12)",
+            params![
+                j.printer_id,
+                kkm,
+                shift,
+                number,
+                label,
+                j.format.as_str(),
+                j.data,
+                j.copy_data,
+                j.is_copy,
+                j.est_transfer_ms.and_then(|v| i64::try_from(v).ok()),
+                j.slow,
+                t
+            ],
+        )?;
+        Ok(db.last_insert_rowid())
+    }
+
+    /// One job.
+    pub fn job(&self, id: JobId) -> Result<Option<Job>, SpoolError> {
+        let row = self
+            .db()
+            .query_row(
+                &format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?1"),
+                [id],
+                job_from_row,
+            )
+            .optional()?;
+        row.map(finish_job).transpose()
+    }
+
+    /// The head of a printer's queue: the oldest job that still needs work.
+    pub fn next_job(&self, printer: PrinterId) -> Result<Option<Job>, SpoolError> {
+        let row = self
+            .db()
+            .query_row(
+                &format!(
+                    "SELECT {JOB_COLS} FROM jobs WHERE printer_id = ?1 AND state IN {ACTIVE} ORDER BY id LIMIT 1"
+                ),
+                [printer],
+                job_from_row,
+            )
+            .optional()?;
+        row.map(finish_job).transpose()
+    }
+
+    /// Printers that have unfinished jobs (to start their workers after a restart).
+    pub fn printers_with_work(&self) -> Result<Vec<PrinterId>, SpoolError> {
+        let db = self.db();
+        let mut st = db.prepare(&format!(
+            "SELECT DISTINCT printer_id FROM jobs WHERE state IN {ACTIVE} ORDER BY printer_id"
+        ))?;
+        let ids = st
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids)
+    }
+
+    /// Jobs matching `filter`.
+    pub fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<Job>, SpoolError> {
+        let mut sql = format!("SELECT {JOB_COLS} FROM jobs WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(p) = filter.printer_id {
+            args.push(p.into());
+            sql.push_str(&format!(" AND printer_id = ?{}", args.len()));
+        }
+        if filter.active_only {
+            sql.push_str(&format!(" AND state IN {ACTIVE}"));
+        }
+        if !filter.states.is_empty() {
+            let mut marks = Vec::new();
+            for s in &filter.states {
+                args.push(s.clone().into());
+                marks.push(format!("?{}", args.len()));
+            }
+            sql.push_str(&format!(" AND state IN ({})", marks.join(",")));
+        }
+        match filter.limit {
+            Some(n) => sql.push_str(&format!(" ORDER BY id DESC LIMIT {n}")),
+            None => sql.push_str(" ORDER BY id"),
+        }
+        let db = self.db();
+        let mut st = db.prepare(&sql)?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args), job_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(finish_job).collect()
+    }
+
+    /// Sets the state (and clears or keeps the error text).
+    pub fn set_state(
+        &self,
+        id: JobId,
+        state: &JobState,
+        error: Option<&str>,
+    ) -> Result<(), SpoolError> {
+        let (s, reason) = state.to_db();
+        let t = now();
+        let stamp = match state {
+            JobState::Sent => ", sent_at = ?4",
+            JobState::Done => ", done_at = ?4, sent_at = COALESCE(sent_at, ?4)",
+            _ => "",
+        };
+        self.db().execute(
+            &format!(
+                "UPDATE jobs SET state = ?2, reason = ?3, updated_at = ?4{stamp},
+                 last_error = COALESCE(?5, last_error) WHERE id = ?1"
+            ),
+            params![id, s, reason, t, error],
+        )?;
+        Ok(())
+    }
+
+    /// Records that bytes are about to go out: `sending`, one more attempt, and whether
+    /// this send is a copy. Committed before the first byte is written.
+    pub fn mark_sending(&self, id: JobId, is_copy: bool) -> Result<(), SpoolError> {
+        self.db().execute(
+            "UPDATE jobs SET state = 'sending', reason = NULL, attempts = attempts + 1,
+             is_copy = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, is_copy, now()],
+        )?;
+        Ok(())
+    }
+
+    /// A send broke off: some bytes may have printed, so any resend is a copy.
+    pub fn mark_interrupted(
+        &self,
+        id: JobId,
+        reason: PauseReason,
+        error: &str,
+    ) -> Result<(), SpoolError> {
+        self.db().execute(
+            "UPDATE jobs SET state = 'paused', reason = ?2, is_copy = 1, last_error = ?3,
+             updated_at = ?4 WHERE id = ?1",
+            params![id, reason.as_str(), error, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Moves a failed, cancelled or paused job back to `queued`; returns the old state.
+    pub fn requeue(&self, id: JobId) -> Result<JobState, SpoolError> {
+        let job = self.job(id)?.ok_or(SpoolError::UnknownJob(id))?;
+        match job.state {
+            JobState::Failed(_) | JobState::Cancelled | JobState::Paused(_) => {
+                self.db().execute(
+                    "UPDATE jobs SET state = 'queued', reason = NULL, updated_at = ?2 WHERE id = ?1",
+                    params![id, now()],
+                )?;
+                Ok(job.state)
+            }
+            s => Err(SpoolError::InvalidState {
+                id,
+                state: s.name().into(),
+                operation: "retry",
+            }),
+        }
+    }
+
+    /// Deletes finished jobs (done, cancelled, failed) last changed before `before`
+    /// (RFC 3339); returns how many. Active jobs are never deleted.
+    pub fn purge_finished(&self, before: &str) -> Result<usize, SpoolError> {
+        Ok(self.db().execute(
+            "DELETE FROM jobs WHERE state IN ('done','cancelled','failed')
+             AND COALESCE(done_at, updated_at) < ?1",
+            [before],
+        )?)
+    }
+
+    /// Cancels a job that has not started sending.
+    pub fn cancel(&self, id: JobId) -> Result<(), SpoolError> {
+        let db = self.db();
+        let n = db.execute(
+            "UPDATE jobs SET state = 'cancelled', reason = NULL, updated_at = ?2
+             WHERE id = ?1 AND state IN ('queued','paused','failed')",
+            params![id, now()],
+        )?;
+        if n == 1 {
+            return Ok(());
+        }
+        let state: Option<String> = db
+            .query_row("SELECT state FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        match state {
+            None => Err(SpoolError::UnknownJob(id)),
+            Some(state) => Err(SpoolError::InvalidState {
+                id,
+                state,
+                operation: "cancel",
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link() -> Link {
+        Link::Tcp {
+            host: "127.0.0.1".into(),
+            port: 9100,
+        }
+    }
+
+    #[test]
+    fn jobs_survive_reopen_in_order_and_ids_are_stable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("spool.db");
+        let (p, a, b) = {
+            let q = Queue::open(&path).expect("open");
+            let p = q
+                .assign_printer("net", &link(), "generic-80", true, true)
+                .expect("printer");
+            let key = JobKey::Document {
+                kkm: "K1".into(),
+                shift: 3,
+                number: 17,
+            };
+            let new = |data: &'static [u8]| NewJob {
+                printer_id: p,
+                key: &key,
+                format: DocFormat::EscPos,
+                data,
+                copy_data: None,
+                is_copy: false,
+                est_transfer_ms: None,
+                slow: false,
+            };
+            let a = q.insert_job(&new(b"one")).expect("insert");
+            let b = q.insert_job(&new(b"two")).expect("insert");
+            q.mark_sending(a, false).expect("sending");
+            (p, a, b)
+        };
+        let q = Queue::open(&path).expect("reopen");
+        assert_eq!(
+            q.assign_printer("renamed", &link(), "generic-80", true, true)
+                .expect("printer"),
+            p
+        );
+        let head = q.next_job(p).expect("query").expect("a job");
+        assert_eq!(head.id, a);
+        assert_eq!(head.state, JobState::Sending);
+        assert_eq!(head.data, b"one");
+        assert_eq!(head.attempts, 1);
+        q.mark_interrupted(a, PauseReason::Unreachable, "boom")
+            .expect("interrupt");
+        let head = q.job(a).expect("query").expect("job");
+        assert!(head.is_copy);
+        assert_eq!(head.state, JobState::Paused(PauseReason::Unreachable));
+        q.set_state(a, &JobState::Done, None).expect("done");
+        assert_eq!(q.next_job(p).expect("query").map(|j| j.id), Some(b));
+        assert!(q.cancel(a).is_err());
+        q.cancel(b).expect("cancel");
+        assert_eq!(q.requeue(b).expect("retry"), JobState::Cancelled);
+        assert_eq!(q.printers_with_work().expect("query"), vec![p]);
+    }
+}
