@@ -10,18 +10,12 @@ use kassa::spool::{JobKey, JobRequest, Spooler};
 use std::time::{Duration, Instant};
 
 fn text_receipt() -> Vec<u8> {
-    let mut b = vec![
-        0x1B, b'@', 0x1C, b'.', 0x1B, b't', 17, 0x1B, b'a', 1, 0x1B, b'E', 1,
-    ];
+    let mut b = vec![0x1B, b'@', 0x1C, b'.', 0x1B, b't', 17, 0x1B, b'a', 1, 0x1B, b'E', 1];
     let (title, _, _) = encoding_rs::IBM866.encode("ТОО \"Касса\"  ФИСКАЛЬНЫЙ ЧЕК\n");
     b.extend_from_slice(&title);
     b.extend_from_slice(&[0x1B, b'E', 0, 0x1B, b'a', 0]);
     for i in 0..24 {
-        let line = format!(
-            "{:<2} Товар номер {:<10} 1 x 1 250,00 = 1 250,00\n",
-            i + 1,
-            i
-        );
+        let line = format!("{:<2} Товар номер {:<10} 1 x 1 250,00 = 1 250,00\n", i + 1, i);
         let (enc, _, _) = encoding_rs::IBM866.encode(&line);
         b.extend_from_slice(&enc);
     }
@@ -31,9 +25,7 @@ fn text_receipt() -> Vec<u8> {
     b.extend_from_slice(&n.to_le_bytes());
     b.extend_from_slice(&[49, 80, 48]);
     b.extend_from_slice(qr);
-    b.extend_from_slice(&[
-        0x1D, b'(', b'k', 3, 0, 49, 81, 48, 0x1B, b'd', 4, 0x1D, b'V', 1,
-    ]);
+    b.extend_from_slice(&[0x1D, b'(', b'k', 3, 0, 49, 81, 48, 0x1B, b'd', 4, 0x1D, b'V', 1]);
     b
 }
 
@@ -58,12 +50,7 @@ fn raster_receipt() -> Vec<u8> {
 fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = SpoolConfig {
-        printers: vec![PrinterConfig {
-            name: "bench".into(),
-            link,
-            profile: "generic-58".into(),
-            query_status: true,
-        }],
+        printers: vec![PrinterConfig { name: "bench".into(), link, profile: "generic-58".into(), query_status: true }],
         poll_interval_ms: 20,
         retry_interval_ms: 20,
         status_timeout_ms: 5000,
@@ -78,12 +65,7 @@ fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 
         let before = emu.map(|e| e.jobs().len()).unwrap_or(0);
         let start = Instant::now();
         spooler
-            .enqueue(JobRequest::new(
-                printer,
-                JobKey::Label("bench".into()),
-                DocFormat::EscPos,
-                data.to_vec(),
-            ))
+            .enqueue(JobRequest::new(printer, JobKey::Label("bench".into()), DocFormat::EscPos, data.to_vec()))
             .expect("enqueue");
         match emu {
             Some(e) => assert!(e.wait_jobs(before + 1, Duration::from_secs(600))),
@@ -100,28 +82,15 @@ fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 
 fn main() {
     let quick = std::env::var_os("SPOOL_BENCH_QUICK").is_some();
     let receipts = [("text", text_receipt()), ("raster", raster_receipt())];
-    println!(
-        "{:<22} {:>7} {:>9} {:>13} {:>12}",
-        "transport", "receipt", "bytes", "s-to-paper", "link floor s"
-    );
+    println!("{:<22} {:>7} {:>9} {:>13} {:>12}", "transport", "receipt", "bytes", "s-to-paper", "link floor s");
     let profile = kassa::spool::profile::embedded().expect("profiles")["generic-58"].clone();
     for (name, data) in &receipts {
         // TCP 9100 on loopback.
         let emu = Emulator::new(profile.clone());
         let port = emu.listen_tcp("127.0.0.1:0").expect("listen").port();
-        let link = Link::Tcp {
-            host: "127.0.0.1".into(),
-            port,
-        };
+        let link = Link::Tcp { host: "127.0.0.1".into(), port };
         let s = measure(link, Some(&emu), data, 5);
-        println!(
-            "{:<22} {:>7} {:>9} {:>13.3} {:>12}",
-            "tcp 9100",
-            name,
-            data.len(),
-            s,
-            "-"
-        );
+        println!("{:<22} {:>7} {:>9} {:>13.3} {:>12}", "tcp 9100", name, data.len(), s, "-");
         emu.stop();
 
         // Serial over a pty, paced to the baud rate.
@@ -142,38 +111,18 @@ fn main() {
             // the spooler paces its writes to the same rate.
             emu.set_throttle(Some(baud / 10));
             let path = emu.open_pty().expect("pty");
-            let link = Link::Serial {
-                path,
-                baud,
-                flow: FlowControl::None,
-            };
+            let link = Link::Serial { path, baud, flow: FlowControl::None };
             let runs = if *name == "raster" { 1 } else { 3 };
             let s = measure(link, Some(&emu), data, runs);
             let floor = data.len() as f64 * 10.0 / f64::from(baud);
-            println!(
-                "{:<22} {:>7} {:>9} {:>13.3} {:>12.3}",
-                format!("pty serial {baud}"),
-                name,
-                data.len(),
-                s,
-                floor
-            );
+            println!("{:<22} {:>7} {:>9} {:>13.3} {:>12.3}", format!("pty serial {baud}"), name, data.len(), s, floor);
             emu.stop();
         }
 
         // Virtual folder (file written and synced).
         let out = tempfile::tempdir().expect("tempdir");
-        let link = Link::Virtual {
-            dir: out.path().to_path_buf(),
-        };
+        let link = Link::Virtual { dir: out.path().to_path_buf() };
         let s = measure(link, None, data, 5);
-        println!(
-            "{:<22} {:>7} {:>9} {:>13.3} {:>12}",
-            "virtual folder",
-            name,
-            data.len(),
-            s,
-            "-"
-        );
+        println!("{:<22} {:>7} {:>9} {:>13.3} {:>12}", "virtual folder", name, data.len(), s, "-");
     }
 }

@@ -3,11 +3,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "kassa",
-    version,
-    about = "Local cash core and receipt print server"
-)]
+#[command(name = "kassa", version, about = "Local cash core and receipt print server")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,9 +33,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => kassa::server::run_blocking(args),
         Command::Ofd(args) => kassa::ofd::cli::run(args).map_err(|e| e.to_string()),
         Command::OfdEmulator(args) => kassa::ofd::cli::run_emulator(args).map_err(|e| e.to_string()),
-        Command::PrinterEmulator(args) => {
-            kassa::spool::cli::emulator(args).map_err(|e| e.to_string())
-        }
+        Command::PrinterEmulator(args) => kassa::spool::cli::emulator(args).map_err(|e| e.to_string()),
         Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
     };

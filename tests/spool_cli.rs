@@ -25,15 +25,7 @@ fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
 fn printer_emulator_subcommand_prints_saves_and_switches_status() {
     let out = tempfile::tempdir().expect("tempdir");
     let mut emu = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args([
-            "printer-emulator",
-            "--tcp",
-            "127.0.0.1:0",
-            "--pty",
-            "--profile",
-            "generic-58",
-            "--out",
-        ])
+        .args(["printer-emulator", "--tcp", "127.0.0.1:0", "--pty", "--profile", "generic-58", "--out"])
         .arg(out.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -45,38 +37,21 @@ fn printer_emulator_subcommand_prints_saves_and_switches_status() {
     let tcp = next();
     let addr = tcp.strip_prefix("tcp ").expect("tcp line").to_string();
     assert!(next().starts_with("pty /dev/"));
-    let port: u16 = addr
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port");
+    let port: u16 = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
     let mut stdin = emu.stdin.take().expect("stdin");
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let link = Link::Tcp {
-        host: "127.0.0.1".into(),
-        port,
-    };
+    let link = Link::Tcp { host: "127.0.0.1".into(), port };
     let spooler = Spooler::open(dir.path(), fast_config(vec![("net", link)])).expect("open");
     let printer = spooler.printers().expect("printers")[0].id;
     let bitmap = test_bitmap(100);
     let data = raster_job(&bitmap, 64);
     spooler
-        .enqueue(JobRequest::new(
-            printer,
-            JobKey::Label("r".into()),
-            DocFormat::EscPos,
-            data.clone(),
-        ))
+        .enqueue(JobRequest::new(printer, JobKey::Label("r".into()), DocFormat::EscPos, data.clone()))
         .expect("enqueue");
     let first = out.path().join("0001.png");
-    assert!(wait_until(
-        || first.exists() && out.path().join("0001.escpos").exists()
-    ));
-    assert!(wait_until(|| std::fs::read(out.path().join("0001.escpos"))
-        .ok()
-        .as_deref()
-        == Some(&data[..])));
+    assert!(wait_until(|| first.exists() && out.path().join("0001.escpos").exists()));
+    assert!(wait_until(|| std::fs::read(out.path().join("0001.escpos")).ok().as_deref() == Some(&data[..])));
     let (w, h, pixels) = decode_png(&std::fs::read(&first).expect("png"));
     assert_eq!((w, h), (bitmap.width, bitmap.height));
     assert_eq!(pixels, bitmap.data);
@@ -84,27 +59,17 @@ fn printer_emulator_subcommand_prints_saves_and_switches_status() {
     writeln!(stdin, "paper-out").expect("stdin");
     assert!(next().starts_with("status "));
     let j2 = spooler
-        .enqueue(JobRequest::new(
-            printer,
-            JobKey::Label("JOB 02".into()),
-            DocFormat::EscPos,
-            text_job("JOB 02", 5),
-        ))
+        .enqueue(JobRequest::new(printer, JobKey::Label("JOB 02".into()), DocFormat::EscPos, text_job("JOB 02", 5)))
         .expect("enqueue");
-    assert!(wait_until(|| spooler
-        .job(j2)
-        .ok()
-        .flatten()
-        .map(|j| j.state)
-        == Some(JobState::Paused(PauseReason::PaperOut))));
+    assert!(wait_until(
+        || spooler.job(j2).ok().flatten().map(|j| j.state) == Some(JobState::Paused(PauseReason::PaperOut))
+    ));
     writeln!(stdin, "paper-ok").expect("stdin");
     assert!(next().starts_with("status "));
     assert!(spooler.wait_idle(PATIENCE));
     let text = out.path().join("0002.txt");
     assert!(wait_until(|| text.exists()));
-    assert!(wait_until(|| std::fs::read_to_string(&text)
-        .unwrap_or_default()
-        .starts_with("JOB 02")));
+    assert!(wait_until(|| std::fs::read_to_string(&text).unwrap_or_default().starts_with("JOB 02")));
     writeln!(stdin, "stats").expect("stdin");
     assert!(next().starts_with("jobs 2 held 0 torn 0 cuts 2"));
     drop(stdin);
@@ -127,10 +92,7 @@ fn printers_subcommand_lists_with_stable_ids() {
     let first = run();
     let list = first.as_array().expect("array");
     for p in list {
-        assert!(
-            p["ID"].is_i64() && p["name"].is_string() && p["type"].is_u64(),
-            "{p}"
-        );
+        assert!(p["ID"].is_i64() && p["name"].is_string() && p["type"].is_u64(), "{p}");
     }
     assert_eq!(run(), first);
 }

@@ -33,27 +33,19 @@ fn sigkill_mid_queue_then_restart_prints_each_job_once_with_copies_marked() {
     let port = emu.listen_tcp("127.0.0.1:0").expect("listen").port();
     let dir = tempfile::tempdir().expect("tempdir");
 
-    let mut first = drive(dir.path(), port, JOBS)
-        .spawn()
-        .expect("spawn spool-drive");
+    let mut first = drive(dir.path(), port, JOBS).spawn().expect("spawn spool-drive");
     let mut line = String::new();
     let stdout = first.stdout.take().expect("stdout");
     BufReader::new(stdout).read_line(&mut line).expect("read");
     assert_eq!(line.trim(), format!("enqueued {JOBS}"));
     // Kill while the fourth job is half-way through the printer's input.
     let job_len = text_job("JOB 00", 40).len() as u64;
-    assert!(
-        wait_until(|| emu.received_bytes() >= 3 * job_len + job_len / 2),
-        "printing never started"
-    );
+    assert!(wait_until(|| emu.received_bytes() >= 3 * job_len + job_len / 2), "printing never started");
     first.kill().expect("SIGKILL"); // Child::kill is SIGKILL on Unix
     let status = first.wait().expect("reap");
     assert!(!status.success());
     let printed_before = emu.jobs().len();
-    assert!(
-        printed_before < JOBS,
-        "the kill came too late to test anything"
-    );
+    assert!(printed_before < JOBS, "the kill came too late to test anything");
 
     let second = drive(dir.path(), port, 0).output().expect("restart");
     assert!(second.status.success(), "restart did not drain the queue");
@@ -88,21 +80,13 @@ fn sigkill_mid_queue_then_restart_prints_each_job_once_with_copies_marked() {
     }
 
     // The queue agrees with the paper: all done, and `is_copy` exactly where a copy printed.
-    let spooler = Spooler::open(
-        dir.path(),
-        SpoolConfig {
-            discover_cups: false,
-            ..Default::default()
-        },
-    )
-    .expect("reopen");
+    let spooler =
+        Spooler::open(dir.path(), SpoolConfig { discover_cups: false, ..Default::default() }).expect("reopen");
     let jobs = spooler.list_jobs(&JobFilter::default()).expect("list");
     assert_eq!(jobs.len(), JOBS);
     for job in jobs {
         assert_eq!(job.state, JobState::Done);
-        let JobKey::Label(label) = &job.key else {
-            panic!("unexpected key {:?}", job.key)
-        };
+        let JobKey::Label(label) = &job.key else { panic!("unexpected key {:?}", job.key) };
         let (_, copies) = seen[label];
         assert_eq!(job.is_copy, copies > 0, "{label}");
     }

@@ -11,10 +11,7 @@ use spool_util::*;
 fn tcp_setup(dir: &std::path::Path) -> (Emulator, Spooler, i64) {
     let emu = Emulator::new(profile58());
     let addr = emu.listen_tcp("127.0.0.1:0").expect("listen");
-    let link = Link::Tcp {
-        host: "127.0.0.1".into(),
-        port: addr.port(),
-    };
+    let link = Link::Tcp { host: "127.0.0.1".into(), port: addr.port() };
     let spooler = Spooler::open(dir, fast_config(vec![("net", link)])).expect("open");
     let printer = spooler.printers().expect("printers")[0].id;
     (emu, spooler, printer)
@@ -22,20 +19,12 @@ fn tcp_setup(dir: &std::path::Path) -> (Emulator, Spooler, i64) {
 
 fn enqueue(spooler: &Spooler, printer: i64, label: &str) -> i64 {
     spooler
-        .enqueue(JobRequest::new(
-            printer,
-            JobKey::Label(label.into()),
-            DocFormat::EscPos,
-            text_job(label, 20),
-        ))
+        .enqueue(JobRequest::new(printer, JobKey::Label(label.into()), DocFormat::EscPos, text_job(label, 20)))
         .expect("enqueue")
 }
 
 fn labels(emu: &Emulator) -> Vec<String> {
-    emu.jobs()
-        .iter()
-        .map(|j| label_of(j).unwrap_or_default())
-        .collect()
+    emu.jobs().iter().map(|j| label_of(j).unwrap_or_default()).collect()
 }
 
 #[test]
@@ -47,36 +36,25 @@ fn paper_out_pauses_the_queue_and_everything_prints_once_in_order_after_reload()
     assert!(emu.wait_jobs(2, PATIENCE));
     assert!(spooler.wait_idle(PATIENCE));
 
-    emu.set_status(PrinterStatus {
-        paper_out: true,
-        offline: true,
-        ..Default::default()
-    });
+    emu.set_status(PrinterStatus { paper_out: true, offline: true, ..Default::default() });
     let j3 = enqueue(&spooler, printer, "JOB 03");
     let j4 = enqueue(&spooler, printer, "JOB 04");
     let j5 = enqueue(&spooler, printer, "JOB 05");
     assert!(
-        wait_until(|| spooler.job(j3).ok().flatten().map(|j| j.state)
-            == Some(JobState::Paused(PauseReason::PaperOut))),
+        wait_until(|| spooler.job(j3).ok().flatten().map(|j| j.state) == Some(JobState::Paused(PauseReason::PaperOut))),
         "head job not paused for paper"
     );
     // Nothing was sent while the paper was out, and the rest wait behind the head.
     assert_eq!(emu.jobs().len(), 2);
     assert!(emu.held().is_empty());
     for id in [j4, j5] {
-        assert_eq!(
-            spooler.job(id).expect("q").expect("job").state,
-            JobState::Queued
-        );
+        assert_eq!(spooler.job(id).expect("q").expect("job").state, JobState::Queued);
     }
 
     emu.set_status(PrinterStatus::default()); // paper loaded
     assert!(emu.wait_jobs(5, PATIENCE));
     assert!(spooler.wait_idle(PATIENCE));
-    assert_eq!(
-        labels(&emu),
-        ["JOB 01", "JOB 02", "JOB 03", "JOB 04", "JOB 05"]
-    );
+    assert_eq!(labels(&emu), ["JOB 01", "JOB 02", "JOB 03", "JOB 04", "JOB 05"]);
     assert!(emu.jobs().iter().all(|j| !is_copy_print(j)));
     assert!(emu.torn().is_empty() && emu.held().is_empty());
     for id in [j3, j4, j5] {
@@ -114,14 +92,8 @@ fn dropped_connection_mid_job_resends_as_copy_after_a_status_query() {
 
     // The printer was asked for its status between the cut and the resend.
     let log = emu.log();
-    let torn_at = log
-        .iter()
-        .position(|e| *e == EmuEvent::Torn(0))
-        .expect("torn");
-    let printed_at = log
-        .iter()
-        .position(|e| *e == EmuEvent::Printed(0))
-        .expect("printed");
+    let torn_at = log.iter().position(|e| *e == EmuEvent::Torn(0)).expect("torn");
+    let printed_at = log.iter().position(|e| *e == EmuEvent::Printed(0)).expect("printed");
     assert!(torn_at < printed_at);
     assert!(log[torn_at..printed_at].contains(&EmuEvent::StatusQuery));
 
@@ -141,12 +113,7 @@ fn caller_supplied_copy_bytes_replace_the_banner() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (emu, spooler, printer) = tcp_setup(dir.path());
     emu.drop_after(100);
-    let mut req = JobRequest::new(
-        printer,
-        JobKey::Label("JOB 07".into()),
-        DocFormat::EscPos,
-        text_job("JOB 07", 10),
-    );
+    let mut req = JobRequest::new(printer, JobKey::Label("JOB 07".into()), DocFormat::EscPos, text_job("JOB 07", 10));
     let copy = text_job("JOB 07", 3);
     req.copy_data = Some(copy.clone());
     let id = spooler.enqueue(req).expect("enqueue");
@@ -172,9 +139,7 @@ fn discovered_printers_keep_their_ids_across_reopen() {
         rfcomm_dir: dev.path().display().to_string(),
         ..Default::default()
     };
-    let virt = Link::Virtual {
-        dir: dir.path().join("out"),
-    };
+    let virt = Link::Virtual { dir: dir.path().join("out") };
     let ids = |s: &Spooler| -> Vec<(String, i64, u8)> {
         let mut v: Vec<_> = s
             .discover_with(&probe)
@@ -186,8 +151,7 @@ fn discovered_printers_keep_their_ids_across_reopen() {
         v
     };
     let first = {
-        let s =
-            Spooler::open(dir.path(), fast_config(vec![("virtual", virt.clone())])).expect("open");
+        let s = Spooler::open(dir.path(), fast_config(vec![("virtual", virt.clone())])).expect("open");
         let v = ids(&s);
         s.shutdown();
         v
@@ -206,11 +170,7 @@ fn discovered_printers_keep_their_ids_across_reopen() {
         assert!(second.contains(entry), "{entry:?} changed id");
     }
     let lp2 = dev.path().join("lp2").display().to_string();
-    let new_id = second
-        .iter()
-        .find(|(n, _, _)| *n == lp2)
-        .expect("lp2 found")
-        .1;
+    let new_id = second.iter().find(|(n, _, _)| *n == lp2).expect("lp2 found").1;
     assert!(first.iter().all(|(_, id, _)| *id != new_id));
     // A vanished device is no longer listed but its id is not reused.
     std::fs::remove_file(dev.path().join("lp1")).expect("unplug");
@@ -229,18 +189,10 @@ fn paper_running_out_after_a_job_keeps_it_sent_until_reload_then_the_rest_prints
     let j2 = enqueue(&spooler, printer, "JOB 02");
     let j3 = enqueue(&spooler, printer, "JOB 03");
     // The post-job status says paper end: the job reached the printer but is not confirmed.
-    assert!(wait_until(|| spooler
-        .job(j1)
-        .ok()
-        .flatten()
-        .map(|j| j.state)
-        == Some(JobState::Sent)));
+    assert!(wait_until(|| spooler.job(j1).ok().flatten().map(|j| j.state) == Some(JobState::Sent)));
     assert_eq!(emu.jobs().len(), 1);
     for id in [j2, j3] {
-        assert_eq!(
-            spooler.job(id).expect("q").expect("job").state,
-            JobState::Queued
-        );
+        assert_eq!(spooler.job(id).expect("q").expect("job").state, JobState::Queued);
     }
     emu.set_status(PrinterStatus::default());
     assert!(spooler.wait_idle(PATIENCE));
@@ -259,26 +211,15 @@ fn paper_running_out_after_a_job_keeps_it_sent_until_reload_then_the_rest_prints
 fn serial_link_reads_status_and_resumes_after_cover_closed() {
     let emu = Emulator::new(profile58());
     let path = emu.open_pty().expect("pty");
-    emu.set_status(PrinterStatus {
-        cover_open: true,
-        offline: true,
-        ..Default::default()
-    });
+    emu.set_status(PrinterStatus { cover_open: true, offline: true, ..Default::default() });
     let dir = tempfile::tempdir().expect("tempdir");
-    let link = Link::Serial {
-        path,
-        baud: 115_200,
-        flow: kassa::spool::config::FlowControl::None,
-    };
+    let link = Link::Serial { path, baud: 115_200, flow: kassa::spool::config::FlowControl::None };
     let spooler = Spooler::open(dir.path(), fast_config(vec![("com", link)])).expect("open");
     let printer = spooler.printers().expect("printers")[0].id;
     let j1 = enqueue(&spooler, printer, "JOB 01");
-    assert!(wait_until(|| spooler
-        .job(j1)
-        .ok()
-        .flatten()
-        .map(|j| j.state)
-        == Some(JobState::Paused(PauseReason::CoverOpen))));
+    assert!(wait_until(
+        || spooler.job(j1).ok().flatten().map(|j| j.state) == Some(JobState::Paused(PauseReason::CoverOpen))
+    ));
     assert!(emu.jobs().is_empty() && emu.held().is_empty());
     emu.set_status(PrinterStatus::default());
     assert!(spooler.wait_idle(PATIENCE));

@@ -76,10 +76,7 @@ fn fake_cups(refuse_first: bool) -> (u16, Arc<Mutex<Vec<Received>>>) {
                 }
                 let j = i + 3 + nl;
                 let vl = u16::from_be_bytes([body[j], body[j + 1]]) as usize;
-                r.attrs
-                    .entry(name.clone())
-                    .or_default()
-                    .push(body[j + 2..j + 2 + vl].to_vec());
+                r.attrs.entry(name.clone()).or_default().push(body[j + 2..j + 2 + vl].to_vec());
                 i = j + 2 + vl;
             }
             r.document = body[i + 1..].to_vec();
@@ -109,10 +106,8 @@ fn fake_cups(refuse_first: bool) -> (u16, Arc<Mutex<Vec<Received>>>) {
                 }
             }
             resp.push(0x03);
-            let http = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/ipp\r\nContent-Length: {}\r\n\r\n",
-                resp.len()
-            );
+            let http =
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/ipp\r\nContent-Length: {}\r\n\r\n", resp.len());
             let _ = s.write_all(http.as_bytes());
             let _ = s.write_all(&resp);
         }
@@ -121,12 +116,7 @@ fn fake_cups(refuse_first: bool) -> (u16, Arc<Mutex<Vec<Received>>>) {
 }
 
 fn ipp_spooler(dir: &std::path::Path, port: u16) -> (Spooler, i64) {
-    let link = Link::Ipp {
-        host: "127.0.0.1".into(),
-        port,
-        queue: "Receipt_80".into(),
-        format: DocFormat::EscPos,
-    };
+    let link = Link::Ipp { host: "127.0.0.1".into(), port, queue: "Receipt_80".into(), format: DocFormat::EscPos };
     let s = Spooler::open(dir, fast_config(vec![("cups", link)])).expect("open");
     let id = s.printers().expect("printers")[0].id;
     (s, id)
@@ -139,12 +129,7 @@ fn print_job_reaches_cups_with_attributes_and_exact_document() {
     let (spooler, printer) = ipp_spooler(dir.path(), port);
     let data = raster_job(&test_bitmap(40), 40);
     let id = spooler
-        .enqueue(JobRequest::new(
-            printer,
-            JobKey::Label("x".into()),
-            DocFormat::EscPos,
-            data.clone(),
-        ))
+        .enqueue(JobRequest::new(printer, JobKey::Label("x".into()), DocFormat::EscPos, data.clone()))
         .expect("enqueue");
     assert!(spooler.wait_idle(PATIENCE));
     let log = log.lock().expect("lock").clone();
@@ -154,10 +139,7 @@ fn print_job_reaches_cups_with_attributes_and_exact_document() {
     assert_eq!(r.path, "/printers/Receipt_80");
     let one = |k: &str| String::from_utf8_lossy(&r.attrs[k][0]).to_string();
     assert_eq!(one("attributes-charset"), "utf-8");
-    assert_eq!(
-        one("printer-uri"),
-        format!("ipp://127.0.0.1:{port}/printers/Receipt_80")
-    );
+    assert_eq!(one("printer-uri"), format!("ipp://127.0.0.1:{port}/printers/Receipt_80"));
     assert_eq!(one("document-format"), "application/vnd.cups-raw");
     assert_eq!(one("job-name"), format!("{id}.escpos"));
     assert_eq!(r.document, data);
@@ -173,12 +155,7 @@ fn refused_print_job_is_retried_and_not_marked_copy() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (spooler, printer) = ipp_spooler(dir.path(), port);
     let id = spooler
-        .enqueue(JobRequest::new(
-            printer,
-            JobKey::Label("y".into()),
-            DocFormat::EscPos,
-            text_job("JOB 01", 2),
-        ))
+        .enqueue(JobRequest::new(printer, JobKey::Label("y".into()), DocFormat::EscPos, text_job("JOB 01", 2)))
         .expect("enqueue");
     assert!(spooler.wait_idle(PATIENCE));
     let log = log.lock().expect("lock").clone();
@@ -221,8 +198,5 @@ fn cups_queues_are_discovered_with_stable_ids() {
     s.shutdown();
     let log = log.lock().expect("lock");
     assert!(log.iter().all(|r| r.operation == 0x4002));
-    assert_eq!(
-        log[0].attrs["requested-attributes"][0],
-        b"printer-name".to_vec()
-    );
+    assert_eq!(log[0].attrs["requested-attributes"][0], b"printer-name".to_vec());
 }

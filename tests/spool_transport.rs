@@ -14,11 +14,7 @@ fn print_one(dir: &std::path::Path, link: Link, data: &[u8], format: DocFormat) 
     let id = spooler
         .enqueue(JobRequest::new(
             printer,
-            JobKey::Document {
-                kkm: "KKM-1".into(),
-                shift: 4,
-                number: 12,
-            },
+            JobKey::Document { kkm: "KKM-1".into(), shift: 4, number: 12 },
             format,
             data.to_vec(),
         ))
@@ -31,11 +27,7 @@ fn print_one(dir: &std::path::Path, link: Link, data: &[u8], format: DocFormat) 
     (spooler, id)
 }
 
-fn check_raster_arrival(
-    emu: &Emulator,
-    sent: &[u8],
-    bitmap: &kassa::spool::emulator::escpos::Bitmap,
-) {
+fn check_raster_arrival(emu: &Emulator, sent: &[u8], bitmap: &kassa::spool::emulator::escpos::Bitmap) {
     assert!(emu.wait_jobs(1, PATIENCE));
     let jobs = emu.jobs();
     assert_eq!(jobs.len(), 1);
@@ -53,10 +45,7 @@ fn tcp_raster_job_arrives_byte_exact() {
     let bitmap = test_bitmap(600);
     let data = raster_job(&bitmap, 256);
     let dir = tempfile::tempdir().expect("tempdir");
-    let link = Link::Tcp {
-        host: "127.0.0.1".into(),
-        port: addr.port(),
-    };
+    let link = Link::Tcp { host: "127.0.0.1".into(), port: addr.port() };
     let (spooler, _) = print_one(dir.path(), link, &data, DocFormat::EscPos);
     check_raster_arrival(&emu, &data, &bitmap);
     spooler.shutdown();
@@ -70,11 +59,7 @@ fn pty_serial_raster_job_arrives_byte_exact() {
     let bitmap = test_bitmap(120);
     let data = raster_job(&bitmap, 50);
     let dir = tempfile::tempdir().expect("tempdir");
-    let link = Link::Serial {
-        path,
-        baud: 115_200,
-        flow: FlowControl::None,
-    };
+    let link = Link::Serial { path, baud: 115_200, flow: FlowControl::None };
     let (spooler, _) = print_one(dir.path(), link, &data, DocFormat::EscPos);
     check_raster_arrival(&emu, &data, &bitmap);
     spooler.shutdown();
@@ -100,18 +85,10 @@ fn virtual_folder_writes_each_job_as_a_file() {
     let printer = spooler.printers().expect("printers")[0].id;
     let png = bitmap.to_png().expect("png");
     let id2 = spooler
-        .enqueue(JobRequest::new(
-            printer,
-            JobKey::Label("reprint".into()),
-            DocFormat::Png,
-            png.clone(),
-        ))
+        .enqueue(JobRequest::new(printer, JobKey::Label("reprint".into()), DocFormat::Png, png.clone()))
         .expect("enqueue");
     assert!(spooler.wait_idle(PATIENCE));
-    assert_eq!(
-        std::fs::read(out.join(format!("{id2}.png"))).expect("png file"),
-        png
-    );
+    assert_eq!(std::fs::read(out.join(format!("{id2}.png"))).expect("png file"), png);
     spooler.shutdown();
 }
 
@@ -121,10 +98,7 @@ fn bluetooth_rfcomm_tty_link_is_serial_with_type_3() {
     let path = emu.open_pty().expect("pty"); // stands in for a bound /dev/rfcommN
     let dir = tempfile::tempdir().expect("tempdir");
     let data = text_job("JOB 01", 10);
-    let link = Link::Bluetooth {
-        path,
-        baud: 115_200,
-    };
+    let link = Link::Bluetooth { path, baud: 115_200 };
     assert_eq!(link.printer_type().code(), 3);
     let (spooler, _) = print_one(dir.path(), link, &data, DocFormat::EscPos);
     assert!(emu.wait_jobs(1, PATIENCE));
@@ -139,9 +113,7 @@ fn usblp_device_file_receives_the_exact_bytes() {
     let device = dir.path().join("lp0"); // a plain file stands in for /dev/usb/lp0
     std::fs::write(&device, b"").expect("create");
     let data = raster_job(&test_bitmap(30), 16);
-    let link = Link::UsbLp {
-        path: device.display().to_string(),
-    };
+    let link = Link::UsbLp { path: device.display().to_string() };
     let (spooler, _) = print_one(dir.path(), link, &data, DocFormat::EscPos);
     assert_eq!(std::fs::read(&device).expect("read"), data);
     spooler.shutdown();
@@ -157,18 +129,10 @@ fn serial_software_flow_control_stops_the_sender_during_xoff() {
     emu.xoff_after(600, std::time::Duration::from_secs(1));
     let dir = tempfile::tempdir().expect("tempdir");
     let data = text_job("JOB 01", 40);
-    let link = Link::Serial {
-        path,
-        baud: 9600,
-        flow: FlowControl::Software,
-    };
+    let link = Link::Serial { path, baud: 9600, flow: FlowControl::Software };
     let (spooler, _) = print_one(dir.path(), link, &data, DocFormat::EscPos);
     assert!(emu.wait_jobs(1, PATIENCE));
-    assert_eq!(
-        emu.jobs()[0].bytes,
-        data,
-        "XON/XOFF bytes must not leak into the job"
-    );
+    assert_eq!(emu.jobs()[0].bytes, data, "XON/XOFF bytes must not leak into the job");
     let during = emu
         .log()
         .iter()

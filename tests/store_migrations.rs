@@ -52,3 +52,48 @@ fn wal_and_full_sync_are_on() {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[test]
+fn concurrent_writes_commit_in_groups_and_a_failure_spoils_only_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kassa.db");
+    let store = std::sync::Arc::new(Store::open(&path).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let vendor = format!("ISCR{t:02}{i:03}");
+                    let result: Result<bool, StoreError> = store.write(|tx| {
+                        let claimed = tx.claim_vendor_id(&vendor, "2026-01-01T00:00:00.000")?;
+                        if i % 10 == 9 {
+                            // Every tenth write fails after writing: its row must not survive.
+                            return Err(StoreError::Corrupt("refused".into()));
+                        }
+                        Ok(claimed)
+                    });
+                    assert_eq!(result.is_ok(), i % 10 != 9);
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let rows: i64 = conn.query_row("SELECT count(*) FROM vendor_ids", [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 8 * 45, "every successful write is on disk, every failed one is gone");
+}
+
+#[test]
+fn a_panicking_write_is_rolled_back_and_the_store_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("kassa.db")).unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _: Result<(), StoreError> = store.write(|tx| {
+            tx.claim_vendor_id("ISCR1", "x")?;
+            panic!("bug in a write");
+        });
+    }));
+    assert!(panicked.is_err());
+    assert!(store.write(|tx| tx.claim_vendor_id("ISCR1", "y")).unwrap(), "the panicked write left nothing");
+}

@@ -80,9 +80,7 @@ pub fn drive_job(label: &str, lines: usize) -> Vec<u8> {
     b.extend_from_slice(label.as_bytes());
     b.push(b'\n');
     for i in 0..lines {
-        b.extend_from_slice(
-            format!("{label} line {i:03} ..............................\n").as_bytes(),
-        );
+        b.extend_from_slice(format!("{label} line {i:03} ..............................\n").as_bytes());
     }
     b.extend_from_slice(&[0x1B, b'd', 3, 0x1D, b'V', 0]);
     b
@@ -130,9 +128,7 @@ pub fn drive(args: DriveArgs) -> Result<(), CliError> {
     let idle = spooler.wait_idle(Duration::from_secs(args.wait_secs));
     spooler.shutdown();
     if !idle {
-        return Err(CliError::Usage(
-            "jobs still pending at the time limit".into(),
-        ));
+        return Err(CliError::Usage("jobs still pending at the time limit".into()));
     }
     writeln!(out, "idle")?;
     Ok(())
@@ -140,10 +136,7 @@ pub fn drive(args: DriveArgs) -> Result<(), CliError> {
 
 /// Runs `printers`: discovery as `GetPrinterList` JSON (`ID`, `name`, `type`).
 pub fn printers(args: PrintersArgs) -> Result<(), CliError> {
-    let config = SpoolConfig {
-        discover_cups: !args.no_cups,
-        ..Default::default()
-    };
+    let config = SpoolConfig { discover_cups: !args.no_cups, ..Default::default() };
     let spooler = Spooler::open(&args.dir, config)?;
     let list: Vec<_> = spooler
         .discover()?
@@ -177,9 +170,7 @@ pub fn emulator(args: EmulatorArgs) -> Result<(), CliError> {
     }
     #[cfg(unix)]
     if args.pty {
-        let path = emu
-            .open_pty()
-            .map_err(|e| CliError::Usage(format!("pty: {e}")))?;
+        let path = emu.open_pty().map_err(|e| CliError::Usage(format!("pty: {e}")))?;
         writeln!(out, "pty {path}")?;
     }
     out.flush()?;
@@ -236,10 +227,7 @@ fn spawn_saver(emu: Emulator, dir: PathBuf) {
                 let base = dir.join(format!("{:04}", i + 1));
                 let _ = std::fs::write(base.with_extension("escpos"), &job.bytes);
                 let _ = std::fs::write(base.with_extension("txt"), job.lines.join("\n"));
-                if let Some(png) = (job.raster.height > 0)
-                    .then(|| job.raster.to_png().ok())
-                    .flatten()
-                {
+                if let Some(png) = (job.raster.height > 0).then(|| job.raster.to_png().ok()).flatten() {
                     let _ = std::fs::write(base.with_extension("png"), png);
                 }
             }

@@ -210,18 +210,11 @@ impl Link {
             Link::Serial { path, .. } => format!("serial:{path}"),
             Link::Bluetooth { path, .. } => format!("bluetooth:{path}"),
             Link::UsbLp { path } => format!("usblp:{path}"),
-            Link::Usb {
-                vendor_id,
-                product_id,
-                serial,
-            } => format!(
-                "usb:{vendor_id:04x}:{product_id:04x}:{}",
-                serial.as_deref().unwrap_or("")
-            ),
+            Link::Usb { vendor_id, product_id, serial } => {
+                format!("usb:{vendor_id:04x}:{product_id:04x}:{}", serial.as_deref().unwrap_or(""))
+            }
             Link::Tcp { host, port } => format!("tcp:{host}:{port}"),
-            Link::Ipp {
-                host, port, queue, ..
-            } => format!("ipp:{host}:{port}/{queue}"),
+            Link::Ipp { host, port, queue, .. } => format!("ipp:{host}:{port}/{queue}"),
             Link::Windows { name } => format!("windows:{name}"),
             Link::Virtual { dir, .. } => format!("virtual:{}", dir.display()),
         }
@@ -229,10 +222,7 @@ impl Link {
 
     /// Whether the link can answer `DLE EOT` (two-way byte stream to an ESC/POS device).
     pub fn answers_status(&self) -> bool {
-        matches!(
-            self,
-            Link::Serial { .. } | Link::Bluetooth { .. } | Link::Tcp { .. } | Link::Usb { .. }
-        )
+        matches!(self, Link::Serial { .. } | Link::Bluetooth { .. } | Link::Tcp { .. } | Link::Usb { .. })
     }
 }
 
@@ -313,9 +303,7 @@ impl SpoolConfig {
         Self {
             printers: vec![PrinterConfig {
                 name: "virtual".into(),
-                link: Link::Virtual {
-                    dir: data_dir.join("printed"),
-                },
+                link: Link::Virtual { dir: data_dir.join("printed") },
                 profile: default_profile(),
                 query_status: true,
             }],

@@ -71,60 +71,33 @@ pub fn discover(probe: &Probe) -> Vec<Found> {
             }
             out.push(Found {
                 name: p.port_name.clone(),
-                link: Link::Serial {
-                    path: p.port_name,
-                    baud: DEFAULT_SERIAL_BAUD,
-                    flow: Default::default(),
-                },
+                link: Link::Serial { path: p.port_name, baud: DEFAULT_SERIAL_BAUD, flow: Default::default() },
             });
         }
     }
     for path in files_with_prefix(&probe.usblp_dir, "lp") {
-        out.push(Found {
-            name: path.clone(),
-            link: Link::UsbLp { path },
-        });
+        out.push(Found { name: path.clone(), link: Link::UsbLp { path } });
     }
     for (vendor_id, product_id, serial, product) in super::transport::usb::list_printers() {
         out.push(Found {
             name: format!("{product} ({vendor_id:04x}:{product_id:04x})"),
-            link: Link::Usb {
-                vendor_id,
-                product_id,
-                serial,
-            },
+            link: Link::Usb { vendor_id, product_id, serial },
         });
     }
     for path in files_with_prefix(&probe.rfcomm_dir, "rfcomm") {
-        out.push(Found {
-            name: path.clone(),
-            link: Link::Bluetooth {
-                path,
-                baud: DEFAULT_BLUETOOTH_BAUD,
-            },
-        });
+        out.push(Found { name: path.clone(), link: Link::Bluetooth { path, baud: DEFAULT_BLUETOOTH_BAUD } });
     }
     #[cfg(windows)]
     for name in super::transport::windows::list_printers() {
-        out.push(Found {
-            name: name.clone(),
-            link: Link::Windows { name },
-        });
+        out.push(Found { name: name.clone(), link: Link::Windows { name } });
     }
     if probe.cups {
         let (host, port) = &probe.cups_addr;
-        if let Ok(queues) =
-            super::transport::ipp::cups_get_printers(host, *port, probe.cups_timeout)
-        {
+        if let Ok(queues) = super::transport::ipp::cups_get_printers(host, *port, probe.cups_timeout) {
             for queue in queues {
                 out.push(Found {
                     name: queue.clone(),
-                    link: Link::Ipp {
-                        host: host.clone(),
-                        port: *port,
-                        queue,
-                        format: DocFormat::EscPos,
-                    },
+                    link: Link::Ipp { host: host.clone(), port: *port, queue, format: DocFormat::EscPos },
                 });
             }
         }

@@ -95,14 +95,7 @@ pub struct JobRequest {
 impl JobRequest {
     /// A first print with no copy bytes.
     pub fn new(printer_id: PrinterId, key: JobKey, format: DocFormat, data: Vec<u8>) -> Self {
-        Self {
-            printer_id,
-            key,
-            format,
-            data,
-            copy_data: None,
-            is_copy: false,
-        }
+        Self { printer_id, key, format, data, copy_data: None, is_copy: false }
     }
 }
 
@@ -151,10 +144,7 @@ impl Spooler {
     /// Opens `<dir>/spool.db`, records the configured printers and starts a worker for each
     /// of them and for every printer with unfinished jobs (which then resume by themselves).
     pub fn open(dir: &Path, config: SpoolConfig) -> Result<Self, SpoolError> {
-        std::fs::create_dir_all(dir).map_err(|source| SpoolError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| SpoolError::Io { path: dir.display().to_string(), source })?;
         let profiles = profile::load(config.profiles_dir.as_deref())?;
         let mut names = std::collections::HashSet::new();
         for p in &config.printers {
@@ -174,13 +164,7 @@ impl Spooler {
         let queue = Arc::new(Queue::open(&dir.join("spool.db"))?);
         let mut configured = Vec::new();
         for p in &config.printers {
-            configured.push(queue.assign_printer(
-                &p.name,
-                &p.link,
-                &p.profile,
-                true,
-                p.query_status,
-            )?);
+            configured.push(queue.assign_printer(&p.name, &p.link, &p.profile, true, p.query_status)?);
         }
         queue.unconfigure_others(&configured)?;
         let spooler = Self {
@@ -215,11 +199,7 @@ impl Spooler {
         if self.inner.closed.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(SpoolError::ShutDown);
         }
-        let row = self
-            .inner
-            .queue
-            .printer(id)?
-            .ok_or(SpoolError::UnknownPrinter(id))?;
+        let row = self.inner.queue.printer(id)?.ok_or(SpoolError::UnknownPrinter(id))?;
         let profile = self.profile_of(&row.profile);
         let (tx, rx) = channel();
         let w = Worker::new(
@@ -234,17 +214,8 @@ impl Spooler {
         let join = std::thread::Builder::new()
             .name(format!("spool-{id}"))
             .spawn(move || w.run())
-            .map_err(|source| SpoolError::Io {
-                path: "worker thread".into(),
-                source,
-            })?;
-        workers.insert(
-            id,
-            WorkerHandle {
-                tx: tx.clone(),
-                join,
-            },
-        );
+            .map_err(|source| SpoolError::Io { path: "worker thread".into(), source })?;
+        workers.insert(id, WorkerHandle { tx: tx.clone(), join });
         Ok(tx)
     }
 
@@ -257,15 +228,8 @@ impl Spooler {
     /// waits for the next open.
     /// A slow link (estimated bytes × 10 / baud above `slow_job_secs`) is logged and flagged.
     pub fn enqueue(&self, req: JobRequest) -> Result<JobId, SpoolError> {
-        let printer = self
-            .inner
-            .queue
-            .printer(req.printer_id)?
-            .ok_or(SpoolError::UnknownPrinter(req.printer_id))?;
-        let est = printer
-            .link
-            .baud()
-            .map(|b| (transfer_secs(req.data.len(), b) * 1000.0) as u64);
+        let printer = self.inner.queue.printer(req.printer_id)?.ok_or(SpoolError::UnknownPrinter(req.printer_id))?;
+        let est = printer.link.baud().map(|b| (transfer_secs(req.data.len(), b) * 1000.0) as u64);
         let slow = est.is_some_and(|ms| ms > self.inner.config.slow_job_secs * 1000);
         let id = self.inner.queue.insert_job(&NewJob {
             printer_id: req.printer_id,
@@ -304,11 +268,7 @@ impl Spooler {
     /// Puts a failed, cancelled or paused job back in the queue and wakes its worker.
     pub fn retry(&self, id: JobId) -> Result<(), SpoolError> {
         self.inner.queue.requeue(id)?;
-        let job = self
-            .inner
-            .queue
-            .job(id)?
-            .ok_or(SpoolError::UnknownJob(id))?;
+        let job = self.inner.queue.job(id)?.ok_or(SpoolError::UnknownJob(id))?;
         let _ = self.worker(job.printer_id)?.send(Event::JobQueued);
         Ok(())
     }
@@ -321,10 +281,8 @@ impl Spooler {
     /// Deletes finished jobs (done, cancelled, failed) older than `age`, keeping the queue
     /// file small; returns how many were removed. Unfinished jobs are never touched.
     pub fn purge_finished(&self, age: Duration) -> Result<usize, SpoolError> {
-        let age = chrono::Duration::from_std(age)
-            .map_err(|e| SpoolError::Config(format!("purge age: {e}")))?;
-        let before =
-            (chrono::Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let age = chrono::Duration::from_std(age).map_err(|e| SpoolError::Config(format!("purge age: {e}")))?;
+        let before = (chrono::Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         self.inner.queue.purge_finished(&before)
     }
 
@@ -351,10 +309,7 @@ impl Spooler {
     /// Probes for attached printers, records new ones, and returns the configured printers
     /// plus the ones found now (the `GetPrinterList` data).
     pub fn discover(&self) -> Result<Vec<PrinterInfo>, SpoolError> {
-        let probe = discovery::Probe {
-            cups: self.inner.config.discover_cups,
-            ..Default::default()
-        };
+        let probe = discovery::Probe { cups: self.inner.config.discover_cups, ..Default::default() };
         self.discover_with(&probe)
     }
 
@@ -362,31 +317,15 @@ impl Spooler {
     pub fn discover_with(&self, probe: &discovery::Probe) -> Result<Vec<PrinterInfo>, SpoolError> {
         let mut present = std::collections::HashSet::new();
         for f in discovery::discover(probe) {
-            let profile = if matches!(f.link, Link::Bluetooth { .. }) {
-                "generic-58"
-            } else {
-                "generic-80"
-            };
-            present.insert(
-                self.inner
-                    .queue
-                    .assign_printer(&f.name, &f.link, profile, false, true)?,
-            );
+            let profile = if matches!(f.link, Link::Bluetooth { .. }) { "generic-58" } else { "generic-80" };
+            present.insert(self.inner.queue.assign_printer(&f.name, &f.link, profile, false, true)?);
         }
-        Ok(self
-            .printers()?
-            .into_iter()
-            .filter(|p| p.configured || present.contains(&p.id))
-            .collect())
+        Ok(self.printers()?.into_iter().filter(|p| p.configured || present.contains(&p.id)).collect())
     }
 
     /// The profile of a printer (for the caller's render-mode choice).
     pub fn profile(&self, printer: PrinterId) -> Result<PrinterProfile, SpoolError> {
-        let row = self
-            .inner
-            .queue
-            .printer(printer)?
-            .ok_or(SpoolError::UnknownPrinter(printer))?;
+        let row = self.inner.queue.printer(printer)?.ok_or(SpoolError::UnknownPrinter(printer))?;
         Ok(self.profile_of(&row.profile))
     }
 
@@ -401,10 +340,7 @@ impl Spooler {
         let deadline = Instant::now() + timeout;
         loop {
             let busy = self
-                .list_jobs(&JobFilter {
-                    active_only: true,
-                    ..Default::default()
-                })
+                .list_jobs(&JobFilter { active_only: true, ..Default::default() })
                 .map(|v| !v.is_empty())
                 .unwrap_or(true);
             if !busy {
@@ -420,16 +356,8 @@ impl Spooler {
     /// Stops every worker after its current step and waits for them. A job cut off here is
     /// resumed (as a copy if it was being sent) by the next [`Spooler::open`].
     pub fn shutdown(&self) {
-        self.inner
-            .closed
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        let workers: Vec<_> = self
-            .inner
-            .workers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .collect();
+        self.inner.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let workers: Vec<_> = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
         for (_, w) in &workers {
             let _ = w.tx.send(Event::Shutdown);
         }

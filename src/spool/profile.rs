@@ -67,15 +67,8 @@ impl Default for PrinterProfile {
             paper_mm: 80,
             width_dots: 576,
             dpi: 203,
-            fonts: vec![FontColumns {
-                name: "A".into(),
-                columns: 48,
-            }],
-            code_pages: vec![CodePage {
-                encoding: "cp437".into(),
-                esc_t: 0,
-                verified: true,
-            }],
+            fonts: vec![FontColumns { name: "A".into(), columns: 48 }],
+            code_pages: vec![CodePage { encoding: "cp437".into(), esc_t: 0, verified: true }],
             native_qr: false,
             cutter: true,
             drawer: true,
@@ -88,18 +81,12 @@ impl Default for PrinterProfile {
 impl PrinterProfile {
     /// The `ESC t` number of `encoding`, if the printer has it.
     pub fn esc_t(&self, encoding: &str) -> Option<u8> {
-        self.code_pages
-            .iter()
-            .find(|c| c.encoding.eq_ignore_ascii_case(encoding))
-            .map(|c| c.esc_t)
+        self.code_pages.iter().find(|c| c.encoding.eq_ignore_ascii_case(encoding)).map(|c| c.esc_t)
     }
 
     /// The encoding selected by `ESC t n`, if listed.
     pub fn encoding_of(&self, n: u8) -> Option<&str> {
-        self.code_pages
-            .iter()
-            .find(|c| c.esc_t == n)
-            .map(|c| c.encoding.as_str())
+        self.code_pages.iter().find(|c| c.esc_t == n).map(|c| c.encoding.as_str())
     }
 
     /// Bytes per raster row (`width_dots / 8`).
@@ -130,45 +117,19 @@ pub enum ProfileError {
 }
 
 const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "generic-58.toml",
-        include_str!("../../profiles/generic-58.toml"),
-    ),
-    (
-        "generic-80.toml",
-        include_str!("../../profiles/generic-80.toml"),
-    ),
-    (
-        "epson-tm-t20.toml",
-        include_str!("../../profiles/epson-tm-t20.toml"),
-    ),
-    (
-        "epson-tm-t88.toml",
-        include_str!("../../profiles/epson-tm-t88.toml"),
-    ),
-    (
-        "xprinter-xp-58.toml",
-        include_str!("../../profiles/xprinter-xp-58.toml"),
-    ),
-    (
-        "xprinter-xp-80.toml",
-        include_str!("../../profiles/xprinter-xp-80.toml"),
-    ),
-    (
-        "rongta-rpp02.toml",
-        include_str!("../../profiles/rongta-rpp02.toml"),
-    ),
-    (
-        "rongta-rpp300.toml",
-        include_str!("../../profiles/rongta-rpp300.toml"),
-    ),
+    ("generic-58.toml", include_str!("../../profiles/generic-58.toml")),
+    ("generic-80.toml", include_str!("../../profiles/generic-80.toml")),
+    ("epson-tm-t20.toml", include_str!("../../profiles/epson-tm-t20.toml")),
+    ("epson-tm-t88.toml", include_str!("../../profiles/epson-tm-t88.toml")),
+    ("xprinter-xp-58.toml", include_str!("../../profiles/xprinter-xp-58.toml")),
+    ("xprinter-xp-80.toml", include_str!("../../profiles/xprinter-xp-80.toml")),
+    ("rongta-rpp02.toml", include_str!("../../profiles/rongta-rpp02.toml")),
+    ("rongta-rpp300.toml", include_str!("../../profiles/rongta-rpp300.toml")),
 ];
 
 fn parse(file: &str, text: &str) -> Result<PrinterProfile, ProfileError> {
-    let p: PrinterProfile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
-        file: file.into(),
-        message: e.to_string(),
-    })?;
+    let p: PrinterProfile =
+        toml::from_str(text).map_err(|e| ProfileError::Invalid { file: file.into(), message: e.to_string() })?;
     if p.id.is_empty() || p.width_dots == 0 {
         return Err(ProfileError::Invalid {
             file: file.into(),
@@ -192,10 +153,7 @@ pub fn embedded() -> Result<BTreeMap<String, PrinterProfile>, ProfileError> {
 pub fn load(dir: Option<&Path>) -> Result<BTreeMap<String, PrinterProfile>, ProfileError> {
     let mut out = embedded()?;
     let Some(dir) = dir else { return Ok(out) };
-    let folder = |source| ProfileError::Folder {
-        dir: dir.display().to_string(),
-        source,
-    };
+    let folder = |source| ProfileError::Folder { dir: dir.display().to_string(), source };
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(folder)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -230,11 +188,8 @@ mod tests {
     #[test]
     fn folder_overrides_and_bad_file_names_itself() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(
-            dir.path().join("x.toml"),
-            "id = \"generic-58\"\nname = \"Mine\"\nwidth_dots = 360\n",
-        )
-        .expect("write");
+        std::fs::write(dir.path().join("x.toml"), "id = \"generic-58\"\nname = \"Mine\"\nwidth_dots = 360\n")
+            .expect("write");
         let all = load(Some(dir.path())).expect("loads");
         assert_eq!(all["generic-58"].width_dots, 360);
         std::fs::write(dir.path().join("y.toml"), "id = 5").expect("write");

@@ -76,12 +76,9 @@ impl JobState {
             "sending" => JobState::Sending,
             "sent" => JobState::Sent,
             "done" => JobState::Done,
-            "paused" => JobState::Paused(
-                reason
-                    .as_deref()
-                    .and_then(PauseReason::parse)
-                    .unwrap_or(PauseReason::Unreachable),
-            ),
+            "paused" => {
+                JobState::Paused(reason.as_deref().and_then(PauseReason::parse).unwrap_or(PauseReason::Unreachable))
+            }
             "failed" => JobState::Failed(reason.unwrap_or_default()),
             "cancelled" => JobState::Cancelled,
             other => return Err(SpoolError::Corrupt(format!("job state {other:?}"))),
@@ -95,10 +92,7 @@ impl JobState {
 
     /// Still needs work from a worker.
     pub fn is_active(&self) -> bool {
-        matches!(
-            self,
-            JobState::Queued | JobState::Sending | JobState::Sent | JobState::Paused(_)
-        )
+        matches!(self, JobState::Queued | JobState::Sending | JobState::Sent | JobState::Paused(_))
     }
 }
 
@@ -228,11 +222,7 @@ const ACTIVE: &str = "('queued','sending','sent','paused')";
 fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String, Option<String>, String)> {
     let kkm: Option<String> = r.get(2)?;
     let key = match kkm {
-        Some(kkm) => JobKey::Document {
-            kkm,
-            shift: r.get(3)?,
-            number: r.get(4)?,
-        },
+        Some(kkm) => JobKey::Document { kkm, shift: r.get(3)?, number: r.get(4)? },
         None => JobKey::Label(r.get::<_, Option<String>>(5)?.unwrap_or_default()),
     };
     let est: Option<i64> = r.get(13)?;
@@ -260,8 +250,7 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String, Option<
 fn finish_job(parts: (Job, String, Option<String>, String)) -> Result<Job, SpoolError> {
     let (mut job, state, reason, format) = parts;
     job.state = JobState::from_db(&state, reason)?;
-    job.format = DocFormat::parse(&format)
-        .ok_or_else(|| SpoolError::Corrupt(format!("job format {format:?}")))?;
+    job.format = DocFormat::parse(&format).ok_or_else(|| SpoolError::Corrupt(format!("job format {format:?}")))?;
     Ok(job)
 }
 
@@ -294,9 +283,7 @@ impl Queue {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-        })
+        Ok(Self { conn: Mutex::new(conn) })
     }
 
     fn db(&self) -> MutexGuard<'_, Connection> {
@@ -315,8 +302,7 @@ impl Queue {
         configured: bool,
         query_status: bool,
     ) -> Result<PrinterId, SpoolError> {
-        let link_json =
-            serde_json::to_string(link).map_err(|e| SpoolError::Corrupt(e.to_string()))?;
+        let link_json = serde_json::to_string(link).map_err(|e| SpoolError::Corrupt(e.to_string()))?;
         let t = now();
         let db = self.db();
         // A discovered entry must not overwrite what the integrator configured.
@@ -332,25 +318,14 @@ impl Queue {
                last_seen = excluded.last_seen",
             params![link.key(), name, link.printer_type().code(), link_json, profile, configured, query_status, t],
         )?;
-        Ok(db.query_row(
-            "SELECT id FROM printers WHERE key = ?1",
-            [link.key()],
-            |r| r.get(0),
-        )?)
+        Ok(db.query_row("SELECT id FROM printers WHERE key = ?1", [link.key()], |r| r.get(0))?)
     }
 
     /// Clears the `configured` flag on printers no longer in the configuration.
     pub fn unconfigure_others(&self, keep: &[PrinterId]) -> Result<(), SpoolError> {
         let db = self.db();
-        let list = keep
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        db.execute(
-            &format!("UPDATE printers SET configured = 0 WHERE id NOT IN ({list})"),
-            [],
-        )?;
+        let list = keep.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        db.execute(&format!("UPDATE printers SET configured = 0 WHERE id NOT IN ({list})"), [])?;
         Ok(())
     }
 
@@ -361,9 +336,7 @@ impl Queue {
                 key: r.get(1)?,
                 name: r.get(2)?,
                 printer_type: PrinterType::Com,
-                link: Link::UsbLp {
-                    path: String::new(),
-                },
+                link: Link::UsbLp { path: String::new() },
                 profile: r.get(5)?,
                 configured: r.get(6)?,
                 query_status: r.get(7)?,
@@ -375,8 +348,7 @@ impl Queue {
 
     fn finish_printer(parts: (PrinterRow, String, u8)) -> Result<PrinterRow, SpoolError> {
         let (mut p, link, t) = parts;
-        p.link = serde_json::from_str(&link)
-            .map_err(|e| SpoolError::Corrupt(format!("printer {} link: {e}", p.id)))?;
+        p.link = serde_json::from_str(&link).map_err(|e| SpoolError::Corrupt(format!("printer {} link: {e}", p.id)))?;
         p.printer_type = PrinterType::try_from(t).map_err(SpoolError::Corrupt)?;
         Ok(p)
     }
@@ -397,21 +369,16 @@ impl Queue {
     /// All known printers in id order.
     pub fn printers(&self) -> Result<Vec<PrinterRow>, SpoolError> {
         let db = self.db();
-        let mut st = db.prepare(
-            "SELECT id, key, name, type, link, profile, configured, query_status FROM printers ORDER BY id",
-        )?;
-        let rows = st
-            .query_map([], Self::printer_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut st = db
+            .prepare("SELECT id, key, name, type, link, profile, configured, query_status FROM printers ORDER BY id")?;
+        let rows = st.query_map([], Self::printer_from_row)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(Self::finish_printer).collect()
     }
 
     /// Commits a new job and returns its id. Durable when this returns (WAL + FULL sync).
     pub fn insert_job(&self, j: &NewJob<'_>) -> Result<JobId, SpoolError> {
         let (kkm, shift, number, label) = match j.key {
-            JobKey::Document { kkm, shift, number } => {
-                (Some(kkm.as_str()), Some(*shift), Some(*number), None)
-            }
+            JobKey::Document { kkm, shift, number } => (Some(kkm.as_str()), Some(*shift), Some(*number), None),
             JobKey::Label(l) => (None, None, None, Some(l.as_str())),
         };
         let t = now();
@@ -442,11 +409,7 @@ impl Queue {
     pub fn job(&self, id: JobId) -> Result<Option<Job>, SpoolError> {
         let row = self
             .db()
-            .query_row(
-                &format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?1"),
-                [id],
-                job_from_row,
-            )
+            .query_row(&format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?1"), [id], job_from_row)
             .optional()?;
         row.map(finish_job).transpose()
     }
@@ -456,9 +419,7 @@ impl Queue {
         let row = self
             .db()
             .query_row(
-                &format!(
-                    "SELECT {JOB_COLS} FROM jobs WHERE printer_id = ?1 AND state IN {ACTIVE} ORDER BY id LIMIT 1"
-                ),
+                &format!("SELECT {JOB_COLS} FROM jobs WHERE printer_id = ?1 AND state IN {ACTIVE} ORDER BY id LIMIT 1"),
                 [printer],
                 job_from_row,
             )
@@ -469,12 +430,9 @@ impl Queue {
     /// Printers that have unfinished jobs (to start their workers after a restart).
     pub fn printers_with_work(&self) -> Result<Vec<PrinterId>, SpoolError> {
         let db = self.db();
-        let mut st = db.prepare(&format!(
-            "SELECT DISTINCT printer_id FROM jobs WHERE state IN {ACTIVE} ORDER BY printer_id"
-        ))?;
-        let ids = st
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut st =
+            db.prepare(&format!("SELECT DISTINCT printer_id FROM jobs WHERE state IN {ACTIVE} ORDER BY printer_id"))?;
+        let ids = st.query_map([], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
         Ok(ids)
     }
 
@@ -503,19 +461,12 @@ impl Queue {
         }
         let db = self.db();
         let mut st = db.prepare(&sql)?;
-        let rows = st
-            .query_map(rusqlite::params_from_iter(args), job_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), job_from_row)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(finish_job).collect()
     }
 
     /// Sets the state (and clears or keeps the error text).
-    pub fn set_state(
-        &self,
-        id: JobId,
-        state: &JobState,
-        error: Option<&str>,
-    ) -> Result<(), SpoolError> {
+    pub fn set_state(&self, id: JobId, state: &JobState, error: Option<&str>) -> Result<(), SpoolError> {
         let (s, reason) = state.to_db();
         let t = now();
         let stamp = match state {
@@ -545,12 +496,7 @@ impl Queue {
     }
 
     /// A send broke off: some bytes may have printed, so any resend is a copy.
-    pub fn mark_interrupted(
-        &self,
-        id: JobId,
-        reason: PauseReason,
-        error: &str,
-    ) -> Result<(), SpoolError> {
+    pub fn mark_interrupted(&self, id: JobId, reason: PauseReason, error: &str) -> Result<(), SpoolError> {
         self.db().execute(
             "UPDATE jobs SET state = 'paused', reason = ?2, is_copy = 1, last_error = ?3,
              updated_at = ?4 WHERE id = ?1",
@@ -570,11 +516,7 @@ impl Queue {
                 )?;
                 Ok(job.state)
             }
-            s => Err(SpoolError::InvalidState {
-                id,
-                state: s.name().into(),
-                operation: "retry",
-            }),
+            s => Err(SpoolError::InvalidState { id, state: s.name().into(), operation: "retry" }),
         }
     }
 
@@ -599,16 +541,11 @@ impl Queue {
         if n == 1 {
             return Ok(());
         }
-        let state: Option<String> = db
-            .query_row("SELECT state FROM jobs WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?;
+        let state: Option<String> =
+            db.query_row("SELECT state FROM jobs WHERE id = ?1", [id], |r| r.get(0)).optional()?;
         match state {
             None => Err(SpoolError::UnknownJob(id)),
-            Some(state) => Err(SpoolError::InvalidState {
-                id,
-                state,
-                operation: "cancel",
-            }),
+            Some(state) => Err(SpoolError::InvalidState { id, state, operation: "cancel" }),
         }
     }
 }
@@ -618,10 +555,7 @@ mod tests {
     use super::*;
 
     fn link() -> Link {
-        Link::Tcp {
-            host: "127.0.0.1".into(),
-            port: 9100,
-        }
+        Link::Tcp { host: "127.0.0.1".into(), port: 9100 }
     }
 
     #[test]
@@ -630,14 +564,8 @@ mod tests {
         let path = dir.path().join("spool.db");
         let (p, a, b) = {
             let q = Queue::open(&path).expect("open");
-            let p = q
-                .assign_printer("net", &link(), "generic-80", true, true)
-                .expect("printer");
-            let key = JobKey::Document {
-                kkm: "K1".into(),
-                shift: 3,
-                number: 17,
-            };
+            let p = q.assign_printer("net", &link(), "generic-80", true, true).expect("printer");
+            let key = JobKey::Document { kkm: "K1".into(), shift: 3, number: 17 };
             let new = |data: &'static [u8]| NewJob {
                 printer_id: p,
                 key: &key,
@@ -654,18 +582,13 @@ mod tests {
             (p, a, b)
         };
         let q = Queue::open(&path).expect("reopen");
-        assert_eq!(
-            q.assign_printer("renamed", &link(), "generic-80", true, true)
-                .expect("printer"),
-            p
-        );
+        assert_eq!(q.assign_printer("renamed", &link(), "generic-80", true, true).expect("printer"), p);
         let head = q.next_job(p).expect("query").expect("a job");
         assert_eq!(head.id, a);
         assert_eq!(head.state, JobState::Sending);
         assert_eq!(head.data, b"one");
         assert_eq!(head.attempts, 1);
-        q.mark_interrupted(a, PauseReason::Unreachable, "boom")
-            .expect("interrupt");
+        q.mark_interrupted(a, PauseReason::Unreachable, "boom").expect("interrupt");
         let head = q.job(a).expect("query").expect("job");
         assert!(head.is_copy);
         assert_eq!(head.state, JobState::Paused(PauseReason::Unreachable));

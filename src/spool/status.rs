@@ -122,20 +122,9 @@ mod tests {
     fn encode_decode_round_trip_for_each_condition() {
         for s in [
             PrinterStatus::default(),
-            PrinterStatus {
-                offline: true,
-                paper_out: true,
-                ..Default::default()
-            },
-            PrinterStatus {
-                offline: true,
-                cover_open: true,
-                ..Default::default()
-            },
-            PrinterStatus {
-                paper_near_end: true,
-                ..Default::default()
-            },
+            PrinterStatus { offline: true, paper_out: true, ..Default::default() },
+            PrinterStatus { offline: true, cover_open: true, ..Default::default() },
+            PrinterStatus { paper_near_end: true, ..Default::default() },
         ] {
             let [a, b, c] = s.encode();
             assert!(is_status_byte(a) && is_status_byte(b) && is_status_byte(c));
@@ -148,14 +137,8 @@ mod tests {
         // An idle TM-T88: 0x16 (drawer pin high) / 0x12 / 0x12 is online with paper.
         assert_eq!(decode(0x16, 0x12, 0x12).blocking_reason(), None);
         // Paper end: printer offline, cause bit 5, sensor bits 5-6.
-        assert_eq!(
-            decode(0x1E, 0x32, 0x72).blocking_reason(),
-            Some(PauseReason::PaperOut)
-        );
-        assert_eq!(
-            decode(0x1E, 0x16, 0x12).blocking_reason(),
-            Some(PauseReason::CoverOpen)
-        );
+        assert_eq!(decode(0x1E, 0x32, 0x72).blocking_reason(), Some(PauseReason::PaperOut));
+        assert_eq!(decode(0x1E, 0x16, 0x12).blocking_reason(), Some(PauseReason::CoverOpen));
         assert!(!is_status_byte(0x11) && !is_status_byte(0x92));
     }
 }

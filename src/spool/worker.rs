@@ -111,16 +111,7 @@ impl Worker {
         queue: Arc<Queue>,
         rx: Receiver<Event>,
     ) -> Self {
-        Self {
-            printer,
-            link,
-            query_status,
-            profile,
-            config,
-            queue,
-            rx,
-            transport: None,
-        }
+        Self { printer, link, query_status, profile, config, queue, rx, transport: None }
     }
 
     /// The loop. Starts with a pump so jobs left from before a restart go out.
@@ -141,19 +132,14 @@ impl Worker {
             }
             event = match timer {
                 None => self.rx.recv().unwrap_or(Event::Shutdown),
-                Some((at, ev)) => {
-                    match self
-                        .rx
-                        .recv_timeout(at.saturating_duration_since(Instant::now()))
-                    {
-                        Ok(e) => e,
-                        Err(RecvTimeoutError::Timeout) => {
-                            timer = None;
-                            ev
-                        }
-                        Err(RecvTimeoutError::Disconnected) => Event::Shutdown,
+                Some((at, ev)) => match self.rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                    Ok(e) => e,
+                    Err(RecvTimeoutError::Timeout) => {
+                        timer = None;
+                        ev
                     }
-                }
+                    Err(RecvTimeoutError::Disconnected) => Event::Shutdown,
+                },
             };
         }
         tracing::debug!(printer = self.printer, "spool worker stopped");
@@ -196,13 +182,9 @@ impl Worker {
             };
             self.transport = Some(transport::open(&self.link, &opts)?);
         }
-        self.transport.as_mut().ok_or_else(|| {
-            TransportError::new(
-                transport::ErrorKind::Other,
-                self.link.key(),
-                "transport vanished",
-            )
-        })
+        self.transport
+            .as_mut()
+            .ok_or_else(|| TransportError::new(transport::ErrorKind::Other, self.link.key(), "transport vanished"))
     }
 
     /// Asks for status. `Ok(None)`: printer can print (or cannot tell).
@@ -224,8 +206,7 @@ impl Worker {
             Ok(None) => {}
             Ok(Some(reason)) => {
                 if job.state != JobState::Sent {
-                    self.queue
-                        .set_state(job.id, &JobState::Paused(reason), None)?;
+                    self.queue.set_state(job.id, &JobState::Paused(reason), None)?;
                 }
                 tracing::info!(job = job.id, reason = reason.as_str(), "printer stopped");
                 return Ok(Some(poll));
@@ -254,9 +235,7 @@ impl Worker {
             );
         }
         let file_name = format!("{}.{}", job.id, job.format.extension());
-        let sent = self
-            .transport()
-            .and_then(|t| t.write_all(&bytes).and_then(|()| t.end_job(&file_name)));
+        let sent = self.transport().and_then(|t| t.write_all(&bytes).and_then(|()| t.end_job(&file_name)));
         if let Err(e) = sent {
             let started = !e.delivered_nothing();
             return self.link_failed(job, &e, started).map(|()| Some(retry));
@@ -270,11 +249,7 @@ impl Worker {
             }
             Ok(Some(reason)) => {
                 self.queue.set_state(job.id, &JobState::Sent, None)?;
-                tracing::info!(
-                    job = job.id,
-                    reason = reason.as_str(),
-                    "printer stopped after job"
-                );
+                tracing::info!(job = job.id, reason = reason.as_str(), "printer stopped after job");
                 Ok(Some(poll))
             }
             Err(e) => self.link_failed(job, &e, true).map(|()| Some(retry)),
@@ -282,27 +257,17 @@ impl Worker {
     }
 
     /// Records a link failure. `started`: bytes may have reached the printer.
-    fn link_failed(
-        &mut self,
-        job: &Job,
-        e: &TransportError,
-        started: bool,
-    ) -> Result<(), super::error::SpoolError> {
+    fn link_failed(&mut self, job: &Job, e: &TransportError, started: bool) -> Result<(), super::error::SpoolError> {
         self.transport = None;
         tracing::warn!(job = job.id, kind = ?e.kind(), "printer link: {e}");
         let msg = e.to_string();
         if started || (job.state == JobState::Sending && !e.delivered_nothing()) {
-            self.queue
-                .mark_interrupted(job.id, PauseReason::Unreachable, &msg)
+            self.queue.mark_interrupted(job.id, PauseReason::Unreachable, &msg)
         } else if job.state == JobState::Sent {
             // Bytes are at the printer; only the confirmation is missing.
             self.queue.set_state(job.id, &JobState::Sent, Some(&msg))
         } else {
-            self.queue.set_state(
-                job.id,
-                &JobState::Paused(PauseReason::Unreachable),
-                Some(&msg),
-            )
+            self.queue.set_state(job.id, &JobState::Paused(PauseReason::Unreachable), Some(&msg))
         }
     }
 }

@@ -10,6 +10,9 @@ pub enum StoreError {
     /// A stored JSON column could not be read back.
     #[error("stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
+    /// The commit that carried this write failed; the write is not stored.
+    #[error("commit failed: {0}")]
+    Commit(String),
     /// A stored value is not what the schema promises (e.g. a decimal column that does not parse).
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),

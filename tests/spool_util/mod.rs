@@ -72,11 +72,7 @@ pub fn test_bitmap(rows: u32) -> Bitmap {
             data.push(b);
         }
     }
-    Bitmap {
-        width: (row_bytes * 8) as u32,
-        height: rows,
-        data,
-    }
+    Bitmap { width: (row_bytes * 8) as u32, height: rows, data }
 }
 
 /// `ESC @` + the bitmap as `GS v 0` bands of at most `band` rows + feed + cut.
@@ -99,10 +95,7 @@ pub fn raster_job(bitmap: &Bitmap, band: u32) -> Vec<u8> {
 
 /// The `JOB nn` label of a printed job (first line starting with `JOB `).
 pub fn label_of(job: &ReceivedJob) -> Option<String> {
-    job.lines
-        .iter()
-        .find(|l| l.starts_with("JOB ") && l.len() == 6)
-        .cloned()
+    job.lines.iter().find(|l| l.starts_with("JOB ") && l.len() == 6).cloned()
 }
 
 /// Whether the job carries the copy banner.

@@ -180,25 +180,19 @@ impl Emulator {
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
         let me = self.clone();
-        std::thread::Builder::new()
-            .name("emu-tcp".into())
-            .spawn(move || {
-                while !me.shared.stop.load(Ordering::SeqCst) {
-                    match listener.accept() {
-                        Ok((stream, _)) => me.serve_tcp(stream),
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                    }
+        std::thread::Builder::new().name("emu-tcp".into()).spawn(move || {
+            while !me.shared.stop.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => me.serve_tcp(stream),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
-            })?;
+            }
+        })?;
         Ok(local)
     }
 
     fn serve_tcp(&self, mut stream: TcpStream) {
-        if stream.set_nonblocking(false).is_err()
-            || stream
-                .set_read_timeout(Some(Duration::from_millis(50)))
-                .is_err()
-        {
+        if stream.set_nonblocking(false).is_err() || stream.set_read_timeout(Some(Duration::from_millis(50))).is_err() {
             return;
         }
         let _ = stream.set_nodelay(true);
@@ -216,15 +210,10 @@ impl Emulator {
     pub fn open_pty(&self) -> Result<String, serialport::Error> {
         use serialport::SerialPort;
         let (mut master, slave) = serialport::TTYPort::pair()?;
-        let path = slave.name().ok_or_else(|| {
-            serialport::Error::new(serialport::ErrorKind::Unknown, "pty has no name")
-        })?;
+        let path =
+            slave.name().ok_or_else(|| serialport::Error::new(serialport::ErrorKind::Unknown, "pty has no name"))?;
         master.set_timeout(Duration::from_millis(50))?;
-        *self
-            .shared
-            .pty_slave
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(slave);
+        *self.shared.pty_slave.lock().unwrap_or_else(|p| p.into_inner()) = Some(slave);
         let me = self.clone();
         std::thread::Builder::new()
             .name("emu-pty".into())
@@ -235,9 +224,7 @@ impl Emulator {
                 };
                 me.serve(&mut master, &mut writer, false);
             })
-            .map_err(|e| {
-                serialport::Error::new(serialport::ErrorKind::Io(e.kind()), e.to_string())
-            })?;
+            .map_err(|e| serialport::Error::new(serialport::ErrorKind::Io(e.kind()), e.to_string()))?;
         Ok(path)
     }
 
@@ -261,11 +248,7 @@ impl Emulator {
                 let during = s.received - mark;
                 s.log.push(EmuEvent::XonSent(during));
                 drop(s);
-                if writer
-                    .write_all(&[0x11])
-                    .and_then(|()| writer.flush())
-                    .is_err()
-                {
+                if writer.write_all(&[0x11]).and_then(|()| writer.flush()).is_err() {
                     break;
                 }
             }
@@ -284,9 +267,7 @@ impl Emulator {
                 Err(e)
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::Interrupted
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
                     ) =>
                 {
                     continue;
@@ -319,11 +300,7 @@ impl Emulator {
                 break;
             }
             let _ = writer.flush();
-            job_bytes = if finished {
-                0
-            } else {
-                job_bytes + n.saturating_sub(out.status_queries as usize * 3)
-            };
+            job_bytes = if finished { 0 } else { job_bytes + n.saturating_sub(out.status_queries as usize * 3) };
             let xoff = {
                 let mut s = self.state();
                 match s.xoff {
@@ -337,11 +314,7 @@ impl Emulator {
             };
             if let Some(h) = xoff {
                 holding = Some(h);
-                if writer
-                    .write_all(&[0x13])
-                    .and_then(|()| writer.flush())
-                    .is_err()
-                {
+                if writer.write_all(&[0x13]).and_then(|()| writer.flush()).is_err() {
                     break;
                 }
             }

@@ -68,11 +68,9 @@ impl IppRequest {
     /// Appends one attribute (an empty `name` adds a value to the previous attribute).
     pub fn attr(&mut self, value_tag: u8, name: &str, value: &[u8]) -> &mut Self {
         self.buf.push(value_tag);
-        self.buf
-            .extend_from_slice(&(name.len() as u16).to_be_bytes());
+        self.buf.extend_from_slice(&(name.len() as u16).to_be_bytes());
         self.buf.extend_from_slice(name.as_bytes());
-        self.buf
-            .extend_from_slice(&(value.len() as u16).to_be_bytes());
+        self.buf.extend_from_slice(&(value.len() as u16).to_be_bytes());
         self.buf.extend_from_slice(value);
         self
     }
@@ -142,12 +140,7 @@ impl IppResponse {
             if !name.is_empty() {
                 last_name = name;
             }
-            attrs.push(IppAttr {
-                group,
-                name: last_name.clone(),
-                value_tag: t,
-                value,
-            });
+            attrs.push(IppAttr { group, name: last_name.clone(), value_tag: t, value });
         }
         Ok(Self { status, attrs })
     }
@@ -182,8 +175,7 @@ pub fn post(
         .next()
         .ok_or_else(|| TransportError::new(ErrorKind::NotFound, &describe, "no address"))?;
     let io = |e: std::io::Error| TransportError::from_io(&describe, &e);
-    let mut s =
-        TcpStream::connect_timeout(&addr, timeout).map_err(|e| io(e).nothing_delivered())?;
+    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| io(e).nothing_delivered())?;
     s.set_write_timeout(Some(timeout)).map_err(io)?;
     s.set_read_timeout(Some(timeout)).map_err(io)?;
     let head = format!(
@@ -201,11 +193,7 @@ pub fn post(
         .position(|w| w == b"\r\n\r\n")
         .ok_or_else(|| TransportError::new(ErrorKind::Other, &describe, "no HTTP header"))?;
     let head = String::from_utf8_lossy(&resp[..split]);
-    let code: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let code: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     if code != 200 {
         let kind = match code {
             401 | 403 => ErrorKind::PermissionDenied,
@@ -214,17 +202,11 @@ pub fn post(
             _ => ErrorKind::Other,
         };
         // The server answered with an HTTP error: it did not take the request.
-        return Err(
-            TransportError::new(kind, &describe, format!("HTTP {code}")).nothing_delivered()
-        );
+        return Err(TransportError::new(kind, &describe, format!("HTTP {code}")).nothing_delivered());
     }
     let mut body = &resp[split + 4..];
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        return IppResponse::parse(&dechunk(body))
-            .map_err(|m| TransportError::new(ErrorKind::Other, &describe, m));
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return IppResponse::parse(&dechunk(body)).map_err(|m| TransportError::new(ErrorKind::Other, &describe, m));
     }
     if let Some(len) = content_length(&head) {
         body = &body[..len.min(body.len())];
@@ -235,9 +217,7 @@ pub fn post(
 fn content_length(head: &str) -> Option<usize> {
     head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case("content-length")
-            .then(|| v.trim().parse().ok())?
+        k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
     })
 }
 
@@ -259,11 +239,7 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
 }
 
 /// Lists CUPS queue names (`CUPS-Get-Printers`).
-pub fn cups_get_printers(
-    host: &str,
-    port: u16,
-    timeout: Duration,
-) -> Result<Vec<String>, TransportError> {
+pub fn cups_get_printers(host: &str, port: u16, timeout: Duration) -> Result<Vec<String>, TransportError> {
     let mut req = IppRequest::new(OP_CUPS_GET_PRINTERS, 1);
     req.attr(tag::KEYWORD, "requested-attributes", b"printer-name");
     let resp = post(host, port, "/", &req.finish(), &[], timeout)?;
@@ -297,15 +273,7 @@ pub struct IppTransport {
 impl IppTransport {
     /// Describes a queue; nothing is connected until a job ends.
     pub fn new(host: &str, port: u16, queue: &str, format: DocFormat, timeout: Duration) -> Self {
-        Self {
-            host: host.into(),
-            port,
-            queue: queue.into(),
-            format,
-            timeout,
-            buffer: Vec::new(),
-            last_job_id: None,
-        }
+        Self { host: host.into(), port, queue: queue.into(), format, timeout, buffer: Vec::new(), last_job_id: None }
     }
 }
 
@@ -332,14 +300,7 @@ impl Transport for IppTransport {
             .attr(tag::NAME, "job-name", file_name.as_bytes())
             .attr(tag::MIME, "document-format", self.format.mime().as_bytes());
         let doc = std::mem::take(&mut self.buffer);
-        let resp = post(
-            &self.host,
-            self.port,
-            &path,
-            &req.finish(),
-            &doc,
-            self.timeout,
-        )?;
+        let resp = post(&self.host, self.port, &path, &req.finish(), &doc, self.timeout)?;
         if !resp.is_success() {
             // CUPS answered and refused: no job was created.
             let kind = match resp.status {
@@ -347,12 +308,8 @@ impl Transport for IppTransport {
                 0x0406 => ErrorKind::NotFound,      // client-error-not-found
                 _ => ErrorKind::Other,
             };
-            return Err(TransportError::new(
-                kind,
-                self.describe(),
-                format!("Print-Job status 0x{:04x}", resp.status),
-            )
-            .nothing_delivered());
+            return Err(TransportError::new(kind, self.describe(), format!("Print-Job status 0x{:04x}", resp.status))
+                .nothing_delivered());
         }
         self.last_job_id = resp.integer("job-id");
         Ok(())

@@ -49,13 +49,7 @@ pub struct TransportError {
 impl TransportError {
     /// Builds an error for the link described by `describe`.
     pub fn new(kind: ErrorKind, describe: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            os_code: None,
-            nothing_delivered: false,
-            describe: describe.into(),
-            message: message.into(),
-        }
+        Self { kind, os_code: None, nothing_delivered: false, describe: describe.into(), message: message.into() }
     }
 
     /// Maps a std I/O error, keeping its OS code.
@@ -149,11 +143,7 @@ pub struct LinkOptions {
 
 impl Default for LinkOptions {
     fn default() -> Self {
-        Self {
-            io_timeout: Duration::from_secs(5),
-            chunk_bytes: 256,
-            pace: true,
-        }
+        Self { io_timeout: Duration::from_secs(5), chunk_bytes: 256, pace: true }
     }
 }
 
@@ -178,27 +168,13 @@ pub fn open(link: &Link, opts: &LinkOptions) -> Result<Box<dyn Transport>, Trans
             Ok(Box::new(t))
         }
         Link::UsbLp { path } => Ok(Box::new(usblp::UsbLpTransport::open(path)?)),
-        Link::Usb {
-            vendor_id,
-            product_id,
-            serial,
-        } => Ok(Box::new(usb::UsbTransport::open(
-            *vendor_id,
-            *product_id,
-            serial.as_deref(),
-            io_timeout,
-        )?)),
-        Link::Tcp { host, port } => Ok(Box::new(tcp::TcpTransport::connect(
-            host, *port, io_timeout,
-        )?)),
-        Link::Ipp {
-            host,
-            port,
-            queue,
-            format,
-        } => Ok(Box::new(ipp::IppTransport::new(
-            host, *port, queue, *format, io_timeout,
-        ))),
+        Link::Usb { vendor_id, product_id, serial } => {
+            Ok(Box::new(usb::UsbTransport::open(*vendor_id, *product_id, serial.as_deref(), io_timeout)?))
+        }
+        Link::Tcp { host, port } => Ok(Box::new(tcp::TcpTransport::connect(host, *port, io_timeout)?)),
+        Link::Ipp { host, port, queue, format } => {
+            Ok(Box::new(ipp::IppTransport::new(host, *port, queue, *format, io_timeout)))
+        }
         Link::Virtual { dir } => Ok(Box::new(virtual_dir::VirtualTransport::open(dir)?)),
         #[cfg(windows)]
         Link::Windows { name } => Ok(Box::new(windows::WinSpoolTransport::open(name)?)),
@@ -220,9 +196,7 @@ pub(crate) fn query_dle_eot<S: Read + Write>(
 ) -> Result<PrinterStatus, TransportError> {
     let mut answers = [0u8; 3];
     for (slot, n) in answers.iter_mut().zip([1u8, 2, 4]) {
-        io.write_all(&[0x10, 0x04, n])
-            .and_then(|()| io.flush())
-            .map_err(|e| TransportError::from_io(describe, &e))?;
+        io.write_all(&[0x10, 0x04, n]).and_then(|()| io.flush()).map_err(|e| TransportError::from_io(describe, &e))?;
         *slot = read_status_byte(io, describe, timeout)?;
     }
     Ok(status::decode(answers[0], answers[1], answers[2]))
@@ -230,11 +204,7 @@ pub(crate) fn query_dle_eot<S: Read + Write>(
 
 /// Reads until one byte with the DLE EOT bit pattern arrives or `timeout` passes. The
 /// stream's own read timeout must be short (it is polled).
-fn read_status_byte<S: Read>(
-    io: &mut S,
-    describe: &str,
-    timeout: Duration,
-) -> Result<u8, TransportError> {
+fn read_status_byte<S: Read>(io: &mut S, describe: &str, timeout: Duration) -> Result<u8, TransportError> {
     let deadline = Instant::now() + timeout;
     let mut b = [0u8; 1];
     loop {
@@ -251,9 +221,7 @@ fn read_status_byte<S: Read>(
             Err(e)
                 if matches!(
                     e.kind(),
-                    std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::Interrupted
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
                 ) => {}
             Err(e) => return Err(TransportError::from_io(describe, &e)),
         }
@@ -278,14 +246,8 @@ mod tests {
         assert_eq!(t.kind(), ErrorKind::PermissionDenied);
         assert_eq!(t.os_code(), Some(13));
         let e = std::io::Error::from_raw_os_error(5);
-        assert_eq!(
-            TransportError::from_io("x", &e).kind(),
-            ErrorKind::Disconnected
-        );
+        assert_eq!(TransportError::from_io("x", &e).kind(), ErrorKind::Disconnected);
         let e = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-        assert_eq!(
-            TransportError::from_io("x", &e).kind(),
-            ErrorKind::Disconnected
-        );
+        assert_eq!(TransportError::from_io("x", &e).kind(), ErrorKind::Disconnected);
     }
 }

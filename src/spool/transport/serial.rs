@@ -24,12 +24,8 @@ pub struct SerialTransport {
 
 fn map_err(describe: &str, e: serialport::Error) -> TransportError {
     match e.kind() {
-        serialport::ErrorKind::NoDevice => {
-            TransportError::new(ErrorKind::NotFound, describe, e.to_string())
-        }
-        serialport::ErrorKind::Io(k) => {
-            TransportError::from_io(describe, &std::io::Error::new(k, e.to_string()))
-        }
+        serialport::ErrorKind::NoDevice => TransportError::new(ErrorKind::NotFound, describe, e.to_string()),
+        serialport::ErrorKind::Io(k) => TransportError::from_io(describe, &std::io::Error::new(k, e.to_string())),
         _ => TransportError::new(ErrorKind::Other, describe, e.to_string()),
     }
 }
@@ -54,14 +50,7 @@ impl SerialTransport {
             .timeout(Duration::from_millis(50))
             .open()
             .map_err(|e| map_err(&describe, e))?;
-        Ok(Self {
-            port,
-            describe,
-            baud,
-            io_timeout,
-            chunk: 256,
-            pace: true,
-        })
+        Ok(Self { port, describe, baud, io_timeout, chunk: 256, pace: true })
     }
 
     /// Sets the write chunk size and whether writes are paced to the baud rate.
@@ -88,12 +77,7 @@ impl Transport for SerialTransport {
                         ));
                     }
                     Ok(n) => rest = &rest[n..],
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
-                        ) =>
-                    {
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted) => {
                         // Flow control holds us (XOFF/CTS low). Wait up to the I/O timeout.
                         if chunk_start.elapsed() > self.io_timeout {
                             return Err(TransportError::new(
@@ -115,9 +99,7 @@ impl Transport for SerialTransport {
                 }
             }
         }
-        self.port
-            .flush()
-            .map_err(|e| TransportError::from_io(&self.describe, &e))
+        self.port.flush().map_err(|e| TransportError::from_io(&self.describe, &e))
     }
 
     fn read_status(&mut self, timeout: Duration) -> Result<Option<PrinterStatus>, TransportError> {

@@ -22,8 +22,7 @@ fn map_err(describe: &str, e: nusb::Error) -> TransportError {
         nusb::ErrorKind::NotFound => ErrorKind::NotFound,
         _ => ErrorKind::Other,
     };
-    TransportError::new(kind, describe, e.to_string())
-        .with_os_code(e.os_error().and_then(|c| i32::try_from(c).ok()))
+    TransportError::new(kind, describe, e.to_string()).with_os_code(e.os_error().and_then(|c| i32::try_from(c).ok()))
 }
 
 /// A claimed printer interface.
@@ -73,14 +72,9 @@ impl UsbTransport {
             .interfaces()
             .find(|i| i.class() == PRINTER_CLASS)
             .map(|i| i.interface_number())
-            .ok_or_else(|| {
-                TransportError::new(ErrorKind::NotFound, &describe, "no printer-class interface")
-            })?;
+            .ok_or_else(|| TransportError::new(ErrorKind::NotFound, &describe, "no printer-class interface"))?;
         let device = info.open().wait().map_err(|e| map_err(&describe, e))?;
-        let interface = device
-            .detach_and_claim_interface(number)
-            .wait()
-            .map_err(|e| map_err(&describe, e))?;
+        let interface = device.detach_and_claim_interface(number).wait().map_err(|e| map_err(&describe, e))?;
         let (mut out_ep, mut in_ep) = (None, None);
         if let Some(desc) = interface.descriptor() {
             for ep in desc.endpoints() {
@@ -94,9 +88,8 @@ impl UsbTransport {
                 }
             }
         }
-        let out_ep = out_ep.ok_or_else(|| {
-            TransportError::new(ErrorKind::NotFound, &describe, "no bulk OUT endpoint")
-        })?;
+        let out_ep =
+            out_ep.ok_or_else(|| TransportError::new(ErrorKind::NotFound, &describe, "no bulk OUT endpoint"))?;
         let writer = interface
             .endpoint::<Bulk, Out>(out_ep)
             .map_err(|e| map_err(&describe, e))?
@@ -112,11 +105,7 @@ impl UsbTransport {
             ),
             None => None,
         };
-        Ok(Self {
-            writer,
-            reader,
-            describe,
-        })
+        Ok(Self { writer, reader, describe })
     }
 }
 
@@ -148,11 +137,7 @@ impl Transport for UsbTransport {
                     Err(e) => return Err(TransportError::from_io(&self.describe, &e)),
                 }
                 if Instant::now() >= deadline {
-                    return Err(TransportError::new(
-                        ErrorKind::TimedOut,
-                        &self.describe,
-                        "no DLE EOT answer",
-                    ));
+                    return Err(TransportError::new(ErrorKind::TimedOut, &self.describe, "no DLE EOT answer"));
                 }
             };
         }

@@ -18,10 +18,7 @@ impl UsbLpTransport {
     /// Opens the device for writing.
     pub fn open(path: &str) -> Result<Self, TransportError> {
         let describe = format!("usblp {path}");
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(|e| TransportError::from_io(&describe, &e))?;
+        let file = OpenOptions::new().write(true).open(path).map_err(|e| TransportError::from_io(&describe, &e))?;
         Ok(Self { file, describe })
     }
 }

@@ -22,11 +22,7 @@ impl VirtualTransport {
     pub fn open(dir: &Path) -> Result<Self, TransportError> {
         let describe = format!("virtual {}", dir.display());
         fs::create_dir_all(dir).map_err(|e| TransportError::from_io(&describe, &e))?;
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            buffer: Vec::new(),
-            describe,
-        })
+        Ok(Self { dir: dir.to_path_buf(), buffer: Vec::new(), describe })
     }
 }
 

@@ -56,15 +56,7 @@ pub fn list_printers() -> Vec<String> {
     let (mut needed, mut returned) = (0u32, 0u32);
     // SAFETY: a size query with an empty buffer; out-params are valid.
     unsafe {
-        EnumPrintersW(
-            flags,
-            std::ptr::null(),
-            4,
-            std::ptr::null_mut(),
-            0,
-            &mut needed,
-            &mut returned,
-        );
+        EnumPrintersW(flags, std::ptr::null(), 4, std::ptr::null_mut(), 0, &mut needed, &mut returned);
     }
     if needed == 0 {
         return Vec::new();
@@ -73,24 +65,14 @@ pub fn list_printers() -> Vec<String> {
     let mut buf = vec![0u64; (needed as usize).div_ceil(8)];
     // SAFETY: `buf` holds at least `needed` bytes.
     let ok = unsafe {
-        EnumPrintersW(
-            flags,
-            std::ptr::null(),
-            4,
-            buf.as_mut_ptr().cast(),
-            needed,
-            &mut needed,
-            &mut returned,
-        )
+        EnumPrintersW(flags, std::ptr::null(), 4, buf.as_mut_ptr().cast(), needed, &mut needed, &mut returned)
     };
     if ok == 0 {
         return Vec::new();
     }
     // SAFETY: on success the buffer starts with `returned` PRINTER_INFO_4W records whose
     // strings live inside the same buffer.
-    let infos = unsafe {
-        std::slice::from_raw_parts(buf.as_ptr().cast::<PrinterInfo4W>(), returned as usize)
-    };
+    let infos = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<PrinterInfo4W>(), returned as usize) };
     infos
         .iter()
         .filter(|i| !i.printer_name.is_null())
@@ -121,16 +103,12 @@ pub struct WinSpoolTransport {
 impl WinSpoolTransport {
     /// Remembers the printer name; the queue is opened per job.
     pub fn open(name: &str) -> Result<Self, TransportError> {
-        Ok(Self {
-            name: name.into(),
-            buffer: Vec::new(),
-        })
+        Ok(Self { name: name.into(), buffer: Vec::new() })
     }
 
     fn fail(&self, what: &str) -> TransportError {
         let e = std::io::Error::last_os_error();
-        TransportError::new(ErrorKind::Other, self.describe(), format!("{what}: {e}"))
-            .with_os_code(e.raw_os_error())
+        TransportError::new(ErrorKind::Other, self.describe(), format!("{what}: {e}")).with_os_code(e.raw_os_error())
     }
 }
 
@@ -159,11 +137,7 @@ impl Transport for WinSpoolTransport {
             if OpenPrinterW(name.as_ptr(), &mut h, std::ptr::null()) == 0 {
                 return Err(self.fail("OpenPrinterW"));
             }
-            let info = DocInfo1W {
-                doc_name: doc.as_ptr(),
-                output_file: std::ptr::null(),
-                datatype: raw.as_ptr(),
-            };
+            let info = DocInfo1W { doc_name: doc.as_ptr(), output_file: std::ptr::null(), datatype: raw.as_ptr() };
             let result = if StartDocPrinterW(h, 1, &info) == 0 {
                 Err(self.fail("StartDocPrinterW"))
             } else {
@@ -172,9 +146,7 @@ impl Transport for WinSpoolTransport {
                 } else {
                     let mut written = 0u32;
                     let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-                    let r = if WritePrinter(h, data.as_ptr().cast(), len, &mut written) == 0
-                        || written != len
-                    {
+                    let r = if WritePrinter(h, data.as_ptr().cast(), len, &mut written) == 0 || written != len {
                         Err(self.fail("WritePrinter"))
                     } else {
                         Ok(())
