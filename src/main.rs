@@ -31,6 +31,12 @@ fn main() -> ExitCode {
     kassa::logging::init();
     let result = match cli.command {
         Command::Serve(args) => kassa::server::run_blocking(args),
+        // Without --host, `ofd info` asks the KKM's configured OFD with its stored token: that needs the core.
+        Command::Ofd(kassa::ofd::cli::OfdArgs { command: kassa::ofd::cli::OfdCommand::Info(info) })
+            if info.host.is_none() =>
+        {
+            kassa::server::ofd_info(info)
+        }
         Command::Ofd(args) => kassa::ofd::cli::run(args).map_err(|e| e.to_string()),
         Command::OfdEmulator(args) => kassa::ofd::cli::run_emulator(args).map_err(|e| e.to_string()),
         Command::PrinterEmulator(args) => kassa::spool::cli::emulator(args).map_err(|e| e.to_string()),

@@ -102,3 +102,20 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
         Ok(())
     })
 }
+
+/// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
+/// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
+pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
+    let serve = ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone() };
+    let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let started = start_core(&config, Arc::new(SystemClock)).await?;
+        let answer = started.core.ofd_info(i64::from(args.kkm)).await.map_err(|e| e.to_string())?;
+        println!("{}", serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?);
+        Ok(())
+    })
+}

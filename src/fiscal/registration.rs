@@ -113,6 +113,58 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Asks the OFD of KKM `ofd_id` for its registration data and current report (COMMAND_INFO), with the
+    /// stored token and the next REQNUM; keeps a new token, the registration data and newer ads. Returns the
+    /// OFD's answer as JSON.
+    pub async fn ofd_info(self: &Arc<Self>, ofd_id: i64) -> FiscalResult<serde_json::Value> {
+        let kkm = self
+            .blocking(move |core| {
+                core.store.write(|tx| {
+                    let mut kkm = tx.kkm_by_ofd_id(ofd_id)?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+                    kkm.ofd_reqnum = next_reqnum(kkm.ofd_reqnum);
+                    tx.update_kkm_state(&kkm)?;
+                    Ok(kkm)
+                })
+            })
+            .await?;
+        let ofd = self.ofd(Some(&kkm.settings.ofd_uid))?.clone();
+        let mut service = self.service_block(&kkm, self.clock.now());
+        service.get_reg_info = true;
+        let request = convert::info_request(&service, ofd.protocol_version);
+        let creds = Credentials { id: ofd_id as u32, token: kkm.settings.ofd_token, reqnum: kkm.ofd_reqnum };
+        match self.exchange_with(&ofd, creds, &request, kkm.settings.use_software_vpn).await? {
+            Outcome::Accepted(reply) => {
+                let service = reply.response.service.clone().unwrap_or_default();
+                let reg_info = RegInfo::from_service(&service).map(|r| serde_json::to_value(r).unwrap_or_default());
+                let ads = convert::ticket_ads(&service);
+                let token = reply.new_token();
+                let kkm_id = kkm.id;
+                self.blocking(move |core| {
+                    core.store.write(|tx| {
+                        let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+                        if let Some(reg) = reg_info {
+                            kkm.reg_info = reg;
+                        }
+                        kkm.ads_info = merge_ads(&kkm.ads_info, ads);
+                        if let Some(t) = token {
+                            kkm.settings.ofd_token = t;
+                        }
+                        tx.update_kkm_state(&kkm)?;
+                        Ok(())
+                    })
+                })
+                .await?;
+                serde_json::to_value(&reply.response).map_err(|e| FiscalError::Internal(e.to_string()))
+            }
+            Outcome::Unreachable(why) => Err(FiscalError::OfdUnreachable(why)),
+            Outcome::InvalidToken => Err(FiscalError::InvalidToken),
+            Outcome::Refused(ResultClass::UnknownId) => Err(FiscalError::UnknownAtOfd(ofd_id)),
+            Outcome::Refused(class) => Err(FiscalError::OfdRefused { api_code: 84, reason: format!("{class:?}") }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

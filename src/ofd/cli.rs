@@ -43,16 +43,17 @@ pub struct DecodeArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct InfoArgs {
+    /// OFD host. Without it, the KKM's OFD, token and REQNUM come from Kassa's own data (see --data-dir).
     #[arg(long)]
-    pub host: String,
+    pub host: Option<String>,
     #[arg(long, default_value_t = 7777)]
     pub port: u16,
     /// Device id issued by the OFD (header ID).
     #[arg(long)]
     pub kkm: u32,
-    /// Current exchange token.
-    #[arg(long)]
-    pub token: u32,
+    /// Current exchange token (with --host).
+    #[arg(long, requires = "host")]
+    pub token: Option<u32>,
     #[arg(long, default_value_t = 1)]
     pub reqnum: u16,
     /// Header VERSION: 203 (2.0.3) or 202 (2.0.2).
@@ -68,6 +69,12 @@ pub struct InfoArgs {
     pub socks5_user: Option<String>,
     #[arg(long, requires = "socks5_user")]
     pub socks5_password: Option<String>,
+    /// Kassa's data folder (without --host) [default: ./kassa-data].
+    #[arg(long, conflicts_with = "host")]
+    pub data_dir: Option<PathBuf>,
+    /// Kassa's TOML configuration (without --host).
+    #[arg(long, conflicts_with = "host")]
+    pub config: Option<PathBuf>,
 }
 
 /// `kassa ofd-emulator`
@@ -100,6 +107,8 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error("cannot serialize JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("{0} is required")]
+    Missing(&'static str),
 }
 
 /// Runs `kassa ofd ...`.
@@ -246,14 +255,16 @@ fn command_name(command: i32) -> Value {
 }
 
 async fn info(a: InfoArgs) -> Result<Value, CliError> {
-    let mut config = ClientConfig::new(format!("{}:{}", a.host, a.port));
+    let host = a.host.clone().ok_or(CliError::Missing("--host"))?;
+    let token = a.token.ok_or(CliError::Missing("--token"))?;
+    let mut config = ClientConfig::new(format!("{host}:{}", a.port));
     config.version = a.version;
     config.total_time = Duration::from_secs(a.timeout_secs);
     config.proxy = a.socks5.map(|addr| Socks5Proxy { addr, auth: a.socks5_user.zip(a.socks5_password) });
     let client = OfdClient::new(config);
     let service = ServiceBlock { get_reg_info: true, ..Default::default() };
     let request = info_request(&service, a.version);
-    let creds = Credentials { id: a.kkm, token: a.token, reqnum: a.reqnum };
+    let creds = Credentials { id: a.kkm, token, reqnum: a.reqnum };
     let reply = client.exchange(creds, &request).await?;
     let reg_info = reply.response.service.as_ref().and_then(RegInfo::from_service);
     let ads = reply.response.service.as_ref().map(ticket_ads).unwrap_or_default();
