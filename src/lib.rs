@@ -6,5 +6,6 @@ pub mod api;
 pub mod config;
 pub mod fiscal;
 pub mod logging;
+pub mod render;
 pub mod server;
 pub mod store;
