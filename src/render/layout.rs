@@ -333,12 +333,19 @@ impl Builder {
                 ColumnWidth::Auto => 0,
             })
             .sum();
-        let n_weighted = columns
+        // A weighted column needs room for its content, up to half the line, so a long label
+        // in an auto column cannot squeeze a value into one character.
+        let mins: Vec<usize> = columns
             .iter()
-            .filter(|c| matches!(c.width, ColumnWidth::Weight(_)))
-            .count();
-        // Leave every weighted column at least one character.
-        let budget = total.saturating_sub(gaps + n_weighted * cw);
+            .zip(&cells)
+            .map(|(c, text)| match c.width {
+                ColumnWidth::Weight(_) => {
+                    (text.chars().count() * cw).clamp(cw, (total / 2).max(cw))
+                }
+                ColumnWidth::Auto => 0,
+            })
+            .collect();
+        let budget = total.saturating_sub(gaps + mins.iter().sum::<usize>());
         while widths.iter().sum::<usize>() > budget {
             let Some((i, _)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
                 break;
@@ -362,6 +369,18 @@ impl Builder {
                 .position(|c| matches!(c.width, ColumnWidth::Weight(_)))
             {
                 widths[i] += rest - given;
+            }
+            // Proportional shares may leave a column below its minimum: borrow from the
+            // weighted column with the most room to spare.
+            for i in 0..n {
+                while widths[i] < mins[i] {
+                    let donor = (0..n)
+                        .filter(|&j| j != i && widths[j] > mins[j])
+                        .max_by_key(|&j| widths[j] - mins[j]);
+                    let Some(j) = donor else { break };
+                    widths[j] -= 1;
+                    widths[i] += 1;
+                }
             }
         } else if let Some(w) = widths.first_mut() {
             // Only auto columns: the first one takes the slack, pushing the others right.
