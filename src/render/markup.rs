@@ -5,9 +5,7 @@
 //! Values interpolated by templates are escaped (`escape`), so document data can never start
 //! a directive or split a table cell.
 use super::error::{Diagnostic, Stage};
-use super::model::{
-    Align, Block, Column, ColumnWidth, Document, Image, QrMatrix, Style, Symbology,
-};
+use super::model::{Align, Block, Column, ColumnWidth, Document, Image, Style, Symbology};
 use base64::Engine as _;
 
 /// Largest logo accepted, in pixels per side; bigger images are rejected with a diagnostic.
@@ -202,19 +200,8 @@ impl Parser<'_> {
             self.diag(n, "@qr without data, skipped".into());
             return;
         }
-        match qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M) {
-            Ok(code) => {
-                let size = code.width();
-                let dark = code
-                    .to_colors()
-                    .into_iter()
-                    .map(|c| c == qrcode::Color::Dark)
-                    .collect();
-                self.push(Block::Qr {
-                    data,
-                    matrix: QrMatrix { size, dark },
-                });
-            }
+        match super::qr::encode(data.as_bytes()) {
+            Ok(matrix) => self.push(Block::Qr { data, matrix }),
             Err(e) => {
                 self.diag(n, format!("@qr: cannot encode ({e}), printed as text"));
                 self.text(data);

@@ -37,6 +37,7 @@ pub mod model;
 pub mod money;
 pub mod options;
 pub mod profile;
+pub mod qr;
 pub mod raster;
 pub mod template;
 

@@ -6,6 +6,8 @@
 //! threshold, so a higher `image_pixel_draw_threshold` gives bolder text.
 use super::font;
 use super::layout::{Geometry, Item, ItemKind, Layout, TextLine};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A packed 1-bit bitmap, 1 = ink.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,13 +150,102 @@ fn draw_item(bm: &mut Bitmap, item: &Item, y: u32, g: &Geometry, threshold: u8) 
     }
 }
 
+/// A glyph binarised at one threshold: one row of bits per pixel row, MSB = leftmost pixel.
+struct InkGlyph {
+    xmin: i64,
+    top: i64,
+    width: usize,
+    rows: Vec<u128>,
+}
+
+type InkKey = (char, bool, u32, u8);
+
+/// Widest glyph the bit-row path handles (u128 minus the 7-bit byte shift).
+const MAX_ROW_BITS: usize = 120;
+const INK_CACHE_LIMIT: usize = 16_384;
+
+/// The binarised glyph, cached: thresholding once per glyph instead of once per pixel drawn.
+fn ink_glyph(c: char, bold: bool, px: f32, threshold: u8) -> Arc<InkGlyph> {
+    static CACHE: OnceLock<Mutex<HashMap<InkKey, Arc<InkGlyph>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let key = (c, bold, px.to_bits(), threshold);
+    if let Ok(map) = cache.lock()
+        && let Some(g) = map.get(&key)
+    {
+        return Arc::clone(g);
+    }
+    let gl = font::glyph(c, bold, px);
+    // Ink when coverage > 255 - threshold, i.e. lightness below the threshold.
+    let cut = 255u16.saturating_sub(threshold as u16);
+    let width = gl.width.min(MAX_ROW_BITS);
+    let rows = (0..gl.height)
+        .map(|gy| {
+            let row = &gl.coverage[gy * gl.width..(gy + 1) * gl.width];
+            let mut bits = 0u128;
+            for (gx, &cov) in row.iter().take(width).enumerate() {
+                if threshold > 0 && cov as u16 > cut {
+                    bits |= 1u128 << (127 - gx);
+                }
+            }
+            bits
+        })
+        .collect();
+    let g = Arc::new(InkGlyph {
+        xmin: gl.xmin as i64,
+        top: gl.top as i64,
+        width,
+        rows,
+    });
+    if let Ok(mut map) = cache.lock() {
+        if map.len() >= INK_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(key, Arc::clone(&g));
+    }
+    g
+}
+
+impl Bitmap {
+    /// ORs (or clears, when `!ink`) a row of bits whose MSB is pixel `x`.
+    fn blit_row(&mut self, x: i64, y: i64, bits: u128, width: usize, ink: bool) {
+        if y < 0 || y >= self.height as i64 || bits == 0 {
+            return;
+        }
+        let (mut bits, mut x) = (bits, x);
+        if x < 0 {
+            if -x >= 128 {
+                return;
+            }
+            bits <<= -x;
+            x = 0;
+        }
+        let first = (x >> 3) as usize;
+        let shifted = bits >> (x & 7);
+        let nbytes = ((x & 7) as usize + width).div_ceil(8).min(16);
+        let row = y as usize * self.stride;
+        let tail = self.width % 8;
+        for k in 0..nbytes {
+            let idx = first + k;
+            if idx >= self.stride {
+                break;
+            }
+            let mut b = (shifted >> (120 - 8 * k)) as u8;
+            if idx + 1 == self.stride && tail != 0 {
+                b &= 0xFFu8 << (8 - tail);
+            }
+            if ink {
+                self.bits[row + idx] |= b;
+            } else {
+                self.bits[row + idx] &= !b;
+            }
+        }
+    }
+}
+
 fn draw_text(bm: &mut Bitmap, line: &TextLine, y: u32, g: &Geometry, threshold: u8) {
     let px = g.font_px();
     let (ascent, descent) = font::vertical_metrics(px);
     let baseline = ((g.line_h as f32 - (ascent - descent)) / 2.0 + ascent).round() as i64;
-    // Ink when coverage > 255 - threshold, i.e. lightness below the threshold.
-    let cut = 255u16.saturating_sub(threshold as u16);
-    let ink_at = |cov: u8| threshold > 0 && cov as u16 > cut;
     let sy: i64 = if line.tall { 2 } else { 1 };
     let y0 = y as i64;
     for run in &line.runs {
@@ -166,24 +257,29 @@ fn draw_text(bm: &mut Bitmap, line: &TextLine, y: u32, g: &Geometry, threshold: 
             let x1 = col_x(run.col + n * sx as usize);
             bm.fill(x0, y0, x1 - x0, g.line_h as i64 * sy, true);
         }
+        let ink = !run.style.inverse;
         for (k, c) in run.text.chars().enumerate() {
             if c == ' ' {
                 continue;
             }
             let x0 = col_x(run.col + k * sx as usize);
-            let gl = font::glyph(c, run.style.bold, px);
-            let ink = !run.style.inverse;
-            for gy in 0..gl.height {
-                let py = y0 + (baseline - gl.top as i64 + gy as i64) * sy;
-                let row = &gl.coverage[gy * gl.width..(gy + 1) * gl.width];
-                for (gx, &cov) in row.iter().enumerate() {
-                    if !ink_at(cov) {
-                        continue;
-                    }
-                    let pxl = x0 + (gl.xmin as i64 + gx as i64) * sx;
+            let gl = ink_glyph(c, run.style.bold, px, threshold);
+            for (gy, &bits) in gl.rows.iter().enumerate() {
+                let py = y0 + (baseline - gl.top + gy as i64) * sy;
+                if sx == 1 {
                     for dy in 0..sy {
-                        for dx in 0..sx {
-                            bm.set(pxl + dx, py + dy, ink);
+                        bm.blit_row(x0 + gl.xmin, py + dy, bits, gl.width, ink);
+                    }
+                    continue;
+                }
+                // Double width: stretch pixel by pixel.
+                for gx in 0..gl.width {
+                    if bits & (1u128 << (127 - gx)) != 0 {
+                        let pxl = x0 + (gl.xmin + gx as i64) * sx;
+                        for dy in 0..sy {
+                            for dx in 0..sx {
+                                bm.set(pxl + dx, py + dy, ink);
+                            }
                         }
                     }
                 }
