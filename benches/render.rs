@@ -115,6 +115,24 @@ fn main() {
             }),
         ),
     ];
+    // Markup → bytes (parse, layout, encode): the same work receiptline's transform() does.
+    for (label, profile) in [
+        ("markup->escpos cp866 384", PrinterProfile::generic_58mm()),
+        ("markup->escpos cp866 576", PrinterProfile::generic_80mm()),
+    ] {
+        let o = RenderOptions {
+            lang: "kk".into(),
+            profile,
+            ..RenderOptions::default()
+        };
+        let g = kassa::render::geometry(&o, Format::EscPos);
+        let ms = time_ms(budget, || {
+            let (m, _) = kassa::render::markup::parse(&markup, "ticket.j2");
+            let l = kassa::render::layout::layout(&m, &g);
+            black_box(encode(&l, &o, Format::EscPos).ok());
+        });
+        println!("stage {label:<36} {ms:>8.4} ms");
+    }
     for (name, ms) in stages {
         println!("stage {name:<36} {ms:>8.4} ms");
     }
