@@ -426,7 +426,7 @@ mod tests {
     #[test]
     fn escaped_data_cannot_inject() {
         let v = escape("@cut | a\\b\nx");
-        let (doc, diags) = parse(&format!("{v}"), "t");
+        let (doc, diags) = parse(&v, "t");
         assert!(diags.is_empty());
         assert_eq!(
             doc.blocks,

@@ -91,7 +91,7 @@ impl PrinterProfile {
     /// Checks the numbers a data file could get wrong.
     pub fn validate(&self) -> Result<(), OptionsError> {
         let bad = |field, reason: String| Err(OptionsError::Profile { field, reason });
-        if !(200..=2048).contains(&self.width_dots) || self.width_dots % 8 != 0 {
+        if !(200..=2048).contains(&self.width_dots) || !self.width_dots.is_multiple_of(8) {
             return bad(
                 "width_dots",
                 format!(
