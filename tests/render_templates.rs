@@ -281,3 +281,10 @@ fn html_escapes_every_value() {
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
     assert!(html.contains("&lt;/script&gt; &amp;") && html.contains("&quot;co&quot;"));
 }
+
+#[test]
+fn renderer_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Renderer>();
+    assert_send_sync::<kassa::render::Rendered>();
+}

@@ -10,6 +10,9 @@
 //! the clock: fonts are embedded, dates come from the document, so rendering the same
 //! document with the same template source gives the same bytes years later.
 //!
+//! Rendering is synchronous and CPU-bound (about a millisecond per receipt); call it from
+//! `spawn_blocking` in async code. `Renderer` is `Send + Sync`: share one behind an `Arc`.
+//!
 //! A broken template never loses a receipt: its error (file and line) is returned as a
 //! diagnostic and the built-in template renders instead.
 //!

@@ -53,9 +53,14 @@ impl Bitmap {
     }
 
     fn fill(&mut self, x0: i64, y0: i64, w: i64, h: i64, ink: bool) {
+        // Whole bytes at a time: QR modules and bars are most of a receipt's ink.
         for y in y0..y0 + h {
-            for x in x0..x0 + w {
-                self.set(x, y, ink);
+            let mut x = x0;
+            while x < x0 + w {
+                let chunk = (x0 + w - x).min(MAX_ROW_BITS as i64);
+                let bits = !0u128 << (128 - chunk);
+                self.blit_row(x, y, bits, chunk as usize, ink);
+                x += chunk;
             }
         }
     }
