@@ -50,16 +50,25 @@ pub fn encode(data: &[u8]) -> Result<QrMatrix, String> {
 }
 
 /// ISO/IEC 18004 mask penalty: runs, 2×2 blocks, finder-like patterns, dark balance.
+/// One pass per row and column; finder-like patterns are found with a rolling 11-module
+/// window (`1011101` with four light modules before or after it).
 pub fn penalty(m: &[bool], n: usize) -> u32 {
-    let at = |x: usize, y: usize| m[y * n + x];
+    const FINDER_AFTER: u32 = 0b101_1101_0000;
+    const FINDER_BEFORE: u32 = 0b000_0101_1101;
     let mut score = 0u32;
-    // N1 (runs of 5+) and N3 (1:1:3:1:1 with 4 light modules on one side), rows and columns.
     for horizontal in [true, false] {
         for a in 0..n {
-            let get = |b: usize| if horizontal { at(b, a) } else { at(a, b) };
-            let mut run = 1;
-            for b in 1..n {
-                if get(b) == get(b - 1) {
+            let mut run = 0u32;
+            let mut prev = false;
+            let mut window = 0u32;
+            for b in 0..n {
+                let dark = if horizontal {
+                    m[a * n + b]
+                } else {
+                    m[b * n + a]
+                };
+                // N1: runs of five or more.
+                if b > 0 && dark == prev {
                     run += 1;
                 } else {
                     if run >= 5 {
@@ -67,27 +76,24 @@ pub fn penalty(m: &[bool], n: usize) -> u32 {
                     }
                     run = 1;
                 }
+                prev = dark;
+                // N3: finder-like pattern.
+                window = ((window << 1) | dark as u32) & 0x7FF;
+                if b >= 10 && (window == FINDER_AFTER || window == FINDER_BEFORE) {
+                    score += 40;
+                }
             }
             if run >= 5 {
                 score += 3 + (run - 5);
-            }
-            const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
-            for b in 0..n.saturating_sub(6) {
-                if (0..7).all(|k| get(b + k) == FINDER[k]) {
-                    let light_before = b >= 4 && (b - 4..b).all(|k| !get(k));
-                    let light_after = b + 11 <= n && (b + 7..b + 11).all(|k| !get(k));
-                    if light_before || light_after {
-                        score += 40;
-                    }
-                }
             }
         }
     }
     // N2: 2×2 blocks of one colour.
     for y in 0..n.saturating_sub(1) {
-        for x in 0..n.saturating_sub(1) {
-            let c = at(x, y);
-            if at(x + 1, y) == c && at(x, y + 1) == c && at(x + 1, y + 1) == c {
+        let (r0, r1) = (&m[y * n..(y + 1) * n], &m[(y + 1) * n..(y + 2) * n]);
+        for x in 0..n - 1 {
+            let c = r0[x];
+            if r0[x + 1] == c && r1[x] == c && r1[x + 1] == c {
                 score += 3;
             }
         }
