@@ -539,4 +539,28 @@ mod tests {
             Geometry::image(384, 1.0)
         );
     }
+
+    #[test]
+    fn images_shrink_to_the_paper() {
+        let doc = Document {
+            blocks: vec![Block::Image(crate::render::model::Image {
+                width: 1000,
+                height: 100,
+                luma: vec![0; 100_000],
+            })],
+        };
+        let l = layout(&doc, &Geometry::image(384, 1.0));
+        match &l.items[0].kind {
+            ItemKind::Image {
+                x,
+                width,
+                height,
+                luma,
+            } => {
+                assert_eq!((*x, *width, *height), (0, 384, 38));
+                assert_eq!(luma.len(), 384 * 38);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -495,4 +495,33 @@ mod tests {
         // EAN-13: 95 modules.
         assert!(matches!(&doc.blocks[6], Block::Barcode { bars, .. } if bars.len() == 95));
     }
+
+    #[test]
+    fn images_decode_and_bad_ones_are_reported() {
+        use base64::Engine as _;
+        // 2×2 RGBA: black, white, transparent, 50 % grey.
+        let mut png_bytes = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut png_bytes, 2, 2);
+            enc.set_color(png::ColorType::Rgba);
+            enc.set_depth(png::BitDepth::Eight);
+            let mut w = enc.write_header().expect("header");
+            w.write_image_data(&[
+                0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 0, 128, 128, 128, 255,
+            ])
+            .expect("data");
+        }
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&png_bytes);
+        let (doc, diags) = parse(&format!("@image {b64}\n@image !!!"), "t");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line, Some(2));
+        assert_eq!(
+            doc.blocks,
+            vec![Block::Image(Image {
+                width: 2,
+                height: 2,
+                luma: vec![0, 255, 255, 128]
+            })]
+        );
+    }
 }

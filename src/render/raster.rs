@@ -81,8 +81,9 @@ impl Bitmap {
 /// Draws the whole layout.
 pub fn rasterize(layout: &Layout, threshold: u8) -> Bitmap {
     let mut bm = Bitmap::new(layout.geometry.width_dots, layout.height);
+    let mut glyphs = Glyphs::new(layout.geometry.font_px(), threshold);
     for item in &layout.items {
-        draw_item(&mut bm, item, item.y, &layout.geometry, threshold);
+        draw_item(&mut bm, item, item.y, &layout.geometry, &mut glyphs);
     }
     bm
 }
@@ -90,13 +91,20 @@ pub fn rasterize(layout: &Layout, threshold: u8) -> Bitmap {
 /// Draws a single item into its own bitmap (for lines that must go as raster in text mode).
 pub fn rasterize_item(item: &Item, g: &Geometry, threshold: u8) -> Bitmap {
     let mut bm = Bitmap::new(g.width_dots, item.height);
-    draw_item(&mut bm, item, 0, g, threshold);
+    draw_item(
+        &mut bm,
+        item,
+        0,
+        g,
+        &mut Glyphs::new(g.font_px(), threshold),
+    );
     bm
 }
 
-fn draw_item(bm: &mut Bitmap, item: &Item, y: u32, g: &Geometry, threshold: u8) {
+fn draw_item(bm: &mut Bitmap, item: &Item, y: u32, g: &Geometry, glyphs: &mut Glyphs) {
+    let threshold = glyphs.threshold;
     match &item.kind {
-        ItemKind::Text(line) => draw_text(bm, line, y, g, threshold),
+        ItemKind::Text(line) => draw_text(bm, line, y, g, glyphs),
         ItemKind::Feed { .. } => {}
         ItemKind::Qr {
             matrix,
@@ -247,7 +255,40 @@ impl Bitmap {
     }
 }
 
-fn draw_text(bm: &mut Bitmap, line: &TextLine, y: u32, g: &Geometry, threshold: u8) {
+/// Glyphs of one rasterisation: a direct table for Latin and Cyrillic (no hashing or locking
+/// per character), the shared cache for everything else.
+struct Glyphs {
+    px: f32,
+    threshold: u8,
+    table: Vec<Option<Arc<InkGlyph>>>,
+}
+
+/// Code points below this (ASCII, Latin-1, Cyrillic with the Kazakh letters) use the table.
+const TABLE_CHARS: usize = 0x500;
+
+impl Glyphs {
+    fn new(px: f32, threshold: u8) -> Glyphs {
+        Glyphs {
+            px,
+            threshold,
+            table: vec![None; TABLE_CHARS * 2],
+        }
+    }
+
+    fn get(&mut self, c: char, bold: bool) -> Arc<InkGlyph> {
+        let i = c as usize * 2 + bold as usize;
+        if let Some(Some(g)) = self.table.get(i) {
+            return Arc::clone(g);
+        }
+        let g = ink_glyph(c, bold, self.px, self.threshold);
+        if let Some(slot) = self.table.get_mut(i) {
+            *slot = Some(Arc::clone(&g));
+        }
+        g
+    }
+}
+
+fn draw_text(bm: &mut Bitmap, line: &TextLine, y: u32, g: &Geometry, glyphs: &mut Glyphs) {
     let px = g.font_px();
     let (ascent, descent) = font::vertical_metrics(px);
     let baseline = ((g.line_h as f32 - (ascent - descent)) / 2.0 + ascent).round() as i64;
@@ -268,7 +309,7 @@ fn draw_text(bm: &mut Bitmap, line: &TextLine, y: u32, g: &Geometry, threshold: 
                 continue;
             }
             let x0 = col_x(run.col + k * sx as usize);
-            let gl = ink_glyph(c, run.style.bold, px, threshold);
+            let gl = glyphs.get(c, run.style.bold);
             for (gy, &bits) in gl.rows.iter().enumerate() {
                 let py = y0 + (baseline - gl.top + gy as i64) * sy;
                 if sx == 1 {
