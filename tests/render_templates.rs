@@ -288,3 +288,26 @@ fn renderer_is_shareable_across_threads() {
     assert_send_sync::<Renderer>();
     assert_send_sync::<kassa::render::Rendered>();
 }
+
+#[test]
+fn headings_can_be_overridden() {
+    let r = Renderer::new(RendererConfig::default());
+    let mut opts = RenderOptions {
+        lang: "ru".into(),
+        copy: true,
+        ..RenderOptions::default()
+    };
+    opts.headings.insert("total".into(), "ЖИЫНЫ".into());
+    opts.headings.insert("copy".into(), "ДУБЛИКАТ".into());
+    let out = r
+        .render(
+            DocumentKind::Ticket,
+            &fixture("ticket_sale"),
+            &opts,
+            Format::Text,
+        )
+        .expect("render");
+    let t = String::from_utf8(out.bytes).expect("utf-8");
+    assert!(t.contains("ЖИЫНЫ") && !t.contains("ИТОГО"), "{t}");
+    assert!(t.contains("Д У Б Л И К А Т"), "{t}");
+}

@@ -151,6 +151,7 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
         lang: args.lang.clone(),
         copy: args.copy,
         profile,
+        headings: Default::default(),
     };
     let format = match args.format {
         CliFormat::Png => Format::Png,

@@ -179,7 +179,7 @@ pub fn encode(
     })
 }
 
-/// The template context: the document's fields plus `copy` and `lang`.
+/// The template context: the document's fields plus `copy`, `lang` and `headings`.
 pub fn context(doc: &serde_json::Value, opts: &RenderOptions) -> minijinja::Value {
     let d = doc
         .get("response_data")
@@ -191,6 +191,12 @@ pub fn context(doc: &serde_json::Value, opts: &RenderOptions) -> minijinja::Valu
     };
     map.insert("copy".into(), opts.copy.into());
     map.insert("lang".into(), opts.lang.clone().into());
+    let headings: serde_json::Map<String, serde_json::Value> = opts
+        .headings
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().into()))
+        .collect();
+    map.insert("headings".into(), headings.into());
     minijinja::Value::from(minijinja::value::Serde(&serde_json::Value::Object(map)))
 }
 
@@ -221,7 +227,7 @@ fn prepare_with(
     let (mut document, markup_diags) = markup::parse(&text, &used.name);
     diagnostics.extend(markup_diags);
     if opts.copy {
-        mark_copy(&mut document, &opts.lang);
+        mark_copy(&mut document, opts);
     }
     Ok(Prepared {
         layout: layout::layout(&document, &geometry(opts, format)),
@@ -231,7 +237,7 @@ fn prepare_with(
 }
 
 /// Adds the КОПИЯ banner at the top and before the final cut, whatever the template says.
-fn mark_copy(doc: &mut Document, lang: &str) {
+fn mark_copy(doc: &mut Document, opts: &RenderOptions) {
     let banner = || Block::Text {
         align: Align::Center,
         style: Style {
@@ -240,7 +246,11 @@ fn mark_copy(doc: &mut Document, lang: &str) {
             tall: true,
             inverse: true,
         },
-        text: headings::heading("copy", lang),
+        text: opts
+            .headings
+            .get("copy")
+            .cloned()
+            .unwrap_or_else(|| headings::heading("copy", &opts.lang)),
     };
     let end = doc
         .blocks

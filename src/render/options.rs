@@ -38,6 +38,9 @@ pub struct RenderOptions {
     pub copy: bool,
     /// The printer for ESC/POS output.
     pub profile: PrinterProfile,
+    /// Heading overrides by key (see `headings.rs`), e.g. `{"total": "ЖИЫНЫ"}`; they win over
+    /// the built-in wording in every language. Passed to templates as `headings`.
+    pub headings: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for RenderOptions {
@@ -50,6 +53,7 @@ impl Default for RenderOptions {
             lang: "ru+kk".into(),
             copy: false,
             profile: PrinterProfile::default(),
+            headings: Default::default(),
         }
     }
 }

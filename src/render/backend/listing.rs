@@ -85,7 +85,7 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
                     _ => format!("GS ( k fn {f}"),
                 };
                 let shown = if f == 80 {
-                    &bytes[i..i + 8]
+                    &bytes[i..(i + 8).min(end)]
                 } else {
                     &bytes[i..end]
                 };
@@ -118,4 +118,23 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
         i += len;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_commands_do_not_panic() {
+        let p = PrinterProfile::default();
+        for bytes in [
+            &[0x1D, b'(', b'k', 0x03, 0x00, 49, 80][..],
+            &[0x1D, b'v', b'0', 0, 0x30, 0, 0x10, 0, 1, 2],
+            &[0x1B, b't'],
+            &[0x1B],
+        ] {
+            assert!(!listing(bytes, &p).is_empty());
+        }
+        assert_eq!(listing(&[0x1B, b'@'], &p), "1B 40  ESC @ init\n");
+    }
 }

@@ -252,8 +252,15 @@ fn ad_text_filter(text: Value, number: Option<Value>) -> String {
     text.replace("${ticket_number}", &n)
 }
 
-/// `{{ t("total") }}`: a heading in the context's `lang`.
+/// `{{ t("total") }}`: a heading in the context's `lang`, unless `headings` overrides it.
 fn t_function(state: &State, key: String) -> String {
+    if let Some(custom) = state
+        .lookup("headings")
+        .and_then(|h| h.get_attr(&key).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+    {
+        return custom;
+    }
     let lang = state
         .lookup("lang")
         .and_then(|l| l.as_str().map(str::to_string))
