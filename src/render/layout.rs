@@ -5,7 +5,7 @@
 //! so the raster back-ends only draw. Layout is deterministic and does no I/O.
 use super::font;
 use super::model::{Align, Block, ColumnWidth, Document, QrMatrix, Style, Symbology};
-use super::profile::PrinterProfile;
+use super::profile::{CodePageSlot, PrinterProfile};
 use unicode_normalization::UnicodeNormalization;
 
 /// Character grid and dot geometry of one target.
@@ -90,6 +90,8 @@ pub struct Run {
 pub struct TextLine {
     pub runs: Vec<Run>,
     pub tall: bool,
+    /// Forced code page for ESC/POS (self-test samples); `None` = pick from the profile.
+    pub page: Option<CodePageSlot>,
 }
 
 /// A laid-out item at `y` dots from the top, `height` dots tall.
@@ -208,6 +210,23 @@ impl Builder {
                     self.line(TextLine {
                         runs,
                         tall: style.tall,
+                        page: None,
+                    });
+                }
+            }
+            Block::Sample { page, esc_t, text } => {
+                for piece in wrap(&clean(text), cols) {
+                    self.line(TextLine {
+                        runs: vec![Run {
+                            col: 0,
+                            text: piece,
+                            style: Style::default(),
+                        }],
+                        tall: false,
+                        page: Some(CodePageSlot {
+                            page: *page,
+                            esc_t: *esc_t,
+                        }),
                     });
                 }
             }
@@ -225,6 +244,7 @@ impl Builder {
                         style: Style::default(),
                     }],
                     tall: false,
+                    page: None,
                 });
             }
             Block::Feed(n) => self.push(self.g.line_h * n, ItemKind::Feed { lines: *n }),
@@ -410,6 +430,7 @@ impl Builder {
             self.line(TextLine {
                 runs,
                 tall: style.tall,
+                page: None,
             });
         }
     }

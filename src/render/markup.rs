@@ -4,6 +4,7 @@
 //! diagnostic, so a typo in a template shows up on paper instead of losing the receipt.
 //! Values interpolated by templates are escaped (`escape`), so document data can never start
 //! a directive or split a table cell.
+use super::codepage::CodePage;
 use super::error::{Diagnostic, Stage};
 use super::model::{Align, Block, Column, ColumnWidth, Document, Image, Style, Symbology};
 use base64::Engine as _;
@@ -141,6 +142,7 @@ impl Parser<'_> {
             "barcode" => self.barcode(n, args),
             "image" => self.image(n, args),
             "raw" => self.raw(n, args),
+            "sample" => self.sample(n, line, args),
             _ => self.styled(n, line, rest),
         }
     }
@@ -275,6 +277,31 @@ impl Parser<'_> {
             }
         }
         self.push(Block::Raw(bytes));
+    }
+
+    /// `@sample kz1048 53: text`: a line forced into a code page (self-test page).
+    fn sample(&mut self, n: usize, line: &str, args: &str) {
+        let parsed = find_unescaped(args, ':').and_then(|colon| {
+            let mut head = args[..colon].split_whitespace();
+            let page = match head.next()? {
+                "kz1048" => CodePage::Kz1048,
+                "cp866" => CodePage::Cp866,
+                "cp1251" => CodePage::Cp1251,
+                _ => return None,
+            };
+            let esc_t = head.next()?.parse::<u8>().ok()?;
+            Some((page, esc_t, unescape(args[colon + 1..].trim())))
+        });
+        match parsed {
+            Some((page, esc_t, text)) => self.push(Block::Sample { page, esc_t, text }),
+            None => {
+                self.diag(
+                    n,
+                    format!("@sample needs `PAGE N: text` (PAGE kz1048, cp866, cp1251): {line:?}"),
+                );
+                self.text(unescape(line));
+            }
+        }
     }
 
     /// `@tokens: content` where tokens are styles, alignment and column specs.
@@ -522,6 +549,20 @@ mod tests {
                 height: 2,
                 luma: vec![0, 255, 255, 128]
             })]
+        );
+    }
+
+    #[test]
+    fn samples_force_a_code_page() {
+        let (doc, diags) = parse("@sample kz1048 53: Қ\n@sample utf8 1: x", "t");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(
+            doc.blocks[0],
+            Block::Sample {
+                page: CodePage::Kz1048,
+                esc_t: 53,
+                text: "Қ".into()
+            }
         );
     }
 }

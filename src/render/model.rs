@@ -3,6 +3,7 @@
 //! `markup::parse` produces a [`Document`]; `layout::layout` turns it into a width-specific
 //! `Layout`. Nothing here knows about dots, columns or printer bytes, except `Raw`, which is
 //! an explicit escape hatch carried through untouched.
+use super::codepage::CodePage;
 
 /// Horizontal alignment of a text line or of a table cell.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -81,6 +82,14 @@ pub enum Block {
         style: Style,
         columns: Vec<Column>,
         cells: Vec<String>,
+    },
+    /// A code-page test line for the self-test page: ESC/POS sends it in `page` selected by
+    /// `ESC t esc_t`, even if the profile does not list that page (other back-ends print it
+    /// as ordinary text, showing what a correctly set up printer prints).
+    Sample {
+        page: CodePage,
+        esc_t: u8,
+        text: String,
     },
     /// A full-width rule drawn with `-` (or `=` when double).
     Rule { double: bool },

@@ -30,11 +30,18 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
             (0x1C, Some(b'.')) => (2, "FS . cancel Kanji".into()),
             (0x1B, Some(b't')) if i + 2 < n => {
                 let t = bytes[i + 2];
+                // The profile's numbering first, then Epson's for self-test samples.
                 page = profile
                     .code_pages
                     .iter()
                     .find(|s| s.esc_t == t)
-                    .map(|s| s.page);
+                    .map(|s| s.page)
+                    .or(match t {
+                        53 => Some(CodePage::Kz1048),
+                        17 => Some(CodePage::Cp866),
+                        46 => Some(CodePage::Cp1251),
+                        _ => None,
+                    });
                 let name = page.map(|p| p.name()).unwrap_or("unknown page");
                 (3, format!("ESC t {t} code page {name}"))
             }
