@@ -3,9 +3,7 @@
 //!
 //! Run: `cargo bench --bench render`. "full" is template → markup → layout → bytes; "back-end"
 //! is only the encoding of an already laid-out document.
-use kassa::render::{
-    DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, encode,
-};
+use kassa::render::{DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, encode};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -25,28 +23,15 @@ fn time_ms(budget: Duration, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let doc: serde_json::Value =
-        serde_json::from_str(include_str!("../tests/fixtures/ticket_20_items_kk.json"))
-            .expect("fixture parses");
+        serde_json::from_str(include_str!("../tests/fixtures/ticket_20_items_kk.json")).expect("fixture parses");
     let r = Renderer::new(RendererConfig::default());
     let budget = Duration::from_millis(700);
     println!("20-item ticket with QR (ticket_20_items_kk.json), lang kk, release build");
-    println!(
-        "{:<22} {:>5} {:>10} {:>11} {:>9}",
-        "format", "dots", "full ms", "back-end ms", "bytes"
-    );
-    for (width, base) in [
-        (384, PrinterProfile::generic_58mm()),
-        (576, PrinterProfile::generic_80mm()),
-    ] {
-        let raster_all = PrinterProfile {
-            raster_everything: true,
-            ..base.clone()
-        };
-        let kz = PrinterProfile {
-            width_dots: base.width_dots,
-            columns: base.columns,
-            ..PrinterProfile::epson_80mm_kz()
-        };
+    println!("{:<22} {:>5} {:>10} {:>11} {:>9}", "format", "dots", "full ms", "back-end ms", "bytes");
+    for (width, base) in [(384, PrinterProfile::generic_58mm()), (576, PrinterProfile::generic_80mm())] {
+        let raster_all = PrinterProfile { raster_everything: true, ..base.clone() };
+        let kz =
+            PrinterProfile { width_dots: base.width_dots, columns: base.columns, ..PrinterProfile::epson_80mm_kz() };
         let cases: [(&str, Format, PrinterProfile); 6] = [
             ("text", Format::Text, base.clone()),
             ("html", Format::Html, base.clone()),
@@ -56,23 +41,12 @@ fn main() {
             ("png", Format::Png, base.clone()),
         ];
         for (label, format, profile) in cases {
-            let opts = RenderOptions {
-                image_width: width,
-                lang: "kk".into(),
-                profile,
-                ..RenderOptions::default()
-            };
-            let bytes = r
-                .render(DocumentKind::Ticket, &doc, &opts, format)
-                .expect("renders")
-                .bytes
-                .len();
+            let opts = RenderOptions { image_width: width, lang: "kk".into(), profile, ..RenderOptions::default() };
+            let bytes = r.render(DocumentKind::Ticket, &doc, &opts, format).expect("renders").bytes.len();
             let full = time_ms(budget, || {
                 black_box(r.render(DocumentKind::Ticket, &doc, &opts, format).ok());
             });
-            let prepared = r
-                .prepare(DocumentKind::Ticket, &doc, &opts, format)
-                .expect("prepares");
+            let prepared = r.prepare(DocumentKind::Ticket, &doc, &opts, format).expect("prepares");
             let backend = time_ms(budget, || {
                 black_box(encode(&prepared.layout, &opts, format).ok());
             });
@@ -80,10 +54,7 @@ fn main() {
         }
     }
     // Stages of the pipeline, to see where "full" goes.
-    let opts = RenderOptions {
-        lang: "kk".into(),
-        ..RenderOptions::default()
-    };
+    let opts = RenderOptions { lang: "kk".into(), ..RenderOptions::default() };
     let tpl = Renderer::builtin_template(DocumentKind::Ticket);
     let ctx = kassa::render::context(&doc, &opts);
     let markup = kassa::render::template::render_markup(&tpl, &ctx).expect("template renders");
@@ -120,11 +91,7 @@ fn main() {
         ("markup->escpos cp866 384", PrinterProfile::generic_58mm()),
         ("markup->escpos cp866 576", PrinterProfile::generic_80mm()),
     ] {
-        let o = RenderOptions {
-            lang: "kk".into(),
-            profile,
-            ..RenderOptions::default()
-        };
+        let o = RenderOptions { lang: "kk".into(), profile, ..RenderOptions::default() };
         let g = kassa::render::geometry(&o, Format::EscPos);
         let ms = time_ms(budget, || {
             let (m, _) = kassa::render::markup::parse(&markup, "ticket.j2");

@@ -2,27 +2,16 @@
 use std::process::Command;
 
 fn kassa(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .arg("render")
-        .args(args)
-        .output()
-        .expect("kassa runs")
+    Command::new(env!("CARGO_BIN_EXE_kassa")).arg("render").args(args).output().expect("kassa runs")
 }
 
 #[test]
 fn renders_documents_and_self_test() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let fixture = format!(
-        "{}/tests/fixtures/z_report.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    for (format, file) in [
-        ("txt", "z.txt"),
-        ("html", "z.html"),
-        ("png", "z.png"),
-        ("escpos", "z.bin"),
-        ("escpos-hex", "z.hex"),
-    ] {
+    let fixture = format!("{}/tests/fixtures/z_report.json", env!("CARGO_MANIFEST_DIR"));
+    for (format, file) in
+        [("txt", "z.txt"), ("html", "z.html"), ("png", "z.png"), ("escpos", "z.bin"), ("escpos-hex", "z.hex")]
+    {
         let out = dir.path().join(file);
         let o = kassa(&[
             "--document",
@@ -36,11 +25,7 @@ fn renders_documents_and_self_test() {
             "-o",
             out.to_str().expect("utf-8 path"),
         ]);
-        assert!(
-            o.status.success(),
-            "{format}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "{format}: {}", String::from_utf8_lossy(&o.stderr));
         let bytes = std::fs::read(&out).expect("output written");
         match format {
             "txt" => {
@@ -50,34 +35,15 @@ fn renders_documents_and_self_test() {
             }
             "png" => assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n"),
             "escpos" => assert_eq!(&bytes[..4], b"\x1b@\x1c."),
-            "escpos-hex" => assert!(
-                String::from_utf8(bytes)
-                    .expect("utf-8")
-                    .starts_with("1B 40  ESC @ init")
-            ),
-            _ => assert!(
-                String::from_utf8(bytes)
-                    .expect("utf-8")
-                    .starts_with("<!DOCTYPE html>")
-            ),
+            "escpos-hex" => assert!(String::from_utf8(bytes).expect("utf-8").starts_with("1B 40  ESC @ init")),
+            _ => assert!(String::from_utf8(bytes).expect("utf-8").starts_with("<!DOCTYPE html>")),
         }
     }
     let out = dir.path().join("self.txt");
-    let o = kassa(&[
-        "--self-test",
-        "--format",
-        "txt",
-        "--profile",
-        "epson-80mm-kz",
-        "-o",
-        out.to_str().expect("path"),
-    ]);
+    let o = kassa(&["--self-test", "--format", "txt", "--profile", "epson-80mm-kz", "-o", out.to_str().expect("path")]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let t = std::fs::read_to_string(&out).expect("written");
-    assert!(
-        t.contains("ESC t 53") && t.contains("KZ-1048") && t.contains("ӘҒҚҢӨҰҮҺІ"),
-        "{t}"
-    );
+    assert!(t.contains("ESC t 53") && t.contains("KZ-1048") && t.contains("ӘҒҚҢӨҰҮҺІ"), "{t}");
 }
 
 #[test]
@@ -88,16 +54,8 @@ fn bad_input_is_a_clear_error() {
     let o = kassa(&["--document", doc.to_str().expect("path"), "-o", "/dev/null"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--kind"));
-    let o = kassa(&[
-        "--document",
-        doc.to_str().expect("path"),
-        "--kind",
-        "ticket",
-        "--width",
-        "5000",
-        "-o",
-        "/dev/null",
-    ]);
+    let o =
+        kassa(&["--document", doc.to_str().expect("path"), "--kind", "ticket", "--width", "5000", "-o", "/dev/null"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("image_width"));
 }

@@ -8,9 +8,7 @@ fn every_byte_matches_cpython() {
     let mut checked = 0;
     for line in table.lines().filter(|l| !l.starts_with('#')) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let [page, byte, cp] = cols[..] else {
-            panic!("bad row {line:?}")
-        };
+        let [page, byte, cp] = cols[..] else { panic!("bad row {line:?}") };
         let page = match page {
             "kz1048" => CodePage::Kz1048,
             "cp866" => CodePage::Cp866,
@@ -19,24 +17,12 @@ fn every_byte_matches_cpython() {
         };
         let byte = u8::from_str_radix(byte, 16).expect("hex byte");
         if cp == "-" {
-            assert_eq!(
-                page.decode_byte(byte),
-                None,
-                "{page:?} {byte:02X} should be unassigned"
-            );
+            assert_eq!(page.decode_byte(byte), None, "{page:?} {byte:02X} should be unassigned");
             continue;
         }
         let c = char::from_u32(u32::from_str_radix(cp, 16).expect("hex codepoint")).expect("char");
-        assert_eq!(
-            page.decode_byte(byte),
-            Some(c),
-            "{page:?} decode {byte:02X}"
-        );
-        assert_eq!(
-            page.encode_char(c),
-            Some(byte),
-            "{page:?} encode U+{cp} {c}"
-        );
+        assert_eq!(page.decode_byte(byte), Some(c), "{page:?} decode {byte:02X}");
+        assert_eq!(page.encode_char(c), Some(byte), "{page:?} encode U+{cp} {c}");
         checked += 1;
     }
     // 128 + 128 + 127 assigned high bytes (0x98 is unassigned in KZ-1048 and CP1251).

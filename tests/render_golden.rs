@@ -8,9 +8,7 @@ use kassa::render::backend::listing::listing;
 use kassa::render::backend::png::{decode_bitmap, encode_bitmap};
 use kassa::render::cli::self_test_document;
 use kassa::render::raster::Bitmap;
-use kassa::render::{
-    DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig,
-};
+use kassa::render::{DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig};
 use std::path::{Path, PathBuf};
 
 struct Case {
@@ -22,13 +20,7 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case {
-        name: "ticket_sale",
-        fixture: "ticket_sale",
-        kind: DocumentKind::Ticket,
-        lang: "ru+kk",
-        copy: false,
-    },
+    Case { name: "ticket_sale", fixture: "ticket_sale", kind: DocumentKind::Ticket, lang: "ru+kk", copy: false },
     Case {
         name: "ticket_20_items_kk",
         fixture: "ticket_20_items_kk",
@@ -36,13 +28,7 @@ const CASES: &[Case] = &[
         lang: "kk",
         copy: false,
     },
-    Case {
-        name: "ticket_markup",
-        fixture: "ticket_markup",
-        kind: DocumentKind::Ticket,
-        lang: "ru",
-        copy: false,
-    },
+    Case { name: "ticket_markup", fixture: "ticket_markup", kind: DocumentKind::Ticket, lang: "ru", copy: false },
     Case {
         name: "ticket_return_copy",
         fixture: "ticket_return",
@@ -50,13 +36,7 @@ const CASES: &[Case] = &[
         lang: "ru+kk",
         copy: true,
     },
-    Case {
-        name: "ticket_offline",
-        fixture: "ticket_offline",
-        kind: DocumentKind::Ticket,
-        lang: "kk+ru",
-        copy: false,
-    },
+    Case { name: "ticket_offline", fixture: "ticket_offline", kind: DocumentKind::Ticket, lang: "kk+ru", copy: false },
     Case {
         name: "money_placement",
         fixture: "money_placement",
@@ -64,27 +44,9 @@ const CASES: &[Case] = &[
         lang: "ru+kk",
         copy: false,
     },
-    Case {
-        name: "x_report",
-        fixture: "x_report",
-        kind: DocumentKind::XReport,
-        lang: "ru",
-        copy: false,
-    },
-    Case {
-        name: "z_report",
-        fixture: "z_report",
-        kind: DocumentKind::ZReport,
-        lang: "kk",
-        copy: false,
-    },
-    Case {
-        name: "self_test",
-        fixture: "",
-        kind: DocumentKind::SelfTest,
-        lang: "ru+kk",
-        copy: false,
-    },
+    Case { name: "x_report", fixture: "x_report", kind: DocumentKind::XReport, lang: "ru", copy: false },
+    Case { name: "z_report", fixture: "z_report", kind: DocumentKind::ZReport, lang: "kk", copy: false },
+    Case { name: "self_test", fixture: "", kind: DocumentKind::SelfTest, lang: "ru+kk", copy: false },
 ];
 
 fn root() -> PathBuf {
@@ -95,9 +57,7 @@ fn document(case: &Case, profile: &PrinterProfile) -> serde_json::Value {
     if case.fixture.is_empty() {
         return self_test_document(profile);
     }
-    let path = root()
-        .join("tests/fixtures")
-        .join(format!("{}.json", case.fixture));
+    let path = root().join("tests/fixtures").join(format!("{}.json", case.fixture));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -147,11 +107,7 @@ fn check(path: &Path, actual: &[u8], failures: &mut Vec<String>) {
     {
         let _ = std::fs::write(path.with_extension("diff.png"), d);
     }
-    failures.push(format!(
-        "{} differs (actual written to {})",
-        path.display(),
-        actual_path.display()
-    ));
+    failures.push(format!("{} differs (actual written to {})", path.display(), actual_path.display()));
 }
 
 #[test]
@@ -160,85 +116,35 @@ fn golden_files() {
     let mut failures = Vec::new();
     for case in CASES {
         let dir = root().join("golden").join(case.kind.cli_name());
-        let base = RenderOptions {
-            lang: case.lang.into(),
-            copy: case.copy,
-            ..RenderOptions::default()
-        };
+        let base = RenderOptions { lang: case.lang.into(), copy: case.copy, ..RenderOptions::default() };
         let render = |opts: &RenderOptions, format: Format| {
             let doc = document(case, &opts.profile);
-            let out = renderer
-                .render(case.kind, &doc, opts, format)
-                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-            assert!(
-                out.diagnostics.is_empty(),
-                "{}: {:?}",
-                case.name,
-                out.diagnostics
-            );
+            let out = renderer.render(case.kind, &doc, opts, format).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            assert!(out.diagnostics.is_empty(), "{}: {:?}", case.name, out.diagnostics);
             out.bytes
         };
         for cols in [32, 42, 48] {
-            let opts = RenderOptions {
-                text_columns: Some(cols),
-                ..base.clone()
-            };
+            let opts = RenderOptions { text_columns: Some(cols), ..base.clone() };
             let bytes = render(&opts, Format::Text);
             for line in String::from_utf8_lossy(&bytes).lines() {
                 let width: usize = line.chars().count();
-                assert!(
-                    width <= cols as usize,
-                    "{}: line wider than {cols}: {line:?}",
-                    case.name
-                );
+                assert!(width <= cols as usize, "{}: line wider than {cols}: {line:?}", case.name);
             }
-            check(
-                &dir.join(format!("{}.{cols}.txt", case.name)),
-                &bytes,
-                &mut failures,
-            );
+            check(&dir.join(format!("{}.{cols}.txt", case.name)), &bytes, &mut failures);
         }
-        check(
-            &dir.join(format!("{}.html", case.name)),
-            &render(&base, Format::Html),
-            &mut failures,
-        );
-        for (tag, profile) in [
-            ("58mm", PrinterProfile::generic_58mm()),
-            ("80mm-kz1048", PrinterProfile::epson_80mm_kz()),
-        ] {
-            let opts = RenderOptions {
-                profile: profile.clone(),
-                ..base.clone()
-            };
+        check(&dir.join(format!("{}.html", case.name)), &render(&base, Format::Html), &mut failures);
+        for (tag, profile) in
+            [("58mm", PrinterProfile::generic_58mm()), ("80mm-kz1048", PrinterProfile::epson_80mm_kz())]
+        {
+            let opts = RenderOptions { profile: profile.clone(), ..base.clone() };
             let text = listing(&render(&opts, Format::EscPos), &profile);
-            check(
-                &dir.join(format!("{}.escpos-{tag}.txt", case.name)),
-                text.as_bytes(),
-                &mut failures,
-            );
+            check(&dir.join(format!("{}.escpos-{tag}.txt", case.name)), text.as_bytes(), &mut failures);
         }
         for width in [384, 576] {
-            let profile = if width == 576 {
-                PrinterProfile::generic_80mm()
-            } else {
-                PrinterProfile::generic_58mm()
-            };
-            let opts = RenderOptions {
-                image_width: width,
-                profile,
-                ..base.clone()
-            };
-            check(
-                &dir.join(format!("{}.{width}.png", case.name)),
-                &render(&opts, Format::Png),
-                &mut failures,
-            );
+            let profile = if width == 576 { PrinterProfile::generic_80mm() } else { PrinterProfile::generic_58mm() };
+            let opts = RenderOptions { image_width: width, profile, ..base.clone() };
+            check(&dir.join(format!("{}.{width}.png", case.name)), &render(&opts, Format::Png), &mut failures);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "golden mismatches:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
 }

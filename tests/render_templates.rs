@@ -1,8 +1,7 @@
 //! Template overrides, hot reload, fallback on errors, stored-source reprints, the copy mark,
 //! option validation, and robustness against arbitrary document JSON.
 use kassa::render::{
-    DocumentKind, Format, RenderError, RenderOptions, Renderer, RendererConfig, Stage,
-    TemplateOrigin,
+    DocumentKind, Format, RenderError, RenderOptions, Renderer, RendererConfig, Stage, TemplateOrigin,
 };
 use std::time::{Duration, SystemTime};
 
@@ -11,34 +10,22 @@ fn fixture(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
 }
 
-fn text(
-    r: &Renderer,
-    kind: DocumentKind,
-    doc: &serde_json::Value,
-) -> (String, kassa::render::Rendered) {
-    let out = r
-        .render(kind, doc, &RenderOptions::default(), Format::Text)
-        .expect("render");
+fn text(r: &Renderer, kind: DocumentKind, doc: &serde_json::Value) -> (String, kassa::render::Rendered) {
+    let out = r.render(kind, doc, &RenderOptions::default(), Format::Text).expect("render");
     (String::from_utf8(out.bytes.clone()).expect("utf-8"), out)
 }
 
 /// Writes `content` and moves the mtime forward so a change is visible even on coarse clocks.
 fn write(path: &std::path::Path, content: &str, bump: u64) {
     std::fs::write(path, content).expect("write");
-    let f = std::fs::File::options()
-        .write(true)
-        .open(path)
-        .expect("open");
-    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + bump))
-        .expect("set mtime");
+    let f = std::fs::File::options().write(true).open(path).expect("open");
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + bump)).expect("set mtime");
 }
 
 #[test]
 fn override_is_used_and_reloaded_without_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let r = Renderer::new(RendererConfig {
-        override_dir: Some(dir.path().to_path_buf()),
-    });
+    let r = Renderer::new(RendererConfig { override_dir: Some(dir.path().to_path_buf()) });
     let doc = fixture("money_placement");
     let (builtin_text, out) = text(&r, DocumentKind::MoneyPlacement, &doc);
     assert_eq!(out.template.origin, TemplateOrigin::Builtin);
@@ -49,10 +36,7 @@ fn override_is_used_and_reloaded_without_restart() {
     let (t, out) = text(&r, DocumentKind::MoneyPlacement, &doc);
     assert_eq!(t, "        CUSTOM 1 000.00\n");
     assert_eq!(out.template.origin, TemplateOrigin::Override(path.clone()));
-    assert_eq!(
-        out.template.sha256,
-        kassa::render::template::sha256_hex(b"@center: CUSTOM {{ body.sum | money }}\n")
-    );
+    assert_eq!(out.template.sha256, kassa::render::template::sha256_hex(b"@center: CUSTOM {{ body.sum | money }}\n"));
 
     // Same length, new content, new mtime: picked up by the same Renderer.
     write(&path, "@center: OTHER! {{ body.sum | money }}\n", 2);
@@ -67,29 +51,17 @@ fn override_is_used_and_reloaded_without_restart() {
 #[test]
 fn broken_override_falls_back_with_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let r = Renderer::new(RendererConfig {
-        override_dir: Some(dir.path().to_path_buf()),
-    });
+    let r = Renderer::new(RendererConfig { override_dir: Some(dir.path().to_path_buf()) });
     let doc = fixture("ticket_sale");
     let builtin = Renderer::new(RendererConfig::default());
     let (expected, _) = text(&builtin, DocumentKind::Ticket, &doc);
 
     for (src, line) in [
         ("@center: ok\n@center: {{ body.operation }\n", 2),
-        (
-            "line\nline\n{% for x in body.itemsList %}\n{{ x.commodity.name | nosuchfilter }}\n{% endfor %}\n",
-            4,
-        ),
-        (
-            "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
-            1,
-        ),
+        ("line\nline\n{% for x in body.itemsList %}\n{{ x.commodity.name | nosuchfilter }}\n{% endfor %}\n", 4),
+        ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", 1),
     ] {
-        write(
-            &dir.path().join("ticket.j2"),
-            src,
-            line as u64 + src.len() as u64,
-        );
+        write(&dir.path().join("ticket.j2"), src, line as u64 + src.len() as u64);
         let (t, out) = text(&r, DocumentKind::Ticket, &doc);
         assert_eq!(t, expected, "the receipt is not lost");
         assert_eq!(out.template.origin, TemplateOrigin::Builtin);
@@ -105,30 +77,16 @@ fn stored_source_reprints_identically() {
     let r = Renderer::new(RendererConfig::default());
     let doc = fixture("ticket_20_items_kk");
     let opts = RenderOptions::default();
-    let first = r
-        .render(DocumentKind::Ticket, &doc, &opts, Format::Png)
-        .expect("render");
-    let again = r
-        .render_with_source(
-            DocumentKind::Ticket,
-            &first.template.source,
-            &doc,
-            &opts,
-            Format::Png,
-        )
-        .expect("reprint");
+    let first = r.render(DocumentKind::Ticket, &doc, &opts, Format::Png).expect("render");
+    let again =
+        r.render_with_source(DocumentKind::Ticket, &first.template.source, &doc, &opts, Format::Png).expect("reprint");
     assert_eq!(first.bytes, again.bytes);
     assert_eq!(first.template.sha256, again.template.sha256);
     assert_eq!(again.template.origin, TemplateOrigin::Stored);
 
     let custom = "@center: {{ fiscal_id }}\n";
-    let out = r
-        .render_with_source(DocumentKind::Ticket, custom, &doc, &opts, Format::Text)
-        .expect("custom");
-    assert_eq!(
-        String::from_utf8(out.bytes).expect("utf-8").trim(),
-        "3000000009"
-    );
+    let out = r.render_with_source(DocumentKind::Ticket, custom, &doc, &opts, Format::Text).expect("custom");
+    assert_eq!(String::from_utf8(out.bytes).expect("utf-8").trim(), "3000000009");
 }
 
 #[test]
@@ -136,24 +94,15 @@ fn copy_mark_is_printed() {
     let r = Renderer::new(RendererConfig::default());
     let doc = fixture("ticket_return");
     for (lang, mark) in [("ru", "К О П И Я"), ("kk", "К Ө Ш І Р М Е")] {
-        let opts = RenderOptions {
-            copy: true,
-            lang: lang.into(),
-            ..RenderOptions::default()
-        };
-        let t = r
-            .render(DocumentKind::Ticket, &doc, &opts, Format::Text)
-            .expect("render");
+        let opts = RenderOptions { copy: true, lang: lang.into(), ..RenderOptions::default() };
+        let t = r.render(DocumentKind::Ticket, &doc, &opts, Format::Text).expect("render");
         let t = String::from_utf8(t.bytes).expect("utf-8");
         assert_eq!(t.matches(mark).count(), 2, "{t}");
         let orig = r
             .render(
                 DocumentKind::Ticket,
                 &doc,
-                &RenderOptions {
-                    lang: lang.into(),
-                    ..RenderOptions::default()
-                },
+                &RenderOptions { lang: lang.into(), ..RenderOptions::default() },
                 Format::Text,
             )
             .expect("render");
@@ -166,27 +115,9 @@ fn invalid_options_name_the_field() {
     let r = Renderer::new(RendererConfig::default());
     let doc = fixture("ticket_sale");
     for (opts, field) in [
-        (
-            RenderOptions {
-                image_width: 100,
-                ..RenderOptions::default()
-            },
-            "image_width",
-        ),
-        (
-            RenderOptions {
-                image_scale: 5.0,
-                ..RenderOptions::default()
-            },
-            "image_scale",
-        ),
-        (
-            RenderOptions {
-                image_pixel_draw_threshold: 300,
-                ..RenderOptions::default()
-            },
-            "image_pixel_draw_threshold",
-        ),
+        (RenderOptions { image_width: 100, ..RenderOptions::default() }, "image_width"),
+        (RenderOptions { image_scale: 5.0, ..RenderOptions::default() }, "image_scale"),
+        (RenderOptions { image_pixel_draw_threshold: 300, ..RenderOptions::default() }, "image_pixel_draw_threshold"),
     ] {
         match r.render(DocumentKind::Ticket, &doc, &opts, Format::Png) {
             Err(RenderError::Options(e)) => assert_eq!(e.field(), field),
@@ -198,22 +129,14 @@ fn invalid_options_name_the_field() {
 #[test]
 fn ads_ticket_number_and_operations() {
     let r = Renderer::new(RendererConfig::default());
-    let ru = RenderOptions {
-        lang: "ru".into(),
-        ..RenderOptions::default()
-    };
+    let ru = RenderOptions { lang: "ru".into(), ..RenderOptions::default() };
     let render = |name: &str| {
         let doc = fixture(name);
-        let out = r
-            .render(DocumentKind::Ticket, &doc, &ru, Format::Text)
-            .expect("render");
+        let out = r.render(DocumentKind::Ticket, &doc, &ru, Format::Text).expect("render");
         String::from_utf8(out.bytes).expect("utf-8")
     };
     let big = render("ticket_20_items_kk");
-    assert!(
-        big.contains("Фиск. признак 3000000009"),
-        "${{ticket_number}} filled"
-    );
+    assert!(big.contains("Фиск. признак 3000000009"), "${{ticket_number}} filled");
     assert!(!big.contains("${ticket_number}"));
     assert!(big.contains("ПРОДАЖА") && big.contains("20. Һиндібау сусыны 0,33 л"));
     assert!(big.contains("СВИДЕТЕЛЬСТВО ПО НДС"));
@@ -268,14 +191,7 @@ fn html_escapes_every_value() {
     let r = Renderer::new(RendererConfig::default());
     let mut doc = fixture("ticket_sale");
     doc["reg_info"]["org"]["title"] = "<script>alert('x')</script> & \"co\"".into();
-    let out = r
-        .render(
-            DocumentKind::Ticket,
-            &doc,
-            &RenderOptions::default(),
-            Format::Html,
-        )
-        .expect("render");
+    let out = r.render(DocumentKind::Ticket, &doc, &RenderOptions::default(), Format::Html).expect("render");
     let html = String::from_utf8(out.bytes).expect("utf-8");
     assert!(!html.contains("<script>"));
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
@@ -292,21 +208,10 @@ fn renderer_is_shareable_across_threads() {
 #[test]
 fn headings_can_be_overridden() {
     let r = Renderer::new(RendererConfig::default());
-    let mut opts = RenderOptions {
-        lang: "ru".into(),
-        copy: true,
-        ..RenderOptions::default()
-    };
+    let mut opts = RenderOptions { lang: "ru".into(), copy: true, ..RenderOptions::default() };
     opts.headings.insert("total".into(), "ЖИЫНЫ".into());
     opts.headings.insert("copy".into(), "ДУБЛИКАТ".into());
-    let out = r
-        .render(
-            DocumentKind::Ticket,
-            &fixture("ticket_sale"),
-            &opts,
-            Format::Text,
-        )
-        .expect("render");
+    let out = r.render(DocumentKind::Ticket, &fixture("ticket_sale"), &opts, Format::Text).expect("render");
     let t = String::from_utf8(out.bytes).expect("utf-8");
     assert!(t.contains("ЖИЫНЫ") && !t.contains("ИТОГО"), "{t}");
     assert!(t.contains("Д У Б Л И К А Т"), "{t}");

@@ -23,21 +23,9 @@ fn render_sources_are_tidy() {
     for path in all {
         let text = std::fs::read_to_string(&path).expect("read");
         let shown = path.display();
-        assert!(
-            text.starts_with("//!"),
-            "{shown} must open with a //! doc comment"
-        );
-        for banned in [
-            "crate::fiscal",
-            "crate::api",
-            "crate::store",
-            "crate::ofd",
-            "crate::spool",
-        ] {
-            assert!(
-                !text.contains(banned),
-                "{shown} imports {banned}: render sits right of it"
-            );
+        assert!(text.starts_with("//!"), "{shown} must open with a //! doc comment");
+        for banned in ["crate::fiscal", "crate::api", "crate::store", "crate::ofd", "crate::spool"] {
+            assert!(!text.contains(banned), "{shown} imports {banned}: render sits right of it");
         }
         for banned in ["todo!(", "unimplemented!(", "#[ignore"] {
             assert!(!text.contains(banned), "{shown} contains {banned}");

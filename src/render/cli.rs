@@ -64,18 +64,10 @@ pub struct RenderArgs {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: not JSON: {source}")]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
-    #[error(
-        "cannot tell the document kind; pass --kind (ticket, money-placement, x-report, z-report, self-test)"
-    )]
+    Json { path: PathBuf, source: serde_json::Error },
+    #[error("cannot tell the document kind; pass --kind (ticket, money-placement, x-report, z-report, self-test)")]
     Kind,
     #[error("unknown profile {0:?}; use 58mm, 80mm, epson-80mm-kz or a JSON file")]
     Profile(String),
@@ -84,10 +76,7 @@ pub enum CliError {
 }
 
 fn read(path: &PathBuf) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|source| CliError::Io {
-        path: path.clone(),
-        source,
-    })
+    std::fs::read_to_string(path).map_err(|source| CliError::Io { path: path.clone(), source })
 }
 
 fn profile(args: &RenderArgs) -> Result<PrinterProfile, CliError> {
@@ -110,11 +99,8 @@ fn profile(args: &RenderArgs) -> Result<PrinterProfile, CliError> {
 
 /// The document of the self-test page: the profile's facts.
 pub fn self_test_document(p: &PrinterProfile) -> serde_json::Value {
-    let pages: Vec<serde_json::Value> = p
-        .code_pages
-        .iter()
-        .map(|s| serde_json::json!({"name": s.page.name(), "esc_t": s.esc_t}))
-        .collect();
+    let pages: Vec<serde_json::Value> =
+        p.code_pages.iter().map(|s| serde_json::json!({"name": s.page.name(), "esc_t": s.esc_t})).collect();
     serde_json::json!({
         "profile": {
             "name": p.name,
@@ -135,8 +121,7 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
     } else {
         let path = args.document.clone().unwrap_or_default();
         let text = read(&path)?;
-        let doc: serde_json::Value =
-            serde_json::from_str(&text).map_err(|source| CliError::Json { path, source })?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|source| CliError::Json { path, source })?;
         let kind = match &args.kind {
             Some(k) => DocumentKind::from_cli_name(k).ok_or(CliError::Kind)?,
             None => DocumentKind::infer(&doc).ok_or(CliError::Kind)?,
@@ -159,9 +144,7 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
         CliFormat::Html => Format::Html,
         CliFormat::Escpos | CliFormat::EscposHex => Format::EscPos,
     };
-    let renderer = Renderer::new(RendererConfig {
-        override_dir: args.template_dir.clone(),
-    });
+    let renderer = Renderer::new(RendererConfig { override_dir: args.template_dir.clone() });
     let out = renderer.render(kind, &doc, &opts, format)?;
     for d in &out.diagnostics {
         eprintln!("kassa render: {d}");
@@ -170,15 +153,7 @@ pub fn run(args: RenderArgs) -> Result<(), CliError> {
         CliFormat::EscposHex => listing(&out.bytes, &opts.profile).into_bytes(),
         _ => out.bytes,
     };
-    std::fs::write(&args.output, bytes).map_err(|source| CliError::Io {
-        path: args.output.clone(),
-        source,
-    })?;
-    eprintln!(
-        "kassa render: {} via {} (sha256 {})",
-        args.output.display(),
-        out.template.name,
-        out.template.sha256
-    );
+    std::fs::write(&args.output, bytes).map_err(|source| CliError::Io { path: args.output.clone(), source })?;
+    eprintln!("kassa render: {} via {} (sha256 {})", args.output.display(), out.template.name, out.template.sha256);
     Ok(())
 }

@@ -60,11 +60,8 @@ impl Table {
         for &(b, c) in patch {
             high[(b - 0x80) as usize] = Some(c);
         }
-        let mut encode: Vec<(char, u8)> = high
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.map(|c| (c, i as u8 + 0x80)))
-            .collect();
+        let mut encode: Vec<(char, u8)> =
+            high.iter().enumerate().filter_map(|(i, c)| c.map(|c| (c, i as u8 + 0x80))).collect();
         encode.sort_unstable();
         Table { high, encode }
     }
@@ -75,9 +72,7 @@ fn table(page: CodePage) -> &'static Table {
     static C866: OnceLock<Table> = OnceLock::new();
     static C1251: OnceLock<Table> = OnceLock::new();
     match page {
-        CodePage::Kz1048 => {
-            KZ.get_or_init(|| Table::build(encoding_rs::WINDOWS_1251, &KZ1048_PATCH))
-        }
+        CodePage::Kz1048 => KZ.get_or_init(|| Table::build(encoding_rs::WINDOWS_1251, &KZ1048_PATCH)),
         CodePage::Cp866 => C866.get_or_init(|| Table::build(encoding_rs::IBM866, &[])),
         CodePage::Cp1251 => C1251.get_or_init(|| Table::build(encoding_rs::WINDOWS_1251, &[])),
     }
@@ -91,10 +86,7 @@ impl CodePage {
             return Some(c as u8);
         }
         let t = table(self);
-        t.encode
-            .binary_search_by(|(k, _)| k.cmp(&c))
-            .ok()
-            .map(|i| t.encode[i].1)
+        t.encode.binary_search_by(|(k, _)| k.cmp(&c)).ok().map(|i| t.encode[i].1)
     }
 
     /// Encodes the whole string, or `None` if any character is missing.

@@ -15,19 +15,14 @@ const GLYPH_CACHE_LIMIT: usize = 16_384;
 fn parse(bytes: &'static [u8]) -> fontdue::Font {
     // The font is a constant of the build; failing to parse it is a packaging bug caught by
     // the glyph tests, never a data-dependent condition.
-    fontdue::Font::from_bytes(bytes, fontdue::FontSettings::default())
-        .expect("embedded DejaVu Sans Mono parses")
+    fontdue::Font::from_bytes(bytes, fontdue::FontSettings::default()).expect("embedded DejaVu Sans Mono parses")
 }
 
 /// The font for a weight.
 pub fn font(bold: bool) -> &'static fontdue::Font {
     static REGULAR: OnceLock<fontdue::Font> = OnceLock::new();
     static BOLD: OnceLock<fontdue::Font> = OnceLock::new();
-    if bold {
-        BOLD.get_or_init(|| parse(BOLD_TTF))
-    } else {
-        REGULAR.get_or_init(|| parse(REGULAR_TTF))
-    }
+    if bold { BOLD.get_or_init(|| parse(BOLD_TTF)) } else { REGULAR.get_or_init(|| parse(REGULAR_TTF)) }
 }
 
 /// Advance width of the monospace font as a fraction of the em size.
@@ -64,13 +59,7 @@ pub fn glyph(c: char, bold: bool, px: f32) -> Arc<Glyph> {
         return Arc::clone(g);
     }
     let (m, coverage) = font(bold).rasterize(c, px);
-    let g = Arc::new(Glyph {
-        xmin: m.xmin,
-        top: m.ymin + m.height as i32,
-        width: m.width,
-        height: m.height,
-        coverage,
-    });
+    let g = Arc::new(Glyph { xmin: m.xmin, top: m.ymin + m.height as i32, width: m.width, height: m.height, coverage });
     if let Ok(mut map) = cache().lock() {
         if map.len() >= GLYPH_CACHE_LIMIT {
             map.clear();

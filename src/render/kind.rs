@@ -79,23 +79,11 @@ mod tests {
 
     #[test]
     fn from_command() {
-        assert_eq!(
-            DocumentKind::from_command(1, None),
-            Some(DocumentKind::Ticket)
-        );
-        assert_eq!(
-            DocumentKind::from_command(3, Some(0)),
-            Some(DocumentKind::ZReport)
-        );
-        assert_eq!(
-            DocumentKind::from_command(3, Some(1)),
-            Some(DocumentKind::XReport)
-        );
+        assert_eq!(DocumentKind::from_command(1, None), Some(DocumentKind::Ticket));
+        assert_eq!(DocumentKind::from_command(3, Some(0)), Some(DocumentKind::ZReport));
+        assert_eq!(DocumentKind::from_command(3, Some(1)), Some(DocumentKind::XReport));
         assert_eq!(DocumentKind::from_command(3, None), None);
-        assert_eq!(
-            DocumentKind::from_command(6, None),
-            Some(DocumentKind::MoneyPlacement)
-        );
+        assert_eq!(DocumentKind::from_command(6, None), Some(DocumentKind::MoneyPlacement));
         let env = serde_json::json!({"response_data": {"command_type": 3, "report_type": 1}});
         assert_eq!(DocumentKind::infer(&env), Some(DocumentKind::XReport));
     }

@@ -154,19 +154,11 @@ pub struct Layout {
 
 /// Lays `doc` out for `g`.
 pub fn layout(doc: &Document, g: &Geometry) -> Layout {
-    let mut l = Builder {
-        g: *g,
-        items: Vec::new(),
-        y: 0,
-    };
+    let mut l = Builder { g: *g, items: Vec::new(), y: 0 };
     for b in &doc.blocks {
         l.block(b);
     }
-    Layout {
-        geometry: *g,
-        height: l.y,
-        items: l.items,
-    }
+    Layout { geometry: *g, height: l.y, items: l.items }
 }
 
 struct Builder {
@@ -177,11 +169,7 @@ struct Builder {
 
 impl Builder {
     fn push(&mut self, height: u32, kind: ItemKind) {
-        self.items.push(Item {
-            y: self.y,
-            height,
-            kind,
-        });
+        self.items.push(Item { y: self.y, height, kind });
         self.y += height;
     }
 
@@ -198,51 +186,25 @@ impl Builder {
                 let text = clean(text);
                 for piece in wrap(&text, (cols / cw).max(1)) {
                     let col = place(*align, cols, piece.chars().count() * cw);
-                    let runs = if piece.is_empty() {
-                        Vec::new()
-                    } else {
-                        vec![Run {
-                            col,
-                            text: piece,
-                            style: *style,
-                        }]
-                    };
-                    self.line(TextLine {
-                        runs,
-                        tall: style.tall,
-                        page: None,
-                    });
+                    let runs =
+                        if piece.is_empty() { Vec::new() } else { vec![Run { col, text: piece, style: *style }] };
+                    self.line(TextLine { runs, tall: style.tall, page: None });
                 }
             }
             Block::Sample { page, esc_t, text } => {
                 for piece in wrap(&clean(text), cols) {
                     self.line(TextLine {
-                        runs: vec![Run {
-                            col: 0,
-                            text: piece,
-                            style: Style::default(),
-                        }],
+                        runs: vec![Run { col: 0, text: piece, style: Style::default() }],
                         tall: false,
-                        page: Some(CodePageSlot {
-                            page: *page,
-                            esc_t: *esc_t,
-                        }),
+                        page: Some(CodePageSlot { page: *page, esc_t: *esc_t }),
                     });
                 }
             }
-            Block::Row {
-                style,
-                columns,
-                cells,
-            } => self.row(*style, columns, cells),
+            Block::Row { style, columns, cells } => self.row(*style, columns, cells),
             Block::Rule { double } => {
                 let c = if *double { "=" } else { "-" };
                 self.line(TextLine {
-                    runs: vec![Run {
-                        col: 0,
-                        text: c.repeat(cols),
-                        style: Style::default(),
-                    }],
+                    runs: vec![Run { col: 0, text: c.repeat(cols), style: Style::default() }],
                     tall: false,
                     page: None,
                 });
@@ -264,11 +226,7 @@ impl Builder {
                     },
                 );
             }
-            Block::Barcode {
-                symbology,
-                data,
-                bars,
-            } => {
+            Block::Barcode { symbology, data, bars } => {
                 let w = self.g.width_dots;
                 let n = bars.len().max(1) as u32;
                 let module = (w / (n + 20)).clamp(1, 3);
@@ -287,11 +245,7 @@ impl Builder {
                     },
                 );
                 // Human-readable text under the bars.
-                self.block(&Block::Text {
-                    align: Align::Center,
-                    style: Style::default(),
-                    text: data.clone(),
-                });
+                self.block(&Block::Text { align: Align::Center, style: Style::default(), text: data.clone() });
             }
             Block::Image(img) => {
                 let w = self.g.width_dots;
@@ -307,23 +261,10 @@ impl Builder {
                     let sy = (y as u64 * img.height as u64 / th as u64) as usize;
                     for x in 0..tw {
                         let sx = (x as u64 * img.width as u64 / tw as u64) as usize;
-                        luma.push(
-                            img.luma
-                                .get(sy * img.width as usize + sx)
-                                .copied()
-                                .unwrap_or(255),
-                        );
+                        luma.push(img.luma.get(sy * img.width as usize + sx).copied().unwrap_or(255));
                     }
                 }
-                self.push(
-                    th,
-                    ItemKind::Image {
-                        x: (w - tw) / 2,
-                        width: tw,
-                        height: th,
-                        luma,
-                    },
-                );
+                self.push(th, ItemKind::Image { x: (w - tw) / 2, width: tw, height: th, luma });
             }
             Block::Cut { partial } => self.push(0, ItemKind::Cut { partial: *partial }),
             Block::Drawer => self.push(0, ItemKind::Drawer),
@@ -359,9 +300,7 @@ impl Builder {
             .iter()
             .zip(&cells)
             .map(|(c, text)| match c.width {
-                ColumnWidth::Weight(_) => {
-                    (text.chars().count() * cw).clamp(cw, (total / 2).max(cw))
-                }
+                ColumnWidth::Weight(_) => (text.chars().count() * cw).clamp(cw, (total / 2).max(cw)),
                 ColumnWidth::Auto => 0,
             })
             .collect();
@@ -384,19 +323,14 @@ impl Builder {
                     given += widths[i];
                 }
             }
-            if let Some(i) = columns
-                .iter()
-                .position(|c| matches!(c.width, ColumnWidth::Weight(_)))
-            {
+            if let Some(i) = columns.iter().position(|c| matches!(c.width, ColumnWidth::Weight(_))) {
                 widths[i] += rest - given;
             }
             // Proportional shares may leave a column below its minimum: borrow from the
             // weighted column with the most room to spare.
             for i in 0..n {
                 while widths[i] < mins[i] {
-                    let donor = (0..n)
-                        .filter(|&j| j != i && widths[j] > mins[j])
-                        .max_by_key(|&j| widths[j] - mins[j]);
+                    let donor = (0..n).filter(|&j| j != i && widths[j] > mins[j]).max_by_key(|&j| widths[j] - mins[j]);
                     let Some(j) = donor else { break };
                     widths[j] -= 1;
                     widths[i] += 1;
@@ -406,11 +340,7 @@ impl Builder {
             // Only auto columns: the first one takes the slack, pushing the others right.
             *w += rest;
         }
-        let wrapped: Vec<Vec<String>> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(t, w)| wrap(t, (w / cw).max(1)))
-            .collect();
+        let wrapped: Vec<Vec<String>> = cells.iter().zip(&widths).map(|(t, w)| wrap(t, (w / cw).max(1))).collect();
         let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
         for i in 0..height {
             let mut runs = Vec::new();
@@ -419,19 +349,11 @@ impl Builder {
                 if let Some(text) = lines.get(i).filter(|t| !t.is_empty()) {
                     let used = text.chars().count() * cw;
                     let off = place(columns[k].align, widths[k], used);
-                    runs.push(Run {
-                        col: x + off,
-                        text: text.clone(),
-                        style,
-                    });
+                    runs.push(Run { col: x + off, text: text.clone(), style });
                 }
                 x += widths[k] + 1;
             }
-            self.line(TextLine {
-                runs,
-                tall: style.tall,
-                page: None,
-            });
+            self.line(TextLine { runs, tall: style.tall, page: None });
         }
     }
 }
@@ -448,9 +370,7 @@ fn place(align: Align, width: usize, used: usize) -> usize {
 
 /// NFC-normalises and turns control characters into spaces.
 fn clean(s: &str) -> String {
-    s.nfc()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    s.nfc().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// Greedy word wrap at `width` characters; words longer than a line are split. An empty
@@ -555,10 +475,7 @@ mod tests {
         assert_eq!((g.columns, g.line_h), (48, 24));
         let g = Geometry::image(384, 2.0);
         assert_eq!((g.columns, g.line_h), (16, 48));
-        assert_eq!(
-            Geometry::printer(&PrinterProfile::generic_58mm()),
-            Geometry::image(384, 1.0)
-        );
+        assert_eq!(Geometry::printer(&PrinterProfile::generic_58mm()), Geometry::image(384, 1.0));
     }
 
     #[test]
@@ -572,12 +489,7 @@ mod tests {
         };
         let l = layout(&doc, &Geometry::image(384, 1.0));
         match &l.items[0].kind {
-            ItemKind::Image {
-                x,
-                width,
-                height,
-                luma,
-            } => {
+            ItemKind::Image { x, width, height, luma } => {
                 assert_eq!((*x, *width, *height), (0, 384, 38));
                 assert_eq!(luma.len(), 384 * 38);
             }

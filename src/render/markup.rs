@@ -85,11 +85,7 @@ fn find_unescaped(s: &str, target: char) -> Option<usize> {
 /// Parses markup. `file` names the template for diagnostics; line numbers are lines of the
 /// markup text (the template's output).
 pub fn parse(src: &str, file: &str) -> (Document, Vec<Diagnostic>) {
-    let mut p = Parser {
-        doc: Document::default(),
-        diags: Vec::new(),
-        file,
-    };
+    let mut p = Parser { doc: Document::default(), diags: Vec::new(), file };
     for (i, raw) in src.lines().enumerate() {
         p.line(i + 1, raw.trim());
     }
@@ -104,12 +100,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn diag(&mut self, line: usize, message: String) {
-        self.diags.push(Diagnostic {
-            stage: Stage::Markup,
-            file: self.file.to_string(),
-            line: Some(line),
-            message,
-        });
+        self.diags.push(Diagnostic { stage: Stage::Markup, file: self.file.to_string(), line: Some(line), message });
     }
 
     fn push(&mut self, b: Block) {
@@ -117,11 +108,7 @@ impl Parser<'_> {
     }
 
     fn text(&mut self, text: String) {
-        self.push(Block::Text {
-            align: Align::Left,
-            style: Style::default(),
-            text,
-        });
+        self.push(Block::Text { align: Align::Left, style: Style::default(), text });
     }
 
     fn line(&mut self, n: usize, line: &str) {
@@ -152,10 +139,7 @@ impl Parser<'_> {
             "" | "-" | "single" => false,
             "=" | "double" => true,
             other => {
-                self.diag(
-                    n,
-                    format!("@rule: unknown kind {other:?}, drew a single rule"),
-                );
+                self.diag(n, format!("@rule: unknown kind {other:?}, drew a single rule"));
                 false
             }
         };
@@ -169,10 +153,7 @@ impl Parser<'_> {
             match args.parse::<u32>() {
                 Ok(v) if v <= MAX_FEED => v,
                 Ok(v) => {
-                    self.diag(
-                        n,
-                        format!("@feed {v}: more than {MAX_FEED}, fed {MAX_FEED}"),
-                    );
+                    self.diag(n, format!("@feed {v}: more than {MAX_FEED}, fed {MAX_FEED}"));
                     MAX_FEED
                 }
                 Err(_) => {
@@ -218,8 +199,7 @@ impl Parser<'_> {
         };
         let encoded = match kind {
             "ean13" => {
-                let ok = (data.len() == 12 || data.len() == 13)
-                    && data.bytes().all(|b| b.is_ascii_digit());
+                let ok = (data.len() == 12 || data.len() == 13) && data.bytes().all(|b| b.is_ascii_digit());
                 if ok {
                     barcoders::sym::ean13::EAN13::new(&data)
                         .map(|b| (Symbology::Ean13, b.encode()))
@@ -241,11 +221,7 @@ impl Parser<'_> {
             other => Err(format!("unknown symbology {other:?} (ean13, code128)")),
         };
         match encoded {
-            Ok((symbology, bars)) => self.push(Block::Barcode {
-                symbology,
-                data,
-                bars,
-            }),
+            Ok((symbology, bars)) => self.push(Block::Barcode { symbology, data, bars }),
             Err(e) => {
                 self.diag(n, format!("@barcode: {e}; printed as text"));
                 self.text(data);
@@ -295,10 +271,7 @@ impl Parser<'_> {
         match parsed {
             Some((page, esc_t, text)) => self.push(Block::Sample { page, esc_t, text }),
             None => {
-                self.diag(
-                    n,
-                    format!("@sample needs `PAGE N: text` (PAGE kz1048, cp866, cp1251): {line:?}"),
-                );
+                self.diag(n, format!("@sample needs `PAGE N: text` (PAGE kz1048, cp866, cp1251): {line:?}"));
                 self.text(unescape(line));
             }
         }
@@ -340,25 +313,14 @@ impl Parser<'_> {
             }
         }
         if columns.is_empty() {
-            self.push(Block::Text {
-                align,
-                style,
-                text: unescape(content),
-            });
+            self.push(Block::Text { align, style, text: unescape(content) });
             return;
         }
-        let mut cells: Vec<String> = split_unescaped(content, '|')
-            .into_iter()
-            .map(|c| unescape(c.trim()))
-            .collect();
+        let mut cells: Vec<String> = split_unescaped(content, '|').into_iter().map(|c| unescape(c.trim())).collect();
         if cells.len() > columns.len() {
             self.diag(
                 n,
-                format!(
-                    "{} cells for {} columns; extra cells joined into the last",
-                    cells.len(),
-                    columns.len()
-                ),
+                format!("{} cells for {} columns; extra cells joined into the last", cells.len(), columns.len()),
             );
             let extra = cells.split_off(columns.len());
             if let Some(last) = cells.last_mut() {
@@ -369,11 +331,7 @@ impl Parser<'_> {
             }
         }
         cells.resize(columns.len(), String::new());
-        self.push(Block::Row {
-            style,
-            columns,
-            cells,
-        });
+        self.push(Block::Row { style, columns, cells });
     }
 }
 
@@ -402,17 +360,11 @@ pub fn decode_png(bytes: &[u8]) -> Result<Image, String> {
     let mut reader = dec.read_info().map_err(|e| format!("bad PNG: {e}"))?;
     let (w, h) = (reader.info().width, reader.info().height);
     if w == 0 || h == 0 || w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
-        return Err(format!(
-            "image {w}x{h} outside 1..={MAX_IMAGE_SIDE} per side"
-        ));
+        return Err(format!("image {w}x{h} outside 1..={MAX_IMAGE_SIDE} per side"));
     }
-    let size = reader
-        .output_buffer_size()
-        .ok_or_else(|| "PNG too large".to_string())?;
+    let size = reader.output_buffer_size().ok_or_else(|| "PNG too large".to_string())?;
     let mut buf = vec![0u8; size];
-    let info = reader
-        .next_frame(&mut buf)
-        .map_err(|e| format!("bad PNG: {e}"))?;
+    let info = reader.next_frame(&mut buf).map_err(|e| format!("bad PNG: {e}"))?;
     let channels = match info.color_type {
         png::ColorType::Grayscale => 1,
         png::ColorType::GrayscaleAlpha => 2,
@@ -434,11 +386,7 @@ pub fn decode_png(bytes: &[u8]) -> Result<Image, String> {
             luma.push(((l * a + 255 * (255 - a)) / 255) as u8);
         }
     }
-    Ok(Image {
-        width: w,
-        height: h,
-        luma,
-    })
+    Ok(Image { width: w, height: h, luma })
 }
 
 /// Integer Rec. 601 luma.
@@ -457,11 +405,7 @@ mod tests {
         assert!(diags.is_empty());
         assert_eq!(
             doc.blocks,
-            vec![Block::Text {
-                align: Align::Left,
-                style: Style::default(),
-                text: "@cut | a\\b x".into()
-            }]
+            vec![Block::Text { align: Align::Left, style: Style::default(), text: "@cut | a\\b x".into() }]
         );
         let (doc, _) = parse(&format!("@row 1 1>: {} | 5", escape("a|b")), "t");
         match &doc.blocks[0] {
@@ -478,12 +422,7 @@ mod tests {
             doc.blocks[0],
             Block::Text {
                 align: Align::Center,
-                style: Style {
-                    bold: false,
-                    wide: true,
-                    tall: true,
-                    inverse: true
-                },
+                style: Style { bold: false, wide: true, tall: true, inverse: true },
                 text: "ИТОГО".into()
             }
         );
@@ -508,10 +447,8 @@ mod tests {
 
     #[test]
     fn commands() {
-        let (doc, diags) = parse(
-            "@rule =\n@feed 2\n@cut full\n@drawer\n@raw 1b 40\n@qr hello\n@barcode ean13 4870001234560",
-            "t",
-        );
+        let (doc, diags) =
+            parse("@rule =\n@feed 2\n@cut full\n@drawer\n@raw 1b 40\n@qr hello\n@barcode ean13 4870001234560", "t");
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(doc.blocks[0], Block::Rule { double: true });
         assert_eq!(doc.blocks[1], Block::Feed(2));
@@ -533,36 +470,19 @@ mod tests {
             enc.set_color(png::ColorType::Rgba);
             enc.set_depth(png::BitDepth::Eight);
             let mut w = enc.write_header().expect("header");
-            w.write_image_data(&[
-                0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 0, 128, 128, 128, 255,
-            ])
-            .expect("data");
+            w.write_image_data(&[0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 0, 128, 128, 128, 255]).expect("data");
         }
         let b64 = base64::engine::general_purpose::STANDARD.encode(&png_bytes);
         let (doc, diags) = parse(&format!("@image {b64}\n@image !!!"), "t");
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].line, Some(2));
-        assert_eq!(
-            doc.blocks,
-            vec![Block::Image(Image {
-                width: 2,
-                height: 2,
-                luma: vec![0, 255, 255, 128]
-            })]
-        );
+        assert_eq!(doc.blocks, vec![Block::Image(Image { width: 2, height: 2, luma: vec![0, 255, 255, 128] })]);
     }
 
     #[test]
     fn samples_force_a_code_page() {
         let (doc, diags) = parse("@sample kz1048 53: Қ\n@sample utf8 1: x", "t");
         assert_eq!(diags.len(), 1);
-        assert_eq!(
-            doc.blocks[0],
-            Block::Sample {
-                page: CodePage::Kz1048,
-                esc_t: 53,
-                text: "Қ".into()
-            }
-        );
+        assert_eq!(doc.blocks[0], Block::Sample { page: CodePage::Kz1048, esc_t: 53, text: "Қ".into() });
     }
 }

@@ -88,9 +88,7 @@ pub struct Renderer {
 
 impl Renderer {
     pub fn new(config: RendererConfig) -> Renderer {
-        Renderer {
-            store: TemplateStore::new(config.override_dir),
-        }
+        Renderer { store: TemplateStore::new(config.override_dir) }
     }
 
     /// The template currently in force for `kind` (override or built-in), with its hash.
@@ -126,11 +124,7 @@ impl Renderer {
         opts: &RenderOptions,
         format: Format,
     ) -> Result<Rendered, RenderError> {
-        let t = Arc::new(TemplateUsed::new(
-            kind.template_name(),
-            source,
-            TemplateOrigin::Stored,
-        ));
+        let t = Arc::new(TemplateUsed::new(kind.template_name(), source, TemplateOrigin::Stored));
         let p = prepare_with(t, Vec::new(), kind, doc, opts, format)?;
         finish(p, opts, format)
     }
@@ -149,11 +143,7 @@ impl Renderer {
 }
 
 fn finish(p: Prepared, opts: &RenderOptions, format: Format) -> Result<Rendered, RenderError> {
-    Ok(Rendered {
-        bytes: encode(&p.layout, opts, format)?,
-        template: p.template,
-        diagnostics: p.diagnostics,
-    })
+    Ok(Rendered { bytes: encode(&p.layout, opts, format)?, template: p.template, diagnostics: p.diagnostics })
 }
 
 /// The geometry a format is laid out for.
@@ -166,11 +156,7 @@ pub fn geometry(opts: &RenderOptions, format: Format) -> Geometry {
 }
 
 /// Encodes a layout made for `geometry(opts, format)`.
-pub fn encode(
-    layout: &Layout,
-    opts: &RenderOptions,
-    format: Format,
-) -> Result<Vec<u8>, RenderError> {
+pub fn encode(layout: &Layout, opts: &RenderOptions, format: Format) -> Result<Vec<u8>, RenderError> {
     Ok(match format {
         Format::Text => backend::text::render(layout, opts).into_bytes(),
         Format::Html => backend::html::render(layout, opts).into_bytes(),
@@ -181,21 +167,15 @@ pub fn encode(
 
 /// The template context: the document's fields plus `copy`, `lang` and `headings`.
 pub fn context(doc: &serde_json::Value, opts: &RenderOptions) -> minijinja::Value {
-    let d = doc
-        .get("response_data")
-        .filter(|v| v.is_object())
-        .unwrap_or(doc);
+    let d = doc.get("response_data").filter(|v| v.is_object()).unwrap_or(doc);
     let mut map = match d {
         serde_json::Value::Object(m) => m.clone(),
         _ => serde_json::Map::new(),
     };
     map.insert("copy".into(), opts.copy.into());
     map.insert("lang".into(), opts.lang.clone().into());
-    let headings: serde_json::Map<String, serde_json::Value> = opts
-        .headings
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone().into()))
-        .collect();
+    let headings: serde_json::Map<String, serde_json::Value> =
+        opts.headings.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
     map.insert("headings".into(), headings.into());
     minijinja::Value::from(minijinja::value::Serde(&serde_json::Value::Object(map)))
 }
@@ -229,34 +209,17 @@ fn prepare_with(
     if opts.copy {
         mark_copy(&mut document, opts);
     }
-    Ok(Prepared {
-        layout: layout::layout(&document, &geometry(opts, format)),
-        template: (*used).clone(),
-        diagnostics,
-    })
+    Ok(Prepared { layout: layout::layout(&document, &geometry(opts, format)), template: (*used).clone(), diagnostics })
 }
 
 /// Adds the КОПИЯ banner at the top and before the final cut, whatever the template says.
 fn mark_copy(doc: &mut Document, opts: &RenderOptions) {
     let banner = || Block::Text {
         align: Align::Center,
-        style: Style {
-            bold: true,
-            wide: true,
-            tall: true,
-            inverse: true,
-        },
-        text: opts
-            .headings
-            .get("copy")
-            .cloned()
-            .unwrap_or_else(|| headings::heading("copy", &opts.lang)),
+        style: Style { bold: true, wide: true, tall: true, inverse: true },
+        text: opts.headings.get("copy").cloned().unwrap_or_else(|| headings::heading("copy", &opts.lang)),
     };
-    let end = doc
-        .blocks
-        .iter()
-        .rposition(|b| matches!(b, Block::Cut { .. }))
-        .unwrap_or(doc.blocks.len());
+    let end = doc.blocks.iter().rposition(|b| matches!(b, Block::Cut { .. })).unwrap_or(doc.blocks.len());
     doc.blocks.insert(end, banner());
     doc.blocks.insert(0, banner());
 }

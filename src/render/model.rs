@@ -72,25 +72,13 @@ pub struct QrMatrix {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Block {
     /// A paragraph: wrapped at the line width, aligned as a whole.
-    Text {
-        align: Align,
-        style: Style,
-        text: String,
-    },
+    Text { align: Align, style: Style, text: String },
     /// A table row: cells wrap inside their columns.
-    Row {
-        style: Style,
-        columns: Vec<Column>,
-        cells: Vec<String>,
-    },
+    Row { style: Style, columns: Vec<Column>, cells: Vec<String> },
     /// A code-page test line for the self-test page: ESC/POS sends it in `page` selected by
     /// `ESC t esc_t`, even if the profile does not list that page (other back-ends print it
     /// as ordinary text, showing what a correctly set up printer prints).
-    Sample {
-        page: CodePage,
-        esc_t: u8,
-        text: String,
-    },
+    Sample { page: CodePage, esc_t: u8, text: String },
     /// A full-width rule drawn with `-` (or `=` when double).
     Rule { double: bool },
     /// Blank lines.
@@ -98,11 +86,7 @@ pub enum Block {
     /// A QR code; `data` is what it encodes (shown as text where graphics are impossible).
     Qr { data: String, matrix: QrMatrix },
     /// A 1-D barcode as bar modules (1 = bar), with its human-readable text.
-    Barcode {
-        symbology: Symbology,
-        data: String,
-        bars: Vec<u8>,
-    },
+    Barcode { symbology: Symbology, data: String, bars: Vec<u8> },
     /// A picture, e.g. the logo.
     Image(Image),
     /// Paper cut (partial or full).

@@ -35,10 +35,7 @@ pub fn parse_decimal(s: &str) -> Option<Fixed> {
     for b in int.bytes().chain(frac.bytes()) {
         units = units * 10 + (b - b'0') as i128;
     }
-    Some(Fixed {
-        units: if neg { -units } else { units },
-        scale: frac.len() as u32,
-    })
+    Some(Fixed { units: if neg { -units } else { units }, scale: frac.len() as u32 })
 }
 
 impl Fixed {
@@ -46,19 +43,12 @@ impl Fixed {
     pub fn rescale(self, scale: u32) -> Fixed {
         if scale >= self.scale {
             let k = 10i128.pow(scale - self.scale);
-            return Fixed {
-                units: self.units * k,
-                scale,
-            };
+            return Fixed { units: self.units * k, scale };
         }
         let k = 10i128.pow(self.scale - scale);
         let q = self.units / k;
         let r = self.units % k;
-        let units = if r.abs() * 2 >= k {
-            q + self.units.signum()
-        } else {
-            q
-        };
+        let units = if r.abs() * 2 >= k { q + self.units.signum() } else { q };
         Fixed { units, scale }
     }
 }
@@ -105,9 +95,7 @@ pub fn format_thousandths(v: i128) -> String {
 
 /// `dd.mm.yyyy`, `hh:mm:ss`, or both, from numbers; a zero year means "not set" → empty.
 pub fn format_datetime(date: Option<(i64, i64, i64)>, time: Option<(i64, i64, i64)>) -> String {
-    let d = date
-        .filter(|(y, _, _)| *y > 0)
-        .map(|(y, m, d)| format!("{d:02}.{m:02}.{y:04}"));
+    let d = date.filter(|(y, _, _)| *y > 0).map(|(y, m, d)| format!("{d:02}.{m:02}.{y:04}"));
     let t = time.map(|(h, m, s)| format!("{h:02}:{m:02}:{s:02}"));
     match (d, t) {
         (Some(d), Some(t)) => format!("{d} {t}"),
@@ -135,14 +123,8 @@ mod tests {
     fn decimals_are_exact_and_round_half_away() {
         let f = parse_decimal("727985.98").map(|f| f.rescale(2).units);
         assert_eq!(f, Some(72798598));
-        assert_eq!(
-            parse_decimal("2.345").map(|f| f.rescale(2).units),
-            Some(235)
-        );
-        assert_eq!(
-            parse_decimal("-2.345").map(|f| f.rescale(2).units),
-            Some(-235)
-        );
+        assert_eq!(parse_decimal("2.345").map(|f| f.rescale(2).units), Some(235));
+        assert_eq!(parse_decimal("-2.345").map(|f| f.rescale(2).units), Some(-235));
         assert_eq!(parse_decimal("0.125").map(|f| f.rescale(2).units), Some(13));
         assert_eq!(parse_decimal("12").map(|f| f.rescale(2).units), Some(1200));
         assert_eq!(parse_decimal("1e5"), None);
@@ -155,10 +137,7 @@ mod tests {
         assert_eq!(format_thousandths(1250), "1.25");
         assert_eq!(format_thousandths(12000), "12");
         assert_eq!(format_thousandths(5), "0.005");
-        assert_eq!(
-            format_datetime(Some((2025, 1, 17)), Some((13, 4, 7))),
-            "17.01.2025 13:04:07"
-        );
+        assert_eq!(format_datetime(Some((2025, 1, 17)), Some((13, 4, 7))), "17.01.2025 13:04:07");
         assert_eq!(format_datetime(Some((0, 0, 0)), Some((0, 0, 0))), "");
     }
 }

@@ -88,9 +88,7 @@ impl RenderOptions {
 
     /// Columns for text and HTML.
     pub fn columns(&self) -> usize {
-        self.text_columns
-            .unwrap_or(self.profile.columns as i64)
-            .clamp(16, 128) as usize
+        self.text_columns.unwrap_or(self.profile.columns as i64).clamp(16, 128) as usize
     }
 
     /// PNG width clamped into range.
@@ -100,11 +98,7 @@ impl RenderOptions {
 
     /// PNG scale clamped into range.
     pub fn scale(&self) -> f32 {
-        if self.image_scale.is_nan() {
-            1.0
-        } else {
-            self.image_scale.clamp(0.5, 4.0) as f32
-        }
+        if self.image_scale.is_nan() { 1.0 } else { self.image_scale.clamp(0.5, 4.0) as f32 }
     }
 }
 
@@ -126,14 +120,8 @@ mod tests {
         assert_eq!(bad(|o| o.image_scale = 0.49), Some("image_scale"));
         assert_eq!(bad(|o| o.image_scale = 4.01), Some("image_scale"));
         assert_eq!(bad(|o| o.image_scale = f64::NAN), Some("image_scale"));
-        assert_eq!(
-            bad(|o| o.image_pixel_draw_threshold = -1),
-            Some("image_pixel_draw_threshold")
-        );
-        assert_eq!(
-            bad(|o| o.image_pixel_draw_threshold = 256),
-            Some("image_pixel_draw_threshold")
-        );
+        assert_eq!(bad(|o| o.image_pixel_draw_threshold = -1), Some("image_pixel_draw_threshold"));
+        assert_eq!(bad(|o| o.image_pixel_draw_threshold = 256), Some("image_pixel_draw_threshold"));
         assert_eq!(bad(|o| o.image_pixel_draw_threshold = 0), None);
         assert_eq!(bad(|o| o.lang = "en".into()), Some("lang"));
         assert_eq!(bad(|o| o.profile.width_dots = 100), Some("width_dots"));

@@ -48,10 +48,7 @@ impl PrinterProfile {
             name: "generic-58mm".into(),
             width_dots: 384,
             columns: 32,
-            code_pages: vec![CodePageSlot {
-                page: CodePage::Cp866,
-                esc_t: 17,
-            }],
+            code_pages: vec![CodePageSlot { page: CodePage::Cp866, esc_t: 17 }],
             native_qr: false,
             cutter: true,
             raster_everything: false,
@@ -61,12 +58,7 @@ impl PrinterProfile {
 
     /// A generic 80 mm printer: 576 dots, 48 columns, CP866 only.
     pub fn generic_80mm() -> Self {
-        PrinterProfile {
-            name: "generic-80mm".into(),
-            width_dots: 576,
-            columns: 48,
-            ..PrinterProfile::generic_58mm()
-        }
+        PrinterProfile { name: "generic-80mm".into(), width_dots: 576, columns: 48, ..PrinterProfile::generic_58mm() }
     }
 
     /// An Epson-style 80 mm printer with KZ-1048 (`ESC t 53`) and native QR.
@@ -74,14 +66,8 @@ impl PrinterProfile {
         PrinterProfile {
             name: "epson-80mm-kz1048".into(),
             code_pages: vec![
-                CodePageSlot {
-                    page: CodePage::Kz1048,
-                    esc_t: 53,
-                },
-                CodePageSlot {
-                    page: CodePage::Cp866,
-                    esc_t: 17,
-                },
+                CodePageSlot { page: CodePage::Kz1048, esc_t: 53 },
+                CodePageSlot { page: CodePage::Cp866, esc_t: 17 },
             ],
             native_qr: true,
             ..PrinterProfile::generic_80mm()
@@ -92,22 +78,13 @@ impl PrinterProfile {
     pub fn validate(&self) -> Result<(), OptionsError> {
         let bad = |field, reason: String| Err(OptionsError::Profile { field, reason });
         if !(200..=2048).contains(&self.width_dots) || !self.width_dots.is_multiple_of(8) {
-            return bad(
-                "width_dots",
-                format!(
-                    "{} is not a multiple of 8 within 200..=2048",
-                    self.width_dots
-                ),
-            );
+            return bad("width_dots", format!("{} is not a multiple of 8 within 200..=2048", self.width_dots));
         }
         if !(16..=128).contains(&self.columns) {
             return bad("columns", format!("{} is outside 16..=128", self.columns));
         }
         if !(1..=2048).contains(&self.raster_band_rows) {
-            return bad(
-                "raster_band_rows",
-                format!("{} is outside 1..=2048", self.raster_band_rows),
-            );
+            return bad("raster_band_rows", format!("{} is outside 1..=2048", self.raster_band_rows));
         }
         Ok(())
     }

@@ -25,8 +25,8 @@ pub fn encode(data: &[u8]) -> Result<QrMatrix, String> {
     let ec = EcLevel::M;
     let bits = qrcode::bits::encode_auto(data, ec).map_err(|e| e.to_string())?;
     let version = bits.version();
-    let (codewords, ec_words) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, ec)
-        .map_err(|e| e.to_string())?;
+    let (codewords, ec_words) =
+        qrcode::ec::construct_codewords(&bits.into_bytes(), version, ec).map_err(|e| e.to_string())?;
     let mut canvas = Canvas::new(version, ec);
     canvas.draw_all_functional_patterns();
     canvas.draw_data(&codewords, &ec_words);
@@ -35,11 +35,7 @@ pub fn encode(data: &[u8]) -> Result<QrMatrix, String> {
     for mask in MASKS {
         let mut c = canvas.clone();
         c.apply_mask(mask);
-        let dark: Vec<bool> = c
-            .into_colors()
-            .into_iter()
-            .map(|m| m == Color::Dark)
-            .collect();
+        let dark: Vec<bool> = c.into_colors().into_iter().map(|m| m == Color::Dark).collect();
         let p = penalty(&dark, size);
         if best.as_ref().is_none_or(|(bp, _)| p < *bp) {
             best = Some((p, dark));
@@ -62,11 +58,7 @@ pub fn penalty(m: &[bool], n: usize) -> u32 {
             let mut prev = false;
             let mut window = 0u32;
             for b in 0..n {
-                let dark = if horizontal {
-                    m[a * n + b]
-                } else {
-                    m[b * n + a]
-                };
+                let dark = if horizontal { m[a * n + b] } else { m[b * n + a] };
                 // N1: runs of five or more.
                 if b > 0 && dark == prev {
                     run += 1;
@@ -111,8 +103,7 @@ mod tests {
 
     #[test]
     fn matches_the_size_the_crate_picks() {
-        let url =
-            b"http://consumer.test-oofd.kz/?&i=1008&f=010100134464&s=1750,00&t=20250117T133437";
+        let url = b"http://consumer.test-oofd.kz/?&i=1008&f=010100134464&s=1750,00&t=20250117T133437";
         let ours = encode(url).expect("encodes");
         let theirs = qrcode::QrCode::with_error_correction_level(url, EcLevel::M).expect("encodes");
         assert_eq!(ours.size, theirs.width());

@@ -22,12 +22,7 @@ pub struct Bitmap {
 impl Bitmap {
     pub fn new(width: u32, height: u32) -> Bitmap {
         let stride = width.div_ceil(8) as usize;
-        Bitmap {
-            width,
-            height,
-            stride,
-            bits: vec![0; stride * height as usize],
-        }
+        Bitmap { width, height, stride, bits: vec![0; stride * height as usize] }
     }
 
     #[inline]
@@ -91,13 +86,7 @@ pub fn rasterize(layout: &Layout, threshold: u8) -> Bitmap {
 /// Draws a single item into its own bitmap (for lines that must go as raster in text mode).
 pub fn rasterize_item(item: &Item, g: &Geometry, threshold: u8) -> Bitmap {
     let mut bm = Bitmap::new(g.width_dots, item.height);
-    draw_item(
-        &mut bm,
-        item,
-        0,
-        g,
-        &mut Glyphs::new(g.font_px(), threshold),
-    );
+    draw_item(&mut bm, item, 0, g, &mut Glyphs::new(g.font_px(), threshold));
     bm
 }
 
@@ -106,13 +95,7 @@ fn draw_item(bm: &mut Bitmap, item: &Item, y: u32, g: &Geometry, glyphs: &mut Gl
     match &item.kind {
         ItemKind::Text(line) => draw_text(bm, line, y, g, glyphs),
         ItemKind::Feed { .. } => {}
-        ItemKind::Qr {
-            matrix,
-            x,
-            module,
-            quiet,
-            ..
-        } => {
+        ItemKind::Qr { matrix, x, module, quiet, .. } => {
             let m = *module as i64;
             for (i, dark) in matrix.dark.iter().enumerate() {
                 if *dark {
@@ -121,33 +104,15 @@ fn draw_item(bm: &mut Bitmap, item: &Item, y: u32, g: &Geometry, glyphs: &mut Gl
                 }
             }
         }
-        ItemKind::Barcode {
-            bars,
-            x,
-            module,
-            bar_height,
-            pad,
-            ..
-        } => {
+        ItemKind::Barcode { bars, x, module, bar_height, pad, .. } => {
             let m = *module as i64;
             for (i, bar) in bars.iter().enumerate() {
                 if *bar == 1 {
-                    bm.fill(
-                        *x as i64 + i as i64 * m,
-                        (y + pad) as i64,
-                        m,
-                        *bar_height as i64,
-                        true,
-                    );
+                    bm.fill(*x as i64 + i as i64 * m, (y + pad) as i64, m, *bar_height as i64, true);
                 }
             }
         }
-        ItemKind::Image {
-            x,
-            width,
-            height,
-            luma,
-        } => {
+        ItemKind::Image { x, width, height, luma } => {
             for iy in 0..*height {
                 for ix in 0..*width {
                     let l = luma[(iy * width + ix) as usize];
@@ -203,12 +168,7 @@ fn ink_glyph(c: char, bold: bool, px: f32, threshold: u8) -> Arc<InkGlyph> {
             bits
         })
         .collect();
-    let g = Arc::new(InkGlyph {
-        xmin: gl.xmin as i64,
-        top: gl.top as i64,
-        width,
-        rows,
-    });
+    let g = Arc::new(InkGlyph { xmin: gl.xmin as i64, top: gl.top as i64, width, rows });
     if let Ok(mut map) = cache.lock() {
         if map.len() >= INK_CACHE_LIMIT {
             map.clear();
@@ -268,11 +228,7 @@ const TABLE_CHARS: usize = 0x500;
 
 impl Glyphs {
     fn new(px: f32, threshold: u8) -> Glyphs {
-        Glyphs {
-            px,
-            threshold,
-            table: vec![None; TABLE_CHARS * 2],
-        }
+        Glyphs { px, threshold, table: vec![None; TABLE_CHARS * 2] }
     }
 
     fn get(&mut self, c: char, bold: bool) -> Arc<InkGlyph> {

@@ -56,11 +56,7 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
     let mut page: Option<u8> = None;
     for item in &layout.items {
         match &item.kind {
-            ItemKind::Text(line) => match line
-                .page
-                .as_ref()
-                .or_else(|| pick_page(line, &p.code_pages))
-            {
+            ItemKind::Text(line) => match line.page.as_ref().or_else(|| pick_page(line, &p.code_pages)) {
                 Some(slot) => {
                     if page != Some(slot.esc_t) {
                         out.extend_from_slice(&[ESC, b't', slot.esc_t]);
@@ -97,11 +93,7 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
 
 /// The first offered code page that encodes every character of the line.
 fn pick_page<'a>(line: &TextLine, pages: &'a [CodePageSlot]) -> Option<&'a CodePageSlot> {
-    pages.iter().find(|slot| {
-        line.runs
-            .iter()
-            .all(|r| r.text.chars().all(|c| slot.page.encode_char(c).is_some()))
-    })
+    pages.iter().find(|slot| line.runs.iter().all(|r| r.text.chars().all(|c| slot.page.encode_char(c).is_some())))
 }
 
 fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot) {
@@ -175,16 +167,7 @@ fn native_qr(out: &mut Vec<u8>, data: &[u8], module: u32) {
     out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 67, m]);
     out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 69, 49]);
     let len = data.len() + 3;
-    out.extend_from_slice(&[
-        GS,
-        b'(',
-        b'k',
-        (len & 0xFF) as u8,
-        (len >> 8) as u8,
-        49,
-        80,
-        48,
-    ]);
+    out.extend_from_slice(&[GS, b'(', b'k', (len & 0xFF) as u8, (len >> 8) as u8, 49, 80, 48]);
     out.extend_from_slice(data);
     out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 81, 48]);
     out.extend_from_slice(&[ESC, b'a', 0]);

@@ -52,12 +52,7 @@ pub fn render(layout: &Layout, _opts: &RenderOptions) -> String {
                     out.push_str("<div class=\"l\"></div>\n");
                 }
             }
-            ItemKind::Qr {
-                data,
-                matrix,
-                module,
-                ..
-            } => {
+            ItemKind::Qr { data, matrix, module, .. } => {
                 let n = matrix.size;
                 let mut d = String::new();
                 for (i, dark) in matrix.dark.iter().enumerate() {
@@ -75,9 +70,7 @@ style=\"width:{w:.1}%\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\
                     a = escape(data),
                 );
             }
-            ItemKind::Barcode {
-                data, bars, module, ..
-            } => {
+            ItemKind::Barcode { data, bars, module, .. } => {
                 let mut d = String::new();
                 for (i, bar) in bars.iter().enumerate() {
                     if *bar == 1 {
@@ -94,12 +87,7 @@ role=\"img\" aria-label=\"{a}\"><path d=\"{d}\"/></svg>",
                     a = escape(data),
                 );
             }
-            ItemKind::Image {
-                width,
-                height,
-                luma,
-                ..
-            } => {
+            ItemKind::Image { width, height, luma, .. } => {
                 let png = encode_gray(*width, *height, luma).unwrap_or_default();
                 let b64 = base64::engine::general_purpose::STANDARD.encode(png);
                 let _ = writeln!(
@@ -118,11 +106,7 @@ role=\"img\" aria-label=\"{a}\"><path d=\"{d}\"/></svg>",
 }
 
 fn text_line(out: &mut String, line: &TextLine) {
-    out.push_str(if line.tall {
-        "<div class=\"l t\">"
-    } else {
-        "<div class=\"l\">"
-    });
+    out.push_str(if line.tall { "<div class=\"l t\">" } else { "<div class=\"l\">" });
     let mut col = 0;
     for run in &line.runs {
         while col < run.col {

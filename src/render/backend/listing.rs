@@ -9,11 +9,7 @@ use crate::render::template::sha256_hex;
 use std::fmt::Write as _;
 
 fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
 }
 
 /// Lists `bytes` as produced for `profile`.
@@ -31,17 +27,12 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
             (0x1B, Some(b't')) if i + 2 < n => {
                 let t = bytes[i + 2];
                 // The profile's numbering first, then Epson's for self-test samples.
-                page = profile
-                    .code_pages
-                    .iter()
-                    .find(|s| s.esc_t == t)
-                    .map(|s| s.page)
-                    .or(match t {
-                        53 => Some(CodePage::Kz1048),
-                        17 => Some(CodePage::Cp866),
-                        46 => Some(CodePage::Cp1251),
-                        _ => None,
-                    });
+                page = profile.code_pages.iter().find(|s| s.esc_t == t).map(|s| s.page).or(match t {
+                    53 => Some(CodePage::Kz1048),
+                    17 => Some(CodePage::Cp866),
+                    46 => Some(CodePage::Cp1251),
+                    _ => None,
+                });
                 let name = page.map(|p| p.name()).unwrap_or("unknown page");
                 (3, format!("ESC t {t} code page {name}"))
             }
@@ -52,11 +43,7 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
             (0x1D, Some(b'!')) if i + 2 < n => (3, format!("GS ! {:#04x} size", bytes[i + 2])),
             (0x1D, Some(b'B')) if i + 2 < n => (3, format!("GS B {} inverse", bytes[i + 2])),
             (0x1D, Some(b'V')) if i + 3 < n => {
-                let kind = if bytes[i + 2] == 66 {
-                    "partial"
-                } else {
-                    "full"
-                };
+                let kind = if bytes[i + 2] == 66 { "partial" } else { "full" };
                 (4, format!("GS V feed and {kind} cut"))
             }
             (0x1D, Some(b'v')) if i + 7 < n && bytes[i + 2] == b'0' => {
@@ -84,18 +71,11 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
                     65 => "QR model".to_string(),
                     67 => "QR module size".to_string(),
                     69 => "QR error correction".to_string(),
-                    80 => format!(
-                        "QR store {:?}",
-                        String::from_utf8_lossy(bytes.get(i + 8..end).unwrap_or(&[]))
-                    ),
+                    80 => format!("QR store {:?}", String::from_utf8_lossy(bytes.get(i + 8..end).unwrap_or(&[]))),
                     81 => "QR print".to_string(),
                     _ => format!("GS ( k fn {f}"),
                 };
-                let shown = if f == 80 {
-                    &bytes[i..(i + 8).min(end)]
-                } else {
-                    &bytes[i..end]
-                };
+                let shown = if f == 80 { &bytes[i..(i + 8).min(end)] } else { &bytes[i..end] };
                 let _ = writeln!(out, "{}  {what}", hex(shown));
                 i = end;
                 continue;

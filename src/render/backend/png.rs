@@ -22,11 +22,8 @@ pub fn encode_bitmap(bm: &Bitmap) -> Result<Vec<u8>, RenderError> {
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::One);
     enc.set_compression(png::Compression::Fast);
-    let mut w = enc
-        .write_header()
-        .map_err(|e| RenderError::Png(e.to_string()))?;
-    w.write_image_data(&data)
-        .map_err(|e| RenderError::Png(e.to_string()))?;
+    let mut w = enc.write_header().map_err(|e| RenderError::Png(e.to_string()))?;
+    w.write_image_data(&data).map_err(|e| RenderError::Png(e.to_string()))?;
     w.finish().map_err(|e| RenderError::Png(e.to_string()))?;
     Ok(out)
 }
@@ -38,11 +35,8 @@ pub fn encode_gray(width: u32, height: u32, luma: &[u8]) -> Result<Vec<u8>, Rend
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::Eight);
     enc.set_compression(png::Compression::Fast);
-    let mut w = enc
-        .write_header()
-        .map_err(|e| RenderError::Png(e.to_string()))?;
-    w.write_image_data(luma)
-        .map_err(|e| RenderError::Png(e.to_string()))?;
+    let mut w = enc.write_header().map_err(|e| RenderError::Png(e.to_string()))?;
+    w.write_image_data(luma).map_err(|e| RenderError::Png(e.to_string()))?;
     w.finish().map_err(|e| RenderError::Png(e.to_string()))?;
     Ok(out)
 }
@@ -58,9 +52,7 @@ pub fn decode_bitmap(bytes: &[u8]) -> Result<Bitmap, String> {
         return Err("not a 1-bit greyscale PNG".into());
     }
     let (w, h) = (info.width, info.height);
-    let size = reader
-        .output_buffer_size()
-        .ok_or_else(|| "PNG too large".to_string())?;
+    let size = reader.output_buffer_size().ok_or_else(|| "PNG too large".to_string())?;
     let mut buf = vec![0; size];
     let frame = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
     let mut bm = Bitmap::new(w, h);

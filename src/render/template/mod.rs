@@ -76,16 +76,12 @@ fn compiled_cache() -> &'static Mutex<HashMap<(String, String), Compiled>> {
 /// Renders `tpl` with `ctx` into markup text, or a diagnostic naming file and line.
 pub fn render_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnostic> {
     let key = (tpl.name.clone(), tpl.sha256.clone());
-    let cached = compiled_cache()
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&key).cloned());
+    let cached = compiled_cache().lock().ok().and_then(|m| m.get(&key).cloned());
     let env = match cached {
         Some(env) => env,
         None => {
             let mut env = new_env();
-            env.add_template_owned(tpl.name.clone(), tpl.source.to_string())
-                .map_err(|e| diagnostic(&tpl.name, &e))?;
+            env.add_template_owned(tpl.name.clone(), tpl.source.to_string()).map_err(|e| diagnostic(&tpl.name, &e))?;
             let env = Arc::new(env);
             if let Ok(mut m) = compiled_cache().lock() {
                 if m.len() >= COMPILED_CACHE_LIMIT {
@@ -96,9 +92,7 @@ pub fn render_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnost
             env
         }
     };
-    let t = env
-        .get_template(&tpl.name)
-        .map_err(|e| diagnostic(&tpl.name, &e))?;
+    let t = env.get_template(&tpl.name).map_err(|e| diagnostic(&tpl.name, &e))?;
     t.render(ctx).map_err(|e| diagnostic(&tpl.name, &e))
 }
 
@@ -107,12 +101,7 @@ fn diagnostic(name: &str, e: &minijinja::Error) -> Diagnostic {
         Some(d) => format!("{}: {d}", e.kind()),
         None => e.kind().to_string(),
     };
-    Diagnostic {
-        stage: Stage::Template,
-        file: e.name().unwrap_or(name).to_string(),
-        line: e.line(),
-        message,
-    }
+    Diagnostic { stage: Stage::Template, file: e.name().unwrap_or(name).to_string(), line: e.line(), message }
 }
 
 fn new_env() -> Environment<'static> {
@@ -121,11 +110,7 @@ fn new_env() -> Environment<'static> {
     env.set_recursion_limit(RECURSION_LIMIT);
     // Missing fields (and fields of missing objects) render empty instead of failing.
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
-    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .build()
-    {
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build() {
         env.set_syntax(syntax);
     }
     // A custom auto-escape mode makes macro output come back marked safe, so a macro's
@@ -136,12 +121,9 @@ fn new_env() -> Environment<'static> {
             return Ok(());
         }
         if value.is_safe() {
-            return out
-                .write_str(&value.to_string())
-                .map_err(minijinja::Error::from);
+            return out.write_str(&value.to_string()).map_err(minijinja::Error::from);
         }
-        out.write_str(&markup::escape(&value.to_string()))
-            .map_err(minijinja::Error::from)
+        out.write_str(&markup::escape(&value.to_string())).map_err(minijinja::Error::from)
     });
     env.add_filter("money", money_filter);
     env.add_filter("qty", thousandths_filter);
@@ -182,10 +164,7 @@ pub fn tiyn_of(v: &Value) -> Option<i128> {
             }
             money::parse_decimal(&v.to_string()).map(|f| f.rescale(2).units)
         }
-        ValueKind::String => v
-            .as_str()
-            .and_then(money::parse_decimal)
-            .map(|f| f.rescale(2).units),
+        ValueKind::String => v.as_str().and_then(money::parse_decimal).map(|f| f.rescale(2).units),
         _ => None,
     }
 }
@@ -197,9 +176,7 @@ fn money_filter(v: Value) -> String {
 
 /// `{{ q | qty }}`, `{{ p | percent }}`: thousandths → `2`, `1.25`, `12`.
 fn thousandths_filter(v: Value) -> String {
-    int_of(&v)
-        .map(money::format_thousandths)
-        .unwrap_or_default()
+    int_of(&v).map(money::format_thousandths).unwrap_or_default()
 }
 
 /// True when money is present and not zero (for `{% if x | nonzero %}`).
@@ -211,13 +188,7 @@ fn triple(v: &Value, a: &str, b: &str, c: &str) -> Option<(i64, i64, i64)> {
     if v.is_undefined() || v.is_none() {
         return None;
     }
-    let get = |k: &str| {
-        v.get_attr(k)
-            .ok()
-            .and_then(|x| int_of(&x))
-            .map(|x| x as i64)
-            .unwrap_or(0)
-    };
+    let get = |k: &str| v.get_attr(k).ok().and_then(|x| int_of(&x)).map(|x| x as i64).unwrap_or(0);
     Some((get(a), get(b), get(c)))
 }
 
@@ -226,14 +197,8 @@ fn dt_filter(v: Value, part: Option<String>) -> String {
     if let Some(s) = v.as_str() {
         return s.to_string();
     }
-    let date = v
-        .get_attr("date")
-        .ok()
-        .and_then(|d| triple(&d, "year", "month", "day"));
-    let time = v
-        .get_attr("time")
-        .ok()
-        .and_then(|t| triple(&t, "hour", "minute", "second"));
+    let date = v.get_attr("date").ok().and_then(|d| triple(&d, "year", "month", "day"));
+    let time = v.get_attr("time").ok().and_then(|t| triple(&t, "hour", "minute", "second"));
     match part.as_deref() {
         Some("date") => money::format_datetime(date, None),
         Some("time") if date.is_some_and(|d| d.0 > 0) => money::format_datetime(None, time),
@@ -245,26 +210,18 @@ fn dt_filter(v: Value, part: Option<String>) -> String {
 /// `{{ ad.Text | ad_text(fiscal_id) }}` fills a `${ticket_number}` the lead left in.
 fn ad_text_filter(text: Value, number: Option<Value>) -> String {
     let text = text.as_str().map(str::to_string).unwrap_or_default();
-    let n = number
-        .filter(|n| !n.is_undefined() && !n.is_none())
-        .map(|n| n.to_string())
-        .unwrap_or_default();
+    let n = number.filter(|n| !n.is_undefined() && !n.is_none()).map(|n| n.to_string()).unwrap_or_default();
     text.replace("${ticket_number}", &n)
 }
 
 /// `{{ t("total") }}`: a heading in the context's `lang`, unless `headings` overrides it.
 fn t_function(state: &State, key: String) -> String {
-    if let Some(custom) = state
-        .lookup("headings")
-        .and_then(|h| h.get_attr(&key).ok())
-        .and_then(|v| v.as_str().map(str::to_string))
+    if let Some(custom) =
+        state.lookup("headings").and_then(|h| h.get_attr(&key).ok()).and_then(|v| v.as_str().map(str::to_string))
     {
         return custom;
     }
-    let lang = state
-        .lookup("lang")
-        .and_then(|l| l.as_str().map(str::to_string))
-        .unwrap_or_else(|| "ru".to_string());
+    let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_string)).unwrap_or_else(|| "ru".to_string());
     heading(&key, &lang)
 }
 
@@ -287,10 +244,7 @@ mod tests {
                 "name": "@cut | x"
             }),
         );
-        assert_eq!(
-            out.as_deref(),
-            Ok("1 750.05 1.25 12% 17.01.2025 13:04:07 \\@cut \\| x ")
-        );
+        assert_eq!(out.as_deref(), Ok("1 750.05 1.25 12% 17.01.2025 13:04:07 \\@cut \\| x "));
     }
 
     #[test]

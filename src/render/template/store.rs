@@ -29,19 +29,10 @@ pub fn builtin(kind: DocumentKind) -> Arc<TemplateUsed> {
     let all = ALL.get_or_init(|| {
         DocumentKind::ALL
             .iter()
-            .map(|k| {
-                Arc::new(TemplateUsed::new(
-                    k.template_name(),
-                    builtin_source(*k),
-                    TemplateOrigin::Builtin,
-                ))
-            })
+            .map(|k| Arc::new(TemplateUsed::new(k.template_name(), builtin_source(*k), TemplateOrigin::Builtin)))
             .collect()
     });
-    let i = DocumentKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(0);
+    let i = DocumentKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
     Arc::clone(&all[i])
 }
 
@@ -59,10 +50,7 @@ pub struct TemplateStore {
 
 impl TemplateStore {
     pub fn new(override_dir: Option<PathBuf>) -> TemplateStore {
-        TemplateStore {
-            override_dir,
-            cache: Mutex::new(HashMap::new()),
-        }
+        TemplateStore { override_dir, cache: Mutex::new(HashMap::new()) }
     }
 
     /// The template currently in force for `kind`, plus any loader diagnostic.
@@ -83,10 +71,7 @@ impl TemplateStore {
                 return (builtin(kind), None);
             }
             Err(e) => {
-                return (
-                    builtin(kind),
-                    Some(loader_diag(format!("{e}; using the built-in template"))),
-                );
+                return (builtin(kind), Some(loader_diag(format!("{e}; using the built-in template"))));
             }
         };
         let (modified, len) = (meta.modified().ok(), meta.len());
@@ -100,27 +85,14 @@ impl TemplateStore {
         }
         match std::fs::read_to_string(&path) {
             Ok(source) => {
-                let used = Arc::new(TemplateUsed::new(
-                    kind.template_name(),
-                    &source,
-                    TemplateOrigin::Override(path.clone()),
-                ));
+                let used =
+                    Arc::new(TemplateUsed::new(kind.template_name(), &source, TemplateOrigin::Override(path.clone())));
                 if let Ok(mut cache) = self.cache.lock() {
-                    cache.insert(
-                        kind,
-                        Cached {
-                            modified,
-                            len,
-                            used: Arc::clone(&used),
-                        },
-                    );
+                    cache.insert(kind, Cached { modified, len, used: Arc::clone(&used) });
                 }
                 (used, None)
             }
-            Err(e) => (
-                builtin(kind),
-                Some(loader_diag(format!("{e}; using the built-in template"))),
-            ),
+            Err(e) => (builtin(kind), Some(loader_diag(format!("{e}; using the built-in template")))),
         }
     }
 }
