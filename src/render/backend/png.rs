@@ -22,6 +22,9 @@ pub fn encode_bitmap(bm: &Bitmap) -> Result<Vec<u8>, RenderError> {
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::One);
     enc.set_compression(png::Compression::Fast);
+    // Receipt rows repeat their neighbours (blank lines, rules, QR modules): the `Up` filter
+    // compresses them about as well as adaptive filtering at a fraction of the time.
+    enc.set_filter(png::Filter::Up);
     let mut w = enc.write_header().map_err(|e| RenderError::Png(e.to_string()))?;
     w.write_image_data(&data).map_err(|e| RenderError::Png(e.to_string()))?;
     w.finish().map_err(|e| RenderError::Png(e.to_string()))?;
