@@ -85,8 +85,13 @@ pub fn rasterize(layout: &Layout, threshold: u8) -> Bitmap {
 
 /// Draws a single item into its own bitmap (for lines that must go as raster in text mode).
 pub fn rasterize_item(item: &Item, g: &Geometry, threshold: u8) -> Bitmap {
+    rasterize_item_with(item, g, &mut Glyphs::new(g.font_px(), threshold))
+}
+
+/// Like [`rasterize_item`], reusing `glyphs` across the items of one layout.
+pub fn rasterize_item_with(item: &Item, g: &Geometry, glyphs: &mut Glyphs) -> Bitmap {
     let mut bm = Bitmap::new(g.width_dots, item.height);
-    draw_item(&mut bm, item, 0, g, &mut Glyphs::new(g.font_px(), threshold));
+    draw_item(&mut bm, item, 0, g, glyphs);
     bm
 }
 
@@ -217,7 +222,7 @@ impl Bitmap {
 
 /// Glyphs of one rasterisation: a direct table for Latin and Cyrillic (no hashing or locking
 /// per character), the shared cache for everything else.
-struct Glyphs {
+pub struct Glyphs {
     px: f32,
     threshold: u8,
     table: Vec<Option<Arc<InkGlyph>>>,
@@ -227,7 +232,8 @@ struct Glyphs {
 const TABLE_CHARS: usize = 0x500;
 
 impl Glyphs {
-    fn new(px: f32, threshold: u8) -> Glyphs {
+    /// Glyphs at em size `px` (see `Geometry::font_px`), binarised at `threshold`.
+    pub fn new(px: f32, threshold: u8) -> Glyphs {
         Glyphs { px, threshold, table: vec![None; TABLE_CHARS * 2] }
     }
 

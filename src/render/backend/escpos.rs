@@ -10,7 +10,7 @@
 use crate::render::layout::{Item, ItemKind, Layout, TextLine};
 use crate::render::options::RenderOptions;
 use crate::render::profile::{CodePageSlot, PrinterProfile};
-use crate::render::raster::{Bitmap, rasterize, rasterize_item};
+use crate::render::raster::{Bitmap, Glyphs, rasterize, rasterize_item_with};
 
 pub const ESC: u8 = 0x1B;
 pub const GS: u8 = 0x1D;
@@ -54,6 +54,7 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
         return out;
     }
     let mut page: Option<u8> = None;
+    let mut glyphs = Glyphs::new(layout.geometry.font_px(), threshold);
     for item in &layout.items {
         match &item.kind {
             ItemKind::Text(line) => match line.page.as_ref().or_else(|| pick_page(line, &p.code_pages)) {
@@ -64,7 +65,7 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                     }
                     text_line(&mut out, line, slot);
                 }
-                None => raster_item(&mut out, item, layout, threshold, p),
+                None => raster_item(&mut out, item, layout, &mut glyphs, p),
             },
             ItemKind::Feed { lines } => {
                 let mut n = *lines;
@@ -78,11 +79,11 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                 if p.native_qr && data.len() <= 7000 {
                     native_qr(&mut out, data.as_bytes(), *module);
                 } else {
-                    raster_item(&mut out, item, layout, threshold, p);
+                    raster_item(&mut out, item, layout, &mut glyphs, p);
                 }
             }
-            ItemKind::Barcode { .. } => raster_item(&mut out, item, layout, threshold, p),
-            ItemKind::Image { .. } => raster_item(&mut out, item, layout, threshold, p),
+            ItemKind::Barcode { .. } => raster_item(&mut out, item, layout, &mut glyphs, p),
+            ItemKind::Image { .. } => raster_item(&mut out, item, layout, &mut glyphs, p),
             ItemKind::Cut { partial } => cut(&mut out, p, *partial),
             ItemKind::Drawer => drawer(&mut out),
             ItemKind::Raw(bytes) => out.extend_from_slice(bytes),
@@ -132,8 +133,8 @@ fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot) {
     out.push(LF);
 }
 
-fn raster_item(out: &mut Vec<u8>, item: &Item, layout: &Layout, threshold: u8, p: &PrinterProfile) {
-    let bm = rasterize_item(item, &layout.geometry, threshold);
+fn raster_item(out: &mut Vec<u8>, item: &Item, layout: &Layout, glyphs: &mut Glyphs, p: &PrinterProfile) {
+    let bm = rasterize_item_with(item, &layout.geometry, glyphs);
     raster(out, &bm, p.raster_band_rows);
 }
 
