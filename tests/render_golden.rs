@@ -146,5 +146,16 @@ fn golden_files() {
             check(&dir.join(format!("{}.{width}.png", case.name)), &render(&opts, Format::Png), &mut failures);
         }
     }
+    // The seed's own image parameters: 576 px, scale 1.3, threshold 192.
+    let seed_opts = RenderOptions {
+        image_width: 576,
+        image_scale: 1.3,
+        image_pixel_draw_threshold: 192,
+        lang: "ru".into(),
+        ..RenderOptions::default()
+    };
+    let doc = document(&CASES[0], &seed_opts.profile);
+    let png = renderer.render(DocumentKind::Ticket, &doc, &seed_opts, Format::Png).expect("render");
+    check(&root().join("golden/ticket/ticket_sale.576-scale1.3-t192.png"), &png.bytes, &mut failures);
     assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
 }
