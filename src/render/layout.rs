@@ -294,13 +294,27 @@ impl Builder {
                 ColumnWidth::Auto => 0,
             })
             .sum();
-        // A weighted column needs room for its content, up to half the line, so a long label
-        // in an auto column cannot squeeze a value into one character.
+        // A weighted column keeps its content on one line when the auto columns keep theirs
+        // and the other weighted columns can still show their longest word, so a long label
+        // wraps rather than the amount or date next to it.
+        let need: Vec<usize> = columns
+            .iter()
+            .zip(&cells)
+            .map(|(c, t)| match c.width {
+                ColumnWidth::Auto => t.chars().count() * cw,
+                ColumnWidth::Weight(_) => t.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0) * cw,
+            })
+            .collect();
+        let need_total: usize = need.iter().sum();
         let mins: Vec<usize> = columns
             .iter()
             .zip(&cells)
-            .map(|(c, text)| match c.width {
-                ColumnWidth::Weight(_) => (text.chars().count() * cw).clamp(cw, (total / 2).max(cw)),
+            .enumerate()
+            .map(|(k, (c, text))| match c.width {
+                ColumnWidth::Weight(_) => {
+                    let room = total.saturating_sub(gaps + need_total - need[k]);
+                    (text.chars().count() * cw).min(room.max(need[k].min(total / 2))).max(cw)
+                }
                 ColumnWidth::Auto => 0,
             })
             .collect();
