@@ -89,3 +89,20 @@ impl PrinterProfile {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_from_a_data_file() {
+        let json = r#"{"name": "epson-80mm-kz1048", "width_dots": 576, "columns": 48,
+            "code_pages": [{"page": "kz1048", "esc_t": 53}, {"page": "cp866", "esc_t": 17}],
+            "native_qr": true}"#;
+        let p: PrinterProfile = serde_json::from_str(json).expect("parses");
+        assert_eq!(p, PrinterProfile::epson_80mm_kz());
+        assert!(p.validate().is_ok());
+        let bad: PrinterProfile = serde_json::from_str(r#"{"width_dots": 580}"#).expect("parses");
+        assert_eq!(bad.validate().map_err(|e| e.field()), Err("width_dots"));
+    }
+}
