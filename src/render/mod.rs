@@ -6,7 +6,8 @@
 //! 3. `layout::layout` places it on a character grid of a given width, with dot geometry.
 //! 4. A back-end (`backend::{text, html, escpos, png}`) turns the layout into bytes.
 //!
-//! Apart from reading override templates (`template::store`), nothing here does I/O or reads
+//! Apart from reading override templates (`template::store`) and the command line (`cli`),
+//! nothing here does I/O or reads
 //! the clock: fonts are embedded, dates come from the document, so rendering the same
 //! document with the same template source gives the same bytes years later.
 //!
