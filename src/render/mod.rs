@@ -7,9 +7,9 @@
 //! 4. A back-end (`backend::{text, html, escpos, png}`) turns the layout into bytes.
 //!
 //! Apart from reading override templates (`template::store`) and the command line (`cli`),
-//! nothing here does I/O or reads
-//! the clock: fonts are embedded, dates come from the document, so rendering the same
-//! document with the same template source gives the same bytes years later.
+//! nothing here does I/O or reads the clock: fonts are embedded, dates come from the document,
+//! so rendering the same document with the same template source gives the same bytes years
+//! later.
 //!
 //! Rendering is synchronous and CPU-bound (about a millisecond per receipt); call it from
 //! `spawn_blocking` in async code. `Renderer` is `Send + Sync`: share one behind an `Arc`.
