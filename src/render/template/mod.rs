@@ -20,9 +20,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Instructions a template may execute per render: ample for a 1 000-item receipt, and a
-/// runaway loop stops within milliseconds.
-const FUEL: u64 = 2_000_000;
+/// Instructions a template may execute per render: ample for a 10 000-item receipt, and a
+/// runaway loop stops within a fraction of a second.
+const FUEL: u64 = 20_000_000;
 /// Nesting depth of macro calls and includes.
 const RECURSION_LIMIT: usize = 32;
 /// Compiled templates kept; the set is tiny (built-ins plus a few override versions).
