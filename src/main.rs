@@ -3,7 +3,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kassa", version, about = "Local cash core and receipt print server")]
+#[command(
+    name = "kassa",
+    version,
+    about = "Local cash core and receipt print server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,6 +28,8 @@ enum Command {
     /// Drive the spooler against one TCP printer (testing aid).
     #[command(hide = true)]
     SpoolDrive(kassa::spool::cli::DriveArgs),
+    /// Render a document (or the printer self-test page) to PNG, text, HTML or ESC/POS.
+    Render(kassa::render::cli::RenderArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +48,7 @@ fn main() -> ExitCode {
         Command::PrinterEmulator(args) => kassa::spool::cli::emulator(args).map_err(|e| e.to_string()),
         Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
+        Command::Render(args) => kassa::render::cli::run(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

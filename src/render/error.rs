@@ -1,0 +1,86 @@
+//! Errors and diagnostics of the render part.
+//!
+//! A *diagnostic* is a problem that did not stop rendering (a template typo that fell back to
+//! the built-in template, an unknown markup directive shown as text). An *error* means no
+//! output was produced: invalid options, or a failure that even the built-in template hit.
+use std::fmt;
+
+/// Where a diagnostic came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// minijinja compile or render of a template.
+    Template,
+    /// The receipt markup the template produced.
+    Markup,
+    /// Reading an override template from disk.
+    Loader,
+}
+
+/// A problem reported alongside the output; the output is still complete and usable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub stage: Stage,
+    /// Template name (e.g. `ticket.j2`) or override file path.
+    pub file: String,
+    /// 1-based line in `file` (for markup: line of the template's output), when known.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stage = match self.stage {
+            Stage::Template => "template",
+            Stage::Markup => "markup",
+            Stage::Loader => "loader",
+        };
+        match self.line {
+            Some(line) => write!(f, "{stage} {}:{line}: {}", self.file, self.message),
+            None => write!(f, "{stage} {}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// An option outside its allowed range. `field()` names the request field, so the API can
+/// answer with its `invalid_fields` code.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum OptionsError {
+    #[error("image_width must be within 200..=2048, got {0}")]
+    ImageWidth(i64),
+    #[error("image_scale must be within 0.5..=4, got {0}")]
+    ImageScale(f64),
+    #[error("image_pixel_draw_threshold must be within 0..=255, got {0}")]
+    Threshold(i64),
+    #[error("text_columns must be within 16..=128, got {0}")]
+    TextColumns(i64),
+    #[error("lang must be one of ru, kk, ru+kk, kk+ru; got {0:?}")]
+    Lang(String),
+    #[error("printer profile {field}: {reason}")]
+    Profile { field: &'static str, reason: String },
+}
+
+impl OptionsError {
+    /// The name of the offending field as the API spells it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            OptionsError::ImageWidth(_) => "image_width",
+            OptionsError::ImageScale(_) => "image_scale",
+            OptionsError::Threshold(_) => "image_pixel_draw_threshold",
+            OptionsError::TextColumns(_) => "text_columns",
+            OptionsError::Lang(_) => "lang",
+            OptionsError::Profile { field, .. } => field,
+        }
+    }
+}
+
+/// Rendering produced no output.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    /// Even the built-in template failed: a bug in Kassa, not in the integrator's template.
+    #[error("built-in template failed: {0}")]
+    Builtin(Diagnostic),
+    #[error("PNG encoding failed: {0}")]
+    Png(String),
+}

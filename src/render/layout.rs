@@ -1,0 +1,513 @@
+//! Layout: a [`Document`] placed on a character grid of a given width, with dot geometry.
+//!
+//! Text is monospace: every character sits at `column × cell width`, wide characters take two
+//! columns, and wrapping counts characters. Each item also gets its vertical position in dots,
+//! so the raster back-ends only draw. Layout is deterministic and does no I/O.
+use super::font;
+use super::model::{Align, Block, ColumnWidth, Document, QrMatrix, Style, Symbology};
+use super::profile::{CodePageSlot, PrinterProfile};
+use unicode_normalization::UnicodeNormalization;
+
+/// Character grid and dot geometry of one target.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Geometry {
+    /// Characters per line.
+    pub columns: usize,
+    /// Paper width in dots (pixels).
+    pub width_dots: u32,
+    /// Width of one character cell in dots.
+    pub cell_w: f32,
+    /// Height of one text line in dots.
+    pub line_h: u32,
+    /// Left offset of column 0 in dots (centres the grid on the paper).
+    pub margin: f32,
+}
+
+/// Font A of a 203 dpi printer: a 12 × 24 dot cell.
+const BASE_CELL_W: f32 = 12.0;
+const BASE_LINE_H: f32 = 24.0;
+
+impl Geometry {
+    /// For PNG: `width` pixels, glyphs scaled by `scale` (cell 12 × 24 at scale 1).
+    pub fn image(width: u32, scale: f32) -> Geometry {
+        let cell_w = BASE_CELL_W * scale;
+        let columns = ((width as f32 / cell_w).floor() as usize).max(1);
+        Geometry {
+            columns,
+            width_dots: width,
+            cell_w,
+            line_h: (BASE_LINE_H * scale).round().max(1.0) as u32,
+            margin: (width as f32 - columns as f32 * cell_w) / 2.0,
+        }
+    }
+
+    /// For a printer: its dots and its font-A columns.
+    pub fn printer(p: &PrinterProfile) -> Geometry {
+        let columns = (p.columns as usize).max(1);
+        let cell_w = p.width_dots as f32 / columns as f32;
+        Geometry {
+            columns,
+            width_dots: p.width_dots,
+            cell_w,
+            line_h: (cell_w * 2.0).round().max(1.0) as u32,
+            margin: 0.0,
+        }
+    }
+
+    /// For text and HTML: only the columns matter; dots follow font A.
+    pub fn text(columns: usize) -> Geometry {
+        let columns = columns.max(1);
+        Geometry {
+            columns,
+            width_dots: (columns as f32 * BASE_CELL_W) as u32,
+            cell_w: BASE_CELL_W,
+            line_h: BASE_LINE_H as u32,
+            margin: 0.0,
+        }
+    }
+
+    /// Font em size that makes one advance equal one cell.
+    pub fn font_px(&self) -> f32 {
+        self.cell_w / font::advance_ratio()
+    }
+
+    /// Scale of dots relative to a 12-dot cell (used to size logos).
+    pub fn scale(&self) -> f32 {
+        self.cell_w / BASE_CELL_W
+    }
+}
+
+/// A piece of styled text starting at a column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub col: usize,
+    pub text: String,
+    pub style: Style,
+}
+
+/// One printed text line.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TextLine {
+    pub runs: Vec<Run>,
+    pub tall: bool,
+    /// Forced code page for ESC/POS (self-test samples); `None` = pick from the profile.
+    pub page: Option<CodePageSlot>,
+}
+
+/// A laid-out item at `y` dots from the top, `height` dots tall.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub y: u32,
+    pub height: u32,
+    pub kind: ItemKind,
+}
+
+/// What an item is. Back-ends match every variant, with no wildcard.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ItemKind {
+    Text(TextLine),
+    /// Blank lines.
+    Feed {
+        lines: u32,
+    },
+    Qr {
+        data: String,
+        matrix: QrMatrix,
+        /// Left edge of the symbol in dots.
+        x: u32,
+        /// Dots per module.
+        module: u32,
+        /// Blank dots above and below the symbol (quiet zone).
+        quiet: u32,
+    },
+    Barcode {
+        symbology: Symbology,
+        data: String,
+        bars: Vec<u8>,
+        x: u32,
+        module: u32,
+        bar_height: u32,
+        /// Blank dots above the bars.
+        pad: u32,
+    },
+    Image {
+        x: u32,
+        width: u32,
+        height: u32,
+        luma: Vec<u8>,
+    },
+    Cut {
+        partial: bool,
+    },
+    Drawer,
+    Raw(Vec<u8>),
+}
+
+/// A finished layout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub geometry: Geometry,
+    pub items: Vec<Item>,
+    /// Total height in dots.
+    pub height: u32,
+}
+
+/// Lays `doc` out for `g`.
+pub fn layout(doc: &Document, g: &Geometry) -> Layout {
+    let mut l = Builder { g: *g, items: Vec::new(), y: 0 };
+    for b in &doc.blocks {
+        l.block(b);
+    }
+    Layout { geometry: *g, height: l.y, items: l.items }
+}
+
+struct Builder {
+    g: Geometry,
+    items: Vec<Item>,
+    y: u32,
+}
+
+impl Builder {
+    fn push(&mut self, height: u32, kind: ItemKind) {
+        self.items.push(Item { y: self.y, height, kind });
+        self.y += height;
+    }
+
+    fn line(&mut self, line: TextLine) {
+        let h = self.g.line_h * if line.tall { 2 } else { 1 };
+        self.push(h, ItemKind::Text(line));
+    }
+
+    fn block(&mut self, b: &Block) {
+        let cols = self.g.columns;
+        match b {
+            Block::Text { align, style, text } => {
+                let cw = style.char_cols();
+                let text = clean(text);
+                for piece in wrap(&text, (cols / cw).max(1)) {
+                    let col = place(*align, cols, piece.chars().count() * cw);
+                    let runs =
+                        if piece.is_empty() { Vec::new() } else { vec![Run { col, text: piece, style: *style }] };
+                    self.line(TextLine { runs, tall: style.tall, page: None });
+                }
+            }
+            Block::Sample { page, esc_t, text } => {
+                for piece in wrap(&clean(text), cols) {
+                    self.line(TextLine {
+                        runs: vec![Run { col: 0, text: piece, style: Style::default() }],
+                        tall: false,
+                        page: Some(CodePageSlot { page: *page, esc_t: *esc_t }),
+                    });
+                }
+            }
+            Block::Row { style, columns, cells } => self.row(*style, columns, cells),
+            Block::Rule { double } => {
+                let c = if *double { "=" } else { "-" };
+                self.line(TextLine {
+                    runs: vec![Run { col: 0, text: c.repeat(cols), style: Style::default() }],
+                    tall: false,
+                    page: None,
+                });
+            }
+            Block::Feed(n) => self.push(self.g.line_h * n, ItemKind::Feed { lines: *n }),
+            Block::Qr { data, matrix } => {
+                let w = self.g.width_dots;
+                let size = matrix.size.max(1) as u32;
+                let module = ((w * 55 / 100) / size).clamp(1, 8);
+                let quiet = module * 4;
+                self.push(
+                    size * module + 2 * quiet,
+                    ItemKind::Qr {
+                        data: data.clone(),
+                        matrix: matrix.clone(),
+                        x: w.saturating_sub(size * module) / 2,
+                        module,
+                        quiet,
+                    },
+                );
+            }
+            Block::Barcode { symbology, data, bars } => {
+                let w = self.g.width_dots;
+                let n = bars.len().max(1) as u32;
+                let module = (w / (n + 20)).clamp(1, 3);
+                let bar_height = self.g.line_h * 2;
+                let pad = self.g.line_h / 4;
+                self.push(
+                    bar_height + pad,
+                    ItemKind::Barcode {
+                        symbology: *symbology,
+                        data: data.clone(),
+                        bars: bars.clone(),
+                        x: w.saturating_sub(n * module) / 2,
+                        module,
+                        bar_height,
+                        pad,
+                    },
+                );
+                // Human-readable text under the bars.
+                self.block(&Block::Text { align: Align::Center, style: Style::default(), text: data.clone() });
+            }
+            Block::Image(img) => {
+                let w = self.g.width_dots;
+                let scale = self.g.scale();
+                let mut tw = ((img.width as f32 * scale).round() as u32).max(1);
+                let mut th = ((img.height as f32 * scale).round() as u32).max(1);
+                if tw > w {
+                    th = ((th as u64 * w as u64) / tw as u64).max(1) as u32;
+                    tw = w;
+                }
+                let mut luma = Vec::with_capacity((tw * th) as usize);
+                for y in 0..th {
+                    let sy = (y as u64 * img.height as u64 / th as u64) as usize;
+                    for x in 0..tw {
+                        let sx = (x as u64 * img.width as u64 / tw as u64) as usize;
+                        luma.push(img.luma.get(sy * img.width as usize + sx).copied().unwrap_or(255));
+                    }
+                }
+                self.push(th, ItemKind::Image { x: (w - tw) / 2, width: tw, height: th, luma });
+            }
+            Block::Cut { partial } => self.push(0, ItemKind::Cut { partial: *partial }),
+            Block::Drawer => self.push(0, ItemKind::Drawer),
+            Block::Raw(bytes) => self.push(0, ItemKind::Raw(bytes.clone())),
+        }
+    }
+
+    fn row(&mut self, style: Style, columns: &[super::model::Column], cells: &[String]) {
+        let total = self.g.columns;
+        let cw = style.char_cols();
+        let n = columns.len();
+        let cells: Vec<String> = cells.iter().map(|c| clean(c)).collect();
+        let gaps = n.saturating_sub(1);
+        // Auto columns first: as wide as their content.
+        let mut widths: Vec<usize> = columns
+            .iter()
+            .zip(&cells)
+            .map(|(c, text)| match c.width {
+                ColumnWidth::Auto => text.chars().count() * cw,
+                ColumnWidth::Weight(_) => 0,
+            })
+            .collect();
+        let weights: u32 = columns
+            .iter()
+            .map(|c| match c.width {
+                ColumnWidth::Weight(w) => w,
+                ColumnWidth::Auto => 0,
+            })
+            .sum();
+        // A weighted column keeps its content on one line when the auto columns keep theirs
+        // and the other weighted columns can still show their longest word, so a long label
+        // wraps rather than the amount or date next to it.
+        let need: Vec<usize> = columns
+            .iter()
+            .zip(&cells)
+            .map(|(c, t)| match c.width {
+                ColumnWidth::Auto => t.chars().count() * cw,
+                ColumnWidth::Weight(_) => t.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0) * cw,
+            })
+            .collect();
+        let need_total: usize = need.iter().sum();
+        let mins: Vec<usize> = columns
+            .iter()
+            .zip(&cells)
+            .enumerate()
+            .map(|(k, (c, text))| match c.width {
+                ColumnWidth::Weight(_) => {
+                    let room = total.saturating_sub(gaps + need_total - need[k]);
+                    (text.chars().count() * cw).min(room.max(need[k].min(total / 2))).max(cw)
+                }
+                ColumnWidth::Auto => 0,
+            })
+            .collect();
+        let budget = total.saturating_sub(gaps + mins.iter().sum::<usize>());
+        while widths.iter().sum::<usize>() > budget {
+            let Some((i, _)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
+                break;
+            };
+            if widths[i] == 0 {
+                break;
+            }
+            widths[i] -= 1;
+        }
+        let rest = total.saturating_sub(gaps + widths.iter().sum::<usize>());
+        if weights > 0 {
+            let mut given = 0;
+            for (i, c) in columns.iter().enumerate() {
+                if let ColumnWidth::Weight(w) = c.width {
+                    widths[i] = rest * w as usize / weights as usize;
+                    given += widths[i];
+                }
+            }
+            if let Some(i) = columns.iter().position(|c| matches!(c.width, ColumnWidth::Weight(_))) {
+                widths[i] += rest - given;
+            }
+            // Proportional shares may leave a column below its minimum: borrow from the
+            // weighted column with the most room to spare.
+            for i in 0..n {
+                while widths[i] < mins[i] {
+                    let donor = (0..n).filter(|&j| j != i && widths[j] > mins[j]).max_by_key(|&j| widths[j] - mins[j]);
+                    let Some(j) = donor else { break };
+                    widths[j] -= 1;
+                    widths[i] += 1;
+                }
+            }
+        } else if let Some(w) = widths.first_mut() {
+            // Only auto columns: the first one takes the slack, pushing the others right.
+            *w += rest;
+        }
+        let wrapped: Vec<Vec<String>> = cells.iter().zip(&widths).map(|(t, w)| wrap(t, (w / cw).max(1))).collect();
+        let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        for i in 0..height {
+            let mut runs = Vec::new();
+            let mut x = 0;
+            for (k, lines) in wrapped.iter().enumerate() {
+                if let Some(text) = lines.get(i).filter(|t| !t.is_empty()) {
+                    let used = text.chars().count() * cw;
+                    let off = place(columns[k].align, widths[k], used);
+                    runs.push(Run { col: x + off, text: text.clone(), style });
+                }
+                x += widths[k] + 1;
+            }
+            self.line(TextLine { runs, tall: style.tall, page: None });
+        }
+    }
+}
+
+/// Start column for `used` columns aligned in `width`.
+fn place(align: Align, width: usize, used: usize) -> usize {
+    let free = width.saturating_sub(used);
+    match align {
+        Align::Left => 0,
+        Align::Center => free / 2,
+        Align::Right => free,
+    }
+}
+
+/// NFC-normalises and turns control characters into spaces.
+fn clean(s: &str) -> String {
+    s.nfc().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// Greedy word wrap at `width` characters; words longer than a line are split. An empty
+/// text gives one empty line (a blank line on paper).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut cur_len = 0;
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let wl = word.len();
+            let need = if cur_len == 0 { wl } else { cur_len + 1 + wl };
+            if need <= width {
+                if cur_len > 0 {
+                    cur.push(' ');
+                }
+                cur.extend(word.iter());
+                cur_len = need;
+                break;
+            }
+            if cur_len > 0 {
+                lines.push(std::mem::take(&mut cur));
+                cur_len = 0;
+                continue;
+            }
+            // Word longer than a whole line: hard split.
+            let rest = word.split_off(width);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if cur_len > 0 || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::markup::parse;
+
+    fn texts(l: &Layout) -> Vec<String> {
+        l.items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Text(t) => {
+                    let mut s = String::new();
+                    for r in &t.runs {
+                        while s.chars().count() < r.col {
+                            s.push(' ');
+                        }
+                        s.push_str(&r.text);
+                    }
+                    Some(s)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn wrap_breaks_words_and_long_words() {
+        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
+        assert_eq!(wrap("abcdefg", 3), vec!["abc", "def", "g"]);
+        assert_eq!(wrap("", 3), vec![""]);
+    }
+
+    #[test]
+    fn rows_align_money_right() {
+        let (doc, _) = parse("@row 1 a>: ИТОГО | 1 750.00\n@center: ab", "t");
+        let l = layout(&doc, &Geometry::text(20));
+        assert_eq!(texts(&l), vec!["ИТОГО       1 750.00", "         ab"]);
+    }
+
+    #[test]
+    fn weighted_cells_wrap_inside_columns() {
+        let (doc, _) = parse("@row 1 1>: aaa bbb | x", "t");
+        let l = layout(&doc, &Geometry::text(8));
+        assert_eq!(texts(&l), vec!["aaa    x", "bbb"]);
+    }
+
+    #[test]
+    fn wide_text_counts_double() {
+        let (doc, _) = parse("@wide: abcdef", "t");
+        let l = layout(&doc, &Geometry::text(8));
+        assert_eq!(texts(&l), vec!["abcd", "ef"]);
+    }
+
+    #[test]
+    fn nfc_composes_decomposed_letters() {
+        let (doc, _) = parse("и\u{306}", "t");
+        let l = layout(&doc, &Geometry::text(8));
+        assert_eq!(texts(&l), vec!["й"]);
+    }
+
+    #[test]
+    fn image_geometry() {
+        let g = Geometry::image(576, 1.0);
+        assert_eq!((g.columns, g.line_h), (48, 24));
+        let g = Geometry::image(384, 2.0);
+        assert_eq!((g.columns, g.line_h), (16, 48));
+        assert_eq!(Geometry::printer(&PrinterProfile::generic_58mm()), Geometry::image(384, 1.0));
+    }
+
+    #[test]
+    fn images_shrink_to_the_paper() {
+        let doc = Document {
+            blocks: vec![Block::Image(crate::render::model::Image {
+                width: 1000,
+                height: 100,
+                luma: vec![0; 100_000],
+            })],
+        };
+        let l = layout(&doc, &Geometry::image(384, 1.0));
+        match &l.items[0].kind {
+            ItemKind::Image { x, width, height, luma } => {
+                assert_eq!((*x, *width, *height), (0, 384, 38));
+                assert_eq!(luma.len(), 384 * 38);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! Parser for the receipt markup (see `docs/receipt-markup.md`) into a [`Document`].
+//!
+//! Parsing never fails: a line it cannot understand is kept as plain text and reported as a
+//! diagnostic, so a typo in a template shows up on paper instead of losing the receipt.
+//! Values interpolated by templates are escaped (`escape`), so document data can never start
+//! a directive or split a table cell.
+use super::codepage::CodePage;
+use super::error::{Diagnostic, Stage};
+use super::model::{Align, Block, Column, ColumnWidth, Document, Image, Style, Symbology};
+use base64::Engine as _;
+
+/// Largest logo accepted, in pixels per side; bigger images are rejected with a diagnostic.
+const MAX_IMAGE_SIDE: u32 = 4096;
+/// Upper bound for `@feed n`, so a typo cannot waste a metre of paper.
+const MAX_FEED: u32 = 20;
+
+/// Escapes a value for inclusion in markup: `\`, `|` and `@` get a backslash, and line
+/// breaks become spaces, so data cannot inject directives or cells.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        match c {
+            '\\' | '|' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Removes markup escapes: `\x` becomes `x`.
+pub fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(n) => out.push(n),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Splits at unescaped `sep`, keeping escapes in the parts.
+fn split_unescaped(s: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == sep {
+            parts.push(&s[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// Finds the first unescaped `c`.
+fn find_unescaped(s: &str, target: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == target {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Parses markup. `file` names the template for diagnostics; line numbers are lines of the
+/// markup text (the template's output).
+pub fn parse(src: &str, file: &str) -> (Document, Vec<Diagnostic>) {
+    let mut p = Parser { doc: Document::default(), diags: Vec::new(), file };
+    for (i, raw) in src.lines().enumerate() {
+        p.line(i + 1, raw.trim());
+    }
+    (p.doc, p.diags)
+}
+
+struct Parser<'a> {
+    doc: Document,
+    diags: Vec<Diagnostic>,
+    file: &'a str,
+}
+
+impl Parser<'_> {
+    fn diag(&mut self, line: usize, message: String) {
+        self.diags.push(Diagnostic { stage: Stage::Markup, file: self.file.to_string(), line: Some(line), message });
+    }
+
+    fn push(&mut self, b: Block) {
+        self.doc.blocks.push(b);
+    }
+
+    fn text(&mut self, text: String) {
+        self.push(Block::Text { align: Align::Left, style: Style::default(), text });
+    }
+
+    fn line(&mut self, n: usize, line: &str) {
+        let Some(rest) = line.strip_prefix('@') else {
+            self.text(unescape(line));
+            return;
+        };
+        let (word, args) = match rest.find(char::is_whitespace) {
+            Some(i) => (&rest[..i], rest[i..].trim()),
+            None => (rest, ""),
+        };
+        match word {
+            "rule" => self.rule(n, args),
+            "feed" => self.feed(n, args),
+            "cut" => self.cut(n, args),
+            "drawer" => self.push(Block::Drawer),
+            "qr" => self.qr(n, args),
+            "barcode" => self.barcode(n, args),
+            "image" => self.image(n, args),
+            "raw" => self.raw(n, args),
+            "sample" => self.sample(n, line, args),
+            _ => self.styled(n, line, rest),
+        }
+    }
+
+    fn rule(&mut self, n: usize, args: &str) {
+        let double = match args {
+            "" | "-" | "single" => false,
+            "=" | "double" => true,
+            other => {
+                self.diag(n, format!("@rule: unknown kind {other:?}, drew a single rule"));
+                false
+            }
+        };
+        self.push(Block::Rule { double });
+    }
+
+    fn feed(&mut self, n: usize, args: &str) {
+        let lines = if args.is_empty() {
+            1
+        } else {
+            match args.parse::<u32>() {
+                Ok(v) if v <= MAX_FEED => v,
+                Ok(v) => {
+                    self.diag(n, format!("@feed {v}: more than {MAX_FEED}, fed {MAX_FEED}"));
+                    MAX_FEED
+                }
+                Err(_) => {
+                    self.diag(n, format!("@feed: {args:?} is not a number, fed 1"));
+                    1
+                }
+            }
+        };
+        self.push(Block::Feed(lines));
+    }
+
+    fn cut(&mut self, n: usize, args: &str) {
+        let partial = match args {
+            "" | "partial" => true,
+            "full" => false,
+            other => {
+                self.diag(n, format!("@cut: unknown kind {other:?}, cut partially"));
+                true
+            }
+        };
+        self.push(Block::Cut { partial });
+    }
+
+    fn qr(&mut self, n: usize, args: &str) {
+        let data = unescape(args);
+        if data.is_empty() {
+            self.diag(n, "@qr without data, skipped".into());
+            return;
+        }
+        match super::qr::encode(data.as_bytes()) {
+            Ok(matrix) => self.push(Block::Qr { data, matrix }),
+            Err(e) => {
+                self.diag(n, format!("@qr: cannot encode ({e}), printed as text"));
+                self.text(data);
+            }
+        }
+    }
+
+    fn barcode(&mut self, n: usize, args: &str) {
+        let (kind, data) = match args.find(char::is_whitespace) {
+            Some(i) => (&args[..i], unescape(args[i..].trim())),
+            None => (args, String::new()),
+        };
+        let encoded = match kind {
+            "ean13" => {
+                let ok = (data.len() == 12 || data.len() == 13) && data.bytes().all(|b| b.is_ascii_digit());
+                if ok {
+                    barcoders::sym::ean13::EAN13::new(&data)
+                        .map(|b| (Symbology::Ean13, b.encode()))
+                        .map_err(|e| e.to_string())
+                } else {
+                    Err("EAN-13 needs 12 or 13 digits".to_string())
+                }
+            }
+            "code128" => {
+                // Code set B covers printable ASCII, which is what receipts carry.
+                if !data.is_empty() && data.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                    barcoders::sym::code128::Code128::new(format!("\u{0181}{data}"))
+                        .map(|b| (Symbology::Code128, b.encode()))
+                        .map_err(|e| e.to_string())
+                } else {
+                    Err("Code128 needs printable ASCII".to_string())
+                }
+            }
+            other => Err(format!("unknown symbology {other:?} (ean13, code128)")),
+        };
+        match encoded {
+            Ok((symbology, bars)) => self.push(Block::Barcode { symbology, data, bars }),
+            Err(e) => {
+                self.diag(n, format!("@barcode: {e}; printed as text"));
+                self.text(data);
+            }
+        }
+    }
+
+    fn image(&mut self, n: usize, args: &str) {
+        let b64: String = args.chars().filter(|c| !c.is_whitespace()).collect();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_bytes())
+            .map_err(|e| format!("bad base64: {e}"))
+            .and_then(|bytes| decode_png(&bytes));
+        match decoded {
+            Ok(img) => self.push(Block::Image(img)),
+            Err(e) => self.diag(n, format!("@image: {e}; skipped")),
+        }
+    }
+
+    fn raw(&mut self, n: usize, args: &str) {
+        let mut bytes = Vec::new();
+        for tok in args.split_whitespace() {
+            match u8::from_str_radix(tok, 16) {
+                Ok(b) if tok.len() <= 2 => bytes.push(b),
+                _ => {
+                    self.diag(n, format!("@raw: {tok:?} is not a hex byte; line skipped"));
+                    return;
+                }
+            }
+        }
+        self.push(Block::Raw(bytes));
+    }
+
+    /// `@sample kz1048 53: text`: a line forced into a code page (self-test page).
+    fn sample(&mut self, n: usize, line: &str, args: &str) {
+        let parsed = find_unescaped(args, ':').and_then(|colon| {
+            let mut head = args[..colon].split_whitespace();
+            let page = match head.next()? {
+                "kz1048" => CodePage::Kz1048,
+                "cp866" => CodePage::Cp866,
+                "cp1251" => CodePage::Cp1251,
+                _ => return None,
+            };
+            let esc_t = head.next()?.parse::<u8>().ok()?;
+            Some((page, esc_t, unescape(args[colon + 1..].trim())))
+        });
+        match parsed {
+            Some((page, esc_t, text)) => self.push(Block::Sample { page, esc_t, text }),
+            None => {
+                self.diag(n, format!("@sample needs `PAGE N: text` (PAGE kz1048, cp866, cp1251): {line:?}"));
+                self.text(unescape(line));
+            }
+        }
+    }
+
+    /// `@tokens: content` where tokens are styles, alignment and column specs.
+    fn styled(&mut self, n: usize, line: &str, rest: &str) {
+        let Some(colon) = find_unescaped(rest, ':') else {
+            self.diag(n, format!("unknown directive {line:?}, printed as text"));
+            self.text(unescape(line));
+            return;
+        };
+        let (head, content) = (&rest[..colon], rest[colon + 1..].trim());
+        let mut style = Style::default();
+        let mut align = Align::Left;
+        let mut columns = Vec::new();
+        for tok in head.split_whitespace() {
+            match tok {
+                "left" => align = Align::Left,
+                "center" => align = Align::Center,
+                "right" => align = Align::Right,
+                "bold" => style.bold = true,
+                "wide" => style.wide = true,
+                "tall" => style.tall = true,
+                "big" => {
+                    style.wide = true;
+                    style.tall = true;
+                }
+                "inverse" => style.inverse = true,
+                "row" => {}
+                spec => match parse_column(spec) {
+                    Some(c) => columns.push(c),
+                    None => {
+                        self.diag(n, format!("unknown style {spec:?}, line printed as text"));
+                        self.text(unescape(line));
+                        return;
+                    }
+                },
+            }
+        }
+        if columns.is_empty() {
+            self.push(Block::Text { align, style, text: unescape(content) });
+            return;
+        }
+        let mut cells: Vec<String> = split_unescaped(content, '|').into_iter().map(|c| unescape(c.trim())).collect();
+        if cells.len() > columns.len() {
+            self.diag(
+                n,
+                format!("{} cells for {} columns; extra cells joined into the last", cells.len(), columns.len()),
+            );
+            let extra = cells.split_off(columns.len());
+            if let Some(last) = cells.last_mut() {
+                for e in extra {
+                    last.push(' ');
+                    last.push_str(&e);
+                }
+            }
+        }
+        cells.resize(columns.len(), String::new());
+        self.push(Block::Row { style, columns, cells });
+    }
+}
+
+/// `3`, `3>`, `a`, `a>`, `auto^` …: a width (weight or auto) with an optional alignment.
+fn parse_column(spec: &str) -> Option<Column> {
+    let (body, align) = match spec.as_bytes().last()? {
+        b'<' => (&spec[..spec.len() - 1], Align::Left),
+        b'^' => (&spec[..spec.len() - 1], Align::Center),
+        b'>' => (&spec[..spec.len() - 1], Align::Right),
+        _ => (spec, Align::Left),
+    };
+    let width = match body {
+        "a" | "auto" => ColumnWidth::Auto,
+        digits => match digits.parse::<u32>() {
+            Ok(w) if (1..=100).contains(&w) => ColumnWidth::Weight(w),
+            _ => return None,
+        },
+    };
+    Some(Column { width, align })
+}
+
+/// Decodes a PNG into luma composed over white.
+pub fn decode_png(bytes: &[u8]) -> Result<Image, String> {
+    let mut dec = png::Decoder::new(std::io::Cursor::new(bytes));
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = dec.read_info().map_err(|e| format!("bad PNG: {e}"))?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    if w == 0 || h == 0 || w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
+        return Err(format!("image {w}x{h} outside 1..={MAX_IMAGE_SIDE} per side"));
+    }
+    let size = reader.output_buffer_size().ok_or_else(|| "PNG too large".to_string())?;
+    let mut buf = vec![0u8; size];
+    let info = reader.next_frame(&mut buf).map_err(|e| format!("bad PNG: {e}"))?;
+    let channels = match info.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => return Err("palette PNG not expanded".into()),
+    };
+    let mut luma = Vec::with_capacity((w * h) as usize);
+    for y in 0..h as usize {
+        let row = &buf[y * info.line_size..][..w as usize * channels];
+        for px in row.chunks_exact(channels) {
+            let (l, a) = match channels {
+                1 => (px[0] as u32, 255),
+                2 => (px[0] as u32, px[1] as u32),
+                3 => (luma_of(px[0], px[1], px[2]), 255),
+                _ => (luma_of(px[0], px[1], px[2]), px[3] as u32),
+            };
+            // Compose over white paper.
+            luma.push(((l * a + 255 * (255 - a)) / 255) as u8);
+        }
+    }
+    Ok(Image { width: w, height: h, luma })
+}
+
+/// Integer Rec. 601 luma.
+fn luma_of(r: u8, g: u8, b: u8) -> u32 {
+    (299 * r as u32 + 587 * g as u32 + 114 * b as u32) / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_data_cannot_inject() {
+        let v = escape("@cut | a\\b\nx");
+        let (doc, diags) = parse(&v, "t");
+        assert!(diags.is_empty());
+        assert_eq!(
+            doc.blocks,
+            vec![Block::Text { align: Align::Left, style: Style::default(), text: "@cut | a\\b x".into() }]
+        );
+        let (doc, _) = parse(&format!("@row 1 1>: {} | 5", escape("a|b")), "t");
+        match &doc.blocks[0] {
+            Block::Row { cells, .. } => assert_eq!(cells, &["a|b", "5"]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn styles_and_columns() {
+        let (doc, diags) = parse("@center big inverse: ИТОГО\n@row 2 a>: x | 1.00", "t");
+        assert!(diags.is_empty());
+        assert_eq!(
+            doc.blocks[0],
+            Block::Text {
+                align: Align::Center,
+                style: Style { bold: false, wide: true, tall: true, inverse: true },
+                text: "ИТОГО".into()
+            }
+        );
+        match &doc.blocks[1] {
+            Block::Row { columns, .. } => {
+                assert_eq!(columns[0].width, ColumnWidth::Weight(2));
+                assert_eq!(columns[1].width, ColumnWidth::Auto);
+                assert_eq!(columns[1].align, Align::Right);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn typos_become_text_with_diagnostics() {
+        let (doc, diags) = parse("@centre: x\n@frobnicate\n@feed x\n@barcode ean13 12", "tpl");
+        assert_eq!(diags.len(), 4);
+        assert_eq!(diags[0].line, Some(1));
+        assert_eq!(diags[3].line, Some(4));
+        assert_eq!(doc.blocks.len(), 4);
+    }
+
+    #[test]
+    fn commands() {
+        let (doc, diags) =
+            parse("@rule =\n@feed 2\n@cut full\n@drawer\n@raw 1b 40\n@qr hello\n@barcode ean13 4870001234560", "t");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(doc.blocks[0], Block::Rule { double: true });
+        assert_eq!(doc.blocks[1], Block::Feed(2));
+        assert_eq!(doc.blocks[2], Block::Cut { partial: false });
+        assert_eq!(doc.blocks[3], Block::Drawer);
+        assert_eq!(doc.blocks[4], Block::Raw(vec![0x1b, 0x40]));
+        assert!(matches!(&doc.blocks[5], Block::Qr { matrix, .. } if matrix.size == 21));
+        // EAN-13: 95 modules.
+        assert!(matches!(&doc.blocks[6], Block::Barcode { bars, .. } if bars.len() == 95));
+    }
+
+    #[test]
+    fn images_decode_and_bad_ones_are_reported() {
+        use base64::Engine as _;
+        // 2×2 RGBA: black, white, transparent, 50 % grey.
+        let mut png_bytes = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut png_bytes, 2, 2);
+            enc.set_color(png::ColorType::Rgba);
+            enc.set_depth(png::BitDepth::Eight);
+            let mut w = enc.write_header().expect("header");
+            w.write_image_data(&[0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 0, 128, 128, 128, 255]).expect("data");
+        }
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&png_bytes);
+        let (doc, diags) = parse(&format!("@image {b64}\n@image !!!"), "t");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line, Some(2));
+        assert_eq!(doc.blocks, vec![Block::Image(Image { width: 2, height: 2, luma: vec![0, 255, 255, 128] })]);
+    }
+
+    #[test]
+    fn samples_force_a_code_page() {
+        let (doc, diags) = parse("@sample kz1048 53: Қ\n@sample utf8 1: x", "t");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(doc.blocks[0], Block::Sample { page: CodePage::Kz1048, esc_t: 53, text: "Қ".into() });
+    }
+}

@@ -1,0 +1,226 @@
+//! Receipt rendering: document JSON → template → markup → model → layout → back-end.
+//!
+//! 1. `template`: a minijinja template (built-in, or an override file of the same name)
+//!    turns the document JSON into receipt markup (`docs/receipt-markup.md`).
+//! 2. `markup::parse` turns markup into a width-independent `model::Document`.
+//! 3. `layout::layout` places it on a character grid of a given width, with dot geometry.
+//! 4. A back-end (`backend::{text, html, escpos, png}`) turns the layout into bytes.
+//!
+//! Apart from reading override templates (`template::store`) and the command line (`cli`),
+//! nothing here does I/O or reads the clock: fonts are embedded, dates come from the document,
+//! so rendering the same document with the same template source gives the same bytes years
+//! later.
+//!
+//! Rendering is synchronous and CPU-bound (about a millisecond per receipt); call it from
+//! `spawn_blocking` in async code. `Renderer` is `Send + Sync`: share one behind an `Arc`.
+//!
+//! A broken template never loses a receipt: its error (file and line) is returned as a
+//! diagnostic and the built-in template renders instead.
+//!
+//! ```
+//! use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
+//! let renderer = Renderer::new(RendererConfig::default());
+//! let doc = serde_json::json!({"command_type": 6, "body": {"operation": 0,
+//!     "sum": {"bills": 1000, "coins": 0}}});
+//! let out = renderer
+//!     .render(DocumentKind::MoneyPlacement, &doc, &RenderOptions::default(), Format::Text)
+//!     .unwrap();
+//! assert!(String::from_utf8(out.bytes).unwrap().contains("1 000.00"));
+//! assert_eq!(out.template.name, "money_placement.j2");
+//! ```
+pub mod backend;
+pub mod cli;
+pub mod codepage;
+pub mod error;
+pub mod font;
+pub mod headings;
+pub mod kind;
+pub mod layout;
+pub mod markup;
+pub mod model;
+pub mod money;
+pub mod options;
+pub mod profile;
+pub mod qr;
+pub mod raster;
+pub mod template;
+
+pub use error::{Diagnostic, OptionsError, RenderError, Stage};
+pub use kind::DocumentKind;
+pub use layout::{Geometry, Layout};
+pub use options::{Format, RenderOptions};
+pub use profile::{CodePageSlot, PrinterProfile};
+pub use template::{TemplateOrigin, TemplateUsed};
+
+use model::{Align, Block, Document, Style};
+use std::path::PathBuf;
+use std::sync::Arc;
+use template::store::{self, TemplateStore};
+
+/// Renderer configuration.
+#[derive(Clone, Debug, Default)]
+pub struct RendererConfig {
+    /// Folder whose `ticket.j2`, `money_placement.j2`, `x_report.j2`, `z_report.j2` or
+    /// `self_test.j2` replace the built-ins; re-read when the file changes.
+    pub override_dir: Option<PathBuf>,
+}
+
+/// The result of a render: the bytes, exactly which template made them, and any problems
+/// that did not stop rendering.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub template: TemplateUsed,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A laid-out document before encoding (see [`encode`]).
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub layout: Layout,
+    pub template: TemplateUsed,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Renders documents with built-in or overridden templates. Cheap to share (`&self`).
+pub struct Renderer {
+    store: TemplateStore,
+}
+
+impl Renderer {
+    pub fn new(config: RendererConfig) -> Renderer {
+        Renderer { store: TemplateStore::new(config.override_dir) }
+    }
+
+    /// The template currently in force for `kind` (override or built-in), with its hash.
+    pub fn template(&self, kind: DocumentKind) -> (TemplateUsed, Vec<Diagnostic>) {
+        let (t, d) = self.store.get(kind);
+        ((*t).clone(), d.into_iter().collect())
+    }
+
+    /// The built-in template for `kind`.
+    pub fn builtin_template(kind: DocumentKind) -> TemplateUsed {
+        (*store::builtin(kind)).clone()
+    }
+
+    /// Renders `doc` (a response_data object, or the whole API envelope) as `format`.
+    pub fn render(
+        &self,
+        kind: DocumentKind,
+        doc: &serde_json::Value,
+        opts: &RenderOptions,
+        format: Format,
+    ) -> Result<Rendered, RenderError> {
+        let p = self.prepare(kind, doc, opts, format)?;
+        finish(p, opts, format)
+    }
+
+    /// Renders with a stored template source (a reprint of exactly what was printed). Does
+    /// no I/O. A stored source that no longer renders falls back to the built-in.
+    pub fn render_with_source(
+        &self,
+        kind: DocumentKind,
+        source: &str,
+        doc: &serde_json::Value,
+        opts: &RenderOptions,
+        format: Format,
+    ) -> Result<Rendered, RenderError> {
+        let t = Arc::new(TemplateUsed::new(kind.template_name(), source, TemplateOrigin::Stored));
+        let p = prepare_with(t, Vec::new(), kind, doc, opts, format)?;
+        finish(p, opts, format)
+    }
+
+    /// Template, markup and layout, without encoding (benchmarks and previews use this).
+    pub fn prepare(
+        &self,
+        kind: DocumentKind,
+        doc: &serde_json::Value,
+        opts: &RenderOptions,
+        format: Format,
+    ) -> Result<Prepared, RenderError> {
+        let (t, d) = self.store.get(kind);
+        prepare_with(t, d.into_iter().collect(), kind, doc, opts, format)
+    }
+}
+
+fn finish(p: Prepared, opts: &RenderOptions, format: Format) -> Result<Rendered, RenderError> {
+    Ok(Rendered { bytes: encode(&p.layout, opts, format)?, template: p.template, diagnostics: p.diagnostics })
+}
+
+/// The geometry a format is laid out for.
+pub fn geometry(opts: &RenderOptions, format: Format) -> Geometry {
+    match format {
+        Format::Text | Format::Html => Geometry::text(opts.columns()),
+        Format::EscPos => Geometry::printer(&opts.profile),
+        Format::Png => Geometry::image(opts.width(), opts.scale()),
+    }
+}
+
+/// Encodes a layout made for `geometry(opts, format)`.
+pub fn encode(layout: &Layout, opts: &RenderOptions, format: Format) -> Result<Vec<u8>, RenderError> {
+    Ok(match format {
+        Format::Text => backend::text::render(layout, opts).into_bytes(),
+        Format::Html => backend::html::render(layout, opts).into_bytes(),
+        Format::EscPos => backend::escpos::render(layout, opts),
+        Format::Png => backend::png::render(layout, opts)?,
+    })
+}
+
+/// The template context: the document's fields plus `copy`, `lang` and `headings`.
+pub fn context(doc: &serde_json::Value, opts: &RenderOptions) -> minijinja::Value {
+    let d = doc.get("response_data").filter(|v| v.is_object()).unwrap_or(doc);
+    let mut map = match d {
+        serde_json::Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    map.insert("copy".into(), opts.copy.into());
+    map.insert("lang".into(), opts.lang.clone().into());
+    let headings: serde_json::Map<String, serde_json::Value> =
+        opts.headings.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+    map.insert("headings".into(), headings.into());
+    minijinja::Value::from(minijinja::value::Serde(&serde_json::Value::Object(map)))
+}
+
+fn prepare_with(
+    tpl: Arc<TemplateUsed>,
+    mut diagnostics: Vec<Diagnostic>,
+    kind: DocumentKind,
+    doc: &serde_json::Value,
+    opts: &RenderOptions,
+    format: Format,
+) -> Result<Prepared, RenderError> {
+    opts.validate()?;
+    let ctx = context(doc, opts);
+    let (used, text) = match template::render_markup(&tpl, &ctx) {
+        Ok(text) => (tpl, text),
+        Err(d) => {
+            let builtin = store::builtin(kind);
+            if builtin.sha256 == tpl.sha256 {
+                return Err(RenderError::Builtin(d));
+            }
+            diagnostics.push(d);
+            match template::render_markup(&builtin, &ctx) {
+                Ok(text) => (builtin, text),
+                Err(d) => return Err(RenderError::Builtin(d)),
+            }
+        }
+    };
+    let (mut document, markup_diags) = markup::parse(&text, &used.name);
+    diagnostics.extend(markup_diags);
+    if opts.copy {
+        mark_copy(&mut document, opts);
+    }
+    Ok(Prepared { layout: layout::layout(&document, &geometry(opts, format)), template: (*used).clone(), diagnostics })
+}
+
+/// Adds the КОПИЯ banner at the top and before the final cut, whatever the template says.
+fn mark_copy(doc: &mut Document, opts: &RenderOptions) {
+    let banner = || Block::Text {
+        align: Align::Center,
+        style: Style { bold: true, wide: true, tall: true, inverse: true },
+        text: opts.headings.get("copy").cloned().unwrap_or_else(|| headings::heading("copy", &opts.lang)),
+    };
+    let end = doc.blocks.iter().rposition(|b| matches!(b, Block::Cut { .. })).unwrap_or(doc.blocks.len());
+    doc.blocks.insert(end, banner());
+    doc.blocks.insert(0, banner());
+}

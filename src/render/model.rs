@@ -1,0 +1,104 @@
+//! The receipt model: what a template's markup means, independent of paper width.
+//!
+//! `markup::parse` produces a [`Document`]; `layout::layout` turns it into a width-specific
+//! `Layout`. Nothing here knows about dots, columns or printer bytes, except `Raw`, which is
+//! an explicit escape hatch carried through untouched.
+use super::codepage::CodePage;
+
+/// Horizontal alignment of a text line or of a table cell.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Align {
+    #[default]
+    Left,
+    Center,
+    Right,
+}
+
+/// Character style. `wide` and `tall` double the character cell like the printer's GS ! does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Style {
+    pub bold: bool,
+    pub wide: bool,
+    pub tall: bool,
+    pub inverse: bool,
+}
+
+impl Style {
+    /// Columns one character occupies.
+    pub fn char_cols(self) -> usize {
+        if self.wide { 2 } else { 1 }
+    }
+}
+
+/// How wide a table column is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnWidth {
+    /// A share of the width left after the `Auto` columns.
+    Weight(u32),
+    /// As wide as the column's content (capped at the line width).
+    Auto,
+}
+
+/// One column of a `Row`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub width: ColumnWidth,
+    pub align: Align,
+}
+
+/// Barcode symbologies the markup accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Symbology {
+    Ean13,
+    Code128,
+}
+
+/// A decoded greyscale image (0 = black, 255 = white), already composed over white.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image {
+    pub width: u32,
+    pub height: u32,
+    pub luma: Vec<u8>,
+}
+
+/// A QR symbol as a square module matrix (`true` = dark), without quiet zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QrMatrix {
+    pub size: usize,
+    pub dark: Vec<bool>,
+}
+
+/// One block of the document, in reading order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Block {
+    /// A paragraph: wrapped at the line width, aligned as a whole.
+    Text { align: Align, style: Style, text: String },
+    /// A table row: cells wrap inside their columns.
+    Row { style: Style, columns: Vec<Column>, cells: Vec<String> },
+    /// A code-page test line for the self-test page: ESC/POS sends it in `page` selected by
+    /// `ESC t esc_t`, even if the profile does not list that page (other back-ends print it
+    /// as ordinary text, showing what a correctly set up printer prints).
+    Sample { page: CodePage, esc_t: u8, text: String },
+    /// A full-width rule drawn with `-` (or `=` when double).
+    Rule { double: bool },
+    /// Blank lines.
+    Feed(u32),
+    /// A QR code; `data` is what it encodes (shown as text where graphics are impossible).
+    Qr { data: String, matrix: QrMatrix },
+    /// A 1-D barcode as bar modules (1 = bar), with its human-readable text.
+    Barcode { symbology: Symbology, data: String, bars: Vec<u8> },
+    /// A picture, e.g. the logo.
+    Image(Image),
+    /// Paper cut (partial or full).
+    Cut { partial: bool },
+    /// Cash drawer kick-out pulse.
+    Drawer,
+    /// Printer bytes passed through only by the ESC/POS back-end.
+    Raw(Vec<u8>),
+}
+
+/// A parsed receipt.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Document {
+    pub blocks: Vec<Block>,
+}

@@ -1,0 +1,278 @@
+//! Templates: minijinja sources that turn a document's JSON into receipt markup.
+//!
+//! The engine is sandboxed: it has no loader, so `include`/`import` find nothing and a
+//! template is fully described by its own source (which is what `TemplateUsed::sha256`
+//! covers). Fuel and a recursion limit stop runaway templates. Every `{{ value }}` is escaped
+//! for the markup (see `markup::escape`), so document data cannot inject directives.
+//!
+//! Compiled templates are cached by content hash; this module does no file I/O (the override
+//! folder is read by `store`).
+pub mod store;
+
+use super::error::{Diagnostic, Stage};
+use super::headings::heading;
+use super::markup;
+use super::money;
+use minijinja::value::ValueKind;
+use minijinja::{Environment, State, UndefinedBehavior, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Instructions a template may execute per render: ample for a 10 000-item receipt, and a
+/// runaway loop stops within a fraction of a second.
+const FUEL: u64 = 20_000_000;
+/// Nesting depth of macro calls and includes.
+const RECURSION_LIMIT: usize = 32;
+/// Compiled templates kept; the set is tiny (built-ins plus a few override versions).
+const COMPILED_CACHE_LIMIT: usize = 64;
+
+/// Where a template's source came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateOrigin {
+    /// Embedded in the binary.
+    Builtin,
+    /// An integrator's file in the override folder.
+    Override(PathBuf),
+    /// Passed in by the caller, e.g. the source stored with a document for a reprint.
+    Stored,
+}
+
+/// The exact template that rendered a document: store `sha256` (and `source`) with the
+/// document to reprint it byte-identically later with `Renderer::render_with_source`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateUsed {
+    pub name: String,
+    /// Lower-case hex SHA-256 of `source` (UTF-8 bytes).
+    pub sha256: String,
+    pub source: Arc<str>,
+    pub origin: TemplateOrigin,
+}
+
+impl TemplateUsed {
+    pub fn new(name: &str, source: &str, origin: TemplateOrigin) -> TemplateUsed {
+        TemplateUsed {
+            name: name.to_string(),
+            sha256: sha256_hex(source.as_bytes()),
+            source: Arc::from(source),
+            origin,
+        }
+    }
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+type Compiled = Arc<Environment<'static>>;
+
+fn compiled_cache() -> &'static Mutex<HashMap<(String, String), Compiled>> {
+    static CACHE: OnceLock<Mutex<HashMap<(String, String), Compiled>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Renders `tpl` with `ctx` into markup text, or a diagnostic naming file and line.
+pub fn render_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnostic> {
+    let key = (tpl.name.clone(), tpl.sha256.clone());
+    let cached = compiled_cache().lock().ok().and_then(|m| m.get(&key).cloned());
+    let env = match cached {
+        Some(env) => env,
+        None => {
+            let mut env = new_env();
+            env.add_template_owned(tpl.name.clone(), tpl.source.to_string()).map_err(|e| diagnostic(&tpl.name, &e))?;
+            let env = Arc::new(env);
+            if let Ok(mut m) = compiled_cache().lock() {
+                if m.len() >= COMPILED_CACHE_LIMIT {
+                    m.clear();
+                }
+                m.insert(key, Arc::clone(&env));
+            }
+            env
+        }
+    };
+    let t = env.get_template(&tpl.name).map_err(|e| diagnostic(&tpl.name, &e))?;
+    t.render(ctx).map_err(|e| diagnostic(&tpl.name, &e))
+}
+
+fn diagnostic(name: &str, e: &minijinja::Error) -> Diagnostic {
+    let message = match e.detail() {
+        Some(d) => format!("{}: {d}", e.kind()),
+        None => e.kind().to_string(),
+    };
+    Diagnostic { stage: Stage::Template, file: e.name().unwrap_or(name).to_string(), line: e.line(), message }
+}
+
+fn new_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(RECURSION_LIMIT);
+    // Missing fields (and fields of missing objects) render empty instead of failing.
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build() {
+        env.set_syntax(syntax);
+    }
+    // A custom auto-escape mode makes macro output come back marked safe, so a macro's
+    // markup is not escaped a second time; the formatter below does the escaping.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Custom("kassa-markup".into()));
+    env.set_formatter(|out, _state, value| {
+        if value.is_undefined() || value.is_none() {
+            return Ok(());
+        }
+        if value.is_safe() {
+            return out.write_str(&value.to_string()).map_err(minijinja::Error::from);
+        }
+        out.write_str(&markup::escape(&value.to_string())).map_err(minijinja::Error::from)
+    });
+    env.add_filter("money", money_filter);
+    env.add_filter("qty", thousandths_filter);
+    env.add_filter("percent", thousandths_filter);
+    env.add_filter("dt", dt_filter);
+    env.add_filter("ad_text", ad_text_filter);
+    env.add_filter("nonzero", nonzero_filter);
+    env.add_function("t", t_function);
+    env
+}
+
+fn int_of(v: &Value) -> Option<i128> {
+    if let Some(i) = v.as_i64() {
+        return Some(i as i128);
+    }
+    match v.kind() {
+        ValueKind::String => v.as_str()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Money as tiyn: from `{bills, coins}`, an integer or a decimal number/string.
+pub fn tiyn_of(v: &Value) -> Option<i128> {
+    match v.kind() {
+        ValueKind::Map => {
+            let bills = v.get_attr("bills").ok().filter(|b| !b.is_undefined());
+            let coins = v.get_attr("coins").ok().filter(|c| !c.is_undefined());
+            if bills.is_none() && coins.is_none() {
+                return None;
+            }
+            let b = bills.as_ref().and_then(int_of).unwrap_or(0);
+            let c = coins.as_ref().and_then(int_of).unwrap_or(0);
+            Some(money::from_parts(b, c))
+        }
+        ValueKind::Number => {
+            if let Some(i) = v.as_i64() {
+                return Some(i as i128 * 100);
+            }
+            money::parse_decimal(&v.to_string()).map(|f| f.rescale(2).units)
+        }
+        ValueKind::String => v.as_str().and_then(money::parse_decimal).map(|f| f.rescale(2).units),
+        _ => None,
+    }
+}
+
+/// `{{ m | money }}` → `1 750.00`; empty when the value is missing.
+fn money_filter(v: Value) -> String {
+    tiyn_of(&v).map(money::format_tiyn).unwrap_or_default()
+}
+
+/// `{{ q | qty }}`, `{{ p | percent }}`: thousandths → `2`, `1.25`, `12`.
+fn thousandths_filter(v: Value) -> String {
+    int_of(&v).map(money::format_thousandths).unwrap_or_default()
+}
+
+/// True when money is present and not zero (for `{% if x | nonzero %}`).
+fn nonzero_filter(v: Value) -> bool {
+    tiyn_of(&v).is_some_and(|t| t != 0)
+}
+
+fn triple(v: &Value, a: &str, b: &str, c: &str) -> Option<(i64, i64, i64)> {
+    if v.is_undefined() || v.is_none() {
+        return None;
+    }
+    let get = |k: &str| v.get_attr(k).ok().and_then(|x| int_of(&x)).map(|x| x as i64).unwrap_or(0);
+    Some((get(a), get(b), get(c)))
+}
+
+/// `{{ d | dt }}` → `17.01.2025 13:34:37`; `dt("date")` or `dt("time")` for one part.
+fn dt_filter(v: Value, part: Option<String>) -> String {
+    if let Some(s) = v.as_str() {
+        return s.to_string();
+    }
+    let date = v.get_attr("date").ok().and_then(|d| triple(&d, "year", "month", "day"));
+    let time = v.get_attr("time").ok().and_then(|t| triple(&t, "hour", "minute", "second"));
+    match part.as_deref() {
+        Some("date") => money::format_datetime(date, None),
+        Some("time") if date.is_some_and(|d| d.0 > 0) => money::format_datetime(None, time),
+        Some("time") => String::new(),
+        _ => money::format_datetime(date, time),
+    }
+}
+
+/// `{{ ad.Text | ad_text(fiscal_id) }}` fills a `${ticket_number}` the lead left in.
+fn ad_text_filter(text: Value, number: Option<Value>) -> String {
+    let text = text.as_str().map(str::to_string).unwrap_or_default();
+    let n = number.filter(|n| !n.is_undefined() && !n.is_none()).map(|n| n.to_string()).unwrap_or_default();
+    text.replace("${ticket_number}", &n)
+}
+
+/// `{{ t("total") }}`: a heading in the context's `lang`, unless `headings` overrides it.
+fn t_function(state: &State, key: String) -> String {
+    if let Some(custom) =
+        state.lookup("headings").and_then(|h| h.get_attr(&key).ok()).and_then(|v| v.as_str().map(str::to_string))
+    {
+        return custom;
+    }
+    let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_string)).unwrap_or_else(|| "ru".to_string());
+    heading(&key, &lang)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(src: &str, ctx: serde_json::Value) -> Result<String, Diagnostic> {
+        let tpl = TemplateUsed::new("test.j2", src, TemplateOrigin::Stored);
+        render_markup(&tpl, &Value::from(minijinja::value::Serde(&ctx)))
+    }
+
+    #[test]
+    fn filters_and_escaping() {
+        let out = render(
+            "{{ m | money }} {{ q | qty }} {{ p | percent }}% {{ d | dt }} {{ name }} {{ missing.deep.x }}",
+            serde_json::json!({
+                "m": {"bills": 1750, "coins": 5}, "q": 1250, "p": 12000,
+                "d": {"date": {"year": 2025, "month": 1, "day": 17}, "time": {"hour": 13, "minute": 4, "second": 7}},
+                "name": "@cut | x"
+            }),
+        );
+        assert_eq!(out.as_deref(), Ok("1 750.05 1.25 12% 17.01.2025 13:04:07 \\@cut \\| x "));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let e = render("ok\n{{ x | money }\n", serde_json::json!({})).err();
+        let e = e.expect("syntax error");
+        assert_eq!(e.file, "test.j2");
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn sandbox_and_fuel() {
+        let e = render("{% include '/etc/passwd' %}", serde_json::json!({})).err();
+        assert!(e.is_some());
+        let e = render(
+            "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+            serde_json::json!({}),
+        )
+        .err();
+        assert!(e.expect("fuel").message.contains("fuel"));
+    }
+
+    #[test]
+    fn ads_and_headings() {
+        let out = render(
+            "{{ t('total') }} {{ a | ad_text(n) }}",
+            serde_json::json!({"lang": "kk", "a": "ФП ${ticket_number}", "n": "1008"}),
+        );
+        assert_eq!(out.as_deref(), Ok("БАРЛЫҒЫ ФП 1008"));
+    }
+}
