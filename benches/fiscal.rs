@@ -26,10 +26,10 @@ impl Server {
         let started = kassa::server::start_core(&config, Arc::new(SystemClock)).await.expect("core");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let core = started.core.clone();
+        let state = started.state();
         tokio::spawn(async move {
             let _keep = started;
-            kassa::server::serve(core, listener, std::future::pending()).await.expect("serve");
+            kassa::server::serve(state, listener, std::future::pending()).await.expect("serve");
         });
         Server { base, client: reqwest::Client::new(), _dir: dir }
     }

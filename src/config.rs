@@ -40,6 +40,27 @@ pub struct Config {
     pub ofd_link: OfdLinkConfig,
     /// Limits of the fiscal core.
     pub fiscal: FiscalConfig,
+    /// Receipt rendering.
+    pub render: RenderConfig,
+    /// Printers and the print queue. Absent: one virtual printer writing files into `<data_dir>/printed`.
+    pub spool: Option<crate::spool::config::SpoolConfig>,
+}
+
+/// Receipt rendering.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RenderConfig {
+    /// Folder of integrator templates overriding the built-in ones by file name, re-read when they change.
+    /// Default: `<data_dir>/templates`.
+    pub template_dir: Option<PathBuf>,
+    /// Heading language: `ru`, `kk`, `ru+kk` or `kk+ru`.
+    pub lang: String,
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig { template_dir: None, lang: "ru+kk".into() }
+    }
 }
 
 /// Timing of the OFD link (protocol 2.0.2 §5).
@@ -145,6 +166,8 @@ impl Default for Config {
             ofd: default_ofds(),
             ofd_link: OfdLinkConfig::default(),
             fiscal: FiscalConfig::default(),
+            render: RenderConfig::default(),
+            spool: None,
         }
     }
 }

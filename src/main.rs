@@ -3,11 +3,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "kassa",
-    version,
-    about = "Local cash core and receipt print server"
-)]
+#[command(name = "kassa", version, about = "Local cash core and receipt print server")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

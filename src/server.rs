@@ -2,12 +2,16 @@
 //!
 //! `serve` takes a bound listener and a shutdown future, so tests start the real server on port 0 with their
 //! own stop signal; `run_blocking` is what `kassa serve` calls.
+use crate::api::print::Printing;
 use crate::api::{self, AppState};
 use crate::config::{Config, ServeArgs};
 use crate::fiscal::Core;
 use crate::fiscal::clock::{Clock, SystemClock};
 use crate::fiscal::link::Endpoints;
 use crate::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use crate::render::{Renderer, RendererConfig};
+use crate::spool::Spooler;
+use crate::spool::config::SpoolConfig;
 use crate::store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,8 +21,17 @@ use tokio::net::TcpListener;
 /// A running core and what it started beside it.
 pub struct Started {
     pub core: Arc<Core>,
+    /// The layout engine and the spooler.
+    pub printing: Arc<Printing>,
     /// The built-in OFD emulator, when an OFD of the configuration uses it.
     pub emulator: Option<EmulatorHandle>,
+}
+
+impl Started {
+    /// What the API handlers share.
+    pub fn state(&self) -> AppState {
+        AppState::new(self.core.clone(), self.printing.clone())
+    }
 }
 
 /// Opens the data folder, starts the built-in OFD emulator when configured, builds the fiscal core over
@@ -46,16 +59,22 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
         Core::new(store, config.clone(), clock, endpoints).map_err(|e| format!("cannot start the fiscal core: {e}"))?,
     );
     core.start_senders();
-    Ok(Started { core, emulator })
+    let template_dir = config.render.template_dir.clone().unwrap_or_else(|| config.data_dir.join("templates"));
+    let renderer = Renderer::new(RendererConfig { override_dir: Some(template_dir) });
+    let spool_config = config.spool.clone().unwrap_or_else(|| SpoolConfig::serve_default(&config.data_dir));
+    let spooler =
+        Spooler::open(&config.data_dir, spool_config).map_err(|e| format!("cannot start the spooler: {e}"))?;
+    let printing = Arc::new(Printing { renderer, spooler, lang: config.render.lang.clone() });
+    Ok(Started { core, printing, emulator })
 }
 
 /// Serves the API on `listener` until `shutdown` completes; in-flight requests finish first.
 pub async fn serve(
-    core: Arc<Core>,
+    state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::app(AppState::new(core));
+    let app = api::app(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
@@ -93,11 +112,11 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
-        let core = started.core.clone();
         let listener =
             TcpListener::bind(&config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "kassa serving");
-        serve(core, listener, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
+        serve(started.state(), listener, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
+        started.printing.spooler.shutdown();
         tracing::info!("stopped");
         Ok(())
     })

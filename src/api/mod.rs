@@ -7,7 +7,8 @@ pub mod codes;
 pub mod error;
 pub mod extract;
 pub mod json;
-mod methods;
+pub(crate) mod methods;
+pub mod print;
 
 pub use codes::ErrorCode;
 pub use error::ApiError;
@@ -22,12 +23,13 @@ use std::sync::Arc;
 pub struct AppState {
     pub core: Arc<Core>,
     pub throttle: Arc<auth::Throttle>,
+    pub printing: Arc<print::Printing>,
 }
 
 impl AppState {
-    pub fn new(core: Arc<Core>) -> AppState {
+    pub fn new(core: Arc<Core>, printing: Arc<print::Printing>) -> AppState {
         let throttle = Arc::new(auth::Throttle::new(&core.config().auth));
-        AppState { core, throttle }
+        AppState { core, throttle, printing }
     }
 
     /// Runs a fiscal call off the async threads: it may wait for SQLite's fsync.

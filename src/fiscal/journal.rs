@@ -2,7 +2,7 @@
 use super::error::{FiscalError, FiscalResult};
 use super::pipeline::COMMAND_TICKET;
 use super::{Caller, Core};
-use crate::store::{DocumentRow, JournalFilter};
+use crate::store::{DocumentRow, JournalFilter, TemplateRow};
 
 impl Core {
     /// The documents of a KKM matching `filter`, oldest first. A fiscal-sign search needs the command list
@@ -35,5 +35,14 @@ impl Core {
         let kkm = self.kkm_for(caller, ofd_id)?;
         let doc = self.store.read(|tx| tx.document_at(kkm.id, shift, number))?.ok_or(FiscalError::DocumentNotFound)?;
         Ok((kkm, doc))
+    }
+}
+
+impl Core {
+    /// The template version a document keeps for reprints: the one it was first rendered with, or `current`
+    /// (recorded now) when it was never rendered.
+    pub fn template_for(&self, doc_id: i64, current: TemplateRow) -> FiscalResult<TemplateRow> {
+        let kept = self.store.write(|tx| tx.remember_template(doc_id, &current))?;
+        Ok(kept.unwrap_or(current))
     }
 }

@@ -115,7 +115,8 @@ pub struct Job {
     pub copy_data: Option<Vec<u8>>,
     /// The next (or last) send is, or may be, a duplicate and is marked as a copy.
     pub is_copy: bool,
-    /// State.
+    /// State, flattened into the job: `"state": "paused", "reason": "paper_out"`.
+    #[serde(flatten)]
     pub state: JobState,
     /// Send attempts so far.
     pub attempts: u32,

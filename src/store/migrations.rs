@@ -7,6 +7,7 @@ use rusqlite::Connection;
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_registry", include_str!("migrations/0001_registry.sql")),
     ("0002_documents", include_str!("migrations/0002_documents.sql")),
+    ("0003_templates", include_str!("migrations/0003_templates.sql")),
 ];
 
 /// The schema version this build writes.

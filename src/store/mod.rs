@@ -14,6 +14,7 @@ mod kkm;
 mod license;
 pub mod migrations;
 mod operator;
+mod template;
 mod vendor;
 
 pub use document::{DocumentRow, JournalFilter, OfdState};
@@ -21,6 +22,7 @@ pub use error::{StoreError, StoreResult};
 pub use kkm::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
 pub use license::LicenseRow;
 pub use operator::OperatorRow;
+pub use template::TemplateRow;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::collections::HashMap;

@@ -39,12 +39,12 @@ impl TestServer {
     pub async fn start_full(dir: tempfile::TempDir, mut config: Config, clock: Arc<dyn Clock>) -> TestServer {
         config.data_dir = dir.path().to_path_buf();
         let started = kassa::server::start_core(&config, clock).await.expect("core");
-        let core = started.core.clone();
+        let state = started.state();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            kassa::server::serve(core, listener, async {
+            kassa::server::serve(state, listener, async {
                 let _ = stopped.await;
             })
             .await

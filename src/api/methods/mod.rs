@@ -2,13 +2,14 @@
 //!
 //! Methods the seed marks GET/POST accept both (GET reads the query string, POST the JSON body);
 //! POST-only methods answer a GET with 3 `method_not_found` and a note; unknown paths get 3 as well.
-mod answer;
+pub mod answer;
 mod journal;
 mod kkm;
 mod license;
 mod money_placement;
 mod operator;
 mod ping;
+mod print;
 mod trade;
 
 use super::AppState;
@@ -36,6 +37,13 @@ pub fn routes() -> Router<AppState> {
         .route("/ZXReport", post_only(money_placement::zx_report))
         .route("/GetTransactionList", post_only(journal::transaction_list))
         .route("/GetTransaction", post_only(journal::transaction))
+        .route("/GetPrinterList", get_post(print::printer_list))
+        .route("/GetDocumentImage", post_only(print::document_image))
+        .route("/RenderDocument", post_only(print::render_document))
+        .route("/PrintDocument", post_only(print::print_document))
+        .route("/GetPrintJobs", get_post(print::print_jobs))
+        .route("/RetryPrintJob", post_only(print::retry_job))
+        .route("/CancelPrintJob", post_only(print::cancel_job))
         .fallback(unknown_method)
 }
 

@@ -18,7 +18,6 @@ pub struct MoneyPlacementRequest {
     operation: i64,
     sum: Decimal,
     #[serde(flatten)]
-    #[allow(dead_code)]
     print: PrintOptions,
 }
 
@@ -34,6 +33,7 @@ pub async fn money_placement(
         .filter(|o| *o <= 1)
         .ok_or_else(|| ApiError::field("operation", "0 (deposit) or 1 (withdrawal)"))?;
     let answer = state.core.money_placement(&caller, req.kkm_ofd_id, operation, req.sum, key).await?;
+    req.print.print(&state, &answer).await;
     Ok(ok(document_answer(&answer)))
 }
 
@@ -42,7 +42,6 @@ pub struct ReportRequest {
     kkm_ofd_id: i64,
     report_type: i64,
     #[serde(flatten)]
-    #[allow(dead_code)]
     print: PrintOptions,
 }
 
@@ -61,5 +60,6 @@ pub async fn zx_report(
         }
     };
     let answer = state.core.zx_report(&caller, req.kkm_ofd_id, z, key).await?;
+    req.print.print(&state, &answer).await;
     Ok(ok(document_answer(&answer)))
 }

@@ -4,6 +4,7 @@ use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
+use crate::api::print::ImageParams;
 use crate::fiscal::document::KeyValue;
 use crate::fiscal::pipeline::ParentRef;
 use crate::fiscal::trade::{
@@ -157,8 +158,8 @@ impl ParentTicketDto {
     }
 }
 
-/// The print options every printing method takes (printing arrives with the spooler).
-#[derive(Deserialize, Default)]
+/// The print options of the printing methods: print the receipt, with these image parameters.
+#[derive(Deserialize, Default, Clone, Copy)]
 pub struct PrintOptions {
     #[serde(default)]
     pub is_printable: bool,
@@ -170,11 +171,24 @@ pub struct PrintOptions {
     pub image_pixel_draw_threshold: Option<i64>,
 }
 
+impl PrintOptions {
+    /// Queues the receipt when `is_printable`; a printing failure is logged and never fails the operation.
+    pub async fn print(self, state: &AppState, answer: &crate::fiscal::answer::DocumentAnswer) {
+        if self.is_printable {
+            let params = ImageParams {
+                width: self.image_width,
+                scale: self.image_scale,
+                threshold: self.image_pixel_draw_threshold,
+            };
+            state.printing.print_after(&state.core, answer.clone(), params).await;
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct TradeRequest {
     kkm_ofd_id: i64,
     #[serde(flatten)]
-    #[allow(dead_code)]
     print: PrintOptions,
     operation: i64,
     #[serde(default)]
@@ -264,8 +278,9 @@ pub async fn trade_operation(
     Params(req): Params<TradeRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let ofd_id = req.kkm_ofd_id;
+    let (ofd_id, print) = (req.kkm_ofd_id, req.print);
     let (input, parent) = <(TradeInput, Option<ParentRef>)>::try_from(req)?;
     let answer = state.core.trade(&caller, ofd_id, input, parent, key).await?;
+    print.print(&state, &answer).await;
     Ok(ok(document_answer(&answer)))
 }

@@ -1,0 +1,176 @@
+//! Printers and receipts: `GetPrinterList` and `GetDocumentImage` of the seed, and the extension methods
+//! `RenderDocument`, `PrintDocument`, `GetPrintJobs`, `RetryPrintJob` and `CancelPrintJob`.
+use crate::api::AppState;
+use crate::api::auth::Auth;
+use crate::api::error::{ApiError, ok};
+use crate::api::extract::Params;
+use crate::api::print::{ImageParams, spool_error};
+use crate::render::options::Format;
+use crate::spool::JobFilter;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::json;
+
+pub async fn printer_list(State(state): State<AppState>, Auth(_caller): Auth) -> Result<Response, ApiError> {
+    let printing = state.printing.clone();
+    let printers = tokio::task::spawn_blocking(move || printing.spooler.discover())
+        .await
+        .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
+        .map_err(spool_error)?;
+    let list: Vec<_> =
+        printers.iter().map(|p| json!({"ID": p.id, "name": p.name, "type": p.printer_type.code()})).collect();
+    Ok(ok(list))
+}
+
+/// A document by its reprint key, with the image parameters.
+#[derive(Deserialize)]
+pub struct DocumentRequest {
+    kkm_ofd_id: i64,
+    fr_shift_number: i64,
+    shift_document_number: i64,
+    #[serde(default = "yes")]
+    is_original: bool,
+    #[serde(default)]
+    image_width: Option<i64>,
+    #[serde(default)]
+    image_scale: Option<f64>,
+    #[serde(default)]
+    image_pixel_draw_threshold: Option<i64>,
+    /// `RenderDocument`: png, txt, html or escpos.
+    #[serde(default)]
+    format: Option<String>,
+    /// `PrintDocument`: the printer (default: the KKM's).
+    #[serde(default)]
+    printer_id: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl DocumentRequest {
+    fn params(&self) -> ImageParams {
+        ImageParams { width: self.image_width, scale: self.image_scale, threshold: self.image_pixel_draw_threshold }
+    }
+}
+
+/// Renders the document `req` names in `format`, on a blocking thread.
+async fn render(
+    state: &AppState,
+    caller: crate::fiscal::Caller,
+    req: &DocumentRequest,
+    format: Format,
+) -> Result<Vec<u8>, ApiError> {
+    let opts = state.printing.options(req.params(), !req.is_original)?;
+    let (ofd_id, shift, number) = (req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number);
+    let (core, printing) = (state.core.clone(), state.printing.clone());
+    tokio::task::spawn_blocking(move || {
+        let (kkm, doc) = core.document_at(&caller, ofd_id, shift, number)?;
+        let answer = core.answer(kkm.id, doc.id)?;
+        printing.render(&core, &answer, &opts, format)
+    })
+    .await
+    .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
+}
+
+/// `GetDocumentImage`: the PNG of a stored document, drawn with the template version it was first rendered
+/// with. An unknown document answers the JSON envelope with 43, never an empty image.
+pub async fn document_image(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<DocumentRequest>,
+) -> Result<Response, ApiError> {
+    let png = render(&state, caller, &req, Format::Png).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// `RenderDocument` (extension): the same document as text, HTML, ESC/POS (base64) or PNG (base64).
+pub async fn render_document(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<DocumentRequest>,
+) -> Result<Response, ApiError> {
+    let name = req.format.clone().unwrap_or_else(|| "txt".into());
+    let format = match name.as_str() {
+        "txt" | "text" => Format::Text,
+        "html" => Format::Html,
+        "escpos" => Format::EscPos,
+        "png" => Format::Png,
+        _ => return Err(ApiError::field("format", "txt, html, escpos or png")),
+    };
+    let bytes = render(&state, caller, &req, format).await?;
+    let content = match format {
+        Format::Text | Format::Html => String::from_utf8_lossy(&bytes).into_owned(),
+        Format::EscPos | Format::Png => base64::engine::general_purpose::STANDARD.encode(&bytes),
+    };
+    let encoding = if matches!(format, Format::Text | Format::Html) { "utf-8" } else { "base64" };
+    Ok(ok(json!({"format": name, "encoding": encoding, "content": content})))
+}
+
+/// `PrintDocument` (extension): prints a stored document again, marked as a copy.
+pub async fn print_document(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<DocumentRequest>,
+) -> Result<Response, ApiError> {
+    let (core, printing) = (state.core.clone(), state.printing.clone());
+    let job = tokio::task::spawn_blocking(move || {
+        let (kkm, doc) = core.document_at(&caller, req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number)?;
+        let answer = core.answer(kkm.id, doc.id)?;
+        printing.enqueue(&core, &answer, req.params(), req.printer_id, true)
+    })
+    .await
+    .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))??;
+    Ok(ok(json!({"job_id": job})))
+}
+
+#[derive(Deserialize)]
+pub struct JobsRequest {
+    #[serde(default)]
+    printer_id: Option<i64>,
+    #[serde(default)]
+    active_only: bool,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+/// `GetPrintJobs` (extension): print jobs with their states, oldest first (newest first with `limit`).
+pub async fn print_jobs(
+    State(state): State<AppState>,
+    Auth(_caller): Auth,
+    Params(req): Params<JobsRequest>,
+) -> Result<Response, ApiError> {
+    let filter =
+        JobFilter { printer_id: req.printer_id, active_only: req.active_only, limit: req.limit, ..Default::default() };
+    let jobs = state.printing.spooler.list_jobs(&filter).map_err(spool_error)?;
+    Ok(ok(jobs))
+}
+
+#[derive(Deserialize)]
+pub struct JobRequest {
+    #[serde(alias = "ID")]
+    id: i64,
+}
+
+/// `RetryPrintJob` (extension): sends a failed or paused job again now.
+pub async fn retry_job(
+    State(state): State<AppState>,
+    Auth(_caller): Auth,
+    Params(req): Params<JobRequest>,
+) -> Result<Response, ApiError> {
+    state.printing.spooler.retry(req.id).map_err(spool_error)?;
+    Ok(ok("ok"))
+}
+
+/// `CancelPrintJob` (extension): drops a job that has not printed yet.
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    Auth(_caller): Auth,
+    Params(req): Params<JobRequest>,
+) -> Result<Response, ApiError> {
+    state.printing.spooler.cancel(req.id).map_err(spool_error)?;
+    Ok(ok("ok"))
+}
