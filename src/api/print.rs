@@ -63,6 +63,7 @@ pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
         code_pages: pages,
         native_qr: p.native_qr,
         cutter: p.cutter,
+        raster_everything: p.raster_everything,
         ..base
     }
 }

@@ -57,6 +57,10 @@ pub struct PrinterProfile {
     pub link_baud: Option<u32>,
     /// The profile as a whole was checked on hardware.
     pub verified: bool,
+    /// Send every receipt as one raster image (exactly the picture): for printers whose code pages garble
+    /// text. Costs link time: prefer it on USB and network printers.
+    #[serde(default)]
+    pub raster_everything: bool,
 }
 
 impl Default for PrinterProfile {
@@ -74,6 +78,7 @@ impl Default for PrinterProfile {
             drawer: true,
             link_baud: None,
             verified: false,
+            raster_everything: false,
         }
     }
 }
