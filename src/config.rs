@@ -267,6 +267,50 @@ mod tests {
     }
 
     #[test]
+    fn printers_of_every_kind_as_the_readme_shows_them() {
+        let text = r#"
+[spool]
+profiles_dir = "/etc/kassa/profiles"
+
+[[spool.printers]]
+name = "Касса 1 (COM3)"
+profile = "xprinter-xp-58"
+link = { kind = "serial", path = "COM3", baud = 115200, flow = "hardware" }
+
+[[spool.printers]]
+name = "USB"
+profile = "epson-tm-t20"
+link = { kind = "usb_lp", path = "/dev/usb/lp0" }
+
+[[spool.printers]]
+name = "USB raw"
+link = { kind = "usb", vendor_id = 0x04b8, product_id = 0x0e15 }
+
+[[spool.printers]]
+name = "RPP02"
+profile = "rongta-rpp02"
+link = { kind = "bluetooth", path = "/dev/rfcomm0", baud = 115200 }
+
+[[spool.printers]]
+name = "Kitchen"
+profile = "epson-tm-t88"
+link = { kind = "tcp", host = "192.168.1.50", port = 9100 }
+
+[[spool.printers]]
+name = "Office A4"
+link = { kind = "ipp", host = "localhost", port = 631, queue = "HP_LaserJet", format = "png" }
+
+[[spool.printers]]
+name = "Files"
+link = { kind = "virtual", dir = "./kassa-data/printed" }
+"#;
+        let config: Config = toml::from_str(text).unwrap();
+        let spool = config.spool.unwrap();
+        assert_eq!(spool.printers.len(), 7);
+        assert_eq!(spool.printers[4].link, crate::spool::config::Link::Tcp { host: "192.168.1.50".into(), port: 9100 });
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
     }
