@@ -20,8 +20,7 @@ struct Server {
 impl Server {
     async fn start() -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config::default();
-        config.data_dir = dir.path().to_path_buf();
+        let mut config = Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
         config.fiscal.busy_wait_ms = 60_000;
         let started = kassa::server::start_core(&config, Arc::new(SystemClock)).await.expect("core");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

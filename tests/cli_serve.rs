@@ -69,7 +69,7 @@ fn serves_from_a_config_file_stops_on_sigterm_and_never_logs_pins() {
     // The environment wins over the file.
     assert!(post(port, "GetOperatorList", admin_pin, "{}").contains("\"response_code\":0"));
     assert!(post(port, "GetOperatorList", "file-pin-1", "{}").contains("\"response_code\":5"));
-    assert!(post(port, "GetOperatorList", &format!("Bearer Wr0ng-guess-77"), "{}").contains("\"response_code\":5"));
+    assert!(post(port, "GetOperatorList", "Bearer Wr0ng-guess-77", "{}").contains("\"response_code\":5"));
     let body = r#"{"name":"C","access_pin":"New-cashier-pin-42","role":3}"#;
     assert!(post(port, "SaveOperator", admin_pin, body).contains("\"response_code\":0"));
 

@@ -121,8 +121,8 @@ proptest! {
                     }
                 }
             }
-            for op in 0..4 {
-                prop_assert!(drawer.nns[op] >= before[op], "non-nullable sums never decrease");
+            for (now, then) in drawer.nns.iter().zip(before) {
+                prop_assert!(*now >= then, "non-nullable sums never decrease");
             }
         }
 

@@ -403,8 +403,6 @@ async fn unknown_id_outside_demo_mode_gets_1_until_registered() {
     emu.shutdown().await;
 }
 
-/// A SOCKS5 server for tests: CONNECT only, optional username/password, counts tunnels.
-
 fn via_proxy(target: std::net::SocketAddr, proxy: std::net::SocketAddr, auth: Option<(&str, &str)>) -> OfdClient {
     let mut config = client(target, LONG).config().clone();
     config.proxy =

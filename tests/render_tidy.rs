@@ -27,7 +27,7 @@ fn render_sources_are_tidy() {
         for banned in ["crate::fiscal", "crate::api", "crate::store", "crate::ofd", "crate::spool"] {
             assert!(!text.contains(banned), "{shown} imports {banned}: render sits right of it");
         }
-        for banned in ["todo!(", "unimplemented!(", "#[ignore"] {
+        for banned in ["todo!(", "unimplemented!(", concat!("#[ig", "nore")] {
             assert!(!text.contains(banned), "{shown} contains {banned}");
         }
     }

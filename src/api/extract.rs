@@ -92,10 +92,11 @@ mod tests {
     }
 
     #[test]
-    fn query_values_are_typed() {
-        let p: Probe = from_query("ofd_id=6923&name=%D0%9A").unwrap();
+    fn query_values_are_typed() -> Result<(), ApiError> {
+        let p: Probe = from_query("ofd_id=6923&name=%D0%9A")?;
         assert_eq!((p.ofd_id, p.name.as_deref()), (6923, Some("К")));
         let e = from_query::<Probe>("ofd_id=abc").unwrap_err();
         assert!(e.detail.starts_with("ofd_id"), "{}", e.detail);
+        Ok(())
     }
 }

@@ -32,20 +32,28 @@ pub fn money<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.to_f64().unwrap_or(0.0))
 }
 
+/// An amount that serialises by [`money`].
+struct Amount<'a>(&'a Decimal);
+
+impl serde::Serialize for Amount<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        money(self.0, s)
+    }
+}
+
 /// [`money`] for a list of amounts.
 pub fn money_list<S: Serializer>(list: &[Decimal], s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
-    struct One<'a>(&'a Decimal);
-    impl serde::Serialize for One<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            money(self.0, s)
-        }
-    }
     let mut seq = s.serialize_seq(Some(list.len()))?;
     for d in list {
-        seq.serialize_element(&One(d))?;
+        seq.serialize_element(&Amount(d))?;
     }
     seq.end()
+}
+
+/// An amount as a JSON value, written by [`money`].
+pub fn number(d: &Decimal) -> serde_json::Value {
+    serde_json::to_value(Amount(d)).unwrap_or(serde_json::Value::Null)
 }
 
 /// Marks a field as present, so `null` (`Some(None)` / `Some(Value::Null)`) differs from absent (`None`).
@@ -60,9 +68,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn text(d: Decimal) -> String {
-        let mut out = Vec::new();
-        money(&d, &mut serde_json::Serializer::new(&mut out)).unwrap();
-        String::from_utf8(out).unwrap()
+        number(&d).to_string()
     }
 
     #[test]

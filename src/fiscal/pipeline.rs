@@ -65,7 +65,7 @@ pub enum ParentRef {
 /// A document to make.
 #[derive(Debug, Clone)]
 pub enum NewDocument {
-    Ticket { input: TradeInput, parent: Option<ParentRef> },
+    Ticket { input: Box<TradeInput>, parent: Option<ParentRef> },
     MoneyPlacement { operation: u8, sum: Decimal },
     XReport,
     ZReport,
@@ -161,7 +161,7 @@ impl Core {
         parent: Option<ParentRef>,
         key: Option<String>,
     ) -> FiscalResult<DocumentAnswer> {
-        self.run(caller, ofd_id, NewDocument::Ticket { input, parent }, key).await
+        self.run(caller, ofd_id, NewDocument::Ticket { input: Box::new(input), parent }, key).await
     }
 
     /// `MoneyPlacement`: 0 deposit, 1 withdrawal.

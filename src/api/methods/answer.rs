@@ -2,12 +2,11 @@
 //! around it, in the seed's field order; and the optional `Idempotency-Key` header.
 use crate::api::codes::ErrorCode;
 use crate::api::error::ApiError;
-use crate::api::json::money;
+use crate::api::json::number;
 use crate::fiscal::answer::DocumentAnswer;
 use crate::fiscal::pipeline::COMMAND_TICKET;
 use axum::http::HeaderMap;
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// `Idempotency-Key`: the same key returns the stored answer and creates no second document.
@@ -22,29 +21,14 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> 
     Ok(Some(key.to_owned()))
 }
 
-struct Number<'a>(&'a Decimal);
-
-impl Serialize for Number<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        money(self.0, s)
-    }
-}
-
-/// An amount as a JSON number.
-pub fn number(d: &Decimal) -> Value {
-    serde_json::to_value(Number(d)).unwrap_or(Value::Null)
-}
-
 /// The answer object of a document operation.
 pub fn document_answer(a: &DocumentAnswer) -> Value {
     let mut out = Map::new();
     let doc = &a.doc;
     if let Some(report_type) = doc.extra.get("report_type") {
         out.insert("report_type".into(), report_type.clone());
-        let totals: Vec<Value> = doc.extra["total_payments"]
-            .as_array()
-            .map(|l| l.iter().map(|v| decimal_number(v)).collect())
-            .unwrap_or_default();
+        let totals: Vec<Value> =
+            doc.extra["total_payments"].as_array().map(|l| l.iter().map(decimal_number).collect()).unwrap_or_default();
         out.insert("total_payments".into(), Value::Array(totals));
     }
     if doc.command == COMMAND_TICKET {
