@@ -171,3 +171,51 @@ async fn a_kkm_with_the_software_vpn_talks_through_the_socks5_proxy() {
     assert_eq!(t["is_offline"], false);
     assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn a_queued_document_refused_for_good_blocks_the_kkm_until_it_is_saved_again() {
+    let s = ready().await;
+    s.emulator().inject(Fault::DropBeforeRead, 10_000);
+    let t = s.ok("TradeOperation", ADMIN, sale(100)).await;
+    assert_eq!(t["is_offline"], true);
+    // The OFD comes back but refuses the queued ticket (13: incorrect request data).
+    s.emulator().clear_faults();
+    s.emulator().inject(Fault::Result(13), 1);
+    let mut blocked = Value::Null;
+    for _ in 0..200 {
+        blocked = kkm(&s).await;
+        if blocked["is_blocked"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(blocked["is_blocked"], true);
+    assert!(blocked["blocked_info"].as_str().unwrap().contains("13"), "the reason is visible: {blocked}");
+    assert_eq!(s.post("TradeOperation", Some(ADMIN), sale(5)).await.0, 62);
+    // Someone checks with the OFD and saves the KKM again: it works again, the refused ticket is not resent.
+    let token = s.emulator().kkm(6923).unwrap().token;
+    s.ok("SaveKKM", ADMIN, json!({"ofd_id": 6923, "ofd_token": token})).await;
+    let k = kkm(&s).await;
+    assert_eq!((k["is_blocked"].clone(), k["blocked_info"].clone()), (json!(false), json!("")));
+    assert_eq!(s.ok("TradeOperation", ADMIN, sale(7)).await["is_offline"], false);
+    assert_eq!(s.emulator().accepted(6923).len(), 1, "only the new ticket reached the OFD");
+}
+
+#[tokio::test]
+async fn a_z_report_with_auto_withdraw_takes_all_cash_out_first() {
+    let s = ready().await;
+    s.ok("SaveKKM", ADMIN, json!({"ofd_id": 6923, "auto_withdraw_money": true})).await;
+    s.ok("MoneyPlacement", ADMIN, json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 300})).await;
+    s.ok("TradeOperation", ADMIN, sale(100)).await;
+    let z = s.ok("ZXReport", ADMIN, json!({"kkm_ofd_id": 6923, "report_type": 0})).await;
+    assert_eq!(z["body"]["cash_sum"], json!({"bills": 0, "coins": 0}));
+    assert_eq!(
+        z["body"]["money_placementsList"][0]["operations_sum"],
+        json!({"bills": 400, "coins": 0}),
+        "withdrawal of 400"
+    );
+    let journal = s.ok("GetTransactionList", ADMIN, json!({"kkm_ofd_id": 6923})).await;
+    let last: Vec<Value> = journal.as_array().unwrap().iter().rev().take(2).map(|d| d["body"].clone()).collect();
+    assert_eq!(last[1], json!({"operation": 1, "sum": 400}));
+    assert_eq!(kkm(&s).await["cash_sum"], 0);
+}

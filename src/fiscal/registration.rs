@@ -46,8 +46,8 @@ impl Core {
         let changed = match &existing {
             None => true,
             Some(k) => {
-                // A token given while the OFD refuses the stored one is checked again, even the same one.
-                token.is_some_and(|t| t != k.settings.ofd_token || k.is_invalid_token)
+                // A token given while the OFD refuses it, or while the KKM is blocked, is checked again.
+                token.is_some_and(|t| t != k.settings.ofd_token || k.is_invalid_token || k.is_blocked)
                     || uid.as_deref().is_some_and(|u| !u.eq_ignore_ascii_case(&k.settings.ofd_uid))
             }
         };

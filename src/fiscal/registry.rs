@@ -274,8 +274,16 @@ impl Core {
                 saved.ads_info = reg.ads;
                 saved.settings.ofd_token = reg.token;
                 saved.ofd_reqnum = saved.ofd_reqnum.max(reg.reqnum);
-                // The OFD accepted this token: a queue stopped by a refused token may go on.
+                // The OFD accepted this KKM and token: a queue stopped by a refused token may go on, and a
+                // block lifts (a refused document stays in the journal as refused and is not sent again).
                 saved.is_invalid_token = false;
+                saved.is_blocked = false;
+                saved.blocked_info.clear();
+                // The OFD just answered: with nothing left to deliver, autonomous mode is over.
+                if saved.is_offline && tx.outbox_len(saved.id)? == 0 {
+                    saved.is_offline = false;
+                    saved.offline_end_date = Some(now);
+                }
                 tx.update_kkm_state(&saved)?;
             }
             Ok(saved)
