@@ -219,3 +219,27 @@ async fn a_z_report_with_auto_withdraw_takes_all_cash_out_first() {
     assert_eq!(last[1], json!({"operation": 1, "sum": 400}));
     assert_eq!(kkm(&s).await["cash_sum"], 0);
 }
+
+#[tokio::test]
+async fn a_blocked_kkm_sends_nothing_after_a_restart_either() {
+    let s = ready().await;
+    s.emulator().inject(Fault::DropBeforeRead, 10_000);
+    s.ok("TradeOperation", ADMIN, sale(100)).await;
+    s.ok("TradeOperation", ADMIN, sale(200)).await;
+    s.emulator().clear_faults();
+    s.emulator().inject(Fault::Result(13), 1);
+    for _ in 0..200 {
+        if kkm(&s).await["is_blocked"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(kkm(&s).await["is_blocked"], true);
+    let mut config = kassa::config::Config::default();
+    config.ofd_link.total_time_ms = 400;
+    config.ofd_link.reconnect_ms = 150;
+    let s = TestServer::start_in(s.stop().await, config).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(s.emulator().accepted(6923).is_empty(), "the second ticket waits for a human");
+    assert_eq!(kkm(&s).await["is_blocked"], true);
+}

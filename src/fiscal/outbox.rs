@@ -48,7 +48,7 @@ impl Core {
             match result {
                 Ok(HeadResult::Accepted { more: true }) => continue,
                 Ok(HeadResult::Accepted { more: false }) | Ok(HeadResult::Empty) => return,
-                Ok(HeadResult::InvalidToken) => return,
+                Ok(HeadResult::InvalidToken) | Ok(HeadResult::Blocked) => return,
                 Ok(HeadResult::Refused { doc_id, class }) => {
                     tracing::error!(kkm_id, doc_id, ?class, "OFD refused a queued document: KKM blocked");
                     let core = self.clone();

@@ -98,6 +98,7 @@ pub(super) enum HeadResult {
     Accepted { more: bool },
     Unreachable,
     InvalidToken,
+    Blocked,
     Refused { doc_id: i64, class: ResultClass },
 }
 
@@ -539,6 +540,10 @@ impl Core {
         if kkm.is_invalid_token {
             return Ok(HeadResult::InvalidToken);
         }
+        // A blocked KKM sends nothing until someone acts (SaveKKM confirmed by the OFD lifts the block).
+        if kkm.is_blocked {
+            return Ok(HeadResult::Blocked);
+        }
         let bytes = doc.ofd_request.clone().unwrap_or_default();
         let request = self.stored_request(&kkm, &bytes)?;
         let reqnum = doc.ofd_reqnum.unwrap_or(kkm.ofd_reqnum);
@@ -643,9 +648,17 @@ impl Core {
                         doc.body = to_json(&body)?;
                         doc.ofd_request = Some(wire::encode(&wire::money_placement_request(&body)));
                     }
+                    COMMAND_REPORT => {
+                        let report: Report = from_json(&doc.body)?;
+                        doc.ofd_request = Some(wire::encode(&wire::report_request(&report, true)));
+                    }
                     _ => {
-                        // Reports carry `is_offline` inside the request; the stored request is resent as
-                        // built, the journal marks it autonomous.
+                        let report: Report = from_json(&doc.body)?;
+                        let operator = OperatorRef { code: doc.operator_id as u32, name: doc.operator_name.clone() };
+                        let withdrew = kkm.settings.auto_withdraw_money;
+                        let number = doc.shift_document_number as u64;
+                        doc.ofd_request =
+                            Some(wire::encode(&wire::close_shift_request(&report, &operator, true, withdrew, number)));
                     }
                 }
                 doc.is_offline = true;
