@@ -103,14 +103,17 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received: finishing in-flight requests");
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
 /// Runs `kassa serve` until SIGINT or SIGTERM.
 pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     let config = Config::resolve(&args).map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
+    runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
         let listener =
             TcpListener::bind(&config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -127,11 +130,7 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
 pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
     let serve = ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
+    runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
         let answer = started.core.ofd_info(i64::from(args.kkm)).await.map_err(|e| e.to_string())?;
         println!("{}", serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?);
