@@ -51,6 +51,7 @@ async fn seed_save_kkm_answers_a_full_kkm_object() {
     );
     let vendor = kkm["vendor_id"].as_str().unwrap();
     assert!(vendor.starts_with("ISCR") && vendor.len() == 17, "{vendor}");
+    assert_eq!(kkm["vendor_id"], reg["kkm"]["serial_number"], "the ЗНМ the OFD registered");
     assert_eq!(kkm["owner_id"], 1);
 
     let list = s.ok("GetKKMList", ADMIN, json!({"ofd_id": 6923})).await;

@@ -270,6 +270,10 @@ impl Core {
             };
             let mut saved = tx.kkm(id)?.ok_or(FiscalError::KkmNotFound(cmd.ofd_id))?;
             if let Some(reg) = registration {
+                // The OFD knows the device's factory number (ЗНМ) from its registration: it wins.
+                if let Some(serial) = reg.reg_info["kkm"]["serial_number"].as_str().filter(|s| !s.is_empty()) {
+                    saved.vendor_id = serial.to_owned();
+                }
                 saved.reg_info = reg.reg_info;
                 saved.ads_info = reg.ads;
                 saved.settings.ofd_token = reg.token;
