@@ -12,7 +12,8 @@ use crate::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use crate::render::{Renderer, RendererConfig};
 use crate::spool::Spooler;
 use crate::spool::config::SpoolConfig;
-use crate::store::Store;
+use crate::store::folder::{self, DataFolder, Install};
+use crate::store::{Store, StoreError};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct Started {
     pub printing: Arc<Printing>,
     /// The built-in OFD emulator, when an OFD of the configuration uses it.
     pub emulator: Option<EmulatorHandle>,
+    /// The data folder's lock, held as long as this value lives: one server per data folder.
+    pub folder: Arc<DataFolder>,
 }
 
 impl Started {
@@ -37,10 +40,16 @@ impl Started {
 /// Opens the data folder, starts the built-in OFD emulator when configured, builds the fiscal core over
 /// its database and starts the senders of queued documents.
 pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Started, String> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| format!("cannot create data folder {}: {e}", config.data_dir.display()))?;
-    let db = config.data_dir.join("kassa.db");
-    let store = Store::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    let folder = Arc::new(DataFolder::lock(&config.data_dir)?);
+    let install = folder.check_database()?;
+    let db = config.data_dir.join(folder::DATABASE);
+    let started = std::time::Instant::now();
+    let store = Store::open(&db).map_err(|e| open_error(&db, e))?;
+    folder::make_private(&db);
+    match install {
+        Install::Fresh => tracing::info!(folder = %config.data_dir.display(), "new data folder: fresh install"),
+        Install::Existing => tracing::info!(ms = started.elapsed().as_millis() as u64, "database checked and opened"),
+    }
     let emulator = match config.ofd.iter().find(|o| o.endpoint == "emulator") {
         Some(ofd) => {
             let emu = Emulator::start(EmulatorConfig { consumer_url: ofd.consumer_url.clone(), ..Default::default() })
@@ -62,10 +71,60 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let template_dir = config.render.template_dir.clone().unwrap_or_else(|| config.data_dir.join("templates"));
     let renderer = Renderer::new(RendererConfig { override_dir: Some(template_dir) });
     let spool_config = config.spool.clone().unwrap_or_else(|| SpoolConfig::serve_default(&config.data_dir));
-    let spooler =
-        Spooler::open(&config.data_dir, spool_config).map_err(|e| format!("cannot start the spooler: {e}"))?;
+    let spooler = open_spooler(&config.data_dir, spool_config)?;
     let printing = Arc::new(Printing { renderer, spooler, lang: config.render.lang.clone() });
-    Ok(Started { core, printing, emulator })
+    Ok(Started { core, printing, emulator, folder })
+}
+
+/// What to tell the operator when `kassa.db` cannot be opened.
+fn open_error(db: &std::path::Path, e: StoreError) -> String {
+    match e {
+        StoreError::Damaged(what) => format!(
+            "{} is damaged ({what}). Kassa will not sell on a damaged fiscal database. Stop here, copy the whole \
+             data folder somewhere safe, then either restore kassa.db from your last backup, or rescue what SQLite \
+             can read: `sqlite3 kassa.db \".recover\" | sqlite3 kassa-recovered.db`, check it, and put it in place \
+             as kassa.db (see README, \"A damaged data folder\")",
+            db.display()
+        ),
+        StoreError::ReadOnly => format!(
+            "{} cannot be written (read-only file, folder or file system): every sale would fail. Give the user \
+             running Kassa write access to the data folder and its files",
+            db.display()
+        ),
+        other => format!("cannot open {}: {other}", db.display()),
+    }
+}
+
+/// Opens the print queue. Printing never stops fiscal work: a damaged `spool.db` is set aside (renamed, logged
+/// as an error) and a new, empty queue starts.
+fn open_spooler(data_dir: &std::path::Path, config: SpoolConfig) -> Result<Spooler, String> {
+    let queue = data_dir.join("spool.db");
+    let checked = if queue.exists() { crate::store::check_file(&queue) } else { Ok(()) };
+    let first = match checked {
+        Ok(()) => Spooler::open(data_dir, config.clone()).map_err(|e| e.to_string()),
+        Err(e) => Err(format!("integrity check: {e}")),
+    };
+    let spooler = match first {
+        Ok(spooler) => spooler,
+        Err(why) => {
+            let aside = folder::set_aside(&queue).map_err(|e| {
+                format!("the print queue {} is unusable ({why}) and cannot be moved aside: {e}", queue.display())
+            })?;
+            tracing::error!(
+                queue = %queue.display(), moved_to = %aside.display(), reason = %why,
+                "THE PRINT QUEUE WAS DAMAGED: set aside, a new empty queue starts; jobs in the old file are not printed"
+            );
+            eprintln!(
+                "kassa: the print queue {} was damaged ({why}); moved to {} and a new queue started. \
+                 Fiscal work goes on; reprint receipts that were waiting with PrintDocument.",
+                queue.display(),
+                aside.display()
+            );
+            Spooler::open(data_dir, config).map_err(|e| format!("cannot start the spooler: {e}"))?
+        }
+    };
+    folder::make_private(&queue);
+    Ok(spooler)
 }
 
 /// Serves the API on `listener` until `shutdown` completes; in-flight requests finish first.

@@ -106,6 +106,7 @@ impl From<FiscalError> for ApiError {
             F::InvalidOfdUid(_) => C::InvalidOfdUid,
             F::KkmNotFound(_) => C::InvalidKkmOfdId,
             F::ShiftNotClosed(_) => C::KkmShiftIsNotClosed,
+            F::OfflineQueueNotEmpty { .. } => C::KkmHasOfflineQueue,
             F::OperatorNotFound(_) => C::InvalidOperatorCode,
             F::PinIncorrect(_) => C::AccessCodeIncorrect,
             F::PinOrEmailTaken(_) => C::AccessCodeAlreadyUsed,

@@ -24,6 +24,8 @@ pub enum FiscalError {
     InvalidOfdUid(String),
     #[error("no KKM with ofd_id {0}")]
     KkmNotFound(i64),
+    #[error("KKM {ofd_id} has {queued} document(s) waiting for the OFD: they must be delivered first")]
+    OfflineQueueNotEmpty { ofd_id: i64, queued: i64 },
     #[error("KKM {0} has an open shift: close it with a Z report first")]
     ShiftNotClosed(i64),
     #[error("no operator with ID {0}")]

@@ -14,13 +14,13 @@ impl Core {
                 reason: "a search by fiscal_id needs command_type_list = [1] (COMMAND_TICKET)".into(),
             });
         }
-        let kkm = self.kkm_for(caller, ofd_id)?;
+        let kkm = self.kkm_for_reading(caller, ofd_id)?;
         Ok(self.store.read(|tx| tx.journal(kkm.id, &filter))?)
     }
 
     /// One document by its transaction ID.
     pub fn transaction(&self, caller: &Caller, ofd_id: i64, id: i64) -> FiscalResult<DocumentRow> {
-        let kkm = self.kkm_for(caller, ofd_id)?;
+        let kkm = self.kkm_for_reading(caller, ofd_id)?;
         self.store.read(|tx| tx.document(kkm.id, id))?.ok_or(FiscalError::DocumentNotFound)
     }
 
@@ -32,7 +32,7 @@ impl Core {
         shift: i64,
         number: i64,
     ) -> FiscalResult<(crate::store::KkmRow, DocumentRow)> {
-        let kkm = self.kkm_for(caller, ofd_id)?;
+        let kkm = self.kkm_for_reading(caller, ofd_id)?;
         let doc = self.store.read(|tx| tx.document_at(kkm.id, shift, number))?.ok_or(FiscalError::DocumentNotFound)?;
         Ok((kkm, doc))
     }

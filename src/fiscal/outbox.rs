@@ -32,10 +32,36 @@ impl Core {
     /// Starts senders for every KKM with a queue (at server start: a crash may have left documents
     /// in flight; they are resent with their REQNUM).
     pub fn start_senders(self: &Arc<Self>) {
+        if let Err(e) = self.reconcile_offline_state() {
+            tracing::error!(error = %e, "cannot check the KKMs' autonomous state");
+        }
         match self.store.read(|tx| tx.kkms_with_outbox()) {
             Ok(ids) => ids.into_iter().for_each(|id| self.wake_sender(id)),
             Err(e) => tracing::error!(error = %e, "cannot read the OFD queue"),
         }
+    }
+
+    /// At start, makes every KKM's `is_offline` agree with its queue: a crash may have left a document in
+    /// flight while the KKM still read online (new documents would then go autonomous unseen, and the
+    /// autonomous time limit would not run), or a KKM marked autonomous with nothing left to send.
+    pub fn reconcile_offline_state(&self) -> super::FiscalResult<()> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            for mut kkm in tx.kkms()? {
+                let queued = tx.outbox_len(kkm.id)? > 0;
+                if queued && !kkm.is_offline {
+                    super::pipeline::mark_autonomous(tx, &mut kkm, now)?;
+                    tracing::warn!(kkm = kkm.settings.ofd_id, "documents wait for the OFD: KKM autonomous");
+                } else if !queued && kkm.is_offline {
+                    kkm.is_offline = false;
+                    kkm.offline_end_date = Some(now);
+                } else {
+                    continue;
+                }
+                tx.update_kkm_state(&kkm)?;
+            }
+            Ok(())
+        })
     }
 
     async fn deliver(self: Arc<Self>, kkm_id: i64, lock: &KkmLock) {

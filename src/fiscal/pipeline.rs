@@ -311,6 +311,11 @@ impl Core {
             let before = kkm.clone();
             self.check_may_work(&kkm, now)?;
             let online = !kkm.is_offline && tx.outbox_len(kkm_id)? == 0;
+            if !online && !kkm.is_offline {
+                // Documents wait for the OFD (one left in flight by a crash): this one joins them as an
+                // autonomous document, so the KKM is autonomous, since the oldest of them was made.
+                mark_autonomous(tx, &mut kkm, now)?;
+            }
             let mut counters = counters_of(&kkm);
             let mut drawer = drawer_of(&kkm);
             let command = doc.command();
@@ -682,7 +687,7 @@ impl Core {
                 kkm.is_blocked = true;
                 kkm.blocked_info = block_reason(class);
             }
-            tx.delete_document(doc_id)?;
+            tx.roll_back_document(doc_id)?;
             tx.update_kkm_state(&kkm)?;
             Ok(())
         })
@@ -705,6 +710,15 @@ impl Core {
             Ok(())
         })
     }
+}
+
+/// Marks a KKM autonomous since its oldest undelivered document (or `now`), so `is_offline`,
+/// `offline_start_date` and the autonomous time limit tell the truth about its queue.
+pub(super) fn mark_autonomous(tx: &Tx, kkm: &mut KkmRow, now: NaiveDateTime) -> FiscalResult<()> {
+    let since = tx.outbox_head(kkm.id)?.map(|d| d.created_at).unwrap_or(now);
+    kkm.is_offline = true;
+    kkm.offline_start_date = Some(since.min(now));
+    Ok(())
 }
 
 /// The text a block shows in `blocked_info`.

@@ -170,18 +170,30 @@ impl Core {
     pub fn kkm_list(&self, caller: &Caller, ofd_id: Option<i64>) -> FiscalResult<Vec<KkmRow>> {
         let Some(id) = ofd_id else {
             let all = self.store.read(|tx| tx.kkms())?;
-            return Ok(all.into_iter().filter(|k| caller.may_use(k)).collect());
+            return Ok(all.into_iter().filter(|k| !k.retired && caller.may_use(k)).collect());
         };
-        let found = self.store.read(|tx| tx.kkm_by_ofd_id(id))?;
+        let found = self.store.read(|tx| tx.kkm_by_ofd_id(id))?.filter(|k| !k.retired);
         if let Some(kkm) = &found {
             caller.require_binding(kkm)?;
         }
         Ok(found.into_iter().collect())
     }
 
-    /// The KKM with `ofd_id`, checked against the caller's bindings.
+    /// The KKM with `ofd_id` in use (not retired), checked against the caller's bindings.
     pub fn kkm_for(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
+        let kkm = self.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?.filter(|k| !k.retired);
+        let kkm = kkm.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+        caller.require_binding(&kkm)?;
+        Ok(kkm)
+    }
+
+    /// The KKM with `ofd_id` whose journal the caller may read: a KKM in use by the same rules as
+    /// [`Core::kkm_for`], and a retired KKM by administrators only (it has no bindings any more).
+    pub fn kkm_for_reading(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
         let kkm = self.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+        if kkm.retired && caller.role != Role::Administrator {
+            return Err(FiscalError::KkmNotFound(ofd_id));
+        }
         caller.require_binding(&kkm)?;
         Ok(kkm)
     }
@@ -244,6 +256,11 @@ impl Core {
                         custom_data: cmd.custom_data.unwrap_or(old.custom_data),
                         bindings: cmd.bindings.unwrap_or(old.bindings),
                     };
+                    if kkm.retired {
+                        // Saving a retired KKM's ofd_id again brings it back with its counters and journal.
+                        tx.revive_kkm(kkm.id)?;
+                        tracing::info!(kkm = cmd.ofd_id, "retired KKM back in use");
+                    }
                     tx.update_kkm_settings(kkm.id, &settings)?;
                     kkm.id
                 }
@@ -294,15 +311,22 @@ impl Core {
         })
     }
 
-    /// `DeleteKKM`: refused while the KKM's shift is open.
+    /// `DeleteKKM`: retires the KKM (it is never erased: its journal stays, readable by administrators, and
+    /// `SaveKKM` with the same `ofd_id` brings it back). Refused while its shift is open (the shift must be
+    /// closed) or while documents wait for the OFD (67): they must reach the OFD first.
     pub fn delete_kkm(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<()> {
         caller.require_admin("delete a KKM")?;
+        let now = self.clock.now();
         self.store.write(|tx| {
-            let kkm = tx.kkm_by_ofd_id(ofd_id)?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+            let kkm = tx.kkm_by_ofd_id(ofd_id)?.filter(|k| !k.retired).ok_or(FiscalError::KkmNotFound(ofd_id))?;
+            let queued = tx.outbox_len(kkm.id)?;
+            if queued > 0 {
+                return Err(FiscalError::OfflineQueueNotEmpty { ofd_id, queued });
+            }
             if kkm.shift_state != 0 {
                 return Err(FiscalError::ShiftNotClosed(ofd_id));
             }
-            tx.delete_kkm(kkm.id)?;
+            tx.retire_kkm(kkm.id, &now)?;
             Ok(())
         })
     }

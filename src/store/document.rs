@@ -15,6 +15,9 @@ pub enum OfdState {
     Accepted = 2,
     /// The OFD refused it for good; the KKM is blocked until someone acts.
     Refused = 3,
+    /// The OFD refused it while the POS waited: its numbers were given back, it is outside the journal, and
+    /// it stays stored (a fiscal document is never deleted).
+    RolledBack = 4,
 }
 
 impl OfdState {
@@ -24,6 +27,7 @@ impl OfdState {
             1 => OfdState::Queued,
             2 => OfdState::Accepted,
             3 => OfdState::Refused,
+            4 => OfdState::RolledBack,
             other => return Err(StoreError::Corrupt(format!("ofd_state {other}"))),
         })
     }
@@ -110,7 +114,8 @@ fn cook(
 
 impl Tx<'_> {
     fn documents_where(&self, clause: &str, params: Vec<rusqlite::types::Value>) -> StoreResult<Vec<DocumentRow>> {
-        let sql = format!("SELECT * FROM documents WHERE {clause} ORDER BY id");
+        // Rolled-back documents are kept but belong to no journal, number or key.
+        let sql = format!("SELECT * FROM documents WHERE ofd_state <> 4 AND ({clause}) ORDER BY id");
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let raws = stmt.query_map(params_from_iter(params), read)?.collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(cook).collect()
@@ -252,9 +257,19 @@ impl Tx<'_> {
 }
 
 impl Tx<'_> {
-    /// Removes a document that never reached anyone (the OFD refused it while the POS waited).
-    pub fn delete_document(&self, id: i64) -> StoreResult<()> {
-        self.conn().execute("DELETE FROM documents WHERE id = ?1", [id])?;
+    /// Sets aside a document the OFD refused while the POS waited: it keeps its row (never deleted) but
+    /// leaves the journal, gives back its shift number, and frees its idempotency key for the retry.
+    pub fn roll_back_document(&self, id: i64) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE documents SET ofd_state = 4, idempotency_key = NULL,
+                 extra = json_set(extra, '$.rolled_back_key', idempotency_key) WHERE id = ?1",
+            [id],
+        )?;
         Ok(())
+    }
+
+    /// How many documents of a KKM are stored, rolled-back ones included.
+    pub fn stored_documents(&self, kkm_id: i64) -> StoreResult<i64> {
+        Ok(self.conn().query_row("SELECT count(*) FROM documents WHERE kkm_id = ?1", [kkm_id], |r| r.get(0))?)
     }
 }

@@ -16,6 +16,12 @@ pub enum StoreError {
     /// A stored value is not what the schema promises (e.g. a decimal column that does not parse).
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
+    /// SQLite's integrity check found damage (or the file is not a database at all).
+    #[error("the database file is damaged: {0}")]
+    Damaged(String),
+    /// The file can be read but not written.
+    #[error("the database file is read-only")]
+    ReadOnly,
     /// The database was written by a newer Kassa.
     #[error("database schema version {found} is newer than this build's {supported}")]
     TooNew {

@@ -79,6 +79,8 @@ pub struct KkmRow {
     pub counters: serde_json::Value,
     /// The last autonomous ticket number issued (the next is one more).
     pub offline_number: i64,
+    /// Retired by `DeleteKKM`: out of use, its journal kept; `SaveKKM` with its `ofd_id` brings it back.
+    pub retired: bool,
 }
 
 const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f";
@@ -154,6 +156,7 @@ fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 10])> {
         ofd_reqnum: row.get("ofd_reqnum")?,
         counters: serde_json::Value::Null,
         offline_number: row.get("offline_number")?,
+        retired: row.get::<_, Option<String>>("retired_at")?.is_some(),
     };
     let text = |col: &str| row.get::<_, Option<String>>(col).map(Option::unwrap_or_default);
     let texts = [
@@ -281,9 +284,16 @@ impl Tx<'_> {
         self.set_kkm_bindings(id, &s.bindings)
     }
 
-    /// Deletes KKM `id` and its bindings; false when there was none.
-    pub fn delete_kkm(&self, id: i64) -> StoreResult<bool> {
-        Ok(self.conn().execute("DELETE FROM kkms WHERE id = ?1", [id])? > 0)
+    /// Retires KKM `id` (a KKM is never deleted: its journal stays) and drops its bindings.
+    pub fn retire_kkm(&self, id: i64, at: &NaiveDateTime) -> StoreResult<()> {
+        self.conn().execute("UPDATE kkms SET retired_at = ?2 WHERE id = ?1", params![id, format_date(at)])?;
+        self.set_kkm_bindings(id, &[])
+    }
+
+    /// Brings a retired KKM back into use, with its counters and journal.
+    pub fn revive_kkm(&self, id: i64) -> StoreResult<()> {
+        self.conn().execute("UPDATE kkms SET retired_at = NULL WHERE id = ?1", [id])?;
+        Ok(())
     }
 
     /// Operator IDs bound to KKM `kkm_id`.

@@ -1,6 +1,8 @@
 //! Versioned schema migrations, applied in order at start; `PRAGMA user_version` records the last one applied.
 //!
-//! A migration is never edited after it has shipped: a change to the schema is a new file.
+//! A migration is never edited after it has shipped: a change to the schema is a new file. One exception,
+//! for the record: 0002 lost its `ON DELETE CASCADE` on `documents.kkm_id` when 0004 rebuilt that table
+//! without it, so new and old databases end with the same schema and no file declares the cascade.
 use rusqlite::Connection;
 
 /// Every migration, oldest first. Version N is `MIGRATIONS[N - 1]`.
@@ -8,6 +10,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_registry", include_str!("migrations/0001_registry.sql")),
     ("0002_documents", include_str!("migrations/0002_documents.sql")),
     ("0003_templates", include_str!("migrations/0003_templates.sql")),
+    ("0004_keep_documents", include_str!("migrations/0004_keep_documents.sql")),
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@
 //! Reads use their own connection: WAL lets them see the last commit while writes go on.
 mod document;
 mod error;
+pub mod folder;
 mod kkm;
 mod license;
 pub mod migrations;
@@ -76,6 +77,31 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// SQLite's structural check of every page (`PRAGMA quick_check`: b-trees, free list, record sizes; it skips
+/// the index-versus-table comparison of `integrity_check`, which costs a full sort). Anything but "ok" is damage.
+fn quick_check(conn: &Connection) -> StoreResult<()> {
+    let mut stmt = conn.prepare("PRAGMA quick_check(20)").map_err(damage)?;
+    let lines = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(damage)?.collect::<Result<Vec<_>, _>>();
+    let lines = lines.map_err(damage)?;
+    if lines.len() == 1 && lines[0] == "ok" { Ok(()) } else { Err(StoreError::Damaged(lines.join("; "))) }
+}
+
+/// SQLite's "malformed" and "not a database" errors are damage, not ordinary failures.
+fn damage(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) | Some(rusqlite::ErrorCode::NotADatabase) => {
+            StoreError::Damaged(e.to_string())
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+/// Runs the start-up integrity check on another SQLite file (the print queue) without writing to it.
+pub fn check_file(path: &Path) -> Result<(), String> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| e.to_string())?;
+    quick_check(&conn).map_err(|e| e.to_string())
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock is caught below before it can leave a half-written state.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -84,7 +110,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Store {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> StoreResult<Store> {
-        let mut writer = open(path)?;
+        let mut writer = open(path).map_err(damage)?;
+        if writer.is_readonly(c"main")? {
+            return Err(StoreError::ReadOnly);
+        }
+        quick_check(&writer)?;
         let found: u32 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > migrations::latest() {
             return Err(StoreError::TooNew { found, supported: migrations::latest() });
@@ -172,6 +202,11 @@ impl Store {
         let mut conn = lock(&self.reader);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(|e| E::from(e.into()))?;
         f(&Tx { conn: &tx })
+    }
+
+    /// The file of the open database.
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        lock(&self.reader).path().map(std::path::PathBuf::from)
     }
 
     /// The schema version of the open database.

@@ -5,7 +5,7 @@ ALTER TABLE kkms ADD COLUMN offline_number INTEGER NOT NULL DEFAULT 1000; -- las
 
 CREATE TABLE documents (
     id                     INTEGER PRIMARY KEY AUTOINCREMENT,  -- the transaction ID of the journal
-    kkm_id                 INTEGER NOT NULL REFERENCES kkms (id) ON DELETE CASCADE,
+    kkm_id                 INTEGER NOT NULL REFERENCES kkms (id),  -- no cascade: see 0004
     command                INTEGER NOT NULL,                   -- 1 ticket, 2 close shift, 3 report, 6 money placement
     created_at             TEXT NOT NULL,
     fr_shift_number        INTEGER NOT NULL,
