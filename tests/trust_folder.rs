@@ -1,0 +1,222 @@
+//! The data folder as a careless or hostile user meets it, through the real binary: a second server on the
+//! same folder, an empty, missing, damaged or read-only database, a damaged print queue, and permissions.
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "0000";
+
+fn kassa() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kassa"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn post(port: u16, method: &str, pin: &str, body: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST /{method} HTTP/1.1\r\nHost: x\r\nAuthorization: {pin}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+fn serve(dir: &Path, port: u16) -> Child {
+    kassa()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the server answers Ping; panics with its stderr if it exits first.
+fn wait_ready(child: &mut Child, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            panic!("server exited ({status}): {err}");
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && post(port, "Ping", "", "").contains("\"ok\"") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not answer Ping");
+}
+
+/// Runs a start that must fail; returns its stderr.
+fn refused_start(dir: &Path) -> String {
+    let out = kassa()
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port()), "--data-dir"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the start must be refused");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+const SAVE_KKM: &str = r#"{"ofd_id": 6923, "ofd_token": 59359406, "local_name": "K"}"#;
+const SALE: &str = r#"{"kkm_ofd_id": 6923, "operation": 2,
+    "items": [{"type": 1, "commodity": {"name": "Нан", "section_code": "1", "quantity": 1, "price": 100, "measure_unit_code": "796"}}],
+    "payments": [{"type": 0, "sum": 100}], "amounts": {"total": 100}}"#;
+
+/// A data folder with a KKM and a few sales in it, its server stopped.
+fn used_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = serve(&dir.path().join("data"), port);
+    wait_ready(&mut child, port);
+    assert!(post(port, "SaveKKM", ADMIN, SAVE_KKM).contains("\"response_code\":0"));
+    for _ in 0..30 {
+        assert!(post(port, "TradeOperation", ADMIN, SALE).contains("\"response_code\":0"));
+    }
+    stop(child);
+    dir
+}
+
+#[test]
+fn a_second_server_on_the_same_folder_is_refused_and_a_crashed_one_blocks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut first = serve(&data, port);
+    wait_ready(&mut first, port);
+
+    let err = refused_start(&data);
+    assert!(err.contains(&data.display().to_string()), "names the folder: {err}");
+    assert!(err.contains(&format!("process {}", first.id())), "names the other process: {err}");
+    assert!(err.contains("one server per data folder"), "{err}");
+
+    let out = kassa().args(["ofd", "info", "--kkm", "6923", "--data-dir"]).arg(&data).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("process {}", first.id())), "{err}");
+    assert!(post(port, "Ping", "", "").contains("\"ok\""), "the first server goes on");
+
+    // A crash (SIGKILL) leaves no lock behind.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let port = free_port();
+    let mut again = serve(&data, port);
+    wait_ready(&mut again, port);
+    stop(again);
+}
+
+#[test]
+fn an_empty_database_is_not_a_fresh_install() {
+    let dir = used_folder();
+    let data = dir.path().join("data");
+    std::fs::File::create(data.join("kassa.db")).unwrap();
+    for side in ["kassa.db-wal", "kassa.db-shm"] {
+        let _ = std::fs::remove_file(data.join(side));
+    }
+    let err = refused_start(&data);
+    assert!(err.contains("is empty (0 bytes)") && err.contains("backup"), "{err}");
+
+    // Alone in a new folder, an empty file is refused as well.
+    let lone = tempfile::tempdir().unwrap();
+    std::fs::File::create(lone.path().join("kassa.db")).unwrap();
+    assert!(refused_start(lone.path()).contains("is empty"));
+}
+
+#[test]
+fn a_missing_database_beside_other_kassa_files_stops_the_start() {
+    let dir = used_folder();
+    let data = dir.path().join("data");
+    std::fs::rename(data.join("kassa.db"), dir.path().join("moved.db")).unwrap();
+    let err = refused_start(&data);
+    assert!(err.contains("kassa.db is missing") && err.contains("spool.db"), "{err}");
+}
+
+#[test]
+fn a_damaged_page_in_the_middle_of_the_database_stops_the_start_with_a_way_out() {
+    let dir = used_folder();
+    let data = dir.path().join("data");
+    let db = data.join("kassa.db");
+    let pages: i64 = {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;").unwrap();
+        conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap()
+    };
+    assert!(pages >= 8, "enough pages to damage one in the middle: {pages}");
+    let page_size = 4096;
+    let mut f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    f.seek(SeekFrom::Start(pages as u64 / 2 * page_size)).unwrap();
+    let garbage: Vec<u8> = (0..page_size).map(|i| (i * 7 + 13) as u8).collect();
+    f.write_all(&garbage).unwrap();
+    drop(f);
+    let err = refused_start(&data);
+    assert!(err.contains("is damaged") && err.contains(".recover") && err.contains("backup"), "{err}");
+}
+
+#[test]
+fn a_read_only_database_stops_the_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = used_folder();
+    let db = dir.path().join("data/kassa.db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let err = refused_start(&dir.path().join("data"));
+    assert!(err.contains("read-only"), "{err}");
+}
+
+#[test]
+fn a_damaged_print_queue_is_set_aside_and_selling_goes_on() {
+    let dir = used_folder();
+    let data = dir.path().join("data");
+    let junk: Vec<u8> = b"SQLite format 3\0".iter().copied().chain((0..8192).map(|i| (i % 251) as u8)).collect();
+    std::fs::write(data.join("spool.db"), junk).unwrap();
+    for side in ["spool.db-wal", "spool.db-shm"] {
+        let _ = std::fs::remove_file(data.join(side));
+    }
+    let port = free_port();
+    let mut child = serve(&data, port);
+    wait_ready(&mut child, port);
+    assert!(post(port, "TradeOperation", ADMIN, SALE).contains("\"response_code\":0"), "fiscal work goes on");
+    let aside: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("spool.db.damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the damaged queue is kept aside: {aside:?}");
+    let mut stderr = child.stderr.take().unwrap();
+    stop(child);
+    let mut err = String::new();
+    stderr.read_to_string(&mut err).unwrap();
+    assert!(err.contains("print queue") && err.contains(&aside[0]), "said loudly: {err}");
+}
+
+#[test]
+fn the_folder_and_its_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = used_folder();
+    let data = dir.path().join("data");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    for file in ["kassa.db", "spool.db", "kassa.lock"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+}
