@@ -100,14 +100,21 @@ impl Default for FiscalConfig {
     }
 }
 
-/// Throttling of wrong PINs, per client address.
+/// Throttling of wrong PINs, per client address and for the whole server (policy in `api::auth`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
-    /// Consecutive wrong PINs allowed before the address is locked out.
+    /// Wrong PINs from one address (within `forget_after_ms` of each other) before it is locked out.
     pub max_failures: u32,
-    /// How long a lockout lasts, in milliseconds.
+    /// The first lockout of an address, in milliseconds; each further wrong PIN doubles it.
     pub lockout_ms: u64,
+    /// Wrong PINs per minute the whole server tolerates before it stops checking PINs from addresses it
+    /// does not trust; each further exhaustion doubles the pause (1 min, 2, 4, ...).
+    pub global_failures_per_minute: u32,
+    /// The longest lockout, of an address or of the server, in milliseconds.
+    pub max_lockout_ms: u64,
+    /// Wrong PINs are forgotten after this long without one, in milliseconds.
+    pub forget_after_ms: u64,
 }
 
 /// One fiscal data operator.
@@ -174,7 +181,13 @@ impl Default for Config {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { max_failures: 5, lockout_ms: 30_000 }
+        AuthConfig {
+            max_failures: 5,
+            lockout_ms: 30_000,
+            global_failures_per_minute: 10,
+            max_lockout_ms: 3_600_000,
+            forget_after_ms: 3_600_000,
+        }
     }
 }
 

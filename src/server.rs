@@ -64,8 +64,11 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
         tracing::warn!(ms = config.ofd_link.total_time_ms, "OFD total time below the protocol's 5 s minimum");
     }
     let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
+    let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {}: {e}", db.display()))?;
+    let pin_key = folder.pin_key(hashed_pins == 0)?;
     let core = Arc::new(
-        Core::new(store, config.clone(), clock, endpoints).map_err(|e| format!("cannot start the fiscal core: {e}"))?,
+        Core::new(store, config.clone(), clock, endpoints, pin_key)
+            .map_err(|e| format!("cannot start the fiscal core: {e}"))?,
     );
     core.start_senders();
     let template_dir = config.render.template_dir.clone().unwrap_or_else(|| config.data_dir.join("templates"));

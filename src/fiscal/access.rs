@@ -4,7 +4,7 @@
 //! - administrators may do everything, on every KKM;
 //! - senior cashiers and cashiers work only on the KKMs they are bound to, and manage nothing
 //!   (no licence, KKM or operator changes);
-//! - nobody below administrator sees another operator's PIN.
+//! - nobody sees a PIN: they are stored only as hashes (`fiscal::pin`).
 use super::error::{FiscalError, FiscalResult};
 use crate::store::{KkmRow, OperatorRow};
 
@@ -59,10 +59,5 @@ impl Caller {
     /// Refuses a caller not bound to `kkm`.
     pub fn require_binding(&self, kkm: &KkmRow) -> FiscalResult<()> {
         if self.may_use(kkm) { Ok(()) } else { Err(FiscalError::NotBound(kkm.settings.ofd_id)) }
-    }
-
-    /// Whether this caller may see `op`'s PIN: administrators, and everyone for themselves.
-    pub fn may_see_pin_of(&self, op: &OperatorRow) -> bool {
-        self.role == Role::Administrator || self.id == op.id
     }
 }

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod link;
 pub mod money;
 pub mod outbox;
+pub mod pin;
 pub mod pipeline;
 pub mod registration;
 pub mod registry;
@@ -36,12 +37,22 @@ pub struct Core {
     clock: Arc<dyn Clock>,
     endpoints: link::Endpoints,
     locks: pipeline::KkmLocks,
+    pins: pin::Pins,
 }
 
 impl Core {
-    /// A core over an open store. Creates the first administrator when there is no operator yet.
-    pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>, endpoints: link::Endpoints) -> FiscalResult<Core> {
-        let core = Core { store, config, clock, endpoints, locks: Default::default() };
+    /// A core over an open store, with the server's PIN key (see [`pin`]). Creates the first administrator
+    /// when there is no operator yet, and hashes PINs an older version stored in plain text.
+    pub fn new(
+        store: Store,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        endpoints: link::Endpoints,
+        pin_key: [u8; 32],
+    ) -> FiscalResult<Core> {
+        let pins = pin::Pins::new(pin_key);
+        let core = Core { store, config, clock, endpoints, locks: Default::default(), pins };
+        core.hash_plain_pins()?;
         core.ensure_administrator()?;
         Ok(core)
     }

@@ -47,11 +47,10 @@ pub struct SaveOperator {
     pub custom_data: Option<serde_json::Value>,
 }
 
-/// An operator as a caller may see it: the PIN is `None` when the caller may not see it.
+/// An operator as a caller may see it. PINs are stored only as hashes, so no list shows one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperatorView {
     pub operator: OperatorRow,
-    pub pin_visible: bool,
 }
 
 /// A PIN: 4 to 32 printable characters without spaces, so it survives an HTTP header intact.
@@ -86,13 +85,18 @@ pub fn empty_reg_info() -> serde_json::Value {
 impl Core {
     /// The first start creates an administrator with the configured PIN.
     pub(super) fn ensure_administrator(&self) -> FiscalResult<()> {
-        let pin = self.config.admin_pin.clone();
+        if !self.store.read(|tx| tx.operators())?.is_empty() {
+            return Ok(());
+        }
+        let pin = &self.config.admin_pin;
+        let (pin_key, pin_hash) = (self.pins.lookup_key(pin), self.pins.slow_hash(pin).map_err(FiscalError::Internal)?);
         self.store.write(|tx| {
             if tx.operators()?.is_empty() {
                 tx.insert_operator(&OperatorRow {
                     id: 0,
                     name: "Administrator".into(),
-                    access_pin: pin,
+                    pin_key,
+                    pin_hash,
                     role: Role::Administrator as u8,
                     email: String::new(),
                     owner_id: 0,
@@ -105,10 +109,47 @@ impl Core {
         })
     }
 
-    /// The operator this PIN (or token) belongs to.
+    /// Hashes the PINs an older version stored in plain text (migration 0005), all in one transaction.
+    pub(super) fn hash_plain_pins(&self) -> FiscalResult<()> {
+        let plain = self.store.read(|tx| tx.plain_pins())?;
+        if plain.is_empty() {
+            return Ok(());
+        }
+        let mut hashed = Vec::with_capacity(plain.len());
+        for (id, pin) in plain {
+            hashed.push((id, self.pins.lookup_key(&pin), self.pins.slow_hash(&pin).map_err(FiscalError::Internal)?));
+        }
+        let count = hashed.len();
+        self.store.write(|tx| {
+            for (id, key, hash) in &hashed {
+                tx.set_operator_pin(*id, key, hash)?;
+            }
+            Ok::<_, FiscalError>(())
+        })?;
+        // No page with a plain PIN may stay behind in the WAL or the file.
+        self.store.checkpoint()?;
+        tracing::info!(count, "plain-text PINs replaced by their hashes");
+        Ok(())
+    }
+
+    /// The operator this PIN belongs to: found by its keyed hash, verified by its slow hash (once, then
+    /// cached until an operator changes).
     pub fn authenticate(&self, pin: &str) -> FiscalResult<Option<Caller>> {
-        let found = self.store.read(|tx| tx.operator_by_pin(pin))?;
-        Ok(found.as_ref().map(Caller::from_operator))
+        let key = self.pins.lookup_key(pin);
+        let generation = match self.pins.cached(&key) {
+            Ok(caller) => return Ok(Some(caller)),
+            Err(generation) => generation,
+        };
+        let Some(op) = self.store.read(|tx| tx.operator_by_pin_key(&key))? else {
+            return Ok(None);
+        };
+        if !self.pins.verify(pin, &op.pin_hash) {
+            tracing::warn!(operator = op.id, "a PIN matched the index but not its slow hash");
+            return Ok(None);
+        }
+        let caller = Caller::from_operator(&op);
+        self.pins.remember(key, caller.clone(), generation);
+        Ok(Some(caller))
     }
 
     /// `ActivateLicense`: stores the key and owner data. There is no licence server to ask.
@@ -338,7 +379,7 @@ impl Core {
         Ok(all
             .into_iter()
             .filter(|op| caller.role != Role::Cashier || op.id == caller.id)
-            .map(|op| OperatorView { pin_visible: caller.may_see_pin_of(&op), operator: op })
+            .map(|op| OperatorView { operator: op })
             .collect())
     }
 
@@ -348,11 +389,13 @@ impl Core {
         let role = Role::from_code(cmd.role)?;
         check_pin(&cmd.access_pin)?;
         let email = cmd.email.clone().unwrap_or_default().trim().to_owned();
-        self.store.write(|tx| {
+        let pin_key = self.pins.lookup_key(&cmd.access_pin);
+        let pin_hash = self.pins.slow_hash(&cmd.access_pin).map_err(FiscalError::Internal)?;
+        let saved = self.store.write(|tx| {
             let id = cmd.id.unwrap_or(0);
             let existing =
                 if id == 0 { None } else { Some(tx.operator(id)?.ok_or(FiscalError::OperatorNotFound(id))?) };
-            if tx.pin_taken(&cmd.access_pin, id)? {
+            if tx.pin_key_taken(&pin_key, id)? {
                 return Err(FiscalError::PinOrEmailTaken("access_pin"));
             }
             if tx.email_taken(&email, id)? {
@@ -378,7 +421,8 @@ impl Core {
                     tx.update_operator(&OperatorRow {
                         id,
                         name: cmd.name.unwrap_or(old.name),
-                        access_pin: cmd.access_pin,
+                        pin_key,
+                        pin_hash,
                         role: role as u8,
                         email: cmd.email.map(|_| email).unwrap_or(old.email),
                         owner_id: old.owner_id,
@@ -390,7 +434,8 @@ impl Core {
                 None => tx.insert_operator(&OperatorRow {
                     id: 0,
                     name: cmd.name.unwrap_or_default(),
-                    access_pin: cmd.access_pin,
+                    pin_key,
+                    pin_hash,
                     role: role as u8,
                     email,
                     owner_id: caller.id,
@@ -399,7 +444,10 @@ impl Core {
                 })?,
             };
             tx.operator(saved_id)?.ok_or(FiscalError::OperatorNotFound(saved_id))
-        })
+        });
+        // A PIN, role or name changed: callers are verified again.
+        self.pins.forget_all();
+        saved
     }
 
     /// `DeleteOperator`: the last administrator stays.
@@ -411,8 +459,10 @@ impl Core {
                 return Err(FiscalError::LastAdministratorDelete);
             }
             tx.delete_operator(id)?;
-            Ok(())
-        })
+            Ok::<_, FiscalError>(())
+        })?;
+        self.pins.forget_all();
+        Ok(())
     }
 }
 

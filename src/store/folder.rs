@@ -110,6 +110,45 @@ impl DataFolder {
     }
 }
 
+/// The server's PIN key file (32 random bytes, 0600): see `fiscal::pin`.
+pub const PIN_KEY: &str = "pin.key";
+
+impl DataFolder {
+    /// Reads the PIN key, or makes a new one when no stored PIN needs the old one (`may_create`). Without
+    /// its key no hashed PIN can be found, so a lost key with hashed PINs stops the start.
+    pub fn pin_key(&self, may_create: bool) -> Result<[u8; 32], String> {
+        let path = self.path.join(PIN_KEY);
+        match std::fs::read(&path) {
+            Ok(bytes) => <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                format!(
+                    "{} is damaged ({} bytes, not 32): restore it from the backup of this folder",
+                    path.display(),
+                    bytes.len()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => {
+                let key: [u8; 32] = rand::random();
+                let mut file = private_options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                file.write_all(&key)
+                    .and_then(|_| file.sync_all())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                Ok(key)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+                "{} is missing: the operators' PINs are stored as hashes keyed with it, so no PIN could be \
+                 checked. Restore pin.key from the backup of this data folder (back up kassa.db and pin.key \
+                 together)",
+                path.display()
+            )),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+}
+
 /// Creates `path` with mode 0700 (Unix); an existing folder of Kassa's own that others can read is tightened.
 fn create_private_dir(path: &Path) -> Result<(), String> {
     let mut builder = std::fs::DirBuilder::new();

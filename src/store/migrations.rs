@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_documents", include_str!("migrations/0002_documents.sql")),
     ("0003_templates", include_str!("migrations/0003_templates.sql")),
     ("0004_keep_documents", include_str!("migrations/0004_keep_documents.sql")),
+    ("0005_pin_hashes", include_str!("migrations/0005_pin_hashes.sql")),
 ];
 
 /// The schema version this build writes.

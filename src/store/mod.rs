@@ -73,6 +73,8 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     // Fiscal data: every commit reaches the disk before the API acknowledges it.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Freed space is zeroed, so a replaced value (a PIN migrated to its hash) leaves no trace in the file.
+    conn.pragma_update(None, "secure_delete", true)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
 }
@@ -202,6 +204,13 @@ impl Store {
         let mut conn = lock(&self.reader);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(|e| E::from(e.into()))?;
         f(&Tx { conn: &tx })
+    }
+
+    /// Copies the WAL into the database file and empties it (after a rewrite that must leave no old copy).
+    pub fn checkpoint(&self) -> StoreResult<()> {
+        let conn = lock(&self.writer);
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// The file of the open database.

@@ -1,4 +1,4 @@
-//! Operators (cashiers) and their KKM bindings.
+//! Operators (cashiers) and their KKM bindings. PINs are stored only as hashes (see `fiscal::pin`).
 use super::{StoreResult, Tx};
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -8,8 +8,10 @@ pub struct OperatorRow {
     /// Internal ID; 0 before insertion.
     pub id: i64,
     pub name: String,
-    /// The PIN that authenticates this operator. Never logged.
-    pub access_pin: String,
+    /// The keyed hash of the PIN (HMAC-SHA256 with the server key, hex): finds the operator, unique.
+    pub pin_key: String,
+    /// The salted slow hash of the PIN (argon2id, PHC string) that verifies it.
+    pub pin_hash: String,
     /// 1 administrator, 2 senior cashier, 3 cashier.
     pub role: u8,
     pub email: String,
@@ -20,21 +22,22 @@ pub struct OperatorRow {
     pub bindings: Vec<i64>,
 }
 
-const COLUMNS: &str = "id, name, access_pin, role, email, owner_id, custom_data";
+const COLUMNS: &str = "id, name, pin_key, pin_hash, role, email, owner_id, custom_data";
 
 fn from_row(row: &Row) -> rusqlite::Result<(OperatorRow, String)> {
     Ok((
         OperatorRow {
             id: row.get(0)?,
             name: row.get(1)?,
-            access_pin: row.get(2)?,
-            role: row.get(3)?,
-            email: row.get(4)?,
-            owner_id: row.get(5)?,
+            pin_key: row.get(2)?,
+            pin_hash: row.get(3)?,
+            role: row.get(4)?,
+            email: row.get(5)?,
+            owner_id: row.get(6)?,
             custom_data: serde_json::Value::Null,
             bindings: Vec::new(),
         },
-        row.get(6)?,
+        row.get(7)?,
     ))
 }
 
@@ -63,22 +66,40 @@ impl Tx<'_> {
         self.operator_where("id = ?1", &id)
     }
 
-    /// The operator whose PIN this is.
-    pub fn operator_by_pin(&self, pin: &str) -> StoreResult<Option<OperatorRow>> {
-        self.operator_where("access_pin = ?1", &pin)
+    /// The operator whose PIN has this keyed hash (and is already hashed).
+    pub fn operator_by_pin_key(&self, pin_key: &str) -> StoreResult<Option<OperatorRow>> {
+        self.operator_where("pin_key = ?1 AND pin_hash <> ''", &pin_key)
     }
 
-    /// Whether another operator (not `except_id`) already uses this PIN.
-    pub fn pin_taken(&self, pin: &str, except_id: i64) -> StoreResult<bool> {
+    /// Whether another operator (not `except_id`) already has a PIN with this keyed hash.
+    pub fn pin_key_taken(&self, pin_key: &str, except_id: i64) -> StoreResult<bool> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT 1 FROM operators WHERE access_pin = ?1 AND id <> ?2",
-                params![pin, except_id],
-                |_| Ok(()),
-            )
+            .query_row("SELECT 1 FROM operators WHERE pin_key = ?1 AND id <> ?2", params![pin_key, except_id], |_| {
+                Ok(())
+            })
             .optional()?
             .is_some())
+    }
+
+    /// Operators whose PIN an older schema stored in plain text: `(id, PIN)`.
+    pub fn plain_pins(&self) -> StoreResult<Vec<(i64, String)>> {
+        let mut stmt = self.conn().prepare("SELECT id, pin_key FROM operators WHERE pin_hash = '' ORDER BY id")?;
+        Ok(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?)
+    }
+
+    /// How many operators have a hashed PIN (they need the server key that made it).
+    pub fn hashed_pins(&self) -> StoreResult<i64> {
+        Ok(self.conn().query_row("SELECT count(*) FROM operators WHERE pin_hash <> ''", [], |r| r.get(0))?)
+    }
+
+    /// Replaces an operator's PIN hashes.
+    pub fn set_operator_pin(&self, id: i64, pin_key: &str, pin_hash: &str) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE operators SET pin_key = ?2, pin_hash = ?3 WHERE id = ?1",
+            params![id, pin_key, pin_hash],
+        )?;
+        Ok(())
     }
 
     /// Whether another operator (not `except_id`) already uses this e-mail (case-insensitive; empty never counts).
@@ -107,8 +128,9 @@ impl Tx<'_> {
     /// Inserts a new operator (its `id` is ignored) with its bindings; returns the new ID.
     pub fn insert_operator(&self, op: &OperatorRow) -> StoreResult<i64> {
         self.conn().execute(
-            "INSERT INTO operators (name, access_pin, role, email, owner_id, custom_data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![op.name, op.access_pin, op.role, op.email, op.owner_id, op.custom_data.to_string()],
+            "INSERT INTO operators (name, pin_key, pin_hash, role, email, owner_id, custom_data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![op.name, op.pin_key, op.pin_hash, op.role, op.email, op.owner_id, op.custom_data.to_string()],
         )?;
         let id = self.conn().last_insert_rowid();
         self.set_operator_bindings(id, &op.bindings)?;
@@ -118,8 +140,9 @@ impl Tx<'_> {
     /// Rewrites an operator's fields and bindings (`owner_id` is kept).
     pub fn update_operator(&self, op: &OperatorRow) -> StoreResult<()> {
         self.conn().execute(
-            "UPDATE operators SET name = ?2, access_pin = ?3, role = ?4, email = ?5, custom_data = ?6 WHERE id = ?1",
-            params![op.id, op.name, op.access_pin, op.role, op.email, op.custom_data.to_string()],
+            "UPDATE operators SET name = ?2, pin_key = ?3, pin_hash = ?4, role = ?5, email = ?6, custom_data = ?7
+             WHERE id = ?1",
+            params![op.id, op.name, op.pin_key, op.pin_hash, op.role, op.email, op.custom_data.to_string()],
         )?;
         self.set_operator_bindings(op.id, &op.bindings)
     }

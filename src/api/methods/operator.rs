@@ -20,7 +20,7 @@ struct OperatorListItem {
     email: String,
     bindings: Vec<i64>,
     owner_id: i64,
-    /// Empty when the caller may not see it.
+    /// Always empty: PINs are stored only as hashes.
     access_pin: String,
     custom_data: serde_json::Value,
     #[serde(rename = "ID")]
@@ -49,19 +49,20 @@ impl From<OperatorView> for OperatorListItem {
             email: o.email,
             bindings: o.bindings,
             owner_id: o.owner_id,
-            access_pin: if v.pin_visible { o.access_pin } else { String::new() },
+            access_pin: String::new(),
             custom_data: o.custom_data,
             id: o.id,
         }
     }
 }
 
-impl From<OperatorRow> for SavedOperator {
-    fn from(o: OperatorRow) -> SavedOperator {
+impl SavedOperator {
+    /// The saved operator with the PIN the request set (the one moment it is known in plain text).
+    fn new(o: OperatorRow, access_pin: String) -> SavedOperator {
         SavedOperator {
             id: o.id,
             name: o.name,
-            access_pin: o.access_pin,
+            access_pin,
             role: o.role,
             owner_id: o.owner_id,
             email: o.email,
@@ -97,6 +98,7 @@ pub async fn save_operator(
     Auth(caller): Auth,
     Params(req): Params<SaveOperatorRequest>,
 ) -> Result<Response, ApiError> {
+    let pin = req.access_pin.clone();
     let cmd = SaveOperator {
         id: req.id,
         name: req.name,
@@ -107,7 +109,7 @@ pub async fn save_operator(
         custom_data: req.custom_data,
     };
     let saved = state.call(move |core| core.save_operator(&caller, cmd)).await?;
-    Ok(ok(SavedOperator::from(saved)))
+    Ok(ok(SavedOperator::new(saved, pin)))
 }
 
 #[derive(Deserialize)]

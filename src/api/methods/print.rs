@@ -5,8 +5,9 @@ use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
 use crate::api::print::{ImageParams, spool_error};
+use crate::fiscal::{Caller, Core, FiscalError, Role};
 use crate::render::options::Format;
-use crate::spool::JobFilter;
+use crate::spool::{Job, JobFilter, JobKey};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -137,15 +138,52 @@ pub struct JobsRequest {
     limit: Option<u32>,
 }
 
-/// `GetPrintJobs` (extension): print jobs with their states, oldest first (newest first with `limit`).
+/// Whether `caller` may see and act on `job`, by the rules of the fiscal methods: a receipt's job belongs to
+/// its KKM (administrators: every KKM; others: bound KKMs, 72 otherwise); any other job (a test page) is
+/// administrators' only (71).
+fn may_handle(core: &Core, caller: &Caller, job: &Job) -> Result<(), FiscalError> {
+    match &job.key {
+        JobKey::Document { kkm, .. } => {
+            let ofd_id = kkm.parse::<i64>().map_err(|_| FiscalError::Internal(format!("print job KKM {kkm:?}")))?;
+            core.kkm_for_reading(caller, ofd_id).map(|_| ())
+        }
+        JobKey::Label(_) => caller.require_admin("handle print jobs that belong to no KKM"),
+    }
+}
+
+/// Checks that `caller` may act on job `id`; an unknown job is 2 naming `id`.
+async fn check_job(state: &AppState, caller: Caller, id: i64) -> Result<(), ApiError> {
+    let job = state.printing.spooler.job(id).map_err(spool_error)?;
+    let job = job.ok_or_else(|| ApiError::field("id", format!("no print job with ID {id}")))?;
+    state.call(move |core| may_handle(core, &caller, &job)).await
+}
+
+/// `GetPrintJobs` (extension): print jobs with their states, oldest first (newest first with `limit`); a
+/// caller below administrator sees only the jobs of its bound KKMs.
 pub async fn print_jobs(
     State(state): State<AppState>,
-    Auth(_caller): Auth,
+    Auth(caller): Auth,
     Params(req): Params<JobsRequest>,
 ) -> Result<Response, ApiError> {
-    let filter =
-        JobFilter { printer_id: req.printer_id, active_only: req.active_only, limit: req.limit, ..Default::default() };
+    let admin = caller.role == Role::Administrator;
+    let filter = JobFilter {
+        printer_id: req.printer_id,
+        active_only: req.active_only,
+        limit: if admin { req.limit } else { None },
+        ..Default::default()
+    };
     let jobs = state.printing.spooler.list_jobs(&filter).map_err(spool_error)?;
+    if admin {
+        return Ok(ok(jobs));
+    }
+    let mut jobs: Vec<Job> = state
+        .call(move |core| Ok(jobs.into_iter().filter(|job| may_handle(core, &caller, job).is_ok()).collect()))
+        .await?;
+    if let Some(limit) = req.limit {
+        // The same answer as the queue's own limit: the newest `limit`, newest first.
+        jobs.reverse();
+        jobs.truncate(limit as usize);
+    }
     Ok(ok(jobs))
 }
 
@@ -158,9 +196,10 @@ pub struct JobRequest {
 /// `RetryPrintJob` (extension): sends a failed or paused job again now.
 pub async fn retry_job(
     State(state): State<AppState>,
-    Auth(_caller): Auth,
+    Auth(caller): Auth,
     Params(req): Params<JobRequest>,
 ) -> Result<Response, ApiError> {
+    check_job(&state, caller, req.id).await?;
     state.printing.spooler.retry(req.id).map_err(spool_error)?;
     Ok(ok("ok"))
 }
@@ -168,9 +207,10 @@ pub async fn retry_job(
 /// `CancelPrintJob` (extension): drops a job that has not printed yet.
 pub async fn cancel_job(
     State(state): State<AppState>,
-    Auth(_caller): Auth,
+    Auth(caller): Auth,
     Params(req): Params<JobRequest>,
 ) -> Result<Response, ApiError> {
+    check_job(&state, caller, req.id).await?;
     state.printing.spooler.cancel(req.id).map_err(spool_error)?;
     Ok(ok("ok"))
 }
