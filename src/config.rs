@@ -32,6 +32,12 @@ pub struct Config {
     pub vendor_id_prefix: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Open HTTP connections at most; at the cap the oldest idle or slow one makes room (`api::conn`).
+    pub max_connections: usize,
+    /// A request's head must arrive within this many milliseconds (also closes idle keep-alive connections).
+    pub header_timeout_ms: u64,
+    /// A request's body must arrive within this many milliseconds.
+    pub body_timeout_ms: u64,
     /// Throttling of wrong PINs.
     pub auth: AuthConfig,
     /// The fiscal data operators Kassa may talk to (`GetOFDList`). The first one is the default.
@@ -169,6 +175,9 @@ impl Default for Config {
             admin_pin: DEMO_ADMIN_PIN.into(),
             vendor_id_prefix: "ISCR".into(),
             max_body_bytes: 1024 * 1024,
+            max_connections: 512,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 10_000,
             auth: AuthConfig::default(),
             ofd: default_ofds(),
             ofd_link: OfdLinkConfig::default(),

@@ -15,7 +15,6 @@ use crate::spool::config::SpoolConfig;
 use crate::store::folder::{self, DataFolder, Install};
 use crate::store::{Store, StoreError};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -136,10 +135,13 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let config = state.core.config();
+    let limits = api::conn::Limits {
+        max_connections: config.max_connections,
+        header_timeout: std::time::Duration::from_millis(config.header_timeout_ms),
+        body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
+    };
+    api::conn::serve(api::app(state), listener, limits, shutdown).await
 }
 
 /// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.

@@ -28,6 +28,12 @@ impl ApiError {
         ApiError::new(ErrorCode::InvalidFields, format!("{field}: {reason}"))
     }
 
+    /// The envelope of this error as JSON bytes (for answers written below the router).
+    pub fn envelope_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&Envelope { response_code: self.code.code(), response_data: self.message() })
+            .unwrap_or_default()
+    }
+
     /// The text sent as `response_data`: the seed's Russian text, then the detail.
     pub fn message(&self) -> String {
         if self.detail.is_empty() {

@@ -4,6 +4,7 @@
 //! 2 `invalid_fields` naming the field by its path (`items[0].commodity.price`). On POST, URL parameters are
 //! ignored, as the seed says. An empty body counts as `{}`.
 use super::codes::ErrorCode;
+use super::conn::BodyDeadline;
 use super::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -21,9 +22,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             let query = req.uri().query().unwrap_or("").to_owned();
             return from_query(&query).map(Params);
         }
-        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let deadline = req.extensions().get::<BodyDeadline>().cloned();
+        let read = Bytes::from_request(req, state);
+        let read = match &deadline {
+            // A body that trickles in never holds its connection longer than the deadline.
+            Some(d) => tokio::time::timeout(d.timeout, read).await.map_err(|_| {
+                ApiError::new(
+                    ErrorCode::InvalidFields,
+                    format!("the request body did not arrive within {} s", d.timeout.as_secs()),
+                )
+            })?,
+            None => read.await,
+        };
+        let body = read.map_err(|rejection| {
             ApiError::new(ErrorCode::InvalidFields, format!("request body refused: {}", rejection.body_text()))
         })?;
+        if let Some(d) = deadline {
+            d.slot.body_read();
+        }
         from_json(&body).map(Params)
     }
 }

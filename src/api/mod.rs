@@ -4,6 +4,7 @@
 //! part knows axum and the wire shapes.
 pub mod auth;
 pub mod codes;
+pub mod conn;
 pub mod error;
 pub mod extract;
 pub mod json;
