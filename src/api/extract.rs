@@ -44,9 +44,56 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     }
 }
 
-/// Parses a JSON body into `T`, naming the field of a type error.
+/// The longest text a request may carry in one string, in characters.
+pub const MAX_STRING_CHARS: usize = 4096;
+/// The most elements one list may have (items of a receipt included).
+pub const MAX_LIST_LEN: usize = 1000;
+
+/// Checks the documented size limits on every string and list of a request, naming the first offender.
+fn check_limits(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.chars().count() > MAX_STRING_CHARS => {
+            Err(ApiError::field(path_or_request(path), format!("longer than {MAX_STRING_CHARS} characters")))
+        }
+        Value::Array(list) => {
+            if list.len() > MAX_LIST_LEN {
+                return Err(ApiError::field(path_or_request(path), format!("more than {MAX_LIST_LEN} elements")));
+            }
+            for (i, v) in list.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_limits(v, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                check_limits(v, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn path_or_request(path: &str) -> &str {
+    if path.is_empty() { "request" } else { path }
+}
+
+/// Parses a JSON body into `T`, naming the field of a type error or of a size limit exceeded.
 pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        check_limits(&value, &mut String::new())?;
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
     de.end().map_err(|e| ApiError::new(ErrorCode::SourceObjectDeserializationError, e.to_string()))?;

@@ -18,6 +18,9 @@ pub fn is_exact_money(d: Decimal) -> bool {
     round(d) == d
 }
 
+/// The largest quantity of one line: thousandths up to 999 999 999.999 keep quantity × price exact.
+pub const MAX_QUANTITY: Decimal = Decimal::from_parts(3_567_587_327, 232, 0, false, 3); // 999_999_999_999 / 1000
+
 /// The protocol's Money: whole tenge and tiyn, both unsigned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Money {
@@ -43,7 +46,7 @@ impl Money {
 /// A quantity in thousandths, as the protocol carries it (2.5 kg → 2500); `None` when it has more than three
 /// decimals or does not fit.
 pub fn quantity_thousandths(q: Decimal) -> Option<u64> {
-    let scaled = q * Decimal::ONE_THOUSAND;
+    let scaled = q.checked_mul(Decimal::ONE_THOUSAND)?;
     if scaled.fract() != Decimal::ZERO || scaled.is_sign_negative() {
         return None;
     }
@@ -52,21 +55,29 @@ pub fn quantity_thousandths(q: Decimal) -> Option<u64> {
 
 /// A percentage in thousandths of a percent (12 % → 12000); `None` past three decimals or out of range.
 pub fn percent_thousandths(p: Decimal) -> Option<u32> {
-    let scaled = p * Decimal::ONE_THOUSAND;
+    let scaled = p.checked_mul(Decimal::ONE_THOUSAND)?;
     if scaled.fract() != Decimal::ZERO || scaled.is_sign_negative() {
         return None;
     }
     scaled.try_into().ok()
 }
 
-/// The tax inside an amount that includes it: `amount × p / (100 + p)`, rounded by [`round`].
-pub fn tax_included(amount: Decimal, percent: Decimal) -> Decimal {
-    round(amount * percent / (Decimal::ONE_HUNDRED + percent))
+/// The tax inside an amount that includes it: `amount × p / (100 + p)`, rounded by [`round`]; `None` when
+/// the numbers are too large for exact arithmetic.
+pub fn tax_included(amount: Decimal, percent: Decimal) -> Option<Decimal> {
+    let divisor = Decimal::ONE_HUNDRED.checked_add(percent).filter(|d| !d.is_zero())?;
+    Some(round(amount.checked_mul(percent)?.checked_div(divisor)?))
 }
 
-/// The tax on top of an amount that excludes it: `amount × p / 100`, rounded by [`round`].
-pub fn tax_excluded(amount: Decimal, percent: Decimal) -> Decimal {
-    round(amount * percent / Decimal::ONE_HUNDRED)
+/// The tax on top of an amount that excludes it: `amount × p / 100`, rounded by [`round`]; `None` when
+/// the numbers are too large for exact arithmetic.
+pub fn tax_excluded(amount: Decimal, percent: Decimal) -> Option<Decimal> {
+    Some(round(amount.checked_mul(percent)?.checked_div(Decimal::ONE_HUNDRED)?))
+}
+
+/// `quantity × price` rounded by [`round`]; `None` when it is too large for exact arithmetic.
+pub fn line_sum(quantity: Decimal, price: Decimal) -> Option<Decimal> {
+    quantity.checked_mul(price).map(round)
 }
 
 #[cfg(test)]
@@ -85,8 +96,10 @@ mod tests {
 
     #[test]
     fn the_seed_vat_example() {
-        assert_eq!(tax_included(dec!(1750), dec!(12)), dec!(187.50));
-        assert_eq!(dec!(1750) - tax_included(dec!(1750), dec!(12)), dec!(1562.50));
+        assert_eq!(tax_included(dec!(1750), dec!(12)), Some(dec!(187.50)));
+        assert_eq!(tax_included(Decimal::MAX, Decimal::MAX), None, "too large: no panic");
+        assert_eq!(quantity_thousandths(dec!(10000000000000000000000000000)), None);
+        assert_eq!(line_sum(Decimal::MAX, dec!(2)), None);
     }
 
     #[test]
@@ -94,6 +107,7 @@ mod tests {
         assert_eq!(Money::from_decimal(dec!(727985.98)), Money { bills: 727985, coins: 98 });
         assert_eq!(Money::from_decimal(dec!(187.5)).to_decimal(), dec!(187.50));
         assert_eq!(MAX_AMOUNT, dec!(9999999999999.99));
+        assert_eq!(MAX_QUANTITY, dec!(999999999.999));
         assert_eq!(quantity_thousandths(dec!(2)), Some(2000));
         assert_eq!(quantity_thousandths(dec!(0.0015)), None);
         assert_eq!(percent_thousandths(dec!(12)), Some(12000));

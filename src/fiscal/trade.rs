@@ -216,6 +216,7 @@ fn taxes_on(path: &str, taxes: &[TaxInput], base: Decimal) -> FiscalResult<Vec<(
         }
         let tax =
             if t.is_in_total_sum { money::tax_included(base, t.percent) } else { money::tax_excluded(base, t.percent) };
+        let tax = tax.ok_or_else(|| field(format!("{path}[{i}].percent"), "too large for exact arithmetic"))?;
         if let Some(given) = t.sum
             && given != tax
         {
@@ -272,13 +273,20 @@ fn commodity(path: &str, c: &CommodityInput) -> FiscalResult<(Commodity, Decimal
     if c.measure_unit_code.trim().is_empty() {
         return Err(broke(Rule::MeasureUnitEmpty, format!("{path}.measure_unit_code")));
     }
+    if c.quantity.abs() > money::MAX_QUANTITY {
+        return Err(field(
+            format!("{path}.quantity"),
+            format!("{} is larger than {}", c.quantity, money::MAX_QUANTITY),
+        ));
+    }
     let quantity = money::quantity_thousandths(c.quantity).filter(|q| *q > 0).ok_or_else(|| {
         broke(Rule::QuantityIncorrect, format!("{path}.quantity = {} (above 0, at most 3 decimals)", c.quantity))
     })?;
     if c.price.is_sign_negative() || !money::is_exact_money(c.price) || c.price > MAX_AMOUNT {
         return Err(broke(Rule::PriceIncorrect, format!("{path}.price = {}", c.price)));
     }
-    let sum = money::round(c.quantity * c.price);
+    let sum = money::line_sum(c.quantity, c.price)
+        .ok_or_else(|| field(format!("{path}.quantity"), format!("{} × {} is too large", c.quantity, c.price)))?;
     if sum > MAX_AMOUNT {
         return Err(broke(Rule::ItemSumIncorrect, format!("{path}: {} × {} is too large", c.quantity, c.price)));
     }
