@@ -6,7 +6,7 @@ use crate::store::{DocumentRow, JournalFilter, TemplateRow};
 
 impl Core {
     /// The documents of a KKM matching `filter`, oldest first. A fiscal-sign search needs the command list
-    /// to be exactly `[COMMAND_TICKET]`, as the seed says.
+    /// to be exactly `[COMMAND_TICKET]`, as the seed says. Summaries only: `body` and `extra` are `{}`.
     pub fn journal(&self, caller: &Caller, ofd_id: i64, filter: JournalFilter) -> FiscalResult<Vec<DocumentRow>> {
         if filter.fiscal_id.is_some() && filter.commands != [COMMAND_TICKET] {
             return Err(FiscalError::Field {
@@ -15,7 +15,7 @@ impl Core {
             });
         }
         let kkm = self.kkm_for_reading(caller, ofd_id)?;
-        Ok(self.store.read(|tx| tx.journal(kkm.id, &filter))?)
+        Ok(self.store.read(|tx| tx.journal_summaries(kkm.id, &filter))?)
     }
 
     /// One document by its transaction ID.

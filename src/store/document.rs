@@ -114,8 +114,17 @@ fn cook(
 
 impl Tx<'_> {
     fn documents_where(&self, clause: &str, params: Vec<rusqlite::types::Value>) -> StoreResult<Vec<DocumentRow>> {
+        self.select_documents("*", clause, params)
+    }
+
+    fn select_documents(
+        &self,
+        columns: &str,
+        clause: &str,
+        params: Vec<rusqlite::types::Value>,
+    ) -> StoreResult<Vec<DocumentRow>> {
         // Rolled-back documents are kept but belong to no journal, number or key.
-        let sql = format!("SELECT * FROM documents WHERE ofd_state <> 4 AND ({clause}) ORDER BY id");
+        let sql = format!("SELECT {columns} FROM documents WHERE ofd_state <> 4 AND ({clause}) ORDER BY id");
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let raws = stmt.query_map(params_from_iter(params), read)?.collect::<Result<Vec<_>, _>>()?;
         raws.into_iter().map(cook).collect()
@@ -224,8 +233,29 @@ impl Tx<'_> {
         Ok(stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
     }
 
+    /// The journal of a KKM, filtered, oldest first, without the documents' bodies and OFD requests (`body`
+    /// and `extra` come back as `{}`): what a journal list shows, at a fraction of the memory.
+    pub fn journal_summaries(&self, kkm_id: i64, f: &JournalFilter) -> StoreResult<Vec<DocumentRow>> {
+        let (clause, args) = journal_clause(kkm_id, f);
+        self.select_documents(
+            "id, kkm_id, command, created_at, fr_shift_number, shift_document_number, operator_id, operator_name,
+             is_offline, fiscal_id, qr_code, summary, '{}' AS body, '{}' AS extra, ofd_state, ofd_reqnum,
+             NULL AS ofd_request, ofd_error, idempotency_key",
+            &clause,
+            args,
+        )
+    }
+
     /// The journal of a KKM, filtered, oldest first.
     pub fn journal(&self, kkm_id: i64, f: &JournalFilter) -> StoreResult<Vec<DocumentRow>> {
+        let (clause, args) = journal_clause(kkm_id, f);
+        self.documents_where(&clause, args)
+    }
+}
+
+/// The WHERE clause and arguments of a journal filter.
+fn journal_clause(kkm_id: i64, f: &JournalFilter) -> (String, Vec<rusqlite::types::Value>) {
+    {
         let mut clause = String::from("kkm_id = ?");
         let mut args: Vec<rusqlite::types::Value> = vec![kkm_id.into()];
         if let Some(from) = &f.from {
@@ -252,7 +282,7 @@ impl Tx<'_> {
             clause.push_str(" AND fiscal_id = ?");
             args.push(fiscal_id.clone().into());
         }
-        self.documents_where(&clause, args)
+        (clause, args)
     }
 }
 

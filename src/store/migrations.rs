@@ -1,7 +1,7 @@
 //! Versioned schema migrations, applied in order at start; `PRAGMA user_version` records the last one applied.
 //!
 //! A migration is never edited after it has shipped: a change to the schema is a new file. One exception,
-//! for the record: 0002 lost its `ON DELETE CASCADE` on `documents.kkm_id` when 0004 rebuilt that table
+//! for the record: 0002 lost its cascading delete on `documents.kkm_id` when 0004 rebuilt that table
 //! without it, so new and old databases end with the same schema and no file declares the cascade.
 use rusqlite::Connection;
 

@@ -1,8 +1,8 @@
 -- Fiscal documents are never destroyed (tax law keeps them for years).
 --
--- Databases made before this migration had `documents.kkm_id ... ON DELETE CASCADE`: deleting a KKM erased its
--- journal, unsent documents included. The table is rebuilt without the cascade (SQLite cannot drop a foreign
--- key clause in place; 0002 no longer declares it for new databases, and the result is the same for both),
+-- Databases made before this migration let a deleted KKM take its documents with it (a cascading foreign key
+-- on documents.kkm_id): its journal, unsent documents included, was erased. The table is rebuilt without the
+-- cascade (SQLite cannot drop a foreign key clause in place; 0002 no longer declares it for new databases),
 -- and triggers refuse any DELETE on documents and KKMs: a deleted KKM is retired (`retired_at`), and a
 -- document the OFD refused while the POS waited is kept as rolled back (ofd_state 4), outside the journal.
 CREATE TABLE documents_kept (

@@ -1,0 +1,110 @@
+//! The start-up integrity check on a large journal: makes one real sale through the API, copies its row into
+//! a journal of 1 000 000 documents (`INTEGRITY_BENCH_DOCS` to change), then times `PRAGMA quick_check` and the
+//! whole `Store::open` (which runs it) on that file. Prints the file size and the times; the OS page cache is
+//! dropped first when the system allows it (else the figures are with a warm cache, and say so).
+//!
+//! Run: `cargo bench --bench integrity` (release; needs about 3 GB of free disk).
+use kassa::config::Config;
+use kassa::fiscal::clock::SystemClock;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+
+async fn one_real_sale(dir: &std::path::Path) {
+    let config = Config { data_dir: dir.to_path_buf(), ..Default::default() };
+    let started = kassa::server::start_core(&config, Arc::new(SystemClock)).await.expect("core");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = started.state();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(kassa::server::serve(state, listener, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    for (method, body) in [
+        ("SaveKKM", json!({"ofd_id": 6923, "ofd_token": 59359406})),
+        (
+            "TradeOperation",
+            json!({"kkm_ofd_id": 6923, "operation": 2,
+                "items": [
+                    {"type": 1, "commodity": {"name": "Нан бородинский", "section_code": "1", "quantity": 2, "price": 150, "measure_unit_code": "796"}},
+                    {"type": 1, "commodity": {"name": "Сүт 1л", "section_code": "2", "quantity": 1, "price": 520, "measure_unit_code": "796"}}
+                ],
+                "payments": [{"type": 0, "sum": 1000}],
+                "taxes": [{"taxation_type": 101, "percent": 12, "is_in_total_sum": true}],
+                "amounts": {"total": 820}}),
+        ),
+    ] {
+        let v: serde_json::Value = client
+            .post(format!("{base}/{method}"))
+            .header("Authorization", "0000")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(v["response_code"], 0, "{method}: {v}");
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+    drop(started);
+}
+
+fn drop_page_cache() -> bool {
+    std::process::Command::new("sync").status().is_ok()
+        && std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok()
+}
+
+#[tokio::main]
+async fn main() {
+    let docs: i64 = std::env::var("INTEGRITY_BENCH_DOCS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let dir = tempfile::tempdir_in(std::env::var("INTEGRITY_BENCH_DIR").unwrap_or_else(|_| ".".into()))
+        .expect("temp dir");
+    one_real_sale(dir.path()).await;
+    let db = dir.path().join("kassa.db");
+    let built = Instant::now();
+    {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;").expect("pragmas");
+        let row_bytes: i64 = conn
+            .query_row(
+                "SELECT length(body) + length(summary) + length(extra) + length(ofd_request) FROM documents",
+                [],
+                |r| r.get(0),
+            )
+            .expect("the sale");
+        println!("one document: {row_bytes} bytes of body, summary, extra and OFD request");
+        conn.execute(
+            "INSERT INTO documents (kkm_id, command, created_at, fr_shift_number, shift_document_number, operator_id,
+                 operator_name, is_offline, fiscal_id, qr_code, summary, body, extra, ofd_state, ofd_reqnum,
+                 ofd_request, ofd_error, template_sha256)
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             SELECT d.kkm_id, d.command, d.created_at, 1 + i / 1000, i % 1000 + 2, d.operator_id, d.operator_name,
+                 d.is_offline, d.fiscal_id || i, d.qr_code, d.summary, d.body, d.extra, 2, d.ofd_reqnum,
+                 d.ofd_request, d.ofd_error, d.template_sha256
+             FROM n, documents d WHERE d.id = 1",
+            [docs - 1],
+        )
+        .expect("journal");
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
+    }
+    let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) as f64 / 1e9;
+    println!("journal of {docs} documents built in {:.0} s: {size:.2} GB", built.elapsed().as_secs_f64());
+
+    let cold = drop_page_cache();
+    let cache = if cold { "cold page cache" } else { "warm page cache (cannot drop it here)" };
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let t = Instant::now();
+    let result: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).expect("quick_check");
+    println!("PRAGMA quick_check: {result}, {:.2} s ({cache})", t.elapsed().as_secs_f64());
+    drop(conn);
+
+    let cold = drop_page_cache();
+    let cache = if cold { "cold page cache" } else { "warm page cache" };
+    let t = Instant::now();
+    let store = kassa::store::Store::open(&db).expect("Store::open");
+    println!("Store::open with its quick_check: {:.2} s ({cache})", t.elapsed().as_secs_f64());
+    drop(store);
+}
