@@ -169,7 +169,7 @@ pub async fn shutdown_signal() {
 
 /// Blocking threads (SQLite calls waiting for fsync, rendering): enough for the group commit to batch, few
 /// enough that each thread's allocator arena does not add up.
-const BLOCKING_THREADS: usize = 32;
+const BLOCKING_THREADS: usize = 16;
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tame_allocator();
@@ -182,16 +182,33 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// glibc's malloc keeps freed memory in up to 8 arenas per core, and after a large block is freed it raises its
 /// mmap threshold so later large blocks (a journal list, a PNG) come from those arenas and stay resident: 60 s
-/// of mixed load grew the server from 20 MB to 400 MB. Two arenas, a fixed 128 KiB mmap threshold (large
+/// of mixed load grew the server from 20 MB to 400 MB. Two arenas, a fixed 64 KiB mmap threshold (large
 /// blocks go back to the OS when freed) and a 1 MiB trim threshold keep it flat (`cargo bench --bench memory`).
 fn tame_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before the runtime starts its threads.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1024 * 1024);
     }
+}
+
+/// Hands freed heap pages back to the OS every few seconds: after a burst of large answers (journal lists,
+/// images) the arenas hold free memory that the allocator would otherwise keep resident.
+fn trim_allocator_periodically() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            // SAFETY: malloc_trim only returns free memory to the OS; it takes the allocator's own locks.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }
+    });
 }
 
 /// Runs `kassa serve` until SIGINT or SIGTERM.
@@ -199,6 +216,7 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     let config = Config::resolve(&args).map_err(|e| e.to_string())?;
     runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
+        trim_allocator_periodically();
         let listener =
             TcpListener::bind(&config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "kassa serving");

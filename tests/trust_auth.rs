@@ -72,8 +72,7 @@ async fn plain_pins_of_an_older_version_are_hashed_at_start_and_keep_working() {
     assert_eq!(s.post("GetOperatorList", Some("Old-cash-88"), json!({})).await.0, 0);
     let dir = s.stop().await;
     std::fs::remove_file(dir.path().join("pin.key")).unwrap();
-    let mut config = kassa::config::Config::default();
-    config.data_dir = dir.path().to_path_buf();
+    let config = kassa::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
     let err = kassa::server::start_core(&config, std::sync::Arc::new(kassa::fiscal::clock::SystemClock))
         .await
         .err()

@@ -83,7 +83,7 @@ fn set(t: &mut TradeInput, n: usize, v: Decimal) {
         12 => amounts.markup = Some(ModifierInput { sum: v, ..Default::default() }),
         13 => t.payments[0].sum = v,
         14 => t.payments[1].sum = v,
-        _ => t.taxes = vec![tax(v, n % 2 == 0)],
+        _ => t.taxes = vec![tax(v, n.is_multiple_of(2))],
     }
 }
 

@@ -38,9 +38,9 @@ fn date(field: &str, text: &str) -> Result<NaiveDateTime, ApiError> {
         .ok_or_else(|| ApiError::field(field, "a date-time like 2022-02-24T17:46:52.083"))
 }
 
-/// The list body with its amounts as JSON numbers.
-fn summary(doc: &DocumentRow) -> Value {
-    let mut body = doc.summary.clone();
+/// The list body with its amounts as JSON numbers (taken out of the row: a long journal is not held twice).
+fn summary(doc: &mut DocumentRow) -> Value {
+    let mut body = doc.summary.take();
     for key in ["sum", "revenue"] {
         if let Some(v) = body.get(key) {
             body[key] = decimal_number(v);
@@ -80,7 +80,13 @@ pub async fn transaction_list(
         fiscal_id: req.fiscal_id.filter(|f| !f.is_empty()),
     };
     let docs = state.call(move |core| core.journal(&caller, req.kkm_ofd_id, filter)).await?;
-    Ok(ok(docs.iter().map(|d| entry(d, summary(d))).collect::<Vec<_>>()))
+    Ok(ok(docs
+        .into_iter()
+        .map(|mut d| {
+            let body = summary(&mut d);
+            entry(&d, body)
+        })
+        .collect::<Vec<_>>()))
 }
 
 #[derive(Deserialize)]
