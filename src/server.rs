@@ -46,8 +46,8 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let store = Store::open(&db).map_err(|e| open_error(&db, e))?;
     folder::make_private(&db);
     match install {
-        Install::Fresh => tracing::info!(folder = %config.data_dir.display(), "new data folder: fresh install"),
-        Install::Existing => tracing::info!(ms = started.elapsed().as_millis() as u64, "database checked and opened"),
+        Install::Fresh => tracing::debug!(folder = %config.data_dir.display(), "new data folder: fresh install"),
+        Install::Existing => tracing::debug!(ms = started.elapsed().as_millis() as u64, "database checked and opened"),
     }
     let emulator = match config.ofd.iter().find(|o| o.endpoint == "emulator") {
         Some(ofd) => {
