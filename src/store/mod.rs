@@ -213,11 +213,6 @@ impl Store {
         Ok(())
     }
 
-    /// The file of the open database.
-    pub fn path(&self) -> Option<std::path::PathBuf> {
-        lock(&self.reader).path().map(std::path::PathBuf::from)
-    }
-
     /// The schema version of the open database.
     pub fn schema_version(&self) -> StoreResult<u32> {
         Ok(lock(&self.reader).query_row("PRAGMA user_version", [], |r| r.get(0))?)
