@@ -1,9 +1,12 @@
 //! Seconds-to-paper per receipt and transport, measured end to end through the spooler
 //! (enqueue → DLE EOT → paced write → DLE EOT → the emulator has the cut job), for a text
-//! receipt (~1.5 KB) and a ~200 mm raster receipt on 58 mm paper (48 × 1600 bytes).
+//! receipt (~1.5 KB) and a ~130 mm raster receipt on 58 mm paper (48 × 1050 bytes, ~50 KB).
+//! The emulated printer reads at the link's speed: over a pty at the baud rate, and over TCP
+//! also throttled to 11 520 B/s and 960 B/s (a network printer behind a serial converter),
+//! with the spooler's default 1 s status timeout.
 //!
-//! "link floor" is bytes × 10 / baud (8N1). Run: `cargo bench --bench spool` (the 9600-baud raster case alone takes ~80 s; set
-//! `SPOOL_BENCH_QUICK=1` to skip it).
+//! "link floor" is bytes × 10 / baud (8N1). Run: `cargo bench --bench spool` (each 9600-baud raster case takes ~53 s; set
+//! `SPOOL_BENCH_QUICK=1` to skip them).
 use kassa::spool::config::{DocFormat, FlowControl, Link, PrinterConfig, SpoolConfig};
 use kassa::spool::emulator::Emulator;
 use kassa::spool::{JobKey, JobRequest, Spooler};
@@ -30,7 +33,7 @@ fn text_receipt() -> Vec<u8> {
 }
 
 fn raster_receipt() -> Vec<u8> {
-    let (rb, rows) = (48usize, 1600usize);
+    let (rb, rows) = (48usize, 1050usize);
     let mut b = vec![0x1B, b'@'];
     let mut y = 0;
     while y < rows {
@@ -53,7 +56,6 @@ fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 
         printers: vec![PrinterConfig { name: "bench".into(), link, profile: "generic-58".into(), query_status: true }],
         poll_interval_ms: 20,
         retry_interval_ms: 20,
-        status_timeout_ms: 5000,
         io_timeout_ms: 10_000,
         discover_cups: false,
         ..Default::default()
@@ -93,6 +95,25 @@ fn main() {
         println!("{:<22} {:>7} {:>9} {:>13.3} {:>12}", "tcp 9100", name, data.len(), s, "-");
         emu.stop();
 
+        // TCP to a printer that reads at a serial link's speed.
+        for bytes_per_sec in [11_520u32, 960] {
+            let label = format!("tcp @ {bytes_per_sec} B/s");
+            let floor = data.len() as f64 / f64::from(bytes_per_sec);
+            if quick && bytes_per_sec == 960 && *name == "raster" {
+                println!("{:<22} {:>7} {:>9} {:>13} {:>12.1}", label, name, data.len(), "skipped", floor);
+                continue;
+            }
+            let emu = Emulator::new(profile.clone());
+            emu.set_throttle(Some(bytes_per_sec));
+            let port = emu.listen_tcp("127.0.0.1:0").expect("listen").port();
+            let link = Link::Tcp { host: "127.0.0.1".into(), port };
+            let runs = if *name == "raster" { 1 } else { 3 };
+            let s = measure(link, Some(&emu), data, runs);
+            assert_eq!(emu.jobs().len(), runs, "each receipt printed exactly once");
+            println!("{:<22} {:>7} {:>9} {:>13.3} {:>12.3}", label, name, data.len(), s, floor);
+            emu.stop();
+        }
+
         // Serial over a pty, paced to the baud rate.
         for baud in [115_200u32, 9600] {
             if quick && baud == 9600 && *name == "raster" {
@@ -114,6 +135,7 @@ fn main() {
             let link = Link::Serial { path, baud, flow: FlowControl::None };
             let runs = if *name == "raster" { 1 } else { 3 };
             let s = measure(link, Some(&emu), data, runs);
+            assert_eq!(emu.jobs().len(), runs, "each receipt printed exactly once");
             let floor = data.len() as f64 * 10.0 / f64::from(baud);
             println!("{:<22} {:>7} {:>9} {:>13.3} {:>12.3}", format!("pty serial {baud}"), name, data.len(), s, floor);
             emu.stop();

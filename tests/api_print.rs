@@ -176,6 +176,10 @@ async fn printers_jobs_and_reprints() {
     assert_eq!(reprint["is_copy"], true, "a reprint says it is a copy");
     assert_eq!(s.post("RetryPrintJob", Some(ADMIN), json!({"id": 9999})).await.0, 2);
     assert_eq!(s.post("CancelPrintJob", Some(ADMIN), json!({"id": 9999})).await.0, 2);
+    // A printed job cannot be cancelled: 2 with the reason, not 4.
+    let (code, text) = s.post("CancelPrintJob", Some(ADMIN), json!({"id": id})).await;
+    assert_eq!(code, 2, "{text}");
+    assert!(text.as_str().unwrap_or_default().contains(&format!("job {id} is done")), "{text}");
 }
 
 #[tokio::test]

@@ -198,6 +198,8 @@ pub fn spool_error(e: crate::spool::SpoolError) -> ApiError {
     match e {
         S::UnknownPrinter(id) => ApiError::field("printer_id", format!("no printer with ID {id}")),
         S::UnknownJob(id) => ApiError::field("id", format!("no print job with ID {id}")),
+        // A call the job's state does not allow is the caller's to fix: 2 with the reason.
+        e @ (S::InvalidState { .. } | S::AlreadyAtPrinter { .. }) => ApiError::field("id", e.to_string()),
         other => ApiError::new(ErrorCode::MethodExecutionException, format!("print queue: {other}")),
     }
 }

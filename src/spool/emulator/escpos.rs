@@ -120,6 +120,7 @@ pub struct Interpreter {
     line: String,
     code_page: u8,
     qr_store: Vec<u8>,
+    cut_count: u64,
 }
 
 /// Parse result for one command at the front of the buffer.
@@ -141,7 +142,14 @@ impl Interpreter {
             line: String::new(),
             code_page: 0,
             qr_store: Vec::new(),
+            cut_count: 0,
         }
+    }
+
+    /// The autocutter count `GS g 2` answers with (the emulator keeps it across connections);
+    /// cuts fed after this call add to it.
+    pub fn set_cut_count(&mut self, n: u64) {
+        self.cut_count = n;
     }
 
     /// Feeds bytes; `status` answers any `DLE EOT` in them.
@@ -222,6 +230,19 @@ impl Interpreter {
                 0x14 => return if need(5) { Step::More } else { Step::Took(5) },
                 _ => {}
             }
+        }
+        // GS g: maintenance counters. A query between jobs, not part of one; `GS g 2` answers
+        // the cut count as `0x5F`, decimal digits, NUL, after the data before it (in order).
+        if b0 == 0x1D && at(1) == Some(b'g') {
+            if need(6) {
+                return Step::More;
+            }
+            if buf[2] == b'2' {
+                out.reply.push(0x5F);
+                out.reply.extend_from_slice(self.cut_count.to_string().as_bytes());
+                out.reply.push(0);
+            }
+            return Step::Took(6);
         }
         if !self.started {
             self.started = true;
@@ -409,12 +430,40 @@ impl Interpreter {
         };
         self.job.bytes.extend_from_slice(&buf[..took]);
         if cut {
+            self.cut_count += 1;
             self.job.complete = true;
             self.started = false;
             out.jobs.push(std::mem::take(&mut self.job));
         }
         Step::Took(took)
     }
+}
+
+/// Where `bytes` can be split into pieces of at least `target` bytes without cutting an ESC/POS
+/// command (raster data included) in two: the end offsets, the last being `bytes.len()`. The
+/// spooler stops a cancelled job only at these points, so the printer never waits for the rest
+/// of a command and swallows the next job's bytes as its data.
+pub fn piece_ends(bytes: &[u8], target: usize) -> Vec<usize> {
+    let mut framer = Interpreter::new(PrinterProfile::default());
+    let mut out = Output::default();
+    let (mut pos, mut last, mut ends) = (0, 0, Vec::new());
+    while pos < bytes.len() {
+        match framer.step(&bytes[pos..], PrinterStatus::default(), &mut out) {
+            Step::More => break,
+            Step::Took(n) => {
+                pos += n;
+                if pos - last >= target.max(1) {
+                    ends.push(pos);
+                    last = pos;
+                }
+            }
+        }
+        out.jobs.clear();
+    }
+    if ends.last() != Some(&bytes.len()) {
+        ends.push(bytes.len());
+    }
+    ends
 }
 
 /// KZ-1048 bytes 0x80..=0xFF (unicode.org KZ1048.TXT; 0x98 is undefined).
