@@ -130,6 +130,18 @@ async fn a_reprint_uses_the_template_that_first_rendered_the_document() {
     let third = s.ok("TradeOperation", ADMIN, sale(200, "Шай")).await;
     let fallback = s.ok("RenderDocument", ADMIN, key(&third)).await;
     assert!(fallback["content"].as_str().unwrap().contains(third["fiscal_id"].as_str().unwrap()));
+    // What the document keeps is the source that rendered it (the built-in), not the broken file, so a
+    // reprint after an upgrade of the built-ins still shows the receipt the customer got.
+    let db = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
+    let kept: String = db
+        .query_row(
+            "SELECT t.source FROM documents d JOIN templates t ON t.sha256 = d.template_sha256
+             WHERE d.fiscal_id = ?1",
+            [third["fiscal_id"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, &*kassa::render::Renderer::builtin_template(kassa::render::DocumentKind::Ticket).source);
 }
 
 #[tokio::test]
@@ -174,6 +186,10 @@ async fn printers_jobs_and_reprints() {
     let jobs = wait_for_jobs(&s, 2).await;
     let reprint = jobs.iter().find(|j| j["id"] == id).unwrap();
     assert_eq!(reprint["is_copy"], true, "a reprint says it is a copy");
+    // One copy mark: the receipt's own КОПИЯ banner, no spooler line on top of it.
+    let printed = std::fs::read(s.dir.path().join("printed").join(format!("{id}.escpos"))).unwrap();
+    assert!(!printed.windows(14).any(|w| w == b"COPY (reprint)"), "the spooler added a second copy mark");
+    assert!(printed.starts_with(b"\x1b@"), "the reprint starts with the receipt itself");
     assert_eq!(s.post("RetryPrintJob", Some(ADMIN), json!({"id": 9999})).await.0, 2);
     assert_eq!(s.post("CancelPrintJob", Some(ADMIN), json!({"id": 9999})).await.0, 2);
     // A printed job cannot be cancelled: 2 with the reason, not 4.

@@ -91,8 +91,9 @@ impl Printing {
         Ok(opts)
     }
 
-    /// Renders a stored document with the template version it keeps (recording the current one when it was
-    /// never rendered), so a reprint years later is identical.
+    /// Renders a stored document with the template version it keeps (recording, when it was never rendered,
+    /// the template that actually rendered it: the built-in one when the override in force is broken), so a
+    /// reprint years later is identical.
     pub fn render(
         &self,
         core: &Core,
@@ -105,17 +106,24 @@ impl Printing {
         for d in &diagnostics {
             tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
         }
-        let current = TemplateRow {
-            sha256: current.sha256.clone(),
-            name: current.name.clone(),
-            source: current.source.to_string(),
-        };
-        let kept = core.template_for(answer.doc.id, current)?;
         let json = document_answer(answer);
-        let rendered = self
-            .renderer
-            .render_with_source(kind, &kept.source, &json, opts, format)
-            .map_err(|e| ApiError::new(ErrorCode::MethodExecutionException, format!("rendering failed: {e}")))?;
+        let failed = |e: crate::render::RenderError| {
+            ApiError::new(ErrorCode::MethodExecutionException, format!("rendering failed: {e}"))
+        };
+        let trial = self.renderer.render_with_source(kind, &current.source, &json, opts, format).map_err(failed)?;
+        for d in &trial.diagnostics {
+            tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
+        }
+        let actual = TemplateRow {
+            sha256: trial.template.sha256.clone(),
+            name: trial.template.name.clone(),
+            source: trial.template.source.to_string(),
+        };
+        let kept = core.template_for(answer.doc.id, actual)?;
+        if kept.sha256 == trial.template.sha256 {
+            return Ok(trial.bytes);
+        }
+        let rendered = self.renderer.render_with_source(kind, &kept.source, &json, opts, format).map_err(failed)?;
         for d in &rendered.diagnostics {
             tracing::warn!(template = %kept.name, problem = %d, "stored template problem; the built-in one was used");
         }
@@ -162,9 +170,10 @@ impl Printing {
         let mut opts = self.options(params, reprint)?;
         opts.profile = render_profile(&self.spooler.profile(printer_id).map_err(spool_error)?);
         let data = self.render(core, answer, &opts, format)?;
-        // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ.
+        // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ. A reprint is marked
+        // already, so its resend is itself (the spooler would otherwise add its own banner: two marks).
         let copy_data = if reprint {
-            None
+            Some(data.clone())
         } else {
             Some(self.render(core, answer, &RenderOptions { copy: true, ..opts }, format)?)
         };
