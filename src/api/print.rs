@@ -64,6 +64,7 @@ pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
         native_qr: p.native_qr,
         cutter: p.cutter,
         raster_everything: p.raster_everything,
+        user_defined_chars: p.user_defined_chars,
         ..base
     }
 }

@@ -33,6 +33,9 @@ pub struct PrinterProfile {
     pub raster_everything: bool,
     /// Rows per `GS v 0` command; small bands suit printers with small buffers.
     pub raster_band_rows: u32,
+    /// The printer holds user-defined characters (`ESC &`, `ESC %`): letters its code pages
+    /// lack (Kazakh on CP866) are downloaded as glyphs and printed as text, not raster.
+    pub user_defined_chars: bool,
 }
 
 impl Default for PrinterProfile {
@@ -53,6 +56,7 @@ impl PrinterProfile {
             cutter: true,
             raster_everything: false,
             raster_band_rows: 256,
+            user_defined_chars: false,
         }
     }
 

@@ -250,6 +250,19 @@ impl Glyphs {
     }
 }
 
+/// One character as the printer's font A cell shows it: `cell_w` × `line_h` dots, drawn exactly
+/// as [`rasterize`] draws it in a line (same glyph, baseline and threshold), clipped to the cell.
+/// The ESC/POS back-end downloads these as user-defined characters.
+pub fn cell_bitmap(c: char, bold: bool, g: &Geometry, glyphs: &mut Glyphs) -> Bitmap {
+    let w = g.cell_w.round().max(1.0) as u32;
+    let mut bm = Bitmap::new(w, g.line_h);
+    let style = crate::render::model::Style { bold, ..Default::default() };
+    let line = TextLine { runs: vec![super::layout::Run { col: 0, text: c.to_string(), style }], ..Default::default() };
+    let cell = Geometry { margin: 0.0, ..*g };
+    draw_text(&mut bm, &line, 0, &cell, glyphs);
+    bm
+}
+
 fn draw_text(bm: &mut Bitmap, line: &TextLine, y: u32, g: &Geometry, glyphs: &mut Glyphs) {
     let px = g.font_px();
     let (ascent, descent) = font::vertical_metrics(px);
