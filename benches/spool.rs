@@ -7,6 +7,11 @@
 //!
 //! "link floor" is bytes × 10 / baud (8N1). Run: `cargo bench --bench spool` (each 9600-baud raster case takes ~53 s; set
 //! `SPOOL_BENCH_QUICK=1` to skip them).
+//!
+//! A second table prints the 20-item Kazakh ticket (58 mm, `tests/fixtures/ticket_20_items_kk.json`) in
+//! four encodings: KZ-1048 text, CP866 with user-defined characters, CP866 with raster lines (those
+//! three with native QR) and all raster; bytes and seconds-to-paper over a pty at 115 200 and 9 600
+//! baud (~2.5 min in all). `SPOOL_BENCH_ONLY=kazakh` or `=transport` runs one table.
 use kassa::spool::config::{DocFormat, FlowControl, Link, PrinterConfig, SpoolConfig};
 use kassa::spool::emulator::Emulator;
 use kassa::spool::{JobKey, JobRequest, Spooler};
@@ -81,11 +86,62 @@ fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 
     times[times.len() / 2]
 }
 
+/// The 20-item Kazakh ticket for a 58 mm printer, as `mode` encodes it.
+fn kazakh_ticket(mode: &str) -> Vec<u8> {
+    use kassa::render::{CodePageSlot, DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ticket_20_items_kk.json");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    let base = PrinterProfile { native_qr: true, ..PrinterProfile::generic_58mm() };
+    let profile = match mode {
+        "KZ-1048 text" => PrinterProfile {
+            code_pages: vec![
+                CodePageSlot { page: kassa::render::codepage::CodePage::Kz1048, esc_t: 53 },
+                CodePageSlot { page: kassa::render::codepage::CodePage::Cp866, esc_t: 17 },
+            ],
+            ..base
+        },
+        "CP866 + user chars" => PrinterProfile { user_defined_chars: true, ..base },
+        "CP866 + raster lines" => base,
+        _ => PrinterProfile { raster_everything: true, native_qr: false, ..base },
+    };
+    let opts = RenderOptions { profile, lang: "kk".into(), ..RenderOptions::default() };
+    Renderer::new(RendererConfig::default()).render(DocumentKind::Ticket, &doc, &opts, Format::EscPos).expect("render").bytes
+}
+
+fn kazakh_table(profile: &kassa::spool::profile::PrinterProfile) {
+    println!();
+    println!("20-item Kazakh ticket, 58 mm, over a pty with the printer reading at the link's speed");
+    println!("{:<22} {:>9} {:>14} {:>14} {:>13}", "encoding", "bytes", "s @ 115200", "s @ 9600", "floor @ 9600");
+    for mode in ["KZ-1048 text", "CP866 + user chars", "CP866 + raster lines", "all raster"] {
+        let data = kazakh_ticket(mode);
+        let mut secs = Vec::new();
+        for baud in [115_200u32, 9600] {
+            let emu = Emulator::new(profile.clone());
+            emu.set_throttle(Some(baud / 10));
+            let path = emu.open_pty().expect("pty");
+            let link = Link::Serial { path, baud, flow: FlowControl::None };
+            secs.push(measure(link, Some(&emu), &data, 1));
+            assert_eq!(emu.jobs().len(), 1, "printed exactly once");
+            emu.stop();
+        }
+        let floor = data.len() as f64 * 10.0 / 9600.0;
+        println!("{:<22} {:>9} {:>14.2} {:>14.2} {:>13.2}", mode, data.len(), secs[0], secs[1], floor);
+    }
+}
+
 fn main() {
     let quick = std::env::var_os("SPOOL_BENCH_QUICK").is_some();
+    let only = std::env::var("SPOOL_BENCH_ONLY").unwrap_or_default();
+    let profile = kassa::spool::profile::embedded().expect("profiles")["generic-58"].clone();
+    let profile = kassa::spool::profile::PrinterProfile { cutter: true, ..profile };
+    if only != "transport" {
+        kazakh_table(&profile);
+    }
+    if only == "kazakh" {
+        return;
+    }
     let receipts = [("text", text_receipt()), ("raster", raster_receipt())];
     println!("{:<22} {:>7} {:>9} {:>13} {:>12}", "transport", "receipt", "bytes", "s-to-paper", "link floor s");
-    let profile = kassa::spool::profile::embedded().expect("profiles")["generic-58"].clone();
     for (name, data) in &receipts {
         // TCP 9100 on loopback.
         let emu = Emulator::new(profile.clone());

@@ -138,7 +138,7 @@ fn ads_ticket_number_and_operations() {
     let big = render("ticket_20_items_kk");
     assert!(big.contains("Фиск. признак 3000000009"), "${{ticket_number}} filled");
     assert!(!big.contains("${ticket_number}"));
-    assert!(big.contains("ПРОДАЖА") && big.contains("20. Һиндібау сусыны 0,33 л"));
+    assert!(big.contains("ПРОДАЖА") && big.contains("20.  Һиндібау сусыны 0,33 л"));
     assert!(big.contains("СВИДЕТЕЛЬСТВО ПО НДС"));
     assert!(render("ticket_markup").contains("ПОКУПКА"));
     assert!(render("ticket_return").contains("ВОЗВРАТ ПРОДАЖИ"));
