@@ -92,6 +92,8 @@ async fn document_images_with_checked_parameters() {
         ("image_width", json!(100)),
         ("image_width", json!(4096)),
         ("image_scale", json!(5)),
+        // Digits blur below the bound taken from the font's zero (0 reads as 8 at 0.5).
+        ("image_scale", json!(0.5)),
         ("image_pixel_draw_threshold", json!(300)),
     ] {
         let mut bad = key.clone();

@@ -221,7 +221,7 @@ fn headings_can_be_overridden() {
 fn png_has_the_requested_width_and_scale() {
     let r = Renderer::new(RendererConfig::default());
     let doc = fixture("ticket_sale");
-    for (width, scale) in [(500, 1.0), (200, 0.5), (2048, 4.0), (384, 2.0)] {
+    for (width, scale) in [(500, 1.0), (200, 0.7), (2048, 4.0), (384, 2.0)] {
         let opts = RenderOptions { image_width: width, image_scale: scale, ..RenderOptions::default() };
         let out = r.render(DocumentKind::Ticket, &doc, &opts, Format::Png).expect("render");
         let bm = kassa::render::backend::png::decode_bitmap(&out.bytes).expect("decodes");

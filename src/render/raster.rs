@@ -341,3 +341,66 @@ mod tests {
         assert!(ink(&b) > 4 * ink(&a));
     }
 }
+
+#[cfg(test)]
+mod digits {
+    use super::*;
+    use crate::render::layout::{Geometry, layout};
+    use crate::render::markup::parse;
+
+    /// White regions of a cell not touching its border.
+    pub fn holes(bm: &Bitmap, x0: u32, w: u32, h: u32) -> usize {
+        let mut seen = vec![false; (w * h) as usize];
+        let mut n = 0;
+        for sy in 0..h {
+            for sx in 0..w {
+                if seen[(sy * w + sx) as usize] || bm.get(x0 + sx, sy) {
+                    continue;
+                }
+                let mut stack = vec![(sx, sy)];
+                seen[(sy * w + sx) as usize] = true;
+                let mut border = false;
+                while let Some((x, y)) = stack.pop() {
+                    if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
+                        border = true;
+                    }
+                    for (dx, dy) in [(1i32, 0i32), (-1, 0), (0, 1), (0, -1)] {
+                        let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                        if nx < 0 || ny < 0 || nx >= w as i32 || ny >= h as i32 {
+                            continue;
+                        }
+                        let (nx, ny) = (nx as u32, ny as u32);
+                        if !seen[(ny * w + nx) as usize] && !bm.get(x0 + nx, ny) {
+                            seen[(ny * w + nx) as usize] = true;
+                            stack.push((nx, ny));
+                        }
+                    }
+                }
+                if !border {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn digits_keep_their_counters_from_the_minimum_scale_up() {
+        let count = |scale: f32| {
+            let g = Geometry::image(576, scale);
+            let bm = rasterize(&layout(&parse("0 8", "t").0, &g), 128);
+            let h = |col: u32| {
+                let x0 = (g.margin + col as f32 * g.cell_w).round() as u32;
+                holes(&bm, x0.saturating_sub(1), g.cell_w.round() as u32 + 2, g.line_h)
+            };
+            (h(0), h(2))
+        };
+        // The bug the bound prevents: at 0.5 the zero's dot touches its ring, 0 reads as 8.
+        assert_eq!(count(0.5).0, 2);
+        let min = crate::render::options::min_image_scale();
+        assert!((0.6..=0.8).contains(&min), "{min}");
+        for s100 in (min * 100.0).round() as u32..=150 {
+            assert_eq!(count(s100 as f32 / 100.0), (1, 2), "scale {}", s100 as f32 / 100.0);
+        }
+    }
+}
