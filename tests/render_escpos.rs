@@ -29,7 +29,7 @@ fn interpret(b: &[u8]) -> Printed {
                 p.code_pages.push(b[i + 2]);
                 i += 3;
             }
-            (0x1B, Some(b'E' | b'a' | b'd' | b'3')) | (0x1D, Some(b'!' | b'B')) => i += 3,
+            (0x1B, Some(b'E' | b'a' | b'd' | b'3' | b'J')) | (0x1D, Some(b'!' | b'B')) => i += 3,
             (0x1B, Some(b'p')) => i += 5,
             (0x1D, Some(b'V')) => {
                 p.cuts += 1;

@@ -269,10 +269,14 @@ impl Worker {
         match self.printer_stop() {
             Ok(None) => {}
             Ok(Some(reason)) => {
-                if job.state != JobState::Sent {
+                // Said once when the printer stops; the polls while it stays stopped are quiet.
+                let known = job.state == JobState::Sent || job.state == JobState::Paused(reason);
+                if known {
+                    tracing::debug!(job = job.id, reason = reason.as_str(), "printer still stopped");
+                } else {
                     self.queue.set_state(job.id, &JobState::Paused(reason), None)?;
+                    tracing::info!(job = job.id, reason = reason.as_str(), "printer stopped");
                 }
-                tracing::debug!(job = job.id, reason = reason.as_str(), "printer stopped");
                 return Ok(Some(poll));
             }
             Err(e) => return self.link_failed(job, &e, false).map(|()| Some(retry)),

@@ -100,9 +100,12 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                     n -= k;
                 }
             }
-            ItemKind::Qr { data, module, .. } => {
+            ItemKind::Qr { data, module, quiet, .. } => {
                 if p.native_qr && data.len() <= 7000 {
+                    // The quiet zone as paper feed, so the printed symbol sits where the PNG has it.
+                    out.extend_from_slice(&[ESC, b'J', (*quiet).min(255) as u8]);
                     native_qr(&mut out, data.as_bytes(), *module);
+                    out.extend_from_slice(&[ESC, b'J', (*quiet).min(255) as u8]);
                 } else {
                     raster_item(&mut out, item, layout, &mut glyphs, p);
                 }

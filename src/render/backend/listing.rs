@@ -68,6 +68,7 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
             }
             (0x1B, Some(b'a')) if i + 2 < n => (3, format!("ESC a {} align", bytes[i + 2])),
             (0x1B, Some(b'd')) if i + 2 < n => (3, format!("ESC d {} feed lines", bytes[i + 2])),
+            (0x1B, Some(b'J')) if i + 2 < n => (3, format!("ESC J {} feed dots", bytes[i + 2])),
             (0x1B, Some(b'p')) if i + 4 < n => (5, "ESC p drawer pulse".into()),
             (0x1D, Some(b'!')) if i + 2 < n => (3, format!("GS ! {:#04x} size", bytes[i + 2])),
             (0x1D, Some(b'B')) if i + 2 < n => (3, format!("GS B {} inverse", bytes[i + 2])),

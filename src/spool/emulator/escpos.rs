@@ -184,6 +184,8 @@ pub struct Interpreter {
     cells: Vec<Cell>,
     cursor_x: u32,
     paper_y: u32,
+    align: u8,
+    qr_module: u32,
     profile: PrinterProfile,
     pending: Vec<u8>,
     job: ReceivedJob,
@@ -213,6 +215,8 @@ impl Interpreter {
             cells: Vec::new(),
             cursor_x: 0,
             paper_y: 0,
+            align: 0,
+            qr_module: 3,
             profile,
             pending: Vec::new(),
             job: ReceivedJob::default(),
@@ -354,6 +358,36 @@ impl Interpreter {
         self.user_chars.clear();
         self.cells.clear();
         self.cursor_x = 0;
+        self.align = 0;
+        self.qr_module = 3;
+    }
+
+    /// Draws a native QR code (`GS ( k` print) at the paper position, as the firmware would:
+    /// model 2, level M, `qr_module` dots per module, placed by `ESC a`; the paper advances by
+    /// the symbol's height.
+    fn draw_qr(&mut self, data: &[u8]) {
+        let Ok(code) = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M) else { return };
+        let n = code.width() as u32;
+        let m = self.qr_module.max(1);
+        let width = self.profile.width_dots.max(8);
+        let x0 = match self.align {
+            1 | 49 => width.saturating_sub(n * m) / 2,
+            2 | 50 => width.saturating_sub(n * m),
+            _ => 0,
+        };
+        let top = self.paper_y;
+        self.feed_dots(n * m);
+        let colors = code.to_colors();
+        for (i, c) in colors.iter().enumerate() {
+            if *c == qrcode::Color::Dark {
+                let (mx, my) = ((i as u32) % n, (i as u32) / n);
+                for dy in 0..m {
+                    for dx in 0..m {
+                        self.job.paper.set(x0 + mx * m + dx, top + my * m + dy, true);
+                    }
+                }
+            }
+        }
     }
 
     fn step(&mut self, buf: &[u8], status: PrinterStatus, out: &mut Output) -> Step {
@@ -499,7 +533,12 @@ impl Interpreter {
                         }
                         (4, false)
                     }
-                    b'a' | b'-' | b'M' | b'!' | b'G' | b'{' | b'R' | b'V' | b'r' | b' ' | b'c' | b'U' => {
+                    b'a' => {
+                        let Some(n) = at(2) else { return Step::More };
+                        self.align = n;
+                        (3, false)
+                    }
+                    b'-' | b'M' | b'!' | b'G' | b'{' | b'R' | b'V' | b'r' | b' ' | b'c' | b'U' => {
                         if need(3) {
                             return Step::More;
                         }
@@ -584,9 +623,14 @@ impl Interpreter {
                         // GS ( k, QR (cn 49): fn 80 stores data, fn 81 prints it.
                         if buf[2] == b'k' && p >= 3 && buf[5] == 49 {
                             match buf[6] {
+                                67 if p >= 3 => self.qr_module = u32::from(buf[7]),
                                 80 => self.qr_store = buf[8..5 + p].to_vec(),
                                 81 => {
                                     let qr = std::mem::take(&mut self.qr_store);
+                                    if !self.cells.is_empty() {
+                                        self.print_line();
+                                    }
+                                    self.draw_qr(&qr);
                                     self.job.qr.push(qr);
                                 }
                                 _ => {}

@@ -58,6 +58,7 @@ struct State {
 
 struct Shared {
     profile: PrinterProfile,
+    font: Option<Arc<dyn escpos::RomFont>>,
     state: Mutex<State>,
     stop: AtomicBool,
     /// Keeps the pty slave open so the master never sees EIO between host sessions.
@@ -74,9 +75,15 @@ pub struct Emulator {
 impl Emulator {
     /// A printer with `profile` (its code pages decode text).
     pub fn new(profile: PrinterProfile) -> Self {
+        Self::with_font(profile, None)
+    }
+
+    /// A printer that also draws text on its paper with `font` (see [`ReceivedJob::paper`]).
+    pub fn with_font(profile: PrinterProfile, font: Option<Arc<dyn escpos::RomFont>>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 profile,
+                font,
                 state: Mutex::new(State::default()),
                 stop: AtomicBool::new(false),
                 #[cfg(unix)]
@@ -244,7 +251,7 @@ impl Emulator {
 
     /// The receive loop shared by TCP and pty. `droppable`: the link can be cut.
     fn serve<R: Read, W: Write>(&self, reader: &mut R, writer: &mut W, droppable: bool) {
-        let mut interp = Interpreter::new(self.shared.profile.clone());
+        let mut interp = Interpreter::new(self.shared.profile.clone()).with_font(self.shared.font.clone());
         let mut job_bytes = 0usize;
         self.state().log.push(EmuEvent::Connected);
         let mut buf = [0u8; 256];
