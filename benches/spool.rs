@@ -105,7 +105,10 @@ fn kazakh_ticket(mode: &str) -> Vec<u8> {
         _ => PrinterProfile { raster_everything: true, native_qr: false, ..base },
     };
     let opts = RenderOptions { profile, lang: "kk".into(), ..RenderOptions::default() };
-    Renderer::new(RendererConfig::default()).render(DocumentKind::Ticket, &doc, &opts, Format::EscPos).expect("render").bytes
+    Renderer::new(RendererConfig::default())
+        .render(DocumentKind::Ticket, &doc, &opts, Format::EscPos)
+        .expect("render")
+        .bytes
 }
 
 fn kazakh_table(profile: &kassa::spool::profile::PrinterProfile) {

@@ -19,7 +19,10 @@ fn ticket() -> serde_json::Value {
 
 fn render(profile: &PrinterProfile) -> Vec<u8> {
     let opts = RenderOptions { profile: profile.clone(), lang: "kk".into(), ..RenderOptions::default() };
-    Renderer::new(RendererConfig::default()).render(DocumentKind::Ticket, &ticket(), &opts, Format::EscPos).unwrap().bytes
+    Renderer::new(RendererConfig::default())
+        .render(DocumentKind::Ticket, &ticket(), &opts, Format::EscPos)
+        .unwrap()
+        .bytes
 }
 
 fn udc_58() -> PrinterProfile {
@@ -67,7 +70,12 @@ fn kazakh_on_cp866_with_user_defined_characters_prints_the_receipts_png() {
         .flat_map(|y| (0..width).map(move |x| (x, y)))
         .filter(|&(x, y)| paper.get(x, y) != ink[(y * width + x) as usize])
         .collect();
-    assert!(differ.is_empty(), "{} dots differ, first {:?}; raster commands {raster_cmds}", differ.len(), &differ[..differ.len().min(10)]);
+    assert!(
+        differ.is_empty(),
+        "{} dots differ, first {:?}; raster commands {raster_cmds}",
+        differ.len(),
+        &differ[..differ.len().min(10)]
+    );
     // Below the PNG only blank paper fed to the cutter.
     assert!((height..paper.height).all(|y| (0..width).all(|x| !paper.get(x, y))));
 }
@@ -87,7 +95,8 @@ fn without_the_switch_kazakh_lines_stay_raster_with_line_spacing_set() {
         .flat_map(|y| (0..width).map(move |x| (x, y)))
         .filter(|&(x, y)| paper.get(x, y) != ink[(y * width + x) as usize])
         .collect();
-    let bbox = differ.iter().fold((u32::MAX, u32::MAX, 0, 0), |b, &(x, y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)));
+    let bbox =
+        differ.iter().fold((u32::MAX, u32::MAX, 0, 0), |b, &(x, y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)));
     assert!(differ.is_empty(), "{} dots differ in {bbox:?}", differ.len());
 }
 
@@ -100,8 +109,9 @@ fn the_ticket_with_native_qr_fits_in_6_kb_and_still_prints_its_png() {
     // The emulator draws the firmware's QR (level M, the module size sent) where the PNG has it;
     // the firmware picks its own mask, so inside the symbol the modules may differ.
     let opts = RenderOptions { profile: profile.clone(), lang: "kk".into(), ..RenderOptions::default() };
-    let prepared =
-        Renderer::new(RendererConfig::default()).prepare(DocumentKind::Ticket, &ticket(), &opts, Format::EscPos).unwrap();
+    let prepared = Renderer::new(RendererConfig::default())
+        .prepare(DocumentKind::Ticket, &ticket(), &opts, Format::EscPos)
+        .unwrap();
     let (qx, qy, side) = prepared
         .layout
         .items
@@ -121,6 +131,7 @@ fn the_ticket_with_native_qr_fits_in_6_kb_and_still_prints_its_png() {
         .filter(|&(x, y)| !inside(x, y) && paper.get(x, y) != ink[(y * width + x) as usize])
         .count();
     assert_eq!(differ, 0, "outside the QR symbol the paper is the PNG");
-    let ink_inside = (qy..qy + side).flat_map(|y| (qx..qx + side).map(move |x| (x, y))).filter(|&(x, y)| paper.get(x, y)).count();
+    let ink_inside =
+        (qy..qy + side).flat_map(|y| (qx..qx + side).map(move |x| (x, y))).filter(|&(x, y)| paper.get(x, y)).count();
     assert!(ink_inside as u32 > side * side / 4, "the symbol is drawn");
 }

@@ -121,7 +121,8 @@ fn printer_emulator_saves_the_whole_receipt_with_downloaded_glyphs_at_a_named_li
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("tests/fixtures/ticket_20_items_kk.json")).unwrap())
             .unwrap();
-    let profile = kassa::render::PrinterProfile { user_defined_chars: true, ..kassa::render::PrinterProfile::generic_58mm() };
+    let profile =
+        kassa::render::PrinterProfile { user_defined_chars: true, ..kassa::render::PrinterProfile::generic_58mm() };
     let opts = kassa::render::RenderOptions { profile, lang: "kk".into(), ..Default::default() };
     let bytes = kassa::render::Renderer::new(Default::default())
         .render(kassa::render::DocumentKind::Ticket, &doc, &opts, kassa::render::Format::EscPos)

@@ -47,8 +47,8 @@ fn paper_out_is_logged_once_not_at_every_poll_and_the_error_clears_after_printin
     let port = emu.listen_tcp("127.0.0.1:0").expect("listen").port();
     let dir = tempfile::tempdir().expect("tempdir");
     // Polls every 30 ms: two seconds of paper out are ~60 status polls.
-    let spooler =
-        Spooler::open(dir.path(), fast_config(vec![("net", Link::Tcp { host: "127.0.0.1".into(), port })])).expect("open");
+    let spooler = Spooler::open(dir.path(), fast_config(vec![("net", Link::Tcp { host: "127.0.0.1".into(), port })]))
+        .expect("open");
     let printer = spooler.printers().expect("printers")[0].id;
     emu.set_status(PrinterStatus { paper_out: true, offline: true, ..Default::default() });
     let id = spooler

@@ -91,7 +91,12 @@ fn tcp_printer_reading_at_115200_baud_prints_a_50k_raster_and_the_text_behind_it
 #[test]
 fn tcp_printer_reading_at_9600_baud_prints_text_receipts_once() {
     let (emu, link) = tcp_emulator(960, profile58());
-    prints_each_once(&emu, link, "generic-58", &[("JOB 01", text_job("JOB 01", 40)), ("JOB 02", text_job("JOB 02", 5))]);
+    prints_each_once(
+        &emu,
+        link,
+        "generic-58",
+        &[("JOB 01", text_job("JOB 01", 40)), ("JOB 02", text_job("JOB 02", 5))],
+    );
     emu.stop();
 }
 

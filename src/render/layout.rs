@@ -363,7 +363,8 @@ impl Builder {
             for (k, lines) in wrapped.iter().enumerate() {
                 // Shorter right-aligned cells (amounts) stand on the row's last line, beside the
                 // end of their wrapped label; others (an item's number) stay on its first line.
-                let line = if columns[k].align == Align::Right { (i + lines.len()).checked_sub(height) } else { Some(i) };
+                let line =
+                    if columns[k].align == Align::Right { (i + lines.len()).checked_sub(height) } else { Some(i) };
                 if let Some(text) = line.and_then(|j| lines.get(j)).filter(|t| !t.is_empty()) {
                     let used = text.chars().count() * cw;
                     let off = place(columns[k].align, widths[k], used);

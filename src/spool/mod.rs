@@ -329,7 +329,13 @@ impl Spooler {
                         Some((pid, s, t)) if pid == id => (Some(s), Some(t)),
                         _ => (None, None),
                     };
-                    return Ok(CancelOutcome { id, state: "cancelled".into(), bytes_sent: sent, bytes_total: total, note });
+                    return Ok(CancelOutcome {
+                        id,
+                        state: "cancelled".into(),
+                        bytes_sent: sent,
+                        bytes_total: total,
+                        note,
+                    });
                 }
                 JobState::Sending if progress.is_some_and(|(_, s, t)| s == t) => {
                     shared.cancel.store(0, std::sync::atomic::Ordering::SeqCst);
@@ -339,7 +345,13 @@ impl Spooler {
                 JobState::Sending => {
                     let (sent, total) = progress.map(|(_, s, t)| (Some(s), Some(t))).unwrap_or((None, None));
                     let note = "stopping at the next command boundary; GetPrintJobs shows the outcome".to_string();
-                    return Ok(CancelOutcome { id, state: "sending".into(), bytes_sent: sent, bytes_total: total, note });
+                    return Ok(CancelOutcome {
+                        id,
+                        state: "sending".into(),
+                        bytes_sent: sent,
+                        bytes_total: total,
+                        note,
+                    });
                 }
                 other => {
                     shared.cancel.store(0, std::sync::atomic::Ordering::SeqCst);

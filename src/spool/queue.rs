@@ -296,11 +296,10 @@ impl Queue {
         conn.execute_batch(SCHEMA)?;
         // Files from before these columns existed gain them in place.
         for (col, decl) in [("interrupted", "INTEGER NOT NULL DEFAULT 0"), ("cuts_before", "INTEGER")] {
-            let has: bool = conn.query_row(
-                "SELECT COUNT(*) > 0 FROM pragma_table_info('jobs') WHERE name = ?1",
-                [col],
-                |r| r.get(0),
-            )?;
+            let has: bool =
+                conn.query_row("SELECT COUNT(*) > 0 FROM pragma_table_info('jobs') WHERE name = ?1", [col], |r| {
+                    r.get(0)
+                })?;
             if !has {
                 conn.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {col} {decl}"))?;
             }

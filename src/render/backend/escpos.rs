@@ -10,11 +10,11 @@
 //! raster lines stand alike (as in the PNG). Images and barcodes are raster (`GS v 0`, in bands); QR is `GS ( k` or raster
 //! as the profile says. With `raster_everything` the whole receipt is one raster stream,
 //! bit-for-bit the PNG's bitmap.
+use super::udc::UdcPlan;
 use crate::render::layout::{Item, ItemKind, Layout, TextLine};
 use crate::render::options::RenderOptions;
 use crate::render::profile::{CodePageSlot, PrinterProfile};
 use crate::render::raster::{Bitmap, Glyphs, rasterize, rasterize_item_with};
-use super::udc::UdcPlan;
 
 pub const ESC: u8 = 0x1B;
 pub const GS: u8 = 0x1D;

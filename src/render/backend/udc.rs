@@ -69,9 +69,9 @@ impl UdcPlan {
     /// Whether every character of `line` prints: in the base page or as a downloaded glyph.
     pub fn covers(&self, line: &TextLine) -> bool {
         let Some(base) = self.base else { return false };
-        line.runs.iter().all(|r| {
-            r.text.chars().all(|c| base.page.encode_char(c).is_some() || self.code(c, r.style.bold).is_some())
-        })
+        line.runs
+            .iter()
+            .all(|r| r.text.chars().all(|c| base.page.encode_char(c).is_some() || self.code(c, r.style.bold).is_some()))
     }
 
     /// `ESC & 3 c c 12 d…` for each glyph (column by column, three bytes of eight dots each,

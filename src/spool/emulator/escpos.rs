@@ -434,7 +434,11 @@ impl Interpreter {
             0x0A => {
                 self.flush_line(true);
                 let spacing = self.spacing;
-                if self.cells.is_empty() { self.feed_dots(spacing) } else { self.print_line() }
+                if self.cells.is_empty() {
+                    self.feed_dots(spacing)
+                } else {
+                    self.print_line()
+                }
                 (1, false)
             }
             0x0D | 0x00 => (1, false),

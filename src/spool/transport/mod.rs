@@ -224,7 +224,11 @@ pub(crate) fn query_cut_counter<S: Read + Write>(
     loop {
         match io.read(&mut b) {
             Ok(0) => {
-                return Err(TransportError::new(ErrorKind::Disconnected, describe, "link closed while reading counter"));
+                return Err(TransportError::new(
+                    ErrorKind::Disconnected,
+                    describe,
+                    "link closed while reading counter",
+                ));
             }
             Ok(_) => match (&mut digits, b[0]) {
                 (None, 0x5F) => digits = Some(String::new()),
