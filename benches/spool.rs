@@ -9,8 +9,8 @@
 //! `SPOOL_BENCH_QUICK=1` to skip them).
 //!
 //! A second table prints the 20-item Kazakh ticket (58 mm, `tests/fixtures/ticket_20_items_kk.json`) in
-//! four encodings: KZ-1048 text, CP866 with user-defined characters, CP866 with raster lines (those
-//! three with native QR) and all raster; bytes and seconds-to-paper over a pty at 115 200 and 9 600
+//! four encodings: KZ-1048 text (₸ as a user-defined character), CP866 with user-defined characters,
+//! CP866 with raster lines (those three with native QR) and all raster; bytes and seconds-to-paper over a pty at 115 200 and 9 600
 //! baud (~2.5 min in all). `SPOOL_BENCH_ONLY=kazakh` or `=transport` runs one table.
 use kassa::spool::config::{DocFormat, FlowControl, Link, PrinterConfig, SpoolConfig};
 use kassa::spool::emulator::Emulator;
@@ -98,6 +98,8 @@ fn kazakh_ticket(mode: &str) -> Vec<u8> {
                 CodePageSlot { page: kassa::render::codepage::CodePage::Kz1048, esc_t: 53 },
                 CodePageSlot { page: kassa::render::codepage::CodePage::Cp866, esc_t: 17 },
             ],
+            // An Epson: ₸ (not in KZ-1048) is a downloaded glyph.
+            user_defined_chars: true,
             ..base
         },
         "CP866 + user chars" => PrinterProfile { user_defined_chars: true, ..base },

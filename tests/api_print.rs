@@ -214,3 +214,21 @@ async fn a_printer_that_is_away_never_fails_the_sale() {
     let jobs = s.ok("GetPrintJobs", ADMIN, json!({})).await;
     assert_eq!(jobs.as_array().unwrap().len(), 1, "the receipt waits in the queue: {jobs}");
 }
+
+#[tokio::test]
+async fn the_tenge_sign_prints_as_text_or_as_tg_on_a_printer_without_it() {
+    // Russian headings, so the total line is CP866 text but for the sign.
+    let s = TestServer::start_with(|c| c.render.lang = "ru".into()).await;
+    s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
+    let t = s.ok("TradeOperation", ADMIN, sale(450, "Нан")).await;
+    let jobs = wait_for_jobs(&s, 1).await;
+    // The default virtual printer is a generic 80 mm CP866 printer without user-defined characters:
+    // its total says "тг" as CP866 text (E2 A3), not a raster line for ₸.
+    let id = jobs[0]["id"].as_i64().unwrap();
+    let printed = std::fs::read(s.dir.path().join("printed").join(format!("{id}.escpos"))).unwrap();
+    assert!(printed.windows(2).any(|w| w == [0xE2, 0xA3]), "тг in CP866");
+    // The picture and the text show ₸.
+    let key = json!({"kkm_ofd_id": 6923, "fr_shift_number": 1, "shift_document_number": t["shift_document_number"], "format": "txt"});
+    let text = s.ok("RenderDocument", ADMIN, key).await;
+    assert!(text["content"].as_str().unwrap().contains("450.00 ₸"), "{text}");
+}

@@ -69,6 +69,11 @@ pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
     }
 }
 
+/// Whether `c` prints as text on a printer with `p`: from one of its code pages or as a downloaded glyph.
+pub fn prints_as_text(p: &RenderProfile, c: char) -> bool {
+    p.user_defined_chars || p.code_pages.iter().any(|slot| slot.page.encode_char(c).is_some())
+}
+
 /// The kind of receipt a stored document is.
 fn kind_of(a: &DocumentAnswer) -> Result<DocumentKind, ApiError> {
     let report_type = a.doc.extra.get("report_type").and_then(|v| v.as_i64());
@@ -170,6 +175,10 @@ impl Printing {
         };
         let mut opts = self.options(params, reprint)?;
         opts.profile = render_profile(&self.spooler.profile(printer_id).map_err(spool_error)?);
+        if format == Format::EscPos && !prints_as_text(&opts.profile, '₸') {
+            // Without this, every line with ₸ would go to such a printer as raster.
+            opts.headings.entry("currency".into()).or_insert_with(|| "тг".into());
+        }
         let data = self.render(core, answer, &opts, format)?;
         // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ. A reprint is marked
         // already, so its resend is itself (the spooler would otherwise add its own banner: two marks).

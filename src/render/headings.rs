@@ -66,6 +66,9 @@ const HEADINGS: &[(&str, &str, &str)] = &[
     ("document_no", "ДОКУМЕНТ №", "ҚҰЖАТ №"),
     ("not_payment", "НЕ ЯВЛЯЕТСЯ ПЛАТЁЖНЫМ ДОКУМЕНТОМ", "ТӨЛЕМ ҚҰЖАТЫ ЕМЕС"),
     ("parent", "ИСХОДНЫЙ ЧЕК", "БАСТАПҚЫ ЧЕК"),
+    // After the receipt's totals, as the vendor prints them. A printer that can print ₸ neither from a
+    // code page nor as a downloaded glyph gets "тг" (api::print), so the totals stay text.
+    ("currency", "₸", "₸"),
 ];
 
 /// Short names of units of measure by their classifier code (МКЕИ / ОКЕИ), as the vendor's ticket

@@ -74,6 +74,8 @@ impl PrinterProfile {
                 CodePageSlot { page: CodePage::Cp866, esc_t: 17 },
             ],
             native_qr: true,
+            // Epson TM printers hold user-defined characters: ₸, which KZ-1048 lacks, prints as text.
+            user_defined_chars: true,
             ..PrinterProfile::generic_80mm()
         }
     }
@@ -102,7 +104,7 @@ mod tests {
     fn loads_from_a_data_file() {
         let json = r#"{"name": "epson-80mm-kz1048", "width_dots": 576, "columns": 48,
             "code_pages": [{"page": "kz1048", "esc_t": 53}, {"page": "cp866", "esc_t": 17}],
-            "native_qr": true}"#;
+            "native_qr": true, "user_defined_chars": true}"#;
         let p: PrinterProfile = serde_json::from_str(json).expect("parses");
         assert_eq!(p, PrinterProfile::epson_80mm_kz());
         assert!(p.validate().is_ok());
