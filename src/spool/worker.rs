@@ -248,7 +248,15 @@ impl Worker {
             return Ok(None);
         }
         let timeout = self.config.status_timeout();
-        self.transport()?.read_cut_count(timeout)
+        match self.transport()?.read_cut_count(timeout) {
+            // A printer profiled with a counter it does not have must not stop the queue: it
+            // is treated as one that cannot tell.
+            Err(e) if e.kind() == transport::ErrorKind::TimedOut => {
+                tracing::warn!(printer = self.printer, "no answer to GS g 2; is cut_counter right for this profile?");
+                Ok(None)
+            }
+            other => other,
+        }
     }
 
     /// How long the printer may take to answer a status query sent right after `bytes`: the
