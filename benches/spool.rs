@@ -1,9 +1,17 @@
 //! Seconds-to-paper per receipt and transport, measured end to end through the spooler
 //! (enqueue → DLE EOT → paced write → DLE EOT → the emulator has the cut job), for a text
-//! receipt (~1.5 KB) and a ~200 mm raster receipt on 58 mm paper (48 × 1600 bytes).
+//! receipt (~1.5 KB) and a ~130 mm raster receipt on 58 mm paper (48 × 1050 bytes, ~50 KB).
+//! The emulated printer reads at the link's speed: over a pty at the baud rate, and over TCP
+//! also throttled to 11 520 B/s and 960 B/s (a network printer behind a serial converter),
+//! with the spooler's default 1 s status timeout.
 //!
-//! "link floor" is bytes × 10 / baud (8N1). Run: `cargo bench --bench spool` (the 9600-baud raster case alone takes ~80 s; set
-//! `SPOOL_BENCH_QUICK=1` to skip it).
+//! "link floor" is bytes × 10 / baud (8N1). Run: `cargo bench --bench spool` (each 9600-baud raster case takes ~53 s; set
+//! `SPOOL_BENCH_QUICK=1` to skip them).
+//!
+//! A second table prints the 20-item Kazakh ticket (58 mm, `tests/fixtures/ticket_20_items_kk.json`) in
+//! four encodings: KZ-1048 text (₸ as a user-defined character), CP866 with user-defined characters,
+//! CP866 with raster lines (those three with native QR) and all raster; bytes and seconds-to-paper over a pty at 115 200 and 9 600
+//! baud (~2.5 min in all). `SPOOL_BENCH_ONLY=kazakh` or `=transport` runs one table.
 use kassa::spool::config::{DocFormat, FlowControl, Link, PrinterConfig, SpoolConfig};
 use kassa::spool::emulator::Emulator;
 use kassa::spool::{JobKey, JobRequest, Spooler};
@@ -30,7 +38,7 @@ fn text_receipt() -> Vec<u8> {
 }
 
 fn raster_receipt() -> Vec<u8> {
-    let (rb, rows) = (48usize, 1600usize);
+    let (rb, rows) = (48usize, 1050usize);
     let mut b = vec![0x1B, b'@'];
     let mut y = 0;
     while y < rows {
@@ -53,7 +61,6 @@ fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 
         printers: vec![PrinterConfig { name: "bench".into(), link, profile: "generic-58".into(), query_status: true }],
         poll_interval_ms: 20,
         retry_interval_ms: 20,
-        status_timeout_ms: 5000,
         io_timeout_ms: 10_000,
         discover_cups: false,
         ..Default::default()
@@ -79,11 +86,67 @@ fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 
     times[times.len() / 2]
 }
 
+/// The 20-item Kazakh ticket for a 58 mm printer, as `mode` encodes it.
+fn kazakh_ticket(mode: &str) -> Vec<u8> {
+    use kassa::render::{CodePageSlot, DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ticket_20_items_kk.json");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    let base = PrinterProfile { native_qr: true, ..PrinterProfile::generic_58mm() };
+    let profile = match mode {
+        "KZ-1048 text" => PrinterProfile {
+            code_pages: vec![
+                CodePageSlot { page: kassa::render::codepage::CodePage::Kz1048, esc_t: 53 },
+                CodePageSlot { page: kassa::render::codepage::CodePage::Cp866, esc_t: 17 },
+            ],
+            // An Epson: ₸ (not in KZ-1048) is a downloaded glyph.
+            user_defined_chars: true,
+            ..base
+        },
+        "CP866 + user chars" => PrinterProfile { user_defined_chars: true, ..base },
+        "CP866 + raster lines" => base,
+        _ => PrinterProfile { raster_everything: true, native_qr: false, ..base },
+    };
+    let opts = RenderOptions { profile, lang: "kk".into(), ..RenderOptions::default() };
+    Renderer::new(RendererConfig::default())
+        .render(DocumentKind::Ticket, &doc, &opts, Format::EscPos)
+        .expect("render")
+        .bytes
+}
+
+fn kazakh_table(profile: &kassa::spool::profile::PrinterProfile) {
+    println!();
+    println!("20-item Kazakh ticket, 58 mm, over a pty with the printer reading at the link's speed");
+    println!("{:<22} {:>9} {:>14} {:>14} {:>13}", "encoding", "bytes", "s @ 115200", "s @ 9600", "floor @ 9600");
+    for mode in ["KZ-1048 text", "CP866 + user chars", "CP866 + raster lines", "all raster"] {
+        let data = kazakh_ticket(mode);
+        let mut secs = Vec::new();
+        for baud in [115_200u32, 9600] {
+            let emu = Emulator::new(profile.clone());
+            emu.set_throttle(Some(baud / 10));
+            let path = emu.open_pty().expect("pty");
+            let link = Link::Serial { path, baud, flow: FlowControl::None };
+            secs.push(measure(link, Some(&emu), &data, 1));
+            assert_eq!(emu.jobs().len(), 1, "printed exactly once");
+            emu.stop();
+        }
+        let floor = data.len() as f64 * 10.0 / 9600.0;
+        println!("{:<22} {:>9} {:>14.2} {:>14.2} {:>13.2}", mode, data.len(), secs[0], secs[1], floor);
+    }
+}
+
 fn main() {
     let quick = std::env::var_os("SPOOL_BENCH_QUICK").is_some();
+    let only = std::env::var("SPOOL_BENCH_ONLY").unwrap_or_default();
+    let profile = kassa::spool::profile::embedded().expect("profiles")["generic-58"].clone();
+    let profile = kassa::spool::profile::PrinterProfile { cutter: true, ..profile };
+    if only != "transport" {
+        kazakh_table(&profile);
+    }
+    if only == "kazakh" {
+        return;
+    }
     let receipts = [("text", text_receipt()), ("raster", raster_receipt())];
     println!("{:<22} {:>7} {:>9} {:>13} {:>12}", "transport", "receipt", "bytes", "s-to-paper", "link floor s");
-    let profile = kassa::spool::profile::embedded().expect("profiles")["generic-58"].clone();
     for (name, data) in &receipts {
         // TCP 9100 on loopback.
         let emu = Emulator::new(profile.clone());
@@ -92,6 +155,25 @@ fn main() {
         let s = measure(link, Some(&emu), data, 5);
         println!("{:<22} {:>7} {:>9} {:>13.3} {:>12}", "tcp 9100", name, data.len(), s, "-");
         emu.stop();
+
+        // TCP to a printer that reads at a serial link's speed.
+        for bytes_per_sec in [11_520u32, 960] {
+            let label = format!("tcp @ {bytes_per_sec} B/s");
+            let floor = data.len() as f64 / f64::from(bytes_per_sec);
+            if quick && bytes_per_sec == 960 && *name == "raster" {
+                println!("{:<22} {:>7} {:>9} {:>13} {:>12.1}", label, name, data.len(), "skipped", floor);
+                continue;
+            }
+            let emu = Emulator::new(profile.clone());
+            emu.set_throttle(Some(bytes_per_sec));
+            let port = emu.listen_tcp("127.0.0.1:0").expect("listen").port();
+            let link = Link::Tcp { host: "127.0.0.1".into(), port };
+            let runs = if *name == "raster" { 1 } else { 3 };
+            let s = measure(link, Some(&emu), data, runs);
+            assert_eq!(emu.jobs().len(), runs, "each receipt printed exactly once");
+            println!("{:<22} {:>7} {:>9} {:>13.3} {:>12.3}", label, name, data.len(), s, floor);
+            emu.stop();
+        }
 
         // Serial over a pty, paced to the baud rate.
         for baud in [115_200u32, 9600] {
@@ -114,6 +196,7 @@ fn main() {
             let link = Link::Serial { path, baud, flow: FlowControl::None };
             let runs = if *name == "raster" { 1 } else { 3 };
             let s = measure(link, Some(&emu), data, runs);
+            assert_eq!(emu.jobs().len(), runs, "each receipt printed exactly once");
             let floor = data.len() as f64 * 10.0 / f64::from(baud);
             println!("{:<22} {:>7} {:>9} {:>13.3} {:>12.3}", format!("pty serial {baud}"), name, data.len(), s, floor);
             emu.stop();

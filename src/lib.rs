@@ -8,6 +8,7 @@ pub mod fiscal;
 pub mod logging;
 pub mod ofd;
 pub mod render;
+pub mod rom_font;
 pub mod server;
 pub mod spool;
 pub mod store;

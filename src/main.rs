@@ -41,7 +41,13 @@ fn main() -> ExitCode {
         }
         Command::Ofd(args) => kassa::ofd::cli::run(args).map_err(|e| e.to_string()),
         Command::OfdEmulator(args) => kassa::ofd::cli::run_emulator(args).map_err(|e| e.to_string()),
-        Command::PrinterEmulator(args) => kassa::spool::cli::emulator(args).map_err(|e| e.to_string()),
+        Command::PrinterEmulator(args) => kassa::spool::cli::emulator(args, |p| {
+            let profile = kassa::api::print::render_profile(p);
+            let font: std::sync::Arc<dyn kassa::spool::emulator::escpos::RomFont> =
+                std::sync::Arc::new(kassa::rom_font::ReceiptRomFont::new(&profile));
+            Some(font)
+        })
+        .map_err(|e| e.to_string()),
         Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
         Command::Render(args) => kassa::render::cli::run(args).map_err(|e| e.to_string()),

@@ -92,6 +92,8 @@ async fn document_images_with_checked_parameters() {
         ("image_width", json!(100)),
         ("image_width", json!(4096)),
         ("image_scale", json!(5)),
+        // Digits blur below the bound taken from the font's zero (0 reads as 8 at 0.5).
+        ("image_scale", json!(0.5)),
         ("image_pixel_draw_threshold", json!(300)),
     ] {
         let mut bad = key.clone();
@@ -130,6 +132,18 @@ async fn a_reprint_uses_the_template_that_first_rendered_the_document() {
     let third = s.ok("TradeOperation", ADMIN, sale(200, "Шай")).await;
     let fallback = s.ok("RenderDocument", ADMIN, key(&third)).await;
     assert!(fallback["content"].as_str().unwrap().contains(third["fiscal_id"].as_str().unwrap()));
+    // What the document keeps is the source that rendered it (the built-in), not the broken file, so a
+    // reprint after an upgrade of the built-ins still shows the receipt the customer got.
+    let db = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
+    let kept: String = db
+        .query_row(
+            "SELECT t.source FROM documents d JOIN templates t ON t.sha256 = d.template_sha256
+             WHERE d.fiscal_id = ?1",
+            [third["fiscal_id"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, &*kassa::render::Renderer::builtin_template(kassa::render::DocumentKind::Ticket).source);
 }
 
 #[tokio::test]
@@ -174,8 +188,16 @@ async fn printers_jobs_and_reprints() {
     let jobs = wait_for_jobs(&s, 2).await;
     let reprint = jobs.iter().find(|j| j["id"] == id).unwrap();
     assert_eq!(reprint["is_copy"], true, "a reprint says it is a copy");
+    // One copy mark: the receipt's own КОПИЯ banner, no spooler line on top of it.
+    let printed = std::fs::read(s.dir.path().join("printed").join(format!("{id}.escpos"))).unwrap();
+    assert!(!printed.windows(14).any(|w| w == b"COPY (reprint)"), "the spooler added a second copy mark");
+    assert!(printed.starts_with(b"\x1b@"), "the reprint starts with the receipt itself");
     assert_eq!(s.post("RetryPrintJob", Some(ADMIN), json!({"id": 9999})).await.0, 2);
     assert_eq!(s.post("CancelPrintJob", Some(ADMIN), json!({"id": 9999})).await.0, 2);
+    // A printed job cannot be cancelled: 2 with the reason, not 4.
+    let (code, text) = s.post("CancelPrintJob", Some(ADMIN), json!({"id": id})).await;
+    assert_eq!(code, 2, "{text}");
+    assert!(text.as_str().unwrap_or_default().contains(&format!("job {id} is done")), "{text}");
 }
 
 #[tokio::test]
@@ -191,4 +213,22 @@ async fn a_printer_that_is_away_never_fails_the_sale() {
     assert_eq!(t["is_offline"], false, "the sale went through");
     let jobs = s.ok("GetPrintJobs", ADMIN, json!({})).await;
     assert_eq!(jobs.as_array().unwrap().len(), 1, "the receipt waits in the queue: {jobs}");
+}
+
+#[tokio::test]
+async fn the_tenge_sign_prints_as_text_or_as_tg_on_a_printer_without_it() {
+    // Russian headings, so the total line is CP866 text but for the sign.
+    let s = TestServer::start_with(|c| c.render.lang = "ru".into()).await;
+    s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
+    let t = s.ok("TradeOperation", ADMIN, sale(450, "Нан")).await;
+    let jobs = wait_for_jobs(&s, 1).await;
+    // The default virtual printer is a generic 80 mm CP866 printer without user-defined characters:
+    // its total says "тг" as CP866 text (E2 A3), not a raster line for ₸.
+    let id = jobs[0]["id"].as_i64().unwrap();
+    let printed = std::fs::read(s.dir.path().join("printed").join(format!("{id}.escpos"))).unwrap();
+    assert!(printed.windows(2).any(|w| w == [0xE2, 0xA3]), "тг in CP866");
+    // The picture and the text show ₸.
+    let key = json!({"kkm_ofd_id": 6923, "fr_shift_number": 1, "shift_document_number": t["shift_document_number"], "format": "txt"});
+    let text = s.ok("RenderDocument", ADMIN, key).await;
+    assert!(text["content"].as_str().unwrap().contains("450.00 ₸"), "{text}");
 }

@@ -17,6 +17,7 @@ struct Printed {
     text_bytes: Vec<u8>,
     code_pages: Vec<u8>,
     cuts: usize,
+    user_chars: usize,
 }
 
 fn interpret(b: &[u8]) -> Printed {
@@ -29,7 +30,16 @@ fn interpret(b: &[u8]) -> Printed {
                 p.code_pages.push(b[i + 2]);
                 i += 3;
             }
-            (0x1B, Some(b'E' | b'a' | b'd')) | (0x1D, Some(b'!' | b'B')) => i += 3,
+            (0x1B, Some(b'E' | b'a' | b'd' | b'3' | b'J' | b'%')) | (0x1D, Some(b'!' | b'B')) => i += 3,
+            (0x1B, Some(b'&')) => {
+                // ESC & y c1 c2, then per character x and y × x bytes.
+                let (y, c1, c2) = (b[i + 2] as usize, b[i + 3], b[i + 4]);
+                p.user_chars += usize::from(c2 - c1) + 1;
+                i += 5;
+                for _ in c1..=c2 {
+                    i += 1 + b[i] as usize * y;
+                }
+            }
             (0x1B, Some(b'p')) => i += 5,
             (0x1D, Some(b'V')) => {
                 p.cuts += 1;
@@ -116,6 +126,7 @@ fn kazakh_lines_raster_on_cp866_and_text_on_kz1048() {
     );
     assert_eq!(kz.code_pages, vec![53]);
     assert!(kz.rows.is_empty(), "everything is text, QR native: no raster");
+    assert_eq!(kz.user_chars, 1, "₸, which KZ-1048 lacks, is the one downloaded glyph");
     // "Қымыз" in KZ-1048: 8D FB EC FB E7.
     let qymyz = [0x8D, 0xFB, 0xEC, 0xFB, 0xE7];
     assert!(kz.text_bytes.windows(5).any(|w| w == qymyz));

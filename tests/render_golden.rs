@@ -1,4 +1,5 @@
-//! Golden files: every document kind × {text at 32/42/48, HTML, annotated ESC/POS, PNG at 384
+//! Golden files: every document kind × {text at 32/42/48, HTML, annotated ESC/POS (58 mm CP866
+//! with raster lines, 58 mm CP866 with user-defined characters, 80 mm KZ-1048), PNG at 384
 //! and 576} compared byte for byte with `golden/<kind>/<case>.<output>`.
 //!
 //! On a mismatch the test writes `<file>.actual.<ext>` beside the golden file (and for PNG a
@@ -133,9 +134,12 @@ fn golden_files() {
             check(&dir.join(format!("{}.{cols}.txt", case.name)), &bytes, &mut failures);
         }
         check(&dir.join(format!("{}.html", case.name)), &render(&base, Format::Html), &mut failures);
-        for (tag, profile) in
-            [("58mm", PrinterProfile::generic_58mm()), ("80mm-kz1048", PrinterProfile::epson_80mm_kz())]
-        {
+        let udc = PrinterProfile { user_defined_chars: true, ..PrinterProfile::generic_58mm() };
+        for (tag, profile) in [
+            ("58mm", PrinterProfile::generic_58mm()),
+            ("58mm-udc", udc),
+            ("80mm-kz1048", PrinterProfile::epson_80mm_kz()),
+        ] {
             let opts = RenderOptions { profile: profile.clone(), ..base.clone() };
             let text = listing(&render(&opts, Format::EscPos), &profile);
             check(&dir.join(format!("{}.escpos-{tag}.txt", case.name)), text.as_bytes(), &mut failures);

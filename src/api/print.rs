@@ -64,8 +64,14 @@ pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
         native_qr: p.native_qr,
         cutter: p.cutter,
         raster_everything: p.raster_everything,
+        user_defined_chars: p.user_defined_chars,
         ..base
     }
+}
+
+/// Whether `c` prints as text on a printer with `p`: from one of its code pages or as a downloaded glyph.
+pub fn prints_as_text(p: &RenderProfile, c: char) -> bool {
+    p.user_defined_chars || p.code_pages.iter().any(|slot| slot.page.encode_char(c).is_some())
 }
 
 /// The kind of receipt a stored document is.
@@ -91,8 +97,9 @@ impl Printing {
         Ok(opts)
     }
 
-    /// Renders a stored document with the template version it keeps (recording the current one when it was
-    /// never rendered), so a reprint years later is identical.
+    /// Renders a stored document with the template version it keeps (recording, when it was never rendered,
+    /// the template that actually rendered it: the built-in one when the override in force is broken), so a
+    /// reprint years later is identical.
     pub fn render(
         &self,
         core: &Core,
@@ -105,17 +112,24 @@ impl Printing {
         for d in &diagnostics {
             tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
         }
-        let current = TemplateRow {
-            sha256: current.sha256.clone(),
-            name: current.name.clone(),
-            source: current.source.to_string(),
-        };
-        let kept = core.template_for(answer.doc.id, current)?;
         let json = document_answer(answer);
-        let rendered = self
-            .renderer
-            .render_with_source(kind, &kept.source, &json, opts, format)
-            .map_err(|e| ApiError::new(ErrorCode::MethodExecutionException, format!("rendering failed: {e}")))?;
+        let failed = |e: crate::render::RenderError| {
+            ApiError::new(ErrorCode::MethodExecutionException, format!("rendering failed: {e}"))
+        };
+        let trial = self.renderer.render_with_source(kind, &current.source, &json, opts, format).map_err(failed)?;
+        for d in &trial.diagnostics {
+            tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
+        }
+        let actual = TemplateRow {
+            sha256: trial.template.sha256.clone(),
+            name: trial.template.name.clone(),
+            source: trial.template.source.to_string(),
+        };
+        let kept = core.template_for(answer.doc.id, actual)?;
+        if kept.sha256 == trial.template.sha256 {
+            return Ok(trial.bytes);
+        }
+        let rendered = self.renderer.render_with_source(kind, &kept.source, &json, opts, format).map_err(failed)?;
         for d in &rendered.diagnostics {
             tracing::warn!(template = %kept.name, problem = %d, "stored template problem; the built-in one was used");
         }
@@ -161,10 +175,15 @@ impl Printing {
         };
         let mut opts = self.options(params, reprint)?;
         opts.profile = render_profile(&self.spooler.profile(printer_id).map_err(spool_error)?);
+        if format == Format::EscPos && !prints_as_text(&opts.profile, '₸') {
+            // Without this, every line with ₸ would go to such a printer as raster.
+            opts.headings.entry("currency".into()).or_insert_with(|| "тг".into());
+        }
         let data = self.render(core, answer, &opts, format)?;
-        // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ.
+        // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ. A reprint is marked
+        // already, so its resend is itself (the spooler would otherwise add its own banner: two marks).
         let copy_data = if reprint {
-            None
+            Some(data.clone())
         } else {
             Some(self.render(core, answer, &RenderOptions { copy: true, ..opts }, format)?)
         };
@@ -198,6 +217,8 @@ pub fn spool_error(e: crate::spool::SpoolError) -> ApiError {
     match e {
         S::UnknownPrinter(id) => ApiError::field("printer_id", format!("no printer with ID {id}")),
         S::UnknownJob(id) => ApiError::field("id", format!("no print job with ID {id}")),
+        // A call the job's state does not allow is the caller's to fix: 2 with the reason.
+        e @ (S::InvalidState { .. } | S::AlreadyAtPrinter { .. }) => ApiError::field("id", e.to_string()),
         other => ApiError::new(ErrorCode::MethodExecutionException, format!("print queue: {other}")),
     }
 }

@@ -47,7 +47,10 @@ impl fmt::Display for Diagnostic {
 pub enum OptionsError {
     #[error("image_width must be within 200..=2048, got {0}")]
     ImageWidth(i64),
-    #[error("image_scale must be within 0.5..=4, got {0}")]
+    #[error(
+        "image_scale must be within {min}..=4 (below {min} the digits blur: 0 reads as 8), got {0}",
+        min = crate::render::options::min_image_scale()
+    )]
     ImageScale(f64),
     #[error("image_pixel_draw_threshold must be within 0..=255, got {0}")]
     Threshold(i64),

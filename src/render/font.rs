@@ -50,6 +50,36 @@ fn cache() -> &'static Mutex<HashMap<Key, Arc<Glyph>>> {
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
+/// The narrowest white gap inside the digit zero (between its dot and its ring, on the
+/// horizontal midline), in em: the first feature to vanish when digits get small, so it sets
+/// the smallest image scale (see `options::min_image_scale`).
+pub fn zero_counter_em() -> f32 {
+    static GAP: OnceLock<f32> = OnceLock::new();
+    *GAP.get_or_init(|| {
+        let px = 1000.0;
+        let g = glyph('0', false, px);
+        let mid = g.height / 2;
+        let row = &g.coverage[mid * g.width..(mid + 1) * g.width];
+        let (first, last) = match (row.iter().position(|&c| c > 127), row.iter().rposition(|&c| c > 127)) {
+            (Some(f), Some(l)) => (f, l),
+            _ => return 0.1,
+        };
+        let mut narrowest = usize::MAX;
+        let mut run = 0;
+        for &c in &row[first..=last] {
+            if c > 127 {
+                if run > 0 {
+                    narrowest = narrowest.min(run);
+                }
+                run = 0;
+            } else {
+                run += 1;
+            }
+        }
+        if narrowest == usize::MAX { 0.1 } else { narrowest as f32 / px }
+    })
+}
+
 /// The glyph for `c` at `px` (em size), from the cache when possible.
 pub fn glyph(c: char, bold: bool, px: f32) -> Arc<Glyph> {
     let key = (c, bold, px.to_bits());

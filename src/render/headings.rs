@@ -63,7 +63,42 @@ const HEADINGS: &[(&str, &str, &str)] = &[
     ("offline_count", "АВТОНОМНО", "ДЕРБЕС"),
     ("self_test", "ТЕСТОВАЯ СТРАНИЦА", "СЫНАҚ БЕТІ"),
     ("non_fiscal", "НЕФИСКАЛЬНЫЙ ДОКУМЕНТ", "ФИСКАЛДЫҚ ЕМЕС ҚҰЖАТ"),
+    ("document_no", "ДОКУМЕНТ №", "ҚҰЖАТ №"),
+    ("not_payment", "НЕ ЯВЛЯЕТСЯ ПЛАТЁЖНЫМ ДОКУМЕНТОМ", "ТӨЛЕМ ҚҰЖАТЫ ЕМЕС"),
+    ("parent", "ИСХОДНЫЙ ЧЕК", "БАСТАПҚЫ ЧЕК"),
+    // After the receipt's totals, as the vendor prints them. A printer that can print ₸ neither from a
+    // code page nor as a downloaded glyph gets "тг" (api::print), so the totals stay text.
+    ("currency", "₸", "₸"),
 ];
+
+/// Short names of units of measure by their classifier code (МКЕИ / ОКЕИ), as the vendor's ticket
+/// prints them after the quantity. An unknown code prints no unit.
+const UNITS: &[(&str, &str)] = &[
+    ("003", "мм"),
+    ("004", "см"),
+    ("006", "м"),
+    ("055", "м²"),
+    ("111", "мл"),
+    ("112", "л"),
+    ("113", "м³"),
+    ("163", "г"),
+    ("166", "кг"),
+    ("168", "т"),
+    ("356", "ч"),
+    ("625", "лист"),
+    ("704", "набор"),
+    ("715", "пар"),
+    ("778", "упак"),
+    ("796", "шт"),
+    ("839", "компл"),
+    ("868", "бут"),
+];
+
+/// The short name of unit `code` (`796` → `шт`), if known.
+pub fn unit(code: &str) -> Option<&'static str> {
+    let code = code.trim();
+    UNITS.iter().find(|(c, _)| *c == code || c.trim_start_matches('0') == code).map(|(_, u)| *u)
+}
 
 /// The heading for `key` in `lang`; unknown keys come back as the key itself, so a typo is
 /// visible on paper rather than silently blank.
@@ -91,5 +126,8 @@ mod tests {
         assert_eq!(heading("total", "ru+kk"), "ИТОГО / БАРЛЫҒЫ");
         assert_eq!(heading("cashier", "ru+kk"), "КАССИР");
         assert_eq!(heading("nope", "ru"), "nope");
+        assert_eq!(super::unit("796"), Some("шт"));
+        assert_eq!(super::unit("6"), Some("м"));
+        assert_eq!(super::unit("999"), None);
     }
 }

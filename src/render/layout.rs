@@ -277,7 +277,8 @@ impl Builder {
         let cw = style.char_cols();
         let n = columns.len();
         let cells: Vec<String> = cells.iter().map(|c| clean(c)).collect();
-        let gaps = n.saturating_sub(1);
+        // Two blank columns between cells, so an amount never reads as part of its label.
+        let gaps = n.saturating_sub(1) * ROW_GAP;
         // Auto columns first: as wide as their content.
         let mut widths: Vec<usize> = columns
             .iter()
@@ -360,17 +361,24 @@ impl Builder {
             let mut runs = Vec::new();
             let mut x = 0;
             for (k, lines) in wrapped.iter().enumerate() {
-                if let Some(text) = lines.get(i).filter(|t| !t.is_empty()) {
+                // Shorter right-aligned cells (amounts) stand on the row's last line, beside the
+                // end of their wrapped label; others (an item's number) stay on its first line.
+                let line =
+                    if columns[k].align == Align::Right { (i + lines.len()).checked_sub(height) } else { Some(i) };
+                if let Some(text) = line.and_then(|j| lines.get(j)).filter(|t| !t.is_empty()) {
                     let used = text.chars().count() * cw;
                     let off = place(columns[k].align, widths[k], used);
                     runs.push(Run { col: x + off, text: text.clone(), style });
                 }
-                x += widths[k] + 1;
+                x += widths[k] + ROW_GAP;
             }
             self.line(TextLine { runs, tall: style.tall, page: None });
         }
     }
 }
+
+/// Blank columns between the cells of a row.
+const ROW_GAP: usize = 2;
 
 /// Start column for `used` columns aligned in `width`.
 fn place(align: Align, width: usize, used: usize) -> usize {
@@ -466,7 +474,27 @@ mod tests {
     fn weighted_cells_wrap_inside_columns() {
         let (doc, _) = parse("@row 1 1>: aaa bbb | x", "t");
         let l = layout(&doc, &Geometry::text(8));
-        assert_eq!(texts(&l), vec!["aaa    x", "bbb"]);
+        assert_eq!(texts(&l), vec!["aaa", "bbb    x"]);
+    }
+
+    #[test]
+    fn a_number_column_gives_a_hanging_indent() {
+        let (doc, _) = parse("@row a 1: 10. | Өрік кептірілген жақсы сорт (кг)", "t");
+        let l = layout(&doc, &Geometry::text(20));
+        assert_eq!(texts(&l), vec!["10.  Өрік", "     кептірілген", "     жақсы сорт (кг)"]);
+    }
+
+    #[test]
+    fn an_amount_stands_on_the_last_line_of_its_label_two_spaces_clear() {
+        let (doc, _) = parse("@row 1 a>: БАНКОВСКАЯ КАРТА / БАНК КАРТАСЫ | 1 000.00", "t");
+        let l = layout(&doc, &Geometry::text(32));
+        let lines = texts(&l);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(!lines[0].contains("1 000.00"), "{lines:?}");
+        let last = &lines[1];
+        assert!(last.ends_with("1 000.00"), "{lines:?}");
+        let label_end = last.trim_end_matches("1 000.00");
+        assert!(label_end.ends_with("  ") && label_end.trim().ends_with("КАРТАСЫ"), "{lines:?}");
     }
 
     #[test]

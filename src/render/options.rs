@@ -58,13 +58,23 @@ impl Default for RenderOptions {
     }
 }
 
+/// The smallest `image_scale` at which digits stay legible: the white gap inside the zero (the
+/// font's narrowest counter, 0.072 em in DejaVu Sans Mono) must be at least one dot, else the zero's
+/// dot touches its ring and 0 reads as 8. At scale 1 the font is 12 / 0.602 ≈ 19.9 px, so the bound
+/// is 1 / (0.072 × 19.9) ≈ 0.70, rounded up to a multiple of 0.05.
+pub fn min_image_scale() -> f64 {
+    let px_at_1 = crate::render::layout::Geometry::image(576, 1.0).font_px();
+    let raw = 1.0 / (f64::from(crate::render::font::zero_counter_em()) * f64::from(px_at_1));
+    (raw * 20.0).ceil() / 20.0
+}
+
 impl RenderOptions {
     /// Checks every range; the error names the field.
     pub fn validate(&self) -> Result<(), OptionsError> {
         if !(200..=2048).contains(&self.image_width) {
             return Err(OptionsError::ImageWidth(self.image_width));
         }
-        if !(0.5..=4.0).contains(&self.image_scale) {
+        if !(min_image_scale()..=4.0).contains(&self.image_scale) {
             return Err(OptionsError::ImageScale(self.image_scale));
         }
         if !(0..=255).contains(&self.image_pixel_draw_threshold) {
@@ -98,7 +108,7 @@ impl RenderOptions {
 
     /// PNG scale clamped into range.
     pub fn scale(&self) -> f32 {
-        if self.image_scale.is_nan() { 1.0 } else { self.image_scale.clamp(0.5, 4.0) as f32 }
+        if self.image_scale.is_nan() { 1.0 } else { self.image_scale.clamp(min_image_scale(), 4.0) as f32 }
     }
 }
 
@@ -117,7 +127,7 @@ mod tests {
         assert_eq!(bad(|o| o.image_width = 199), Some("image_width"));
         assert_eq!(bad(|o| o.image_width = 2049), Some("image_width"));
         assert_eq!(bad(|o| o.image_width = 2048), None);
-        assert_eq!(bad(|o| o.image_scale = 0.49), Some("image_scale"));
+        assert_eq!(bad(|o| o.image_scale = 0.5), Some("image_scale"), "0 reads as 8 at 0.5");
         assert_eq!(bad(|o| o.image_scale = 4.01), Some("image_scale"));
         assert_eq!(bad(|o| o.image_scale = f64::NAN), Some("image_scale"));
         assert_eq!(bad(|o| o.image_pixel_draw_threshold = -1), Some("image_pixel_draw_threshold"));

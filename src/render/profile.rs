@@ -33,6 +33,9 @@ pub struct PrinterProfile {
     pub raster_everything: bool,
     /// Rows per `GS v 0` command; small bands suit printers with small buffers.
     pub raster_band_rows: u32,
+    /// The printer holds user-defined characters (`ESC &`, `ESC %`): letters its code pages
+    /// lack (Kazakh on CP866) are downloaded as glyphs and printed as text, not raster.
+    pub user_defined_chars: bool,
 }
 
 impl Default for PrinterProfile {
@@ -53,6 +56,7 @@ impl PrinterProfile {
             cutter: true,
             raster_everything: false,
             raster_band_rows: 256,
+            user_defined_chars: false,
         }
     }
 
@@ -70,6 +74,8 @@ impl PrinterProfile {
                 CodePageSlot { page: CodePage::Cp866, esc_t: 17 },
             ],
             native_qr: true,
+            // Epson TM printers hold user-defined characters: ₸, which KZ-1048 lacks, prints as text.
+            user_defined_chars: true,
             ..PrinterProfile::generic_80mm()
         }
     }
@@ -98,7 +104,7 @@ mod tests {
     fn loads_from_a_data_file() {
         let json = r#"{"name": "epson-80mm-kz1048", "width_dots": 576, "columns": 48,
             "code_pages": [{"page": "kz1048", "esc_t": 53}, {"page": "cp866", "esc_t": 17}],
-            "native_qr": true}"#;
+            "native_qr": true, "user_defined_chars": true}"#;
         let p: PrinterProfile = serde_json::from_str(json).expect("parses");
         assert_eq!(p, PrinterProfile::epson_80mm_kz());
         assert!(p.validate().is_ok());

@@ -250,6 +250,19 @@ impl Glyphs {
     }
 }
 
+/// One character as the printer's font A cell shows it: `cell_w` × `line_h` dots, drawn exactly
+/// as [`rasterize`] draws it in a line (same glyph, baseline and threshold), clipped to the cell.
+/// The ESC/POS back-end downloads these as user-defined characters.
+pub fn cell_bitmap(c: char, bold: bool, g: &Geometry, glyphs: &mut Glyphs) -> Bitmap {
+    let w = g.cell_w.round().max(1.0) as u32;
+    let mut bm = Bitmap::new(w, g.line_h);
+    let style = crate::render::model::Style { bold, ..Default::default() };
+    let line = TextLine { runs: vec![super::layout::Run { col: 0, text: c.to_string(), style }], ..Default::default() };
+    let cell = Geometry { margin: 0.0, ..*g };
+    draw_text(&mut bm, &line, 0, &cell, glyphs);
+    bm
+}
+
 fn draw_text(bm: &mut Bitmap, line: &TextLine, y: u32, g: &Geometry, glyphs: &mut Glyphs) {
     let px = g.font_px();
     let (ascent, descent) = font::vertical_metrics(px);
@@ -326,5 +339,68 @@ mod tests {
         let b = rasterize(&layout(&big, &g), 128);
         assert_eq!(b.height, 2 * a.height);
         assert!(ink(&b) > 4 * ink(&a));
+    }
+}
+
+#[cfg(test)]
+mod digits {
+    use super::*;
+    use crate::render::layout::{Geometry, layout};
+    use crate::render::markup::parse;
+
+    /// White regions of a cell not touching its border.
+    pub fn holes(bm: &Bitmap, x0: u32, w: u32, h: u32) -> usize {
+        let mut seen = vec![false; (w * h) as usize];
+        let mut n = 0;
+        for sy in 0..h {
+            for sx in 0..w {
+                if seen[(sy * w + sx) as usize] || bm.get(x0 + sx, sy) {
+                    continue;
+                }
+                let mut stack = vec![(sx, sy)];
+                seen[(sy * w + sx) as usize] = true;
+                let mut border = false;
+                while let Some((x, y)) = stack.pop() {
+                    if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
+                        border = true;
+                    }
+                    for (dx, dy) in [(1i32, 0i32), (-1, 0), (0, 1), (0, -1)] {
+                        let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                        if nx < 0 || ny < 0 || nx >= w as i32 || ny >= h as i32 {
+                            continue;
+                        }
+                        let (nx, ny) = (nx as u32, ny as u32);
+                        if !seen[(ny * w + nx) as usize] && !bm.get(x0 + nx, ny) {
+                            seen[(ny * w + nx) as usize] = true;
+                            stack.push((nx, ny));
+                        }
+                    }
+                }
+                if !border {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn digits_keep_their_counters_from_the_minimum_scale_up() {
+        let count = |scale: f32| {
+            let g = Geometry::image(576, scale);
+            let bm = rasterize(&layout(&parse("0 8", "t").0, &g), 128);
+            let h = |col: u32| {
+                let x0 = (g.margin + col as f32 * g.cell_w).round() as u32;
+                holes(&bm, x0.saturating_sub(1), g.cell_w.round() as u32 + 2, g.line_h)
+            };
+            (h(0), h(2))
+        };
+        // The bug the bound prevents: at 0.5 the zero's dot touches its ring, 0 reads as 8.
+        assert_eq!(count(0.5).0, 2);
+        let min = crate::render::options::min_image_scale();
+        assert!((0.6..=0.8).contains(&min), "{min}");
+        for s100 in (min * 100.0).round() as u32..=150 {
+            assert_eq!(count(s100 as f32 / 100.0), (1, 2), "scale {}", s100 as f32 / 100.0);
+        }
     }
 }

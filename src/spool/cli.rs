@@ -21,12 +21,40 @@ pub struct EmulatorArgs {
     /// Profile id for code pages (see profiles/).
     #[arg(long, default_value = "generic-80")]
     pub profile: String,
-    /// Folder for printed jobs: <n>.escpos, <n>.txt and <n>.png (raster).
+    /// Folder for printed jobs: <n>.escpos, <n>.txt and <n>.png (the whole receipt as printed).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Read rate limit in bytes per second.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "link")]
     pub throttle: Option<u32>,
+    /// Read at a named link's speed: serial-9600 (960 B/s), serial-115200 (11 520 B/s) or
+    /// bluetooth (3 000 B/s, a cheap SPP module's typical throughput; unverified).
+    #[arg(long, value_enum)]
+    pub link: Option<LinkPreset>,
+}
+
+/// Link speeds the emulator can read at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkPreset {
+    /// 9 600 baud 8N1: 960 bytes per second.
+    #[value(name = "serial-9600")]
+    Serial9600,
+    /// 115 200 baud 8N1: 11 520 bytes per second.
+    #[value(name = "serial-115200")]
+    Serial115200,
+    /// Bluetooth SPP on a cheap printer module: about 3 000 bytes per second (unverified).
+    Bluetooth,
+}
+
+impl LinkPreset {
+    /// Bytes per second.
+    pub fn bytes_per_sec(self) -> u32 {
+        match self {
+            LinkPreset::Serial9600 => 960,
+            LinkPreset::Serial115200 => 11_520,
+            LinkPreset::Bluetooth => 3_000,
+        }
+    }
 }
 
 /// `kassa printers`.
@@ -150,15 +178,19 @@ pub fn printers(args: PrintersArgs) -> Result<(), CliError> {
 
 /// Runs `printer-emulator` until stdin closes. Commands on stdin, one per line:
 /// `paper-out`, `paper-ok`, `cover-open`, `cover-closed`, `offline`, `online`,
-/// `drop <bytes>`, `stats`.
-pub fn emulator(args: EmulatorArgs) -> Result<(), CliError> {
+/// `drop <bytes>`, `stats`. `font` gives the emulator the printer's font for a profile, so the
+/// saved PNG shows text as well as raster (the binary passes the receipt font).
+pub fn emulator(
+    args: EmulatorArgs,
+    font: impl Fn(&super::profile::PrinterProfile) -> Option<std::sync::Arc<dyn super::emulator::escpos::RomFont>>,
+) -> Result<(), CliError> {
     let profiles = super::profile::embedded().map_err(super::SpoolError::from)?;
     let profile = profiles
         .get(&args.profile)
         .cloned()
         .ok_or_else(|| CliError::Usage(format!("unknown profile {:?}", args.profile)))?;
-    let emu = Emulator::new(profile);
-    emu.set_throttle(args.throttle);
+    let emu = Emulator::with_font(profile.clone(), font(&profile));
+    emu.set_throttle(args.link.map(LinkPreset::bytes_per_sec).or(args.throttle));
     let mut out = std::io::stdout();
     if !args.tcp.is_empty() {
         let addr = emu.listen_tcp(&args.tcp)?;
@@ -227,7 +259,9 @@ fn spawn_saver(emu: Emulator, dir: PathBuf) {
                 let base = dir.join(format!("{:04}", i + 1));
                 let _ = std::fs::write(base.with_extension("escpos"), &job.bytes);
                 let _ = std::fs::write(base.with_extension("txt"), job.lines.join("\n"));
-                if let Some(png) = (job.raster.height > 0).then(|| job.raster.to_png().ok()).flatten() {
+                // The whole receipt as printed; without a font, the raster alone.
+                let picture = if job.paper.height > 0 { &job.paper } else { &job.raster };
+                if let Some(png) = (picture.height > 0).then(|| picture.to_png().ok()).flatten() {
                     let _ = std::fs::write(base.with_extension("png"), png);
                 }
             }

@@ -274,8 +274,16 @@ pub struct SpoolConfig {
     pub pace_serial: bool,
     /// Probe localhost:631 for CUPS queues during discovery.
     pub discover_cups: bool,
-    /// Attempts before a job is `failed`; 0 means retry forever (receipts must not be lost).
+    /// Sends before a job is `failed` with its reason; 0 means retry forever. A resend happens only
+    /// when bytes never reached the printer whole, so this bounds a link that keeps breaking.
     pub max_attempts: u32,
+    /// Link speed (bytes per second) assumed for links that do not state one (TCP, USB), when
+    /// waiting for a printer to confirm a job: the slowest link a shop plausibly has behind a
+    /// network or USB adapter (9 600 baud). A faster printer simply answers sooner.
+    pub assumed_bytes_per_sec: u32,
+    /// Status queries, each waiting the full drain estimate, before an unconfirmed job is
+    /// `failed` (it is never resent blind: the printer may have printed it).
+    pub confirm_attempts: u32,
 }
 
 impl Default for SpoolConfig {
@@ -291,7 +299,9 @@ impl Default for SpoolConfig {
             chunk_bytes: 256,
             pace_serial: true,
             discover_cups: true,
-            max_attempts: 0,
+            max_attempts: 5,
+            assumed_bytes_per_sec: 960,
+            confirm_attempts: 3,
         }
     }
 }

@@ -35,6 +35,14 @@ pub enum SpoolError {
         /// The refused operation.
         operation: &'static str,
     },
+    /// A cancel came too late: every byte of the job is at the printer, which prints it.
+    #[error("job {id} cannot be cancelled: all {bytes} bytes are already at the printer, which prints them")]
+    AlreadyAtPrinter {
+        /// Job id.
+        id: i64,
+        /// The job's size.
+        bytes: usize,
+    },
     /// The configuration is inconsistent (message names the setting).
     #[error("spool config: {0}")]
     Config(String),

@@ -72,7 +72,7 @@ use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use worker::{Event, Worker};
+use worker::{Event, Worker, WorkerShared};
 
 /// A print request from the caller.
 #[derive(Debug, Clone)]
@@ -122,6 +122,22 @@ pub struct PrinterInfo {
 struct WorkerHandle {
     tx: Sender<Event>,
     join: JoinHandle<()>,
+    shared: Arc<WorkerShared>,
+}
+
+/// What `CancelPrintJob` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CancelOutcome {
+    /// The job.
+    pub id: JobId,
+    /// The job's state now: `cancelled`, or `sending` while it runs to the next command boundary.
+    pub state: String,
+    /// For a job stopped while sending: bytes that had gone to the printer, and the job's size.
+    pub bytes_sent: Option<usize>,
+    /// The job's size in bytes, when it was being sent.
+    pub bytes_total: Option<usize>,
+    /// What was printed, in words.
+    pub note: String,
 }
 
 struct Inner {
@@ -202,6 +218,7 @@ impl Spooler {
         let row = self.inner.queue.printer(id)?.ok_or(SpoolError::UnknownPrinter(id))?;
         let profile = self.profile_of(&row.profile);
         let (tx, rx) = channel();
+        let shared = Arc::new(WorkerShared::default());
         let w = Worker::new(
             id,
             row.link,
@@ -210,12 +227,13 @@ impl Spooler {
             self.inner.config.clone(),
             self.inner.queue.clone(),
             rx,
+            shared.clone(),
         );
         let join = std::thread::Builder::new()
             .name(format!("spool-{id}"))
             .spawn(move || w.run())
             .map_err(|source| SpoolError::Io { path: "worker thread".into(), source })?;
-        workers.insert(id, WorkerHandle { tx: tx.clone(), join });
+        workers.insert(id, WorkerHandle { tx: tx.clone(), join, shared });
         Ok(tx)
     }
 
@@ -273,9 +291,74 @@ impl Spooler {
         Ok(())
     }
 
-    /// Cancels a job that is queued, paused or failed (not one being sent).
-    pub fn cancel(&self, id: JobId) -> Result<(), SpoolError> {
-        self.inner.queue.cancel(id)
+    /// Cancels a job. A queued, paused or failed job is simply dropped. A job being sent stops
+    /// at the next ESC/POS command boundary, prints a line saying it was cancelled and is cut;
+    /// the outcome says how many bytes had gone out. A job whose bytes are all at the printer
+    /// already (`sent`, or `sending` and waiting for the printer's answer) cannot be stopped,
+    /// nor can a finished one: [`SpoolError::InvalidState`] says why.
+    pub fn cancel(&self, id: JobId) -> Result<CancelOutcome, SpoolError> {
+        let job = self.inner.queue.job(id)?.ok_or(SpoolError::UnknownJob(id))?;
+        if job.state != JobState::Sending {
+            self.inner.queue.cancel(id)?;
+            let note = "cancelled before it was sent".to_string();
+            return Ok(CancelOutcome { id, state: "cancelled".into(), bytes_sent: None, bytes_total: None, note });
+        }
+        let shared = {
+            let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            workers.get(&job.printer_id).map(|w| w.shared.clone())
+        };
+        let Some(shared) = shared else {
+            return Err(SpoolError::InvalidState { id, state: "sending".into(), operation: "cancel" });
+        };
+        if let Some((pid, sent, total)) = shared.progress()
+            && pid == id
+            && sent == total
+        {
+            return Err(SpoolError::AlreadyAtPrinter { id, bytes: total });
+        }
+        shared.cancel.store(id, std::sync::atomic::Ordering::SeqCst);
+        // The worker stops at the next boundary, at most one piece (~1 KB, or one raster band) later.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let now = self.inner.queue.job(id)?.ok_or(SpoolError::UnknownJob(id))?;
+            let progress = shared.progress().filter(|p| p.0 == id);
+            match now.state {
+                JobState::Cancelled => {
+                    let note = now.last_error.unwrap_or_default();
+                    let (sent, total) = match shared.stopped() {
+                        Some((pid, s, t)) if pid == id => (Some(s), Some(t)),
+                        _ => (None, None),
+                    };
+                    return Ok(CancelOutcome {
+                        id,
+                        state: "cancelled".into(),
+                        bytes_sent: sent,
+                        bytes_total: total,
+                        note,
+                    });
+                }
+                JobState::Sending if progress.is_some_and(|(_, s, t)| s == t) => {
+                    shared.cancel.store(0, std::sync::atomic::Ordering::SeqCst);
+                    return Err(SpoolError::AlreadyAtPrinter { id, bytes: progress.map(|p| p.2).unwrap_or(0) });
+                }
+                JobState::Sending if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                JobState::Sending => {
+                    let (sent, total) = progress.map(|(_, s, t)| (Some(s), Some(t))).unwrap_or((None, None));
+                    let note = "stopping at the next command boundary; GetPrintJobs shows the outcome".to_string();
+                    return Ok(CancelOutcome {
+                        id,
+                        state: "sending".into(),
+                        bytes_sent: sent,
+                        bytes_total: total,
+                        note,
+                    });
+                }
+                other => {
+                    shared.cancel.store(0, std::sync::atomic::Ordering::SeqCst);
+                    return Err(SpoolError::InvalidState { id, state: other.name().into(), operation: "cancel" });
+                }
+            }
+        }
     }
 
     /// Deletes finished jobs (done, cancelled, failed) older than `age`, keeping the queue

@@ -61,6 +61,23 @@ pub struct PrinterProfile {
     /// text. Costs link time: prefer it on USB and network printers.
     #[serde(default)]
     pub raster_everything: bool,
+    /// Rated print speed in mm/s; the spooler allows this much time for the printer to empty its
+    /// buffer before it expects the status answer. Conservative default: 50 mm/s.
+    #[serde(default = "default_print_speed")]
+    pub print_speed_mm_s: u32,
+    /// Answers `GS g 2` (transmit maintenance counter) with its autocutter count (Epson TM series).
+    /// After a broken send the spooler then knows whether the receipt was cut: cut means printed
+    /// (nothing is resent), not cut means no complete receipt (the resend is the original).
+    #[serde(default)]
+    pub cut_counter: bool,
+    /// Holds user-defined characters (`ESC &` to define, `ESC %` to select) for Kazakh letters
+    /// on a printer without KZ-1048. Epson TM: yes; clones: off until checked on the model.
+    #[serde(default)]
+    pub user_defined_chars: bool,
+}
+
+fn default_print_speed() -> u32 {
+    50
 }
 
 impl Default for PrinterProfile {
@@ -79,6 +96,9 @@ impl Default for PrinterProfile {
             link_baud: None,
             verified: false,
             raster_everything: false,
+            print_speed_mm_s: default_print_speed(),
+            cut_counter: false,
+            user_defined_chars: false,
         }
     }
 }
@@ -92,6 +112,15 @@ impl PrinterProfile {
     /// The encoding selected by `ESC t n`, if listed.
     pub fn encoding_of(&self, n: u8) -> Option<&str> {
         self.code_pages.iter().find(|c| c.esc_t == n).map(|c| c.encoding.as_str())
+    }
+
+    /// Seconds the mechanism needs to print `bytes` of ESC/POS, at most: every byte counted as
+    /// raster (rows of `width_dots / 8` bytes) plus every line feed as a 30-dot text line.
+    pub fn print_secs_at_most(&self, bytes: &[u8]) -> f64 {
+        let rows = bytes.len() as f64 / f64::from(self.raster_row_bytes().max(1));
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as f64 * 30.0;
+        let mm = (rows + lines) / (f64::from(self.dpi.max(1)) / 25.4);
+        mm / f64::from(self.print_speed_mm_s.max(1))
     }
 
     /// Bytes per raster row (`width_dots / 8`).

@@ -134,6 +134,12 @@ pub struct Job {
     pub sent_at: Option<String>,
     /// When it was confirmed printed.
     pub done_at: Option<String>,
+    /// The last send broke off after bytes may have reached the printer; before anything is
+    /// resent the printer is asked whether the receipt was cut.
+    pub interrupted: bool,
+    /// The printer's autocutter count (`GS g 2`) read just before the last send, where the
+    /// profile has one.
+    pub cuts_before: Option<u64>,
 }
 
 /// A printer row of the name→ID table.
@@ -209,14 +215,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     sent_at TEXT,
-    done_at TEXT
+    done_at TEXT,
+    interrupted INTEGER NOT NULL DEFAULT 0,
+    cuts_before INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_printer_state ON jobs(printer_id, state, id);
 ";
 
 const JOB_COLS: &str = "id, printer_id, kkm, shift, doc_number, label, format, data, copy_data, \
      is_copy, state, reason, attempts, est_transfer_ms, slow, last_error, created_at, updated_at, \
-     sent_at, done_at";
+     sent_at, done_at, interrupted, cuts_before";
 
 const ACTIVE: &str = "('queued','sending','sent','paused')";
 
@@ -244,6 +252,8 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String, Option<
         updated_at: r.get(17)?,
         sent_at: r.get(18)?,
         done_at: r.get(19)?,
+        interrupted: r.get(20)?,
+        cuts_before: r.get::<_, Option<i64>>(21)?.and_then(|v| u64::try_from(v).ok()),
     };
     Ok((job, r.get(10)?, r.get(11)?, r.get(6)?))
 }
@@ -284,6 +294,16 @@ impl Queue {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        // Files from before these columns existed gain them in place.
+        for (col, decl) in [("interrupted", "INTEGER NOT NULL DEFAULT 0"), ("cuts_before", "INTEGER")] {
+            let has: bool =
+                conn.query_row("SELECT COUNT(*) > 0 FROM pragma_table_info('jobs') WHERE name = ?1", [col], |r| {
+                    r.get(0)
+                })?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {col} {decl}"))?;
+            }
+        }
         Ok(Self { conn: Mutex::new(conn) })
     }
 
@@ -470,15 +490,16 @@ impl Queue {
     pub fn set_state(&self, id: JobId, state: &JobState, error: Option<&str>) -> Result<(), SpoolError> {
         let (s, reason) = state.to_db();
         let t = now();
+        // A printed job has no error left to show; the log keeps the history.
         let stamp = match state {
             JobState::Sent => ", sent_at = ?4",
-            JobState::Done => ", done_at = ?4, sent_at = COALESCE(sent_at, ?4)",
+            JobState::Done => ", done_at = ?4, sent_at = COALESCE(sent_at, ?4), interrupted = 0",
             _ => "",
         };
         self.db().execute(
             &format!(
                 "UPDATE jobs SET state = ?2, reason = ?3, updated_at = ?4{stamp},
-                 last_error = COALESCE(?5, last_error) WHERE id = ?1"
+                 last_error = CASE WHEN ?2 = 'done' THEN NULL ELSE COALESCE(?5, last_error) END WHERE id = ?1"
             ),
             params![id, s, reason, t, error],
         )?;
@@ -487,19 +508,21 @@ impl Queue {
 
     /// Records that bytes are about to go out: `sending`, one more attempt, and whether
     /// this send is a copy. Committed before the first byte is written.
-    pub fn mark_sending(&self, id: JobId, is_copy: bool) -> Result<(), SpoolError> {
+    /// `cuts_before` is the printer's autocutter count read just before, if it has one.
+    pub fn mark_sending(&self, id: JobId, is_copy: bool, cuts_before: Option<u64>) -> Result<(), SpoolError> {
         self.db().execute(
             "UPDATE jobs SET state = 'sending', reason = NULL, attempts = attempts + 1,
-             is_copy = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, is_copy, now()],
+             is_copy = ?2, interrupted = 0, cuts_before = ?4, updated_at = ?3 WHERE id = ?1",
+            params![id, is_copy, now(), cuts_before.and_then(|c| i64::try_from(c).ok())],
         )?;
         Ok(())
     }
 
-    /// A send broke off: some bytes may have printed, so any resend is a copy.
+    /// A send broke off: some bytes may have printed. Before a resend the worker asks the printer
+    /// whether the receipt was cut; a printer that cannot tell gets the resend as a copy.
     pub fn mark_interrupted(&self, id: JobId, reason: PauseReason, error: &str) -> Result<(), SpoolError> {
         self.db().execute(
-            "UPDATE jobs SET state = 'paused', reason = ?2, is_copy = 1, last_error = ?3,
+            "UPDATE jobs SET state = 'paused', reason = ?2, interrupted = 1, last_error = ?3,
              updated_at = ?4 WHERE id = ?1",
             params![id, reason.as_str(), error, now()],
         )?;
@@ -529,6 +552,15 @@ impl Queue {
              AND COALESCE(done_at, updated_at) < ?1",
             [before],
         )?)
+    }
+
+    /// Records that the worker stopped a job it was sending because the caller cancelled it.
+    pub fn mark_cancelled_while_sending(&self, id: JobId, note: &str) -> Result<(), SpoolError> {
+        self.db().execute(
+            "UPDATE jobs SET state = 'cancelled', reason = NULL, last_error = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, note, now()],
+        )?;
+        Ok(())
     }
 
     /// Cancels a job that has not started sending.
@@ -579,7 +611,7 @@ mod tests {
             };
             let a = q.insert_job(&new(b"one")).expect("insert");
             let b = q.insert_job(&new(b"two")).expect("insert");
-            q.mark_sending(a, false).expect("sending");
+            q.mark_sending(a, false, Some(7)).expect("sending");
             (p, a, b)
         };
         let q = Queue::open(&path).expect("reopen");
@@ -591,7 +623,8 @@ mod tests {
         assert_eq!(head.attempts, 1);
         q.mark_interrupted(a, PauseReason::Unreachable, "boom").expect("interrupt");
         let head = q.job(a).expect("query").expect("job");
-        assert!(head.is_copy);
+        assert!(head.interrupted && !head.is_copy);
+        assert_eq!(head.cuts_before, Some(7));
         assert_eq!(head.state, JobState::Paused(PauseReason::Unreachable));
         q.set_state(a, &JobState::Done, None).expect("done");
         assert_eq!(q.next_job(p).expect("query").map(|j| j.id), Some(b));

@@ -9,11 +9,12 @@
 //! again. Jobs are taken strictly in id order, so a paused head job holds the ones behind it.
 use super::config::{DocFormat, Link, SpoolConfig};
 use super::profile::PrinterProfile;
-use super::queue::{Job, JobState, PrinterId, Queue};
+use super::queue::{Job, JobId, JobState, PrinterId, Queue};
 use super::status::PauseReason;
 use super::transport::{self, Transport, TransportError};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Everything that can make a worker act.
@@ -88,6 +89,45 @@ pub fn bytes_for(job: &Job, copy: bool, profile: &PrinterProfile) -> Vec<u8> {
     }
 }
 
+/// What a worker shares with the spooler handle: the job the caller wants stopped and how far
+/// the current send has got.
+#[derive(Debug, Default)]
+pub struct WorkerShared {
+    /// Id of a job to stop at the next command boundary (0: none).
+    pub cancel: AtomicI64,
+    /// The job being written: (id, bytes handed to the link, total bytes).
+    pub progress: Mutex<Option<(JobId, usize, usize)>>,
+    /// The last job stopped by a cancel: (id, bytes sent, total bytes).
+    stopped: Mutex<Option<(JobId, usize, usize)>>,
+}
+
+impl WorkerShared {
+    fn set_progress(&self, p: Option<(JobId, usize, usize)>) {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    }
+
+    /// The last job stopped by a cancel: (id, bytes sent, total bytes).
+    pub fn stopped(&self) -> Option<(JobId, usize, usize)> {
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current send's progress, if one is running.
+    pub fn progress(&self) -> Option<(JobId, usize, usize)> {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// How a write ended.
+enum Written {
+    /// Every byte went to the link.
+    All,
+    /// The caller cancelled; the job stopped after this many bytes (at a command boundary).
+    Cancelled(usize),
+}
+
+/// The line printed under a receipt stopped by `CancelPrintJob`, so nobody takes it for whole.
+pub const CANCELLED_LINE: &str = "*** CANCELLED / ОТМЕНЕНО ***";
+
 /// A printer's worker.
 pub struct Worker {
     printer: PrinterId,
@@ -98,10 +138,12 @@ pub struct Worker {
     queue: Arc<Queue>,
     rx: Receiver<Event>,
     transport: Option<Box<dyn Transport>>,
+    shared: Arc<WorkerShared>,
 }
 
 impl Worker {
     /// Builds a worker; [`Worker::run`] drives it.
+    #[allow(clippy::too_many_arguments)] // one constructor, called from one place
     pub fn new(
         printer: PrinterId,
         link: Link,
@@ -110,8 +152,9 @@ impl Worker {
         config: Arc<SpoolConfig>,
         queue: Arc<Queue>,
         rx: Receiver<Event>,
+        shared: Arc<WorkerShared>,
     ) -> Self {
-        Self { printer, link, query_status, profile, config, queue, rx, transport: None }
+        Self { printer, link, query_status, profile, config, queue, rx, transport: None, shared }
     }
 
     /// The loop. Starts with a pump so jobs left from before a restart go out.
@@ -158,7 +201,9 @@ impl Worker {
                     return Next::After(Event::RetryTimer, self.config.retry_interval());
                 }
             };
-            match self.process(&job) {
+            let done = self.process(&job);
+            self.shared.set_progress(None);
+            match done {
                 Ok(None) => {}
                 Ok(Some(next)) => return next,
                 Err(e) => {
@@ -197,6 +242,33 @@ impl Worker {
         Ok(t.read_status(timeout)?.and_then(|s| s.blocking_reason()))
     }
 
+    /// The printer's autocutter count, where its profile has one and the link answers.
+    fn cut_count(&mut self) -> Result<Option<u64>, TransportError> {
+        if !(self.answers_status() && self.profile.cut_counter) {
+            return Ok(None);
+        }
+        let timeout = self.config.status_timeout();
+        match self.transport()?.read_cut_count(timeout) {
+            // A printer profiled with a counter it does not have must not stop the queue: it
+            // is treated as one that cannot tell.
+            Err(e) if e.kind() == transport::ErrorKind::TimedOut => {
+                tracing::warn!(printer = self.printer, "no answer to GS g 2; is cut_counter right for this profile?");
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
+    /// How long the printer may take to answer a status query sent right after `bytes`: the
+    /// whole transfer again at the link's speed (the printer answers only once it has read
+    /// them) plus the time to print them, plus the plain answer timeout.
+    pub fn confirm_budget(&self, bytes: &[u8]) -> Duration {
+        let bytes_per_sec = self.link.baud().map(|b| b / 10).unwrap_or(self.config.assumed_bytes_per_sec).max(1);
+        let transfer = bytes.len() as f64 / f64::from(bytes_per_sec);
+        let print = self.profile.print_secs_at_most(bytes);
+        self.config.status_timeout() + Duration::from_secs_f64(1.5 * transfer + print)
+    }
+
     /// Handles the head job once. `Ok(None)` means: go on with the next job.
     fn process(&mut self, job: &Job) -> Result<Option<Next>, super::error::SpoolError> {
         let retry = Next::After(Event::RetryTimer, self.config.retry_interval());
@@ -205,10 +277,14 @@ impl Worker {
         match self.printer_stop() {
             Ok(None) => {}
             Ok(Some(reason)) => {
-                if job.state != JobState::Sent {
+                // Said once when the printer stops; the polls while it stays stopped are quiet.
+                let known = job.state == JobState::Sent || job.state == JobState::Paused(reason);
+                if known {
+                    tracing::debug!(job = job.id, reason = reason.as_str(), "printer still stopped");
+                } else {
                     self.queue.set_state(job.id, &JobState::Paused(reason), None)?;
+                    tracing::info!(job = job.id, reason = reason.as_str(), "printer stopped");
                 }
-                tracing::info!(job = job.id, reason = reason.as_str(), "printer stopped");
                 return Ok(Some(poll));
             }
             Err(e) => return self.link_failed(job, &e, false).map(|()| Some(retry)),
@@ -218,15 +294,43 @@ impl Worker {
             self.queue.set_state(job.id, &JobState::Done, None)?;
             return Ok(None);
         }
+        if self.shared.cancel.load(Ordering::SeqCst) == job.id {
+            self.shared.cancel.store(0, Ordering::SeqCst);
+            self.queue.mark_cancelled_while_sending(job.id, "cancelled before it was sent again")?;
+            return Ok(None);
+        }
+        // 3. A send broke off (or the process died mid-job): ask the printer whether the
+        // receipt was cut before sending anything again.
+        let mut copy = job.is_copy;
+        if job.interrupted || job.state == JobState::Sending {
+            match self.cut_count() {
+                Ok(Some(now)) if job.cuts_before.is_some_and(|before| now > before) => {
+                    self.queue.set_state(job.id, &JobState::Done, None)?;
+                    tracing::info!(job = job.id, "the printer counted the job's cut: printed, not resent");
+                    return Ok(None);
+                }
+                // Not cut: no complete receipt reached the customer, so the resend is the
+                // original (or the reprint it already was).
+                Ok(Some(_)) if job.cuts_before.is_some() => {}
+                Ok(_) => copy = true, // the printer cannot tell: the resend is marked a copy
+                Err(e) => return self.link_failed(job, &e, false).map(|()| Some(retry)),
+            }
+        }
         if self.config.max_attempts > 0 && job.attempts >= self.config.max_attempts {
-            let why = format!("gave up after {} attempts", job.attempts);
+            let why = format!(
+                "gave up after {} sends; last error: {}",
+                job.attempts,
+                job.last_error.as_deref().unwrap_or("none")
+            );
             self.queue.set_state(job.id, &JobState::Failed(why), None)?;
             return Ok(None);
         }
-        // 3. Found in `sending`: the previous process died mid-job. Resend as a copy.
-        let copy = job.is_copy || job.state == JobState::Sending;
+        let cuts_before = match self.cut_count() {
+            Ok(c) => c,
+            Err(e) => return self.link_failed(job, &e, false).map(|()| Some(retry)),
+        };
         let bytes = bytes_for(job, copy, &self.profile);
-        self.queue.mark_sending(job.id, copy)?;
+        self.queue.mark_sending(job.id, copy, cuts_before)?;
         if let Some(ms) = job.est_transfer_ms.filter(|_| job.slow) {
             tracing::warn!(
                 job = job.id,
@@ -235,25 +339,125 @@ impl Worker {
             );
         }
         let file_name = format!("{}.{}", job.id, job.format.extension());
-        let sent = self.transport().and_then(|t| t.write_all(&bytes).and_then(|()| t.end_job(&file_name)));
-        if let Err(e) = sent {
-            let started = !e.delivered_nothing();
-            return self.link_failed(job, &e, started).map(|()| Some(retry));
+        let written = self.write_job(job.id, job.format, &bytes);
+        let sent = written.and_then(|w| match w {
+            Written::All => self.transport().and_then(|t| t.end_job(&file_name)).map(|()| None),
+            Written::Cancelled(at) => Ok(Some(at)),
+        });
+        match sent {
+            Ok(None) => {}
+            Ok(Some(at)) => return self.stopped_by_cancel(job.id, at, bytes.len()).map(|()| None),
+            Err(e) => {
+                let started = !e.delivered_nothing();
+                return self.link_failed(job, &e, started).map(|()| Some(retry));
+            }
         }
         // 4. Ask again: the answer also proves every byte before it reached the printer.
-        match self.printer_stop() {
-            Ok(None) => {
-                self.queue.set_state(job.id, &JobState::Done, None)?;
-                tracing::info!(job = job.id, copy, "printed");
-                Ok(None)
+        self.confirm(job, &bytes, copy)
+    }
+
+    /// Writes `bytes` in pieces that end on ESC/POS command boundaries, checking between
+    /// pieces whether the caller cancelled the job.
+    fn write_job(&mut self, id: JobId, format: DocFormat, bytes: &[u8]) -> Result<Written, TransportError> {
+        let ends = match format {
+            DocFormat::EscPos => super::emulator::escpos::piece_ends(bytes, 1024),
+            _ => vec![bytes.len()],
+        };
+        let shared = self.shared.clone();
+        let mut from = 0;
+        shared.set_progress(Some((id, 0, bytes.len())));
+        for end in ends {
+            if shared.cancel.load(Ordering::SeqCst) == id {
+                return Ok(Written::Cancelled(from));
             }
-            Ok(Some(reason)) => {
-                self.queue.set_state(job.id, &JobState::Sent, None)?;
-                tracing::info!(job = job.id, reason = reason.as_str(), "printer stopped after job");
-                Ok(Some(poll))
-            }
-            Err(e) => self.link_failed(job, &e, true).map(|()| Some(retry)),
+            self.transport()?.write_all(&bytes[from..end])?;
+            from = end;
+            shared.set_progress(Some((id, from, bytes.len())));
         }
+        Ok(Written::All)
+    }
+
+    /// Ends a receipt stopped part-way: a line saying so and a cut, so the next job starts on
+    /// a fresh piece of paper. Nothing is printed if nothing had been sent.
+    fn stopped_by_cancel(&mut self, id: JobId, at: usize, total: usize) -> Result<(), super::error::SpoolError> {
+        self.shared.cancel.store(0, Ordering::SeqCst);
+        *self.shared.stopped.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, at, total));
+        let note = if at == 0 {
+            "cancelled while sending, before any byte reached the printer".to_string()
+        } else {
+            let mut tail = vec![b'\n', 0x1B, b'@', 0x1B, b'a', 1];
+            match self.profile.esc_t("cp866") {
+                Some(n) => {
+                    tail.extend_from_slice(&[0x1B, b't', n]);
+                    tail.extend_from_slice(&encoding_rs::IBM866.encode(CANCELLED_LINE).0);
+                }
+                None => tail.extend_from_slice(b"*** CANCELLED ***"),
+            }
+            tail.extend_from_slice(&[b'\n', 0x1B, b'a', 0, 0x1B, b'd', 3]);
+            tail.extend_from_slice(if self.profile.cutter { &[0x1D, b'V', 66, 0] } else { &[0x1B, b'd', 2] });
+            if let Err(e) = self.transport().and_then(|t| t.write_all(&tail)) {
+                self.transport = None;
+                tracing::warn!(job = id, "printer link while ending a cancelled receipt: {e}");
+            }
+            format!(
+                "cancelled while sending: {at} of {total} bytes had gone to the printer; the part printed ends with \
+                 {CANCELLED_LINE:?}"
+            )
+        };
+        tracing::info!(job = id, "{note}");
+        self.queue.mark_cancelled_while_sending(id, &note)
+    }
+
+    /// Waits for the printer's answer after a job: in proportion to what may still be in its
+    /// buffer, and a late answer is waited for again (up to `confirm_attempts`), never taken
+    /// as a lost job. A job that stays unconfirmed is `failed` with the reason, not resent.
+    fn confirm(&mut self, job: &Job, bytes: &[u8], copy: bool) -> Result<Option<Next>, super::error::SpoolError> {
+        let retry = Next::After(Event::RetryTimer, self.config.retry_interval());
+        let poll = Next::After(Event::StatusTick, self.config.poll_interval());
+        if !self.answers_status() {
+            self.queue.set_state(job.id, &JobState::Done, None)?;
+            tracing::info!(job = job.id, copy, "sent (the link cannot confirm)");
+            return Ok(None);
+        }
+        let budget = self.confirm_budget(bytes);
+        let attempts = self.config.confirm_attempts.max(1);
+        let started = Instant::now();
+        for attempt in 1..=attempts {
+            let answer = self.transport().and_then(|t| t.read_status(budget));
+            match answer {
+                Ok(status) => match status.and_then(|s| s.blocking_reason()) {
+                    None => {
+                        self.queue.set_state(job.id, &JobState::Done, None)?;
+                        tracing::info!(job = job.id, copy, secs = started.elapsed().as_secs_f64(), "printed");
+                        return Ok(None);
+                    }
+                    Some(reason) => {
+                        self.queue.set_state(job.id, &JobState::Sent, None)?;
+                        tracing::info!(job = job.id, reason = reason.as_str(), "printer stopped after job");
+                        return Ok(Some(poll));
+                    }
+                },
+                Err(e) if e.kind() == transport::ErrorKind::TimedOut => {
+                    let msg = format!(
+                        "late: no status answer {:.0} s after the job (query {attempt} of {attempts}); the printer may \
+                         still be printing",
+                        budget.as_secs_f64()
+                    );
+                    tracing::warn!(job = job.id, "{msg}");
+                    self.queue.set_state(job.id, &JobState::Sent, Some(&msg))?;
+                }
+                Err(e) => return self.link_failed(job, &e, true).map(|()| Some(retry)),
+            }
+        }
+        self.transport = None;
+        let why = format!(
+            "unconfirmed: the printer did not answer {attempts} status queries over {:.0} s after the whole job was \
+             sent; it may have printed, so it is not resent (check the paper; RetryPrintJob prints it again)",
+            started.elapsed().as_secs_f64()
+        );
+        tracing::error!(job = job.id, "{why}");
+        self.queue.set_state(job.id, &JobState::Failed(why), None)?;
+        Ok(None)
     }
 
     /// Records a link failure. `started`: bytes may have reached the printer.

@@ -204,13 +204,18 @@ pub async fn retry_job(
     Ok(ok("ok"))
 }
 
-/// `CancelPrintJob` (extension): drops a job that has not printed yet.
+/// `CancelPrintJob` (extension): drops a job that has not printed yet; a job being sent stops at the next
+/// command boundary, and the answer says how much of it had gone to the printer.
 pub async fn cancel_job(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Params(req): Params<JobRequest>,
 ) -> Result<Response, ApiError> {
     check_job(&state, caller, req.id).await?;
-    state.printing.spooler.cancel(req.id).map_err(spool_error)?;
-    Ok(ok("ok"))
+    let spooler = state.printing.spooler.clone();
+    let outcome = tokio::task::spawn_blocking(move || spooler.cancel(req.id))
+        .await
+        .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
+        .map_err(spool_error)?;
+    Ok(ok(outcome))
 }

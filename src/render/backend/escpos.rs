@@ -4,9 +4,13 @@
 //! Cyrillic bytes into Chinese characters). Text lines go in the first code page of the
 //! profile that can encode the whole line (`ESC t n` only when the page changes); a line no
 //! offered page can encode, e.g. Kazakh on a CP866-only printer, is sent as a raster image of
-//! that line. Images and barcodes are raster (`GS v 0`, in bands); QR is `GS ( k` or raster
+//! that line, or, where the profile says the printer holds user-defined characters, as text
+//! with the missing letters downloaded as glyphs ([`super::udc`]). When raster or downloaded
+//! lines are present, `ESC 3` sets the line spacing to the layout's line height, so text and
+//! raster lines stand alike (as in the PNG). Images and barcodes are raster (`GS v 0`, in bands); QR is `GS ( k` or raster
 //! as the profile says. With `raster_everything` the whole receipt is one raster stream,
 //! bit-for-bit the PNG's bitmap.
+use super::udc::UdcPlan;
 use crate::render::layout::{Item, ItemKind, Layout, TextLine};
 use crate::render::options::RenderOptions;
 use crate::render::profile::{CodePageSlot, PrinterProfile};
@@ -55,6 +59,18 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
     }
     let mut page: Option<u8> = None;
     let mut glyphs = Glyphs::new(layout.geometry.font_px(), threshold);
+    let udc = match p.code_pages.first() {
+        Some(base) if p.user_defined_chars => {
+            UdcPlan::build(layout, *base, |line| pick_page(line, &p.code_pages).is_some())
+        }
+        _ => UdcPlan::default(),
+    };
+    let own_page = |line: &TextLine| line.page.is_some() || pick_page(line, &p.code_pages).is_some();
+    let mixed = layout.items.iter().any(|i| matches!(&i.kind, ItemKind::Text(l) if !own_page(l)));
+    if mixed {
+        out.extend_from_slice(&[ESC, b'3', layout.geometry.line_h.min(255) as u8]);
+    }
+    udc.define(&layout.geometry, &mut glyphs, &mut out);
     for item in &layout.items {
         match &item.kind {
             ItemKind::Text(line) => match line.page.as_ref().or_else(|| pick_page(line, &p.code_pages)) {
@@ -63,9 +79,18 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                         out.extend_from_slice(&[ESC, b't', slot.esc_t]);
                         page = Some(slot.esc_t);
                     }
-                    text_line(&mut out, line, slot);
+                    text_line(&mut out, line, slot, None);
                 }
-                None => raster_item(&mut out, item, layout, &mut glyphs, p),
+                None => match udc.base.filter(|_| udc.covers(line)) {
+                    Some(slot) => {
+                        if page != Some(slot.esc_t) {
+                            out.extend_from_slice(&[ESC, b't', slot.esc_t]);
+                            page = Some(slot.esc_t);
+                        }
+                        text_line(&mut out, line, &slot, Some(&udc));
+                    }
+                    None => raster_item(&mut out, item, layout, &mut glyphs, p),
+                },
             },
             ItemKind::Feed { lines } => {
                 let mut n = *lines;
@@ -75,9 +100,12 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                     n -= k;
                 }
             }
-            ItemKind::Qr { data, module, .. } => {
+            ItemKind::Qr { data, module, quiet, .. } => {
                 if p.native_qr && data.len() <= 7000 {
+                    // The quiet zone as paper feed, so the printed symbol sits where the PNG has it.
+                    out.extend_from_slice(&[ESC, b'J', (*quiet).min(255) as u8]);
                     native_qr(&mut out, data.as_bytes(), *module);
+                    out.extend_from_slice(&[ESC, b'J', (*quiet).min(255) as u8]);
                 } else {
                     raster_item(&mut out, item, layout, &mut glyphs, p);
                 }
@@ -97,7 +125,9 @@ fn pick_page<'a>(line: &TextLine, pages: &'a [CodePageSlot]) -> Option<&'a CodeP
     pages.iter().find(|slot| line.runs.iter().all(|r| r.text.chars().all(|c| slot.page.encode_char(c).is_some())))
 }
 
-fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot) {
+/// One text line in `slot`'s page; with `udc`, letters the page lacks print as downloaded glyphs
+/// (emphasis is off around them: the bold glyph is downloaded as drawn).
+fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot, udc: Option<&UdcPlan>) {
     let mut col = 0;
     for run in &line.runs {
         while col < run.col {
@@ -116,8 +146,13 @@ fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot) {
             out.extend_from_slice(&[GS, b'B', 1]);
         }
         for c in run.text.chars() {
-            // pick_page checked every character; only a forced self-test sample can miss one.
-            out.push(slot.page.encode_char(c).unwrap_or(b'?'));
+            match (slot.page.encode_char(c), udc.and_then(|u| u.code(c, s.bold))) {
+                (Some(b), _) => out.push(b),
+                (None, Some(code)) if s.bold => out.extend_from_slice(&[ESC, b'E', 0, code, ESC, b'E', 1]),
+                (None, Some(code)) => out.push(code),
+                // pick_page checked every character; only a forced self-test sample can miss one.
+                (None, None) => out.push(b'?'),
+            }
             col += s.char_cols();
         }
         if s.inverse {

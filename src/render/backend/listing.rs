@@ -16,6 +16,8 @@ fn hex(bytes: &[u8]) -> String {
 pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
     let mut out = String::new();
     let mut page: Option<CodePage> = None;
+    let mut user_chars: std::collections::BTreeSet<u8> = Default::default();
+    let mut user_on = false;
     let mut i = 0;
     let n = bytes.len();
     let at = |k: usize| bytes.get(k).copied();
@@ -37,8 +39,36 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
                 (3, format!("ESC t {t} code page {name}"))
             }
             (0x1B, Some(b'E')) if i + 2 < n => (3, format!("ESC E {} bold", bytes[i + 2])),
+            (0x1B, Some(b'3')) if i + 2 < n => (3, format!("ESC 3 {} line spacing (dots)", bytes[i + 2])),
+            (0x1B, Some(b'%')) if i + 2 < n => {
+                user_on = bytes[i + 2] & 1 != 0;
+                (3, format!("ESC % {} user-defined characters {}", bytes[i + 2], if user_on { "on" } else { "off" }))
+            }
+            (0x1B, Some(b'&')) if i + 4 < n => {
+                // ESC & y c1 c2, then per character x and y × x bytes.
+                let (y, c1, c2) = (bytes[i + 2] as usize, bytes[i + 3], bytes[i + 4]);
+                let mut end = i + 5;
+                for code in c1..=c2.max(c1) {
+                    let x = bytes.get(end).copied().unwrap_or(0) as usize;
+                    end = (end + 1 + x * y).min(n);
+                    user_chars.insert(code);
+                }
+                let sha = sha256_hex(&bytes[i + 5..end]);
+                let _ = writeln!(
+                    out,
+                    "{}  ESC & define user-defined characters {:?}..={:?}, {} rows, sha256 {}",
+                    hex(&bytes[i..i + 5]),
+                    c1 as char,
+                    c2 as char,
+                    y * 8,
+                    &sha[..16]
+                );
+                i = end;
+                continue;
+            }
             (0x1B, Some(b'a')) if i + 2 < n => (3, format!("ESC a {} align", bytes[i + 2])),
             (0x1B, Some(b'd')) if i + 2 < n => (3, format!("ESC d {} feed lines", bytes[i + 2])),
+            (0x1B, Some(b'J')) if i + 2 < n => (3, format!("ESC J {} feed dots", bytes[i + 2])),
             (0x1B, Some(b'p')) if i + 4 < n => (5, "ESC p drawer pulse".into()),
             (0x1D, Some(b'!')) if i + 2 < n => (3, format!("GS ! {:#04x} size", bytes[i + 2])),
             (0x1D, Some(b'B')) if i + 2 < n => (3, format!("GS B {} inverse", bytes[i + 2])),
@@ -90,9 +120,10 @@ pub fn listing(bytes: &[u8], profile: &PrinterProfile) -> String {
                 let text: String = bytes[i..j]
                     .iter()
                     .map(|&c| match page {
-                        Some(p) => p.decode_byte(c).unwrap_or('?'),
-                        None if c < 0x80 => c as char,
-                        None => '?',
+                        _ if user_on && user_chars.contains(&c) => format!("{{udc {}}}", c as char),
+                        Some(p) => p.decode_byte(c).unwrap_or('?').to_string(),
+                        None if c < 0x80 => (c as char).to_string(),
+                        None => "?".into(),
                     })
                     .collect();
                 let _ = writeln!(out, "{}  text {text:?}", hex(&bytes[i..j]));

@@ -7,3 +7,4 @@ pub mod html;
 pub mod listing;
 pub mod png;
 pub mod text;
+pub mod udc;

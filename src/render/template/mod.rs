@@ -131,6 +131,7 @@ fn new_env() -> Environment<'static> {
     env.add_filter("dt", dt_filter);
     env.add_filter("ad_text", ad_text_filter);
     env.add_filter("nonzero", nonzero_filter);
+    env.add_filter("unit", unit_filter);
     env.add_function("t", t_function);
     env
 }
@@ -177,6 +178,12 @@ fn money_filter(v: Value) -> String {
 /// `{{ q | qty }}`, `{{ p | percent }}`: thousandths → `2`, `1.25`, `12`.
 fn thousandths_filter(v: Value) -> String {
     int_of(&v).map(money::format_thousandths).unwrap_or_default()
+}
+
+/// `{{ c.measure_unit_code | unit }}` → `шт`, `кг`; empty for an unknown code.
+fn unit_filter(v: Value) -> String {
+    let code = v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|i| i.to_string())).unwrap_or_default();
+    crate::render::headings::unit(&code).unwrap_or_default().to_string()
 }
 
 /// True when money is present and not zero (for `{% if x | nonzero %}`).

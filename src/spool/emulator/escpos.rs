@@ -2,11 +2,26 @@
 //! is never mistaken for commands), answers `DLE EOT`, decodes text in the selected code
 //! page into lines, and draws `GS v 0` raster exactly into a 1-bit bitmap.
 //!
-//! What it does not do: draw glyphs for text, lay text into the bitmap, or render QR codes
-//! (their stored data is recorded instead). The bitmap holds the raster graphics only,
-//! stacked in the order received.
+//! It also draws the whole receipt as the paper shows it (`paper`): text in the printer's
+//! font (a [`RomFont`] given by whoever runs the emulator), user-defined characters
+//! (`ESC &`, `ESC %`), emphasis, double size, reverse, line spacing (`ESC 3`), feeds and raster.
+//! Native QR codes are recorded (their data), not drawn. `raster` keeps the raster graphics
+//! alone, stacked in the order received.
 use crate::spool::profile::PrinterProfile;
 use crate::spool::status::PrinterStatus;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The printer's built-in font A, as the emulator draws text with it.
+pub trait RomFont: Send + Sync {
+    /// The cell of one character in dots (width, height).
+    fn cell(&self) -> (u32, u32);
+    /// The cell bitmap of `c` (emphasised when `bold`), `cell()` in size, or `None` to leave it blank.
+    fn glyph(&self, c: char, bold: bool) -> Option<Bitmap>;
+}
+
+/// The line spacing a printer starts with: 1/6 inch ≈ 30 dots at 203 dpi.
+pub const DEFAULT_LINE_SPACING: u32 = 30;
 
 /// A 1-bit image, rows packed MSB first like `GS v 0` (1 = black dot).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +47,33 @@ impl Bitmap {
         }
         let i = y as usize * self.row_bytes() + (x / 8) as usize;
         self.data[i] & (0x80 >> (x % 8)) != 0
+    }
+
+    /// A blank image.
+    pub fn blank(width: u32, height: u32) -> Bitmap {
+        let width = width.div_ceil(8) * 8;
+        Bitmap { width, height, data: vec![0; (width / 8 * height) as usize] }
+    }
+
+    /// Inks (or clears) dot (x, y); outside the image nothing happens.
+    pub fn set(&mut self, x: u32, y: u32, ink: bool) {
+        if x >= self.width || y >= self.height {
+            return;
+        }
+        let i = y as usize * self.row_bytes() + (x / 8) as usize;
+        if ink {
+            self.data[i] |= 0x80 >> (x % 8);
+        } else {
+            self.data[i] &= !(0x80 >> (x % 8));
+        }
+    }
+
+    /// Grows the image downwards to at least `height` rows.
+    fn grow_to(&mut self, height: u32) {
+        if height > self.height {
+            self.data.resize(self.row_bytes() * height as usize, 0);
+            self.height = height;
+        }
     }
 
     /// Appends `rows` rows of `row_bytes` each, widening the image if needed.
@@ -83,6 +125,8 @@ pub struct ReceivedJob {
     pub lines: Vec<String>,
     /// Raster graphics.
     pub raster: Bitmap,
+    /// The whole receipt as printed: text (with a [`RomFont`]), user-defined characters, raster.
+    pub paper: Bitmap,
     /// Data of QR codes printed with `GS ( k`.
     pub qr: Vec<Vec<u8>>,
     /// Cash-drawer pulses.
@@ -111,8 +155,37 @@ pub struct Output {
     pub status_queries: u32,
 }
 
+/// One character waiting in the line buffer, drawn when the line is printed.
+#[derive(Clone)]
+struct Cell {
+    x: u32,
+    glyph: Option<Bitmap>,
+    wide: bool,
+    tall: bool,
+    inverse: bool,
+}
+
+/// The print modes that shape text.
+#[derive(Clone, Copy, Default)]
+struct Modes {
+    bold: bool,
+    wide: bool,
+    tall: bool,
+    inverse: bool,
+    user_chars: bool,
+}
+
 /// The streaming interpreter. Feed it bytes as they arrive.
 pub struct Interpreter {
+    font: Option<Arc<dyn RomFont>>,
+    user_chars: HashMap<u8, Bitmap>,
+    modes: Modes,
+    spacing: u32,
+    cells: Vec<Cell>,
+    cursor_x: u32,
+    paper_y: u32,
+    align: u8,
+    qr_module: u32,
     profile: PrinterProfile,
     pending: Vec<u8>,
     job: ReceivedJob,
@@ -120,6 +193,7 @@ pub struct Interpreter {
     line: String,
     code_page: u8,
     qr_store: Vec<u8>,
+    cut_count: u64,
 }
 
 /// Parse result for one command at the front of the buffer.
@@ -134,6 +208,15 @@ impl Interpreter {
     /// A printer with `profile`'s code pages.
     pub fn new(profile: PrinterProfile) -> Self {
         Self {
+            font: None,
+            user_chars: HashMap::new(),
+            modes: Modes::default(),
+            spacing: DEFAULT_LINE_SPACING,
+            cells: Vec::new(),
+            cursor_x: 0,
+            paper_y: 0,
+            align: 0,
+            qr_module: 3,
             profile,
             pending: Vec::new(),
             job: ReceivedJob::default(),
@@ -141,7 +224,80 @@ impl Interpreter {
             line: String::new(),
             code_page: 0,
             qr_store: Vec::new(),
+            cut_count: 0,
         }
+    }
+
+    /// Draws text with `font` (without one, text is decoded into lines but not drawn).
+    pub fn with_font(mut self, font: Option<Arc<dyn RomFont>>) -> Self {
+        self.font = font;
+        self
+    }
+
+    fn cell_size(&self) -> (u32, u32) {
+        self.font.as_ref().map(|f| f.cell()).unwrap_or((12, 24))
+    }
+
+    /// A character into the line buffer: a downloaded glyph where one is defined and selected,
+    /// else the font's glyph of the decoded letter.
+    fn put_char(&mut self, b: u8, c: char) {
+        let (cw, _) = self.cell_size();
+        let m = self.modes;
+        let glyph = match self.user_chars.get(&b).filter(|_| m.user_chars && (32..127).contains(&b)) {
+            Some(g) => Some(g.clone()),
+            None => self.font.as_ref().and_then(|f| f.glyph(c, m.bold)),
+        };
+        self.cells.push(Cell { x: self.cursor_x, glyph, wide: m.wide, tall: m.tall, inverse: m.inverse });
+        self.cursor_x += cw * if m.wide { 2 } else { 1 };
+    }
+
+    /// Prints the line buffer and advances the paper: by the line spacing, or by the tallest
+    /// character when that is taller.
+    fn print_line(&mut self) {
+        let (cw, ch) = self.cell_size();
+        let tallest = self.cells.iter().map(|c| ch * if c.tall { 2 } else { 1 }).max().unwrap_or(0);
+        let advance = self.spacing.max(tallest);
+        let width = self.profile.width_dots.max(8);
+        if self.job.paper.width == 0 {
+            self.job.paper = Bitmap::blank(width, 0);
+        }
+        let top = self.paper_y;
+        self.job.paper.grow_to(top + advance);
+        for cell in std::mem::take(&mut self.cells) {
+            let (sx, sy) = (if cell.wide { 2 } else { 1 }, if cell.tall { 2 } else { 1 });
+            // Characters stand on the line's bottom, as printers align mixed sizes.
+            let y0 = top + tallest - ch * sy;
+            for gy in 0..ch * sy {
+                for gx in 0..cw * sx {
+                    let dot = cell.glyph.as_ref().is_some_and(|g| g.get(gx / sx, gy / sy));
+                    let ink = dot != cell.inverse;
+                    if ink {
+                        self.job.paper.set(cell.x + gx, y0 + gy, true);
+                    }
+                }
+            }
+        }
+        self.cursor_x = 0;
+        self.paper_y += advance;
+    }
+
+    /// Feeds `dots` of blank paper (printing a pending line first).
+    fn feed_dots(&mut self, dots: u32) {
+        if !self.cells.is_empty() {
+            self.print_line();
+        }
+        self.paper_y += dots;
+        let width = self.profile.width_dots.max(8);
+        if self.job.paper.width == 0 {
+            self.job.paper = Bitmap::blank(width, 0);
+        }
+        self.job.paper.grow_to(self.paper_y);
+    }
+
+    /// The autocutter count `GS g 2` answers with (the emulator keeps it across connections);
+    /// cuts fed after this call add to it.
+    pub fn set_cut_count(&mut self, n: u64) {
+        self.cut_count = n;
     }
 
     /// Feeds bytes; `status` answers any `DLE EOT` in them.
@@ -197,6 +353,41 @@ impl Interpreter {
 
     fn init(&mut self) {
         self.code_page = 0;
+        self.modes = Modes::default();
+        self.spacing = DEFAULT_LINE_SPACING;
+        self.user_chars.clear();
+        self.cells.clear();
+        self.cursor_x = 0;
+        self.align = 0;
+        self.qr_module = 3;
+    }
+
+    /// Draws a native QR code (`GS ( k` print) at the paper position, as the firmware would:
+    /// model 2, level M, `qr_module` dots per module, placed by `ESC a`; the paper advances by
+    /// the symbol's height.
+    fn draw_qr(&mut self, data: &[u8]) {
+        let Ok(code) = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M) else { return };
+        let n = code.width() as u32;
+        let m = self.qr_module.max(1);
+        let width = self.profile.width_dots.max(8);
+        let x0 = match self.align {
+            1 | 49 => width.saturating_sub(n * m) / 2,
+            2 | 50 => width.saturating_sub(n * m),
+            _ => 0,
+        };
+        let top = self.paper_y;
+        self.feed_dots(n * m);
+        let colors = code.to_colors();
+        for (i, c) in colors.iter().enumerate() {
+            if *c == qrcode::Color::Dark {
+                let (mx, my) = ((i as u32) % n, (i as u32) / n);
+                for dy in 0..m {
+                    for dx in 0..m {
+                        self.job.paper.set(x0 + mx * m + dx, top + my * m + dy, true);
+                    }
+                }
+            }
+        }
     }
 
     fn step(&mut self, buf: &[u8], status: PrinterStatus, out: &mut Output) -> Step {
@@ -223,12 +414,31 @@ impl Interpreter {
                 _ => {}
             }
         }
+        // GS g: maintenance counters. A query between jobs, not part of one; `GS g 2` answers
+        // the cut count as `0x5F`, decimal digits, NUL, after the data before it (in order).
+        if b0 == 0x1D && at(1) == Some(b'g') {
+            if need(6) {
+                return Step::More;
+            }
+            if buf[2] == b'2' {
+                out.reply.push(0x5F);
+                out.reply.extend_from_slice(self.cut_count.to_string().as_bytes());
+                out.reply.push(0);
+            }
+            return Step::Took(6);
+        }
         if !self.started {
             self.started = true;
         }
         let (took, cut) = match b0 {
             0x0A => {
                 self.flush_line(true);
+                let spacing = self.spacing;
+                if self.cells.is_empty() {
+                    self.feed_dots(spacing)
+                } else {
+                    self.print_line()
+                }
                 (1, false)
             }
             0x0D | 0x00 => (1, false),
@@ -248,7 +458,55 @@ impl Interpreter {
                             return Step::More;
                         }
                         self.flush_line(false);
+                        let n = u32::from(buf[2]);
+                        self.feed_dots(if b1 == b'd' { n * self.spacing } else { n });
                         (3, false)
+                    }
+                    b'3' => {
+                        let Some(n) = at(2) else { return Step::More };
+                        self.spacing = u32::from(n);
+                        (3, false)
+                    }
+                    b'E' => {
+                        let Some(n) = at(2) else { return Step::More };
+                        self.modes.bold = n & 1 != 0;
+                        (3, false)
+                    }
+                    b'%' => {
+                        let Some(n) = at(2) else { return Step::More };
+                        self.modes.user_chars = n & 1 != 0;
+                        (3, false)
+                    }
+                    b'&' => {
+                        // ESC & y c1 c2, then per character: x, then y × x bytes column by column.
+                        if need(5) {
+                            return Step::More;
+                        }
+                        let (y, c1, c2) = (usize::from(buf[2]), buf[3], buf[4]);
+                        let mut at_byte = 5;
+                        let mut defined = Vec::new();
+                        for code in c1..=c2.max(c1) {
+                            let Some(x) = at(at_byte) else { return Step::More };
+                            let x = usize::from(x);
+                            if need(at_byte + 1 + x * y) {
+                                return Step::More;
+                            }
+                            let data = &buf[at_byte + 1..at_byte + 1 + x * y];
+                            let mut g = Bitmap::blank(x as u32, (y * 8) as u32);
+                            for col in 0..x {
+                                for yb in 0..y {
+                                    for bit in 0..8 {
+                                        if data[col * y + yb] & (0x80 >> bit) != 0 {
+                                            g.set(col as u32, (yb * 8 + bit) as u32, true);
+                                        }
+                                    }
+                                }
+                            }
+                            defined.push((code, g));
+                            at_byte += 1 + x * y;
+                        }
+                        self.user_chars.extend(defined);
+                        (at_byte, false)
                     }
                     b't' => {
                         let Some(n) = at(2) else { return Step::More };
@@ -279,13 +537,21 @@ impl Interpreter {
                         }
                         (4, false)
                     }
-                    b'a' | b'E' | b'-' | b'M' | b'!' | b'G' | b'{' | b'R' | b'V' | b'r' | b'3' | b' ' | b'c' | b'U' => {
+                    b'a' => {
+                        let Some(n) = at(2) else { return Step::More };
+                        self.align = n;
+                        (3, false)
+                    }
+                    b'-' | b'M' | b'!' | b'G' | b'{' | b'R' | b'V' | b'r' | b' ' | b'c' | b'U' => {
                         if need(3) {
                             return Step::More;
                         }
                         (3, false)
                     }
-                    b'2' => (2, false),
+                    b'2' => {
+                        self.spacing = DEFAULT_LINE_SPACING;
+                        (2, false)
+                    }
                     _ => {
                         self.job.unknown_commands += 1;
                         (2, false)
@@ -333,6 +599,21 @@ impl Interpreter {
                         self.flush_line(false);
                         let data = buf[8..len].to_vec();
                         self.job.raster.append(x, y, &data);
+                        if !self.cells.is_empty() {
+                            self.print_line();
+                        }
+                        let top = self.paper_y;
+                        self.feed_dots(y as u32);
+                        for row in 0..y {
+                            for bx in 0..x {
+                                let byte = data[row * x + bx];
+                                for bit in 0..8 {
+                                    if byte & (0x80 >> bit) != 0 {
+                                        self.job.paper.set((bx * 8 + bit) as u32, top + row as u32, true);
+                                    }
+                                }
+                            }
+                        }
                         (len, false)
                     }
                     b'(' => {
@@ -346,9 +627,14 @@ impl Interpreter {
                         // GS ( k, QR (cn 49): fn 80 stores data, fn 81 prints it.
                         if buf[2] == b'k' && p >= 3 && buf[5] == 49 {
                             match buf[6] {
+                                67 if p >= 3 => self.qr_module = u32::from(buf[7]),
                                 80 => self.qr_store = buf[8..5 + p].to_vec(),
                                 81 => {
                                     let qr = std::mem::take(&mut self.qr_store);
+                                    if !self.cells.is_empty() {
+                                        self.print_line();
+                                    }
+                                    self.draw_qr(&qr);
                                     self.job.qr.push(qr);
                                 }
                                 _ => {}
@@ -388,7 +674,17 @@ impl Interpreter {
                         }
                         (4, false)
                     }
-                    b'!' | b'B' | b'H' | b'h' | b'w' | b'f' | b'a' | b'I' | b'r' => {
+                    b'!' | b'B' => {
+                        let Some(n) = at(2) else { return Step::More };
+                        if b1 == b'!' {
+                            self.modes.wide = n & 0x70 != 0;
+                            self.modes.tall = n & 0x07 != 0;
+                        } else {
+                            self.modes.inverse = n & 1 != 0;
+                        }
+                        (3, false)
+                    }
+                    b'H' | b'h' | b'w' | b'f' | b'a' | b'I' | b'r' => {
                         if need(3) {
                             return Step::More;
                         }
@@ -403,18 +699,51 @@ impl Interpreter {
             b if b >= 0x20 => {
                 let c = self.decode_byte(b);
                 self.line.push(c);
+                self.put_char(b, c);
                 (1, false)
             }
             _ => (1, false), // other control bytes are ignored by printers
         };
         self.job.bytes.extend_from_slice(&buf[..took]);
         if cut {
+            if !self.cells.is_empty() {
+                self.print_line();
+            }
+            self.paper_y = 0;
+            self.cut_count += 1;
             self.job.complete = true;
             self.started = false;
             out.jobs.push(std::mem::take(&mut self.job));
         }
         Step::Took(took)
     }
+}
+
+/// Where `bytes` can be split into pieces of at least `target` bytes without cutting an ESC/POS
+/// command (raster data included) in two: the end offsets, the last being `bytes.len()`. The
+/// spooler stops a cancelled job only at these points, so the printer never waits for the rest
+/// of a command and swallows the next job's bytes as its data.
+pub fn piece_ends(bytes: &[u8], target: usize) -> Vec<usize> {
+    let mut framer = Interpreter::new(PrinterProfile::default());
+    let mut out = Output::default();
+    let (mut pos, mut last, mut ends) = (0, 0, Vec::new());
+    while pos < bytes.len() {
+        match framer.step(&bytes[pos..], PrinterStatus::default(), &mut out) {
+            Step::More => break,
+            Step::Took(n) => {
+                pos += n;
+                if pos - last >= target.max(1) {
+                    ends.push(pos);
+                    last = pos;
+                }
+            }
+        }
+        out.jobs.clear();
+    }
+    if ends.last() != Some(&bytes.len()) {
+        ends.push(bytes.len());
+    }
+    ends
 }
 
 /// KZ-1048 bytes 0x80..=0xFF (unicode.org KZ1048.TXT; 0x98 is undefined).

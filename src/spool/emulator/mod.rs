@@ -47,6 +47,9 @@ struct State {
     log: Vec<EmuEvent>,
     cuts: u32,
     drop_after: Option<usize>,
+    drop_after_cut: bool,
+    mute_after_cut: bool,
+    muted: bool,
     run_out_after: Option<usize>,
     xoff: Option<(usize, Duration)>,
     bytes_per_sec: Option<u32>,
@@ -55,6 +58,7 @@ struct State {
 
 struct Shared {
     profile: PrinterProfile,
+    font: Option<Arc<dyn escpos::RomFont>>,
     state: Mutex<State>,
     stop: AtomicBool,
     /// Keeps the pty slave open so the master never sees EIO between host sessions.
@@ -71,9 +75,15 @@ pub struct Emulator {
 impl Emulator {
     /// A printer with `profile` (its code pages decode text).
     pub fn new(profile: PrinterProfile) -> Self {
+        Self::with_font(profile, None)
+    }
+
+    /// A printer that also draws text on its paper with `font` (see [`ReceivedJob::paper`]).
+    pub fn with_font(profile: PrinterProfile, font: Option<Arc<dyn escpos::RomFont>>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 profile,
+                font,
                 state: Mutex::new(State::default()),
                 stop: AtomicBool::new(false),
                 #[cfg(unix)]
@@ -106,6 +116,17 @@ impl Emulator {
     /// Drops the connection once the current job has received `bytes` bytes (one shot).
     pub fn drop_after(&self, bytes: usize) {
         self.state().drop_after = Some(bytes);
+    }
+
+    /// Drops the connection right after the next job is cut, before answering anything that
+    /// follows it (one shot): the receipt printed, but the host never hears so.
+    pub fn drop_after_cut(&self) {
+        self.state().drop_after_cut = true;
+    }
+
+    /// After the next cut the printer stops answering status queries (its back-channel died).
+    pub fn mute_after_cut(&self) {
+        self.state().mute_after_cut = true;
     }
 
     /// The paper runs out right after the printer has printed `jobs` jobs in total (one
@@ -230,7 +251,7 @@ impl Emulator {
 
     /// The receive loop shared by TCP and pty. `droppable`: the link can be cut.
     fn serve<R: Read, W: Write>(&self, reader: &mut R, writer: &mut W, droppable: bool) {
-        let mut interp = Interpreter::new(self.shared.profile.clone());
+        let mut interp = Interpreter::new(self.shared.profile.clone()).with_font(self.shared.font.clone());
         let mut job_bytes = 0usize;
         self.state().log.push(EmuEvent::Connected);
         let mut buf = [0u8; 256];
@@ -277,7 +298,11 @@ impl Emulator {
             if let Some(r) = rate {
                 std::thread::sleep(Duration::from_secs_f64(n as f64 / f64::from(r.max(1))));
             }
-            let status = self.status();
+            let (status, cuts) = {
+                let s = self.state();
+                (s.status, u64::from(s.cuts))
+            };
+            interp.set_cut_count(cuts);
             let out = interp.feed(&buf[..n], status);
             let finished = !out.jobs.is_empty();
             {
@@ -296,7 +321,23 @@ impl Emulator {
                     }
                 }
             }
-            if !out.reply.is_empty() && writer.write_all(&out.reply).is_err() {
+            if finished {
+                let mut s = self.state();
+                if s.mute_after_cut {
+                    s.mute_after_cut = false;
+                    s.muted = true;
+                }
+            }
+            if finished && droppable {
+                let mut s = self.state();
+                if s.drop_after_cut {
+                    s.drop_after_cut = false;
+                    s.log.push(EmuEvent::Dropped);
+                    break;
+                }
+            }
+            let muted = self.state().muted;
+            if !out.reply.is_empty() && !muted && writer.write_all(&out.reply).is_err() {
                 break;
             }
             let _ = writer.flush();

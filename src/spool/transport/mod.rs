@@ -120,6 +120,12 @@ pub trait Transport: Send {
     /// cannot answer (one-way file, system spooler), which is not an error.
     fn read_status(&mut self, timeout: Duration) -> Result<Option<PrinterStatus>, TransportError>;
 
+    /// Asks for the autocutter count (`GS g 2 0 178 0`, Epson's cumulative counter of cuts).
+    /// `Ok(None)`: the link cannot answer. Call only for profiles that have the counter.
+    fn read_cut_count(&mut self, _timeout: Duration) -> Result<Option<u64>, TransportError> {
+        Ok(None)
+    }
+
     /// A short human description for logs, e.g. `serial /dev/ttyUSB0 @ 9600`.
     fn describe(&self) -> String;
 
@@ -200,6 +206,52 @@ pub(crate) fn query_dle_eot<S: Read + Write>(
         *slot = read_status_byte(io, describe, timeout)?;
     }
     Ok(status::decode(answers[0], answers[1], answers[2]))
+}
+
+/// `GS g 2 m=0 n=178`: transmit the cumulative autocutter counter.
+pub const CUT_COUNTER_QUERY: [u8; 6] = [0x1D, b'g', b'2', 0, 178, 0];
+
+/// Sends [`CUT_COUNTER_QUERY`] and reads the answer `0x5F digits… NUL` (ESC/POS `GS g 2`).
+pub(crate) fn query_cut_counter<S: Read + Write>(
+    io: &mut S,
+    describe: &str,
+    timeout: Duration,
+) -> Result<u64, TransportError> {
+    io.write_all(&CUT_COUNTER_QUERY).and_then(|()| io.flush()).map_err(|e| TransportError::from_io(describe, &e))?;
+    let deadline = Instant::now() + timeout;
+    let mut digits: Option<String> = None;
+    let mut b = [0u8; 1];
+    loop {
+        match io.read(&mut b) {
+            Ok(0) => {
+                return Err(TransportError::new(
+                    ErrorKind::Disconnected,
+                    describe,
+                    "link closed while reading counter",
+                ));
+            }
+            Ok(_) => match (&mut digits, b[0]) {
+                (None, 0x5F) => digits = Some(String::new()),
+                (None, _) => {} // a late status byte or XON: not ours
+                (Some(d), b'0'..=b'9') if d.len() < 10 => d.push(char::from(b[0])),
+                (Some(d), 0) => {
+                    return d.parse().map_err(|_| {
+                        TransportError::new(ErrorKind::Other, describe, "empty maintenance counter answer")
+                    });
+                }
+                (Some(_), _) => digits = None, // garbled: wait for a fresh header
+            },
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(TransportError::from_io(describe, &e)),
+        }
+        if Instant::now() >= deadline {
+            return Err(TransportError::new(ErrorKind::TimedOut, describe, "no answer to GS g 2 (cut counter)"));
+        }
+    }
 }
 
 /// Reads until one byte with the DLE EOT bit pattern arrives or `timeout` passes. The

@@ -5,7 +5,7 @@
 //! USB-serial adapter, a pty or an RFCOMM tty accepts bytes much faster than the printer
 //! drains them, and an overrun printer buffer prints garbage. Hardware and XON/XOFF flow
 //! control are set on the port and enforced by the OS driver.
-use super::{ErrorKind, Transport, TransportError, query_dle_eot};
+use super::{ErrorKind, Transport, TransportError, query_cut_counter, query_dle_eot};
 use crate::spool::config::FlowControl;
 use crate::spool::status::PrinterStatus;
 use std::io::Write;
@@ -107,6 +107,12 @@ impl Transport for SerialTransport {
         let _ = self.port.clear(serialport::ClearBuffer::Input);
         let describe = self.describe.clone();
         query_dle_eot(&mut self.port, &describe, timeout).map(Some)
+    }
+
+    fn read_cut_count(&mut self, timeout: Duration) -> Result<Option<u64>, TransportError> {
+        let _ = self.port.clear(serialport::ClearBuffer::Input);
+        let describe = self.describe.clone();
+        query_cut_counter(&mut self.port, &describe, timeout).map(Some)
     }
 
     fn describe(&self) -> String {

@@ -1,7 +1,7 @@
 //! Raw TCP (JetDirect / port 9100) transport with connect, write and read timeouts.
-use super::{ErrorKind, Transport, TransportError, query_dle_eot};
+use super::{ErrorKind, Transport, TransportError, query_cut_counter, query_dle_eot};
 use crate::spool::status::PrinterStatus;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -36,6 +36,28 @@ impl TcpTransport {
     }
 }
 
+impl TcpTransport {
+    /// Drops answers that arrived late to an earlier query, so they are not taken for new ones.
+    fn drain_input(&mut self) -> Result<(), TransportError> {
+        let err = |e: std::io::Error| TransportError::from_io(&self.describe, &e);
+        self.stream.set_nonblocking(true).map_err(err)?;
+        let mut buf = [0u8; 256];
+        let res = loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => {
+                    break Err(TransportError::new(ErrorKind::Disconnected, &self.describe, "printer closed the link"));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(TransportError::from_io(&self.describe, &e)),
+            }
+        };
+        self.stream.set_nonblocking(false).map_err(|e| TransportError::from_io(&self.describe, &e))?;
+        res
+    }
+}
+
 impl Transport for TcpTransport {
     fn write_all(&mut self, data: &[u8]) -> Result<(), TransportError> {
         self.stream
@@ -45,8 +67,15 @@ impl Transport for TcpTransport {
     }
 
     fn read_status(&mut self, timeout: Duration) -> Result<Option<PrinterStatus>, TransportError> {
+        self.drain_input()?;
         let describe = self.describe.clone();
         query_dle_eot(&mut self.stream, &describe, timeout).map(Some)
+    }
+
+    fn read_cut_count(&mut self, timeout: Duration) -> Result<Option<u64>, TransportError> {
+        self.drain_input()?;
+        let describe = self.describe.clone();
+        query_cut_counter(&mut self.stream, &describe, timeout).map(Some)
     }
 
     fn describe(&self) -> String {
