@@ -65,6 +65,11 @@ const HEADINGS: &[(&str, &str, &str)] = &[
     ("non_fiscal", "НЕФИСКАЛЬНЫЙ ДОКУМЕНТ", "ФИСКАЛДЫҚ ЕМЕС ҚҰЖАТ"),
 ];
 
+/// Every heading as (key, Russian, Kazakh), in the order templates usually use them.
+pub fn all() -> &'static [(&'static str, &'static str, &'static str)] {
+    HEADINGS
+}
+
 /// The heading for `key` in `lang`; unknown keys come back as the key itself, so a typo is
 /// visible on paper rather than silently blank.
 pub fn heading(key: &str, lang: &str) -> String {
