@@ -61,6 +61,26 @@ impl Printing {
         Ok(opts)
     }
 
+    /// The printer profile a render is for: the profile named `profile` (shipped or from
+    /// `spool.profiles_dir`), else printer `printer`'s; `None` when neither is given.
+    pub fn target_profile(
+        &self,
+        profile: Option<&str>,
+        printer: Option<PrinterId>,
+    ) -> Result<Option<RenderProfile>, ApiError> {
+        if let Some(id) = profile {
+            let p = self.spooler.profiles().get(id).ok_or_else(|| {
+                let known: Vec<&str> = self.spooler.profiles().keys().map(String::as_str).collect();
+                ApiError::field("profile", format!("no printer profile {id:?}; known: {}", known.join(", ")))
+            })?;
+            return Ok(Some(render_profile(p)));
+        }
+        match printer {
+            Some(id) => Ok(Some(render_profile(&self.spooler.profile(id).map_err(spool_error)?))),
+            None => Ok(None),
+        }
+    }
+
     /// Renders a stored document with the template version it keeps (recording the current one when it was
     /// never rendered), so a reprint years later is identical.
     pub fn render(
@@ -71,7 +91,9 @@ impl Printing {
         format: Format,
     ) -> Result<Vec<u8>, ApiError> {
         let kind = kind_of(answer)?;
-        let (current, diagnostics) = self.renderer.template(kind);
+        // The KKM's own template folder first (templates and pictures), then the shared one.
+        let opts = &RenderOptions { kkm: Some(answer.kkm.settings.ofd_id.to_string()), ..opts.clone() };
+        let (current, diagnostics) = self.renderer.template_for(kind, opts.kkm.as_deref());
         for d in &diagnostics {
             tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
         }

@@ -248,10 +248,15 @@ pub fn check_template(
                 Err(super::RenderError::Template(d)) => vec![d],
                 Err(e) => vec![Diagnostic::new(super::Stage::Template, &tpl.name, e.to_string())],
             };
+            let template_failed = diags.iter().any(|d| d.stage == super::Stage::Template);
             for d in diags {
                 if !found.contains(&d) {
                     found.push(d);
                 }
+            }
+            // A template that does not compile or run fails the same way on every sample.
+            if template_failed {
+                return found;
             }
         }
     }

@@ -90,7 +90,7 @@ pub fn generate() -> String {
 tests/render_context_doc.rs fails when this file is out of date. -->\n\n\
 What a template in `templates/` sees: the document as the API returns it (`response_data`, with the\n\
 API's field names), plus the variables the renderer adds. Paths use dots (`body.amounts.total`); `[]`\n\
-marks the elements of a list (`{% for item in body.items %}` … `item.commodity.name`). Missing fields\n\
+marks the elements of a list (`{% for item in body.itemsList %}` … `item.commodity.name`). Missing fields\n\
 are empty, never an error. Examples come from the bundled sample documents\n\
 (`kassa render --dump-context` prints the context of any document). The markup the template\n\
 writes is described in `receipt-markup.md`.\n\n\
