@@ -55,9 +55,14 @@ async fn render_shows_problems_at_their_lines_and_every_format() {
     let s = ready().await;
     let t = s.ok("TradeOperation", ADMIN, sale(450)).await;
     let document = json!({"kkm_ofd_id": 6923, "fr_shift_number": t["fr_shift_number"], "shift_document_number": t["shift_document_number"]});
-    let good = "@center bold: ЧЕК {{ fiscal_id }}\n@row 1 a>: {{ t('total') }} | {{ body.amounts.total | money }}\n@cut\n";
+    let good =
+        "@center bold: ЧЕК {{ fiscal_id }}\n@row 1 a>: {{ t('total') }} | {{ body.amounts.total | money }}\n@cut\n";
     let r = s
-        .ok("PlaygroundRender", ADMIN, json!({"kind": "ticket", "source": good, "document": document, "profile": "epson-tm-t88", "lang": "ru"}))
+        .ok(
+            "PlaygroundRender",
+            ADMIN,
+            json!({"kind": "ticket", "source": good, "document": document, "profile": "epson-tm-t88", "lang": "ru"}),
+        )
         .await;
     assert_eq!(r["ok"], true, "{r}");
     let text = r["text"].as_str().unwrap();
@@ -74,18 +79,31 @@ async fn render_shows_problems_at_their_lines_and_every_format() {
 
     // A markup problem: reported at the template's line and column, the line left out of the preview.
     let bad = good.replace("@center bold:", "@center blnk:");
-    let r = s.ok("PlaygroundRender", ADMIN, json!({"kind": "ticket", "source": bad, "document": {"sample": "ticket_sale"}})).await;
+    let r = s
+        .ok("PlaygroundRender", ADMIN, json!({"kind": "ticket", "source": bad, "document": {"sample": "ticket_sale"}}))
+        .await;
     assert_eq!(r["ok"], false);
     let d = &r["diagnostics"][0];
-    assert_eq!((d["line"].as_i64(), d["column"].as_i64(), d["snippet"].as_str()), (Some(1), Some(9), Some("blnk")), "{r}");
+    assert_eq!(
+        (d["line"].as_i64(), d["column"].as_i64(), d["snippet"].as_str()),
+        (Some(1), Some(9), Some("blnk")),
+        "{r}"
+    );
     assert!(!r["text"].as_str().unwrap().contains("ЧЕК"), "never printed");
     // A template problem: no preview, the diagnostic where the block opens.
     let broken = "a\n{% if fiscal_id %}\nb\n";
     let r = s.ok("PlaygroundRender", ADMIN, json!({"kind": "ticket", "source": broken})).await;
     assert_eq!((r["ok"].as_bool(), r["png"].is_null()), (Some(false), true));
-    assert_eq!((r["diagnostics"][0]["line"].as_i64(), r["diagnostics"][0]["column"].as_i64()), (Some(2), Some(1)), "{r}");
+    assert_eq!(
+        (r["diagnostics"][0]["line"].as_i64(), r["diagnostics"][0]["column"].as_i64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
     assert_eq!(s.post("PlaygroundRender", Some(ADMIN), json!({"kind": "receipt", "source": good})).await.0, 2);
-    assert_eq!(s.post("PlaygroundRender", Some(ADMIN), json!({"kind": "ticket", "source": good, "profile": "nope"})).await.0, 2);
+    assert_eq!(
+        s.post("PlaygroundRender", Some(ADMIN), json!({"kind": "ticket", "source": good, "profile": "nope"})).await.0,
+        2
+    );
 }
 
 #[tokio::test]
@@ -123,7 +141,10 @@ async fn save_keeps_history_and_the_next_receipt_uses_it() {
     assert_eq!(tpl["origin"], "kkm");
     let third = s.ok("TradeOperation", ADMIN, sale(200)).await;
     assert!(s.ok("RenderDocument", ADMIN, key(&third)).await["content"].as_str().unwrap().contains("СВОЙ"));
-    assert_ne!(s.post("PlaygroundSave", Some(ADMIN), json!({"kind": "ticket", "source": own, "kkm_ofd_id": 777})).await.0, 0);
+    assert_ne!(
+        s.post("PlaygroundSave", Some(ADMIN), json!({"kind": "ticket", "source": own, "kkm_ofd_id": 777})).await.0,
+        0
+    );
 
     // Print test: a job on the virtual printer.
     let printers = s.ok("GetPrinterList", ADMIN, json!({})).await;
