@@ -209,9 +209,9 @@ pub fn run(args: RenderArgs, profiles: ProfileLookup) -> Result<(), CliError> {
         CliFormat::Escpos | CliFormat::EscposHex => Format::EscPos,
     };
     let renderer = Renderer::new(RendererConfig { override_dir: args.template_dir.clone() });
-    let (tpl, loader) = renderer.template_for(kind, args.kkm.as_deref());
+    let (tpl, _) = renderer.template_for(kind, args.kkm.as_deref());
     let out = renderer.render(kind, &doc, &opts, format)?;
-    for d in loader.iter().chain(&out.diagnostics) {
+    for d in &out.diagnostics {
         eprintln!("kassa render: {}", d.pretty(&tpl.source));
     }
     if args.strict && !out.diagnostics.is_empty() {

@@ -90,6 +90,7 @@ async function main() {
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"],
     });
+    const launchSeconds = (Date.now() - launched) / 1000;
     const page = browser.pages()[0] || (await browser.newPage());
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
@@ -112,21 +113,26 @@ async function main() {
     await page.selectOption("#document", docs[0]);
     await page.waitForFunction((fid) => document.querySelector("#preview-text").textContent.includes(fid), first.fiscal_id);
 
-    // 1. Change a line: the preview follows.
+    // 1. Change a line by typing, as a person would: the preview follows.
     const source = await page.inputValue("#editor");
     const lines = source.split("\n");
     const at = lines.findIndex((l) => l.includes("fiscal_receipt"));
     assert.ok(at >= 0, "the built-in ticket prints the fiscal receipt heading");
+    const offset = (line, col) => lines.slice(0, line).reduce((n, l) => n + l.length + 1, 0) + col;
+    const select = (from, to) =>
+      page.evaluate(([a, b]) => { const e = document.getElementById("editor"); e.focus(); e.setSelectionRange(a, b); }, [from, to]);
     const pngBefore = await page.getAttribute("#preview-png", "src");
+    await select(offset(at, lines[at].length), offset(at, lines[at].length));
+    await page.keyboard.type(`\n@center bold: ${MARK}`);
     lines.splice(at + 1, 0, `@center bold: ${MARK}`);
-    await page.fill("#editor", lines.join("\n"));
+    assert.equal(await page.inputValue("#editor"), lines.join("\n"));
     await page.waitForFunction((m) => document.querySelector("#preview-text").textContent.includes(m), MARK);
     assert.notEqual(await page.getAttribute("#preview-png", "src"), pngBefore, "the PNG preview changed");
 
     // 2. A mistyped style word is marked at its own line and column; saving is off.
-    const line = at + 2; // 1-based line of the inserted text
-    lines[at + 1] = `@center blnk: ${MARK}`;
-    await page.fill("#editor", lines.join("\n"));
+    const line = at + 2; // 1-based line of the typed text
+    await select(offset(at + 1, 8), offset(at + 1, 12)); // "bold"
+    await page.keyboard.type("blnk");
     await page.waitForSelector(`#gutter .ln.error[data-line="${line}"]`);
     const bad = await page.textContent(`#highlight .line.error[data-line="${line}"] .bad`);
     assert.equal(bad, "blnk");
@@ -141,8 +147,8 @@ async function main() {
     }
 
     // 3. Fix it and save.
-    lines[at + 1] = `@center bold: ${MARK}`;
-    await page.fill("#editor", lines.join("\n"));
+    await select(offset(at + 1, 8), offset(at + 1, 12));
+    await page.keyboard.type("bold");
     await page.waitForSelector("#diagnostics li.ok");
     await page.waitForFunction((m) => document.querySelector("#preview-text").textContent.includes(m), MARK);
     assert.ok(await page.isEnabled("#save"));
@@ -162,7 +168,8 @@ async function main() {
     assert.ok((await receiptText(base, next)).includes(MARK), "the next receipt uses the saved template");
     assert.equal(await receiptText(base, first), firstText, "a reprint keeps its template version");
 
-    console.log(`playground browser test: ok (browser part ${browserSeconds.toFixed(1)} s, whole test ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(`playground browser test: ok (chromium start ${launchSeconds.toFixed(1)} s, browser part ` +
+      `${browserSeconds.toFixed(1)} s, whole test ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } finally {
     if (browser) await browser.close();
     server.kill("SIGTERM");
