@@ -8,7 +8,8 @@
 // KASSA_SCREENSHOTS=DIR also writes the README's screenshots there.
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { createServer } from "node:net";
@@ -54,6 +55,35 @@ const receiptText = async (base, t) =>
   (await api(base, "RenderDocument", {
     kkm_ofd_id: 6923, fr_shift_number: t.fr_shift_number, shift_document_number: t.shift_document_number, format: "txt",
   })).content;
+
+// A greyscale PNG: a shaded disc (the kind of logo a threshold ruins and dithering keeps).
+function logoPng(size) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4); sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const head = Buffer.alloc(13);
+  head.writeUInt32BE(size, 0); head.writeUInt32BE(size, 4); head[8] = 8; head[9] = 0;
+  const rows = [];
+  for (let y = 0; y < size; y++) {
+    const row = Buffer.alloc(size + 1);
+    for (let x = 0; x < size; x++) {
+      const d = Math.hypot(x - size / 2, y - size / 2) / (size / 2);
+      row[x + 1] = d > 1 ? 255 : Math.round(40 + 180 * (x / size));
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", head),
+    chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
+}
 
 async function main() {
   const data = mkdtempSync(join(tmpdir(), "kassa-playground-"));
@@ -162,6 +192,18 @@ async function main() {
     }
     assert.deepEqual(errors, [], "no script errors in the page");
     const browserSeconds = (Date.now() - launched) / 1000;
+
+    // 5. A logo file beside the template: `@image logo.png 50%` shows, scaled and dithered, in the preview.
+    mkdirSync(join(data, "templates"), { recursive: true });
+    writeFileSync(join(data, "templates", "logo.png"), logoPng(120));
+    await page.click('[data-tab="png"]');
+    const heightBefore = await page.$eval("#preview-png", (img) => img.naturalHeight);
+    await select(offset(at, 0), offset(at, 0)); // above the receipt heading
+    await page.keyboard.type("@image logo.png 50%\n");
+    await page.waitForFunction((h) => document.querySelector("#preview-png").naturalHeight > h + 150, heightBefore, { timeout: 5000 })
+      .catch(async (e) => { console.error(await page.textContent("#diagnostics"), await page.textContent("#status")); throw e; });
+    await page.waitForSelector("#diagnostics li.ok");
+    if (shots) await page.screenshot({ path: join(shots, "playground-logo.png") });
 
     // 4. The server prints the next receipt with the saved template; the earlier one reprints as it was.
     const next = await api(base, "TradeOperation", sale(300, "Сүт"));
