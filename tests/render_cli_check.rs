@@ -158,3 +158,32 @@ fn profiles_and_the_context() {
     assert_eq!(ctx["fiscal_id"], "1008");
     assert!(ctx["body"]["itemsList"].is_array());
 }
+
+#[test]
+fn mistakes_in_branches_no_sample_reaches_are_found_too() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    write_template(
+        dir,
+        "z_report.j2",
+        "@center: {{ t('z_report') }}\n{% if body.never_there %}\n  {{ body.x | monee }}\n{% endif %}\n@center: {{ t('totl') }}\n",
+    );
+    let check = kassa(&["templates", "check", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(1));
+    let err = stderr(&check);
+    assert!(err.contains("z_report.j2:3:15: unknown filter `monee`"), "{err}");
+    assert!(err.contains("z_report.j2:5:16: unknown heading key `totl`"), "{err}");
+    let strict = kassa(&[
+        "render",
+        "--sample",
+        "z_report",
+        "--format",
+        "txt",
+        "--strict",
+        "--template-dir",
+        dir.to_str().unwrap(),
+        "-o",
+        dir.join("z.txt").to_str().unwrap(),
+    ]);
+    assert!(!strict.status.success() && stderr(&strict).contains("monee"), "{}", stderr(&strict));
+}

@@ -211,11 +211,12 @@ pub fn run(args: RenderArgs, profiles: ProfileLookup) -> Result<(), CliError> {
     let renderer = Renderer::new(RendererConfig { override_dir: args.template_dir.clone() });
     let (tpl, _) = renderer.template_for(kind, args.kkm.as_deref());
     let out = renderer.render(kind, &doc, &opts, format)?;
-    for d in &out.diagnostics {
+    let lint = if args.strict { super::template::lint::lint(&tpl) } else { Vec::new() };
+    for d in lint.iter().chain(&out.diagnostics) {
         eprintln!("kassa render: {}", d.pretty(&tpl.source));
     }
-    if args.strict && !out.diagnostics.is_empty() {
-        return Err(CliError::Problems(out.diagnostics.len()));
+    if args.strict && !(out.diagnostics.is_empty() && lint.is_empty()) {
+        return Err(CliError::Problems(out.diagnostics.len() + lint.len()));
     }
     let bytes = match args.format {
         CliFormat::EscposHex => listing(&out.bytes, &opts.profile).into_bytes(),

@@ -159,8 +159,11 @@ impl Renderer {
     ) -> Result<Prepared, RenderError> {
         opts.validate()?;
         let ctx = context(doc, opts);
-        let (mut document, diagnostics) =
+        let (mut document, markup_diags) =
             self.markup_of(tpl, &ctx, opts.kkm.as_deref()).map_err(RenderError::Template)?;
+        // Static checks too: an unknown filter in a branch this document does not reach.
+        let mut diagnostics = template::lint::lint(tpl);
+        diagnostics.extend(markup_diags);
         if opts.copy {
             mark_copy(&mut document, opts);
         }

@@ -8,6 +8,7 @@
 //! Compiled templates are cached by content hash; this module does no file I/O (the override
 //! folder is read by `store`).
 pub mod lines;
+pub mod lint;
 pub mod store;
 
 use super::error::{Diagnostic, Stage};
