@@ -51,8 +51,8 @@ pub struct RenderArgs {
     /// Mark the output as a copy.
     #[arg(long)]
     pub copy: bool,
-    /// Printer profile id from `profiles/*.toml` or the profiles folder (`kassa printers
-    /// --profiles` lists them), e.g. generic-58, generic-80, epson-tm-t88.
+    /// Printer profile id from the shipped `profiles/*.toml` or the profiles folder, e.g.
+    /// generic-58, generic-80, epson-tm-t88 (an unknown id lists the known ones).
     #[arg(long, default_value = "generic-58")]
     pub profile: String,
     /// Folder of extra printer profiles (default: `spool.profiles_dir` of `--config`).
