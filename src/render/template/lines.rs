@@ -3,7 +3,8 @@
 //! Markup errors must point at the integrator's template, not at the generated markup. Before
 //! compiling, `mark` puts one invisible character (a code point of Unicode's private-use plane
 //! 15 that encodes the line number) at the start of every template line that outputs literal
-//! text; tag-only lines (`{% … %}`, `{# … #}`) and lines inside tags get none, so the rendered
+//! text; tag-only lines (`{% … %}`, `{# … #}`), lines opening with `{{-` (their output joins the
+//! previous line's) and lines inside tags get none, so the rendered
 //! markup is byte-for-byte the same once the markers are removed (`markup::parse` does that and
 //! keeps the line numbers). The marker goes after the line's indentation, so whitespace control
 //! (`-%}`, `lstrip_blocks`) behaves as without it.
@@ -103,7 +104,10 @@ pub fn mark(src: &str) -> Marked {
             i += indent;
             let rest = &src[i..];
             let blank = rest.is_empty() || rest.starts_with('\n') || rest.starts_with("\r\n");
-            let tag_line = (state == State::Text && (rest.starts_with("{%") || rest.starts_with("{#")))
+            // `{{-` at the start of a line trims the line break before it, joining this line's
+            // output to the previous one: a marker would stop the trim, so it gets none.
+            let tag_line = (state == State::Text
+                && (rest.starts_with("{%") || rest.starts_with("{#") || rest.starts_with("{{-")))
                 || (state == State::Raw && is_tag(rest, "endraw"));
             if !blank
                 && !tag_line
