@@ -306,7 +306,6 @@ async function login(ev) {
     status(e.code === 71 ? "The playground is for administrators." : "Sign-in failed: " + e.message, true);
     return;
   }
-  sessionStorage.setItem("kassa-pin", state.pin);
   $("app").hidden = false;
   fillKinds();
   fillTargets();
@@ -341,11 +340,7 @@ function setup() {
       for (const p of document.querySelectorAll(".tab")) p.hidden = p.dataset.panel !== tab.dataset.tab;
     });
   }
-  const pin = sessionStorage.getItem("kassa-pin");
-  if (pin) {
-    $("pin").value = pin;
-    $("login").requestSubmit();
-  }
+  // The PIN stays in this page's memory only: nothing is stored in the browser.
 }
 
 setup();

@@ -33,6 +33,8 @@ use serde_json::{Value, json};
 
 /// Journal documents offered per KKM, newest first.
 const DOCUMENTS_PER_KKM: usize = 30;
+/// How far back the journal is read for them (a busy till writes thousands of receipts a week).
+const JOURNAL_DAYS: i64 = 7;
 /// Paper speed assumed for the seconds-to-paper estimate: a common figure for receipt printers.
 const PAPER_MM_PER_SECOND: f64 = 150.0;
 /// Largest template source accepted from the page.
@@ -95,7 +97,9 @@ pub async fn init(State(state): State<AppState>, Auth(caller): Auth) -> Result<R
         for kkm in core.kkm_list(&caller, None)? {
             let ofd_id = kkm.settings.ofd_id;
             kkms.push(json!({"ofd_id": ofd_id, "name": kkm.settings.local_name}));
-            let rows = core.journal(&caller, ofd_id, JournalFilter::default())?;
+            let since = chrono::Local::now().naive_local() - chrono::Duration::days(JOURNAL_DAYS);
+            let rows =
+                core.journal(&caller, ofd_id, JournalFilter { from: Some(since), ..JournalFilter::default() })?;
             for doc in rows.iter().rev().take(DOCUMENTS_PER_KKM) {
                 let report_type = doc.extra.get("report_type").and_then(|v| v.as_i64());
                 let Some(kind) = DocumentKind::from_command(i64::from(doc.command), report_type) else { continue };
