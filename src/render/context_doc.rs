@@ -102,11 +102,35 @@ percentages are integers in thousandths (`| qty`, `| percent`).\n\n\
     for (name, ty, meaning) in ADDED {
         let _ = writeln!(out, "| `{name}` | {ty} | {meaning} |");
     }
-    for kind in DocumentKind::ALL {
-        let mut paths = BTreeMap::new();
-        let list = samples(kind);
-        for s in &list {
-            walk(&context_json(&s.document, &RenderOptions::default()), "", &mut paths);
+    let per_kind: Vec<(DocumentKind, Vec<super::samples::Sample>, BTreeMap<String, (String, String)>)> =
+        DocumentKind::ALL
+            .iter()
+            .map(|kind| {
+                let mut paths = BTreeMap::new();
+                let list = samples(*kind);
+                for s in &list {
+                    walk(&context_json(&s.document, &RenderOptions::default()), "", &mut paths);
+                }
+                (*kind, list, paths)
+            })
+            .collect();
+    for (kind, list, own) in &per_kind {
+        let kind = *kind;
+        // A list that is empty in every sample of this kind (e.g. `ads_info` of a report) has
+        // the same elements as in other kinds' samples: list those too.
+        let mut paths = own.clone();
+        for (path, (ty, _)) in own {
+            let element = format!("{path}[]");
+            if ty == "list" && !own.contains_key(&element) {
+                for (_, _, other) in &per_kind {
+                    for (p, v) in other.range(element.clone()..) {
+                        if !p.starts_with(&element) {
+                            break;
+                        }
+                        paths.entry(p.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
         }
         let names: Vec<&str> = list.iter().map(|s| s.name).collect();
         let _ = write!(
