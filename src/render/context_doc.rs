@@ -59,9 +59,12 @@ fn example(v: &serde_json::Value) -> String {
     short.replace('|', "\\|").replace('\n', " ")
 }
 
+/// `path → (type, example)` of one kind.
+type Paths = BTreeMap<String, (String, String)>;
+
 /// Collects `path → (type, example)`; list elements are `path[]`. Money and date-time maps
 /// are leaves (their filters take them whole), but their parts are listed too.
-fn walk(v: &serde_json::Value, path: &str, out: &mut BTreeMap<String, (String, String)>) {
+fn walk(v: &serde_json::Value, path: &str, out: &mut Paths) {
     if !path.is_empty() {
         out.entry(path.to_string()).or_insert_with(|| (type_name(v).to_string(), example(v)));
     }
@@ -102,18 +105,17 @@ percentages are integers in thousandths (`| qty`, `| percent`).\n\n\
     for (name, ty, meaning) in ADDED {
         let _ = writeln!(out, "| `{name}` | {ty} | {meaning} |");
     }
-    let per_kind: Vec<(DocumentKind, Vec<super::samples::Sample>, BTreeMap<String, (String, String)>)> =
-        DocumentKind::ALL
-            .iter()
-            .map(|kind| {
-                let mut paths = BTreeMap::new();
-                let list = samples(*kind);
-                for s in &list {
-                    walk(&context_json(&s.document, &RenderOptions::default()), "", &mut paths);
-                }
-                (*kind, list, paths)
-            })
-            .collect();
+    let per_kind: Vec<(DocumentKind, Vec<super::samples::Sample>, Paths)> = DocumentKind::ALL
+        .iter()
+        .map(|kind| {
+            let mut paths = BTreeMap::new();
+            let list = samples(*kind);
+            for s in &list {
+                walk(&context_json(&s.document, &RenderOptions::default()), "", &mut paths);
+            }
+            (*kind, list, paths)
+        })
+        .collect();
     for (kind, list, own) in &per_kind {
         let kind = *kind;
         // A list that is empty in every sample of this kind (e.g. `ads_info` of a report) has
