@@ -308,12 +308,13 @@ fn check_folder(dir: Option<&std::path::Path>) -> Result<usize, CliError> {
     let mut problems = 0;
     let mut checked = 0;
     for (folder, kkm) in folders {
-        let names: Vec<String> = std::fs::read_dir(&folder)
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
             .map_err(|e| io(&folder, e))?
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".j2"))
             .collect();
+        names.sort();
         for name in names {
             let path = folder.join(&name);
             let Some(kind) = DocumentKind::ALL.into_iter().find(|k| k.template_name() == name) else {
