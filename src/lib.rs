@@ -7,6 +7,7 @@ pub mod config;
 pub mod fiscal;
 pub mod logging;
 pub mod ofd;
+pub mod profiles;
 pub mod render;
 pub mod rom_font;
 pub mod server;

@@ -26,6 +26,8 @@ enum Command {
     SpoolDrive(kassa::spool::cli::DriveArgs),
     /// Render a document (or the printer self-test page) to PNG, text, HTML or ESC/POS.
     Render(kassa::render::cli::RenderArgs),
+    /// Check override templates (exit 1 on any problem), print the template context document.
+    Templates(kassa::render::cli::TemplatesArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,7 +52,8 @@ fn main() -> ExitCode {
         .map_err(|e| e.to_string()),
         Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
-        Command::Render(args) => kassa::render::cli::run(args).map_err(|e| e.to_string()),
+        Command::Render(args) => kassa::profiles::run_render(args),
+        Command::Templates(args) => kassa::render::cli::templates(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

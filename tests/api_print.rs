@@ -120,7 +120,7 @@ async fn a_reprint_uses_the_template_that_first_rendered_the_document() {
     // The integrator edits the ticket template: new documents use it, the old one keeps its version.
     let dir = s.dir.path().join("templates");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("ticket.j2"), "@center\nИЗМЕНЁННЫЙ ШАБЛОН {{ fiscal_id }}\n@cut\n").unwrap();
+    std::fs::write(dir.join("ticket.j2"), "@center: ИЗМЕНЁННЫЙ ШАБЛОН {{ fiscal_id }}\n@cut\n").unwrap();
     let again = s.ok("RenderDocument", ADMIN, key(&first)).await;
     assert_eq!(again["content"], before["content"], "reprint identical to the first rendering");
     let second = s.ok("TradeOperation", ADMIN, sale(300, "Сүт")).await;

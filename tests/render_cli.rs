@@ -40,7 +40,7 @@ fn renders_documents_and_self_test() {
         }
     }
     let out = dir.path().join("self.txt");
-    let o = kassa(&["--self-test", "--format", "txt", "--profile", "epson-80mm-kz", "-o", out.to_str().expect("path")]);
+    let o = kassa(&["--self-test", "--format", "txt", "--profile", "epson-tm-t88", "-o", out.to_str().expect("path")]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let t = std::fs::read_to_string(&out).expect("written");
     assert!(t.contains("ESC t 53") && t.contains("KZ-1048") && t.contains("ӘҒҚҢӨҰҮҺІ"), "{t}");

@@ -8,9 +8,8 @@ use super::error::ApiError;
 use super::methods::answer::document_answer;
 use crate::fiscal::Core;
 use crate::fiscal::answer::DocumentAnswer;
-use crate::render::codepage::CodePage;
 use crate::render::options::{Format, RenderOptions};
-use crate::render::profile::{CodePageSlot, PrinterProfile as RenderProfile};
+use crate::render::profile::PrinterProfile as RenderProfile;
 use crate::render::{DocumentKind, Renderer};
 use crate::spool::config::{DocFormat, PrinterType};
 use crate::spool::profile::PrinterProfile as SpoolProfile;
@@ -34,39 +33,9 @@ pub struct ImageParams {
     pub threshold: Option<i64>,
 }
 
-/// The layout engine's profile for a spooler profile: the code pages it can encode, KZ-1048 first.
+/// The layout engine's profile for a spooler profile (see `crate::profiles`).
 pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
-    let mut pages: Vec<CodePageSlot> = p
-        .code_pages
-        .iter()
-        .filter_map(|c| {
-            let page = match c.encoding.to_ascii_lowercase().as_str() {
-                "kz1048" | "rk1048" | "kz-1048" => CodePage::Kz1048,
-                "cp866" | "pc866" | "ibm866" => CodePage::Cp866,
-                "windows-1251" | "cp1251" | "wpc1251" => CodePage::Cp1251,
-                _ => return None,
-            };
-            Some(CodePageSlot { page, esc_t: c.esc_t })
-        })
-        .collect();
-    // Kazakh text prints as text only on KZ-1048; the other pages carry Russian.
-    pages.sort_by_key(|s| match s.page {
-        CodePage::Kz1048 => 0,
-        CodePage::Cp866 => 1,
-        CodePage::Cp1251 => 2,
-    });
-    let base = if p.width_dots >= 576 { RenderProfile::generic_80mm() } else { RenderProfile::generic_58mm() };
-    RenderProfile {
-        name: p.id.clone(),
-        width_dots: p.width_dots,
-        columns: p.fonts.first().map(|f| f.columns as u16).unwrap_or(base.columns),
-        code_pages: pages,
-        native_qr: p.native_qr,
-        cutter: p.cutter,
-        raster_everything: p.raster_everything,
-        user_defined_chars: p.user_defined_chars,
-        ..base
-    }
+    crate::profiles::render_profile(p)
 }
 
 /// Whether `c` prints as text on a printer with `p`: from one of its code pages or as a downloaded glyph.
@@ -97,6 +66,26 @@ impl Printing {
         Ok(opts)
     }
 
+    /// The printer profile a render is for: the profile named `profile` (shipped or from
+    /// `spool.profiles_dir`), else printer `printer`'s; `None` when neither is given.
+    pub fn target_profile(
+        &self,
+        profile: Option<&str>,
+        printer: Option<PrinterId>,
+    ) -> Result<Option<RenderProfile>, ApiError> {
+        if let Some(id) = profile {
+            let p = self.spooler.profiles().get(id).ok_or_else(|| {
+                let known: Vec<&str> = self.spooler.profiles().keys().map(String::as_str).collect();
+                ApiError::field("profile", format!("no printer profile {id:?}; known: {}", known.join(", ")))
+            })?;
+            return Ok(Some(render_profile(p)));
+        }
+        match printer {
+            Some(id) => Ok(Some(render_profile(&self.spooler.profile(id).map_err(spool_error)?))),
+            None => Ok(None),
+        }
+    }
+
     /// Renders a stored document with the template version it keeps (recording, when it was never rendered,
     /// the template that actually rendered it: the built-in one when the override in force is broken), so a
     /// reprint years later is identical.
@@ -108,7 +97,9 @@ impl Printing {
         format: Format,
     ) -> Result<Vec<u8>, ApiError> {
         let kind = kind_of(answer)?;
-        let (current, diagnostics) = self.renderer.template(kind);
+        // The KKM's own template folder first (templates and pictures), then the shared one.
+        let opts = &RenderOptions { kkm: Some(answer.kkm.settings.ofd_id.to_string()), ..opts.clone() };
+        let (current, diagnostics) = self.renderer.template_for(kind, opts.kkm.as_deref());
         for d in &diagnostics {
             tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
         }

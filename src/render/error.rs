@@ -6,7 +6,8 @@
 use std::fmt;
 
 /// Where a diagnostic came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Stage {
     /// minijinja compile or render of a template.
     Template,
@@ -16,15 +17,44 @@ pub enum Stage {
     Loader,
 }
 
-/// A problem reported alongside the output; the output is still complete and usable.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A problem in a template or the markup it made, at the template's own line and column.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     pub stage: Stage,
     /// Template name (e.g. `ticket.j2`) or override file path.
     pub file: String,
-    /// 1-based line in `file` (for markup: line of the template's output), when known.
+    /// 1-based line in the template source (markup problems are traced back to the template
+    /// line that produced them), when known.
     pub line: Option<usize>,
+    /// 1-based column (in characters) of the offending text on that line, when known.
+    pub column: Option<usize>,
     pub message: String,
+    /// The offending text, e.g. the unknown style word or the unclosed tag.
+    pub snippet: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic without position.
+    pub fn new(stage: Stage, file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { stage, file: file.into(), line: None, column: None, message: message.into(), snippet: None }
+    }
+
+    /// The diagnostic with the template line shown under it and a caret at the column, as a
+    /// compiler prints it (for the command line).
+    pub fn pretty(&self, source: &str) -> String {
+        let mut out = self.to_string();
+        if let Some(line) = self.line
+            && let Some(text) = source.lines().nth(line.saturating_sub(1))
+        {
+            let gutter = line.to_string().len();
+            out.push_str(&format!("\n{:gutter$} |\n{line} | {text}\n{:gutter$} | ", "", ""));
+            let col = self.column.unwrap_or(1).saturating_sub(1);
+            let width = self.snippet.as_deref().map(|s| s.chars().count()).unwrap_or(1).max(1);
+            let lead: String = text.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            out.push_str(&format!("{lead}{}", "^".repeat(width)));
+        }
+        out
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -34,9 +64,14 @@ impl fmt::Display for Diagnostic {
             Stage::Markup => "markup",
             Stage::Loader => "loader",
         };
-        match self.line {
-            Some(line) => write!(f, "{stage} {}:{line}: {}", self.file, self.message),
-            None => write!(f, "{stage} {}: {}", self.file, self.message),
+        match (self.line, self.column) {
+            (Some(line), Some(col)) => write!(f, "{stage} {}:{line}:{col}: {}", self.file, self.message)?,
+            (Some(line), None) => write!(f, "{stage} {}:{line}: {}", self.file, self.message)?,
+            _ => write!(f, "{stage} {}: {}", self.file, self.message)?,
+        }
+        match &self.snippet {
+            Some(s) if !self.message.contains(s.as_str()) => write!(f, " (at `{s}`)"),
+            _ => Ok(()),
         }
     }
 }
@@ -84,6 +119,9 @@ pub enum RenderError {
     /// Even the built-in template failed: a bug in Kassa, not in the integrator's template.
     #[error("built-in template failed: {0}")]
     Builtin(Diagnostic),
+    /// The template failed (only from `Renderer::preview`, which does not fall back).
+    #[error("{0}")]
+    Template(Diagnostic),
     #[error("PNG encoding failed: {0}")]
     Png(String),
 }

@@ -100,6 +100,11 @@ pub fn unit(code: &str) -> Option<&'static str> {
     UNITS.iter().find(|(c, _)| *c == code || c.trim_start_matches('0') == code).map(|(_, u)| *u)
 }
 
+/// Every heading as (key, Russian, Kazakh), in the order templates usually use them.
+pub fn all() -> &'static [(&'static str, &'static str, &'static str)] {
+    HEADINGS
+}
+
 /// The heading for `key` in `lang`; unknown keys come back as the key itself, so a typo is
 /// visible on paper rather than silently blank.
 pub fn heading(key: &str, lang: &str) -> String {

@@ -3,6 +3,7 @@
 //! Text is monospace: every character sits at `column × cell width`, wide characters take two
 //! columns, and wrapping counts characters. Each item also gets its vertical position in dots,
 //! so the raster back-ends only draw. Layout is deterministic and does no I/O.
+use super::dither::{self, Dither};
 use super::font;
 use super::model::{Align, Block, ColumnWidth, Document, QrMatrix, Style, Symbology};
 use super::profile::{CodePageSlot, PrinterProfile};
@@ -250,20 +251,36 @@ impl Builder {
             Block::Image(img) => {
                 let w = self.g.width_dots;
                 let scale = self.g.scale();
-                let mut tw = ((img.width as f32 * scale).round() as u32).max(1);
-                let mut th = ((img.height as f32 * scale).round() as u32).max(1);
+                let (mut tw, mut th) = match img.fit_pct {
+                    Some(pct) => {
+                        let tw = (w as u64 * pct.clamp(1, 100) as u64 / 100).max(1);
+                        (tw as u32, ((img.height as u64 * tw) / img.width.max(1) as u64).max(1) as u32)
+                    }
+                    None => (
+                        ((img.width as f32 * scale).round() as u32).max(1),
+                        ((img.height as f32 * scale).round() as u32).max(1),
+                    ),
+                };
                 if tw > w {
                     th = ((th as u64 * w as u64) / tw as u64).max(1) as u32;
                     tw = w;
                 }
-                let mut luma = Vec::with_capacity((tw * th) as usize);
-                for y in 0..th {
-                    let sy = (y as u64 * img.height as u64 / th as u64) as usize;
-                    for x in 0..tw {
-                        let sx = (x as u64 * img.width as u64 / tw as u64) as usize;
-                        luma.push(img.luma.get(sy * img.width as usize + sx).copied().unwrap_or(255));
+                let luma = match (&img.key, img.dither) {
+                    (_, Dither::Threshold) | (None, _) => {
+                        let mut luma = Vec::with_capacity((tw * th) as usize);
+                        for y in 0..th {
+                            let sy = (y as u64 * img.height as u64 / th as u64) as usize;
+                            for x in 0..tw {
+                                let sx = (x as u64 * img.width as u64 / tw as u64) as usize;
+                                luma.push(img.luma.get(sy * img.width as usize + sx).copied().unwrap_or(255));
+                            }
+                        }
+                        luma
                     }
-                }
+                    (Some(key), method) => {
+                        dither::scaled_dithered(key, &img.luma, img.width, img.height, tw, th, method).to_vec()
+                    }
+                };
                 self.push(th, ItemKind::Image { x: (w - tw) / 2, width: tw, height: th, luma });
             }
             Block::Cut { partial } => self.push(0, ItemKind::Cut { partial: *partial }),
@@ -526,7 +543,8 @@ mod tests {
             blocks: vec![Block::Image(crate::render::model::Image {
                 width: 1000,
                 height: 100,
-                luma: vec![0; 100_000],
+                luma: vec![0; 100_000].into(),
+                ..Default::default()
             })],
         };
         let l = layout(&doc, &Geometry::image(384, 1.0));

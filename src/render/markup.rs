@@ -5,8 +5,10 @@
 //! Values interpolated by templates are escaped (`escape`), so document data can never start
 //! a directive or split a table cell.
 use super::codepage::CodePage;
+use super::dither::Dither;
 use super::error::{Diagnostic, Stage};
 use super::model::{Align, Block, Column, ColumnWidth, Document, Image, Style, Symbology};
+use super::template::lines::marker_line;
 use base64::Engine as _;
 
 /// Largest logo accepted, in pixels per side; bigger images are rejected with a diagnostic.
@@ -82,12 +84,34 @@ fn find_unescaped(s: &str, target: char) -> Option<usize> {
     None
 }
 
-/// Parses markup. `file` names the template for diagnostics; line numbers are lines of the
-/// markup text (the template's output).
+/// Parses markup. `file` names the template for diagnostics. Markup made by
+/// `template::render_markup` carries line markers: diagnostics then name the template line
+/// that produced the markup line (and `snippet`, the offending text); plain markup is
+/// reported by its own line numbers.
 pub fn parse(src: &str, file: &str) -> (Document, Vec<Diagnostic>) {
-    let mut p = Parser { doc: Document::default(), diags: Vec::new(), file };
+    parse_with(src, file, &|name: &str| Err(format!("no template folder to load {name:?} from")))
+}
+
+/// Loads `@image NAME.png` files (from the template's folder); `Err` says why not.
+pub type ImageLoader<'a> = &'a dyn Fn(&str) -> Result<Image, String>;
+
+/// [`parse`] with a loader for picture files.
+pub fn parse_with(src: &str, file: &str, images: ImageLoader) -> (Document, Vec<Diagnostic>) {
+    let mut p = Parser { doc: Document::default(), diags: Vec::new(), file, images };
+    let mut template_line = None;
     for (i, raw) in src.lines().enumerate() {
-        p.line(i + 1, raw.trim());
+        let mut first = None;
+        let mut clean = String::with_capacity(raw.len());
+        for c in raw.chars() {
+            match marker_line(c) {
+                Some(l) => {
+                    first = first.or(Some(l));
+                    template_line = Some(l);
+                }
+                None => clean.push(c),
+            }
+        }
+        p.line(first.or(template_line).unwrap_or(i + 1), clean.trim());
     }
     (p.doc, p.diags)
 }
@@ -96,11 +120,20 @@ struct Parser<'a> {
     doc: Document,
     diags: Vec<Diagnostic>,
     file: &'a str,
+    images: ImageLoader<'a>,
 }
 
 impl Parser<'_> {
+    /// Reports `message` at `line`, with the offending text when there is one.
     fn diag(&mut self, line: usize, message: String) {
-        self.diags.push(Diagnostic { stage: Stage::Markup, file: self.file.to_string(), line: Some(line), message });
+        self.diag_at(line, message, None);
+    }
+
+    fn diag_at(&mut self, line: usize, message: String, snippet: Option<&str>) {
+        let mut d = Diagnostic::new(Stage::Markup, self.file, message);
+        d.line = Some(line);
+        d.snippet = snippet.map(str::to_string);
+        self.diags.push(d);
     }
 
     fn push(&mut self, b: Block) {
@@ -130,7 +163,7 @@ impl Parser<'_> {
             "image" => self.image(n, args),
             "raw" => self.raw(n, args),
             "sample" => self.sample(n, line, args),
-            _ => self.styled(n, line, rest),
+            _ => self.styled(n, rest),
         }
     }
 
@@ -139,7 +172,7 @@ impl Parser<'_> {
             "" | "-" | "single" => false,
             "=" | "double" => true,
             other => {
-                self.diag(n, format!("@rule: unknown kind {other:?}, drew a single rule"));
+                self.diag_at(n, format!("@rule: unknown kind {other:?}, drew a single rule"), Some(other));
                 false
             }
         };
@@ -157,7 +190,7 @@ impl Parser<'_> {
                     MAX_FEED
                 }
                 Err(_) => {
-                    self.diag(n, format!("@feed: {args:?} is not a number, fed 1"));
+                    self.diag_at(n, format!("@feed: {args:?} is not a number, fed 1"), Some(args));
                     1
                 }
             }
@@ -170,7 +203,7 @@ impl Parser<'_> {
             "" | "partial" => true,
             "full" => false,
             other => {
-                self.diag(n, format!("@cut: unknown kind {other:?}, cut partially"));
+                self.diag_at(n, format!("@cut: unknown kind {other:?}, cut partially"), Some(other));
                 true
             }
         };
@@ -230,6 +263,10 @@ impl Parser<'_> {
     }
 
     fn image(&mut self, n: usize, args: &str) {
+        let mut words = args.split_whitespace();
+        if let Some(name) = words.next().filter(|w| w.to_ascii_lowercase().ends_with(".png")) {
+            return self.image_file(n, name, words.collect());
+        }
         let b64: String = args.chars().filter(|c| !c.is_whitespace()).collect();
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(b64.as_bytes())
@@ -241,13 +278,39 @@ impl Parser<'_> {
         }
     }
 
+    /// `@image logo.png [fs|atkinson|threshold] [N%]`: a picture file beside the template.
+    fn image_file(&mut self, n: usize, name: &str, options: Vec<&str>) {
+        let mut dither = Dither::FloydSteinberg;
+        let mut fit_pct = None;
+        for word in options {
+            if let Some(d) = Dither::from_word(word) {
+                dither = d;
+            } else if let Some(p) =
+                word.strip_suffix('%').and_then(|p| p.parse::<u32>().ok()).filter(|p| (1..=100).contains(p))
+            {
+                fit_pct = Some(p);
+            } else {
+                self.diag_at(
+                    n,
+                    format!("@image: unknown option `{word}` (fs, atkinson, threshold, or a width like 60%); skipped"),
+                    Some(word),
+                );
+                return;
+            }
+        }
+        match (self.images)(name) {
+            Ok(img) => self.push(Block::Image(Image { dither, fit_pct, ..img })),
+            Err(e) => self.diag_at(n, format!("@image {name}: {e}; skipped"), Some(name)),
+        }
+    }
+
     fn raw(&mut self, n: usize, args: &str) {
         let mut bytes = Vec::new();
         for tok in args.split_whitespace() {
             match u8::from_str_radix(tok, 16) {
                 Ok(b) if tok.len() <= 2 => bytes.push(b),
                 _ => {
-                    self.diag(n, format!("@raw: {tok:?} is not a hex byte; line skipped"));
+                    self.diag_at(n, format!("@raw: {tok:?} is not a hex byte; line skipped"), Some(tok));
                     return;
                 }
             }
@@ -278,10 +341,14 @@ impl Parser<'_> {
     }
 
     /// `@tokens: content` where tokens are styles, alignment and column specs.
-    fn styled(&mut self, n: usize, line: &str, rest: &str) {
+    fn styled(&mut self, n: usize, rest: &str) {
         let Some(colon) = find_unescaped(rest, ':') else {
-            self.diag(n, format!("unknown directive {line:?}, printed as text"));
-            self.text(unescape(line));
+            let word = rest.split_whitespace().next().unwrap_or_default();
+            self.diag_at(
+                n,
+                format!("unknown directive `@{word}` (a styled line needs `@STYLE…: text`); line skipped"),
+                Some(&format!("@{word}")),
+            );
             return;
         };
         let (head, content) = (&rest[..colon], rest[colon + 1..].trim());
@@ -305,8 +372,14 @@ impl Parser<'_> {
                 spec => match parse_column(spec) {
                     Some(c) => columns.push(c),
                     None => {
-                        self.diag(n, format!("unknown style {spec:?}, line printed as text"));
-                        self.text(unescape(line));
+                        self.diag_at(
+                            n,
+                            format!(
+                                "unknown style word `{spec}` (left, center, right, bold, wide, tall, big, \
+inverse, row, or a column like 1, 2>, a^); line skipped"
+                            ),
+                            Some(spec),
+                        );
                         return;
                     }
                 },
@@ -386,7 +459,7 @@ pub fn decode_png(bytes: &[u8]) -> Result<Image, String> {
             luma.push(((l * a + 255 * (255 - a)) / 255) as u8);
         }
     }
-    Ok(Image { width: w, height: h, luma })
+    Ok(Image { width: w, height: h, luma: luma.into(), ..Image::default() })
 }
 
 /// Integer Rec. 601 luma.
@@ -437,12 +510,26 @@ mod tests {
     }
 
     #[test]
-    fn typos_become_text_with_diagnostics() {
-        let (doc, diags) = parse("@centre: x\n@frobnicate\n@feed x\n@barcode ean13 12", "tpl");
-        assert_eq!(diags.len(), 4);
+    fn typos_are_reported_and_never_printed() {
+        let (doc, diags) = parse("@centre: x\n@frobnicate\n@feed x\n@barcode ean13 12\n@center blnk: y", "tpl");
+        assert_eq!(diags.len(), 5);
         assert_eq!(diags[0].line, Some(1));
+        assert_eq!(diags[0].snippet.as_deref(), Some("centre"));
+        assert_eq!(diags[1].snippet.as_deref(), Some("@frobnicate"));
         assert_eq!(diags[3].line, Some(4));
-        assert_eq!(doc.blocks.len(), 4);
+        assert_eq!((diags[4].line, diags[4].snippet.as_deref()), (Some(5), Some("blnk")));
+        // The unknown directive and style lines are left out; the feed and the barcode's text stay.
+        assert_eq!(doc.blocks.len(), 2, "{:?}", doc.blocks);
+        assert!(!format!("{:?}", doc.blocks).contains("centre") && !format!("{:?}", doc.blocks).contains("blnk"));
+    }
+
+    #[test]
+    fn markers_name_the_template_line() {
+        let m = |l: u32| char::from_u32(0xF0000 + l).unwrap_or(' ');
+        let src = format!("{}@center: ok\n{}@bogus\n  continued\n", m(7), m(12));
+        let (_, diags) = parse(&src, "tpl");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line, Some(12));
     }
 
     #[test]
@@ -476,7 +563,10 @@ mod tests {
         let (doc, diags) = parse(&format!("@image {b64}\n@image !!!"), "t");
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].line, Some(2));
-        assert_eq!(doc.blocks, vec![Block::Image(Image { width: 2, height: 2, luma: vec![0, 255, 255, 128] })]);
+        assert_eq!(
+            doc.blocks,
+            vec![Block::Image(Image { width: 2, height: 2, luma: vec![0, 255, 255, 128].into(), ..Image::default() })]
+        );
     }
 
     #[test]

@@ -14,8 +14,11 @@
 //! Rendering is synchronous and CPU-bound (about a millisecond per receipt); call it from
 //! `spawn_blocking` in async code. `Renderer` is `Send + Sync`: share one behind an `Arc`.
 //!
-//! A broken template never loses a receipt: its error (file and line) is returned as a
-//! diagnostic and the built-in template renders instead.
+//! A broken template never loses a receipt: its error (the template's own file, line and
+//! column, with the offending text) is returned as a diagnostic and the built-in template
+//! renders instead. A markup error (an unknown directive or style word) counts the same: it
+//! is never printed. `Renderer::preview` renders a template exactly, errors and all, for the
+//! playground and `kassa templates check`.
 //!
 //! ```
 //! use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
@@ -31,6 +34,8 @@
 pub mod backend;
 pub mod cli;
 pub mod codepage;
+pub mod context_doc;
+pub mod dither;
 pub mod error;
 pub mod font;
 pub mod headings;
@@ -43,6 +48,7 @@ pub mod options;
 pub mod profile;
 pub mod qr;
 pub mod raster;
+pub mod samples;
 pub mod template;
 
 pub use error::{Diagnostic, OptionsError, RenderError, Stage};
@@ -94,8 +100,19 @@ impl Renderer {
 
     /// The template currently in force for `kind` (override or built-in), with its hash.
     pub fn template(&self, kind: DocumentKind) -> (TemplateUsed, Vec<Diagnostic>) {
-        let (t, d) = self.store.get(kind);
+        self.template_for(kind, None)
+    }
+
+    /// The template in force for `kind` on KKM `kkm` (its OFD id): the KKM's own folder, then
+    /// the shared override folder, then the built-in.
+    pub fn template_for(&self, kind: DocumentKind, kkm: Option<&str>) -> (TemplateUsed, Vec<Diagnostic>) {
+        let (t, d) = self.store.get_for(kind, kkm);
         ((*t).clone(), d.into_iter().collect())
+    }
+
+    /// Where override templates live (shared, per KKM) and how they are saved.
+    pub fn store(&self) -> &TemplateStore {
+        &self.store
     }
 
     /// The built-in template for `kind`.
@@ -126,8 +143,31 @@ impl Renderer {
         format: Format,
     ) -> Result<Rendered, RenderError> {
         let t = Arc::new(TemplateUsed::new(kind.template_name(), source, TemplateOrigin::Stored));
-        let p = prepare_with(t, Vec::new(), kind, doc, opts, format)?;
+        let p = self.prepare_with(t, Vec::new(), kind, doc, opts, format)?;
         finish(p, opts, format)
+    }
+
+    /// Lays out `tpl` exactly as written, without falling back to the built-in: markup
+    /// problems come back in `Prepared::diagnostics` (the faulty lines left out), a template
+    /// error as `RenderError::Template`. For previews and checks, not for printing.
+    pub fn preview(
+        &self,
+        tpl: &TemplateUsed,
+        doc: &serde_json::Value,
+        opts: &RenderOptions,
+        format: Format,
+    ) -> Result<Prepared, RenderError> {
+        opts.validate()?;
+        let ctx = context(doc, opts);
+        let (mut document, markup_diags) =
+            self.markup_of(tpl, &ctx, opts.kkm.as_deref()).map_err(RenderError::Template)?;
+        // Static checks too: an unknown filter in a branch this document does not reach.
+        let mut diagnostics = template::lint::lint(tpl);
+        diagnostics.extend(markup_diags);
+        if opts.copy {
+            mark_copy(&mut document, opts);
+        }
+        Ok(Prepared { layout: layout::layout(&document, &geometry(opts, format)), template: tpl.clone(), diagnostics })
     }
 
     /// Template, markup and layout, without encoding (benchmarks and previews use this).
@@ -138,8 +178,64 @@ impl Renderer {
         opts: &RenderOptions,
         format: Format,
     ) -> Result<Prepared, RenderError> {
-        let (t, d) = self.store.get(kind);
-        prepare_with(t, d.into_iter().collect(), kind, doc, opts, format)
+        let (t, d) = self.store.get_for(kind, opts.kkm.as_deref());
+        self.prepare_with(t, d.into_iter().collect(), kind, doc, opts, format)
+    }
+
+    /// Template → markup → model, with every problem at its template line and column.
+    fn markup_of(
+        &self,
+        tpl: &TemplateUsed,
+        ctx: &minijinja::Value,
+        kkm: Option<&str>,
+    ) -> Result<(Document, Vec<Diagnostic>), Diagnostic> {
+        let text = template::render_markup(tpl, ctx)?;
+        let images = |name: &str| self.store.image(name, kkm);
+        let (document, mut diags) = markup::parse_with(&text, &tpl.name, &images);
+        template::locate_columns(&mut diags, &tpl.source);
+        Ok((document, diags))
+    }
+
+    /// Renders `tpl`; on any template or markup error, the built-in instead, keeping the
+    /// error as a diagnostic. Only the built-in's own markup problems are let through.
+    fn prepare_with(
+        &self,
+        tpl: Arc<TemplateUsed>,
+        mut diagnostics: Vec<Diagnostic>,
+        kind: DocumentKind,
+        doc: &serde_json::Value,
+        opts: &RenderOptions,
+        format: Format,
+    ) -> Result<Prepared, RenderError> {
+        opts.validate()?;
+        let ctx = context(doc, opts);
+        let kkm = opts.kkm.as_deref();
+        let builtin = store::builtin(kind);
+        let is_builtin = builtin.sha256 == tpl.sha256;
+        let (used, mut document) = match self.markup_of(&tpl, &ctx, kkm) {
+            Ok((document, d)) if d.is_empty() || is_builtin => {
+                diagnostics.extend(d);
+                (tpl, document)
+            }
+            Err(d) if is_builtin => return Err(RenderError::Builtin(d)),
+            failed => {
+                match failed {
+                    Ok((_, d)) => diagnostics.extend(d),
+                    Err(d) => diagnostics.push(d),
+                }
+                let (document, d) = self.markup_of(&builtin, &ctx, kkm).map_err(RenderError::Builtin)?;
+                diagnostics.extend(d);
+                (builtin, document)
+            }
+        };
+        if opts.copy {
+            mark_copy(&mut document, opts);
+        }
+        Ok(Prepared {
+            layout: layout::layout(&document, &geometry(opts, format)),
+            template: (*used).clone(),
+            diagnostics,
+        })
     }
 }
 
@@ -168,6 +264,11 @@ pub fn encode(layout: &Layout, opts: &RenderOptions, format: Format) -> Result<V
 
 /// The template context: the document's fields plus `copy`, `lang` and `headings`.
 pub fn context(doc: &serde_json::Value, opts: &RenderOptions) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(&context_json(doc, opts)))
+}
+
+/// The template context as JSON (`kassa render --dump-context`).
+pub fn context_json(doc: &serde_json::Value, opts: &RenderOptions) -> serde_json::Value {
     let d = doc.get("response_data").filter(|v| v.is_object()).unwrap_or(doc);
     let mut map = match d {
         serde_json::Value::Object(m) => m.clone(),
@@ -178,39 +279,7 @@ pub fn context(doc: &serde_json::Value, opts: &RenderOptions) -> minijinja::Valu
     let headings: serde_json::Map<String, serde_json::Value> =
         opts.headings.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
     map.insert("headings".into(), headings.into());
-    minijinja::Value::from(minijinja::value::Serde(&serde_json::Value::Object(map)))
-}
-
-fn prepare_with(
-    tpl: Arc<TemplateUsed>,
-    mut diagnostics: Vec<Diagnostic>,
-    kind: DocumentKind,
-    doc: &serde_json::Value,
-    opts: &RenderOptions,
-    format: Format,
-) -> Result<Prepared, RenderError> {
-    opts.validate()?;
-    let ctx = context(doc, opts);
-    let (used, text) = match template::render_markup(&tpl, &ctx) {
-        Ok(text) => (tpl, text),
-        Err(d) => {
-            let builtin = store::builtin(kind);
-            if builtin.sha256 == tpl.sha256 {
-                return Err(RenderError::Builtin(d));
-            }
-            diagnostics.push(d);
-            match template::render_markup(&builtin, &ctx) {
-                Ok(text) => (builtin, text),
-                Err(d) => return Err(RenderError::Builtin(d)),
-            }
-        }
-    };
-    let (mut document, markup_diags) = markup::parse(&text, &used.name);
-    diagnostics.extend(markup_diags);
-    if opts.copy {
-        mark_copy(&mut document, opts);
-    }
-    Ok(Prepared { layout: layout::layout(&document, &geometry(opts, format)), template: (*used).clone(), diagnostics })
+    serde_json::Value::Object(map)
 }
 
 /// Adds the КОПИЯ banner at the top and before the final cut, whatever the template says.

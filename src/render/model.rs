@@ -54,11 +54,17 @@ pub enum Symbology {
 }
 
 /// A decoded greyscale image (0 = black, 255 = white), already composed over white.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Image {
     pub width: u32,
     pub height: u32,
-    pub luma: Vec<u8>,
+    pub luma: std::sync::Arc<Vec<u8>>,
+    /// How grey becomes dots (file logos default to Floyd–Steinberg).
+    pub dither: super::dither::Dither,
+    /// Width as a percentage of the paper (`@image logo.png 60%`); `None` = natural size.
+    pub fit_pct: Option<u32>,
+    /// SHA-256 of the PNG file it came from: the key of the dithering cache.
+    pub key: Option<std::sync::Arc<str>>,
 }
 
 /// A QR symbol as a square module matrix (`true` = dark), without quiet zone.

@@ -41,6 +41,9 @@ pub struct RenderOptions {
     /// Heading overrides by key (see `headings.rs`), e.g. `{"total": "ЖИЫНЫ"}`; they win over
     /// the built-in wording in every language. Passed to templates as `headings`.
     pub headings: std::collections::BTreeMap<String, String>,
+    /// The KKM (its OFD id) whose own template folder is searched first, for templates and
+    /// `@image` files; `None` = the shared folder only.
+    pub kkm: Option<String>,
 }
 
 impl Default for RenderOptions {
@@ -54,6 +57,7 @@ impl Default for RenderOptions {
             copy: false,
             profile: PrinterProfile::default(),
             headings: Default::default(),
+            kkm: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod license;
 mod money_placement;
 mod operator;
 mod ping;
+mod playground;
 mod print;
 mod trade;
 
@@ -44,6 +45,14 @@ pub fn routes() -> Router<AppState> {
         .route("/GetPrintJobs", get_post(print::print_jobs))
         .route("/RetryPrintJob", post_only(print::retry_job))
         .route("/CancelPrintJob", post_only(print::cancel_job))
+        .route("/playground", get(playground::page))
+        .route("/playground/app.js", get(playground::script))
+        .route("/playground/app.css", get(playground::style))
+        .route("/PlaygroundInit", post_only(playground::init))
+        .route("/PlaygroundTemplate", post_only(playground::template))
+        .route("/PlaygroundRender", post_only(playground::render))
+        .route("/PlaygroundSave", post_only(playground::save))
+        .route("/PlaygroundPrint", post_only(playground::print))
         .fallback(unknown_method)
 }
 

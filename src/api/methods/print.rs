@@ -43,9 +43,13 @@ pub struct DocumentRequest {
     /// `RenderDocument`: png, txt, html or escpos.
     #[serde(default)]
     format: Option<String>,
-    /// `PrintDocument`: the printer (default: the KKM's).
+    /// `PrintDocument`: the printer (default: the KKM's). `RenderDocument`: render for this
+    /// printer's profile.
     #[serde(default)]
     printer_id: Option<i64>,
+    /// `RenderDocument`: render for this printer profile id (e.g. `epson-tm-t88`).
+    #[serde(default)]
+    profile: Option<String>,
 }
 
 fn yes() -> bool {
@@ -65,7 +69,14 @@ async fn render(
     req: &DocumentRequest,
     format: Format,
 ) -> Result<Vec<u8>, ApiError> {
-    let opts = state.printing.options(req.params(), !req.is_original)?;
+    let mut opts = state.printing.options(req.params(), !req.is_original)?;
+    // For a named profile or printer: its width in dots, its columns, its code pages.
+    if let Some(p) = state.printing.target_profile(req.profile.as_deref(), req.printer_id)? {
+        if req.image_width.is_none() {
+            opts.image_width = i64::from(p.width_dots);
+        }
+        opts.profile = p;
+    }
     let (ofd_id, shift, number) = (req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number);
     let (core, printing) = (state.core.clone(), state.printing.clone());
     tokio::task::spawn_blocking(move || {

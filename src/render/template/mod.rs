@@ -7,6 +7,8 @@
 //!
 //! Compiled templates are cached by content hash; this module does no file I/O (the override
 //! folder is read by `store`).
+pub mod lines;
+pub mod lint;
 pub mod store;
 
 use super::error::{Diagnostic, Stage};
@@ -66,42 +68,84 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-type Compiled = Arc<Environment<'static>>;
+type Compiled = (Arc<Environment<'static>>, Arc<lines::Marked>);
 
 fn compiled_cache() -> &'static Mutex<HashMap<(String, String), Compiled>> {
     static CACHE: OnceLock<Mutex<HashMap<(String, String), Compiled>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Renders `tpl` with `ctx` into markup text, or a diagnostic naming file and line.
+/// Renders `tpl` with `ctx` into markup text, or a diagnostic at the template's line and
+/// column. The text carries line markers (`lines`); `markup::parse` reads and removes them.
 pub fn render_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnostic> {
     let key = (tpl.name.clone(), tpl.sha256.clone());
     let cached = compiled_cache().lock().ok().and_then(|m| m.get(&key).cloned());
-    let env = match cached {
-        Some(env) => env,
+    let (env, marked) = match cached {
+        Some(c) => c,
         None => {
+            let marked = Arc::new(lines::mark(&tpl.source));
             let mut env = new_env();
-            env.add_template_owned(tpl.name.clone(), tpl.source.to_string()).map_err(|e| diagnostic(&tpl.name, &e))?;
-            let env = Arc::new(env);
+            env.add_template_owned(tpl.name.clone(), marked.source.clone())
+                .map_err(|e| diagnostic(tpl, &marked, &e))?;
+            let c = (Arc::new(env), marked);
             if let Ok(mut m) = compiled_cache().lock() {
                 if m.len() >= COMPILED_CACHE_LIMIT {
                     m.clear();
                 }
-                m.insert(key, Arc::clone(&env));
+                m.insert(key, c.clone());
             }
-            env
+            c
         }
     };
-    let t = env.get_template(&tpl.name).map_err(|e| diagnostic(&tpl.name, &e))?;
-    t.render(ctx).map_err(|e| diagnostic(&tpl.name, &e))
+    let t = env.get_template(&tpl.name).map_err(|e| diagnostic(tpl, &marked, &e))?;
+    t.render(ctx).map_err(|e| diagnostic(tpl, &marked, &e))
 }
 
-fn diagnostic(name: &str, e: &minijinja::Error) -> Diagnostic {
-    let message = match e.detail() {
-        Some(d) => format!("{}: {d}", e.kind()),
-        None => e.kind().to_string(),
-    };
-    Diagnostic { stage: Stage::Template, file: e.name().unwrap_or(name).to_string(), line: e.line(), message }
+/// Renders `tpl` into plain markup (markers removed), e.g. for `--dump-markup`.
+pub fn render_plain_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnostic> {
+    render_markup(tpl, ctx).map(|s| s.chars().filter(|c| lines::marker_line(*c).is_none()).collect())
+}
+
+/// A minijinja error at the template's own line and column, with the offending text. An
+/// error at the end of the input with a block still open is reported where the block opens.
+fn diagnostic(tpl: &TemplateUsed, marked: &lines::Marked, e: &minijinja::Error) -> Diagnostic {
+    let detail = e.detail().unwrap_or_default();
+    let mut d = Diagnostic::new(
+        Stage::Template,
+        e.name().unwrap_or(&tpl.name),
+        if detail.is_empty() { e.kind().to_string() } else { format!("{}: {detail}", e.kind()) },
+    );
+    d.line = e.line();
+    if let Some(range) = e.range() {
+        let (start, end) = (marked.original_offset(range.start), marked.original_offset(range.end));
+        let (line, column) = lines::position(&tpl.source, start);
+        d.line = Some(line);
+        d.column = Some(column);
+        d.snippet = tpl.source.get(start..end).map(|s| s.lines().next().unwrap_or_default().to_string());
+    }
+    let at_end = detail.contains("end of input")
+        || d.line.is_some_and(|l| l >= tpl.source.lines().count().max(1) && !marked.unclosed.is_empty());
+    if e.kind() == minijinja::ErrorKind::SyntaxError
+        && at_end
+        && let Some(open) = marked.unclosed.last()
+    {
+        d.message = format!("`{}` is never closed (expected `{{% end{} %}}`)", open.tag, open.keyword);
+        d.line = Some(open.line);
+        d.column = Some(open.column);
+        d.snippet = Some(open.tag.clone());
+    }
+    d
+}
+
+/// Gives markup diagnostics (already at their template line) the column of their offending
+/// text on that line, when the text is there literally (it may come from document data).
+pub fn locate_columns(diags: &mut [Diagnostic], source: &str) {
+    for d in diags.iter_mut().filter(|d| d.stage == Stage::Markup && d.column.is_none()) {
+        let Some(text) = d.line.and_then(|l| source.lines().nth(l.saturating_sub(1))) else { continue };
+        let found = d.snippet.as_deref().filter(|s| !s.is_empty()).and_then(|s| text.find(s));
+        let byte = found.unwrap_or(text.len() - text.trim_start().len());
+        d.column = Some(text[..byte].chars().count() + 1);
+    }
 }
 
 fn new_env() -> Environment<'static> {
@@ -238,7 +282,7 @@ mod tests {
 
     fn render(src: &str, ctx: serde_json::Value) -> Result<String, Diagnostic> {
         let tpl = TemplateUsed::new("test.j2", src, TemplateOrigin::Stored);
-        render_markup(&tpl, &Value::from(minijinja::value::Serde(&ctx)))
+        render_plain_markup(&tpl, &Value::from(minijinja::value::Serde(&ctx)))
     }
 
     #[test]
@@ -260,6 +304,14 @@ mod tests {
         let e = e.expect("syntax error");
         assert_eq!(e.file, "test.j2");
         assert_eq!(e.line, Some(2));
+        let e = render("a\n  {% if x %}\nb\n{% for y in z %}{% endfor %}\nc\n", serde_json::json!({})).err();
+        let e = e.expect("unclosed if");
+        assert_eq!((e.line, e.column), (Some(2), Some(3)), "{e}");
+        assert_eq!(e.snippet.as_deref(), Some("{% if x %}"));
+        let e = render("line\n@center: {{ x | nosuch }}\n", serde_json::json!({})).err();
+        let e = e.expect("unknown filter");
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.column.is_some_and(|c| c > 10), "{e:?}");
     }
 
     #[test]

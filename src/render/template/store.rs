@@ -1,14 +1,17 @@
 //! Where templates come from: the built-ins embedded in the binary, overridden by files of
-//! the same name in a configured folder.
+//! the same name in a configured folder, overridden in turn per KKM by `kkm/<ofd_id>/` in that
+//! folder. Picture files for `@image NAME.png` are looked up the same way.
 //!
 //! This is the only file of `render` that touches the file system. An override is re-read
 //! when its modification time or size changes, so edits apply without a restart. An override
-//! that cannot be read is reported as a diagnostic and the built-in is used.
+//! that cannot be read is reported as a diagnostic and the built-in is used. `save` writes an
+//! override and keeps the one it replaces under `.history/`.
 use super::{TemplateOrigin, TemplateUsed};
 use crate::render::error::{Diagnostic, Stage};
 use crate::render::kind::DocumentKind;
+use crate::render::model::Image;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -42,10 +45,26 @@ struct Cached {
     used: Arc<TemplateUsed>,
 }
 
-/// Built-ins plus an optional override folder.
+/// Largest picture file read for `@image`.
+const MAX_IMAGE_FILE: u64 = 4 << 20;
+
+/// Built-ins plus an optional override folder (shared, and per KKM).
 pub struct TemplateStore {
     override_dir: Option<PathBuf>,
-    cache: Mutex<HashMap<DocumentKind, Cached>>,
+    cache: Mutex<HashMap<PathBuf, Cached>>,
+}
+
+/// A KKM's folder name is its OFD id: digits only, so it can never leave the folder.
+fn valid_kkm(kkm: &str) -> bool {
+    !kkm.is_empty() && kkm.len() <= 20 && kkm.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A picture's file name: letters, digits, `.`, `_`, `-`, no leading dot (no paths).
+fn valid_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 impl TemplateStore {
@@ -53,46 +72,152 @@ impl TemplateStore {
         TemplateStore { override_dir, cache: Mutex::new(HashMap::new()) }
     }
 
-    /// The template currently in force for `kind`, plus any loader diagnostic.
+    /// The shared override folder.
+    pub fn override_dir(&self) -> Option<&Path> {
+        self.override_dir.as_deref()
+    }
+
+    /// The folder of `kkm`'s own templates (`kkm/<ofd_id>/` in the override folder).
+    pub fn kkm_dir(&self, kkm: &str) -> Option<PathBuf> {
+        let dir = self.override_dir.as_ref()?;
+        valid_kkm(kkm).then(|| dir.join("kkm").join(kkm))
+    }
+
+    /// The folders searched, most specific first.
+    fn dirs(&self, kkm: Option<&str>) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = kkm.and_then(|k| self.kkm_dir(k)).into_iter().collect();
+        dirs.extend(self.override_dir.clone());
+        dirs
+    }
+
+    /// The template currently in force for `kind` (shared folder, else built-in).
     pub fn get(&self, kind: DocumentKind) -> (Arc<TemplateUsed>, Option<Diagnostic>) {
-        let Some(dir) = &self.override_dir else {
-            return (builtin(kind), None);
+        self.get_for(kind, None)
+    }
+
+    /// The template in force for `kind` on `kkm`: its own folder, the shared one, the built-in.
+    pub fn get_for(&self, kind: DocumentKind, kkm: Option<&str>) -> (Arc<TemplateUsed>, Option<Diagnostic>) {
+        for dir in self.dirs(kkm) {
+            match self.load(&dir.join(kind.template_name()), kind) {
+                Ok(Some(used)) => return (used, None),
+                Ok(None) => continue,
+                Err(d) => return (builtin(kind), Some(d)),
+            }
+        }
+        (builtin(kind), None)
+    }
+
+    /// Reads one override file; `Ok(None)` when there is none.
+    fn load(&self, path: &Path, kind: DocumentKind) -> Result<Option<Arc<TemplateUsed>>, Diagnostic> {
+        let loader_diag = |e: std::io::Error| {
+            Diagnostic::new(Stage::Loader, path.display().to_string(), format!("{e}; using the built-in template"))
         };
-        let path = dir.join(kind.template_name());
-        let loader_diag = |message: String| Diagnostic {
-            stage: Stage::Loader,
-            file: path.display().to_string(),
-            line: None,
-            message,
-        };
-        let meta = match std::fs::metadata(&path) {
+        let meta = match std::fs::metadata(path) {
             Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return (builtin(kind), None);
-            }
-            Err(e) => {
-                return (builtin(kind), Some(loader_diag(format!("{e}; using the built-in template"))));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(loader_diag(e)),
         };
         let (modified, len) = (meta.modified().ok(), meta.len());
         if let Ok(cache) = self.cache.lock()
-            && let Some(c) = cache.get(&kind)
+            && let Some(c) = cache.get(path)
             && c.modified == modified
             && c.len == len
             && modified.is_some()
         {
-            return (Arc::clone(&c.used), None);
+            return Ok(Some(Arc::clone(&c.used)));
         }
-        match std::fs::read_to_string(&path) {
-            Ok(source) => {
-                let used =
-                    Arc::new(TemplateUsed::new(kind.template_name(), &source, TemplateOrigin::Override(path.clone())));
-                if let Ok(mut cache) = self.cache.lock() {
-                    cache.insert(kind, Cached { modified, len, used: Arc::clone(&used) });
-                }
-                (used, None)
-            }
-            Err(e) => (builtin(kind), Some(loader_diag(format!("{e}; using the built-in template")))),
+        let source = std::fs::read_to_string(path).map_err(loader_diag)?;
+        let used =
+            Arc::new(TemplateUsed::new(kind.template_name(), &source, TemplateOrigin::Override(path.to_path_buf())));
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(path.to_path_buf(), Cached { modified, len, used: Arc::clone(&used) });
         }
+        Ok(Some(used))
     }
+
+    /// The picture `name` for `@image`, from `kkm`'s folder or the shared one, decoded once per
+    /// content (cached by SHA-256).
+    pub fn image(&self, name: &str, kkm: Option<&str>) -> Result<Image, String> {
+        if !valid_file_name(name) {
+            return Err("a picture is a file name beside the template (letters, digits, . _ -)".into());
+        }
+        let dirs = self.dirs(kkm);
+        if dirs.is_empty() {
+            return Err("no template folder is configured".into());
+        }
+        let Some(path) = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()) else {
+            return Err(format!(
+                "not found in {}",
+                dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+            ));
+        };
+        let too_big = std::fs::metadata(&path).map(|m| m.len() > MAX_IMAGE_FILE).unwrap_or(false);
+        if too_big {
+            return Err(format!("larger than {} MiB", MAX_IMAGE_FILE >> 20));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        decode_cached(&bytes)
+    }
+
+    /// Writes `source` as the override of `kind` (for `kkm`, or shared), keeping the file it
+    /// replaces as `.history/<name>.<unix seconds>.<sha256 prefix>`. Returns the path written.
+    pub fn save(&self, kind: DocumentKind, kkm: Option<&str>, source: &str) -> std::io::Result<PathBuf> {
+        let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_string());
+        let dir = match kkm {
+            Some(k) => self.kkm_dir(k).ok_or_else(|| invalid("a KKM is named by its OFD id (digits)"))?,
+            None => self.override_dir.clone().ok_or_else(|| invalid("no template folder is configured"))?,
+        };
+        std::fs::create_dir_all(dir.join(".history"))?;
+        let path = dir.join(kind.template_name());
+        if let Ok(old) = std::fs::read(&path) {
+            let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let sha = super::sha256_hex(&old);
+            std::fs::write(dir.join(".history").join(format!("{}.{secs}.{}", kind.template_name(), &sha[..12])), &old)?;
+        }
+        // Write beside and rename, so a reader never sees half a template.
+        let tmp = dir.join(format!(".{}.tmp", kind.template_name()));
+        std::fs::write(&tmp, source)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+
+    /// The saved versions of `kind`'s override (for `kkm`, or shared), newest first.
+    pub fn history(&self, kind: DocumentKind, kkm: Option<&str>) -> Vec<PathBuf> {
+        let dir = match kkm {
+            Some(k) => self.kkm_dir(k),
+            None => self.override_dir.clone(),
+        };
+        let Some(dir) = dir else { return Vec::new() };
+        let prefix = format!("{}.", kind.template_name());
+        let mut out: Vec<PathBuf> = std::fs::read_dir(dir.join(".history"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out.reverse();
+        out
+    }
+}
+
+/// Decodes a PNG, once per distinct content.
+fn decode_cached(bytes: &[u8]) -> Result<Image, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Image>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let sha = super::sha256_hex(bytes);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&sha).cloned()) {
+        return Ok(hit);
+    }
+    let mut img = crate::render::markup::decode_png(bytes)?;
+    img.key = Some(Arc::from(sha.as_str()));
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= 32 {
+            c.clear();
+        }
+        c.insert(sha, img.clone());
+    }
+    Ok(img)
 }
