@@ -46,6 +46,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
 
 /// The longest text a request may carry in one string, in characters.
 pub const MAX_STRING_CHARS: usize = 4096;
+/// The one top-level field exempt from [`MAX_STRING_CHARS`]: a template's text, capped by the playground.
+const TEMPLATE_SOURCE: &str = "source";
 /// The most elements one list may have (items of a receipt included).
 pub const MAX_LIST_LEN: usize = 1000;
 
@@ -53,7 +55,8 @@ pub const MAX_LIST_LEN: usize = 1000;
 fn check_limits(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
     use serde_json::Value;
     match value {
-        Value::String(s) if s.chars().count() > MAX_STRING_CHARS => {
+        // A template's `source` (the playground's methods) has its own, larger cap there.
+        Value::String(s) if s.chars().count() > MAX_STRING_CHARS && path != TEMPLATE_SOURCE => {
             Err(ApiError::field(path_or_request(path), format!("longer than {MAX_STRING_CHARS} characters")))
         }
         Value::Array(list) => {
