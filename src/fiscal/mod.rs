@@ -13,6 +13,7 @@ pub mod error;
 pub mod journal;
 pub mod link;
 pub mod money;
+pub mod ofd_fiscaliser;
 pub mod outbox;
 pub mod pin;
 pub mod pipeline;
@@ -32,7 +33,8 @@ use std::sync::Arc;
 
 /// The fiscal core, shared by all requests.
 pub struct Core {
-    store: Store,
+    /// Shared with the country-neutral ledger (`crate::ledger`), which keeps other countries' devices.
+    store: Arc<Store>,
     config: Config,
     clock: Arc<dyn Clock>,
     endpoints: link::Endpoints,
@@ -51,7 +53,7 @@ impl Core {
         pin_key: [u8; 32],
     ) -> FiscalResult<Core> {
         let pins = pin::Pins::new(pin_key);
-        let core = Core { store, config, clock, endpoints, locks: Default::default(), pins };
+        let core = Core { store: Arc::new(store), config, clock, endpoints, locks: Default::default(), pins };
         core.hash_plain_pins()?;
         core.ensure_administrator()?;
         Ok(core)
@@ -65,6 +67,11 @@ impl Core {
     /// The store, for tools and tests.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The store as a shared handle, for the country-neutral ledger over the same database.
+    pub fn store_handle(&self) -> Arc<Store> {
+        self.store.clone()
     }
 
     /// Runs store work off the async threads (SQLite waits for fsync).

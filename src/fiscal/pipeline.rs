@@ -17,6 +17,8 @@ use super::trade::{self, Operation, TicketContext, TradeInput};
 use super::{Caller, Core, wire};
 use crate::ofd::client::Reply;
 use crate::ofd::result::ResultClass;
+use super::ofd_fiscaliser::OfdLink;
+use crate::ledger::fiscaliser::{self, Fiscaliser};
 use crate::store::{DocumentRow, KkmRow, OfdState, Tx};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
@@ -261,7 +263,8 @@ impl Core {
         let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
         if committed.online {
             let _send = lock.send.lock().await;
-            if let HeadResult::Refused { doc_id, class } = self.send_head(kkm_id).await? {
+            let sent = OfdLink(self.clone()).fiscalise_next(kkm_id).await?;
+            if let fiscaliser::Outcome::Refused { doc_id, reason: class } = sent {
                 let error = refusal(&class);
                 self.blocking(move |core| core.roll_back(committed.before, doc_id, &class)).await?;
                 return Err(error);

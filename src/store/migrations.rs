@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_templates", include_str!("migrations/0003_templates.sql")),
     ("0004_keep_documents", include_str!("migrations/0004_keep_documents.sql")),
     ("0005_pin_hashes", include_str!("migrations/0005_pin_hashes.sql")),
+    ("0006_ledger", include_str!("migrations/0006_ledger.sql")),
 ];
 
 /// The schema version this build writes.
