@@ -272,7 +272,9 @@ impl Renderer {
             None => self.store.get_country(country, name)?,
         };
         let mut diagnostics: Vec<Diagnostic> = loaded.into_iter().collect();
-        let opts = RenderOptions { lang: lang.to_string(), ..RenderOptions::default() };
+        // The document says whether it is a copy; its template prints the mark where the country's look wants it.
+        let copy = doc.get("copy").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let opts = RenderOptions { lang: lang.to_string(), copy, ..RenderOptions::default() };
         let ctx = context(doc, &opts);
         let is_builtin = builtin.sha256 == current.sha256;
         let (used, document) = match self.markup_of(&current, &ctx, None) {

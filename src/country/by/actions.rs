@@ -193,11 +193,15 @@ impl ByState {
         self.sko.now().format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string()
     }
 
-    /// A shift must be open, younger than the limit, and have room for another document.
-    fn check_shift(&self, d: &DeviceRow) -> Result<(), ByError> {
+    /// A shift must be open, younger than the limit, and have room for another document; closing it
+    /// (`closing`) needs only that it is open.
+    fn check_shift(&self, d: &DeviceRow, closing: bool) -> Result<(), ByError> {
         let Some(opened) = d.shift_opened_at.as_deref() else {
             return Err(ByError::new(e::SHIFT_CLOSED, "no shift is open: call open_shift"));
         };
+        if closing {
+            return Ok(());
+        }
         let opened = DateTime::parse_from_rfc3339(opened).map_err(internal)?;
         if self.sko.now().signed_duration_since(opened).num_minutes() >= self.config.shift_limit_hours * 60 {
             return Err(ByError::new(
@@ -213,6 +217,11 @@ impl ByState {
 
     /// Makes, commits and fiscalises one document, then answers its FiscalResponse.
     async fn document(self: &Arc<Self>, req: Request, kind: Kind) -> Answer {
+        // Headers first: a bad one refuses the request before a document is made.
+        self.wanted(&req.headers)?;
+        let printer_headers = self.clone();
+        let headers = req.headers.clone();
+        self.blocking(move || printer_headers.printer(&headers)).await?;
         let lock = self.ledger.lock(self.device_id);
         let _ops = lock.ops.lock().await;
         let me = self.clone();
@@ -246,7 +255,7 @@ impl ByState {
             return Err(ByError::new(e::MISSING_LEGAL_ADDR, "missing legal address in certificate"));
         }
         let d = self.device()?;
-        self.check_shift(&d)?;
+        self.check_shift(&d, kind == Kind::ZReport)?;
         let counters = self.ledger.counters(d.id, d.shift_number)?;
         let cash = counters.get("cash").copied().unwrap_or_default();
         let need_cash = |amount: Decimal| {
