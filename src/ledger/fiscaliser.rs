@@ -4,7 +4,7 @@
 //! tell me the outcome." The document is already committed (commit before send); the fiscaliser records
 //! the outcome in the same store before it returns, so a crash between the two never loses or repeats
 //! one. Queues, autonomous mode and back-off belong to the implementation that needs them: Kazakhstan's
-//! OFD link (`fiscal::ofd_fiscaliser`), Belarus's simulated СКО (`countries::by::sko`), later Ukraine's ПРРО.
+//! OFD link (`fiscal::ofd_fiscaliser`), Belarus's simulated СКО (`country::by::sko`), later Ukraine's ПРРО.
 use std::future::Future;
 use std::pin::Pin;
 

@@ -6,9 +6,10 @@
 //! country's fiscaliser fiscalises the device's queue in order under the device's send lock.
 //! It knows no front, no wire shape and no country's rules. Kazakh KKMs keep their own tables in
 //! `fiscal` (the Kazakh ledger, older than this one); money and the clock are shared with it.
+pub mod clock;
 pub mod fiscaliser;
 
-pub use crate::fiscal::clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use crate::fiscal::money;
 pub use fiscaliser::{BoxFuture, Fiscaliser, Outcome};
 
@@ -171,7 +172,7 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_counters(device, shift))?)
     }
 
-    /// The template version a document keeps (see `crate::receipt::TemplatePins`).
+    /// The template version a document keeps: `actual` the first time, the stored one ever after.
     pub fn keep_template(&self, doc_id: i64, actual: TemplateRow) -> LedgerResult<TemplateRow> {
         let kept = self.store.write(|tx| tx.ledger_remember_template(doc_id, &actual))?;
         Ok(kept.unwrap_or(actual))

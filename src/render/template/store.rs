@@ -18,11 +18,11 @@ use std::time::SystemTime;
 /// The built-in source of a template.
 pub fn builtin_source(kind: DocumentKind) -> &'static str {
     match kind {
-        DocumentKind::Ticket => include_str!("../../../templates/ticket.j2"),
-        DocumentKind::MoneyPlacement => include_str!("../../../templates/money_placement.j2"),
-        DocumentKind::XReport => include_str!("../../../templates/x_report.j2"),
-        DocumentKind::ZReport => include_str!("../../../templates/z_report.j2"),
-        DocumentKind::SelfTest => include_str!("../../../templates/self_test.j2"),
+        DocumentKind::Ticket => include_str!("../../../templates/kz/ticket.j2"),
+        DocumentKind::MoneyPlacement => include_str!("../../../templates/kz/money_placement.j2"),
+        DocumentKind::XReport => include_str!("../../../templates/kz/x_report.j2"),
+        DocumentKind::ZReport => include_str!("../../../templates/kz/z_report.j2"),
+        DocumentKind::SelfTest => include_str!("../../../templates/kz/self_test.j2"),
     }
 }
 
