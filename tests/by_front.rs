@@ -486,6 +486,21 @@ fn unsent_documents_are_counted_while_the_skko_is_away() {
 }
 
 #[test]
+fn an_operation_id_makes_a_document_once() {
+    let s = start("", "pin = \"2718\"\nfirst_number = 100");
+    login_and_open(&s);
+    let h = json!({"operation_id": "pos-7-0001"});
+    let body = json!({"header": {"cashier": "Test"}, "sum": "9.00"});
+    let first = ok(&send(&s, "ik.service.token.deposit", "deposit", h.clone(), body.clone())).clone();
+    let again = ok(&send(&s, "ik.service.token.deposit", "deposit", h, body)).clone();
+    assert_eq!(first["header"], again["header"]);
+    assert_eq!(first["repr"]["text"], again["repr"]["text"]);
+    let next = send(&s, "ik.service.token", "get_next_document_number", json!({}), json!({}));
+    assert_eq!(ok(&next)["number"], 101, "one document, not two");
+    assert_eq!(ok(&send(&s, "ik.service.token", "get_state", json!({}), json!({})))["cash_in"], "9.00");
+}
+
+#[test]
 fn printer_headers_shape_the_receipt_and_a_named_printer_gets_it_through_the_spooler() {
     let s = start("", SEED_SKO);
     login_and_open(&s);

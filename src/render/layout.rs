@@ -534,6 +534,35 @@ mod tests {
     }
 
     #[test]
+    fn fill_puts_label_and_value_at_the_edges() {
+        let (doc, d) = parse("@fill dots: @*Кассир:@* | Test\n@fill spaces: @*A: @*1 | @*B: @*2", "t");
+        assert!(d.is_empty(), "{d:?}");
+        let l = layout(&doc, &Geometry::text(20));
+        assert_eq!(texts(&l), vec!["Кассир:.........Test", "A: 1            B: 2"]);
+        let ItemKind::Text(line) = &l.items[0].kind else { panic!("a text line") };
+        assert!(line.runs[0].style.bold && !line.runs[1].style.bold && !line.runs[2].style.bold);
+        let grid = crate::render::backend::grid::html(&l);
+        assert!(grid.starts_with("<b>Кассир:</b>.........Test<br/><b>A:&nbsp;</b>1&nbsp;"), "{grid}");
+    }
+
+    #[test]
+    fn a_fill_too_long_for_a_line_puts_the_value_below() {
+        let (doc, _) = parse("@fill dots: Очень длинная подпись | 12345.00", "t");
+        let l = layout(&doc, &Geometry::text(16));
+        assert_eq!(texts(&l), vec!["Очень длинная", "подпись", "........12345.00"]);
+    }
+
+    #[test]
+    fn data_cannot_switch_bold_in_a_fill() {
+        let label = crate::render::markup::escape("@*x@*");
+        let (doc, _) = parse(&format!("@fill dots: {label} | 1"), "t");
+        let l = layout(&doc, &Geometry::text(10));
+        assert_eq!(texts(&l), vec!["@*x@*....1"]);
+        let ItemKind::Text(line) = &l.items[0].kind else { panic!("a text line") };
+        assert!(line.runs.iter().all(|r| !r.style.bold));
+    }
+
+    #[test]
     fn a_number_column_gives_a_hanging_indent() {
         let (doc, _) = parse("@row a 1: 10. | Өрік кептірілген жақсы сорт (кг)", "t");
         let l = layout(&doc, &Geometry::text(20));
