@@ -233,7 +233,8 @@ pub async fn start_fronts(
     };
     let mut tasks = Vec::new();
     if let Some(addr) = &by.listen {
-        let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (by.listen): {e}"))?;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (by.listen): {e}"))?;
         tracing::info!(listen = %addr, serial = %by.sko.serial, "Belarusian front (HTTP) serving; simulated СКО, test mode");
         let (state, until) = (state.clone(), until());
         tasks.push(tokio::spawn(async move {
@@ -281,7 +282,8 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
 /// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
 /// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
 pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
-    let serve = ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
+    let serve =
+        ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
     runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;

@@ -44,9 +44,7 @@ fn start(by: &str, sko: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let (api, http, tcp) = (free_port(), free_port(), free_port());
     let config = dir.path().join("kassa.toml");
-    let text = format!(
-        "listen = \"127.0.0.1:{api}\"\n[by]\ntcp_listen = \"127.0.0.1:{tcp}\"\n{by}\n[by.sko]\n{sko}\n"
-    );
+    let text = format!("listen = \"127.0.0.1:{api}\"\n[by]\ntcp_listen = \"127.0.0.1:{tcp}\"\n{by}\n[by.sko]\n{sko}\n");
     std::fs::write(&config, text).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
         .args(["serve", "--data-dir"])
@@ -126,7 +124,13 @@ fn login_and_open(s: &Server) {
 }
 
 fn deposit(s: &Server, sum: &str) -> Value {
-    send(s, "ik.service.token.deposit", "deposit", json!({}), json!({"header": {"cashier": "Test", "currency": "BYN"}, "sum": sum}))
+    send(
+        s,
+        "ik.service.token.deposit",
+        "deposit",
+        json!({}),
+        json!({"header": {"cashier": "Test", "currency": "BYN"}, "sum": sum}),
+    )
 }
 
 fn sale_data(items: Value, payments: Value) -> Value {
@@ -324,15 +328,32 @@ fn sale_money_back_rollback_reports_and_token_actions() {
     assert_eq!(error_code(&rb(None)), "TIN_ONLY_SALE_ROLLBACK");
 
     // Money back with items as an array.
-    let mb = send(&s, "ik.service.token.moneyback", "create_money_back", json!({}),
-        sale_data(json!([item("Хлеб", "1.55", "1.000")]), json!([{"payment_type": "cash", "value": "1.55"}])));
+    let mb = send(
+        &s,
+        "ik.service.token.moneyback",
+        "create_money_back",
+        json!({}),
+        sale_data(json!([item("Хлеб", "1.55", "1.000")]), json!([{"payment_type": "cash", "value": "1.55"}])),
+    );
     let mb = ok(&mb);
     assert_eq!((mb["header"]["type_id"].as_str(), mb["sum"].as_str()), (Some("money_back_v2"), Some("1.55")));
 
     // Withdrawals.
-    let w = send(&s, "ik.service.token.withdraw", "withdraw", json!({}), json!({"header": {"cashier": "Анна"}, "sum": "10.00"}));
+    let w = send(
+        &s,
+        "ik.service.token.withdraw",
+        "withdraw",
+        json!({}),
+        json!({"header": {"cashier": "Анна"}, "sum": "10.00"}),
+    );
     assert_eq!(ok(&w)["header"]["type_id"], "cashier_withdraw_v2");
-    let cw = send(&s, "ik.service.token.withdraw", "create_client_withdraw", json!({}), json!({"header": {"cashier": "Анна", "currency": "BYN"}, "sum": "5.00"}));
+    let cw = send(
+        &s,
+        "ik.service.token.withdraw",
+        "create_client_withdraw",
+        json!({}),
+        json!({"header": {"cashier": "Анна", "currency": "BYN"}, "sum": "5.00"}),
+    );
     assert_eq!(ok(&cw)["header"]["type_id"], "client_withdraw_v2");
 
     // Token actions.
@@ -387,32 +408,70 @@ fn every_data_rule_answers_its_code() {
     let code = |d: Value| error_code(&sale(&s, d));
     assert_eq!(code(sale_data(json!([]), cash.clone())), "TIN_EMPTY_ITEMS");
     assert_eq!(code(json!({"header": {"cashier": "A"}, "payments": cash})), "TIN_EMPTY_ITEMS");
-    let four = json!([item("a", "1.00", "1.000"), item("b", "1.00", "1.000"), item("c", "1.00", "1.000"), item("d", "1.00", "1.000")]);
+    let four = json!([
+        item("a", "1.00", "1.000"),
+        item("b", "1.00", "1.000"),
+        item("c", "1.00", "1.000"),
+        item("d", "1.00", "1.000")
+    ]);
     assert_eq!(code(sale_data(four, cash.clone())), "AVQFR_TOO_MANY_ITEMS");
     let two_cash = json!([{"payment_type": "cash", "value": "1.00"}, {"payment_type": "cash", "value": "1.00"}]);
     assert_eq!(code(sale_data(one.clone(), two_cash)), "TIN_MULTIPLE_CASH_PAYMENTS");
-    let mut d = sale_data(json!([{"name": "x", "price": "5.00", "quantity": "1.000", "discount": "1.00"}]), cash.clone());
+    let mut d =
+        sale_data(json!([{"name": "x", "price": "5.00", "quantity": "1.000", "discount": "1.00"}]), cash.clone());
     d["cheque_discount"] = json!("1.00");
     assert_eq!(code(d), "TIN_TOO_MANY_DISCOUNTS");
     let mut d = sale_data(json!([{"name": "x", "price": "5.00", "quantity": "1.000", "markup": "1.00"}]), cash.clone());
     d["cheque_markup"] = json!("1.00");
     assert_eq!(code(d), "TIN_TOO_MANY_MARKUPS");
-    let marked = |code: Value, qty: &str| sale_data(json!([{"name": "Обувь", "price": "50.00", "quantity": qty, "code": code}]), cash.clone());
-    assert_eq!(code(marked(json!({"gtin": "04810000000011", "marking": "010481000000001121abc"}), "2.000")), "TIN_MARKING_QUANTITY_1");
+    let marked = |code: Value, qty: &str| {
+        sale_data(json!([{"name": "Обувь", "price": "50.00", "quantity": qty, "code": code}]), cash.clone())
+    };
+    assert_eq!(
+        code(marked(json!({"gtin": "04810000000011", "marking": "010481000000001121abc"}), "2.000")),
+        "TIN_MARKING_QUANTITY_1"
+    );
     assert_eq!(code(marked(json!({"marking": "010481000000001121abc"}), "1.000")), "TIN_MARKING_CODE_WITHOUT_GTIN");
-    assert_eq!(code(marked(json!({"gtin": "04810000000011", "marking": "x".repeat(300)}), "1.000")), "TIN_MARKING_CODE_LEN");
-    assert_eq!(code(marked(json!({"gtin": "04810000000011", "marking": ["a", "b"]}), "1.000")), "TIN_MULTIPLE_MARKING_CODES");
+    assert_eq!(
+        code(marked(json!({"gtin": "04810000000011", "marking": "x".repeat(300)}), "1.000")),
+        "TIN_MARKING_CODE_LEN"
+    );
+    assert_eq!(
+        code(marked(json!({"gtin": "04810000000011", "marking": ["a", "b"]}), "1.000")),
+        "TIN_MULTIPLE_MARKING_CODES"
+    );
     // Decimal strings only, never negative; a cashier of at most 20 characters.
     let bad = |d: Value| code(d);
-    assert_eq!(bad(sale_data(json!([{"name": "x", "price": 7.0, "quantity": "1.000"}]), cash.clone())), "AVQFR_BAD_DOCUMENT_FORMAT");
-    assert_eq!(bad(sale_data(json!([{"name": "x", "price": "7.00", "quantity": "1.000", "discount": "-1.00"}]), cash.clone())), "AVQFR_BAD_DOCUMENT_FORMAT");
-    assert_eq!(bad(sale_data(json!([{"name": "x", "price": "7.001", "quantity": "1.000"}]), cash.clone())), "AVQFR_BAD_DOCUMENT_FORMAT");
+    assert_eq!(
+        bad(sale_data(json!([{"name": "x", "price": 7.0, "quantity": "1.000"}]), cash.clone())),
+        "AVQFR_BAD_DOCUMENT_FORMAT"
+    );
+    assert_eq!(
+        bad(sale_data(json!([{"name": "x", "price": "7.00", "quantity": "1.000", "discount": "-1.00"}]), cash.clone())),
+        "AVQFR_BAD_DOCUMENT_FORMAT"
+    );
+    assert_eq!(
+        bad(sale_data(json!([{"name": "x", "price": "7.001", "quantity": "1.000"}]), cash.clone())),
+        "AVQFR_BAD_DOCUMENT_FORMAT"
+    );
     let long = json!({"header": {"cashier": "Ц".repeat(21)}, "sum": "1.00"});
-    assert_eq!(error_code(&send(&s, "ik.service.token.deposit", "deposit", json!({}), long)), "AVQFR_BAD_DOCUMENT_FORMAT");
-    assert_eq!(code(sale_data(one.clone(), json!([{"payment_type": "cash", "value": "0.50"}]))), "KASSA_PAYMENT_TOO_SMALL");
+    assert_eq!(
+        error_code(&send(&s, "ik.service.token.deposit", "deposit", json!({}), long)),
+        "AVQFR_BAD_DOCUMENT_FORMAT"
+    );
+    assert_eq!(
+        code(sale_data(one.clone(), json!([{"payment_type": "cash", "value": "0.50"}]))),
+        "KASSA_PAYMENT_TOO_SMALL"
+    );
     // Client withdrawal: BYN only, up to the limit; no withdrawal beyond the drawer.
     let cw = |cur: &str, sum: &str| {
-        error_code(&send(&s, "ik.service.token.withdraw", "create_client_withdraw", json!({}), json!({"header": {"cashier": "A", "currency": cur}, "sum": sum})))
+        error_code(&send(
+            &s,
+            "ik.service.token.withdraw",
+            "create_client_withdraw",
+            json!({}),
+            json!({"header": {"cashier": "A", "currency": cur}, "sum": sum}),
+        ))
     };
     assert_eq!(cw("USD", "1.00"), "AVQFR_CH_WITHDRAW_ONLY_BYN");
     assert_eq!(cw("BYN", "500.01"), "AVQFR_CH_WITHDRAW_MAX_SUM");
@@ -429,8 +488,17 @@ fn every_data_rule_answers_its_code() {
     assert_eq!(error_code(&a), "KASSA_BAD_MESSAGE");
     assert_eq!(error_code(&send(&s, "ik.service.nothing", "x", json!({}), json!({}))), "KASSA_UNKNOWN_ADDRESS");
     assert_eq!(error_code(&send(&s, "ik.service.token", "x", json!({}), json!({}))), "KASSA_UNKNOWN_ACTION");
-    assert_eq!(error_code(&send(&s, "ik.service.token", "get_state", json!({"token": "AVQ999"}), json!({}))), "KASSA_UNKNOWN_TOKEN");
-    let a = send(&s, "ik.service.token.deposit", "deposit", json!({"printer.style": "huge"}), json!({"header": {"cashier": "A"}, "sum": "1.00"}));
+    assert_eq!(
+        error_code(&send(&s, "ik.service.token", "get_state", json!({"token": "AVQ999"}), json!({}))),
+        "KASSA_UNKNOWN_TOKEN"
+    );
+    let a = send(
+        &s,
+        "ik.service.token.deposit",
+        "deposit",
+        json!({"printer.style": "huge"}),
+        json!({"header": {"cashier": "A"}, "sum": "1.00"}),
+    );
     assert_eq!(error_code(&a), "AVQFR_BAD_DOCUMENT_FORMAT");
 }
 
@@ -450,9 +518,15 @@ fn a_shift_older_than_24_hours_and_a_certificate_without_address_are_refused() {
         let config = dir2.path().join("kassa.toml");
         std::fs::write(&config, format!("listen = \"127.0.0.1:{api}\"\n[by]\ntcp_listen = \"127.0.0.1:{tcp}\"\n[by.sko]\npin = \"2718\"\nfixed_time = \"2024-05-02T09:00:00+03:00\"\n")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .args(["serve", "--data-dir"]).arg(&data).arg("--config").arg(&config)
+            .args(["serve", "--data-dir"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
             .args(["--by-listen", &format!("127.0.0.1:{http}")])
-            .stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let server = Server { child, http, tcp, dir: dir2 };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", http)).is_err() && Instant::now() < deadline {
@@ -462,7 +536,13 @@ fn a_shift_older_than_24_hours_and_a_certificate_without_address_are_refused() {
     };
     ok(&send(&s2, AUTH, "authorize", json!({}), json!({"pin": "2718"})));
     assert_eq!(error_code(&deposit(&s2, "1.00")), "KASSA_SHIFT_EXPIRED");
-    assert_eq!(error_code(&sale(&s2, sale_data(json!([item("a", "1.00", "1.000")]), json!([{"payment_type": "cash", "value": "1.00"}])))), "KASSA_SHIFT_EXPIRED");
+    assert_eq!(
+        error_code(&sale(
+            &s2,
+            sale_data(json!([item("a", "1.00", "1.000")]), json!([{"payment_type": "cash", "value": "1.00"}]))
+        )),
+        "KASSA_SHIFT_EXPIRED"
+    );
     // Closing the expired shift is what is left to do, and it is allowed.
     let z = ok(&send(&s2, SHIFT, "close_shift", json!({}), json!({}))).clone();
     assert_eq!(z["header"]["type_id"], "z_report_v2");
@@ -505,7 +585,8 @@ fn printer_headers_shape_the_receipt_and_a_named_printer_gets_it_through_the_spo
     let s = start("", SEED_SKO);
     login_and_open(&s);
     // Only the representations asked for; a prefix line; 32 columns for narrow paper.
-    let h = json!({"repr.text": "", "printer.prefix": "Заказ 17", "printer.style": "narrow", "printer.name": "virtual"});
+    let h =
+        json!({"repr.text": "", "printer.prefix": "Заказ 17", "printer.style": "narrow", "printer.name": "virtual"});
     let a = send(&s, "ik.service.token.deposit", "deposit", h, json!({"header": {"cashier": "Test"}, "sum": "15.00"}));
     let d = ok(&a);
     let repr = d["repr"].as_object().unwrap();
@@ -534,6 +615,12 @@ fn printer_headers_shape_the_receipt_and_a_named_printer_gets_it_through_the_spo
     assert!(lines.iter().any(|l| strip_bold(l).contains("Заказ 17")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("<b>Внесено:</b>")), "{lines:?}");
     // A printer that does not exist is refused before anything is made.
-    let a = send(&s, "ik.service.token.deposit", "deposit", json!({"printer.name": "nowhere"}), json!({"header": {"cashier": "Test"}, "sum": "1.00"}));
+    let a = send(
+        &s,
+        "ik.service.token.deposit",
+        "deposit",
+        json!({"printer.name": "nowhere"}),
+        json!({"header": {"cashier": "Test"}, "sum": "1.00"}),
+    );
     assert_eq!(error_code(&a), "KASSA_UNKNOWN_PRINTER");
 }

@@ -50,7 +50,9 @@ fn the_readme_belarus_sessions_answer_as_shown() {
             .unwrap(),
     );
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", http)).is_err() || std::net::TcpStream::connect(("127.0.0.1", tcp)).is_err() {
+    while std::net::TcpStream::connect(("127.0.0.1", http)).is_err()
+        || std::net::TcpStream::connect(("127.0.0.1", tcp)).is_err()
+    {
         assert!(Instant::now() < deadline, "the Belarusian front did not start");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -34,7 +34,10 @@ fn check(part: &str, banned: &[&str]) {
 
 #[test]
 fn the_ledger_knows_no_front_no_rules_and_no_printing() {
-    check("ledger", &["crate::api", "crate::country", "crate::fiscal::trade", "crate::receipt", "crate::render", "crate::spool"]);
+    check(
+        "ledger",
+        &["crate::api", "crate::country", "crate::fiscal::trade", "crate::receipt", "crate::render", "crate::spool"],
+    );
 }
 
 #[test]

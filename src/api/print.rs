@@ -11,7 +11,9 @@ use crate::spool::{JobId, JobKey, PrinterId};
 use crate::store::TemplateRow;
 use std::sync::Arc;
 
-pub use crate::receipt::{ImageParams, Printable, Printing, ReceiptError, TemplatePins, prints_as_text, render_profile};
+pub use crate::receipt::{
+    ImageParams, Printable, Printing, ReceiptError, TemplatePins, prints_as_text, render_profile,
+};
 
 impl From<ReceiptError> for ApiError {
     fn from(e: ReceiptError) -> ApiError {

@@ -13,12 +13,12 @@ use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, 
 use super::error::{FiscalError, FiscalResult};
 use super::link::{Outcome, next_reqnum};
 use super::money::{self, Money};
+use super::ofd_fiscaliser::OfdLink;
 use super::trade::{self, Operation, TicketContext, TradeInput};
 use super::{Caller, Core, wire};
+use crate::ledger::fiscaliser::{self, Fiscaliser};
 use crate::ofd::client::Reply;
 use crate::ofd::result::ResultClass;
-use super::ofd_fiscaliser::OfdLink;
-use crate::ledger::fiscaliser::{self, Fiscaliser};
 use crate::store::{DocumentRow, KkmRow, OfdState, Tx};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;

@@ -9,8 +9,8 @@
 pub mod clock;
 pub mod fiscaliser;
 
-pub use clock::{Clock, FixedClock, SystemClock};
 pub use crate::fiscal::money;
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use fiscaliser::{BoxFuture, Fiscaliser, Outcome};
 
 use crate::store::{DeviceRow, FiscalState, LedgerDocRow, NewLedgerDoc, Store, StoreError, TemplateRow};

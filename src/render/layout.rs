@@ -305,7 +305,8 @@ impl Builder {
             runs
         };
         let (lw, rw) = (width(left), width(right));
-        let filler = |from: usize, n: usize| Run { col: from, text: fill.to_string().repeat(n), style: Style::default() };
+        let filler =
+            |from: usize, n: usize| Run { col: from, text: fill.to_string().repeat(n), style: Style::default() };
         if lw + rw < cols {
             let mut runs = runs_at(0, left);
             if fill != ' ' {

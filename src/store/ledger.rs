@@ -55,8 +55,7 @@ pub struct NewLedgerDoc<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
-const DEVICE_COLS: &str =
-    "id, country, serial, registration, next_number, shift_number, shift_opened_at, retired_at";
+const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, retired_at";
 const DOC_COLS: &str =
     "id, device_id, number, shift_number, doc_type, uid, created_at, body, fiscal_state, fiscal_reply";
 
@@ -286,9 +285,11 @@ impl Tx<'_> {
 
     /// The counters of a shift.
     pub fn ledger_counters(&self, device_id: i64, shift: i64) -> StoreResult<BTreeMap<String, Decimal>> {
-        let mut stmt =
-            self.conn().prepare("SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2")?;
-        let rows = stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2")?;
+        let rows =
+            stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = BTreeMap::new();
         for row in rows {
             let (name, value) = row?;

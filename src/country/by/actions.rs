@@ -108,9 +108,7 @@ impl ByState {
             ("ik.service.token.shift", "get_z_report_copy") => self.z_copy(req).await,
             ("ik.service.token.deposit", "deposit") => self.document(req, Kind::Deposit).await,
             ("ik.service.token.withdraw", "withdraw") => self.document(req, Kind::CashierWithdraw).await,
-            ("ik.service.token.withdraw", "create_client_withdraw") => {
-                self.document(req, Kind::ClientWithdraw).await
-            }
+            ("ik.service.token.withdraw", "create_client_withdraw") => self.document(req, Kind::ClientWithdraw).await,
             ("ik.service.token.sales.retail", "create_sale") => self.document(req, Kind::Sale).await,
             ("ik.service.token.moneyback", "create_money_back") => self.document(req, Kind::MoneyBack).await,
             ("ik.service.token.rollback", "create_rollback") => self.document(req, Kind::Rollback).await,
@@ -210,7 +208,10 @@ impl ByState {
             ));
         }
         if self.ledger.shift_document_count(d.id, d.shift_number)? >= self.config.max_shift_documents {
-            return Err(ByError::new(e::MAX_DOC_COUNT_OVERFLOW, "Превышено максимальное количество документов в смене"));
+            return Err(ByError::new(
+                e::MAX_DOC_COUNT_OVERFLOW,
+                "Превышено максимальное количество документов в смене",
+            ));
         }
         Ok(())
     }
@@ -260,7 +261,10 @@ impl ByState {
         let cash = counters.get("cash").copied().unwrap_or_default();
         let need_cash = |amount: Decimal| {
             if amount > cash {
-                Err(ByError::new(e::NOT_ENOUGH_CASH, format!("the drawer holds {}, less than {}", rules::show(cash), rules::show(amount))))
+                Err(ByError::new(
+                    e::NOT_ENOUGH_CASH,
+                    format!("the drawer holds {}, less than {}", rules::show(cash), rules::show(amount)),
+                ))
             } else {
                 Ok(())
             }
@@ -273,12 +277,20 @@ impl ByState {
             Kind::CashierWithdraw => {
                 let (h, sum) = rules::cash_move(data)?;
                 need_cash(sum)?;
-                ("cashier_withdraw_v2", json!({"header": h, "sum": rules::show(sum)}), vec![("cashier_withdraw", sum), ("cash", -sum)])
+                (
+                    "cashier_withdraw_v2",
+                    json!({"header": h, "sum": rules::show(sum)}),
+                    vec![("cashier_withdraw", sum), ("cash", -sum)],
+                )
             }
             Kind::ClientWithdraw => {
                 let (h, sum) = rules::client_withdraw(data, &self.limits)?;
                 need_cash(sum)?;
-                ("client_withdraw_v2", json!({"header": h, "sum": rules::show(sum)}), vec![("client_withdraw", sum), ("cash", -sum)])
+                (
+                    "client_withdraw_v2",
+                    json!({"header": h, "sum": rules::show(sum)}),
+                    vec![("client_withdraw", sum), ("cash", -sum)],
+                )
             }
             Kind::Sale | Kind::MoneyBack => {
                 let c = rules::cheque(data, &self.limits)?;
@@ -294,7 +306,8 @@ impl ByState {
             }
             Kind::Rollback => {
                 let h = rules::header(data)?;
-                let last = self.ledger.last_document(d.id, &DOCUMENT_TYPES)?.filter(|l| l.shift_number == d.shift_number);
+                let last =
+                    self.ledger.last_document(d.id, &DOCUMENT_TYPES)?.filter(|l| l.shift_number == d.shift_number);
                 let Some(sale) = last else {
                     return Err(ByError::new(e::MISSING_LAST_SALE, "Отсутствует последний документ продажи"));
                 };
@@ -365,7 +378,9 @@ impl ByState {
         if let Some(printer) = printer {
             let printing = self.printing.clone();
             let key = JobKey::Document { kkm: self.config.sko.serial.clone(), shift, number };
-            let queued = tokio::task::spawn_blocking(move || printing.enqueue_bytes(Some(printer), key, forms.esc_pos, None)).await;
+            let queued =
+                tokio::task::spawn_blocking(move || printing.enqueue_bytes(Some(printer), key, forms.esc_pos, None))
+                    .await;
             match queued {
                 Ok(Ok(job)) => tracing::debug!(job, "receipt queued for printing"),
                 Ok(Err(err)) => tracing::error!(shift, number, error = %err, "receipt not printed"),
@@ -433,7 +448,8 @@ impl ByState {
             let counters = me.ledger.counters(d.id, d.shift_number)?;
             let body = me.report_body(&d, &counters)?;
             let h = receipt::header(&me.sko, "x_report", None, d.shift_number, &me.now_text(), None, &body);
-            let f = receipt::forms(&me.printing, &me.ledger, None, "x_report", &h, &body, &wanted, false).map_err(internal)?;
+            let f = receipt::forms(&me.printing, &me.ledger, None, "x_report", &h, &body, &wanted, false)
+                .map_err(internal)?;
             Ok(json!({"header": h, "sum": body["sum"], "currency_counters": body["currency_counters"],
                 "repr": receipt::repr(&me.sko, None, &f, &wanted)}))
         })
@@ -447,7 +463,10 @@ impl ByState {
             .blocking(move || {
                 let d = me.device()?;
                 if d.shift_opened_at.is_some() {
-                    return Err(ByError::new(e::NO_CLOSED_SHIFT, "a shift is open: the copy is of the last closed shift"));
+                    return Err(ByError::new(
+                        e::NO_CLOSED_SHIFT,
+                        "a shift is open: the copy is of the last closed shift",
+                    ));
                 }
                 let z = me.ledger.last_document(d.id, &["z_report_v2"])?;
                 let z = z.ok_or_else(|| ByError::new(e::NO_CLOSED_SHIFT, "no shift was closed yet"))?;
@@ -459,7 +478,11 @@ impl ByState {
 
     /// A copy of an earlier document by its number (`data.number`).
     async fn copy(self: &Arc<Self>, req: Request) -> Answer {
-        let n = req.data.get("number").and_then(Value::as_i64).ok_or_else(|| ByError::format("number", "a document number"))?;
+        let n = req
+            .data
+            .get("number")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| ByError::format("number", "a document number"))?;
         let me = self.clone();
         let id = self
             .blocking(move || {

@@ -52,7 +52,15 @@ impl TemplatePins for Pins<'_> {
 }
 
 /// The FiscalResponse `header` of a document.
-pub fn header(sko: &SimulatedSko, doc_type: &str, number: Option<i64>, shift: i64, at: &str, uid: Option<&str>, body: &Value) -> Value {
+pub fn header(
+    sko: &SimulatedSko,
+    doc_type: &str,
+    number: Option<i64>,
+    shift: i64,
+    at: &str,
+    uid: Option<&str>,
+    body: &Value,
+) -> Value {
     let h = body.get("header").cloned().unwrap_or(Value::Null);
     let c = &sko.config;
     json!({
@@ -115,7 +123,15 @@ pub fn forms(
 ) -> Result<Forms, ReceiptError> {
     let (template, _, _) = layout_of(doc_type);
     let ctx = context(header, body, doc_type, wanted, copy);
-    let g = printing.render_grid(&Pins(ledger, doc_id), COUNTRY, template, &ctx, wanted.columns, CodePage::Cp866, wanted.esc_t)?;
+    let g = printing.render_grid(
+        &Pins(ledger, doc_id),
+        COUNTRY,
+        template,
+        &ctx,
+        wanted.columns,
+        CodePage::Cp866,
+        wanted.esc_t,
+    )?;
     Ok(Forms { text: g.text, html: g.html, esc_pos: g.escpos })
 }
 

@@ -44,7 +44,10 @@ fn decimal(field: &str, v: Option<&Value>, places: u32) -> Result<Decimal, ByErr
         Some(_) => return Err(ByError::format(field, "must be a decimal string such as \"7.00\"")),
     };
     let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.') && s.matches('.').count() <= 1;
-    let d = Decimal::from_str(s).ok().filter(|_| ok).ok_or_else(|| ByError::format(field, format!("{s:?} is not a decimal")))?;
+    let d = Decimal::from_str(s)
+        .ok()
+        .filter(|_| ok)
+        .ok_or_else(|| ByError::format(field, format!("{s:?} is not a decimal")))?;
     if d.scale() > places {
         return Err(ByError::format(field, format!("{s:?} has more than {places} decimals")));
     }
@@ -105,7 +108,10 @@ pub fn cash_move(data: &Value) -> Result<(DocHeader, Decimal), ByError> {
 pub fn client_withdraw(data: &Value, limits: &Limits) -> Result<(DocHeader, Decimal), ByError> {
     let (h, sum) = cash_move(data)?;
     if h.currency != "BYN" {
-        return Err(ByError::new(e::CH_WITHDRAW_ONLY_BYN, "Выдача наличных держателю возможна только в белорусских рублях"));
+        return Err(ByError::new(
+            e::CH_WITHDRAW_ONLY_BYN,
+            "Выдача наличных держателю возможна только в белорусских рублях",
+        ));
     }
     if sum > limits.client_withdraw_max {
         return Err(ByError::new(
@@ -340,7 +346,13 @@ fn payments(data: &Value, total: Decimal) -> Result<(Vec<Payment>, Decimal, Deci
             other += v;
         }
         let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
-        out.push(Payment { label: payment_label(&t), payment_type: t, value: show(v), name: text("name"), reference: text("ref") });
+        out.push(Payment {
+            label: payment_label(&t),
+            payment_type: t,
+            value: show(v),
+            name: text("name"),
+            reference: text("ref"),
+        });
     }
     if cash_count > 1 {
         return Err(ByError::new(e::MULTIPLE_CASH_PAYMENTS, "multiple cash payments"));
@@ -349,7 +361,10 @@ fn payments(data: &Value, total: Decimal) -> Result<(Vec<Payment>, Decimal, Deci
         return Err(ByError::format("payments", "non-cash payments exceed the total"));
     }
     if cash + other < total {
-        return Err(ByError::new(e::PAYMENT_TOO_SMALL, format!("payments cover {} of {}", show(cash + other), show(total))));
+        return Err(ByError::new(
+            e::PAYMENT_TOO_SMALL,
+            format!("payments cover {} of {}", show(cash + other), show(total)),
+        ));
     }
     let change = cash + other - total;
     Ok((out, change, cash - change))

@@ -29,8 +29,10 @@ pub struct SimulatedSko {
 
 impl SimulatedSko {
     pub fn new(config: SkoConfig, ledger: Arc<Ledger>, receipt_site: String) -> Result<SimulatedSko, String> {
-        let offset: FixedOffset =
-            config.utc_offset.parse().map_err(|_| format!("by.sko.utc_offset {:?}: expected +03:00", config.utc_offset))?;
+        let offset: FixedOffset = config
+            .utc_offset
+            .parse()
+            .map_err(|_| format!("by.sko.utc_offset {:?}: expected +03:00", config.utc_offset))?;
         let fixed = config
             .fixed_time
             .as_deref()

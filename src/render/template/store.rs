@@ -147,8 +147,7 @@ impl TemplateStore {
             return Ok(Some(Arc::clone(&c.used)));
         }
         let source = std::fs::read_to_string(path).map_err(loader_diag)?;
-        let used =
-            Arc::new(TemplateUsed::new(name, &source, TemplateOrigin::Override(path.to_path_buf())));
+        let used = Arc::new(TemplateUsed::new(name, &source, TemplateOrigin::Override(path.to_path_buf())));
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(path.to_path_buf(), Cached { modified, len, used: Arc::clone(&used) });
         }
