@@ -8,6 +8,7 @@ use super::rules::{self, Limits};
 use super::sko::{COUNTRY, SimulatedSko};
 use crate::ledger::{Entry, Fiscaliser, Ledger, LedgerError, Outcome};
 use crate::receipt::Printing;
+use crate::render::codepage::CodePage;
 use crate::spool::{JobKey, PrinterId};
 use crate::store::{DeviceRow, LedgerDocRow};
 use chrono::DateTime;
@@ -366,8 +367,15 @@ impl ByState {
 
     /// The answer of a document: its FiscalResponse, printed when a printer header names a printer.
     async fn answer(self: &Arc<Self>, req: Request, doc: LedgerDocRow, copy: bool) -> Answer {
-        let wanted = self.wanted(&req.headers)?;
+        let mut wanted = self.wanted(&req.headers)?;
         let printer = self.printer(&req.headers)?;
+        if let Some(id) = printer {
+            // The ESC/POS is for that printer: its own number for CP866 (17 on most).
+            let profile = self.printing.profile_of(id).map_err(internal)?;
+            if let Some(slot) = profile.code_pages.iter().find(|s| s.page == CodePage::Cp866) {
+                wanted.esc_t = slot.esc_t;
+            }
+        }
         let me = self.clone();
         let (shift, number) = (doc.shift_number, doc.number);
         let (answer, forms) = self
