@@ -44,6 +44,38 @@ pub struct Config {
     pub render: RenderConfig,
     /// Printers and the print queue. Absent: one virtual printer writing files into `<data_dir>/printed`.
     pub spool: Option<crate::spool::config::SpoolConfig>,
+    /// HTTP conventions of the API.
+    pub http: HttpConfig,
+    /// Browser POS apps allowed to call the API (CORS).
+    pub cors: CorsConfig,
+}
+
+/// HTTP conventions of the API.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// HTTP status of error answers: `vendor` (by code, as the vendor's server) or `always_200`.
+    pub status_policy: StatusPolicy,
+}
+
+/// Which HTTP status an error answer gets; the body is the JSON envelope either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusPolicy {
+    /// 400, 401, 403, 404 or 500 by the code, as the vendor's server answers.
+    #[default]
+    Vendor,
+    /// Every answer at 200, for POS HTTP stacks that discard the body of an error status.
+    #[serde(rename = "always_200")]
+    Always200,
+}
+
+/// Cross-origin access for POS apps running in a browser.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Origins allowed to call the API (`https://pos.example.kz`); `*` allows any. Empty: no CORS headers.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Receipt rendering.
@@ -168,6 +200,8 @@ impl Default for Config {
             fiscal: FiscalConfig::default(),
             render: RenderConfig::default(),
             spool: None,
+            http: HttpConfig::default(),
+            cors: CorsConfig::default(),
         }
     }
 }
