@@ -161,6 +161,9 @@ fn rule_code(rule: Rule) -> ErrorCode {
         Rule::TaxPercentRepeated => C::TaxPercentageIsAlreadyPresent,
         Rule::PriceIncorrect => C::ItemPriceIsIncorrect,
         Rule::ItemSumIncorrect => C::ItemSumIsIncorrect,
+        Rule::TaxValueIncorrect => C::TaxValueIsIncorrect,
+        Rule::PaymentSumIncorrect => C::PaymentSumIsIncorrect,
+        Rule::PaymentTypeIncorrect => C::PaymentTypeIsIncorrect,
     }
 }
 

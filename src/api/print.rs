@@ -186,7 +186,9 @@ impl Printing {
         let done = tokio::task::spawn_blocking(move || printing.enqueue(&core, &answer, params, None, false)).await;
         match done {
             Ok(Ok(job)) => tracing::debug!(job, "receipt queued for printing"),
-            Ok(Err(e)) => tracing::error!(shift = doc.0, number = doc.1, error = %e.message(crate::api::error::Lang::Ru), "receipt not printed"),
+            Ok(Err(e)) => {
+                tracing::error!(shift = doc.0, number = doc.1, error = %e.message(crate::api::error::Lang::Ru), "receipt not printed")
+            }
             Err(e) => tracing::error!(error = %e, "printing task failed"),
         }
     }

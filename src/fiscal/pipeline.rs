@@ -377,8 +377,14 @@ impl Core {
                 }
                 NewDocument::MoneyPlacement { operation, sum } => {
                     let sum = *sum;
-                    if sum <= Decimal::ZERO || !money::is_exact_money(sum) || sum > money::MAX_AMOUNT {
+                    if sum < Decimal::ZERO {
                         return Err(FiscalError::Rule(trade::Rule::MoneyNegative, format!("sum = {sum}")));
+                    }
+                    if sum.is_zero() || !money::is_exact_money(sum) || sum > money::MAX_AMOUNT {
+                        return Err(FiscalError::Field {
+                            field: "sum".into(),
+                            reason: format!("is {sum}: above 0, at most 2 decimals, at most 9999999999999.99"),
+                        });
                     }
                     if *operation > 1 {
                         return Err(FiscalError::Field {
