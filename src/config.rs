@@ -153,7 +153,8 @@ pub struct OfdConfig {
     /// Where Kassa sends OFD requests: `"emulator"` for the built-in emulator, or `host:port`.
     #[serde(default = "default_endpoint")]
     pub endpoint: String,
-    /// Protocol version in the frame header: 203 (2.0.3, default) or 202.
+    /// Protocol version in the frame header: 202 (2.0.2, the seed's, default) or 203 (2.0.3: returns then
+    /// need `parent_ticket`).
     #[serde(default = "default_protocol")]
     pub protocol_version: u16,
     /// The consumer site that checks tickets; used for locally composed QR codes.
@@ -179,8 +180,9 @@ fn default_endpoint() -> String {
     "emulator".into()
 }
 
-fn default_protocol() -> u16 {
-    203
+/// The seed is written for protocol 2.0.2, whose returns need no original ticket; 2.0.3 is set per OFD.
+pub fn default_protocol() -> u16 {
+    202
 }
 
 /// The demo administrator PIN used when neither the file nor `KASSA_ADMIN_PIN` sets one.

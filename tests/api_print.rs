@@ -160,7 +160,7 @@ async fn printers_jobs_and_reprints() {
     let printers = s.ok("GetPrinterList", ADMIN, json!({})).await;
     let virtual_printer =
         printers.as_array().unwrap().iter().find(|p| p["name"] == "virtual").expect("the default printer");
-    assert_eq!(common::keys(virtual_printer), ["ID", "name", "type"]);
+    assert_eq!(common::keys(virtual_printer), ["ID", "name", "type", "link"], "the seed's keys, then the extension");
     assert_eq!(s.get("GetPrinterList", Some(ADMIN), "").await.0, 0, "GET works too");
 
     let t = s.ok("TradeOperation", ADMIN, sale(450, "Нан")).await;

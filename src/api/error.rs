@@ -181,6 +181,7 @@ impl From<FiscalError> for ApiError {
             F::InvalidOfdUid(_) => C::InvalidOfdUid,
             F::KkmNotFound(_) => C::InvalidKkmOfdId,
             F::ShiftNotClosed(_) => C::KkmShiftIsNotClosed,
+            F::ShiftOpen(_) => C::KkmShiftStateIsOpened,
             F::OperatorNotFound(_) => C::InvalidOperatorCode,
             F::PinIncorrect(_) => C::AccessCodeIncorrect,
             F::PinOrEmailTaken(_) => C::AccessCodeAlreadyUsed,

@@ -26,6 +26,8 @@ pub enum FiscalError {
     KkmNotFound(i64),
     #[error("KKM {0} has an open shift: close it with a Z report first")]
     ShiftNotClosed(i64),
+    #[error("KKM {0} has an open shift: its OFD and token change only after a Z report")]
+    ShiftOpen(i64),
     #[error("no operator with ID {0}")]
     OperatorNotFound(i64),
     #[error("PIN: {0}")]
