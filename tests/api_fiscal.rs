@@ -56,7 +56,8 @@ async fn the_seed_day_reproduces_the_seed_numbers() {
             "reg_info",
             "vat_certificate",
             "body",
-            "ads_info"
+            "ads_info",
+            "is_dummy"
         ]
     );
     assert_eq!(
@@ -89,7 +90,8 @@ async fn the_seed_day_reproduces_the_seed_numbers() {
             "reg_info",
             "vat_certificate",
             "body",
-            "ads_info"
+            "ads_info",
+            "is_dummy"
         ]
     );
     assert_eq!(t["is_offline"], false, "the emulator answered: online");

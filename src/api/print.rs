@@ -110,7 +110,8 @@ impl Printing {
             name: current.name.clone(),
             source: current.source.to_string(),
         };
-        let kept = core.template_for(answer.doc.id, current)?;
+        // A control receipt is no journal document: it is drawn with the current template.
+        let kept = if answer.is_dummy { current } else { core.template_for(answer.doc.id, current)? };
         let json = document_answer(answer);
         let rendered = self
             .renderer

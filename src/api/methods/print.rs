@@ -87,8 +87,13 @@ async fn render(
     let (ofd_id, shift, number) = (req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number);
     let (core, printing) = (state.core.clone(), state.printing.clone());
     tokio::task::spawn_blocking(move || {
-        let (kkm, doc) = core.document_at(&caller, ofd_id, shift, number)?;
-        let answer = core.answer(kkm.id, doc.id)?;
+        // Shift 0 holds a tax inspector's control receipts, kept apart from the journal.
+        let answer = if shift == 0 {
+            core.control_receipt_at(&caller, ofd_id, number)?
+        } else {
+            let (kkm, doc) = core.document_at(&caller, ofd_id, shift, number)?;
+            core.answer(kkm.id, doc.id)?
+        };
         printing.render(&core, &answer, &opts, format)
     })
     .await
