@@ -34,7 +34,7 @@ pub enum FiscalError {
     PinIncorrect(&'static str),
     #[error("{0} is already used by another operator")]
     PinOrEmailTaken(&'static str),
-    #[error("role {0} is not 1 (administrator), 2 (senior cashier) or 3 (cashier)")]
+    #[error("role {0} is not 1 (administrator), 2 (senior cashier), 3 (cashier) or 4 (tax inspector)")]
     InvalidRole(i64),
     #[error("the last administrator cannot be deleted")]
     LastAdministratorDelete,
