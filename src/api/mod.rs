@@ -55,6 +55,7 @@ pub fn app(state: AppState) -> Router {
     let cors = cors::layer(&config.cors);
     let methods = methods::routes().layer(DefaultBodyLimit::max(limit)).with_state(state);
     let app = Router::new()
+        .route("/openapi.json", axum::routing::get(openapi))
         .fallback_service(methods)
         .layer(axum::middleware::from_fn(move |req, next| error::render_errors(policy, req, next)))
         .layer(axum::middleware::map_request(vendor_path));
@@ -62,6 +63,13 @@ pub fn app(state: AppState) -> Router {
         Some(cors) => app.layer(cors),
         None => app,
     }
+}
+
+/// The OpenAPI 3.1 document of the whole API (`docs/openapi.json`, built in).
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 /// Rewrites a vendor-style path (`/tradeoperation`, `/Ping/`) to the method's own path; other paths pass.
