@@ -196,7 +196,7 @@ pub async fn save_kkm(
             .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
             .map_err(crate::api::print::spool_error)?
             .iter()
-            .any(|p| i64::try_from(p.id).is_ok_and(|known| known == id));
+            .any(|p| p.id == id);
         if !known {
             return Err(ApiError::field("printer.id", format!("{id} names no printer of GetPrinterList")));
         }
