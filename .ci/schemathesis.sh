@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCHEMATHESIS_VERSION=4.32.5
-MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-25}
+MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100}
+SEED=${SCHEMATHESIS_SEED:-20261203}
 venv=target/schemathesis-venv
 if [ ! -x "$venv/bin/schemathesis" ]; then
     python3 -m venv "$venv"
@@ -30,6 +31,6 @@ SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=.ci "$venv/bin/schemathesis" ru
     --phases examples,coverage,fuzzing \
     --max-examples "$MAX_EXAMPLES" \
     --checks status_code_conformance,content_type_conformance,response_schema_conformance,no_internal_failure \
-    --workers 1 --seed 20261203 --no-color --generation-database none \
+    --workers 1 --seed "$SEED" --no-color --generation-database none \
     --exclude-path /openapi.json
 kill -0 "$server" # the server survived the run

@@ -336,3 +336,25 @@ async fn cors_answers_only_the_allowed_browser_origins() {
     let answer = closed.client.post(format!("{}/Ping", closed.base)).header("Origin", "https://pos.example.kz");
     assert!(answer.send().await.unwrap().headers().get("access-control-allow-origin").is_none(), "off by default");
 }
+
+/// Found by schemathesis: cancelling a job that has printed was code 4 (an internal failure); it is a
+/// refusal by the job's state, 29 `operation_failed`.
+#[tokio::test]
+async fn cancelling_a_printed_job_is_a_refusal_not_an_internal_failure() {
+    let s = ready().await;
+    let mut t = seed_trade();
+    t["is_printable"] = json!(true);
+    s.ok("TradeOperation", ADMIN, t).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let job = loop {
+        let jobs = s.ok("GetPrintJobs", ADMIN, json!({})).await;
+        if let Some(done) = jobs.as_array().unwrap().iter().find(|j| j["state"] == "done") {
+            break done["id"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "the receipt never printed: {jobs}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let (code, text) = s.post("CancelPrintJob", Some(ADMIN), json!({"id": job})).await;
+    assert_eq!(code, 29, "{text}");
+    assert!(text.as_str().unwrap().contains("done"), "{text}");
+}

@@ -201,6 +201,8 @@ pub fn spool_error(e: crate::spool::SpoolError) -> ApiError {
     match e {
         S::UnknownPrinter(id) => ApiError::field("printer_id", format!("no printer with ID {id}")),
         S::UnknownJob(id) => ApiError::field("id", format!("no print job with ID {id}")),
+        // A job in the wrong state for the request (cancelling a printed one): a refusal, not a failure.
+        e @ S::InvalidState { .. } => ApiError::new(ErrorCode::OperationFailed, e.to_string()),
         other => ApiError::new(ErrorCode::MethodExecutionException, format!("print queue: {other}")),
     }
 }
