@@ -83,6 +83,7 @@ def obj(props, required=(), extra=True, description=None):
 
 
 I = {"type": "integer"}
+KKM = {"type": "integer", "description": "The KKM's id at its OFD", "examples": [6923]}
 S = {"type": "string"}
 B = {"type": "boolean"}
 N = {"type": "number"}
@@ -116,7 +117,7 @@ schemas = {
     "Item": obj({"type": I, "commodity": ref("Commodity"), "discount": ref("Modifier"), "markup": ref("Modifier")},
                 ["type"]),
     "TradeOperationRequest": obj({
-        "kkm_ofd_id": I, "operation": {"type": "integer", "description": "0 buy, 1 buy return, 2 sell, 3 sell return"},
+        "kkm_ofd_id": KKM, "operation": {"type": "integer", "description": "0 buy, 1 buy return, 2 sell, 3 sell return"},
         "is_printable": B, "image_width": I, "image_scale": N, "image_pixel_draw_threshold": I,
         "domain": obj({"type": I}),
         "items": {"type": "array", "items": ref("Item")},
@@ -129,10 +130,10 @@ schemas = {
         "parent_ticket": {"description": "Extension: the original of a return (required towards a 2.0.3 OFD)",
                           "anyOf": [S, obj({"fiscal_id": S, "fr_shift_number": I, "shift_document_number": I})]},
     }, ["kkm_ofd_id", "operation"]),
-    "MoneyPlacementRequest": obj({"kkm_ofd_id": I, "operation": {"type": "integer", "description": "0 in, 1 out"},
+    "MoneyPlacementRequest": obj({"kkm_ofd_id": KKM, "operation": {"type": "integer", "description": "0 in, 1 out"},
                                   "sum": AMOUNT, "is_printable": B, "image_width": I, "image_scale": N,
                                   "image_pixel_draw_threshold": I}, ["kkm_ofd_id", "operation", "sum"]),
-    "ZXReportRequest": obj({"kkm_ofd_id": I, "report_type": {"type": "integer", "description": "0 Z, 1 X"},
+    "ZXReportRequest": obj({"kkm_ofd_id": KKM, "report_type": {"type": "integer", "description": "0 Z, 1 X"},
                             "is_printable": B, "image_width": I, "image_scale": N,
                             "image_pixel_draw_threshold": I}, ["kkm_ofd_id", "report_type"]),
     "DocumentAnswer": obj({
@@ -172,7 +173,7 @@ schemas = {
     "JournalEntry": obj({"ID": I, "command_type": I, "date": S, "fr_shift_number": I, "shift_document_number": I,
                          "fiscal_id": S, "is_offline": B, "body": ANY}),
     "DocumentRequest": obj({
-        "kkm_ofd_id": I, "fr_shift_number": {"type": "integer", "description": "0: a tax inspector's control receipt"},
+        "kkm_ofd_id": KKM, "fr_shift_number": {"type": "integer", "description": "0: a tax inspector's control receipt"},
         "shift_document_number": I, "is_original": B, "image_width": I, "image_scale": N,
         "image_pixel_draw_threshold": I, "format": {"type": "string", "description": "RenderDocument: txt, html, escpos, png"},
         "printer_id": {"type": "integer", "description": "PrintDocument: the printer (default: the KKM's)"},
@@ -209,10 +210,10 @@ METHODS = [
     ("MoneyPlacement", "Cash in or out of the drawer", ref("MoneyPlacementRequest"), ref("DocumentAnswer"), False),
     ("ZXReport", "A Z report (closes the shift) or an X report", ref("ZXReportRequest"), ref("DocumentAnswer"), False),
     ("GetTransactionList", "The journal, filtered",
-     obj({"kkm_ofd_id": I, "period_start": DATE, "period_end": DATE, "command_type_list": array(I),
+     obj({"kkm_ofd_id": KKM, "period_start": DATE, "period_end": DATE, "command_type_list": array(I),
           "transaction_id": I, "shift_number": I, "fiscal_id": S}, ["kkm_ofd_id"]),
      array(ref("JournalEntry")), False),
-    ("GetTransaction", "One journal document", obj({"kkm_ofd_id": I, "transaction_id": I},
+    ("GetTransaction", "One journal document", obj({"kkm_ofd_id": KKM, "transaction_id": I},
                                                    ["kkm_ofd_id", "transaction_id"]), ref("JournalEntry"), False),
     ("GetPrinterList", "Printers (seed types 1-3; `link` is an extension)", None, array(ref("Printer")), False),
     ("GetDocumentImage", "The PNG of a stored document", ref("DocumentRequest"), None, False),
