@@ -7,6 +7,7 @@
 pub mod access;
 pub mod answer;
 pub mod clock;
+mod control;
 pub mod counters;
 pub mod document;
 pub mod error;
