@@ -58,6 +58,38 @@ pub struct Config {
     pub spool: Option<crate::spool::config::SpoolConfig>,
     /// The Belarusian front and its simulated СКО (`crate::country::by`).
     pub by: crate::country::by::config::ByConfig,
+    /// HTTP conventions of the API.
+    pub http: HttpConfig,
+    /// Browser POS apps allowed to call the API (CORS).
+    pub cors: CorsConfig,
+}
+
+/// HTTP conventions of the API.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// HTTP status of error answers: `vendor` (by code, as the vendor's server) or `always_200`.
+    pub status_policy: StatusPolicy,
+}
+
+/// Which HTTP status an error answer gets; the body is the JSON envelope either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusPolicy {
+    /// 400, 401, 403, 404 or 500 by the code, as the vendor's server answers.
+    #[default]
+    Vendor,
+    /// Every answer at 200, for POS HTTP stacks that discard the body of an error status.
+    #[serde(rename = "always_200")]
+    Always200,
+}
+
+/// Cross-origin access for POS apps running in a browser.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Origins allowed to call the API (`https://pos.example.kz`); `*` allows any. Empty: no CORS headers.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Receipt rendering.
@@ -142,7 +174,8 @@ pub struct OfdConfig {
     /// Where Kassa sends OFD requests: `"emulator"` for the built-in emulator, or `host:port`.
     #[serde(default = "default_endpoint")]
     pub endpoint: String,
-    /// Protocol version in the frame header: 203 (2.0.3, default) or 202.
+    /// Protocol version in the frame header: 202 (2.0.2, the seed's, default) or 203 (2.0.3: returns then
+    /// need `parent_ticket`).
     #[serde(default = "default_protocol")]
     pub protocol_version: u16,
     /// The consumer site that checks tickets; used for locally composed QR codes.
@@ -168,8 +201,9 @@ fn default_endpoint() -> String {
     "emulator".into()
 }
 
-fn default_protocol() -> u16 {
-    203
+/// The seed is written for protocol 2.0.2, whose returns need no original ticket; 2.0.3 is set per OFD.
+pub fn default_protocol() -> u16 {
+    202
 }
 
 /// The demo administrator PIN used when neither the file nor `KASSA_ADMIN_PIN` sets one.
@@ -193,6 +227,8 @@ impl Default for Config {
             render: RenderConfig::default(),
             spool: None,
             by: Default::default(),
+            http: HttpConfig::default(),
+            cors: CorsConfig::default(),
         }
     }
 }

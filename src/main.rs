@@ -15,9 +15,10 @@ enum Command {
     Serve(kassa::config::ServeArgs),
     /// Talk to an OFD: decode frames, query registration info.
     Ofd(kassa::ofd::cli::OfdArgs),
-    /// Run an OFD emulator (demo mode) until Ctrl-C.
+    /// Run an OFD emulator (demo mode) until Ctrl-C; `--admin` opens its fault-injection port.
     OfdEmulator(kassa::ofd::cli::EmulatorArgs),
     /// Emulate an ESC/POS receipt printer on TCP and/or a pseudo-terminal.
+    #[command(after_help = kassa::spool::cli::EMULATOR_HELP)]
     PrinterEmulator(kassa::spool::cli::EmulatorArgs),
     /// List printers (discovery) as GetPrinterList JSON, with stable ids.
     Printers(kassa::spool::cli::PrintersArgs),

@@ -56,7 +56,8 @@ async fn the_seed_day_reproduces_the_seed_numbers() {
             "reg_info",
             "vat_certificate",
             "body",
-            "ads_info"
+            "ads_info",
+            "is_dummy"
         ]
     );
     assert_eq!(
@@ -89,7 +90,8 @@ async fn the_seed_day_reproduces_the_seed_numbers() {
             "reg_info",
             "vat_certificate",
             "body",
-            "ads_info"
+            "ads_info",
+            "is_dummy"
         ]
     );
     assert_eq!(t["is_offline"], false, "the emulator answered: online");
@@ -259,7 +261,8 @@ async fn refusals_leave_no_document_behind() {
     );
     assert_eq!(
         s.post("MoneyPlacement", Some(ADMIN), json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 0})).await.0,
-        53
+        2,
+        "a zero sum is an invalid field, not a negative one"
     );
     assert_eq!(
         s.post("MoneyPlacement", Some(ADMIN), json!({"kkm_ofd_id": 6923, "operation": 0, "sum": -3})).await.0,
@@ -286,7 +289,9 @@ async fn refusals_leave_no_document_behind() {
 
 #[tokio::test]
 async fn a_return_names_its_original_and_the_ofd_gets_it() {
-    let s = ready().await;
+    // An OFD configured for protocol 2.0.3 needs the original ticket on a return (2.0.2, the default, does not).
+    let s = TestServer::start_with(|c| c.ofd.iter_mut().for_each(|o| o.protocol_version = 203)).await;
+    s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
     s.ok("MoneyPlacement", ADMIN, json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 1000})).await;
     let sale = s.ok("TradeOperation", ADMIN, seed_trade()).await;
     let mut ret = seed_trade();

@@ -100,11 +100,13 @@ async fn document_images_with_checked_parameters() {
         bad[field] = value;
         let resp = image(&s, bad).await;
         assert_eq!(resp.headers()["content-type"], "application/json");
+        assert_eq!(resp.status(), 400, "code 2 is HTTP 400");
         let v: Value = resp.json().await.unwrap();
-        assert_eq!(v["response_code"], 2, "{v}");
-        assert!(v["response_data"].as_str().unwrap().contains(field), "{v}");
+        assert_eq!((v["response_code"].clone(), v["response_data"].clone()), (json!(2), json!("invalid_fields")));
+        assert!(v["message"].as_str().unwrap().contains(field), "{v}");
     }
     let missing = image(&s, json!({"kkm_ofd_id": 6923, "fr_shift_number": 1, "shift_document_number": 99})).await;
+    assert_eq!(missing.status(), 500, "43 is one of the vendor's 500s");
     let v: Value = missing.json().await.unwrap();
     assert_eq!(v["response_code"], 43, "an unknown document is 43, never an empty PNG");
 }
@@ -172,7 +174,7 @@ async fn printers_jobs_and_reprints() {
     let printers = s.ok("GetPrinterList", ADMIN, json!({})).await;
     let virtual_printer =
         printers.as_array().unwrap().iter().find(|p| p["name"] == "virtual").expect("the default printer");
-    assert_eq!(common::keys(virtual_printer), ["ID", "name", "type"]);
+    assert_eq!(common::keys(virtual_printer), ["ID", "name", "type", "link"], "the seed's keys, then the extension");
     assert_eq!(s.get("GetPrinterList", Some(ADMIN), "").await.0, 0, "GET works too");
 
     let t = s.ok("TradeOperation", ADMIN, sale(450, "Нан")).await;

@@ -74,7 +74,7 @@ fn printer_emulator_subcommand_prints_saves_and_switches_status() {
     assert!(wait_until(|| std::fs::read_to_string(&text).unwrap_or_default().starts_with("JOB 02")));
     writeln!(stdin, "stats").expect("stdin");
     assert!(next().starts_with("jobs 2 held 0 torn 0 cuts 2"));
-    drop(stdin);
+    writeln!(stdin, "quit").expect("stdin");
     assert!(emu.wait().expect("exit").success());
     spooler.shutdown();
 }

@@ -10,7 +10,10 @@ fn every_older_schema_is_migrated_forward_with_its_data() {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             assert_eq!(migrations::migrate_to(&mut conn, older).unwrap(), older);
             if older >= 1 {
-                conn.execute("INSERT INTO operators (name, access_pin, role) VALUES ('old', '4321', 3)", []).unwrap();
+                // 0005 renamed the PIN column; its rows keep the plain PIN there until the next start hashes it.
+                let column = if older >= 5 { "pin_key" } else { "access_pin" };
+                let sql = format!("INSERT INTO operators (name, {column}, role) VALUES ('old', '4321', 3)");
+                conn.execute(&sql, []).unwrap();
             }
         }
         let store = Store::open(&path).unwrap();

@@ -94,7 +94,9 @@ async fn call(client: &reqwest::Client, s: &TestServer, pin: &str) -> (u64, Stri
         .await
         .unwrap();
     let v: Value = resp.json().await.unwrap();
-    (v["response_code"].as_u64().unwrap(), v["response_data"].to_string())
+    // An error's text is in `message` (`response_data` holds the code's name); a success has none.
+    let text = v.get("message").unwrap_or(&v["response_data"]).to_string();
+    (v["response_code"].as_u64().unwrap(), text)
 }
 
 #[tokio::test]

@@ -1,21 +1,59 @@
 //! The envelope `{"response_code": N, "response_data": ...}` and the one place where part errors become codes.
 //!
-//! HTTP status policy: every answer of a known or unknown method is HTTP 200 with the envelope, errors
-//! included; clients read `response_code`. Many POS HTTP stacks throw away the body of a 4xx/5xx answer,
-//! which would hide the code and its text from the cashier. The only non-JSON answer is a PNG image.
+//! Errors follow the vendor's server: `response_data` is the code's constant name (`invalid_fields`),
+//! `message` the text for the cashier (Russian, or Kazakh for `Accept-Language: kk`), and the HTTP status comes
+//! from the code ([`ErrorCode::http_status`]) unless `http.status_policy = "always_200"`. The language and
+//! the policy are applied by [`render_errors`], which sees the request; a handler only returns an [`ApiError`].
 use super::codes::ErrorCode;
+use crate::config::StatusPolicy;
 use crate::fiscal::FiscalError;
 use crate::fiscal::trade::Rule;
 use axum::Json;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// A refused or failed request: a code of the seed's table and a text for the cashier.
+/// A refused or failed request: a code of the error table and what exactly is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub code: ErrorCode,
     /// What exactly is wrong (a field name, a limit); shown after the code's own text.
     pub detail: String,
+}
+
+/// The language of the human text of an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ru,
+    Kk,
+}
+
+impl Lang {
+    /// The first of `ru` and `kk` that `Accept-Language` asks for (by weight), Russian otherwise.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        let Some(value) = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
+            return Lang::Ru;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in value.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let weight = pieces
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            let lang = match tag.split(['-', '_']).next() {
+                Some("kk") => Lang::Kk,
+                Some("ru") => Lang::Ru,
+                _ => continue,
+            };
+            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, lang));
+            }
+        }
+        best.map_or(Lang::Ru, |(_, lang)| lang)
+    }
 }
 
 impl ApiError {
@@ -28,19 +66,39 @@ impl ApiError {
         ApiError::new(ErrorCode::InvalidFields, format!("{field}: {reason}"))
     }
 
-    /// The envelope of this error as JSON bytes (for answers written below the router).
+    /// The envelope of this error as JSON bytes, in Russian (for answers hyper makes below the router).
     pub fn envelope_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(&Envelope { response_code: self.code.code(), response_data: self.message() })
-            .unwrap_or_default()
+        let body = ErrorEnvelope {
+            response_code: self.code.code(),
+            response_data: self.code.name(),
+            message: self.message(Lang::Ru),
+        };
+        serde_json::to_vec(&body).unwrap_or_default()
     }
 
-    /// The text sent as `response_data`: the seed's Russian text, then the detail.
-    pub fn message(&self) -> String {
-        if self.detail.is_empty() {
-            self.code.text().to_owned()
-        } else {
-            format!("{}: {}", self.code.text(), self.detail)
-        }
+    /// The human text sent as `message`: the code's own text in `lang`, then the detail.
+    pub fn message(&self, lang: Lang) -> String {
+        let text = match lang {
+            Lang::Ru => self.code.text(),
+            Lang::Kk => self.code.text_kk(),
+        };
+        if self.detail.is_empty() { text.to_owned() } else { format!("{text}: {}", self.detail) }
+    }
+
+    /// The answer for this error in `lang` under `policy`.
+    pub fn respond(&self, lang: Lang, policy: StatusPolicy) -> Response {
+        let status = match policy {
+            StatusPolicy::Vendor => StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::OK),
+            StatusPolicy::Always200 => StatusCode::OK,
+        };
+        let body = ErrorEnvelope {
+            response_code: self.code.code(),
+            response_data: self.code.name(),
+            message: self.message(lang),
+        };
+        let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(self.clone());
+        response
     }
 }
 
@@ -50,17 +108,35 @@ struct Envelope<T> {
     response_data: T,
 }
 
+#[derive(Serialize)]
+struct ErrorEnvelope {
+    response_code: u16,
+    response_data: &'static str,
+    message: String,
+}
+
 /// A successful answer.
 pub fn ok<T: Serialize>(data: T) -> Response {
     Json(Envelope { response_code: ErrorCode::Ok.code(), response_data: data }).into_response()
 }
 
 impl IntoResponse for ApiError {
+    /// The vendor's answer in Russian; [`render_errors`] redoes it for the request's language and policy.
     fn into_response(self) -> Response {
         if self.code == ErrorCode::DbError || self.code == ErrorCode::MethodExecutionException {
             tracing::error!(code = self.code.code(), detail = %self.detail, "internal failure");
         }
-        Json(Envelope { response_code: self.code.code(), response_data: self.message() }).into_response()
+        self.respond(Lang::Ru, StatusPolicy::Vendor)
+    }
+}
+
+/// Middleware: renders every error answer in the caller's language under the configured status policy.
+pub async fn render_errors(policy: StatusPolicy, request: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let response = next.run(request).await;
+    match response.extensions().get::<ApiError>() {
+        Some(error) if lang != Lang::Ru || policy != StatusPolicy::Vendor => error.clone().respond(lang, policy),
+        _ => response,
     }
 }
 
@@ -95,6 +171,9 @@ fn rule_code(rule: Rule) -> ErrorCode {
         Rule::TaxPercentRepeated => C::TaxPercentageIsAlreadyPresent,
         Rule::PriceIncorrect => C::ItemPriceIsIncorrect,
         Rule::ItemSumIncorrect => C::ItemSumIsIncorrect,
+        Rule::TaxValueIncorrect => C::TaxValueIsIncorrect,
+        Rule::PaymentSumIncorrect => C::PaymentSumIsIncorrect,
+        Rule::PaymentTypeIncorrect => C::PaymentTypeIsIncorrect,
     }
 }
 
@@ -113,6 +192,7 @@ impl From<FiscalError> for ApiError {
             F::KkmNotFound(_) => C::InvalidKkmOfdId,
             F::ShiftNotClosed(_) => C::KkmShiftIsNotClosed,
             F::OfflineQueueNotEmpty { .. } => C::KkmHasOfflineQueue,
+            F::ShiftOpen(_) => C::KkmShiftStateIsOpened,
             F::OperatorNotFound(_) => C::InvalidOperatorCode,
             F::PinIncorrect(_) => C::AccessCodeIncorrect,
             F::PinOrEmailTaken(_) => C::AccessCodeAlreadyUsed,
@@ -141,5 +221,28 @@ impl From<FiscalError> for ApiError {
             tracing::error!(error = %inner, "store failure");
         }
         ApiError::new(code, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn lang(value: &str) -> Lang {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(value).unwrap());
+        Lang::from_headers(&headers)
+    }
+
+    #[test]
+    fn accept_language_picks_kazakh_only_when_asked() {
+        assert_eq!(lang("kk"), Lang::Kk);
+        assert_eq!(lang("kk-KZ,ru;q=0.8"), Lang::Kk);
+        assert_eq!(lang("ru-RU,kk;q=0.5"), Lang::Ru);
+        assert_eq!(lang("en-US,kk;q=0.3"), Lang::Kk);
+        assert_eq!(lang("en-US"), Lang::Ru);
+        assert_eq!(lang("kk;q=0"), Lang::Ru);
+        assert_eq!(Lang::from_headers(&HeaderMap::new()), Lang::Ru);
     }
 }

@@ -8,8 +8,10 @@ use super::conn::BodyDeadline;
 use super::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::Method;
+use axum::http::{HeaderMap, Method, header};
+use encoding_rs::{Encoding, UTF_8};
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 
 /// The typed parameters of a method call.
 pub struct Params<T>(pub T);
@@ -23,6 +25,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             return from_query(&query).map(Params);
         }
         let deadline = req.extensions().get::<BodyDeadline>().cloned();
+        let charset = charset(req.headers());
         let read = Bytes::from_request(req, state);
         let read = match &deadline {
             // A body that trickles in never holds its connection longer than the deadline.
@@ -40,7 +43,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
         if let Some(d) = deadline {
             d.slot.body_read();
         }
-        from_json(&body).map(Params)
+        from_json(&decode(&body, charset)).map(Params)
+    }
+}
+
+/// The encoding a `Content-Type: ...; charset=...` declares (`windows-1251`, `cp1251`); UTF-8 otherwise.
+fn charset(headers: &HeaderMap) -> &'static Encoding {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=")))
+        .and_then(|label| Encoding::for_label(label.trim().trim_matches('"').as_bytes()))
+        .unwrap_or(UTF_8)
+}
+
+/// The body as UTF-8: decoded from the declared charset, a leading UTF-8 BOM dropped (Delphi and .NET
+/// stacks write one).
+fn decode<'a>(body: &'a [u8], charset: &'static Encoding) -> Cow<'a, [u8]> {
+    if charset == UTF_8 {
+        return Cow::Borrowed(body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body));
+    }
+    let (text, _, _) = charset.decode(body);
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+        Cow::Owned(text) => Cow::Owned(text.into_bytes()),
     }
 }
 
@@ -155,6 +181,14 @@ mod tests {
         let e = from_json::<Probe>(b"{}").unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidFields);
         assert!(e.detail.contains("ofd_id"), "{}", e.detail);
+    }
+
+    #[test]
+    fn a_bom_is_dropped_and_cp1251_decoded() {
+        let with_bom = decode(b"\xEF\xBB\xBF{}", UTF_8);
+        assert_eq!(&*with_bom, b"{}");
+        let cp1251 = Encoding::for_label(b"cp1251").unwrap();
+        assert_eq!(&*decode(b"\"\xCA\xE0\xF1\xF1\xE0\"", cp1251), "\"Касса\"".as_bytes());
     }
 
     #[test]

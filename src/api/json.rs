@@ -13,6 +13,20 @@ pub fn format_date(d: &NaiveDateTime) -> String {
     d.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
 }
 
+/// Reads a date-time as POS apps send it: the seed's local `2022-02-24T00:00:00.000` (milliseconds and `T`
+/// optional, or a bare date), or a moment with `Z` or an offset (`2026-12-02T00:00:00.000Z`, what
+/// JavaScript's `toISOString` writes), converted to local time.
+pub fn parse_date(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    if let Ok(moment) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(moment.with_timezone(&chrono::Local).naive_local());
+    }
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .or_else(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+}
+
 /// A date that may never have been set.
 pub fn format_optional_date(d: &Option<NaiveDateTime>) -> String {
     d.as_ref().map(format_date).unwrap_or_else(|| NEVER.to_owned())
@@ -56,6 +70,71 @@ pub fn number(d: &Decimal) -> serde_json::Value {
     serde_json::to_value(Amount(d)).unwrap_or(serde_json::Value::Null)
 }
 
+/// An amount as a POS sends it, read with the binary-float tolerance of [`tolerant`] to 2 decimals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AmountIn(pub Decimal);
+
+/// A quantity or a percentage as a POS sends it, read with [`tolerant`] to 3 decimals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuantityIn(pub Decimal);
+
+impl<'de> Deserialize<'de> for AmountIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TolerantVisitor(2)).map(AmountIn)
+    }
+}
+
+impl<'de> Deserialize<'de> for QuantityIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TolerantVisitor(3)).map(QuantityIn)
+    }
+}
+
+/// How close a binary float must lie to a value with the field's decimals to stand for it.
+const FLOAT_TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 6); // 0.000001
+
+/// A number as sent, snapped to `places` decimals when it lies within 1e-6 of such a value: JavaScript's
+/// `0.1 * 3` arrives as `0.30000000000000004` and means 0.30. Farther off, the number is kept as sent and the
+/// field's own check refuses it. All in decimals: an f64 from the parser is read back from its shortest
+/// round-trip text (exactly the text sent for numbers of up to 15 significant digits), never computed with.
+pub fn tolerant(d: Decimal, places: u32) -> Decimal {
+    let near = d.round_dp(places);
+    if d.checked_sub(near).is_some_and(|diff| diff.abs() <= FLOAT_TOLERANCE) { near } else { d }
+}
+
+struct TolerantVisitor(u32);
+
+impl serde::de::Visitor<'_> for TolerantVisitor {
+    type Value = Decimal;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a number")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
+        if !v.is_finite() {
+            return Err(E::custom("not a finite number"));
+        }
+        // `Display` of an f64 is its shortest round-trip text, without an exponent.
+        let text = v.to_string();
+        let d = text.parse::<Decimal>().map_err(|_| E::custom(format!("{text} is out of range")))?;
+        Ok(tolerant(d, self.0))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+        let d = v.trim().parse::<Decimal>().map_err(|_| E::custom(format!("{v:?} is not a number")))?;
+        Ok(tolerant(d, self.0))
+    }
+}
+
 /// Marks a field as present, so `null` (`Some(None)` / `Some(Value::Null)`) differs from absent (`None`).
 /// Use with `#[serde(default, deserialize_with = "present")]`.
 pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
@@ -69,6 +148,38 @@ mod tests {
 
     fn text(d: Decimal) -> String {
         number(&d).to_string()
+    }
+
+    fn amount(json: &str) -> Result<Decimal, serde_json::Error> {
+        serde_json::from_str::<AmountIn>(json).map(|a| a.0)
+    }
+
+    #[test]
+    fn binary_floats_snap_within_a_millionth() {
+        assert_eq!(amount("0.30000000000000004").unwrap(), dec!(0.30));
+        assert_eq!(amount("1750.0000000001").unwrap(), dec!(1750.00));
+        assert_eq!(amount("499.98999999999995").unwrap(), dec!(499.99));
+        assert_eq!(amount("1753").unwrap(), dec!(1753));
+        assert_eq!(amount("\"12.5\"").unwrap(), dec!(12.5));
+        assert_eq!(amount("0.305").unwrap(), dec!(0.305), "further off stays as sent");
+        assert_eq!(amount("1.00001").unwrap(), dec!(1.00001));
+        let q: QuantityIn = serde_json::from_str("0.30000000000000004").unwrap();
+        assert_eq!(q.0, dec!(0.300));
+        let q: QuantityIn = serde_json::from_str("1.2345").unwrap();
+        assert_eq!(q.0, dec!(1.2345));
+        assert!(amount("true").is_err());
+    }
+
+    #[test]
+    fn dates_with_a_zone_become_local_time() {
+        let local = parse_date("2026-12-02T00:00:00.000").unwrap();
+        assert_eq!(format_date(&local), "2026-12-02T00:00:00.000");
+        let utc = parse_date("2026-12-02T00:00:00.000Z").unwrap();
+        let expected = chrono::DateTime::parse_from_rfc3339("2026-12-02T00:00:00Z").unwrap();
+        assert_eq!(utc, expected.with_timezone(&chrono::Local).naive_local());
+        let plus5 = parse_date("2026-12-02T05:00:00+05:00").unwrap();
+        assert_eq!(plus5, utc);
+        assert!(parse_date("02.12.2026").is_none());
     }
 
     #[test]

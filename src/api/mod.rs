@@ -5,10 +5,11 @@
 pub mod auth;
 pub mod codes;
 pub mod conn;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod json;
-pub(crate) mod methods;
+pub mod methods;
 pub mod print;
 
 pub use codes::ErrorCode;
@@ -46,8 +47,46 @@ impl AppState {
     }
 }
 
-/// The router of the whole API.
+/// The router of the whole API: vendor-style paths are mapped onto the route table first, errors are
+/// rendered in the caller's language under the status policy, and CORS answers browser POS apps.
 pub fn app(state: AppState) -> Router {
-    let limit = state.core.config().max_body_bytes;
-    methods::routes().layer(DefaultBodyLimit::max(limit)).with_state(state)
+    let config = state.core.config();
+    let limit = config.max_body_bytes;
+    let policy = config.http.status_policy;
+    let cors = cors::layer(&config.cors);
+    let methods = methods::routes().layer(DefaultBodyLimit::max(limit)).with_state(state);
+    let app = Router::new()
+        .route("/openapi.json", axum::routing::get(openapi))
+        .merge(methods::playground::pages())
+        .fallback_service(methods)
+        .layer(axum::middleware::from_fn(move |req, next| error::render_errors(policy, req, next)))
+        .layer(axum::middleware::map_request(vendor_path));
+    match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    }
+}
+
+/// The OpenAPI 3.1 document of the whole API (`docs/openapi.json`, built in).
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// Rewrites a vendor-style path (`/tradeoperation`, `/Ping/`) to the method's own path; other paths pass.
+async fn vendor_path(mut request: axum::extract::Request) -> axum::extract::Request {
+    if let Some(method) = methods::method_for_path(request.uri().path()) {
+        let path = format!("/{method}");
+        if request.uri().path() != path {
+            let rewritten = match request.uri().query() {
+                Some(query) => format!("{path}?{query}"),
+                None => path,
+            };
+            if let Ok(uri) = rewritten.parse() {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    request
 }

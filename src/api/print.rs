@@ -61,12 +61,16 @@ impl Printable for KzDocument<'_> {
     }
 }
 
-/// The template pin of a Kazakh document (`documents.template_sha256`).
-struct KzPins<'a>(&'a Core, i64);
+/// The template pin of a Kazakh document (`documents.template_sha256`); a control receipt (`is_dummy`) is
+/// no journal document and is always drawn with the current template.
+struct KzPins<'a>(&'a Core, i64, bool);
 
 impl TemplatePins for KzPins<'_> {
     type Error = ApiError;
     fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ApiError> {
+        if self.2 {
+            return Ok(actual);
+        }
         Ok(self.0.template_for(self.1, actual)?)
     }
 }
@@ -101,7 +105,7 @@ impl KzReceipts for Printing {
         opts: &RenderOptions,
         format: Format,
     ) -> Result<Vec<u8>, ApiError> {
-        self.render(&KzPins(core, answer.doc.id), &KzDocument(answer), opts, format)
+        self.render(&KzPins(core, answer.doc.id, answer.is_dummy), &KzDocument(answer), opts, format)
     }
 
     fn enqueue_document(
@@ -112,7 +116,7 @@ impl KzReceipts for Printing {
         printer: Option<PrinterId>,
         reprint: bool,
     ) -> Result<JobId, ApiError> {
-        self.enqueue(&KzPins(core, answer.doc.id), &KzDocument(answer), params, printer, reprint)
+        self.enqueue(&KzPins(core, answer.doc.id, answer.is_dummy), &KzDocument(answer), params, printer, reprint)
     }
 }
 
@@ -124,7 +128,9 @@ pub async fn print_after(printing: &Arc<Printing>, core: &Arc<Core>, answer: Doc
         tokio::task::spawn_blocking(move || printing.enqueue_document(&core, &answer, params, None, false)).await;
     match done {
         Ok(Ok(job)) => tracing::debug!(job, "receipt queued for printing"),
-        Ok(Err(e)) => tracing::error!(shift = doc.0, number = doc.1, error = %e.message(), "receipt not printed"),
+        Ok(Err(e)) => {
+            tracing::error!(shift = doc.0, number = doc.1, error = %e.message(crate::api::error::Lang::Ru), "receipt not printed")
+        }
         Err(e) => tracing::error!(error = %e, "printing task failed"),
     }
 }

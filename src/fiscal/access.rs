@@ -4,7 +4,9 @@
 //! - administrators may do everything, on every KKM;
 //! - senior cashiers and cashiers work only on the KKMs they are bound to, and manage nothing
 //!   (no licence, KKM or operator changes);
-//! - nobody sees a PIN: they are stored only as hashes (`fiscal::pin`).
+//! - nobody sees a PIN: they are stored only as hashes (`fiscal::pin`);
+//! - a tax inspector (4) works like a cashier on its bound KKMs, but its sales are control receipts and it
+//!   makes no other document (no money placement, no report).
 use super::error::{FiscalError, FiscalResult};
 use crate::store::{KkmRow, OperatorRow};
 
@@ -14,6 +16,8 @@ pub enum Role {
     Administrator = 1,
     SeniorCashier = 2,
     Cashier = 3,
+    /// The tax inspector (vendor feature of 2025): its sales are control receipts, nothing fiscal.
+    Inspector = 4,
 }
 
 impl Role {
@@ -23,6 +27,7 @@ impl Role {
             1 => Ok(Role::Administrator),
             2 => Ok(Role::SeniorCashier),
             3 => Ok(Role::Cashier),
+            4 => Ok(Role::Inspector),
             other => Err(FiscalError::InvalidRole(other)),
         }
     }

@@ -10,6 +10,8 @@ pub struct DocumentAnswer {
     pub kkm: KkmRow,
     pub ofd_name: String,
     pub ofd_url: String,
+    /// A tax inspector's control receipt: no fiscal document (the vendor's `is_dummy`).
+    pub is_dummy: bool,
 }
 
 impl DocumentAnswer {
@@ -42,6 +44,7 @@ impl Core {
             ofd_url: ofd.map(|o| o.consumer_url.clone()).unwrap_or_default(),
             doc,
             kkm,
+            is_dummy: false,
         })
     }
 }

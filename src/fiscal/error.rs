@@ -28,13 +28,15 @@ pub enum FiscalError {
     OfflineQueueNotEmpty { ofd_id: i64, queued: i64 },
     #[error("KKM {0} has an open shift: close it with a Z report first")]
     ShiftNotClosed(i64),
+    #[error("KKM {0} has an open shift: its OFD and token change only after a Z report")]
+    ShiftOpen(i64),
     #[error("no operator with ID {0}")]
     OperatorNotFound(i64),
     #[error("PIN: {0}")]
     PinIncorrect(&'static str),
     #[error("{0} is already used by another operator")]
     PinOrEmailTaken(&'static str),
-    #[error("role {0} is not 1 (administrator), 2 (senior cashier) or 3 (cashier)")]
+    #[error("role {0} is not 1 (administrator), 2 (senior cashier), 3 (cashier) or 4 (tax inspector)")]
     InvalidRole(i64),
     #[error("the last administrator cannot be deleted")]
     LastAdministratorDelete,

@@ -66,7 +66,7 @@ impl Core {
 
     /// The protocol version of the OFD of `kkm`.
     pub(super) fn protocol_version(&self, kkm: &KkmRow) -> u16 {
-        self.ofd_of(kkm).map(|o| o.protocol_version).unwrap_or(203)
+        self.ofd_of(kkm).map_or_else(|_| crate::config::default_protocol(), |o| o.protocol_version)
     }
 
     /// The consumer site of the OFD of `kkm`, for locally composed check URLs.

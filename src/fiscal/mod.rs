@@ -8,6 +8,7 @@ pub mod access;
 pub mod answer;
 /// The clock moved to the shared ledger; this path stays for the Kazakh code and its tests.
 pub use crate::ledger::clock;
+mod control;
 pub mod counters;
 pub mod document;
 pub mod error;

@@ -1,7 +1,9 @@
 //! Money: the one rounding rule and the conversions between amounts, Money `{bills, coins}` and quantities.
 //!
 //! Every amount is a `Decimal`. The only rounding rule is [`round`]: half away from zero to the tiyn
-//! (0.01 tenge), applied wherever a computed amount (a tax, a product) must become money.
+//! (0.01 tenge), applied wherever a computed amount (a tax, a product) must become money. A POS's own figure
+//! for an item sum or a tax is kept when it lies less than a tiyn from the exact value
+//! ([`POS_ROUNDING_TOLERANCE`]), whatever rounding the POS used.
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,18 @@ pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_319, 232_830, 0, f
 /// THE rounding rule: half away from zero to the tiyn (2.345 → 2.35, −2.345 → −2.35).
 pub fn round(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// How far a POS's own rounded figure (an item's sum, a tax) may lie from the exact value: under one tiyn.
+/// Within it the POS's figure is kept, so the receipt matches the POS screen (a POS that truncates
+/// 1.5 × 333.33 = 499.995 to 499.99 is accepted; 499.98 is refused). Totals are then summed from the kept
+/// figures, exactly.
+pub const POS_ROUNDING_TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2); // 0.01
+
+/// Whether a POS's rounded `given` stands for the exact value `exact` (less than a tiyn apart, whole tiyn).
+pub fn agrees_with_pos(given: Decimal, exact: Decimal) -> bool {
+    // Checked: the figures may be extreme (a difference too large to compute is no agreement).
+    is_exact_money(given) && given.checked_sub(exact).is_some_and(|d| d.abs() < POS_ROUNDING_TOLERANCE)
 }
 
 /// Whether `d` is already whole tiyn (no rounding needed).
@@ -65,14 +79,24 @@ pub fn percent_thousandths(p: Decimal) -> Option<u32> {
 /// The tax inside an amount that includes it: `amount × p / (100 + p)`, rounded by [`round`]; `None` when
 /// the numbers are too large for exact arithmetic.
 pub fn tax_included(amount: Decimal, percent: Decimal) -> Option<Decimal> {
-    let divisor = Decimal::ONE_HUNDRED.checked_add(percent).filter(|d| !d.is_zero())?;
-    Some(round(amount.checked_mul(percent)?.checked_div(divisor)?))
+    tax_included_exact(amount, percent).map(round)
 }
 
 /// The tax on top of an amount that excludes it: `amount × p / 100`, rounded by [`round`]; `None` when
 /// the numbers are too large for exact arithmetic.
 pub fn tax_excluded(amount: Decimal, percent: Decimal) -> Option<Decimal> {
-    Some(round(amount.checked_mul(percent)?.checked_div(Decimal::ONE_HUNDRED)?))
+    tax_excluded_exact(amount, percent).map(round)
+}
+
+/// [`tax_included`] before rounding.
+pub fn tax_included_exact(amount: Decimal, percent: Decimal) -> Option<Decimal> {
+    let divisor = Decimal::ONE_HUNDRED.checked_add(percent).filter(|d| !d.is_zero())?;
+    amount.checked_mul(percent)?.checked_div(divisor)
+}
+
+/// [`tax_excluded`] before rounding.
+pub fn tax_excluded_exact(amount: Decimal, percent: Decimal) -> Option<Decimal> {
+    amount.checked_mul(percent)?.checked_div(Decimal::ONE_HUNDRED)
 }
 
 /// `quantity × price` rounded by [`round`]; `None` when it is too large for exact arithmetic.

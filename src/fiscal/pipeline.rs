@@ -7,6 +7,7 @@
 //!
 //! A document the OFD refuses for good while the POS waits is rolled back (counters and numbers restored)
 //! and the refusal is the answer. Nothing acknowledged is lost: everything acknowledged was committed first.
+use super::access::Role;
 use super::answer::DocumentAnswer;
 use super::counters::{Counters, Drawer, ReportShift};
 use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, Report, Ticket};
@@ -109,7 +110,7 @@ pub fn check_url(consumer: &str, number: &str, rnm: &str, total: Decimal, at: Na
     format!("{consumer}?i={number}&f={rnm}&s={:.2}&t={}", total, at.format("%Y%m%dT%H%M%S"))
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> FiscalResult<serde_json::Value> {
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> FiscalResult<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| FiscalError::Internal(format!("document to JSON: {e}")))
 }
 
@@ -197,6 +198,15 @@ impl Core {
         doc: NewDocument,
         key: Option<String>,
     ) -> FiscalResult<DocumentAnswer> {
+        if caller.role == Role::Inspector {
+            let who = caller.clone();
+            return match doc {
+                NewDocument::Ticket { input, .. } => {
+                    self.blocking(move |core| core.control_receipt(&who, ofd_id, &input)).await
+                }
+                _ => Err(FiscalError::AccessDenied("a tax inspector makes control receipts only".into())),
+            };
+        }
         if let Some(answer) = self.replay_key(&key).await? {
             return Ok(answer);
         }
@@ -385,8 +395,14 @@ impl Core {
                 }
                 NewDocument::MoneyPlacement { operation, sum } => {
                     let sum = *sum;
-                    if sum <= Decimal::ZERO || !money::is_exact_money(sum) || sum > money::MAX_AMOUNT {
+                    if sum < Decimal::ZERO {
                         return Err(FiscalError::Rule(trade::Rule::MoneyNegative, format!("sum = {sum}")));
+                    }
+                    if sum.is_zero() || !money::is_exact_money(sum) || sum > money::MAX_AMOUNT {
+                        return Err(FiscalError::Field {
+                            field: "sum".into(),
+                            reason: format!("is {sum}: above 0, at most 2 decimals, at most 9999999999999.99"),
+                        });
                     }
                     if *operation > 1 {
                         return Err(FiscalError::Field {

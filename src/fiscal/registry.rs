@@ -258,6 +258,17 @@ impl Core {
                     });
                 }
             }
+            // A shift belongs to one OFD and one token: they change between shifts only. The same token may
+            // be sent again (it re-checks an invalid token).
+            if let Some(kkm) = tx.kkm_by_ofd_id(cmd.ofd_id)?
+                && kkm.shift_state == 1
+            {
+                let new_uid = cmd.ofd_uid.as_ref().is_some_and(|uid| !uid.eq_ignore_ascii_case(&kkm.settings.ofd_uid));
+                let new_token = cmd.ofd_token.is_some_and(|t| t != 0 && t != kkm.settings.ofd_token);
+                if new_uid || new_token {
+                    return Err(FiscalError::ShiftOpen(cmd.ofd_id));
+                }
+            }
             if tx.kkm_by_ofd_id(cmd.ofd_id)?.is_none() && cmd.ofd_token.filter(|t| *t != 0).is_none() {
                 return Err(FiscalError::InvalidField {
                     field: "ofd_token",

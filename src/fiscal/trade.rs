@@ -76,6 +76,9 @@ pub enum Rule {
     TaxPercentRepeated,
     PriceIncorrect,
     ItemSumIncorrect,
+    TaxValueIncorrect,
+    PaymentSumIncorrect,
+    PaymentTypeIncorrect,
 }
 
 fn broke(rule: Rule, detail: impl Into<String>) -> FiscalError {
@@ -214,16 +217,21 @@ fn taxes_on(path: &str, taxes: &[TaxInput], base: Decimal) -> FiscalResult<Vec<(
         if !seen.insert(percent) {
             return Err(broke(Rule::TaxPercentRepeated, format!("{path}[{i}].percent = {}", t.percent)));
         }
-        let tax =
-            if t.is_in_total_sum { money::tax_included(base, t.percent) } else { money::tax_excluded(base, t.percent) };
-        let tax = tax.ok_or_else(|| field(format!("{path}[{i}].percent"), "too large for exact arithmetic"))?;
-        if let Some(given) = t.sum
-            && given != tax
-        {
-            return Err(field(
-                format!("{path}[{i}].sum"),
-                format!("is {given}, the tax on {base} at {}% is {tax}", t.percent),
-            ));
+        let exact = if t.is_in_total_sum {
+            money::tax_included_exact(base, t.percent)
+        } else {
+            money::tax_excluded_exact(base, t.percent)
+        };
+        let exact = exact.ok_or_else(|| field(format!("{path}[{i}].percent"), "too large for exact arithmetic"))?;
+        let mut tax = money::round(exact);
+        if let Some(given) = t.sum {
+            if !money::agrees_with_pos(given, exact) {
+                return Err(broke(
+                    Rule::TaxValueIncorrect,
+                    format!("{path}[{i}].sum is {given}, the tax on {base} at {}% is {tax}", t.percent),
+                ));
+            }
+            tax = given;
         }
         out.push((percent, base, tax, t.is_in_total_sum));
     }
@@ -285,18 +293,22 @@ fn commodity(path: &str, c: &CommodityInput) -> FiscalResult<(Commodity, Decimal
     if c.price.is_sign_negative() || !money::is_exact_money(c.price) || c.price > MAX_AMOUNT {
         return Err(broke(Rule::PriceIncorrect, format!("{path}.price = {}", c.price)));
     }
-    let sum = money::line_sum(c.quantity, c.price)
+    let exact = c
+        .quantity
+        .checked_mul(c.price)
         .ok_or_else(|| field(format!("{path}.quantity"), format!("{} × {} is too large", c.quantity, c.price)))?;
+    let mut sum = money::round(exact);
     if sum > MAX_AMOUNT {
         return Err(broke(Rule::ItemSumIncorrect, format!("{path}: {} × {} is too large", c.quantity, c.price)));
     }
-    if let Some(given) = c.sum
-        && given != sum
-    {
-        return Err(broke(
-            Rule::ItemSumIncorrect,
-            format!("{path}.sum = {given}, but {} × {} = {sum}", c.quantity, c.price),
-        ));
+    if let Some(given) = c.sum {
+        if !money::agrees_with_pos(given, exact) {
+            return Err(broke(
+                Rule::ItemSumIncorrect,
+                format!("{path}.sum = {given}, but {} × {} = {sum}", c.quantity, c.price),
+            ));
+        }
+        sum = given;
     }
     let body = Commodity {
         code: 0,
@@ -386,7 +398,9 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
     if item_taxed && !input.taxes.is_empty() {
         return Err(broke(Rule::ItemAndTicketTaxes, "taxes"));
     }
-    let amounts = input.amounts.as_ref().ok_or_else(|| broke(Rule::AmountsUndefined, "amounts"))?;
+    // `amounts` is optional in the seed's table: absent, every total is computed.
+    let no_amounts = AmountsInput::default();
+    let amounts = input.amounts.as_ref().unwrap_or(&no_amounts);
 
     let mut effects = TicketEffects::default();
     let mut body_items = Vec::new();
@@ -464,11 +478,21 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
         let kind = u8::try_from(p.kind)
             .ok()
             .filter(|k| [PAYMENT_CASH, PAYMENT_CARD, PAYMENT_MOBILE].contains(k))
-            .ok_or_else(|| field(format!("payments[{i}].type"), "0 (cash), 1 (card) or 4 (mobile)"))?;
+            .ok_or_else(|| {
+                broke(
+                    Rule::PaymentTypeIncorrect,
+                    format!("payments[{i}].type = {}: 0 (cash), 1 (card) or 4 (mobile)", p.kind),
+                )
+            })?;
         if p.sum.is_sign_negative() && !p.sum.is_zero() {
             return Err(broke(Rule::MoneyNegative, format!("payments[{i}].sum = {}", p.sum)));
         }
-        check_amount(&format!("payments[{i}].sum"), p.sum)?;
+        if !money::is_exact_money(p.sum) || p.sum > MAX_AMOUNT {
+            return Err(broke(
+                Rule::PaymentSumIncorrect,
+                format!("payments[{i}].sum = {}: at most 2 decimals, at most 9999999999999.99", p.sum),
+            ));
+        }
         let slot = &mut by_kind[usize::from(kind)];
         if slot.is_some() {
             return Err(field(format!("payments[{i}].type"), "one payment per type"));
@@ -674,7 +698,9 @@ mod tests {
             (Rule::DiscountUndefined, |t| t.items.as_mut().unwrap().push(ItemInput { kind: 5, ..Default::default() })),
             (Rule::MarkupUndefined, |t| t.items.as_mut().unwrap().push(ItemInput { kind: 3, ..Default::default() })),
             (Rule::UnknownItemType, |t| t.items.as_mut().unwrap()[0].kind = 2),
-            (Rule::AmountsUndefined, |t| t.amounts = None),
+            (Rule::TaxValueIncorrect, |t| t.taxes[0].sum = Some(dec!(187.49))),
+            (Rule::PaymentSumIncorrect, |t| t.payments[1].sum = dec!(1000.001)),
+            (Rule::PaymentTypeIncorrect, |t| t.payments[1].kind = 2),
             (Rule::TotalIncorrect, |t| t.amounts.as_mut().unwrap().total = Some(dec!(1749.99))),
             (Rule::MoneyNegative, |t| t.payments[1].sum = dec!(-1)),
             (Rule::MoneyNegative, |t| t.amounts.as_mut().unwrap().taken = Some(dec!(-5))),
@@ -738,12 +764,42 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_tax_sum_names_its_field() {
+    fn a_wrong_tax_sum_is_96_naming_its_field() {
         let mut t = seed();
         t.taxes[0].sum = Some(dec!(187.49));
         match compute(&t, &ctx(Decimal::ZERO)) {
-            Err(FiscalError::Field { field, .. }) => assert_eq!(field, "taxes[0].sum"),
+            Err(FiscalError::Rule(Rule::TaxValueIncorrect, detail)) => assert!(detail.starts_with("taxes[0].sum")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn without_amounts_every_total_is_computed() {
+        let mut t = seed();
+        t.amounts = None;
+        t.taxes[0].sum = Some(dec!(208.93)); // 12 % inside 1950, no ticket discount now
+        let (ticket, _) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        assert_eq!((ticket.amounts.total, ticket.amounts.change), (money(1950, 0), money(50, 0)));
+    }
+
+    #[test]
+    fn a_pos_figure_under_a_tiyn_off_is_kept_and_a_tiyn_off_is_refused() {
+        let mut t = seed();
+        let items = t.items.as_mut().unwrap();
+        items[0].discount = None;
+        let c = items[0].commodity.as_mut().unwrap();
+        (c.quantity, c.price, c.sum) = (dec!(1.5), dec!(333.33), Some(dec!(499.99)));
+        t.amounts = Some(AmountsInput { total: Some(dec!(499.99)), ..Default::default() });
+        t.taxes = vec![tax12(Some(dec!(53.57)))]; // 499.99 × 12 / 112 = 53.570…
+        t.payments = vec![PaymentInput { kind: 0, sum: dec!(500) }];
+        let (ticket, effects) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        assert_eq!(ticket.items[0].commodity.as_ref().unwrap().sum, money(499, 99));
+        assert_eq!((ticket.amounts.total, effects.change), (money(499, 99), dec!(0.01)));
+        let mut off = t.clone();
+        off.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().sum = Some(dec!(499.98));
+        assert_eq!(rule_of(&off), Rule::ItemSumIncorrect);
+        let mut off = t.clone();
+        off.taxes[0].sum = Some(dec!(53.59));
+        assert_eq!(rule_of(&off), Rule::TaxValueIncorrect);
     }
 }

@@ -135,6 +135,11 @@ pub fn run_emulator(args: EmulatorArgs) -> Result<(), CliError> {
         let config = EmulatorConfig { listen: args.listen, rotate_tokens: !args.no_rotation, ..Default::default() };
         let handle = Emulator::start(config).await?;
         eprintln!("OFD emulator listening on {} (demo mode: any KKM id is registered)", handle.addr());
+        if let Some(addr) = args.admin {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            eprintln!("OFD emulator admin port on {} (fault injection, one command per line)", listener.local_addr()?);
+            tokio::spawn(super::emulator::admin::serve(listener, handle.control()));
+        }
         tokio::signal::ctrl_c().await?;
         handle.shutdown().await;
         Ok(())

@@ -31,6 +31,10 @@ pub struct EmulatorArgs {
     /// bluetooth (3 000 B/s, a cheap SPP module's typical throughput; unverified).
     #[arg(long, value_enum)]
     pub link: Option<LinkPreset>,
+    /// Also take the commands on this TCP address, one per line (e.g. 127.0.0.1:9101), so the emulator
+    /// can run as a service without a terminal.
+    #[arg(long)]
+    pub admin: Option<String>,
 }
 
 /// Link speeds the emulator can read at.
@@ -56,6 +60,20 @@ impl LinkPreset {
         }
     }
 }
+
+/// `--help` text: the commands of the emulator.
+pub const EMULATOR_HELP: &str = "Commands, one per line, on stdin and on the --admin port (answer: one line):
+  paper-out | paper-ok       paper sensor
+  cover-open | cover-closed  cover sensor
+  offline | online           the printer's offline flag
+  drop <bytes>               drop the connection after that many bytes
+  stats                      jobs, held, torn, cuts and bytes received
+  quit                       stop the emulator
+A closed stdin does not stop it (it runs as a service); quit, Ctrl-C or SIGTERM do.";
+
+/// The emulator's commands, on stdin and on the `--admin` port (listed by `--help` too).
+pub const EMULATOR_COMMANDS: &str = "paper-out, paper-ok, cover-open, cover-closed, offline, online, \
+drop <bytes> (drop the connection after that many bytes), stats, quit";
 
 /// `kassa printers`.
 #[derive(Debug, clap::Args)]
@@ -176,10 +194,10 @@ pub fn printers(args: PrintersArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `printer-emulator` until stdin closes. Commands on stdin, one per line:
-/// `paper-out`, `paper-ok`, `cover-open`, `cover-closed`, `offline`, `online`,
-/// `drop <bytes>`, `stats`. `font` gives the emulator the printer's font for a profile, so the
-/// saved PNG shows text as well as raster (the binary passes the receipt font).
+/// Runs `printer-emulator` until `quit` or a signal. Commands come on stdin and, with `--admin`, on a TCP
+/// port, one per line (see [`EMULATOR_COMMANDS`]); a closed stdin (a service without a terminal) is no stop.
+/// `font` gives the emulator the printer's font for a profile, so the saved PNG shows text as well as raster
+/// (the binary passes the receipt font).
 pub fn emulator(
     args: EmulatorArgs,
     font: impl Fn(&super::profile::PrinterProfile) -> Option<std::sync::Arc<dyn super::emulator::escpos::RomFont>>,
@@ -205,47 +223,97 @@ pub fn emulator(
         let path = emu.open_pty().map_err(|e| CliError::Usage(format!("pty: {e}")))?;
         writeln!(out, "pty {path}")?;
     }
+    let (quit_tx, quit_rx) = std::sync::mpsc::channel::<()>();
+    if let Some(admin) = &args.admin {
+        let listener = std::net::TcpListener::bind(admin)?;
+        writeln!(out, "admin {}", listener.local_addr()?)?;
+        spawn_admin(emu.clone(), listener, quit_tx.clone());
+    }
     out.flush()?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)?;
         spawn_saver(emu.clone(), dir.clone());
     }
-    for line in std::io::stdin().lock().lines() {
-        let line = line?;
-        let mut s = emu.status();
-        let mut words = line.split_whitespace();
-        match words.next() {
-            Some("paper-out") => s.paper_out = true,
-            Some("paper-ok") => s.paper_out = false,
-            Some("cover-open") => s.cover_open = true,
-            Some("cover-closed") => s.cover_open = false,
-            Some("offline") => s.offline = true,
-            Some("online") => s.offline = false,
-            Some("drop") => {
-                let n = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
-                emu.drop_after(n);
+    let stdin_emu = emu.clone();
+    std::thread::spawn(move || {
+        let mut out = std::io::stdout();
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            let (answers, quit) = command(&stdin_emu, &line);
+            for answer in answers {
+                let _ = writeln!(out, "{answer}");
             }
-            Some("stats") => {
-                writeln!(
-                    out,
-                    "jobs {} held {} torn {} cuts {} bytes {}",
-                    emu.jobs().len(),
-                    emu.held().len(),
-                    emu.torn().len(),
-                    emu.cuts(),
-                    emu.received_bytes()
-                )?;
+            let _ = out.flush();
+            if quit {
+                let _ = quit_tx.send(());
+                return;
             }
-            _ => writeln!(out, "unknown command: {line}")?,
         }
-        if s != emu.status() {
-            emu.set_status(s);
-            writeln!(out, "status {s:?}")?;
-        }
-        out.flush()?;
-    }
+        // stdin closed: keep serving until `quit` on the admin port or a signal.
+    });
+    let _ = quit_rx.recv();
     emu.stop();
     Ok(())
+}
+
+/// Applies one command line; returns the answer lines and whether to quit.
+fn command(emu: &Emulator, line: &str) -> (Vec<String>, bool) {
+    let mut s = emu.status();
+    let mut words = line.split_whitespace();
+    let mut answers = Vec::new();
+    match words.next() {
+        Some("paper-out") => s.paper_out = true,
+        Some("paper-ok") => s.paper_out = false,
+        Some("cover-open") => s.cover_open = true,
+        Some("cover-closed") => s.cover_open = false,
+        Some("offline") => s.offline = true,
+        Some("online") => s.offline = false,
+        Some("drop") => {
+            let n = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
+            emu.drop_after(n);
+            answers.push(format!("drop after {n}"));
+        }
+        Some("stats") => answers.push(format!(
+            "jobs {} held {} torn {} cuts {} bytes {}",
+            emu.jobs().len(),
+            emu.held().len(),
+            emu.torn().len(),
+            emu.cuts(),
+            emu.received_bytes()
+        )),
+        Some("quit") => return (vec!["bye".into()], true),
+        None => {}
+        Some(_) => answers.push(format!("unknown command: {line} (commands: {EMULATOR_COMMANDS})")),
+    }
+    if s != emu.status() {
+        emu.set_status(s);
+        answers.push(format!("status {s:?}"));
+    }
+    (answers, false)
+}
+
+/// Serves the command lines of `--admin` connections, one thread per connection.
+fn spawn_admin(emu: Emulator, listener: std::net::TcpListener, quit: std::sync::mpsc::Sender<()>) {
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (emu, quit) = (emu.clone(), quit.clone());
+            std::thread::spawn(move || {
+                let Ok(mut writer) = stream.try_clone() else { return };
+                for line in std::io::BufReader::new(stream).lines() {
+                    let Ok(line) = line else { return };
+                    let (answers, stop) = command(&emu, &line);
+                    let text = if answers.is_empty() { "ok".to_owned() } else { answers.join("\n") };
+                    if writeln!(writer, "{text}").is_err() {
+                        return;
+                    }
+                    if stop {
+                        let _ = quit.send(());
+                        return;
+                    }
+                }
+            });
+        }
+    });
 }
 
 /// Writes each printed job to `dir` as it appears.

@@ -1,4 +1,4 @@
-//! The country-neutral ledger's tables (`0006_ledger`): devices, documents, shift counters.
+//! The country-neutral ledger's tables (`0007_ledger`): devices, documents, shift counters.
 use super::{StoreError, StoreResult, Tx};
 use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;

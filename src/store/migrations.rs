@@ -12,7 +12,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_templates", include_str!("migrations/0003_templates.sql")),
     ("0004_keep_documents", include_str!("migrations/0004_keep_documents.sql")),
     ("0005_pin_hashes", include_str!("migrations/0005_pin_hashes.sql")),
-    ("0006_ledger", include_str!("migrations/0006_ledger.sql")),
+    ("0006_control_receipts", include_str!("migrations/0006_control_receipts.sql")),
+    ("0007_ledger", include_str!("migrations/0007_ledger.sql")),
 ];
 
 /// The schema version this build writes.
@@ -27,6 +28,9 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
         let (_, sql) = MIGRATIONS[version as usize - 1];
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        // A migration may edit the schema text (0004): a new schema cookie makes every connection re-read it.
+        let cookie: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+        tx.pragma_update(None, "schema_version", cookie + 1)?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }

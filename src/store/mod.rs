@@ -8,6 +8,7 @@
 //! receipts instead of one each.
 //!
 //! Reads use their own connection: WAL lets them see the last commit while writes go on.
+mod control;
 mod document;
 mod error;
 pub mod folder;

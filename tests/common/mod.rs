@@ -100,12 +100,24 @@ impl TestServer {
     }
 }
 
+/// Reads an envelope answer and checks the vendor's HTTP contract on it: HTTP status by code, and on an error
+/// `response_data` = the code's constant name with the human text in `message`. Returns `(response_code,
+/// response_data)` for a success and `(response_code, message)` for an error, so a test can check which field
+/// the text names.
 async fn envelope(resp: reqwest::Response) -> (u16, Value) {
-    assert_eq!(resp.status(), 200, "every envelope answer is HTTP 200");
+    let status = resp.status().as_u16();
     let v: Value = resp.json().await.expect("JSON envelope");
     let code = v["response_code"].as_u64().expect("response_code") as u16;
     assert!(v.get("response_data").is_some(), "response_data missing in {v}");
-    (code, v["response_data"].clone())
+    let known = kassa::api::ErrorCode::from_code(code).expect("a code of the table");
+    assert_eq!(status, known.http_status(), "HTTP status of {v}");
+    if code == 0 {
+        return (code, v["response_data"].clone());
+    }
+    assert_eq!(v["response_data"], known.name(), "response_data of an error is the constant name: {v}");
+    let message = v["message"].as_str().expect("an error has a message");
+    assert!(message.starts_with(known.text()), "message starts with the code's text: {v}");
+    (code, v["message"].clone())
 }
 
 /// The seed's SaveKKM example request.

@@ -51,6 +51,8 @@ pub fn document_answer(a: &DocumentAnswer) -> Value {
     out.insert("vat_certificate".into(), serde_json::to_value(&a.kkm.settings.vat_certificate).unwrap_or(Value::Null));
     out.insert("body".into(), doc.body.clone());
     out.insert("ads_info".into(), a.ads());
+    // The vendor's flag: true for a tax inspector's control receipt, which is no fiscal document.
+    out.insert("is_dummy".into(), json!(a.is_dummy));
     Value::Object(out)
 }
 

@@ -4,7 +4,7 @@ use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
-use crate::api::json::format_date;
+use crate::api::json::{format_date, parse_date};
 use crate::store::{DocumentRow, JournalFilter};
 use axum::extract::State;
 use axum::response::Response;
@@ -29,13 +29,9 @@ pub struct TransactionListRequest {
     fiscal_id: Option<String>,
 }
 
-/// Reads the seed's date-time (`2022-02-24T00:00:00.000`; milliseconds and `T` optional).
+/// Reads a date-time of the request ([`parse_date`]), naming the field when it is not one.
 fn date(field: &str, text: &str) -> Result<NaiveDateTime, ApiError> {
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .or_else(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
-        .ok_or_else(|| ApiError::field(field, "a date-time like 2022-02-24T17:46:52.083"))
+    parse_date(text).ok_or_else(|| ApiError::field(field, "a date-time like 2022-02-24T17:46:52.083"))
 }
 
 /// The list body with its amounts as JSON numbers (taken out of the row: a long journal is not held twice).

@@ -11,10 +11,10 @@ use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// The seed's PrinterEntity.
+/// The seed's PrinterEntity; a `GetPrinterList` entry (`ID`, extension fields) is accepted unchanged.
 #[derive(Serialize, Deserialize, Clone)]
 pub struct PrinterObject {
-    #[serde(default)]
+    #[serde(default, alias = "ID")]
     id: i64,
     name: String,
     #[serde(rename = "type")]
@@ -188,6 +188,19 @@ pub async fn save_kkm(
     Auth(caller): Auth,
     Params(req): Params<SaveKkmRequest>,
 ) -> Result<Response, ApiError> {
+    if let Some(Some(printer)) = &req.printer {
+        let id = printer.id;
+        let printing = state.printing.clone();
+        let known = tokio::task::spawn_blocking(move || printing.spooler.printers())
+            .await
+            .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
+            .map_err(crate::api::print::spool_error)?
+            .iter()
+            .any(|p| p.id == id);
+        if !known {
+            return Err(ApiError::field("printer.id", format!("{id} names no printer of GetPrinterList")));
+        }
+    }
     let cmd = SaveKkm::try_from(req)?;
     let kkm = state.core.save_kkm(&caller, cmd).await?;
     Ok(ok(KkmObject::from(kkm)))

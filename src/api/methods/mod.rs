@@ -9,7 +9,7 @@ mod license;
 mod money_placement;
 mod operator;
 mod ping;
-mod playground;
+pub mod playground;
 mod print;
 mod trade;
 
@@ -20,40 +20,57 @@ use axum::Router;
 use axum::handler::Handler;
 use axum::routing::{MethodRouter, get, post};
 
-/// Every route of the API.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/Ping", get_post(ping::ping))
-        .route("/ActivateLicense", get_post(license::activate_license))
-        .route("/GetOFDList", get_post(license::ofd_list))
-        .route("/GetVendorId", get_post(license::vendor_id))
-        .route("/GetKKMList", get_post(kkm::kkm_list))
-        .route("/SaveKKM", post_only(kkm::save_kkm))
-        .route("/DeleteKKM", get_post(kkm::delete_kkm))
-        .route("/GetOperatorList", get_post(operator::operator_list))
-        .route("/SaveOperator", post_only(operator::save_operator))
-        .route("/DeleteOperator", get_post(operator::delete_operator))
-        .route("/TradeOperation", post_only(trade::trade_operation))
-        .route("/MoneyPlacement", post_only(money_placement::money_placement))
-        .route("/ZXReport", post_only(money_placement::zx_report))
-        .route("/GetTransactionList", post_only(journal::transaction_list))
-        .route("/GetTransaction", post_only(journal::transaction))
-        .route("/GetPrinterList", get_post(print::printer_list))
-        .route("/GetDocumentImage", post_only(print::document_image))
-        .route("/RenderDocument", post_only(print::render_document))
-        .route("/PrintDocument", post_only(print::print_document))
-        .route("/GetPrintJobs", get_post(print::print_jobs))
-        .route("/RetryPrintJob", post_only(print::retry_job))
-        .route("/CancelPrintJob", post_only(print::cancel_job))
-        .route("/playground", get(playground::page))
-        .route("/playground/app.js", get(playground::script))
-        .route("/playground/app.css", get(playground::style))
-        .route("/PlaygroundInit", post_only(playground::init))
-        .route("/PlaygroundTemplate", post_only(playground::template))
-        .route("/PlaygroundRender", post_only(playground::render))
-        .route("/PlaygroundSave", post_only(playground::save))
-        .route("/PlaygroundPrint", post_only(playground::print))
-        .fallback(unknown_method)
+/// The one route table: each method's name (its path, as the seed spells it), verbs and handler. It builds
+/// the router and the list of names that vendor-style paths are matched against.
+macro_rules! route_table {
+    ($($name:literal => $verbs:ident($handler:path),)*) => {
+        /// Every method name of the API, as the seed spells it.
+        pub const METHOD_NAMES: &[&str] = &[$($name,)*];
+
+        /// Every route of the API.
+        pub fn routes() -> Router<AppState> {
+            Router::new()
+                $(.route(concat!("/", $name), $verbs($handler)))*
+                .fallback(unknown_method)
+        }
+    };
+}
+
+route_table! {
+    "Ping" => get_post(ping::ping),
+    "ActivateLicense" => get_post(license::activate_license),
+    "GetOFDList" => get_post(license::ofd_list),
+    "GetVendorId" => get_post(license::vendor_id),
+    "GetKKMList" => get_post(kkm::kkm_list),
+    "SaveKKM" => post_only(kkm::save_kkm),
+    "DeleteKKM" => get_post(kkm::delete_kkm),
+    "GetOperatorList" => get_post(operator::operator_list),
+    "SaveOperator" => post_only(operator::save_operator),
+    "DeleteOperator" => get_post(operator::delete_operator),
+    "TradeOperation" => post_only(trade::trade_operation),
+    "MoneyPlacement" => post_only(money_placement::money_placement),
+    "ZXReport" => post_only(money_placement::zx_report),
+    "GetTransactionList" => post_only(journal::transaction_list),
+    "GetTransaction" => post_only(journal::transaction),
+    "GetPrinterList" => get_post(print::printer_list),
+    "GetDocumentImage" => post_only(print::document_image),
+    "RenderDocument" => post_only(print::render_document),
+    "PrintDocument" => post_only(print::print_document),
+    "GetPrintJobs" => get_post(print::print_jobs),
+    "RetryPrintJob" => post_only(print::retry_job),
+    "CancelPrintJob" => post_only(print::cancel_job),
+    "PlaygroundInit" => post_only(playground::init),
+    "PlaygroundTemplate" => post_only(playground::template),
+    "PlaygroundRender" => post_only(playground::render),
+    "PlaygroundSave" => post_only(playground::save),
+    "PlaygroundPrint" => post_only(playground::print),
+}
+
+/// The method a request path names, routed as the vendor's server does: the path trimmed of `/`, every `.`
+/// and `/` turned into `_`, matched case-insensitively (`/tradeoperation`, `/Ping/`).
+pub fn method_for_path(path: &str) -> Option<&'static str> {
+    let name = path.trim_matches('/').replace(['.', '/'], "_");
+    METHOD_NAMES.iter().copied().find(|m| m.eq_ignore_ascii_case(&name))
 }
 
 /// A method callable by GET and POST.
@@ -72,4 +89,19 @@ async fn wrong_verb() -> ApiError {
 
 async fn unknown_method(uri: axum::http::Uri) -> ApiError {
     ApiError::new(ErrorCode::MethodNotFound, format!("no method {}", uri.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::method_for_path;
+
+    #[test]
+    fn paths_route_like_the_vendors_server() {
+        assert_eq!(method_for_path("/TradeOperation"), Some("TradeOperation"));
+        assert_eq!(method_for_path("/tradeoperation"), Some("TradeOperation"));
+        assert_eq!(method_for_path("/Ping/"), Some("Ping"));
+        assert_eq!(method_for_path("//zxreport//"), Some("ZXReport"));
+        assert_eq!(method_for_path("/Trade.Operation"), None);
+        assert_eq!(method_for_path("/openapi.json"), None);
+    }
 }

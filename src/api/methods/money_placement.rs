@@ -6,17 +6,17 @@ use crate::api::auth::Auth;
 use crate::api::codes::ErrorCode;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
+use crate::api::json::AmountIn;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct MoneyPlacementRequest {
     kkm_ofd_id: i64,
     operation: i64,
-    sum: Decimal,
+    sum: AmountIn,
     #[serde(flatten)]
     print: PrintOptions,
 }
@@ -32,7 +32,7 @@ pub async fn money_placement(
         .ok()
         .filter(|o| *o <= 1)
         .ok_or_else(|| ApiError::field("operation", "0 (deposit) or 1 (withdrawal)"))?;
-    let answer = state.core.money_placement(&caller, req.kkm_ofd_id, operation, req.sum, key).await?;
+    let answer = state.core.money_placement(&caller, req.kkm_ofd_id, operation, req.sum.0, key).await?;
     req.print.print(&state, &answer).await;
     Ok(ok(document_answer(&answer)))
 }

@@ -44,6 +44,15 @@ const PAGE: &str = include_str!("../../../web/playground/index.html");
 const SCRIPT: &str = include_str!("../../../web/playground/app.js");
 const STYLE: &str = include_str!("../../../web/playground/app.css");
 
+/// The page and its assets: static, outside the method table (every call the page makes needs the PIN).
+pub fn pages() -> axum::Router {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/playground", get(page))
+        .route("/playground/app.js", get(script))
+        .route("/playground/app.css", get(style))
+}
+
 /// `GET /playground`: the page (static; every call it makes needs the administrator PIN).
 pub async fn page() -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], PAGE).into_response()

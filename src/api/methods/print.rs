@@ -7,6 +7,7 @@ use crate::api::extract::Params;
 use crate::api::print::{ImageParams, KzReceipts, spool_error};
 use crate::fiscal::{Caller, Core, FiscalError, Role};
 use crate::render::options::Format;
+use crate::spool::config::{Link, PrinterType};
 use crate::spool::{Job, JobFilter, JobKey};
 use axum::extract::State;
 use axum::http::header;
@@ -21,9 +22,27 @@ pub async fn printer_list(State(state): State<AppState>, Auth(_caller): Auth) ->
         .await
         .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
         .map_err(spool_error)?;
-    let list: Vec<_> =
-        printers.iter().map(|p| json!({"ID": p.id, "name": p.name, "type": p.printer_type.code()})).collect();
+    let list: Vec<_> = printers
+        .iter()
+        .map(|p| json!({"ID": p.id, "name": p.name, "type": seed_type(p.printer_type), "link": link_kind(&p.link)}))
+        .collect();
     Ok(ok(list))
+}
+
+/// The seed's PrinterTypeEnum (1–3) of a printer: a network or virtual printer takes ESC/POS like a COM one.
+fn seed_type(t: PrinterType) -> u8 {
+    match t {
+        PrinterType::Network | PrinterType::Virtual => PrinterType::Com.code(),
+        other => other.code(),
+    }
+}
+
+/// Extension field `link` of `GetPrinterList`: how the printer is reached (`serial`, `tcp`, `virtual`, ...).
+fn link_kind(link: &Link) -> String {
+    serde_json::to_value(link)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A document by its reprint key, with the image parameters.
@@ -80,8 +99,13 @@ async fn render(
     let (ofd_id, shift, number) = (req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number);
     let (core, printing) = (state.core.clone(), state.printing.clone());
     tokio::task::spawn_blocking(move || {
-        let (kkm, doc) = core.document_at(&caller, ofd_id, shift, number)?;
-        let answer = core.answer(kkm.id, doc.id)?;
+        // Shift 0 holds a tax inspector's control receipts, kept apart from the journal.
+        let answer = if shift == 0 {
+            core.control_receipt_at(&caller, ofd_id, number)?
+        } else {
+            let (kkm, doc) = core.document_at(&caller, ofd_id, shift, number)?;
+            core.answer(kkm.id, doc.id)?
+        };
         printing.render_document(&core, &answer, &opts, format)
     })
     .await

@@ -4,6 +4,7 @@ use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
+use crate::api::json::{AmountIn, QuantityIn};
 use crate::api::print::ImageParams;
 use crate::fiscal::document::KeyValue;
 use crate::fiscal::pipeline::ParentRef;
@@ -13,7 +14,6 @@ use crate::fiscal::trade::{
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -30,9 +30,9 @@ fn pairs(list: Vec<KeyValueDto>) -> Vec<KeyValue> {
 #[derive(Deserialize)]
 pub struct TaxDto {
     taxation_type: i64,
-    percent: Decimal,
+    percent: QuantityIn,
     #[serde(default)]
-    sum: Option<Decimal>,
+    sum: Option<AmountIn>,
     #[serde(default = "yes")]
     is_in_total_sum: bool,
 }
@@ -45,8 +45,8 @@ fn taxes(list: Vec<TaxDto>) -> Vec<TaxInput> {
     list.into_iter()
         .map(|t| TaxInput {
             taxation_type: t.taxation_type,
-            percent: t.percent,
-            sum: t.sum,
+            percent: t.percent.0,
+            sum: t.sum.map(|s| s.0),
             is_in_total_sum: t.is_in_total_sum,
         })
         .collect()
@@ -56,7 +56,7 @@ fn taxes(list: Vec<TaxDto>) -> Vec<TaxInput> {
 pub struct ModifierDto {
     #[serde(default)]
     name: String,
-    sum: Decimal,
+    sum: AmountIn,
     #[serde(default)]
     taxes: Vec<TaxDto>,
     #[serde(default)]
@@ -65,7 +65,7 @@ pub struct ModifierDto {
 
 impl From<ModifierDto> for ModifierInput {
     fn from(m: ModifierDto) -> ModifierInput {
-        ModifierInput { name: m.name, sum: m.sum, taxes: taxes(m.taxes), auxiliary: pairs(m.auxiliary) }
+        ModifierInput { name: m.name, sum: m.sum.0, taxes: taxes(m.taxes), auxiliary: pairs(m.auxiliary) }
     }
 }
 
@@ -75,10 +75,10 @@ pub struct CommodityDto {
     name: String,
     #[serde(default)]
     section_code: String,
-    quantity: Decimal,
-    price: Decimal,
+    quantity: QuantityIn,
+    price: AmountIn,
     #[serde(default)]
-    sum: Option<Decimal>,
+    sum: Option<AmountIn>,
     #[serde(default)]
     taxes: Vec<TaxDto>,
     #[serde(default)]
@@ -111,17 +111,17 @@ pub struct ItemDto {
 pub struct PaymentDto {
     #[serde(rename = "type")]
     kind: i64,
-    sum: Decimal,
+    sum: AmountIn,
 }
 
 #[derive(Deserialize)]
 pub struct AmountsDto {
     #[serde(default)]
-    total: Option<Decimal>,
+    total: Option<AmountIn>,
     #[serde(default)]
-    taken: Option<Decimal>,
+    taken: Option<AmountIn>,
     #[serde(default)]
-    change: Option<Decimal>,
+    change: Option<AmountIn>,
     #[serde(default)]
     markup: Option<ModifierDto>,
     #[serde(default)]
@@ -232,9 +232,9 @@ impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
                     commodity: i.commodity.map(|c| CommodityInput {
                         name: c.name,
                         section_code: c.section_code,
-                        quantity: c.quantity,
-                        price: c.price,
-                        sum: c.sum,
+                        quantity: c.quantity.0,
+                        price: c.price.0,
+                        sum: c.sum.map(|s| s.0),
                         taxes: taxes(c.taxes),
                         excise_stamp: c.excise_stamp,
                         physical_label: c.physical_label,
@@ -252,12 +252,12 @@ impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
             operation,
             domain,
             items,
-            payments: r.payments.into_iter().map(|p| PaymentInput { kind: p.kind, sum: p.sum }).collect(),
+            payments: r.payments.into_iter().map(|p| PaymentInput { kind: p.kind, sum: p.sum.0 }).collect(),
             taxes: taxes(r.taxes),
             amounts: r.amounts.map(|a| AmountsInput {
-                total: a.total,
-                taken: a.taken,
-                change: a.change,
+                total: a.total.map(|v| v.0),
+                taken: a.taken.map(|v| v.0),
+                change: a.change.map(|v| v.0),
                 markup: a.markup.map(Into::into),
                 discount: a.discount.map(Into::into),
             }),

@@ -1,0 +1,83 @@
+//! `docs/openapi.json` describes the whole API: every route of the route table is in it (and nothing else),
+//! every example validates against its schema (checked by the `jsonschema` crate), and the server serves
+//! the same document at `/openapi.json`.
+mod common;
+
+use common::TestServer;
+use kassa::api::methods::METHOD_NAMES;
+use serde_json::{Value, json};
+
+fn document() -> Value {
+    serde_json::from_str(kassa::api::OPENAPI).expect("docs/openapi.json is JSON")
+}
+
+/// A validator for `schema`, whose `$ref`s point into the document's components.
+fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let wrapper = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    });
+    jsonschema::draft202012::new(&wrapper).expect("a valid JSON Schema")
+}
+
+#[test]
+fn every_route_is_documented_and_nothing_else() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    for name in METHOD_NAMES {
+        let op = &paths.get(&format!("/{name}")).unwrap_or_else(|| panic!("/{name} is not documented"))["post"];
+        assert_eq!(op["operationId"], *name);
+        assert!(op["responses"]["200"].is_object() && op["responses"]["500"].is_object(), "{name}");
+    }
+    for path in paths.keys() {
+        let name = path.trim_start_matches('/');
+        assert!(METHOD_NAMES.contains(&name) || path == "/openapi.json", "{path} is no route");
+    }
+    let codes = &doc["components"]["schemas"]["ErrorEnvelope"]["properties"]["response_code"]["enum"];
+    let table: Vec<u16> = kassa::api::ErrorCode::ALL.iter().map(|c| c.code()).filter(|c| *c != 0).collect();
+    assert_eq!(codes, &json!(table), "the error envelope lists the one error table");
+}
+
+#[test]
+fn every_example_validates_against_its_schema() {
+    let doc = document();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (verb, op) in item.as_object().unwrap() {
+            let mut media = vec![("request", &op["requestBody"]["content"]["application/json"])];
+            for (status, response) in op["responses"].as_object().unwrap() {
+                media.push((status.as_str(), &response["content"]["application/json"]));
+            }
+            for (what, media) in media {
+                let Some(examples) = media["examples"].as_object() else { continue };
+                let validator = validator(&doc, &media["schema"]);
+                for (name, example) in examples {
+                    let value = &example["value"];
+                    let errors: Vec<String> = validator.iter_errors(value).map(|e| e.to_string()).collect();
+                    assert!(errors.is_empty(), "{verb} {path} {what} example {name}: {errors:?}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    // The seed has a request example for 12 of its methods and an answer example for 16.
+    assert!(checked >= 28, "only {checked} examples were checked");
+    // The schemas are not vacuous: a wrong answer fails them.
+    let trade = &doc["paths"]["/TradeOperation"]["post"];
+    let v = validator(&doc, &trade["responses"]["200"]["content"]["application/json"]["schema"]);
+    assert!(!v.is_valid(&json!({"response_code": 0, "response_data": {"command_type": "one"}})));
+    assert!(!v.is_valid(&json!({"response_code": 2, "response_data": "invalid_fields"})), "no message");
+    let request = validator(&doc, &trade["requestBody"]["content"]["application/json"]["schema"]);
+    assert!(!request.is_valid(&json!({"kkm_ofd_id": 6923})), "operation is required");
+}
+
+#[tokio::test]
+async fn the_server_serves_the_document() {
+    let s = TestServer::start().await;
+    let resp = s.client.get(format!("{}/openapi.json", s.base)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    assert_eq!(resp.json::<Value>().await.unwrap(), document());
+}
