@@ -5,11 +5,12 @@
 //! numbers it and commits it with its counters in one transaction (commit before fiscalise), then the
 //! country's fiscaliser fiscalises the device's queue in order under the device's send lock.
 //! It knows no front, no wire shape and no country's rules. Kazakh KKMs keep their own tables in
-//! `fiscal` (the Kazakh ledger, older than this one); money and the clock are shared with it.
+//! `fiscal` (the Kazakh ledger, older than this one); `money` (the one rounding rule) and `clock` are
+//! shared with it (`fiscal::money` and `fiscal::clock` name them).
 pub mod clock;
 pub mod fiscaliser;
+pub mod money;
 
-pub use crate::fiscal::money;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use fiscaliser::{BoxFuture, Fiscaliser, Outcome};
 
