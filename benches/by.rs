@@ -77,8 +77,10 @@ async fn main() {
     let mut t = Vec::with_capacity(n);
     for _ in 0..n {
         let start = Instant::now();
-        s.write_all(&(sale.len() as u32).to_be_bytes()).await.expect("write");
-        s.write_all(sale.as_bytes()).await.expect("write");
+        // One write per frame, as a POS sends it (two small writes would meet Nagle and delayed ACK).
+        let mut frame = (sale.len() as u32).to_be_bytes().to_vec();
+        frame.extend_from_slice(sale.as_bytes());
+        s.write_all(&frame).await.expect("write");
         let len = s.read_u32().await.expect("len");
         let mut body = vec![0u8; len as usize];
         s.read_exact(&mut body).await.expect("body");
