@@ -2,31 +2,8 @@
 //! the journal, shifts, idempotency, and documents refused before they are made.
 mod common;
 
-use common::{ADMIN, TestServer, keys, seed_save_kkm};
+use common::{ADMIN, TestServer, keys, seed_save_kkm, seed_trade};
 use serde_json::{Value, json};
-
-/// The seed's TradeOperation example request.
-pub fn seed_trade() -> Value {
-    json!({
-        "kkm_ofd_id": 6923, "is_printable": true, "image_width": 576, "image_scale": 1.3,
-        "image_pixel_draw_threshold": 192, "operation": 2, "domain": {"type": 0},
-        "items": [{
-            "type": 1,
-            "commodity": {"name": "tovar1", "section_code": "Отдел1", "quantity": 2, "price": 1000, "sum": 2000,
-                "taxes": [], "excise_stamp": "excise_stamp_value", "physical_label": "physical_label_value",
-                "product_id": "product_id_value", "barcode": "123456789012345", "measure_unit_code": "116",
-                "auxiliary": []},
-            "discount": {"name": "Скидка на позицию tovar1", "sum": 50, "taxes": [], "auxiliary": []}
-        }],
-        "payments": [{"type": 0, "sum": 1000}, {"type": 1, "sum": 1000}],
-        "taxes": [{"taxation_type": 101, "percent": 12, "sum": 187.5, "is_in_total_sum": true}],
-        "amounts": {"total": 1750, "taken": 0, "change": 0,
-            "markup": {"name": "", "sum": 0, "taxes": [], "auxiliary": []},
-            "discount": {"name": "Сумма общей скидки", "sum": 200, "taxes": [], "auxiliary": []}},
-        "customer_iin_or_bin": "123456789012",
-        "auxiliary": []
-    })
-}
 
 fn money(bills: u64, coins: u32) -> Value {
     json!({"bills": bills, "coins": coins})

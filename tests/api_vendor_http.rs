@@ -2,30 +2,10 @@
 //! routing, and what real POS stacks (JavaScript, .NET, Delphi, 1C, browsers) send.
 mod common;
 
-use common::{ADMIN, TestServer, seed_save_kkm};
+use common::{ADMIN, TestServer, seed_save_kkm, seed_trade};
 use kassa::api::ErrorCode;
 use kassa::config::StatusPolicy;
 use serde_json::{Value, json};
-
-/// The seed's TradeOperation example request.
-fn seed_trade() -> Value {
-    json!({
-        "kkm_ofd_id": 6923, "operation": 2, "domain": {"type": 0},
-        "items": [{
-            "type": 1,
-            "commodity": {"name": "tovar1", "section_code": "Отдел1", "quantity": 2, "price": 1000, "sum": 2000,
-                "taxes": [], "measure_unit_code": "116", "auxiliary": []},
-            "discount": {"name": "Скидка на позицию tovar1", "sum": 50, "taxes": [], "auxiliary": []}
-        }],
-        "payments": [{"type": 0, "sum": 1000}, {"type": 1, "sum": 1000}],
-        "taxes": [{"taxation_type": 101, "percent": 12, "sum": 187.5, "is_in_total_sum": true}],
-        "amounts": {"total": 1750, "taken": 0, "change": 0,
-            "markup": {"name": "", "sum": 0, "taxes": [], "auxiliary": []},
-            "discount": {"name": "Сумма общей скидки", "sum": 200, "taxes": [], "auxiliary": []}},
-        "customer_iin_or_bin": "123456789012",
-        "auxiliary": []
-    })
-}
 
 /// One commodity line with the given quantity, price and sum, paid in cash, nothing else.
 fn one_line(quantity: Value, price: Value, sum: Value, total: Value) -> Value {

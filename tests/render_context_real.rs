@@ -3,7 +3,7 @@
 //! `docs/template-context.md` leaves out.
 mod common;
 
-use common::{ADMIN, TestServer, seed_save_kkm};
+use common::{ADMIN, TestServer, seed_save_kkm, seed_trade};
 use serde_json::{Value, json};
 
 fn paths(v: &Value, path: &str, out: &mut Vec<String>) {
@@ -31,30 +31,9 @@ fn section<'a>(doc: &'a str, template: &str) -> &'a str {
 async fn real_answers_have_no_undocumented_variable() {
     let s = TestServer::start().await;
     s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
-    let sale = s
-        .ok(
-            "TradeOperation",
-            ADMIN,
-            json!({
-                "kkm_ofd_id": 6923, "is_printable": false, "operation": 2, "domain": {"type": 0},
-                "items": [{
-                    "type": 1,
-                    "commodity": {"name": "tovar1", "section_code": "Отдел1", "quantity": 2, "price": 1000, "sum": 2000,
-                        "taxes": [], "excise_stamp": "excise_stamp_value", "physical_label": "physical_label_value",
-                        "product_id": "product_id_value", "barcode": "123456789012345", "measure_unit_code": "116",
-                        "auxiliary": []},
-                    "discount": {"name": "Скидка на позицию tovar1", "sum": 50, "taxes": [], "auxiliary": []}
-                }],
-                "payments": [{"type": 0, "sum": 1000}, {"type": 1, "sum": 1000}],
-                "taxes": [{"taxation_type": 101, "percent": 12, "sum": 187.5, "is_in_total_sum": true}],
-                "amounts": {"total": 1750, "taken": 0, "change": 0,
-                    "markup": {"name": "", "sum": 0, "taxes": [], "auxiliary": []},
-                    "discount": {"name": "Сумма общей скидки", "sum": 200, "taxes": [], "auxiliary": []}},
-                "customer_iin_or_bin": "123456789012",
-                "auxiliary": []
-            }),
-        )
-        .await;
+    let mut trade = seed_trade();
+    trade["is_printable"] = json!(false);
+    let sale = s.ok("TradeOperation", ADMIN, trade).await;
     let placement = s
         .ok("MoneyPlacement", ADMIN, json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 500, "is_printable": false}))
         .await;

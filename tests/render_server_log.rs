@@ -35,8 +35,8 @@ fn the_server_falls_back_and_logs_the_templates_own_line() {
         .arg(dir.path())
         .env("KASSA_ADMIN_PIN", "0000")
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -65,7 +65,7 @@ fn the_server_falls_back_and_logs_the_templates_own_line() {
     // SIGTERM for a graceful stop, then read everything it logged.
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let mut log = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut log).expect("log");
+    child.stderr.take().expect("stderr").read_to_string(&mut log).expect("log");
     let _ = child.wait();
     assert!(log.contains("ticket.j2:3:9") && log.contains("blnk"), "the log names the template line:\n{log}");
 }

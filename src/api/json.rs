@@ -125,7 +125,8 @@ impl serde::de::Visitor<'_> for TolerantVisitor {
         }
         // `Display` of an f64 is its shortest round-trip text, without an exponent.
         let text = v.to_string();
-        let d = text.parse::<Decimal>().map_err(|_| E::custom(format!("{text} is out of range")))?;
+        // Out of range: named in exponent form (`1e308`), not as its 309 digits.
+        let d = text.parse::<Decimal>().map_err(|_| E::custom(format!("{v:e} is out of range")))?;
         Ok(tolerant(d, self.0))
     }
 
@@ -168,6 +169,8 @@ mod tests {
         let q: QuantityIn = serde_json::from_str("1.2345").unwrap();
         assert_eq!(q.0, dec!(1.2345));
         assert!(amount("true").is_err());
+        let huge = amount("1e308").unwrap_err().to_string();
+        assert!(huge.starts_with("1e308 is out of range"), "named briefly: {huge}");
     }
 
     #[test]
