@@ -17,13 +17,53 @@ pub const MAX_FRAME: usize = 1 << 20;
 const FRAME_TIME: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_secs(300);
 
-/// Serves `router` over HTTP/1.1 on `listener` until `shutdown`.
+/// Open HTTP connections at most; further ones are closed at once until one ends.
+const MAX_HTTP_CONNECTIONS: usize = 256;
+/// A request's head must arrive within this time (a slow or idle client cannot hold a connection).
+const HEAD_TIME: Duration = Duration::from_secs(10);
+
+/// Serves `router` over HTTP/1.1 on `listener` until `shutdown`: a request head must arrive within 10 s,
+/// and at most 256 connections are open; connections in flight finish their request.
 pub async fn serve_http(
     router: Router,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service()).with_graceful_shutdown(shutdown).await
+    use hyper::server::conn::http1;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HTTP_CONNECTIONS));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return Ok(()),
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "connection cap reached: connection refused");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut router = router.clone();
+                async move { tower_service::Service::call(&mut router, req).await }
+            });
+            let mut builder = http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(HEAD_TIME);
+            if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!(%remote, error = %e, "HTTP connection closed");
+            }
+            drop(slot);
+        });
+    }
 }
 
 /// What answers one framed message: its bytes in, the answer's bytes out.
