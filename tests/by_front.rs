@@ -41,16 +41,20 @@ pin = "2718"
 "#;
 
 fn start(by: &str, sko: &str) -> Server {
+    start_logging(by, sko, "warn")
+}
+
+fn start_logging(by: &str, sko: &str, level: &str) -> Server {
     // A port picked free may be taken by a parallel test before the server binds it: then start again.
     for _ in 0..5 {
-        if let Some(server) = try_start(by, sko) {
+        if let Some(server) = try_start(by, sko, level) {
             return server;
         }
     }
     panic!("the Belarusian front did not start");
 }
 
-fn try_start(by: &str, sko: &str) -> Option<Server> {
+fn try_start(by: &str, sko: &str, level: &str) -> Option<Server> {
     let dir = tempfile::tempdir().unwrap();
     let (api, http, tcp) = (free_port(), free_port(), free_port());
     let config = dir.path().join("kassa.toml");
@@ -63,6 +67,7 @@ fn try_start(by: &str, sko: &str) -> Option<Server> {
         .arg("--config")
         .arg(&config)
         .args(["--by-listen", &format!("127.0.0.1:{http}")])
+        .env("RUST_LOG", level)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -656,4 +661,18 @@ fn a_client_that_never_finishes_its_request_head_is_let_go_and_others_are_served
     let mut rest = Vec::new();
     let _ = slow.read_to_end(&mut rest);
     assert!(started.elapsed() < Duration::from_secs(50), "the half-sent head held the connection");
+}
+
+#[test]
+fn the_sko_pin_never_reaches_the_log() {
+    let pin = "Pq-7719-secret";
+    let s = start_logging("", &format!("pin = \"{pin}\""), "trace");
+    let wrong = "Wr0ng-9931-guess";
+    assert_eq!(error_code(&send(&s, AUTH, "authorize", json!({}), json!({"pin": wrong}))), "KASSA_BAD_PIN");
+    ok(&send(&s, AUTH, "authorize", json!({}), json!({"pin": pin})));
+    ok(&send(&s, SHIFT, "open_shift", json!({}), json!({})));
+    ok(&deposit(&s, "1.00"));
+    let log = std::fs::read_to_string(s.dir.path().join("stderr.log")).unwrap();
+    assert!(log.contains("Belarusian front"), "the log is read: {log}");
+    assert!(!log.contains(pin) && !log.contains(wrong), "a PIN in the log");
 }
