@@ -1,6 +1,6 @@
 //! Listeners a country's front can use: an HTTP/1.1 listener for an axum router (a time limit on request
-//! heads, a connection cap), and a TCP listener
-//! for messages framed as a 4-byte big-endian length followed by the message (the iKassa framing).
+//! heads, a connection cap), and a TCP listener for messages framed as a 4-byte big-endian length followed
+//! by the message (the iKassa framing).
 //! Both stop accepting when `shutdown` completes. The Kazakh front keeps its own hardened listener
 //! (`api::conn`), whose error bodies are its envelope.
 use crate::ledger::BoxFuture;
