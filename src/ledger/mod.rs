@@ -151,6 +151,11 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_document(doc_id))?)
     }
 
+    /// The document an idempotency key made, if any.
+    pub fn document_by_key(&self, key: &str) -> LedgerResult<Option<LedgerDocRow>> {
+        Ok(self.store.read(|tx| tx.ledger_document_by_key(key))?)
+    }
+
     pub fn document_by_number(&self, device: i64, number: i64) -> LedgerResult<Option<LedgerDocRow>> {
         Ok(self.store.read(|tx| tx.ledger_document_by_number(device, number))?)
     }
