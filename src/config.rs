@@ -16,6 +16,12 @@ pub struct ServeArgs {
     /// TOML configuration file (see README: every key is optional).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Belarusian front: HTTP listener for the cash-service envelope (off by default; `by.listen`).
+    #[arg(long)]
+    pub by_listen: Option<String>,
+    /// Belarusian front: TCP listener, 4-byte length-framed (off by default; `by.tcp_listen`).
+    #[arg(long)]
+    pub by_tcp_listen: Option<String>,
 }
 
 /// The whole configuration of a Kassa server.
@@ -50,6 +56,8 @@ pub struct Config {
     pub render: RenderConfig,
     /// Printers and the print queue. Absent: one virtual printer writing files into `<data_dir>/printed`.
     pub spool: Option<crate::spool::config::SpoolConfig>,
+    /// The Belarusian front and its simulated СКО (`crate::country::by`).
+    pub by: crate::country::by::config::ByConfig,
     /// HTTP conventions of the API.
     pub http: HttpConfig,
     /// Browser POS apps allowed to call the API (CORS).
@@ -218,6 +226,7 @@ impl Default for Config {
             fiscal: FiscalConfig::default(),
             render: RenderConfig::default(),
             spool: None,
+            by: Default::default(),
             http: HttpConfig::default(),
             cors: CorsConfig::default(),
         }
@@ -278,6 +287,12 @@ impl Config {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),
         };
+        if let Some(listen) = &args.by_listen {
+            config.by.listen = Some(listen.clone());
+        }
+        if let Some(listen) = &args.by_tcp_listen {
+            config.by.tcp_listen = Some(listen.clone());
+        }
         if let Some(listen) = &args.listen {
             config.listen = listen.clone();
         }

@@ -4,10 +4,14 @@
 //! See `ARCHITECTURE.md` for the map and the invariants.
 pub mod api;
 pub mod config;
+pub mod country;
 pub mod fiscal;
+pub mod ledger;
+pub mod listen;
 pub mod logging;
 pub mod ofd;
 pub mod profiles;
+pub mod receipt;
 pub mod render;
 pub mod rom_font;
 pub mod server;

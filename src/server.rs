@@ -211,6 +211,52 @@ fn trim_allocator_periodically() {
     });
 }
 
+/// Starts the other countries' fronts that are configured (each off by default) beside the Kazakh API,
+/// over the same store, receipt step and spooler; they stop when `stopped` turns true.
+pub async fn start_fronts(
+    config: &Config,
+    started: &Started,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    use crate::country::by;
+    let by = &config.by;
+    if by.listen.is_none() && by.tcp_listen.is_none() {
+        return Ok(Vec::new());
+    }
+    let ledger = Arc::new(crate::ledger::Ledger::new(started.core.store_handle()));
+    let state = Arc::new(by::actions::ByState::new(by.clone(), ledger, started.printing.clone())?);
+    let until = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let mut tasks = Vec::new();
+    if let Some(addr) = &by.listen {
+        let listener =
+            TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (by.listen): {e}"))?;
+        tracing::info!(listen = %addr, serial = %by.sko.serial, "Belarusian front (HTTP) serving; simulated СКО, test mode");
+        let (state, until) = (state.clone(), until());
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = by::front::serve_http(state, listener, until).await {
+                tracing::error!(error = %e, "Belarusian HTTP front failed");
+            }
+        }));
+    }
+    if let Some(addr) = &by.tcp_listen {
+        let listener =
+            TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (by.tcp_listen): {e}"))?;
+        tracing::info!(listen = %addr, "Belarusian front (framed TCP) serving");
+        let (state, until) = (state.clone(), until());
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = by::front::serve_tcp(state, listener, until).await {
+                tracing::error!(error = %e, "Belarusian TCP front failed");
+            }
+        }));
+    }
+    Ok(tasks)
+}
+
 /// Runs `kassa serve` until SIGINT or SIGTERM.
 pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     let config = Config::resolve(&args).map_err(|e| e.to_string())?;
@@ -220,7 +266,13 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
         let listener =
             TcpListener::bind(&config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "kassa serving");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let fronts = start_fronts(&config, &started, stopped).await?;
         serve(started.state(), listener, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
+        let _ = stop.send(true);
+        for front in fronts {
+            let _ = front.await;
+        }
         started.printing.spooler.shutdown();
         tracing::info!("stopped");
         Ok(())
@@ -230,7 +282,8 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
 /// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
 /// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
 pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
-    let serve = ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone() };
+    let serve =
+        ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
     runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;

@@ -6,14 +6,17 @@
 //! and point it at an emulator.
 pub mod access;
 pub mod answer;
-pub mod clock;
+/// The clock moved to the shared ledger; this path stays for the Kazakh code and its tests.
+pub use crate::ledger::clock;
 mod control;
 pub mod counters;
 pub mod document;
 pub mod error;
 pub mod journal;
 pub mod link;
-pub mod money;
+/// The one rounding rule moved to the shared ledger; this path stays for the Kazakh code and its tests.
+pub use crate::ledger::money;
+pub mod ofd_fiscaliser;
 pub mod outbox;
 pub mod pin;
 pub mod pipeline;
@@ -33,7 +36,8 @@ use std::sync::Arc;
 
 /// The fiscal core, shared by all requests.
 pub struct Core {
-    store: Store,
+    /// Shared with the country-neutral ledger (`crate::ledger`), which keeps other countries' devices.
+    store: Arc<Store>,
     config: Config,
     clock: Arc<dyn Clock>,
     endpoints: link::Endpoints,
@@ -52,7 +56,7 @@ impl Core {
         pin_key: [u8; 32],
     ) -> FiscalResult<Core> {
         let pins = pin::Pins::new(pin_key);
-        let core = Core { store, config, clock, endpoints, locks: Default::default(), pins };
+        let core = Core { store: Arc::new(store), config, clock, endpoints, locks: Default::default(), pins };
         core.hash_plain_pins()?;
         core.ensure_administrator()?;
         Ok(core)
@@ -66,6 +70,11 @@ impl Core {
     /// The store, for tools and tests.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The store as a shared handle, for the country-neutral ledger over the same database.
+    pub fn store_handle(&self) -> Arc<Store> {
+        self.store.clone()
     }
 
     /// Runs store work off the async threads (SQLite waits for fsync).

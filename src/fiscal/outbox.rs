@@ -2,7 +2,9 @@
 //! time, each needing OK before the next; it retries every reconnect interval while the OFD is away, and
 //! stops on a refused token or a refused document until someone acts (`SaveKKM` wakes it again).
 use super::Core;
-use super::pipeline::{HeadResult, KkmLock};
+use super::ofd_fiscaliser::OfdLink;
+use super::pipeline::KkmLock;
+use crate::ledger::fiscaliser::{Fiscaliser, Outcome};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -69,13 +71,13 @@ impl Core {
         loop {
             let result = {
                 let _send = lock.send.lock().await;
-                self.send_head(kkm_id).await
+                OfdLink(self.clone()).fiscalise_next(kkm_id).await
             };
             match result {
-                Ok(HeadResult::Accepted { more: true }) => continue,
-                Ok(HeadResult::Accepted { more: false }) | Ok(HeadResult::Empty) => return,
-                Ok(HeadResult::InvalidToken) | Ok(HeadResult::Blocked) => return,
-                Ok(HeadResult::Refused { doc_id, class }) => {
+                Ok(Outcome::Accepted { more: true }) => continue,
+                Ok(Outcome::Accepted { more: false }) | Ok(Outcome::Nothing) => return,
+                Ok(Outcome::Deferred { retry: false }) => return,
+                Ok(Outcome::Refused { doc_id, reason: class }) => {
                     tracing::error!(kkm_id, doc_id, ?class, "OFD refused a queued document: KKM blocked");
                     let core = self.clone();
                     if let Err(e) = self.blocking(move |c| c.block_on_refusal(kkm_id, doc_id, &class)).await {
@@ -84,7 +86,7 @@ impl Core {
                     drop(core);
                     return;
                 }
-                Ok(HeadResult::Unreachable) => {}
+                Ok(Outcome::Deferred { retry: true }) => {}
                 Err(e) => tracing::warn!(kkm_id, error = %e, "sending the queue failed"),
             }
             // Wait for the reconnect interval, or until a new document or a new token wakes us.

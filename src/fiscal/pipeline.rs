@@ -14,8 +14,10 @@ use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, 
 use super::error::{FiscalError, FiscalResult};
 use super::link::{Outcome, next_reqnum};
 use super::money::{self, Money};
+use super::ofd_fiscaliser::OfdLink;
 use super::trade::{self, Operation, TicketContext, TradeInput};
 use super::{Caller, Core, wire};
+use crate::ledger::fiscaliser::{self, Fiscaliser};
 use crate::ofd::client::Reply;
 use crate::ofd::result::ResultClass;
 use crate::store::{DocumentRow, KkmRow, OfdState, Tx};
@@ -271,7 +273,8 @@ impl Core {
         let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
         if committed.online {
             let _send = lock.send.lock().await;
-            if let HeadResult::Refused { doc_id, class } = self.send_head(kkm_id).await? {
+            let sent = OfdLink(self.clone()).fiscalise_next(kkm_id).await?;
+            if let fiscaliser::Outcome::Refused { doc_id, reason: class } = sent {
                 let error = refusal(&class);
                 self.blocking(move |core| core.roll_back(committed.before, doc_id, &class)).await?;
                 return Err(error);

@@ -202,6 +202,7 @@ impl Builder {
                 }
             }
             Block::Row { style, columns, cells } => self.row(*style, columns, cells),
+            Block::Fill { fill, left, right } => self.fill(*fill, left, right),
             Block::Rule { double } => {
                 let c = if *double { "=" } else { "-" };
                 self.line(TextLine {
@@ -287,6 +288,45 @@ impl Builder {
             Block::Drawer => self.push(0, ItemKind::Drawer),
             Block::Raw(bytes) => self.push(0, ItemKind::Raw(bytes.clone())),
         }
+    }
+
+    /// A label and a value with the gap filled; a value that does not fit goes to the next line.
+    fn fill(&mut self, fill: char, left: &[(Style, String)], right: &[(Style, String)]) {
+        let cols = self.g.columns;
+        let width = |spans: &[(Style, String)]| spans.iter().map(|(_, t)| clean(t).chars().count()).sum::<usize>();
+        let runs_at = |mut col: usize, spans: &[(Style, String)]| {
+            let mut runs = Vec::new();
+            for (style, text) in spans {
+                let text = clean(text);
+                let n = text.chars().count();
+                runs.push(Run { col, text, style: *style });
+                col += n;
+            }
+            runs
+        };
+        let (lw, rw) = (width(left), width(right));
+        let filler =
+            |from: usize, n: usize| Run { col: from, text: fill.to_string().repeat(n), style: Style::default() };
+        if lw + rw < cols {
+            let mut runs = runs_at(0, left);
+            if fill != ' ' {
+                runs.push(filler(lw, cols - lw - rw));
+            }
+            runs.extend(runs_at(cols - rw, right));
+            self.line(TextLine { runs, tall: false, page: None });
+            return;
+        }
+        // Too long for one line: the label wrapped on its own, the value right-aligned below it.
+        let label: String = left.iter().map(|(_, t)| t.as_str()).collect();
+        let style = left.first().map(|(s, _)| *s).unwrap_or_default();
+        self.block(&Block::Text { align: Align::Left, style, text: label });
+        let rw = rw.min(cols);
+        let mut runs = Vec::new();
+        if fill != ' ' && rw < cols {
+            runs.push(filler(0, cols - rw));
+        }
+        runs.extend(runs_at(cols - rw, right));
+        self.line(TextLine { runs, tall: false, page: None });
     }
 
     fn row(&mut self, style: Style, columns: &[super::model::Column], cells: &[String]) {
@@ -492,6 +532,35 @@ mod tests {
         let (doc, _) = parse("@row 1 1>: aaa bbb | x", "t");
         let l = layout(&doc, &Geometry::text(8));
         assert_eq!(texts(&l), vec!["aaa", "bbb    x"]);
+    }
+
+    #[test]
+    fn fill_puts_label_and_value_at_the_edges() {
+        let (doc, d) = parse("@fill dots: @*Кассир:@* | Test\n@fill spaces: @*A: @*1 | @*B: @*2", "t");
+        assert!(d.is_empty(), "{d:?}");
+        let l = layout(&doc, &Geometry::text(20));
+        assert_eq!(texts(&l), vec!["Кассир:.........Test", "A: 1            B: 2"]);
+        let ItemKind::Text(line) = &l.items[0].kind else { panic!("a text line") };
+        assert!(line.runs[0].style.bold && !line.runs[1].style.bold && !line.runs[2].style.bold);
+        let grid = crate::render::backend::grid::html(&l);
+        assert!(grid.starts_with("<b>Кассир:</b>.........Test<br/><b>A:&nbsp;</b>1&nbsp;"), "{grid}");
+    }
+
+    #[test]
+    fn a_fill_too_long_for_a_line_puts_the_value_below() {
+        let (doc, _) = parse("@fill dots: Очень длинная подпись | 12345.00", "t");
+        let l = layout(&doc, &Geometry::text(16));
+        assert_eq!(texts(&l), vec!["Очень длинная", "подпись", "........12345.00"]);
+    }
+
+    #[test]
+    fn data_cannot_switch_bold_in_a_fill() {
+        let label = crate::render::markup::escape("@*x@*");
+        let (doc, _) = parse(&format!("@fill dots: {label} | 1"), "t");
+        let l = layout(&doc, &Geometry::text(10));
+        assert_eq!(texts(&l), vec!["@*x@*....1"]);
+        let ItemKind::Text(line) = &l.items[0].kind else { panic!("a text line") };
+        assert!(line.runs.iter().all(|r| !r.style.bold));
     }
 
     #[test]

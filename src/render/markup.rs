@@ -33,6 +33,31 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Styled spans of a `@fill` side: `@*` toggles bold; escapes are removed.
+fn spans(s: &str) -> Vec<(Style, String)> {
+    let mut out = Vec::new();
+    let mut bold = false;
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => cur.push(chars.next().unwrap_or('\\')),
+            '@' if chars.peek() == Some(&'*') => {
+                chars.next();
+                if !cur.is_empty() {
+                    out.push((Style { bold, ..Style::default() }, std::mem::take(&mut cur)));
+                }
+                bold = !bold;
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push((Style { bold, ..Style::default() }, cur));
+    }
+    out
+}
+
 /// Removes markup escapes: `\x` becomes `x`.
 pub fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -163,8 +188,33 @@ impl Parser<'_> {
             "image" => self.image(n, args),
             "raw" => self.raw(n, args),
             "sample" => self.sample(n, line, args),
+            "fill" => self.fill(n, args),
             _ => self.styled(n, rest),
         }
+    }
+
+    /// `@fill dots: LEFT | RIGHT` or `@fill spaces: LEFT | RIGHT`; `@*` toggles bold inside a side (data
+    /// cannot produce it: interpolated values have their `@` escaped).
+    fn fill(&mut self, n: usize, args: &str) {
+        let Some((kind, rest)) = args.split_once(':') else {
+            self.diag(n, "@fill: expected `@fill dots: label | value` or `@fill spaces: ...`".to_string());
+            return;
+        };
+        let fill = match kind.trim() {
+            "dots" => '.',
+            "spaces" => ' ',
+            other => {
+                self.diag_at(n, format!("@fill: unknown filler {other:?} (dots or spaces)"), Some(other));
+                return;
+            }
+        };
+        let parts = split_unescaped(rest, '|');
+        if parts.len() > 2 {
+            self.diag(n, "@fill: more than two sides; the extras joined the value".to_string());
+        }
+        let left = spans(parts.first().copied().unwrap_or("").trim());
+        let right = if parts.len() < 2 { Vec::new() } else { spans(parts[1..].join("|").trim()) };
+        self.push(Block::Fill { fill, left, right });
     }
 
     fn rule(&mut self, n: usize, args: &str) {

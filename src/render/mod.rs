@@ -239,6 +239,75 @@ impl Renderer {
     }
 }
 
+/// A receipt in the padded character-grid forms of `backend::grid`, from a country folder's template.
+#[derive(Clone, Debug)]
+pub struct GridRendered {
+    pub text: String,
+    pub html: String,
+    pub escpos: Vec<u8>,
+    pub template: TemplateUsed,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Renderer {
+    /// Renders `doc` with template `name` of `country`'s folder (`templates/<country>/`, overridable in
+    /// `<override>/<country>/`), or with `stored` (the source the document keeps), for `columns`
+    /// characters; ESC/POS in `page`, selected with `ESC t esc_t`. A template or markup error falls back to
+    /// the built-in with a diagnostic; `None` when the country has no such template.
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_grid(
+        &self,
+        country: &str,
+        name: &str,
+        stored: Option<&str>,
+        doc: &serde_json::Value,
+        lang: &str,
+        columns: usize,
+        page: codepage::CodePage,
+        esc_t: u8,
+    ) -> Option<Result<GridRendered, RenderError>> {
+        let builtin = store::country_builtin(country, name)?;
+        let (current, loaded) = match stored {
+            Some(src) => (Arc::new(TemplateUsed::new(&builtin.name, src, TemplateOrigin::Stored)), None),
+            None => self.store.get_country(country, name)?,
+        };
+        let mut diagnostics: Vec<Diagnostic> = loaded.into_iter().collect();
+        // The document says whether it is a copy; its template prints the mark where the country's look wants it.
+        let copy = doc.get("copy").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let opts = RenderOptions { lang: lang.to_string(), copy, ..RenderOptions::default() };
+        let ctx = context(doc, &opts);
+        let is_builtin = builtin.sha256 == current.sha256;
+        let (used, document) = match self.markup_of(&current, &ctx, None) {
+            Ok((document, d)) if d.is_empty() || is_builtin => {
+                diagnostics.extend(d);
+                (current, document)
+            }
+            Err(d) if is_builtin => return Some(Err(RenderError::Builtin(d))),
+            failed => {
+                match failed {
+                    Ok((_, d)) => diagnostics.extend(d),
+                    Err(d) => diagnostics.push(d),
+                }
+                match self.markup_of(&builtin, &ctx, None) {
+                    Ok((document, d)) => {
+                        diagnostics.extend(d);
+                        (builtin, document)
+                    }
+                    Err(d) => return Some(Err(RenderError::Builtin(d))),
+                }
+            }
+        };
+        let layout = layout::layout(&document, &Geometry::text(columns));
+        Some(Ok(GridRendered {
+            text: backend::grid::text(&layout),
+            html: backend::grid::html(&layout),
+            escpos: backend::grid::escpos(&layout, page, esc_t),
+            template: (*used).clone(),
+            diagnostics,
+        }))
+    }
+}
+
 fn finish(p: Prepared, opts: &RenderOptions, format: Format) -> Result<Rendered, RenderError> {
     Ok(Rendered { bytes: encode(&p.layout, opts, format)?, template: p.template, diagnostics: p.diagnostics })
 }

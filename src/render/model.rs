@@ -81,6 +81,10 @@ pub enum Block {
     Text { align: Align, style: Style, text: String },
     /// A table row: cells wrap inside their columns.
     Row { style: Style, columns: Vec<Column>, cells: Vec<String> },
+    /// A label and a value on one line, the gap between them filled with `fill` (`.` leaders or spaces);
+    /// each side is a list of styled spans (`@fill`). A pair too long for a line puts the value on the next
+    /// line, right-aligned.
+    Fill { fill: char, left: Vec<(Style, String)>, right: Vec<(Style, String)> },
     /// A code-page test line for the self-test page: ESC/POS sends it in `page` selected by
     /// `ESC t esc_t`, even if the profile does not list that page (other back-ends print it
     /// as ordinary text, showing what a correctly set up printer prints).

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_keep_documents", include_str!("migrations/0004_keep_documents.sql")),
     ("0005_pin_hashes", include_str!("migrations/0005_pin_hashes.sql")),
     ("0006_control_receipts", include_str!("migrations/0006_control_receipts.sql")),
+    ("0007_ledger", include_str!("migrations/0007_ledger.sql")),
 ];
 
 /// The schema version this build writes.

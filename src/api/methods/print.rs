@@ -4,7 +4,7 @@ use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
-use crate::api::print::{ImageParams, spool_error};
+use crate::api::print::{ImageParams, KzReceipts, spool_error};
 use crate::fiscal::{Caller, Core, FiscalError, Role};
 use crate::render::options::Format;
 use crate::spool::config::{Link, PrinterType};
@@ -106,7 +106,7 @@ async fn render(
             let (kkm, doc) = core.document_at(&caller, ofd_id, shift, number)?;
             core.answer(kkm.id, doc.id)?
         };
-        printing.render(&core, &answer, &opts, format)
+        printing.render_document(&core, &answer, &opts, format)
     })
     .await
     .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
@@ -156,7 +156,7 @@ pub async fn print_document(
     let job = tokio::task::spawn_blocking(move || {
         let (kkm, doc) = core.document_at(&caller, req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number)?;
         let answer = core.answer(kkm.id, doc.id)?;
-        printing.enqueue(&core, &answer, req.params(), req.printer_id, true)
+        printing.enqueue_document(&core, &answer, req.params(), req.printer_id, true)
     })
     .await
     .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))??;

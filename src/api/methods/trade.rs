@@ -180,7 +180,7 @@ impl PrintOptions {
                 scale: self.image_scale,
                 threshold: self.image_pixel_draw_threshold,
             };
-            state.printing.print_after(&state.core, answer.clone(), params).await;
+            crate::api::print::print_after(&state.printing, &state.core, answer.clone(), params).await;
         }
     }
 }

@@ -18,11 +18,11 @@ use std::time::SystemTime;
 /// The built-in source of a template.
 pub fn builtin_source(kind: DocumentKind) -> &'static str {
     match kind {
-        DocumentKind::Ticket => include_str!("../../../templates/ticket.j2"),
-        DocumentKind::MoneyPlacement => include_str!("../../../templates/money_placement.j2"),
-        DocumentKind::XReport => include_str!("../../../templates/x_report.j2"),
-        DocumentKind::ZReport => include_str!("../../../templates/z_report.j2"),
-        DocumentKind::SelfTest => include_str!("../../../templates/self_test.j2"),
+        DocumentKind::Ticket => include_str!("../../../templates/kz/ticket.j2"),
+        DocumentKind::MoneyPlacement => include_str!("../../../templates/kz/money_placement.j2"),
+        DocumentKind::XReport => include_str!("../../../templates/kz/x_report.j2"),
+        DocumentKind::ZReport => include_str!("../../../templates/kz/z_report.j2"),
+        DocumentKind::SelfTest => include_str!("../../../templates/kz/self_test.j2"),
     }
 }
 
@@ -37,6 +37,26 @@ pub fn builtin(kind: DocumentKind) -> Arc<TemplateUsed> {
     });
     let i = DocumentKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
     Arc::clone(&all[i])
+}
+
+/// The built-in templates of country folders (`templates/<country>/`), by country and file name.
+const COUNTRY_BUILTINS: &[(&str, &str, &str)] = &[
+    ("by", "cash.j2", include_str!("../../../templates/by/cash.j2")),
+    ("by", "cheque.j2", include_str!("../../../templates/by/cheque.j2")),
+    ("by", "report.j2", include_str!("../../../templates/by/report.j2")),
+];
+
+/// The built-in template `name` of `country`'s folder, with its hash (computed once).
+pub fn country_builtin(country: &str, name: &str) -> Option<Arc<TemplateUsed>> {
+    static ALL: OnceLock<Vec<Arc<TemplateUsed>>> = OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        COUNTRY_BUILTINS
+            .iter()
+            .map(|(c, n, src)| Arc::new(TemplateUsed::new(&format!("{c}/{n}"), src, TemplateOrigin::Builtin)))
+            .collect()
+    });
+    let i = COUNTRY_BUILTINS.iter().position(|(c, n, _)| *c == country && *n == name)?;
+    Some(Arc::clone(&all[i]))
 }
 
 struct Cached {
@@ -98,7 +118,7 @@ impl TemplateStore {
     /// The template in force for `kind` on `kkm`: its own folder, the shared one, the built-in.
     pub fn get_for(&self, kind: DocumentKind, kkm: Option<&str>) -> (Arc<TemplateUsed>, Option<Diagnostic>) {
         for dir in self.dirs(kkm) {
-            match self.load(&dir.join(kind.template_name()), kind) {
+            match self.load(&dir.join(kind.template_name()), kind.template_name()) {
                 Ok(Some(used)) => return (used, None),
                 Ok(None) => continue,
                 Err(d) => return (builtin(kind), Some(d)),
@@ -108,7 +128,7 @@ impl TemplateStore {
     }
 
     /// Reads one override file; `Ok(None)` when there is none.
-    fn load(&self, path: &Path, kind: DocumentKind) -> Result<Option<Arc<TemplateUsed>>, Diagnostic> {
+    fn load(&self, path: &Path, name: &str) -> Result<Option<Arc<TemplateUsed>>, Diagnostic> {
         let loader_diag = |e: std::io::Error| {
             Diagnostic::new(Stage::Loader, path.display().to_string(), format!("{e}; using the built-in template"))
         };
@@ -127,12 +147,25 @@ impl TemplateStore {
             return Ok(Some(Arc::clone(&c.used)));
         }
         let source = std::fs::read_to_string(path).map_err(loader_diag)?;
-        let used =
-            Arc::new(TemplateUsed::new(kind.template_name(), &source, TemplateOrigin::Override(path.to_path_buf())));
+        let used = Arc::new(TemplateUsed::new(name, &source, TemplateOrigin::Override(path.to_path_buf())));
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(path.to_path_buf(), Cached { modified, len, used: Arc::clone(&used) });
         }
         Ok(Some(used))
+    }
+
+    /// The template `name` of `country`'s folder in force: `<override>/<country>/<name>`, else the
+    /// built-in one; `None` when the country has no such template.
+    pub fn get_country(&self, country: &str, name: &str) -> Option<(Arc<TemplateUsed>, Option<Diagnostic>)> {
+        let builtin = country_builtin(country, name)?;
+        let Some(dir) = self.override_dir.as_ref() else {
+            return Some((builtin, None));
+        };
+        match self.load(&dir.join(country).join(name), &builtin.name) {
+            Ok(Some(used)) => Some((used, None)),
+            Ok(None) => Some((builtin, None)),
+            Err(d) => Some((builtin, Some(d))),
+        }
     }
 
     /// The picture `name` for `@image`, from `kkm`'s folder or the shared one, decoded once per

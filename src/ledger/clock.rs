@@ -1,7 +1,7 @@
 //! The wall clock the fiscal core reads, behind a trait so tests can pin it.
 use chrono::NaiveDateTime;
 
-/// Local (Kazakhstan) wall-clock time: the protocol carries no time zone.
+/// Local wall-clock time (the Kazakh OFD protocol carries no time zone).
 pub trait Clock: Send + Sync {
     fn now(&self) -> NaiveDateTime;
 }

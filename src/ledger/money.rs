@@ -1,9 +1,9 @@
 //! Money: the one rounding rule and the conversions between amounts, Money `{bills, coins}` and quantities.
 //!
-//! Every amount is a `Decimal`. The only rounding rule is [`round`]: half away from zero to the tiyn
-//! (0.01 tenge), applied wherever a computed amount (a tax, a product) must become money. A POS's own figure
-//! for an item sum or a tax is kept when it lies less than a tiyn from the exact value
-//! ([`POS_ROUNDING_TOLERANCE`]), whatever rounding the POS used.
+//! Every amount is a `Decimal`. The only rounding rule is [`round`]: half away from zero to the hundredth
+//! (the tiyn, 0.01 tenge; the kopeck, 0.01 BYN), applied wherever a computed amount (a tax, a product) must
+//! become money. A POS's own figure for an item sum or a tax is kept when it lies less than a tiyn from the
+//! exact value ([`POS_ROUNDING_TOLERANCE`]), whatever rounding the POS used.
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,550 @@
+//! The services and actions of the cash service (v2 document types), converting only: envelope data →
+//! rules → ledger + СКО → FiscalResponse. Preconditions of every fiscal document: the СКО is authorised,
+//! its certificate has a legal address, a shift is open and younger than the limit, the shift has room.
+use super::config::ByConfig;
+use super::errors::{self as e, ByError};
+use super::receipt::{self, ReprWanted};
+use super::rules::{self, Limits};
+use super::sko::{COUNTRY, SimulatedSko};
+use crate::ledger::{Entry, Fiscaliser, Ledger, LedgerError, Outcome};
+use crate::receipt::Printing;
+use crate::render::codepage::CodePage;
+use crate::spool::{JobKey, PrinterId};
+use crate::store::{DeviceRow, LedgerDocRow};
+use chrono::DateTime;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What the front's handlers share.
+pub struct ByState {
+    pub config: ByConfig,
+    pub limits: Limits,
+    pub ledger: Arc<Ledger>,
+    pub sko: Arc<SimulatedSko>,
+    pub printing: Arc<Printing>,
+    pub device_id: i64,
+    authorised: AtomicBool,
+}
+
+/// A request after the envelope: its service, action, headers and data.
+pub struct Request {
+    pub address: String,
+    pub action: String,
+    pub headers: BTreeMap<String, String>,
+    pub data: Value,
+}
+
+type Answer = Result<Value, ByError>;
+
+fn internal(err: impl std::fmt::Display) -> ByError {
+    ByError::new(e::INTERNAL, err.to_string())
+}
+
+impl From<LedgerError> for ByError {
+    fn from(err: LedgerError) -> ByError {
+        internal(err)
+    }
+}
+
+/// Documents the counters of a shift are kept by (name → label on the reports).
+const COUNTER_LABELS: &[(&str, &str)] = &[
+    ("sale", "Продажи"),
+    ("money_back", "Возвраты"),
+    ("rollback", "Аннулирования"),
+    ("deposit", "Внесения"),
+    ("cashier_withdraw", "Изъятия"),
+    ("client_withdraw", "Выдачи держателям"),
+];
+
+impl ByState {
+    /// Registers the simulated СКО in the ledger and makes the state.
+    pub fn new(config: ByConfig, ledger: Arc<Ledger>, printing: Arc<Printing>) -> Result<ByState, String> {
+        let sko = Arc::new(SimulatedSko::new(config.sko.clone(), ledger.clone(), config.receipt_site.clone())?);
+        let device = ledger
+            .register(COUNTRY, &config.sko.serial, &sko.registration(), config.sko.first_number, config.sko.last_shift)
+            .map_err(|err| format!("cannot register the СКО {}: {err}", config.sko.serial))?;
+        let client_withdraw_max = Decimal::from_str(&config.client_withdraw_max)
+            .map_err(|_| format!("by.client_withdraw_max {:?} is not a decimal", config.client_withdraw_max))?;
+        let limits = Limits { max_items: config.max_items, client_withdraw_max, ..Limits::default() };
+        Ok(ByState { config, limits, ledger, sko, printing, device_id: device.id, authorised: AtomicBool::new(false) })
+    }
+
+    fn device(&self) -> Result<DeviceRow, ByError> {
+        self.ledger.device(COUNTRY, &self.config.sko.serial)?.ok_or_else(|| internal("the СКО is not registered"))
+    }
+
+    /// Runs one request.
+    pub async fn handle(self: &Arc<Self>, req: Request) -> Answer {
+        if let Some(token) = req.headers.get("token")
+            && !token.is_empty()
+            && *token != self.config.sko.serial
+        {
+            return Err(ByError::new(e::UNKNOWN_TOKEN, format!("no СКО with serial {token:?} is connected")));
+        }
+        let me = self.clone();
+        match (req.address.as_str(), req.action.as_str()) {
+            ("ik.service.app", "get_version") => Ok(json!({"version": env!("CARGO_PKG_VERSION"), "name": "kassa"})),
+            ("ik.service.token.authority", "authorize") => self.authorize(&req.data),
+            ("ik.service.token.authority", "logout") => {
+                self.authorised.store(false, Ordering::SeqCst);
+                Ok(json!({}))
+            }
+            ("ik.service.token", "get_token") => self.token_info(),
+            ("ik.service.token", "get_state") => self.blocking(move || me.state()).await,
+            ("ik.service.token", "get_next_document_number") => {
+                self.blocking(move || Ok(json!({"number": me.device()?.next_number}))).await
+            }
+            ("ik.service.token", "get_unsent_documents_count") => {
+                self.blocking(move || Ok(json!({"count": me.ledger.waiting(me.device_id)?.0}))).await
+            }
+            ("ik.service.token", "get_oldest_document") => self.blocking(move || me.oldest()).await,
+            ("ik.service.token", "print_copy") => self.copy(req).await,
+            ("ik.service.token.shift", "open_shift") => self.blocking(move || me.open_shift()).await,
+            ("ik.service.token.shift", "get_x_report") => self.x_report(req).await,
+            ("ik.service.token.shift", "close_shift") => self.document(req, Kind::ZReport).await,
+            ("ik.service.token.shift", "get_z_report_copy") => self.z_copy(req).await,
+            ("ik.service.token.deposit", "deposit") => self.document(req, Kind::Deposit).await,
+            ("ik.service.token.withdraw", "withdraw") => self.document(req, Kind::CashierWithdraw).await,
+            ("ik.service.token.withdraw", "create_client_withdraw") => self.document(req, Kind::ClientWithdraw).await,
+            ("ik.service.token.sales.retail", "create_sale") => self.document(req, Kind::Sale).await,
+            ("ik.service.token.moneyback", "create_money_back") => self.document(req, Kind::MoneyBack).await,
+            ("ik.service.token.rollback", "create_rollback") => self.document(req, Kind::Rollback).await,
+            (address, action) if KNOWN_ADDRESSES.contains(&address) => {
+                Err(ByError::new(e::UNKNOWN_ACTION, format!("service {address} has no action {action:?}")))
+            }
+            (address, _) => Err(ByError::new(e::UNKNOWN_ADDRESS, format!("no service {address:?}"))),
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, ByError> + Send + 'static,
+    ) -> Result<T, ByError> {
+        tokio::task::spawn_blocking(f).await.map_err(internal)?
+    }
+
+    fn authorize(&self, data: &Value) -> Answer {
+        let pin = data.get("pin").and_then(Value::as_str).ok_or_else(|| ByError::format("pin", "missing"))?;
+        if !self.sko.pin_ok(pin) {
+            return Err(ByError::new(e::BAD_PIN, "wrong PIN of the СКО"));
+        }
+        self.authorised.store(true, Ordering::SeqCst);
+        Ok(json!({}))
+    }
+
+    fn token_info(&self) -> Answer {
+        let c = &self.config.sko;
+        Ok(json!({
+            "serial_number": c.serial, "device_id": c.device_id, "company_name": c.company_name,
+            "tax_number": c.tax_number, "trade_point_name": c.trade_point_name, "test_mode": true,
+            "authorized": self.authorised.load(Ordering::SeqCst),
+        }))
+    }
+
+    /// The СКО state (ShiftState): shift, its age, the cash held, unsent documents.
+    fn state(&self) -> Answer {
+        let d = self.device()?;
+        let counters = self.ledger.counters(d.id, d.shift_number)?;
+        let (unsent, _) = self.ledger.waiting(d.id)?;
+        Ok(json!({
+            "authorized": self.authorised.load(Ordering::SeqCst),
+            "shift_number": d.shift_number,
+            "shift_is_open": d.shift_opened_at.is_some(),
+            "shift_opened_at": d.shift_opened_at,
+            "cash_in": rules::show(counters.get("cash").copied().unwrap_or_default()),
+            "next_document_number": d.next_number,
+            "unsent_documents": unsent,
+            "trade_point_information": {"name": self.config.sko.trade_point_name},
+        }))
+    }
+
+    fn oldest(&self) -> Answer {
+        let (_, oldest) = self.ledger.waiting(self.device_id)?;
+        Ok(match oldest {
+            Some(d) => json!({"number": d.number, "uid": d.uid, "type_id": d.doc_type, "date_time": d.created_at}),
+            None => Value::Null,
+        })
+    }
+
+    fn open_shift(&self) -> Answer {
+        self.check_authorised()?;
+        let d = self.device()?;
+        if d.shift_opened_at.is_some() {
+            return Err(ByError::new(e::SHIFT_OPEN, format!("shift {} is open already", d.shift_number)));
+        }
+        let at = self.now_text();
+        self.ledger.open_shift(&d, d.shift_number + 1, &at)?;
+        Ok(json!({"shift_number": d.shift_number + 1, "opened_at": at}))
+    }
+
+    fn check_authorised(&self) -> Result<(), ByError> {
+        if !self.authorised.load(Ordering::SeqCst) {
+            return Err(ByError::new(e::NOT_AUTHORIZED, "the СКО is not authorised: call authorize with its PIN"));
+        }
+        Ok(())
+    }
+
+    fn now_text(&self) -> String {
+        self.sko.now().format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string()
+    }
+
+    /// A shift must be open, younger than the limit, and have room for another document; closing it
+    /// (`closing`) needs only that it is open.
+    fn check_shift(&self, d: &DeviceRow, closing: bool) -> Result<(), ByError> {
+        let Some(opened) = d.shift_opened_at.as_deref() else {
+            return Err(ByError::new(e::SHIFT_CLOSED, "no shift is open: call open_shift"));
+        };
+        if closing {
+            return Ok(());
+        }
+        let opened = DateTime::parse_from_rfc3339(opened).map_err(internal)?;
+        if self.sko.now().signed_duration_since(opened).num_minutes() >= self.config.shift_limit_hours * 60 {
+            return Err(ByError::new(
+                e::SHIFT_EXPIRED,
+                format!("shift {} is older than {} h: close it", d.shift_number, self.config.shift_limit_hours),
+            ));
+        }
+        if self.ledger.shift_document_count(d.id, d.shift_number)? >= self.config.max_shift_documents {
+            return Err(ByError::new(
+                e::MAX_DOC_COUNT_OVERFLOW,
+                "Превышено максимальное количество документов в смене",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Makes, commits and fiscalises one document, then answers its FiscalResponse.
+    async fn document(self: &Arc<Self>, req: Request, kind: Kind) -> Answer {
+        // Headers first: a bad one refuses the request before a document is made.
+        self.wanted(&req.headers)?;
+        let printer_headers = self.clone();
+        let headers = req.headers.clone();
+        self.blocking(move || printer_headers.printer(&headers)).await?;
+        let lock = self.ledger.lock(self.device_id);
+        let _ops = lock.ops.lock().await;
+        let me = self.clone();
+        let key = req.headers.get("operation_id").map(|k| format!("by:{}:{k}", self.config.sko.serial));
+        let data = req.data.clone();
+        let doc = self.blocking(move || me.commit(kind, &data, key.as_deref())).await?;
+        {
+            let _send = lock.send.lock().await;
+            loop {
+                match self.sko.fiscalise_next(self.device_id).await {
+                    Ok(Outcome::Accepted { more: true }) => continue,
+                    Ok(Outcome::Refused { doc_id, reason }) => {
+                        tracing::error!(doc_id, %reason, "the СКО refused a document");
+                        break;
+                    }
+                    Ok(_) => break,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "the СКО could not take the queue");
+                        break;
+                    }
+                }
+            }
+        }
+        self.answer(req, doc, false).await
+    }
+
+    /// Checks the request with the rules and commits the document with its counters.
+    fn commit(&self, kind: Kind, data: &Value, key: Option<&str>) -> Result<LedgerDocRow, ByError> {
+        self.check_authorised()?;
+        if self.config.sko.legal_address.trim().is_empty() {
+            return Err(ByError::new(e::MISSING_LEGAL_ADDR, "missing legal address in certificate"));
+        }
+        let d = self.device()?;
+        self.check_shift(&d, kind == Kind::ZReport)?;
+        let counters = self.ledger.counters(d.id, d.shift_number)?;
+        let cash = counters.get("cash").copied().unwrap_or_default();
+        let need_cash = |amount: Decimal| {
+            if amount > cash {
+                Err(ByError::new(
+                    e::NOT_ENOUGH_CASH,
+                    format!("the drawer holds {}, less than {}", rules::show(cash), rules::show(amount)),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let (doc_type, body, deltas): (&str, Value, Vec<(&str, Decimal)>) = match kind {
+            Kind::Deposit => {
+                let (h, sum) = rules::cash_move(data)?;
+                ("deposit_v2", json!({"header": h, "sum": rules::show(sum)}), vec![("deposit", sum), ("cash", sum)])
+            }
+            Kind::CashierWithdraw => {
+                let (h, sum) = rules::cash_move(data)?;
+                need_cash(sum)?;
+                (
+                    "cashier_withdraw_v2",
+                    json!({"header": h, "sum": rules::show(sum)}),
+                    vec![("cashier_withdraw", sum), ("cash", -sum)],
+                )
+            }
+            Kind::ClientWithdraw => {
+                let (h, sum) = rules::client_withdraw(data, &self.limits)?;
+                need_cash(sum)?;
+                (
+                    "client_withdraw_v2",
+                    json!({"header": h, "sum": rules::show(sum)}),
+                    vec![("client_withdraw", sum), ("cash", -sum)],
+                )
+            }
+            Kind::Sale | Kind::MoneyBack => {
+                let c = rules::cheque(data, &self.limits)?;
+                let (total, kept) = (dec(&c.total), dec(&c.cash));
+                let mut body = serde_json::to_value(&c).map_err(internal)?;
+                body["sum"] = json!(c.total);
+                if kind == Kind::Sale {
+                    ("sale_v2", body, vec![("sale", total), ("cash", kept)])
+                } else {
+                    need_cash(kept)?;
+                    ("money_back_v2", body, vec![("money_back", total), ("cash", -kept)])
+                }
+            }
+            Kind::Rollback => {
+                let h = rules::header(data)?;
+                let last =
+                    self.ledger.last_document(d.id, &DOCUMENT_TYPES)?.filter(|l| l.shift_number == d.shift_number);
+                let Some(sale) = last else {
+                    return Err(ByError::new(e::MISSING_LAST_SALE, "Отсутствует последний документ продажи"));
+                };
+                if sale.doc_type != "sale_v2" {
+                    return Err(ByError::new(e::ONLY_SALE_ROLLBACK, "rollback can only be applied to sale"));
+                }
+                if let Some(n) = data.get("number").filter(|n| !n.is_null()) {
+                    let n = n.as_i64().ok_or_else(|| ByError::format("number", "a document number"))?;
+                    if n != sale.number {
+                        return Err(ByError::new(
+                            e::ROLLBACK_MISMATCH,
+                            format!("document {n} is not the last sale (the last sale is {})", sale.number),
+                        ));
+                    }
+                }
+                let mut body = sale.body.clone();
+                body["header"] = serde_json::to_value(&h).map_err(internal)?;
+                body["annulled"] = json!(sale.number);
+                let (total, kept) = (dec_of(&sale.body, "total"), dec_of(&sale.body, "cash"));
+                ("rollback_v2", body, vec![("rollback", total), ("cash", -kept)])
+            }
+            Kind::ZReport => {
+                let h = json!({"cashier": data.get("header").and_then(|h| h.get("cashier")).cloned().unwrap_or(Value::Null), "currency": "BYN"});
+                let mut body = self.report_body(&d, &counters)?;
+                body["header"] = h;
+                ("z_report_v2", body, Vec::new())
+            }
+        };
+        let at = self.sko.now();
+        let uid = self.sko.uid(d.next_number, &at);
+        let entry = Entry {
+            doc_type: doc_type.to_string(),
+            body,
+            counters: deltas.into_iter().map(|(n, v)| (n.to_string(), v)).collect(),
+            created_at: at.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string(),
+            uid,
+        };
+        Ok(self.ledger.commit(d.id, &entry, key, kind == Kind::ZReport)?)
+    }
+
+    /// The counters as a report shows them.
+    fn report_body(&self, d: &DeviceRow, counters: &BTreeMap<String, Decimal>) -> Result<Value, ByError> {
+        let list: Vec<Value> = COUNTER_LABELS
+            .iter()
+            .map(|(name, label)| json!({"name": name, "label": label, "value": rules::show(counters.get(*name).copied().unwrap_or_default())}))
+            .collect();
+        let cash = counters.get("cash").copied().unwrap_or_default();
+        Ok(json!({
+            "counters": list,
+            "currency_counters": {"BYN": counters.iter().map(|(k, v)| (k.clone(), json!(rules::show(*v)))).collect::<serde_json::Map<_, _>>()},
+            "cash_in": rules::show(cash),
+            "documents": self.ledger.shift_document_count(d.id, d.shift_number)?,
+            "sum": rules::show(cash),
+        }))
+    }
+
+    /// The answer of a document: its FiscalResponse, printed when a printer header names a printer.
+    async fn answer(self: &Arc<Self>, req: Request, doc: LedgerDocRow, copy: bool) -> Answer {
+        let mut wanted = self.wanted(&req.headers)?;
+        let printer = self.printer(&req.headers)?;
+        if let Some(id) = printer {
+            // The ESC/POS is for that printer: its own number for CP866 (17 on most).
+            let profile = self.printing.profile_of(id).map_err(internal)?;
+            if let Some(slot) = profile.code_pages.iter().find(|s| s.page == CodePage::Cp866) {
+                wanted.esc_t = slot.esc_t;
+            }
+        }
+        let me = self.clone();
+        let (shift, number) = (doc.shift_number, doc.number);
+        let (answer, forms) = self
+            .blocking(move || {
+                receipt::fiscal_response(&me.printing, &me.ledger, &me.sko, &doc, &wanted, copy).map_err(internal)
+            })
+            .await?;
+        if let Some(printer) = printer {
+            let printing = self.printing.clone();
+            let key = JobKey::Document { kkm: self.config.sko.serial.clone(), shift, number };
+            let queued =
+                tokio::task::spawn_blocking(move || printing.enqueue_bytes(Some(printer), key, forms.esc_pos, None))
+                    .await;
+            match queued {
+                Ok(Ok(job)) => tracing::debug!(job, "receipt queued for printing"),
+                Ok(Err(err)) => tracing::error!(shift, number, error = %err, "receipt not printed"),
+                Err(err) => tracing::error!(error = %err, "printing task failed"),
+            }
+        }
+        Ok(answer)
+    }
+
+    /// Which representations the headers ask for: the `repr.*` headers given, or all four when none is;
+    /// `printer.escpos.required: true` adds ESC/POS; `printer.style: narrow` lays out 32 columns (58 mm);
+    /// `printer.prefix` prints a line above the receipt.
+    fn wanted(&self, h: &BTreeMap<String, String>) -> Result<ReprWanted, ByError> {
+        let any = h.keys().any(|k| k.starts_with("repr."));
+        let asked = |k: &str| !any || h.contains_key(&format!("repr.{k}"));
+        let columns = match h.get("printer.style").map(String::as_str) {
+            None | Some("") | Some("wide") | Some("80") => self.config.columns,
+            Some("narrow") | Some("58") => 32,
+            Some(other) => return Err(ByError::format("printer.style", format!("{other:?}: wide or narrow"))),
+        };
+        let required = h.get("printer.escpos.required").is_some_and(|v| v == "true" || v == "1");
+        Ok(ReprWanted {
+            link: asked("link"),
+            esc_pos: asked("esc_pos") || required,
+            html: asked("html"),
+            text: asked("text"),
+            columns,
+            prefix: h.get("printer.prefix").filter(|p| !p.is_empty()).cloned(),
+            esc_t: 17,
+        })
+    }
+
+    /// The spooler printer a `printer.id` or `printer.name` header names (`printer.dummy` prints nothing).
+    fn printer(&self, h: &BTreeMap<String, String>) -> Result<Option<PrinterId>, ByError> {
+        if h.contains_key("printer.dummy") {
+            return Ok(None);
+        }
+        let printers = || self.printing.spooler.printers().map_err(internal);
+        if let Some(id) = h.get("printer.id") {
+            let id: PrinterId = id.parse().map_err(|_| ByError::format("printer.id", "a printer ID"))?;
+            return match printers()?.iter().find(|p| p.id == id) {
+                Some(p) => Ok(Some(p.id)),
+                None => Err(ByError::new(e::UNKNOWN_PRINTER, format!("no printer with ID {id}"))),
+            };
+        }
+        if let Some(name) = h.get("printer.name") {
+            return match printers()?.iter().find(|p| p.name == *name) {
+                Some(p) => Ok(Some(p.id)),
+                None => Err(ByError::new(e::UNKNOWN_PRINTER, format!("no printer named {name:?}"))),
+            };
+        }
+        Ok(None)
+    }
+
+    /// The X report: the open shift's counters, no document.
+    async fn x_report(self: &Arc<Self>, req: Request) -> Answer {
+        self.check_authorised()?;
+        let wanted = self.wanted(&req.headers)?;
+        let me = self.clone();
+        self.blocking(move || {
+            let d = me.device()?;
+            if d.shift_opened_at.is_none() {
+                return Err(ByError::new(e::SHIFT_CLOSED, "no shift is open"));
+            }
+            let counters = me.ledger.counters(d.id, d.shift_number)?;
+            let body = me.report_body(&d, &counters)?;
+            let h = receipt::header(&me.sko, "x_report", None, d.shift_number, &me.now_text(), None, &body);
+            let f = receipt::forms(&me.printing, &me.ledger, None, "x_report", &h, &body, &wanted, false)
+                .map_err(internal)?;
+            Ok(json!({"header": h, "sum": body["sum"], "currency_counters": body["currency_counters"],
+                "repr": receipt::repr(&me.sko, None, &f, &wanted)}))
+        })
+        .await
+    }
+
+    /// The copy of the last Z report: only while no shift is open.
+    async fn z_copy(self: &Arc<Self>, req: Request) -> Answer {
+        let me = self.clone();
+        let doc = self
+            .blocking(move || {
+                let d = me.device()?;
+                if d.shift_opened_at.is_some() {
+                    return Err(ByError::new(
+                        e::NO_CLOSED_SHIFT,
+                        "a shift is open: the copy is of the last closed shift",
+                    ));
+                }
+                let z = me.ledger.last_document(d.id, &["z_report_v2"])?;
+                let z = z.ok_or_else(|| ByError::new(e::NO_CLOSED_SHIFT, "no shift was closed yet"))?;
+                Ok(z.id)
+            })
+            .await?;
+        self.copy_of(req, doc).await
+    }
+
+    /// A copy of an earlier document by its number (`data.number`).
+    async fn copy(self: &Arc<Self>, req: Request) -> Answer {
+        let n = req
+            .data
+            .get("number")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| ByError::format("number", "a document number"))?;
+        let me = self.clone();
+        let id = self
+            .blocking(move || {
+                let doc = me.ledger.document_by_number(me.device_id, n)?;
+                let doc = doc.ok_or_else(|| ByError::new(e::DOCUMENT_NOT_FOUND, format!("no document {n}")))?;
+                Ok(doc.id)
+            })
+            .await?;
+        self.copy_of(req, id).await
+    }
+
+    async fn copy_of(self: &Arc<Self>, req: Request, doc_id: i64) -> Answer {
+        let me = self.clone();
+        let doc = tokio::task::spawn_blocking(move || me.ledger.document(doc_id))
+            .await
+            .map_err(internal)??
+            .ok_or_else(|| ByError::new(e::DOCUMENT_NOT_FOUND, "the document vanished"))?;
+        self.answer(req, doc, true).await
+    }
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap_or_default()
+}
+
+fn dec_of(body: &Value, k: &str) -> Decimal {
+    body.get(k).and_then(Value::as_str).map(dec).unwrap_or_default()
+}
+
+/// The fiscal documents a rollback looks back over.
+const DOCUMENT_TYPES: [&str; 6] =
+    ["sale_v2", "money_back_v2", "rollback_v2", "deposit_v2", "cashier_withdraw_v2", "client_withdraw_v2"];
+
+/// The services of the cash service this front answers.
+const KNOWN_ADDRESSES: &[&str] = &[
+    "ik.service.app",
+    "ik.service.token",
+    "ik.service.token.authority",
+    "ik.service.token.shift",
+    "ik.service.token.deposit",
+    "ik.service.token.withdraw",
+    "ik.service.token.sales.retail",
+    "ik.service.token.moneyback",
+    "ik.service.token.rollback",
+];
+
+/// The documents an action makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Deposit,
+    CashierWithdraw,
+    ClientWithdraw,
+    Sale,
+    MoneyBack,
+    Rollback,
+    ZReport,
+}

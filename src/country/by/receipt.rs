@@ -1,0 +1,172 @@
+//! The answer of a fiscal action (`FiscalResponse`: `header`, `sum`, `repr`) and the receipt forms in
+//! `repr`, rendered through the shared receipt step from `templates/by/`.
+use super::sko::{COUNTRY, SimulatedSko};
+use crate::ledger::{Ledger, LedgerError};
+use crate::receipt::{Printing, ReceiptError, TemplatePins};
+use crate::render::codepage::CodePage;
+use crate::store::{LedgerDocRow, TemplateRow};
+use base64::Engine as _;
+use chrono::DateTime;
+use serde_json::{Map, Value, json};
+
+/// Which representations an answer carries, and how they are laid out (from the `repr.*` and
+/// `printer.*` headers).
+#[derive(Debug, Clone)]
+pub struct ReprWanted {
+    pub link: bool,
+    pub esc_pos: bool,
+    pub html: bool,
+    pub text: bool,
+    pub columns: usize,
+    pub prefix: Option<String>,
+    /// ESC/POS code page selection (`ESC t n`): CP866 is 17 on most printers.
+    pub esc_t: u8,
+}
+
+/// The template, the document's name and its sum's label for a document type.
+fn layout_of(doc_type: &str) -> (&'static str, &'static str, &'static str) {
+    match doc_type {
+        "deposit_v2" => ("cash.j2", "Документ регистрации операции внесения", "Внесено"),
+        "cashier_withdraw_v2" => ("cash.j2", "Документ регистрации операции изъятия", "Изъято"),
+        "client_withdraw_v2" => ("cash.j2", "Документ регистрации выдачи наличных", "Выдано"),
+        "sale_v2" => ("cheque.j2", "КАССОВЫЙ ЧЕК", "Итого"),
+        "money_back_v2" => ("cheque.j2", "ЧЕК ВОЗВРАТА", "Итого"),
+        "rollback_v2" => ("cheque.j2", "ЧЕК АННУЛИРОВАНИЯ", "Итого"),
+        "z_report_v2" => ("report.j2", "Z-ОТЧЕТ (ЗАКРЫТИЕ СМЕНЫ)", "Итого"),
+        _ => ("report.j2", "X-ОТЧЕТ", "Итого"),
+    }
+}
+
+/// A ledger document's template pin.
+struct Pins<'a>(&'a Ledger, Option<i64>);
+
+impl TemplatePins for Pins<'_> {
+    type Error = ReceiptError;
+    fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ReceiptError> {
+        match self.1 {
+            Some(id) => self.0.keep_template(id, actual).map_err(|e: LedgerError| ReceiptError::failed(e.to_string())),
+            // An X report is no document: the current template draws it.
+            None => Ok(actual),
+        }
+    }
+}
+
+/// The FiscalResponse `header` of a document.
+pub fn header(
+    sko: &SimulatedSko,
+    doc_type: &str,
+    number: Option<i64>,
+    shift: i64,
+    at: &str,
+    uid: Option<&str>,
+    body: &Value,
+) -> Value {
+    let h = body.get("header").cloned().unwrap_or(Value::Null);
+    let c = &sko.config;
+    json!({
+        "cashier": h.get("cashier").cloned().unwrap_or(Value::Null),
+        "company_name": c.company_name,
+        "currency": h.get("currency").cloned().unwrap_or_else(|| json!("BYN")),
+        "date_time": at,
+        "device_id": c.device_id,
+        "number": number,
+        "serial_number": c.serial,
+        "shift_number": shift,
+        "tax_number": c.tax_number,
+        "trade_point_name": c.trade_point_name,
+        "type_id": doc_type,
+        "uid": uid,
+    })
+}
+
+/// The template context: the answer's header and sum with the document's own fields.
+fn context(header: &Value, body: &Value, doc_type: &str, wanted: &ReprWanted, copy: bool) -> Value {
+    let (_, title, sum_label) = layout_of(doc_type);
+    let mut ctx = match body {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    let closed_at = header
+        .get("date_time")
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.format("%d.%m.%Y %H:%M:%S").to_string())
+        .unwrap_or_default();
+    ctx.insert("header".into(), header.clone());
+    ctx.insert("title".into(), title.into());
+    ctx.insert("sum_label".into(), sum_label.into());
+    ctx.insert("closed_at".into(), closed_at.into());
+    ctx.insert("prefix".into(), wanted.prefix.clone().into());
+    ctx.insert("copy".into(), copy.into());
+    ctx.insert("payment_document".into(), matches!(doc_type, "sale_v2" | "money_back_v2").into());
+    Value::Object(ctx)
+}
+
+/// The rendered forms of a document (or of an X report when `doc_id` is `None`).
+pub struct Forms {
+    pub text: String,
+    pub html: String,
+    pub esc_pos: Vec<u8>,
+}
+
+/// Renders the forms of a document.
+#[allow(clippy::too_many_arguments)]
+pub fn forms(
+    printing: &Printing,
+    ledger: &Ledger,
+    doc_id: Option<i64>,
+    doc_type: &str,
+    header: &Value,
+    body: &Value,
+    wanted: &ReprWanted,
+    copy: bool,
+) -> Result<Forms, ReceiptError> {
+    let (template, _, _) = layout_of(doc_type);
+    let ctx = context(header, body, doc_type, wanted, copy);
+    let g = printing.render_grid(
+        &Pins(ledger, doc_id),
+        COUNTRY,
+        template,
+        &ctx,
+        wanted.columns,
+        CodePage::Cp866,
+        wanted.esc_t,
+    )?;
+    Ok(Forms { text: g.text, html: g.html, esc_pos: g.escpos })
+}
+
+/// The `FiscalResponse` of a stored document, with the representations asked for.
+pub fn fiscal_response(
+    printing: &Printing,
+    ledger: &Ledger,
+    sko: &SimulatedSko,
+    doc: &LedgerDocRow,
+    wanted: &ReprWanted,
+    copy: bool,
+) -> Result<(Value, Forms), ReceiptError> {
+    let h = header(sko, &doc.doc_type, Some(doc.number), doc.shift_number, &doc.created_at, Some(&doc.uid), &doc.body);
+    let f = forms(printing, ledger, Some(doc.id), &doc.doc_type, &h, &doc.body, wanted, copy)?;
+    let sum = doc.body.get("sum").cloned().unwrap_or(Value::Null);
+    let answer = json!({"header": h, "sum": sum, "repr": repr(sko, Some(&doc.uid), &f, wanted)});
+    Ok((answer, f))
+}
+
+/// The `repr` object.
+pub fn repr(sko: &SimulatedSko, uid: Option<&str>, f: &Forms, wanted: &ReprWanted) -> Value {
+    let mut r = Map::new();
+    if wanted.link
+        && let Some(uid) = uid
+    {
+        r.insert("link".into(), sko.link(uid).into());
+    }
+    if wanted.esc_pos {
+        r.insert("esc_pos".into(), base64::engine::general_purpose::STANDARD.encode(&f.esc_pos).into());
+    }
+    if wanted.html {
+        r.insert("html".into(), f.html.clone().into());
+    }
+    if wanted.text {
+        r.insert("text".into(), f.text.clone().into());
+    }
+    Value::Object(r)
+}

@@ -1,0 +1,125 @@
+//! Listeners a country's front can use: an HTTP/1.1 listener for an axum router (a time limit on request
+//! heads, a connection cap), and a TCP listener for messages framed as a 4-byte big-endian length followed
+//! by the message (the iKassa framing).
+//! Both stop accepting when `shutdown` completes. The Kazakh front keeps its own hardened listener
+//! (`api::conn`), whose error bodies are its envelope.
+use crate::ledger::BoxFuture;
+use axum::Router;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Largest framed message accepted; a bigger length closes the connection.
+pub const MAX_FRAME: usize = 1 << 20;
+/// A frame must arrive whole within this time once its length arrived; an idle connection closes after
+/// `IDLE` without a new frame.
+const FRAME_TIME: Duration = Duration::from_secs(10);
+const IDLE: Duration = Duration::from_secs(300);
+
+/// Open HTTP connections at most; further ones are closed at once until one ends.
+const MAX_HTTP_CONNECTIONS: usize = 256;
+/// A request's head must arrive within this time (a slow or idle client cannot hold a connection).
+const HEAD_TIME: Duration = Duration::from_secs(10);
+
+/// Serves `router` over HTTP/1.1 on `listener` until `shutdown`: a request head must arrive within 10 s,
+/// and at most 256 connections are open; connections in flight finish their request.
+pub async fn serve_http(
+    router: Router,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HTTP_CONNECTIONS));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return Ok(()),
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "connection cap reached: connection refused");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut router = router.clone();
+                async move { tower_service::Service::call(&mut router, req).await }
+            });
+            let mut builder = http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(HEAD_TIME);
+            if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!(%remote, error = %e, "HTTP connection closed");
+            }
+            drop(slot);
+        });
+    }
+}
+
+/// What answers one framed message: its bytes in, the answer's bytes out.
+pub type FrameHandler = Arc<dyn Fn(Vec<u8>) -> BoxFuture<'static, Vec<u8>> + Send + Sync>;
+
+/// Serves framed messages on `listener` until `shutdown`: each frame gets one framed answer, in order.
+pub async fn serve_framed(
+    listener: TcpListener,
+    handler: FrameHandler,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return Ok(()),
+        };
+        let handler = handler.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection(stream, handler).await {
+                tracing::debug!(%remote, error = %e, "framed connection closed");
+            }
+        });
+    }
+}
+
+async fn connection(mut stream: TcpStream, handler: FrameHandler) -> std::io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    loop {
+        let mut len = [0u8; 4];
+        match tokio::time::timeout(IDLE, stream.read_exact(&mut len)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Ok(()),
+        }
+        let n = u32::from_be_bytes(len) as usize;
+        if n > MAX_FRAME {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("frame of {n} bytes")));
+        }
+        let mut body = vec![0u8; n];
+        tokio::time::timeout(FRAME_TIME, stream.read_exact(&mut body))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "frame incomplete"))??;
+        let answer = handler(body).await;
+        let mut out = Vec::with_capacity(answer.len() + 4);
+        out.extend_from_slice(&(answer.len() as u32).to_be_bytes());
+        out.extend_from_slice(&answer);
+        stream.write_all(&out).await?;
+    }
+}

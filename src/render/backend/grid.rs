@@ -1,0 +1,132 @@
+//! Character-grid back-ends for fronts whose wire carries the receipt itself (the Belarusian `repr`):
+//! every line padded to the full width, as the cash service's own representations are.
+//!
+//! - text: each line exactly `columns` characters (trailing spaces kept), `\n`-terminated;
+//! - HTML fragment: the same grid with `&nbsp;` for spaces, `<b>` for bold, `<br/>` after each line;
+//! - ESC/POS: `ESC t` for the code page, bold as `ESC E 1`/`ESC E 0`, a QR as `GS ( k`, a cut as `GS V 1`.
+//!
+//! A line whose text is all bold is bold from edge to edge (padding included); otherwise padding and
+//! fillers between runs are plain. A QR code is an empty line in text and HTML; feeds, cuts, images,
+//! barcodes and raw bytes exist only on paper.
+use crate::render::codepage::CodePage;
+use crate::render::layout::{ItemKind, Layout, TextLine};
+use std::fmt::Write as _;
+
+/// The line as `(bold, text)` segments covering exactly `columns` cells.
+pub fn segments(line: &TextLine, columns: usize) -> Vec<(bool, String)> {
+    let mut cells: Vec<(char, bool)> = vec![(' ', false); columns];
+    let all_bold = !line.runs.is_empty() && line.runs.iter().all(|r| r.style.bold);
+    for run in &line.runs {
+        for (i, c) in run.text.chars().enumerate() {
+            if let Some(cell) = cells.get_mut(run.col + i) {
+                *cell = (c, run.style.bold);
+            }
+        }
+    }
+    if all_bold {
+        cells.iter_mut().for_each(|c| c.1 = true);
+    }
+    let mut out: Vec<(bool, String)> = Vec::new();
+    for (c, bold) in cells {
+        match out.last_mut() {
+            Some((b, s)) if *b == bold => s.push(c),
+            _ => out.push((bold, c.to_string())),
+        }
+    }
+    out
+}
+
+/// The padded text form.
+pub fn text(layout: &Layout) -> String {
+    let cols = layout.geometry.columns;
+    let mut out = String::new();
+    for item in &layout.items {
+        match &item.kind {
+            ItemKind::Text(line) => {
+                for (_, s) in segments(line, cols) {
+                    out.push_str(&s);
+                }
+                out.push('\n');
+            }
+            ItemKind::Qr { .. } => out.push('\n'),
+            ItemKind::Feed { .. }
+            | ItemKind::Barcode { .. }
+            | ItemKind::Image { .. }
+            | ItemKind::Cut { .. }
+            | ItemKind::Drawer
+            | ItemKind::Raw(_) => {}
+        }
+    }
+    out
+}
+
+/// The HTML fragment form.
+pub fn html(layout: &Layout) -> String {
+    let cols = layout.geometry.columns;
+    let mut out = String::new();
+    for item in &layout.items {
+        match &item.kind {
+            ItemKind::Text(line) => {
+                for (bold, s) in segments(line, cols) {
+                    let body: String = s
+                        .chars()
+                        .map(|c| if c == ' ' { "&nbsp;".to_string() } else { super::html::escape(&c.to_string()) })
+                        .collect();
+                    if bold {
+                        let _ = write!(out, "<b>{body}</b>");
+                    } else {
+                        out.push_str(&body);
+                    }
+                }
+                out.push_str("<br/>");
+            }
+            ItemKind::Qr { .. } => out.push_str("<br/>"),
+            ItemKind::Feed { .. }
+            | ItemKind::Barcode { .. }
+            | ItemKind::Image { .. }
+            | ItemKind::Cut { .. }
+            | ItemKind::Drawer
+            | ItemKind::Raw(_) => {}
+        }
+    }
+    out
+}
+
+/// The ESC/POS form in `page` (selected with `ESC t esc_t`); a character the page lacks prints as `?`.
+pub fn escpos(layout: &Layout, page: CodePage, esc_t: u8) -> Vec<u8> {
+    let cols = layout.geometry.columns;
+    let mut out = vec![0x1B, b't', esc_t];
+    let encode = |s: &str, out: &mut Vec<u8>| out.extend(s.chars().map(|c| page.encode_char(c).unwrap_or(b'?')));
+    for item in &layout.items {
+        match &item.kind {
+            ItemKind::Text(line) => {
+                for (bold, s) in segments(line, cols) {
+                    if bold {
+                        out.extend_from_slice(&[0x1B, b'E', 1]);
+                        encode(&s, &mut out);
+                        out.extend_from_slice(&[0x1B, b'E', 0]);
+                    } else {
+                        encode(&s, &mut out);
+                    }
+                }
+                out.push(b'\n');
+            }
+            ItemKind::Qr { data, .. } => {
+                out.extend_from_slice(&[0x1B, b'a', b'1']);
+                // Model size 3, error correction M, store, print (GS ( k, function 167, 169, 180, 181).
+                out.extend_from_slice(&[0x1D, b'(', b'k', 3, 0, b'1', b'C', 3]);
+                out.extend_from_slice(&[0x1D, b'(', b'k', 3, 0, b'1', b'E', b'1']);
+                let n = data.len() + 3;
+                out.extend_from_slice(&[0x1D, b'(', b'k', (n & 0xFF) as u8, (n >> 8) as u8, b'1', b'P', b'0']);
+                out.extend_from_slice(data.as_bytes());
+                out.extend_from_slice(&[0x1D, b'(', b'k', 3, 0, b'1', b'Q', b'0']);
+                out.push(b'\n');
+            }
+            ItemKind::Feed { lines } => out.extend(std::iter::repeat_n(b'\n', *lines as usize)),
+            ItemKind::Cut { .. } => out.extend_from_slice(&[0x1D, b'V', 1]),
+            ItemKind::Raw(bytes) => out.extend_from_slice(bytes),
+            ItemKind::Barcode { .. } | ItemKind::Image { .. } | ItemKind::Drawer => {}
+        }
+    }
+    out
+}

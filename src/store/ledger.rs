@@ -1,0 +1,337 @@
+//! The country-neutral ledger's tables (`0007_ledger`): devices, documents, shift counters.
+use super::{StoreError, StoreResult, Tx};
+use rusqlite::{OptionalExtension, Row, params};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// A fiscal device of the neutral ledger (a Belarusian СКО, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub country: String,
+    pub serial: String,
+    pub registration: serde_json::Value,
+    pub next_number: i64,
+    pub shift_number: i64,
+    /// RFC 3339; `None` while no shift is open.
+    pub shift_opened_at: Option<String>,
+    pub retired_at: Option<String>,
+}
+
+/// Where a document is with its fiscaliser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FiscalState {
+    Waiting = 0,
+    Accepted = 1,
+    Refused = 2,
+}
+
+/// A document of the neutral ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerDocRow {
+    pub id: i64,
+    pub device_id: i64,
+    pub number: i64,
+    pub shift_number: i64,
+    pub doc_type: String,
+    pub uid: String,
+    pub created_at: String,
+    pub body: serde_json::Value,
+    pub fiscal_state: FiscalState,
+    pub fiscal_reply: Option<serde_json::Value>,
+}
+
+/// A document to insert.
+#[derive(Debug, Clone)]
+pub struct NewLedgerDoc<'a> {
+    pub device_id: i64,
+    pub number: i64,
+    pub shift_number: i64,
+    pub doc_type: &'a str,
+    pub uid: &'a str,
+    pub created_at: &'a str,
+    pub body: &'a serde_json::Value,
+    pub idempotency_key: Option<&'a str>,
+}
+
+const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, retired_at";
+const DOC_COLS: &str =
+    "id, device_id, number, shift_number, doc_type, uid, created_at, body, fiscal_state, fiscal_reply";
+
+fn device_of(r: &Row) -> rusqlite::Result<(DeviceRow, String)> {
+    let registration: String = r.get(3)?;
+    Ok((
+        DeviceRow {
+            id: r.get(0)?,
+            country: r.get(1)?,
+            serial: r.get(2)?,
+            registration: serde_json::Value::Null,
+            next_number: r.get(4)?,
+            shift_number: r.get(5)?,
+            shift_opened_at: r.get(6)?,
+            retired_at: r.get(7)?,
+        },
+        registration,
+    ))
+}
+
+fn device(found: Option<(DeviceRow, String)>) -> StoreResult<Option<DeviceRow>> {
+    found
+        .map(|(mut d, json)| {
+            d.registration = serde_json::from_str(&json)?;
+            Ok(d)
+        })
+        .transpose()
+}
+
+fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<String>)> {
+    let state: i64 = r.get(8)?;
+    Ok((
+        LedgerDocRow {
+            id: r.get(0)?,
+            device_id: r.get(1)?,
+            number: r.get(2)?,
+            shift_number: r.get(3)?,
+            doc_type: r.get(4)?,
+            uid: r.get(5)?,
+            created_at: r.get(6)?,
+            body: serde_json::Value::Null,
+            fiscal_state: match state {
+                1 => FiscalState::Accepted,
+                2 => FiscalState::Refused,
+                _ => FiscalState::Waiting,
+            },
+            fiscal_reply: None,
+        },
+        r.get(7)?,
+        r.get(9)?,
+    ))
+}
+
+fn doc(found: Option<(LedgerDocRow, String, Option<String>)>) -> StoreResult<Option<LedgerDocRow>> {
+    found
+        .map(|(mut d, body, reply)| {
+            d.body = serde_json::from_str(&body)?;
+            d.fiscal_reply = reply.map(|r| serde_json::from_str(&r)).transpose()?;
+            Ok(d)
+        })
+        .transpose()
+}
+
+impl Tx<'_> {
+    /// The device `serial` of `country`.
+    pub fn ledger_device(&self, country: &str, serial: &str) -> StoreResult<Option<DeviceRow>> {
+        device(
+            self.conn()
+                .query_row(
+                    &format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE country = ?1 AND serial = ?2"),
+                    params![country, serial],
+                    device_of,
+                )
+                .optional()?,
+        )
+    }
+
+    /// A device by its ID.
+    pub fn ledger_device_by_id(&self, id: i64) -> StoreResult<Option<DeviceRow>> {
+        device(
+            self.conn()
+                .query_row(&format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE id = ?1"), [id], device_of)
+                .optional()?,
+        )
+    }
+
+    /// Records a device with its registration data (or updates the registration of a known one).
+    pub fn ledger_register_device(
+        &self,
+        country: &str,
+        serial: &str,
+        registration: &serde_json::Value,
+        first_number: i64,
+        last_shift: i64,
+    ) -> StoreResult<DeviceRow> {
+        self.conn().execute(
+            "INSERT INTO ledger_devices (country, serial, registration, next_number, shift_number)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (country, serial) DO UPDATE SET registration = excluded.registration",
+            params![country, serial, registration.to_string(), first_number, last_shift],
+        )?;
+        self.ledger_device(country, serial)?.ok_or_else(|| StoreError::Corrupt("device vanished".into()))
+    }
+
+    /// Sets the number the device's next document gets.
+    pub fn ledger_set_next_number(&self, device_id: i64, next: i64) -> StoreResult<()> {
+        self.conn().execute("UPDATE ledger_devices SET next_number = ?2 WHERE id = ?1", params![device_id, next])?;
+        Ok(())
+    }
+
+    /// Records the shift state of a device.
+    pub fn ledger_set_shift(&self, device_id: i64, number: i64, opened_at: Option<&str>) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3 WHERE id = ?1",
+            params![device_id, number, opened_at],
+        )?;
+        Ok(())
+    }
+
+    /// Inserts a document.
+    pub fn ledger_insert_document(&self, d: &NewLedgerDoc) -> StoreResult<i64> {
+        self.conn().execute(
+            "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
+                 idempotency_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                d.device_id,
+                d.number,
+                d.shift_number,
+                d.doc_type,
+                d.uid,
+                d.created_at,
+                d.body.to_string(),
+                d.idempotency_key
+            ],
+        )?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// Records what the fiscaliser said about a document.
+    pub fn ledger_set_fiscal_state(
+        &self,
+        doc_id: i64,
+        state: FiscalState,
+        reply: Option<&serde_json::Value>,
+    ) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE ledger_documents SET fiscal_state = ?2, fiscal_reply = ?3 WHERE id = ?1",
+            params![doc_id, state as i64, reply.map(|r| r.to_string())],
+        )?;
+        Ok(())
+    }
+
+    /// A document by its ID.
+    pub fn ledger_document(&self, doc_id: i64) -> StoreResult<Option<LedgerDocRow>> {
+        doc(self
+            .conn()
+            .query_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), [doc_id], doc_of)
+            .optional()?)
+    }
+
+    /// A document by its number on a device.
+    pub fn ledger_document_by_number(&self, device_id: i64, number: i64) -> StoreResult<Option<LedgerDocRow>> {
+        doc(self
+            .conn()
+            .query_row(
+                &format!("SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND number = ?2"),
+                params![device_id, number],
+                doc_of,
+            )
+            .optional()?)
+    }
+
+    /// The document an idempotency key made.
+    pub fn ledger_document_by_key(&self, key: &str) -> StoreResult<Option<LedgerDocRow>> {
+        doc(self
+            .conn()
+            .query_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE idempotency_key = ?1"), [key], doc_of)
+            .optional()?)
+    }
+
+    /// The device's last document of one of `types` (newest first by number).
+    pub fn ledger_last_document(&self, device_id: i64, types: &[&str]) -> StoreResult<Option<LedgerDocRow>> {
+        let list = types.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(",");
+        doc(self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND doc_type IN ({list})
+                     ORDER BY number DESC LIMIT 1"
+                ),
+                [device_id],
+                doc_of,
+            )
+            .optional()?)
+    }
+
+    /// The oldest document still waiting for the fiscaliser, and how many wait.
+    pub fn ledger_waiting(&self, device_id: i64) -> StoreResult<(i64, Option<LedgerDocRow>)> {
+        let count: i64 = self.conn().query_row(
+            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
+            [device_id],
+            |r| r.get(0),
+        )?;
+        let oldest = doc(self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0
+                     ORDER BY number LIMIT 1"
+                ),
+                [device_id],
+                doc_of,
+            )
+            .optional()?)?;
+        Ok((count, oldest))
+    }
+
+    /// How many documents a shift holds.
+    pub fn ledger_shift_document_count(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND shift_number = ?2",
+            params![device_id, shift],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The counters of a shift.
+    pub fn ledger_counters(&self, device_id: i64, shift: i64) -> StoreResult<BTreeMap<String, Decimal>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2")?;
+        let rows =
+            stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (name, value) = row?;
+            let v = Decimal::from_str(&value).map_err(|e| StoreError::Corrupt(format!("counter {name}: {e}")))?;
+            out.insert(name, v);
+        }
+        Ok(out)
+    }
+
+    /// Adds `delta` to a shift counter.
+    pub fn ledger_add_counter(&self, device_id: i64, shift: i64, name: &str, delta: Decimal) -> StoreResult<()> {
+        let current = self.ledger_counters(device_id, shift)?.get(name).copied().unwrap_or_default();
+        self.conn().execute(
+            "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (device_id, shift_number, name) DO UPDATE SET value = excluded.value",
+            params![device_id, shift, name, (current + delta).to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// The template version a ledger document keeps, recording `t` the first time.
+    pub fn ledger_remember_template(
+        &self,
+        doc_id: i64,
+        t: &super::TemplateRow,
+    ) -> StoreResult<Option<super::TemplateRow>> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
+            params![t.sha256, t.name, t.source],
+        )?;
+        self.conn().execute(
+            "UPDATE ledger_documents SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
+            params![doc_id, t.sha256],
+        )?;
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT t.sha256, t.name, t.source FROM ledger_documents d
+                 JOIN templates t ON t.sha256 = d.template_sha256 WHERE d.id = ?1",
+                [doc_id],
+                |r| Ok(super::TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
+            )
+            .optional()?)
+    }
+}

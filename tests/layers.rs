@@ -1,0 +1,56 @@
+//! The one-way map of ARCHITECTURE.md, checked on the sources: the shared parts import no front and no
+//! country's rules, and a country's front reaches the core only through the shared parts.
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn check(part: &str, banned: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    let p = root.join(part);
+    if p.is_dir() {
+        files(&p, &mut all);
+    } else {
+        all.push(p);
+    }
+    assert!(!all.is_empty(), "{part}: no sources");
+    for path in all {
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with("//!"), "{} must open with a //! doc comment", path.display());
+        for b in banned {
+            assert!(!text.contains(b), "{} uses {b}: it sits left of {part} on the map", path.display());
+        }
+    }
+}
+
+#[test]
+fn the_ledger_knows_no_front_no_rules_and_no_printing() {
+    check(
+        "ledger",
+        &["crate::api", "crate::country", "crate::fiscal::trade", "crate::receipt", "crate::render", "crate::spool"],
+    );
+}
+
+#[test]
+fn the_receipt_step_knows_no_front_and_no_country() {
+    check("receipt", &["crate::api", "crate::country", "crate::fiscal"]);
+}
+
+#[test]
+fn the_belarusian_front_reaches_the_core_only_through_the_shared_parts() {
+    check("country/by", &["crate::api", "crate::fiscal", "crate::ofd"]);
+}
+
+#[test]
+fn the_listeners_know_no_front() {
+    check("listen.rs", &["crate::api", "crate::country", "crate::fiscal"]);
+}
