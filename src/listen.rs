@@ -1,5 +1,5 @@
 //! Listeners a country's front can use: an HTTP/1.1 listener for an axum router (a time limit on request
-//! heads, a connection cap), and a TCP listener for messages framed as a 4-byte big-endian length followed
+//! heads, a connection cap), and a TCP listener (the same cap) for messages framed as a 4-byte big-endian length followed
 //! by the message (the iKassa framing).
 //! Both stop accepting when `shutdown` completes. The Kazakh front keeps its own hardened listener
 //! (`api::conn`), whose error bodies are its envelope.
@@ -18,8 +18,8 @@ pub const MAX_FRAME: usize = 1 << 20;
 const FRAME_TIME: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_secs(300);
 
-/// Open HTTP connections at most; further ones are closed at once until one ends.
-const MAX_HTTP_CONNECTIONS: usize = 256;
+/// Open connections at most, per listener (HTTP or framed); further ones are closed at once until one ends.
+const MAX_CONNECTIONS: usize = 256;
 /// A request's head must arrive within this time (a slow or idle client cannot hold a connection).
 const HEAD_TIME: Duration = Duration::from_secs(10);
 
@@ -32,7 +32,7 @@ pub async fn serve_http(
 ) -> std::io::Result<()> {
     use hyper::server::conn::http1;
     use hyper_util::rt::{TokioIo, TokioTimer};
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HTTP_CONNECTIONS));
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -76,6 +76,7 @@ pub async fn serve_framed(
     handler: FrameHandler,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -89,11 +90,17 @@ pub async fn serve_framed(
             },
             _ = &mut shutdown => return Ok(()),
         };
+        // A flood of connections that each announce a large frame and never send it holds no more than this.
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "connection cap reached: connection refused");
+            continue;
+        };
         let handler = handler.clone();
         tokio::spawn(async move {
             if let Err(e) = connection(stream, handler).await {
                 tracing::debug!(%remote, error = %e, "framed connection closed");
             }
+            drop(slot);
         });
     }
 }

@@ -676,3 +676,45 @@ fn the_sko_pin_never_reaches_the_log() {
     assert!(log.contains("Belarusian front"), "the log is read: {log}");
     assert!(!log.contains(pin) && !log.contains(wrong), "a PIN in the log");
 }
+
+/// Whether a ping on a fresh framed connection gets its pong (false when the connection is closed at once).
+fn pong(port: u16) -> bool {
+    let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let msg = br#"{"type":"ping"}"#;
+    let mut out = (msg.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(msg);
+    let mut len = [0u8; 4];
+    if c.write_all(&out).is_err() || c.read_exact(&mut len).is_err() {
+        return false;
+    }
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    c.read_exact(&mut body).is_ok() && serde_json::from_slice::<Value>(&body).is_ok_and(|a| a["type"] == "pong")
+}
+
+#[test]
+fn a_flood_of_stalled_frames_is_capped_and_the_slots_come_back() {
+    let s = start("", "pin = \"2718\"");
+    assert!(pong(s.tcp));
+    // 256 connections each announce a 1 MB frame and never send it.
+    let stalled: Vec<TcpStream> = (0..256)
+        .map(|_| {
+            let mut c = TcpStream::connect(("127.0.0.1", s.tcp)).unwrap();
+            c.write_all(&(1u32 << 20).to_be_bytes()).unwrap();
+            c
+        })
+        .collect();
+    // Once the listener has taken them all, a new connection is closed at once.
+    let refused = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        !pong(s.tcp)
+    });
+    assert!(refused, "the 257th connection is closed at once");
+    drop(stalled);
+    // Their slots come back as soon as they close.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pong(s.tcp) {
+        assert!(Instant::now() < deadline, "the slots never came back");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
