@@ -163,7 +163,7 @@ impl UaState {
     /// Answers one envelope; `token` is the `Authorization` header of the cloud-style path.
     pub async fn execute(self: &Arc<Self>, env: &Value, header_token: Option<&str>, print: PrintTo) -> Value {
         let mut out = Map::new();
-        for k in ["task", "type", "ver", "source", "device", "tag"] {
+        for k in ["ver", "source", "device", "tag", "type", "task"] {
             let v = if k == "task" { env.pointer("/fiscal/task") } else { env.get(k) };
             out.insert(k.into(), v.cloned().unwrap_or(Value::Null));
         }
@@ -175,12 +175,12 @@ impl UaState {
                 (err.res, err.text, Value::Object(Map::new()), self.prro.now())
             }
         };
-        out.insert("dt".into(), dm_time(&at).into());
         out.insert("res".into(), res.into());
         out.insert("res_action".into(), 0.into());
         out.insert("errortxt".into(), text.into());
         out.insert("warnings".into(), json!([]));
         out.insert("error_extra".into(), Value::Null);
+        out.insert("dt".into(), dm_time(&at).into());
         out.insert("info".into(), info);
         Value::Object(out)
     }
