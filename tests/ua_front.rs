@@ -39,15 +39,19 @@ fixed_time = "2026-03-01T10:00:00+02:00"
 "#;
 
 fn start(ua: &str) -> Server {
+    start_logging(ua, "info")
+}
+
+fn start_logging(ua: &str, level: &str) -> Server {
     for _ in 0..5 {
-        if let Some(s) = try_start(ua) {
+        if let Some(s) = try_start(ua, level) {
             return s;
         }
     }
     panic!("the Ukrainian front did not start");
 }
 
-fn try_start(ua: &str) -> Option<Server> {
+fn try_start(ua: &str, level: &str) -> Option<Server> {
     let dir = tempfile::tempdir().unwrap();
     let (api, port) = (free_port(), free_port());
     let config = dir.path().join("kassa.toml");
@@ -59,7 +63,7 @@ fn try_start(ua: &str) -> Option<Server> {
         .arg("--config")
         .arg(&config)
         .args(["--ua-listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", level)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -247,6 +251,9 @@ fn every_task_answers_the_shape_dm_clients_read() {
     );
     let i = ok(&exec(&s, &envelope("", json!({"task": 4, "cash": {"type": 0, "sum": 100}})))).clone();
     assert_eq!(i["safe"], json!(512.22));
+    // 14 cash withdrawal (best effort): counted apart, out of the drawer.
+    let i = ok(&exec(&s, &envelope("", json!({"task": 14, "cash": {"type": 0, "sum": 12.22}})))).clone();
+    assert_eq!((i["task"].clone(), i["safe"].clone()), (json!(14), json!(500.0)));
 
     // 10 X report.
     let a = exec(&s, &envelope("", json!({"task": 10})));
@@ -264,7 +271,9 @@ fn every_task_answers_the_shape_dm_clients_read() {
     assert_eq!(x["cash"][0]["sum_m"], json!(100.0));
     assert_eq!(x["taxes"].as_array().unwrap().len(), 2);
     assert_eq!(x["money"][0]["sum_p"], json!(133.72));
-    assert_eq!(x["safe"], json!(512.22));
+    assert_eq!(x["money"][0]["sum_m"], json!(33.72));
+    assert_eq!(x["receipt"]["count_14"], "1");
+    assert_eq!(x["safe"], json!(500.0));
 
     // 18 status with the last numbers.
     let i = ok(&exec(&s, &envelope("", json!({"task": 18})))).clone();
@@ -294,7 +303,7 @@ fn every_task_answers_the_shape_dm_clients_read() {
     assert_eq!(i["last_z_no"], z["docno"]);
     refused(&exec(&s, &envelope("", json!({"task": 10}))), 4, &["Зміну не відкрито"]);
     let i = ok(&open(&s)).clone();
-    assert_eq!((i["shift_link"].clone(), i["safe"].clone()), (json!(2), json!(512.22)));
+    assert_eq!((i["shift_link"].clone(), i["safe"].clone()), (json!(2), json!(500.0)));
 }
 
 #[test]
@@ -451,6 +460,16 @@ fn printed_forms_decode_with_tools_kassa_did_not_write() {
     let raw = data_uri(&ok(&exec(&s, &r))["pf_text"], "text/plain;charset=windows-1251");
     let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&raw);
     assert!(text.contains("КОПІЯ") && text.contains("133.72 ГРН"), "{text}");
+    // A card payment's details are printed; cash stays where it was.
+    let card = json!({"task": 1, "receipt": {"rows": [{"name": "Кава", "cnt": 1, "price": 45}],
+        "pays": [{"type": 2, "sum": 45, "cardmask": "4149****1234", "paysys": "VISA", "rrn": "123456789012", "auth_code": "A1B2C3"}]}});
+    let mut c = envelope("", card);
+    c["need_pf_txt"] = json!(1);
+    let raw = data_uri(&ok(&exec(&s, &c))["pf_text"], "text/plain;charset=windows-1251");
+    let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&raw);
+    for needle in ["Картка", "4149****1234", "VISA", "123456789012", "A1B2C3"] {
+        assert!(text.contains(needle), "{needle:?} not in\n{text}");
+    }
     // Without the flags, no forms.
     let plain = ok(&exec(&s, &envelope("", json!({"task": 22})))).clone();
     assert!(plain.get("pf_text").is_none() && plain.get("pf_pdf").is_none());
@@ -532,7 +551,7 @@ fn execute_prn_prints_on_the_named_printer_and_execute_pkg_runs_a_batch() {
 
 #[test]
 fn the_cloud_path_takes_the_raw_token_in_authorization() {
-    let s = start("token = \"k9-secret-token\"");
+    let s = start_logging("token = \"k9-secret-token\"", "trace");
     let body = envelope("", json!({"task": 18})).to_string();
     let (status, a) = http(s.port, "POST", "/api/v3/fiscal/execute", "Authorization: k9-secret-token\r\n", &body);
     assert_eq!(status, 200);
@@ -545,9 +564,9 @@ fn the_cloud_path_takes_the_raw_token_in_authorization() {
     let mut env = envelope("", json!({"task": 18}));
     env["token"] = json!("wrong");
     refused(&exec(&s, &env), 8, &["токен"]);
-    // The token never reaches the log.
-    drop(std::fs::File::open(s.dir.path().join("stderr.log")));
+    // The token never reaches the log, even at trace level.
     let log = std::fs::read_to_string(s.dir.path().join("stderr.log")).unwrap();
+    assert!(log.contains("DM request refused"), "the log is not at trace level:\n{log}");
     assert!(!log.contains("k9-secret-token"));
 }
 

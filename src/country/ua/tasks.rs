@@ -415,7 +415,8 @@ impl UaState {
         Ok(self.ledger.commit(d.id, &entry, key, task == 11)?)
     }
 
-    /// Opens the next shift with its opening document; the drawer's cash carries over from the last one.
+    /// Opens the next shift with its opening document, in one transaction; the drawer's cash carries over
+    /// from the last shift.
     fn open_shift(
         &self,
         d: &DeviceRow,
@@ -424,7 +425,6 @@ impl UaState {
         key: Option<&str>,
     ) -> Result<LedgerDocRow, UaError> {
         let at = self.prro.now();
-        self.ledger.open_shift(d, d.shift_number + 1, &at.to_rfc3339())?;
         let entry = Entry {
             doc_type: OPEN.into(),
             body: json!({"cashier": cashier, "safe_after": show(safe)}),
@@ -432,7 +432,7 @@ impl UaState {
             created_at: at.to_rfc3339(),
             uid: uid(&self.config.prro.fisid, d.next_number, &at),
         };
-        Ok(self.ledger.commit(d.id, &entry, key, false)?)
+        Ok(self.ledger.open_shift_with(d.id, d.shift_number + 1, &at.to_rfc3339(), &entry, key)?)
     }
 
     /// The X/Z report `info` from the shift's counters.
