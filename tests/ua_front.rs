@@ -384,6 +384,9 @@ fn bad_requests_are_res_not_zero_with_a_ukrainian_text_naming_the_field() {
     assert_eq!(status, 200);
     assert_eq!(a["res"], 1, "{a}");
     assert!(a["errortxt"].as_str().unwrap().contains("JSON"));
+    // A return paying out more cash than the drawer holds (10.00 from the sale above).
+    let ret = json!({"task": 2, "receipt": {"rows": [{"name": "Сіль", "cnt": 2, "price": 10}], "pays": [{"type": 0, "sum": 20}]}});
+    refused(&exec(&s, &envelope("", ret)), 6, &["Недостатньо готівки", "10.00", "20.00"]);
     // Nothing refused was made: only the one good sale above counts.
     let x = ok(&exec(&s, &envelope("", json!({"task": 10})))).clone();
     assert_eq!(x["receipt"]["count_p"], "1");
@@ -508,6 +511,22 @@ fn settings_are_read_and_written_and_shape_the_forms() {
     let png_bytes = data_uri(&i["pf_image"], "image/png");
     let reader = png::Decoder::new(std::io::Cursor::new(&png_bytes)).read_info().unwrap();
     assert_eq!(reader.info().width, 320);
+    let height = reader.info().height as usize;
+
+    // pf_astext 0: pf_doccmd is the picture as ESC/POS raster bands of 40 bytes (320 dots) per line.
+    let (_, v) = http(s.port, "POST", "/vchasno-kasa/api/v1/settings", "", r#"{"pf_astext": 0}"#);
+    assert_eq!(v["pf_astext"], 0, "{v}");
+    let mut env = envelope("", json!({"task": 22}));
+    env["need_pf_doccmd"] = json!(1);
+    env["need_pf_img"] = json!(1);
+    let i = ok(&exec(&s, &env)).clone();
+    let cmd = data_uri(&i["pf_doccmd"], "application/octet-stream");
+    assert_eq!(&cmd[..8], &[0x1b, 0x40, 0x1d, 0x76, 0x30, 0, 40, 0]);
+    let reader = png::Decoder::new(std::io::Cursor::new(data_uri(&i["pf_image"], "image/png"))).read_info().unwrap();
+    let h = reader.info().height as usize;
+    assert!(h > height, "a copy has the КОПІЯ line: {h} > {height}");
+    let bands = h.div_ceil(256);
+    assert_eq!(cmd.len(), 2 + bands * 8 + 40 * h + 7);
 }
 
 /// The first `.escpos` file the virtual printer writes.
@@ -544,9 +563,13 @@ fn execute_prn_prints_on_the_named_printer_and_execute_pkg_runs_a_batch() {
     let bytes = printed(&s);
     let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&bytes);
     assert!(text.contains("ВІДКРИТТЯ ЗМІНИ") || text.contains("ФІСКАЛЬНИЙ ЧЕК"), "{text}");
-    // The named printer.
+    // The named printer; the X report prints too.
     let a = exec_at(&s, "/dm/execute-prn?dev_id=virtual", &envelope("", json!({"task": 22})));
     assert_eq!(ok(&a)["isprint"], 1);
+    let a = exec_at(&s, "/dm/execute-pkg", &envelope("", json!({"task": 10})));
+    assert_eq!(ok(&a)["isprint"], 1);
+    let a = exec(&s, &envelope("", json!({"task": 10})));
+    assert_eq!(ok(&a)["isprint"], 0);
 }
 
 #[test]

@@ -70,7 +70,8 @@ pub struct PfSettings {
     pub pf_charcount: i64,
     /// Dots per character of `pf_image` (the PNG is `pf_charcount × pf_charwidth` wide, 200..=2048).
     pub pf_charwidth: i64,
-    /// Kept and returned for clients that set it; `pf_doccmd` is always text with ESC/POS commands.
+    /// 1: `pf_doccmd` (and what a printer gets) is text with ESC/POS commands; 0: the receipt's picture as
+    /// ESC/POS raster (`GS v 0`), for printers without windows-1251.
     pub pf_astext: i64,
     /// The ESC/POS code page number for windows-1251 (`ESC t n`; 46 on most Epson-compatible printers).
     pub pf_codepage: i64,

@@ -82,11 +82,16 @@ pub fn render(
             out.escpos = Some(g.escpos);
         }
     }
-    if wanted.image || wanted.pdf {
+    // `pf_astext` 0: the printer gets the receipt as one raster picture instead of text.
+    let raster = pf.pf_astext == 0 && (wanted.doccmd || wanted.print);
+    if wanted.image || wanted.pdf || raster {
         let width = (pf.pf_charcount * pf.pf_charwidth).clamp(200, 2048) as u32;
         let png = printing.render_grid_png(&pins, COUNTRY, template, ctx, width).map_err(failed)?;
         if wanted.pdf {
             out.pdf = Some(pdf_of_png(&png)?);
+        }
+        if raster {
+            out.escpos = Some(escpos_raster(&png)?);
         }
         if wanted.image {
             out.png = Some(png);
@@ -137,6 +142,34 @@ pub fn pdf_of_png(png_bytes: &[u8]) -> Result<Vec<u8>, UaError> {
     pdf.stream(content_id, &content.finish());
     pdf.document_info(info).title(TextStr("Kassa receipt")).producer(TextStr("Kassa"));
     Ok(pdf.finish())
+}
+
+/// ESC/POS printing the PNG as raster bands (`GS v 0`, 256 lines each: every printer takes that height),
+/// dark where its grey is below the middle, then a feed and a partial cut.
+pub fn escpos_raster(png_bytes: &[u8]) -> Result<Vec<u8>, UaError> {
+    let (w, h, gray) = gray_pixels(png_bytes)?;
+    let row_bytes = w.div_ceil(8) as usize;
+    let mut out = vec![0x1b, 0x40];
+    for band in (0..h as usize).step_by(256) {
+        let lines = (h as usize - band).min(256);
+        out.extend_from_slice(&[0x1d, 0x76, 0x30, 0x00]);
+        out.extend_from_slice(&(row_bytes as u16).to_le_bytes());
+        out.extend_from_slice(&(lines as u16).to_le_bytes());
+        for y in band..band + lines {
+            let row = &gray[y * w as usize..(y + 1) * w as usize];
+            for chunk in row.chunks(8) {
+                let mut byte = 0u8;
+                for (i, px) in chunk.iter().enumerate() {
+                    if *px < 128 {
+                        byte |= 0x80 >> i;
+                    }
+                }
+                out.push(byte);
+            }
+        }
+    }
+    out.extend_from_slice(&[0x1b, 0x64, 4, 0x1d, 0x56, 66, 0]);
+    Ok(out)
 }
 
 /// The PNG as 8-bit grey pixels (width, height, rows top to bottom).

@@ -255,7 +255,18 @@ impl UaState {
         let me = self.clone();
         match req.task {
             0 | 1 | 2 | 3 | 4 | 11 | 14 => self.document(req, printer).await,
-            10 => self.blocking(move || me.x_report(&req)).await,
+            10 => {
+                let (mut info, at, escpos) = self.blocking(move || me.x_report(&req)).await?;
+                let printed = match (printer, escpos) {
+                    (Some(printer), Some(bytes)) => {
+                        let key = JobKey::Label(format!("ua:{}:x:{}", self.config.prro.fisid, uuid_like()));
+                        self.print(printer, key, bytes).await
+                    }
+                    _ => false,
+                };
+                info["isprint"] = json!(i32::from(printed));
+                Ok((info, at))
+            }
             18 => self.blocking(move || me.status()).await,
             21 => self.blocking(move || me.last_numbers()).await,
             20 | 22 => {
@@ -312,7 +323,9 @@ impl UaState {
             })
             .await?
         };
-        if !repeated {
+        {
+            // A repeated tag waits here too, so it never answers before the first request's document is
+            // fiscalised (with nothing waiting this returns at once).
             let _send = lock.send.lock().await;
             loop {
                 match self.prro.fiscalise_next(self.device_id).await {
@@ -491,7 +504,8 @@ impl UaState {
     }
 
     /// Task 10: the X report of the open shift (no document).
-    fn x_report(&self, req: &Request) -> Result<(Value, DateTime<FixedOffset>), UaError> {
+    #[allow(clippy::type_complexity)]
+    fn x_report(&self, req: &Request) -> Result<(Value, DateTime<FixedOffset>, Option<Vec<u8>>), UaError> {
         let d = self.device()?;
         if d.shift_opened_at.is_none() {
             return Err(UaError::new(e::SHIFT_NOT_OPEN, "Зміну не відкрито"));
@@ -503,12 +517,14 @@ impl UaState {
         info["dt"] = json!(dm_time(&at));
         info["dtype"] = json!(0);
         let cashier = rules::cashier(&req.fiscal)?;
+        let mut escpos = None;
         if req.wanted.any() {
             let ctx = self.report_context(&info, "X-ЗВІТ", &cashier, &at, None, None);
             let f = forms::render(&self.printing, &self.ledger, None, "report.j2", &ctx, &self.settings(), req.wanted)?;
             put_forms(&mut info, &f, req.wanted.doccmd);
+            escpos = f.escpos;
         }
-        Ok((info, at))
+        Ok((info, at, escpos))
     }
 
     /// Task 18: the register's and the shift's state.
@@ -595,21 +611,33 @@ impl UaState {
         let mut info = info;
         info["isprint"] = json!(0);
         if let (Some(printer), Some(bytes)) = (printer, forms.escpos) {
-            let printing = self.printing.clone();
             // A reprint is a job of its own (the original's key holds the first print).
             let key =
                 if copy { JobKey::Label(format!("ua:{}:copy:{}", self.config.prro.fisid, uuid_like())) } else { key };
-            match tokio::task::spawn_blocking(move || printing.enqueue_bytes(printer, key, bytes, None)).await {
-                Ok(Ok(job)) => {
-                    tracing::debug!(job, "receipt queued for printing");
-                    info["isprint"] = json!(1);
-                }
-                Ok(Err(err)) => tracing::error!(error = %err, "receipt not printed"),
-                Err(err) => tracing::error!(error = %err, "printing task failed"),
-            }
+            info["isprint"] = json!(i32::from(self.print(printer, key, bytes).await));
         }
         // A document's answer carries its own time, so a repeated tag answers the same.
         Ok((info, at))
+    }
+
+    /// Queues ESC/POS for `printer` (the default one when `None`); whether it was queued. Printing never
+    /// fails the task: the document is committed already, and a queueing problem is logged.
+    async fn print(&self, printer: Option<PrinterId>, key: JobKey, bytes: Vec<u8>) -> bool {
+        let printing = self.printing.clone();
+        match tokio::task::spawn_blocking(move || printing.enqueue_bytes(printer, key, bytes, None)).await {
+            Ok(Ok(job)) => {
+                tracing::debug!(job, "queued for printing");
+                true
+            }
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "not printed");
+                false
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "printing task failed");
+                false
+            }
+        }
     }
 
     /// The `info` of a document, its template and the template's context.
