@@ -56,18 +56,7 @@ fn try_start(ua: &str, level: &str) -> Option<Server> {
     let (api, port) = (free_port(), free_port());
     let config = dir.path().join("kassa.toml");
     std::fs::write(&config, format!("listen = \"127.0.0.1:{api}\"\n[ua]\n{ua}\n[ua.prro]\n{PRRO}\n")).unwrap();
-    let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .arg("--config")
-        .arg(&config)
-        .args(["--ua-listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", level)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let child = spawn(dir.path(), port, level);
     let mut server = Server { child, port, dir };
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
@@ -82,6 +71,34 @@ fn try_start(ua: &str, level: &str) -> Option<Server> {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("the Ukrainian front did not start");
+}
+
+fn spawn(dir: &std::path::Path, port: u16, level: &str) -> Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("stderr.log")).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["serve", "--data-dir"])
+        .arg(dir.join("data"))
+        .arg("--config")
+        .arg(dir.join("kassa.toml"))
+        .args(["--ua-listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", level)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Kills the server (SIGKILL: no clean shutdown) and starts it again over the same folder and ports.
+fn kill_and_restart(s: &mut Server) {
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    s.child = spawn(s.dir.path(), s.port, "info");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", s.port)).is_err() {
+        assert!(s.child.try_wait().unwrap().is_none(), "the server did not restart");
+        assert!(Instant::now() < deadline, "the server did not restart");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// One HTTP/1.1 request; the status and the JSON answer.
@@ -326,6 +343,35 @@ fn the_same_tag_returns_the_stored_answer_and_makes_nothing() {
     refused(&exec(&s, &envelope("out-1", bad)), 6, &[]);
     let good = exec(&s, &envelope("out-1", json!({"task": 4, "cash": {"type": 0, "sum": 10}})));
     assert_eq!(ok(&good)["task"], 4);
+}
+
+#[test]
+fn a_tag_holds_across_a_killed_server_and_concurrent_repeats_make_one_document() {
+    let mut s = start("");
+    ok(&open(&s));
+    // Eight POS retries of one sale at once: one document, eight equal answers.
+    let port = s.port;
+    let answers: Vec<Value> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(move || {
+                    let (status, a) = http(port, "POST", "/dm/execute", "", &envelope("retry-7", sale()).to_string());
+                    assert_eq!(status, 200);
+                    a
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    assert!(ok(&answers[0])["doccode"].as_str().unwrap().starts_with("TEST_"));
+    // Killed and started again: the shift, the drawer and the tag are all still there.
+    kill_and_restart(&mut s);
+    let again = exec(&s, &envelope("retry-7", sale()));
+    assert_eq!(again, answers[0]);
+    let x = ok(&exec(&s, &envelope("", json!({"task": 10})))).clone();
+    assert_eq!(x["receipt"]["count_p"], "1");
+    assert_eq!(x["safe"], json!(133.72));
 }
 
 #[test]
