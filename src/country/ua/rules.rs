@@ -520,6 +520,29 @@ mod tests {
     }
 
     #[test]
+    fn a_surcharge_rounding_and_half_kopiyky_follow_the_one_rule() {
+        // 0.5 × 0.05 = 0.025 → 0.03 (half away from zero); a 10 % surcharge on 0.03 is 0.003 → 0.00.
+        let r = receipt(
+            &json!({"rows": [{"name": "Цвях", "cnt": 0.5, "price": 0.05}, {"name": "Шуруп", "cnt": 3, "price": 3.33}],
+                "disc": -1, "round": -0.02, "pays": [{"type": 0, "sum": 11.0}]}),
+            &groups(),
+        )
+        .unwrap();
+        assert_eq!(show(r.rows[0].gross), "0.03");
+        // 0.03 + 9.99 = 10.02, a 1.00 surcharge: 11.02, rounded by −0.02 to 11.00 paid.
+        assert_eq!(
+            (show(r.sum_receipt), show(r.sum_topay), show(r.sum_disc)),
+            ("11.02".into(), "11.00".into(), "-1.00".into())
+        );
+        assert!(r.taxes.is_empty(), "rows without taxgrp carry no tax");
+        let e = receipt(
+            &json!({"rows": [{"name": "Цвях", "cnt": 1, "price": 1}], "round": 0.1, "pays": [{"sum": 1.1}]}),
+            &groups(),
+        );
+        assert!(e.unwrap_err().text.contains("round"));
+    }
+
+    #[test]
     fn the_seed_set_refuses_a_modifier_apostrophe_and_names_it() {
         assert!(check_text("x", "Обʼєкт").unwrap_err().text.contains("U+02BC"));
         assert!(check_text("x", "Об'єкт №1 «Ґанок» 10% — ok").is_ok());
