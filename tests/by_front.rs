@@ -718,3 +718,18 @@ fn a_flood_of_stalled_frames_is_capped_and_the_slots_come_back() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn guessing_the_sko_pin_is_paused_after_five_wrong_ones() {
+    let s = start("", "pin = \"2718\"");
+    for guess in ["0000", "1111", "2222", "3333", "4444"] {
+        let answer = send(&s, AUTH, "authorize", json!({}), json!({"pin": guess}));
+        assert_eq!(error_code(&answer), "KASSA_BAD_PIN", "{answer}");
+    }
+    // Now no PIN is checked, the right one neither, and the answer says for how long.
+    let answer = send(&s, AUTH, "authorize", json!({}), json!({"pin": "2718"}));
+    assert_eq!(error_code(&answer), "KASSA_PIN_PAUSED", "{answer}");
+    assert!(answer["data"]["text"].as_str().unwrap().contains(" s more"), "{answer}");
+    let answer = send(&s, SHIFT, "open_shift", json!({}), json!({}));
+    assert_eq!(error_code(&answer), "KASSA_NOT_AUTHORIZED", "{answer}");
+}
