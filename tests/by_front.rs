@@ -718,3 +718,45 @@ fn a_flood_of_stalled_frames_is_capped_and_the_slots_come_back() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn guessing_the_sko_pin_is_paused_after_five_wrong_ones() {
+    let s = start("", "pin = \"2718\"");
+    for guess in ["0000", "1111", "2222", "3333", "4444"] {
+        let answer = send(&s, AUTH, "authorize", json!({}), json!({"pin": guess}));
+        assert_eq!(error_code(&answer), "KASSA_BAD_PIN", "{answer}");
+    }
+    // Now no PIN is checked, the right one neither, and the answer says for how long.
+    let answer = send(&s, AUTH, "authorize", json!({}), json!({"pin": "2718"}));
+    assert_eq!(error_code(&answer), "KASSA_PIN_PAUSED", "{answer}");
+    assert!(answer["data"]["text"].as_str().unwrap().contains(" s more"), "{answer}");
+    let answer = send(&s, SHIFT, "open_shift", json!({}), json!({}));
+    assert_eq!(error_code(&answer), "KASSA_NOT_AUTHORIZED", "{answer}");
+}
+
+#[test]
+fn a_body_that_trickles_in_is_cut_off_with_an_answer() {
+    let s = start("", "pin = \"2718\"");
+    let mut slow = TcpStream::connect(("127.0.0.1", s.http)).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let started = Instant::now();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"type\"").unwrap();
+    // One byte every 2 s: it never finishes in time, though it is never idle for long.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    for _ in 0..15 {
+        std::thread::sleep(Duration::from_secs(2));
+        let _ = slow.write_all(b" ");
+        slow.set_nonblocking(true).unwrap();
+        if let Ok(n) = slow.read(&mut buf)
+            && n > 0
+        {
+            answer.extend_from_slice(&buf[..n]);
+            break;
+        }
+        slow.set_nonblocking(false).unwrap();
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.contains("KASSA_BAD_MESSAGE") && text.contains("did not arrive"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(16), "cut off after its 10 s: {:?}", started.elapsed());
+}

@@ -5,7 +5,7 @@ use super::config::ByConfig;
 use super::errors::{self as e, ByError};
 use super::receipt::{self, ReprWanted};
 use super::rules::{self, Limits};
-use super::sko::{COUNTRY, SimulatedSko};
+use super::sko::{COUNTRY, PinRefusal, SimulatedSko};
 use crate::ledger::{Entry, Fiscaliser, Ledger, LedgerError, Outcome};
 use crate::receipt::Printing;
 use crate::render::codepage::CodePage;
@@ -129,8 +129,13 @@ impl ByState {
 
     fn authorize(&self, data: &Value) -> Answer {
         let pin = data.get("pin").and_then(Value::as_str).ok_or_else(|| ByError::format("pin", "missing"))?;
-        if !self.sko.pin_ok(pin) {
-            return Err(ByError::new(e::BAD_PIN, "wrong PIN of the СКО"));
+        match self.sko.check_pin(pin) {
+            Ok(()) => {}
+            Err(PinRefusal::Wrong) => return Err(ByError::new(e::BAD_PIN, "wrong PIN of the СКО")),
+            Err(PinRefusal::Paused(secs)) => {
+                let text = format!("too many wrong PINs: the СКО checks no PIN for {secs} s more");
+                return Err(ByError::new(e::PIN_PAUSED, text));
+            }
         }
         self.authorised.store(true, Ordering::SeqCst);
         Ok(json!({}))

@@ -58,6 +58,7 @@ pub const UNKNOWN_ACTION: &str = "KASSA_UNKNOWN_ACTION";
 pub const UNKNOWN_TOKEN: &str = "KASSA_UNKNOWN_TOKEN";
 pub const NOT_AUTHORIZED: &str = "KASSA_NOT_AUTHORIZED";
 pub const BAD_PIN: &str = "KASSA_BAD_PIN";
+pub const PIN_PAUSED: &str = "KASSA_PIN_PAUSED";
 pub const SHIFT_CLOSED: &str = "KASSA_SHIFT_CLOSED";
 pub const SHIFT_OPEN: &str = "KASSA_SHIFT_OPEN";
 pub const SHIFT_EXPIRED: &str = "KASSA_SHIFT_EXPIRED";
