@@ -603,8 +603,11 @@ impl UaState {
                     forms::Forms::default()
                 };
                 put_forms(&mut info, &f, wanted.doccmd);
-                let key =
-                    JobKey::Document { kkm: me.config.prro.fisid.clone(), shift: doc.shift_number, number: doc.number };
+                let key = JobKey::Document {
+                    kkm: format!("ua:{}", me.config.prro.fisid),
+                    shift: doc.shift_number,
+                    number: doc.number,
+                };
                 Ok((info, f, at, key))
             })
             .await?;
