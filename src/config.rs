@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Belarusian front: TCP listener, 4-byte length-framed (off by default; `by.tcp_listen`).
     #[arg(long)]
     pub by_tcp_listen: Option<String>,
+    /// Ukrainian front: HTTP listener for the Vchasno.Kasa DM API (off by default; `ua.listen`; port 3939).
+    #[arg(long)]
+    pub ua_listen: Option<String>,
 }
 
 /// The whole configuration of a Kassa server.
@@ -58,6 +61,8 @@ pub struct Config {
     pub spool: Option<crate::spool::config::SpoolConfig>,
     /// The Belarusian front and its simulated СКО (`crate::country::by`).
     pub by: crate::country::by::config::ByConfig,
+    /// The Ukrainian front and its test ПРРО (`crate::country::ua`).
+    pub ua: crate::country::ua::config::UaConfig,
     /// HTTP conventions of the API.
     pub http: HttpConfig,
     /// Browser POS apps allowed to call the API (CORS).
@@ -227,6 +232,7 @@ impl Default for Config {
             render: RenderConfig::default(),
             spool: None,
             by: Default::default(),
+            ua: Default::default(),
             http: HttpConfig::default(),
             cors: CorsConfig::default(),
         }
@@ -292,6 +298,9 @@ impl Config {
         }
         if let Some(listen) = &args.by_tcp_listen {
             config.by.tcp_listen = Some(listen.clone());
+        }
+        if let Some(listen) = &args.ua_listen {
+            config.ua.listen = Some(listen.clone());
         }
         if let Some(listen) = &args.listen {
             config.listen = listen.clone();

@@ -218,6 +218,25 @@ pub async fn start_fronts(
     started: &Started,
     stopped: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    let mut tasks = start_by(config, started, stopped.clone()).await?;
+    tasks.extend(start_ua(config, started, stopped).await?);
+    Ok(tasks)
+}
+
+/// A future that ends when `stopped` turns true.
+fn until_stopped(stopped: &tokio::sync::watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut stopped = stopped.clone();
+    async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }
+}
+
+/// The Belarusian front, when a listener is configured.
+async fn start_by(
+    config: &Config,
+    started: &Started,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
     use crate::country::by;
     let by = &config.by;
     if by.listen.is_none() && by.tcp_listen.is_none() {
@@ -255,6 +274,28 @@ pub async fn start_fronts(
         }));
     }
     Ok(tasks)
+}
+
+/// The Ukrainian front, when its listener is configured.
+async fn start_ua(
+    config: &Config,
+    started: &Started,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    use crate::country::ua;
+    let Some(addr) = &config.ua.listen else {
+        return Ok(Vec::new());
+    };
+    let ledger = Arc::new(crate::ledger::Ledger::new(started.core.store_handle()));
+    let state = Arc::new(ua::tasks::UaState::new(config.ua.clone(), ledger, started.printing.clone())?);
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (ua.listen): {e}"))?;
+    tracing::info!(listen = %addr, fisid = %config.ua.prro.fisid, "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
+    let until = until_stopped(&stopped);
+    Ok(vec![tokio::spawn(async move {
+        if let Err(e) = ua::front::serve_http(state, listener, until).await {
+            tracing::error!(error = %e, "Ukrainian HTTP front failed");
+        }
+    })])
 }
 
 /// Runs `kassa serve` until SIGINT or SIGTERM.

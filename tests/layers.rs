@@ -51,6 +51,11 @@ fn the_belarusian_front_reaches_the_core_only_through_the_shared_parts() {
 }
 
 #[test]
+fn the_ukrainian_front_reaches_the_core_only_through_the_shared_parts() {
+    check("country/ua", &["crate::api", "crate::fiscal", "crate::ofd", "crate::country::by"]);
+}
+
+#[test]
 fn the_listeners_know_no_front() {
     check("listen.rs", &["crate::api", "crate::country", "crate::fiscal"]);
 }

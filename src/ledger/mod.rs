@@ -112,11 +112,38 @@ impl Ledger {
         key: Option<&str>,
         close_shift: bool,
     ) -> LedgerResult<LedgerDocRow> {
+        self.commit_opening(device_id, None, entry, key, close_shift)
+    }
+
+    /// Opens shift `number` at `at` and commits `entry` (its opening document) in one transaction, so a
+    /// shift is never open without the document that opened it (a Ukrainian ПРРО fiscalises the opening).
+    pub fn open_shift_with(
+        &self,
+        device_id: i64,
+        number: i64,
+        at: &str,
+        entry: &Entry,
+        key: Option<&str>,
+    ) -> LedgerResult<LedgerDocRow> {
+        self.commit_opening(device_id, Some((number, at)), entry, key, false)
+    }
+
+    fn commit_opening(
+        &self,
+        device_id: i64,
+        open: Option<(i64, &str)>,
+        entry: &Entry,
+        key: Option<&str>,
+        close_shift: bool,
+    ) -> LedgerResult<LedgerDocRow> {
         self.store.write(|tx| {
             if let Some(k) = key
                 && let Some(done) = tx.ledger_document_by_key(k)?
             {
                 return Ok(done);
+            }
+            if let Some((number, at)) = open {
+                tx.ledger_set_shift(device_id, number, Some(at))?;
             }
             let device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
             let number = device.next_number;
@@ -149,6 +176,11 @@ impl Ledger {
 
     pub fn document(&self, doc_id: i64) -> LedgerResult<Option<LedgerDocRow>> {
         Ok(self.store.read(|tx| tx.ledger_document(doc_id))?)
+    }
+
+    /// The document an idempotency key made, if any.
+    pub fn document_by_key(&self, key: &str) -> LedgerResult<Option<LedgerDocRow>> {
+        Ok(self.store.read(|tx| tx.ledger_document_by_key(key))?)
     }
 
     pub fn document_by_number(&self, device: i64, number: i64) -> LedgerResult<Option<LedgerDocRow>> {

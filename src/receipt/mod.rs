@@ -286,6 +286,35 @@ impl Printing {
     }
 }
 
+impl Printing {
+    /// The same receipt as [`Printing::render_grid`] as a PNG `width` dots wide, with the template version
+    /// the document keeps.
+    pub fn render_grid_png<P: TemplatePins>(
+        &self,
+        pins: &P,
+        country: &str,
+        name: &str,
+        context: &serde_json::Value,
+        width: u32,
+    ) -> Result<Vec<u8>, P::Error> {
+        let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
+        let render = |stored: Option<&str>| {
+            self.renderer
+                .render_grid_png(country, name, stored, context, &self.lang, width)
+                .ok_or_else(|| ReceiptError::failed(format!("no template {country}/{name}")))?
+                .map_err(failed)
+        };
+        let (png, used) = render(None)?;
+        let actual =
+            TemplateRow { sha256: used.sha256.clone(), name: used.name.clone(), source: used.source.to_string() };
+        let kept = pins.keep(actual)?;
+        if kept.sha256 == used.sha256 {
+            return Ok(png);
+        }
+        Ok(render(Some(&kept.source))?.0)
+    }
+}
+
 /// A spooler failure as a receipt error.
 pub fn spool_error(e: crate::spool::SpoolError) -> ReceiptError {
     use crate::spool::SpoolError as S;

@@ -266,6 +266,33 @@ impl Renderer {
         page: codepage::CodePage,
         esc_t: u8,
     ) -> Option<Result<GridRendered, RenderError>> {
+        let (used, document, diagnostics) = match self.country_document(country, name, stored, doc, lang)? {
+            Ok(found) => found,
+            Err(e) => return Some(Err(e)),
+        };
+        let layout = layout::layout(&document, &Geometry::text(columns));
+        Some(Ok(GridRendered {
+            text: backend::grid::text(&layout),
+            html: backend::grid::html(&layout),
+            escpos: backend::grid::escpos(&layout, page, esc_t),
+            template: (*used).clone(),
+            diagnostics,
+        }))
+    }
+}
+
+impl Renderer {
+    /// The markup document of template `name` of `country`'s folder (or `stored`) for `doc`, with the
+    /// template that made it (the built-in one when the one in force is broken) and its diagnostics.
+    #[allow(clippy::type_complexity)]
+    fn country_document(
+        &self,
+        country: &str,
+        name: &str,
+        stored: Option<&str>,
+        doc: &serde_json::Value,
+        lang: &str,
+    ) -> Option<Result<(Arc<TemplateUsed>, Document, Vec<Diagnostic>), RenderError>> {
         let builtin = store::country_builtin(country, name)?;
         let (current, loaded) = match stored {
             Some(src) => (Arc::new(TemplateUsed::new(&builtin.name, src, TemplateOrigin::Stored)), None),
@@ -297,14 +324,26 @@ impl Renderer {
                 }
             }
         };
-        let layout = layout::layout(&document, &Geometry::text(columns));
-        Some(Ok(GridRendered {
-            text: backend::grid::text(&layout),
-            html: backend::grid::html(&layout),
-            escpos: backend::grid::escpos(&layout, page, esc_t),
-            template: (*used).clone(),
-            diagnostics,
-        }))
+        Some(Ok((used, document, diagnostics)))
+    }
+
+    /// The same receipt as [`Renderer::render_grid`], drawn as a PNG `width` dots wide (a front's image form).
+    pub fn render_grid_png(
+        &self,
+        country: &str,
+        name: &str,
+        stored: Option<&str>,
+        doc: &serde_json::Value,
+        lang: &str,
+        width: u32,
+    ) -> Option<Result<(Vec<u8>, TemplateUsed), RenderError>> {
+        let (used, document, _) = match self.country_document(country, name, stored, doc, lang)? {
+            Ok(found) => found,
+            Err(e) => return Some(Err(e)),
+        };
+        let opts = RenderOptions { lang: lang.to_string(), image_width: i64::from(width), ..RenderOptions::default() };
+        let layout = layout::layout(&document, &Geometry::image(opts.width(), opts.scale()));
+        Some(backend::png::render(&layout, &opts).map(|png| (png, (*used).clone())))
     }
 }
 

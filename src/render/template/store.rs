@@ -44,6 +44,9 @@ const COUNTRY_BUILTINS: &[(&str, &str, &str)] = &[
     ("by", "cash.j2", include_str!("../../../templates/by/cash.j2")),
     ("by", "cheque.j2", include_str!("../../../templates/by/cheque.j2")),
     ("by", "report.j2", include_str!("../../../templates/by/report.j2")),
+    ("ua", "cash.j2", include_str!("../../../templates/ua/cash.j2")),
+    ("ua", "receipt.j2", include_str!("../../../templates/ua/receipt.j2")),
+    ("ua", "report.j2", include_str!("../../../templates/ua/report.j2")),
 ];
 
 /// The built-in template `name` of `country`'s folder, with its hash (computed once).

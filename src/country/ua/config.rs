@@ -1,0 +1,125 @@
+//! `[ua]` in the configuration: the Ukrainian front's listener, the test ПРРО's registration, its tax
+//! groups and the printed-form settings.
+use serde::Deserialize;
+
+/// The Ukrainian front. Off unless a listener is given (`--ua-listen`, `ua.listen`; port 3939 by convention).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UaConfig {
+    /// HTTP listener, e.g. `127.0.0.1:3939`. Off when absent.
+    pub listen: Option<String>,
+    /// The ПРРО (test mode).
+    pub prro: PrroConfig,
+    /// The register's tax groups: `taxgrp` of a row is a key into these (as in the Vchasno cabinet).
+    pub tax_groups: Vec<TaxGroup>,
+    /// The token `/api/v3/fiscal/execute` expects in `Authorization` (raw, no `Bearer`), and that a DM
+    /// request's `token` must match when it gives one; never logged. Empty: any token is taken.
+    pub token: String,
+    /// Whether the first receipt of a closed shift opens one (the seed's 1.1); off: "зміну не відкрито".
+    pub auto_open_shift: bool,
+    /// Printed-form settings at start (`GET`/`POST /vchasno-kasa/api/v1/settings` change them).
+    pub pf: PfSettings,
+}
+
+/// Registration of the test ПРРО.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrroConfig {
+    /// The ПРРО's fiscal number (`fisid`).
+    pub fisid: String,
+    /// The device name in the DM (`device` in the envelope).
+    pub device: String,
+    /// The taxpayer (`name` on the receipt).
+    pub name: String,
+    /// The shop's name and address.
+    pub shopname: String,
+    pub shopad: String,
+    /// ЄДРПОУ (or ДРФО) of the taxpayer.
+    pub edrpou: String,
+    /// ІПН of a VAT payer; empty when not one.
+    pub vat_code: String,
+    /// The register's UTC offset (Kyiv: +02:00, +03:00 in summer).
+    pub utc_offset: String,
+    /// Test fixture: the ПРРО's clock stands at this RFC 3339 instant instead of the system clock.
+    pub fixed_time: Option<String>,
+    /// The number of the shift before the first one opened here.
+    pub last_shift: i64,
+    /// The number of the first document, at the first start.
+    pub first_number: i64,
+}
+
+/// A tax group of the register.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxGroup {
+    /// The key rows give in `taxgrp` (a number or a string on the wire; compared as text).
+    pub code: String,
+    /// The letter printed beside a row (`А`, `Б`, ...).
+    pub letter: String,
+    /// The tax's name (`ПДВ`).
+    pub name: String,
+    /// The rate in percent, a decimal string ("20", "7", "0").
+    pub percent: String,
+}
+
+/// The printed-form settings public clients read and write.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PfSettings {
+    /// Characters per line of `pf_text`, `pf_doccmd` and `pf_pdf` (16..=128).
+    pub pf_charcount: i64,
+    /// Dots per character of `pf_image` (the PNG is `pf_charcount × pf_charwidth` wide, 200..=2048).
+    pub pf_charwidth: i64,
+    /// 1: `pf_doccmd` (and what a printer gets) is text with ESC/POS commands; 0: the receipt's picture as
+    /// ESC/POS raster (`GS v 0`), for printers without windows-1251.
+    pub pf_astext: i64,
+    /// The ESC/POS code page number for windows-1251 (`ESC t n`; 46 on most Epson-compatible printers).
+    pub pf_codepage: i64,
+}
+
+impl Default for PfSettings {
+    fn default() -> PfSettings {
+        PfSettings { pf_charcount: 42, pf_charwidth: 12, pf_astext: 1, pf_codepage: 46 }
+    }
+}
+
+impl Default for UaConfig {
+    fn default() -> UaConfig {
+        let group = |code: &str, letter: &str, name: &str, percent: &str| TaxGroup {
+            code: code.into(),
+            letter: letter.into(),
+            name: name.into(),
+            percent: percent.into(),
+        };
+        UaConfig {
+            listen: None,
+            prro: PrroConfig::default(),
+            tax_groups: vec![
+                group("1", "А", "ПДВ", "20"),
+                group("2", "Б", "ПДВ", "7"),
+                group("3", "В", "Без ПДВ", "0"),
+            ],
+            token: String::new(),
+            auto_open_shift: false,
+            pf: PfSettings::default(),
+        }
+    }
+}
+
+impl Default for PrroConfig {
+    fn default() -> PrroConfig {
+        PrroConfig {
+            fisid: "4000000001".into(),
+            device: "PRRO1".into(),
+            name: "ФОП Тестовий".into(),
+            shopname: "Магазин".into(),
+            shopad: "м. Київ, вул. Хрещатик, 1".into(),
+            edrpou: "1234567890".into(),
+            vat_code: String::new(),
+            utc_offset: "+02:00".into(),
+            fixed_time: None,
+            last_shift: 0,
+            first_number: 1,
+        }
+    }
+}

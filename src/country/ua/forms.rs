@@ -1,0 +1,203 @@
+//! The printed forms of a document, as Vchasno's DM returns them on request (`need_pf_txt`, `need_pf_img`,
+//! `need_pf_pdf`, `need_pf_doccmd`), each a base64 data URI: text in windows-1251 (as public clients
+//! decode it), a PNG, a PDF (the PNG placed on a page of the paper's width with `pdf-writer`), and
+//! ESC/POS. All come from `templates/ua/` through the shared receipt step, with the template version the
+//! document keeps.
+use super::config::PfSettings;
+use super::errors::UaError;
+use super::prro::COUNTRY;
+use crate::ledger::{Ledger, LedgerError};
+use crate::receipt::{Printing, ReceiptError, TemplatePins};
+use crate::render::codepage::CodePage;
+use crate::store::TemplateRow;
+use base64::Engine as _;
+use serde_json::Value;
+use std::io::Write as _;
+
+/// Which forms the request asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted {
+    pub text: bool,
+    pub image: bool,
+    pub pdf: bool,
+    pub doccmd: bool,
+    /// ESC/POS for a printer, whether or not the answer carries it.
+    pub print: bool,
+}
+
+impl Wanted {
+    pub fn any(&self) -> bool {
+        self.text || self.image || self.pdf || self.doccmd || self.print
+    }
+}
+
+/// The rendered forms.
+#[derive(Debug, Default)]
+pub struct Forms {
+    pub text: Option<Vec<u8>>,
+    pub png: Option<Vec<u8>>,
+    pub pdf: Option<Vec<u8>>,
+    pub escpos: Option<Vec<u8>>,
+}
+
+/// A ledger document's template pin (`None`: an X report, drawn by the current template).
+struct Pins<'a>(&'a Ledger, Option<i64>);
+
+impl TemplatePins for Pins<'_> {
+    type Error = ReceiptError;
+    fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ReceiptError> {
+        match self.1 {
+            Some(id) => self.0.keep_template(id, actual).map_err(|e: LedgerError| ReceiptError::failed(e.to_string())),
+            None => Ok(actual),
+        }
+    }
+}
+
+fn failed(e: ReceiptError) -> UaError {
+    UaError::internal(format!("друкована форма: {e}"))
+}
+
+/// Renders the forms `wanted` of template `template` with context `ctx`.
+pub fn render(
+    printing: &Printing,
+    ledger: &Ledger,
+    doc_id: Option<i64>,
+    template: &str,
+    ctx: &Value,
+    pf: &PfSettings,
+    wanted: Wanted,
+) -> Result<Forms, UaError> {
+    let pins = Pins(ledger, doc_id);
+    let mut out = Forms::default();
+    if wanted.text || wanted.doccmd || wanted.print {
+        let columns = pf.pf_charcount.clamp(16, 128) as usize;
+        let esc_t = u8::try_from(pf.pf_codepage).unwrap_or(46);
+        let g =
+            printing.render_grid(&pins, COUNTRY, template, ctx, columns, CodePage::Cp1251, esc_t).map_err(failed)?;
+        if wanted.text {
+            let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&g.text);
+            out.text = Some(bytes.into_owned());
+        }
+        if wanted.doccmd || wanted.print {
+            out.escpos = Some(g.escpos);
+        }
+    }
+    // `pf_astext` 0: the printer gets the receipt as one raster picture instead of text.
+    let raster = pf.pf_astext == 0 && (wanted.doccmd || wanted.print);
+    if wanted.image || wanted.pdf || raster {
+        let width = (pf.pf_charcount * pf.pf_charwidth).clamp(200, 2048) as u32;
+        let png = printing.render_grid_png(&pins, COUNTRY, template, ctx, width).map_err(failed)?;
+        if wanted.pdf {
+            out.pdf = Some(pdf_of_png(&png)?);
+        }
+        if raster {
+            out.escpos = Some(escpos_raster(&png)?);
+        }
+        if wanted.image {
+            out.png = Some(png);
+        }
+    }
+    Ok(out)
+}
+
+/// A data URI of `bytes`.
+pub fn data_uri(mime: &str, bytes: &[u8]) -> String {
+    format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// Receipt paper is 80 mm wide: the PDF page is that wide and as tall as the picture keeps its ratio.
+const PAGE_WIDTH_PT: f32 = 80.0 / 25.4 * 72.0;
+
+/// A one-page PDF showing the receipt's PNG at the paper's width (grey, deflated).
+pub fn pdf_of_png(png_bytes: &[u8]) -> Result<Vec<u8>, UaError> {
+    use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, TextStr};
+    let (w, h, gray) = gray_pixels(png_bytes)?;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&gray).map_err(UaError::internal)?;
+    let deflated = z.finish().map_err(UaError::internal)?;
+    let (catalog, tree, page_id, image_id, content_id, info) =
+        (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5), Ref::new(6));
+    let page_h = PAGE_WIDTH_PT * h as f32 / w.max(1) as f32;
+    let mut pdf = Pdf::new();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids([page_id]).count(1);
+    let mut page = pdf.page(page_id);
+    page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH_PT, page_h));
+    page.parent(tree);
+    page.contents(content_id);
+    page.resources().x_objects().pair(Name(b"Im1"), image_id);
+    page.finish();
+    let mut image = pdf.image_xobject(image_id, &deflated);
+    image.filter(Filter::FlateDecode);
+    image.width(w as i32);
+    image.height(h as i32);
+    image.color_space().device_gray();
+    image.bits_per_component(8);
+    image.finish();
+    let mut content = Content::new();
+    content.save_state();
+    content.transform([PAGE_WIDTH_PT, 0.0, 0.0, page_h, 0.0, 0.0]);
+    content.x_object(Name(b"Im1"));
+    content.restore_state();
+    pdf.stream(content_id, &content.finish());
+    pdf.document_info(info).title(TextStr("Kassa receipt")).producer(TextStr("Kassa"));
+    Ok(pdf.finish())
+}
+
+/// ESC/POS printing the PNG as raster bands (`GS v 0`, 256 lines each: every printer takes that height),
+/// dark where its grey is below the middle, then a feed and a partial cut.
+pub fn escpos_raster(png_bytes: &[u8]) -> Result<Vec<u8>, UaError> {
+    let (w, h, gray) = gray_pixels(png_bytes)?;
+    let row_bytes = w.div_ceil(8) as usize;
+    let mut out = vec![0x1b, 0x40];
+    for band in (0..h as usize).step_by(256) {
+        let lines = (h as usize - band).min(256);
+        out.extend_from_slice(&[0x1d, 0x76, 0x30, 0x00]);
+        out.extend_from_slice(&(row_bytes as u16).to_le_bytes());
+        out.extend_from_slice(&(lines as u16).to_le_bytes());
+        for y in band..band + lines {
+            let row = &gray[y * w as usize..(y + 1) * w as usize];
+            for chunk in row.chunks(8) {
+                let mut byte = 0u8;
+                for (i, px) in chunk.iter().enumerate() {
+                    if *px < 128 {
+                        byte |= 0x80 >> i;
+                    }
+                }
+                out.push(byte);
+            }
+        }
+    }
+    out.extend_from_slice(&[0x1b, 0x64, 4, 0x1d, 0x56, 66, 0]);
+    Ok(out)
+}
+
+/// The PNG as 8-bit grey pixels (width, height, rows top to bottom).
+fn gray_pixels(png_bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), UaError> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(UaError::internal)?;
+    let size = reader.output_buffer_size().ok_or_else(|| UaError::internal("PNG too large"))?;
+    let mut buf = vec![0; size];
+    let frame = reader.next_frame(&mut buf).map_err(UaError::internal)?;
+    let channels = match frame.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => return Err(UaError::internal("indexed PNG after expansion")),
+    };
+    let (w, h) = (frame.width, frame.height);
+    let mut gray = Vec::with_capacity((w * h) as usize);
+    for row in buf[..frame.buffer_size()].chunks(frame.line_size) {
+        for px in row.chunks(channels).take(w as usize) {
+            let v = if channels >= 3 {
+                ((u32::from(px[0]) * 299 + u32::from(px[1]) * 587 + u32::from(px[2]) * 114) / 1000) as u8
+            } else {
+                px[0]
+            };
+            gray.push(v);
+        }
+    }
+    Ok((w, h, gray))
+}
