@@ -11,6 +11,19 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// A request body must arrive whole within this time, however it trickles in.
+pub const BODY_TIME: Duration = Duration::from_secs(10);
+
+/// Reads a request body whole, at most [`MAX_FRAME`] bytes within [`BODY_TIME`]: a client trickling it in
+/// cannot hold one of the listener's connections for longer. The error is a text for the front's envelope.
+pub async fn read_body(body: axum::body::Body) -> Result<axum::body::Bytes, String> {
+    match tokio::time::timeout(BODY_TIME, axum::body::to_bytes(body, MAX_FRAME)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(err)) => Err(format!("the request body could not be read: {err}")),
+        Err(_) => Err(format!("the request body did not arrive within {} s", BODY_TIME.as_secs())),
+    }
+}
+
 /// Largest framed message accepted; a bigger length closes the connection.
 pub const MAX_FRAME: usize = 1 << 20;
 /// A frame must arrive whole within this time once its length arrived; an idle connection closes after

@@ -1,6 +1,8 @@
 //! The Belarusian front through the real binary: the envelope over real HTTP and over real 4-byte
 //! length-framed TCP, every action's shape, every error of the issue, the spooler behind `printer.*`,
 //! and the seed's deposit example reproduced byte for byte.
+mod common;
+
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -737,26 +739,7 @@ fn guessing_the_sko_pin_is_paused_after_five_wrong_ones() {
 #[test]
 fn a_body_that_trickles_in_is_cut_off_with_an_answer() {
     let s = start("", "pin = \"2718\"");
-    let mut slow = TcpStream::connect(("127.0.0.1", s.http)).unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let started = Instant::now();
-    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"type\"").unwrap();
-    // One byte every 2 s: it never finishes in time, though it is never idle for long.
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    for _ in 0..15 {
-        std::thread::sleep(Duration::from_secs(2));
-        let _ = slow.write_all(b" ");
-        slow.set_nonblocking(true).unwrap();
-        if let Ok(n) = slow.read(&mut buf)
-            && n > 0
-        {
-            answer.extend_from_slice(&buf[..n]);
-            break;
-        }
-        slow.set_nonblocking(false).unwrap();
-    }
-    let text = String::from_utf8_lossy(&answer);
+    let (text, took) = common::trickle_body(s.http, "/");
     assert!(text.contains("KASSA_BAD_MESSAGE") && text.contains("did not arrive"), "{text}");
-    assert!(started.elapsed() < Duration::from_secs(16), "cut off after its 10 s: {:?}", started.elapsed());
+    assert!(took < Duration::from_secs(16), "cut off after its 10 s: {took:?}");
 }

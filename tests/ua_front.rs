@@ -3,6 +3,8 @@
 //! Ukrainian `errortxt`, the printed forms decoded by code Kassa did not write (`encoding_rs` for
 //! windows-1251, the `png` crate, `lopdf` for the PDF), the settings, printing through the spooler and
 //! the cloud-style path with its raw token.
+mod common;
+
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -649,4 +651,12 @@ fn auto_open_shift_opens_with_the_first_receipt_when_configured() {
     // Cash movements still need an open shift to exist; a Z closes it and a service deposit is refused.
     ok(&exec(&s, &envelope("", json!({"task": 11}))));
     refused(&exec(&s, &envelope("", json!({"task": 3, "cash": {"sum": 1}}))), 4, &["Зміну не відкрито"]);
+}
+
+#[test]
+fn a_body_that_trickles_in_is_cut_off_with_an_envelope() {
+    let s = start("");
+    let (text, took) = common::trickle_body(s.port, "/dm/execute");
+    assert!(text.contains("\"res\"") && text.contains("вчасно"), "{text}");
+    assert!(took < Duration::from_secs(16), "cut off after its 10 s: {took:?}");
 }

@@ -198,3 +198,26 @@ pub const KKM_OBJECT_KEYS: &[&str] = &[
 pub fn keys(v: &Value) -> Vec<String> {
     v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
+
+/// POSTs to `path` on a front's HTTP port a body announced as 100 bytes and sent one byte every 2 s, so it
+/// never finishes though it is never idle for long; returns what the server answered and when.
+pub fn trickle_body(port: u16, path: &str) -> (String, std::time::Duration) {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let started = Instant::now();
+    let head = format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{\"type\"");
+    slow.write_all(head.as_bytes()).expect("write");
+    slow.set_nonblocking(true).expect("nonblocking");
+    let mut buf = [0u8; 4096];
+    for _ in 0..15 {
+        std::thread::sleep(Duration::from_secs(2));
+        let _ = slow.write_all(b" ");
+        if let Ok(n) = slow.read(&mut buf)
+            && n > 0
+        {
+            return (String::from_utf8_lossy(&buf[..n]).into_owned(), started.elapsed());
+        }
+    }
+    (String::new(), started.elapsed())
+}

@@ -72,19 +72,10 @@ fn envelope(msg: &Value) -> Result<Option<Request>, ByError> {
     Ok(Some(Request { address: address.to_string(), action, headers, data }))
 }
 
-/// A message's body must arrive whole within this time: a client trickling it in cannot hold one of the
-/// listener's connections for longer.
-const BODY_TIME: std::time::Duration = std::time::Duration::from_secs(10);
-
 async fn http_answer(State(state): State<Arc<ByState>>, body: axum::body::Body) -> Response {
-    let read = tokio::time::timeout(BODY_TIME, axum::body::to_bytes(body, listen::MAX_FRAME)).await;
-    let out = match read {
-        Ok(Ok(bytes)) => answer(&state, &bytes).await,
-        Ok(Err(err)) => ByError::new(e::BAD_MESSAGE, format!("the message could not be read: {err}")).to_json(),
-        Err(_) => {
-            let text = format!("the message did not arrive within {} s", BODY_TIME.as_secs());
-            ByError::new(e::BAD_MESSAGE, text).to_json()
-        }
+    let out = match listen::read_body(body).await {
+        Ok(bytes) => answer(&state, &bytes).await,
+        Err(text) => ByError::new(e::BAD_MESSAGE, text).to_json(),
     };
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], out.to_string()).into_response()
 }

@@ -23,24 +23,49 @@ fn reply(v: &Value) -> Response {
 
 /// An envelope for a body that is no JSON at all (HTTP 200, as every answer).
 fn unreadable(err: &serde_json::Error) -> Value {
-    let e = UaError::new(e::BAD_REQUEST, format!("Запит не є JSON: {err}"));
+    refused(UaError::new(e::BAD_REQUEST, format!("Запит не є JSON: {err}")))
+}
+
+/// The envelope of a request refused before its JSON was read.
+fn refused(e: UaError) -> Value {
     json!({"task": null, "type": null, "ver": null, "source": null, "device": null, "tag": null,
         "res": e.res, "res_action": 0, "errortxt": e.text, "warnings": [], "error_extra": null, "info": {}})
 }
 
-async fn one(state: &Arc<UaState>, body: &[u8], token: Option<&str>, print: PrintTo) -> Value {
-    match serde_json::from_slice::<Value>(body) {
+/// A request body, read whole in time ([`listen::read_body`]), or the envelope refusing it.
+async fn read(body: axum::body::Body) -> Result<axum::body::Bytes, Value> {
+    listen::read_body(body).await.map_err(|why| {
+        let late = why.contains("did not arrive");
+        let text = if late {
+            "Тіло запиту не надійшло вчасно (10 с)"
+        } else {
+            "Тіло запиту не прочитано"
+        };
+        refused(UaError::new(e::BAD_REQUEST, format!("{text}: {why}")))
+    })
+}
+
+async fn one(state: &Arc<UaState>, body: axum::body::Body, token: Option<&str>, print: PrintTo) -> Value {
+    let body = match read(body).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    match serde_json::from_slice::<Value>(&body) {
         Ok(env) => state.execute(&env, token, print).await,
         Err(err) => unreadable(&err),
     }
 }
 
-async fn execute(State(state): State<Arc<UaState>>, body: axum::body::Bytes) -> Response {
-    reply(&one(&state, &body, None, PrintTo::Nowhere).await)
+async fn execute(State(state): State<Arc<UaState>>, body: axum::body::Body) -> Response {
+    reply(&one(&state, body, None, PrintTo::Nowhere).await)
 }
 
 /// A batch (a JSON array of envelopes, answered in order by an array) or one envelope; printed.
-async fn execute_pkg(State(state): State<Arc<UaState>>, body: axum::body::Bytes) -> Response {
+async fn execute_pkg(State(state): State<Arc<UaState>>, body: axum::body::Body) -> Response {
+    let body = match read(body).await {
+        Ok(body) => body,
+        Err(refusal) => return reply(&refusal),
+    };
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Array(list)) => {
             let mut out = Vec::with_capacity(list.len());
@@ -57,19 +82,19 @@ async fn execute_pkg(State(state): State<Arc<UaState>>, body: axum::body::Bytes)
 async fn execute_prn(
     State(state): State<Arc<UaState>>,
     Query(q): Query<HashMap<String, String>>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let print = match q.get("dev_id").filter(|d| !d.is_empty()) {
         Some(name) => PrintTo::Named(name.clone()),
         None => PrintTo::Default,
     };
-    reply(&one(&state, &body, None, print).await)
+    reply(&one(&state, body, None, print).await)
 }
 
 /// The cloud path: the token is the whole `Authorization` header (no `Bearer`).
-async fn cloud_execute(State(state): State<Arc<UaState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn cloud_execute(State(state): State<Arc<UaState>>, headers: HeaderMap, body: axum::body::Body) -> Response {
     let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string();
-    reply(&one(&state, &body, Some(&token), PrintTo::Nowhere).await)
+    reply(&one(&state, body, Some(&token), PrintTo::Nowhere).await)
 }
 
 async fn sys_info(State(state): State<Arc<UaState>>) -> Response {
@@ -82,7 +107,11 @@ async fn settings_get(State(state): State<Arc<UaState>>) -> Response {
     reply(&v)
 }
 
-async fn settings_post(State(state): State<Arc<UaState>>, body: axum::body::Bytes) -> Response {
+async fn settings_post(State(state): State<Arc<UaState>>, body: axum::body::Body) -> Response {
+    let body = match read(body).await {
+        Ok(body) => body,
+        Err(refusal) => return reply(&refusal),
+    };
     let result = serde_json::from_slice::<Value>(&body)
         .map_err(|err| UaError::new(e::BAD_REQUEST, format!("Запит не є JSON: {err}")))
         .and_then(|v| state.set_settings(&v));
