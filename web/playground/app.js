@@ -276,10 +276,11 @@ async function save() {
   try {
     const r = await call("PlaygroundSave", { kind: $("kind").value, source: $("editor").value, kkm_ofd_id: targetKkm() });
     const file = r.saved.split(/[\\/]/).slice(-3).join("/");
-    status("Saved …/" + file + " · sha256 " + r.sha256.slice(0, 10) + "… · new receipts use it; reprints keep theirs");
     const t = await call("PlaygroundTemplate", { kind: $("kind").value, kkm_ofd_id: targetKkm() });
     $("origin").textContent = { builtin: "built-in", shared: "shared override", kkm: "this KKM's override" }[t.origin] || t.origin;
     $("history").textContent = t.history.length ? t.history.length + " earlier version(s) kept in .history/" : "No earlier versions saved.";
+    // Said last, once the page shows what was saved (the browser test reads the origin on this word).
+    status("Saved …/" + file + " · sha256 " + r.sha256.slice(0, 10) + "… · new receipts use it; reprints keep theirs");
   } catch (e) {
     status("Not saved: " + e.message, true);
   }
