@@ -6,15 +6,12 @@
 mod common;
 
 use base64::Engine as _;
+use common::free_port;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// A `kassa serve` process with the Ukrainian front on; killed on drop.
 struct Server {

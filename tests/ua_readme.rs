@@ -1,43 +1,21 @@
 //! README's Ukraine section cannot drift: its configuration and its curl session go against a fresh
 //! `kassa serve` (run with curl), and each answer must start as README shows after `# →`.
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::{Killed, code_blocks, free_port, readme_section, sh};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn blocks(section: &str, fence: &str) -> Vec<String> {
-    section.split(fence).skip(1).filter_map(|b| b.split("```").next()).map(str::to_owned).collect()
-}
-
-fn sh(command: &str) -> String {
-    let out = Command::new("sh").arg("-c").arg(command).output().expect("sh");
-    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn the_readme_ukraine_session_answers_as_shown() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let section = readme.split("## Ukraine").nth(1).unwrap().split("\n## ").next().unwrap();
+    let section = &readme_section("Ukraine");
     let (api, port) = (free_port(), free_port());
     let ports = |s: &str| s.replace("127.0.0.1:3939", &format!("127.0.0.1:{port}"));
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("kassa.toml");
-    std::fs::write(&config, format!("listen = \"127.0.0.1:{api}\"\n{}", ports(&blocks(section, "```toml")[0])))
+    std::fs::write(&config, format!("listen = \"127.0.0.1:{api}\"\n{}", ports(&code_blocks(section, "```toml")[0])))
         .unwrap();
-    let _server = Server(
+    let _server = Killed(
         Command::new(env!("CARGO_BIN_EXE_kassa"))
             .args(["serve", "--data-dir"])
             .arg(dir.path().join("data"))
@@ -53,7 +31,7 @@ fn the_readme_ukraine_session_answers_as_shown() {
         assert!(Instant::now() < deadline, "the Ukrainian front did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let session = &blocks(section, "```sh")[0];
+    let session = &code_blocks(section, "```sh")[0];
     let mut lines = session.lines().map(str::trim).peekable();
     let mut steps = 0;
     let mut last = String::new();

@@ -221,3 +221,38 @@ pub fn trickle_body(port: u16, path: &str) -> (String, std::time::Duration) {
     }
     (String::new(), started.elapsed())
 }
+
+/// A loopback port free right now (a parallel test may still take it before it is bound).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A child process (a `kassa serve`) killed and reaped when dropped, so a failing test leaves none behind.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// README's section under the heading `## {title}...`, up to the next `## ` heading.
+pub fn readme_section(title: &str) -> String {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README.md");
+    let after = readme.split(&format!("## {title}")).nth(1).unwrap_or_else(|| panic!("README has no ## {title}"));
+    after.split("\n## ").next().unwrap_or_default().to_owned()
+}
+
+/// The bodies of the fenced blocks of `section` that open with `fence` (`"```sh"`, `"```toml"`).
+pub fn code_blocks(section: &str, fence: &str) -> Vec<String> {
+    section.split(fence).skip(1).filter_map(|b| b.split("```").next()).map(str::to_owned).collect()
+}
+
+/// Runs `command` with `sh -c`, insists on success and returns its stdout.
+pub fn sh(command: &str) -> String {
+    let out = std::process::Command::new("sh").arg("-c").arg(command).output().expect("sh");
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
