@@ -6,6 +6,7 @@
 use crate::ledger::BoxFuture;
 use axum::Router;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,15 +37,16 @@ const MAX_CONNECTIONS: usize = 256;
 /// A request's head must arrive within this time (a slow or idle client cannot hold a connection).
 const HEAD_TIME: Duration = Duration::from_secs(10);
 
-/// Serves `router` over HTTP/1.1 on `listener` until `shutdown`: a request head must arrive within 10 s,
-/// and at most 256 connections are open; connections in flight finish their request.
-pub async fn serve_http(
-    router: Router,
+/// Accepts connections on `listener` until `shutdown`, at most [`MAX_CONNECTIONS`] open at once (one more is
+/// closed at once, so a flood of stalled clients holds no more than that), and serves each on its own task.
+async fn accept_capped<F>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use hyper::server::conn::http1;
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    serve: impl Fn(TcpStream, SocketAddr) -> F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -64,8 +66,26 @@ pub async fn serve_http(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
+        let served = serve(stream, remote);
         tokio::spawn(async move {
+            served.await;
+            drop(slot);
+        });
+    }
+}
+
+/// Serves `router` over HTTP/1.1 on `listener` until `shutdown`: a request head must arrive within 10 s,
+/// and at most 256 connections are open; connections in flight finish their request.
+pub async fn serve_http(
+    router: Router,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    accept_capped(listener, shutdown, move |stream, remote| {
+        let router = router.clone();
+        async move {
             let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let mut router = router.clone();
                 async move { tower_service::Service::call(&mut router, req).await }
@@ -75,51 +95,33 @@ pub async fn serve_http(
             if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%remote, error = %e, "HTTP connection closed");
             }
-            drop(slot);
-        });
-    }
+        }
+    })
+    .await
 }
 
 /// What answers one framed message: its bytes in, the answer's bytes out.
 pub type FrameHandler = Arc<dyn Fn(Vec<u8>) -> BoxFuture<'static, Vec<u8>> + Send + Sync>;
 
-/// Serves framed messages on `listener` until `shutdown`: each frame gets one framed answer, in order.
+/// Serves framed messages on `listener` until `shutdown`: each frame gets one framed answer, in order; at
+/// most 256 connections are open.
 pub async fn serve_framed(
     listener: TcpListener,
     handler: FrameHandler,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => return Ok(()),
-        };
-        // A flood of connections that each announce a large frame and never send it holds no more than this.
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(%remote, "connection cap reached: connection refused");
-            continue;
-        };
+    accept_capped(listener, shutdown, move |stream, remote| {
         let handler = handler.clone();
-        tokio::spawn(async move {
+        async move {
             if let Err(e) = connection(stream, handler).await {
                 tracing::debug!(%remote, error = %e, "framed connection closed");
             }
-            drop(slot);
-        });
-    }
+        }
+    })
+    .await
 }
 
 async fn connection(mut stream: TcpStream, handler: FrameHandler) -> std::io::Result<()> {
-    let _ = stream.set_nodelay(true);
     loop {
         let mut len = [0u8; 4];
         match tokio::time::timeout(IDLE, stream.read_exact(&mut len)).await {
