@@ -36,58 +36,48 @@ pub fn segments(line: &TextLine, columns: usize) -> Vec<(bool, String)> {
     out
 }
 
+/// The lines of the character forms (text and HTML), each as its bold and plain runs: a QR code stands as an
+/// empty line there; feeds, cuts, pictures and raw bytes belong to the printer and are left out.
+fn grid_lines(layout: &Layout) -> impl Iterator<Item = Vec<(bool, String)>> + '_ {
+    let cols = layout.geometry.columns;
+    layout.items.iter().filter_map(move |item| match &item.kind {
+        ItemKind::Text(line) => Some(segments(line, cols)),
+        ItemKind::Qr { .. } => Some(Vec::new()),
+        ItemKind::Feed { .. }
+        | ItemKind::Barcode { .. }
+        | ItemKind::Image { .. }
+        | ItemKind::Cut { .. }
+        | ItemKind::Drawer
+        | ItemKind::Raw(_) => None,
+    })
+}
+
 /// The padded text form.
 pub fn text(layout: &Layout) -> String {
-    let cols = layout.geometry.columns;
     let mut out = String::new();
-    for item in &layout.items {
-        match &item.kind {
-            ItemKind::Text(line) => {
-                for (_, s) in segments(line, cols) {
-                    out.push_str(&s);
-                }
-                out.push('\n');
-            }
-            ItemKind::Qr { .. } => out.push('\n'),
-            ItemKind::Feed { .. }
-            | ItemKind::Barcode { .. }
-            | ItemKind::Image { .. }
-            | ItemKind::Cut { .. }
-            | ItemKind::Drawer
-            | ItemKind::Raw(_) => {}
-        }
+    for line in grid_lines(layout) {
+        line.iter().for_each(|(_, s)| out.push_str(s));
+        out.push('\n');
     }
     out
 }
 
 /// The HTML fragment form.
 pub fn html(layout: &Layout) -> String {
-    let cols = layout.geometry.columns;
     let mut out = String::new();
-    for item in &layout.items {
-        match &item.kind {
-            ItemKind::Text(line) => {
-                for (bold, s) in segments(line, cols) {
-                    let body: String = s
-                        .chars()
-                        .map(|c| if c == ' ' { "&nbsp;".to_string() } else { super::html::escape(&c.to_string()) })
-                        .collect();
-                    if bold {
-                        let _ = write!(out, "<b>{body}</b>");
-                    } else {
-                        out.push_str(&body);
-                    }
-                }
-                out.push_str("<br/>");
+    for line in grid_lines(layout) {
+        for (bold, s) in line {
+            let body: String = s
+                .chars()
+                .map(|c| if c == ' ' { "&nbsp;".to_string() } else { super::html::escape(&c.to_string()) })
+                .collect();
+            if bold {
+                let _ = write!(out, "<b>{body}</b>");
+            } else {
+                out.push_str(&body);
             }
-            ItemKind::Qr { .. } => out.push_str("<br/>"),
-            ItemKind::Feed { .. }
-            | ItemKind::Barcode { .. }
-            | ItemKind::Image { .. }
-            | ItemKind::Cut { .. }
-            | ItemKind::Drawer
-            | ItemKind::Raw(_) => {}
         }
+        out.push_str("<br/>");
     }
     out
 }
