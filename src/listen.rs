@@ -12,6 +12,25 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// Binds the listener `name` on `addr` and says where, as one line on standard output: `listening <name>
+/// <address>`. With port 0 the system picks a free port and this line is the only way to learn it: tests and
+/// scripts read it (logs go to standard error, so nothing else shares standard output while Kassa serves).
+/// `setting` names the configuration key in the error.
+pub async fn bind(name: &str, addr: &str, setting: &str) -> Result<TcpListener, String> {
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} ({setting}): {e}"))?;
+    let local = listener.local_addr().map_err(|e| format!("cannot read the address of {addr} ({setting}): {e}"))?;
+    announce(name, local);
+    Ok(listener)
+}
+
+/// Writes `listening <name> <address>` on standard output, flushed at once (a closed output is no failure).
+pub fn announce(name: &str, addr: SocketAddr) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening {name} {addr}");
+    let _ = out.flush();
+}
+
 /// A request body must arrive whole within this time, however it trickles in.
 pub const BODY_TIME: Duration = Duration::from_secs(10);
 

@@ -223,6 +223,11 @@ pub async fn start_fronts(
     Ok(tasks)
 }
 
+/// The address a listener is bound to, for the log (the configured one may say port 0).
+fn local(listener: &TcpListener) -> String {
+    listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
+}
+
 /// A future that ends when `stopped` turns true.
 fn until_stopped(stopped: &tokio::sync::watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
     let mut stopped = stopped.clone();
@@ -252,9 +257,8 @@ async fn start_by(
     };
     let mut tasks = Vec::new();
     if let Some(addr) = &by.listen {
-        let listener =
-            TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (by.listen): {e}"))?;
-        tracing::info!(listen = %addr, serial = %by.sko.serial, "Belarusian front (HTTP) serving; simulated СКО, test mode");
+        let listener = crate::listen::bind("by-http", addr, "by.listen").await?;
+        tracing::info!(listen = %local(&listener), serial = %by.sko.serial, "Belarusian front (HTTP) serving; simulated СКО, test mode");
         let (state, until) = (state.clone(), until());
         tasks.push(tokio::spawn(async move {
             if let Err(e) = by::front::serve_http(state, listener, until).await {
@@ -263,9 +267,8 @@ async fn start_by(
         }));
     }
     if let Some(addr) = &by.tcp_listen {
-        let listener =
-            TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (by.tcp_listen): {e}"))?;
-        tracing::info!(listen = %addr, "Belarusian front (framed TCP) serving");
+        let listener = crate::listen::bind("by-tcp", addr, "by.tcp_listen").await?;
+        tracing::info!(listen = %local(&listener), "Belarusian front (framed TCP) serving");
         let (state, until) = (state.clone(), until());
         tasks.push(tokio::spawn(async move {
             if let Err(e) = by::front::serve_tcp(state, listener, until).await {
@@ -288,8 +291,8 @@ async fn start_ua(
     };
     let ledger = Arc::new(crate::ledger::Ledger::new(started.core.store_handle()));
     let state = Arc::new(ua::tasks::UaState::new(config.ua.clone(), ledger, started.printing.clone())?);
-    let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (ua.listen): {e}"))?;
-    tracing::info!(listen = %addr, fisid = %config.ua.prro.fisid, "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
+    let listener = crate::listen::bind("ua", addr, "ua.listen").await?;
+    tracing::info!(listen = %local(&listener), fisid = %config.ua.prro.fisid, "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
     let until = until_stopped(&stopped);
     Ok(vec![tokio::spawn(async move {
         if let Err(e) = ua::front::serve_http(state, listener, until).await {
@@ -304,9 +307,11 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
         trim_allocator_periodically();
-        let listener =
-            TcpListener::bind(&config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "kassa serving");
+        if let Some(emulator) = &started.emulator {
+            crate::listen::announce("ofd-emulator", emulator.addr());
+        }
+        let listener = crate::listen::bind("api", &config.listen, "listen").await?;
+        tracing::info!(listen = %local(&listener), data_dir = %config.data_dir.display(), "kassa serving");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let fronts = start_fronts(&config, &started, stopped).await?;
         serve(started.state(), listener, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;

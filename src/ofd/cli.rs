@@ -134,9 +134,11 @@ pub fn run_emulator(args: EmulatorArgs) -> Result<(), CliError> {
     runtime()?.block_on(async {
         let config = EmulatorConfig { listen: args.listen, rotate_tokens: !args.no_rotation, ..Default::default() };
         let handle = Emulator::start(config).await?;
+        announce("ofd", handle.addr());
         eprintln!("OFD emulator listening on {} (demo mode: any KKM id is registered)", handle.addr());
         if let Some(addr) = args.admin {
             let listener = tokio::net::TcpListener::bind(addr).await?;
+            announce("admin", listener.local_addr()?);
             eprintln!("OFD emulator admin port on {} (fault injection, one command per line)", listener.local_addr()?);
             tokio::spawn(super::emulator::admin::serve(listener, handle.control()));
         }
@@ -144,6 +146,15 @@ pub fn run_emulator(args: EmulatorArgs) -> Result<(), CliError> {
         handle.shutdown().await;
         Ok(())
     })
+}
+
+/// `listening <name> <address>` on standard output, as `kassa serve` says it (`listen::announce`; `ofd` stays
+/// a leaf that imports no other part), so `--listen 127.0.0.1:0` is usable from a script or a test.
+fn announce(name: &str, addr: SocketAddr) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening {name} {addr}");
+    let _ = out.flush();
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
