@@ -14,14 +14,19 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 "$venv/bin/schemathesis" --version
 data=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-target/debug/kassa serve --listen "127.0.0.1:${port}" --data-dir "$data/data" >"$data/server.log" 2>&1 &
+# Port 0: the server prints `listening api <address>` on standard output once it is bound.
+target/debug/kassa serve --listen 127.0.0.1:0 --data-dir "$data/data" >"$data/listening" 2>"$data/server.log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:${port}/Ping" >/dev/null && break
+addr=
+for _ in $(seq 150); do
+    addr=$(awk '$1 == "listening" && $2 == "api" { print $3 }' "$data/listening")
+    [ -n "$addr" ] && break
+    kill -0 "$server" 2>/dev/null || { cat "$data/server.log"; echo "schemathesis: kassa serve exited before it listened" >&2; exit 1; }
     sleep 0.2
 done
+[ -n "$addr" ] || { echo "schemathesis: kassa serve did not say where it listens within 30 s" >&2; exit 1; }
+port=${addr##*:}
 # Register the seed's KKM so fiscal operations reach the fiscal core rather than stopping at 61.
 curl -s -H 'Authorization: 0000' -d '{"ofd_id": 6923, "ofd_token": 59359406, "ofd_uid": "4C49A0CB1DD4413387F6E6199CBB1B2A"}' \
     "http://127.0.0.1:${port}/SaveKKM" >/dev/null

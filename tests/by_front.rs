@@ -3,26 +3,19 @@
 //! and the seed's deposit example reproduced byte for byte.
 mod common;
 
-use common::free_port;
+use common::Served;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A `kassa serve` process with the Belarusian front on; killed on drop.
 struct Server {
-    child: Child,
+    _served: Served,
     http: u16,
     tcp: u16,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The seed's registration: ИП Моров А.М., УНП 191832203, device 131010705, serial AVQ11031010705, with
@@ -44,48 +37,24 @@ fn start(by: &str, sko: &str) -> Server {
 }
 
 fn start_logging(by: &str, sko: &str, level: &str) -> Server {
-    // A port picked free may be taken by a parallel test before the server binds it: then start again.
-    for _ in 0..5 {
-        if let Some(server) = try_start(by, sko, level) {
-            return server;
-        }
-    }
-    panic!("the Belarusian front did not start");
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve(&dir.path().join("data"), dir.path(), &format!("{by}\n[by.sko]\n{sko}\n"), level);
+    Server { http: served.port("by-http"), tcp: served.port("by-tcp"), _served: served, dir }
 }
 
-fn try_start(by: &str, sko: &str, level: &str) -> Option<Server> {
-    let dir = tempfile::tempdir().unwrap();
-    let (api, http, tcp) = (free_port(), free_port(), free_port());
-    let config = dir.path().join("kassa.toml");
-    let text = format!("listen = \"127.0.0.1:{api}\"\n[by]\ntcp_listen = \"127.0.0.1:{tcp}\"\n{by}\n[by.sko]\n{sko}\n");
-    std::fs::write(&config, text).unwrap();
-    let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .arg("--config")
-        .arg(&config)
-        .args(["--by-listen", &format!("127.0.0.1:{http}")])
-        .env("RUST_LOG", level)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut server = Server { child, http, tcp, dir };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", http)).is_ok() && TcpStream::connect(("127.0.0.1", tcp)).is_ok() {
-            return Some(server);
-        }
-        if server.child.try_wait().unwrap().is_some() {
-            let log = std::fs::read_to_string(server.dir.path().join("stderr.log")).unwrap_or_default();
-            assert!(log.contains("cannot listen"), "the server stopped:\n{log}");
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let log = std::fs::read_to_string(server.dir.path().join("stderr.log")).unwrap_or_default();
-    panic!("the Belarusian front did not start:\n{log}");
+/// `kassa serve` over `data` with both Belarusian listeners on ports of their choosing and `by` after the
+/// `[by]` line of its configuration; the configuration and `stderr.log` go into `dir`.
+fn serve(data: &Path, dir: &Path, by: &str, level: &str) -> Served {
+    let config = dir.join("kassa.toml");
+    std::fs::write(&config, format!("[by]\ntcp_listen = \"127.0.0.1:0\"\n{by}")).unwrap();
+    let log = dir.join("stderr.log");
+    let mut command = common::kassa();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--by-listen", "127.0.0.1:0", "--data-dir"]).arg(data);
+    command.arg("--config").arg(&config).env("RUST_LOG", level);
+    command.stderr(std::fs::File::create(&log).unwrap());
+    Served::spawn(command, &["api", "by-http", "by-tcp"]).unwrap_or_else(|e| {
+        panic!("the Belarusian front did not start: {e}\n{}", std::fs::read_to_string(&log).unwrap_or_default())
+    })
 }
 
 /// One POST over HTTP/1.1; the status and the JSON answer.
@@ -533,28 +502,10 @@ fn a_shift_older_than_24_hours_and_a_certificate_without_address_are_refused() {
     let data = kept.path().join("data");
     drop(s);
     let dir2 = tempfile::tempdir().unwrap();
-    let s2 = {
-        // Same data folder, a clock 25 hours later.
-        let (api, http, tcp) = (free_port(), free_port(), free_port());
-        let config = dir2.path().join("kassa.toml");
-        std::fs::write(&config, format!("listen = \"127.0.0.1:{api}\"\n[by]\ntcp_listen = \"127.0.0.1:{tcp}\"\n[by.sko]\npin = \"2718\"\nfixed_time = \"2024-05-02T09:00:00+03:00\"\n")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .args(["serve", "--data-dir"])
-            .arg(&data)
-            .arg("--config")
-            .arg(&config)
-            .args(["--by-listen", &format!("127.0.0.1:{http}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Server { child, http, tcp, dir: dir2 };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", http)).is_err() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    };
+    // Same data folder, a clock 25 hours later.
+    let served =
+        serve(&data, dir2.path(), "[by.sko]\npin = \"2718\"\nfixed_time = \"2024-05-02T09:00:00+03:00\"\n", "warn");
+    let s2 = Server { http: served.port("by-http"), tcp: served.port("by-tcp"), _served: served, dir: dir2 };
     ok(&send(&s2, AUTH, "authorize", json!({}), json!({"pin": "2718"})));
     assert_eq!(error_code(&deposit(&s2, "1.00")), "KASSA_SHIFT_EXPIRED");
     assert_eq!(

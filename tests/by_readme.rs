@@ -3,37 +3,24 @@
 //! must start as README shows after `# →`.
 mod common;
 
-use common::{Killed, code_blocks, free_port, readme_section, sh};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use common::{Served, code_blocks, readme_section, sh};
+use std::process::Stdio;
 
 #[test]
 fn the_readme_belarus_sessions_answer_as_shown() {
     let section = &readme_section("Belarus");
-    let (api, http, tcp) = (free_port(), free_port(), free_port());
-    let ports = |s: &str| s.replace("127.0.0.1:8090", &format!("127.0.0.1:{http}")).replace("1829", &tcp.to_string());
     let dir = tempfile::tempdir().unwrap();
-    let toml = &code_blocks(section, "```toml")[0];
+    // README's listeners on port 0: the server says which ports it got, and the sessions use those.
+    let toml = code_blocks(section, "```toml")[0].replace("127.0.0.1:8090", "127.0.0.1:0").replace("1829", "0");
     let config = dir.path().join("kassa.toml");
-    std::fs::write(&config, format!("listen = \"127.0.0.1:{api}\"\n{}", ports(toml))).unwrap();
-    let _server = Killed(
-        Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .args(["serve", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    std::fs::write(&config, toml).unwrap();
+    let server = Served::serve(
+        &["--data-dir".as_ref(), dir.path().join("data").as_os_str(), "--config".as_ref(), config.as_os_str()],
+        &["by-http", "by-tcp"],
+        Stdio::null(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", http)).is_err()
-        || std::net::TcpStream::connect(("127.0.0.1", tcp)).is_err()
-    {
-        assert!(Instant::now() < deadline, "the Belarusian front did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (http, tcp) = (server.port("by-http"), server.port("by-tcp"));
+    let ports = |s: &str| s.replace("127.0.0.1:8090", &format!("127.0.0.1:{http}")).replace("1829", &tcp.to_string());
     let sessions = code_blocks(section, "```sh");
     let mut lines = sessions[0].lines().map(str::trim).peekable();
     let mut steps = 0;

@@ -1,18 +1,16 @@
 //! The emulators README promises, run as the binary: `kassa ofd-emulator --admin` opens its fault-injection
 //! port, and `kassa printer-emulator` runs without a terminal, taking its commands on `--admin`.
+mod common;
 mod ofd_support;
 
+use common::kassa;
 use kassa::ofd::client::Credentials;
 use kassa::ofd::proto::OperationTypeEnum;
 use kassa::ofd::result::ResultClass;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-fn kassa() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kassa"))
-}
 
 /// Kills the child when the test ends, whatever happens.
 struct Running(Child);
@@ -40,23 +38,12 @@ fn connect(addr: &str) -> (TcpStream, BufReader<TcpStream>) {
 
 #[tokio::test]
 async fn ofd_emulator_admin_port_injects_faults() {
-    let mut child = kassa()
-        .args(["ofd-emulator", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let _running = Running(child);
-    let mut addr_after = |marker: &str| -> String {
-        let line = stderr.next().expect("a line").expect("utf-8");
-        let start = line.find(marker).unwrap_or_else(|| panic!("{marker:?} in {line:?}")) + marker.len();
-        line[start..].split_whitespace().next().expect("address").to_owned()
-    };
-    let ofd = addr_after("listening on ");
-    let admin = addr_after("admin port on ");
-
+    // Both on port 0: the emulator prints `listening ofd <address>` and `listening admin <address>`.
+    let mut command = kassa();
+    command.args(["ofd-emulator", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"]);
+    command.stdin(Stdio::null()).stderr(Stdio::null());
+    let running = common::Served::spawn(command, &["ofd", "admin"]).expect("the OFD emulator starts");
+    let (ofd, admin) = (running.addr("ofd").to_string(), running.addr("admin").to_string());
     let mut conn = connect(&admin);
     assert_eq!(ask(&mut conn, "fault drop-after 1"), "ok");
     assert_eq!(ask(&mut conn, "rotation off"), "ok");

@@ -1,15 +1,10 @@
 //! The `kassa` binary itself: documented options, a config file, graceful SIGTERM, and no PIN in the log.
+mod common;
+
+use common::{Served, kassa};
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn kassa() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kassa"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn post(port: u16, method: &str, pin: &str, body: &str) -> String {
     use std::io::Write;
@@ -23,17 +18,6 @@ fn post(port: u16, method: &str, pin: &str, body: &str) -> String {
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
-}
-
-fn wait_for_ping(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && post(port, "Ping", "", "").contains("\"ok\"") {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("server did not answer Ping");
 }
 
 #[test]
@@ -50,22 +34,19 @@ fn help_documents_every_serve_option() {
 #[test]
 fn serves_from_a_config_file_stops_on_sigterm_and_never_logs_pins() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let config = dir.path().join("kassa.toml");
-    std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\nadmin_pin = \"file-pin-1\"\n")).unwrap();
+    // The file's own listen address, port 0: the server prints the port it got.
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nadmin_pin = \"file-pin-1\"\n").unwrap();
     let admin_pin = "Zq81-env-secret";
-    let mut child = kassa()
-        .args(["serve", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .arg("--config")
-        .arg(&config)
-        .env("KASSA_ADMIN_PIN", admin_pin)
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_ping(port);
+    let log_path = dir.path().join("stderr.log");
+    let mut command = kassa();
+    command.args(["serve", "--data-dir"]).arg(dir.path().join("data")).arg("--config").arg(&config);
+    command.env("KASSA_ADMIN_PIN", admin_pin).env("RUST_LOG", "trace");
+    command.stderr(std::fs::File::create(&log_path).unwrap());
+    // It says where each listener is: the API and the built-in OFD emulator, both on ports it picked.
+    let mut server = Served::spawn(command, &["api", "ofd-emulator"]).expect("kassa serve starts");
+    assert_ne!(server.port("ofd-emulator"), server.port("api"));
+    let port = server.port("api");
     // The environment wins over the file.
     assert!(post(port, "GetOperatorList", admin_pin, "{}").contains("\"response_code\":0"));
     assert!(post(port, "GetOperatorList", "file-pin-1", "{}").contains("\"response_code\":5"));
@@ -73,6 +54,7 @@ fn serves_from_a_config_file_stops_on_sigterm_and_never_logs_pins() {
     let body = r#"{"name":"C","access_pin":"New-cashier-pin-42","role":3}"#;
     assert!(post(port, "SaveOperator", admin_pin, body).contains("\"response_code\":0"));
 
+    let child = &mut server.child;
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -84,9 +66,7 @@ fn serves_from_a_config_file_stops_on_sigterm_and_never_logs_pins() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "graceful exit, got {exit}");
-    let mut log = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut log).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(log.contains("kassa serving"), "the log is there: {log}");
     for secret in [admin_pin, "file-pin-1", "Wr0ng-guess-77", "New-cashier-pin-42"] {
         assert!(!log.contains(secret), "{secret} leaked into the log");

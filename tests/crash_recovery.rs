@@ -1,14 +1,13 @@
 //! SIGKILL of the server while its sender is mid-exchange with the OFD: after a restart every committed
 //! document reaches the OFD exactly once (same token and REQNUM on resend), and nothing acknowledged is lost.
+mod common;
+
+use common::{Served, kassa};
 use kassa::ofd::emulator::{Emulator, EmulatorConfig, Fault};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn call(port: u16, method: &str, body: &Value) -> Value {
     let body = body.to_string();
@@ -26,24 +25,11 @@ fn call(port: u16, method: &str, body: &Value) -> Value {
     serde_json::from_str(json).unwrap_or_else(|_| panic!("not an envelope: {out}"))
 }
 
-fn serve(dir: &std::path::Path, config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--data-dir"])
-        .arg(dir)
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_for(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(30));
-    }
+/// `kassa serve` over `dir` with `config` (whose `listen` is port 0), once it listens.
+fn serve(dir: &std::path::Path, config: &std::path::Path) -> Served {
+    let mut command = kassa();
+    command.args(["serve", "--data-dir"]).arg(dir).arg("--config").arg(config).stderr(Stdio::null());
+    Served::spawn(command, &["api"]).expect("kassa serve starts")
 }
 
 fn sale(sum: u32) -> Value {
@@ -59,12 +45,11 @@ fn sale(sum: u32) -> Value {
 async fn sigkill_mid_exchange_loses_nothing_and_duplicates_nothing() {
     let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let config = dir.path().join("kassa.toml");
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:{port}\"\n[[ofd]]\nuid = \"4C49A0CB1DD4413387F6E6199CBB1B2A\"\nname = \"test\"\n\
+            "listen = \"127.0.0.1:0\"\n[[ofd]]\nuid = \"4C49A0CB1DD4413387F6E6199CBB1B2A\"\nname = \"test\"\n\
              endpoint = \"{}\"\nconsumer_url = \"http://consumer.test-oofd.kz\"\n\
              [ofd_link]\ntotal_time_ms = 3000\nreconnect_ms = 100\n",
             emu.addr()
@@ -73,7 +58,7 @@ async fn sigkill_mid_exchange_loses_nothing_and_duplicates_nothing() {
     .unwrap();
     let data = dir.path().join("data");
     let mut server = serve(&data, &config);
-    wait_for(port);
+    let port = server.port("api");
     let save = json!({"ofd_id": 6923, "ofd_token": 59359406, "local_name": "crash"});
     let port2 = port;
     let r = tokio::task::spawn_blocking(move || call(port2, "SaveKKM", &save)).await.unwrap();
@@ -97,13 +82,13 @@ async fn sigkill_mid_exchange_loses_nothing_and_duplicates_nothing() {
         assert!(Instant::now() < deadline, "the sender never reached the OFD");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
     assert_eq!(emu.accepted(6923).len(), 1, "the OFD took the head, the answer never arrived");
 
     // Restart: the head is resent with its REQNUM and old token (the OFD answers from its cache), then the rest.
     let mut server = serve(&data, &config);
-    wait_for(port);
+    let port = server.port("api");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let k = tokio::task::spawn_blocking(move || call(port, "GetKKMList", &json!({"ofd_id": 6923}))).await.unwrap();
@@ -126,7 +111,7 @@ async fn sigkill_mid_exchange_loses_nothing_and_duplicates_nothing() {
     assert_eq!(fiscal_ids, acknowledged);
     let r = tokio::task::spawn_blocking(move || call(port, "TradeOperation", &sale(40))).await.unwrap();
     assert_eq!((r["response_code"].clone(), r["response_data"]["is_offline"].clone()), (json!(0), json!(false)), "{r}");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
     emu.shutdown().await;
 }

@@ -204,9 +204,10 @@ async fn timeout_is_classified_retryable_for_offline_mode() {
 
 #[tokio::test]
 async fn refused_connection_times_out_with_last_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
+    // A port held bound but never listening: every connect is refused, and no other process can take it.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let addr = socket.local_addr().expect("addr");
     let err = client(addr, Duration::from_millis(200)).exchange(creds(TOKEN, 1), &info()).await.expect_err("refused");
     match err {
         ClientError::Timeout { attempts, last_error: Some(_), .. } => assert!(attempts >= 1),

@@ -1,10 +1,12 @@
 //! README cannot drift: the curl commands of its "A first day with curl" walkthrough are extracted from
 //! README.md itself and run, with curl, against a fresh `kassa serve`; each answer's `response_code` must be
 //! the one README shows after `# →`. The `render --document` example file renders too.
+mod common;
+
+use common::Served;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 const README_BASE: &str = "http://127.0.0.1:8080";
 
@@ -30,36 +32,14 @@ fn walkthrough() -> Vec<Step> {
     steps
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-fn start(dir: &Path) -> (Server, String) {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.join("data"))
-        .env_remove("KASSA_ADMIN_PIN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn kassa serve");
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// A fresh `kassa serve` in `dir/data` with the demo PIN; its base URL.
+fn start(dir: &Path) -> (Served, String) {
+    let data = dir.join("data");
+    let mut command = common::kassa();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data);
+    command.env_remove("KASSA_ADMIN_PIN").stderr(Stdio::null());
+    let server = Served::spawn(command, &["api"]).expect("kassa serve starts");
+    let base = server.base();
     (server, base)
 }
 

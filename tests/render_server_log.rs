@@ -1,13 +1,11 @@
-//! The real `kassa serve` (which logs to standard output) with a broken override template: the receipt still prints with the built-in
+//! The real `kassa serve` (which logs to standard error) with a broken override template: the receipt still prints with the built-in
 //! template, and the log carries the same diagnostic the command line gives: file, line, column and the
 //! offending text.
+mod common;
+
+use common::Served;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
 
 fn post(port: u16, method: &str, body: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -29,21 +27,11 @@ fn the_server_falls_back_and_logs_the_templates_own_line() {
     std::fs::create_dir_all(&templates).expect("mkdir");
     std::fs::write(templates.join("ticket.j2"), "@center: МОЙ ЧЕК\n\n@center blnk: {{ fiscal_id }}\n@cut\n")
         .expect("write");
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .env("KASSA_ADMIN_PIN", "0000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut command = common::kassa();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path());
+    command.env("KASSA_ADMIN_PIN", "0000").env("RUST_LOG", "warn").stderr(Stdio::piped());
+    let mut server = Served::spawn(command, &["api"]).expect("kassa serve starts");
+    let port = server.port("api");
     let kkm = r#"{"local_name": "Test_6923", "ofd_id": 6923, "ofd_token": 59359406, "ofd_uid": "4C49A0CB1DD4413387F6E6199CBB1B2A",
         "use_software_vpn": false, "auto_withdraw_money": false, "bindings": [],
         "vat_certificate": {"series": "", "number": "", "is_printable": false}}"#;
@@ -63,6 +51,7 @@ fn the_server_falls_back_and_logs_the_templates_own_line() {
     assert!(rendered.contains("ИТОГО"), "{rendered}");
 
     // SIGTERM for a graceful stop, then read everything it logged.
+    let child = &mut server.child;
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let mut log = String::new();
     child.stderr.take().expect("stderr").read_to_string(&mut log).expect("log");

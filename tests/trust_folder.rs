@@ -1,19 +1,14 @@
 //! The data folder as a careless or hostile user meets it, through the real binary: a second server on the
 //! same folder, an empty, missing, damaged or read-only database, a damaged print queue, and permissions.
+mod common;
+
+use common::{Served, kassa};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const ADMIN: &str = "0000";
-
-fn kassa() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kassa"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn post(port: u16, method: &str, pin: &str, body: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -28,55 +23,38 @@ fn post(port: u16, method: &str, pin: &str, body: &str) -> String {
     out
 }
 
-fn serve(dir: &Path, port: u16) -> Child {
-    kassa()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// Where a server over the data folder `dir` writes its standard error.
+fn log_of(dir: &Path) -> PathBuf {
+    dir.with_extension("stderr.log")
 }
 
-/// Waits until the server answers Ping; panics with its stderr if it exits first.
-fn wait_ready(child: &mut Child, port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-            panic!("server exited ({status}): {err}");
-        }
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && post(port, "Ping", "", "").contains("\"ok\"") {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("server did not answer Ping");
+/// `kassa serve` over `dir` on a port of its choosing, once it listens; panics with its log if it stops first.
+fn serve(dir: &Path) -> Served {
+    let mut command = kassa();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir);
+    command.stderr(std::fs::File::create(log_of(dir)).unwrap());
+    Served::spawn(command, &["api"]).unwrap_or_else(|e| {
+        panic!("server did not start: {e}\n{}", std::fs::read_to_string(log_of(dir)).unwrap_or_default())
+    })
 }
 
 /// Runs a start that must fail; returns its stderr.
 fn refused_start(dir: &Path) -> String {
-    let out = kassa()
-        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port()), "--data-dir"])
-        .arg(dir)
-        .output()
-        .unwrap();
+    let out = kassa().args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir).output().unwrap();
     assert!(!out.status.success(), "the start must be refused");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn stop(mut child: Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+/// SIGTERM, and the exit awaited (20 s at most).
+fn stop(mut server: Served) {
+    let _ = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
+        if server.child.try_wait().unwrap().is_some() {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 const SAVE_KKM: &str = r#"{"ofd_id": 6923, "ofd_token": 59359406, "local_name": "K"}"#;
@@ -87,9 +65,8 @@ const SALE: &str = r#"{"kkm_ofd_id": 6923, "operation": 2,
 /// A data folder with a KKM and a few sales in it, its server stopped.
 fn used_folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = serve(&dir.path().join("data"), port);
-    wait_ready(&mut child, port);
+    let child = serve(&dir.path().join("data"));
+    let port = child.port("api");
     assert!(post(port, "SaveKKM", ADMIN, SAVE_KKM).contains("\"response_code\":0"));
     for _ in 0..30 {
         assert!(post(port, "TradeOperation", ADMIN, SALE).contains("\"response_code\":0"));
@@ -102,27 +79,24 @@ fn used_folder() -> tempfile::TempDir {
 fn a_second_server_on_the_same_folder_is_refused_and_a_crashed_one_blocks_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = free_port();
-    let mut first = serve(&data, port);
-    wait_ready(&mut first, port);
+    let mut first = serve(&data);
+    let port = first.port("api");
 
     let err = refused_start(&data);
     assert!(err.contains(&data.display().to_string()), "names the folder: {err}");
-    assert!(err.contains(&format!("process {}", first.id())), "names the other process: {err}");
+    assert!(err.contains(&format!("process {}", first.child.id())), "names the other process: {err}");
     assert!(err.contains("one server per data folder"), "{err}");
 
     let out = kassa().args(["ofd", "info", "--kkm", "6923", "--data-dir"]).arg(&data).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("process {}", first.id())), "{err}");
+    assert!(err.contains(&format!("process {}", first.child.id())), "{err}");
     assert!(post(port, "Ping", "", "").contains("\"ok\""), "the first server goes on");
 
     // A crash (SIGKILL) leaves no lock behind.
-    first.kill().unwrap();
-    first.wait().unwrap();
-    let port = free_port();
-    let mut again = serve(&data, port);
-    wait_ready(&mut again, port);
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let again = serve(&data);
     stop(again);
 }
 
@@ -192,9 +166,8 @@ fn a_damaged_print_queue_is_set_aside_and_selling_goes_on() {
     for side in ["spool.db-wal", "spool.db-shm"] {
         let _ = std::fs::remove_file(data.join(side));
     }
-    let port = free_port();
-    let mut child = serve(&data, port);
-    wait_ready(&mut child, port);
+    let child = serve(&data);
+    let port = child.port("api");
     assert!(post(port, "TradeOperation", ADMIN, SALE).contains("\"response_code\":0"), "fiscal work goes on");
     let aside: Vec<String> = std::fs::read_dir(&data)
         .unwrap()
@@ -202,10 +175,8 @@ fn a_damaged_print_queue_is_set_aside_and_selling_goes_on() {
         .filter(|n| n.starts_with("spool.db.damaged-"))
         .collect();
     assert_eq!(aside.len(), 1, "the damaged queue is kept aside: {aside:?}");
-    let mut stderr = child.stderr.take().unwrap();
     stop(child);
-    let mut err = String::new();
-    stderr.read_to_string(&mut err).unwrap();
+    let err = std::fs::read_to_string(log_of(&data)).unwrap();
     assert!(err.contains("print queue") && err.contains(&aside[0]), "said loudly: {err}");
 }
 

@@ -3,10 +3,10 @@
 //! (400, 414, 431) carrying the JSON envelope.
 mod common;
 
-use common::{ADMIN, TestServer};
+use common::{ADMIN, Served, TestServer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn addr(s: &TestServer) -> String {
@@ -83,10 +83,6 @@ async fn a_head_or_body_that_never_finishes_is_cut_off() {
     assert!(v["message"].as_str().unwrap().contains("did not arrive"), "{v}");
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn post(port: u16, method: &str, body: &str) -> String {
     let request = format!(
         "POST /{method} HTTP/1.1\r\nHost: x\r\nAuthorization: {ADMIN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -98,19 +94,10 @@ fn post(port: u16, method: &str, body: &str) -> String {
 #[test]
 fn a_flood_of_slow_connections_does_not_stop_a_sale() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !post(port, "Ping", "").contains("\"ok\"") {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut command = common::kassa();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path()).stderr(Stdio::null());
+    let server = Served::spawn(command, &["api"]).expect("kassa serve starts");
+    let port = server.port("api");
     assert!(post(port, "SaveKKM", r#"{"ofd_id": 6923, "ofd_token": 59359406}"#).contains("\"response_code\":0"));
 
     // 900 slow clients (more than the 512 connections the server keeps): half never finish their head,
@@ -139,6 +126,5 @@ fn a_flood_of_slow_connections_does_not_stop_a_sale() {
     println!("sale during a flood of {} slow connections: {took:?}", flood.len());
 
     drop(flood);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }

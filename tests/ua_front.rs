@@ -6,25 +6,17 @@
 mod common;
 
 use base64::Engine as _;
-use common::free_port;
+use common::Served;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A `kassa serve` process with the Ukrainian front on; killed on drop.
 struct Server {
-    child: Child,
+    served: Served,
     port: u16,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 const PRRO: &str = r#"
@@ -42,62 +34,31 @@ fn start(ua: &str) -> Server {
 }
 
 fn start_logging(ua: &str, level: &str) -> Server {
-    for _ in 0..5 {
-        if let Some(s) = try_start(ua, level) {
-            return s;
-        }
-    }
-    panic!("the Ukrainian front did not start");
-}
-
-fn try_start(ua: &str, level: &str) -> Option<Server> {
     let dir = tempfile::tempdir().unwrap();
-    let (api, port) = (free_port(), free_port());
-    let config = dir.path().join("kassa.toml");
-    std::fs::write(&config, format!("listen = \"127.0.0.1:{api}\"\n[ua]\n{ua}\n[ua.prro]\n{PRRO}\n")).unwrap();
-    let child = spawn(dir.path(), port, level);
-    let mut server = Server { child, port, dir };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(server);
-        }
-        if server.child.try_wait().unwrap().is_some() {
-            let log = std::fs::read_to_string(server.dir.path().join("stderr.log")).unwrap_or_default();
-            assert!(log.contains("cannot listen"), "the server stopped:\n{log}");
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the Ukrainian front did not start");
+    let config = format!("listen = \"127.0.0.1:0\"\n[ua]\nlisten = \"127.0.0.1:0\"\n{ua}\n[ua.prro]\n{PRRO}\n");
+    std::fs::write(dir.path().join("kassa.toml"), config).unwrap();
+    let served = spawn(dir.path(), level);
+    Server { port: served.port("ua"), served, dir }
 }
 
-fn spawn(dir: &std::path::Path, port: u16, level: &str) -> Child {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("stderr.log")).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--data-dir"])
-        .arg(dir.join("data"))
-        .arg("--config")
-        .arg(dir.join("kassa.toml"))
-        .args(["--ua-listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", level)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+/// `kassa serve` over `dir/data` with `dir/kassa.toml`, its standard error appended to `dir/stderr.log`.
+fn spawn(dir: &std::path::Path, level: &str) -> Served {
+    let log = dir.join("stderr.log");
+    let mut command = common::kassa();
+    command.args(["serve", "--data-dir"]).arg(dir.join("data")).arg("--config").arg(dir.join("kassa.toml"));
+    command.env("RUST_LOG", level);
+    command.stderr(std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap());
+    Served::spawn(command, &["api", "ua"]).unwrap_or_else(|e| {
+        panic!("the Ukrainian front did not start: {e}\n{}", std::fs::read_to_string(&log).unwrap_or_default())
+    })
 }
 
-/// Kills the server (SIGKILL: no clean shutdown) and starts it again over the same folder and ports.
+/// Kills the server (SIGKILL: no clean shutdown) and starts it again over the same folder (on a new port).
 fn kill_and_restart(s: &mut Server) {
-    s.child.kill().unwrap();
-    s.child.wait().unwrap();
-    s.child = spawn(s.dir.path(), s.port, "info");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", s.port)).is_err() {
-        assert!(s.child.try_wait().unwrap().is_none(), "the server did not restart");
-        assert!(Instant::now() < deadline, "the server did not restart");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    s.served.child.kill().unwrap();
+    s.served.child.wait().unwrap();
+    s.served = spawn(s.dir.path(), "info");
+    s.port = s.served.port("ua");
 }
 
 /// One HTTP/1.1 request; the status and the JSON answer.

@@ -2,35 +2,23 @@
 //! `kassa serve` (run with curl), and each answer must start as README shows after `# →`.
 mod common;
 
-use common::{Killed, code_blocks, free_port, readme_section, sh};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use common::{Served, code_blocks, readme_section, sh};
+use std::process::Stdio;
 
 #[test]
 fn the_readme_ukraine_session_answers_as_shown() {
     let section = &readme_section("Ukraine");
-    let (api, port) = (free_port(), free_port());
-    let ports = |s: &str| s.replace("127.0.0.1:3939", &format!("127.0.0.1:{port}"));
     let dir = tempfile::tempdir().unwrap();
+    // README's listener on port 0: the server says which port it got, and the session uses that.
     let config = dir.path().join("kassa.toml");
-    std::fs::write(&config, format!("listen = \"127.0.0.1:{api}\"\n{}", ports(&code_blocks(section, "```toml")[0])))
-        .unwrap();
-    let _server = Killed(
-        Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .args(["serve", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    std::fs::write(&config, code_blocks(section, "```toml")[0].replace("127.0.0.1:3939", "127.0.0.1:0")).unwrap();
+    let server = Served::serve(
+        &["--data-dir".as_ref(), dir.path().join("data").as_os_str(), "--config".as_ref(), config.as_os_str()],
+        &["ua"],
+        Stdio::null(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the Ukrainian front did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let port = server.port("ua");
+    let ports = |s: &str| s.replace("127.0.0.1:3939", &format!("127.0.0.1:{port}"));
     let session = &code_blocks(section, "```sh")[0];
     let mut lines = session.lines().map(str::trim).peekable();
     let mut steps = 0;

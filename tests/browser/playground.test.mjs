@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
-import { createServer } from "node:net";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 
@@ -23,15 +23,24 @@ const shots = process.env.KASSA_SCREENSHOTS;
 const PIN = "8642";
 const MARK = "ТЕСТ ПЕСОЧНИЦЫ";
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
+// Starts `kassa serve` on port 0 and resolves with its base URL once it prints `listening api <address>`.
+function serve(data) {
+  const server = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", data], {
+    env: { ...process.env, KASSA_ADMIN_PIN: PIN, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const listening = new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error("the server did not say where it listens within 30 s")), 30000);
+    server.on("exit", (code) => fail(new Error(`the server exited (${code}) before it listened`)));
+    createInterface({ input: server.stdout }).on("line", (line) => {
+      const [word, name, addr] = line.split(" ");
+      if (word === "listening" && name === "api") {
+        clearTimeout(timer);
+        ok(`http://${addr}`);
+      }
     });
   });
+  return { server, listening };
 }
 
 async function api(base, method, body) {
@@ -88,21 +97,10 @@ function logoPng(size) {
 async function main() {
   const data = mkdtempSync(join(tmpdir(), "kassa-playground-"));
   const profile = mkdtempSync(join(tmpdir(), "kassa-chromium-"));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", data], {
-    env: { ...process.env, KASSA_ADMIN_PIN: PIN, RUST_LOG: "warn" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const { server, listening } = serve(data);
   let browser;
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/Ping`)).ok) break;
-      } catch {}
-      assert.ok(i < 200, "the server did not start");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const base = await listening;
     await api(base, "SaveKKM", {
       local_name: "Test_6923", ofd_id: 6923, ofd_token: 59359406, ofd_uid: "4C49A0CB1DD4413387F6E6199CBB1B2A",
       use_software_vpn: false, auto_withdraw_money: false, custom_data: null, bindings: [],
@@ -114,7 +112,7 @@ async function main() {
 
     const launched = Date.now();
     browser = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
+      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
       headless: true,
       viewport: { width: 1440, height: 900 },
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -222,19 +222,83 @@ pub fn trickle_body(port: u16, path: &str) -> (String, std::time::Duration) {
     (String::new(), started.elapsed())
 }
 
-/// A loopback port free right now (a parallel test may still take it before it is bound).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+/// A child process of the `kassa` binary (a `kassa serve`, an emulator) whose listeners bind port 0: the
+/// addresses it printed on standard output as `listening <name> <address>`. No test chooses a port itself, so
+/// none races another test or process for one. Killed and reaped when dropped, so a failing test leaves none
+/// behind.
+pub struct Served {
+    pub child: std::process::Child,
+    addrs: std::collections::HashMap<String, std::net::SocketAddr>,
 }
 
-/// A child process (a `kassa serve`) killed and reaped when dropped, so a failing test leaves none behind.
-pub struct Killed(pub std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+impl Served {
+    /// `kassa serve --listen 127.0.0.1:0` and `args`, with standard error to `stderr`; waits for `names`
+    /// (`"api"` is always waited for) and panics with the log file's text if the server stops first.
+    pub fn serve(args: &[&std::ffi::OsStr], names: &[&str], stderr: std::process::Stdio) -> Served {
+        let mut command = kassa();
+        command.args(["serve", "--listen", "127.0.0.1:0"]).args(args).stderr(stderr);
+        let mut all = vec!["api"];
+        all.extend(names.iter().copied().filter(|n| *n != "api"));
+        Served::spawn(command, &all).unwrap_or_else(|e| panic!("kassa serve did not start: {e}"))
     }
+
+    /// Spawns `command` with standard output piped and waits, 30 s at most, until it printed each of
+    /// `names`. An error says how the process ended (the caller reads its standard error).
+    pub fn spawn(mut command: std::process::Command, names: &[&str]) -> Result<Served, String> {
+        use std::io::BufRead;
+        use std::time::{Duration, Instant};
+        let mut child = command.stdout(std::process::Stdio::piped()).spawn().map_err(|e| e.to_string())?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (lines, heard) = std::sync::mpsc::channel::<String>();
+        // Reads standard output to its end, so the process never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = lines.send(line);
+            }
+        });
+        let mut served = Served { child, addrs: Default::default() };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !names.iter().all(|n| served.addrs.contains_key(*n)) {
+            if let Ok(line) = heard.recv_timeout(Duration::from_millis(50)) {
+                let mut words = line.split_whitespace();
+                if let (Some("listening"), Some(name), Some(addr)) = (words.next(), words.next(), words.next()) {
+                    served.addrs.insert(name.to_owned(), addr.parse().map_err(|e| format!("{line}: {e}"))?);
+                }
+            } else if let Some(status) = served.child.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("it exited ({status}) before it listened on {names:?}"));
+            } else if Instant::now() > deadline {
+                return Err(format!("no `listening` line for each of {names:?} within 30 s"));
+            }
+        }
+        Ok(served)
+    }
+
+    /// The address the listener `name` is bound to.
+    pub fn addr(&self, name: &str) -> std::net::SocketAddr {
+        *self.addrs.get(name).unwrap_or_else(|| panic!("no listener {name}: {:?}", self.addrs))
+    }
+
+    pub fn port(&self, name: &str) -> u16 {
+        self.addr(name).port()
+    }
+
+    /// `http://<api address>`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr("api"))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `kassa` binary built for the tests.
+pub fn kassa() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
 }
 
 /// README's section under the heading `## {title}...`, up to the next `## ` heading.
