@@ -18,6 +18,7 @@ mod license;
 pub mod migrations;
 mod operator;
 mod template;
+mod terminal;
 mod vendor;
 
 pub use document::{DocumentRow, JournalFilter, OfdState};
