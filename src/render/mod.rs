@@ -365,7 +365,13 @@ pub fn encode(layout: &Layout, opts: &RenderOptions, format: Format) -> Result<V
     Ok(match format {
         Format::Text => backend::text::render(layout, opts).into_bytes(),
         Format::Html => backend::html::render(layout, opts).into_bytes(),
-        Format::EscPos => backend::escpos::render(layout, opts),
+        Format::EscPos => {
+            // A printer that takes everything as raster gets the whole receipt drawn at once.
+            if opts.profile.raster_everything {
+                backend::png::check_size(layout)?;
+            }
+            backend::escpos::render(layout, opts)
+        }
         Format::Png => backend::png::render(layout, opts)?,
     })
 }

@@ -18,7 +18,7 @@ use crate::fiscal::access::Role;
 use crate::fiscal::{Caller, Core};
 use crate::render::backend::listing::listing;
 use crate::render::{
-    Diagnostic, DocumentKind, Format, PrinterProfile, RenderError, RenderOptions, Renderer, TemplateOrigin,
+    Diagnostic, DocumentKind, Format, PrinterProfile, RenderError, RenderOptions, Renderer, Stage, TemplateOrigin,
     TemplateUsed,
 };
 use crate::spool::config::{DocFormat, PrinterType};
@@ -30,6 +30,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Journal documents offered per KKM, newest first.
 const DOCUMENTS_PER_KKM: usize = 30;
@@ -81,6 +83,38 @@ fn failed(e: impl std::fmt::Display) -> ApiError {
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(failed)?
+}
+
+/// Sets a render's cancel flag when dropped: when the request's future goes, its client left.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Runs rendering work off the async threads; it stops at its next step once the client leaves
+/// (`render::template::cancellable`), so an abandoned render does not keep a thread busy.
+async fn rendering<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let _cancel = CancelOnDrop(flag.clone());
+    blocking(move || {
+        let out = crate::render::template::cancellable(&flag, f);
+        if flag.load(Ordering::SeqCst) {
+            tracing::info!("render cancelled: the client left");
+        }
+        out
+    })
+    .await
+}
+
+/// Stops rendering work whose client left.
+fn still_wanted() -> Result<(), ApiError> {
+    if crate::render::template::cancelled() {
+        return Err(failed("the render was cancelled: the client left"));
+    }
+    Ok(())
 }
 
 fn kind_name(kind: DocumentKind) -> Value {
@@ -301,6 +335,7 @@ fn options(
 fn render_failed(e: RenderError) -> ApiError {
     match e {
         RenderError::Options(o) => ApiError::field(o.field(), o),
+        RenderError::TooLarge(why) => ApiError::field("source", why),
         other => failed(other),
     }
 }
@@ -315,7 +350,7 @@ pub async fn render(
     let (kind, tpl) = req.checked()?;
     let (opts, spool_profile) = options(&state, &req)?;
     let (core, printing) = (state.core.clone(), state.printing.clone());
-    let answer = blocking(move || {
+    let answer = rendering(move || {
         let doc = document(&core, &caller, kind, &req.document, &opts.profile)?;
         let renderer = &printing.renderer;
         let text = match renderer.preview(&tpl, &doc, &opts, Format::Text) {
@@ -326,13 +361,24 @@ pub async fn render(
             Err(e) => return Err(render_failed(e)),
         };
         let encode = |format: Format| -> Result<(Vec<u8>, u32), ApiError> {
+            still_wanted()?;
             let p = renderer.preview(&tpl, &doc, &opts, format).map_err(render_failed)?;
+            still_wanted()?;
             Ok((crate::render::encode(&p.layout, &opts, format).map_err(render_failed)?, p.layout.height))
         };
+        still_wanted()?;
         let txt = crate::render::encode(&text.layout, &opts, Format::Text).map_err(render_failed)?;
         let html = crate::render::encode(&text.layout, &opts, Format::Html).map_err(render_failed)?;
-        let (png, _) = encode(Format::Png)?;
-        let (escpos, height_dots) = encode(Format::EscPos)?;
+        let drawn = encode(Format::Png).and_then(|(png, _)| Ok((png, encode(Format::EscPos)?)));
+        let (png, (escpos, height_dots)) = match drawn {
+            Ok(drawn) => drawn,
+            // A template that draws more than a render may take is the template's problem, shown as one.
+            Err(e) if e.code == ErrorCode::InvalidFields && e.detail.starts_with("source: ") => {
+                let d = Diagnostic::new(Stage::Markup, &tpl.name, e.detail.trim_start_matches("source: "));
+                return Ok(json!({"ok": false, "diagnostics": [d], "sha256": tpl.sha256}));
+            }
+            Err(e) => return Err(e),
+        };
         let link_seconds = spool_profile.link_baud.map(|baud| escpos.len() as f64 * 10.0 / f64::from(baud.max(1)));
         let paper_mm = f64::from(height_dots) * 25.4 / f64::from(spool_profile.dpi.max(1));
         let paper_seconds = paper_mm / PAPER_MM_PER_SECOND;
@@ -388,9 +434,10 @@ pub async fn save(
         let caller = caller.clone();
         blocking(move || core.kkm_for(&caller, ofd_id).map(|_| ()).map_err(ApiError::from)).await?;
     }
-    let answer = blocking(move || {
+    let answer = rendering(move || {
         let renderer = &printing.renderer;
         must_be_clean(renderer, kind, &tpl, kkm.as_deref())?;
+        still_wanted()?;
         let path = renderer.store().save(kind, kkm.as_deref(), &tpl.source).map_err(failed)?;
         tracing::info!(template = %tpl.name, sha256 = %tpl.sha256, path = %path.display(), "template saved from the playground");
         let history = renderer.store().history(kind, kkm.as_deref()).len();
@@ -411,7 +458,7 @@ pub async fn print(
     let printer_id = req.printer_id.ok_or_else(|| ApiError::field("printer_id", "choose a printer"))?;
     let (mut opts, _) = options(&state, &req)?;
     let (core, printing) = (state.core.clone(), state.printing.clone());
-    let job = blocking(move || {
+    let job = rendering(move || {
         let printers = printing.spooler.printers().map_err(spool_error)?;
         let printer = printers
             .iter()
@@ -431,6 +478,7 @@ pub async fn print(
         if let Some(d) = prepared.diagnostics.first() {
             return Err(ApiError::field("source", d.to_string()));
         }
+        still_wanted()?;
         let bytes = crate::render::encode(&prepared.layout, &opts, format).map_err(render_failed)?;
         let key = JobKey::Label(format!("playground test {} {}", tpl.name, &tpl.sha256[..12]));
         printing.spooler.enqueue(JobRequest::new(printer_id, key, doc_format, bytes)).map_err(spool_error)

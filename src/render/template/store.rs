@@ -210,8 +210,9 @@ impl TemplateStore {
             let sha = super::sha256_hex(&old);
             std::fs::write(dir.join(".history").join(format!("{}.{secs}.{}", kind.template_name(), &sha[..12])), &old)?;
         }
-        // Write beside and rename, so a reader never sees half a template.
-        let tmp = dir.join(format!(".{}.tmp", kind.template_name()));
+        // Write beside and rename, so a reader never sees half a template; each save has its own
+        // temporary name, so concurrent saves of one template do not take each other's file away.
+        let tmp = dir.join(format!(".{}.{:016x}.tmp", kind.template_name(), rand::random::<u64>()));
         std::fs::write(&tmp, source)?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
