@@ -4,9 +4,8 @@
 //! 2 `invalid_fields` naming the field by its path (`items[0].commodity.price`). On POST, URL parameters are
 //! ignored, as the seed says. An empty body counts as `{}`.
 use super::codes::ErrorCode;
-use super::conn::BodyDeadline;
 use super::error::ApiError;
-use axum::body::Bytes;
+use crate::listen::{BodyError, BodyRules};
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Method, header};
 use encoding_rs::{Encoding, UTF_8};
@@ -19,32 +18,29 @@ pub struct Params<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         if req.method() == Method::GET {
             let query = req.uri().query().unwrap_or("").to_owned();
             return from_query(&query).map(Params);
         }
-        let deadline = req.extensions().get::<BodyDeadline>().cloned();
+        // The listener's rules: the body's time and size limits, and its share of the memory budget.
+        let rules = req.extensions().get::<BodyRules>().cloned().unwrap_or_default();
         let charset = charset(req.headers());
-        let read = Bytes::from_request(req, state);
-        let read = match &deadline {
-            // A body that trickles in never holds its connection longer than the deadline.
-            Some(d) => tokio::time::timeout(d.timeout, read).await.map_err(|_| {
-                ApiError::new(
-                    ErrorCode::InvalidFields,
-                    format!("the request body did not arrive within {} s", d.timeout.as_secs()),
-                )
-            })?,
-            None => read.await,
-        };
-        let body = read.map_err(|rejection| {
-            ApiError::new(ErrorCode::InvalidFields, format!("request body refused: {}", rejection.body_text()))
-        })?;
-        if let Some(d) = deadline {
-            d.slot.body_read();
-        }
+        let body = crate::listen::body::read(req.into_body(), &rules).await.map_err(body_refused)?;
         from_json(&decode(&body, charset)).map(Params)
     }
+}
+
+/// Code 2 for a body that was not read, worded as before the listener kit read bodies.
+fn body_refused(e: BodyError) -> ApiError {
+    let detail = match e {
+        BodyError::Late(_) => e.to_string(),
+        BodyError::TooLarge(_) => {
+            "request body refused: Failed to buffer the request body: length limit exceeded".into()
+        }
+        BodyError::Busy | BodyError::Broken(_) => format!("request body refused: {e}"),
+    };
+    ApiError::new(ErrorCode::InvalidFields, detail)
 }
 
 /// The encoding a `Content-Type: ...; charset=...` declares (`windows-1251`, `cp1251`); UTF-8 otherwise.

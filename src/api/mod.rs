@@ -5,7 +5,6 @@
 pub mod auth;
 pub mod codes;
 pub mod conn;
-pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod json;
@@ -16,21 +15,25 @@ pub use codes::ErrorCode;
 pub use error::ApiError;
 
 use crate::fiscal::{Core, FiscalError};
+use crate::listen::throttle::Throttle;
+use crate::listen::{Peer, WebRule};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// What every handler gets.
 #[derive(Clone)]
 pub struct AppState {
     pub core: Arc<Core>,
-    pub throttle: Arc<auth::Throttle>,
+    pub throttle: Arc<Throttle>,
     pub printing: Arc<print::Printing>,
 }
 
 impl AppState {
     pub fn new(core: Arc<Core>, printing: Arc<print::Printing>) -> AppState {
-        let throttle = Arc::new(auth::Throttle::new(&core.config().auth));
+        let throttle =
+            Arc::new(Throttle::new("kz", &core.config().auth, core.terminal_key(), Some(core.store_handle())));
         AppState { core, throttle, printing }
     }
 
@@ -53,17 +56,32 @@ pub fn app(state: AppState) -> Router {
     let config = state.core.config();
     let limit = config.max_body_bytes;
     let policy = config.http.status_policy;
-    let cors = cors::layer(&config.cors);
+    let cors = crate::listen::origin::cors_layer(&config.cors);
+    let web = Arc::new(WebRule::new(&config.cors));
     let methods = methods::routes().layer(DefaultBodyLimit::max(limit)).with_state(state);
     let app = Router::new()
         .route("/openapi.json", axum::routing::get(openapi))
         .merge(methods::playground::pages())
         .fallback_service(methods)
+        .layer(axum::middleware::from_fn(move |req, next| web_guard(web.clone(), req, next)))
         .layer(axum::middleware::from_fn(move |req, next| error::render_errors(policy, req, next)))
         .layer(axum::middleware::map_request(vendor_path));
     match cors {
         Some(cors) => app.layer(cors),
         None => app,
+    }
+}
+
+/// Refuses (code 5) a request from a web page that may not call Kassa, or addressed to a name that is not
+/// this listener's (`listen::origin`).
+async fn web_guard(rule: Arc<WebRule>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let peer = request.extensions().get::<Arc<Peer>>().cloned();
+    match rule.check(request.headers(), peer.as_deref()) {
+        Ok(()) => next.run(request).await,
+        Err(forbidden) => {
+            tracing::info!(refused = %forbidden, "request from a browser refused");
+            ApiError::new(ErrorCode::InvalidAccessCode, forbidden.to_string()).into_response()
+        }
     }
 }
 

@@ -69,3 +69,5 @@ pub const NOT_ENOUGH_CASH: &str = "KASSA_NOT_ENOUGH_CASH";
 pub const PAYMENT_TOO_SMALL: &str = "KASSA_PAYMENT_TOO_SMALL";
 pub const UNKNOWN_PRINTER: &str = "KASSA_UNKNOWN_PRINTER";
 pub const INTERNAL: &str = "KASSA_INTERNAL";
+/// A request from a web page that may not call Kassa, or addressed to a name that is not this listener's.
+pub const FORBIDDEN: &str = "KASSA_FORBIDDEN";

@@ -1,12 +1,15 @@
 //! The Belarusian front's transport: the envelope `{type, address, reply_address?, headers, data}` over
 //! HTTP (POST to any path of its own listener) and over 4-byte length-framed TCP, the same messages on
-//! both. `ping` answers `pong`; a request answers `send` with its data or `error` with a code and a text.
+//! both, on the shared listener kit (`listen`). `ping` answers `pong`; a request answers `send` with its
+//! data or `error` with a code and a text. Every HTTP answer is HTTP 200 with the envelope, refusals of the
+//! listener itself (a browser page, a foreign `Host`, a body too large or too late, a GET) included.
 use super::actions::{ByState, Request};
 use super::errors::{self as e, ByError};
-use crate::listen::{self, FrameHandler};
+use crate::listen::throttle::Client;
+use crate::listen::{self, BodyError, FrameHandler, Held, Limits, Peer, WebRule};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -14,8 +17,8 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Answers one message (the bytes of its JSON).
-pub async fn answer(state: &Arc<ByState>, bytes: &[u8]) -> Value {
+/// Answers one message (the bytes of its JSON) from `client`.
+pub async fn answer(state: &Arc<ByState>, client: &Client, bytes: &[u8]) -> Value {
     let msg: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(err) => return ByError::new(e::BAD_MESSAGE, format!("not a JSON message: {err}")).to_json(),
@@ -26,7 +29,7 @@ pub async fn answer(state: &Arc<ByState>, bytes: &[u8]) -> Value {
         Ok(None) => json!({"type": "pong"}),
         Ok(Some(req)) => {
             let what = format!("{} {}", req.address, req.action);
-            match state.handle(req).await {
+            match state.handle(req, client).await {
                 Ok(data) => json!({"type": "send", "data": data}),
                 Err(err) => {
                     tracing::info!(request = %what, code = err.code, "request refused");
@@ -72,48 +75,94 @@ fn envelope(msg: &Value) -> Result<Option<Request>, ByError> {
     Ok(Some(Request { address: address.to_string(), action, headers, data }))
 }
 
-async fn http_answer(State(state): State<Arc<ByState>>, body: axum::body::Body) -> Response {
-    let out = match listen::read_body(body).await {
-        Ok(bytes) => answer(&state, &bytes).await,
-        Err(text) => ByError::new(e::BAD_MESSAGE, text).to_json(),
-    };
+fn reply(out: &Value) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], out.to_string()).into_response()
 }
 
-async fn http_other() -> Response {
-    let out = ByError::new(e::BAD_MESSAGE, "POST the message as JSON").to_json();
-    (StatusCode::METHOD_NOT_ALLOWED, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], out.to_string())
-        .into_response()
+async fn http_answer(
+    State(state): State<Arc<ByState>>,
+    peer: Option<axum::Extension<Arc<Peer>>>,
+    headers: HeaderMap,
+    body: Result<Held, BodyError>,
+) -> Response {
+    let out = match body {
+        Ok(bytes) => {
+            let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+            let client = match &peer {
+                Some(peer) => Client::of(peer, agent),
+                None => Client::new(std::net::Ipv4Addr::LOCALHOST.into(), None, agent),
+            };
+            answer(&state, &client, &bytes).await
+        }
+        Err(why) => ByError::new(e::BAD_MESSAGE, why.to_string()).to_json(),
+    };
+    reply(&out)
 }
 
-/// The HTTP router: POST to any path.
-pub fn router(state: Arc<ByState>) -> Router {
+async fn http_other() -> Response {
+    reply(&ByError::new(e::BAD_MESSAGE, "POST the message as JSON").to_json())
+}
+
+/// Refuses a request from a web page that may not call Kassa, or addressed to a foreign name.
+async fn web_guard(rule: Arc<WebRule>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let peer = request.extensions().get::<Arc<Peer>>().cloned();
+    match rule.check(request.headers(), peer.as_deref()) {
+        Ok(()) => next.run(request).await,
+        Err(forbidden) => {
+            tracing::info!(refused = %forbidden, "request from a browser refused");
+            reply(&ByError::new(e::FORBIDDEN, forbidden.to_string()).to_json())
+        }
+    }
+}
+
+/// The HTTP router: POST to any path; `web` decides which browser requests are taken.
+pub fn router(state: Arc<ByState>, web: &crate::config::CorsConfig) -> Router {
     let post = axum::routing::post(http_answer).fallback(http_other);
-    Router::new()
+    let rule = Arc::new(WebRule::new(web));
+    let router = Router::new()
         .route("/", post.clone())
         .route("/{*path}", post)
-        .layer(DefaultBodyLimit::max(listen::MAX_FRAME))
         .with_state(state)
+        .layer(axum::middleware::from_fn(move |req, next| web_guard(rule.clone(), req, next)));
+    match listen::origin::cors_layer(web) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// The envelope on hyper's own answers to malformed HTTP (HTTP 200, as every answer of this front).
+fn error_page(status: &[u8]) -> Vec<u8> {
+    let (_, why) = listen::http::status_line(status);
+    listen::http::json_answer("200 OK", ByError::new(e::BAD_MESSAGE, why).to_json().to_string().as_bytes())
+}
+
+/// The error frame refusing a framed message the listener could not take.
+fn frame_refusal(why: &str) -> Vec<u8> {
+    ByError::new(e::BAD_MESSAGE, why).to_json().to_string().into_bytes()
 }
 
 /// Serves the HTTP listener until `shutdown`.
 pub async fn serve_http(
     state: Arc<ByState>,
     listener: TcpListener,
+    limits: Limits,
+    web: &crate::config::CorsConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listen::serve_http(router(state), listener, shutdown).await
+    let limits = Limits { max_body: listen::MAX_FRAME, ..limits };
+    listen::http::serve(router(state, web), listener, limits, error_page, shutdown).await
 }
 
 /// Serves the framed TCP listener until `shutdown`.
 pub async fn serve_tcp(
     state: Arc<ByState>,
     listener: TcpListener,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let handler: FrameHandler = Arc::new(move |bytes: Vec<u8>| {
+    let handler: FrameHandler = Arc::new(move |peer: Arc<Peer>, bytes: Vec<u8>| {
         let state = state.clone();
-        Box::pin(async move { answer(&state, &bytes).await.to_string().into_bytes() })
+        Box::pin(async move { answer(&state, &Client::of(&peer, None), &bytes).await.to_string().into_bytes() })
     });
-    listen::serve_framed(listener, handler, shutdown).await
+    listen::framed::serve(listener, limits, handler, frame_refusal, shutdown).await
 }

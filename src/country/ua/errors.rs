@@ -22,6 +22,8 @@ pub const BAD_TOKEN: i64 = 8;
 pub const NO_DOCUMENT: i64 = 9;
 /// The printer named by `dev_id` is unknown.
 pub const UNKNOWN_PRINTER: i64 = 10;
+/// A request from a web page that may not call Kassa, or addressed to a name that is not this listener's.
+pub const FORBIDDEN: i64 = 11;
 /// Kassa itself failed (the store, rendering).
 pub const INTERNAL: i64 = 99;
 
