@@ -20,8 +20,6 @@ pub const UNKNOWN_TASK: i64 = 7;
 pub const BAD_TOKEN: i64 = 8;
 /// No document to reprint or look up.
 pub const NO_DOCUMENT: i64 = 9;
-/// The printer named by `dev_id` is unknown.
-pub const UNKNOWN_PRINTER: i64 = 10;
 /// Kassa itself failed (the store, rendering).
 pub const INTERNAL: i64 = 99;
 
