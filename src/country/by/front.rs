@@ -4,7 +4,7 @@
 //! data or `error` with a code and a text. Every HTTP answer is HTTP 200 with the envelope, refusals of the
 //! listener itself (a browser page, a foreign `Host`, a body too large or too late, a GET) included.
 use super::actions::{ByState, Request};
-use super::errors::{self as e, ByError};
+use super::errors::{self as e, ByError, Lang};
 use crate::listen::throttle::Client;
 use crate::listen::{self, BodyError, FrameHandler, Held, Limits, Peer, WebRule};
 use axum::Router;
@@ -19,13 +19,20 @@ use tokio::net::TcpListener;
 
 /// Answers one message (the bytes of its JSON) from `client`.
 pub async fn answer(state: &Arc<ByState>, client: &Client, bytes: &[u8]) -> Value {
+    let default = Lang::parse(&state.config.lang);
     let msg: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(err) => return ByError::new(e::BAD_MESSAGE, format!("not a JSON message: {err}")).to_json(),
+        Err(err) => {
+            let (ru, be) = (format!("сообщение не JSON: {err}"), format!("паведамленне не JSON: {err}"));
+            return ByError::ours(e::BAD_MESSAGE, ru, be).to_json(default);
+        }
     };
-    let reply_to = msg.get("reply_address").cloned().filter(|v| !v.is_null());
+    // The language of Kassa's own texts: the message's `lang` header, else the configured one.
+    let lang = msg.pointer("/headers/lang").and_then(Value::as_str).map(Lang::parse).unwrap_or(default);
+    // `replyAddress` is how the older iKassa API spells it.
+    let reply_to = msg.get("reply_address").or_else(|| msg.get("replyAddress")).cloned().filter(|v| !v.is_null());
     let mut out = match envelope(&msg) {
-        Err(err) => err.to_json(),
+        Err(err) => err.to_json(lang),
         Ok(None) => json!({"type": "pong"}),
         Ok(Some(req)) => {
             let what = format!("{} {}", req.address, req.action);
@@ -33,7 +40,7 @@ pub async fn answer(state: &Arc<ByState>, client: &Client, bytes: &[u8]) -> Valu
                 Ok(data) => json!({"type": "send", "data": data}),
                 Err(err) => {
                     tracing::info!(request = %what, code = err.code, "request refused");
-                    err.to_json()
+                    err.to_json(lang)
                 }
             }
         }
@@ -46,14 +53,25 @@ pub async fn answer(state: &Arc<ByState>, client: &Client, bytes: &[u8]) -> Valu
 
 /// The request in an envelope; `None` for a ping.
 fn envelope(msg: &Value) -> Result<Option<Request>, ByError> {
-    let bad = |why: &str| ByError::new(e::BAD_MESSAGE, why.to_string());
-    let kind = msg.get("type").and_then(Value::as_str).ok_or_else(|| bad("the message has no type"))?;
+    let bad = |ru: &str, be: &str| ByError::ours(e::BAD_MESSAGE, ru.to_string(), be.to_string());
+    let kind = msg
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("у сообщения нет type", "у паведамлення няма type"))?;
     match kind {
         "ping" => return Ok(None),
         "send" => {}
-        other => return Err(bad(&format!("type {other:?}: expected send or ping"))),
+        other => {
+            return Err(bad(
+                &format!("type «{other}»: ожидается send или ping"),
+                &format!("type «{other}»: чакаецца send або ping"),
+            ));
+        }
     }
-    let address = msg.get("address").and_then(Value::as_str).ok_or_else(|| bad("the message has no address"))?;
+    let address = msg
+        .get("address")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("у сообщения нет address", "у паведамлення няма address"))?;
     let mut headers = BTreeMap::new();
     match msg.get("headers") {
         None | Some(Value::Null) => {}
@@ -63,14 +81,19 @@ fn envelope(msg: &Value) -> Result<Option<Request>, ByError> {
                     Value::String(s) => s.clone(),
                     Value::Bool(b) => b.to_string(),
                     Value::Number(n) => n.to_string(),
-                    _ => return Err(bad(&format!("header {k:?} must be a string"))),
+                    _ => {
+                        return Err(bad(
+                            &format!("заголовок «{k}» должен быть строкой"),
+                            &format!("загаловак «{k}» павінен быць радком"),
+                        ));
+                    }
                 };
                 headers.insert(k.clone(), v);
             }
         }
-        Some(_) => return Err(bad("headers must be an object of strings")),
+        Some(_) => return Err(bad("headers должен быть объектом строк", "headers павінен быць аб'ектам радкоў")),
     }
-    let action = headers.get("action").cloned().ok_or_else(|| bad("headers.action is missing"))?;
+    let action = headers.get("action").cloned().ok_or_else(|| bad("нет headers.action", "няма headers.action"))?;
     let data = msg.get("data").cloned().unwrap_or(Value::Null);
     Ok(Some(Request { address: address.to_string(), action, headers, data }))
 }
@@ -94,23 +117,36 @@ async fn http_answer(
             };
             answer(&state, &client, &bytes).await
         }
-        Err(why) => ByError::new(e::BAD_MESSAGE, why.to_string()).to_json(),
+        Err(why) => ByError::ours(e::BAD_MESSAGE, format!("тело запроса: {why}"), format!("цела запыту: {why}"))
+            .to_json(Lang::parse(&state.config.lang)),
     };
     reply(&out)
 }
 
-async fn http_other() -> Response {
-    reply(&ByError::new(e::BAD_MESSAGE, "POST the message as JSON").to_json())
+async fn http_other(State(state): State<Arc<ByState>>) -> Response {
+    let out = ByError::ours(
+        e::BAD_MESSAGE,
+        "отправьте сообщение в JSON методом POST",
+        "адпраўце паведамленне ў JSON метадам POST",
+    )
+    .to_json(Lang::parse(&state.config.lang));
+    reply(&out)
 }
 
 /// Refuses a request from a web page that may not call Kassa, or addressed to a foreign name.
-async fn web_guard(rule: Arc<WebRule>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn web_guard(
+    rule: Arc<WebRule>,
+    lang: Lang,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let peer = request.extensions().get::<Arc<Peer>>().cloned();
     match rule.check(request.headers(), peer.as_deref()) {
         Ok(()) => next.run(request).await,
         Err(forbidden) => {
             tracing::info!(refused = %forbidden, "request from a browser refused");
-            reply(&ByError::new(e::FORBIDDEN, forbidden.to_string()).to_json())
+            let (ru, be) = (format!("запрос отклонён: {forbidden}"), format!("запыт адхілены: {forbidden}"));
+            reply(&ByError::ours(e::FORBIDDEN, ru, be).to_json(lang))
         }
     }
 }
@@ -119,11 +155,12 @@ async fn web_guard(rule: Arc<WebRule>, request: axum::extract::Request, next: ax
 pub fn router(state: Arc<ByState>, web: &crate::config::CorsConfig) -> Router {
     let post = axum::routing::post(http_answer).fallback(http_other);
     let rule = Arc::new(WebRule::new(web));
+    let lang = Lang::parse(&state.config.lang);
     let router = Router::new()
         .route("/", post.clone())
         .route("/{*path}", post)
         .with_state(state)
-        .layer(axum::middleware::from_fn(move |req, next| web_guard(rule.clone(), req, next)));
+        .layer(axum::middleware::from_fn(move |req, next| web_guard(rule.clone(), lang, req, next)));
     match listen::origin::cors_layer(web) {
         Some(cors) => router.layer(cors),
         None => router,
@@ -133,12 +170,14 @@ pub fn router(state: Arc<ByState>, web: &crate::config::CorsConfig) -> Router {
 /// The envelope on hyper's own answers to malformed HTTP (HTTP 200, as every answer of this front).
 fn error_page(status: &[u8]) -> Vec<u8> {
     let (_, why) = listen::http::status_line(status);
-    listen::http::json_answer("200 OK", ByError::new(e::BAD_MESSAGE, why).to_json().to_string().as_bytes())
+    let error = ByError::ours(e::BAD_MESSAGE, format!("не HTTP-запрос: {why}"), format!("не HTTP-запыт: {why}"));
+    listen::http::json_answer("200 OK", error.to_json(Lang::Ru).to_string().as_bytes())
 }
 
 /// The error frame refusing a framed message the listener could not take.
 fn frame_refusal(why: &str) -> Vec<u8> {
-    ByError::new(e::BAD_MESSAGE, why).to_json().to_string().into_bytes()
+    let error = ByError::ours(e::BAD_MESSAGE, format!("кадр не принят: {why}"), format!("кадр не прыняты: {why}"));
+    error.to_json(Lang::Ru).to_string().into_bytes()
 }
 
 /// Serves the HTTP listener until `shutdown`.
