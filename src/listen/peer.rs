@@ -50,19 +50,38 @@ fn proc_spelling(addr: SocketAddr) -> String {
     format!("{}:{:04X}", words.concat(), addr.port())
 }
 
-/// The owner of the socket whose local address is `client` and remote address `server`.
+/// The owner of the socket whose local address is `client` and remote address `server`. The kernel writes
+/// the table as it walks its sockets, so a walk that meets other connections opening and closing can miss
+/// one: the table is read in one large read, up to three times.
 #[cfg(target_os = "linux")]
 fn socket_owner(client: SocketAddr, server: SocketAddr) -> Option<u32> {
+    use std::io::Read;
     let (client, server) = (canonical(client), canonical(server));
     let table = if client.is_ipv4() { "/proc/net/tcp" } else { "/proc/net/tcp6" };
-    let text = std::fs::read_to_string(table).ok()?;
     let (local, remote) = (proc_spelling(client), proc_spelling(server));
-    text.lines().skip(1).find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields.get(1) == Some(&local.as_str()) && fields.get(2) == Some(&remote.as_str()))
-            .then(|| fields.get(7)?.parse().ok())
-            .flatten()
-    })
+    let mut buf = vec![0u8; 1 << 20];
+    for _ in 0..3 {
+        let mut file = std::fs::File::open(table).ok()?;
+        let mut text = Vec::new();
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => text.extend_from_slice(&buf[..n]),
+                Err(_) => return None,
+            }
+        }
+        let text = String::from_utf8_lossy(&text);
+        let found = text.lines().skip(1).find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.get(1) == Some(&local.as_str()) && fields.get(2) == Some(&remote.as_str()))
+                .then(|| fields.get(7)?.parse().ok())
+                .flatten()
+        });
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 #[cfg(not(target_os = "linux"))]
