@@ -78,7 +78,8 @@ impl WebRule {
     }
 
     fn host_allowed(&self, host: &str, peer: Option<&Peer>) -> bool {
-        let name = host_name(host);
+        // `localhost.` is `localhost` written as a fully qualified name.
+        let name = host_name(host).trim_end_matches('.');
         if self.any_host || self.hosts.iter().any(|h| h == name) {
             return true;
         }
@@ -177,7 +178,15 @@ mod tests {
     fn hosts_must_name_the_listener() {
         let rule = WebRule::new(&CorsConfig { allowed_hosts: vec!["Kassa.Shop.Lan".into()], ..Default::default() });
         let peer = Peer::new("192.168.1.7:50000".parse().unwrap(), "192.168.1.10:8080".parse().unwrap());
-        for ok in ["localhost:3939", "127.0.0.1", "127.0.0.2:80", "[::1]:8080", "192.168.1.10:8080", "kassa.shop.lan"] {
+        for ok in [
+            "localhost:3939",
+            "localhost.",
+            "127.0.0.1",
+            "127.0.0.2:80",
+            "[::1]:8080",
+            "192.168.1.10:8080",
+            "kassa.shop.lan",
+        ] {
             assert_eq!(rule.check(&headers(&[("host", ok)]), Some(&peer)), Ok(()), "{ok}");
         }
         for bad in ["rebind.example.com", "192.168.1.11", "kassa.shop.lan.evil.example", "localhost.evil.example"] {

@@ -100,8 +100,8 @@ async fn rendering<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + 
     let flag = Arc::new(AtomicBool::new(false));
     let _cancel = CancelOnDrop(flag.clone());
     blocking(move || {
-        let out = crate::render::template::cancellable(&flag, f);
-        if flag.load(Ordering::SeqCst) {
+        let (out, cut) = crate::render::template::cancellable(&flag, f);
+        if cut {
             tracing::info!("render cancelled: the client left");
         }
         out

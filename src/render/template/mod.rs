@@ -32,26 +32,37 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 thread_local! {
-    /// The cancel flag of the renders running on this thread ([`cancellable`]).
-    static CANCEL: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    /// The cancel flag of the renders running on this thread ([`cancellable`]), and whether a render saw it.
+    static CANCEL: RefCell<Option<(Arc<AtomicBool>, Cell<bool>)>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with every render on this thread stopping at its next write once `cancel` turns true.
-pub fn cancellable<T>(cancel: &Arc<AtomicBool>, f: impl FnOnce() -> T) -> T {
-    struct Reset(Option<Arc<AtomicBool>>);
+/// Runs `f` with every render on this thread stopping at its next write once `cancel` turns true; says
+/// whether work was cut short by it (a check found it set).
+pub fn cancellable<T>(cancel: &Arc<AtomicBool>, f: impl FnOnce() -> T) -> (T, bool) {
+    struct Reset(Option<(Arc<AtomicBool>, Cell<bool>)>);
     impl Drop for Reset {
         fn drop(&mut self) {
             let before = self.0.take();
             CANCEL.with(|c| *c.borrow_mut() = before);
         }
     }
-    let _reset = Reset(CANCEL.with(|c| c.borrow_mut().replace(cancel.clone())));
-    f()
+    let _reset = Reset(CANCEL.with(|c| c.borrow_mut().replace((cancel.clone(), Cell::new(false)))));
+    let out = f();
+    let cut = CANCEL.with(|c| c.borrow().as_ref().is_some_and(|(_, seen)| seen.get()));
+    (out, cut)
 }
 
-/// Whether the renders of this thread were cancelled ([`cancellable`]).
+/// Whether the renders of this thread were cancelled ([`cancellable`]); work that finds so stops.
 pub fn cancelled() -> bool {
-    CANCEL.with(|c| c.borrow().as_ref().is_some_and(|flag| flag.load(Ordering::SeqCst)))
+    CANCEL.with(|c| {
+        c.borrow().as_ref().is_some_and(|(flag, seen)| {
+            let cancelled = flag.load(Ordering::SeqCst);
+            if cancelled {
+                seen.set(true);
+            }
+            cancelled
+        })
+    })
 }
 
 /// Why a render stopped before the template's end.
