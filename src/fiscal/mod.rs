@@ -57,8 +57,10 @@ impl Core {
     ) -> FiscalResult<Core> {
         let pins = pin::Pins::new(pin_key);
         let core = Core { store: Arc::new(store), config, clock, endpoints, locks: Default::default(), pins };
+        let hashed_before = core.store.read(|tx| tx.hashed_pins())?;
         core.hash_plain_pins()?;
         core.ensure_administrator()?;
+        core.check_pin_key(hashed_before)?;
         Ok(core)
     }
 

@@ -22,6 +22,8 @@ pub const BAD_TOKEN: i64 = 8;
 pub const NO_DOCUMENT: i64 = 9;
 /// The printer named by `dev_id` is unknown.
 pub const UNKNOWN_PRINTER: i64 = 10;
+/// The `tag` made a document from another request (another task or other data) on this ПРРО.
+pub const TAG_REUSED: i64 = 11;
 /// Kassa itself failed (the store, rendering).
 pub const INTERNAL: i64 = 99;
 
@@ -54,6 +56,15 @@ impl UaError {
 
 impl From<crate::ledger::LedgerError> for UaError {
     fn from(e: crate::ledger::LedgerError) -> UaError {
-        UaError::internal(e)
+        match e {
+            crate::ledger::LedgerError::KeyReused { method, key } => UaError::new(
+                TAG_REUSED,
+                format!(
+                    "Тег {key:?} вже використано для іншого запиту ({method}) на цьому ПРРО: тег — для одного \
+                     запиту та його повторів; для нового документа потрібен новий тег"
+                ),
+            ),
+            other => UaError::internal(other),
+        }
     }
 }

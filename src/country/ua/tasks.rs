@@ -9,10 +9,10 @@ use super::errors::{self as e, UaError};
 use super::forms::{self, Wanted};
 use super::prro::{COUNTRY, TestPrro, test_doccode};
 use super::rules::{self, show};
-use crate::ledger::{Entry, Fiscaliser, Ledger, Outcome};
+use crate::ledger::{Entry, Fiscaliser, Ledger, Outcome, Seen};
 use crate::receipt::Printing;
 use crate::spool::{JobKey, PrinterId};
-use crate::store::{DeviceRow, LedgerDocRow};
+use crate::store::{DeviceRow, LedgerDocRow, RequestKey};
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -298,8 +298,9 @@ impl UaState {
         }
     }
 
-    fn key(&self, tag: &str) -> Option<String> {
-        (!tag.is_empty()).then(|| format!("ua:{}:{tag}", self.config.prro.fisid))
+    /// The idempotency key of a request: its `tag`, belonging to its task, with a digest of its `fiscal`.
+    fn key(req: &Request) -> Option<RequestKey> {
+        (!req.tag.is_empty()).then(|| RequestKey::new(&format!("task {}", req.task), &req.tag, &req.fiscal))
     }
 
     /// Makes, commits and fiscalises one document (or finds the one its tag made), then answers it.
@@ -312,14 +313,15 @@ impl UaState {
         let (doc, repeated) = {
             let _ops = lock.ops.lock().await;
             let me = self.clone();
-            let (task, fiscal, key) = (req.task, req.fiscal.clone(), self.key(&req.tag));
+            let (task, fiscal, key) = (req.task, req.fiscal.clone(), Self::key(&req));
             self.blocking(move || {
+                // Before the rules: a retry after the drawer or the shift changed gets its document.
                 if let Some(k) = &key
-                    && let Some(done) = me.ledger.document_by_key(k)?
+                    && let Seen::Stored(done) = me.ledger.replay(me.device_id, k)?
                 {
                     return Ok((done, true));
                 }
-                Ok((me.commit(task, &fiscal, key.as_deref())?, false))
+                Ok((me.commit(task, &fiscal, key.as_ref())?, false))
             })
             .await?
         };
@@ -348,7 +350,7 @@ impl UaState {
     }
 
     /// Checks the request with the rules and commits the document with its counters.
-    fn commit(&self, task: i64, fiscal: &Value, key: Option<&str>) -> Result<LedgerDocRow, UaError> {
+    fn commit(&self, task: i64, fiscal: &Value, key: Option<&RequestKey>) -> Result<LedgerDocRow, UaError> {
         let cashier = rules::cashier(fiscal)?;
         let mut d = self.device()?;
         let counters = self.ledger.counters(d.id, d.shift_number)?;
@@ -435,7 +437,7 @@ impl UaState {
         d: &DeviceRow,
         safe: Decimal,
         cashier: &str,
-        key: Option<&str>,
+        key: Option<&RequestKey>,
     ) -> Result<LedgerDocRow, UaError> {
         let at = self.prro.now();
         let entry = Entry {
