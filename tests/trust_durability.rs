@@ -273,3 +273,30 @@ fn kassa_check_names_a_journal_row_changed_behind_kassas_back() {
     assert!(said.contains("documents id 5") && said.contains("chain breaks"), "{said}");
     assert!(said.contains("kassa check found"), "{said}");
 }
+
+#[test]
+fn readmes_backup_advice_runs_as_written() {
+    let section = common::readme_section("Running a shop safely");
+    let block = common::code_blocks(&section, "```sh").into_iter().find(|b| b.contains("kassa backup")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = serve(&data);
+    let sold = shop(server.port("api"), 5);
+    let run = |line: &str| {
+        let line = line.split('#').next().unwrap().trim();
+        let line = line
+            .replacen("kassa ", &format!("{} ", env!("CARGO_BIN_EXE_kassa")), 1)
+            .replace("/var/lib/kassa", &data.display().to_string())
+            .replace("/backups", &dir.path().display().to_string());
+        common::sh(&line)
+    };
+    let lines: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines[0].starts_with("kassa backup") && lines[1].starts_with("kassa restore"), "{block}");
+    run(lines[0]);
+    kill(server);
+    let said = run(lines[1]);
+    assert!(said.contains("restored"), "{said}");
+    let again = serve(&data);
+    assert_eq!(journal(again.port("api")), sold);
+    kill(again);
+}
