@@ -66,6 +66,8 @@ pub struct Store {
     mark: CommitMark,
     /// The database file, to reopen the connections on.
     path: PathBuf,
+    /// Its write-ahead log.
+    wal_path: PathBuf,
     /// The write-ahead log as last seen (device, inode): another one, or none, means it was deleted.
     wal: Mutex<Option<(u64, u64)>>,
 }
@@ -140,10 +142,15 @@ pub fn committed(conn: &Connection) -> StoreResult<u64> {
     Ok(seq.unwrap_or(0).max(0) as u64)
 }
 
-/// The write-ahead log of `db` as (device, inode), if it exists.
-fn wal_identity(db: &Path) -> Option<(u64, u64)> {
-    let name = db.file_name()?.to_string_lossy().into_owned();
-    let meta = std::fs::symlink_metadata(db.with_file_name(format!("{name}-wal"))).ok()?;
+/// The write-ahead log of the database `db`.
+fn wal_of(db: &Path) -> PathBuf {
+    let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    db.with_file_name(format!("{name}-wal"))
+}
+
+/// A file as (device, inode), if it exists (never through a link).
+fn wal_identity(wal: &Path) -> Option<(u64, u64)> {
+    let meta = std::fs::symlink_metadata(wal).ok()?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -168,7 +175,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and applies pending migrations.
+    /// Opens (creating if needed) the database file and applies pending migrations; refuses a database behind
+    /// its commit mark (`StoreError::Behind`).
     pub fn open(path: &Path) -> StoreResult<Store> {
         let mut writer = open(path).map_err(damage)?;
         if writer.is_readonly(c"main")? {
@@ -181,10 +189,16 @@ impl Store {
         }
         let (mark, acknowledged) = CommitMark::open(path)?;
         let database = committed(&writer)?;
-        if let Some(acknowledged) = acknowledged
-            && acknowledged > database
-        {
-            return Err(StoreError::Behind { database, acknowledged });
+        match acknowledged {
+            Some(acknowledged) if acknowledged > database => {
+                return Err(StoreError::Behind { database, acknowledged });
+            }
+            None if database > 0 => tracing::warn!(
+                commits = database,
+                "kassa.mark was missing beside a database that has commits: it is written anew; lost commits \
+                 before this start could not be noticed"
+            ),
+            _ => {}
         }
         migrations::migrate_to(&mut writer, migrations::latest())?;
         mark.record_synced(committed(&writer)?)?;
@@ -198,7 +212,8 @@ impl Store {
             begun: AtomicU64::new(0),
             mark,
             path: path.to_path_buf(),
-            wal: Mutex::new(wal_identity(path)),
+            wal_path: wal_of(path),
+            wal: Mutex::new(wal_identity(&wal_of(path))),
         })
     }
 
@@ -284,15 +299,16 @@ impl Store {
     /// hold the old log open, so checkpointing it now copies every commit into `kassa.db`; the connections
     /// are then reopened on a new log. Runs with the writer held and no transaction open.
     fn watch_wal(&self, conn: &mut MutexGuard<'_, Connection>) {
-        let now = wal_identity(&self.path);
+        let now = wal_identity(&self.wal_path);
         let mut known = lock(&self.wal);
         if now == *known || known.is_none() {
             *known = now.or(*known);
             return;
         }
         tracing::error!(
-            wal = %self.path.with_file_name(format!("{}-wal", self.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())).display(),
-            "THE WRITE-AHEAD LOG WAS DELETED OR REPLACED while Kassa ran: every commit is copied into the database              now and a new log started; find what deletes files in the data folder"
+            wal = %self.wal_path.display(),
+            "THE WRITE-AHEAD LOG WAS DELETED OR REPLACED while Kassa ran: every commit is copied into the database \
+             now and a new log started; find what deletes files in the data folder"
         );
         let mut reader = lock(&self.reader);
         let saved = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
@@ -310,7 +326,7 @@ impl Store {
             }
             (Err(e), _) | (_, Err(e)) => tracing::error!(error = %e, "cannot reopen the database on a new log"),
         }
-        *known = wal_identity(&self.path);
+        *known = wal_identity(&self.wal_path);
     }
 
     /// Checks the write-ahead log every `every` while the store lives (an idle server commits nothing that
