@@ -132,7 +132,14 @@ impl DataFolder {
                 return Err(format!("cannot lock {}: {e}", lock_path.display()));
             }
         }
-        // The lock is ours: record who holds it, for the message the next one gets.
+        let folder = DataFolder { path: path.to_path_buf(), _lock: file, database: Mutex::new(None) };
+        // The database's own lock, before the PID is written: a second server that got past a deleted
+        // kassa.lock leaves the running one's PID alone.
+        if std::fs::symlink_metadata(path.join(DATABASE)).is_ok() {
+            folder.lock_database()?;
+        }
+        // Both locks are ours: record who holds them, for the message the next one gets.
+        let mut file = &folder._lock;
         let written = file
             .set_len(0)
             .and_then(|_| file.rewind())
@@ -140,10 +147,6 @@ impl DataFolder {
             .and_then(|_| file.flush());
         if let Err(e) = written {
             tracing::warn!(error = %e, "cannot write the PID into the lock file");
-        }
-        let folder = DataFolder { path: path.to_path_buf(), _lock: file, database: Mutex::new(None) };
-        if path.join(DATABASE).exists() {
-            folder.lock_database()?;
         }
         Ok(folder)
     }
@@ -167,12 +170,10 @@ impl DataFolder {
                 let mut pid = String::new();
                 let _ = open_existing(&self.path.join(LOCK_FILE)).and_then(|mut f| f.read_to_string(&mut pid));
                 let pid = pid.trim();
-                let mine = std::process::id().to_string();
-                let who =
-                    if pid.is_empty() || pid == mine { "another process".into() } else { format!("process {pid}") };
+                let who = if pid.is_empty() { "another process".into() } else { format!("process {pid}") };
                 return Err(format!(
                     "the data folder {} is in use by {who}: {} is locked by another kassa serve (its kassa.lock \
-                     was removed or replaced, so the PID above may be stale). One server per data folder: stop \
+                     was removed or replaced, so the PID named may be stale). One server per data folder: stop \
                      the other one first, or give this one its own --data-dir",
                     self.path.display(),
                     db.display()
