@@ -202,6 +202,14 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_document(doc_id))?)
     }
 
+    /// The newest document a key made on this device, whatever the method and request ("repeat by tag").
+    pub fn document_by_tag(&self, device_id: i64, key: &str) -> LedgerResult<Option<LedgerDocRow>> {
+        Ok(self.store.read(|tx| match tx.newest_by_key(Book::Ledger, device_id, key)? {
+            Some(id) => tx.ledger_document(id),
+            None => Ok(None),
+        })?)
+    }
+
     pub fn document_by_number(&self, device: i64, number: i64) -> LedgerResult<Option<LedgerDocRow>> {
         Ok(self.store.read(|tx| tx.ledger_document_by_number(device, number))?)
     }
