@@ -5,6 +5,9 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "kassa", version, about = "Local cash core and receipt print server")]
 struct Cli {
+    /// Log lines on stderr: `text` for a person, `json` (one object per line) for log collectors.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "KASSA_LOG_FORMAT")]
+    log_format: kassa::logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,7 +36,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    kassa::logging::init();
+    kassa::logging::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => kassa::server::run_blocking(args),
         // Without --host, `ofd info` asks the KKM's configured OFD with its stored token: that needs the core.

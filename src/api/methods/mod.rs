@@ -64,6 +64,7 @@ route_table! {
     "PlaygroundRender" => post_only(playground::render),
     "PlaygroundSave" => post_only(playground::save),
     "PlaygroundPrint" => post_only(playground::print),
+    "GetStatus" => get_post(crate::api::status::get_status),
 }
 
 /// The method a request path names, routed as the vendor's server does: the path trimmed of `/`, every `.`
