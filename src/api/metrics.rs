@@ -101,6 +101,10 @@ impl Metrics {
             "PINs not even checked because of the throttle (scope: address or server)",
             pin_refusals.clone(),
         );
+        // Both scopes from the start, so a dashboard sees 0 rather than no series.
+        for scope in ["address", "server"] {
+            pin_refusals.get_or_create(&Scope { scope: scope.into() });
+        }
         let wrong_pins = Counter::default();
         registry.register("wrong_pins", "Wrong or empty PINs", wrong_pins.clone());
         let kkm_offline = Family::<Kkm, Gauge>::default();

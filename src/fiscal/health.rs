@@ -75,7 +75,7 @@ impl Core {
                         fr_shift_number: d.fr_shift_number,
                         shift_document_number: d.shift_document_number,
                     }),
-                    hours_left: (hours_left * 10.0).round() / 10.0,
+                    hours_left,
                     limit_hours: limit,
                     ofd_unreachable_since: unreachable,
                     blocked: kkm.is_blocked,

@@ -168,6 +168,58 @@ impl Outages {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_outage_of_many_retries_is_one_warning_a_summary_every_ten_minutes_and_one_recovery_line() {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let sink = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || Sink(sink.clone()))
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(9, 0, 0).unwrap();
+        let at = |minutes: i64| start + chrono::Duration::minutes(minutes);
+        let queue = |waiting: i64, now: NaiveDateTime, autonomous: bool| Queue {
+            ofd_id: 6923,
+            waiting,
+            autonomous_since: autonomous.then_some(start),
+            hours_left: hours_left(72, Some(start), now),
+        };
+        tracing::subscriber::with_default(subscriber, || {
+            let outages = Outages::default();
+            // A retry every minute for 25 minutes, the queue growing.
+            for minute in 0..=25 {
+                outages.unreachable(1, "connection refused", &queue(minute + 1, at(minute), true), 60_000, at(minute));
+            }
+            assert_eq!(outages.down_since(1), Some(start));
+            outages.accepted(1, &queue(1, at(26), true), at(26));
+            assert_eq!(outages.down_since(1), None, "draining: the OFD answers");
+            outages.accepted(1, &queue(0, at(27), true), at(27));
+        });
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.iter().filter(|l| l.contains("OFD unreachable: KKM 6923")).count(), 1, "{text}");
+        let summaries: Vec<_> = lines.iter().filter(|l| l.contains("OFD still unreachable")).collect();
+        assert_eq!(summaries.len(), 2, "at 10 and 20 minutes: {text}");
+        assert!(summaries[0].contains("after 10 min: 11 document(s) queued, 71.8 h left"), "{text}");
+        let recovered: Vec<_> = lines.iter().filter(|l| l.contains("OFD reachable again")).collect();
+        assert_eq!(recovered.len(), 1, "{text}");
+        assert!(recovered[0].contains("sent 2 queued document(s)") && recovered[0].contains("lasted 27 min"), "{text}");
+        assert!(lines.len() <= 5, "not a line per retry: {text}");
+    }
 
     #[test]
     fn durations_read_like_an_operator_says_them() {
