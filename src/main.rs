@@ -54,16 +54,18 @@ fn main() -> ExitCode {
             Some(font)
         })
         .map_err(|e| e.to_string()),
-        Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
+        Command::Printers(args) => kassa::server::printers(args),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
         Command::Render(args) => kassa::profiles::run_render(args),
         Command::Templates(args) => kassa::render::cli::templates(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Exit codes (README, "The command line"): 0 done, 1 failed (the reason on stderr), 2 a wrong command
+        // line (clap's own errors exit 2 as well).
         Err(e) => {
             eprintln!("kassa: {e}");
-            ExitCode::FAILURE
+            if e.starts_with("usage: ") { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }

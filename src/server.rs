@@ -351,12 +351,49 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     })
 }
 
+/// The data folder a tool works on must be one a server made: a tool never creates one (nor a fresh
+/// install with a new administrator) by accident.
+fn existing_folder(config: &Config, what: &str) -> Result<(), String> {
+    let db = config.data_dir.join(folder::DATABASE);
+    if db.is_file() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} is not a Kassa data folder ({} is missing), so there is nothing to {what}. Name the server's folder \
+         with --data-dir (or data_dir in --config); `kassa serve` makes a new one",
+        config.data_dir.display(),
+        folder::DATABASE
+    ))
+}
+
+/// `kassa printers`: what `GetPrinterList` lists, for the server's data folder and configuration, as JSON.
+/// It holds the folder's lock while it looks, so it never opens the print queue beside a running server.
+pub fn printers(args: crate::spool::cli::PrintersArgs) -> Result<(), String> {
+    let serve =
+        ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
+    let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
+    existing_folder(&config, "list printers for")?;
+    let _folder = DataFolder::lock(&config.data_dir).map_err(|e| {
+        format!("{e}. While the server runs, ask it instead: GetPrinterList (curl -H 'Authorization: <PIN>' http://<listen>/GetPrinterList)")
+    })?;
+    let mut spool = config.spool.clone().unwrap_or_else(|| SpoolConfig::serve_default(&config.data_dir));
+    if args.no_cups {
+        spool.discover_cups = false;
+    }
+    let spooler = Spooler::open_for_listing(&config.data_dir, spool).map_err(|e| e.to_string())?;
+    let found = spooler.discover().map_err(|e| e.to_string());
+    spooler.shutdown();
+    println!("{}", crate::api::methods::print::printer_list_json(&found?));
+    Ok(())
+}
+
 /// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
 /// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
 pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
     let serve =
         ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
+    existing_folder(&config, "ask the OFD about")?;
     runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
         let answer = started.core.ofd_info(i64::from(args.kkm)).await.map_err(|e| e.to_string())?;

@@ -103,7 +103,7 @@ impl Metrics {
         );
         // Both scopes from the start, so a dashboard sees 0 rather than no series.
         for scope in ["address", "server"] {
-            pin_refusals.get_or_create(&Scope { scope: scope.into() });
+            let _ = pin_refusals.get_or_create(&Scope { scope: scope.into() });
         }
         let wrong_pins = Counter::default();
         registry.register("wrong_pins", "Wrong or empty PINs", wrong_pins.clone());
@@ -228,10 +228,14 @@ impl Metrics {
     }
 }
 
-/// The routes of this module (no PIN: they show no secret and no fiscal data beyond counts).
+/// The paths of the probes (GET, no PIN: they show no secret and no fiscal data beyond counts).
+pub const PROBES: [&str; 3] = ["/health", "/ready", "/metrics"];
+
+/// The routes of this module.
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::get;
-    axum::Router::new().route("/health", get(live)).route("/ready", get(ready)).route("/metrics", get(metrics))
+    let [health, readiness, scrape] = PROBES;
+    axum::Router::new().route(health, get(live)).route(readiness, get(ready)).route(scrape, get(metrics))
 }
 
 /// `GET /health`: the process is up and answering.
