@@ -34,7 +34,7 @@ pub fn printer_list_json(printers: &[crate::spool::PrinterInfo]) -> serde_json::
 }
 
 /// The seed's PrinterTypeEnum (1–3) of a printer: a network or virtual printer takes ESC/POS like a COM one.
-fn seed_type(t: PrinterType) -> u8 {
+pub(crate) fn seed_type(t: PrinterType) -> u8 {
     match t {
         PrinterType::Network | PrinterType::Virtual => PrinterType::Com.code(),
         other => other.code(),
