@@ -68,6 +68,7 @@ pub const EMULATOR_HELP: &str = "Commands, one per line, on stdin and on the --a
   offline | online           the printer's offline flag
   drop <bytes>               drop the connection after that many bytes
   stats                      jobs, held, torn, cuts and bytes received
+  bye                        close this admin connection (the emulator goes on)
   quit                       stop the emulator
 A closed stdin does not stop it (it runs as a service); quit, Ctrl-C or SIGTERM do.";
 
@@ -291,6 +292,11 @@ fn spawn_admin(emu: Emulator, listener: std::net::TcpListener, quit: std::sync::
                 let Ok(mut writer) = stream.try_clone() else { return };
                 for line in std::io::BufReader::new(stream).lines() {
                     let Ok(line) = line else { return };
+                    // `bye` ends this connection, so a client without a line mode (curl telnet://) can finish.
+                    if line.trim() == "bye" {
+                        let _ = writeln!(writer, "bye");
+                        return;
+                    }
                     let (answers, stop) = command(&emu, &line);
                     let text = if answers.is_empty() { "ok".to_owned() } else { answers.join("\n") };
                     if writeln!(writer, "{text}").is_err() {
