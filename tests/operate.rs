@@ -123,7 +123,11 @@ async fn throttled_pins_are_warned_and_counted() {
     assert_eq!(sample(&metrics, r#"kassa_pin_throttle_refusals_total{scope="address"}"#), Some(1.0), "{metrics}");
     let log = stop(server, dir.path());
     assert!(log.lines().any(|l| l.contains("WARN") && l.contains("address locked out")), "{log}");
-    assert!(log.lines().any(|l| l.contains("WARN") && l.contains("PIN not checked")), "{log}");
+    assert_eq!(log.lines().filter(|l| l.contains("WARN") && l.contains("wrong PIN ip=")).count(), 2, "{log}");
+    assert!(
+        !log.lines().any(|l| l.contains("WARN") && l.contains("PIN not checked")),
+        "refusals are counted, not warned one by one: {log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -183,7 +183,8 @@ impl FromRequestParts<AppState> for Auth {
             Ok(()) => {}
             Err(Refusal::Address(left)) => {
                 state.metrics.pin_refused("address");
-                tracing::warn!(%ip, secs = left.as_secs() + 1, "PIN not checked: this address is locked out");
+                // The lockout itself was a warning; each refusal is counted, and logged at debug only.
+                tracing::debug!(%ip, secs = left.as_secs() + 1, "PIN not checked: this address is locked out");
                 return Err(ApiError::new(
                     ErrorCode::InvalidAccessCode,
                     format!("too many wrong PINs from this address; try again in {} s", left.as_secs() + 1),
@@ -191,7 +192,7 @@ impl FromRequestParts<AppState> for Auth {
             }
             Err(Refusal::Server(left)) => {
                 state.metrics.pin_refused("server");
-                tracing::warn!(%ip, secs = left.as_secs() + 1, "PIN not checked: server-wide pause of PIN checks");
+                tracing::debug!(%ip, secs = left.as_secs() + 1, "PIN not checked: server-wide pause of PIN checks");
                 return Err(ApiError::new(
                     ErrorCode::InvalidAccessCode,
                     format!(
