@@ -222,7 +222,8 @@ async function main() {
     await page.waitForSelector("#version-view .add");
     assert.match(await page.textContent("#version-view .add"), /^\+ @image logo\.png 50%/);
     await page.click('#versions li[data-version] [data-action="view"]');
-    await page.waitForFunction((m) => document.querySelector("#version-view").textContent.includes(m), MARK);
+    await page.waitForFunction(() => document.querySelector("#version-title").textContent.startsWith("Version replaced"));
+    assert.ok((await page.textContent("#version-view")).includes(MARK));
     assert.ok(!(await page.textContent("#version-view")).includes("@image"), "the version before the logo");
     await page.click('#versions li[data-version] [data-action="restore"]');
     await page.waitForFunction(() => !document.querySelector("#history-dialog").open);
