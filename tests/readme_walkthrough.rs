@@ -147,3 +147,34 @@ fn the_readme_fault_injection_lines_need_only_curl() {
         "ok",
     );
 }
+
+#[test]
+fn the_readme_printer_fault_line_needs_only_curl() {
+    use std::io::BufRead;
+    let line = block_with("Printers", "printer-emulator")
+        .into_iter()
+        .find(|l| l.contains("telnet://"))
+        .expect("the curl line");
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let mut emulator = common::kassa()
+        .args(["printer-emulator", "--tcp", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--out"])
+        .arg(out_dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("printer-emulator");
+    // It prints `tcp <address>` and `admin <address>` once bound.
+    let stdout = emulator.stdout.take().expect("stdout");
+    let admin = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("admin ").map(str::to_owned))
+        .expect("the admin address");
+    let out = Command::new("sh").arg("-c").arg(line.replace("127.0.0.1:9101", &admin)).output().expect("sh");
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+    assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("paper_out: true") && said.ends_with("\nbye\n"), "{line}: {said}");
+}
