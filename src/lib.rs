@@ -12,6 +12,7 @@ pub mod logging;
 pub mod maintenance;
 pub mod ofd;
 pub mod profiles;
+pub mod progress;
 pub mod receipt;
 pub mod render;
 pub mod rom_font;

@@ -78,6 +78,22 @@ fn require_file(path: &Path, what: &str) -> Result<(), String> {
     }
 }
 
+/// The folder's `kassa.db`, or the refusal other tools give for a folder that is none of Kassa's (no tool but
+/// `kassa serve` and `kassa restore` makes a data folder).
+fn existing_database(data: &Path, what: &str) -> Result<PathBuf, String> {
+    let db = data.join(folder::DATABASE);
+    if std::fs::symlink_metadata(&db).is_err() {
+        return Err(format!(
+            "{} is not a Kassa data folder ({} is missing), so there is nothing to {what}. Name the server's \
+             folder with --data-dir (or data_dir in --config)",
+            data.display(),
+            folder::DATABASE
+        ));
+    }
+    require_file(&db, "the fiscal database")?;
+    Ok(db)
+}
+
 /// Reads `pin.key` of a folder (32 bytes), never through a link.
 fn read_key(dir: &Path) -> Result<[u8; 32], String> {
     let path = dir.join(folder::PIN_KEY);
@@ -231,8 +247,7 @@ impl std::fmt::Display for Contents {
 pub fn backup(args: BackupArgs) -> Result<(), String> {
     let data = args.folder.data_dir()?;
     folder::refuse_links(&data)?;
-    let db = data.join(folder::DATABASE);
-    require_file(&db, "the fiscal database")?;
+    let db = existing_database(&data, "back up")?;
     let key = read_key(&data)?;
     fresh_folder(&args.dest)?;
     let copy = args.dest.join(folder::DATABASE);
@@ -288,14 +303,13 @@ struct Finding {
 /// `kassa check`: every integrity check, each saying what it covered; fails when one finds a problem.
 pub fn check(args: CheckArgs) -> Result<(), String> {
     let data = args.folder.data_dir()?;
-    let db = data.join(folder::DATABASE);
+    let db = existing_database(&data, "check")?;
     let mut findings = Vec::new();
     let mut say = |ok: bool, text: String| findings.push(Finding { ok, text });
     match folder::refuse_links(&data) {
         Ok(()) => say(true, format!("no symbolic link among Kassa's files ({})", folder::OWN_NAMES.join(", "))),
         Err(e) => say(false, e),
     }
-    require_file(&db, "the fiscal database")?;
     let conn = open_read_only(&db)?;
     let integrity: Vec<String> = conn
         .prepare("PRAGMA integrity_check(50)")

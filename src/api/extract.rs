@@ -84,8 +84,13 @@ impl Raw {
 }
 
 async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Raw, ApiError> {
+    let slot = req.extensions().get::<super::metrics::KkmSlot>().cloned();
     if req.method() == Method::GET {
-        return Ok(Raw::Query(req.uri().query().unwrap_or("").to_owned()));
+        let query = req.uri().query().unwrap_or("").to_owned();
+        if let Some(slot) = &slot {
+            slot.fill_from_query(&query);
+        }
+        return Ok(Raw::Query(query));
     }
     let deadline = req.extensions().get::<BodyDeadline>().cloned();
     let charset = charset(req.headers());
@@ -106,7 +111,11 @@ async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Raw, ApiError> 
     if let Some(d) = deadline {
         d.slot.body_read();
     }
-    Ok(Raw::Body(decode(&body, charset).into_owned()))
+    let body = decode(&body, charset).into_owned();
+    if let Some(slot) = &slot {
+        slot.fill_from_json(&body);
+    }
+    Ok(Raw::Body(body))
 }
 
 /// The encoding a `Content-Type: ...; charset=...` declares (`windows-1251`, `cp1251`); UTF-8 otherwise.
