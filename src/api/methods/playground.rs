@@ -294,13 +294,13 @@ fn options(
         kkm: kkm_key(req.kkm_ofd_id),
         ..defaults
     };
-    opts.validate().map_err(|e| ApiError::field(e.field(), e))?;
+    opts.validate().map_err(|e| ApiError::field(e.field(), e.to_string()))?;
     Ok((opts, spool_profile))
 }
 
 fn render_failed(e: RenderError) -> ApiError {
     match e {
-        RenderError::Options(o) => ApiError::field(o.field(), o),
+        RenderError::Options(o) => ApiError::field(o.field(), o.to_string()),
         other => failed(other),
     }
 }
