@@ -52,9 +52,28 @@ fn field_expects(field: &str) -> Text {
     }
 }
 
-/// A spooler failure in an API answer.
+/// A spooler failure in an API answer: what the caller can fix names the job and its state.
 pub fn spool_error(e: crate::spool::SpoolError) -> ApiError {
-    crate::receipt::spool_error(e).into()
+    use crate::spool::SpoolError as S;
+    match e {
+        S::UnknownJob(id) => {
+            ApiError::field("id", text!("нет задания печати {}", "{} басып шығару тапсырмасы жоқ", id))
+        }
+        S::InvalidState { id, state, .. } => ApiError::field(
+            "id",
+            text!(
+                "задание {} в состоянии {}: сейчас это невозможно",
+                "{} тапсырмасы {} күйінде: қазір бұл мүмкін емес",
+                id,
+                state
+            ),
+        ),
+        S::AlreadyAtPrinter { id, .. } => ApiError::field(
+            "id",
+            text!("задание {} уже целиком у принтера", "{} тапсырмасы толығымен принтерге жеткен", id),
+        ),
+        other => crate::receipt::spool_error(other).into(),
+    }
 }
 
 /// A stored Kazakh document (KKM, shift, number) as the receipt step sees it.
