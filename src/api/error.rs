@@ -204,10 +204,10 @@ impl From<FiscalError> for ApiError {
             F::InvalidToken => C::InvalidKkmToken,
             F::OfdRefused { api_code, .. } => ErrorCode::from_code(*api_code).unwrap_or(C::InvalidOfdResponse),
             F::Blocked(_) => C::KkmIsBlocked,
-            F::OfflineTooLong(_) => C::KkmInOfflineModeTooLong,
+            F::OfflineTooLong(..) => C::KkmInOfflineModeTooLong,
             // The vendor retired 31 (shift too long): it closes such a shift itself; with
             // `fiscal.auto_close_shift` off Kassa refuses the sale as a KKM whose shift must be closed.
-            F::ShiftTooLong(_) => C::KkmShiftIsNotClosed,
+            F::ShiftTooLong(..) => C::KkmShiftIsNotClosed,
             F::Busy => C::KkmIsBusyTooLong,
             F::DocumentNotFound => C::TransactionNotFound,
             F::OperationNotFound => C::OperationNotFound,

@@ -123,8 +123,10 @@ const TEMPLATE_SOURCE: &str = "source";
 pub const MAX_LIST_LEN: usize = 1000;
 
 /// Fields whose `null` Kassa reads as "clear it" rather than "absent" (absent keeps the stored value in
-/// SaveKKM and SaveOperator), and whose content is free JSON kept as sent.
+/// SaveKKM and SaveOperator; the vendor's server writes the whole record, so its null clears them too).
 pub const NULL_MEANS_CLEAR: &[&str] = &["custom_data", "printer"];
+/// Fields whose content is the caller's own JSON, kept as sent.
+const FREE_JSON: &[&str] = &["custom_data"];
 
 /// Checks the documented size limits on every string and list of a request, naming the first offender.
 fn check_limits(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
@@ -171,14 +173,15 @@ fn path_or_request(path: &str) -> &str {
 }
 
 /// Drops every member whose value is `null`, at any depth, so it reads as absent (C#, Java and Kotlin
-/// serializers write nulls for unset fields); [`NULL_MEANS_CLEAR`] fields keep theirs and their content.
+/// serializers write nulls for unset fields); [`NULL_MEANS_CLEAR`] fields keep theirs, [`FREE_JSON`] its
+/// content.
 pub fn drop_nulls(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::Object(map) => {
             map.retain(|k, v| !v.is_null() || NULL_MEANS_CLEAR.contains(&k.as_str()));
             for (k, v) in map.iter_mut() {
-                if !NULL_MEANS_CLEAR.contains(&k.as_str()) {
+                if !FREE_JSON.contains(&k.as_str()) {
                     drop_nulls(v);
                 }
             }

@@ -74,11 +74,11 @@ pub enum FiscalError {
     /// Russian words, as `blocked_info` shows them.
     #[error("KKM is blocked: {0}")]
     Blocked(String),
-    #[error("the KKM has worked autonomously since {0}, longer than allowed")]
-    OfflineTooLong(String),
+    #[error("the KKM has worked autonomously since {0}, longer than {1} h")]
+    OfflineTooLong(String, i64),
     /// A sale on a shift past its limit while `fiscal.auto_close_shift` is off.
-    #[error("the shift has been open since {0}, longer than allowed: close it with a Z report")]
-    ShiftTooLong(String),
+    #[error("the shift has been open since {0}, longer than {1} h: close it with a Z report")]
+    ShiftTooLong(String, i64),
     #[error("another operation on this KKM is still running")]
     Busy,
     /// A transaction of the journal (GetTransaction).
@@ -155,15 +155,17 @@ impl FiscalError {
             F::OfdRefused { reason, .. } => Text::same(reason.clone()),
             F::Blocked(reason) if reason.is_empty() => Text::default(),
             F::Blocked(reason) => Text::same(reason.clone()),
-            F::OfflineTooLong(since) => text!(
-                "касса работает автономно с {}, дольше допустимого",
-                "касса {} бастап дербес жұмыс істейді, рұқсат етілгеннен ұзақ",
-                since
+            F::OfflineTooLong(since, hours) => text!(
+                "касса работает автономно с {}, дольше {} ч (ofd_link.offline_limit_hours)",
+                "касса {} бастап дербес жұмыс істейді, {} сағаттан ұзақ (ofd_link.offline_limit_hours)",
+                since,
+                hours
             ),
-            F::ShiftTooLong(since) => text!(
-                "смена открыта с {}, дольше допустимого: закройте её Z-отчётом",
-                "ауысым {} бастап ашық, рұқсат етілгеннен ұзақ: оны Z-есеппен жабыңыз",
-                since
+            F::ShiftTooLong(since, hours) => text!(
+                "смена открыта с {}, дольше {} ч (fiscal.shift_limit_hours): закройте её Z-отчётом",
+                "ауысым {} бастап ашық, {} сағаттан ұзақ (fiscal.shift_limit_hours): оны Z-есеппен жабыңыз",
+                since,
+                hours
             ),
             F::Busy => text!("касса ещё выполняет предыдущую операцию", "касса әлі алдыңғы операцияны орындап жатыр"),
             F::DocumentNotFound => text!("такого документа нет в журнале", "журналда мұндай құжат жоқ"),

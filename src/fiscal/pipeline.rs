@@ -329,7 +329,10 @@ impl Core {
             && let Some(since) = kkm.offline_start_date
             && now - since > chrono::Duration::hours(self.config.ofd_link.offline_limit_hours)
         {
-            return Err(FiscalError::OfflineTooLong(since.format("%Y-%m-%d %H:%M").to_string()));
+            return Err(FiscalError::OfflineTooLong(
+                since.format("%Y-%m-%d %H:%M").to_string(),
+                self.config.ofd_link.offline_limit_hours,
+            ));
         }
         Ok(())
     }
@@ -356,7 +359,10 @@ impl Core {
                     && self.shift_expired(&kkm, now)
                     && let Some(opened) = kkm.shift_open_date
                 {
-                    return Err(FiscalError::ShiftTooLong(opened.format("%Y-%m-%d %H:%M").to_string()));
+                    return Err(FiscalError::ShiftTooLong(
+                        opened.format("%Y-%m-%d %H:%M").to_string(),
+                        self.config.fiscal.shift_limit_hours,
+                    ));
                 }
             } else {
                 // The first document opens the shift. A Z on a closed shift goes ahead as in the vendor's server
