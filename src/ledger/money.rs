@@ -1,4 +1,4 @@
-//! Money: the one rounding rule and the conversions between amounts, Money `{bills, coins}` and quantities.
+//! Money: the rounding rules and the conversions between amounts, Money `{bills, coins}` and quantities.
 //!
 //! Every amount is a `Decimal`. Two rules turn a figure into money, and only these two:
 //!
@@ -38,10 +38,9 @@ pub fn truncate_pos_percent(p: Decimal) -> Decimal {
     p.round_dp_with_strategy(3, RoundingStrategy::ToZero)
 }
 
-/// How far a POS's own rounded figure (an item's sum, a tax) may lie from the exact value: under one tiyn.
-/// Within it the POS's figure is kept, so the receipt matches the POS screen (a POS that truncates
-/// 1.5 × 333.33 = 499.995 to 499.99 is accepted; 499.98 is refused). Totals are then summed from the kept
-/// figures, exactly.
+/// How far a POS's own rounded figure (an item's sum, a tax) may lie from the exact value before Kassa logs
+/// the difference: under one tiyn is a POS's own rounding (1.5 × 333.33 = 499.995 truncated to 499.99). The
+/// POS's figure is kept either way, as the vendor's server keeps it; totals are summed from the kept figures.
 pub const POS_ROUNDING_TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2); // 0.01
 
 /// Whether a POS's rounded `given` stands for the exact value `exact` (less than a tiyn apart, whole tiyn).
