@@ -375,7 +375,7 @@ async fn null_for_every_optional_field_means_absent() {
         "TradeOperation payments",
         "TradeOperation customer_iin_or_bin",
         "TradeOperation items[0].commodity.barcode",
-        "TradeOperation items[0].commodity.measure_unit_code",
+        "TradeOperation items[0].commodity.excise_stamp",
         "TradeOperation items[0].discount.name",
         "TradeOperation taxes[0].is_in_total_sum",
         "ZXReport is_printable",
@@ -793,6 +793,11 @@ async fn the_vendors_forms() {
 
     let sale = pos.ok("TradeOperation", seed_trade()).await;
     assert!(sale["ads_info"][0]["Text"].as_str().unwrap().contains("${ticket_number}"), "as stored: {sale}");
+    let key = json!({"kkm_ofd_id": 6923, "fr_shift_number": sale["fr_shift_number"],
+        "shift_document_number": sale["shift_document_number"], "format": "txt"});
+    let paper = pos.ok("RenderDocument", key).await["content"].as_str().unwrap().to_owned();
+    let sign = sale["fiscal_id"].as_str().unwrap();
+    assert!(paper.contains(&format!("Фиск. признак {sign}")) && !paper.contains("${"), "filled on paper: {paper}");
     let inspector =
         pos.ok("SaveOperator", json!({"name": "Инспектор", "access_pin": "4444", "role": 4, "bindings": [1]})).await;
     assert_eq!(inspector["role"], 4);

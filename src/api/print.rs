@@ -88,9 +88,7 @@ impl Printable for KzDocument<'_> {
     }
 
     fn context(&self) -> serde_json::Value {
-        let mut context = document_answer(self.0);
-        context["ads_info"] = self.0.printed_ads();
-        context
+        document_answer(self.0)
     }
 
     fn device_folder(&self) -> Option<String> {

@@ -16,24 +16,9 @@ pub struct DocumentAnswer {
 
 impl DocumentAnswer {
     /// The KKM's ads as the answer carries them: as stored, `${ticket_number}` kept, as the vendor's server
-    /// answers (`uBaseCoreTypes.pas:439`).
+    /// answers (`uBaseCoreTypes.pas:439`); the ticket template fills it in on paper (`ad_text`).
     pub fn ads(&self) -> serde_json::Value {
         self.kkm.ads_info.clone()
-    }
-
-    /// The KKM's ads as the receipt prints them: `${ticket_number}` filled in with this document's fiscal
-    /// sign (`uGraphics_Ticket.pas:555-560`).
-    pub fn printed_ads(&self) -> serde_json::Value {
-        let mut ads = self.kkm.ads_info.clone();
-        if let Some(list) = ads.as_array_mut() {
-            for ad in list {
-                if let Some(text) = ad.get("Text").and_then(|t| t.as_str()) {
-                    let filled = text.replace("${ticket_number}", &self.doc.fiscal_id);
-                    ad["Text"] = serde_json::Value::String(filled);
-                }
-            }
-        }
-        ads
     }
 }
 
