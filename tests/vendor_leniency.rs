@@ -697,6 +697,24 @@ async fn every_message_is_wholly_in_the_language_asked_for() {
     assert!(seen.len() >= 30, "{} codes", seen.len());
 }
 
+/// Item 10, for the OFD's refusals: the OFD's own words as it sent them, Kassa's around them in the language
+/// asked for.
+#[tokio::test]
+async fn an_ofd_refusal_is_worded_in_the_language_asked_for() {
+    let (_emulator, mut admin, pos) = with_outside_ofd();
+    pos.ok("SaveKKM", seed_save_kkm()).await;
+    assert_eq!(admin.ask("fault result 11 2"), "ok");
+    let body = sale(2, &[("1", 100.0)], cash(100.0)).to_string();
+    let kk = pos.send("TradeOperation", &[("Authorization", ADMIN), ("Accept-Language", "kk")], body.clone()).await;
+    assert_eq!(kk.code(), 84, "{}", kk.body);
+    assert_eq!(
+        kk.message(),
+        "ФДО қате туралы хабар қайтарды: ФДО деректері бойынша ауысым 24 сағаттан астам ашық (11 коды)"
+    );
+    let ru = pos.send("TradeOperation", &[("Authorization", ADMIN)], body).await;
+    assert_eq!(ru.message(), "ОФД вернул сообщение об ошибке: по данным ОФД смена открыта более 24 часов (код 11)");
+}
+
 /// Item 11: what the vendor accepts, Kassa accepts: a modifier item without its modifier, negative ticket
 /// modifiers, a ticket tax of taxation type 0, a Z on a closed shift (the shift number moves on).
 #[tokio::test]

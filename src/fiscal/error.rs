@@ -67,9 +67,9 @@ pub enum FiscalError {
     /// The OFD refused the token when the KKM was saved.
     #[error("the OFD refused the KKM's token: save the KKM with the token from the OFD's cabinet")]
     InvalidToken,
-    /// The OFD refused a request; `api_code` is the seed code its result maps to, `reason` its own words.
-    #[error("the OFD refused: {reason}")]
-    OfdRefused { api_code: u16, reason: String },
+    /// The OFD refused a request; `api_code` is the seed code its result maps to.
+    #[error("the OFD refused: {}", reason.ru)]
+    OfdRefused { api_code: u16, reason: Text },
     /// The KKM is blocked (by the OFD, or locally after a refused queued document): the OFD's or Kassa's
     /// Russian words, as `blocked_info` shows them.
     #[error("KKM is blocked: {0}")]
@@ -152,7 +152,7 @@ impl FiscalError {
                 "ОФД отклонил токен кассы: сохраните кассу (SaveKKM) с токеном из кабинета ОФД",
                 "ФДО касса токенін қабылдамады: кассаны ФДО кабинетіндегі токенмен сақтаңыз (SaveKKM)"
             ),
-            F::OfdRefused { reason, .. } => Text::same(reason.clone()),
+            F::OfdRefused { reason, .. } => reason.clone(),
             F::Blocked(reason) if reason.is_empty() => Text::default(),
             F::Blocked(reason) => Text::same(reason.clone()),
             F::OfflineTooLong(since, hours) => text!(

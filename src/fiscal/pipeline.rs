@@ -770,17 +770,34 @@ pub(super) fn mark_autonomous(tx: &Tx, kkm: &mut KkmRow, now: NaiveDateTime) -> 
     Ok(())
 }
 
-/// The text a block shows in `blocked_info` (and a refusal in its message).
+/// The text a block shows in `blocked_info`: Russian, as the KKM keeps one text.
 pub(super) fn block_reason(class: &ResultClass) -> String {
+    refusal_text(class).ru
+}
+
+/// Why the OFD refused, in both languages; the OFD's own words (an ad, a refusal text) as it sent them.
+pub(super) fn refusal_text(class: &ResultClass) -> Text {
     match class {
-        ResultClass::Blocked { ad_text } => ad_text.clone().unwrap_or_else(|| "заблокирована ОФД".into()),
-        ResultClass::UnknownId => "ОФД не знает эту кассу (UNKNOWN_ID)".into(),
-        ResultClass::Stopped { code, reason } => format!("{reason} (код {code})"),
-        ResultClass::Rejected { code, text } => format!("{text} (код {code})"),
-        ResultClass::ShiftTooLong => "смена открыта более 24 часов (код 11)".into(),
-        ResultClass::NotEnoughCash => "недостаточно наличных (код 14)".into(),
-        ResultClass::SameTaxpayerAndCustomer => "ИИН/БИН покупателя равен продавцу (код 17)".into(),
-        other => format!("{other:?}"),
+        ResultClass::Blocked { ad_text: Some(ad) } => Text::same(ad.clone()),
+        ResultClass::Blocked { ad_text: None } => text!("заблокирована ОФД", "ФДО бұғаттады"),
+        ResultClass::UnknownId => text!("ОФД не знает эту кассу (UNKNOWN_ID)", "ФДО бұл кассаны білмейді (UNKNOWN_ID)"),
+        ResultClass::Stopped { code, reason } => text!("{} (код {})", "{} ({} коды)", reason, code),
+        ResultClass::Rejected { code, text } => text!("{} (код {})", "{} ({} коды)", text, code),
+        ResultClass::ShiftTooLong => text!(
+            "по данным ОФД смена открыта более 24 часов (код 11)",
+            "ФДО деректері бойынша ауысым 24 сағаттан астам ашық (11 коды)"
+        ),
+        ResultClass::NotEnoughCash => text!(
+            "по данным ОФД в кассе недостаточно наличных (код 14)",
+            "ФДО деректері бойынша кассада қолма-қол ақша жеткіліксіз (14 коды)"
+        ),
+        ResultClass::SameTaxpayerAndCustomer => text!(
+            "по данным ОФД ИИН/БИН покупателя равен продавцу (код 17)",
+            "ФДО деректері бойынша сатып алушының ЖСН/БСН сатушыныкімен бірдей (17 коды)"
+        ),
+        ResultClass::Ok | ResultClass::Unavailable { .. } | ResultClass::InvalidToken => {
+            text!("ОФД не принял документ", "ФДО құжатты қабылдамады")
+        }
     }
 }
 
@@ -788,12 +805,12 @@ pub(super) fn block_reason(class: &ResultClass) -> String {
 fn refusal(class: &ResultClass) -> FiscalError {
     match class {
         ResultClass::Blocked { ad_text } => FiscalError::Blocked(ad_text.clone().unwrap_or_default()),
-        ResultClass::UnknownId => FiscalError::OfdRefused { api_code: 17, reason: block_reason(class) },
-        ResultClass::NotEnoughCash => FiscalError::Rule(trade::Rule::NotEnoughCash, Text::same(block_reason(class))),
+        ResultClass::UnknownId => FiscalError::OfdRefused { api_code: 17, reason: refusal_text(class) },
+        ResultClass::NotEnoughCash => FiscalError::Rule(trade::Rule::NotEnoughCash, refusal_text(class)),
         ResultClass::SameTaxpayerAndCustomer => {
-            FiscalError::Rule(trade::Rule::SameTaxpayerAndCustomer, Text::same(block_reason(class)))
+            FiscalError::Rule(trade::Rule::SameTaxpayerAndCustomer, refusal_text(class))
         }
         ResultClass::Stopped { .. } => FiscalError::Blocked(block_reason(class)),
-        _ => FiscalError::OfdRefused { api_code: 84, reason: block_reason(class) },
+        _ => FiscalError::OfdRefused { api_code: 84, reason: refusal_text(class) },
     }
 }

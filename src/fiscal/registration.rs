@@ -113,7 +113,7 @@ impl Core {
             Outcome::InvalidToken => Err(FiscalError::InvalidToken),
             Outcome::Refused(ResultClass::UnknownId) => Err(FiscalError::UnknownAtOfd(cmd.ofd_id)),
             Outcome::Refused(class) => {
-                Err(FiscalError::OfdRefused { api_code: 84, reason: super::pipeline::block_reason(&class) })
+                Err(FiscalError::OfdRefused { api_code: 84, reason: super::pipeline::refusal_text(&class) })
             }
         }
     }
@@ -167,7 +167,7 @@ impl Core {
             Outcome::InvalidToken => Err(FiscalError::InvalidToken),
             Outcome::Refused(ResultClass::UnknownId) => Err(FiscalError::UnknownAtOfd(ofd_id)),
             Outcome::Refused(class) => {
-                Err(FiscalError::OfdRefused { api_code: 84, reason: super::pipeline::block_reason(&class) })
+                Err(FiscalError::OfdRefused { api_code: 84, reason: super::pipeline::refusal_text(&class) })
             }
         }
     }
