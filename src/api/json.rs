@@ -95,7 +95,7 @@ const FLOAT_TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 6); // 0.00
 
 /// A number as sent, snapped to `places` decimals when it lies within 1e-6 of such a value: JavaScript's
 /// `0.1 * 3` arrives as `0.30000000000000004` and means 0.30. Farther off, the number is kept as sent and the
-/// field's own check refuses it. All in decimals: an f64 from the parser is read back from its shortest
+/// rules read it as the vendor does (`ledger::money::round_pos_input`). All in decimals: an f64 from the parser is read back from its shortest
 /// round-trip text (exactly the text sent for numbers of up to 15 significant digits), never computed with.
 pub fn tolerant(d: Decimal, places: u32) -> Decimal {
     let near = d.round_dp(places);
