@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 pub struct PrinterObject {
     #[serde(default, alias = "ID", deserialize_with = "int")]
     id: i64,
+    /// Filled from `GetPrinterList` when only the id is sent.
+    #[serde(default)]
     name: String,
-    #[serde(rename = "type", deserialize_with = "int")]
+    #[serde(rename = "type", default, deserialize_with = "int")]
     kind: i64,
 }
 
@@ -191,9 +193,9 @@ impl TryFrom<SaveKkmRequest> for SaveKkm {
 pub async fn save_kkm(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Params(req): Params<SaveKkmRequest>,
+    Params(mut req): Params<SaveKkmRequest>,
 ) -> Result<Response, ApiError> {
-    if let Some(Some(printer)) = &req.printer {
+    if let Some(Some(printer)) = &mut req.printer {
         let id = printer.id;
         let printing = state.printing.clone();
         let known = tokio::task::spawn_blocking(move || printing.spooler.printers())
@@ -203,9 +205,9 @@ pub async fn save_kkm(
                 ApiError::new(crate::api::ErrorCode::MethodExecutionException, "")
             })?
             .map_err(crate::api::print::spool_error)?
-            .iter()
-            .any(|p| p.id == id);
-        if !known {
+            .into_iter()
+            .find(|p| p.id == id);
+        let Some(known) = known else {
             return Err(ApiError::field(
                 "printer.id",
                 text!(
@@ -214,6 +216,13 @@ pub async fn save_kkm(
                     id
                 ),
             ));
+        };
+        // `{"id": 1}` alone is enough: the name and type are the printer's own.
+        if printer.name.is_empty() {
+            printer.name = known.name;
+        }
+        if printer.kind == 0 {
+            printer.kind = i64::from(super::print::seed_type(known.printer_type));
         }
     }
     let cmd = SaveKkm::try_from(req)?;

@@ -8,6 +8,7 @@
 //! rotation on|off               advance <minutes>             (moves the emulator clock)
 //! token <kkm id> <token>        (reissues the device's token, as the OFD's cabinet does)
 //! accepted <kkm id>             kkm <kkm id>                  (JSON)
+//! bye                           (closes this connection)
 //! ```
 use std::time::Duration;
 
@@ -97,6 +98,11 @@ pub async fn serve(listener: TcpListener, control: EmulatorControl) {
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.trim().is_empty() {
                     continue;
+                }
+                // `bye` ends this connection, so a client without a line mode (curl telnet://) can finish.
+                if line.trim() == "bye" {
+                    let _ = write.write_all(b"bye\n").await;
+                    return;
                 }
                 let answer = apply(&control, &line).unwrap_or_else(|e| format!("error: {e}"));
                 if write.write_all(format!("{answer}\n").as_bytes()).await.is_err() {
