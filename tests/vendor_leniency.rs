@@ -170,7 +170,7 @@ fn with_outside_ofd() -> (Served, Admin, Pos) {
     assert_eq!(admin.ask("rotation off"), "ok");
     let config = format!(
         "[ofd_link]\ntotal_time_ms = 1000\nreconnect_ms = 200\n\n[[ofd]]\nuid = \"4C49A0CB1DD4413387F6E6199CBB1B2A\"\n\
-         name = \"Казахтелеком - test\"\nendpoint = \"{}\"\nconsumer_url = \"http://consumer.test-oofd.kz\"\n",
+         name = \"Казахтелеком - test\"\nendpoint = \"{}\"\nemulator = true\nconsumer_url = \"http://consumer.test-oofd.kz\"\n",
         emulator.addr("ofd")
     );
     (emulator, admin, Pos::start(Some(&config)))
