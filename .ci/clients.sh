@@ -21,7 +21,14 @@ if [ "$(cat "$venv/pins" 2>/dev/null)" != "$PYCLIENT_PINS" ]; then
     echo "$PYCLIENT_PINS" >"$venv/pins"
 fi
 rm -rf "$work/python" && mkdir -p "$work/python"
-printf 'post_hooks: []\nproject_name_override: kassa-client\npackage_name_override: kassa_client\n' >"$work/python/config.yaml"
+# No formatter run after generating; /metrics (OpenMetrics text) read as the plain text it is.
+cat >"$work/python/config.yaml" <<'YAML'
+post_hooks: []
+project_name_override: kassa-client
+package_name_override: kassa_client
+content_type_overrides:
+  application/openmetrics-text: text/plain
+YAML
 (cd "$work/python" && "../venv/bin/openapi-python-client" generate --path ../../../docs/openapi.json \
     --meta setup --config config.yaml --fail-on-warning)
 "$venv/bin/pip" install --quiet --no-build-isolation --force-reinstall --no-deps "$work/python/kassa-client"
