@@ -136,7 +136,8 @@ pub struct FiscalConfig {
     pub shift_limit_hours: i64,
     /// How long a request waits for another operation on the same KKM before 69, in ms.
     pub busy_wait_ms: u64,
-    /// Close a shift open past the limit with a Z report before the next document, instead of refusing (31).
+    /// Close a shift open past the limit with a Z report before the next sale, as the vendor's server does
+    /// (default); off, such a sale is refused with 76 until the shift is closed.
     pub auto_close_shift: bool,
 }
 
@@ -148,7 +149,7 @@ impl Default for OfdLinkConfig {
 
 impl Default for FiscalConfig {
     fn default() -> Self {
-        FiscalConfig { shift_limit_hours: 24, busy_wait_ms: 15_000, auto_close_shift: false }
+        FiscalConfig { shift_limit_hours: 24, busy_wait_ms: 15_000, auto_close_shift: true }
     }
 }
 

@@ -228,10 +228,10 @@ impl JsonErrors {
 /// The answer that replaces hyper's empty error answer with this status line.
 fn envelope_answer(status: &[u8]) -> Vec<u8> {
     let (line, detail) = match status {
-        b"414" => ("414 URI Too Long", "the URL is too long"),
-        b"431" => ("431 Request Header Fields Too Large", "the request headers are too large"),
-        b"408" => ("408 Request Timeout", "the request did not arrive in time"),
-        _ => ("400 Bad Request", "the request is not valid HTTP"),
+        b"414" => ("414 URI Too Long", "слишком длинный URL"),
+        b"431" => ("431 Request Header Fields Too Large", "слишком большие заголовки запроса"),
+        b"408" => ("408 Request Timeout", "запрос не пришёл вовремя"),
+        _ => ("400 Bad Request", "запрос — не корректный HTTP"),
     };
     let body = ApiError::new(ErrorCode::InvalidFields, detail).envelope_bytes();
     let mut out = format!(

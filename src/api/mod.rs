@@ -47,7 +47,10 @@ impl AppState {
         let core = self.core.clone();
         match tokio::task::spawn_blocking(move || f(&core)).await {
             Ok(result) => result.map_err(ApiError::from),
-            Err(e) => Err(ApiError::new(ErrorCode::MethodExecutionException, format!("the call failed: {e}"))),
+            Err(e) => {
+                tracing::error!(error = %e, "a fiscal call failed");
+                Err(ApiError::new(ErrorCode::MethodExecutionException, ""))
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod answer;
 pub use crate::ledger::clock;
 mod control;
 pub mod counters;
+pub mod custom_report;
 pub mod document;
 pub mod error;
 pub mod journal;
@@ -24,8 +25,9 @@ pub mod pin;
 pub mod pipeline;
 pub mod registration;
 pub mod registry;
+pub mod text;
 pub mod trade;
-mod vendor;
+pub mod vendor;
 pub mod wire;
 
 pub use access::{Caller, Role};

@@ -72,6 +72,8 @@ pub struct JournalFilter {
     pub commands: Vec<u8>,
     pub id: Option<i64>,
     pub shift: Option<i64>,
+    /// The document's number within its shift.
+    pub number: Option<i64>,
     pub fiscal_id: Option<String>,
 }
 
@@ -273,6 +275,10 @@ fn journal_clause(kkm_id: i64, f: &JournalFilter) -> (String, Vec<rusqlite::type
         if let Some(shift) = f.shift {
             clause.push_str(" AND fr_shift_number = ?");
             args.push(shift.into());
+        }
+        if let Some(number) = f.number {
+            clause.push_str(" AND shift_document_number = ?");
+            args.push(number.into());
         }
         if let Some(fiscal_id) = &f.fiscal_id {
             clause.push_str(" AND fiscal_id = ?");

@@ -86,11 +86,14 @@ fn post_only<H: Handler<T, AppState>, T: 'static>(handler: H) -> MethodRouter<Ap
 }
 
 async fn wrong_verb() -> ApiError {
-    ApiError::new(ErrorCode::MethodNotFound, "this method must be called with POST")
+    ApiError::new(
+        ErrorCode::MethodNotFound,
+        crate::text!("этот метод вызывается методом POST", "бұл әдіс POST арқылы шақырылады"),
+    )
 }
 
 async fn unknown_method(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(ErrorCode::MethodNotFound, format!("no method {}", uri.path()))
+    ApiError::new(ErrorCode::MethodNotFound, uri.path().to_owned())
 }
 
 #[cfg(test)]

@@ -71,7 +71,10 @@ fn admin(caller: &Caller) -> Result<(), ApiError> {
     if caller.role == Role::Administrator {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::KkmAccessDenied, "the playground is for administrators"))
+        Err(ApiError::new(
+            ErrorCode::KkmAccessDenied,
+            crate::text!("песочница — для администраторов", "құмсалғыш әкімшілерге арналған"),
+        ))
     }
 }
 
@@ -88,8 +91,15 @@ fn kind_name(kind: DocumentKind) -> Value {
 }
 
 fn parse_kind(name: &str) -> Result<DocumentKind, ApiError> {
-    serde_json::from_value(json!(name))
-        .map_err(|_| ApiError::field("kind", "ticket, money_placement, x_report, z_report or self_test"))
+    serde_json::from_value(json!(name)).map_err(|_| {
+        ApiError::field(
+            "kind",
+            crate::text!(
+                "ticket, money_placement, x_report, z_report или self_test",
+                "ticket, money_placement, x_report, z_report немесе self_test"
+            ),
+        )
+    })
 }
 
 fn kkm_key(kkm: Option<i64>) -> Option<String> {
@@ -286,7 +296,10 @@ impl RenderRequest {
     fn checked(&self) -> Result<(DocumentKind, TemplateUsed), ApiError> {
         let kind = parse_kind(&self.kind)?;
         if self.source.len() > MAX_SOURCE_BYTES {
-            return Err(ApiError::field("source", format!("longer than {MAX_SOURCE_BYTES} bytes")));
+            return Err(ApiError::field(
+                "source",
+                crate::text!("длиннее {} байт", "{} байттан ұзын", MAX_SOURCE_BYTES),
+            ));
         }
         Ok((kind, TemplateUsed::new(kind.template_name(), &self.source, TemplateOrigin::Stored)))
     }
@@ -309,11 +322,9 @@ fn document(
     }
     let samples = crate::render::samples::samples(kind);
     let wanted = r.sample.as_deref();
-    samples
-        .iter()
-        .find(|s| wanted.is_none_or(|w| w == s.name))
-        .map(|s| s.document.clone())
-        .ok_or_else(|| ApiError::field("document", "no such sample for this kind"))
+    samples.iter().find(|s| wanted.is_none_or(|w| w == s.name)).map(|s| s.document.clone()).ok_or_else(|| {
+        ApiError::field("document", crate::text!("нет такого образца для этого вида", "бұл түрге мұндай үлгі жоқ"))
+    })
 }
 
 /// Options and the spooler profile for a request.
@@ -322,13 +333,9 @@ fn options(
     req: &RenderRequest,
 ) -> Result<(RenderOptions, crate::spool::profile::PrinterProfile), ApiError> {
     let id = req.profile.as_deref().unwrap_or("generic-58");
-    let spool_profile = state
-        .printing
-        .spooler
-        .profiles()
-        .get(id)
-        .cloned()
-        .ok_or_else(|| ApiError::field("profile", format!("no printer profile {id:?}")))?;
+    let spool_profile = state.printing.spooler.profiles().get(id).cloned().ok_or_else(|| {
+        ApiError::field("profile", crate::text!("нет профиля принтера {:?}", "{:?} принтер профилі жоқ", id))
+    })?;
     let profile = render_profile(&spool_profile);
     let defaults = RenderOptions::default();
     let opts = RenderOptions {
@@ -341,13 +348,13 @@ fn options(
         kkm: kkm_key(req.kkm_ofd_id),
         ..defaults
     };
-    opts.validate().map_err(|e| ApiError::field(e.field(), e))?;
+    opts.validate().map_err(|e| ApiError::field(e.field(), e.to_string()))?;
     Ok((opts, spool_profile))
 }
 
 fn render_failed(e: RenderError) -> ApiError {
     match e {
-        RenderError::Options(o) => ApiError::field(o.field(), o),
+        RenderError::Options(o) => ApiError::field(o.field(), o.to_string()),
         other => failed(other),
     }
 }
@@ -456,15 +463,16 @@ pub async fn print(
 ) -> Result<Response, ApiError> {
     admin(&caller)?;
     let (kind, tpl) = req.checked()?;
-    let printer_id = req.printer_id.ok_or_else(|| ApiError::field("printer_id", "choose a printer"))?;
+    let printer_id = req
+        .printer_id
+        .ok_or_else(|| ApiError::field("printer_id", crate::text!("выберите принтер", "принтерді таңдаңыз")))?;
     let (mut opts, _) = options(&state, &req)?;
     let (core, printing) = (state.core.clone(), state.printing.clone());
     let job = blocking(move || {
         let printers = printing.spooler.printers().map_err(spool_error)?;
-        let printer = printers
-            .iter()
-            .find(|p| p.id == printer_id)
-            .ok_or_else(|| ApiError::field("printer_id", format!("no printer with ID {printer_id}")))?;
+        let printer = printers.iter().find(|p| p.id == printer_id).ok_or_else(|| {
+            ApiError::field("printer_id", crate::text!("нет принтера с ID {}", "ID {} принтері жоқ", printer_id))
+        })?;
         opts.profile = render_profile(&printing.spooler.profile(printer_id).map_err(spool_error)?);
         opts.image_width = i64::from(opts.profile.width_dots);
         let doc = document(&core, &caller, kind, &req.document, &opts.profile)?;

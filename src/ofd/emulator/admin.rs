@@ -6,6 +6,7 @@
 //! fault delay <ms> [times]      fault drop-before [times]     fault drop-after [times]
 //! fault result <code> [times]   fault corrupt [times]         clear
 //! rotation on|off               advance <minutes>             (moves the emulator clock)
+//! token <kkm id> <token>        (reissues the device's token, as the OFD's cabinet does)
 //! accepted <kkm id>             kkm <kkm id>                  (JSON)
 //! bye                           (closes this connection)
 //! ```
@@ -64,6 +65,11 @@ pub fn apply(control: &EmulatorControl, line: &str) -> Result<String, String> {
             let minutes = i64::try_from(num(1)?).map_err(|_| "too many minutes".to_string())?;
             control.advance_clock(chrono::Duration::minutes(minutes));
             ok()
+        }
+        ["token", _, _] => {
+            let id = kkm_id(&words)?;
+            let token = u32::try_from(num(2)?).map_err(|_| "token too large".to_string())?;
+            if control.issue_token(id, token) { ok() } else { Err(format!("unknown KKM {id}")) }
         }
         ["accepted", _] => {
             let id = kkm_id(&words)?;
