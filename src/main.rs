@@ -5,6 +5,9 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "kassa", version, about = "Local cash core and receipt print server")]
 struct Cli {
+    /// Log lines on stderr: `text` for a person, `json` (one object per line) for log collectors.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "KASSA_LOG_FORMAT")]
+    log_format: kassa::logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -13,6 +16,12 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (default 127.0.0.1:8080).
     Serve(kassa::config::ServeArgs),
+    /// Copy kassa.db (consistently, also while the server runs) and pin.key into a new folder.
+    Backup(kassa::maintenance::BackupArgs),
+    /// Put a backup back into a data folder whose server is stopped (the replaced files are kept aside).
+    Restore(kassa::maintenance::RestoreArgs),
+    /// Check the data folder: SQLite's integrity check, the journals' hash chains, the commit mark, pin.key.
+    Check(kassa::maintenance::CheckArgs),
     /// Talk to an OFD: decode frames, query registration info.
     Ofd(kassa::ofd::cli::OfdArgs),
     /// Run an OFD emulator (demo mode) until Ctrl-C; `--admin` opens its fault-injection port.
@@ -33,9 +42,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    kassa::logging::init();
+    kassa::logging::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => kassa::server::run_blocking(args),
+        Command::Backup(args) => kassa::maintenance::backup(args),
+        Command::Restore(args) => kassa::maintenance::restore(args),
+        Command::Check(args) => kassa::maintenance::check(args),
         // Without --host, `ofd info` asks the KKM's configured OFD with its stored token: that needs the core.
         Command::Ofd(kassa::ofd::cli::OfdArgs { command: kassa::ofd::cli::OfdCommand::Info(info) })
             if info.host.is_none() =>
@@ -51,16 +63,18 @@ fn main() -> ExitCode {
             Some(font)
         })
         .map_err(|e| e.to_string()),
-        Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
+        Command::Printers(args) => kassa::server::printers(args),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
         Command::Render(args) => kassa::profiles::run_render(args),
         Command::Templates(args) => kassa::render::cli::templates(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Exit codes (README, "The command line"): 0 done, 1 failed (the reason on stderr), 2 a wrong command
+        // line (clap's own errors exit 2 as well).
         Err(e) => {
             eprintln!("kassa: {e}");
-            ExitCode::FAILURE
+            if e.starts_with("usage: ") { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }

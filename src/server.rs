@@ -5,9 +5,9 @@
 use crate::api::print::Printing;
 use crate::api::{self, AppState};
 use crate::config::{Config, ServeArgs};
-use crate::fiscal::Core;
 use crate::fiscal::clock::{Clock, SystemClock};
 use crate::fiscal::link::Endpoints;
+use crate::fiscal::{Core, FiscalError};
 use crate::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use crate::render::{Renderer, RendererConfig};
 use crate::spool::Spooler;
@@ -39,11 +39,14 @@ impl Started {
 /// Opens the data folder, starts the built-in OFD emulator when configured, builds the fiscal core over
 /// its database and starts the senders of queued documents.
 pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Started, String> {
+    config.validate().map_err(|e| e.to_string())?;
     let folder = Arc::new(DataFolder::lock(&config.data_dir)?);
     let install = folder.check_database()?;
     let db = config.data_dir.join(folder::DATABASE);
     let started = std::time::Instant::now();
     let store = Store::open(&db).map_err(|e| open_error(&db, e))?;
+    // A fresh install's kassa.db exists only now: lock it as well.
+    folder.lock_database()?;
     folder::make_private(&db);
     match install {
         Install::Fresh => tracing::debug!(folder = %config.data_dir.display(), "new data folder: fresh install"),
@@ -62,13 +65,15 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     if config.ofd_link.total_time_ms < 5_000 {
         tracing::warn!(ms = config.ofd_link.total_time_ms, "OFD total time below the protocol's 5 s minimum");
     }
+    warn_unreachable_ofds(config);
     let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
     let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {}: {e}", db.display()))?;
     let pin_key = folder.pin_key(hashed_pins == 0)?;
-    let core = Arc::new(
-        Core::new(store, config.clone(), clock, endpoints, pin_key)
-            .map_err(|e| format!("cannot start the fiscal core: {e}"))?,
-    );
+    let core = Arc::new(Core::new(store, config.clone(), clock, endpoints, pin_key).map_err(|e| match e {
+        FiscalError::PinKeyMismatch => format!("{}: {e}", config.data_dir.join(folder::PIN_KEY).display()),
+        other => format!("cannot start the fiscal core: {other}"),
+    })?);
+    core.store_handle().watch_wal_every(std::time::Duration::from_secs(1));
     core.start_senders();
     if core.is_admin_pin(crate::config::DEMO_ADMIN_PIN) {
         warn_demo_pin(
@@ -85,6 +90,30 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     Ok(Started { core, printing, emulator, folder })
 }
 
+/// Tries each real OFD of the configuration once, in the background, and warns about one that does not
+/// answer: the KKMs using it will work autonomously, and the operator should know before the first sale.
+fn warn_unreachable_ofds(config: &Config) {
+    let wait = std::time::Duration::from_millis(config.ofd_link.total_time_ms.max(1));
+    for ofd in config.ofd.iter().filter(|o| !o.is_emulator()) {
+        let (name, endpoint) = (ofd.name.clone(), ofd.endpoint.clone());
+        // With a SOCKS5 proxy configured, the proxy is what this machine must reach.
+        let target = ofd.socks5.as_ref().map_or(endpoint.clone(), |p| p.addr.clone());
+        tokio::spawn(async move {
+            let outcome = tokio::time::timeout(wait, tokio::net::TcpStream::connect(target.as_str())).await;
+            let why = match outcome {
+                Ok(Ok(_)) => return,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!("no answer within {} ms", wait.as_millis()),
+            };
+            tracing::warn!(
+                ofd = %name, %endpoint, via = %target,
+                "OFD unreachable at start ({why}): its KKMs work autonomously until it answers; check the network, \
+                 the firewall and the endpoint in the configuration"
+            );
+        });
+    }
+}
+
 /// What to tell the operator when `kassa.db` cannot be opened.
 fn open_error(db: &std::path::Path, e: StoreError) -> String {
     match e {
@@ -95,6 +124,19 @@ fn open_error(db: &std::path::Path, e: StoreError) -> String {
              as kassa.db (see README, \"A damaged data folder\")",
             db.display()
         ),
+        StoreError::Behind { database, acknowledged } => format!(
+            "{} is missing committed writes: it holds {database} commits, but this data folder acknowledged \
+             {acknowledged} (kassa.mark). Sales Kassa answered for are not in it: its write-ahead log \
+             (kassa.db-wal) was deleted or not copied with it, or an older kassa.db was put back. Kassa will not \
+             sell on it. Stop here and copy the whole data folder somewhere safe. If you have the kassa.db-wal that \
+             belongs to this kassa.db, put it back beside it; otherwise restore your latest backup with \
+             `kassa restore <backup folder> --data-dir {}` (see README, \"Backups\"). Only if no copy holds the \
+             missing documents and you accept that they are lost: remove kassa.mark and start again, then compare \
+             the journal with the OFD's cabinet",
+            db.display(),
+            db.parent().map(|p| p.display().to_string()).unwrap_or_default()
+        ),
+        StoreError::Mark(text) => text,
         StoreError::ReadOnly => format!(
             "{} cannot be written (read-only file, folder or file system): every sale would fail. Give the user \
              running Kassa write access to the data folder and its files",
@@ -354,12 +396,49 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     })
 }
 
+/// The data folder a tool works on must be one a server made: a tool never creates one (nor a fresh
+/// install with a new administrator) by accident.
+fn existing_folder(config: &Config, what: &str) -> Result<(), String> {
+    let db = config.data_dir.join(folder::DATABASE);
+    if db.is_file() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} is not a Kassa data folder ({} is missing), so there is nothing to {what}. Name the server's folder \
+         with --data-dir (or data_dir in --config); `kassa serve` makes a new one",
+        config.data_dir.display(),
+        folder::DATABASE
+    ))
+}
+
+/// `kassa printers`: what `GetPrinterList` lists, for the server's data folder and configuration, as JSON.
+/// It holds the folder's lock while it looks, so it never opens the print queue beside a running server.
+pub fn printers(args: crate::spool::cli::PrintersArgs) -> Result<(), String> {
+    let serve =
+        ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
+    let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
+    existing_folder(&config, "list printers for")?;
+    let _folder = DataFolder::lock(&config.data_dir).map_err(|e| {
+        format!("{e}. While the server runs, ask it instead: GetPrinterList (curl -H 'Authorization: <PIN>' http://<listen>/GetPrinterList)")
+    })?;
+    let mut spool = config.spool.clone().unwrap_or_else(|| SpoolConfig::serve_default(&config.data_dir));
+    if args.no_cups {
+        spool.discover_cups = false;
+    }
+    let spooler = Spooler::open_for_listing(&config.data_dir, spool).map_err(|e| e.to_string())?;
+    let found = spooler.discover().map_err(|e| e.to_string());
+    spooler.shutdown();
+    println!("{}", crate::api::methods::print::printer_list_json(&found?));
+    Ok(())
+}
+
 /// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
 /// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
 pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
     let serve =
         ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
+    existing_folder(&config, "ask the OFD about")?;
     runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
         let answer = started.core.ofd_info(i64::from(args.kkm)).await.map_err(|e| e.to_string())?;

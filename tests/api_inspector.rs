@@ -37,7 +37,11 @@ async fn a_control_receipt_is_rendered_but_never_fiscal() {
     let control = s.ok("TradeOperation", "4444", sale(700)).await;
     assert_eq!(control["is_dummy"], true, "{control}");
     assert_eq!((control["fr_shift_number"].clone(), control["shift_document_number"].clone()), (json!(0), json!(1)));
-    assert_eq!(control["fiscal_id"], "", "no fiscal sign: {control}");
+    // The vendor's placeholder fiscal sign and its autonomous-form QR (`uCashRegister.pas:1988-2009`).
+    assert_eq!(control["fiscal_id"], "1234567890", "{control}");
+    let qr = control["qr_code"].as_str().unwrap();
+    assert!(qr.starts_with("http://consumer.test-oofd.kz/?&i=1234567890&f=010100006923&s=1400,00&t="), "{qr}");
+    assert_eq!(control["body"]["offline_ticket_number"], 1234567890);
     assert_eq!(control["body"]["amounts"]["total"], json!({"bills": 1400, "coins": 0}));
     assert_eq!(control["operator_name"], "Инспектор КГД");
 
@@ -74,14 +78,14 @@ async fn a_control_receipt_is_rendered_but_never_fiscal() {
         .await;
     assert!(!real_text["content"].as_str().unwrap().contains("КОНТРОЛЬНЫЙ"), "a real receipt has no such heading");
     let missing = json!({"kkm_ofd_id": 6923, "fr_shift_number": 0, "shift_document_number": 2});
-    assert_eq!(s.post("RenderDocument", Some(ADMIN), missing).await.0, 43);
+    assert_eq!(s.post("RenderDocument", Some(ADMIN), missing).await.0, 37, "the vendor's operation_not_found");
 }
 
 #[tokio::test]
 async fn an_inspector_is_checked_like_a_cashier_and_makes_nothing_else() {
     let s = ready().await;
     let mut bad = sale(500);
-    bad["items"][0]["commodity"]["sum"] = json!(999);
+    bad["items"][0]["commodity"]["sum"] = json!(0);
     assert_eq!(s.post("TradeOperation", Some("4444"), bad).await.0, 95, "validated like any sale");
     let mp = json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 10});
     assert_eq!(s.post("MoneyPlacement", Some("4444"), mp).await.0, 71);
@@ -90,5 +94,5 @@ async fn an_inspector_is_checked_like_a_cashier_and_makes_nothing_else() {
     assert_eq!(s.post("SaveKKM", Some("4444"), json!({"ofd_id": 6923})).await.0, 71);
     s.ok("SaveKKM", ADMIN, json!({"ofd_id": 6923, "bindings": []})).await;
     assert_eq!(s.post("TradeOperation", Some("4444"), sale(500)).await.0, 72, "only on its bound KKMs");
-    assert_eq!(s.post("SaveOperator", Some(ADMIN), json!({"name": "x", "access_pin": "5", "role": 5})).await.0, 39);
+    assert_eq!(s.post("SaveOperator", Some(ADMIN), json!({"name": "x", "access_pin": "5", "role": 5})).await.0, 2);
 }

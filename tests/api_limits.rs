@@ -33,29 +33,34 @@ async fn with_clock(tweak: impl FnOnce(&mut Config)) -> (TestServer, Arc<FixedCl
 }
 
 #[tokio::test]
-async fn a_shift_open_over_24_hours_refuses_new_documents_with_31() {
-    let (s, clock) = with_clock(|_| {}).await;
+async fn with_auto_close_off_a_sale_in_a_shift_over_24_hours_is_76() {
+    let (s, clock) = with_clock(|c| c.fiscal.auto_close_shift = false).await;
     s.ok("TradeOperation", ADMIN, sale(100)).await;
     let opened = clock.now_value();
     clock.set(opened + Hours::hours(24) + Hours::minutes(1));
     let (code, text) = s.post("TradeOperation", Some(ADMIN), sale(100)).await;
-    assert_eq!(code, 31, "{text}");
+    assert_eq!(code, 76, "the vendor retired 31: a shift that must be closed is 76: {text}");
     // Closing is still allowed, and the next document opens a new shift.
     s.ok("ZXReport", ADMIN, json!({"kkm_ofd_id": 6923, "report_type": 0})).await;
     let t = s.ok("TradeOperation", ADMIN, sale(100)).await;
     assert_eq!(t["fr_shift_number"], 2);
 }
 
+/// Issue 19, item 11: as the vendor's server (`uCashRegister.pas:372-382`), only a sale closes an old shift
+/// first; an X report and a money placement go into the shift as it is.
 #[tokio::test]
-async fn with_auto_close_an_old_shift_is_closed_before_the_next_document() {
-    let (s, clock) = with_clock(|c| c.fiscal.auto_close_shift = true).await;
+async fn an_old_shift_is_closed_before_the_next_sale_only() {
+    let (s, clock) = with_clock(|_| {}).await;
     s.ok("TradeOperation", ADMIN, sale(100)).await;
     clock.set(clock.now_value() + Hours::hours(25));
+    let mp = s.ok("MoneyPlacement", ADMIN, json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 10})).await;
+    let x = s.ok("ZXReport", ADMIN, json!({"kkm_ofd_id": 6923, "report_type": 1})).await;
+    assert_eq!((mp["fr_shift_number"].clone(), x["fr_shift_number"].clone()), (json!(1), json!(1)));
     let t = s.ok("TradeOperation", ADMIN, sale(70)).await;
     assert_eq!((t["fr_shift_number"].clone(), t["shift_document_number"].clone()), (json!(2), json!(1)));
     let journal = s.ok("GetTransactionList", ADMIN, json!({"kkm_ofd_id": 6923})).await;
     let commands: Vec<u64> = journal.as_array().unwrap().iter().map(|d| d["command"].as_u64().unwrap()).collect();
-    assert_eq!(commands, [1, 2, 1], "sale, automatic Z, sale");
+    assert_eq!(commands, [1, 6, 3, 2, 1], "sale, placement, X, automatic Z, sale");
 }
 
 #[tokio::test]

@@ -54,8 +54,9 @@ async fn a_day_with_the_ofd_down_queues_in_order_and_delivers_when_it_returns() 
     assert_eq!(first["body"]["offline_ticket_number"], 1001);
     let rnm = first["reg_info"]["kkm"]["fns_kkm_id"].as_str().unwrap().to_owned();
     let qr = first["qr_code"].as_str().unwrap();
-    assert!(qr.starts_with(&format!("http://consumer.test-oofd.kz?i=1001&f={rnm}&s=100.00&t=")), "{qr}");
-    assert!(first["ads_info"][0]["Text"].as_str().unwrap().contains("1001"));
+    // The vendor's autonomous form: `/?&`, a decimal comma (the seed's `…/?&i=1008&f=…&s=1750,00&t=…`).
+    assert!(qr.starts_with(&format!("http://consumer.test-oofd.kz/?&i=1001&f={rnm}&s=100,00&t=")), "{qr}");
+    assert!(first["ads_info"][0]["Text"].as_str().unwrap().contains("${ticket_number}"), "ads as stored");
     let k = kkm(&s).await;
     assert_eq!(k["is_offline"], true);
     assert_ne!(k["offline_start_date"], "1899-12-30T00:00:00.000");
@@ -109,14 +110,17 @@ async fn a_refused_token_stops_the_queue_until_a_token_is_saved() {
     s.emulator().inject(Fault::Result(2), 1);
     let t = s.ok("TradeOperation", ADMIN, sale(100)).await;
     assert_eq!((t["is_offline"].clone(), t["is_invalid_token"].clone()), (json!(true), json!(true)));
-    assert_eq!(s.post("TradeOperation", Some(ADMIN), sale(5)).await.0, 42);
+    // As the vendor's server: the KKM works on autonomously, its queue waits for a token.
+    let next = s.ok("TradeOperation", ADMIN, sale(5)).await;
+    assert_eq!((next["is_offline"].clone(), next["is_invalid_token"].clone()), (json!(true), json!(true)));
     assert_eq!(kkm(&s).await["is_invalid_token"], true);
+    assert_eq!(s.emulator().accepted(6923).len(), 0, "nothing sent with a refused token");
     // The integrator saves the token again (the OFD's cabinet says it is right): the queue goes on.
     let token = s.emulator().kkm(6923).unwrap().token;
     s.ok("SaveKKM", ADMIN, json!({"ofd_id": 6923, "ofd_token": token})).await;
     let k = until_online(&s).await;
     assert_eq!(k["is_invalid_token"], false);
-    assert_eq!(s.emulator().accepted(6923).len(), 1);
+    assert_eq!(s.emulator().accepted(6923).len(), 2);
 }
 
 #[tokio::test]

@@ -106,9 +106,9 @@ async fn document_images_with_checked_parameters() {
         assert!(v["message"].as_str().unwrap().contains(field), "{v}");
     }
     let missing = image(&s, json!({"kkm_ofd_id": 6923, "fr_shift_number": 1, "shift_document_number": 99})).await;
-    assert_eq!(missing.status(), 500, "43 is one of the vendor's 500s");
+    assert_eq!(missing.status(), 500, "37 is one of the vendor's 500s");
     let v: Value = missing.json().await.unwrap();
-    assert_eq!(v["response_code"], 43, "an unknown document is 43, never an empty PNG");
+    assert_eq!(v["response_code"], 37, "an unknown document is the vendor's 37, never an empty PNG");
 }
 
 #[tokio::test]
@@ -169,6 +169,21 @@ async fn render_document_in_every_format() {
 }
 
 #[tokio::test]
+async fn save_kkm_takes_a_printer_by_its_id_alone() {
+    let s = ready().await;
+    let printers = s.ok("GetPrinterList", ADMIN, json!({})).await;
+    let virtual_printer = printers.as_array().unwrap().iter().find(|p| p["name"] == "virtual").unwrap().clone();
+    let saved = s.ok("SaveKKM", ADMIN, json!({"ofd_id": 6923, "printer": {"id": virtual_printer["ID"]}})).await;
+    assert_eq!(
+        saved["printer"],
+        json!({"id": virtual_printer["ID"], "name": "virtual", "type": virtual_printer["type"]})
+    );
+    let (code, text) = s.post("SaveKKM", Some(ADMIN), json!({"ofd_id": 6923, "printer": {"ID": 999}})).await;
+    assert_eq!(code, 2);
+    assert!(text.as_str().unwrap().contains("printer.id"), "{text}");
+}
+
+#[tokio::test]
 async fn printers_jobs_and_reprints() {
     let s = ready().await;
     let printers = s.ok("GetPrinterList", ADMIN, json!({})).await;
@@ -199,7 +214,7 @@ async fn printers_jobs_and_reprints() {
     // A printed job cannot be cancelled: 2 with the reason, not 4.
     let (code, text) = s.post("CancelPrintJob", Some(ADMIN), json!({"id": id})).await;
     assert_eq!(code, 2, "{text}");
-    assert!(text.as_str().unwrap_or_default().contains(&format!("job {id} is done")), "{text}");
+    assert!(text.as_str().unwrap_or_default().contains(&format!("задание {id} в состоянии done")), "{text}");
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! Invariants of the counters, for any sequence of valid operations:
 //! - the X report equals the sums over the journal (the stored ticket bodies);
 //! - non-nullable sums never decrease;
-//! - `cash_sum` = deposits − withdrawals + cash in − cash out.
+//! - `cash_sum` = deposits − withdrawals + cash in − cash out;
+//! - `total_payments` is each payment type summed with the vendor's sign per operation (sale and purchase
+//!   return in, purchase and sale return out), and `total_resultList` counts commodity lines (issue 19).
 use chrono::NaiveDate;
 use kassa::fiscal::counters::{Counters, Drawer, ReportShift};
 use kassa::fiscal::document::{DateTimeParts, OperatorRef, Ticket};
@@ -27,7 +29,7 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         (1i64..5_000_000).prop_map(Step::Deposit),
         (1i64..5_000_000).prop_map(Step::Withdraw),
-        (0u8..4, prop::collection::vec((1i64..5_000, 1i64..200_000, 0i64..100), 1..4), 0u8..3, 0i64..100_000)
+        (0u8..4, prop::collection::vec((1i64..5_000, 1i64..200_000, 0i64..100), 1..4), 0u8..5, 0i64..100_000)
             .prop_map(|(op, lines, pay, extra_cash)| Step::Ticket { op, lines, pay, extra_cash }),
     ]
 }
@@ -61,6 +63,11 @@ fn trade(op: u8, lines: &[(i64, i64, i64)], pay: u8, extra_cash: i64) -> TradeIn
     let payments = match pay {
         0 => vec![PaymentInput { kind: 0, sum: total + tiyn(extra_cash) }],
         1 => vec![PaymentInput { kind: 1, sum: total }],
+        3 => vec![PaymentInput { kind: 2, sum: total }],
+        4 => {
+            let tare = money::round(total / Decimal::TEN);
+            vec![PaymentInput { kind: 3, sum: tare }, PaymentInput { kind: 4, sum: total - tare }]
+        }
         _ => {
             let card = money::round(total / Decimal::TWO);
             vec![PaymentInput { kind: 1, sum: card }, PaymentInput { kind: 0, sum: total - card + tiyn(extra_cash) }]
@@ -161,5 +168,21 @@ proptest! {
         prop_assert!(drawer.cash_sum >= Decimal::ZERO);
         let signed = |op: u8| journal.iter().filter(|t| t.operation == op).map(|t| d(&t.amounts.total)).sum::<Decimal>();
         prop_assert_eq!(drawer.revenue, signed(2) - signed(3) - signed(0) + signed(1));
+
+        // total_payments: the vendor's [-1, 1, 1, -1] by operation (BUY, BUY_RETURN, SELL, SELL_RETURN).
+        let sign = [-1i64, 1, 1, -1];
+        let totals = counters.total_payments();
+        for kind in 0u8..5 {
+            let expected: Decimal = journal.iter()
+                .flat_map(|t| t.payments.iter().filter(move |p| p.kind == kind).map(move |p| d(&p.sum) * Decimal::from(sign[usize::from(t.operation)])))
+                .sum();
+            prop_assert_eq!(totals[usize::from(kind)], expected, "total_payments[{}]", kind);
+        }
+        for op in 0u8..4 {
+            let lines = journal.iter().filter(|t| t.operation == op)
+                .flat_map(|t| &t.items).filter(|i| i.commodity.is_some()).count();
+            let counted = report.total_result.iter().find(|o| o.operation == op).map_or(0, |o| o.count as usize);
+            prop_assert_eq!(counted, lines, "total_resultList counts commodity lines of operation {}", op);
+        }
     }
 }

@@ -264,7 +264,7 @@ async fn shift_over_24h_gets_11_until_closed_but_offline_tickets_pass() {
     emu.advance_clock(chrono::Duration::hours(25));
     let late = c.exchange(creds(TOKEN, 2), &sell(1_000)).await.expect("t2");
     assert_eq!(late.class, ResultClass::ShiftTooLong);
-    assert_eq!(late.class.api_error_code(), Some(api_code::SHIFT_DURATION_IS_TOO_LONG));
+    assert_eq!(late.class.api_error_code(), Some(api_code::INVALID_OFD_RESPONSE));
 
     let mut offline = sell(2_000);
     if let Some(t) = offline.ticket.as_mut() {

@@ -330,7 +330,7 @@ fn result_codes_map_to_seed_api_codes() {
         (5, Some(api_code::KKM_IS_BLOCKED)),
         (8, Some(api_code::INVALID_OFD_RESPONSE)),
         (9, Some(api_code::INVALID_OFD_RESPONSE)),
-        (11, Some(api_code::SHIFT_DURATION_IS_TOO_LONG)),
+        (11, Some(api_code::INVALID_OFD_RESPONSE)),
         (13, Some(api_code::INVALID_OFD_RESPONSE)),
         (14, Some(api_code::NOT_ENOUGH_CASH)),
         (15, Some(api_code::KKM_IS_BLOCKED)),

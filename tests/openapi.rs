@@ -26,6 +26,9 @@ fn every_route_is_documented_and_nothing_else() {
     let doc = document();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
+    for probe in kassa::api::metrics::PROBES {
+        assert!(paths[probe]["get"]["responses"]["200"].is_object(), "{probe} is not documented");
+    }
     for name in METHOD_NAMES {
         let op = &paths.get(&format!("/{name}")).unwrap_or_else(|| panic!("/{name} is not documented"))["post"];
         assert_eq!(op["operationId"], *name);
@@ -33,7 +36,8 @@ fn every_route_is_documented_and_nothing_else() {
     }
     for path in paths.keys() {
         let name = path.trim_start_matches('/');
-        assert!(METHOD_NAMES.contains(&name) || path == "/openapi.json", "{path} is no route");
+        let probe = kassa::api::metrics::PROBES.contains(&path.as_str());
+        assert!(METHOD_NAMES.contains(&name) || path == "/openapi.json" || probe, "{path} is no route");
     }
     let codes = &doc["components"]["schemas"]["ErrorEnvelope"]["properties"]["response_code"]["enum"];
     let table: Vec<u16> = kassa::api::ErrorCode::ALL.iter().map(|c| c.code()).filter(|c| *c != 0).collect();
@@ -80,4 +84,54 @@ async fn the_server_serves_the_document() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/json");
     assert_eq!(resp.json::<Value>().await.unwrap(), document());
+}
+
+/// Issue 19, item 16: what generators need. `info.version` is a plain version (Python's and npm's packages
+/// take it), the answers of a day validate against the document with every field a client reads described
+/// (the journal's `command`, the answer's `ads_info` and `vat_certificate` as objects, not unions), and a
+/// commodity's required fields are required. CI generates and runs the clients themselves (.ci/clients.sh).
+#[tokio::test]
+async fn the_answers_of_a_day_are_what_the_document_describes() {
+    let doc = document();
+    let version = doc["info"]["version"].as_str().unwrap();
+    assert!(version.split('.').count() == 3 && version.split('.').all(|p| p.parse::<u32>().is_ok()), "{version}");
+    let commodity = &doc["components"]["schemas"]["Commodity"]["required"];
+    for field in ["name", "section_code", "quantity", "price", "measure_unit_code"] {
+        assert!(commodity.as_array().unwrap().contains(&json!(field)), "Commodity.{field} is required");
+    }
+    let s = TestServer::start().await;
+    s.ok("SaveKKM", common::ADMIN, common::seed_save_kkm()).await;
+    let mut calls = vec![("TradeOperation", common::seed_trade())];
+    let mut ret = common::seed_trade();
+    ret["operation"] = json!(3);
+    calls.push(("TradeOperation", ret));
+    calls.push(("ZXReport", json!({"kkm_ofd_id": 6923, "report_type": 1})));
+    calls.push(("ZXReport", json!({"kkm_ofd_id": 6923, "report_type": 0})));
+    calls.push(("GetTransactionList", json!({"kkm_ofd_id": 6923})));
+    calls.push(("GetTransaction", json!({"kkm_ofd_id": 6923, "transaction_id": 1})));
+    calls.push(("GetKKMList", json!({})));
+    for (method, body) in calls {
+        let resp =
+            s.client.post(format!("{}/{method}", s.base)).header("Authorization", common::ADMIN).body(body.to_string());
+        let answer: Value = resp.send().await.unwrap().json().await.unwrap();
+        assert_eq!(answer["response_code"], 0, "{method}: {answer}");
+        let schema =
+            &doc["paths"][format!("/{method}")]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+        let success = &schema["anyOf"][0];
+        let errors: Vec<String> = validator(&doc, success).iter_errors(&answer).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{method}: {errors:?}");
+        // Every key the server sends is described, so a generated model keeps it as a field.
+        let data = &answer["response_data"];
+        let entries: Vec<&Value> = data.as_array().map(|l| l.iter().collect()).unwrap_or_else(|| vec![data]);
+        let described = match method {
+            "GetTransactionList" | "GetTransaction" => &doc["components"]["schemas"]["JournalEntry"]["properties"],
+            "GetKKMList" => &doc["components"]["schemas"]["KKMObject"]["properties"],
+            _ => &doc["components"]["schemas"]["DocumentAnswer"]["properties"],
+        };
+        for entry in entries {
+            for key in entry.as_object().unwrap().keys() {
+                assert!(described.get(key).is_some(), "{method}: `{key}` is not described");
+            }
+        }
+    }
 }

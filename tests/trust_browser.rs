@@ -60,7 +60,7 @@ fn a_cross_origin_page_is_refused_by_every_front_and_changes_nothing() {
 
     // Ukraine: the page opens a shift through the DM.
     let a = ua(k.ua(), "/dm/execute", &page, &ua_envelope("", json!({"task": 0, "cashier": "Page"})));
-    assert_eq!(a["res"], 11, "{a}");
+    assert_eq!(a["res"], 12, "{a}");
     assert!(a["errortxt"].as_str().unwrap().contains(EVIL), "{a}");
     assert_eq!(ua_shift_status(&k, None), 0, "a web page opened a shift");
 
@@ -116,7 +116,7 @@ fn a_host_that_does_not_name_the_listener_is_refused_on_every_front() {
     assert_eq!(by_code(&a), "KASSA_FORBIDDEN", "{a}");
     assert!(a["data"]["text"].as_str().unwrap().contains("rebind.attacker.example"), "{a}");
     let a = ua(k.ua(), "/dm/execute", &rebound, &ua_envelope("", json!({"task": 0, "cashier": "X"})));
-    assert_eq!(a["res"], 11, "{a}");
+    assert_eq!(a["res"], 12, "{a}");
     assert_eq!(ua_shift_status(&k, None), 0);
     let v = kz(k.api(), "GetOperatorList", ADMIN, &rebound, &json!({}));
     assert_eq!(v["response_code"], 5, "{v}");

@@ -80,7 +80,7 @@ async fn a_head_or_body_that_never_finishes_is_cut_off() {
     let v = body(&body_answer);
     assert_eq!(v["response_code"], 2, "{v}");
     assert_eq!(v["response_data"], "invalid_fields", "{v}");
-    assert!(v["message"].as_str().unwrap().contains("did not arrive"), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("не пришло"), "{v}");
 }
 
 fn post(port: u16, method: &str, body: &str) -> String {

@@ -43,7 +43,7 @@ async fn a_kkm_with_unsent_documents_cannot_be_deleted() {
 
     let (code, text) = s.post("DeleteKKM", Some(ADMIN), json!({"ofd_id": 6923})).await;
     assert_eq!(code, 67, "{text}");
-    assert!(text.as_str().unwrap().contains("waiting for the OFD"), "{text}");
+    assert!(text.as_str().unwrap().contains("в очереди на ОФД"), "{text}");
     let after = s.ok("GetKKMList", ADMIN, json!({"ofd_id": 6923})).await;
     assert_eq!(after, before, "nothing changed");
     assert_eq!(stored_documents(&s), 2);

@@ -20,14 +20,7 @@ fn client(parts: &Parts) -> Client {
     let agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
     match parts.extensions.get::<Arc<Peer>>() {
         Some(peer) => Client::of(peer, agent),
-        None => {
-            let ip = parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-            Client::new(ip, None, agent)
-        }
+        None => Client::new(address(parts), None, agent),
     }
 }
 
@@ -64,9 +57,15 @@ impl FromRequestParts<AppState> for Auth {
             return Err(ApiError::new(ErrorCode::InvalidAccessCode, "the Authorization header is missing"));
         };
         let pin = credential(value.to_str().unwrap_or("")).to_owned();
+        let ip = address(parts);
         let client = client(parts);
-        let ticket = state.throttle.admit(&client).await.map_err(refused)?;
+        let ticket = match state.throttle.admit(&client).await {
+            Ok(ticket) => ticket,
+            Err(refusal) => return Err(not_checked(state, ip, refusal)),
+        };
         if pin.is_empty() {
+            state.metrics.wrong_pin();
+            tracing::warn!(%ip, "empty PIN");
             ticket.failed();
             return Err(ApiError::new(ErrorCode::InvalidAccessCode, "the Authorization header is empty"));
         }
@@ -74,7 +73,7 @@ impl FromRequestParts<AppState> for Auth {
             // During a server pause: refused exactly as for a terminal Kassa does not know.
             ticket.failed();
             let left = state.throttle.pause_left().unwrap_or_default();
-            return Err(refused(Refusal::Server(left)));
+            return Err(not_checked(state, ip, Refusal::Server(left)));
         }
         let checked = pin.clone();
         match state.call(move |core| core.authenticate(&checked)).await {
@@ -83,6 +82,8 @@ impl FromRequestParts<AppState> for Auth {
                 Ok(Auth(caller))
             }
             Ok(None) => {
+                state.metrics.wrong_pin();
+                tracing::warn!(%ip, "wrong PIN");
                 ticket.failed();
                 Err(ApiError::new(ErrorCode::InvalidAccessCode, "wrong PIN"))
             }
@@ -93,6 +94,30 @@ impl FromRequestParts<AppState> for Auth {
             }
         }
     }
+}
+
+/// The client's address, for the log.
+fn address(parts: &Parts) -> IpAddr {
+    match parts.extensions.get::<Arc<Peer>>() {
+        Some(peer) => peer.remote.ip(),
+        None => parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    }
+}
+
+/// A PIN the throttle did not let be checked: counted, logged at debug only (the lockout itself was a
+/// warning), and answered with 5.
+fn not_checked(state: &AppState, ip: IpAddr, refusal: Refusal) -> ApiError {
+    let scope = match refusal {
+        Refusal::Client(_) | Refusal::Busy => "address",
+        Refusal::Server(_) => "server",
+    };
+    state.metrics.pin_refused(scope);
+    tracing::debug!(%ip, scope, secs = refusal.seconds(), "PIN not checked");
+    refused(refusal)
 }
 
 #[cfg(test)]

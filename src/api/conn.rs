@@ -9,7 +9,13 @@ pub use crate::listen::http::Limits;
 
 /// The answer that replaces hyper's empty error answer with this status.
 pub fn envelope_answer(status: &[u8]) -> Vec<u8> {
-    let (line, detail) = http::status_line(status);
+    let (line, _) = http::status_line(status);
+    let detail = match status {
+        b"414" => "слишком длинный URL",
+        b"431" => "слишком большие заголовки запроса",
+        b"408" => "запрос не пришёл вовремя",
+        _ => "запрос — не корректный HTTP",
+    };
     http::json_answer(line, &ApiError::new(ErrorCode::InvalidFields, detail).envelope_bytes())
 }
 

@@ -7,6 +7,7 @@
 use super::codes::ErrorCode;
 use crate::config::StatusPolicy;
 use crate::fiscal::FiscalError;
+use crate::fiscal::text::Text;
 use crate::fiscal::trade::Rule;
 use axum::Json;
 use axum::extract::Request;
@@ -19,8 +20,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub code: ErrorCode,
-    /// What exactly is wrong (a field name, a limit); shown after the code's own text.
-    pub detail: String,
+    /// What exactly is wrong (a field name, a limit), in both languages; shown after the code's own text.
+    pub detail: Text,
 }
 
 /// The language of the human text of an error.
@@ -57,13 +58,15 @@ impl Lang {
 }
 
 impl ApiError {
-    pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
+    /// An error whose detail is `detail` in both languages (written with `text!`; a plain string reads the
+    /// same in both, for a path or a name).
+    pub fn new(code: ErrorCode, detail: impl Into<Text>) -> ApiError {
         ApiError { code, detail: detail.into() }
     }
 
-    /// Code 2 naming the offending field.
-    pub fn field(field: &str, reason: impl std::fmt::Display) -> ApiError {
-        ApiError::new(ErrorCode::InvalidFields, format!("{field}: {reason}"))
+    /// Code 2 naming the offending field, with the reason in both languages.
+    pub fn field(field: &str, reason: impl Into<Text>) -> ApiError {
+        ApiError::new(ErrorCode::InvalidFields, reason.into().after(field))
     }
 
     /// The envelope of this error as JSON bytes, in Russian (for answers hyper makes below the router).
@@ -78,11 +81,11 @@ impl ApiError {
 
     /// The human text sent as `message`: the code's own text in `lang`, then the detail.
     pub fn message(&self, lang: Lang) -> String {
-        let text = match lang {
-            Lang::Ru => self.code.text(),
-            Lang::Kk => self.code.text_kk(),
+        let (text, detail) = match lang {
+            Lang::Ru => (self.code.text(), &self.detail.ru),
+            Lang::Kk => (self.code.text_kk(), &self.detail.kk),
         };
-        if self.detail.is_empty() { text.to_owned() } else { format!("{text}: {}", self.detail) }
+        if detail.is_empty() { text.to_owned() } else { format!("{text}: {detail}") }
     }
 
     /// The answer for this error in `lang` under `policy`.
@@ -124,7 +127,7 @@ impl IntoResponse for ApiError {
     /// The vendor's answer in Russian; [`render_errors`] redoes it for the request's language and policy.
     fn into_response(self) -> Response {
         if self.code == ErrorCode::DbError || self.code == ErrorCode::MethodExecutionException {
-            tracing::error!(code = self.code.code(), detail = %self.detail, "internal failure");
+            tracing::error!(code = self.code.code(), detail = %self.detail.ru, "internal failure");
         }
         self.respond(Lang::Ru, StatusPolicy::Vendor)
     }
@@ -144,15 +147,10 @@ pub async fn render_errors(policy: StatusPolicy, request: Request, next: Next) -
 fn rule_code(rule: Rule) -> ErrorCode {
     use ErrorCode as C;
     match rule {
-        Rule::ItemsUndefined => C::ItemsListUndefined,
         Rule::ItemsEmpty => C::ItemsListIsEmpty,
         Rule::CommodityUndefined => C::ItemCommodityUndefined,
         Rule::QuantityIncorrect => C::ItemQuantityIsIncorrect,
-        Rule::DiscountUndefined => C::ItemDiscountUndefined,
-        Rule::MarkupUndefined => C::ItemMarkupUndefined,
         Rule::UnknownItemType => C::UnknownItemType,
-        Rule::AmountsUndefined => C::AmountsUndefined,
-        Rule::TotalIncorrect => C::AmountsTotalIsIncorrect,
         Rule::MoneyNegative => C::MoneyValueIsNegative,
         Rule::SumToPayIncorrect => C::SumToPayIsIncorrect,
         Rule::CardSumGreaterThanTotal => C::CardSumIsGreaterThanTotal,
@@ -161,8 +159,6 @@ fn rule_code(rule: Rule) -> ErrorCode {
         Rule::NotEnoughCash => C::NotEnoughCash,
         Rule::DiscountNotLessThanTotal => C::DiscountSumMustBeLessThanTotal,
         Rule::TaxationTypeIncorrect => C::TaxationTypeIsIncorrect,
-        Rule::DiscountNegative => C::DiscountSumIsNegative,
-        Rule::MarkupNegative => C::MarkupSumIsNegative,
         Rule::DiscountAndMarkup => C::DiscountAndMarkupAreMutuallyExclusive,
         Rule::SameTaxpayerAndCustomer => C::SameTaxpayerAndCustomer,
         Rule::MeasureUnitEmpty => C::MeasureUnitCodeIsEmpty,
@@ -183,22 +179,22 @@ impl From<FiscalError> for ApiError {
         use FiscalError as F;
         let code = match &e {
             F::Store(_) => C::DbError,
-            F::InvalidField { field, reason } => return ApiError::field(field, reason),
-            F::Field { field, reason } => return ApiError::field(field, reason),
-            F::Rule(rule, detail) => return ApiError::new(rule_code(*rule), detail.clone()),
+            F::InvalidField { .. } | F::Field { .. } => C::InvalidFields,
+            F::Rule(rule, _) => rule_code(*rule),
             F::InvalidLicenseKey => C::InvalidLicenseKey,
             F::OfdListEmpty => C::OfdListIsEmpty,
             F::InvalidOfdUid(_) => C::InvalidOfdUid,
             F::KkmNotFound(_) => C::InvalidKkmOfdId,
-            F::ShiftNotClosed(_) => C::KkmShiftIsNotClosed,
             F::OfflineQueueNotEmpty { .. } => C::KkmHasOfflineQueue,
-            F::ShiftOpen(_) => C::KkmShiftStateIsOpened,
+            // The vendor retired 26 (shift open): an open shift in the way is 76 wherever it stops a change.
+            F::ShiftNotClosed(_) | F::ShiftOpen(_) => C::KkmShiftIsNotClosed,
             F::OperatorNotFound(_) => C::InvalidOperatorCode,
             F::PinIncorrect(_) => C::AccessCodeIncorrect,
             F::PinOrEmailTaken(_) => C::AccessCodeAlreadyUsed,
-            F::InvalidRole(_) => C::InvalidOperatorRole,
+            F::InvalidRole(_) => C::InvalidFields,
             F::LastAdministratorDelete => C::OperatorDeleteError,
-            F::LastAdministratorDemote => C::OperatorUpdateError,
+            // 14 (operator_update_error) is retired in the vendor table: a refused update is 13.
+            F::LastAdministratorDemote => C::OperatorSaveError,
             F::AccessDenied(_) => C::KkmAccessDenied,
             F::NotBound(_) => C::KkmInvalidBindings,
             F::VendorIdExhausted => C::OperationFailed,
@@ -208,19 +204,25 @@ impl From<FiscalError> for ApiError {
             F::InvalidToken => C::InvalidKkmToken,
             F::OfdRefused { api_code, .. } => ErrorCode::from_code(*api_code).unwrap_or(C::InvalidOfdResponse),
             F::Blocked(_) => C::KkmIsBlocked,
-            F::OfflineTooLong(_) => C::KkmInOfflineModeTooLong,
-            F::ShiftTooLong(_) => C::ShiftDurationIsTooLong,
-            F::ShiftNotOpen => C::KkmShiftStateIsNotOpened,
+            F::OfflineTooLong(..) => C::KkmInOfflineModeTooLong,
+            // The vendor retired 31 (shift too long): it closes such a shift itself; with
+            // `fiscal.auto_close_shift` off Kassa refuses the sale as a KKM whose shift must be closed.
+            F::ShiftTooLong(..) => C::KkmShiftIsNotClosed,
             F::Busy => C::KkmIsBusyTooLong,
             F::DocumentNotFound => C::TransactionNotFound,
+            F::KeyReused { .. } => C::InvalidFields,
+            F::PinKeyMismatch => C::MethodExecutionException,
+            F::OperationNotFound => C::OperationNotFound,
             F::Internal(_) => C::MethodExecutionException,
         };
-        // Internal details (SQL text) stay in the log; the cashier gets the code's own text.
-        let detail = if matches!(e, F::Store(_)) { String::new() } else { e.to_string() };
-        if let F::Store(inner) = &e {
-            tracing::error!(error = %inner, "store failure");
+        // Internal details (SQL text, a network error) stay in the log; the cashier gets the code's own text.
+        match &e {
+            F::Store(inner) => tracing::error!(error = %inner, "store failure"),
+            F::Internal(why) => tracing::error!(error = %why, "internal failure"),
+            F::OfdUnreachable(why) | F::RegistrationFailed(why) => tracing::warn!(reason = %why, "{e}"),
+            _ => {}
         }
-        ApiError::new(code, detail)
+        ApiError::new(code, e.text())
     }
 }
 

@@ -95,7 +95,7 @@ const FLOAT_TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 6); // 0.00
 
 /// A number as sent, snapped to `places` decimals when it lies within 1e-6 of such a value: JavaScript's
 /// `0.1 * 3` arrives as `0.30000000000000004` and means 0.30. Farther off, the number is kept as sent and the
-/// field's own check refuses it. All in decimals: an f64 from the parser is read back from its shortest
+/// rules read it as the vendor does (`ledger::money::round_pos_input`). All in decimals: an f64 from the parser is read back from its shortest
 /// round-trip text (exactly the text sent for numbers of up to 15 significant digits), never computed with.
 pub fn tolerant(d: Decimal, places: u32) -> Decimal {
     let near = d.round_dp(places);
@@ -136,6 +136,50 @@ impl serde::de::Visitor<'_> for TolerantVisitor {
     }
 }
 
+/// An id or an enum number as a POS sends it: a JSON integer, or the same integer as a string (`"6923"`,
+/// `"2"`), as real POS stacks send ids. The vendor's server refuses the string; Kassa reads it, like money
+/// strings (docs/compat.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IntIn(pub i64);
+
+impl<'de> Deserialize<'de> for IntIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IntVisitor).map(IntIn)
+    }
+}
+
+/// [`IntIn`] for a plain `i64` field: `#[serde(deserialize_with = "int")]`.
+pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    IntIn::deserialize(d).map(|i| i.0)
+}
+
+/// The ids of a list, read by [`IntIn`].
+pub fn int_list(list: Vec<IntIn>) -> Vec<i64> {
+    list.into_iter().map(|i| i.0).collect()
+}
+
+struct IntVisitor;
+
+impl serde::de::Visitor<'_> for IntVisitor {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an integer")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<i64, E> {
+        v.trim().parse::<i64>().map_err(|_| E::custom(format!("{v:?} is not an integer")))
+    }
+}
+
 /// Marks a field as present, so `null` (`Some(None)` / `Some(Value::Null)`) differs from absent (`None`).
 /// Use with `#[serde(default, deserialize_with = "present")]`.
 pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
@@ -171,6 +215,17 @@ mod tests {
         assert!(amount("true").is_err());
         let huge = amount("1e308").unwrap_err().to_string();
         assert!(huge.starts_with("1e308 is out of range"), "named briefly: {huge}");
+    }
+
+    #[test]
+    fn ids_are_read_from_numbers_and_strings() {
+        let id = |json: &str| serde_json::from_str::<IntIn>(json).map(|i| i.0);
+        assert_eq!(id("6923").unwrap(), 6923);
+        assert_eq!(id("\" 6923 \"").unwrap(), 6923);
+        assert_eq!(id("\"-2\"").unwrap(), -2);
+        assert!(id("\"6923x\"").unwrap_err().to_string().contains("is not an integer"));
+        assert!(id("69.5").is_err());
+        assert!(id("18446744073709551615").is_err());
     }
 
     #[test]

@@ -7,16 +7,19 @@ pub mod codes;
 pub mod conn;
 pub mod error;
 pub mod extract;
+pub mod health;
 pub mod json;
 pub mod methods;
+pub mod metrics;
 pub mod print;
+pub mod status;
 
 pub use codes::ErrorCode;
 pub use error::ApiError;
 
 use crate::fiscal::{Core, FiscalError};
 use crate::listen::throttle::Throttle;
-use crate::listen::{Peer, WebRule};
+use crate::listen::{Forbidden, Peer, WebRule};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
@@ -28,13 +31,15 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub throttle: Arc<Throttle>,
     pub printing: Arc<print::Printing>,
+    /// Counters and the state gauges of `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     pub fn new(core: Arc<Core>, printing: Arc<print::Printing>) -> AppState {
         let throttle =
             Arc::new(Throttle::new("kz", &core.config().auth, core.terminal_key(), Some(core.store_handle())));
-        AppState { core, throttle, printing }
+        AppState { core, throttle, printing, metrics: Arc::new(metrics::Metrics::new()) }
     }
 
     /// Runs a fiscal call off the async threads: it may wait for SQLite's fsync.
@@ -45,7 +50,10 @@ impl AppState {
         let core = self.core.clone();
         match tokio::task::spawn_blocking(move || f(&core)).await {
             Ok(result) => result.map_err(ApiError::from),
-            Err(e) => Err(ApiError::new(ErrorCode::MethodExecutionException, format!("the call failed: {e}"))),
+            Err(e) => {
+                tracing::error!(error = %e, "a fiscal call failed");
+                Err(ApiError::new(ErrorCode::MethodExecutionException, ""))
+            }
         }
     }
 }
@@ -58,13 +66,16 @@ pub fn app(state: AppState) -> Router {
     let policy = config.http.status_policy;
     let cors = crate::listen::origin::cors_layer(&config.cors);
     let web = Arc::new(WebRule::new(&config.cors));
-    let methods = methods::routes().layer(DefaultBodyLimit::max(limit)).with_state(state);
+    let methods =
+        methods::routes().merge(metrics::routes()).layer(DefaultBodyLimit::max(limit)).with_state(state.clone());
     let app = Router::new()
         .route("/openapi.json", axum::routing::get(openapi))
         .merge(methods::playground::pages())
+        .merge(status::pages())
         .fallback_service(methods)
         .layer(axum::middleware::from_fn(move |req, next| web_guard(web.clone(), req, next)))
         .layer(axum::middleware::from_fn(move |req, next| error::render_errors(policy, req, next)))
+        .layer(axum::middleware::from_fn_with_state(state, metrics::observe))
         .layer(axum::middleware::map_request(vendor_path));
     match cors {
         Some(cors) => app.layer(cors),
@@ -80,7 +91,17 @@ async fn web_guard(rule: Arc<WebRule>, request: axum::extract::Request, next: ax
         Ok(()) => next.run(request).await,
         Err(forbidden) => {
             tracing::info!(refused = %forbidden, "request from a browser refused");
-            ApiError::new(ErrorCode::InvalidAccessCode, forbidden.to_string()).into_response()
+            let detail = match &forbidden {
+                Forbidden::Origin(o) => crate::text!(
+                    "запрос с веб-страницы {o}, которой нельзя обращаться к этой Kassa (cors.allowed_origins)",
+                    "{o} веб-бетінен келген сұрау қабылданбайды (cors.allowed_origins)"
+                ),
+                Forbidden::Host(h) => crate::text!(
+                    "запрос адресован {h}, а это не имя этой Kassa (cors.allowed_hosts)",
+                    "сұрау {h} атына жіберілген, бұл осы Kassa-ның аты емес (cors.allowed_hosts)"
+                ),
+            };
+            ApiError::new(ErrorCode::InvalidAccessCode, detail).into_response()
         }
     }
 }

@@ -5,10 +5,12 @@ use super::error::ApiError;
 use super::methods::answer::document_answer;
 use crate::fiscal::Core;
 use crate::fiscal::answer::DocumentAnswer;
+use crate::fiscal::text::Text;
 use crate::render::DocumentKind;
 use crate::render::options::{Format, RenderOptions};
 use crate::spool::{JobId, JobKey, PrinterId};
 use crate::store::TemplateRow;
+use crate::text;
 use std::sync::Arc;
 
 pub use crate::receipt::{
@@ -16,17 +18,62 @@ pub use crate::receipt::{
 };
 
 impl From<ReceiptError> for ApiError {
+    /// The receipt step is shared by every country and words its errors for the log; the cashier reads what
+    /// the named field expects, in the caller's language.
     fn from(e: ReceiptError) -> ApiError {
         match e {
-            ReceiptError::Field { field, message } => ApiError::field(&field, message),
-            ReceiptError::Failed(message) => ApiError::new(ErrorCode::MethodExecutionException, message),
+            ReceiptError::Field { field, message } => {
+                tracing::info!(%field, %message, "receipt parameter refused");
+                ApiError::field(&field, field_expects(&field))
+            }
+            ReceiptError::Failed(message) => {
+                tracing::error!(%message, "receipt failed");
+                ApiError::new(ErrorCode::MethodExecutionException, "")
+            }
         }
     }
 }
 
-/// A spooler failure in an API answer.
+/// What a receipt parameter expects, in both languages.
+fn field_expects(field: &str) -> Text {
+    match field {
+        "image_width" => text!("от 200 до 2048 точек", "200-ден 2048 нүктеге дейін"),
+        "image_scale" => text!("масштаб не больше 4", "масштаб 4-тен аспауы керек"),
+        "image_pixel_draw_threshold" => text!("от 0 до 255", "0-ден 255-ке дейін"),
+        "text_columns" => text!("от 16 до 128 символов", "16-дан 128 таңбаға дейін"),
+        "lang" => text!("ru, kk, ru+kk или kk+ru", "ru, kk, ru+kk немесе kk+ru"),
+        "profile" => text!("нет такого профиля принтера", "мұндай принтер профилі жоқ"),
+        "printer_id" => text!("нет такого принтера", "мұндай принтер жоқ"),
+        "id" => text!(
+            "нет такого задания печати, или его состояние этого не позволяет",
+            "мұндай басып шығару тапсырмасы жоқ, немесе оның күйі бұған мүмкіндік бермейді"
+        ),
+        _ => text!("недопустимое значение", "жарамсыз мән"),
+    }
+}
+
+/// A spooler failure in an API answer: what the caller can fix names the job and its state.
 pub fn spool_error(e: crate::spool::SpoolError) -> ApiError {
-    crate::receipt::spool_error(e).into()
+    use crate::spool::SpoolError as S;
+    match e {
+        S::UnknownJob(id) => {
+            ApiError::field("id", text!("нет задания печати {}", "{} басып шығару тапсырмасы жоқ", id))
+        }
+        S::InvalidState { id, state, .. } => ApiError::field(
+            "id",
+            text!(
+                "задание {} в состоянии {}: сейчас это невозможно",
+                "{} тапсырмасы {} күйінде: қазір бұл мүмкін емес",
+                id,
+                state
+            ),
+        ),
+        S::AlreadyAtPrinter { id, .. } => ApiError::field(
+            "id",
+            text!("задание {} уже целиком у принтера", "{} тапсырмасы толығымен принтерге жеткен", id),
+        ),
+        other => crate::receipt::spool_error(other).into(),
+    }
 }
 
 /// A stored Kazakh document (KKM, shift, number) as the receipt step sees it.
@@ -49,6 +96,11 @@ impl Printable for KzDocument<'_> {
     }
 
     fn job_key(&self) -> JobKey {
+        // The sections and operators reports are no journal document (they have no number of their own).
+        if self.0.doc.id == 0 {
+            let at = self.0.doc.created_at.format("%Y%m%dT%H%M%S%.3f");
+            return JobKey::Label(format!("report {} {at}", self.0.kkm.settings.ofd_id));
+        }
         JobKey::Document {
             kkm: self.0.kkm.settings.ofd_id.to_string(),
             shift: self.0.doc.fr_shift_number,

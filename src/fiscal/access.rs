@@ -8,6 +8,7 @@
 //! - a tax inspector (4) works like a cashier on its bound KKMs, but its sales are control receipts and it
 //!   makes no other document (no money placement, no report).
 use super::error::{FiscalError, FiscalResult};
+use super::text::Text;
 use crate::store::{KkmRow, OperatorRow};
 
 /// The seed's OperatorRoleTypeEnum.
@@ -47,12 +48,15 @@ impl Caller {
         Caller { id: op.id, name: op.name.clone(), role: Role::from_code(op.role.into()).unwrap_or(Role::Cashier) }
     }
 
-    /// Refuses anyone but an administrator.
-    pub fn require_admin(&self, action: &str) -> FiscalResult<()> {
+    /// Refuses anyone but an administrator; `action` says what was refused, in both languages.
+    pub fn require_admin(&self, action: Text) -> FiscalResult<()> {
         if self.role == Role::Administrator {
             Ok(())
         } else {
-            Err(FiscalError::AccessDenied(format!("only an administrator may {action}")))
+            Err(FiscalError::AccessDenied(Text {
+                ru: format!("только администратор может {}", action.ru),
+                kk: format!("тек әкімші {} алады", action.kk),
+            }))
         }
     }
 

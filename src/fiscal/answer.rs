@@ -15,18 +15,10 @@ pub struct DocumentAnswer {
 }
 
 impl DocumentAnswer {
-    /// The KKM's ads with `${ticket_number}` filled in with this document's fiscal sign.
+    /// The KKM's ads as the answer carries them: as stored, `${ticket_number}` kept, as the vendor's server
+    /// answers (`uBaseCoreTypes.pas:439`); the ticket template fills it in on paper (`ad_text`).
     pub fn ads(&self) -> serde_json::Value {
-        let mut ads = self.kkm.ads_info.clone();
-        if let Some(list) = ads.as_array_mut() {
-            for ad in list {
-                if let Some(text) = ad.get("Text").and_then(|t| t.as_str()) {
-                    let filled = text.replace("${ticket_number}", &self.doc.fiscal_id);
-                    ad["Text"] = serde_json::Value::String(filled);
-                }
-            }
-        }
-        ads
+        self.kkm.ads_info.clone()
     }
 }
 

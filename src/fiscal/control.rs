@@ -1,13 +1,17 @@
 //! A tax inspector's control receipt: a sale computed and checked like any other and rendered with its own
 //! heading, but no fiscal document. It is stored apart from the journal (so `GetDocumentImage` can draw it
-//! again, as shift 0), never touches counters or reports, and never goes to the OFD.
+//! again, as shift 0), never touches counters or reports, and never goes to the OFD. Its fiscal sign is the
+//! vendor's placeholder autonomous number 1234567890, with the autonomous-form QR (`uCashRegister.pas:1988-2009`).
 use super::answer::DocumentAnswer;
 use super::document::OperatorRef;
 use super::error::{FiscalError, FiscalResult};
-use super::pipeline::{COMMAND_TICKET, to_json};
+use super::pipeline::{COMMAND_TICKET, check_url, to_json};
 use super::trade::{self, TicketContext, TradeInput};
 use super::{Caller, Core};
 use crate::store::{DocumentRow, OfdState};
+
+/// The vendor's fiscal sign of a control receipt.
+pub const CONTROL_NUMBER: &str = "1234567890";
 
 impl Core {
     /// Makes and stores the control receipt of `input` on KKM `ofd_id`.
@@ -22,7 +26,12 @@ impl Core {
         let inn = kkm.reg_info["org"]["inn"].as_str().unwrap_or("").to_owned();
         let operator = OperatorRef { code: caller.id as u32, name: caller.name.clone() };
         let ctx = TicketContext { now, operator, seller_inn: &inn, cash_sum: kkm.cash_sum };
-        let (ticket, _effects) = trade::compute(input, &ctx)?;
+        let (mut ticket, _effects) = trade::compute(input, &ctx)?;
+        let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
+        let qr = check_url(&self.consumer_url(&kkm), CONTROL_NUMBER, &rnm, ticket.amounts.total.to_decimal(), now);
+        ticket.offline_ticket_number = CONTROL_NUMBER.parse().unwrap_or_default();
+        ticket.printed_document_number_old = CONTROL_NUMBER.to_owned();
+        ticket.printed_ticket = qr.clone();
         let row = DocumentRow {
             id: 0,
             kkm_id: kkm.id,
@@ -33,8 +42,8 @@ impl Core {
             operator_id: caller.id,
             operator_name: caller.name.clone(),
             is_offline: false,
-            fiscal_id: String::new(),
-            qr_code: String::new(),
+            fiscal_id: CONTROL_NUMBER.to_owned(),
+            qr_code: qr,
             summary: serde_json::Value::Null,
             body: to_json(&ticket)?,
             extra: serde_json::json!({}),
@@ -42,7 +51,6 @@ impl Core {
             ofd_reqnum: None,
             ofd_request: None,
             ofd_error: String::new(),
-            idempotency_key: None,
         };
         let doc = self.store.write(|tx| tx.insert_control_receipt(&row))?;
         Ok(self.dummy_answer(kkm, doc))
@@ -51,7 +59,7 @@ impl Core {
     /// The control receipt `number` of KKM `ofd_id`, for a reprint.
     pub fn control_receipt_at(&self, caller: &Caller, ofd_id: i64, number: i64) -> FiscalResult<DocumentAnswer> {
         let kkm = self.kkm_for(caller, ofd_id)?;
-        let doc = self.store.read(|tx| tx.control_receipt(kkm.id, number))?.ok_or(FiscalError::DocumentNotFound)?;
+        let doc = self.store.read(|tx| tx.control_receipt(kkm.id, number))?.ok_or(FiscalError::OperationNotFound)?;
         Ok(self.dummy_answer(kkm, doc))
     }
 

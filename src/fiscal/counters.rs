@@ -16,6 +16,9 @@ const SEED_OPERATION_ORDER: [usize; 4] = [2, 0, 3, 1];
 const SEED_PLACEMENT_ORDER: [usize; 2] = [1, 0];
 /// Payment types as indexes of `total_payments`: cash, card, credit, tare, mobile.
 pub const PAYMENT_KINDS: usize = 5;
+/// How each operation counts in `total_payments`: a purchase −1, its return +1, a sale +1, its return −1
+/// (the vendor's `TOperationValue`, `uBaseCoreTypes.pas:453`, indexed BUY, BUY_RETURN, SELL, SELL_RETURN).
+const PAYMENT_SIGN: [i64; 4] = [-1, 1, 1, -1];
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Total {
@@ -26,6 +29,11 @@ pub struct Total {
 impl Total {
     fn add(&mut self, sum: Decimal) {
         self.count += 1;
+        self.sum += sum;
+    }
+
+    fn add_many(&mut self, count: usize, sum: Decimal) {
+        self.count += u32::try_from(count).unwrap_or(u32::MAX);
         self.sum += sum;
     }
 }
@@ -63,6 +71,9 @@ pub struct Counters {
     pub placements_since_registration: [u32; 2],
     /// Per section, in order of first use: totals per operation before discounts.
     pub sections: Vec<(String, [Total; 4])>,
+    /// Per cashier (`[code] name`), in order of first use: commodity lines per operation before discounts,
+    /// for the vendor's operators report (report type 3).
+    pub operators: Vec<(String, [Total; 4])>,
     pub operations: [Total; 4],
     pub discounts: [Total; 4],
     pub markups: [Total; 4],
@@ -88,19 +99,15 @@ impl Counters {
     pub fn add_ticket(&mut self, drawer: &mut Drawer, operation: u8, e: &TicketEffects, offline: bool) {
         let op = usize::from(operation);
         for (section, sum) in &e.lines {
-            let idx = match self.sections.iter().position(|(s, _)| s == section) {
-                Some(idx) => idx,
-                None => {
-                    self.sections.push((section.clone(), Default::default()));
-                    self.sections.len() - 1
-                }
-            };
-            self.sections[idx].1[op].add(*sum);
+            entry(&mut self.sections, section)[op].add(*sum);
+            entry(&mut self.operators, &e.operator)[op].add(*sum);
             self.operations[op].add(*sum);
         }
         e.discounts.iter().for_each(|d| self.discounts[op].add(*d));
         e.markups.iter().for_each(|m| self.markups[op].add(*m));
-        self.total_result[op].add(e.total);
+        // The vendor counts commodity lines here, not tickets (`uCashRegister.pas:2125`); the sum is the
+        // tickets' totals.
+        self.total_result[op].add_many(e.lines.len(), e.total);
         for (percent, base, tax, included) in &e.taxes {
             let idx = match self.taxes.iter().position(|(p, _)| p == percent) {
                 Some(idx) => idx,
@@ -159,27 +166,32 @@ impl Counters {
         };
     }
 
-    /// Payment sums per type over every ticket of the shift: the seed's `total_payments`.
+    /// Payment sums per type over every ticket of the shift, a sale and a purchase's return counted in, a
+    /// purchase and a sale's return counted out: the seed's `total_payments` (may be negative).
     pub fn total_payments(&self) -> [Decimal; PAYMENT_KINDS] {
         let mut out = [Decimal::ZERO; PAYMENT_KINDS];
-        for t in &self.tickets {
+        for (t, sign) in self.tickets.iter().zip(PAYMENT_SIGN) {
             for (slot, p) in out.iter_mut().zip(&t.payments) {
-                *slot += p.sum;
+                *slot += p.sum * Decimal::from(sign);
             }
         }
         out
+    }
+
+    /// The vendor's sections report (2) or operators report (3): the X report with its sections keyed by
+    /// section code or by cashier (`uCashRegister.pas:2128-2137`).
+    pub fn custom_report(&self, drawer: &Drawer, shift: ReportShift, by_operator: bool) -> Report {
+        let mut report = self.report(drawer, shift);
+        if by_operator {
+            report.sections = sections(&self.operators);
+        }
+        report
     }
 
     /// The X or Z report of the shift, as the seed shapes it. Lists of totals hold only operations that
     /// happened; non-nullable sums, ticket and placement totals list every operation in the seed's order.
     pub fn report(&self, drawer: &Drawer, shift: ReportShift) -> Report {
         let m = Money::from_decimal;
-        let per_op = |totals: &[Total; 4]| -> Vec<OperationTotal> {
-            (0..4)
-                .filter(|&op| totals[op].count > 0)
-                .map(|op| OperationTotal { operation: op as u8, count: totals[op].count, sum: m(totals[op].sum) })
-                .collect()
-        };
         let nns = |sums: &[Decimal; 4]| -> Vec<NonNullableSum> {
             SEED_OPERATION_ORDER.iter().map(|&op| NonNullableSum { operation: op as u8, sum: m(sums[op]) }).collect()
         };
@@ -195,11 +207,7 @@ impl Counters {
             open_shift_time: shift.opened,
             close_shift_time: shift.closed,
             checksum: String::new(),
-            sections: self
-                .sections
-                .iter()
-                .map(|(code, totals)| SectionTotal { section_code: code.clone(), operations: per_op(totals) })
-                .collect(),
+            sections: sections(&self.sections),
             operations: per_op(&self.operations),
             discounts: per_op(&self.discounts),
             markups: per_op(&self.markups),
@@ -261,6 +269,35 @@ impl Counters {
             non_nullable_sums: nns(&drawer.nns),
         }
     }
+}
+
+/// The totals of `key` in a keyed list, added at the end on first use.
+fn entry<'a>(list: &'a mut Vec<(String, [Total; 4])>, key: &str) -> &'a mut [Total; 4] {
+    let idx = match list.iter().position(|(k, _)| k == key) {
+        Some(idx) => idx,
+        None => {
+            list.push((key.to_owned(), Default::default()));
+            list.len() - 1
+        }
+    };
+    &mut list[idx].1
+}
+
+/// Operations that happened, per operation, as the seed lists them.
+fn per_op(totals: &[Total; 4]) -> Vec<OperationTotal> {
+    (0..4)
+        .filter(|&op| totals[op].count > 0)
+        .map(|op| OperationTotal {
+            operation: op as u8,
+            count: totals[op].count,
+            sum: Money::from_decimal(totals[op].sum),
+        })
+        .collect()
+}
+
+/// A keyed list as the report's sections.
+fn sections(list: &[(String, [Total; 4])]) -> Vec<SectionTotal> {
+    list.iter().map(|(code, totals)| SectionTotal { section_code: code.clone(), operations: per_op(totals) }).collect()
 }
 
 /// The shift facts a report shows.

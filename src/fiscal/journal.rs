@@ -3,6 +3,7 @@ use super::error::{FiscalError, FiscalResult};
 use super::pipeline::COMMAND_TICKET;
 use super::{Caller, Core};
 use crate::store::{DocumentRow, JournalFilter, TemplateRow};
+use crate::text;
 
 impl Core {
     /// The documents of a KKM matching `filter`, oldest first. A fiscal-sign search needs the command list
@@ -11,7 +12,10 @@ impl Core {
         if filter.fiscal_id.is_some() && filter.commands != [COMMAND_TICKET] {
             return Err(FiscalError::Field {
                 field: "command_type_list".into(),
-                reason: "a search by fiscal_id needs command_type_list = [1] (COMMAND_TICKET)".into(),
+                reason: text!(
+                    "поиск по fiscal_id требует command_type_list = [1] (COMMAND_TICKET)",
+                    "fiscal_id бойынша іздеу үшін command_type_list = [1] (COMMAND_TICKET) керек"
+                ),
             });
         }
         let kkm = self.kkm_for_reading(caller, ofd_id)?;
@@ -33,7 +37,8 @@ impl Core {
         number: i64,
     ) -> FiscalResult<(crate::store::KkmRow, DocumentRow)> {
         let kkm = self.kkm_for_reading(caller, ofd_id)?;
-        let doc = self.store.read(|tx| tx.document_at(kkm.id, shift, number))?.ok_or(FiscalError::DocumentNotFound)?;
+        // Nothing to draw is the vendor's 37 (operation_not_found, `uCashRegister.pas:773-776`).
+        let doc = self.store.read(|tx| tx.document_at(kkm.id, shift, number))?.ok_or(FiscalError::OperationNotFound)?;
         Ok((kkm, doc))
     }
 }

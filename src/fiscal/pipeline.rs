@@ -1,6 +1,7 @@
 //! The document pipeline. For each KKM, one operation at a time:
 //!
-//! 1. check the KKM may work (not blocked, token valid, not autonomous too long, shift not too long);
+//! 1. check the KKM may work (not blocked, not autonomous too long; a sale on a shift past its limit closes
+//!    it first, as the vendor's server does);
 //! 2. build the document and its OFD request, and commit both with the counters in one transaction;
 //! 3. when the KKM is online and its queue empty, send it now and wait for the OFD (within the total time);
 //!    otherwise it joins the queue as an autonomous document and the sender delivers it later, in order.
@@ -15,12 +16,14 @@ use super::error::{FiscalError, FiscalResult};
 use super::link::{Outcome, next_reqnum};
 use super::money::{self, Money};
 use super::ofd_fiscaliser::OfdLink;
+use super::text::Text;
 use super::trade::{self, Operation, TicketContext, TradeInput};
-use super::{Caller, Core, wire};
+use super::{Caller, Core, outage, wire};
 use crate::ledger::fiscaliser::{self, Fiscaliser};
 use crate::ofd::client::Reply;
 use crate::ofd::result::ResultClass;
-use crate::store::{DocumentRow, KkmRow, OfdState, Tx};
+use crate::store::{Book, DocumentRow, KkmRow, OfdState, Replay, RequestKey, Tx};
+use crate::text;
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -105,9 +108,13 @@ pub(super) enum HeadResult {
     Refused { doc_id: i64, class: ResultClass },
 }
 
-/// The check URL of the OFD's consumer site, composed locally for autonomous tickets.
+/// The check URL of the OFD's consumer site, composed locally for autonomous tickets in the vendor's form
+/// (`uCashRegister.pas:2002-2009`, the seed's `http://consumer.test-oofd.kz/?&i=1008&f=…&s=1750,00&t=…`): a
+/// slash and `&` after the address, the total with a decimal comma.
 pub fn check_url(consumer: &str, number: &str, rnm: &str, total: Decimal, at: NaiveDateTime) -> String {
-    format!("{consumer}?i={number}&f={rnm}&s={:.2}&t={}", total, at.format("%Y%m%dT%H%M%S"))
+    let total = format!("{:.2}", money::round(total)).replace('.', ",");
+    let consumer = consumer.trim_end_matches('/');
+    format!("{consumer}/?&i={number}&f={rnm}&s={total}&t={}", at.format("%Y%m%dT%H%M%S"))
 }
 
 pub(super) fn to_json<T: serde::Serialize>(v: &T) -> FiscalResult<serde_json::Value> {
@@ -163,7 +170,7 @@ impl Core {
         ofd_id: i64,
         input: TradeInput,
         parent: Option<ParentRef>,
-        key: Option<String>,
+        key: Option<RequestKey>,
     ) -> FiscalResult<DocumentAnswer> {
         self.run(caller, ofd_id, NewDocument::Ticket { input: Box::new(input), parent }, key).await
     }
@@ -175,7 +182,7 @@ impl Core {
         ofd_id: i64,
         operation: u8,
         sum: Decimal,
-        key: Option<String>,
+        key: Option<RequestKey>,
     ) -> FiscalResult<DocumentAnswer> {
         self.run(caller, ofd_id, NewDocument::MoneyPlacement { operation, sum }, key).await
     }
@@ -186,7 +193,7 @@ impl Core {
         caller: &Caller,
         ofd_id: i64,
         z: bool,
-        key: Option<String>,
+        key: Option<RequestKey>,
     ) -> FiscalResult<DocumentAnswer> {
         self.run(caller, ofd_id, if z { NewDocument::ZReport } else { NewDocument::XReport }, key).await
     }
@@ -196,7 +203,7 @@ impl Core {
         caller: &Caller,
         ofd_id: i64,
         doc: NewDocument,
-        key: Option<String>,
+        key: Option<RequestKey>,
     ) -> FiscalResult<DocumentAnswer> {
         if caller.role == Role::Inspector {
             let who = caller.clone();
@@ -204,32 +211,38 @@ impl Core {
                 NewDocument::Ticket { input, .. } => {
                     self.blocking(move |core| core.control_receipt(&who, ofd_id, &input)).await
                 }
-                _ => Err(FiscalError::AccessDenied("a tax inspector makes control receipts only".into())),
+                _ => Err(FiscalError::AccessDenied(text!(
+                    "налоговый инспектор делает только контрольные чеки",
+                    "салық инспекторы тек бақылау чектерін жасайды"
+                ))),
             };
         }
-        if let Some(answer) = self.replay_key(&key).await? {
-            return Ok(answer);
-        }
+        // The caller's access first: a key never shows a document of a KKM the caller is not bound to.
         let who = caller.clone();
         let kkm = self.blocking(move |core| core.kkm_for(&who, ofd_id)).await?;
+        let kkm_id = kkm.id;
+        // Then the key, before any rule: a retry after the drawer or the shift changed gets its document.
+        if let Some(answer) = self.replay_key(kkm_id, &key).await? {
+            return Ok(answer);
+        }
         let lock = self.locks.get(kkm.id);
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
         let _ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
         // A key used by a request that was waiting for the lock: answer what that request made.
-        if let Some(answer) = self.replay_key(&key).await? {
+        if let Some(answer) = self.replay_key(kkm_id, &key).await? {
             return Ok(answer);
         }
-        let kkm_id = kkm.id;
         let now = self.clock.now();
         let fresh = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm(kkm_id))?)).await?;
         let fresh = fresh.ok_or(FiscalError::KkmNotFound(ofd_id))?;
-        let shift_expired = fresh.shift_state == 1
-            && fresh
-                .shift_open_date
-                .is_some_and(|o| now - o > chrono::Duration::hours(self.config.fiscal.shift_limit_hours));
         let closing = matches!(doc, NewDocument::ZReport);
-        if shift_expired && !closing && self.config.fiscal.auto_close_shift {
-            tracing::info!(kkm = ofd_id, "shift open too long: closing it before the next document");
+        // Only a sale closes a shift past its limit first (`uCashRegister.pas:372-382`); an X report or a
+        // money placement goes into the shift as it is, and the OFD decides.
+        if matches!(doc, NewDocument::Ticket { .. })
+            && self.shift_expired(&fresh, now)
+            && self.config.fiscal.auto_close_shift
+        {
+            tracing::info!(kkm = ofd_id, "shift open too long: closing it before the sale");
             self.close_shift(caller, &fresh, &lock).await?;
         }
         if closing && fresh.settings.auto_withdraw_money {
@@ -237,6 +250,14 @@ impl Core {
         }
         let doc_id = self.commit_and_send(caller, kkm_id, doc, key, &lock).await?;
         self.blocking(move |core| core.answer(kkm_id, doc_id)).await
+    }
+
+    /// Whether the KKM's shift is open for longer than `fiscal.shift_limit_hours`.
+    fn shift_expired(&self, kkm: &KkmRow, now: NaiveDateTime) -> bool {
+        kkm.shift_state == 1
+            && kkm
+                .shift_open_date
+                .is_some_and(|o| now - o > chrono::Duration::hours(self.config.fiscal.shift_limit_hours))
     }
 
     /// Closes the open shift (an explicit withdrawal first when `auto_withdraw_money`).
@@ -266,7 +287,7 @@ impl Core {
         caller: &Caller,
         kkm_id: i64,
         doc: NewDocument,
-        key: Option<String>,
+        key: Option<RequestKey>,
         lock: &KkmLock,
     ) -> FiscalResult<i64> {
         let who = caller.clone();
@@ -286,38 +307,54 @@ impl Core {
         Ok(committed.doc_id)
     }
 
-    async fn replay_key(self: &Arc<Self>, key: &Option<String>) -> FiscalResult<Option<DocumentAnswer>> {
+    async fn replay_key(
+        self: &Arc<Self>,
+        kkm_id: i64,
+        key: &Option<RequestKey>,
+    ) -> FiscalResult<Option<DocumentAnswer>> {
         match key.clone() {
-            Some(key) => self.blocking(move |core| core.replay(&key)).await,
+            Some(key) => self.blocking(move |core| core.replay(kkm_id, &key)).await,
             None => Ok(None),
         }
     }
 
-    /// The answer a key already produced, if any.
-    fn replay(&self, key: &str) -> FiscalResult<Option<DocumentAnswer>> {
-        let doc = self.store.read(|tx| tx.document_by_key(key))?;
-        doc.map(|d| self.answer(d.kkm_id, d.id)).transpose()
+    /// The answer a key already produced on this KKM and method, if any; the same key with another request
+    /// is refused.
+    fn replay(&self, kkm_id: i64, key: &RequestKey) -> FiscalResult<Option<DocumentAnswer>> {
+        match self.store.read(|tx| tx.replay(Book::Kkm, kkm_id, key))? {
+            Replay::New => Ok(None),
+            Replay::Stored(doc_id) => self.answer(kkm_id, doc_id).map(Some),
+            Replay::Conflict => Err(FiscalError::KeyReused { method: key.method.clone(), key: key.key.clone() }),
+        }
     }
 
-    /// Refuses work on a KKM that may not work now.
+    /// Refuses work on a KKM that may not work now. A refused token stops nothing: like the vendor's server
+    /// (`uTypes.pas:244`, `uCashRegister.pas:1373`), the KKM works on autonomously and its queue waits for the
+    /// token SaveKKM brings (which it takes even in an open shift).
     fn check_may_work(&self, kkm: &KkmRow, now: NaiveDateTime) -> FiscalResult<()> {
         if kkm.is_blocked {
             return Err(FiscalError::Blocked(kkm.blocked_info.clone()));
-        }
-        if kkm.is_invalid_token {
-            return Err(FiscalError::InvalidToken);
         }
         if kkm.is_offline
             && let Some(since) = kkm.offline_start_date
             && now - since > chrono::Duration::hours(self.config.ofd_link.offline_limit_hours)
         {
-            return Err(FiscalError::OfflineTooLong(since.format("%Y-%m-%d %H:%M").to_string()));
+            return Err(FiscalError::OfflineTooLong(
+                since.format("%Y-%m-%d %H:%M").to_string(),
+                self.config.ofd_link.offline_limit_hours,
+            ));
         }
         Ok(())
     }
 
     /// Builds the document, its OFD request and the new counters, and commits them together.
-    fn commit(&self, caller: &Caller, kkm_id: i64, doc: &NewDocument, key: Option<String>) -> FiscalResult<Committed> {
+    fn commit(
+        &self,
+        caller: &Caller,
+        kkm_id: i64,
+        doc: &NewDocument,
+        key: Option<RequestKey>,
+    ) -> FiscalResult<Committed> {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -332,18 +369,21 @@ impl Core {
             let mut counters = counters_of(&kkm);
             let mut drawer = drawer_of(&kkm);
             let command = doc.command();
-            if command == COMMAND_CLOSE_SHIFT {
-                if kkm.shift_state == 0 {
-                    return Err(FiscalError::ShiftNotOpen);
-                }
-            } else if kkm.shift_state == 1 {
-                if let Some(opened) = kkm.shift_open_date
-                    && now - opened > chrono::Duration::hours(self.config.fiscal.shift_limit_hours)
+            if kkm.shift_state == 1 {
+                // Reached only with `fiscal.auto_close_shift` off: the sale is refused, not auto-closed.
+                if command == COMMAND_TICKET
+                    && self.shift_expired(&kkm, now)
+                    && let Some(opened) = kkm.shift_open_date
                 {
-                    return Err(FiscalError::ShiftTooLong(opened.format("%Y-%m-%d %H:%M").to_string()));
+                    return Err(FiscalError::ShiftTooLong(
+                        opened.format("%Y-%m-%d %H:%M").to_string(),
+                        self.config.fiscal.shift_limit_hours,
+                    ));
                 }
             } else {
-                // The first document opens the shift.
+                // The first document opens the shift. A Z on a closed shift goes ahead as in the vendor's server
+                // (`uCashRegister.pas:2565-2575`): it opens an empty shift and closes it, so the shift number
+                // moves on.
                 kkm.fr_shift_number += 1;
                 kkm.shift_state = 1;
                 kkm.shift_document_number = 0;
@@ -375,7 +415,6 @@ impl Core {
                 ofd_reqnum: None,
                 ofd_request: None,
                 ofd_error: String::new(),
-                idempotency_key: key,
             };
             let request = match doc {
                 NewDocument::Ticket { input, parent } => {
@@ -393,27 +432,30 @@ impl Core {
                     row.body = to_json(&ticket)?;
                     wire::ticket_request(&ticket)
                 }
-                NewDocument::MoneyPlacement { operation, sum } => {
-                    let sum = *sum;
-                    if sum < Decimal::ZERO {
-                        return Err(FiscalError::Rule(trade::Rule::MoneyNegative, format!("sum = {sum}")));
-                    }
-                    if sum.is_zero() || !money::is_exact_money(sum) || sum > money::MAX_AMOUNT {
+                NewDocument::MoneyPlacement { operation, sum: sent } => {
+                    // The vendor: an operation other than 0 or 1, or a sum not above 0, is 2
+                    // (`uCashRegister.pas:2698`); the sum is read like any money a POS sends.
+                    let sum = money::round_pos_input(*sent);
+                    if sum <= Decimal::ZERO || sum > money::MAX_AMOUNT {
                         return Err(FiscalError::Field {
                             field: "sum".into(),
-                            reason: format!("is {sum}: above 0, at most 2 decimals, at most 9999999999999.99"),
+                            reason: text!(
+                                "{}: больше 0 и не больше 9999999999999.99",
+                                "{}: 0-ден үлкен және 9999999999999.99-дан аспауы керек",
+                                sent
+                            ),
                         });
                     }
                     if *operation > 1 {
                         return Err(FiscalError::Field {
                             field: "operation".into(),
-                            reason: "0 (deposit) or 1 (withdrawal)".into(),
+                            reason: text!("0 (внесение) или 1 (изъятие)", "0 (салу) немесе 1 (алу)"),
                         });
                     }
                     if *operation == 1 && sum > drawer.cash_sum {
                         return Err(FiscalError::Rule(
                             trade::Rule::NotEnoughCash,
-                            format!("{sum} to withdraw, {} in the drawer", drawer.cash_sum),
+                            text!("к изъятию {}, в кассе {}", "алынуы керек {}, кассада {}", sum, drawer.cash_sum),
                         ));
                     }
                     let body = MoneyPlacement {
@@ -474,6 +516,9 @@ impl Core {
             row.ofd_request = Some(wire::encode(&request));
             store_drawer(&mut kkm, &counters, &drawer)?;
             let doc_id = tx.insert_document(&row)?;
+            if let Some(key) = &key {
+                tx.remember_key(Book::Kkm, kkm_id, key, doc_id)?;
+            }
             tx.update_kkm_state(&kkm)?;
             Ok(Committed { doc_id, online, before })
         })
@@ -512,7 +557,10 @@ impl Core {
             if self.protocol_version(kkm) >= 203 {
                 return Err(FiscalError::Field {
                     field: "parent_ticket".into(),
-                    reason: "a return needs its original ticket (fiscal_id, or fr_shift_number and shift_document_number) under protocol 2.0.3".into(),
+                    reason: text!(
+                        "по протоколу 2.0.3 возврату нужен исходный чек (fiscal_id, или fr_shift_number и shift_document_number)",
+                        "2.0.3 хаттамасы бойынша қайтаруға бастапқы чек керек (fiscal_id, немесе fr_shift_number және shift_document_number)"
+                    ),
                 });
             }
             return Ok(None);
@@ -534,7 +582,7 @@ impl Core {
         };
         let original = found.ok_or_else(|| FiscalError::Field {
             field: "parent_ticket".into(),
-            reason: "no such ticket in this KKM's journal".into(),
+            reason: text!("такого чека нет в журнале кассы", "касса журналында мұндай чек жоқ"),
         })?;
         let body: Ticket = from_json(&original.body)?;
         Ok(Some(ParentTicket {
@@ -574,12 +622,14 @@ impl Core {
         let doc_id = doc.id;
         match self.exchange(&kkm, reqnum, request).await? {
             Outcome::Accepted(reply) => {
-                let more = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
-                Ok(HeadResult::Accepted { more })
+                let queue = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
+                self.outages.accepted(kkm_id, &queue, self.clock.now());
+                Ok(HeadResult::Accepted { more: queue.waiting > 0 })
             }
             Outcome::Unreachable(why) => {
-                tracing::info!(kkm = kkm.settings.ofd_id, %why, "OFD unreachable: autonomous mode");
-                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false)).await?;
+                let queue = self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false)).await?;
+                let reconnect = self.config.ofd_link.reconnect_ms;
+                self.outages.unreachable(kkm_id, &why.to_string(), &queue, reconnect, self.clock.now());
                 Ok(HeadResult::Unreachable)
             }
             Outcome::InvalidToken => {
@@ -592,8 +642,8 @@ impl Core {
     }
 
     /// Records an accepted document: its fiscal sign, a new token, and the end of autonomous mode when
-    /// the queue is empty. Returns whether more documents wait.
-    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<bool> {
+    /// the queue is empty. Returns the queue left.
+    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -631,20 +681,37 @@ impl Core {
                 }
             }
             tx.update_document(&doc)?;
-            let more = tx.outbox_len(kkm_id)? > 0;
-            if !more && kkm.is_offline {
+            let waiting = tx.outbox_len(kkm_id)?;
+            let autonomous_since = kkm.is_offline.then_some(kkm.offline_start_date.unwrap_or(now));
+            if waiting == 0 && kkm.is_offline {
                 kkm.is_offline = false;
                 kkm.offline_end_date = Some(now);
-                tracing::info!(kkm = kkm.settings.ofd_id, "autonomous queue delivered: online again");
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(more)
+            Ok(self.queue_state(&kkm, waiting, autonomous_since, now))
         })
+    }
+
+    /// A KKM's queue as the outage log and the status page tell it.
+    fn queue_state(
+        &self,
+        kkm: &KkmRow,
+        waiting: i64,
+        autonomous_since: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> outage::Queue {
+        let limit = self.config.ofd_link.offline_limit_hours;
+        outage::Queue {
+            ofd_id: kkm.settings.ofd_id,
+            waiting,
+            autonomous_since,
+            hours_left: outage::hours_left(limit, autonomous_since, now),
+        }
     }
 
     /// The OFD did not answer (or refused the token): the KKM works autonomously from now on, and a head
     /// document that was sent online becomes an autonomous one (its own number, sign and check URL).
-    fn go_autonomous(&self, kkm_id: i64, doc_id: i64, invalid_token: bool) -> FiscalResult<()> {
+    fn go_autonomous(&self, kkm_id: i64, doc_id: i64, invalid_token: bool) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -690,7 +757,7 @@ impl Core {
                 tx.update_document(&doc)?;
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(())
+            Ok(self.queue_state(&kkm, tx.outbox_len(kkm_id)?, kkm.offline_start_date, now))
         })
     }
 
@@ -740,17 +807,34 @@ pub(super) fn mark_autonomous(tx: &Tx, kkm: &mut KkmRow, now: NaiveDateTime) -> 
     Ok(())
 }
 
-/// The text a block shows in `blocked_info`.
-fn block_reason(class: &ResultClass) -> String {
+/// The text a block shows in `blocked_info`: Russian, as the KKM keeps one text.
+pub(super) fn block_reason(class: &ResultClass) -> String {
+    refusal_text(class).ru
+}
+
+/// Why the OFD refused, in both languages; the OFD's own words (an ad, a refusal text) as it sent them.
+pub(super) fn refusal_text(class: &ResultClass) -> Text {
     match class {
-        ResultClass::Blocked { ad_text } => ad_text.clone().unwrap_or_else(|| "заблокирована ОФД".into()),
-        ResultClass::UnknownId => "ОФД не знает эту кассу (UNKNOWN_ID)".into(),
-        ResultClass::Stopped { code, reason } => format!("{reason} (код {code})"),
-        ResultClass::Rejected { code, text } => format!("{text} (код {code})"),
-        ResultClass::ShiftTooLong => "смена открыта более 24 часов (код 11)".into(),
-        ResultClass::NotEnoughCash => "недостаточно наличных (код 14)".into(),
-        ResultClass::SameTaxpayerAndCustomer => "ИИН/БИН покупателя равен продавцу (код 17)".into(),
-        other => format!("{other:?}"),
+        ResultClass::Blocked { ad_text: Some(ad) } => Text::same(ad.clone()),
+        ResultClass::Blocked { ad_text: None } => text!("заблокирована ОФД", "ФДО бұғаттады"),
+        ResultClass::UnknownId => text!("ОФД не знает эту кассу (UNKNOWN_ID)", "ФДО бұл кассаны білмейді (UNKNOWN_ID)"),
+        ResultClass::Stopped { code, reason } => text!("{} (код {})", "{} ({} коды)", reason, code),
+        ResultClass::Rejected { code, text } => text!("{} (код {})", "{} ({} коды)", text, code),
+        ResultClass::ShiftTooLong => text!(
+            "по данным ОФД смена открыта более 24 часов (код 11)",
+            "ФДО деректері бойынша ауысым 24 сағаттан астам ашық (11 коды)"
+        ),
+        ResultClass::NotEnoughCash => text!(
+            "по данным ОФД в кассе недостаточно наличных (код 14)",
+            "ФДО деректері бойынша кассада қолма-қол ақша жеткіліксіз (14 коды)"
+        ),
+        ResultClass::SameTaxpayerAndCustomer => text!(
+            "по данным ОФД ИИН/БИН покупателя равен продавцу (код 17)",
+            "ФДО деректері бойынша сатып алушының ЖСН/БСН сатушыныкімен бірдей (17 коды)"
+        ),
+        ResultClass::Ok | ResultClass::Unavailable { .. } | ResultClass::InvalidToken => {
+            text!("ОФД не принял документ", "ФДО құжатты қабылдамады")
+        }
     }
 }
 
@@ -758,13 +842,12 @@ fn block_reason(class: &ResultClass) -> String {
 fn refusal(class: &ResultClass) -> FiscalError {
     match class {
         ResultClass::Blocked { ad_text } => FiscalError::Blocked(ad_text.clone().unwrap_or_default()),
-        ResultClass::UnknownId => FiscalError::OfdRefused { api_code: 17, reason: block_reason(class) },
-        ResultClass::ShiftTooLong => FiscalError::ShiftTooLong("по данным ОФД".into()),
-        ResultClass::NotEnoughCash => FiscalError::Rule(trade::Rule::NotEnoughCash, block_reason(class)),
+        ResultClass::UnknownId => FiscalError::OfdRefused { api_code: 17, reason: refusal_text(class) },
+        ResultClass::NotEnoughCash => FiscalError::Rule(trade::Rule::NotEnoughCash, refusal_text(class)),
         ResultClass::SameTaxpayerAndCustomer => {
-            FiscalError::Rule(trade::Rule::SameTaxpayerAndCustomer, block_reason(class))
+            FiscalError::Rule(trade::Rule::SameTaxpayerAndCustomer, refusal_text(class))
         }
         ResultClass::Stopped { .. } => FiscalError::Blocked(block_reason(class)),
-        _ => FiscalError::OfdRefused { api_code: 84, reason: block_reason(class) },
+        _ => FiscalError::OfdRefused { api_code: 84, reason: refusal_text(class) },
     }
 }

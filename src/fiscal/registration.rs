@@ -9,6 +9,7 @@ use crate::ofd::client::Credentials;
 use crate::ofd::convert::{self, RegInfo, ServiceBlock, TicketAd};
 use crate::ofd::result::ResultClass;
 use crate::store::KkmRow;
+use crate::text;
 use std::sync::Arc;
 
 /// What the OFD said about a KKM.
@@ -38,7 +39,7 @@ pub fn merge_ads(held: &serde_json::Value, fresh: Vec<TicketAd>) -> serde_json::
 impl Core {
     /// `SaveKKM`: validates, registers with the OFD when needed, then saves.
     pub async fn save_kkm(self: &Arc<Self>, caller: &Caller, cmd: SaveKkm) -> FiscalResult<KkmRow> {
-        caller.require_admin("save a KKM")?;
+        caller.require_admin(text!("сохранять кассы", "кассаларды сақтай"))?;
         let ofd_id = cmd.ofd_id;
         let existing = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?)).await?;
         let token = cmd.ofd_token.filter(|t| *t != 0);
@@ -70,7 +71,10 @@ impl Core {
     async fn register(self: &Arc<Self>, cmd: &SaveKkm, existing: Option<&KkmRow>) -> FiscalResult<Registration> {
         let ofd = self.ofd(cmd.ofd_uid.as_deref().or(existing.map(|k| k.settings.ofd_uid.as_str())))?.clone();
         let token = cmd.ofd_token.filter(|t| *t != 0).or(existing.map(|k| k.settings.ofd_token)).ok_or(
-            FiscalError::InvalidField { field: "ofd_token", reason: "a new KKM needs the token its OFD issued".into() },
+            FiscalError::InvalidField {
+                field: "ofd_token",
+                reason: text!("новой кассе нужен токен, выданный её ОФД", "жаңа кассаға оның ФДО берген токені керек"),
+            },
         )?;
         let reqnum = match existing {
             // Commit the REQNUM before the request leaves, like every other.
@@ -108,7 +112,9 @@ impl Core {
             Outcome::Unreachable(why) => Err(FiscalError::RegistrationFailed(why)),
             Outcome::InvalidToken => Err(FiscalError::InvalidToken),
             Outcome::Refused(ResultClass::UnknownId) => Err(FiscalError::UnknownAtOfd(cmd.ofd_id)),
-            Outcome::Refused(class) => Err(FiscalError::OfdRefused { api_code: 84, reason: format!("{class:?}") }),
+            Outcome::Refused(class) => {
+                Err(FiscalError::OfdRefused { api_code: 84, reason: super::pipeline::refusal_text(&class) })
+            }
         }
     }
 }
@@ -160,7 +166,9 @@ impl Core {
             Outcome::Unreachable(why) => Err(FiscalError::OfdUnreachable(why)),
             Outcome::InvalidToken => Err(FiscalError::InvalidToken),
             Outcome::Refused(ResultClass::UnknownId) => Err(FiscalError::UnknownAtOfd(ofd_id)),
-            Outcome::Refused(class) => Err(FiscalError::OfdRefused { api_code: 84, reason: format!("{class:?}") }),
+            Outcome::Refused(class) => {
+                Err(FiscalError::OfdRefused { api_code: 84, reason: super::pipeline::refusal_text(&class) })
+            }
         }
     }
 }

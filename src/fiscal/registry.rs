@@ -2,9 +2,10 @@
 use super::access::{Caller, Role};
 use super::error::{FiscalError, FiscalResult};
 use super::registration::Registration;
-use super::{Core, vendor};
+use super::{Core, pin, vendor};
 use crate::config::OfdConfig;
 use crate::store::{KkmRow, KkmSettings, LicenseRow, OperatorRow, PrinterEntity, VatCertificate};
+use crate::text;
 use chrono::NaiveDateTime;
 
 /// `ActivateLicense` input.
@@ -40,7 +41,8 @@ pub struct SaveKkm {
 pub struct SaveOperator {
     pub id: Option<i64>,
     pub name: Option<String>,
-    pub access_pin: String,
+    /// `None` (absent or "") keeps an existing operator's PIN; a new operator needs one.
+    pub access_pin: Option<String>,
     pub role: i64,
     pub email: Option<String>,
     pub bindings: Option<Vec<i64>>,
@@ -56,13 +58,16 @@ pub struct OperatorView {
 /// A PIN: 4 to 32 printable characters without spaces, so it survives an HTTP header intact.
 fn check_pin(pin: &str) -> FiscalResult<()> {
     if pin.chars().count() < 4 {
-        return Err(FiscalError::PinIncorrect("at least 4 characters"));
+        return Err(FiscalError::PinIncorrect(text!("не короче 4 символов", "кемінде 4 таңба")));
     }
     if pin.chars().count() > 32 {
-        return Err(FiscalError::PinIncorrect("at most 32 characters"));
+        return Err(FiscalError::PinIncorrect(text!("не длиннее 32 символов", "32 таңбадан аспауы керек")));
     }
     if !pin.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(FiscalError::PinIncorrect("printable ASCII without spaces only"));
+        return Err(FiscalError::PinIncorrect(text!(
+            "только латинские буквы, цифры и знаки ASCII без пробелов",
+            "тек латын әріптері, цифрлар және бос орынсыз ASCII таңбалары"
+        )));
     }
     Ok(())
 }
@@ -149,12 +154,50 @@ impl Core {
         }
         let caller = Caller::from_operator(&op);
         self.pins.remember(key, caller.clone(), generation);
+        if self.pins.unconfirmed() {
+            self.record_pin_key()?;
+        }
         Ok(Some(caller))
+    }
+
+    /// Checks at start that `pin.key` is the key this database's PINs were hashed with: a key from another
+    /// folder would make every PIN wrong, the administrator's included. `hashed_before` is how many PINs
+    /// were hashed before this start (those made now, by the first administrator or from plain PINs of an
+    /// older schema, are this key's by construction).
+    pub(super) fn check_pin_key(&self, hashed_before: i64) -> FiscalResult<()> {
+        let check = self.pins.key_check();
+        match self.store.read(|tx| tx.folder_fact(pin::KEY_CHECK))? {
+            Some(stored) if stored == check => Ok(()),
+            Some(_) => Err(FiscalError::PinKeyMismatch),
+            None if hashed_before == 0 => self.record_pin_key(),
+            None => {
+                // A database from before the check: the configured administrator PIN, if it is still one
+                // of them, proves the key now; otherwise the first PIN verified does.
+                let key = self.pins.lookup_key(&self.config.admin_pin);
+                if self.store.read(|tx| tx.operator_by_pin_key(&key))?.is_some() {
+                    self.record_pin_key()
+                } else {
+                    tracing::warn!(
+                        "pin.key cannot be checked against the stored PINs yet: the first right PIN records it"
+                    );
+                    self.pins.set_unconfirmed(true);
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Records that this database's PINs are hashed with the current key.
+    fn record_pin_key(&self) -> FiscalResult<()> {
+        let check = self.pins.key_check();
+        self.store.write(|tx| tx.set_folder_fact(pin::KEY_CHECK, &check))?;
+        self.pins.set_unconfirmed(false);
+        Ok(())
     }
 
     /// `ActivateLicense`: stores the key and owner data. There is no licence server to ask.
     pub fn activate_license(&self, caller: &Caller, input: LicenseInput) -> FiscalResult<()> {
-        caller.require_admin("activate a licence")?;
+        caller.require_admin(text!("активировать лицензию", "лицензияны белсендіре"))?;
         let key = input.license_key.trim().to_ascii_uppercase();
         if !is_license_key(&key) {
             return Err(FiscalError::InvalidLicenseKey);
@@ -199,11 +242,10 @@ impl Core {
     /// The number depends only on the licence prefix, so no OFD is involved; the seed's own example sends
     /// an `ofd_uid` that is not in its OFD list, so the API does not refuse an unknown one here.
     pub fn new_vendor_id(&self, caller: &Caller) -> FiscalResult<(String, NaiveDateTime)> {
-        caller.require_admin("generate a factory number")?;
+        caller.require_admin(text!("выдавать ЗНМ", "ЗНМ бере"))?;
         let now = self.clock.now();
         let prefix = self.config.vendor_id_prefix.clone();
-        let id = self.store.write(|tx| vendor::issue(tx, &prefix, &now))?;
-        Ok((id, now))
+        Ok(self.store.write(|tx| vendor::issue(tx, &prefix, &now))?)
     }
 
     /// `GetKKMList`: the KKMs the caller may use. With `ofd_id`, only that one: an empty list when it does
@@ -241,9 +283,12 @@ impl Core {
 
     /// The checks of `SaveKKM` that need no OFD: run before the OFD is asked, so a bad request costs nothing.
     pub(super) fn check_save(&self, caller: &Caller, cmd: &SaveKkm) -> FiscalResult<()> {
-        caller.require_admin("save a KKM")?;
+        caller.require_admin(text!("сохранять кассы", "кассаларды сақтай"))?;
         if cmd.ofd_id <= 0 || cmd.ofd_id > u32::MAX as i64 {
-            return Err(FiscalError::InvalidField { field: "ofd_id", reason: "must be from 1 to 4294967295".into() });
+            return Err(FiscalError::InvalidField {
+                field: "ofd_id",
+                reason: text!("от 1 до 4294967295", "1-ден 4294967295-ке дейін"),
+            });
         }
         if let Some(uid) = &cmd.ofd_uid {
             self.ofd(Some(uid))?;
@@ -254,25 +299,29 @@ impl Core {
                 if !missing.is_empty() {
                     return Err(FiscalError::InvalidField {
                         field: "bindings",
-                        reason: format!("no operator with ID {missing:?}"),
+                        reason: text!("нет операторов с ID {:?}", "ID {:?} операторлары жоқ", missing),
                     });
                 }
             }
             // A shift belongs to one OFD and one token: they change between shifts only. The same token may
-            // be sent again (it re-checks an invalid token).
+            // be sent again (it re-checks an invalid token); a new token is taken when the OFD refused the
+            // old one, the only way out of that state (the shift then closes normally).
             if let Some(kkm) = tx.kkm_by_ofd_id(cmd.ofd_id)?
                 && kkm.shift_state == 1
             {
                 let new_uid = cmd.ofd_uid.as_ref().is_some_and(|uid| !uid.eq_ignore_ascii_case(&kkm.settings.ofd_uid));
                 let new_token = cmd.ofd_token.is_some_and(|t| t != 0 && t != kkm.settings.ofd_token);
-                if new_uid || new_token {
+                if new_uid || (new_token && !kkm.is_invalid_token) {
                     return Err(FiscalError::ShiftOpen(cmd.ofd_id));
                 }
             }
             if tx.kkm_by_ofd_id(cmd.ofd_id)?.is_none() && cmd.ofd_token.filter(|t| *t != 0).is_none() {
                 return Err(FiscalError::InvalidField {
                     field: "ofd_token",
-                    reason: "a new KKM needs the token its OFD issued".into(),
+                    reason: text!(
+                        "новой кассе нужен токен, выданный её ОФД",
+                        "жаңа кассаға оның ФДО берген токені керек"
+                    ),
                 });
             }
             Ok(())
@@ -319,7 +368,10 @@ impl Core {
                 None => {
                     let token = token.ok_or(FiscalError::InvalidField {
                         field: "ofd_token",
-                        reason: "a new KKM needs the token its OFD issued".into(),
+                        reason: text!(
+                            "новой кассе нужен токен, выданный её ОФД",
+                            "жаңа кассаға оның ФДО берген токені керек"
+                        ),
                     })?;
                     let settings = KkmSettings {
                         ofd_id: cmd.ofd_id,
@@ -333,15 +385,21 @@ impl Core {
                         custom_data: cmd.custom_data.unwrap_or(serde_json::Value::Null),
                         bindings: cmd.bindings.unwrap_or_default(),
                     };
-                    let vendor_id = vendor::issue(tx, &prefix, &now)?;
-                    tx.insert_kkm(&settings, caller.id, &vendor_id, &now, &empty_reg_info())?
+                    let (vendor_id, made) = vendor::issue(tx, &prefix, &now)?;
+                    tx.insert_kkm(&settings, caller.id, &vendor_id, &made, &empty_reg_info())?
                 }
             };
             let mut saved = tx.kkm(id)?.ok_or(FiscalError::KkmNotFound(cmd.ofd_id))?;
             if let Some(reg) = registration {
                 // The OFD knows the device's factory number (ЗНМ) from its registration: it wins.
-                if let Some(serial) = reg.reg_info["kkm"]["serial_number"].as_str().filter(|s| !s.is_empty()) {
+                if let Some(serial) = reg.reg_info["kkm"]["serial_number"].as_str().filter(|s| !s.is_empty())
+                    && serial != saved.vendor_id
+                {
                     saved.vendor_id = serial.to_owned();
+                    // A number the vendor made tells its manufacture date; it is read back as the vendor does.
+                    if let Some(made) = vendor::manufacture_date(serial) {
+                        saved.manufacture_date = made;
+                    }
                 }
                 saved.reg_info = reg.reg_info;
                 saved.ads_info = reg.ads;
@@ -367,7 +425,7 @@ impl Core {
     /// `SaveKKM` with the same `ofd_id` brings it back). Refused while its shift is open (the shift must be
     /// closed) or while documents wait for the OFD (67): they must reach the OFD first.
     pub fn delete_kkm(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<()> {
-        caller.require_admin("delete a KKM")?;
+        caller.require_admin(text!("удалять кассы", "кассаларды жоя"))?;
         let now = self.clock.now();
         self.store.write(|tx| {
             let kkm = tx.kkm_by_ofd_id(ofd_id)?.filter(|k| !k.retired).ok_or(FiscalError::KkmNotFound(ofd_id))?;
@@ -396,17 +454,31 @@ impl Core {
 
     /// `SaveOperator`: creates (no ID or 0) or updates an operator.
     pub fn save_operator(&self, caller: &Caller, cmd: SaveOperator) -> FiscalResult<OperatorRow> {
-        caller.require_admin("save an operator")?;
+        caller.require_admin(text!("сохранять операторов", "операторларды сақтай"))?;
         let role = Role::from_code(cmd.role)?;
-        check_pin(&cmd.access_pin)?;
+        let id = cmd.id.unwrap_or(0);
+        // PINs are stored as hashes, so lists show "": a POS that syncs its cashiers sends "" back, which
+        // keeps the stored PIN (Kassa's rule; the vendor stores PINs readable and gets them back).
+        let new_pin = match &cmd.access_pin {
+            Some(pin) => {
+                check_pin(pin)?;
+                Some((self.pins.lookup_key(pin), self.pins.slow_hash(pin).map_err(FiscalError::Internal)?))
+            }
+            None if id == 0 => {
+                return Err(FiscalError::PinIncorrect(text!(
+                    "новому оператору нужен пин-код",
+                    "жаңа операторға пин-код керек"
+                )));
+            }
+            None => None,
+        };
         let email = cmd.email.clone().unwrap_or_default().trim().to_owned();
-        let pin_key = self.pins.lookup_key(&cmd.access_pin);
-        let pin_hash = self.pins.slow_hash(&cmd.access_pin).map_err(FiscalError::Internal)?;
         let saved = self.store.write(|tx| {
-            let id = cmd.id.unwrap_or(0);
             let existing =
                 if id == 0 { None } else { Some(tx.operator(id)?.ok_or(FiscalError::OperatorNotFound(id))?) };
-            if tx.pin_key_taken(&pin_key, id)? {
+            if let Some((pin_key, _)) = &new_pin
+                && tx.pin_key_taken(pin_key, id)?
+            {
                 return Err(FiscalError::PinOrEmailTaken("access_pin"));
             }
             if tx.email_taken(&email, id)? {
@@ -417,7 +489,7 @@ impl Core {
                 if !missing.is_empty() {
                     return Err(FiscalError::InvalidField {
                         field: "bindings",
-                        reason: format!("no KKM with ID {missing:?}"),
+                        reason: text!("нет касс с ID {:?}", "ID {:?} кассалары жоқ", missing),
                     });
                 }
             }
@@ -429,6 +501,7 @@ impl Core {
                     {
                         return Err(FiscalError::LastAdministratorDemote);
                     }
+                    let (pin_key, pin_hash) = new_pin.clone().unwrap_or((old.pin_key, old.pin_hash));
                     tx.update_operator(&OperatorRow {
                         id,
                         name: cmd.name.unwrap_or(old.name),
@@ -442,17 +515,22 @@ impl Core {
                     })?;
                     id
                 }
-                None => tx.insert_operator(&OperatorRow {
-                    id: 0,
-                    name: cmd.name.unwrap_or_default(),
-                    pin_key,
-                    pin_hash,
-                    role: role as u8,
-                    email,
-                    owner_id: caller.id,
-                    custom_data: cmd.custom_data.unwrap_or(serde_json::Value::Null),
-                    bindings: cmd.bindings.unwrap_or_default(),
-                })?,
+                None => {
+                    let Some((pin_key, pin_hash)) = new_pin.clone() else {
+                        return Err(FiscalError::Internal("a new operator without a PIN".into()));
+                    };
+                    tx.insert_operator(&OperatorRow {
+                        id: 0,
+                        name: cmd.name.unwrap_or_default(),
+                        pin_key,
+                        pin_hash,
+                        role: role as u8,
+                        email,
+                        owner_id: caller.id,
+                        custom_data: cmd.custom_data.unwrap_or(serde_json::Value::Null),
+                        bindings: cmd.bindings.unwrap_or_default(),
+                    })?
+                }
             };
             tx.operator(saved_id)?.ok_or(FiscalError::OperatorNotFound(saved_id))
         });
@@ -463,7 +541,7 @@ impl Core {
 
     /// `DeleteOperator`: the last administrator stays.
     pub fn delete_operator(&self, caller: &Caller, id: i64) -> FiscalResult<()> {
-        caller.require_admin("delete an operator")?;
+        caller.require_admin(text!("удалять операторов", "операторларды жоя"))?;
         self.store.write(|tx| {
             let op = tx.operator(id)?.ok_or(FiscalError::OperatorNotFound(id))?;
             if op.role == Role::Administrator as u8 && tx.administrators_except(id)? == 0 {

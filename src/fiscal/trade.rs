@@ -1,12 +1,20 @@
 //! `TradeOperation` arithmetic and validation: a pure function from the request to the ticket body and the
-//! amounts the shift counters need. Every refusal names the seed's rule; all rounding goes through
+//! amounts the shift counters need.
+//!
+//! It reads a request as the vendor's server reads it (`docs/compat.md` lists each rule with its source):
+//! money a POS sent is read by [`money::round_pos_input`] (past the tiyn it is rounded, not refused); what
+//! the vendor leaves out (a modifier without a sum, a storno item, an item tax of no known type) is left out
+//! with a warning in the log; the POS's own tax sums and item sums are kept, with a warning when they differ
+//! from Kassa's; and every refusal has the vendor's code. What Kassa computes itself is rounded by
 //! [`money::round`].
 use super::document::{
     Amounts, Commodity, ExtensionOptions, ITEM_COMMODITY, ITEM_DISCOUNT, ITEM_MARKUP, Item, KeyValue, Modifier,
     OperatorRef, Payment, TaxLine, Ticket,
 };
 use super::error::{FiscalError, FiscalResult};
-use super::money::{self, MAX_AMOUNT, Money};
+use super::money::{self, MAX_AMOUNT, MAX_QUANTITY, Money};
+use super::text::Text;
+use crate::text;
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -41,23 +49,21 @@ impl Operation {
     }
 }
 
-/// Payment types the seed allows: cash, card, mobile.
+/// The seed's PaymentTypeEnum: cash, card, credit, tare, mobile. Everything but cash is paid exactly.
 pub const PAYMENT_CASH: u8 = 0;
 pub const PAYMENT_CARD: u8 = 1;
+pub const PAYMENT_CREDIT: u8 = 2;
+pub const PAYMENT_TARE: u8 = 3;
 pub const PAYMENT_MOBILE: u8 = 4;
+const PAYMENT_TYPES: usize = 5;
 
 /// A business rule of the seed that a request broke; each has its own API code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
-    ItemsUndefined,
     ItemsEmpty,
     CommodityUndefined,
     QuantityIncorrect,
-    DiscountUndefined,
-    MarkupUndefined,
     UnknownItemType,
-    AmountsUndefined,
-    TotalIncorrect,
     MoneyNegative,
     SumToPayIncorrect,
     CardSumGreaterThanTotal,
@@ -66,8 +72,6 @@ pub enum Rule {
     NotEnoughCash,
     DiscountNotLessThanTotal,
     TaxationTypeIncorrect,
-    DiscountNegative,
-    MarkupNegative,
     DiscountAndMarkup,
     SameTaxpayerAndCustomer,
     MeasureUnitEmpty,
@@ -81,12 +85,12 @@ pub enum Rule {
     PaymentTypeIncorrect,
 }
 
-fn broke(rule: Rule, detail: impl Into<String>) -> FiscalError {
-    FiscalError::Rule(rule, detail.into())
+fn broke(rule: Rule, detail: Text) -> FiscalError {
+    FiscalError::Rule(rule, detail)
 }
 
-fn field(field: String, reason: impl Into<String>) -> FiscalError {
-    FiscalError::Field { field, reason: reason.into() }
+fn field(field: String, reason: Text) -> FiscalError {
+    FiscalError::Field { field, reason }
 }
 
 /// A tax as requested.
@@ -95,7 +99,7 @@ pub struct TaxInput {
     pub taxation_type: i64,
     /// Percent (12 = 12 %).
     pub percent: Decimal,
-    /// The tax the POS computed, checked against ours.
+    /// The tax the POS computed; kept as the document's tax (Kassa computes it when absent).
     pub sum: Option<Decimal>,
     pub is_in_total_sum: bool,
 }
@@ -168,6 +172,8 @@ pub struct TradeInput {
 pub struct TicketEffects {
     /// Each commodity line: section and sum before discounts and markups.
     pub lines: Vec<(String, Decimal)>,
+    /// The cashier as the vendor's operators report keys it: `[code] name`.
+    pub operator: String,
     /// Every discount (item and ticket) and every markup, in order.
     pub discounts: Vec<Decimal>,
     pub markups: Vec<Decimal>,
@@ -193,47 +199,94 @@ pub struct TicketContext<'a> {
     pub cash_sum: Decimal,
 }
 
-fn check_amount(path: &str, d: Decimal) -> FiscalResult<()> {
-    if !money::is_exact_money(d) {
-        return Err(field(path.to_owned(), "at most 2 decimals"));
-    }
-    if d.abs() > MAX_AMOUNT {
-        return Err(field(path.to_owned(), "larger than 9999999999999.99"));
-    }
-    Ok(())
+/// Whether `d` is above zero and at most the largest amount.
+fn positive_amount(d: Decimal) -> bool {
+    d > Decimal::ZERO && d <= MAX_AMOUNT
 }
 
-/// Checks a list of taxes and computes each one on `base`.
-fn taxes_on(path: &str, taxes: &[TaxInput], base: Decimal) -> FiscalResult<Vec<(u32, Decimal, Decimal, bool)>> {
+/// Where a tax stands: an item's taxes leave out a type the vendor does not send, the ticket's refuse it.
+#[derive(Clone, Copy, PartialEq)]
+enum TaxLevel {
+    Item,
+    Ticket,
+}
+
+/// Checks a list of taxes and takes each one's sum: the POS's, read as the vendor reads it, or computed on
+/// `base` when the POS sent none.
+fn taxes_on(
+    path: &str,
+    taxes: &[TaxInput],
+    base: Decimal,
+    level: TaxLevel,
+) -> FiscalResult<Vec<(u32, Decimal, Decimal, bool)>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (i, t) in taxes.iter().enumerate() {
+        let at = format!("{path}[{i}]");
         if !(100..=103).contains(&t.taxation_type) {
-            return Err(broke(Rule::TaxationTypeIncorrect, format!("{path}[{i}].taxation_type = {}", t.taxation_type)));
-        }
-        let percent = money::percent_thousandths(t.percent)
-            .filter(|p| *p <= 100_000)
-            .ok_or_else(|| field(format!("{path}[{i}].percent"), "0 to 100 with at most 3 decimals"))?;
-        if !seen.insert(percent) {
-            return Err(broke(Rule::TaxPercentRepeated, format!("{path}[{i}].percent = {}", t.percent)));
-        }
-        let exact = if t.is_in_total_sum {
-            money::tax_included_exact(base, t.percent)
-        } else {
-            money::tax_excluded_exact(base, t.percent)
-        };
-        let exact = exact.ok_or_else(|| field(format!("{path}[{i}].percent"), "too large for exact arithmetic"))?;
-        let mut tax = money::round(exact);
-        if let Some(given) = t.sum {
-            if !money::agrees_with_pos(given, exact) {
+            // The vendor keeps an item's tax only with a type of 100..103 (`uBaseCoreTypes.pas:612-617`); a
+            // ticket's tax may have none (0), and then goes without one (`uProtoUtils.pas:101`, `:109`).
+            if level == TaxLevel::Item {
+                tracing::warn!(tax = %at, taxation_type = t.taxation_type, "left out: an item's tax needs a taxation type of 100..103");
+                continue;
+            }
+            if t.taxation_type != 0 {
                 return Err(broke(
-                    Rule::TaxValueIncorrect,
-                    format!("{path}[{i}].sum is {given}, the tax on {base} at {}% is {tax}", t.percent),
+                    Rule::TaxationTypeIncorrect,
+                    text!(
+                        "{}.taxation_type = {}: допустимы 0 и 100..103",
+                        "{}.taxation_type = {}: 0 және 100..103 рұқсат етілген",
+                        at,
+                        t.taxation_type
+                    ),
                 ));
             }
-            tax = given;
         }
-        out.push((percent, base, tax, t.is_in_total_sum));
+        let percent = money::truncate_pos_percent(t.percent);
+        let thousandths = money::percent_thousandths(percent).filter(|p| *p <= 100_000).ok_or_else(|| {
+            broke(
+                Rule::TaxValueIncorrect,
+                text!("{}.percent = {}: от 0 до 100", "{}.percent = {}: 0-ден 100-ге дейін", at, t.percent),
+            )
+        })?;
+        if !seen.insert(thousandths) {
+            return Err(broke(Rule::TaxPercentRepeated, text!("{}.percent = {}", "{}.percent = {}", at, percent)));
+        }
+        let exact = if t.is_in_total_sum {
+            money::tax_included_exact(base, percent)
+        } else {
+            money::tax_excluded_exact(base, percent)
+        };
+        let exact = exact.ok_or_else(|| {
+            broke(
+                Rule::TaxValueIncorrect,
+                text!("{}: налог с {} слишком велик", "{}: {} сомасының салығы тым үлкен", at, base),
+            )
+        })?;
+        let tax = match t.sum {
+            None => money::round(exact),
+            Some(sent) => {
+                let sum = money::round_pos_input(sent);
+                // The vendor's one check of a tax: a percent needs a sum above 0 and a sum needs a percent
+                // (96, `uProtoUtils.pas:104`); a negative sum at 0 % is negative money (53, `:61`).
+                let with_percent = percent > Decimal::ZERO;
+                if with_percent != (sum > Decimal::ZERO) || sum > MAX_AMOUNT {
+                    return Err(broke(
+                        Rule::TaxValueIncorrect,
+                        text!("{}.sum = {} при ставке {}%", "{}.sum = {}, мөлшерлеме {}%", at, sent, percent),
+                    ));
+                }
+                if sum < Decimal::ZERO {
+                    return Err(broke(Rule::MoneyNegative, text!("{}.sum = {}", "{}.sum = {}", at, sent)));
+                }
+                if !money::agrees_with_pos(sum, exact) {
+                    tracing::warn!(tax = %at, pos = %sum, kassa = %money::round(exact), base = %base, percent = %percent,
+                        "the POS's tax differs from Kassa's: the POS's is kept, as the vendor's server keeps it");
+                }
+                sum
+            }
+        };
+        out.push((thousandths, base, tax, t.is_in_total_sum));
     }
     Ok(out)
 }
@@ -249,73 +302,125 @@ fn tax_lines(taxes: &[(u32, Decimal, Decimal, bool)]) -> Vec<TaxLine> {
         .collect()
 }
 
-/// A modifier's checks: sign, exactness and its taxes on `base`.
-fn modifier(path: &str, m: &ModifierInput, negative: Rule) -> FiscalResult<Decimal> {
-    if m.sum.is_sign_negative() && !m.sum.is_zero() {
-        return Err(broke(negative, format!("{path}.sum = {}", m.sum)));
+/// A discount or markup as the vendor reads it: its sum read by [`money::round_pos_input`]; absent, zero or
+/// negative, it is left out (`uBaseCoreTypes.pas:745-748`, `:789`, `:803`).
+fn modifier(path: &str, m: Option<&ModifierInput>) -> FiscalResult<Option<ModifierInput>> {
+    let Some(m) = m else { return Ok(None) };
+    let sum = money::round_pos_input(m.sum);
+    if sum <= Decimal::ZERO {
+        if sum < Decimal::ZERO {
+            tracing::warn!(modifier = %path, sum = %m.sum, "a negative discount or markup is left out, as the vendor's server does");
+        }
+        return Ok(None);
     }
-    check_amount(&format!("{path}.sum"), m.sum)?;
-    Ok(m.sum)
+    if sum > MAX_AMOUNT {
+        return Err(field(
+            format!("{path}.sum"),
+            text!("{} больше 9999999999999.99", "{} мәні 9999999999999.99-дан үлкен", m.sum),
+        ));
+    }
+    Ok(Some(ModifierInput { sum, ..m.clone() }))
 }
 
-fn modifier_body(m: &ModifierInput, taxes: Vec<TaxLine>) -> Modifier {
-    Modifier { name: m.name.clone(), sum: Money::from_decimal(m.sum), taxes, auxiliary: m.auxiliary.clone() }
+fn modifier_body(m: &ModifierInput) -> Modifier {
+    Modifier {
+        name: m.name.clone(),
+        sum: Money::from_decimal(m.sum),
+        taxes: Vec::new(),
+        auxiliary: m.auxiliary.clone(),
+    }
+}
+
+fn modifier_sum(m: &Option<ModifierInput>) -> Decimal {
+    m.as_ref().map_or(Decimal::ZERO, |m| m.sum)
 }
 
 /// One commodity with its own discount or markup, as it will appear on the ticket.
 struct Line {
     commodity: Commodity,
     sum: Decimal,
-    discount: Option<(ModifierInput, Decimal)>,
-    markup: Option<(ModifierInput, Decimal)>,
+    discount: Option<ModifierInput>,
+    markup: Option<ModifierInput>,
     taxes: Vec<TaxInput>,
 }
 
+/// A commodity as the vendor checks it (`uBaseCoreTypes.pas:580-610`), its figures read as the vendor reads
+/// them. Its sum is the POS's; Kassa computes quantity × price only when the POS sent no sum.
 fn commodity(path: &str, c: &CommodityInput) -> FiscalResult<(Commodity, Decimal)> {
     if c.name.trim().is_empty() {
-        return Err(field(format!("{path}.name"), "must not be empty"));
-    }
-    if c.section_code.trim().is_empty() {
-        return Err(broke(Rule::SectionCodeEmpty, format!("{path}.section_code")));
+        return Err(broke(Rule::CommodityUndefined, text!("{}.name пусто", "{}.name бос", path)));
     }
     if c.measure_unit_code.trim().is_empty() {
-        return Err(broke(Rule::MeasureUnitEmpty, format!("{path}.measure_unit_code")));
+        return Err(broke(Rule::MeasureUnitEmpty, Text::same(format!("{path}.measure_unit_code"))));
     }
-    if c.quantity.abs() > money::MAX_QUANTITY {
-        return Err(field(
-            format!("{path}.quantity"),
-            format!("{} is larger than {}", c.quantity, money::MAX_QUANTITY),
+    if c.section_code.trim().is_empty() {
+        return Err(broke(Rule::SectionCodeEmpty, Text::same(format!("{path}.section_code"))));
+    }
+    let quantity = money::round_pos_quantity(c.quantity);
+    let thousandths =
+        money::quantity_thousandths(quantity).filter(|q| *q > 0 && quantity <= MAX_QUANTITY).ok_or_else(|| {
+            broke(
+                Rule::QuantityIncorrect,
+                text!(
+                    "{}.quantity = {}: больше 0 и не больше {}",
+                    "{}.quantity = {}: 0-ден үлкен және {}-ден аспауы керек",
+                    path,
+                    c.quantity,
+                    MAX_QUANTITY
+                ),
+            )
+        })?;
+    let price = money::round_pos_input(c.price);
+    if !positive_amount(price) {
+        return Err(broke(
+            Rule::PriceIncorrect,
+            text!(
+                "{}.price = {}: больше 0 и не больше 9999999999999.99",
+                "{}.price = {}: 0-ден үлкен және 9999999999999.99-дан аспауы керек",
+                path,
+                c.price
+            ),
         ));
     }
-    let quantity = money::quantity_thousandths(c.quantity).filter(|q| *q > 0).ok_or_else(|| {
-        broke(Rule::QuantityIncorrect, format!("{path}.quantity = {} (above 0, at most 3 decimals)", c.quantity))
-    })?;
-    if c.price.is_sign_negative() || !money::is_exact_money(c.price) || c.price > MAX_AMOUNT {
-        return Err(broke(Rule::PriceIncorrect, format!("{path}.price = {}", c.price)));
-    }
-    let exact = c
-        .quantity
-        .checked_mul(c.price)
-        .ok_or_else(|| field(format!("{path}.quantity"), format!("{} × {} is too large", c.quantity, c.price)))?;
-    let mut sum = money::round(exact);
-    if sum > MAX_AMOUNT {
-        return Err(broke(Rule::ItemSumIncorrect, format!("{path}: {} × {} is too large", c.quantity, c.price)));
-    }
-    if let Some(given) = c.sum {
-        if !money::agrees_with_pos(given, exact) {
-            return Err(broke(
-                Rule::ItemSumIncorrect,
-                format!("{path}.sum = {given}, but {} × {} = {sum}", c.quantity, c.price),
-            ));
+    // Both bounded above: the product is exact.
+    let exact = quantity * price;
+    let sum = match c.sum {
+        Some(sent) => {
+            let sum = money::round_pos_input(sent);
+            if !positive_amount(sum) {
+                return Err(broke(
+                    Rule::ItemSumIncorrect,
+                    text!(
+                        "{}.sum = {}: больше 0 и не больше 9999999999999.99",
+                        "{}.sum = {}: 0-ден үлкен және 9999999999999.99-дан аспауы керек",
+                        path,
+                        sent
+                    ),
+                ));
+            }
+            if !money::agrees_with_pos(sum, exact) {
+                tracing::warn!(item = %path, pos = %sum, kassa = %money::round(exact), %quantity, %price,
+                    "the POS's item sum differs from quantity × price: the POS's is kept, as the vendor's server keeps it");
+            }
+            sum
         }
-        sum = given;
-    }
+        None => {
+            let sum = money::round(exact);
+            if !positive_amount(sum) {
+                return Err(broke(
+                    Rule::ItemSumIncorrect,
+                    text!("{}: {} × {} = {}", "{}: {} × {} = {}", path, quantity, price, sum),
+                ));
+            }
+            sum
+        }
+    };
     let body = Commodity {
         code: 0,
         name: c.name.clone(),
         section_code: c.section_code.clone(),
-        quantity,
-        price: Money::from_decimal(c.price),
+        quantity: thousandths,
+        price: Money::from_decimal(price),
         sum: Money::from_decimal(sum),
         excise_stamp: c.excise_stamp.clone(),
         physical_label: c.physical_label.clone(),
@@ -328,220 +433,276 @@ fn commodity(path: &str, c: &CommodityInput) -> FiscalResult<(Commodity, Decimal
     Ok((body, sum))
 }
 
-/// Groups the items into commodity lines. Since seed 1.3.42 a commodity carries its own discount or markup;
-/// a separate type-3/5 item applies to the commodity before it.
+/// Groups the items into commodity lines as the vendor does (`uBaseCoreTypes.pas:699-750`): the first item is
+/// a commodity (46); type 0 is unknown (50); a commodity carries its own discount or markup, and a discount (5)
+/// or markup (3) item right after it (only modifiers between) replaces it; every other type (the storno
+/// types 2, 4, 6, and any other number) is left out, and ends the commodity's run of modifiers.
 fn lines(items: &[ItemInput]) -> FiscalResult<Vec<Line>> {
+    if items.first().map(|i| i.kind) != Some(i64::from(ITEM_COMMODITY)) {
+        return Err(broke(
+            Rule::CommodityUndefined,
+            text!("items[0]: первым должен идти товар (type 1)", "items[0]: бірінші тауар (type 1) болуы керек"),
+        ));
+    }
     let mut lines: Vec<Line> = Vec::new();
+    let mut in_run = false;
     for (i, item) in items.iter().enumerate() {
         let path = format!("items[{i}]");
-        let (discount, markup) = match item.kind {
+        match item.kind {
+            0 => return Err(broke(Rule::UnknownItemType, Text::same(format!("{path}.type = 0")))),
             k if k == i64::from(ITEM_COMMODITY) => {
-                let c = item.commodity.as_ref().ok_or_else(|| broke(Rule::CommodityUndefined, path.clone()))?;
+                let c = item.commodity.as_ref().ok_or_else(|| {
+                    broke(Rule::CommodityUndefined, text!("{}.commodity не задан", "{}.commodity берілмеген", path))
+                })?;
                 let (commodity, sum) = commodity(&format!("{path}.commodity"), c)?;
-                lines.push(Line { commodity, sum, discount: None, markup: None, taxes: c.taxes.clone() });
-                (item.discount.clone(), item.markup.clone())
+                let discount = modifier(&format!("{path}.discount"), item.discount.as_ref())?;
+                let markup = modifier(&format!("{path}.markup"), item.markup.as_ref())?;
+                lines.push(Line { commodity, sum, discount, markup, taxes: c.taxes.clone() });
+                in_run = true;
             }
-            k if k == i64::from(ITEM_DISCOUNT) => {
-                (Some(item.discount.clone().ok_or_else(|| broke(Rule::DiscountUndefined, path.clone()))?), None)
+            k if in_run && k == i64::from(ITEM_DISCOUNT) => {
+                if let (Some(line), Some(d)) =
+                    (lines.last_mut(), modifier(&format!("{path}.discount"), item.discount.as_ref())?)
+                {
+                    line.discount = Some(d);
+                }
             }
-            k if k == i64::from(ITEM_MARKUP) => {
-                (None, Some(item.markup.clone().ok_or_else(|| broke(Rule::MarkupUndefined, path.clone()))?))
+            k if in_run && k == i64::from(ITEM_MARKUP) => {
+                if let (Some(line), Some(m)) =
+                    (lines.last_mut(), modifier(&format!("{path}.markup"), item.markup.as_ref())?)
+                {
+                    line.markup = Some(m);
+                }
             }
             other => {
-                return Err(broke(Rule::UnknownItemType, format!("{path}.type = {other}")));
+                tracing::warn!(item = %path, kind = other, "item left out, as the vendor's server leaves it out");
+                in_run = false;
             }
-        };
-        let line = lines.last_mut().ok_or_else(|| {
-            broke(Rule::CommodityUndefined, format!("{path}: a discount or markup needs a commodity before it"))
-        })?;
-        if let Some(d) = discount {
-            let sum = modifier(&format!("{path}.discount"), &d, Rule::DiscountNegative)?;
-            if line.discount.is_some() {
-                return Err(field(format!("{path}.discount"), "a commodity has at most one discount"));
-            }
-            line.discount = Some((d, sum));
         }
-        if let Some(m) = markup {
-            let sum = modifier(&format!("{path}.markup"), &m, Rule::MarkupNegative)?;
-            if line.markup.is_some() {
-                return Err(field(format!("{path}.markup"), "a commodity has at most one markup"));
-            }
-            line.markup = Some((m, sum));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if line.discount.is_some() && line.markup.is_some() {
+            return Err(broke(
+                Rule::DiscountAndMarkup,
+                text!("товар №{} {:?}", "№{} тауар {:?}", i + 1, line.commodity.name),
+            ));
         }
-        let discounted = line.discount.as_ref().is_some_and(|(_, s)| !s.is_zero());
-        let marked_up = line.markup.as_ref().is_some_and(|(_, s)| !s.is_zero());
-        if discounted && marked_up {
-            return Err(broke(Rule::DiscountAndMarkup, path));
-        }
-        if let Some((_, d)) = &line.discount
-            && !d.is_zero()
-            && *d >= line.sum
-        {
+        let discount = modifier_sum(&line.discount);
+        if discount >= line.sum {
             return Err(broke(
                 Rule::DiscountNotLessThanTotal,
-                format!("{path}: discount {d} on a sum of {}", line.sum),
+                text!(
+                    "скидка {} на товар {:?} с суммой {}",
+                    "{:?} тауарына {} жеңілдік, сомасы {}",
+                    discount,
+                    line.commodity.name,
+                    line.sum
+                ),
             ));
         }
     }
     Ok(lines)
 }
 
+/// Payments summed per type (the vendor refuses no repeated type), each read as the vendor reads it.
+fn payments_by_type(payments: &[PaymentInput]) -> FiscalResult<[Option<Decimal>; PAYMENT_TYPES]> {
+    let mut by_type: [Option<Decimal>; PAYMENT_TYPES] = [None; PAYMENT_TYPES];
+    for (i, p) in payments.iter().enumerate() {
+        let slot = usize::try_from(p.kind).ok().and_then(|k| by_type.get_mut(k)).ok_or_else(|| {
+            broke(
+                Rule::PaymentTypeIncorrect,
+                text!(
+                    "payments[{}].type = {}: 0 наличные, 1 карта, 2 кредит, 3 тара, 4 мобильный",
+                    "payments[{}].type = {}: 0 қолма-қол, 1 карта, 2 несие, 3 ыдыс, 4 мобильді",
+                    i,
+                    p.kind
+                ),
+            )
+        })?;
+        let sum = money::round_pos_input(p.sum);
+        let total = slot.unwrap_or_default().checked_add(sum).filter(|t| sum > Decimal::ZERO && *t <= MAX_AMOUNT);
+        let total = total.ok_or_else(|| {
+            broke(
+                Rule::PaymentSumIncorrect,
+                text!(
+                    "payments[{}].sum = {}: больше 0 и не больше 9999999999999.99",
+                    "payments[{}].sum = {}: 0-ден үлкен және 9999999999999.99-дан аспауы керек",
+                    i,
+                    p.sum
+                ),
+            )
+        })?;
+        *slot = Some(total);
+    }
+    Ok(by_type)
+}
+
 /// Checks a trade request against every rule and builds its ticket (shift and fiscal numbers are filled in
 /// when the document is committed) and its effect on the counters.
 pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket, TicketEffects)> {
-    let items = input.items.as_ref().ok_or_else(|| broke(Rule::ItemsUndefined, "items"))?;
+    let items = input.items.as_deref().unwrap_or_default();
     if items.is_empty() {
-        return Err(broke(Rule::ItemsEmpty, "items"));
+        return Err(broke(Rule::ItemsEmpty, Text::same("items")));
     }
     let lines = lines(items)?;
-    let item_taxed = lines.iter().any(|l| !l.taxes.is_empty());
+    let item_taxed = lines.iter().any(|l| l.taxes.iter().any(|t| (100..=103).contains(&t.taxation_type)));
     if item_taxed && !input.taxes.is_empty() {
-        return Err(broke(Rule::ItemAndTicketTaxes, "taxes"));
+        return Err(broke(Rule::ItemAndTicketTaxes, Text::same("taxes")));
     }
     // `amounts` is optional in the seed's table: absent, every total is computed.
     let no_amounts = AmountsInput::default();
     let amounts = input.amounts.as_ref().unwrap_or(&no_amounts);
 
-    let mut effects = TicketEffects::default();
+    let mut effects = TicketEffects {
+        operator: format!("[{}] {}", ctx.operator.code, ctx.operator.name),
+        ..TicketEffects::default()
+    };
     let mut body_items = Vec::new();
     let mut subtotal = Decimal::ZERO;
+    let mut gross = Decimal::ZERO;
+    let mut item_discounts = Decimal::ZERO;
     for (i, line) in lines.iter().enumerate() {
-        let discount = line.discount.as_ref().map_or(Decimal::ZERO, |(_, s)| *s);
-        let markup = line.markup.as_ref().map_or(Decimal::ZERO, |(_, s)| *s);
-        let net = line.sum - discount + markup;
+        let net = line.sum - modifier_sum(&line.discount) + modifier_sum(&line.markup);
         subtotal += net;
-        let taxes = taxes_on(&format!("items[{i}].commodity.taxes"), &line.taxes, net)?;
+        gross += line.sum;
+        item_discounts += modifier_sum(&line.discount);
+        let taxes = taxes_on(&format!("items[{i}].commodity.taxes"), &line.taxes, net, TaxLevel::Item)?;
         let mut commodity = line.commodity.clone();
         commodity.taxes = tax_lines(&taxes);
         effects.taxes.extend(taxes);
         effects.lines.push((commodity.section_code.clone(), line.sum));
         body_items.push(Item { kind: ITEM_COMMODITY, commodity: Some(commodity), markup: None, discount: None });
-        if let Some((d, sum)) = line.discount.as_ref().filter(|(_, s)| !s.is_zero()) {
-            effects.discounts.push(*sum);
+        if let Some(d) = &line.discount {
+            effects.discounts.push(d.sum);
             body_items.push(Item {
                 kind: ITEM_DISCOUNT,
                 commodity: None,
                 markup: None,
-                discount: Some(modifier_body(d, Vec::new())),
+                discount: Some(modifier_body(d)),
             });
         }
-        if let Some((m, sum)) = line.markup.as_ref().filter(|(_, s)| !s.is_zero()) {
-            effects.markups.push(*sum);
+        if let Some(m) = &line.markup {
+            effects.markups.push(m.sum);
             body_items.push(Item {
                 kind: ITEM_MARKUP,
                 commodity: None,
-                markup: Some(modifier_body(m, Vec::new())),
+                markup: Some(modifier_body(m)),
                 discount: None,
             });
         }
     }
 
-    let empty = ModifierInput::default();
-    let ticket_discount =
-        amounts.discount.as_ref().map(|d| modifier("amounts.discount", d, Rule::DiscountNegative)).transpose()?;
-    let ticket_markup =
-        amounts.markup.as_ref().map(|m| modifier("amounts.markup", m, Rule::MarkupNegative)).transpose()?;
-    let ticket_discount = ticket_discount.unwrap_or_default();
-    let ticket_markup = ticket_markup.unwrap_or_default();
-    if !ticket_discount.is_zero() && !ticket_markup.is_zero() {
-        return Err(broke(Rule::DiscountAndMarkup, "amounts"));
+    let ticket_discount = modifier("amounts.discount", amounts.discount.as_ref())?;
+    let ticket_markup = modifier("amounts.markup", amounts.markup.as_ref())?;
+    if ticket_discount.is_some() && ticket_markup.is_some() {
+        return Err(broke(Rule::DiscountAndMarkup, Text::same("amounts")));
     }
-    if !ticket_discount.is_zero() && ticket_discount >= subtotal {
-        return Err(broke(Rule::DiscountNotLessThanTotal, format!("amounts.discount {ticket_discount} on {subtotal}")));
+    let (discount, markup) = (modifier_sum(&ticket_discount), modifier_sum(&ticket_markup));
+    // The vendor sets every discount, the items' and the ticket's, against the commodities' own sums
+    // (`uCashRegister.pas:1809`).
+    if !discount.is_zero() && item_discounts + discount >= gross {
+        return Err(broke(
+            Rule::DiscountNotLessThanTotal,
+            text!(
+                "скидки {} при сумме товаров {}",
+                "жеңілдіктер {}, тауарлар сомасы {}",
+                item_discounts + discount,
+                gross
+            ),
+        ));
     }
-    let total = subtotal - ticket_discount + ticket_markup;
-    if total <= Decimal::ZERO || total > MAX_AMOUNT {
-        return Err(broke(Rule::SumToPayIncorrect, format!("total {total}")));
+    let total = subtotal - discount + markup;
+    if !positive_amount(total) {
+        return Err(broke(Rule::SumToPayIncorrect, text!("итог {}", "қорытынды {}", total)));
     }
-    if let Some(given) = amounts.total
-        && given != total
-    {
-        return Err(broke(Rule::TotalIncorrect, format!("amounts.total = {given}, computed {total}")));
+    if let Some(sent) = amounts.total.map(money::round_pos_input).filter(|t| *t != total) {
+        tracing::warn!(pos = %sent, kassa = %total, "amounts.total differs from the computed total: the computed one is used, as the vendor's server does");
     }
-    for (path, given) in [("amounts.taken", amounts.taken), ("amounts.change", amounts.change)] {
-        if given.is_some_and(|g| g.is_sign_negative() && !g.is_zero()) {
-            return Err(broke(Rule::MoneyNegative, path));
-        }
+    if let Some(d) = &ticket_discount {
+        effects.discounts.push(d.sum);
     }
-    if !ticket_discount.is_zero() {
-        effects.discounts.push(ticket_discount);
+    if let Some(m) = &ticket_markup {
+        effects.markups.push(m.sum);
     }
-    if !ticket_markup.is_zero() {
-        effects.markups.push(ticket_markup);
-    }
-    let ticket_taxes = taxes_on("taxes", &input.taxes, total)?;
+    let ticket_taxes = taxes_on("taxes", &input.taxes, total, TaxLevel::Ticket)?;
     effects.taxes.extend(ticket_taxes.iter().copied());
 
-    // Payments: at most one per type; change comes from cash only.
-    let mut by_kind: [Option<Decimal>; 5] = [None; 5];
-    for (i, p) in input.payments.iter().enumerate() {
-        let kind = u8::try_from(p.kind)
-            .ok()
-            .filter(|k| [PAYMENT_CASH, PAYMENT_CARD, PAYMENT_MOBILE].contains(k))
-            .ok_or_else(|| {
-                broke(
-                    Rule::PaymentTypeIncorrect,
-                    format!("payments[{i}].type = {}: 0 (cash), 1 (card) or 4 (mobile)", p.kind),
-                )
-            })?;
-        if p.sum.is_sign_negative() && !p.sum.is_zero() {
-            return Err(broke(Rule::MoneyNegative, format!("payments[{i}].sum = {}", p.sum)));
-        }
-        if !money::is_exact_money(p.sum) || p.sum > MAX_AMOUNT {
-            return Err(broke(
-                Rule::PaymentSumIncorrect,
-                format!("payments[{i}].sum = {}: at most 2 decimals, at most 9999999999999.99", p.sum),
-            ));
-        }
-        let slot = &mut by_kind[usize::from(kind)];
-        if slot.is_some() {
-            return Err(field(format!("payments[{i}].type"), "one payment per type"));
-        }
-        *slot = Some(p.sum);
-    }
-    let paid_by = |k: u8| by_kind[usize::from(k)].unwrap_or_default();
-    let cash = paid_by(PAYMENT_CASH);
-    let non_cash = paid_by(PAYMENT_CARD) + paid_by(PAYMENT_MOBILE);
+    // Payments (`uCashRegister.pas:1822-1854`): everything but cash is paid exactly and at most the total;
+    // the cash taken is the larger of `amounts.taken` and the cash payment; change comes from cash only.
+    let by_type = payments_by_type(&input.payments)?;
+    let paid_by = |k: u8| by_type[usize::from(k)].unwrap_or_default();
+    let non_cash: Decimal = [PAYMENT_CARD, PAYMENT_CREDIT, PAYMENT_TARE, PAYMENT_MOBILE].into_iter().map(paid_by).sum();
     if non_cash > total {
-        return Err(broke(Rule::CardSumGreaterThanTotal, format!("card and mobile {non_cash} > total {total}")));
+        return Err(broke(
+            Rule::CardSumGreaterThanTotal,
+            text!(
+                "безналичная оплата {} больше итога {}",
+                "қолма-қолсыз төлем {} қорытынды {} сомасынан көп",
+                non_cash,
+                total
+            ),
+        ));
     }
+    let taken = amounts.taken.map(money::round_pos_input).unwrap_or_default();
+    if taken < Decimal::ZERO {
+        tracing::warn!(taken = %taken, "a negative amounts.taken is left out, as the vendor's server does");
+    }
+    let cash = paid_by(PAYMENT_CASH).max(taken).min(MAX_AMOUNT);
     let paid = cash + non_cash;
-    if paid < total {
-        return Err(broke(Rule::PaidLessThanTotal, format!("paid {paid} < total {total}")));
+    if paid <= Decimal::ZERO {
+        return Err(broke(
+            Rule::PaidSumIncorrect,
+            text!(
+                "нет ни оплаты (payments), ни полученных наличных (amounts.taken)",
+                "төлем де (payments), алынған қолма-қол ақша да (amounts.taken) жоқ"
+            ),
+        ));
     }
-    // Card and mobile are capped at the total, so the change never exceeds the cash: it comes from cash only.
+    if paid < total {
+        return Err(broke(
+            Rule::PaidLessThanTotal,
+            text!("оплачено {} при итоге {}", "{} төленді, қорытынды {}", paid, total),
+        ));
+    }
     let change = paid - total;
-    // The seed sends taken and change as 0 ("compute them"); a non-zero value must agree with ours.
-    for (path, given, ours) in [("amounts.taken", amounts.taken, cash), ("amounts.change", amounts.change, change)] {
-        if let Some(given) = given.filter(|g| !g.is_zero())
-            && given != ours
-        {
-            return Err(broke(Rule::PaidSumIncorrect, format!("{path} = {given}, computed {ours}")));
-        }
+    if let Some(sent) = amounts.change.map(money::round_pos_input).filter(|c| !c.is_zero() && *c != change) {
+        tracing::warn!(pos = %sent, kassa = %change, "amounts.change differs from the computed change: the computed one is used");
     }
     let cash_net = cash - change;
     effects.cash_delta = if input.operation.pays_out() { -cash_net } else { cash_net };
     if input.operation.pays_out() && cash_net > ctx.cash_sum {
-        return Err(broke(Rule::NotEnoughCash, format!("{cash_net} to pay out, {} in the drawer", ctx.cash_sum)));
+        return Err(broke(
+            Rule::NotEnoughCash,
+            text!("к выдаче {}, в кассе {}", "берілуі керек {}, кассада {}", cash_net, ctx.cash_sum),
+        ));
     }
     let customer = input.customer_iin_or_bin.trim();
     if !customer.is_empty() && customer == ctx.seller_inn.trim() {
-        return Err(broke(Rule::SameTaxpayerAndCustomer, "customer_iin_or_bin"));
+        return Err(broke(Rule::SameTaxpayerAndCustomer, Text::same("customer_iin_or_bin")));
     }
 
     let mut payments = Vec::new();
-    for kind in [PAYMENT_CASH, PAYMENT_CARD, PAYMENT_MOBILE] {
-        if let Some(sum) = by_kind[usize::from(kind)] {
-            let recorded = if kind == PAYMENT_CASH { cash_net } else { sum };
-            payments.push(Payment { kind, sum: Money::from_decimal(recorded) });
-            effects.payments.push((kind, recorded));
-        }
+    // Cash taken with no cash payment sent (`amounts.taken` alone) still shows as a cash payment, so the
+    // ticket's payments add up to its total (the vendor leaves the line out).
+    let cash_line = by_type[usize::from(PAYMENT_CASH)].is_some() || cash_net > Decimal::ZERO;
+    for kind in 0..PAYMENT_TYPES as u8 {
+        let recorded = match kind {
+            PAYMENT_CASH if cash_line => cash_net,
+            PAYMENT_CASH => continue,
+            _ => match by_type[usize::from(kind)] {
+                Some(sum) => sum,
+                None => continue,
+            },
+        };
+        payments.push(Payment { kind, sum: Money::from_decimal(recorded) });
+        effects.payments.push((kind, recorded));
     }
-    effects.ticket_discount = ticket_discount;
-    effects.ticket_markup = ticket_markup;
+    effects.ticket_discount = discount;
+    effects.ticket_markup = markup;
     effects.total = total;
     effects.change = change;
 
+    let empty = ModifierInput::default();
     let ticket = Ticket {
         operation: input.operation as u8,
         date_time: ctx.now.into(),
@@ -551,8 +712,8 @@ pub fn compute(input: &TradeInput, ctx: &TicketContext) -> FiscalResult<(Ticket,
             total: Money::from_decimal(total),
             taken: Money::from_decimal(cash),
             change: Money::from_decimal(change),
-            markup: modifier_body(amounts.markup.as_ref().unwrap_or(&empty), Vec::new()),
-            discount: modifier_body(amounts.discount.as_ref().unwrap_or(&empty), Vec::new()),
+            markup: modifier_body(ticket_markup.as_ref().unwrap_or(&empty)),
+            discount: modifier_body(ticket_discount.as_ref().unwrap_or(&empty)),
         },
         extension_options: ExtensionOptions {
             customer_email: input.customer_email.clone(),
@@ -647,6 +808,10 @@ mod tests {
         Money { bills, coins }
     }
 
+    fn first(t: &mut TradeInput) -> &mut CommodityInput {
+        t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap()
+    }
+
     #[test]
     fn the_seed_example_to_the_tiyn() {
         let (ticket, effects) = compute(&seed(), &ctx(Decimal::ZERO)).unwrap();
@@ -667,52 +832,61 @@ mod tests {
         assert_eq!(effects.discounts, vec![dec!(50), dec!(200)]);
         assert_eq!(effects.cash_delta, dec!(750));
         assert_eq!(effects.taxes, vec![(12000, dec!(1750), dec!(187.50), true)]);
+        assert_eq!(effects.operator, "[1] Administrator");
     }
 
     #[test]
-    fn rounding_of_fractional_quantities_uses_the_one_rule() {
+    fn a_computed_sum_uses_kassas_rule_and_a_sent_one_the_vendors() {
         let mut t = seed();
-        let items = t.items.as_mut().unwrap();
-        let c = items[0].commodity.as_mut().unwrap();
-        (c.quantity, c.price, c.sum) = (dec!(0.125), dec!(1.00), Some(dec!(0.13)));
-        items[0].discount = None;
-        t.amounts = Some(AmountsInput::default());
+        let c = first(&mut t);
+        (c.quantity, c.price, c.sum) = (dec!(0.125), dec!(1.00), None);
+        t.items.as_mut().unwrap()[0].discount = None;
+        t.amounts = None;
         t.taxes.clear();
         t.payments = vec![PaymentInput { kind: 0, sum: dec!(1) }];
         let (ticket, _) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
-        assert_eq!(ticket.amounts.total, money(0, 13));
-        assert_eq!(ticket.amounts.change, money(0, 87));
+        assert_eq!(ticket.amounts.total, money(0, 13), "computed: half away from zero");
+        first(&mut t).sum = Some(dec!(0.125));
+        let (ticket, _) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        assert_eq!(ticket.amounts.total, money(0, 12), "sent: the vendor's half to even");
     }
 
     #[test]
     fn every_rule_is_reachable() {
         type Case = (Rule, fn(&mut TradeInput));
         let cases: &[Case] = &[
-            (Rule::ItemsUndefined, |t| t.items = None),
+            (Rule::ItemsEmpty, |t| t.items = None),
             (Rule::ItemsEmpty, |t| t.items = Some(vec![])),
             (Rule::CommodityUndefined, |t| t.items.as_mut().unwrap()[0].commodity = None),
-            (Rule::QuantityIncorrect, |t| t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().quantity = dec!(0)),
-            (Rule::QuantityIncorrect, |t| {
-                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().quantity = dec!(1.0001)
+            (Rule::CommodityUndefined, |t| first(t).name.clear()),
+            (Rule::CommodityUndefined, |t| {
+                t.items.as_mut().unwrap().insert(0, ItemInput { kind: 5, ..Default::default() })
             }),
-            (Rule::DiscountUndefined, |t| t.items.as_mut().unwrap().push(ItemInput { kind: 5, ..Default::default() })),
-            (Rule::MarkupUndefined, |t| t.items.as_mut().unwrap().push(ItemInput { kind: 3, ..Default::default() })),
-            (Rule::UnknownItemType, |t| t.items.as_mut().unwrap()[0].kind = 2),
-            (Rule::TaxValueIncorrect, |t| t.taxes[0].sum = Some(dec!(187.49))),
-            (Rule::PaymentSumIncorrect, |t| t.payments[1].sum = dec!(1000.001)),
-            (Rule::PaymentTypeIncorrect, |t| t.payments[1].kind = 2),
-            (Rule::TotalIncorrect, |t| t.amounts.as_mut().unwrap().total = Some(dec!(1749.99))),
-            (Rule::MoneyNegative, |t| t.payments[1].sum = dec!(-1)),
-            (Rule::MoneyNegative, |t| t.amounts.as_mut().unwrap().taken = Some(dec!(-5))),
+            (Rule::QuantityIncorrect, |t| first(t).quantity = dec!(0)),
+            (Rule::QuantityIncorrect, |t| first(t).quantity = dec!(0.0004)),
+            (Rule::UnknownItemType, |t| t.items.as_mut().unwrap().push(ItemInput { kind: 0, ..Default::default() })),
+            (Rule::TaxValueIncorrect, |t| t.taxes[0].sum = Some(dec!(0))),
+            (Rule::TaxValueIncorrect, |t| t.taxes[0].percent = dec!(101)),
+            (Rule::MoneyNegative, |t| {
+                t.taxes[0].percent = dec!(0);
+                t.taxes[0].sum = Some(dec!(-1));
+            }),
+            (Rule::PaymentSumIncorrect, |t| t.payments[1].sum = dec!(0)),
+            (Rule::PaymentSumIncorrect, |t| t.payments[1].sum = dec!(-1)),
+            (Rule::PaymentTypeIncorrect, |t| t.payments[1].kind = 5),
             (Rule::SumToPayIncorrect, |t| {
-                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().price = dec!(0);
-                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().sum = None;
+                first(t).sum = Some(dec!(0.01));
+                first(t).price = dec!(0.01);
+                first(t).quantity = dec!(1);
                 t.items.as_mut().unwrap()[0].discount = None;
-                t.amounts = Some(AmountsInput::default());
+                t.amounts = Some(AmountsInput {
+                    markup: Some(ModifierInput { sum: dec!(9999999999999.99), ..Default::default() }),
+                    ..Default::default()
+                });
             }),
             (Rule::CardSumGreaterThanTotal, |t| t.payments[1].sum = dec!(1750.01)),
-            (Rule::PaidSumIncorrect, |t| t.amounts.as_mut().unwrap().change = Some(dec!(200))),
-            (Rule::PaidSumIncorrect, |t| t.amounts.as_mut().unwrap().taken = Some(dec!(1750))),
+            (Rule::CardSumGreaterThanTotal, |t| t.payments.push(PaymentInput { kind: 3, sum: dec!(800) })),
+            (Rule::PaidSumIncorrect, |t| t.payments.clear()),
             (Rule::PaidLessThanTotal, |t| t.payments = vec![PaymentInput { kind: 1, sum: dec!(1749) }]),
             (Rule::DiscountNotLessThanTotal, |t| {
                 t.items.as_mut().unwrap()[0].discount.as_mut().unwrap().sum = dec!(2000)
@@ -721,33 +895,114 @@ mod tests {
                 t.amounts.as_mut().unwrap().discount.as_mut().unwrap().sum = dec!(1950)
             }),
             (Rule::TaxationTypeIncorrect, |t| t.taxes[0].taxation_type = 104),
-            (Rule::DiscountNegative, |t| t.items.as_mut().unwrap()[0].discount.as_mut().unwrap().sum = dec!(-1)),
-            (Rule::DiscountNegative, |t| t.amounts.as_mut().unwrap().discount.as_mut().unwrap().sum = dec!(-1)),
-            (Rule::MarkupNegative, |t| t.amounts.as_mut().unwrap().markup.as_mut().unwrap().sum = dec!(-1)),
             (Rule::DiscountAndMarkup, |t| t.amounts.as_mut().unwrap().markup.as_mut().unwrap().sum = dec!(1)),
             (Rule::DiscountAndMarkup, |t| {
                 t.items.as_mut().unwrap()[0].markup = Some(ModifierInput { sum: dec!(5), ..Default::default() })
             }),
             (Rule::SameTaxpayerAndCustomer, |t| t.customer_iin_or_bin = "910812450255".into()),
-            (Rule::MeasureUnitEmpty, |t| {
-                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().measure_unit_code.clear()
-            }),
-            (Rule::SectionCodeEmpty, |t| t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().section_code.clear()),
-            (Rule::ItemAndTicketTaxes, |t| {
-                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().taxes = vec![tax12(None)]
-            }),
+            (Rule::MeasureUnitEmpty, |t| first(t).measure_unit_code.clear()),
+            (Rule::SectionCodeEmpty, |t| first(t).section_code.clear()),
+            (Rule::ItemAndTicketTaxes, |t| first(t).taxes = vec![tax12(None)]),
             (Rule::TaxPercentRepeated, |t| t.taxes.push(tax12(None))),
-            (Rule::PriceIncorrect, |t| t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().price = dec!(-1)),
-            (Rule::PriceIncorrect, |t| t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().price = dec!(1.001)),
-            (Rule::ItemSumIncorrect, |t| {
-                t.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().sum = Some(dec!(1999))
-            }),
+            (Rule::TaxPercentRepeated, |t| t.taxes.push(TaxInput { percent: dec!(12.0009), ..tax12(None) })),
+            (Rule::PriceIncorrect, |t| first(t).price = dec!(-1)),
+            (Rule::PriceIncorrect, |t| first(t).price = dec!(0)),
+            (Rule::PriceIncorrect, |t| first(t).price = dec!(0.004)),
+            (Rule::ItemSumIncorrect, |t| first(t).sum = Some(dec!(0))),
         ];
         for (expected, mutate) in cases {
             let mut t = seed();
             mutate(&mut t);
-            assert_eq!(rule_of(&t), *expected);
+            assert_eq!(rule_of(&t), *expected, "{t:?}");
         }
+    }
+
+    #[test]
+    fn what_the_vendor_leaves_out_is_left_out() {
+        let mut t = seed();
+        let items = t.items.as_mut().unwrap();
+        // A discount item without its discount, a storno item, a negative markup, an unknown type.
+        items.push(ItemInput { kind: 5, ..Default::default() });
+        items.push(ItemInput { kind: 2, ..Default::default() });
+        items.push(ItemInput {
+            kind: 3,
+            markup: Some(ModifierInput { sum: dec!(-5), ..Default::default() }),
+            ..Default::default()
+        });
+        items.push(ItemInput { kind: 9, ..Default::default() });
+        first(&mut t).taxes = vec![TaxInput { taxation_type: 0, ..tax12(None) }];
+        t.amounts.as_mut().unwrap().discount.as_mut().unwrap().sum = dec!(-200);
+        t.taxes = vec![TaxInput { taxation_type: 0, ..tax12(Some(dec!(208.93))) }];
+        t.amounts.as_mut().unwrap().total = Some(dec!(1));
+        t.amounts.as_mut().unwrap().change = Some(dec!(3));
+        let (ticket, effects) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        assert_eq!(ticket.items.len(), 2, "the commodity and its own discount");
+        assert_eq!(ticket.amounts.total, money(1950, 0), "no ticket discount; the POS's total is replaced");
+        assert!(ticket.items[0].commodity.as_ref().unwrap().taxes.is_empty());
+        assert_eq!(ticket.taxes, vec![TaxLine { percent: 12000, sum: money(208, 93), is_in_total_sum: true }]);
+        assert_eq!(effects.change, dec!(50));
+    }
+
+    #[test]
+    fn a_later_discount_item_replaces_the_commoditys_own() {
+        let mut t = seed();
+        let discount = ModifierInput { sum: dec!(70), ..Default::default() };
+        t.items.as_mut().unwrap().push(ItemInput { kind: 5, discount: Some(discount), ..Default::default() });
+        t.taxes[0].sum = None;
+        let (ticket, _) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        assert_eq!(ticket.items[1].discount.as_ref().unwrap().sum, money(70, 0));
+        assert_eq!(ticket.amounts.total, money(1730, 0));
+    }
+
+    #[test]
+    fn taken_is_the_larger_of_taken_and_the_cash_payment() {
+        let mut t = seed();
+        t.amounts.as_mut().unwrap().taken = Some(dec!(2000));
+        t.payments = vec![PaymentInput { kind: 0, sum: dec!(1750) }];
+        let (ticket, effects) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        assert_eq!((ticket.amounts.taken, ticket.amounts.change), (money(2000, 0), money(250, 0)));
+        assert_eq!(ticket.payments, vec![Payment { kind: 0, sum: money(1750, 0) }]);
+        assert_eq!(effects.cash_delta, dec!(1750));
+        // Taken alone, no payment: a cash line is recorded.
+        t.payments.clear();
+        let (ticket, _) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        assert_eq!(ticket.payments, vec![Payment { kind: 0, sum: money(1750, 0) }]);
+    }
+
+    #[test]
+    fn credit_tare_and_repeated_types_are_paid_exactly() {
+        let mut t = seed();
+        t.payments = vec![
+            PaymentInput { kind: 2, sum: dec!(700) },
+            PaymentInput { kind: 3, sum: dec!(50) },
+            PaymentInput { kind: 1, sum: dec!(500) },
+            PaymentInput { kind: 1, sum: dec!(500) },
+        ];
+        let (ticket, effects) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        let kinds: Vec<(u8, Money)> = ticket.payments.iter().map(|p| (p.kind, p.sum)).collect();
+        assert_eq!(kinds, vec![(1, money(1000, 0)), (2, money(700, 0)), (3, money(50, 0))]);
+        assert_eq!((effects.change, effects.cash_delta), (Decimal::ZERO, Decimal::ZERO));
+    }
+
+    #[test]
+    fn figures_past_the_tiyn_are_read_as_the_vendor_reads_them() {
+        let mut t = seed();
+        let c = first(&mut t);
+        (c.quantity, c.price, c.sum) = (dec!(1.5), dec!(333.333), Some(dec!(499.9995)));
+        t.items.as_mut().unwrap()[0].discount = None;
+        t.amounts = None;
+        t.taxes = vec![tax12(Some(dec!(53.571428)))];
+        t.payments = vec![PaymentInput { kind: 0, sum: dec!(500.004) }];
+        let (ticket, effects) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        let c = ticket.items[0].commodity.as_ref().unwrap();
+        assert_eq!((c.price, c.sum), (money(333, 33), money(500, 0)));
+        assert_eq!(ticket.taxes[0].sum, money(53, 57));
+        assert_eq!((ticket.amounts.total, effects.change), (money(500, 0), Decimal::ZERO));
+        // A tax on the gross, before the discount, is kept as sent.
+        let mut t = seed();
+        t.taxes[0].sum = Some(dec!(214.29));
+        let (ticket, _) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
+        assert_eq!(ticket.taxes[0].sum, money(214, 29));
     }
 
     #[test]
@@ -764,42 +1019,12 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_tax_sum_is_96_naming_its_field() {
-        let mut t = seed();
-        t.taxes[0].sum = Some(dec!(187.49));
-        match compute(&t, &ctx(Decimal::ZERO)) {
-            Err(FiscalError::Rule(Rule::TaxValueIncorrect, detail)) => assert!(detail.starts_with("taxes[0].sum")),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
     fn without_amounts_every_total_is_computed() {
         let mut t = seed();
         t.amounts = None;
-        t.taxes[0].sum = Some(dec!(208.93)); // 12 % inside 1950, no ticket discount now
+        t.taxes[0].sum = None;
         let (ticket, _) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
         assert_eq!((ticket.amounts.total, ticket.amounts.change), (money(1950, 0), money(50, 0)));
-    }
-
-    #[test]
-    fn a_pos_figure_under_a_tiyn_off_is_kept_and_a_tiyn_off_is_refused() {
-        let mut t = seed();
-        let items = t.items.as_mut().unwrap();
-        items[0].discount = None;
-        let c = items[0].commodity.as_mut().unwrap();
-        (c.quantity, c.price, c.sum) = (dec!(1.5), dec!(333.33), Some(dec!(499.99)));
-        t.amounts = Some(AmountsInput { total: Some(dec!(499.99)), ..Default::default() });
-        t.taxes = vec![tax12(Some(dec!(53.57)))]; // 499.99 × 12 / 112 = 53.570…
-        t.payments = vec![PaymentInput { kind: 0, sum: dec!(500) }];
-        let (ticket, effects) = compute(&t, &ctx(Decimal::ZERO)).unwrap();
-        assert_eq!(ticket.items[0].commodity.as_ref().unwrap().sum, money(499, 99));
-        assert_eq!((ticket.amounts.total, effects.change), (money(499, 99), dec!(0.01)));
-        let mut off = t.clone();
-        off.items.as_mut().unwrap()[0].commodity.as_mut().unwrap().sum = Some(dec!(499.98));
-        assert_eq!(rule_of(&off), Rule::ItemSumIncorrect);
-        let mut off = t.clone();
-        off.taxes[0].sum = Some(dec!(53.59));
-        assert_eq!(rule_of(&off), Rule::TaxValueIncorrect);
+        assert_eq!(ticket.taxes[0].sum, money(208, 93), "12 % inside 1950");
     }
 }

@@ -1,9 +1,12 @@
-//! Money: the one rounding rule and the conversions between amounts, Money `{bills, coins}` and quantities.
+//! Money: the rounding rules and the conversions between amounts, Money `{bills, coins}` and quantities.
 //!
-//! Every amount is a `Decimal`. The only rounding rule is [`round`]: half away from zero to the hundredth
-//! (the tiyn, 0.01 tenge; the kopeck, 0.01 BYN), applied wherever a computed amount (a tax, a product) must
-//! become money. A POS's own figure for an item sum or a tax is kept when it lies less than a tiyn from the
-//! exact value ([`POS_ROUNDING_TOLERANCE`]), whatever rounding the POS used.
+//! Every amount is a `Decimal`. Two rules turn a figure into money, and only these two:
+//!
+//! - [`round`], half away from zero to the hundredth (the tiyn, 0.01 tenge; the kopeck, 0.01 BYN), for every
+//!   amount Kassa computes itself (a tax, a quantity × price, a Belarusian or Ukrainian sum);
+//! - [`round_pos_input`], the Kazakh vendor's reading of a figure a POS sent (a price, an item sum, a tax, a
+//!   payment, a placement), half to even through the vendor's 4-decimal `Currency`, so a figure past the tiyn
+//!   becomes the tiyn the vendor's server would have fiscalised (docs/compat.md says why).
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
@@ -15,10 +18,29 @@ pub fn round(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
-/// How far a POS's own rounded figure (an item's sum, a tax) may lie from the exact value: under one tiyn.
-/// Within it the POS's figure is kept, so the receipt matches the POS screen (a POS that truncates
-/// 1.5 × 333.33 = 499.995 to 499.99 is accepted; 499.98 is refused). Totals are then summed from the kept
-/// figures, exactly.
+/// The vendor's rounding of a money figure a POS sent: Delphi's `Currency` keeps 4 decimals, then
+/// `SumToProto` takes `Round(value × 100)`, both half to even (`uProtoUtils.pas:64`): 26.991 → 26.99,
+/// 26.995 → 27.00, 26.985 → 26.98, 0.125 → 0.12. Only for input; computed figures use [`round`].
+pub fn round_pos_input(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(4, RoundingStrategy::MidpointNearestEven)
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven)
+}
+
+/// The vendor's reading of a quantity a POS sent: `round(quantity × 1000)`, half to even, so a quantity past
+/// the thousandth is rounded, not refused (`uBaseCoreTypes.pas:609`).
+pub fn round_pos_quantity(q: Decimal) -> Decimal {
+    q.round_dp_with_strategy(3, RoundingStrategy::MidpointNearestEven)
+}
+
+/// The vendor's reading of a tax percent a POS sent: `Trunc(percent × 1000)`, cut to the thousandth
+/// (`uProtoUtils.pas:111`).
+pub fn truncate_pos_percent(p: Decimal) -> Decimal {
+    p.round_dp_with_strategy(3, RoundingStrategy::ToZero)
+}
+
+/// How far a POS's own rounded figure (an item's sum, a tax) may lie from the exact value before Kassa logs
+/// the difference: under one tiyn is a POS's own rounding (1.5 × 333.33 = 499.995 truncated to 499.99). The
+/// POS's figure is kept either way, as the vendor's server keeps it; totals are summed from the kept figures.
 pub const POS_ROUNDING_TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2); // 0.01
 
 /// Whether a POS's rounded `given` stands for the exact value `exact` (less than a tiyn apart, whole tiyn).
@@ -116,6 +138,20 @@ mod tests {
         assert_eq!(round(dec!(0.125)), dec!(0.13));
         assert_eq!(round(dec!(-2.345)), dec!(-2.35));
         assert_eq!(round(dec!(2.344)), dec!(2.34));
+    }
+
+    #[test]
+    fn pos_input_is_read_as_the_vendor_reads_it() {
+        assert_eq!(round_pos_input(dec!(26.991)), dec!(26.99));
+        assert_eq!(round_pos_input(dec!(26.995)), dec!(27.00));
+        assert_eq!(round_pos_input(dec!(26.985)), dec!(26.98));
+        assert_eq!(round_pos_input(dec!(0.125)), dec!(0.12));
+        assert_eq!(round_pos_input(dec!(0.30000000000000004)), dec!(0.30));
+        // Through the 4-decimal Currency first: 0.00499999 is 0.0050 there, then half to even.
+        assert_eq!(round_pos_input(dec!(0.01499999)), dec!(0.02));
+        assert_eq!(round_pos_quantity(dec!(1.0005)), dec!(1.000));
+        assert_eq!(round_pos_quantity(dec!(1.0015)), dec!(1.002));
+        assert_eq!(truncate_pos_percent(dec!(12.34567)), dec!(12.345));
     }
 
     #[test]

@@ -273,7 +273,7 @@ impl Throttle {
                         front = self.front,
                         failures = bucket.failures,
                         secs = lockout.as_secs(),
-                        "wrong PINs: a client is locked out"
+                        "wrong PINs: address locked out (this address, OS user and app)"
                     );
                 }
                 let server = &mut state.server;

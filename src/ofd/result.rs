@@ -12,8 +12,6 @@ pub mod api_code {
     pub const KKM_IN_OFFLINE_MODE_TOO_LONG: u16 = 18;
     /// `connection_error`.
     pub const CONNECTION_ERROR: u16 = 20;
-    /// `shift_duration_is_too_long`.
-    pub const SHIFT_DURATION_IS_TOO_LONG: u16 = 31;
     /// `invalid_kkm_token`.
     pub const INVALID_KKM_TOKEN: u16 = 42;
     /// `not_enough_cash`.
@@ -117,7 +115,8 @@ impl ResultClass {
             ResultClass::InvalidToken => api_code::INVALID_KKM_TOKEN,
             ResultClass::Blocked { .. } | ResultClass::Stopped { .. } => api_code::KKM_IS_BLOCKED,
             ResultClass::UnknownId => api_code::INVALID_KKM_CREDENTIALS,
-            ResultClass::ShiftTooLong => api_code::SHIFT_DURATION_IS_TOO_LONG,
+            // The vendor's table retired 31: like every other OFD refusal it is 84.
+            ResultClass::ShiftTooLong => api_code::INVALID_OFD_RESPONSE,
             ResultClass::NotEnoughCash => api_code::NOT_ENOUGH_CASH,
             ResultClass::SameTaxpayerAndCustomer => api_code::SAME_TAXPAYER_AND_CUSTOMER,
             ResultClass::Rejected { .. } => api_code::INVALID_OFD_RESPONSE,
@@ -127,9 +126,9 @@ impl ResultClass {
 
 fn default_reason(code: u32) -> &'static str {
     match code {
-        code::PROTOCOL_ERROR => "OFD reports a protocol error",
-        code::UNKNOWN_COMMAND => "OFD does not know the command",
-        _ => "OFD does not support the command",
+        code::PROTOCOL_ERROR => "ОФД сообщает об ошибке протокола",
+        code::UNKNOWN_COMMAND => "ОФД не знает команду",
+        _ => "ОФД не поддерживает команду",
     }
 }
 

@@ -32,7 +32,8 @@ impl DocumentKind {
             (1, _) => Some(DocumentKind::Ticket),
             (2, _) => Some(DocumentKind::ZReport),
             (3, Some(0)) => Some(DocumentKind::ZReport),
-            (3, Some(1)) => Some(DocumentKind::XReport),
+            // X, and the vendor's sections (2) and operators (3) reports, which are X reports keyed otherwise.
+            (3, Some(1..=3)) => Some(DocumentKind::XReport),
             (6, _) => Some(DocumentKind::MoneyPlacement),
             _ => None,
         }

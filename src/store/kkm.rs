@@ -335,7 +335,7 @@ impl Tx<'_> {
                  is_invalid_token = ?10, local_state = ?11, fr_shift_number = ?12, shift_state = ?13,
                  shift_document_number = ?14, shift_open_date = ?15, shift_close_date = ?16, cash_sum = ?17,
                  revenue = ?18, start_shift_nns = ?19, nns = ?20, ofd_reqnum = ?21, counters = ?22,
-                 offline_number = ?23, ofd_token = ?24, vendor_id = ?25
+                 offline_number = ?23, ofd_token = ?24, vendor_id = ?25, manufacture_date = ?26
              WHERE id = ?1",
             params![
                 kkm.id,
@@ -363,6 +363,7 @@ impl Tx<'_> {
                 kkm.offline_number,
                 kkm.settings.ofd_token,
                 kkm.vendor_id,
+                format_date(&kkm.manufacture_date),
             ],
         )?;
         Ok(())

@@ -4,8 +4,9 @@ use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
-use crate::api::json::{format_date, parse_date};
+use crate::api::json::{IntIn, format_date, parse_date};
 use crate::store::{DocumentRow, JournalFilter};
+use crate::text;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDateTime;
@@ -14,24 +15,36 @@ use serde_json::{Value, json};
 
 #[derive(Deserialize)]
 pub struct TransactionListRequest {
-    kkm_ofd_id: i64,
+    kkm_ofd_id: IntIn,
     #[serde(default)]
     period_start: Option<String>,
     #[serde(default)]
     period_end: Option<String>,
     #[serde(default)]
-    command_type_list: Vec<u8>,
+    command_type_list: Vec<IntIn>,
     #[serde(default)]
-    transaction_id: Option<i64>,
+    transaction_id: Option<IntIn>,
     #[serde(default)]
-    shift_number: Option<i64>,
+    shift_number: Option<IntIn>,
+    /// The vendor's filter by document number within the shift (`uBaseCoreTypes.pas:266-275`).
+    #[serde(default)]
+    shift_document_number: Option<IntIn>,
     #[serde(default)]
     fiscal_id: Option<String>,
 }
 
 /// Reads a date-time of the request ([`parse_date`]), naming the field when it is not one.
 fn date(field: &str, text: &str) -> Result<NaiveDateTime, ApiError> {
-    parse_date(text).ok_or_else(|| ApiError::field(field, "a date-time like 2022-02-24T17:46:52.083"))
+    parse_date(text).ok_or_else(|| {
+        ApiError::field(
+            field,
+            text!(
+                "{:?}: дата и время вида 2022-02-24T17:46:52.083",
+                "{:?}: 2022-02-24T17:46:52.083 түріндегі күн мен уақыт",
+                text
+            ),
+        )
+    })
 }
 
 /// The list body with its amounts as JSON numbers (taken out of the row: a long journal is not held twice).
@@ -70,12 +83,14 @@ pub async fn transaction_list(
     let filter = JournalFilter {
         from: req.period_start.as_deref().map(|d| date("period_start", d)).transpose()?,
         to: req.period_end.as_deref().map(|d| date("period_end", d)).transpose()?,
-        commands: req.command_type_list,
-        id: req.transaction_id,
-        shift: req.shift_number,
+        // A type past 255 matches no document (as it would as a number), it does not drop the filter.
+        commands: req.command_type_list.iter().map(|c| u8::try_from(c.0).unwrap_or(u8::MAX)).collect(),
+        id: req.transaction_id.map(|i| i.0),
+        shift: req.shift_number.map(|i| i.0),
+        number: req.shift_document_number.map(|i| i.0),
         fiscal_id: req.fiscal_id.filter(|f| !f.is_empty()),
     };
-    let docs = state.call(move |core| core.journal(&caller, req.kkm_ofd_id, filter)).await?;
+    let docs = state.call(move |core| core.journal(&caller, req.kkm_ofd_id.0, filter)).await?;
     Ok(ok(docs
         .into_iter()
         .map(|mut d| {
@@ -87,8 +102,8 @@ pub async fn transaction_list(
 
 #[derive(Deserialize)]
 pub struct TransactionRequest {
-    kkm_ofd_id: i64,
-    transaction_id: i64,
+    kkm_ofd_id: IntIn,
+    transaction_id: IntIn,
 }
 
 pub async fn transaction(
@@ -96,6 +111,6 @@ pub async fn transaction(
     Auth(caller): Auth,
     Params(req): Params<TransactionRequest>,
 ) -> Result<Response, ApiError> {
-    let doc = state.call(move |core| core.transaction(&caller, req.kkm_ofd_id, req.transaction_id)).await?;
+    let doc = state.call(move |core| core.transaction(&caller, req.kkm_ofd_id.0, req.transaction_id.0)).await?;
     Ok(ok(entry(&doc, doc.body.clone())))
 }

@@ -3,9 +3,10 @@ use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
-use crate::api::json::{format_date, format_optional_date, money, money_list, present};
+use crate::api::json::{IntIn, format_date, format_optional_date, int, int_list, money, money_list, present};
 use crate::fiscal::registry::SaveKkm;
 use crate::store::{KkmRow, PrinterEntity, VatCertificate};
+use crate::text;
 use axum::extract::State;
 use axum::response::Response;
 use rust_decimal::Decimal;
@@ -14,10 +15,12 @@ use serde::{Deserialize, Serialize};
 /// The seed's PrinterEntity; a `GetPrinterList` entry (`ID`, extension fields) is accepted unchanged.
 #[derive(Serialize, Deserialize, Clone)]
 pub struct PrinterObject {
-    #[serde(default, alias = "ID")]
+    #[serde(default, alias = "ID", deserialize_with = "int")]
     id: i64,
+    /// Filled from `GetPrinterList` when only the id is sent.
+    #[serde(default)]
     name: String,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, deserialize_with = "int")]
     kind: i64,
 }
 
@@ -121,7 +124,7 @@ impl From<KkmRow> for KkmObject {
 #[derive(Deserialize)]
 pub struct KkmListRequest {
     #[serde(default)]
-    ofd_id: Option<i64>,
+    ofd_id: Option<IntIn>,
 }
 
 pub async fn kkm_list(
@@ -129,15 +132,15 @@ pub async fn kkm_list(
     Auth(caller): Auth,
     Params(req): Params<KkmListRequest>,
 ) -> Result<Response, ApiError> {
-    let list = state.call(move |core| core.kkm_list(&caller, req.ofd_id)).await?;
+    let list = state.call(move |core| core.kkm_list(&caller, req.ofd_id.map(|i| i.0))).await?;
     Ok(ok(list.into_iter().map(KkmObject::from).collect::<Vec<_>>()))
 }
 
 #[derive(Deserialize)]
 pub struct SaveKkmRequest {
-    ofd_id: i64,
+    ofd_id: IntIn,
     #[serde(default)]
-    ofd_token: Option<u64>,
+    ofd_token: Option<IntIn>,
     #[serde(default)]
     ofd_uid: Option<String>,
     #[serde(default)]
@@ -153,7 +156,7 @@ pub struct SaveKkmRequest {
     #[serde(default, deserialize_with = "present")]
     custom_data: Option<serde_json::Value>,
     #[serde(default)]
-    bindings: Option<Vec<i64>>,
+    bindings: Option<Vec<IntIn>>,
 }
 
 impl TryFrom<SaveKkmRequest> for SaveKkm {
@@ -162,10 +165,14 @@ impl TryFrom<SaveKkmRequest> for SaveKkm {
     fn try_from(r: SaveKkmRequest) -> Result<SaveKkm, ApiError> {
         let ofd_token = r
             .ofd_token
-            .map(|t| u32::try_from(t).map_err(|_| ApiError::field("ofd_token", "must be from 0 to 4294967295")))
+            .map(|t| {
+                u32::try_from(t.0).map_err(|_| {
+                    ApiError::field("ofd_token", text!("{}: от 0 до 4294967295", "{}: 0-ден 4294967295-ке дейін", t.0))
+                })
+            })
             .transpose()?;
         Ok(SaveKkm {
-            ofd_id: r.ofd_id,
+            ofd_id: r.ofd_id.0,
             ofd_token,
             ofd_uid: r.ofd_uid,
             local_name: r.local_name,
@@ -178,7 +185,7 @@ impl TryFrom<SaveKkmRequest> for SaveKkm {
                 is_printable: v.is_printable,
             }),
             custom_data: r.custom_data,
-            bindings: r.bindings,
+            bindings: r.bindings.map(int_list),
         })
     }
 }
@@ -186,19 +193,36 @@ impl TryFrom<SaveKkmRequest> for SaveKkm {
 pub async fn save_kkm(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Params(req): Params<SaveKkmRequest>,
+    Params(mut req): Params<SaveKkmRequest>,
 ) -> Result<Response, ApiError> {
-    if let Some(Some(printer)) = &req.printer {
+    if let Some(Some(printer)) = &mut req.printer {
         let id = printer.id;
         let printing = state.printing.clone();
         let known = tokio::task::spawn_blocking(move || printing.spooler.printers())
             .await
-            .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
+            .map_err(|e| {
+                tracing::error!(error = %e, "listing printers failed");
+                ApiError::new(crate::api::ErrorCode::MethodExecutionException, "")
+            })?
             .map_err(crate::api::print::spool_error)?
-            .iter()
-            .any(|p| p.id == id);
-        if !known {
-            return Err(ApiError::field("printer.id", format!("{id} names no printer of GetPrinterList")));
+            .into_iter()
+            .find(|p| p.id == id);
+        let Some(known) = known else {
+            return Err(ApiError::field(
+                "printer.id",
+                text!(
+                    "{}: такого принтера нет в GetPrinterList",
+                    "{}: GetPrinterList тізімінде мұндай принтер жоқ",
+                    id
+                ),
+            ));
+        };
+        // `{"id": 1}` alone is enough: the name and type are the printer's own.
+        if printer.name.is_empty() {
+            printer.name = known.name;
+        }
+        if printer.kind == 0 {
+            printer.kind = i64::from(super::print::seed_type(known.printer_type));
         }
     }
     let cmd = SaveKkm::try_from(req)?;
@@ -208,7 +232,7 @@ pub async fn save_kkm(
 
 #[derive(Deserialize)]
 pub struct DeleteKkmRequest {
-    ofd_id: i64,
+    ofd_id: IntIn,
 }
 
 pub async fn delete_kkm(
@@ -216,6 +240,6 @@ pub async fn delete_kkm(
     Auth(caller): Auth,
     Params(req): Params<DeleteKkmRequest>,
 ) -> Result<Response, ApiError> {
-    state.call(move |core| core.delete_kkm(&caller, req.ofd_id)).await?;
+    state.call(move |core| core.delete_kkm(&caller, req.ofd_id.0)).await?;
     Ok(ok("ok"))
 }

@@ -10,7 +10,7 @@ mod money_placement;
 mod operator;
 mod ping;
 pub mod playground;
-mod print;
+pub mod print;
 mod trade;
 
 use super::AppState;
@@ -64,6 +64,8 @@ route_table! {
     "PlaygroundRender" => post_only(playground::render),
     "PlaygroundSave" => post_only(playground::save),
     "PlaygroundPrint" => post_only(playground::print),
+    "PlaygroundUpload" => post_only(playground::upload),
+    "GetStatus" => get_post(crate::api::status::get_status),
 }
 
 /// The method a request path names, routed as the vendor's server does: the path trimmed of `/`, every `.`
@@ -84,11 +86,14 @@ fn post_only<H: Handler<T, AppState>, T: 'static>(handler: H) -> MethodRouter<Ap
 }
 
 async fn wrong_verb() -> ApiError {
-    ApiError::new(ErrorCode::MethodNotFound, "this method must be called with POST")
+    ApiError::new(
+        ErrorCode::MethodNotFound,
+        crate::text!("этот метод вызывается методом POST", "бұл әдіс POST арқылы шақырылады"),
+    )
 }
 
 async fn unknown_method(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(ErrorCode::MethodNotFound, format!("no method {}", uri.path()))
+    ApiError::new(ErrorCode::MethodNotFound, uri.path().to_owned())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
-use crate::api::json::present;
+use crate::api::json::{IntIn, int_list, present};
 use crate::fiscal::registry::{OperatorView, SaveOperator};
 use crate::store::OperatorRow;
 use axum::extract::State;
@@ -57,7 +57,8 @@ impl From<OperatorView> for OperatorListItem {
 }
 
 impl SavedOperator {
-    /// The saved operator with the PIN the request set (the one moment it is known in plain text).
+    /// The saved operator with the PIN the request set (the one moment it is known in plain text; "" when the
+    /// stored PIN was kept).
     fn new(o: OperatorRow, access_pin: String) -> SavedOperator {
         SavedOperator {
             id: o.id,
@@ -80,15 +81,18 @@ pub async fn operator_list(State(state): State<AppState>, Auth(caller): Auth) ->
 #[derive(Deserialize)]
 pub struct SaveOperatorRequest {
     #[serde(default, alias = "ID")]
-    id: Option<i64>,
+    id: Option<IntIn>,
     #[serde(default)]
     name: Option<String>,
-    access_pin: String,
-    role: i64,
+    /// Absent or "" on an update keeps the stored PIN (a list shows "", and a POS that syncs its cashiers
+    /// sends it back).
+    #[serde(default)]
+    access_pin: Option<String>,
+    role: IntIn,
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
-    bindings: Option<Vec<i64>>,
+    bindings: Option<Vec<IntIn>>,
     #[serde(default, deserialize_with = "present")]
     custom_data: Option<serde_json::Value>,
 }
@@ -98,14 +102,14 @@ pub async fn save_operator(
     Auth(caller): Auth,
     Params(req): Params<SaveOperatorRequest>,
 ) -> Result<Response, ApiError> {
-    let pin = req.access_pin.clone();
+    let pin = req.access_pin.clone().unwrap_or_default();
     let cmd = SaveOperator {
-        id: req.id,
+        id: req.id.map(|i| i.0),
         name: req.name,
-        access_pin: req.access_pin,
-        role: req.role,
+        access_pin: req.access_pin.filter(|p| !p.is_empty()),
+        role: req.role.0,
         email: req.email,
-        bindings: req.bindings,
+        bindings: req.bindings.map(int_list),
         custom_data: req.custom_data,
     };
     let saved = state.call(move |core| core.save_operator(&caller, cmd)).await?;
@@ -115,7 +119,7 @@ pub async fn save_operator(
 #[derive(Deserialize)]
 pub struct DeleteOperatorRequest {
     #[serde(alias = "ID")]
-    id: i64,
+    id: IntIn,
 }
 
 pub async fn delete_operator(
@@ -123,6 +127,6 @@ pub async fn delete_operator(
     Auth(caller): Auth,
     Params(req): Params<DeleteOperatorRequest>,
 ) -> Result<Response, ApiError> {
-    state.call(move |core| core.delete_operator(&caller, req.id)).await?;
+    state.call(move |core| core.delete_operator(&caller, req.id.0)).await?;
     Ok(ok("ok"))
 }

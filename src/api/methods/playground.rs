@@ -73,7 +73,10 @@ fn admin(caller: &Caller) -> Result<(), ApiError> {
     if caller.role == Role::Administrator {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::KkmAccessDenied, "the playground is for administrators"))
+        Err(ApiError::new(
+            ErrorCode::KkmAccessDenied,
+            crate::text!("песочница — для администраторов", "құмсалғыш әкімшілерге арналған"),
+        ))
     }
 }
 
@@ -112,7 +115,10 @@ async fn rendering<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + 
 /// Stops rendering work whose client left.
 fn still_wanted() -> Result<(), ApiError> {
     if crate::render::template::cancelled() {
-        return Err(failed("the render was cancelled: the client left"));
+        return Err(ApiError::new(
+            ErrorCode::MethodExecutionException,
+            crate::text!("отрисовка прервана: клиент ушёл", "сызу тоқтатылды: клиент кетті"),
+        ));
     }
     Ok(())
 }
@@ -122,8 +128,15 @@ fn kind_name(kind: DocumentKind) -> Value {
 }
 
 fn parse_kind(name: &str) -> Result<DocumentKind, ApiError> {
-    serde_json::from_value(json!(name))
-        .map_err(|_| ApiError::field("kind", "ticket, money_placement, x_report, z_report or self_test"))
+    serde_json::from_value(json!(name)).map_err(|_| {
+        ApiError::field(
+            "kind",
+            crate::text!(
+                "ticket, money_placement, x_report, z_report или self_test",
+                "ticket, money_placement, x_report, z_report немесе self_test"
+            ),
+        )
+    })
 }
 
 fn kkm_key(kkm: Option<i64>) -> Option<String> {
@@ -189,6 +202,48 @@ pub struct TemplateRequest {
     kind: String,
     #[serde(default)]
     kkm_ofd_id: Option<i64>,
+    /// A saved version's name (from `history`): answers that version's source instead.
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// The variables a template can use, per template file, from `docs/template-context.md` (generated from
+/// the code and checked by a test, so the panel is as true as the document).
+const CONTEXT_DOC: &str = include_str!("../../../docs/template-context.md");
+
+/// `{name, type, example}` of each variable the template `file` sees, the ones added to every document first.
+fn variables(file: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut section: Option<bool> = None;
+    for line in CONTEXT_DOC.lines() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            let wanted = heading.starts_with("Added to every document") || heading.contains(&format!("(`{file}`"));
+            section = Some(wanted);
+            continue;
+        }
+        if section != Some(true) {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(" | ").map(|c| c.trim_matches(|ch| ch == '|' || ch == ' ')).collect();
+        if let [name, kind, example] = cells[..]
+            && let Some(name) = name.strip_prefix('`').and_then(|n| n.strip_suffix('`'))
+        {
+            out.push(json!({"name": name, "type": kind, "example": example.replace("\\|", "|")}));
+        }
+    }
+    out
+}
+
+/// A saved version as the page lists it: its file name, when it was replaced, its SHA-256 prefix.
+fn version_entry(path: &std::path::Path) -> Option<Value> {
+    let name = path.file_name()?.to_str()?;
+    let mut parts = name.rsplitn(3, '.');
+    let sha = parts.next().unwrap_or("");
+    let secs: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let when = chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.with_timezone(&chrono::Local).format("%d.%m.%Y %H:%M:%S").to_string())
+        .unwrap_or_default();
+    Some(json!({"name": name, "replaced_at": when, "sha256": sha}))
 }
 
 fn origin_name(origin: &TemplateOrigin, renderer: &Renderer) -> &'static str {
@@ -214,14 +269,19 @@ pub async fn template(
     let kkm = kkm_key(req.kkm_ofd_id);
     let answer = blocking(move || {
         let renderer = &printing.renderer;
+        let saved = renderer.store().history(kind, kkm.as_deref());
+        if let Some(version) = &req.version {
+            let path = saved
+                .iter()
+                .find(|p| p.file_name().and_then(|n| n.to_str()) == Some(version.as_str()))
+                .ok_or_else(|| ApiError::field("version", format!("no saved version {version:?} of this template")))?;
+            let source = std::fs::read_to_string(path).map_err(failed)?;
+            return Ok(json!({"kind": kind_name(kind), "version": version, "source": source}));
+        }
         let (tpl, diagnostics) = renderer.template_for(kind, kkm.as_deref());
-        let history: Vec<Value> = renderer
-            .store()
-            .history(kind, kkm.as_deref())
-            .iter()
-            .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(|n| json!(n)))
-            .collect();
+        let history: Vec<Value> = saved.iter().filter_map(|p| version_entry(p)).collect();
         Ok(json!({
+            "variables": variables(kind.template_name()),
             "kind": kind_name(kind), "name": tpl.name, "source": tpl.source.to_string(), "sha256": tpl.sha256,
             "origin": origin_name(&tpl.origin, renderer), "history": history, "diagnostics": diagnostics,
             "builtin": Renderer::builtin_template(kind).source.to_string(),
@@ -273,7 +333,10 @@ impl RenderRequest {
     fn checked(&self) -> Result<(DocumentKind, TemplateUsed), ApiError> {
         let kind = parse_kind(&self.kind)?;
         if self.source.len() > MAX_SOURCE_BYTES {
-            return Err(ApiError::field("source", format!("longer than {MAX_SOURCE_BYTES} bytes")));
+            return Err(ApiError::field(
+                "source",
+                crate::text!("длиннее {} байт", "{} байттан ұзын", MAX_SOURCE_BYTES),
+            ));
         }
         Ok((kind, TemplateUsed::new(kind.template_name(), &self.source, TemplateOrigin::Stored)))
     }
@@ -296,11 +359,9 @@ fn document(
     }
     let samples = crate::render::samples::samples(kind);
     let wanted = r.sample.as_deref();
-    samples
-        .iter()
-        .find(|s| wanted.is_none_or(|w| w == s.name))
-        .map(|s| s.document.clone())
-        .ok_or_else(|| ApiError::field("document", "no such sample for this kind"))
+    samples.iter().find(|s| wanted.is_none_or(|w| w == s.name)).map(|s| s.document.clone()).ok_or_else(|| {
+        ApiError::field("document", crate::text!("нет такого образца для этого вида", "бұл түрге мұндай үлгі жоқ"))
+    })
 }
 
 /// Options and the spooler profile for a request.
@@ -309,13 +370,9 @@ fn options(
     req: &RenderRequest,
 ) -> Result<(RenderOptions, crate::spool::profile::PrinterProfile), ApiError> {
     let id = req.profile.as_deref().unwrap_or("generic-58");
-    let spool_profile = state
-        .printing
-        .spooler
-        .profiles()
-        .get(id)
-        .cloned()
-        .ok_or_else(|| ApiError::field("profile", format!("no printer profile {id:?}")))?;
+    let spool_profile = state.printing.spooler.profiles().get(id).cloned().ok_or_else(|| {
+        ApiError::field("profile", crate::text!("нет профиля принтера {:?}", "{:?} принтер профилі жоқ", id))
+    })?;
     let profile = render_profile(&spool_profile);
     let defaults = RenderOptions::default();
     let opts = RenderOptions {
@@ -328,13 +385,13 @@ fn options(
         kkm: kkm_key(req.kkm_ofd_id),
         ..defaults
     };
-    opts.validate().map_err(|e| ApiError::field(e.field(), e))?;
+    opts.validate().map_err(|e| ApiError::field(e.field(), e.to_string()))?;
     Ok((opts, spool_profile))
 }
 
 fn render_failed(e: RenderError) -> ApiError {
     match e {
-        RenderError::Options(o) => ApiError::field(o.field(), o),
+        RenderError::Options(o) => ApiError::field(o.field(), o.to_string()),
         RenderError::TooLarge(why) => ApiError::field("source", why),
         other => failed(other),
     }
@@ -360,24 +417,31 @@ pub async fn render(
             }
             Err(e) => return Err(render_failed(e)),
         };
-        let encode = |format: Format| -> Result<(Vec<u8>, u32), ApiError> {
+        // A template that draws more than a render may take is the template's problem, shown as one.
+        let too_large = |why: String| {
+            json!({"ok": false, "sha256": tpl.sha256,
+            "diagnostics": [Diagnostic::new(Stage::Markup, &tpl.name, why)]})
+        };
+        let encode = |format: Format| -> Result<Result<(Vec<u8>, u32), String>, ApiError> {
             still_wanted()?;
             let p = renderer.preview(&tpl, &doc, &opts, format).map_err(render_failed)?;
             still_wanted()?;
-            Ok((crate::render::encode(&p.layout, &opts, format).map_err(render_failed)?, p.layout.height))
+            match crate::render::encode(&p.layout, &opts, format) {
+                Ok(bytes) => Ok(Ok((bytes, p.layout.height))),
+                Err(RenderError::TooLarge(why)) => Ok(Err(why)),
+                Err(e) => Err(render_failed(e)),
+            }
         };
         still_wanted()?;
         let txt = crate::render::encode(&text.layout, &opts, Format::Text).map_err(render_failed)?;
         let html = crate::render::encode(&text.layout, &opts, Format::Html).map_err(render_failed)?;
-        let drawn = encode(Format::Png).and_then(|(png, _)| Ok((png, encode(Format::EscPos)?)));
-        let (png, (escpos, height_dots)) = match drawn {
+        let (png, _) = match encode(Format::Png)? {
             Ok(drawn) => drawn,
-            // A template that draws more than a render may take is the template's problem, shown as one.
-            Err(e) if e.code == ErrorCode::InvalidFields && e.detail.starts_with("source: ") => {
-                let d = Diagnostic::new(Stage::Markup, &tpl.name, e.detail.trim_start_matches("source: "));
-                return Ok(json!({"ok": false, "diagnostics": [d], "sha256": tpl.sha256}));
-            }
-            Err(e) => return Err(e),
+            Err(why) => return Ok(too_large(why)),
+        };
+        let (escpos, height_dots) = match encode(Format::EscPos)? {
+            Ok(drawn) => drawn,
+            Err(why) => return Ok(too_large(why)),
         };
         let link_seconds = spool_profile.link_baud.map(|baud| escpos.len() as f64 * 10.0 / f64::from(baud.max(1)));
         let paper_mm = f64::from(height_dots) * 25.4 / f64::from(spool_profile.dpi.max(1));
@@ -391,6 +455,7 @@ pub async fn render(
             "png": base64::engine::general_purpose::STANDARD.encode(&png),
             "escpos": {
                 "bytes": escpos.len(),
+                "data": base64::engine::general_purpose::STANDARD.encode(&escpos),
                 "listing": listing(&escpos, &opts.profile),
                 "link_baud": spool_profile.link_baud,
                 "link_seconds": link_seconds,
@@ -455,15 +520,16 @@ pub async fn print(
 ) -> Result<Response, ApiError> {
     admin(&caller)?;
     let (kind, tpl) = req.checked()?;
-    let printer_id = req.printer_id.ok_or_else(|| ApiError::field("printer_id", "choose a printer"))?;
+    let printer_id = req
+        .printer_id
+        .ok_or_else(|| ApiError::field("printer_id", crate::text!("выберите принтер", "принтерді таңдаңыз")))?;
     let (mut opts, _) = options(&state, &req)?;
     let (core, printing) = (state.core.clone(), state.printing.clone());
     let job = rendering(move || {
         let printers = printing.spooler.printers().map_err(spool_error)?;
-        let printer = printers
-            .iter()
-            .find(|p| p.id == printer_id)
-            .ok_or_else(|| ApiError::field("printer_id", format!("no printer with ID {printer_id}")))?;
+        let printer = printers.iter().find(|p| p.id == printer_id).ok_or_else(|| {
+            ApiError::field("printer_id", crate::text!("нет принтера с ID {}", "ID {} принтері жоқ", printer_id))
+        })?;
         opts.profile = render_profile(&printing.spooler.profile(printer_id).map_err(spool_error)?);
         opts.image_width = i64::from(opts.profile.width_dots);
         let doc = document(&core, &caller, kind, &req.document, &opts.profile)?;
@@ -485,4 +551,57 @@ pub async fn print(
     })
     .await?;
     Ok(ok(json!({"job_id": job})))
+}
+
+#[derive(Deserialize)]
+pub struct UploadRequest {
+    /// The file name `@image` will use (`logo.png`).
+    name: String,
+    /// The PNG, base64.
+    content: String,
+    /// The KKM whose folder gets it; shared when absent.
+    #[serde(default)]
+    kkm_ofd_id: Option<i64>,
+}
+
+/// `PlaygroundUpload`: a picture (a logo) beside the templates, for `@image <name>`.
+pub async fn upload(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<UploadRequest>,
+) -> Result<Response, ApiError> {
+    admin(&caller)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(req.content.trim())
+        .map_err(|e| ApiError::field("content", format!("not base64: {e}")))?;
+    if let Some(ofd_id) = req.kkm_ofd_id {
+        let core = state.core.clone();
+        let caller = caller.clone();
+        blocking(move || core.kkm_for(&caller, ofd_id).map(|_| ()).map_err(ApiError::from)).await?;
+    }
+    let printing = state.printing.clone();
+    let kkm = kkm_key(req.kkm_ofd_id);
+    let path = blocking(move || {
+        printing
+            .renderer
+            .store()
+            .save_image(&req.name, kkm.as_deref(), &bytes)
+            .map_err(|e| ApiError::field("content", e))
+    })
+    .await?;
+    tracing::info!(path = %path.display(), "picture uploaded from the playground");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    Ok(ok(json!({"saved": name})))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_variables_panel_reads_the_context_document() {
+        let vars = super::variables("ticket.j2");
+        let names: Vec<&str> = vars.iter().filter_map(|v| v["name"].as_str()).collect();
+        assert!(names.contains(&"lang"), "the variables of every document come first: {names:?}");
+        assert!(names.contains(&"body.amounts.total"), "{names:?}");
+        assert!(!super::variables("z_report.j2").iter().any(|v| v["name"] == "body.amounts.total"));
+    }
 }

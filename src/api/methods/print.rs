@@ -4,11 +4,13 @@ use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
 use crate::api::extract::Params;
+use crate::api::json::IntIn;
 use crate::api::print::{ImageParams, KzReceipts, spool_error};
 use crate::fiscal::{Caller, Core, FiscalError, Role};
 use crate::render::options::Format;
 use crate::spool::config::{Link, PrinterType};
 use crate::spool::{Job, JobFilter, JobKey};
+use crate::text;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -20,17 +22,21 @@ pub async fn printer_list(State(state): State<AppState>, Auth(_caller): Auth) ->
     let printing = state.printing.clone();
     let printers = tokio::task::spawn_blocking(move || printing.spooler.discover())
         .await
-        .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
+        .map_err(task_failed)?
         .map_err(spool_error)?;
-    let list: Vec<_> = printers
+    Ok(ok(printer_list_json(&printers)))
+}
+
+/// The `GetPrinterList` answer of these printers (also what `kassa printers` prints).
+pub fn printer_list_json(printers: &[crate::spool::PrinterInfo]) -> serde_json::Value {
+    printers
         .iter()
         .map(|p| json!({"ID": p.id, "name": p.name, "type": seed_type(p.printer_type), "link": link_kind(&p.link)}))
-        .collect();
-    Ok(ok(list))
+        .collect()
 }
 
 /// The seed's PrinterTypeEnum (1–3) of a printer: a network or virtual printer takes ESC/POS like a COM one.
-fn seed_type(t: PrinterType) -> u8 {
+pub(crate) fn seed_type(t: PrinterType) -> u8 {
     match t {
         PrinterType::Network | PrinterType::Virtual => PrinterType::Com.code(),
         other => other.code(),
@@ -48,24 +54,24 @@ fn link_kind(link: &Link) -> String {
 /// A document by its reprint key, with the image parameters.
 #[derive(Deserialize)]
 pub struct DocumentRequest {
-    kkm_ofd_id: i64,
-    fr_shift_number: i64,
-    shift_document_number: i64,
+    kkm_ofd_id: IntIn,
+    fr_shift_number: IntIn,
+    shift_document_number: IntIn,
     #[serde(default = "yes")]
     is_original: bool,
     #[serde(default)]
-    image_width: Option<i64>,
+    image_width: Option<IntIn>,
     #[serde(default)]
     image_scale: Option<f64>,
     #[serde(default)]
-    image_pixel_draw_threshold: Option<i64>,
+    image_pixel_draw_threshold: Option<IntIn>,
     /// `RenderDocument`: png, txt, html or escpos.
     #[serde(default)]
     format: Option<String>,
     /// `PrintDocument`: the printer (default: the KKM's). `RenderDocument`: render for this
     /// printer's profile.
     #[serde(default)]
-    printer_id: Option<i64>,
+    printer_id: Option<IntIn>,
     /// `RenderDocument`: render for this printer profile id (e.g. `epson-tm-t88`).
     #[serde(default)]
     profile: Option<String>,
@@ -77,7 +83,11 @@ fn yes() -> bool {
 
 impl DocumentRequest {
     fn params(&self) -> ImageParams {
-        ImageParams { width: self.image_width, scale: self.image_scale, threshold: self.image_pixel_draw_threshold }
+        ImageParams {
+            width: self.image_width.map(|w| w.0),
+            scale: self.image_scale,
+            threshold: self.image_pixel_draw_threshold.map(|t| t.0),
+        }
     }
 }
 
@@ -90,13 +100,13 @@ async fn render(
 ) -> Result<Vec<u8>, ApiError> {
     let mut opts = state.printing.options(req.params(), !req.is_original)?;
     // For a named profile or printer: its width in dots, its columns, its code pages.
-    if let Some(p) = state.printing.target_profile(req.profile.as_deref(), req.printer_id)? {
+    if let Some(p) = state.printing.target_profile(req.profile.as_deref(), req.printer_id.map(|p| p.0))? {
         if req.image_width.is_none() {
             opts.image_width = i64::from(p.width_dots);
         }
         opts.profile = p;
     }
-    let (ofd_id, shift, number) = (req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number);
+    let (ofd_id, shift, number) = (req.kkm_ofd_id.0, req.fr_shift_number.0, req.shift_document_number.0);
     let (core, printing) = (state.core.clone(), state.printing.clone());
     tokio::task::spawn_blocking(move || {
         // Shift 0 holds a tax inspector's control receipts, kept apart from the journal.
@@ -109,11 +119,18 @@ async fn render(
         printing.render_document(&core, &answer, &opts, format)
     })
     .await
-    .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
+    .map_err(task_failed)?
+}
+
+/// A blocking task that did not finish: code 4, its reason in the log.
+fn task_failed(e: tokio::task::JoinError) -> ApiError {
+    tracing::error!(error = %e, "a blocking task failed");
+    ApiError::new(crate::api::ErrorCode::MethodExecutionException, "")
 }
 
 /// `GetDocumentImage`: the PNG of a stored document, drawn with the template version it was first rendered
-/// with. An unknown document answers the JSON envelope with 43, never an empty image.
+/// with. An unknown document answers the JSON envelope with 37 (the vendor's `operation_not_found`), never an
+/// empty image.
 pub async fn document_image(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -135,7 +152,12 @@ pub async fn render_document(
         "html" => Format::Html,
         "escpos" => Format::EscPos,
         "png" => Format::Png,
-        _ => return Err(ApiError::field("format", "txt, html, escpos or png")),
+        _ => {
+            return Err(ApiError::field(
+                "format",
+                text!("{:?}: txt, html, escpos или png", "{:?}: txt, html, escpos немесе png", name),
+            ));
+        }
     };
     let bytes = render(&state, caller, &req, format).await?;
     let content = match format {
@@ -154,19 +176,20 @@ pub async fn print_document(
 ) -> Result<Response, ApiError> {
     let (core, printing) = (state.core.clone(), state.printing.clone());
     let job = tokio::task::spawn_blocking(move || {
-        let (kkm, doc) = core.document_at(&caller, req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number)?;
+        let (kkm, doc) =
+            core.document_at(&caller, req.kkm_ofd_id.0, req.fr_shift_number.0, req.shift_document_number.0)?;
         let answer = core.answer(kkm.id, doc.id)?;
-        printing.enqueue_document(&core, &answer, req.params(), req.printer_id, true)
+        printing.enqueue_document(&core, &answer, req.params(), req.printer_id.map(|p| p.0), true)
     })
     .await
-    .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))??;
+    .map_err(task_failed)??;
     Ok(ok(json!({"job_id": job})))
 }
 
 #[derive(Deserialize)]
 pub struct JobsRequest {
     #[serde(default)]
-    printer_id: Option<i64>,
+    printer_id: Option<IntIn>,
     #[serde(default)]
     active_only: bool,
     #[serde(default)]
@@ -182,14 +205,19 @@ fn may_handle(core: &Core, caller: &Caller, job: &Job) -> Result<(), FiscalError
             let ofd_id = kkm.parse::<i64>().map_err(|_| FiscalError::Internal(format!("print job KKM {kkm:?}")))?;
             core.kkm_for_reading(caller, ofd_id).map(|_| ())
         }
-        JobKey::Label(_) => caller.require_admin("handle print jobs that belong to no KKM"),
+        JobKey::Label(_) => caller.require_admin(crate::text!(
+            "управлять заданиями печати без кассы",
+            "кассасыз басып шығару тапсырмаларын басқара"
+        )),
     }
 }
 
 /// Checks that `caller` may act on job `id`; an unknown job is 2 naming `id`.
 async fn check_job(state: &AppState, caller: Caller, id: i64) -> Result<(), ApiError> {
     let job = state.printing.spooler.job(id).map_err(spool_error)?;
-    let job = job.ok_or_else(|| ApiError::field("id", format!("no print job with ID {id}")))?;
+    let job = job.ok_or_else(|| {
+        ApiError::field("id", text!("нет задания печати с ID {}", "ID {} басып шығару тапсырмасы жоқ", id))
+    })?;
     state.call(move |core| may_handle(core, &caller, &job)).await
 }
 
@@ -202,7 +230,7 @@ pub async fn print_jobs(
 ) -> Result<Response, ApiError> {
     let admin = caller.role == Role::Administrator;
     let filter = JobFilter {
-        printer_id: req.printer_id,
+        printer_id: req.printer_id.map(|p| p.0),
         active_only: req.active_only,
         limit: if admin { req.limit } else { None },
         ..Default::default()
@@ -225,7 +253,7 @@ pub async fn print_jobs(
 #[derive(Deserialize)]
 pub struct JobRequest {
     #[serde(alias = "ID")]
-    id: i64,
+    id: IntIn,
 }
 
 /// `RetryPrintJob` (extension): sends a failed or paused job again now.
@@ -234,8 +262,8 @@ pub async fn retry_job(
     Auth(caller): Auth,
     Params(req): Params<JobRequest>,
 ) -> Result<Response, ApiError> {
-    check_job(&state, caller, req.id).await?;
-    state.printing.spooler.retry(req.id).map_err(spool_error)?;
+    check_job(&state, caller, req.id.0).await?;
+    state.printing.spooler.retry(req.id.0).map_err(spool_error)?;
     Ok(ok("ok"))
 }
 
@@ -246,11 +274,11 @@ pub async fn cancel_job(
     Auth(caller): Auth,
     Params(req): Params<JobRequest>,
 ) -> Result<Response, ApiError> {
-    check_job(&state, caller, req.id).await?;
+    check_job(&state, caller, req.id.0).await?;
     let spooler = state.printing.spooler.clone();
-    let outcome = tokio::task::spawn_blocking(move || spooler.cancel(req.id))
+    let outcome = tokio::task::spawn_blocking(move || spooler.cancel(req.id.0))
         .await
-        .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
+        .map_err(task_failed)?
         .map_err(spool_error)?;
     Ok(ok(outcome))
 }

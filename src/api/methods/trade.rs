@@ -1,18 +1,18 @@
 //! `TradeOperation`: request shapes, conversion into the fiscal core's input, and the answer.
-use super::answer::{document_answer, idempotency_key};
+use super::answer::{document_answer, request_key};
 use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
-use crate::api::extract::Params;
-use crate::api::json::{AmountIn, QuantityIn};
+use crate::api::extract::Keyed;
+use crate::api::json::{AmountIn, IntIn, QuantityIn};
 use crate::api::print::ImageParams;
 use crate::fiscal::document::KeyValue;
 use crate::fiscal::pipeline::ParentRef;
 use crate::fiscal::trade::{
     AmountsInput, CommodityInput, ItemInput, ModifierInput, Operation, PaymentInput, TaxInput, TradeInput,
 };
+use crate::text;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -29,7 +29,7 @@ fn pairs(list: Vec<KeyValueDto>) -> Vec<KeyValue> {
 
 #[derive(Deserialize)]
 pub struct TaxDto {
-    taxation_type: i64,
+    taxation_type: IntIn,
     percent: QuantityIn,
     #[serde(default)]
     sum: Option<AmountIn>,
@@ -44,7 +44,7 @@ fn yes() -> bool {
 fn taxes(list: Vec<TaxDto>) -> Vec<TaxInput> {
     list.into_iter()
         .map(|t| TaxInput {
-            taxation_type: t.taxation_type,
+            taxation_type: t.taxation_type.0,
             percent: t.percent.0,
             sum: t.sum.map(|s| s.0),
             is_in_total_sum: t.is_in_total_sum,
@@ -98,7 +98,7 @@ pub struct CommodityDto {
 #[derive(Deserialize)]
 pub struct ItemDto {
     #[serde(rename = "type")]
-    kind: i64,
+    kind: IntIn,
     #[serde(default)]
     commodity: Option<CommodityDto>,
     #[serde(default)]
@@ -110,7 +110,7 @@ pub struct ItemDto {
 #[derive(Deserialize)]
 pub struct PaymentDto {
     #[serde(rename = "type")]
-    kind: i64,
+    kind: IntIn,
     sum: AmountIn,
 }
 
@@ -137,9 +137,9 @@ pub enum ParentTicketDto {
         #[serde(default)]
         fiscal_id: Option<String>,
         #[serde(default)]
-        fr_shift_number: Option<i64>,
+        fr_shift_number: Option<IntIn>,
         #[serde(default)]
-        shift_document_number: Option<i64>,
+        shift_document_number: Option<IntIn>,
     },
 }
 
@@ -152,8 +152,14 @@ impl ParentTicketDto {
                 fiscal_id: None,
                 fr_shift_number: Some(shift),
                 shift_document_number: Some(number),
-            } => Ok(ParentRef::Position { shift, number }),
-            _ => Err(ApiError::field("parent_ticket", "give fiscal_id, or fr_shift_number and shift_document_number")),
+            } => Ok(ParentRef::Position { shift: shift.0, number: number.0 }),
+            _ => Err(ApiError::field(
+                "parent_ticket",
+                text!(
+                    "укажите fiscal_id, или fr_shift_number и shift_document_number",
+                    "fiscal_id, немесе fr_shift_number және shift_document_number көрсетіңіз"
+                ),
+            )),
         }
     }
 }
@@ -164,11 +170,11 @@ pub struct PrintOptions {
     #[serde(default)]
     pub is_printable: bool,
     #[serde(default)]
-    pub image_width: Option<i64>,
+    pub image_width: Option<IntIn>,
     #[serde(default)]
     pub image_scale: Option<f64>,
     #[serde(default)]
-    pub image_pixel_draw_threshold: Option<i64>,
+    pub image_pixel_draw_threshold: Option<IntIn>,
 }
 
 impl PrintOptions {
@@ -176,9 +182,9 @@ impl PrintOptions {
     pub async fn print(self, state: &AppState, answer: &crate::fiscal::answer::DocumentAnswer) {
         if self.is_printable {
             let params = ImageParams {
-                width: self.image_width,
+                width: self.image_width.map(|w| w.0),
                 scale: self.image_scale,
-                threshold: self.image_pixel_draw_threshold,
+                threshold: self.image_pixel_draw_threshold.map(|t| t.0),
             };
             crate::api::print::print_after(&state.printing, &state.core, answer.clone(), params).await;
         }
@@ -187,10 +193,10 @@ impl PrintOptions {
 
 #[derive(Deserialize)]
 pub struct TradeRequest {
-    kkm_ofd_id: i64,
+    kkm_ofd_id: IntIn,
     #[serde(flatten)]
     print: PrintOptions,
-    operation: i64,
+    operation: IntIn,
     #[serde(default)]
     domain: Option<serde_json::Value>,
     #[serde(default)]
@@ -217,18 +223,29 @@ impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
     type Error = ApiError;
 
     fn try_from(r: TradeRequest) -> Result<Self, ApiError> {
-        let operation = Operation::from_code(r.operation)
-            .ok_or_else(|| ApiError::field("operation", "0 BUY, 1 BUY_RETURN, 2 SELL or 3 SELL_RETURN"))?;
+        let operation = Operation::from_code(r.operation.0).ok_or_else(|| {
+            ApiError::field(
+                "operation",
+                text!(
+                    "{}: 0 покупка, 1 возврат покупки, 2 продажа, 3 возврат продажи",
+                    "{}: 0 сатып алу, 1 сатып алуды қайтару, 2 сату, 3 сатуды қайтару",
+                    r.operation.0
+                ),
+            )
+        })?;
         let domain = r.domain.unwrap_or_else(|| serde_json::json!({"type": 0}));
-        let domain_type = domain.get("type").map(|t| t.as_i64());
+        let domain_type = domain.get("type").map(|t| serde_json::from_value::<IntIn>(t.clone()).map(|i| i.0).ok());
         if !matches!(domain_type, None | Some(Some(0..=5))) {
-            return Err(ApiError::field("domain.type", "0..5 (DomainTypeEnum)"));
+            return Err(ApiError::field(
+                "domain.type",
+                text!("от 0 до 5 (DomainTypeEnum)", "0-ден 5-ке дейін (DomainTypeEnum)"),
+            ));
         }
         let items = r.items.map(|items| {
             items
                 .into_iter()
                 .map(|i| ItemInput {
-                    kind: i.kind,
+                    kind: i.kind.0,
                     commodity: i.commodity.map(|c| CommodityInput {
                         name: c.name,
                         section_code: c.section_code,
@@ -252,7 +269,7 @@ impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
             operation,
             domain,
             items,
-            payments: r.payments.into_iter().map(|p| PaymentInput { kind: p.kind, sum: p.sum.0 }).collect(),
+            payments: r.payments.into_iter().map(|p| PaymentInput { kind: p.kind.0, sum: p.sum.0 }).collect(),
             taxes: taxes(r.taxes),
             amounts: r.amounts.map(|a| AmountsInput {
                 total: a.total.map(|v| v.0),
@@ -274,11 +291,10 @@ impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
 pub async fn trade_operation(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    headers: HeaderMap,
-    Params(req): Params<TradeRequest>,
+    Keyed { params: req, key }: Keyed<TradeRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let (ofd_id, print) = (req.kkm_ofd_id, req.print);
+    let key = request_key("TradeOperation", key);
+    let (ofd_id, print) = (req.kkm_ofd_id.0, req.print);
     let (input, parent) = <(TradeInput, Option<ParentRef>)>::try_from(req)?;
     let answer = state.core.trade(&caller, ofd_id, input, parent, key).await?;
     print.print(&state, &answer).await;

@@ -6,7 +6,9 @@
 //! fault delay <ms> [times]      fault drop-before [times]     fault drop-after [times]
 //! fault result <code> [times]   fault corrupt [times]         clear
 //! rotation on|off               advance <minutes>             (moves the emulator clock)
+//! token <kkm id> <token>        (reissues the device's token, as the OFD's cabinet does)
 //! accepted <kkm id>             kkm <kkm id>                  (JSON)
+//! bye                           (closes this connection)
 //! ```
 use std::time::Duration;
 
@@ -64,6 +66,11 @@ pub fn apply(control: &EmulatorControl, line: &str) -> Result<String, String> {
             control.advance_clock(chrono::Duration::minutes(minutes));
             ok()
         }
+        ["token", _, _] => {
+            let id = kkm_id(&words)?;
+            let token = u32::try_from(num(2)?).map_err(|_| "token too large".to_string())?;
+            if control.issue_token(id, token) { ok() } else { Err(format!("unknown KKM {id}")) }
+        }
         ["accepted", _] => {
             let id = kkm_id(&words)?;
             serde_json::to_string(&control.accepted(id)).map_err(|e| e.to_string())
@@ -91,6 +98,11 @@ pub async fn serve(listener: TcpListener, control: EmulatorControl) {
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.trim().is_empty() {
                     continue;
+                }
+                // `bye` ends this connection, so a client without a line mode (curl telnet://) can finish.
+                if line.trim() == "bye" {
+                    let _ = write.write_all(b"bye\n").await;
+                    return;
                 }
                 let answer = apply(&control, &line).unwrap_or_else(|e| format!("error: {e}"));
                 if write.write_all(format!("{answer}\n").as_bytes()).await.is_err() {

@@ -194,6 +194,18 @@ impl EmulatorControl {
         self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
+    /// Gives a registered device a new token, as the OFD's cabinet does when a token is reissued: the token
+    /// the device holds is refused from now on. False when the device is unknown.
+    pub fn issue_token(&self, id: u32, token: u32) -> bool {
+        match self.shared.state().kkms.get_mut(&id) {
+            Some(kkm) => {
+                kkm.token = token;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Switches token rotation on TICKET/CLOSE_SHIFT/MONEY_PLACEMENT.
     pub fn set_token_rotation(&self, on: bool) {
         self.shared.state().rotate_tokens = on;

@@ -15,6 +15,29 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
+/// Creates `dir` and its missing parents 0700 (Unix), like the data folder that usually holds them.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Writes `bytes` to a new or emptied file readable by its owner only (0600), never through a link.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)
+}
+
 /// The built-in source of a template.
 pub fn builtin_source(kind: DocumentKind) -> &'static str {
     match kind {
@@ -203,18 +226,39 @@ impl TemplateStore {
             Some(k) => self.kkm_dir(k).ok_or_else(|| invalid("a KKM is named by its OFD id (digits)"))?,
             None => self.override_dir.clone().ok_or_else(|| invalid("no template folder is configured"))?,
         };
-        std::fs::create_dir_all(dir.join(".history"))?;
+        private_dir(&dir.join(".history"))?;
         let path = dir.join(kind.template_name());
         if let Ok(old) = std::fs::read(&path) {
             let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
             let sha = super::sha256_hex(&old);
-            std::fs::write(dir.join(".history").join(format!("{}.{secs}.{}", kind.template_name(), &sha[..12])), &old)?;
+            write_private(&dir.join(".history").join(format!("{}.{secs}.{}", kind.template_name(), &sha[..12])), &old)?;
         }
         // Write beside and rename, so a reader never sees half a template; each save has its own
         // temporary name, so concurrent saves of one template do not take each other's file away.
         let tmp = dir.join(format!(".{}.{:016x}.tmp", kind.template_name(), rand::random::<u64>()));
-        std::fs::write(&tmp, source)?;
+        write_private(&tmp, source.as_bytes())?;
         std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+
+    /// Writes a picture for `@image` beside the templates (for `kkm`, or shared) once it decodes as a PNG
+    /// of at most 4 MiB; returns the path written. A file of the same name is replaced.
+    pub fn save_image(&self, name: &str, kkm: Option<&str>, bytes: &[u8]) -> Result<PathBuf, String> {
+        if !valid_file_name(name) || !name.to_ascii_lowercase().ends_with(".png") {
+            return Err("a picture's name is letters, digits, . _ - and ends in .png".into());
+        }
+        if bytes.len() as u64 > MAX_IMAGE_FILE {
+            return Err(format!("larger than {} MiB", MAX_IMAGE_FILE >> 20));
+        }
+        decode_cached(bytes).map_err(|e| format!("not a PNG this printer path can use: {e}"))?;
+        let dir = match kkm {
+            Some(k) => self.kkm_dir(k).ok_or("a KKM is named by its OFD id (digits)")?,
+            None => self.override_dir.clone().ok_or("no template folder is configured")?,
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| e.to_string())?;
         Ok(path)
     }
 
