@@ -176,6 +176,8 @@ fn a_get_on_a_post_route_is_answered_in_the_fronts_envelope() {
         assert_eq!(v["res"], 1, "{path}: {v}");
         assert!(v["errortxt"].as_str().unwrap().contains("POST"), "{v}");
     }
+    let a = http(k.ua(), "DELETE", "/dm/api/v1/sys_info", &[], b"");
+    assert_eq!((a.status, a.json()["res"].clone()), (200, serde_json::json!(1)), "{}", a.text());
     for path in ["/", "/any/path"] {
         let a = http(k.by_http(), "GET", path, &[], b"");
         assert_eq!(a.status, 200, "{path}: {}", a.head);

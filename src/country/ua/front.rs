@@ -245,6 +245,11 @@ async fn wrong_method() -> Response {
     reply(&refused(UaError::new(e::BAD_REQUEST, "Цю адресу викликають методом POST з JSON у тілі")))
 }
 
+/// Another method on a route that takes GET (and POST, the settings).
+async fn wrong_verb() -> Response {
+    reply(&refused(UaError::new(e::BAD_REQUEST, "Цей метод HTTP тут не приймається: GET (налаштування також POST)")))
+}
+
 /// Refuses a request from a web page that may not call Kassa, or addressed to a foreign name.
 async fn web_guard(rule: Arc<WebRule>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let peer = request.extensions().get::<Arc<Peer>>().cloned();
@@ -264,9 +269,9 @@ pub fn router(state: Arc<UaState>, web: &crate::config::CorsConfig) -> Router {
         .route("/dm/execute", post(execute).fallback(wrong_method))
         .route("/dm/execute-pkg", post(execute_pkg).fallback(wrong_method))
         .route("/dm/execute-prn", post(execute_prn).fallback(wrong_method))
-        .route("/dm/api/v1/sys_info", get(sys_info))
-        .route("/vchasno-kasa/api/v1/settings", get(settings_get).post(settings_post))
-        .route("/dm/vchasno-kasa/api/v1/settings", get(settings_get).post(settings_post))
+        .route("/dm/api/v1/sys_info", get(sys_info).fallback(wrong_verb))
+        .route("/vchasno-kasa/api/v1/settings", get(settings_get).post(settings_post).fallback(wrong_verb))
+        .route("/dm/vchasno-kasa/api/v1/settings", get(settings_get).post(settings_post).fallback(wrong_verb))
         .route("/api/v3/fiscal/execute", post(cloud_execute).fallback(wrong_method))
         .fallback(not_found)
         .with_state(state)
