@@ -120,6 +120,18 @@ impl KzReceipts for Printing {
     }
 }
 
+/// A Z report closes its shift for the print queue too (`Printing::shift_closed`), printed or not.
+pub async fn shift_closed(printing: &Arc<Printing>, answer: &DocumentAnswer) {
+    let doc = KzDocument(answer);
+    if answer.is_dummy || doc.kind().ok() != Some(DocumentKind::ZReport) {
+        return;
+    }
+    let (printing, key) = (printing.clone(), doc.job_key());
+    if let Err(e) = tokio::task::spawn_blocking(move || printing.shift_closed(&key)).await {
+        tracing::error!(error = %e, "print queue task failed");
+    }
+}
+
 /// Prints a fiscal operation's receipt; a failure is logged, never returned: the operation stands.
 pub async fn print_after(printing: &Arc<Printing>, core: &Arc<Core>, answer: DocumentAnswer, params: ImageParams) {
     let (printing, core) = (printing.clone(), core.clone());

@@ -242,6 +242,16 @@ impl Printing {
         self.spooler.enqueue(job).map_err(spool_error)
     }
 
+    /// A document closed its shift (a Z report): the print queue gives up the shift's receipts that still
+    /// wait for a printer nobody can reach (`Spooler::close_shift`). Call it before queueing the Z report
+    /// itself, whether or not it is printed; a failure is logged, never returned.
+    pub fn shift_closed(&self, key: &JobKey) {
+        let JobKey::Document { kkm, shift, .. } = key else { return };
+        if let Err(e) = self.spooler.close_shift(kkm, *shift) {
+            tracing::error!(kkm, shift, error = %e, "print queue: the shift's waiting receipts were not given up");
+        }
+    }
+
     /// The spooler's profile of a printer as the layout engine sees it.
     pub fn profile_of(&self, printer: PrinterId) -> Result<RenderProfile, ReceiptError> {
         Ok(render_profile(&self.spooler.profile(printer).map_err(spool_error)?))

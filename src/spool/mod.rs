@@ -117,6 +117,9 @@ pub struct PrinterInfo {
     pub baud: Option<u32>,
     /// From configuration (true) or discovery (false).
     pub configured: bool,
+    /// Something the shop should know about the printer (e.g. it has no status back-channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 struct WorkerHandle {
@@ -219,16 +222,7 @@ impl Spooler {
         let profile = self.profile_of(&row.profile);
         let (tx, rx) = channel();
         let shared = Arc::new(WorkerShared::default());
-        let w = Worker::new(
-            id,
-            row.link,
-            row.query_status,
-            profile,
-            self.inner.config.clone(),
-            self.inner.queue.clone(),
-            rx,
-            shared.clone(),
-        );
+        let w = Worker::new(row, profile, self.inner.config.clone(), self.inner.queue.clone(), rx, shared.clone());
         let join = std::thread::Builder::new()
             .name(format!("spool-{id}"))
             .spawn(move || w.run())
@@ -361,6 +355,24 @@ impl Spooler {
         }
     }
 
+    /// Shift `shift` of device `kkm` (the `kkm` of its jobs' [`JobKey::Document`]) has closed: its receipts
+    /// still waiting for a printer nobody can reach are `failed` with the reason, so they do not come out
+    /// hours later in front of the next customers (with `hold_until_shift_close`; RetryPrintJob and a
+    /// reprint still print them). Receipts on printers that work are left to print. Returns how many.
+    pub fn close_shift(&self, kkm: &str, shift: i64) -> Result<usize, SpoolError> {
+        if !self.inner.config.hold_until_shift_close {
+            return Ok(0);
+        }
+        let why = format!(
+            "not printed: the printer was unreachable until shift {shift} closed; RetryPrintJob or a reprint prints it"
+        );
+        let n = self.inner.queue.expire_unreachable_shift(kkm, shift, &why)?;
+        if n > 0 {
+            tracing::warn!(kkm, shift, jobs = n, "shift closed with receipts its printer never took; given up");
+        }
+        Ok(n)
+    }
+
     /// Deletes finished jobs (done, cancelled, failed) older than `age`, keeping the queue
     /// file small; returns how many were removed. Unfinished jobs are never touched.
     pub fn purge_finished(&self, age: Duration) -> Result<usize, SpoolError> {
@@ -379,6 +391,8 @@ impl Spooler {
             .into_iter()
             .map(|r| PrinterInfo {
                 id: r.id,
+                warning: (r.status_channel == Some(false))
+                    .then(|| format!("{}: printed without status (no paper-out pause, no confirmation)", worker::NO_STATUS_WARNING)),
                 baud: r.link.baud(),
                 name: r.name,
                 printer_type: r.printer_type,

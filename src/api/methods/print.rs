@@ -24,7 +24,15 @@ pub async fn printer_list(State(state): State<AppState>, Auth(_caller): Auth) ->
         .map_err(spool_error)?;
     let list: Vec<_> = printers
         .iter()
-        .map(|p| json!({"ID": p.id, "name": p.name, "type": seed_type(p.printer_type), "link": link_kind(&p.link)}))
+        .map(|p| {
+            let mut entry =
+                json!({"ID": p.id, "name": p.name, "type": seed_type(p.printer_type), "link": link_kind(&p.link)});
+            // Extension field, only when there is something to say (a printer without a status back-channel).
+            if let Some(w) = &p.warning {
+                entry["warning"] = json!(w);
+            }
+            entry
+        })
         .collect();
     Ok(ok(list))
 }

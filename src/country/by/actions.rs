@@ -382,15 +382,19 @@ impl ByState {
             }
         }
         let me = self.clone();
-        let (shift, number) = (doc.shift_number, doc.number);
+        let (shift, number, closes_shift) = (doc.shift_number, doc.number, doc.doc_type == "z_report_v2");
         let (answer, forms) = self
             .blocking(move || {
                 receipt::fiscal_response(&me.printing, &me.ledger, &me.sko, &doc, &wanted, copy).map_err(internal)
             })
             .await?;
+        let key = JobKey::Document { kkm: self.config.sko.serial.clone(), shift, number };
+        if closes_shift && !copy {
+            let (printing, key) = (self.printing.clone(), key.clone());
+            let _ = tokio::task::spawn_blocking(move || printing.shift_closed(&key)).await;
+        }
         if let Some(printer) = printer {
             let printing = self.printing.clone();
-            let key = JobKey::Document { kkm: self.config.sko.serial.clone(), shift, number };
             let queued =
                 tokio::task::spawn_blocking(move || printing.enqueue_bytes(Some(printer), key, forms.esc_pos, None))
                     .await;

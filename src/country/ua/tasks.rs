@@ -591,6 +591,7 @@ impl UaState {
         copy: bool,
     ) -> Result<(Value, DateTime<FixedOffset>), UaError> {
         let me = self.clone();
+        let closes_shift = doc.doc_type == Z;
         let mut wanted = req.wanted;
         wanted.print = printer.is_some();
         let (info, forms, at, key) = self
@@ -613,6 +614,10 @@ impl UaState {
             .await?;
         let mut info = info;
         info["isprint"] = json!(0);
+        if closes_shift && !copy {
+            let (printing, key) = (self.printing.clone(), key.clone());
+            let _ = tokio::task::spawn_blocking(move || printing.shift_closed(&key)).await;
+        }
         if let (Some(printer), Some(bytes)) = (printer, forms.escpos) {
             // A reprint is a job of its own (the original's key holds the first print).
             let key =
