@@ -21,9 +21,7 @@ pub struct ReceiptRomFont {
 /// The letters a receipt may send as raster lines: printable ASCII, Russian, Kazakh, Belarusian and
 /// Ukrainian letters, and the signs receipts use.
 fn readable_chars() -> impl Iterator<Item = char> {
-    ('!'..='~')
-        .chain('А'..='я')
-        .chain("ЁёӘәҒғҚқҢңӨөҰұҮүҺһІіЎўЄєЇїҐґ₸«»№—–·×".chars())
+    ('!'..='~').chain('А'..='я').chain("ЁёӘәҒғҚқҢңӨөҰұҮүҺһІіЎўЄєЇїҐґ₸«»№—–·×".chars())
 }
 
 /// The cell of `band` at `x0`, `w` dots wide, as packed rows; `None` when it lies off the band.
@@ -111,9 +109,7 @@ impl RomFont for ReceiptRomFont {
             .iter()
             .map(|cell| match cell {
                 None => ' ',
-                Some(letters) => {
-                    *letters.iter().find(|c| cyrillic(c) == in_cyrillic).unwrap_or(&letters[0])
-                }
+                Some(letters) => *letters.iter().find(|c| cyrillic(c) == in_cyrillic).unwrap_or(&letters[0]),
             })
             .collect();
         let text = text.trim_end().to_string();

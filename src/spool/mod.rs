@@ -391,8 +391,12 @@ impl Spooler {
             .into_iter()
             .map(|r| PrinterInfo {
                 id: r.id,
-                warning: (r.status_channel == Some(false))
-                    .then(|| format!("{}: printed without status (no paper-out pause, no confirmation)", worker::NO_STATUS_WARNING)),
+                warning: (r.status_channel == Some(false)).then(|| {
+                    format!(
+                        "{}: printed without status (no paper-out pause, no confirmation)",
+                        worker::NO_STATUS_WARNING
+                    )
+                }),
                 baud: r.link.baud(),
                 name: r.name,
                 printer_type: r.printer_type,

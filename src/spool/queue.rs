@@ -411,8 +411,7 @@ impl Queue {
     /// All known printers in id order.
     pub fn printers(&self) -> Result<Vec<PrinterRow>, SpoolError> {
         let db = self.db();
-        let mut st = db
-            .prepare(
+        let mut st = db.prepare(
             "SELECT id, key, name, type, link, profile, configured, query_status, status_channel FROM printers
              ORDER BY id",
         )?;
