@@ -470,10 +470,17 @@ impl Worker {
             if shared.cancel.load(Ordering::SeqCst) == id {
                 return Ok(Written::Cancelled(from));
             }
-            if end == bytes.len()
-                && let Err(e) = self.queue.mark_tail_sent(id)
-            {
-                return Err(TransportError::new(transport::ErrorKind::Other, "spool queue", e.to_string()));
+            if end == bytes.len() {
+                // The cut goes only once the printer has taken the rest: if it is switched off or
+                // unplugged before, the receipt never came out whole and its resend is the original.
+                let budget = self.confirm_budget(bytes);
+                match self.transport()?.drain(budget) {
+                    Err(e) if e.kind() != transport::ErrorKind::TimedOut => return Err(e),
+                    _ => {}
+                }
+                if let Err(e) = self.queue.mark_tail_sent(id) {
+                    return Err(TransportError::new(transport::ErrorKind::Other, "spool queue", e.to_string()));
+                }
             }
             self.transport()?.write_all(&bytes[from..end])?;
             from = end;

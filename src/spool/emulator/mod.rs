@@ -470,6 +470,9 @@ impl Emulator {
     }
 }
 
+/// The receive buffer of the emulated printer (a TM-T88's is 4 KB).
+const PRINTER_BUFFER: usize = 4096;
+
 /// A TCP socket bound to `addr` that other sockets of this process may bind too (`SO_REUSEPORT`), so a
 /// switched-off printer can hold its port with a socket that does not listen.
 fn port_socket(addr: SocketAddr) -> std::io::Result<socket2::Socket> {
@@ -477,6 +480,9 @@ fn port_socket(addr: SocketAddr) -> std::io::Result<socket2::Socket> {
     socket.set_reuse_address(true)?;
     #[cfg(unix)]
     socket.set_reuse_port(true)?;
+    // A printer's receive buffer is a few kilobytes: what it has not read yet, the host still holds, as
+    // on a real printer (and the host's kernel sees it unacknowledged).
+    socket.set_recv_buffer_size(PRINTER_BUFFER)?;
     socket.bind(&addr.into())?;
     Ok(socket)
 }
