@@ -109,7 +109,12 @@ impl RomFont for ReceiptRomFont {
             .iter()
             .map(|cell| match cell {
                 None => ' ',
-                Some(letters) => *letters.iter().find(|c| cyrillic(c) == in_cyrillic).unwrap_or(&letters[0]),
+                // A digit or a sign drawn like a letter (3 and З) is the digit: receipts are full of numbers.
+                Some(letters) => *letters
+                    .iter()
+                    .find(|c| !c.is_alphabetic())
+                    .or_else(|| letters.iter().find(|c| cyrillic(c) == in_cyrillic))
+                    .unwrap_or(&letters[0]),
             })
             .collect();
         let text = text.trim_end().to_string();
