@@ -90,6 +90,15 @@ impl RomFont for ReceiptRomFont {
         Some(out)
     }
 
+    fn read_glyph(&self, glyph: &Bitmap) -> Option<char> {
+        let w = self.geometry.cell_w.round().max(1.0) as u32;
+        if glyph.height != self.geometry.line_h {
+            return None;
+        }
+        let letters = self.cells().get(&cell_key(glyph, 0, w)?)?;
+        letters.iter().find(|c| !c.is_ascii()).or(letters.first()).copied()
+    }
+
     fn read_line(&self, band: &Bitmap) -> Option<String> {
         let g = &self.geometry;
         if band.height != g.line_h || band.width < g.width_dots {

@@ -7,6 +7,8 @@
 //!
 //! A print failure never fails the fiscal operation that asked for it: the document is committed before
 //! anything is rendered, and a rendering or queueing error is logged and reported apart.
+pub mod self_test;
+
 use crate::render::options::{Format, RenderOptions};
 use crate::render::profile::PrinterProfile as RenderProfile;
 use crate::render::{DocumentKind, Renderer};
@@ -88,6 +90,16 @@ pub struct ImageParams {
 /// The layout engine's profile for a spooler profile (see `crate::profiles`).
 pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
     crate::profiles::render_profile(p)
+}
+
+/// Lays out for printer profile `p` (its width, columns and code pages). A printer that cannot print ₸ at all (in
+/// no code page, no downloaded glyphs) gets "тг" on its amounts, and so does every preview made for it, so the
+/// preview shows what the paper will (without it, every line with ₸ would go to such a printer as raster).
+pub fn use_profile(opts: &mut RenderOptions, p: RenderProfile) {
+    if !prints_as_text(&p, '₸') {
+        opts.headings.entry("currency".into()).or_insert_with(|| "тг".into());
+    }
+    opts.profile = p;
 }
 
 /// Whether `c` prints as text on a printer with `p`: from one of its code pages or as a downloaded glyph.
@@ -208,10 +220,11 @@ impl Printing {
             _ => (Format::EscPos, DocFormat::EscPos),
         };
         let mut opts = self.options(params, reprint)?;
-        opts.profile = render_profile(&self.spooler.profile(printer_id).map_err(spool_error)?);
-        if format == Format::EscPos && !prints_as_text(&opts.profile, '₸') {
-            // Without this, every line with ₸ would go to such a printer as raster.
-            opts.headings.entry("currency".into()).or_insert_with(|| "тг".into());
+        let profile = render_profile(&self.spooler.profile(printer_id).map_err(spool_error)?);
+        if format == Format::EscPos {
+            use_profile(&mut opts, profile);
+        } else {
+            opts.profile = profile; // a page printer draws the picture, ₸ and all
         }
         let data = self.render(pins, doc, &opts, format)?;
         // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ. A reprint is marked

@@ -102,7 +102,7 @@ async fn render(
         if req.image_width.is_none() {
             opts.image_width = i64::from(p.width_dots);
         }
-        opts.profile = p;
+        crate::receipt::use_profile(&mut opts, p);
     }
     let (ofd_id, shift, number) = (req.kkm_ofd_id, req.fr_shift_number, req.shift_document_number);
     let (core, printing) = (state.core.clone(), state.printing.clone());

@@ -71,6 +71,8 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
         out.extend_from_slice(&[ESC, b'3', layout.geometry.line_h.min(255) as u8]);
     }
     udc.define(&layout.geometry, &mut glyphs, &mut out);
+    // `ESC % 1` is on from the definitions to the end, but around ASCII characters whose code a glyph took.
+    let mut glyphs_on = !udc.is_empty();
     for item in &layout.items {
         match &item.kind {
             ItemKind::Text(line) => match line.page.as_ref().or_else(|| pick_page(line, &p.code_pages)) {
@@ -79,7 +81,7 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                         out.extend_from_slice(&[ESC, b't', slot.esc_t]);
                         page = Some(slot.esc_t);
                     }
-                    text_line(&mut out, line, slot, None);
+                    text_line(&mut out, line, slot, &udc, &mut glyphs_on);
                 }
                 None => match udc.base.filter(|_| udc.covers(line)) {
                     Some(slot) => {
@@ -87,7 +89,7 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                             out.extend_from_slice(&[ESC, b't', slot.esc_t]);
                             page = Some(slot.esc_t);
                         }
-                        text_line(&mut out, line, &slot, Some(&udc));
+                        text_line(&mut out, line, &slot, &udc, &mut glyphs_on);
                     }
                     None => raster_item(&mut out, item, layout, &mut glyphs, p),
                 },
@@ -125,10 +127,17 @@ fn pick_page<'a>(line: &TextLine, pages: &'a [CodePageSlot]) -> Option<&'a CodeP
     pages.iter().find(|slot| line.runs.iter().all(|r| r.text.chars().all(|c| slot.page.encode_char(c).is_some())))
 }
 
-/// One text line in `slot`'s page; with `udc`, letters the page lacks print as downloaded glyphs
-/// (emphasis is off around them: the bold glyph is downloaded as drawn).
-fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot, udc: Option<&UdcPlan>) {
+/// One text line in `slot`'s page; letters the page lacks print as downloaded glyphs of `udc`
+/// (emphasis is off around them: the bold glyph is downloaded as drawn). `glyphs_on` is the printer's
+/// `ESC %` state, switched only where a character needs the other one.
+fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot, udc: &UdcPlan, glyphs_on: &mut bool) {
     let mut col = 0;
+    let mut glyphs = |out: &mut Vec<u8>, on: bool| {
+        if *glyphs_on != on {
+            out.extend_from_slice(&[ESC, b'%', u8::from(on)]);
+            *glyphs_on = on;
+        }
+    };
     for run in &line.runs {
         while col < run.col {
             out.push(b' ');
@@ -146,10 +155,21 @@ fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot, udc: Optio
             out.extend_from_slice(&[GS, b'B', 1]);
         }
         for c in run.text.chars() {
-            match (slot.page.encode_char(c), udc.and_then(|u| u.code(c, s.bold))) {
-                (Some(b), _) => out.push(b),
-                (None, Some(code)) if s.bold => out.extend_from_slice(&[ESC, b'E', 0, code, ESC, b'E', 1]),
-                (None, Some(code)) => out.push(code),
+            match (slot.page.encode_char(c), udc.code(c, s.bold)) {
+                (Some(b), _) => {
+                    if udc.is_glyph_code(b) {
+                        glyphs(out, false);
+                    }
+                    out.push(b);
+                }
+                (None, Some(code)) => {
+                    glyphs(out, true);
+                    if s.bold {
+                        out.extend_from_slice(&[ESC, b'E', 0, code, ESC, b'E', 1]);
+                    } else {
+                        out.push(code);
+                    }
+                }
                 // pick_page checked every character; only a forced self-test sample can miss one.
                 (None, None) => out.push(b'?'),
             }

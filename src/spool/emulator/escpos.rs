@@ -24,6 +24,10 @@ pub trait RomFont: Send + Sync {
     fn read_line(&self, _band: &Bitmap) -> Option<String> {
         None
     }
+    /// The letter a downloaded (`ESC &`) glyph draws, when it is one of this font's cells.
+    fn read_glyph(&self, _glyph: &Bitmap) -> Option<char> {
+        None
+    }
 }
 
 /// The line spacing a printer starts with: 1/6 inch ≈ 30 dots at 203 dpi.
@@ -757,7 +761,12 @@ impl Interpreter {
             }
             b if b >= 0x20 => {
                 let c = self.decode_byte(b);
-                self.line.push(c);
+                // A downloaded glyph reads as the letter it draws, when the font knows it.
+                let shown = match self.user_chars.get(&b).filter(|_| self.modes.user_chars && (32..127).contains(&b)) {
+                    Some(g) => self.font.as_ref().and_then(|f| f.read_glyph(g)).unwrap_or(c),
+                    None => c,
+                };
+                self.line.push(shown);
                 self.put_char(b, c);
                 (1, false)
             }
