@@ -157,15 +157,11 @@ impl Printing {
         // The device's own template folder first (templates and pictures), then the shared one.
         let opts = &RenderOptions { kkm: doc.device_folder(), ..opts.clone() };
         let (current, diagnostics) = self.renderer.template_for(kind, opts.kkm.as_deref());
-        for d in &diagnostics {
-            tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
-        }
+        self.log_problems(&current, &diagnostics);
         let json = doc.context();
         let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
         let trial = self.renderer.render_with_source(kind, &current.source, &json, opts, format).map_err(failed)?;
-        for d in &trial.diagnostics {
-            tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
-        }
+        self.log_problems(&current, &trial.diagnostics);
         let actual = TemplateRow {
             sha256: trial.template.sha256.clone(),
             name: trial.template.name.clone(),
@@ -176,10 +172,26 @@ impl Printing {
             return Ok(trial.bytes);
         }
         let rendered = self.renderer.render_with_source(kind, &kept.source, &json, opts, format).map_err(failed)?;
-        for d in &rendered.diagnostics {
-            tracing::warn!(template = %kept.name, problem = %d, "stored template problem; the built-in one was used");
-        }
+        let stored = crate::render::TemplateUsed::new(&kept.name, &kept.source, crate::render::TemplateOrigin::Stored);
+        self.log_problems(&stored, &rendered.diagnostics);
         Ok(rendered.bytes)
+    }
+
+    /// Logs the problems of template `tpl`: its static ones (unknown variables and heading keys) and those of a
+    /// render, each once per template version, not once per receipt. A warning kept the template (something
+    /// printed empty or as a key's name); anything else made the built-in one print instead.
+    pub fn log_problems(&self, tpl: &crate::render::TemplateUsed, found: &[crate::render::Diagnostic]) {
+        let lint = self.renderer.lint_once(tpl);
+        for d in lint.iter().filter(|d| d.warning).chain(found) {
+            if !self.renderer.first_report(&tpl.sha256, d) {
+                continue;
+            }
+            if d.warning {
+                tracing::warn!(template = %tpl.name, sha256 = %tpl.sha256, problem = %d, "template problem; it printed as written");
+            } else {
+                tracing::warn!(template = %tpl.name, sha256 = %tpl.sha256, problem = %d, "template problem; the built-in one was used");
+            }
+        }
     }
 
     /// The printer a device prints on: `wanted`, else its configured printer, else the first configured
@@ -293,9 +305,7 @@ impl Printing {
                 .map_err(failed)
         };
         let trial = render(None)?;
-        for d in &trial.diagnostics {
-            tracing::warn!(template = %trial.template.name, problem = %d, "template problem; the built-in one was used");
-        }
+        self.log_problems(&trial.template, &trial.diagnostics);
         let actual = TemplateRow {
             sha256: trial.template.sha256.clone(),
             name: trial.template.name.clone(),

@@ -100,6 +100,11 @@ pub fn unit(code: &str) -> Option<&'static str> {
     UNITS.iter().find(|(c, _)| *c == code || c.trim_start_matches('0') == code).map(|(_, u)| *u)
 }
 
+/// Whether `key` is a heading (`t(key)` prints its text rather than the key).
+pub fn is_known(key: &str) -> bool {
+    HEADINGS.iter().any(|(k, _, _)| *k == key)
+}
+
 /// Every heading as (key, Russian, Kazakh), in the order templates usually use them.
 pub fn all() -> &'static [(&'static str, &'static str, &'static str)] {
     HEADINGS

@@ -91,11 +91,36 @@ pub struct Prepared {
 /// Renders documents with built-in or overridden templates. Cheap to share (`&self`).
 pub struct Renderer {
     store: TemplateStore,
+    /// Problems already reported, by template hash and text (see [`Renderer::first_report`]).
+    reported: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// Problems remembered as reported; past it the set starts afresh (a problem may then be logged again).
+const REPORTED_LIMIT: usize = 4096;
 
 impl Renderer {
     pub fn new(config: RendererConfig) -> Renderer {
-        Renderer { store: TemplateStore::new(config.override_dir) }
+        Renderer { store: TemplateStore::new(config.override_dir), reported: Default::default() }
+    }
+
+    /// Whether problem `d` of template `sha256` is reported for the first time: a server logs each problem
+    /// of a template once, not once per receipt.
+    pub fn first_report(&self, sha256: &str, d: &Diagnostic) -> bool {
+        let mut seen = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= REPORTED_LIMIT {
+            seen.clear();
+        }
+        seen.insert(format!("{sha256} {d}"))
+    }
+
+    /// The static problems of `tpl` (unknown variables, heading keys, filters), the first time they are asked
+    /// for that template version; empty afterwards.
+    pub fn lint_once(&self, tpl: &TemplateUsed) -> Vec<Diagnostic> {
+        let first = {
+            let mut seen = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+            seen.insert(format!("{} linted", tpl.sha256))
+        };
+        if first { template::lint::lint(tpl) } else { Vec::new() }
     }
 
     /// The template currently in force for `kind` (override or built-in), with its hash.
@@ -213,7 +238,8 @@ impl Renderer {
         let builtin = store::builtin(kind);
         let is_builtin = builtin.sha256 == tpl.sha256;
         let (used, mut document) = match self.markup_of(&tpl, &ctx, kkm) {
-            Ok((document, d)) if d.is_empty() || is_builtin => {
+            // Warnings (an unknown variable, a missing picture) keep the template: it prints as written.
+            Ok((document, d)) if d.iter().all(|d| d.warning) || is_builtin => {
                 diagnostics.extend(d);
                 (tpl, document)
             }
@@ -305,7 +331,7 @@ impl Renderer {
         let ctx = context(doc, &opts);
         let is_builtin = builtin.sha256 == current.sha256;
         let (used, document) = match self.markup_of(&current, &ctx, None) {
-            Ok((document, d)) if d.is_empty() || is_builtin => {
+            Ok((document, d)) if d.iter().all(|d| d.warning) || is_builtin => {
                 diagnostics.extend(d);
                 (current, document)
             }

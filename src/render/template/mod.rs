@@ -272,9 +272,19 @@ fn t_function(state: &State, key: String) -> String {
     {
         return custom;
     }
+    if !super::headings::is_known(&key) {
+        // Printed as its name, between marks the markup parser turns into a warning at this template line.
+        return format!("{UNKNOWN_HEADING_OPEN}{key}{UNKNOWN_HEADING_CLOSE}");
+    }
     let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_string)).unwrap_or_else(|| "ru".to_string());
     heading(&key, &lang)
 }
+
+/// Invisible marks (Unicode private use, plane 16) around a heading key `t()` does not know: the markup
+/// parser removes them and reports the key at the template line that printed it.
+pub const UNKNOWN_HEADING_OPEN: char = '\u{10FFF0}';
+/// See [`UNKNOWN_HEADING_OPEN`].
+pub const UNKNOWN_HEADING_CLOSE: char = '\u{10FFF1}';
 
 #[cfg(test)]
 mod tests {
