@@ -61,15 +61,15 @@ impl Printable for KzDocument<'_> {
     }
 }
 
-/// The template pin of a Kazakh document (`documents.template_sha256`); a control receipt (`is_dummy`) is
-/// no journal document and is always drawn with the current template.
+/// The template pin of a Kazakh document (`documents.template_sha256`), or of a control receipt (`is_dummy`:
+/// `control_receipts.template_sha256`), so either reprints as it first printed.
 struct KzPins<'a>(&'a Core, i64, bool);
 
 impl TemplatePins for KzPins<'_> {
     type Error = ApiError;
     fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ApiError> {
         if self.2 {
-            return Ok(actual);
+            return Ok(self.0.control_template_for(self.1, actual)?);
         }
         Ok(self.0.template_for(self.1, actual)?)
     }

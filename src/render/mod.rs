@@ -184,7 +184,7 @@ impl Renderer {
     ) -> Result<Prepared, RenderError> {
         opts.validate()?;
         let ctx = context(doc, opts);
-        let (mut document, markup_diags) =
+        let (mut document, markup_diags, _) =
             self.markup_of(tpl, &ctx, opts.kkm.as_deref()).map_err(RenderError::Template)?;
         // Static checks too: an unknown filter in a branch this document does not reach.
         let mut diagnostics = template::lint::lint(tpl);
@@ -213,12 +213,30 @@ impl Renderer {
         tpl: &TemplateUsed,
         ctx: &minijinja::Value,
         kkm: Option<&str>,
-    ) -> Result<(Document, Vec<Diagnostic>), Diagnostic> {
+    ) -> Result<(Document, Vec<Diagnostic>, Arc<TemplateUsed>), Diagnostic> {
         let text = template::render_markup(tpl, ctx)?;
-        let images = |name: &str| self.store.image(name, kkm);
+        // Pictures pinned in the source first (a kept version), then the template folders.
+        let pinned = template::pinned::images(&tpl.source);
+        let read = std::cell::RefCell::new(Vec::new());
+        let images = |name: &str| match pinned.get(name) {
+            Some(bytes) => store::TemplateStore::decode(bytes),
+            None => {
+                let bytes = self.store.image_file(name, kkm)?;
+                let image = store::TemplateStore::decode(&bytes)?;
+                read.borrow_mut().push((name.to_string(), bytes));
+                Ok(image)
+            }
+        };
         let (document, mut diags) = markup::parse_with(&text, &tpl.name, &images);
         template::locate_columns(&mut diags, &tpl.source);
-        Ok((document, diags))
+        // The version that made this output: the source with the pictures it read pinned in.
+        let read = read.into_inner();
+        let made_by = if read.is_empty() {
+            Arc::new(tpl.clone())
+        } else {
+            Arc::new(TemplateUsed::new(&tpl.name, &template::pinned::pin(&tpl.source, &read), tpl.origin.clone()))
+        };
+        Ok((document, diags, made_by))
     }
 
     /// Renders `tpl`; on any template or markup error, the built-in instead, keeping the
@@ -239,17 +257,17 @@ impl Renderer {
         let is_builtin = builtin.sha256 == tpl.sha256;
         let (used, mut document) = match self.markup_of(&tpl, &ctx, kkm) {
             // Warnings (an unknown variable, a missing picture) keep the template: it prints as written.
-            Ok((document, d)) if d.iter().all(|d| d.warning) || is_builtin => {
+            Ok((document, d, made_by)) if d.iter().all(|d| d.warning) || is_builtin => {
                 diagnostics.extend(d);
-                (tpl, document)
+                (made_by, document)
             }
             Err(d) if is_builtin => return Err(RenderError::Builtin(d)),
             failed => {
                 match failed {
-                    Ok((_, d)) => diagnostics.extend(d),
+                    Ok((_, d, _)) => diagnostics.extend(d),
                     Err(d) => diagnostics.push(d),
                 }
-                let (document, d) = self.markup_of(&builtin, &ctx, kkm).map_err(RenderError::Builtin)?;
+                let (document, d, _) = self.markup_of(&builtin, &ctx, kkm).map_err(RenderError::Builtin)?;
                 diagnostics.extend(d);
                 (builtin, document)
             }
@@ -331,18 +349,18 @@ impl Renderer {
         let ctx = context(doc, &opts);
         let is_builtin = builtin.sha256 == current.sha256;
         let (used, document) = match self.markup_of(&current, &ctx, None) {
-            Ok((document, d)) if d.iter().all(|d| d.warning) || is_builtin => {
+            Ok((document, d, made_by)) if d.iter().all(|d| d.warning) || is_builtin => {
                 diagnostics.extend(d);
-                (current, document)
+                (made_by, document)
             }
             Err(d) if is_builtin => return Some(Err(RenderError::Builtin(d))),
             failed => {
                 match failed {
-                    Ok((_, d)) => diagnostics.extend(d),
+                    Ok((_, d, _)) => diagnostics.extend(d),
                     Err(d) => diagnostics.push(d),
                 }
                 match self.markup_of(&builtin, &ctx, None) {
-                    Ok((document, d)) => {
+                    Ok((document, d, _)) => {
                         diagnostics.extend(d);
                         (builtin, document)
                     }

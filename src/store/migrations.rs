@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_pin_hashes", include_str!("migrations/0005_pin_hashes.sql")),
     ("0006_control_receipts", include_str!("migrations/0006_control_receipts.sql")),
     ("0007_ledger", include_str!("migrations/0007_ledger.sql")),
+    ("0008_control_templates", include_str!("migrations/0008_control_templates.sql")),
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@
 //! folder is read by `store`).
 pub mod lines;
 pub mod lint;
+pub mod pinned;
 pub mod store;
 
 use super::error::{Diagnostic, Stage};
