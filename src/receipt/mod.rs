@@ -294,13 +294,12 @@ impl Printing {
         name: &str,
         context: &serde_json::Value,
         columns: usize,
-        page: crate::render::codepage::CodePage,
-        esc_t: u8,
+        target: &crate::render::backend::grid::Target,
     ) -> Result<crate::render::GridRendered, P::Error> {
         let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
         let render = |stored: Option<&str>| {
             self.renderer
-                .render_grid(country, name, stored, context, &self.lang, columns, page, esc_t)
+                .render_grid(country, name, stored, context, &self.lang, columns, target)
                 .ok_or_else(|| ReceiptError::failed(format!("no template {country}/{name}")))?
                 .map_err(failed)
         };

@@ -307,8 +307,7 @@ impl Renderer {
         doc: &serde_json::Value,
         lang: &str,
         columns: usize,
-        page: codepage::CodePage,
-        esc_t: u8,
+        target: &backend::grid::Target,
     ) -> Option<Result<GridRendered, RenderError>> {
         let (used, document, diagnostics) = match self.country_document(country, name, stored, doc, lang)? {
             Ok(found) => found,
@@ -318,7 +317,7 @@ impl Renderer {
         Some(Ok(GridRendered {
             text: backend::grid::text(&layout),
             html: backend::grid::html(&layout),
-            escpos: backend::grid::escpos(&layout, page, esc_t),
+            escpos: backend::grid::escpos(&layout, target),
             template: (*used).clone(),
             diagnostics,
         }))

@@ -380,6 +380,7 @@ impl ByState {
             if let Some(slot) = profile.code_pages.iter().find(|s| s.page == CodePage::Cp866) {
                 wanted.esc_t = slot.esc_t;
             }
+            wanted.user_defined_chars = profile.user_defined_chars;
         }
         let me = self.clone();
         let (shift, number, closes_shift) = (doc.shift_number, doc.number, doc.doc_type == "z_report_v2");
@@ -427,6 +428,7 @@ impl ByState {
             columns,
             prefix: h.get("printer.prefix").filter(|p| !p.is_empty()).cloned(),
             esc_t: 17,
+            user_defined_chars: false,
         })
     }
 
