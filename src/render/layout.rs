@@ -201,7 +201,7 @@ impl Builder {
                     });
                 }
             }
-            Block::Row { style, columns, cells } => self.row(*style, columns, cells),
+            Block::Row { style, columns, cells, grid } => self.row(*style, columns, cells, *grid),
             Block::Fill { fill, left, right } => self.fill(*fill, left, right),
             Block::Rule { double } => {
                 let c = if *double { "=" } else { "-" };
@@ -329,7 +329,7 @@ impl Builder {
         self.line(TextLine { runs, tall: false, page: None });
     }
 
-    fn row(&mut self, style: Style, columns: &[super::model::Column], cells: &[String]) {
+    fn row(&mut self, style: Style, columns: &[super::model::Column], cells: &[String], grid: bool) {
         let total = self.g.columns;
         let cw = style.char_cols();
         let n = columns.len();
@@ -369,6 +369,8 @@ impl Builder {
             .zip(&cells)
             .enumerate()
             .map(|(k, (c, text))| match c.width {
+                // A grid row's weighted columns keep their shares, so rows line up.
+                ColumnWidth::Weight(_) if grid => cw,
                 ColumnWidth::Weight(_) => {
                     let room = total.saturating_sub(gaps + need_total - need[k]);
                     (text.chars().count() * cw).min(room.max(need[k].min(total / 2))).max(cw)
@@ -459,7 +461,16 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     let mut cur_len = 0;
-    for word in text.split_whitespace() {
+    // A lone slash (the " / " between a heading's two languages) stays at the end of the line before it:
+    // no line starts with "/".
+    let mut words: Vec<String> = Vec::new();
+    for w in text.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if w == "/" => last.push_str(" /"),
+            _ => words.push(w.to_string()),
+        }
+    }
+    for word in words {
         let mut word: Vec<char> = word.chars().collect();
         loop {
             let wl = word.len();
@@ -476,6 +487,12 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                 lines.push(std::mem::take(&mut cur));
                 cur_len = 0;
                 continue;
+            }
+            // A word and its slash that only fit without the slash: the line break separates the two
+            // languages well enough, and no line may start with the slash.
+            if word.len() > 2 && word.ends_with(&[' ', '/']) && word.len() - 2 <= width {
+                lines.push(word[..word.len() - 2].iter().collect());
+                break;
             }
             // Word longer than a whole line: hard split.
             let rest = word.split_off(width);
@@ -518,6 +535,8 @@ mod tests {
         assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
         assert_eq!(wrap("abcdefg", 3), vec!["abc", "def", "g"]);
         assert_eq!(wrap("", 3), vec![""]);
+        assert_eq!(wrap("ФИСКАЛЬНЫЙ ЧЕК / ФИСКАЛДЫҚ ЧЕК", 16), vec!["ФИСКАЛЬНЫЙ ЧЕК /", "ФИСКАЛДЫҚ ЧЕК"]);
+        assert_eq!(wrap("КОЛ-ВО / САНЫ", 7), vec!["КОЛ-ВО", "САНЫ"]);
     }
 
     #[test]

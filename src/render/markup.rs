@@ -433,8 +433,10 @@ impl Parser<'_> {
         let mut style = Style::default();
         let mut align = Align::Left;
         let mut columns = Vec::new();
+        let mut grid = false;
         for tok in head.split_whitespace() {
             match tok {
+                "grid" => grid = true,
                 "left" => align = Align::Left,
                 "center" => align = Align::Center,
                 "right" => align = Align::Right,
@@ -454,7 +456,7 @@ impl Parser<'_> {
                             n,
                             format!(
                                 "unknown style word `{spec}` (left, center, right, bold, wide, tall, big, \
-inverse, row, or a column like 1, 2>, a^); line skipped"
+inverse, row, grid, or a column like 1, 2>, a^); line skipped"
                             ),
                             Some(spec),
                         );
@@ -482,7 +484,7 @@ inverse, row, or a column like 1, 2>, a^); line skipped"
             }
         }
         cells.resize(columns.len(), String::new());
-        self.push(Block::Row { style, columns, cells });
+        self.push(Block::Row { style, columns, cells, grid });
     }
 }
 

@@ -5,9 +5,9 @@
 //! profile that can encode the whole line (`ESC t n` only when the page changes); a line no
 //! offered page can encode, e.g. Kazakh on a CP866-only printer, is sent as a raster image of
 //! that line, or, where the profile says the printer holds user-defined characters, as text
-//! with the missing letters downloaded as glyphs ([`super::udc`]). When raster or downloaded
-//! lines are present, `ESC 3` sets the line spacing to the layout's line height, so text and
-//! raster lines stand alike (as in the PNG). Images and barcodes are raster (`GS v 0`, in bands); QR is `GS ( k` or raster
+//! with the missing letters downloaded as glyphs ([`super::udc`]). `ESC 3` sets the line spacing to
+//! the layout's line height on every receipt, so text and raster lines stand alike, and every
+//! receipt has the PNG's line pitch. Images and barcodes are raster (`GS v 0`, in bands); QR is `GS ( k` or raster
 //! as the profile says. With `raster_everything` the whole receipt is one raster stream,
 //! bit-for-bit the PNG's bitmap.
 use super::udc::UdcPlan;
@@ -65,11 +65,9 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
         }
         _ => UdcPlan::default(),
     };
-    let own_page = |line: &TextLine| line.page.is_some() || pick_page(line, &p.code_pages).is_some();
-    let mixed = layout.items.iter().any(|i| matches!(&i.kind, ItemKind::Text(l) if !own_page(l)));
-    if mixed {
-        out.extend_from_slice(&[ESC, b'3', layout.geometry.line_h.min(255) as u8]);
-    }
+    // One line pitch on every receipt, the layout's (the PNG's): text, downloaded and raster lines alike, and
+    // the same whether or not a receipt has lines of the kinds the printer's own pitch would not match.
+    out.extend_from_slice(&[ESC, b'3', layout.geometry.line_h.min(255) as u8]);
     udc.define(&layout.geometry, &mut glyphs, &mut out);
     // `ESC % 1` is on from the definitions to the end, but around ASCII characters whose code a glyph took.
     let mut glyphs_on = !udc.is_empty();
