@@ -461,12 +461,16 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     let mut cur_len = 0;
-    // A lone slash (the " / " between a heading's two languages) stays at the end of the line before it:
-    // no line starts with "/".
+    // Words that must not be parted by a line break are one word: a lone slash (the " / " between a
+    // heading's two languages) stays at the end of the line before it, so no line starts with "/"; an amount
+    // stays whole, with its sign, its thousands groups and its currency ("= 1 200.00 ₸").
     let mut words: Vec<String> = Vec::new();
     for w in text.split_whitespace() {
         match words.last_mut() {
-            Some(last) if w == "/" => last.push_str(" /"),
+            Some(last) if w == "/" || w == "₸" || w == "тг" || last == "=" || continues_amount(last, w) => {
+                last.push(' ');
+                last.push_str(w);
+            }
             _ => words.push(w.to_string()),
         }
     }
@@ -506,6 +510,14 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Whether `next` is the next thousands group of the amount `word` ends with (`1` + `200.00`).
+fn continues_amount(word: &str, next: &str) -> bool {
+    let head = word.rsplit(' ').next().unwrap_or(word).trim_start_matches(['-', '+']);
+    let group = !head.is_empty() && head.len() <= 3 && head.bytes().all(|b| b.is_ascii_digit());
+    let n = next.as_bytes();
+    group && n.len() >= 3 && n[..3].iter().all(u8::is_ascii_digit) && (n.len() == 3 || matches!(n[3], b'.' | b','))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,6 +549,8 @@ mod tests {
         assert_eq!(wrap("", 3), vec![""]);
         assert_eq!(wrap("ФИСКАЛЬНЫЙ ЧЕК / ФИСКАЛДЫҚ ЧЕК", 16), vec!["ФИСКАЛЬНЫЙ ЧЕК /", "ФИСКАЛДЫҚ ЧЕК"]);
         assert_eq!(wrap("КОЛ-ВО / САНЫ", 7), vec!["КОЛ-ВО", "САНЫ"]);
+        assert_eq!(wrap("1 дана x 1 200.00 ₸", 12), vec!["1 дана x", "1 200.00 ₸"]);
+        assert_eq!(wrap("12 345 678.00 тг итого", 17), vec!["12 345 678.00 тг", "итого"]);
     }
 
     #[test]
