@@ -6,20 +6,25 @@
 //! `queued → sending → done`, or `paused(reason)` while the printer reports paper out, cover
 //! open, offline, or cannot be reached, or `sent` when every byte reached the printer but its
 //! status after the job said it stopped (it prints from its buffer once it recovers).
-//! `failed` only with `max_attempts > 0`; `cancelled` by the caller. Each printer has one
-//! worker thread taking jobs strictly in id order.
+//! `failed` with `max_attempts > 0` (sends, not refused connections), after `hold_unreachable_secs`
+//! unreachable, or when its shift closed while the printer was unreachable ([`Spooler::close_shift`]);
+//! `cancelled` by the caller. Each printer has one worker thread taking jobs strictly in id order.
 //!
 //! # Never lost, never twice unmarked
 //! A job is committed to `<dir>/spool.db` (SQLite, WAL, `synchronous=FULL`) before
-//! [`Spooler::enqueue`] returns, and `sending` is committed before its first byte. If a send
-//! breaks off (timeout, dropped link, or the process died: the job is found in `sending`),
-//! the printer may have printed some or all of it. The job is then flagged `is_copy`, the
+//! [`Spooler::enqueue`] returns, and `sending` is committed before its first byte, after the link
+//! opened: a printer that is off refuses the link and nothing counts as sent. The final command
+//! (the cut, or the feed past a tear bar) is held until the printer has taken the rest and
+//! `tail_sent` is committed. If a send breaks off (timeout, dropped link, or the process died: the
+//! job is found in `sending`), the printer may have printed some of it; it was whole only if the
+//! final command left. A printer with a cut counter is asked; one without it gets the resend as
+//! the original when the final command never left. Otherwise the job is flagged `is_copy`, the
 //! worker waits until the printer answers `DLE EOT` as ready, and resends it as a copy:
 //! the caller's `copy_data` if given, else the original ESC/POS bytes prefixed with a
 //! centred "КОПИЯ / COPY (reprint)" line ([`worker::copy_banner`]; CP866 where the profile
 //! has it). Text jobs get the line as text; PNG jobs without `copy_data` are resent as they
 //! are and only the job record says copy. A failure that certainly delivered nothing (CUPS
-//! refused the job) is retried as an original.
+//! refused the job or could not be reached) puts the job back as it was.
 //!
 //! ```
 //! use kassa::spool::{JobKey, JobRequest, Spooler};
