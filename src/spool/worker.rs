@@ -1,12 +1,14 @@
 //! One worker thread per printer. Its loop consumes one closed enum of [`Event`]s, so every
 //! cause of a print attempt is visible in a single `match`.
 //!
-//! Per job: query `DLE EOT` (where the link answers) → commit `sending` → write → query
-//! again → `done`. A stop condition before a job pauses it with the reason; a stop after a
-//! job leaves it `sent` until the printer recovers. A write or status failure after
-//! `sending` marks the job as a copy, because the printer may have printed some or all of
-//! it; the resend then carries the copy bytes (or the copy banner) once the printer answers
-//! again. Jobs are taken strictly in id order, so a paused head job holds the ones behind it.
+//! Per job: query `DLE EOT` (where the link answers) → open the link → commit `sending` → write
+//! (the final command once the printer has taken the rest) → query again → `done`. A stop
+//! condition before a job pauses it with the reason, and so does a link that cannot be opened
+//! (no send); a stop after a job leaves it `sent` until the printer recovers. A write or status
+//! failure after `sending` marks the job interrupted: once the printer answers again it is resent
+//! as the original when it cannot have come out whole (its cut counter says so, or its final
+//! command never left), else as a copy (the copy bytes, or the copy banner). Jobs are taken
+//! strictly in id order, so a paused head job holds the ones behind it.
 use super::config::{DocFormat, Link, SpoolConfig};
 use super::profile::PrinterProfile;
 use super::queue::{Job, JobId, JobState, PrinterId, PrinterRow, Queue};
