@@ -121,7 +121,8 @@ pub struct OfdLinkConfig {
     /// Total time for one exchange (connect, resends, answer), in ms. The protocol's minimum is 5000;
     /// smaller values are honoured only for tests and logged as a warning.
     pub total_time_ms: u64,
-    /// Pause between attempts to send the autonomous queue, in ms (protocol minimum 60 000).
+    /// Pause between attempts to send the autonomous queue, in ms. The protocol's minimum is 60 000; a
+    /// smaller value is refused at start unless every OFD is an emulator (see [`Config::validate`]).
     pub reconnect_ms: u64,
     /// Hours of autonomous mode after which new documents are refused (18).
     pub offline_limit_hours: i64,
@@ -188,6 +189,17 @@ pub struct OfdConfig {
     /// The SOCKS5 proxy ("software VPN") used for KKMs saved with `use_software_vpn: true`.
     #[serde(default)]
     pub socks5: Option<Socks5Config>,
+    /// This `host:port` is an OFD emulator (`kassa ofd-emulator`, a test rig), not a real OFD: the
+    /// protocol's minimum pause between resends (`ofd_link.reconnect_ms`) may then be shortened for tests.
+    #[serde(default)]
+    pub emulator: bool,
+}
+
+impl OfdConfig {
+    /// The built-in emulator, or an endpoint declared to be one.
+    pub fn is_emulator(&self) -> bool {
+        self.emulator || self.endpoint == "emulator"
+    }
 }
 
 /// A SOCKS5 proxy (RFC 1928), with optional username and password (RFC 1929).
@@ -210,6 +222,9 @@ fn default_endpoint() -> String {
 pub fn default_protocol() -> u16 {
     202
 }
+
+/// The protocol's shortest pause between attempts to deliver the autonomous queue (2.0.2 §5).
+pub const MIN_RECONNECT_MS: u64 = 60_000;
 
 /// The demo administrator PIN used when neither the file nor `KASSA_ADMIN_PIN` sets one.
 pub const DEMO_ADMIN_PIN: &str = "0000";
@@ -261,6 +276,7 @@ pub fn default_ofds() -> Vec<OfdConfig> {
         protocol_version: default_protocol(),
         consumer_url: consumer.into(),
         socks5: None,
+        emulator: false,
     };
     vec![
         ofd("4C49A0CB1DD4413387F6E6199CBB1B2A", "Казахтелеком - test", "http://consumer.test-oofd.kz"),
@@ -315,10 +331,22 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks what serde cannot: non-empty PIN, unique OFD uids, known protocol versions.
+    /// Checks what serde cannot: non-empty PIN, unique OFD uids, known protocol versions, and the protocol's
+    /// minimum pause between resends to a real OFD.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.admin_pin.trim().is_empty() {
             return Err(ConfigError::Invalid("admin_pin must not be empty".into()));
+        }
+        if self.ofd_link.reconnect_ms < MIN_RECONNECT_MS
+            && let Some(real) = self.ofd.iter().find(|o| !o.is_emulator())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "ofd_link.reconnect_ms = {} is below the OFD protocol's minimum of {MIN_RECONNECT_MS} ms (one minute \
+                 between attempts to deliver the autonomous queue): the OFD {} at {} may block a KKM that resends \
+                 faster. Set reconnect_ms = {MIN_RECONNECT_MS} or more (a shorter pause is accepted only when every \
+                 [[ofd]] is an emulator: endpoint = \"emulator\", or emulator = true for a test rig)",
+                self.ofd_link.reconnect_ms, real.name, real.endpoint
+            )));
         }
         for (i, ofd) in self.ofd.iter().enumerate() {
             if self.ofd[..i].iter().any(|o| o.uid.eq_ignore_ascii_case(&ofd.uid)) {
@@ -395,6 +423,21 @@ link = { kind = "virtual", dir = "./kassa-data/printed" }
     #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn a_short_reconnect_is_refused_towards_a_real_ofd_and_allowed_towards_emulators() {
+        let mut config = Config::default();
+        config.ofd_link.reconnect_ms = 100;
+        assert!(config.validate().is_ok(), "the built-in emulator serves every default OFD");
+        config.ofd[1].endpoint = "37.150.215.187:7777".into();
+        let e = config.validate().unwrap_err().to_string();
+        assert!(e.contains("reconnect_ms = 100") && e.contains("60000") && e.contains("37.150.215.187:7777"), "{e}");
+        config.ofd[1].emulator = true;
+        assert!(config.validate().is_ok(), "a test rig declared as an emulator");
+        config.ofd[1].emulator = false;
+        config.ofd_link.reconnect_ms = 60_000;
+        assert!(config.validate().is_ok());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod listen;
 pub mod logging;
 pub mod ofd;
 pub mod profiles;
+pub mod progress;
 pub mod receipt;
 pub mod render;
 pub mod rom_font;

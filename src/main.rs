@@ -5,6 +5,9 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "kassa", version, about = "Local cash core and receipt print server")]
 struct Cli {
+    /// Log lines on stderr: `text` for a person, `json` (one object per line) for log collectors.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "KASSA_LOG_FORMAT")]
+    log_format: kassa::logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,7 +38,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    kassa::logging::init();
+    kassa::logging::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => kassa::server::run_blocking(args),
         // Without --host, `ofd info` asks the KKM's configured OFD with its stored token: that needs the core.
@@ -53,7 +56,7 @@ fn main() -> ExitCode {
             Some(font)
         })
         .map_err(|e| e.to_string()),
-        Command::Printers(args) => kassa::spool::cli::printers(args).map_err(|e| e.to_string()),
+        Command::Printers(args) => kassa::server::printers(args),
         Command::Printer(args) => kassa::receipt::self_test::run(args).map(|report| println!("{report}")),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
         Command::Render(args) => kassa::profiles::run_render(args),
@@ -61,9 +64,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Exit codes (README, "The command line"): 0 done, 1 failed (the reason on stderr), 2 a wrong command
+        // line (clap's own errors exit 2 as well).
         Err(e) => {
             eprintln!("kassa: {e}");
-            ExitCode::FAILURE
+            if e.starts_with("usage: ") { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }

@@ -39,6 +39,7 @@ impl Started {
 /// Opens the data folder, starts the built-in OFD emulator when configured, builds the fiscal core over
 /// its database and starts the senders of queued documents.
 pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Started, String> {
+    config.validate().map_err(|e| e.to_string())?;
     let folder = Arc::new(DataFolder::lock(&config.data_dir)?);
     let install = folder.check_database()?;
     let db = config.data_dir.join(folder::DATABASE);
@@ -62,6 +63,7 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     if config.ofd_link.total_time_ms < 5_000 {
         tracing::warn!(ms = config.ofd_link.total_time_ms, "OFD total time below the protocol's 5 s minimum");
     }
+    warn_unreachable_ofds(config);
     let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
     let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {}: {e}", db.display()))?;
     let pin_key = folder.pin_key(hashed_pins == 0)?;
@@ -76,6 +78,30 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let spooler = open_spooler(&config.data_dir, spool_config)?;
     let printing = Arc::new(Printing { renderer, spooler, lang: config.render.lang.clone() });
     Ok(Started { core, printing, emulator, folder })
+}
+
+/// Tries each real OFD of the configuration once, in the background, and warns about one that does not
+/// answer: the KKMs using it will work autonomously, and the operator should know before the first sale.
+fn warn_unreachable_ofds(config: &Config) {
+    let wait = std::time::Duration::from_millis(config.ofd_link.total_time_ms.max(1));
+    for ofd in config.ofd.iter().filter(|o| !o.is_emulator()) {
+        let (name, endpoint) = (ofd.name.clone(), ofd.endpoint.clone());
+        // With a SOCKS5 proxy configured, the proxy is what this machine must reach.
+        let target = ofd.socks5.as_ref().map_or(endpoint.clone(), |p| p.addr.clone());
+        tokio::spawn(async move {
+            let outcome = tokio::time::timeout(wait, tokio::net::TcpStream::connect(target.as_str())).await;
+            let why = match outcome {
+                Ok(Ok(_)) => return,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!("no answer within {} ms", wait.as_millis()),
+            };
+            tracing::warn!(
+                ofd = %name, %endpoint, via = %target,
+                "OFD unreachable at start ({why}): its KKMs work autonomously until it answers; check the network, \
+                 the firewall and the endpoint in the configuration"
+            );
+        });
+    }
 }
 
 /// What to tell the operator when `kassa.db` cannot be opened.
@@ -325,12 +351,49 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     })
 }
 
+/// The data folder a tool works on must be one a server made: a tool never creates one (nor a fresh
+/// install with a new administrator) by accident.
+fn existing_folder(config: &Config, what: &str) -> Result<(), String> {
+    let db = config.data_dir.join(folder::DATABASE);
+    if db.is_file() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} is not a Kassa data folder ({} is missing), so there is nothing to {what}. Name the server's folder \
+         with --data-dir (or data_dir in --config); `kassa serve` makes a new one",
+        config.data_dir.display(),
+        folder::DATABASE
+    ))
+}
+
+/// `kassa printers`: what `GetPrinterList` lists, for the server's data folder and configuration, as JSON.
+/// It holds the folder's lock while it looks, so it never opens the print queue beside a running server.
+pub fn printers(args: crate::spool::cli::PrintersArgs) -> Result<(), String> {
+    let serve =
+        ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
+    let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
+    existing_folder(&config, "list printers for")?;
+    let _folder = DataFolder::lock(&config.data_dir).map_err(|e| {
+        format!("{e}. While the server runs, ask it instead: GetPrinterList (curl -H 'Authorization: <PIN>' http://<listen>/GetPrinterList)")
+    })?;
+    let mut spool = config.spool.clone().unwrap_or_else(|| SpoolConfig::serve_default(&config.data_dir));
+    if args.no_cups {
+        spool.discover_cups = false;
+    }
+    let spooler = Spooler::open_for_listing(&config.data_dir, spool).map_err(|e| e.to_string())?;
+    let found = spooler.discover().map_err(|e| e.to_string());
+    spooler.shutdown();
+    println!("{}", crate::api::methods::print::printer_list_json(&found?));
+    Ok(())
+}
+
 /// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
 /// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
 pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
     let serve =
         ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
+    existing_folder(&config, "ask the OFD about")?;
     runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
         let answer = started.core.ofd_info(i64::from(args.kkm)).await.map_err(|e| e.to_string())?;

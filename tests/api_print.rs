@@ -169,6 +169,21 @@ async fn render_document_in_every_format() {
 }
 
 #[tokio::test]
+async fn save_kkm_takes_a_printer_by_its_id_alone() {
+    let s = ready().await;
+    let printers = s.ok("GetPrinterList", ADMIN, json!({})).await;
+    let virtual_printer = printers.as_array().unwrap().iter().find(|p| p["name"] == "virtual").unwrap().clone();
+    let saved = s.ok("SaveKKM", ADMIN, json!({"ofd_id": 6923, "printer": {"id": virtual_printer["ID"]}})).await;
+    assert_eq!(
+        saved["printer"],
+        json!({"id": virtual_printer["ID"], "name": "virtual", "type": virtual_printer["type"]})
+    );
+    let (code, text) = s.post("SaveKKM", Some(ADMIN), json!({"ofd_id": 6923, "printer": {"ID": 999}})).await;
+    assert_eq!(code, 2);
+    assert!(text.as_str().unwrap().contains("printer.id"), "{text}");
+}
+
+#[tokio::test]
 async fn printers_jobs_and_reprints() {
     let s = ready().await;
     let printers = s.ok("GetPrinterList", ADMIN, json!({})).await;

@@ -679,7 +679,7 @@ fn guessing_the_sko_pin_is_paused_after_five_wrong_ones() {
     // Now no PIN is checked, the right one neither, and the answer says for how long.
     let answer = send(&s, AUTH, "authorize", json!({}), json!({"pin": "2718"}));
     assert_eq!(error_code(&answer), "KASSA_PIN_PAUSED", "{answer}");
-    assert!(answer["data"]["text"].as_str().unwrap().contains(" s more"), "{answer}");
+    assert!(answer["data"]["text"].as_str().unwrap().contains("PIN ещё"), "{answer}");
     let answer = send(&s, SHIFT, "open_shift", json!({}), json!({}));
     assert_eq!(error_code(&answer), "KASSA_NOT_AUTHORIZED", "{answer}");
 }
@@ -734,4 +734,58 @@ fn belarusian_letters_and_guillemets_print_right_on_cp866() {
     let mut jobs = printer.feed(&bytes, Default::default()).jobs;
     jobs.extend(printer.disconnect());
     assert!(jobs.iter().any(|j| j.has_line(name)), "{:?}", jobs.iter().map(|j| &j.lines).collect::<Vec<_>>());
+}
+
+#[test]
+fn kassas_own_texts_are_russian_or_belarusian_as_asked() {
+    let s = start("", "pin = \"2718\"");
+    // Russian by default, for every error of Kassa's own; the seed's texts stay as the seed writes them.
+    let a = send(&s, SHIFT, "open_shift", json!({}), json!({}));
+    assert_eq!(error_code(&a), "KASSA_NOT_AUTHORIZED");
+    assert_eq!(a["data"]["text"], "СКО не авторизовано: вызовите authorize с его PIN-кодом");
+    // A message's `lang` header asks for Belarusian.
+    let a = send(&s, SHIFT, "open_shift", json!({"lang": "be"}), json!({}));
+    assert_eq!(a["data"]["text"], "СКА не аўтарызавана: выклічце authorize з яго PIN-кодам");
+    login_and_open(&s);
+    let a = sale(
+        &s,
+        sale_data(json!([item("Хлеб", "1.555", "1.000")]), json!([{"payment_type": "cash", "value": "2.00"}])),
+    );
+    assert_eq!(error_code(&a), "AVQFR_BAD_DOCUMENT_FORMAT");
+    let text = a["data"]["text"].as_str().unwrap();
+    assert!(text.starts_with("bad document format: items[0].price:") && text.contains("знаков после точки"), "{text}");
+    let a = sale(&s, sale_data(json!([]), json!([])));
+    assert_eq!(a["data"]["text"], "empty items", "the seed's own text");
+    let (_, a) = http_raw(s.http, "{not json");
+    assert!(a["data"]["text"].as_str().unwrap().starts_with("сообщение не JSON"), "{a}");
+    // `by.lang = "be"` makes Belarusian the default.
+    let be = start("lang = \"be\"", "pin = \"2718\"");
+    let a = send(&be, AUTH, "authorize", json!({}), json!({"pin": "0000"}));
+    assert_eq!(a["data"]["text"], "няправільны PIN-код СКА");
+}
+
+#[test]
+fn an_action_of_the_older_ikassa_api_gets_its_counterpart_and_the_valid_actions() {
+    let s = start("", "pin = \"2718\"");
+    // The older API's camelCase action, reply address spelled `replyAddress`.
+    let msg = json!({"type": "send", "address": "ik.service.token.sales.retail", "replyAddress": "pos.replies",
+        "headers": {"action": "createSale", "token": "AVQ00000000001"}, "data": {"cashier": "Анна", "cash": "5.00", "items": []}});
+    let (_, a) = http_raw(s.http, &msg.to_string());
+    assert_eq!(error_code(&a), "KASSA_UNKNOWN_ACTION");
+    assert_eq!(a["address"], "pos.replies");
+    assert_eq!(
+        (a["data"]["replacement"].clone(), a["data"]["actions"].clone()),
+        (json!("create_sale"), json!(["create_sale"]))
+    );
+    assert!(a["data"]["text"].as_str().unwrap().contains("create_sale"), "{a}");
+    let a = send(&s, "ik.service.token", "getStoredDocuments", json!({}), json!(null));
+    assert_eq!(a["data"]["replacement"], "get_unsent_documents_count");
+    assert!(a["data"]["actions"].as_array().unwrap().contains(&json!("get_state")));
+    let a = send(&s, "ik.service.ean", "getItems", json!({}), json!(null));
+    assert_eq!(error_code(&a), "KASSA_UNKNOWN_ADDRESS");
+    assert!(a["data"]["addresses"].as_array().unwrap().contains(&json!("ik.service.token.shift")));
+    // get_state carries the СКО's user (its taxpayer) and its trade point.
+    let st = send(&s, "ik.service.token", "get_state", json!({}), json!({}));
+    assert_eq!(ok(&st)["user_data"]["tax_number"], 100000000, "{st}");
+    assert!(ok(&st).get("trade_point_information").is_some());
 }

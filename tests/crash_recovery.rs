@@ -50,7 +50,7 @@ async fn sigkill_mid_exchange_loses_nothing_and_duplicates_nothing() {
         &config,
         format!(
             "listen = \"127.0.0.1:0\"\n[[ofd]]\nuid = \"4C49A0CB1DD4413387F6E6199CBB1B2A\"\nname = \"test\"\n\
-             endpoint = \"{}\"\nconsumer_url = \"http://consumer.test-oofd.kz\"\n\
+             endpoint = \"{}\"\nemulator = true\nconsumer_url = \"http://consumer.test-oofd.kz\"\n\
              [ofd_link]\ntotal_time_ms = 3000\nreconnect_ms = 100\n",
             emu.addr()
         ),

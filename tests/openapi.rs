@@ -26,6 +26,9 @@ fn every_route_is_documented_and_nothing_else() {
     let doc = document();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
+    for probe in kassa::api::metrics::PROBES {
+        assert!(paths[probe]["get"]["responses"]["200"].is_object(), "{probe} is not documented");
+    }
     for name in METHOD_NAMES {
         let op = &paths.get(&format!("/{name}")).unwrap_or_else(|| panic!("/{name} is not documented"))["post"];
         assert_eq!(op["operationId"], *name);
@@ -33,7 +36,8 @@ fn every_route_is_documented_and_nothing_else() {
     }
     for path in paths.keys() {
         let name = path.trim_start_matches('/');
-        assert!(METHOD_NAMES.contains(&name) || path == "/openapi.json", "{path} is no route");
+        let probe = kassa::api::metrics::PROBES.contains(&path.as_str());
+        assert!(METHOD_NAMES.contains(&name) || path == "/openapi.json" || probe, "{path} is no route");
     }
     let codes = &doc["components"]["schemas"]["ErrorEnvelope"]["properties"]["response_code"]["enum"];
     let table: Vec<u16> = kassa::api::ErrorCode::ALL.iter().map(|c| c.code()).filter(|c| *c != 0).collect();

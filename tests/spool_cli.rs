@@ -82,9 +82,11 @@ fn printer_emulator_subcommand_prints_saves_and_switches_status() {
 #[test]
 fn printers_subcommand_lists_with_stable_ids() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // A server's data folder (`kassa printers` never makes one).
+    drop(kassa::store::Store::open(&dir.path().join("kassa.db")).expect("kassa.db"));
     let run = || -> serde_json::Value {
         let out = Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .args(["printers", "--no-cups", "--dir"])
+            .args(["printers", "--no-cups", "--data-dir"])
             .arg(dir.path())
             .output()
             .expect("run printers");

@@ -132,7 +132,7 @@ fn data_uri(v: &Value, mime: &str) -> Vec<u8> {
 
 #[test]
 fn every_task_answers_the_shape_dm_clients_read() {
-    let s = start("");
+    let s = start("auto_open_shift = false");
     let (status, info) = http(s.port, "GET", "/dm/api/v1/sys_info", "", "");
     assert_eq!(status, 200);
     assert_eq!(info["devices"][0]["fisid"], "4000123456");
@@ -152,7 +152,7 @@ fn every_task_answers_the_shape_dm_clients_read() {
     let i = ok(&a);
     assert_eq!(
         (i["shift_status"].clone(), i["fisid"].clone(), i["safe"].clone()),
-        (json!(0), json!("4000123456"), json!(0.0))
+        (json!(0), json!("4000123456"), json!(0))
     );
 
     // A sale before the shift opens is refused, and so is a second opening.
@@ -167,7 +167,7 @@ fn every_task_answers_the_shape_dm_clients_read() {
     // 3 cash in.
     let a = exec(&s, &envelope("", json!({"task": 3, "cashier": "Петренко І.", "cash": {"type": 0, "sum": 500}})));
     let i = ok(&a);
-    assert_eq!((i["task"].clone(), i["sum"].clone(), i["safe"].clone()), (json!(3), json!(500.0), json!(500.0)));
+    assert_eq!((i["task"].clone(), i["sum"].clone(), i["safe"].clone()), (json!(3), json!(500), json!(500)));
 
     // 1 sale: the receipt info and its printinfo.
     let a = exec(&s, &envelope("", sale()));
@@ -196,23 +196,23 @@ fn every_task_answers_the_shape_dm_clients_read() {
     assert_eq!(i["cashier"], "Петренко І.");
     let doccode = i["doccode"].as_str().unwrap().to_string();
     assert!(doccode.starts_with("TEST_4000123456"), "{doccode}");
+    // The tax service's check link: one line with the document, its sum and the register.
     let qr = i["qr"].as_str().unwrap();
-    assert!(qr.contains(&doccode) && qr.contains("133.72") && qr.contains("4000123456"), "{qr}");
+    assert!(qr.contains(&doccode) && qr.contains("133.72") && qr.contains("4000123456") && !qr.contains('\n'), "{qr}");
     let p = &i["printinfo"];
     assert_eq!(
         (p["sum_0"].clone(), p["sum_disc"].clone(), p["sum_receipt"].clone(), p["sum_topay"].clone()),
         (json!(143.02), json!(9.3), json!(133.72), json!(133.72))
     );
-    assert_eq!(p["goods"][0]["gross"], "100.02");
-    assert_eq!(p["goods"][1]["tax_lit"], "Б");
-    // VAT is inside the prices: А 20 % of 100.02 − 3.61 (its share of the 5.00 discount), Б 7 % of the rest.
+    assert_eq!(p["goods"][0]["cost"], json!(100.02));
+    assert_eq!((p["goods"][1]["taxlit"].clone(), p["goods"][1]["disc"].clone()), (json!("Б"), json!(4.3)));
+    // VAT is inside the prices: А 20 % of 100.02 − 3.61 (its share of the 5.00 discount); Б is без ПДВ.
     let taxes = p["taxes"].as_array().unwrap();
     assert_eq!(taxes.len(), 2);
-    assert_eq!(taxes[0]["base"], "96.41");
-    assert_eq!(taxes[0]["tax"], "16.07");
-    assert_eq!(taxes[1]["base"], "37.31");
-    assert_eq!(taxes[1]["tax"], "2.44");
-    let sale_no = i["docno"].as_i64().unwrap();
+    assert_eq!((taxes[0]["base_sum"].clone(), taxes[0]["tax_sum"].clone()), (json!(96.41), json!(16.07)));
+    assert_eq!((taxes[1]["base_sum"].clone(), taxes[1]["tax_sum"].clone()), (json!(37.31), json!(0)));
+    assert_eq!((taxes[1]["gr_code"].clone(), taxes[1]["tax_fname"].clone()), (json!(2), json!("Без ПДВ")));
+    let sale_no: i64 = i["docno"].as_str().unwrap().parse().unwrap();
 
     // 2 return of one loaf, in cash.
     let ret = json!({"task": 2, "cashier": "Петренко І.", "receipt": {"rows": [
@@ -230,13 +230,13 @@ fn every_task_answers_the_shape_dm_clients_read() {
     assert_eq!(i["safe"], json!(512.22));
     // 14 cash withdrawal (best effort): counted apart, out of the drawer.
     let i = ok(&exec(&s, &envelope("", json!({"task": 14, "cash": {"type": 0, "sum": 12.22}})))).clone();
-    assert_eq!((i["task"].clone(), i["safe"].clone()), (json!(14), json!(500.0)));
+    assert_eq!((i["task"].clone(), i["safe"].clone()), (json!(14), json!(500)));
 
     // 10 X report.
     let a = exec(&s, &envelope("", json!({"task": 10})));
     let x = ok(&a);
-    assert_eq!(x["receipt"]["count_p"], "1");
-    assert_eq!(x["receipt"]["count_m"], "1");
+    assert_eq!(x["receipt"]["count_p"], 1);
+    assert_eq!(x["receipt"]["count_m"], 1);
     assert_eq!(x["summary"]["base_p"], json!(133.72));
     assert_eq!(x["summary"]["base_m"], json!(21.5));
     assert_eq!(
@@ -244,13 +244,13 @@ fn every_task_answers_the_shape_dm_clients_read() {
         json!({"type": 0, "name": "Готівка", "sum_p": 133.72, "sum_m": 21.5,
         "round_pu": 0, "round_pd": 0, "round_mu": 0, "round_md": 0})
     );
-    assert_eq!(x["cash"][0]["sum_p"], json!(500.0));
-    assert_eq!(x["cash"][0]["sum_m"], json!(100.0));
+    // money[]: the service deposits and withdrawals; cash[]: cash taken and paid back by documents.
+    assert_eq!((x["money"][0]["sum_p"].clone(), x["money"][0]["sum_m"].clone()), (json!(500), json!(100)));
+    assert_eq!((x["cash"][0]["sum_p"].clone(), x["cash"][0]["sum_m"].clone()), (json!(133.72), json!(33.72)));
     assert_eq!(x["taxes"].as_array().unwrap().len(), 2);
-    assert_eq!(x["money"][0]["sum_p"], json!(133.72));
-    assert_eq!(x["money"][0]["sum_m"], json!(33.72));
-    assert_eq!(x["receipt"]["count_14"], "1");
-    assert_eq!(x["safe"], json!(500.0));
+    assert_eq!(x["receipt"]["count_14"], 1);
+    assert_eq!(x["safe"], json!(500));
+    assert_eq!(x["printheader"]["name"], "ФОП Петренко Іван");
 
     // 18 status with the last numbers.
     let i = ok(&exec(&s, &envelope("", json!({"task": 18})))).clone();
@@ -258,29 +258,37 @@ fn every_task_answers_the_shape_dm_clients_read() {
     assert_eq!(i["shift_dt"], "20260301100000");
     assert_eq!(i["last_receipt_no"], sale_no);
     assert_eq!(i["last_back_no"], sale_no + 1);
-    assert_eq!(i["last_z_no"], Value::Null);
+    assert_eq!(i["last_z_no"], 0);
 
-    // 22 reprint of the last receipt (the return), 21 last numbers, 20 lookup by fiscal number.
+    // 22 reprint of the last receipt (the return), 21 last numbers, 20 the register's fiscal number (and
+    // with `fisn` a document by its fiscal number).
     let i = ok(&exec(&s, &envelope("", json!({"task": 22})))).clone();
-    assert_eq!((i["task"].clone(), i["docno"].clone()), (json!(2), json!(sale_no + 1)));
+    assert_eq!((i["task"].clone(), i["docno"].clone()), (json!(2), json!((sale_no + 1).to_string())));
     let i = ok(&exec(&s, &envelope("", json!({"task": 21})))).clone();
     assert_eq!(i["last_receipt_no"], sale_no);
+    let i = ok(&exec(&s, &envelope("", json!({"task": 20})))).clone();
+    assert_eq!((i["task"].clone(), i["fisid"].clone()), (json!(20), json!("4000123456")));
     let i = ok(&exec(&s, &envelope("", json!({"task": 20, "fisn": doccode})))).clone();
-    assert_eq!(i["docno"], sale_no);
+    assert_eq!(i["docno"], sale_no.to_string());
     refused(&exec(&s, &envelope("", json!({"task": 20, "fisn": "TEST_0"}))), 9, &["не знайдено"]);
 
     // 11 Z report closes the shift; the drawer's cash carries into the next one.
     let a = exec(&s, &envelope("", json!({"task": 11, "cashier": "Петренко І."})));
     let z = ok(&a);
     assert_eq!(z["task"], 11);
-    assert_eq!(z["receipt"]["count_p"], "1");
+    assert_eq!(z["receipt"]["count_p"], 1);
     assert!(z["doccode"].as_str().unwrap().starts_with("TEST_"));
+    // The shift's documents: its opening (1) to the Z itself.
+    assert_eq!(
+        (z["docno_from"].clone(), z["docno_to"].clone()),
+        (json!(1), json!(z["docno"].as_str().unwrap().parse::<i64>().unwrap()))
+    );
     let i = ok(&exec(&s, &envelope("", json!({"task": 18})))).clone();
     assert_eq!(i["shift_status"], 0);
-    assert_eq!(i["last_z_no"], z["docno"]);
+    assert_eq!(i["last_z_no"], 1, "the number of the last closed shift");
     refused(&exec(&s, &envelope("", json!({"task": 10}))), 4, &["Зміну не відкрито"]);
     let i = ok(&open(&s)).clone();
-    assert_eq!((i["shift_link"].clone(), i["safe"].clone()), (json!(2), json!(500.0)));
+    assert_eq!((i["shift_link"].clone(), i["safe"].clone()), (json!(2), json!(500)));
 }
 
 #[test]
@@ -293,11 +301,22 @@ fn the_same_tag_returns_the_stored_answer_and_makes_nothing() {
     assert_eq!(first, again);
     // Only one sale was made and counted.
     let x = ok(&exec(&s, &envelope("", json!({"task": 10})))).clone();
-    assert_eq!(x["receipt"]["count_p"], "1");
+    assert_eq!(x["receipt"]["count_p"], 1);
     assert_eq!(x["safe"], json!(133.72));
+    // The same answer without the task ("repeat by tag": no fiscal block), as the first request was
+    // answered.
+    let repeat = json!({"ver": 6, "source": "POS1", "device": "Каса 1", "tag": "9f1c-sale-1"});
+    let again = exec(&s, &repeat);
+    assert_eq!((again["type"].clone(), again["task"].clone()), (json!(1), json!(1)));
+    assert_eq!(ok(&again), ok(&first));
+    let mut by_type = repeat.clone();
+    by_type["type"] = json!(0);
+    assert_eq!(ok(&exec(&s, &by_type)), ok(&first));
+    refused(&exec(&s, &json!({"ver": 6, "tag": "never-made"})), 9, &["never-made"]);
     // A new tag makes a new document.
+    let number = |a: &Value| ok(a)["docno"].as_str().unwrap().parse::<i64>().unwrap();
     let other = exec(&s, &envelope("9f1c-sale-2", sale()));
-    assert_eq!(ok(&other)["docno"].as_i64().unwrap(), ok(&first)["docno"].as_i64().unwrap() + 1);
+    assert_eq!(number(&other), number(&first) + 1);
     // A refused request stores nothing under its tag: fixed, it goes through.
     let bad = json!({"task": 4, "cash": {"type": 0, "sum": 10000}});
     refused(&exec(&s, &envelope("out-1", bad)), 6, &[]);
@@ -330,7 +349,7 @@ fn a_tag_holds_across_a_killed_server_and_concurrent_repeats_make_one_document()
     let again = exec(&s, &envelope("retry-7", sale()));
     assert_eq!(again, answers[0]);
     let x = ok(&exec(&s, &envelope("", json!({"task": 10})))).clone();
-    assert_eq!(x["receipt"]["count_p"], "1");
+    assert_eq!(x["receipt"]["count_p"], 1);
     assert_eq!(x["safe"], json!(133.72));
 }
 
@@ -355,9 +374,9 @@ fn bad_requests_are_res_not_zero_with_a_ukrainian_text_naming_the_field() {
     );
     refused(&exec(&s, &with_row(json!({"name": "", "cnt": 1, "price": 1}), 1.0)), 1, &["rows[0].name"]);
     refused(
-        &exec(&s, &with_row(json!({"name": "Сіль", "cnt": 1, "price": 1, "taxgrp": 9}), 1.0)),
+        &exec(&s, &with_row(json!({"name": "Сіль", "cnt": 1, "price": 1, "taxgrp": 10}), 1.0)),
         1,
-        &["rows[0].taxgrp", "«9»"],
+        &["rows[0].taxgrp", "«10»"],
     );
     refused(&exec(&s, &with_row(json!({"name": "Сіль", "cnt": 1, "price": 1, "cost": 2}), 1.0)), 3, &["rows[0].cost"]);
     refused(&exec(&s, &with_row(json!({"name": "Сіль", "cnt": 1, "price": 10}), 9.0)), 3, &["Оплати", "10.00"]);
@@ -395,7 +414,7 @@ fn bad_requests_are_res_not_zero_with_a_ukrainian_text_naming_the_field() {
     refused(&exec(&s, &envelope("", ret)), 6, &["Недостатньо готівки", "10.00", "20.00"]);
     // Nothing refused was made: only the one good sale above counts.
     let x = ok(&exec(&s, &envelope("", json!({"task": 10})))).clone();
-    assert_eq!(x["receipt"]["count_p"], "1");
+    assert_eq!(x["receipt"]["count_p"], 1);
 }
 
 #[test]
@@ -407,7 +426,9 @@ fn printed_forms_decode_with_tools_kassa_did_not_write() {
         env[k] = json!("1");
     }
     let a = exec(&s, &env);
-    let i = ok(&a);
+    ok(&a);
+    // The forms are at the top level of the answer, where the public clients read them.
+    let i = &a;
 
     // Text: windows-1251, decoded by encoding_rs; the totals, the test mark and Ukrainian letters.
     let raw = data_uri(&i["pf_text"], "text/plain;charset=windows-1251");
@@ -418,7 +439,7 @@ fn printed_forms_decode_with_tools_kassa_did_not_write() {
         "133.72 ГРН",
         "Знижка",
         "9.30",
-        "ПДВ А 20%....",
+        "ПДВ 20% А....",
         "16.07",
         "Решта",
         "66.28",
@@ -461,27 +482,52 @@ fn printed_forms_decode_with_tools_kassa_did_not_write() {
     // The X report and a reprint carry forms too; the reprint is marked as a copy.
     let mut x = envelope("", json!({"task": 10}));
     x["need_pf_txt"] = json!(1);
-    let raw = data_uri(&ok(&exec(&s, &x))["pf_text"], "text/plain;charset=windows-1251");
+    let raw = data_uri(&exec(&s, &x)["pf_text"], "text/plain;charset=windows-1251");
     let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&raw);
     assert!(text.contains("X-ЗВІТ") && text.contains("133.72"), "{text}");
     let mut r = envelope("", json!({"task": 22}));
     r["need_pf_txt"] = json!(2);
-    let raw = data_uri(&ok(&exec(&s, &r))["pf_text"], "text/plain;charset=windows-1251");
+    let raw = data_uri(&exec(&s, &r)["pf_text"], "text/plain;charset=windows-1251");
     let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&raw);
     assert!(text.contains("КОПІЯ") && text.contains("133.72 ГРН"), "{text}");
     // A card payment's details are printed; cash stays where it was.
     let card = json!({"task": 1, "receipt": {"rows": [{"name": "Кава", "cnt": 1, "price": 45}],
-        "pays": [{"type": 2, "sum": 45, "cardmask": "4149****1234", "paysys": "VISA", "rrn": "123456789012", "auth_code": "A1B2C3"}]}});
+        "pays": [{"type": 2, "sum": 45, "cardmask": "4149****1234", "paysys": "VISA", "rrn": "123456789012", "auth_code": "A1B2C3", "commission": 0.0}]}});
     let mut c = envelope("", card);
     c["need_pf_txt"] = json!(1);
-    let raw = data_uri(&ok(&exec(&s, &c))["pf_text"], "text/plain;charset=windows-1251");
+    let raw = data_uri(&exec(&s, &c)["pf_text"], "text/plain;charset=windows-1251");
     let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&raw);
     for needle in ["Картка", "4149****1234", "VISA", "123456789012", "A1B2C3"] {
         assert!(text.contains(needle), "{needle:?} not in\n{text}");
     }
+    assert!(!text.contains("Комісія"), "a zero commission is not printed:\n{text}");
+    // A "Національний кешбек" return keeps the sale's numbers and dates and prints them.
+    let cashback = json!({"task": 2, "receipt": {"purchase_receipt_fisn": "TEST_400012345600000003",
+        "purchase_rro_fisn": "4000123456", "rows": [{"name": "Кава", "cnt": 1, "price": 45, "purchase_receipt_dt": "20260301100000"}],
+        "pays": [{"type": 2, "sum": 45, "purchase_dt": "20260301100000"}]}});
+    let mut c = envelope("", cashback);
+    c["need_pf_txt"] = json!(1);
+    let a = exec(&s, &c);
+    let p = &ok(&a)["printinfo"];
+    assert_eq!(
+        (
+            p["purchase_receipt_fisn"].clone(),
+            p["goods"][0]["purchase_receipt_dt"].clone(),
+            p["pays"][0]["purchase_dt"].clone()
+        ),
+        (json!("TEST_400012345600000003"), json!("20260301100000"), json!("20260301100000"))
+    );
+    let raw = data_uri(&a["pf_text"], "text/plain;charset=windows-1251");
+    let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&raw);
+    for needle in ["Національний кешбек", "TEST_400012345600000003", "Дата чека продажу", "Дата покупки"]
+    {
+        assert!(text.contains(needle), "{needle:?} not in\n{text}");
+    }
     // Without the flags, no forms.
-    let plain = ok(&exec(&s, &envelope("", json!({"task": 22})))).clone();
+    let plain = exec(&s, &envelope("", json!({"task": 22})));
+    ok(&plain);
     assert!(plain.get("pf_text").is_none() && plain.get("pf_pdf").is_none());
+    assert!(plain["info"].get("pf_text").is_none());
 }
 
 #[test]
@@ -491,7 +537,7 @@ fn settings_are_read_and_written_and_shape_the_forms() {
     assert_eq!(status, 200);
     assert_eq!(
         (v["pf_charcount"].clone(), v["pf_charwidth"].clone(), v["pf_astext"].clone()),
-        (json!(42), json!(12), json!(1))
+        (json!(42), json!(12), json!(true))
     );
     let (_, v) =
         http(s.port, "POST", "/vchasno-kasa/api/v1/settings", "", r#"{"pf_charcount": 32, "pf_charwidth": "10"}"#);
@@ -500,7 +546,13 @@ fn settings_are_read_and_written_and_shape_the_forms() {
     let (_, v) = http(s.port, "POST", "/vchasno-kasa/api/v1/settings", "", r#"{"pf_charcount": 5}"#);
     assert_ne!(v["res"], 0);
     assert!(v["errortxt"].as_str().unwrap().contains("pf_charcount"));
-    let (_, v) = http(s.port, "POST", "/vchasno-kasa/api/v1/settings", "", r#"{"pf_colour": 1}"#);
+    // A key Kassa does not know is taken and not kept, with a warning; a bad value refuses the change.
+    let (_, v) = http(s.port, "POST", "/vchasno-kasa/api/v1/settings", "", r#"{"pf_colour": 1, "supmail": "a@b.ua"}"#);
+    assert_eq!((v["res"].clone(), v["errortxt"].clone()), (json!(0), json!("")), "{v}");
+    assert_eq!(v["warnings"][0]["code"], 2, "{v}");
+    assert!(v["warnings"][0]["wtxt"].as_str().unwrap().contains("pf_colour"));
+    assert_eq!(v["supmail"], "a@b.ua");
+    let (_, v) = http(s.port, "POST", "/vchasno-kasa/api/v1/settings", "", r#"{"pf_astext": "perhaps"}"#);
     assert_ne!(v["res"], 0);
     let (_, v) = http(s.port, "GET", "/vchasno-kasa/api/v1/settings", "", "");
     assert_eq!(v["pf_charcount"], 32);
@@ -509,7 +561,8 @@ fn settings_are_read_and_written_and_shape_the_forms() {
     let mut env = envelope("", sale());
     env["need_pf_txt"] = json!(1);
     env["need_pf_img"] = json!(true);
-    let i = ok(&exec(&s, &env)).clone();
+    let i = exec(&s, &env);
+    ok(&i);
     let raw = data_uri(&i["pf_text"], "text/plain;charset=windows-1251");
     let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&raw);
     assert!(text.lines().any(|l| l.chars().count() == 32), "{text}");
@@ -520,12 +573,13 @@ fn settings_are_read_and_written_and_shape_the_forms() {
     let height = reader.info().height as usize;
 
     // pf_astext 0: pf_doccmd is the picture as ESC/POS raster bands of 40 bytes (320 dots) per line.
-    let (_, v) = http(s.port, "POST", "/vchasno-kasa/api/v1/settings", "", r#"{"pf_astext": 0}"#);
-    assert_eq!(v["pf_astext"], 0, "{v}");
+    let (_, v) = http(s.port, "POST", "/vchasno-kasa/api/v1/settings", "", r#"{"pf_astext": false}"#);
+    assert_eq!(v["pf_astext"], false, "{v}");
     let mut env = envelope("", json!({"task": 22}));
     env["need_pf_doccmd"] = json!(1);
     env["need_pf_img"] = json!(1);
-    let i = ok(&exec(&s, &env)).clone();
+    let i = exec(&s, &env);
+    ok(&i);
     let cmd = data_uri(&i["pf_doccmd"], "application/octet-stream");
     assert_eq!(&cmd[..8], &[0x1b, 0x40, 0x1d, 0x76, 0x30, 0, 40, 0]);
     let reader = png::Decoder::new(std::io::Cursor::new(data_uri(&i["pf_image"], "image/png"))).read_info().unwrap();
@@ -554,12 +608,14 @@ fn printed(s: &Server) -> Vec<u8> {
 #[test]
 fn execute_prn_prints_on_the_named_printer_and_execute_pkg_runs_a_batch() {
     let s = start("");
-    // An unknown printer refuses the request before anything is made.
-    refused(&exec_at(&s, "/dm/execute-prn?dev_id=nowhere", &envelope("", json!({"task": 0}))), 10, &["nowhere"]);
+    // An unknown printer does not lose the task: it is done, not printed, and a warning names the printer.
+    let a = exec_at(&s, "/dm/execute-prn?dev_id=nowhere", &envelope("", json!({"task": 0})));
+    assert_eq!((ok(&a)["isprint"].clone(), a["warnings"][0]["code"].clone()), (json!(0), json!(1)), "{a}");
+    assert!(a["warnings"][0]["wtxt"].as_str().unwrap().contains("nowhere"), "{a}");
     let i = ok(&exec(&s, &envelope("", json!({"task": 18})))).clone();
-    assert_eq!(i["shift_status"], 0);
-    // A batch: open the shift and sell, answered in order, printed on the default printer.
-    let batch = json!([envelope("b1", json!({"task": 0})), envelope("b2", sale())]);
+    assert_eq!(i["shift_status"], 1);
+    // A batch: two sales, answered in order, printed on the default printer.
+    let batch = json!([envelope("b1", sale()), envelope("b2", sale())]);
     let (status, a) = http(s.port, "POST", "/dm/execute-pkg", "", &batch.to_string());
     assert_eq!(status, 200);
     let list = a.as_array().unwrap();
@@ -568,7 +624,7 @@ fn execute_prn_prints_on_the_named_printer_and_execute_pkg_runs_a_batch() {
     assert_eq!(ok(&list[1])["isprint"], 1);
     let bytes = printed(&s);
     let (text, _, _) = encoding_rs::WINDOWS_1251.decode(&bytes);
-    assert!(text.contains("ВІДКРИТТЯ ЗМІНИ") || text.contains("ФІСКАЛЬНИЙ ЧЕК"), "{text}");
+    assert!(text.contains("ФІСКАЛЬНИЙ ЧЕК"), "{text}");
     // The named printer; the X report prints too.
     let a = exec_at(&s, "/dm/execute-prn?dev_id=virtual", &envelope("", json!({"task": 22})));
     assert_eq!(ok(&a)["isprint"], 1);
@@ -600,8 +656,10 @@ fn the_cloud_path_takes_the_raw_token_in_authorization() {
 }
 
 #[test]
-fn auto_open_shift_opens_with_the_first_receipt_when_configured() {
-    let s = start("auto_open_shift = true");
+fn auto_open_shift_opens_with_the_first_receipt_by_default_and_can_be_turned_off() {
+    let off = start("auto_open_shift = false");
+    refused(&exec(&off, &envelope("", sale())), 4, &["Зміну не відкрито"]);
+    let s = start("");
     let i = ok(&exec(&s, &envelope("", sale()))).clone();
     assert_eq!(i["shift_link"], 1);
     let st = ok(&exec(&s, &envelope("", json!({"task": 18})))).clone();

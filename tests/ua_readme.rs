@@ -36,7 +36,7 @@ fn the_readme_ukraine_session_answers_as_shown() {
     assert!(steps >= 9, "the curl session has {steps} steps");
     // The last step (the Z report) asked for the text form: windows-1251 with the shift's sale in it.
     let z: serde_json::Value = serde_json::from_str(&last).unwrap();
-    let uri = z["info"]["pf_text"].as_str().unwrap();
+    let uri = z["pf_text"].as_str().unwrap();
     let b64 = uri.strip_prefix("data:text/plain;charset=windows-1251;base64,").unwrap();
     use base64::Engine as _;
     let raw = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();

@@ -236,8 +236,9 @@ METHODS = [
           "bytes_total": {"type": ["integer", "null"]}, "note": S}, ["id", "state", "note"]), True),
     ("PlaygroundInit", "Extension (playground, administrator): document kinds, samples, recent documents, "
      "profiles and printers", None, {"type": "object"}, True),
-    ("PlaygroundTemplate", "Extension (playground, administrator): the template in force for a kind, and its "
-     "saved versions", obj({"kind": S, "kkm_ofd_id": I}, ["kind"]), {"type": "object"}, True),
+    ("PlaygroundTemplate", "Extension (playground, administrator): the template in force for a kind, its "
+     "saved versions and the variables it can use; with `version`, that saved version's source",
+     obj({"kind": S, "kkm_ofd_id": I, "version": S}, ["kind"]), {"type": "object"}, True),
     ("PlaygroundRender", "Extension (playground, administrator): renders a template source as text, HTML, "
      "PNG and annotated ESC/POS", ref("PlaygroundRequest"), {"type": "object"}, True),
     ("PlaygroundSave", "Extension (playground, administrator): checks a template source against the samples "
@@ -245,6 +246,14 @@ METHODS = [
      obj({"saved": S, "sha256": S, "history": I}, ["saved", "sha256"]), True),
     ("PlaygroundPrint", "Extension (playground, administrator): a test print of a template source",
      ref("PlaygroundRequest"), obj({"job_id": I}, ["job_id"]), True),
+    ("PlaygroundUpload", "Extension (playground, administrator): a PNG (a logo) beside the templates, for "
+     "`@image <name>`", obj({"name": S, "content": {"type": "string", "description": "The PNG, base64"},
+                             "kkm_ofd_id": I}, ["name", "content"]),
+     obj({"saved": S}, ["saved"]), True),
+    ("GetStatus", "Extension (status page, administrator): each KKM, device and printer as /ready and /metrics "
+     "see them, with what to do", None,
+     obj({"now": S, "version": S, "ready": B, "reasons": array(S), "snapshot": {"type": "object"}},
+         ["ready", "snapshot"]), True),
 ]
 
 ERRORS = {"400": "Code 2, 11, 15, 17 or 61", "401": "Code 71, 72, 74 or 75", "403": "Code 5 (wrong PIN)",
@@ -284,6 +293,20 @@ for name, summary, request, data, extension in METHODS:
     paths[f"/{name}"] = {"post": op}
     if not extension and req_example is None and request is not None:
         missing_examples.append(name)
+
+for path, op_id, summary, media in [
+    ("/health", "Health", "Liveness: the process answers (no PIN)", "application/json"),
+    ("/ready", "Ready", "Readiness: the store answers and every KKM can make documents; 503 with the reasons "
+     "otherwise (no PIN)", "application/json"),
+    ("/metrics", "Metrics", "Prometheus metrics in the OpenMetrics text format (no PIN)",
+     "application/openmetrics-text"),
+]:
+    schema = {"type": "string"} if media.startswith("application/openmetrics") else {"type": "object"}
+    responses = {"200": {"description": summary, "content": {media: {"schema": schema}}}}
+    if path == "/ready":
+        responses["503"] = {"description": "Not ready: `reasons` says why",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}
+    paths[path] = {"get": {"operationId": op_id, "summary": summary, "security": [], "responses": responses}}
 
 paths["/openapi.json"] = {"get": {
     "operationId": "OpenApi", "summary": "This document", "security": [],

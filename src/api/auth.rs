@@ -182,12 +182,17 @@ impl FromRequestParts<AppState> for Auth {
         match state.throttle.admit(ip, Instant::now()) {
             Ok(()) => {}
             Err(Refusal::Address(left)) => {
+                state.metrics.pin_refused("address");
+                // The lockout itself was a warning; each refusal is counted, and logged at debug only.
+                tracing::debug!(%ip, secs = left.as_secs() + 1, "PIN not checked: this address is locked out");
                 return Err(ApiError::new(
                     ErrorCode::InvalidAccessCode,
                     format!("too many wrong PINs from this address; try again in {} s", left.as_secs() + 1),
                 ));
             }
             Err(Refusal::Server(left)) => {
+                state.metrics.pin_refused("server");
+                tracing::debug!(%ip, secs = left.as_secs() + 1, "PIN not checked: server-wide pause of PIN checks");
                 return Err(ApiError::new(
                     ErrorCode::InvalidAccessCode,
                     format!(
@@ -204,6 +209,8 @@ impl FromRequestParts<AppState> for Auth {
         };
         let pin = credential(value.to_str().unwrap_or("")).to_owned();
         if pin.is_empty() {
+            state.metrics.wrong_pin();
+            tracing::warn!(%ip, "empty PIN");
             state.throttle.failed(ip, Instant::now());
             return Err(ApiError::new(ErrorCode::InvalidAccessCode, "the Authorization header is empty"));
         }
@@ -213,6 +220,8 @@ impl FromRequestParts<AppState> for Auth {
                 Ok(Auth(caller))
             }
             None => {
+                state.metrics.wrong_pin();
+                tracing::warn!(%ip, "wrong PIN");
                 state.throttle.failed(ip, Instant::now());
                 Err(ApiError::new(ErrorCode::InvalidAccessCode, "wrong PIN"))
             }

@@ -20,8 +20,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let slot = req.extensions().get::<super::metrics::KkmSlot>().cloned();
         if req.method() == Method::GET {
             let query = req.uri().query().unwrap_or("").to_owned();
+            if let Some(slot) = &slot {
+                slot.fill_from_query(&query);
+            }
             return from_query(&query).map(Params);
         }
         let deadline = req.extensions().get::<BodyDeadline>().cloned();
@@ -43,7 +47,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
         if let Some(d) = deadline {
             d.slot.body_read();
         }
-        from_json(&decode(&body, charset)).map(Params)
+        let body = decode(&body, charset);
+        if let Some(slot) = &slot {
+            slot.fill_from_json(&body);
+        }
+        from_json(&body).map(Params)
     }
 }
 

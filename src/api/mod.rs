@@ -8,9 +8,12 @@ pub mod conn;
 pub mod cors;
 pub mod error;
 pub mod extract;
+pub mod health;
 pub mod json;
 pub mod methods;
+pub mod metrics;
 pub mod print;
+pub mod status;
 
 pub use codes::ErrorCode;
 pub use error::ApiError;
@@ -26,12 +29,14 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub throttle: Arc<auth::Throttle>,
     pub printing: Arc<print::Printing>,
+    /// Counters and the state gauges of `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     pub fn new(core: Arc<Core>, printing: Arc<print::Printing>) -> AppState {
         let throttle = Arc::new(auth::Throttle::new(&core.config().auth));
-        AppState { core, throttle, printing }
+        AppState { core, throttle, printing, metrics: Arc::new(metrics::Metrics::new()) }
     }
 
     /// Runs a fiscal call off the async threads: it may wait for SQLite's fsync.
@@ -54,12 +59,15 @@ pub fn app(state: AppState) -> Router {
     let limit = config.max_body_bytes;
     let policy = config.http.status_policy;
     let cors = cors::layer(&config.cors);
-    let methods = methods::routes().layer(DefaultBodyLimit::max(limit)).with_state(state);
+    let methods =
+        methods::routes().merge(metrics::routes()).layer(DefaultBodyLimit::max(limit)).with_state(state.clone());
     let app = Router::new()
         .route("/openapi.json", axum::routing::get(openapi))
         .merge(methods::playground::pages())
+        .merge(status::pages())
         .fallback_service(methods)
         .layer(axum::middleware::from_fn(move |req, next| error::render_errors(policy, req, next)))
+        .layer(axum::middleware::from_fn_with_state(state, metrics::observe))
         .layer(axum::middleware::map_request(vendor_path));
     match cors {
         Some(cors) => app.layer(cors),

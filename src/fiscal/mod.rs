@@ -16,7 +16,9 @@ pub mod journal;
 pub mod link;
 /// The one rounding rule moved to the shared ledger; this path stays for the Kazakh code and its tests.
 pub use crate::ledger::money;
+pub mod health;
 pub mod ofd_fiscaliser;
+pub mod outage;
 pub mod outbox;
 pub mod pin;
 pub mod pipeline;
@@ -43,6 +45,8 @@ pub struct Core {
     endpoints: link::Endpoints,
     locks: pipeline::KkmLocks,
     pins: pin::Pins,
+    /// OFD outages in progress, for the log, `/ready` and the status page.
+    outages: outage::Outages,
 }
 
 impl Core {
@@ -56,7 +60,15 @@ impl Core {
         pin_key: [u8; 32],
     ) -> FiscalResult<Core> {
         let pins = pin::Pins::new(pin_key);
-        let core = Core { store: Arc::new(store), config, clock, endpoints, locks: Default::default(), pins };
+        let core = Core {
+            store: Arc::new(store),
+            config,
+            clock,
+            endpoints,
+            locks: Default::default(),
+            pins,
+            outages: Default::default(),
+        };
         core.hash_plain_pins()?;
         core.ensure_administrator()?;
         Ok(core)
@@ -65,6 +77,11 @@ impl Core {
     /// The configuration the core was started with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The time on the core's clock.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now()
     }
 
     /// The store, for tools and tests.

@@ -16,7 +16,7 @@ use super::link::{Outcome, next_reqnum};
 use super::money::{self, Money};
 use super::ofd_fiscaliser::OfdLink;
 use super::trade::{self, Operation, TicketContext, TradeInput};
-use super::{Caller, Core, wire};
+use super::{Caller, Core, outage, wire};
 use crate::ledger::fiscaliser::{self, Fiscaliser};
 use crate::ofd::client::Reply;
 use crate::ofd::result::ResultClass;
@@ -574,12 +574,14 @@ impl Core {
         let doc_id = doc.id;
         match self.exchange(&kkm, reqnum, request).await? {
             Outcome::Accepted(reply) => {
-                let more = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
-                Ok(HeadResult::Accepted { more })
+                let queue = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
+                self.outages.accepted(kkm_id, &queue, self.clock.now());
+                Ok(HeadResult::Accepted { more: queue.waiting > 0 })
             }
             Outcome::Unreachable(why) => {
-                tracing::info!(kkm = kkm.settings.ofd_id, %why, "OFD unreachable: autonomous mode");
-                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false)).await?;
+                let queue = self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false)).await?;
+                let reconnect = self.config.ofd_link.reconnect_ms;
+                self.outages.unreachable(kkm_id, &why.to_string(), &queue, reconnect, self.clock.now());
                 Ok(HeadResult::Unreachable)
             }
             Outcome::InvalidToken => {
@@ -592,8 +594,8 @@ impl Core {
     }
 
     /// Records an accepted document: its fiscal sign, a new token, and the end of autonomous mode when
-    /// the queue is empty. Returns whether more documents wait.
-    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<bool> {
+    /// the queue is empty. Returns the queue left.
+    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -631,20 +633,37 @@ impl Core {
                 }
             }
             tx.update_document(&doc)?;
-            let more = tx.outbox_len(kkm_id)? > 0;
-            if !more && kkm.is_offline {
+            let waiting = tx.outbox_len(kkm_id)?;
+            let autonomous_since = kkm.is_offline.then_some(kkm.offline_start_date.unwrap_or(now));
+            if waiting == 0 && kkm.is_offline {
                 kkm.is_offline = false;
                 kkm.offline_end_date = Some(now);
-                tracing::info!(kkm = kkm.settings.ofd_id, "autonomous queue delivered: online again");
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(more)
+            Ok(self.queue_state(&kkm, waiting, autonomous_since, now))
         })
+    }
+
+    /// A KKM's queue as the outage log and the status page tell it.
+    fn queue_state(
+        &self,
+        kkm: &KkmRow,
+        waiting: i64,
+        autonomous_since: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> outage::Queue {
+        let limit = self.config.ofd_link.offline_limit_hours;
+        outage::Queue {
+            ofd_id: kkm.settings.ofd_id,
+            waiting,
+            autonomous_since,
+            hours_left: outage::hours_left(limit, autonomous_since, now),
+        }
     }
 
     /// The OFD did not answer (or refused the token): the KKM works autonomously from now on, and a head
     /// document that was sent online becomes an autonomous one (its own number, sign and check URL).
-    fn go_autonomous(&self, kkm_id: i64, doc_id: i64, invalid_token: bool) -> FiscalResult<()> {
+    fn go_autonomous(&self, kkm_id: i64, doc_id: i64, invalid_token: bool) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -690,7 +709,7 @@ impl Core {
                 tx.update_document(&doc)?;
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(())
+            Ok(self.queue_state(&kkm, tx.outbox_len(kkm_id)?, kkm.offline_start_date, now))
         })
     }
 

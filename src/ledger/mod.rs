@@ -191,6 +191,11 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_last_document(device, types))?)
     }
 
+    /// Every device of every country.
+    pub fn devices(&self) -> LedgerResult<Vec<DeviceRow>> {
+        Ok(self.store.read(|tx| tx.ledger_devices())?)
+    }
+
     /// How many documents wait for the fiscaliser, and the oldest of them.
     pub fn waiting(&self, device: i64) -> LedgerResult<(i64, Option<LedgerDocRow>)> {
         Ok(self.store.read(|tx| tx.ledger_waiting(device))?)

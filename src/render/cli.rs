@@ -122,17 +122,26 @@ pub enum CliError {
     Problems(usize),
     #[error(transparent)]
     Render(#[from] super::RenderError),
+    #[error(
+        "usage: binary output (PNG, ESC/POS) is not written to a terminal; give -o FILE or redirect it (> out.png)"
+    )]
+    BinaryToTerminal,
 }
 
 fn read(path: &PathBuf) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|source| CliError::Io { path: path.clone(), source })
 }
 
-fn write_out(output: &Option<PathBuf>, bytes: &[u8]) -> Result<(), CliError> {
+/// Writes to `-o` or standard output; `binary` output (PNG, ESC/POS) never goes to a terminal.
+fn write_out(output: &Option<PathBuf>, bytes: &[u8], binary: bool) -> Result<(), CliError> {
     match output {
         Some(path) => std::fs::write(path, bytes).map_err(|source| CliError::Io { path: path.clone(), source }),
         None => {
-            use std::io::Write as _;
+            use std::io::{IsTerminal as _, Write as _};
+            // A PNG or ESC/POS bytes would garble the terminal (and ESC/POS may even reprogram it).
+            if binary && std::io::stdout().is_terminal() {
+                return Err(CliError::BinaryToTerminal);
+            }
             std::io::stdout().write_all(bytes).map_err(|source| CliError::Io { path: "-".into(), source })
         }
     }
@@ -224,7 +233,7 @@ pub fn run(args: RenderArgs, profiles: ProfileLookup) -> Result<(), CliError> {
         opts.validate().map_err(super::RenderError::from)?;
         let mut json = serde_json::to_string_pretty(&super::context_json(&doc, &opts)).unwrap_or_default();
         json.push('\n');
-        return write_out(&args.output, json.as_bytes());
+        return write_out(&args.output, json.as_bytes(), false);
     }
     let format = match args.format {
         CliFormat::Png => Format::Png,
@@ -246,7 +255,7 @@ pub fn run(args: RenderArgs, profiles: ProfileLookup) -> Result<(), CliError> {
         CliFormat::EscposHex => listing(&out.bytes, &opts.profile).into_bytes(),
         _ => out.bytes,
     };
-    write_out(&args.output, &bytes)?;
+    write_out(&args.output, &bytes, matches!(args.format, CliFormat::Png | CliFormat::Escpos))?;
     eprintln!(
         "kassa render: {} via {} (sha256 {})",
         args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "stdout".into()),
@@ -291,10 +300,10 @@ pub fn check_template(
 /// Runs `kassa templates`.
 pub fn templates(args: TemplatesArgs) -> Result<(), CliError> {
     match args.command {
-        TemplatesCommand::ContextDoc => write_out(&None, super::context_doc::generate().as_bytes()),
+        TemplatesCommand::ContextDoc => write_out(&None, super::context_doc::generate().as_bytes(), false),
         TemplatesCommand::Show { kind } => {
             let kind = DocumentKind::from_cli_name(&kind).ok_or(CliError::Kind)?;
-            write_out(&None, super::template::store::builtin_source(kind).as_bytes())
+            write_out(&None, super::template::store::builtin_source(kind).as_bytes(), false)
         }
         TemplatesCommand::Check { dir } => {
             let problems = check_folder(dir.as_deref())?;

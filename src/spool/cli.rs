@@ -74,6 +74,7 @@ pub const EMULATOR_HELP: &str = "Commands, one per line, on stdin and on the --a
   power-off | power-on       switch the printer off (the link drops, a job being received is torn, the
                              port refuses connections) and on again; the cut counter survives
   stats                      jobs, held, torn, cuts and bytes received
+  bye                        close this admin connection (the emulator goes on)
   quit                       stop the emulator
 A closed stdin does not stop it (it runs as a service); quit, Ctrl-C or SIGTERM do.";
 
@@ -81,12 +82,16 @@ A closed stdin does not stop it (it runs as a service); quit, Ctrl-C or SIGTERM 
 pub const EMULATOR_COMMANDS: &str = "paper-out, paper-ok, cover-open, cover-closed, offline, online, \
 drop <bytes> (drop the connection after that many bytes), power-off, power-on, stats, quit";
 
-/// `kassa printers`.
+/// `kassa printers`: the server's data folder and configuration, as `kassa serve` reads them.
 #[derive(Debug, clap::Args)]
 pub struct PrintersArgs {
-    /// Spool data folder (holds spool.db with the stable ids).
-    #[arg(long, default_value = "data")]
-    pub dir: PathBuf,
+    /// The server's data folder (its spool.db keeps the stable IDs) [default: data_dir of --config, else
+    /// ./kassa-data]. It must exist: `kassa serve` makes it.
+    #[arg(long, alias = "dir")]
+    pub data_dir: Option<PathBuf>,
+    /// The server's TOML configuration (its `[spool]` printers and profiles).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Do not ask CUPS on localhost:631.
     #[arg(long)]
     pub no_cups: bool,
@@ -183,20 +188,6 @@ pub fn drive(args: DriveArgs) -> Result<(), CliError> {
         return Err(CliError::Usage("jobs still pending at the time limit".into()));
     }
     writeln!(out, "idle")?;
-    Ok(())
-}
-
-/// Runs `printers`: discovery as `GetPrinterList` JSON (`ID`, `name`, `type`).
-pub fn printers(args: PrintersArgs) -> Result<(), CliError> {
-    let config = SpoolConfig { discover_cups: !args.no_cups, ..Default::default() };
-    let spooler = Spooler::open(&args.dir, config)?;
-    let list: Vec<_> = spooler
-        .discover()?
-        .into_iter()
-        .map(|p| serde_json::json!({"ID": p.id, "name": p.name, "type": p.printer_type.code()}))
-        .collect();
-    spooler.shutdown();
-    println!("{}", serde_json::Value::Array(list));
     Ok(())
 }
 
@@ -320,6 +311,11 @@ fn spawn_admin(emu: Emulator, listener: std::net::TcpListener, quit: std::sync::
                 let Ok(mut writer) = stream.try_clone() else { return };
                 for line in std::io::BufReader::new(stream).lines() {
                     let Ok(line) = line else { return };
+                    // `bye` ends this connection, so a client without a line mode (curl telnet://) can finish.
+                    if line.trim() == "bye" {
+                        let _ = writeln!(writer, "bye");
+                        return;
+                    }
                     let (answers, stop) = command(&emu, &line);
                     let text = if answers.is_empty() { "ok".to_owned() } else { answers.join("\n") };
                     if writeln!(writer, "{text}").is_err() {

@@ -168,6 +168,16 @@ impl Spooler {
     /// Opens `<dir>/spool.db`, records the configured printers and starts a worker for each
     /// of them and for every printer with unfinished jobs (which then resume by themselves).
     pub fn open(dir: &Path, config: SpoolConfig) -> Result<Self, SpoolError> {
+        Self::open_with(dir, config, true)
+    }
+
+    /// Opens the queue to list and discover printers only (`kassa printers`): no worker starts, so
+    /// no waiting job is sent from here.
+    pub fn open_for_listing(dir: &Path, config: SpoolConfig) -> Result<Self, SpoolError> {
+        Self::open_with(dir, config, false)
+    }
+
+    fn open_with(dir: &Path, config: SpoolConfig, start_workers: bool) -> Result<Self, SpoolError> {
         std::fs::create_dir_all(dir).map_err(|source| SpoolError::Io { path: dir.display().to_string(), source })?;
         let profiles = profile::load(config.profiles_dir.as_deref())?;
         let mut names = std::collections::HashSet::new();
@@ -201,6 +211,9 @@ impl Spooler {
                 closed: std::sync::atomic::AtomicBool::new(false),
             }),
         };
+        if !start_workers {
+            return Ok(spooler);
+        }
         let mut start = configured;
         start.extend(spooler.inner.queue.printers_with_work()?);
         for id in start {

@@ -133,6 +133,13 @@ impl Tx<'_> {
         )
     }
 
+    /// Every device of every country, in ID order.
+    pub fn ledger_devices(&self) -> StoreResult<Vec<DeviceRow>> {
+        let mut stmt = self.conn().prepare(&format!("SELECT {DEVICE_COLS} FROM ledger_devices ORDER BY id"))?;
+        let rows = stmt.query_map([], device_of)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().filter_map(|r| device(Some(r)).transpose()).collect()
+    }
+
     /// A device by its ID.
     pub fn ledger_device_by_id(&self, id: i64) -> StoreResult<Option<DeviceRow>> {
         device(

@@ -25,6 +25,8 @@ pub fn latest() -> u32 {
 /// Applies the migrations after the database's current version up to `target`, each in its own transaction.
 pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let pending = target.min(latest()).saturating_sub(current);
+    let mut progress = crate::progress::Progress::new("migrating the database", Some(u64::from(pending)), "migrations");
     for version in current + 1..=target.min(latest()) {
         let (_, sql) = MIGRATIONS[version as usize - 1];
         let tx = conn.transaction()?;
@@ -34,6 +36,8 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
         tx.pragma_update(None, "schema_version", cookie + 1)?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
+        progress.advance(1);
     }
+    progress.finish();
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }

@@ -119,7 +119,8 @@ impl Store {
         if writer.is_readonly(c"main")? {
             return Err(StoreError::ReadOnly);
         }
-        quick_check(&writer)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        crate::progress::while_running(&format!("integrity check of {name}"), || quick_check(&writer))?;
         let found: u32 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > migrations::latest() {
             return Err(StoreError::TooNew { found, supported: migrations::latest() });

@@ -8,7 +8,7 @@
 // KASSA_SCREENSHOTS=DIR also writes the README's screenshots there.
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -129,6 +129,9 @@ async function main() {
     await page.click("#login button");
     await page.waitForFunction(() => document.querySelector("#status").classList.contains("bad"));
     assert.ok(await page.isHidden("#app"));
+    const refused = await page.textContent("#status");
+    assert.match(refused, /That PIN is not right/, "a wrong PIN is a sentence");
+    assert.ok(!/invalid_access_code/.test(refused), refused);
     await page.fill("#pin", PIN);
     await page.click("#login button");
     await page.waitForSelector("#app:not([hidden])");
@@ -207,6 +210,103 @@ async function main() {
     const next = await api(base, "TradeOperation", sale(300, "Сүт"));
     assert.ok((await receiptText(base, next)).includes(MARK), "the next receipt uses the saved template");
     assert.equal(await receiptText(base, first), firstText, "a reprint keeps its template version");
+
+    // 6. Saving again keeps the replaced version: the history compares it with the editor and restores it.
+    const withLogo = await page.inputValue("#editor");
+    await page.click("#save");
+    await page.waitForFunction(() => /^1 earlier version/.test(document.querySelector("#history").textContent));
+    assert.ok(await page.isHidden("#dirty"), "saved: no unsaved changes");
+    await page.click("#history-open");
+    await page.waitForSelector("#versions li[data-version]");
+    await page.click('#versions li[data-version] [data-action="compare"]');
+    await page.waitForSelector("#version-view .add");
+    assert.match(await page.textContent("#version-view .add"), /^\+ @image logo\.png 50%/);
+    await page.click('#versions li[data-version] [data-action="view"]');
+    await page.waitForFunction(() => document.querySelector("#version-title").textContent.startsWith("Version replaced"));
+    assert.ok((await page.textContent("#version-view")).includes(MARK));
+    assert.ok(!(await page.textContent("#version-view")).includes("@image"), "the version before the logo");
+    await page.click('#versions li[data-version] [data-action="restore"]');
+    await page.waitForFunction(() => !document.querySelector("#history-dialog").open);
+    assert.ok(!(await page.inputValue("#editor")).includes("@image"), "restored into the editor");
+    assert.ok(await page.isVisible("#dirty"), "a restored version is an unsaved change");
+
+    // 7. Unsaved edits are never lost without a question: Reload, Built-in, the kind, the page itself.
+    const asked = [];
+    const answer = (accept) => page.once("dialog", (d) => { asked.push(d.type()); accept ? d.accept() : d.dismiss(); });
+    const restored = await page.inputValue("#editor");
+    answer(false);
+    await page.click("#revert");
+    answer(false);
+    await page.click("#builtin");
+    answer(false);
+    await page.selectOption("#kind", "x_report");
+    assert.equal(await page.inputValue("#kind"), "ticket", "a dismissed switch stays on the kind being edited");
+    assert.equal(await page.inputValue("#editor"), restored, "the edits are still there");
+    const unload = page.waitForEvent("dialog");
+    page.evaluate(() => location.reload()).catch(() => {});
+    const leaving = await unload;
+    asked.push(leaving.type());
+    await leaving.dismiss();
+    assert.equal(await page.inputValue("#editor"), restored, "a dismissed reload keeps the page and its edits");
+    assert.deepEqual(asked, ["confirm", "confirm", "confirm", "beforeunload"]);
+    answer(true);
+    await page.click("#revert");
+    await page.waitForFunction((t) => document.querySelector("#editor").value === t, withLogo);
+    assert.ok(await page.isHidden("#dirty"));
+
+    // 8. A stale preview is greyed until the next one arrives.
+    const greyed = await page.evaluate(() => {
+      const e = document.getElementById("editor");
+      e.value += "\n@rule";
+      e.dispatchEvent(new Event("input"));
+      return document.getElementById("preview").classList.contains("stale");
+    });
+    assert.ok(greyed, "greyed while the next preview renders");
+    await page.waitForFunction(() => !document.getElementById("preview").classList.contains("stale"));
+
+    // 9. Insert buttons, the variables panel, a logo upload.
+    await page.click('[data-insert="@cut"]');
+    assert.match(await page.inputValue("#editor"), /\n@cut(\n|$)/);
+    await page.click('[data-insert="@center bold: "]');
+    await page.click("#variables-box summary");
+    await page.fill("#variables-filter", "amounts.total");
+    await page.click('#variables li:has(code:text-is("body.amounts.total"))');
+    assert.ok((await page.inputValue("#editor")).includes("\n@center bold: {{ body.amounts.total | money }}"));
+    await page.setInputFiles("#logo", { name: "shop logo.png", mimeType: "image/png", buffer: logoPng(80) });
+    await page.waitForFunction(() => document.querySelector("#editor").value.includes("\n@image shop_logo.png 50%"));
+    assert.ok(existsSync(join(data, "templates", "shop_logo.png")),
+      "the logo is beside the templates");
+    await page.waitForSelector("#diagnostics li.ok");
+
+    // 10. Zoom and download of the preview.
+    await page.click('[data-tab="png"]');
+    await page.selectOption("#zoom", "2");
+    const zoomed = await page.$eval("#preview-png", (img) => img.getBoundingClientRect().width / img.naturalWidth);
+    assert.ok(Math.abs(zoomed - 2) < 0.01, `zoom ${zoomed}`);
+    const [file] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    assert.equal(file.suggestedFilename(), "ticket.png");
+    const saved = join(profile, "download.png");
+    await file.saveAs(saved);
+    assert.deepEqual([...readFileSync(saved).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    await page.click('[data-tab="escpos"]');
+    const [escpos] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    assert.equal(escpos.suggestedFilename(), "ticket.escpos");
+    await page.click('[data-tab="png"]');
+    await page.selectOption("#zoom", "1");
+
+    // 11. From 1024 px down to a tablet: nothing runs off the side, editor and preview both usable.
+    for (const [width, height, name] of [[1024, 768, "playground-1024.png"], [768, 1024, "playground-tablet.png"]]) {
+      await page.setViewportSize({ width, height });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${width} px: the page is ${overflow} px too wide`);
+      for (const id of ["#editor-box", "#preview", "#kind", "#save"]) {
+        const box = await page.locator(id).boundingBox();
+        const least = id === "#editor-box" || id === "#preview" ? 300 : 20;
+        assert.ok(box && box.width > least && box.x >= 0 && box.x + box.width <= width + 1, `${width} px: ${id} ${JSON.stringify(box)}`);
+      }
+      if (shots) await page.screenshot({ path: join(shots, name) });
+    }
+    assert.deepEqual(errors, [], "no script errors in the page");
 
     console.log(`playground browser test: ok (chromium start ${launchSeconds.toFixed(1)} s, browser part ` +
       `${browserSeconds.toFixed(1)} s, whole test ${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -3,7 +3,11 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { pin: "", init: null, seq: 0, shown: 0, timer: 0, diagnostics: [], kkm: null };
+const state = {
+  pin: "", init: null, seq: 0, shown: 0, timer: 0, diagnostics: [], kkm: null,
+  loaded: "", // the source as last loaded or saved: the editor differs from it when there are unsaved edits
+  kind: "", target: "", variables: [], history: [], last: null,
+};
 
 function status(text, bad) {
   $("status").textContent = text;
@@ -19,7 +23,7 @@ async function call(method, body) {
   });
   const env = await res.json();
   if (env.response_code !== 0) {
-    const detail = typeof env.response_data === "string" ? env.response_data : JSON.stringify(env.response_data);
+    const detail = env.message || (typeof env.response_data === "string" ? env.response_data : JSON.stringify(env.response_data));
     throw { code: env.response_code, message: detail };
   }
   return env.response_data;
@@ -82,16 +86,233 @@ function targetKkm() {
   return v.startsWith("kkm:") ? Number(v.slice(4)) : undefined;
 }
 
+// ---- Unsaved edits ---------------------------------------------------------------------------------
+
+function dirty() {
+  return $("editor").value !== state.loaded;
+}
+
+function showDirty() {
+  $("dirty").hidden = !dirty();
+}
+
+// Asks before throwing away unsaved edits; true when there are none or the person agrees.
+function mayDiscard(what) {
+  if (!dirty()) return true;
+  return window.confirm("The template has unsaved changes. " + what + " discards them. Go on?");
+}
+
+function showHistory(t) {
+  state.history = t.history;
+  $("history").textContent = t.history.length
+    ? t.history.length + " earlier version(s) kept (newest replaced " + t.history[0].replaced_at + ")"
+    : "No earlier versions saved.";
+}
+
+function originName(origin) {
+  return { builtin: "built-in", shared: "shared override", kkm: "this KKM's override" }[origin] || origin;
+}
+
 async function loadTemplate() {
   const t = await call("PlaygroundTemplate", { kind: $("kind").value, kkm_ofd_id: targetKkm() });
   state.builtin = t.builtin;
+  state.loaded = t.source;
+  state.kind = $("kind").value;
+  state.target = $("target").value;
+  state.variables = t.variables || [];
   $("editor").value = t.source;
   $("template-name").textContent = t.name;
-  $("origin").textContent = { builtin: "built-in", shared: "shared override", kkm: "this KKM's override" }[t.origin] || t.origin;
-  $("history").textContent = t.history.length
-    ? t.history.length + " earlier version(s) kept in .history/ (newest: " + t.history[0] + ")"
-    : "No earlier versions saved.";
+  $("origin").textContent = originName(t.origin);
+  showHistory(t);
+  showVariables();
   refresh();
+}
+
+// ---- Inserting: snippets, variables, a logo -------------------------------------------------------
+
+// Puts `text` at the cursor, on a line of its own when it is a directive (`@...`).
+function insert(text) {
+  const ed = $("editor");
+  const { selectionStart: a, selectionEnd: b, value } = ed;
+  let piece = text;
+  if (text.startsWith("@") || text.startsWith("{%")) {
+    const lineStart = value.lastIndexOf("\n", a - 1) + 1;
+    if (a > lineStart) piece = "\n" + piece;
+    if (value[b] !== undefined && value[b] !== "\n") piece += "\n";
+  }
+  ed.focus();
+  ed.setSelectionRange(a, b);
+  document.execCommand("insertText", false, piece);
+  if (ed.value.slice(a, a + piece.length) !== piece) {
+    // execCommand is not available everywhere: set the value ourselves.
+    ed.value = value.slice(0, a) + piece + value.slice(b);
+    ed.setSelectionRange(a + piece.length, a + piece.length);
+  }
+  refresh();
+}
+
+// What clicking a variable inserts: a filter for money and dates, a loop for a list's elements.
+function variableSnippet(v) {
+  const filter = v.type === "money" ? " | money" : v.type === "datetime" ? " | dt" : "";
+  const at = v.name.indexOf("[]");
+  if (at < 0) return "{{ " + v.name + filter + " }}";
+  const list = v.name.slice(0, at);
+  const rest = v.name.slice(at + 3);
+  const inner = rest ? "{{ x." + rest.replace(/\[\]/g, "") + filter + " }}" : "{{ x }}";
+  return "{% for x in " + list + " %}\n" + inner + "\n{% endfor %}";
+}
+
+function showVariables() {
+  const list = $("variables");
+  const needle = $("variables-filter").value.trim().toLowerCase();
+  list.innerHTML = "";
+  for (const v of state.variables.filter((v) => !needle || v.name.toLowerCase().includes(needle))) {
+    const li = document.createElement("li");
+    li.title = v.example ? "e.g. " + v.example : "";
+    const name = document.createElement("code");
+    name.textContent = v.name;
+    const type = document.createElement("span");
+    type.className = "type";
+    type.textContent = v.type;
+    li.append(name, type);
+    li.addEventListener("click", () => insert(variableSnippet(v)));
+    list.appendChild(li);
+  }
+}
+
+async function uploadLogo() {
+  const file = $("logo").files[0];
+  if (!file) return;
+  const name = file.name.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "") || "logo.png";
+  const content = await new Promise((ok, fail) => {
+    const reader = new FileReader();
+    reader.onload = () => ok(String(reader.result).split(",")[1] || "");
+    reader.onerror = () => fail(reader.error);
+    reader.readAsDataURL(file);
+  });
+  try {
+    const r = await call("PlaygroundUpload", { name, content, kkm_ofd_id: targetKkm() });
+    insert("@image " + r.saved + " 50%");
+    status("Uploaded " + r.saved + ": printed where @image " + r.saved + " stands.");
+  } catch (e) {
+    status("Not uploaded: " + e.message, true);
+  }
+  $("logo").value = "";
+}
+
+// ---- History: view, compare, restore ---------------------------------------------------------------
+
+// A line diff (longest common subsequence): [" ", line] kept, ["-", line] only in `a`, ["+", line] only in `b`.
+function diffLines(a, b) {
+  const x = a.split("\n"), y = b.split("\n");
+  const n = x.length, m = y.length;
+  const len = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--)
+    len[i][j] = x[i] === y[j] ? len[i + 1][j + 1] + 1 : Math.max(len[i + 1][j], len[i][j + 1]);
+  const out = [];
+  let i = 0, j = 0;
+  while (i < n && j < m) {
+    if (x[i] === y[j]) { out.push([" ", x[i]]); i++; j++; }
+    else if (len[i + 1][j] >= len[i][j + 1]) out.push(["-", x[i++]]);
+    else out.push(["+", y[j++]]);
+  }
+  while (i < n) out.push(["-", x[i++]]);
+  while (j < m) out.push(["+", y[j++]]);
+  return out;
+}
+
+async function versionSource(name) {
+  const v = await call("PlaygroundTemplate", { kind: $("kind").value, kkm_ofd_id: targetKkm(), version: name });
+  return v.source;
+}
+
+function openHistory() {
+  const list = $("versions");
+  list.innerHTML = "";
+  $("version-title").textContent = "";
+  $("version-view").textContent = "";
+  if (!state.history.length) {
+    const li = document.createElement("li");
+    li.textContent = "No earlier versions: each Save keeps the version it replaces.";
+    list.appendChild(li);
+  }
+  for (const h of state.history) {
+    const li = document.createElement("li");
+    li.dataset.version = h.name;
+    const label = document.createElement("span");
+    label.textContent = h.replaced_at + " · " + h.sha256;
+    const button = (text, action) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = text;
+      b.dataset.action = action;
+      b.addEventListener("click", () => versionAction(action, h).catch((e) => status("History: " + e.message, true)));
+      return b;
+    };
+    li.append(label, button("View", "view"), button("Compare", "compare"), button("Restore", "restore"));
+    list.appendChild(li);
+  }
+  $("history-dialog").showModal();
+}
+
+async function versionAction(action, h) {
+  const source = await versionSource(h.name);
+  const view = $("version-view");
+  if (action === "view") {
+    $("version-title").textContent = "Version replaced " + h.replaced_at;
+    view.textContent = source;
+  } else if (action === "compare") {
+    $("version-title").textContent = "Changes from the version replaced " + h.replaced_at + " to the editor (− removed, + added)";
+    view.innerHTML = "";
+    for (const [mark, line] of diffLines(source, $("editor").value)) {
+      const span = document.createElement("span");
+      span.className = mark === "+" ? "add" : mark === "-" ? "del" : "";
+      span.textContent = mark + " " + line + (mark === " " ? "\n" : "");
+      view.appendChild(span);
+    }
+  } else if (mayDiscard("Restoring an earlier version")) {
+    $("editor").value = source;
+    $("history-dialog").close();
+    status("Restored the version replaced " + h.replaced_at + " into the editor: Save to put it in force.");
+    refresh();
+  }
+}
+
+// ---- Preview: zoom and download ---------------------------------------------------------------------
+
+function applyZoom() {
+  const img = $("preview-png");
+  if (img.naturalWidth) img.style.width = img.naturalWidth * Number($("zoom").value) + "px";
+}
+
+function download() {
+  const r = state.last;
+  if (!r) return;
+  const tab = document.querySelector("[role=tab][aria-selected=true]").dataset.tab;
+  const base = ($("template-name").textContent || "receipt").replace(/\.j2$/, "");
+  let blob, name;
+  if (tab === "png") {
+    const bytes = Uint8Array.from(atob(r.png), (c) => c.charCodeAt(0));
+    blob = new Blob([bytes], { type: "image/png" });
+    name = base + ".png";
+  } else if (tab === "html") {
+    blob = new Blob([r.html], { type: "text/html" });
+    name = base + ".html";
+  } else if (tab === "text") {
+    blob = new Blob([r.text], { type: "text/plain" });
+    name = base + ".txt";
+  } else {
+    const bytes = Uint8Array.from(atob(r.escpos.data), (c) => c.charCodeAt(0));
+    blob = new Blob([bytes], { type: "application/octet-stream" });
+    name = base + ".escpos";
+  }
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 // ---- Editor: highlighting, line numbers, problems -------------------------------------------------
@@ -231,12 +452,16 @@ function goTo(line, column) {
 
 function refresh() {
   highlight();
+  showDirty();
+  // The preview shows the last answer until the next one comes: greyed, so nobody reads it as current.
+  $("preview").classList.add("stale");
   clearTimeout(state.timer);
   state.timer = setTimeout(renderNow, 120);
 }
 
 async function renderNow() {
   const seq = ++state.seq;
+  $("preview").classList.add("stale");
   const body = {
     kind: $("kind").value, source: $("editor").value, document: documentRef(), profile: $("profile").value,
     kkm_ofd_id: targetKkm(), lang: $("lang").value, copy: $("copy").checked,
@@ -254,9 +479,11 @@ async function renderNow() {
   state.diagnostics = r.diagnostics || [];
   showDiagnostics();
   if (r.png === undefined) {
-    status("The template does not compile: the preview shows the last good version.", true);
+    status("The template does not compile: the greyed preview is the last good version.", true);
     return;
   }
+  if (seq === state.seq) $("preview").classList.remove("stale");
+  state.last = r;
   $("preview-png").src = "data:image/png;base64," + r.png;
   $("preview-png").dataset.sha256 = r.sha256;
   $("preview-html").srcdoc = r.html;
@@ -274,11 +501,14 @@ async function renderNow() {
 
 async function save() {
   try {
-    const r = await call("PlaygroundSave", { kind: $("kind").value, source: $("editor").value, kkm_ofd_id: targetKkm() });
+    const source = $("editor").value;
+    const r = await call("PlaygroundSave", { kind: $("kind").value, source, kkm_ofd_id: targetKkm() });
     const file = r.saved.split(/[\\/]/).slice(-3).join("/");
+    state.loaded = source;
+    showDirty();
     const t = await call("PlaygroundTemplate", { kind: $("kind").value, kkm_ofd_id: targetKkm() });
-    $("origin").textContent = { builtin: "built-in", shared: "shared override", kkm: "this KKM's override" }[t.origin] || t.origin;
-    $("history").textContent = t.history.length ? t.history.length + " earlier version(s) kept in .history/" : "No earlier versions saved.";
+    $("origin").textContent = originName(t.origin);
+    showHistory(t);
     // Said last, once the page shows what was saved (the browser test reads the origin on this word).
     status("Saved …/" + file + " · sha256 " + r.sha256.slice(0, 10) + "… · new receipts use it; reprints keep theirs");
   } catch (e) {
@@ -298,13 +528,24 @@ async function printTest() {
   }
 }
 
+// A sign-in refusal as a sentence (the envelope's message carries the detail after the code's text).
+function refusal(code, detail) {
+  if (code === 5 && /too many wrong PINs/.test(detail)) {
+    const secs = (detail.match(/(\d+) s/) || [])[1];
+    return "Too many wrong PINs from here: wait" + (secs ? " " + secs + " seconds" : " a while") + " and try again.";
+  }
+  if (code === 5) return "That PIN is not right. Type the administrator's PIN again.";
+  if (code === 71) return "That PIN belongs to a cashier: the playground is for administrators.";
+  return "The server refused (" + code + "): " + detail;
+}
+
 async function login(ev) {
   ev.preventDefault();
   state.pin = $("pin").value;
   try {
     state.init = await call("PlaygroundInit", {});
   } catch (e) {
-    status(e.code === 71 ? "The playground is for administrators." : "Sign-in failed: " + e.message, true);
+    status(refusal(e.code, e.message), true);
     return;
   }
   $("app").hidden = false;
@@ -325,16 +566,40 @@ function setup() {
       document.execCommand("insertText", false, "  ");
     }
   });
-  $("kind").addEventListener("change", () => { fillDocuments(); loadTemplate(); });
-  $("target").addEventListener("change", loadTemplate);
+  // Switching the template (kind or folder) asks before unsaved edits are lost, and stays put if not.
+  $("kind").addEventListener("change", () => {
+    if (!mayDiscard("Switching the document kind")) { $("kind").value = state.kind; return; }
+    fillDocuments();
+    loadTemplate();
+  });
+  $("target").addEventListener("change", () => {
+    if (!mayDiscard("Switching the folder")) { $("target").value = state.target; return; }
+    loadTemplate();
+  });
   for (const id of ["document", "profile", "lang", "copy"]) $(id).addEventListener("change", renderNow);
   for (const id of ["scale", "threshold"]) {
     $(id).addEventListener("input", () => { $(id + "-value").textContent = $(id).value; refresh(); });
   }
   $("save").addEventListener("click", save);
   $("print").addEventListener("click", printTest);
-  $("revert").addEventListener("click", loadTemplate);
-  $("builtin").addEventListener("click", () => { $("editor").value = state.builtin || ""; refresh(); });
+  $("revert").addEventListener("click", () => { if (mayDiscard("Reload")) loadTemplate(); });
+  $("builtin").addEventListener("click", () => {
+    if (!mayDiscard("Starting from the built-in template")) return;
+    $("editor").value = state.builtin || "";
+    refresh();
+  });
+  $("history-open").addEventListener("click", openHistory);
+  $("history-close").addEventListener("click", () => $("history-dialog").close());
+  for (const b of document.querySelectorAll("[data-insert]")) b.addEventListener("click", () => insert(b.dataset.insert));
+  $("variables-filter").addEventListener("input", showVariables);
+  $("logo").addEventListener("change", uploadLogo);
+  $("zoom").addEventListener("change", applyZoom);
+  $("preview-png").addEventListener("load", applyZoom);
+  $("download").addEventListener("click", download);
+  // A reload or a closed tab with unsaved edits: the browser asks first.
+  window.addEventListener("beforeunload", (ev) => {
+    if (state.pin && dirty()) { ev.preventDefault(); ev.returnValue = ""; }
+  });
   for (const tab of document.querySelectorAll("[role=tab]")) {
     tab.addEventListener("click", () => {
       for (const t of document.querySelectorAll("[role=tab]")) t.setAttribute("aria-selected", String(t === tab));

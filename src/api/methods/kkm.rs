@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 pub struct PrinterObject {
     #[serde(default, alias = "ID")]
     id: i64,
+    /// Filled from `GetPrinterList` when only the id is sent.
+    #[serde(default)]
     name: String,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     kind: i64,
 }
 
@@ -186,19 +188,26 @@ impl TryFrom<SaveKkmRequest> for SaveKkm {
 pub async fn save_kkm(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Params(req): Params<SaveKkmRequest>,
+    Params(mut req): Params<SaveKkmRequest>,
 ) -> Result<Response, ApiError> {
-    if let Some(Some(printer)) = &req.printer {
+    if let Some(Some(printer)) = &mut req.printer {
         let id = printer.id;
         let printing = state.printing.clone();
         let known = tokio::task::spawn_blocking(move || printing.spooler.printers())
             .await
             .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
             .map_err(crate::api::print::spool_error)?
-            .iter()
-            .any(|p| p.id == id);
-        if !known {
+            .into_iter()
+            .find(|p| p.id == id);
+        let Some(known) = known else {
             return Err(ApiError::field("printer.id", format!("{id} names no printer of GetPrinterList")));
+        };
+        // `{"id": 1}` alone is enough: the name and type are the printer's own.
+        if printer.name.is_empty() {
+            printer.name = known.name;
+        }
+        if printer.kind == 0 {
+            printer.kind = i64::from(super::print::seed_type(known.printer_type));
         }
     }
     let cmd = SaveKkm::try_from(req)?;

@@ -10,7 +10,7 @@ mod money_placement;
 mod operator;
 mod ping;
 pub mod playground;
-mod print;
+pub mod print;
 mod trade;
 
 use super::AppState;
@@ -64,6 +64,8 @@ route_table! {
     "PlaygroundRender" => post_only(playground::render),
     "PlaygroundSave" => post_only(playground::save),
     "PlaygroundPrint" => post_only(playground::print),
+    "PlaygroundUpload" => post_only(playground::upload),
+    "GetStatus" => get_post(crate::api::status::get_status),
 }
 
 /// The method a request path names, routed as the vendor's server does: the path trimmed of `/`, every `.`

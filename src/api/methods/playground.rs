@@ -155,6 +155,48 @@ pub struct TemplateRequest {
     kind: String,
     #[serde(default)]
     kkm_ofd_id: Option<i64>,
+    /// A saved version's name (from `history`): answers that version's source instead.
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// The variables a template can use, per template file, from `docs/template-context.md` (generated from
+/// the code and checked by a test, so the panel is as true as the document).
+const CONTEXT_DOC: &str = include_str!("../../../docs/template-context.md");
+
+/// `{name, type, example}` of each variable the template `file` sees, the ones added to every document first.
+fn variables(file: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut section: Option<bool> = None;
+    for line in CONTEXT_DOC.lines() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            let wanted = heading.starts_with("Added to every document") || heading.contains(&format!("(`{file}`"));
+            section = Some(wanted);
+            continue;
+        }
+        if section != Some(true) {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(" | ").map(|c| c.trim_matches(|ch| ch == '|' || ch == ' ')).collect();
+        if let [name, kind, example] = cells[..]
+            && let Some(name) = name.strip_prefix('`').and_then(|n| n.strip_suffix('`'))
+        {
+            out.push(json!({"name": name, "type": kind, "example": example.replace("\\|", "|")}));
+        }
+    }
+    out
+}
+
+/// A saved version as the page lists it: its file name, when it was replaced, its SHA-256 prefix.
+fn version_entry(path: &std::path::Path) -> Option<Value> {
+    let name = path.file_name()?.to_str()?;
+    let mut parts = name.rsplitn(3, '.');
+    let sha = parts.next().unwrap_or("");
+    let secs: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let when = chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.with_timezone(&chrono::Local).format("%d.%m.%Y %H:%M:%S").to_string())
+        .unwrap_or_default();
+    Some(json!({"name": name, "replaced_at": when, "sha256": sha}))
 }
 
 fn origin_name(origin: &TemplateOrigin, renderer: &Renderer) -> &'static str {
@@ -180,14 +222,19 @@ pub async fn template(
     let kkm = kkm_key(req.kkm_ofd_id);
     let answer = blocking(move || {
         let renderer = &printing.renderer;
+        let saved = renderer.store().history(kind, kkm.as_deref());
+        if let Some(version) = &req.version {
+            let path = saved
+                .iter()
+                .find(|p| p.file_name().and_then(|n| n.to_str()) == Some(version.as_str()))
+                .ok_or_else(|| ApiError::field("version", format!("no saved version {version:?} of this template")))?;
+            let source = std::fs::read_to_string(path).map_err(failed)?;
+            return Ok(json!({"kind": kind_name(kind), "version": version, "source": source}));
+        }
         let (tpl, diagnostics) = renderer.template_for(kind, kkm.as_deref());
-        let history: Vec<Value> = renderer
-            .store()
-            .history(kind, kkm.as_deref())
-            .iter()
-            .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(|n| json!(n)))
-            .collect();
+        let history: Vec<Value> = saved.iter().filter_map(|p| version_entry(p)).collect();
         Ok(json!({
+            "variables": variables(kind.template_name()),
             "kind": kind_name(kind), "name": tpl.name, "source": tpl.source.to_string(), "sha256": tpl.sha256,
             "origin": origin_name(&tpl.origin, renderer), "history": history, "diagnostics": diagnostics,
             "builtin": Renderer::builtin_template(kind).source.to_string(),
@@ -345,6 +392,7 @@ pub async fn render(
             "png": base64::engine::general_purpose::STANDARD.encode(&png),
             "escpos": {
                 "bytes": escpos.len(),
+                "data": base64::engine::general_purpose::STANDARD.encode(&escpos),
                 "listing": listing(&escpos, &opts.profile),
                 "link_baud": spool_profile.link_baud,
                 "link_seconds": link_seconds,
@@ -437,4 +485,57 @@ pub async fn print(
     })
     .await?;
     Ok(ok(json!({"job_id": job})))
+}
+
+#[derive(Deserialize)]
+pub struct UploadRequest {
+    /// The file name `@image` will use (`logo.png`).
+    name: String,
+    /// The PNG, base64.
+    content: String,
+    /// The KKM whose folder gets it; shared when absent.
+    #[serde(default)]
+    kkm_ofd_id: Option<i64>,
+}
+
+/// `PlaygroundUpload`: a picture (a logo) beside the templates, for `@image <name>`.
+pub async fn upload(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Params(req): Params<UploadRequest>,
+) -> Result<Response, ApiError> {
+    admin(&caller)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(req.content.trim())
+        .map_err(|e| ApiError::field("content", format!("not base64: {e}")))?;
+    if let Some(ofd_id) = req.kkm_ofd_id {
+        let core = state.core.clone();
+        let caller = caller.clone();
+        blocking(move || core.kkm_for(&caller, ofd_id).map(|_| ()).map_err(ApiError::from)).await?;
+    }
+    let printing = state.printing.clone();
+    let kkm = kkm_key(req.kkm_ofd_id);
+    let path = blocking(move || {
+        printing
+            .renderer
+            .store()
+            .save_image(&req.name, kkm.as_deref(), &bytes)
+            .map_err(|e| ApiError::field("content", e))
+    })
+    .await?;
+    tracing::info!(path = %path.display(), "picture uploaded from the playground");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    Ok(ok(json!({"saved": name})))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_variables_panel_reads_the_context_document() {
+        let vars = super::variables("ticket.j2");
+        let names: Vec<&str> = vars.iter().filter_map(|v| v["name"].as_str()).collect();
+        assert!(names.contains(&"lang"), "the variables of every document come first: {names:?}");
+        assert!(names.contains(&"body.amounts.total"), "{names:?}");
+        assert!(!super::variables("z_report.j2").iter().any(|v| v["name"] == "body.amounts.total"));
+    }
 }

@@ -22,7 +22,12 @@ pub async fn printer_list(State(state): State<AppState>, Auth(_caller): Auth) ->
         .await
         .map_err(|e| ApiError::new(crate::api::ErrorCode::MethodExecutionException, e.to_string()))?
         .map_err(spool_error)?;
-    let list: Vec<_> = printers
+    Ok(ok(printer_list_json(&printers)))
+}
+
+/// The `GetPrinterList` answer of these printers (also what `kassa printers` prints).
+pub fn printer_list_json(printers: &[crate::spool::PrinterInfo]) -> serde_json::Value {
+    printers
         .iter()
         .map(|p| {
             let mut entry =
@@ -33,12 +38,11 @@ pub async fn printer_list(State(state): State<AppState>, Auth(_caller): Auth) ->
             }
             entry
         })
-        .collect();
-    Ok(ok(list))
+        .collect()
 }
 
 /// The seed's PrinterTypeEnum (1–3) of a printer: a network or virtual printer takes ESC/POS like a COM one.
-fn seed_type(t: PrinterType) -> u8 {
+pub(crate) fn seed_type(t: PrinterType) -> u8 {
     match t {
         PrinterType::Network | PrinterType::Virtual => PrinterType::Com.code(),
         other => other.code(),

@@ -1,6 +1,7 @@
 //! The services and actions of the cash service (v2 document types), converting only: envelope data →
 //! rules → ledger + СКО → FiscalResponse. Preconditions of every fiscal document: the СКО is authorised,
 //! its certificate has a legal address, a shift is open and younger than the limit, the shift has room.
+use super::catalog::unknown;
 use super::config::ByConfig;
 use super::errors::{self as e, ByError};
 use super::receipt::{self, ReprWanted};
@@ -41,7 +42,7 @@ pub struct Request {
 type Answer = Result<Value, ByError>;
 
 fn internal(err: impl std::fmt::Display) -> ByError {
-    ByError::new(e::INTERNAL, err.to_string())
+    ByError::internal(err)
 }
 
 impl From<LedgerError> for ByError {
@@ -74,7 +75,7 @@ impl ByState {
     }
 
     fn device(&self) -> Result<DeviceRow, ByError> {
-        self.ledger.device(COUNTRY, &self.config.sko.serial)?.ok_or_else(|| internal("the СКО is not registered"))
+        self.ledger.device(COUNTRY, &self.config.sko.serial)?.ok_or_else(|| internal("СКО не зарегистрировано"))
     }
 
     /// Runs one request.
@@ -83,7 +84,11 @@ impl ByState {
             && !token.is_empty()
             && *token != self.config.sko.serial
         {
-            return Err(ByError::new(e::UNKNOWN_TOKEN, format!("no СКО with serial {token:?} is connected")));
+            return Err(ByError::ours(
+                e::UNKNOWN_TOKEN,
+                format!("СКО с серийным номером «{token}» не подключено"),
+                format!("СКА з серыйным нумарам «{token}» не падключана"),
+            ));
         }
         let me = self.clone();
         match (req.address.as_str(), req.action.as_str()) {
@@ -113,10 +118,7 @@ impl ByState {
             ("ik.service.token.sales.retail", "create_sale") => self.document(req, Kind::Sale).await,
             ("ik.service.token.moneyback", "create_money_back") => self.document(req, Kind::MoneyBack).await,
             ("ik.service.token.rollback", "create_rollback") => self.document(req, Kind::Rollback).await,
-            (address, action) if KNOWN_ADDRESSES.contains(&address) => {
-                Err(ByError::new(e::UNKNOWN_ACTION, format!("service {address} has no action {action:?}")))
-            }
-            (address, _) => Err(ByError::new(e::UNKNOWN_ADDRESS, format!("no service {address:?}"))),
+            (address, action) => Err(unknown(address, action)),
         }
     }
 
@@ -128,13 +130,21 @@ impl ByState {
     }
 
     fn authorize(&self, data: &Value) -> Answer {
-        let pin = data.get("pin").and_then(Value::as_str).ok_or_else(|| ByError::format("pin", "missing"))?;
+        let pin = data
+            .get("pin")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ByError::format("pin", "не указано", "не пазначана"))?;
         match self.sko.check_pin(pin) {
             Ok(()) => {}
-            Err(PinRefusal::Wrong) => return Err(ByError::new(e::BAD_PIN, "wrong PIN of the СКО")),
+            Err(PinRefusal::Wrong) => {
+                return Err(ByError::ours(e::BAD_PIN, "неверный PIN-код СКО", "няправільны PIN-код СКА"));
+            }
             Err(PinRefusal::Paused(secs)) => {
-                let text = format!("too many wrong PINs: the СКО checks no PIN for {secs} s more");
-                return Err(ByError::new(e::PIN_PAUSED, text));
+                return Err(ByError::ours(
+                    e::PIN_PAUSED,
+                    format!("слишком много неверных PIN-кодов: СКО не проверяет PIN ещё {secs} с"),
+                    format!("занадта шмат няправільных PIN-кодаў: СКА не правярае PIN яшчэ {secs} с"),
+                ));
             }
         }
         self.authorised.store(true, Ordering::SeqCst);
@@ -164,6 +174,9 @@ impl ByState {
             "next_document_number": d.next_number,
             "unsent_documents": unsent,
             "trade_point_information": {"name": self.config.sko.trade_point_name},
+            // The СККО's user of this СКО: the taxpayer it is registered to.
+            "user_data": {"company_name": self.config.sko.company_name, "tax_number": self.config.sko.tax_number,
+                "legal_address": self.config.sko.legal_address},
         }))
     }
 
@@ -179,7 +192,11 @@ impl ByState {
         self.check_authorised()?;
         let d = self.device()?;
         if d.shift_opened_at.is_some() {
-            return Err(ByError::new(e::SHIFT_OPEN, format!("shift {} is open already", d.shift_number)));
+            return Err(ByError::ours(
+                e::SHIFT_OPEN,
+                format!("смена {} уже открыта", d.shift_number),
+                format!("змена {} ужо адкрыта", d.shift_number),
+            ));
         }
         let at = self.now_text();
         self.ledger.open_shift(&d, d.shift_number + 1, &at)?;
@@ -188,7 +205,11 @@ impl ByState {
 
     fn check_authorised(&self) -> Result<(), ByError> {
         if !self.authorised.load(Ordering::SeqCst) {
-            return Err(ByError::new(e::NOT_AUTHORIZED, "the СКО is not authorised: call authorize with its PIN"));
+            return Err(ByError::ours(
+                e::NOT_AUTHORIZED,
+                "СКО не авторизовано: вызовите authorize с его PIN-кодом",
+                "СКА не аўтарызавана: выклічце authorize з яго PIN-кодам",
+            ));
         }
         Ok(())
     }
@@ -201,16 +222,22 @@ impl ByState {
     /// (`closing`) needs only that it is open.
     fn check_shift(&self, d: &DeviceRow, closing: bool) -> Result<(), ByError> {
         let Some(opened) = d.shift_opened_at.as_deref() else {
-            return Err(ByError::new(e::SHIFT_CLOSED, "no shift is open: call open_shift"));
+            return Err(ByError::ours(
+                e::SHIFT_CLOSED,
+                "смена не открыта: вызовите open_shift",
+                "змена не адкрыта: выклічце open_shift",
+            ));
         };
         if closing {
             return Ok(());
         }
         let opened = DateTime::parse_from_rfc3339(opened).map_err(internal)?;
         if self.sko.now().signed_duration_since(opened).num_minutes() >= self.config.shift_limit_hours * 60 {
-            return Err(ByError::new(
+            let (n, h) = (d.shift_number, self.config.shift_limit_hours);
+            return Err(ByError::ours(
                 e::SHIFT_EXPIRED,
-                format!("shift {} is older than {} h: close it", d.shift_number, self.config.shift_limit_hours),
+                format!("смена {n} открыта дольше {h} ч: закройте её"),
+                format!("змена {n} адкрыта даўжэй за {h} г: закрыйце яе"),
             ));
         }
         if self.ledger.shift_document_count(d.id, d.shift_number)? >= self.config.max_shift_documents {
@@ -267,9 +294,11 @@ impl ByState {
         let cash = counters.get("cash").copied().unwrap_or_default();
         let need_cash = |amount: Decimal| {
             if amount > cash {
-                Err(ByError::new(
+                let (held, needed) = (rules::show(cash), rules::show(amount));
+                Err(ByError::ours(
                     e::NOT_ENOUGH_CASH,
-                    format!("the drawer holds {}, less than {}", rules::show(cash), rules::show(amount)),
+                    format!("в кассе {held}, меньше чем {needed}"),
+                    format!("у касе {held}, менш за {needed}"),
                 ))
             } else {
                 Ok(())
@@ -321,11 +350,14 @@ impl ByState {
                     return Err(ByError::new(e::ONLY_SALE_ROLLBACK, "rollback can only be applied to sale"));
                 }
                 if let Some(n) = data.get("number").filter(|n| !n.is_null()) {
-                    let n = n.as_i64().ok_or_else(|| ByError::format("number", "a document number"))?;
+                    let n = n.as_i64().ok_or_else(|| {
+                        ByError::format("number", "ожидается номер документа", "чакаецца нумар дакумента")
+                    })?;
                     if n != sale.number {
-                        return Err(ByError::new(
+                        return Err(ByError::ours(
                             e::ROLLBACK_MISMATCH,
-                            format!("document {n} is not the last sale (the last sale is {})", sale.number),
+                            format!("документ {n} не последняя продажа (последняя: {})", sale.number),
+                            format!("дакумент {n} не апошні продаж (апошні: {})", sale.number),
                         ));
                     }
                 }
@@ -417,7 +449,13 @@ impl ByState {
         let columns = match h.get("printer.style").map(String::as_str) {
             None | Some("") | Some("wide") | Some("80") => self.config.columns,
             Some("narrow") | Some("58") => 32,
-            Some(other) => return Err(ByError::format("printer.style", format!("{other:?}: wide or narrow"))),
+            Some(other) => {
+                return Err(ByError::format(
+                    "printer.style",
+                    format!("«{other}»: ожидается wide или narrow"),
+                    format!("«{other}»: чакаецца wide або narrow"),
+                ));
+            }
         };
         let required = h.get("printer.escpos.required").is_some_and(|v| v == "true" || v == "1");
         Ok(ReprWanted {
@@ -439,16 +477,26 @@ impl ByState {
         }
         let printers = || self.printing.spooler.printers().map_err(internal);
         if let Some(id) = h.get("printer.id") {
-            let id: PrinterId = id.parse().map_err(|_| ByError::format("printer.id", "a printer ID"))?;
+            let id: PrinterId = id
+                .parse()
+                .map_err(|_| ByError::format("printer.id", "ожидается ID принтера", "чакаецца ID прынтара"))?;
             return match printers()?.iter().find(|p| p.id == id) {
                 Some(p) => Ok(Some(p.id)),
-                None => Err(ByError::new(e::UNKNOWN_PRINTER, format!("no printer with ID {id}"))),
+                None => Err(ByError::ours(
+                    e::UNKNOWN_PRINTER,
+                    format!("нет принтера с ID {id}"),
+                    format!("няма прынтара з ID {id}"),
+                )),
             };
         }
         if let Some(name) = h.get("printer.name") {
             return match printers()?.iter().find(|p| p.name == *name) {
                 Some(p) => Ok(Some(p.id)),
-                None => Err(ByError::new(e::UNKNOWN_PRINTER, format!("no printer named {name:?}"))),
+                None => Err(ByError::ours(
+                    e::UNKNOWN_PRINTER,
+                    format!("нет принтера «{name}»"),
+                    format!("няма прынтара «{name}»"),
+                )),
             };
         }
         Ok(None)
@@ -462,7 +510,7 @@ impl ByState {
         self.blocking(move || {
             let d = me.device()?;
             if d.shift_opened_at.is_none() {
-                return Err(ByError::new(e::SHIFT_CLOSED, "no shift is open"));
+                return Err(ByError::ours(e::SHIFT_CLOSED, "смена не открыта", "змена не адкрыта"));
             }
             let counters = me.ledger.counters(d.id, d.shift_number)?;
             let body = me.report_body(&d, &counters)?;
@@ -482,13 +530,16 @@ impl ByState {
             .blocking(move || {
                 let d = me.device()?;
                 if d.shift_opened_at.is_some() {
-                    return Err(ByError::new(
+                    return Err(ByError::ours(
                         e::NO_CLOSED_SHIFT,
-                        "a shift is open: the copy is of the last closed shift",
+                        "смена открыта: копия бывает только у последней закрытой смены",
+                        "змена адкрыта: копія бывае толькі ў апошняй закрытай змены",
                     ));
                 }
                 let z = me.ledger.last_document(d.id, &["z_report_v2"])?;
-                let z = z.ok_or_else(|| ByError::new(e::NO_CLOSED_SHIFT, "no shift was closed yet"))?;
+                let z = z.ok_or_else(|| {
+                    ByError::ours(e::NO_CLOSED_SHIFT, "ещё ни одна смена не закрыта", "яшчэ ніводная змена не закрыта")
+                })?;
                 Ok(z.id)
             })
             .await?;
@@ -501,12 +552,14 @@ impl ByState {
             .data
             .get("number")
             .and_then(Value::as_i64)
-            .ok_or_else(|| ByError::format("number", "a document number"))?;
+            .ok_or_else(|| ByError::format("number", "ожидается номер документа", "чакаецца нумар дакумента"))?;
         let me = self.clone();
         let id = self
             .blocking(move || {
                 let doc = me.ledger.document_by_number(me.device_id, n)?;
-                let doc = doc.ok_or_else(|| ByError::new(e::DOCUMENT_NOT_FOUND, format!("no document {n}")))?;
+                let doc = doc.ok_or_else(|| {
+                    ByError::ours(e::DOCUMENT_NOT_FOUND, format!("нет документа {n}"), format!("няма дакумента {n}"))
+                })?;
                 Ok(doc.id)
             })
             .await?;
@@ -518,7 +571,7 @@ impl ByState {
         let doc = tokio::task::spawn_blocking(move || me.ledger.document(doc_id))
             .await
             .map_err(internal)??
-            .ok_or_else(|| ByError::new(e::DOCUMENT_NOT_FOUND, "the document vanished"))?;
+            .ok_or_else(|| ByError::internal("документ исчез"))?;
         self.answer(req, doc, true).await
     }
 }
@@ -534,19 +587,6 @@ fn dec_of(body: &Value, k: &str) -> Decimal {
 /// The fiscal documents a rollback looks back over.
 const DOCUMENT_TYPES: [&str; 6] =
     ["sale_v2", "money_back_v2", "rollback_v2", "deposit_v2", "cashier_withdraw_v2", "client_withdraw_v2"];
-
-/// The services of the cash service this front answers.
-const KNOWN_ADDRESSES: &[&str] = &[
-    "ik.service.app",
-    "ik.service.token",
-    "ik.service.token.authority",
-    "ik.service.token.shift",
-    "ik.service.token.deposit",
-    "ik.service.token.withdraw",
-    "ik.service.token.sales.retail",
-    "ik.service.token.moneyback",
-    "ik.service.token.rollback",
-];
 
 /// The documents an action makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,6 +23,9 @@ pub struct ByConfig {
     pub receipt_site: String,
     /// Paper width in characters for `repr` (48 on 80 mm paper).
     pub columns: usize,
+    /// The language of Kassa's own error texts: `ru` (the default) or `be`; a message's `lang` header
+    /// chooses for itself.
+    pub lang: String,
 }
 
 /// Registration data of the simulated СКО, as the СККО would give it to a real one.
@@ -67,6 +70,7 @@ impl Default for ByConfig {
             shift_limit_hours: 24,
             receipt_site: "https://receipts.test.imlab.by/".into(),
             columns: 48,
+            lang: "ru".into(),
         }
     }
 }

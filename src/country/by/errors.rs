@@ -3,26 +3,73 @@
 //! `KASSA_`, where the seed names none. Every error answers `{"type": "error", "data": {"code", "text"}}`.
 use serde_json::json;
 
-/// One error of this front.
+/// The language of Kassa's own error texts: Russian, or Belarusian where a message asks for it (header
+/// `lang: be`) or `by.lang` says so. The seed's own texts (`TIN_*`, `AVQFR_*`) stay as the seed writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Ru,
+    Be,
+}
+
+impl Lang {
+    /// `be`, `be-BY`, `bel` are Belarusian; anything else Russian.
+    pub fn parse(s: &str) -> Lang {
+        let s = s.trim().to_ascii_lowercase();
+        if s == "be" || s == "bel" || s.starts_with("be-") || s.starts_with("be_") { Lang::Be } else { Lang::Ru }
+    }
+}
+
+/// One error of this front: its code and its text in Russian, with a Belarusian one for Kassa's own texts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ByError {
     pub code: &'static str,
     pub text: String,
+    pub be: Option<String>,
+    /// More of the error's data (the valid actions of a service, …), beside `code` and `text`.
+    pub extra: Option<serde_json::Value>,
 }
 
 impl ByError {
+    /// An error with the seed's own text (the same in every language).
     pub fn new(code: &'static str, text: impl Into<String>) -> ByError {
-        ByError { code, text: text.into() }
+        ByError { code, text: text.into(), be: None, extra: None }
     }
 
-    /// A field that is missing or malformed.
-    pub fn format(field: &str, why: impl std::fmt::Display) -> ByError {
-        ByError::new(BAD_DOCUMENT_FORMAT, format!("bad document format: {field}: {why}"))
+    /// An error with Kassa's own text, in Russian and in Belarusian.
+    pub fn ours(code: &'static str, ru: impl Into<String>, be: impl Into<String>) -> ByError {
+        ByError { code, text: ru.into(), be: Some(be.into()), extra: None }
+    }
+
+    /// A field that is missing or malformed: the seed's text, then the field and why (Russian, Belarusian).
+    pub fn format(field: &str, ru: impl std::fmt::Display, be: impl std::fmt::Display) -> ByError {
+        ByError::ours(
+            BAD_DOCUMENT_FORMAT,
+            format!("bad document format: {field}: {ru}"),
+            format!("bad document format: {field}: {be}"),
+        )
+    }
+
+    /// Kassa itself failed.
+    pub fn internal(why: impl std::fmt::Display) -> ByError {
+        ByError::ours(INTERNAL, format!("внутренняя ошибка: {why}"), format!("унутраная памылка: {why}"))
+    }
+
+    /// The text in `lang`.
+    pub fn text_in(&self, lang: Lang) -> &str {
+        match (lang, &self.be) {
+            (Lang::Be, Some(be)) => be,
+            _ => &self.text,
+        }
     }
 
     /// The error message of the wire.
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({"type": "error", "data": {"code": self.code, "text": self.text}})
+    pub fn to_json(&self, lang: Lang) -> serde_json::Value {
+        let mut data = json!({"code": self.code, "text": self.text_in(lang)});
+        if let (Some(extra), Some(d)) = (self.extra.as_ref().and_then(|x| x.as_object()), data.as_object_mut()) {
+            d.extend(extra.clone());
+        }
+        json!({"type": "error", "data": data})
     }
 }
 

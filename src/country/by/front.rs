@@ -2,7 +2,7 @@
 //! HTTP (POST to any path of its own listener) and over 4-byte length-framed TCP, the same messages on
 //! both. `ping` answers `pong`; a request answers `send` with its data or `error` with a code and a text.
 use super::actions::{ByState, Request};
-use super::errors::{self as e, ByError};
+use super::errors::{self as e, ByError, Lang};
 use crate::listen::{self, FrameHandler};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -16,13 +16,20 @@ use tokio::net::TcpListener;
 
 /// Answers one message (the bytes of its JSON).
 pub async fn answer(state: &Arc<ByState>, bytes: &[u8]) -> Value {
+    let default = Lang::parse(&state.config.lang);
     let msg: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(err) => return ByError::new(e::BAD_MESSAGE, format!("not a JSON message: {err}")).to_json(),
+        Err(err) => {
+            let (ru, be) = (format!("сообщение не JSON: {err}"), format!("паведамленне не JSON: {err}"));
+            return ByError::ours(e::BAD_MESSAGE, ru, be).to_json(default);
+        }
     };
-    let reply_to = msg.get("reply_address").cloned().filter(|v| !v.is_null());
+    // The language of Kassa's own texts: the message's `lang` header, else the configured one.
+    let lang = msg.pointer("/headers/lang").and_then(Value::as_str).map(Lang::parse).unwrap_or(default);
+    // `replyAddress` is how the older iKassa API spells it.
+    let reply_to = msg.get("reply_address").or_else(|| msg.get("replyAddress")).cloned().filter(|v| !v.is_null());
     let mut out = match envelope(&msg) {
-        Err(err) => err.to_json(),
+        Err(err) => err.to_json(lang),
         Ok(None) => json!({"type": "pong"}),
         Ok(Some(req)) => {
             let what = format!("{} {}", req.address, req.action);
@@ -30,7 +37,7 @@ pub async fn answer(state: &Arc<ByState>, bytes: &[u8]) -> Value {
                 Ok(data) => json!({"type": "send", "data": data}),
                 Err(err) => {
                     tracing::info!(request = %what, code = err.code, "request refused");
-                    err.to_json()
+                    err.to_json(lang)
                 }
             }
         }
@@ -43,14 +50,25 @@ pub async fn answer(state: &Arc<ByState>, bytes: &[u8]) -> Value {
 
 /// The request in an envelope; `None` for a ping.
 fn envelope(msg: &Value) -> Result<Option<Request>, ByError> {
-    let bad = |why: &str| ByError::new(e::BAD_MESSAGE, why.to_string());
-    let kind = msg.get("type").and_then(Value::as_str).ok_or_else(|| bad("the message has no type"))?;
+    let bad = |ru: &str, be: &str| ByError::ours(e::BAD_MESSAGE, ru.to_string(), be.to_string());
+    let kind = msg
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("у сообщения нет type", "у паведамлення няма type"))?;
     match kind {
         "ping" => return Ok(None),
         "send" => {}
-        other => return Err(bad(&format!("type {other:?}: expected send or ping"))),
+        other => {
+            return Err(bad(
+                &format!("type «{other}»: ожидается send или ping"),
+                &format!("type «{other}»: чакаецца send або ping"),
+            ));
+        }
     }
-    let address = msg.get("address").and_then(Value::as_str).ok_or_else(|| bad("the message has no address"))?;
+    let address = msg
+        .get("address")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("у сообщения нет address", "у паведамлення няма address"))?;
     let mut headers = BTreeMap::new();
     match msg.get("headers") {
         None | Some(Value::Null) => {}
@@ -60,14 +78,19 @@ fn envelope(msg: &Value) -> Result<Option<Request>, ByError> {
                     Value::String(s) => s.clone(),
                     Value::Bool(b) => b.to_string(),
                     Value::Number(n) => n.to_string(),
-                    _ => return Err(bad(&format!("header {k:?} must be a string"))),
+                    _ => {
+                        return Err(bad(
+                            &format!("заголовок «{k}» должен быть строкой"),
+                            &format!("загаловак «{k}» павінен быць радком"),
+                        ));
+                    }
                 };
                 headers.insert(k.clone(), v);
             }
         }
-        Some(_) => return Err(bad("headers must be an object of strings")),
+        Some(_) => return Err(bad("headers должен быть объектом строк", "headers павінен быць аб'ектам радкоў")),
     }
-    let action = headers.get("action").cloned().ok_or_else(|| bad("headers.action is missing"))?;
+    let action = headers.get("action").cloned().ok_or_else(|| bad("нет headers.action", "няма headers.action"))?;
     let data = msg.get("data").cloned().unwrap_or(Value::Null);
     Ok(Some(Request { address: address.to_string(), action, headers, data }))
 }
@@ -75,13 +98,19 @@ fn envelope(msg: &Value) -> Result<Option<Request>, ByError> {
 async fn http_answer(State(state): State<Arc<ByState>>, body: axum::body::Body) -> Response {
     let out = match listen::read_body(body).await {
         Ok(bytes) => answer(&state, &bytes).await,
-        Err(text) => ByError::new(e::BAD_MESSAGE, text).to_json(),
+        Err(text) => ByError::ours(e::BAD_MESSAGE, format!("тело запроса: {text}"), format!("цела запыту: {text}"))
+            .to_json(Lang::parse(&state.config.lang)),
     };
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], out.to_string()).into_response()
 }
 
-async fn http_other() -> Response {
-    let out = ByError::new(e::BAD_MESSAGE, "POST the message as JSON").to_json();
+async fn http_other(State(state): State<Arc<ByState>>) -> Response {
+    let out = ByError::ours(
+        e::BAD_MESSAGE,
+        "отправьте сообщение в JSON методом POST",
+        "адпраўце паведамленне ў JSON метадам POST",
+    )
+    .to_json(Lang::parse(&state.config.lang));
     (StatusCode::METHOD_NOT_ALLOWED, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], out.to_string())
         .into_response()
 }

@@ -40,16 +40,25 @@ pub const MAX_CASHIER: usize = 20;
 fn decimal(field: &str, v: Option<&Value>, places: u32) -> Result<Decimal, ByError> {
     let s = match v {
         Some(Value::String(s)) => s,
-        None | Some(Value::Null) => return Err(ByError::format(field, "missing")),
-        Some(_) => return Err(ByError::format(field, "must be a decimal string such as \"7.00\"")),
+        None | Some(Value::Null) => return Err(ByError::format(field, "не указано", "не пазначана")),
+        Some(_) => {
+            return Err(ByError::format(
+                field,
+                "ожидается строка с десятичным числом, например \"7.00\"",
+                "чакаецца радок з дзесятковым лікам, напрыклад \"7.00\"",
+            ));
+        }
     };
     let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.') && s.matches('.').count() <= 1;
-    let d = Decimal::from_str(s)
-        .ok()
-        .filter(|_| ok)
-        .ok_or_else(|| ByError::format(field, format!("{s:?} is not a decimal")))?;
+    let d = Decimal::from_str(s).ok().filter(|_| ok).ok_or_else(|| {
+        ByError::format(field, format!("«{s}» не десятичное число"), format!("«{s}» не дзесятковы лік"))
+    })?;
     if d.scale() > places {
-        return Err(ByError::format(field, format!("{s:?} has more than {places} decimals")));
+        return Err(ByError::format(
+            field,
+            format!("в «{s}» больше {places} знаков после точки"),
+            format!("у «{s}» больш за {places} знакі пасля кропкі"),
+        ));
     }
     Ok(d)
 }
@@ -81,15 +90,25 @@ pub fn header(data: &Value) -> Result<DocHeader, ByError> {
     let h = data.get("header").unwrap_or(data);
     let cashier = match h.get("cashier") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        _ => return Err(ByError::format("header.cashier", "missing")),
+        _ => return Err(ByError::format("header.cashier", "не указано", "не пазначана")),
     };
     if cashier.chars().count() > MAX_CASHIER {
-        return Err(ByError::format("header.cashier", format!("longer than {MAX_CASHIER} characters")));
+        return Err(ByError::format(
+            "header.cashier",
+            format!("длиннее {MAX_CASHIER} символов"),
+            format!("даўжэй за {MAX_CASHIER} сімвалаў"),
+        ));
     }
     let currency = match h.get("currency") {
         None | Some(Value::Null) => "BYN".to_string(),
         Some(Value::String(s)) if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) => s.clone(),
-        Some(_) => return Err(ByError::format("header.currency", "three capital letters, e.g. BYN")),
+        Some(_) => {
+            return Err(ByError::format(
+                "header.currency",
+                "три заглавные латинские буквы, например BYN",
+                "тры вялікія лацінскія літары, напрыклад BYN",
+            ));
+        }
     };
     Ok(DocHeader { cashier, currency })
 }
@@ -99,7 +118,7 @@ pub fn cash_move(data: &Value) -> Result<(DocHeader, Decimal), ByError> {
     let h = header(data)?;
     let sum = amount("sum", data.get("sum"))?;
     if sum.is_zero() {
-        return Err(ByError::format("sum", "must be more than zero"));
+        return Err(ByError::format("sum", "должно быть больше нуля", "павінна быць больш за нуль"));
     }
     Ok((h, sum))
 }
@@ -181,7 +200,13 @@ fn tax_percent(rate: &str) -> Result<Option<Decimal>, ByError> {
             .and_then(|n| n.parse::<u32>().ok())
             .filter(|n| *n <= 100)
             .map(|n| Some(Decimal::from(n)))
-            .ok_or_else(|| ByError::format("tax_rate", format!("{rate:?}: expected tax20, tax10, tax0 or no_tax"))),
+            .ok_or_else(|| {
+                ByError::format(
+                    "tax_rate",
+                    format!("«{rate}»: ожидается tax20, tax10, tax0 или no_tax"),
+                    format!("«{rate}»: чакаецца tax20, tax10, tax0 або no_tax"),
+                )
+            }),
     }
 }
 
@@ -203,7 +228,7 @@ fn marking(item: usize, code: Option<&Value>, quantity: Decimal, limits: &Limits
         Value::Array(a) if a.len() > 1 => {
             return Err(ByError::new(e::MULTIPLE_MARKING_CODES, "multiple marking codes"));
         }
-        _ => return Err(ByError::format(&format!("items[{item}].code.marking"), "a string")),
+        _ => return Err(ByError::format(&format!("items[{item}].code.marking"), "ожидается строка", "чакаецца радок")),
     };
     if quantity != Decimal::ONE {
         return Err(ByError::new(e::MARKING_QUANTITY_1, "marking quantity should be 1"));
@@ -224,7 +249,7 @@ pub fn cheque(data: &Value, limits: &Limits) -> Result<Cheque, ByError> {
     let items = match data.get("items") {
         Some(Value::Array(a)) => a,
         None | Some(Value::Null) => return Err(ByError::new(e::EMPTY_ITEMS, "empty items")),
-        Some(_) => return Err(ByError::format("items", "must be an array")),
+        Some(_) => return Err(ByError::format("items", "ожидается массив", "чакаецца масіў")),
     };
     if items.is_empty() {
         return Err(ByError::new(e::EMPTY_ITEMS, "empty items"));
@@ -248,12 +273,12 @@ pub fn cheque(data: &Value, limits: &Limits) -> Result<Cheque, ByError> {
         let f = |name: &str| format!("items[{i}].{name}");
         let name = match it.get("name") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-            _ => return Err(ByError::format(&f("name"), "missing")),
+            _ => return Err(ByError::format(&f("name"), "не указано", "не пазначана")),
         };
         let price = amount(&f("price"), it.get("price"))?;
         let quantity = decimal(&f("quantity"), it.get("quantity"), 3)?;
         if quantity.is_zero() {
-            return Err(ByError::format(&f("quantity"), "must be more than zero"));
+            return Err(ByError::format(&f("quantity"), "должно быть больше нуля", "павінна быць больш за нуль"));
         }
         // A negative discount is refused by `amount` (digits and one point only).
         let discount = opt(&f("discount"), it.get("discount"))?;
@@ -264,13 +289,19 @@ pub fn cheque(data: &Value, limits: &Limits) -> Result<Cheque, ByError> {
         let gross = money::round(price * quantity);
         let d = discount.unwrap_or_default();
         if d > gross {
-            return Err(ByError::format(&f("discount"), "more than the line's sum"));
+            return Err(ByError::format(&f("discount"), "больше суммы позиции", "больш за суму пазіцыі"));
         }
         let line = gross - d + markup.unwrap_or_default();
         let tax_rate = match it.get("tax_rate") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(ByError::format(&f("tax_rate"), "a string such as tax20")),
+            Some(_) => {
+                return Err(ByError::format(
+                    &f("tax_rate"),
+                    "ожидается строка, например tax20",
+                    "чакаецца радок, напрыклад tax20",
+                ));
+            }
         };
         if let Some(p) = tax_rate.as_deref().map(tax_percent).transpose()?.flatten() {
             let vat = money::round(line * p / (Decimal::ONE_HUNDRED + p));
@@ -302,14 +333,14 @@ pub fn cheque(data: &Value, limits: &Limits) -> Result<Cheque, ByError> {
     total += cheque_markup.unwrap_or_default();
     let cd = cheque_discount.unwrap_or_default();
     if cd > total {
-        return Err(ByError::format("cheque_discount", "more than the cheque's sum"));
+        return Err(ByError::format("cheque_discount", "больше суммы чека", "больш за суму чэка"));
     }
     total -= cd;
     let (payments, change, cash) = payments(data, total)?;
     let tp_tax_number = match data.get("tp_tax_number") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit()) => Some(s.clone()),
-        Some(_) => return Err(ByError::format("tp_tax_number", "nine digits (УНП)")),
+        Some(_) => return Err(ByError::format("tp_tax_number", "девять цифр (УНП)", "дзевяць лічбаў (УНП)")),
     };
     Ok(Cheque {
         header,
@@ -330,13 +361,15 @@ pub fn cheque(data: &Value, limits: &Limits) -> Result<Cheque, ByError> {
 fn payments(data: &Value, total: Decimal) -> Result<(Vec<Payment>, Decimal, Decimal), ByError> {
     let list = match data.get("payments") {
         Some(Value::Array(a)) if !a.is_empty() => a,
-        _ => return Err(ByError::format("payments", "at least one payment")),
+        _ => return Err(ByError::format("payments", "нужна хотя бы одна оплата", "патрэбна хоць адна аплата")),
     };
     let (mut out, mut cash, mut other, mut cash_count) = (Vec::new(), Decimal::ZERO, Decimal::ZERO, 0);
     for (i, p) in list.iter().enumerate() {
         let t = match p.get("payment_type") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(ByError::format(&format!("payments[{i}].payment_type"), "missing")),
+            _ => {
+                return Err(ByError::format(&format!("payments[{i}].payment_type"), "не указано", "не пазначана"));
+            }
         };
         let v = amount(&format!("payments[{i}].value"), p.get("value"))?;
         if t == "cash" {
@@ -358,12 +391,17 @@ fn payments(data: &Value, total: Decimal) -> Result<(Vec<Payment>, Decimal, Deci
         return Err(ByError::new(e::MULTIPLE_CASH_PAYMENTS, "multiple cash payments"));
     }
     if other > total {
-        return Err(ByError::format("payments", "non-cash payments exceed the total"));
+        return Err(ByError::format(
+            "payments",
+            "безналичные оплаты больше суммы чека",
+            "безнаяўныя аплаты больш за суму чэка",
+        ));
     }
     if cash + other < total {
-        return Err(ByError::new(
+        return Err(ByError::ours(
             e::PAYMENT_TOO_SMALL,
-            format!("payments cover {} of {}", show(cash + other), show(total)),
+            format!("оплаты покрывают {} из {}", show(cash + other), show(total)),
+            format!("аплаты пакрываюць {} з {}", show(cash + other), show(total)),
         ));
     }
     let change = cash + other - total;

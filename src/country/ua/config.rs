@@ -15,7 +15,8 @@ pub struct UaConfig {
     /// The token `/api/v3/fiscal/execute` expects in `Authorization` (raw, no `Bearer`), and that a DM
     /// request's `token` must match when it gives one; never logged. Empty: any token is taken.
     pub token: String,
-    /// Whether the first receipt of a closed shift opens one (the seed's 1.1); off: "зміну не відкрито".
+    /// Whether the first receipt of a closed shift opens one (the seed's 1.1, on by default as a DM user
+    /// expects); off: "зміну не відкрито".
     pub auto_open_shift: bool,
     /// Printed-form settings at start (`GET`/`POST /vchasno-kasa/api/v1/settings` change them).
     pub pf: PfSettings,
@@ -25,7 +26,7 @@ pub struct UaConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PrroConfig {
-    /// The ПРРО's fiscal number (`fisid`).
+    /// The ПРРО's fiscal number (`fisid`): digits only, as the public clients read it into a number.
     pub fisid: String,
     /// The device name in the DM (`device` in the envelope).
     pub device: String,
@@ -56,10 +57,56 @@ pub struct TaxGroup {
     pub code: String,
     /// The letter printed beside a row (`А`, `Б`, ...).
     pub letter: String,
-    /// The tax's name (`ПДВ`).
+    /// The tax's name (`ПДВ`; empty for a group without VAT).
     pub name: String,
-    /// The rate in percent, a decimal string ("20", "7", "0").
+    /// The VAT rate in percent, a decimal string ("20", "7", "0").
     pub percent: String,
+    /// How receipts and reports name the group (`ПДВ 20%`, `Без ПДВ`); empty: the name and the rate.
+    #[serde(default)]
+    pub label: String,
+    /// A second levy inside the price (`Акциз` 5 %, `ПФ` 7.5 %), taken out before the VAT; empty: none.
+    #[serde(default)]
+    pub excise_name: String,
+    /// Its rate in percent, a decimal string; empty or "0": none.
+    #[serde(default)]
+    pub excise_percent: String,
+}
+
+impl TaxGroup {
+    /// The group's full name: `label`, else the tax's name and rate.
+    pub fn full_name(&self) -> String {
+        if !self.label.is_empty() {
+            return self.label.clone();
+        }
+        format!("{} {}%", self.name, self.percent).trim().to_string()
+    }
+}
+
+/// Vchasno's tax groups, as its cabinet numbers them and every public DM client sends them (1 ПДВ 20 %,
+/// 2 без ПДВ, 3 ПДВ 20 % + акциз 5 %, 4 ПДВ 7 %, 5 ПДВ 0 %, 6 без ПДВ + акциз 5 %, 7 не є об'єктом ПДВ,
+/// 8 ПДВ 20 % + ПФ 7,5 %, 9 ПДВ 14 %). Group 2's letter Б is the one in the Device Manager's answer; the
+/// others follow the alphabet.
+pub fn vchasno_tax_groups() -> Vec<TaxGroup> {
+    let group = |code: &str, letter: &str, name: &str, percent: &str, label: &str, excise: (&str, &str)| TaxGroup {
+        code: code.into(),
+        letter: letter.into(),
+        name: name.into(),
+        percent: percent.into(),
+        label: label.into(),
+        excise_name: excise.0.into(),
+        excise_percent: excise.1.into(),
+    };
+    vec![
+        group("1", "А", "ПДВ", "20", "ПДВ 20%", ("", "")),
+        group("2", "Б", "", "0", "Без ПДВ", ("", "")),
+        group("3", "В", "ПДВ", "20", "ПДВ 20% + акциз 5%", ("Акциз", "5")),
+        group("4", "Г", "ПДВ", "7", "ПДВ 7%", ("", "")),
+        group("5", "Д", "ПДВ", "0", "ПДВ 0%", ("", "")),
+        group("6", "Е", "", "0", "Без ПДВ + акциз 5%", ("Акциз", "5")),
+        group("7", "Ж", "", "0", "Не є об'єктом ПДВ", ("", "")),
+        group("8", "З", "ПДВ", "20", "ПДВ 20% + ПФ 7,5%", ("ПФ", "7.5")),
+        group("9", "И", "ПДВ", "14", "ПДВ 14%", ("", "")),
+    ]
 }
 
 /// The printed-form settings public clients read and write.
@@ -70,40 +117,46 @@ pub struct PfSettings {
     pub pf_charcount: i64,
     /// Dots per character of `pf_image` (the PNG is `pf_charcount × pf_charwidth` wide, 200..=2048).
     pub pf_charwidth: i64,
-    /// 1: `pf_doccmd` (and what a printer gets) is text with ESC/POS commands; 0: the receipt's picture as
-    /// ESC/POS raster (`GS v 0`), for printers without windows-1251.
-    pub pf_astext: i64,
+    /// true: `pf_doccmd` (and what a printer gets) is text with ESC/POS commands; false: the receipt's
+    /// picture as ESC/POS raster (`GS v 0`), for printers without windows-1251. A boolean on the wire, as
+    /// clients read it; 1 and 0 are taken too.
+    #[serde(deserialize_with = "bool_or_number")]
+    pub pf_astext: bool,
     /// The ESC/POS code page number for windows-1251 (`ESC t n`; 46 on most Epson-compatible printers).
     pub pf_codepage: i64,
 }
 
 impl Default for PfSettings {
     fn default() -> PfSettings {
-        PfSettings { pf_charcount: 42, pf_charwidth: 12, pf_astext: 1, pf_codepage: 46 }
+        PfSettings { pf_charcount: 42, pf_charwidth: 12, pf_astext: true, pf_codepage: 46 }
     }
 }
 
 impl Default for UaConfig {
     fn default() -> UaConfig {
-        let group = |code: &str, letter: &str, name: &str, percent: &str| TaxGroup {
-            code: code.into(),
-            letter: letter.into(),
-            name: name.into(),
-            percent: percent.into(),
-        };
         UaConfig {
             listen: None,
             prro: PrroConfig::default(),
-            tax_groups: vec![
-                group("1", "А", "ПДВ", "20"),
-                group("2", "Б", "ПДВ", "7"),
-                group("3", "В", "Без ПДВ", "0"),
-            ],
+            tax_groups: vchasno_tax_groups(),
             token: String::new(),
-            auto_open_shift: false,
+            auto_open_shift: true,
             pf: PfSettings::default(),
         }
     }
+}
+
+/// A flag given as a boolean or as 1/0 (older configurations wrote `pf_astext = 1`).
+fn bool_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Number(i64),
+    }
+    Ok(match Flag::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Number(n) => n != 0,
+    })
 }
 
 impl Default for PrroConfig {

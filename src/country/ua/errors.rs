@@ -20,10 +20,22 @@ pub const UNKNOWN_TASK: i64 = 7;
 pub const BAD_TOKEN: i64 = 8;
 /// No document to reprint or look up.
 pub const NO_DOCUMENT: i64 = 9;
-/// The printer named by `dev_id` is unknown.
-pub const UNKNOWN_PRINTER: i64 = 10;
 /// Kassa itself failed (the store, rendering).
 pub const INTERNAL: i64 = 99;
+
+/// A warning of an answer that went through (`warnings[]`, each `{code, wtxt}` as the public clients read
+/// them): the task was done, but not all of it as asked.
+pub type Warning = serde_json::Value;
+
+/// The receipt was not printed: the printer `dev_id` names is unknown.
+pub const W_NOT_PRINTED: i64 = 1;
+/// A settings key was taken but not kept.
+pub const W_SETTING_IGNORED: i64 = 2;
+
+/// A warning for `warnings[]`.
+pub fn warning(code: i64, text: impl Into<String>) -> Warning {
+    serde_json::json!({"code": code, "wtxt": text.into()})
+}
 
 /// A refused request: its `res` and its Ukrainian `errortxt`.
 #[derive(Debug, Clone, PartialEq, Eq)]

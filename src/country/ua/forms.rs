@@ -83,8 +83,8 @@ pub fn render(
             out.escpos = Some(g.escpos);
         }
     }
-    // `pf_astext` 0: the printer gets the receipt as one raster picture instead of text.
-    let raster = pf.pf_astext == 0 && (wanted.doccmd || wanted.print);
+    // `pf_astext` false: the printer gets the receipt as one raster picture instead of text.
+    let raster = !pf.pf_astext && (wanted.doccmd || wanted.print);
     if wanted.image || wanted.pdf || raster {
         let width = (pf.pf_charcount * pf.pf_charwidth).clamp(200, 2048) as u32;
         let png = printing.render_grid_png(&pins, COUNTRY, template, ctx, width).map_err(failed)?;

@@ -26,9 +26,10 @@ fn unreadable(err: &serde_json::Error) -> Value {
     refused(UaError::new(e::BAD_REQUEST, format!("Запит не є JSON: {err}")))
 }
 
-/// The envelope of a request refused before its JSON was read.
+/// The envelope of a request refused before its JSON was read (`ver` 6, the version Kassa speaks: a
+/// client binds it to a number).
 fn refused(e: UaError) -> Value {
-    json!({"task": null, "type": null, "ver": null, "source": null, "device": null, "tag": null,
+    json!({"task": null, "type": 1, "ver": 6, "source": null, "device": null, "tag": null,
         "res": e.res, "res_action": 0, "errortxt": e.text, "warnings": [], "error_extra": null, "info": {}})
 }
 
@@ -102,8 +103,9 @@ async fn sys_info(State(state): State<Arc<UaState>>) -> Response {
 }
 
 async fn settings_get(State(state): State<Arc<UaState>>) -> Response {
-    let mut v = serde_json::to_value(state.settings()).unwrap_or(Value::Null);
+    let mut v = state.settings_json();
     v["res"] = json!(0);
+    v["errortxt"] = json!("");
     reply(&v)
 }
 
@@ -116,12 +118,13 @@ async fn settings_post(State(state): State<Arc<UaState>>, body: axum::body::Body
         .map_err(|err| UaError::new(e::BAD_REQUEST, format!("Запит не є JSON: {err}")))
         .and_then(|v| state.set_settings(&v));
     match result {
-        Ok(s) => {
-            let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+        Ok((mut v, warnings)) => {
             v["res"] = json!(0);
+            v["errortxt"] = json!("");
+            v["warnings"] = Value::Array(warnings);
             reply(&v)
         }
-        Err(err) => reply(&json!({"res": err.res, "errortxt": err.text})),
+        Err(err) => reply(&json!({"res": err.res, "errortxt": err.text, "warnings": []})),
     }
 }
 

@@ -7,6 +7,7 @@
 //! fault result <code> [times]   fault corrupt [times]         clear
 //! rotation on|off               advance <minutes>             (moves the emulator clock)
 //! accepted <kkm id>             kkm <kkm id>                  (JSON)
+//! bye                           (closes this connection)
 //! ```
 use std::time::Duration;
 
@@ -91,6 +92,11 @@ pub async fn serve(listener: TcpListener, control: EmulatorControl) {
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.trim().is_empty() {
                     continue;
+                }
+                // `bye` ends this connection, so a client without a line mode (curl telnet://) can finish.
+                if line.trim() == "bye" {
+                    let _ = write.write_all(b"bye\n").await;
+                    return;
                 }
                 let answer = apply(&control, &line).unwrap_or_else(|e| format!("error: {e}"));
                 if write.write_all(format!("{answer}\n").as_bytes()).await.is_err() {

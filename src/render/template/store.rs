@@ -226,6 +226,27 @@ impl TemplateStore {
         Ok(path)
     }
 
+    /// Writes a picture for `@image` beside the templates (for `kkm`, or shared) once it decodes as a PNG
+    /// of at most 4 MiB; returns the path written. A file of the same name is replaced.
+    pub fn save_image(&self, name: &str, kkm: Option<&str>, bytes: &[u8]) -> Result<PathBuf, String> {
+        if !valid_file_name(name) || !name.to_ascii_lowercase().ends_with(".png") {
+            return Err("a picture's name is letters, digits, . _ - and ends in .png".into());
+        }
+        if bytes.len() as u64 > MAX_IMAGE_FILE {
+            return Err(format!("larger than {} MiB", MAX_IMAGE_FILE >> 20));
+        }
+        decode_cached(bytes).map_err(|e| format!("not a PNG this printer path can use: {e}"))?;
+        let dir = match kkm {
+            Some(k) => self.kkm_dir(k).ok_or("a KKM is named by its OFD id (digits)")?,
+            None => self.override_dir.clone().ok_or("no template folder is configured")?,
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| e.to_string())?;
+        Ok(path)
+    }
+
     /// The saved versions of `kind`'s override (for `kkm`, or shared), newest first.
     pub fn history(&self, kind: DocumentKind, kkm: Option<&str>) -> Vec<PathBuf> {
         let dir = match kkm {
