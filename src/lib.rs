@@ -9,6 +9,7 @@ pub mod fiscal;
 pub mod ledger;
 pub mod listen;
 pub mod logging;
+pub mod maintenance;
 pub mod ofd;
 pub mod profiles;
 pub mod progress;

@@ -16,6 +16,12 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (default 127.0.0.1:8080).
     Serve(kassa::config::ServeArgs),
+    /// Copy kassa.db (consistently, also while the server runs) and pin.key into a new folder.
+    Backup(kassa::maintenance::BackupArgs),
+    /// Put a backup back into a data folder whose server is stopped (the replaced files are kept aside).
+    Restore(kassa::maintenance::RestoreArgs),
+    /// Check the data folder: SQLite's integrity check, the journals' hash chains, the commit mark, pin.key.
+    Check(kassa::maintenance::CheckArgs),
     /// Talk to an OFD: decode frames, query registration info.
     Ofd(kassa::ofd::cli::OfdArgs),
     /// Run an OFD emulator (demo mode) until Ctrl-C; `--admin` opens its fault-injection port.
@@ -41,6 +47,9 @@ fn main() -> ExitCode {
     kassa::logging::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => kassa::server::run_blocking(args),
+        Command::Backup(args) => kassa::maintenance::backup(args),
+        Command::Restore(args) => kassa::maintenance::restore(args),
+        Command::Check(args) => kassa::maintenance::check(args),
         // Without --host, `ofd info` asks the KKM's configured OFD with its stored token: that needs the core.
         Command::Ofd(kassa::ofd::cli::OfdArgs { command: kassa::ofd::cli::OfdCommand::Info(info) })
             if info.host.is_none() =>

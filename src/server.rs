@@ -5,9 +5,9 @@
 use crate::api::print::Printing;
 use crate::api::{self, AppState};
 use crate::config::{Config, ServeArgs};
-use crate::fiscal::Core;
 use crate::fiscal::clock::{Clock, SystemClock};
 use crate::fiscal::link::Endpoints;
+use crate::fiscal::{Core, FiscalError};
 use crate::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use crate::render::{Renderer, RendererConfig};
 use crate::spool::Spooler;
@@ -45,6 +45,8 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let db = config.data_dir.join(folder::DATABASE);
     let started = std::time::Instant::now();
     let store = Store::open(&db).map_err(|e| open_error(&db, e))?;
+    // A fresh install's kassa.db exists only now: lock it as well.
+    folder.lock_database()?;
     folder::make_private(&db);
     match install {
         Install::Fresh => tracing::debug!(folder = %config.data_dir.display(), "new data folder: fresh install"),
@@ -67,10 +69,11 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
     let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {}: {e}", db.display()))?;
     let pin_key = folder.pin_key(hashed_pins == 0)?;
-    let core = Arc::new(
-        Core::new(store, config.clone(), clock, endpoints, pin_key)
-            .map_err(|e| format!("cannot start the fiscal core: {e}"))?,
-    );
+    let core = Arc::new(Core::new(store, config.clone(), clock, endpoints, pin_key).map_err(|e| match e {
+        FiscalError::PinKeyMismatch => format!("{}: {e}", config.data_dir.join(folder::PIN_KEY).display()),
+        other => format!("cannot start the fiscal core: {other}"),
+    })?);
+    core.store_handle().watch_wal_every(std::time::Duration::from_secs(1));
     core.start_senders();
     let template_dir = config.render.template_dir.clone().unwrap_or_else(|| config.data_dir.join("templates"));
     let renderer = Renderer::new(RendererConfig { override_dir: Some(template_dir) });
@@ -114,6 +117,19 @@ fn open_error(db: &std::path::Path, e: StoreError) -> String {
              as kassa.db (see README, \"A damaged data folder\")",
             db.display()
         ),
+        StoreError::Behind { database, acknowledged } => format!(
+            "{} is missing committed writes: it holds {database} commits, but this data folder acknowledged \
+             {acknowledged} (kassa.mark). Sales Kassa answered for are not in it: its write-ahead log \
+             (kassa.db-wal) was deleted or not copied with it, or an older kassa.db was put back. Kassa will not \
+             sell on it. Stop here and copy the whole data folder somewhere safe. If you have the kassa.db-wal that \
+             belongs to this kassa.db, put it back beside it; otherwise restore your latest backup with \
+             `kassa restore <backup folder> --data-dir {}` (see README, \"Backups\"). Only if no copy holds the \
+             missing documents and you accept that they are lost: remove kassa.mark and start again, then compare \
+             the journal with the OFD's cabinet",
+            db.display(),
+            db.parent().map(|p| p.display().to_string()).unwrap_or_default()
+        ),
+        StoreError::Mark(text) => text,
         StoreError::ReadOnly => format!(
             "{} cannot be written (read-only file, folder or file system): every sale would fail. Give the user \
              running Kassa write access to the data folder and its files",

@@ -76,6 +76,8 @@ fn no_command_makes_a_data_folder_by_accident() {
     for args in [
         vec!["ofd", "info", "--kkm", "6923", "--data-dir", new.to_str().unwrap()],
         vec!["printers", "--no-cups", "--data-dir", new.to_str().unwrap()],
+        vec!["check", "--data-dir", new.to_str().unwrap()],
+        vec!["backup", dir.path().join("backup").to_str().unwrap(), "--data-dir", new.to_str().unwrap()],
     ] {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");

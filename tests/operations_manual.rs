@@ -6,8 +6,6 @@
 //! captured as the journal would, and stops it with the unit's `KillSignal` within `TimeoutStopSec`. The
 //! manual's paths are moved into a temporary root (`/var/lib/kassa`, `/etc/kassa`, `/usr/local/bin/kassa`),
 //! `systemctl start|stop|restart kassa` drive the stand-in, and `chown kassa:kassa` names the test's own user.
-//! The "Backup and restore" section, and the backup line of "Upgrading and going back", are not run yet:
-//! `kassa backup` and `kassa restore` are being built (issue 26).
 mod common;
 
 use std::collections::HashMap;
@@ -301,7 +299,18 @@ fn the_manuals_commands_run_as_written() {
     machine.register_kkm();
     machine.run_section("Is it well?", &[]);
     machine.run_section("When the OFD is down for days", &[]);
-    machine.run_section("Upgrading and going back", &["kassa backup"]);
+    machine.run_section("Backup and restore", &[]);
+    // The restored folder is the one backed up: the KKM is there, the administrator's PIN works.
+    let out = Command::new("curl")
+        .args(["-s", "-H", &format!("Authorization: {ADMIN_PIN}"), &format!("{}/GetKKMList", machine.base)])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"ofd_id\":6923"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    machine.run_section("Upgrading and going back", &[]);
 
     // Moving: the old machine's folder is packed with Kassa stopped; the new machine has Kassa installed and
     // no data until the archive is unpacked there.

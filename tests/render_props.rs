@@ -128,3 +128,18 @@ proptest! {
         }
     }
 }
+
+/// A report whose lists are not lists (a POS or a test sending `"taxesList": 1`) renders without them, as the
+/// ticket does: found by `any_document_renders_in_every_format`.
+#[test]
+fn report_lists_that_are_not_lists_are_left_out() {
+    use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
+    let r = Renderer::new(RendererConfig::default());
+    let lists = ["sectionsList", "taxesList", "ticket_operationsList", "money_placementsList", "operationsList"];
+    let body: serde_json::Map<String, serde_json::Value> = lists.iter().map(|k| (k.to_string(), 1.into())).collect();
+    let doc = serde_json::json!({ "body": body });
+    for kind in DocumentKind::ALL {
+        let out = r.render(kind, &doc, &RenderOptions::default(), Format::Text);
+        assert!(out.is_ok(), "{kind:?}: {:?}", out.err());
+    }
+}

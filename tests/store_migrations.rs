@@ -104,3 +104,48 @@ fn a_panicking_write_is_rolled_back_and_the_store_goes_on() {
     assert!(panicked.is_err());
     assert!(store.write(|tx| tx.claim_vendor_id("ISCR1", "y")).unwrap(), "the panicked write left nothing");
 }
+
+#[test]
+fn keys_and_documents_of_an_older_database_keep_working_and_get_their_chain() {
+    use kassa::store::chain::{self, Journal};
+    use kassa::store::{Book, Replay, RequestKey};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kassa.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        migrations::migrate_to(&mut conn, 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO kkms (ofd_id, ofd_uid, ofd_token, local_name, use_software_vpn, auto_withdraw_money,
+                 vat_certificate, custom_data, owner_id, vendor_id, manufacture_date, reg_info, ads_info)
+             VALUES (7001, 'u', 1, 'A', 0, 0, '{}', 'null', 0, 'v', 'd', '{}', '[]');
+             INSERT INTO documents (kkm_id, command, created_at, fr_shift_number, shift_document_number, operator_id,
+                 operator_name, summary, body, idempotency_key)
+             VALUES (1, 1, '2026-01-01T10:00:00.000', 1, 1, 1, 'A', '{}', '{}', 'pos-receipt-1'),
+                    (1, 6, '2026-01-01T10:01:00.000', 1, 2, 1, 'A', '{}', '{}', NULL);
+             INSERT INTO ledger_devices (country, serial, registration, next_number, shift_number)
+             VALUES ('by', 'AVQ1', '{}', 2, 1);
+             INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
+                 idempotency_key)
+             VALUES (1, 1, 1, 'deposit_v2', 'U1', '2026-01-01T10:00:00+03:00', '{}', 'by:AVQ1:op-1');",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    // Keys stored before replay their documents, now under their device and method.
+    let any = serde_json::json!({"anything": "the old request is unknown"});
+    let kz = RequestKey::new("TradeOperation", "pos-receipt-1", &any);
+    assert_eq!(store.read(|tx| tx.replay(Book::Kkm, 1, &kz)).unwrap(), Replay::Stored(1));
+    let by = RequestKey::new("deposit", "op-1", &any);
+    assert_eq!(store.read(|tx| tx.replay(Book::Ledger, 1, &by)).unwrap(), Replay::Stored(1));
+    // Another KKM, another method: not the old document.
+    assert_eq!(store.read(|tx| tx.replay(Book::Kkm, 2, &kz)).unwrap(), Replay::New);
+    let other = RequestKey::new("MoneyPlacement", "pos-receipt-1", &any);
+    assert_eq!(store.read(|tx| tx.replay(Book::Kkm, 1, &other)).unwrap(), Replay::New);
+    drop(store);
+    // The migration chained and sealed the stored documents.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for journal in Journal::ALL {
+        let report = chain::verify(&conn, journal).unwrap();
+        assert!(report.documents > 0 && report.problems.is_empty(), "{journal:?}: {report:?}");
+    }
+}

@@ -191,3 +191,147 @@ fn the_folder_and_its_files_are_private() {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
 }
+
+/// Starts `kassa serve` over `dir` (plus `extra` arguments) that must be refused; returns its standard
+/// error. Bounded: a server that starts anyway is killed and the test fails.
+fn must_refuse(dir: &Path, extra: &[&str]) -> String {
+    let log = dir.with_extension("refused.log");
+    let mut command = kassa();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir).args(extra);
+    command.stderr(std::fs::File::create(&log).unwrap());
+    match Served::spawn(command, &["api"]) {
+        Ok(started) => {
+            drop(started);
+            panic!("the server started: {}", std::fs::read_to_string(&log).unwrap_or_default())
+        }
+        Err(_) => std::fs::read_to_string(&log).unwrap(),
+    }
+}
+
+#[test]
+fn a_removed_lock_file_lets_no_second_server_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = serve(&data);
+    let port = first.port("api");
+    assert!(post(port, "SaveKKM", ADMIN, SAVE_KKM).contains("\"response_code\":0"));
+    // A cleanup script removes the lock file: the database itself is locked too.
+    std::fs::remove_file(data.join("kassa.lock")).unwrap();
+    let err = must_refuse(&data, &[]);
+    assert!(err.contains("in use") && err.contains("kassa.db"), "{err}");
+    assert!(post(port, "TradeOperation", ADMIN, SALE).contains("\"response_code\":0"), "the first server goes on");
+    stop(first);
+    let again = serve(&data);
+    stop(again);
+}
+
+#[test]
+fn symbolic_links_in_the_data_folder_are_never_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let names = [
+        "kassa.lock",
+        "kassa.db",
+        "kassa.db-wal",
+        "kassa.db-shm",
+        "kassa.db-journal",
+        "kassa.mark",
+        "pin.key",
+        "spool.db",
+        "spool.db-wal",
+        "spool.db-shm",
+        "printed",
+    ];
+    let used = used_folder();
+    let used = used.path().join("data");
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("precious.txt");
+    for name in names {
+        // In a new folder and in a folder in use, each name planted as a link to a file elsewhere.
+        let fresh = tempfile::tempdir().unwrap();
+        for folder in [fresh.path().to_path_buf(), used.clone()] {
+            std::fs::write(&target, "precious\n").unwrap();
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let link = folder.join(name);
+            let kept = folder.join(format!("{name}.kept"));
+            let had = std::fs::symlink_metadata(&link).is_ok();
+            if had {
+                std::fs::rename(&link, &kept).unwrap();
+            }
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            let err = must_refuse(&folder, &[]);
+            assert!(err.contains(name) && err.contains("symbolic link"), "{name} in {}: {err}", folder.display());
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n", "{name}: the target is untouched");
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "{name}: the target's mode is untouched");
+            std::fs::remove_file(&link).unwrap();
+            if had {
+                std::fs::rename(&kept, &link).unwrap();
+            }
+        }
+    }
+    // Without the links the folder in use starts as before.
+    let again = serve(&used);
+    assert!(post(again.port("api"), "TradeOperation", ADMIN, SALE).contains("\"response_code\":0"));
+    stop(again);
+}
+
+#[test]
+fn a_pin_key_from_another_folder_is_refused_at_start() {
+    let mine = used_folder();
+    let theirs = used_folder();
+    let data = mine.path().join("data");
+    let own = std::fs::read(data.join("pin.key")).unwrap();
+    std::fs::copy(theirs.path().join("data/pin.key"), data.join("pin.key")).unwrap();
+    let err = must_refuse(&data, &[]);
+    assert!(err.contains("pin.key") && err.contains("does not belong"), "{err}");
+    // Its own key back: the administrator's PIN works again.
+    std::fs::write(data.join("pin.key"), own).unwrap();
+    let again = serve(&data);
+    assert!(post(again.port("api"), "TradeOperation", ADMIN, SALE).contains("\"response_code\":0"));
+    stop(again);
+}
+
+#[test]
+fn print_queue_printed_receipts_and_saved_templates_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let child = serve(&data);
+    let port = child.port("api");
+    assert!(post(port, "SaveKKM", ADMIN, SAVE_KKM).contains("\"response_code\":0"));
+    let printed_sale = SALE.replacen("\"operation\": 2,", "\"operation\": 2, \"is_printable\": true,", 1);
+    assert!(post(port, "TradeOperation", ADMIN, &printed_sale).contains("\"response_code\":0"));
+    for version in ["1", "2"] {
+        let body = format!(r#"{{"kind": "ticket", "source": "@center: ВЕРСИЯ {version}\n@cut\n"}}"#);
+        assert!(post(port, "PlaygroundSave", ADMIN, &body).contains("\"response_code\":0"));
+    }
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let receipt = loop {
+        let found = std::fs::read_dir(data.join("printed")).ok().and_then(|r| {
+            r.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .find(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
+        });
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "nothing printed");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for file in [
+        data.join("spool.db"),
+        data.join("spool.db-wal"),
+        data.join("kassa.mark"),
+        receipt,
+        data.join("templates/ticket.j2"),
+    ] {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    let history = std::fs::read_dir(data.join("templates/.history")).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(mode(&history), 0o600, "{}", history.display());
+    for folder in ["printed", "templates", "templates/.history"] {
+        assert_eq!(mode(&data.join(folder)), 0o700, "{folder}");
+    }
+    stop(child);
+}

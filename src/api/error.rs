@@ -213,6 +213,8 @@ impl From<FiscalError> for ApiError {
             F::ShiftNotOpen => C::KkmShiftStateIsNotOpened,
             F::Busy => C::KkmIsBusyTooLong,
             F::DocumentNotFound => C::TransactionNotFound,
+            F::KeyReused { .. } => C::InvalidFields,
+            F::PinKeyMismatch => C::MethodExecutionException,
             F::Internal(_) => C::MethodExecutionException,
         };
         // Internal details (SQL text) stay in the log; the cashier gets the code's own text.

@@ -20,39 +20,102 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let slot = req.extensions().get::<super::metrics::KkmSlot>().cloned();
-        if req.method() == Method::GET {
-            let query = req.uri().query().unwrap_or("").to_owned();
-            if let Some(slot) = &slot {
-                slot.fill_from_query(&query);
-            }
-            return from_query(&query).map(Params);
-        }
-        let deadline = req.extensions().get::<BodyDeadline>().cloned();
-        let charset = charset(req.headers());
-        let read = Bytes::from_request(req, state);
-        let read = match &deadline {
-            // A body that trickles in never holds its connection longer than the deadline.
-            Some(d) => tokio::time::timeout(d.timeout, read).await.map_err(|_| {
-                ApiError::new(
-                    ErrorCode::InvalidFields,
-                    format!("the request body did not arrive within {} s", d.timeout.as_secs()),
-                )
-            })?,
-            None => read.await,
-        };
-        let body = read.map_err(|rejection| {
-            ApiError::new(ErrorCode::InvalidFields, format!("request body refused: {}", rejection.body_text()))
-        })?;
-        if let Some(d) = deadline {
-            d.slot.body_read();
-        }
-        let body = decode(&body, charset);
-        if let Some(slot) = &slot {
-            slot.fill_from_json(&body);
-        }
-        from_json(&body).map(Params)
+        read(req, state).await?.params().map(Params)
     }
+}
+
+/// The typed parameters of a document method with its `Idempotency-Key`: the key and the request as JSON,
+/// whose digest tells a retry (the same request) from a reuse of the key (another request).
+pub struct Keyed<T> {
+    pub params: T,
+    pub key: Option<(String, serde_json::Value)>,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Keyed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let key = idempotency_key(req.headers())?;
+        let raw = read(req, state).await?;
+        let params = raw.params()?;
+        Ok(Keyed { params, key: key.map(|k| (k, raw.as_json())) })
+    }
+}
+
+/// `Idempotency-Key`: the same key with the same request returns the stored answer and creates no second
+/// document.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().map_err(|_| ApiError::field("Idempotency-Key", "must be ASCII"))?.trim();
+    if key.is_empty() || key.len() > 128 {
+        return Err(ApiError::new(ErrorCode::InvalidFields, "Idempotency-Key: 1 to 128 characters"));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// A request's parameters before typing: a GET's query or a POST's body (decoded to UTF-8).
+enum Raw {
+    Query(String),
+    Body(Vec<u8>),
+}
+
+impl Raw {
+    fn params<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        match self {
+            Raw::Query(query) => from_query(query),
+            Raw::Body(body) => from_json(body),
+        }
+    }
+
+    /// The parameters as JSON (a query as an object of its texts), for the request's digest.
+    fn as_json(&self) -> serde_json::Value {
+        match self {
+            Raw::Query(query) => serde_json::Value::Object(
+                form_urlencoded::parse(query.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+                    .collect(),
+            ),
+            Raw::Body(body) if body.iter().all(u8::is_ascii_whitespace) => serde_json::json!({}),
+            Raw::Body(body) => serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Raw, ApiError> {
+    let slot = req.extensions().get::<super::metrics::KkmSlot>().cloned();
+    if req.method() == Method::GET {
+        let query = req.uri().query().unwrap_or("").to_owned();
+        if let Some(slot) = &slot {
+            slot.fill_from_query(&query);
+        }
+        return Ok(Raw::Query(query));
+    }
+    let deadline = req.extensions().get::<BodyDeadline>().cloned();
+    let charset = charset(req.headers());
+    let read = Bytes::from_request(req, state);
+    let read = match &deadline {
+        // A body that trickles in never holds its connection longer than the deadline.
+        Some(d) => tokio::time::timeout(d.timeout, read).await.map_err(|_| {
+            ApiError::new(
+                ErrorCode::InvalidFields,
+                format!("the request body did not arrive within {} s", d.timeout.as_secs()),
+            )
+        })?,
+        None => read.await,
+    };
+    let body = read.map_err(|rejection| {
+        ApiError::new(ErrorCode::InvalidFields, format!("request body refused: {}", rejection.body_text()))
+    })?;
+    if let Some(d) = deadline {
+        d.slot.body_read();
+    }
+    let body = decode(&body, charset).into_owned();
+    if let Some(slot) = &slot {
+        slot.fill_from_json(&body);
+    }
+    Ok(Raw::Body(body))
 }
 
 /// The encoding a `Content-Type: ...; charset=...` declares (`windows-1251`, `cp1251`); UTF-8 otherwise.

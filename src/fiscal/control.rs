@@ -42,7 +42,6 @@ impl Core {
             ofd_reqnum: None,
             ofd_request: None,
             ofd_error: String::new(),
-            idempotency_key: None,
         };
         let doc = self.store.write(|tx| tx.insert_control_receipt(&row))?;
         Ok(self.dummy_answer(kkm, doc))

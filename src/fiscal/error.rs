@@ -78,6 +78,20 @@ pub enum FiscalError {
     Busy,
     #[error("no such document")]
     DocumentNotFound,
+    /// The idempotency key made a document from another request on this KKM and method.
+    #[error(
+        "Idempotency-Key {key:?} was already used for another {method} request on this KKM: a key is for one \
+         request and its retries; send a new key for a new document"
+    )]
+    KeyReused { method: String, key: String },
+    /// `pin.key` is not the key this database's PINs were hashed with.
+    #[error(
+        "pin.key does not belong to this kassa.db: the database's PINs were hashed with another key (a pin.key \
+         copied from another data folder, or a kassa.db put back without its own pin.key). With this key every \
+         PIN, the administrator's included, would be refused. Put back the pin.key that was backed up with this \
+         kassa.db (`kassa backup` copies both, `kassa restore` puts both back)"
+    )]
+    PinKeyMismatch,
     /// Something that should not happen (a stored value unreadable, a task lost).
     #[error("{0}")]
     Internal(String),

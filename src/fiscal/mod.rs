@@ -69,8 +69,10 @@ impl Core {
             pins,
             outages: Default::default(),
         };
+        let hashed_before = core.store.read(|tx| tx.hashed_pins())?;
         core.hash_plain_pins()?;
         core.ensure_administrator()?;
+        core.check_pin_key(hashed_before)?;
         Ok(core)
     }
 

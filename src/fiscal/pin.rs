@@ -25,7 +25,13 @@ const PASSES: u32 = 5;
 pub struct Pins {
     key: [u8; 32],
     verified: Mutex<Verified>,
+    /// The database has no record of its key yet (older than migration 0009) and none of its PINs could
+    /// be checked at start: the first PIN verified records it.
+    unconfirmed: std::sync::atomic::AtomicBool,
 }
+
+/// The folder fact that ties the database to its `pin.key`.
+pub const KEY_CHECK: &str = "pin_key_check";
 
 /// Verified PINs by keyed hash; `generation` moves on every `forget_all`, so a lookup that read the old
 /// operators cannot put a stale entry back.
@@ -42,7 +48,22 @@ fn argon2() -> Argon2<'static> {
 
 impl Pins {
     pub fn new(key: [u8; 32]) -> Pins {
-        Pins { key, verified: Mutex::new(Verified::default()) }
+        Pins { key, verified: Mutex::new(Verified::default()), unconfirmed: Default::default() }
+    }
+
+    /// The keyed hash of a fixed text: tells whether a database's PINs were hashed with this key without
+    /// knowing any PIN (a copied `kassa.db` with it gives nothing to guess against).
+    pub fn key_check(&self) -> String {
+        self.lookup_key("kassa pin.key check 1")
+    }
+
+    /// Whether the key still waits for a verified PIN to confirm it (see `unconfirmed`).
+    pub fn unconfirmed(&self) -> bool {
+        self.unconfirmed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_unconfirmed(&self, waiting: bool) {
+        self.unconfirmed.store(waiting, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The keyed hash of a PIN, hex: the lookup index.

@@ -20,7 +20,7 @@ use super::{Caller, Core, outage, wire};
 use crate::ledger::fiscaliser::{self, Fiscaliser};
 use crate::ofd::client::Reply;
 use crate::ofd::result::ResultClass;
-use crate::store::{DocumentRow, KkmRow, OfdState, Tx};
+use crate::store::{Book, DocumentRow, KkmRow, OfdState, Replay, RequestKey, Tx};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -163,7 +163,7 @@ impl Core {
         ofd_id: i64,
         input: TradeInput,
         parent: Option<ParentRef>,
-        key: Option<String>,
+        key: Option<RequestKey>,
     ) -> FiscalResult<DocumentAnswer> {
         self.run(caller, ofd_id, NewDocument::Ticket { input: Box::new(input), parent }, key).await
     }
@@ -175,7 +175,7 @@ impl Core {
         ofd_id: i64,
         operation: u8,
         sum: Decimal,
-        key: Option<String>,
+        key: Option<RequestKey>,
     ) -> FiscalResult<DocumentAnswer> {
         self.run(caller, ofd_id, NewDocument::MoneyPlacement { operation, sum }, key).await
     }
@@ -186,7 +186,7 @@ impl Core {
         caller: &Caller,
         ofd_id: i64,
         z: bool,
-        key: Option<String>,
+        key: Option<RequestKey>,
     ) -> FiscalResult<DocumentAnswer> {
         self.run(caller, ofd_id, if z { NewDocument::ZReport } else { NewDocument::XReport }, key).await
     }
@@ -196,7 +196,7 @@ impl Core {
         caller: &Caller,
         ofd_id: i64,
         doc: NewDocument,
-        key: Option<String>,
+        key: Option<RequestKey>,
     ) -> FiscalResult<DocumentAnswer> {
         if caller.role == Role::Inspector {
             let who = caller.clone();
@@ -207,19 +207,21 @@ impl Core {
                 _ => Err(FiscalError::AccessDenied("a tax inspector makes control receipts only".into())),
             };
         }
-        if let Some(answer) = self.replay_key(&key).await? {
-            return Ok(answer);
-        }
+        // The caller's access first: a key never shows a document of a KKM the caller is not bound to.
         let who = caller.clone();
         let kkm = self.blocking(move |core| core.kkm_for(&who, ofd_id)).await?;
+        let kkm_id = kkm.id;
+        // Then the key, before any rule: a retry after the drawer or the shift changed gets its document.
+        if let Some(answer) = self.replay_key(kkm_id, &key).await? {
+            return Ok(answer);
+        }
         let lock = self.locks.get(kkm.id);
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
         let _ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
         // A key used by a request that was waiting for the lock: answer what that request made.
-        if let Some(answer) = self.replay_key(&key).await? {
+        if let Some(answer) = self.replay_key(kkm_id, &key).await? {
             return Ok(answer);
         }
-        let kkm_id = kkm.id;
         let now = self.clock.now();
         let fresh = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm(kkm_id))?)).await?;
         let fresh = fresh.ok_or(FiscalError::KkmNotFound(ofd_id))?;
@@ -266,7 +268,7 @@ impl Core {
         caller: &Caller,
         kkm_id: i64,
         doc: NewDocument,
-        key: Option<String>,
+        key: Option<RequestKey>,
         lock: &KkmLock,
     ) -> FiscalResult<i64> {
         let who = caller.clone();
@@ -286,17 +288,25 @@ impl Core {
         Ok(committed.doc_id)
     }
 
-    async fn replay_key(self: &Arc<Self>, key: &Option<String>) -> FiscalResult<Option<DocumentAnswer>> {
+    async fn replay_key(
+        self: &Arc<Self>,
+        kkm_id: i64,
+        key: &Option<RequestKey>,
+    ) -> FiscalResult<Option<DocumentAnswer>> {
         match key.clone() {
-            Some(key) => self.blocking(move |core| core.replay(&key)).await,
+            Some(key) => self.blocking(move |core| core.replay(kkm_id, &key)).await,
             None => Ok(None),
         }
     }
 
-    /// The answer a key already produced, if any.
-    fn replay(&self, key: &str) -> FiscalResult<Option<DocumentAnswer>> {
-        let doc = self.store.read(|tx| tx.document_by_key(key))?;
-        doc.map(|d| self.answer(d.kkm_id, d.id)).transpose()
+    /// The answer a key already produced on this KKM and method, if any; the same key with another request
+    /// is refused.
+    fn replay(&self, kkm_id: i64, key: &RequestKey) -> FiscalResult<Option<DocumentAnswer>> {
+        match self.store.read(|tx| tx.replay(Book::Kkm, kkm_id, key))? {
+            Replay::New => Ok(None),
+            Replay::Stored(doc_id) => self.answer(kkm_id, doc_id).map(Some),
+            Replay::Conflict => Err(FiscalError::KeyReused { method: key.method.clone(), key: key.key.clone() }),
+        }
     }
 
     /// Refuses work on a KKM that may not work now.
@@ -317,7 +327,13 @@ impl Core {
     }
 
     /// Builds the document, its OFD request and the new counters, and commits them together.
-    fn commit(&self, caller: &Caller, kkm_id: i64, doc: &NewDocument, key: Option<String>) -> FiscalResult<Committed> {
+    fn commit(
+        &self,
+        caller: &Caller,
+        kkm_id: i64,
+        doc: &NewDocument,
+        key: Option<RequestKey>,
+    ) -> FiscalResult<Committed> {
         let now = self.clock.now();
         self.store.write(|tx| {
             let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -375,7 +391,6 @@ impl Core {
                 ofd_reqnum: None,
                 ofd_request: None,
                 ofd_error: String::new(),
-                idempotency_key: key,
             };
             let request = match doc {
                 NewDocument::Ticket { input, parent } => {
@@ -474,6 +489,9 @@ impl Core {
             row.ofd_request = Some(wire::encode(&request));
             store_drawer(&mut kkm, &counters, &drawer)?;
             let doc_id = tx.insert_document(&row)?;
+            if let Some(key) = &key {
+                tx.remember_key(Book::Kkm, kkm_id, key, doc_id)?;
+            }
             tx.update_kkm_state(&kkm)?;
             Ok(Committed { doc_id, online, before })
         })

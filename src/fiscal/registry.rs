@@ -2,7 +2,7 @@
 use super::access::{Caller, Role};
 use super::error::{FiscalError, FiscalResult};
 use super::registration::Registration;
-use super::{Core, vendor};
+use super::{Core, pin, vendor};
 use crate::config::OfdConfig;
 use crate::store::{KkmRow, KkmSettings, LicenseRow, OperatorRow, PrinterEntity, VatCertificate};
 use chrono::NaiveDateTime;
@@ -149,7 +149,45 @@ impl Core {
         }
         let caller = Caller::from_operator(&op);
         self.pins.remember(key, caller.clone(), generation);
+        if self.pins.unconfirmed() {
+            self.record_pin_key()?;
+        }
         Ok(Some(caller))
+    }
+
+    /// Checks at start that `pin.key` is the key this database's PINs were hashed with: a key from another
+    /// folder would make every PIN wrong, the administrator's included. `hashed_before` is how many PINs
+    /// were hashed before this start (those made now, by the first administrator or from plain PINs of an
+    /// older schema, are this key's by construction).
+    pub(super) fn check_pin_key(&self, hashed_before: i64) -> FiscalResult<()> {
+        let check = self.pins.key_check();
+        match self.store.read(|tx| tx.folder_fact(pin::KEY_CHECK))? {
+            Some(stored) if stored == check => Ok(()),
+            Some(_) => Err(FiscalError::PinKeyMismatch),
+            None if hashed_before == 0 => self.record_pin_key(),
+            None => {
+                // A database from before the check: the configured administrator PIN, if it is still one
+                // of them, proves the key now; otherwise the first PIN verified does.
+                let key = self.pins.lookup_key(&self.config.admin_pin);
+                if self.store.read(|tx| tx.operator_by_pin_key(&key))?.is_some() {
+                    self.record_pin_key()
+                } else {
+                    tracing::warn!(
+                        "pin.key cannot be checked against the stored PINs yet: the first right PIN records it"
+                    );
+                    self.pins.set_unconfirmed(true);
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Records that this database's PINs are hashed with the current key.
+    fn record_pin_key(&self) -> FiscalResult<()> {
+        let check = self.pins.key_check();
+        self.store.write(|tx| tx.set_folder_fact(pin::KEY_CHECK, &check))?;
+        self.pins.set_unconfirmed(false);
+        Ok(())
     }
 
     /// `ActivateLicense`: stores the key and owner data. There is no licence server to ask.

@@ -14,7 +14,9 @@ pub mod money;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use fiscaliser::{BoxFuture, Fiscaliser, Outcome};
 
-use crate::store::{DeviceRow, FiscalState, LedgerDocRow, NewLedgerDoc, Store, StoreError, TemplateRow};
+use crate::store::{
+    Book, DeviceRow, FiscalState, LedgerDocRow, NewLedgerDoc, Replay, RequestKey, Store, StoreError, TemplateRow,
+};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,9 @@ pub enum LedgerError {
     UnknownDevice(i64),
     #[error("a blocking task failed: {0}")]
     Task(String),
+    /// The idempotency key made a document from another request on this device and method.
+    #[error("the key {key:?} was used for another {method} request on this device: use a new key per document")]
+    KeyReused { method: String, key: String },
 }
 
 pub type LedgerResult<T> = Result<T, LedgerError>;
@@ -51,6 +56,15 @@ pub struct Entry {
 pub struct DeviceLock {
     pub ops: tokio::sync::Mutex<()>,
     pub send: tokio::sync::Mutex<()>,
+}
+
+/// What an idempotency key says before a document is made.
+#[derive(Debug, Clone)]
+pub enum Seen {
+    /// Not used on this device and method: make the document.
+    New,
+    /// The same request made this document: answer it again, make nothing.
+    Stored(LedgerDocRow),
 }
 
 /// The ledger over the shared store.
@@ -102,14 +116,21 @@ impl Ledger {
         Ok(self.store.write(|tx| tx.ledger_set_shift(device.id, number, Some(at)))?)
     }
 
+    /// What `key` says about a request to `device_id`: look it up first, after the caller's access check and
+    /// before any rule runs, so a retry after the drawer or the shift changed gets the stored document. The
+    /// same key with another request is [`LedgerError::KeyReused`].
+    pub fn replay(&self, device_id: i64, key: &RequestKey) -> LedgerResult<Seen> {
+        self.store.read(|tx| seen(tx, device_id, key))
+    }
+
     /// Commits `entry` as the device's next document in its open shift, with its counters, in one
-    /// transaction; with `close_shift` the shift closes in the same transaction (a Z report). A key seen
-    /// before returns the document it made instead.
+    /// transaction; with `close_shift` the shift closes in the same transaction (a Z report). The key is
+    /// recorded with the document; a key seen before returns the document it made instead.
     pub fn commit(
         &self,
         device_id: i64,
         entry: &Entry,
-        key: Option<&str>,
+        key: Option<&RequestKey>,
         close_shift: bool,
     ) -> LedgerResult<LedgerDocRow> {
         self.commit_opening(device_id, None, entry, key, close_shift)
@@ -123,7 +144,7 @@ impl Ledger {
         number: i64,
         at: &str,
         entry: &Entry,
-        key: Option<&str>,
+        key: Option<&RequestKey>,
     ) -> LedgerResult<LedgerDocRow> {
         self.commit_opening(device_id, Some((number, at)), entry, key, false)
     }
@@ -133,12 +154,13 @@ impl Ledger {
         device_id: i64,
         open: Option<(i64, &str)>,
         entry: &Entry,
-        key: Option<&str>,
+        key: Option<&RequestKey>,
         close_shift: bool,
     ) -> LedgerResult<LedgerDocRow> {
         self.store.write(|tx| {
+            // The front looked the key up already; this catches a request that raced it to the lock.
             if let Some(k) = key
-                && let Some(done) = tx.ledger_document_by_key(k)?
+                && let Seen::Stored(done) = seen(tx, device_id, k)?
             {
                 return Ok(done);
             }
@@ -155,9 +177,11 @@ impl Ledger {
                 uid: &entry.uid,
                 created_at: &entry.created_at,
                 body: &entry.body,
-                idempotency_key: key,
             };
             let id = tx.ledger_insert_document(&new)?;
+            if let Some(k) = key {
+                tx.remember_key(Book::Ledger, device_id, k, id)?;
+            }
             for (name, delta) in &entry.counters {
                 tx.ledger_add_counter(device_id, device.shift_number, name, *delta)?;
             }
@@ -178,9 +202,12 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_document(doc_id))?)
     }
 
-    /// The document an idempotency key made, if any.
-    pub fn document_by_key(&self, key: &str) -> LedgerResult<Option<LedgerDocRow>> {
-        Ok(self.store.read(|tx| tx.ledger_document_by_key(key))?)
+    /// The newest document a key made on this device, whatever the method and request ("repeat by tag").
+    pub fn document_by_tag(&self, device_id: i64, key: &str) -> LedgerResult<Option<LedgerDocRow>> {
+        Ok(self.store.read(|tx| match tx.newest_by_key(Book::Ledger, device_id, key)? {
+            Some(id) => tx.ledger_document(id),
+            None => Ok(None),
+        })?)
     }
 
     pub fn document_by_number(&self, device: i64, number: i64) -> LedgerResult<Option<LedgerDocRow>> {
@@ -214,5 +241,17 @@ impl Ledger {
     pub fn keep_template(&self, doc_id: i64, actual: TemplateRow) -> LedgerResult<TemplateRow> {
         let kept = self.store.write(|tx| tx.ledger_remember_template(doc_id, &actual))?;
         Ok(kept.unwrap_or(actual))
+    }
+}
+
+/// What `key` says, with the stored document.
+fn seen(tx: &crate::store::Tx, device_id: i64, key: &RequestKey) -> LedgerResult<Seen> {
+    match tx.replay(Book::Ledger, device_id, key)? {
+        Replay::New => Ok(Seen::New),
+        Replay::Stored(id) => {
+            let doc = tx.ledger_document(id)?.ok_or_else(|| StoreError::Corrupt(format!("key of document {id}")))?;
+            Ok(Seen::Stored(doc))
+        }
+        Replay::Conflict => Err(LedgerError::KeyReused { method: key.method.clone(), key: key.key.clone() }),
     }
 }

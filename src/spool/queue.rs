@@ -9,10 +9,26 @@
 use super::config::{DocFormat, Link, PrinterType};
 use super::error::SpoolError;
 use super::status::PauseReason;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+
+/// Creates an empty `path` readable by its owner only, unless it exists; never follows a link.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
 
 /// A job id; never reused (AUTOINCREMENT).
 pub type JobId = i64;
@@ -296,9 +312,17 @@ pub struct NewJob<'a> {
 }
 
 impl Queue {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`: created 0600 (its log and shared memory then get
+    /// the same mode from SQLite), never through a symbolic link.
     pub fn open(path: &Path) -> Result<Self, SpoolError> {
-        let conn = Connection::open(path)?;
+        create_private(path).map_err(|source| SpoolError::Io { path: path.display().to_string(), source })?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+        )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;

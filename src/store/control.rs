@@ -78,7 +78,6 @@ impl Tx<'_> {
             ofd_reqnum: None,
             ofd_request: None,
             ofd_error: String::new(),
-            idempotency_key: None,
         }))
     }
 }

@@ -1,4 +1,6 @@
 //! The journal: fiscal documents with their OFD outbox state.
+use super::chain::Journal;
+use super::idempotency::Book;
 use super::kkm::format_date;
 use super::{StoreError, StoreResult, Tx};
 use chrono::NaiveDateTime;
@@ -60,7 +62,6 @@ pub struct DocumentRow {
     /// The encoded protobuf Request (no header): resent as is, with the current token.
     pub ofd_request: Option<Vec<u8>>,
     pub ofd_error: String,
-    pub idempotency_key: Option<String>,
 }
 
 /// The journal filters of `GetTransactionList`; `None` means "any".
@@ -94,7 +95,6 @@ fn read(row: &Row) -> rusqlite::Result<(DocumentRow, [String; 4], i64)> {
         ofd_reqnum: row.get("ofd_reqnum")?,
         ofd_request: row.get("ofd_request")?,
         ofd_error: row.get("ofd_error")?,
-        idempotency_key: row.get("idempotency_key")?,
     };
     let texts = [row.get("created_at")?, row.get("summary")?, row.get("body")?, row.get("extra")?];
     Ok((doc, texts, row.get("ofd_state")?))
@@ -135,8 +135,8 @@ impl Tx<'_> {
         self.conn().execute(
             "INSERT INTO documents (kkm_id, command, created_at, fr_shift_number, shift_document_number, operator_id,
                  operator_name, is_offline, fiscal_id, qr_code, summary, body, extra, ofd_state, ofd_reqnum,
-                 ofd_request, ofd_error, idempotency_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                 ofd_request, ofd_error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 d.kkm_id,
                 d.command,
@@ -155,10 +155,11 @@ impl Tx<'_> {
                 d.ofd_reqnum,
                 d.ofd_request,
                 d.ofd_error,
-                d.idempotency_key,
             ],
         )?;
-        Ok(self.conn().last_insert_rowid())
+        let id = self.conn().last_insert_rowid();
+        self.chain_document(Journal::Kazakh, id)?;
+        Ok(id)
     }
 
     /// Rewrites what may change after insertion: the fiscal sign, offline mark, body and OFD state.
@@ -179,7 +180,7 @@ impl Tx<'_> {
                 d.ofd_error,
             ],
         )?;
-        Ok(())
+        self.reseal_document(Journal::Kazakh, d.id)
     }
 
     /// The document with this transaction ID on this KKM.
@@ -195,11 +196,6 @@ impl Tx<'_> {
                 vec![kkm_id.into(), shift.into(), number.into()],
             )?
             .pop())
-    }
-
-    /// The document an idempotency key created.
-    pub fn document_by_key(&self, key: &str) -> StoreResult<Option<DocumentRow>> {
-        Ok(self.documents_where("idempotency_key = ?1", vec![key.to_owned().into()])?.pop())
     }
 
     /// The oldest queued document of a KKM: the only one that may be sent next.
@@ -240,7 +236,7 @@ impl Tx<'_> {
         self.select_documents(
             "id, kkm_id, command, created_at, fr_shift_number, shift_document_number, operator_id, operator_name,
              is_offline, fiscal_id, qr_code, summary, '{}' AS body, '{}' AS extra, ofd_state, ofd_reqnum,
-             NULL AS ofd_request, ofd_error, idempotency_key",
+             NULL AS ofd_request, ofd_error",
             &clause,
             args,
         )
@@ -291,11 +287,14 @@ impl Tx<'_> {
     /// leaves the journal, gives back its shift number, and frees its idempotency key for the retry.
     pub fn roll_back_document(&self, id: i64) -> StoreResult<()> {
         self.conn().execute(
-            "UPDATE documents SET ofd_state = 4, idempotency_key = NULL,
-                 extra = json_set(extra, '$.rolled_back_key', idempotency_key) WHERE id = ?1",
+            "UPDATE documents SET ofd_state = 4,
+                 extra = json_set(extra, '$.rolled_back_key',
+                     (SELECT key FROM idempotency_keys WHERE book = 'kkm' AND document_id = ?1))
+             WHERE id = ?1",
             [id],
         )?;
-        Ok(())
+        self.forget_key(Book::Kkm, id)?;
+        self.reseal_document(Journal::Kazakh, id)
     }
 
     /// How many documents of a KKM are stored, rolled-back ones included.

@@ -22,6 +22,17 @@ pub enum StoreError {
     /// The file can be read but not written.
     #[error("the database file is read-only")]
     ReadOnly,
+    /// The database holds fewer commits than Kassa acknowledged (`kassa.mark`): committed writes were lost.
+    #[error("the database holds {database} commits, but {acknowledged} were acknowledged")]
+    Behind {
+        /// Changing commits the database holds.
+        database: u64,
+        /// Changing commits the mark says were acknowledged.
+        acknowledged: u64,
+    },
+    /// The commit mark file cannot be opened, read or written, or is damaged.
+    #[error("{0}")]
+    Mark(String),
     /// The database was written by a newer Kassa.
     #[error("database schema version {found} is newer than this build's {supported}")]
     TooNew {

@@ -1,4 +1,5 @@
 //! The country-neutral ledger's tables (`0007_ledger`): devices, documents, shift counters.
+use super::chain::Journal;
 use super::{StoreError, StoreResult, Tx};
 use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
@@ -52,7 +53,6 @@ pub struct NewLedgerDoc<'a> {
     pub uid: &'a str,
     pub created_at: &'a str,
     pub body: &'a serde_json::Value,
-    pub idempotency_key: Option<&'a str>,
 }
 
 const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, retired_at";
@@ -185,21 +185,13 @@ impl Tx<'_> {
     /// Inserts a document.
     pub fn ledger_insert_document(&self, d: &NewLedgerDoc) -> StoreResult<i64> {
         self.conn().execute(
-            "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
-                 idempotency_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                d.device_id,
-                d.number,
-                d.shift_number,
-                d.doc_type,
-                d.uid,
-                d.created_at,
-                d.body.to_string(),
-                d.idempotency_key
-            ],
+            "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![d.device_id, d.number, d.shift_number, d.doc_type, d.uid, d.created_at, d.body.to_string()],
         )?;
-        Ok(self.conn().last_insert_rowid())
+        let id = self.conn().last_insert_rowid();
+        self.chain_document(Journal::Ledger, id)?;
+        Ok(id)
     }
 
     /// Records what the fiscaliser said about a document.
@@ -213,7 +205,7 @@ impl Tx<'_> {
             "UPDATE ledger_documents SET fiscal_state = ?2, fiscal_reply = ?3 WHERE id = ?1",
             params![doc_id, state as i64, reply.map(|r| r.to_string())],
         )?;
-        Ok(())
+        self.reseal_document(Journal::Ledger, doc_id)
     }
 
     /// A document by its ID.
@@ -233,14 +225,6 @@ impl Tx<'_> {
                 params![device_id, number],
                 doc_of,
             )
-            .optional()?)
-    }
-
-    /// The document an idempotency key made.
-    pub fn ledger_document_by_key(&self, key: &str) -> StoreResult<Option<LedgerDocRow>> {
-        doc(self
-            .conn()
-            .query_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE idempotency_key = ?1"), [key], doc_of)
             .optional()?)
     }
 
@@ -327,10 +311,13 @@ impl Tx<'_> {
             "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
             params![t.sha256, t.name, t.source],
         )?;
-        self.conn().execute(
+        let kept = self.conn().execute(
             "UPDATE ledger_documents SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
             params![doc_id, t.sha256],
         )?;
+        if kept > 0 {
+            self.reseal_document(Journal::Ledger, doc_id)?;
+        }
         Ok(self
             .conn()
             .query_row(

@@ -14,8 +14,19 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_pin_hashes", include_str!("migrations/0005_pin_hashes.sql")),
     ("0006_control_receipts", include_str!("migrations/0006_control_receipts.sql")),
     ("0007_ledger", include_str!("migrations/0007_ledger.sql")),
-    ("0008_control_templates", include_str!("migrations/0008_control_templates.sql")),
+    ("0008_idempotency_keys", include_str!("migrations/0008_idempotency_keys.sql")),
+    ("0009_commit_mark", include_str!("migrations/0009_commit_mark.sql")),
+    ("0010_document_chain", include_str!("migrations/0010_document_chain.sql")),
+    ("0011_control_templates", include_str!("migrations/0011_control_templates.sql")),
 ];
+
+/// What a migration does after its SQL, in Rust (SQLite has no SHA-256 to chain the stored documents).
+fn after_sql(name: &str, conn: &Connection) -> rusqlite::Result<()> {
+    match name {
+        "0010_document_chain" => super::chain::chain_all(conn),
+        _ => Ok(()),
+    }
+}
 
 /// The schema version this build writes.
 pub fn latest() -> u32 {
@@ -28,9 +39,10 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
     let pending = target.min(latest()).saturating_sub(current);
     let mut progress = crate::progress::Progress::new("migrating the database", Some(u64::from(pending)), "migrations");
     for version in current + 1..=target.min(latest()) {
-        let (_, sql) = MIGRATIONS[version as usize - 1];
+        let (name, sql) = MIGRATIONS[version as usize - 1];
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        after_sql(name, &tx)?;
         // A migration may edit the schema text (0004): a new schema cookie makes every connection re-read it.
         let cookie: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
         tx.pragma_update(None, "schema_version", cookie + 1)?;

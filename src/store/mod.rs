@@ -8,13 +8,22 @@
 //! receipts instead of one each.
 //!
 //! Reads use their own connection: WAL lets them see the last commit while writes go on.
+//!
+//! Lost commits are noticed: each changing commit raises `commit_mark.seq` and then writes it to `kassa.mark`
+//! ([`mark`]); a start that finds the database behind its mark refuses. A write-ahead log deleted while the
+//! server runs is noticed after the next commit (or within a second when idle): the log, still open, is
+//! checkpointed into `kassa.db` at once and the connections reopened on a new one.
+pub mod chain;
 mod control;
 mod document;
 mod error;
+mod facts;
 pub mod folder;
+mod idempotency;
 mod kkm;
 mod ledger;
 mod license;
+pub mod mark;
 pub mod migrations;
 mod operator;
 mod template;
@@ -22,18 +31,21 @@ mod vendor;
 
 pub use document::{DocumentRow, JournalFilter, OfdState};
 pub use error::{StoreError, StoreResult};
+pub use idempotency::{Book, Replay, RequestKey};
 pub use kkm::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
 pub use ledger::{DeviceRow, FiscalState, LedgerDocRow, NewLedgerDoc};
 pub use license::LicenseRow;
 pub use operator::OperatorRow;
 pub use template::TemplateRow;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use mark::CommitMark;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 /// The most callers one commit carries before it is forced, so a steady stream cannot starve the first.
 const MAX_GROUP: usize = 64;
@@ -47,6 +59,17 @@ pub struct Store {
     groups: Mutex<Groups>,
     committed: Condvar,
     reader: Mutex<Connection>,
+    /// `total_changes` of the writer when the open transaction began: a commit that changed nothing does
+    /// not raise the commit count.
+    begun: AtomicU64,
+    /// `kassa.mark`, written after each changing commit.
+    mark: CommitMark,
+    /// The database file, to reopen the connections on.
+    path: PathBuf,
+    /// Its write-ahead log.
+    wal_path: PathBuf,
+    /// The write-ahead log as last seen (device, inode): another one, or none, means it was deleted.
+    wal: Mutex<Option<(u64, u64)>>,
 }
 
 /// Bookkeeping of commit groups, numbered in order.
@@ -68,9 +91,13 @@ pub struct Tx<'a> {
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
+    // SQLite opens its files with O_NOFOLLOW; NOFOLLOW also refuses a database path that is a link.
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
     )?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // Fiscal data: every commit reaches the disk before the API acknowledges it.
@@ -101,6 +128,41 @@ fn damage(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// How many changing commits the database holds (0 before migration 0009).
+pub fn committed(conn: &Connection) -> StoreResult<u64> {
+    let has: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'commit_mark'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has {
+        return Ok(0);
+    }
+    let seq: Option<i64> = conn.query_row("SELECT seq FROM commit_mark WHERE id = 1", [], |r| r.get(0)).optional()?;
+    Ok(seq.unwrap_or(0).max(0) as u64)
+}
+
+/// The write-ahead log of the database `db`.
+fn wal_of(db: &Path) -> PathBuf {
+    let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    db.with_file_name(format!("{name}-wal"))
+}
+
+/// A file as (device, inode), if it exists (never through a link).
+fn wal_identity(wal: &Path) -> Option<(u64, u64)> {
+    let meta = std::fs::symlink_metadata(wal).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Some((0, 0))
+    }
+}
+
 /// Runs the start-up integrity check on another SQLite file (the print queue) without writing to it.
 pub fn check_file(path: &Path) -> Result<(), String> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| e.to_string())?;
@@ -113,7 +175,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and applies pending migrations.
+    /// Opens (creating if needed) the database file and applies pending migrations; refuses a database behind
+    /// its commit mark (`StoreError::Behind`).
     pub fn open(path: &Path) -> StoreResult<Store> {
         let mut writer = open(path).map_err(damage)?;
         if writer.is_readonly(c"main")? {
@@ -125,13 +188,33 @@ impl Store {
         if found > migrations::latest() {
             return Err(StoreError::TooNew { found, supported: migrations::latest() });
         }
+        let (mark, acknowledged) = CommitMark::open(path)?;
+        let database = committed(&writer)?;
+        match acknowledged {
+            Some(acknowledged) if acknowledged > database => {
+                return Err(StoreError::Behind { database, acknowledged });
+            }
+            None if database > 0 => tracing::warn!(
+                commits = database,
+                "kassa.mark was missing beside a database that has commits: it is written anew; lost commits \
+                 before this start could not be noticed"
+            ),
+            _ => {}
+        }
         migrations::migrate_to(&mut writer, migrations::latest())?;
+        mark.record_synced(committed(&writer)?)?;
+        let reader = open(path)?;
         Ok(Store {
             writer: Mutex::new(writer),
             queued: AtomicUsize::new(0),
             groups: Mutex::new(Groups::default()),
             committed: Condvar::new(),
-            reader: Mutex::new(open(path)?),
+            reader: Mutex::new(reader),
+            begun: AtomicU64::new(0),
+            mark,
+            path: path.to_path_buf(),
+            wal_path: wal_of(path),
+            wal: Mutex::new(wal_identity(&wal_of(path))),
         })
     }
 
@@ -143,6 +226,7 @@ impl Store {
         self.queued.fetch_sub(1, Ordering::SeqCst);
         if conn.is_autocommit() {
             conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| E::from(e.into()))?;
+            self.begun.store(conn.total_changes(), Ordering::SeqCst);
         }
         if let Err(e) = conn.execute_batch("SAVEPOINT write") {
             self.finish_group(conn);
@@ -171,11 +255,16 @@ impl Store {
     }
 
     /// Commits the open transaction for its whole group and wakes the others; returns the commit error.
-    fn finish_group(&self, conn: MutexGuard<'_, Connection>) -> Option<String> {
-        let outcome = if conn.is_autocommit() { Ok(()) } else { conn.execute_batch("COMMIT") };
+    fn finish_group(&self, mut conn: MutexGuard<'_, Connection>) -> Option<String> {
+        let outcome = if conn.is_autocommit() { Ok(None) } else { self.commit(&conn) };
         if outcome.is_err() && !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
+        if let Ok(Some(seq)) = outcome {
+            // On disk now (synchronous=FULL): the mark may say so.
+            self.mark.record(seq);
+        }
+        self.watch_wal(&mut conn);
         let error = outcome.err().map(|e| e.to_string());
         {
             let mut g = lock(&self.groups);
@@ -191,6 +280,74 @@ impl Store {
         drop(conn);
         self.committed.notify_all();
         error
+    }
+
+    /// Commits the open transaction, raising the commit count when it changed anything; returns the new count.
+    fn commit(&self, conn: &Connection) -> rusqlite::Result<Option<u64>> {
+        let seq = if conn.total_changes() != self.begun.load(Ordering::SeqCst) {
+            let seq: i64 = conn
+                .prepare_cached("UPDATE commit_mark SET seq = seq + 1 WHERE id = 1 RETURNING seq")?
+                .query_row([], |r| r.get(0))?;
+            Some(seq.max(0) as u64)
+        } else {
+            None
+        };
+        conn.execute_batch("COMMIT")?;
+        Ok(seq)
+    }
+
+    /// Notices a write-ahead log deleted (or replaced) under the running server. The connections still
+    /// hold the old log open, so checkpointing it now copies every commit into `kassa.db`; the connections
+    /// are then reopened on a new log. Runs with the writer held and no transaction open.
+    fn watch_wal(&self, conn: &mut MutexGuard<'_, Connection>) {
+        let now = wal_identity(&self.wal_path);
+        let mut known = lock(&self.wal);
+        if now == *known || known.is_none() {
+            *known = now.or(*known);
+            return;
+        }
+        tracing::error!(
+            wal = %self.wal_path.display(),
+            "THE WRITE-AHEAD LOG WAS DELETED OR REPLACED while Kassa ran: every commit is copied into the database \
+             now and a new log started; find what deletes files in the data folder"
+        );
+        let mut reader = lock(&self.reader);
+        let saved = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+        match saved {
+            Ok(0) => tracing::info!("the deleted log was checkpointed: no commit was lost"),
+            Ok(_) => tracing::error!("the checkpoint of the deleted log was blocked: commits since may be lost"),
+            Err(e) => tracing::error!(error = %e, "the checkpoint of the deleted log failed"),
+        }
+        match (open(&self.path), open(&self.path)) {
+            (Ok(writer), Ok(new_reader)) => {
+                **conn = writer;
+                *reader = new_reader;
+                // The new log exists once a connection has read through it.
+                let _ = conn.query_row("PRAGMA user_version", [], |_| Ok(()));
+            }
+            (Err(e), _) | (_, Err(e)) => tracing::error!(error = %e, "cannot reopen the database on a new log"),
+        }
+        *known = wal_identity(&self.wal_path);
+    }
+
+    /// Checks the write-ahead log every `every` while the store lives (an idle server commits nothing that
+    /// would notice it otherwise).
+    pub fn watch_wal_every(self: &Arc<Store>, every: Duration) {
+        let store: Weak<Store> = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new().name("kassa-wal-watch".into()).spawn(move || {
+            loop {
+                std::thread::sleep(every);
+                let Some(store) = store.upgrade() else { break };
+                let mut conn = lock(&store.writer);
+                // A group is in the middle of its transaction: its commit checks.
+                if conn.is_autocommit() {
+                    store.watch_wal(&mut conn);
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the write-ahead log watch");
+        }
     }
 
     /// Leaves the commit to the caller after us and waits for it; returns the commit error.

@@ -1,4 +1,5 @@
 //! Template versions by content hash, and which one a document was first rendered with.
+use super::chain::Journal;
 use super::{StoreResult, Tx};
 use rusqlite::{OptionalExtension, params};
 
@@ -53,10 +54,13 @@ impl Tx<'_> {
             "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
             params![t.sha256, t.name, t.source],
         )?;
-        self.conn().execute(
+        let kept = self.conn().execute(
             "UPDATE documents SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
             params![doc_id, t.sha256],
         )?;
+        if kept > 0 {
+            self.reseal_document(Journal::Kazakh, doc_id)?;
+        }
         self.document_template(doc_id)
     }
 }

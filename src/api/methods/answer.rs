@@ -1,24 +1,15 @@
 //! The answer shared by `TradeOperation`, `MoneyPlacement` and `ZXReport`: the document and the KKM facts
-//! around it, in the seed's field order; and the optional `Idempotency-Key` header.
-use crate::api::codes::ErrorCode;
-use crate::api::error::ApiError;
+//! around it, in the seed's field order; and the request key of an `Idempotency-Key`.
 use crate::api::json::number;
 use crate::fiscal::answer::DocumentAnswer;
 use crate::fiscal::pipeline::COMMAND_TICKET;
-use axum::http::HeaderMap;
+use crate::store::RequestKey;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-/// `Idempotency-Key`: the same key returns the stored answer and creates no second document.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value.to_str().map_err(|_| ApiError::field("Idempotency-Key", "must be ASCII"))?.trim();
-    if key.is_empty() || key.len() > 128 {
-        return Err(ApiError::new(ErrorCode::InvalidFields, "Idempotency-Key: 1 to 128 characters"));
-    }
-    Ok(Some(key.to_owned()))
+/// The key of a document request: it belongs to this method (and, in the core, to the KKM it names).
+pub fn request_key(method: &str, key: Option<(String, Value)>) -> Option<RequestKey> {
+    key.map(|(key, request)| RequestKey::new(method, &key, &request))
 }
 
 /// The answer object of a document operation.

@@ -1,14 +1,13 @@
 //! `MoneyPlacement` (deposit 0 / withdrawal 1) and `ZXReport` (Z 0 / X 1).
-use super::answer::{document_answer, idempotency_key};
+use super::answer::{document_answer, request_key};
 use super::trade::PrintOptions;
 use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::codes::ErrorCode;
 use crate::api::error::{ApiError, ok};
-use crate::api::extract::Params;
+use crate::api::extract::Keyed;
 use crate::api::json::AmountIn;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -24,10 +23,9 @@ pub struct MoneyPlacementRequest {
 pub async fn money_placement(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    headers: HeaderMap,
-    Params(req): Params<MoneyPlacementRequest>,
+    Keyed { params: req, key }: Keyed<MoneyPlacementRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
+    let key = request_key("MoneyPlacement", key);
     let operation = u8::try_from(req.operation)
         .ok()
         .filter(|o| *o <= 1)
@@ -48,10 +46,9 @@ pub struct ReportRequest {
 pub async fn zx_report(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    headers: HeaderMap,
-    Params(req): Params<ReportRequest>,
+    Keyed { params: req, key }: Keyed<ReportRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
+    let key = request_key("ZXReport", key);
     let z = match req.report_type {
         0 => true,
         1 => false,

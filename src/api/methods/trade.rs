@@ -1,9 +1,9 @@
 //! `TradeOperation`: request shapes, conversion into the fiscal core's input, and the answer.
-use super::answer::{document_answer, idempotency_key};
+use super::answer::{document_answer, request_key};
 use crate::api::AppState;
 use crate::api::auth::Auth;
 use crate::api::error::{ApiError, ok};
-use crate::api::extract::Params;
+use crate::api::extract::Keyed;
 use crate::api::json::{AmountIn, QuantityIn};
 use crate::api::print::ImageParams;
 use crate::fiscal::document::KeyValue;
@@ -12,7 +12,6 @@ use crate::fiscal::trade::{
     AmountsInput, CommodityInput, ItemInput, ModifierInput, Operation, PaymentInput, TaxInput, TradeInput,
 };
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -275,10 +274,9 @@ impl TryFrom<TradeRequest> for (TradeInput, Option<ParentRef>) {
 pub async fn trade_operation(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    headers: HeaderMap,
-    Params(req): Params<TradeRequest>,
+    Keyed { params: req, key }: Keyed<TradeRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
+    let key = request_key("TradeOperation", key);
     let (ofd_id, print) = (req.kkm_ofd_id, req.print);
     let (input, parent) = <(TradeInput, Option<ParentRef>)>::try_from(req)?;
     let answer = state.core.trade(&caller, ofd_id, input, parent, key).await?;

@@ -7,11 +7,11 @@ use super::errors::{self as e, ByError};
 use super::receipt::{self, ReprWanted};
 use super::rules::{self, Limits};
 use super::sko::{COUNTRY, PinRefusal, SimulatedSko};
-use crate::ledger::{Entry, Fiscaliser, Ledger, LedgerError, Outcome};
+use crate::ledger::{Entry, Fiscaliser, Ledger, LedgerError, Outcome, Seen};
 use crate::receipt::Printing;
 use crate::render::codepage::CodePage;
 use crate::spool::{JobKey, PrinterId};
-use crate::store::{DeviceRow, LedgerDocRow};
+use crate::store::{DeviceRow, LedgerDocRow, RequestKey};
 use chrono::DateTime;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -47,7 +47,20 @@ fn internal(err: impl std::fmt::Display) -> ByError {
 
 impl From<LedgerError> for ByError {
     fn from(err: LedgerError) -> ByError {
-        internal(err)
+        match err {
+            LedgerError::KeyReused { method, key } => ByError::ours(
+                e::OPERATION_ID_REUSED,
+                format!(
+                    "operation_id {key:?} уже использован для другого запроса {method} на этом СКО: один \
+                     operation_id — для одного запроса и его повторов; для нового документа нужен новый"
+                ),
+                format!(
+                    "operation_id {key:?} ужо выкарыстаны для іншага запыту {method} на гэтым СКА: адзін \
+                     operation_id — для аднаго запыту і яго паўтораў; для новага дакумента патрэбны новы"
+                ),
+            ),
+            other => internal(other),
+        }
     }
 }
 
@@ -259,9 +272,13 @@ impl ByState {
         let lock = self.ledger.lock(self.device_id);
         let _ops = lock.ops.lock().await;
         let me = self.clone();
-        let key = req.headers.get("operation_id").map(|k| format!("by:{}:{k}", self.config.sko.serial));
+        let key = req
+            .headers
+            .get("operation_id")
+            .filter(|k| !k.is_empty())
+            .map(|k| RequestKey::new(kind.action(), k, &req.data));
         let data = req.data.clone();
-        let doc = self.blocking(move || me.commit(kind, &data, key.as_deref())).await?;
+        let (doc, repeated) = self.blocking(move || me.commit_once(kind, &data, key.as_ref())).await?;
         {
             let _send = lock.send.lock().await;
             loop {
@@ -279,11 +296,24 @@ impl ByState {
                 }
             }
         }
-        self.answer(req, doc, false).await
+        self.answer(req, doc, false, repeated).await
+    }
+
+    /// The document an `operation_id` made already (true), or a new one. The key is looked up after the
+    /// access check and before every rule, so a retry after the drawer or the shift changed (a withdrawal
+    /// that emptied it, a `close_shift`) answers the stored document instead of a refusal.
+    fn commit_once(&self, kind: Kind, data: &Value, key: Option<&RequestKey>) -> Result<(LedgerDocRow, bool), ByError> {
+        self.check_authorised()?;
+        if let Some(k) = key
+            && let Seen::Stored(done) = self.ledger.replay(self.device_id, k)?
+        {
+            return Ok((done, true));
+        }
+        Ok((self.commit(kind, data, key)?, false))
     }
 
     /// Checks the request with the rules and commits the document with its counters.
-    fn commit(&self, kind: Kind, data: &Value, key: Option<&str>) -> Result<LedgerDocRow, ByError> {
+    fn commit(&self, kind: Kind, data: &Value, key: Option<&RequestKey>) -> Result<LedgerDocRow, ByError> {
         self.check_authorised()?;
         if self.config.sko.legal_address.trim().is_empty() {
             return Err(ByError::new(e::MISSING_LEGAL_ADDR, "missing legal address in certificate"));
@@ -402,10 +432,11 @@ impl ByState {
         }))
     }
 
-    /// The answer of a document: its FiscalResponse, printed when a printer header names a printer.
-    async fn answer(self: &Arc<Self>, req: Request, doc: LedgerDocRow, copy: bool) -> Answer {
+    /// The answer of a document: its FiscalResponse, printed when a printer header names a printer (a
+    /// `repeated` operation_id prints nothing again: its first answer did).
+    async fn answer(self: &Arc<Self>, req: Request, doc: LedgerDocRow, copy: bool, repeated: bool) -> Answer {
         let mut wanted = self.wanted(&req.headers)?;
-        let printer = self.printer(&req.headers)?;
+        let printer = if repeated { None } else { self.printer(&req.headers)? };
         if let Some(id) = printer {
             // The ESC/POS is for that printer: its own number for CP866 (17 on most).
             let profile = self.printing.profile_of(id).map_err(internal)?;
@@ -572,7 +603,7 @@ impl ByState {
             .await
             .map_err(internal)??
             .ok_or_else(|| ByError::internal("документ исчез"))?;
-        self.answer(req, doc, true).await
+        self.answer(req, doc, true, false).await
     }
 }
 
@@ -598,4 +629,19 @@ enum Kind {
     MoneyBack,
     Rollback,
     ZReport,
+}
+
+impl Kind {
+    /// The action that makes it: an operation_id belongs to it (migration 0008 names the older keys so).
+    fn action(self) -> &'static str {
+        match self {
+            Kind::Deposit => "deposit",
+            Kind::CashierWithdraw => "withdraw",
+            Kind::ClientWithdraw => "create_client_withdraw",
+            Kind::Sale => "create_sale",
+            Kind::MoneyBack => "create_money_back",
+            Kind::Rollback => "create_rollback",
+            Kind::ZReport => "close_shift",
+        }
+    }
 }

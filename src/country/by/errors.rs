@@ -115,4 +115,6 @@ pub const ROLLBACK_MISMATCH: &str = "KASSA_ROLLBACK_MISMATCH";
 pub const NOT_ENOUGH_CASH: &str = "KASSA_NOT_ENOUGH_CASH";
 pub const PAYMENT_TOO_SMALL: &str = "KASSA_PAYMENT_TOO_SMALL";
 pub const UNKNOWN_PRINTER: &str = "KASSA_UNKNOWN_PRINTER";
+/// An operation_id made a document from another request (another action or other data) on this СКО.
+pub const OPERATION_ID_REUSED: &str = "KASSA_OPERATION_ID_REUSED";
 pub const INTERNAL: &str = "KASSA_INTERNAL";

@@ -20,6 +20,9 @@ pub const UNKNOWN_TASK: i64 = 7;
 pub const BAD_TOKEN: i64 = 8;
 /// No document to reprint or look up.
 pub const NO_DOCUMENT: i64 = 9;
+/// The `tag` made a document from another request (another task or other data) on this ПРРО. (10 was an
+/// unknown printer before issue 20 made that a warning; it is not reused.)
+pub const TAG_REUSED: i64 = 11;
 /// Kassa itself failed (the store, rendering).
 pub const INTERNAL: i64 = 99;
 
@@ -66,6 +69,15 @@ impl UaError {
 
 impl From<crate::ledger::LedgerError> for UaError {
     fn from(e: crate::ledger::LedgerError) -> UaError {
-        UaError::internal(e)
+        match e {
+            crate::ledger::LedgerError::KeyReused { method, key } => UaError::new(
+                TAG_REUSED,
+                format!(
+                    "Тег {key:?} вже використано для іншого запиту ({method}) на цьому ПРРО: тег — для одного \
+                     запиту та його повторів; для нового документа потрібен новий тег"
+                ),
+            ),
+            other => UaError::internal(other),
+        }
     }
 }

@@ -13,10 +13,10 @@ use super::forms::{self, Wanted};
 use super::prro::{COUNTRY, TestPrro, test_doccode};
 use super::rules::{self, show};
 use super::settings::DmSettings;
-use crate::ledger::{Entry, Fiscaliser, Ledger, Outcome};
+use crate::ledger::{Entry, Fiscaliser, Ledger, Outcome, Seen};
 use crate::receipt::Printing;
 use crate::spool::{JobKey, PrinterId};
-use crate::store::{DeviceRow, LedgerDocRow};
+use crate::store::{DeviceRow, LedgerDocRow, RequestKey};
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -314,14 +314,16 @@ impl UaState {
     /// Repeat by tag: the stored answer of the document the tag made (waiting, when it is being
     /// fiscalised, until it is), as its own request was answered.
     async fn repeat(self: &Arc<Self>, req: Request) -> Result<Answer, UaError> {
-        let key = self.key(&req.tag).ok_or_else(|| UaError::field("tag", "порожній тег"))?;
+        if req.tag.is_empty() {
+            return Err(UaError::field("tag", "порожній тег"));
+        }
         drop(self.ledger.lock(self.device_id).send.lock().await);
         let me = self.clone();
         let tag = req.tag.clone();
         let doc = self
             .blocking(move || {
                 me.ledger
-                    .document_by_key(&key)?
+                    .document_by_tag(me.device_id, &tag)?
                     .ok_or_else(|| UaError::new(e::NO_DOCUMENT, format!("Документ з тегом «{tag}» не знайдено")))
             })
             .await?;
@@ -355,8 +357,9 @@ impl UaState {
         }
     }
 
-    fn key(&self, tag: &str) -> Option<String> {
-        (!tag.is_empty()).then(|| format!("ua:{}:{tag}", self.config.prro.fisid))
+    /// The idempotency key of a request: its `tag`, belonging to its task, with a digest of its `fiscal`.
+    fn key(req: &Request) -> Option<RequestKey> {
+        (!req.tag.is_empty()).then(|| RequestKey::new(&format!("task {}", req.task), &req.tag, &req.fiscal))
     }
 
     /// Makes, commits and fiscalises one document (or finds the one its tag made), then answers it.
@@ -365,14 +368,15 @@ impl UaState {
         let (doc, repeated) = {
             let _ops = lock.ops.lock().await;
             let me = self.clone();
-            let (task, fiscal, key) = (req.task, req.fiscal.clone(), self.key(&req.tag));
+            let (task, fiscal, key) = (req.task, req.fiscal.clone(), Self::key(&req));
             self.blocking(move || {
+                // Before the rules: a retry after the drawer or the shift changed gets its document.
                 if let Some(k) = &key
-                    && let Some(done) = me.ledger.document_by_key(k)?
+                    && let Seen::Stored(done) = me.ledger.replay(me.device_id, k)?
                 {
                     return Ok((done, true));
                 }
-                Ok((me.commit(task, &fiscal, key.as_deref())?, false))
+                Ok((me.commit(task, &fiscal, key.as_ref())?, false))
             })
             .await?
         };
@@ -401,7 +405,7 @@ impl UaState {
     }
 
     /// Checks the request with the rules and commits the document with its counters.
-    fn commit(&self, task: i64, fiscal: &Value, key: Option<&str>) -> Result<LedgerDocRow, UaError> {
+    fn commit(&self, task: i64, fiscal: &Value, key: Option<&RequestKey>) -> Result<LedgerDocRow, UaError> {
         let cashier = rules::cashier(fiscal)?;
         let mut d = self.device()?;
         let counters = self.ledger.counters(d.id, d.shift_number)?;
@@ -489,7 +493,7 @@ impl UaState {
         d: &DeviceRow,
         safe: Decimal,
         cashier: &str,
-        key: Option<&str>,
+        key: Option<&RequestKey>,
     ) -> Result<LedgerDocRow, UaError> {
         let at = self.prro.now();
         let entry = Entry {

@@ -15,6 +15,29 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
+/// Creates `dir` and its missing parents 0700 (Unix), like the data folder that usually holds them.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Writes `bytes` to a new or emptied file readable by its owner only (0600), never through a link.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)
+}
+
 /// The built-in source of a template.
 pub fn builtin_source(kind: DocumentKind) -> &'static str {
     match kind {
@@ -212,16 +235,16 @@ impl TemplateStore {
             Some(k) => self.kkm_dir(k).ok_or_else(|| invalid("a KKM is named by its OFD id (digits)"))?,
             None => self.override_dir.clone().ok_or_else(|| invalid("no template folder is configured"))?,
         };
-        std::fs::create_dir_all(dir.join(".history"))?;
+        private_dir(&dir.join(".history"))?;
         let path = dir.join(kind.template_name());
         if let Ok(old) = std::fs::read(&path) {
             let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
             let sha = super::sha256_hex(&old);
-            std::fs::write(dir.join(".history").join(format!("{}.{secs}.{}", kind.template_name(), &sha[..12])), &old)?;
+            write_private(&dir.join(".history").join(format!("{}.{secs}.{}", kind.template_name(), &sha[..12])), &old)?;
         }
         // Write beside and rename, so a reader never sees half a template.
         let tmp = dir.join(format!(".{}.tmp", kind.template_name()));
-        std::fs::write(&tmp, source)?;
+        write_private(&tmp, source.as_bytes())?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
     }

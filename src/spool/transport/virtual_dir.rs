@@ -5,7 +5,7 @@
 //! a job and a crash leaves no partial file under the final name.
 use super::{Transport, TransportError};
 use crate::spool::status::PrinterStatus;
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,7 +21,11 @@ impl VirtualTransport {
     /// Creates the folder if needed.
     pub fn open(dir: &Path) -> Result<Self, TransportError> {
         let describe = format!("virtual {}", dir.display());
-        fs::create_dir_all(dir).map_err(|e| TransportError::from_io(&describe, &e))?;
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| TransportError::from_io(&describe, &e))?;
         Ok(Self { dir: dir.to_path_buf(), buffer: Vec::new(), describe })
     }
 }
@@ -45,7 +49,15 @@ impl Transport for VirtualTransport {
         let tmp = self.dir.join(format!(".{file_name}.tmp"));
         let data = std::mem::take(&mut self.buffer);
         let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            // A printed receipt is as private as the journal it comes from (0600), never written through a link.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+            }
+            let mut f = options.open(&tmp)?;
             f.write_all(&data)?;
             f.sync_all()?;
             fs::rename(&tmp, &final_path)

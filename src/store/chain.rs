@@ -1,0 +1,241 @@
+//! The chained hashes of the journals (migration 0010): tamper evidence for `documents` (Kazakh KKMs) and
+//! `ledger_documents` (the other countries' devices).
+//!
+//! Each document carries `chain` = SHA-256(previous document's chain, this document's fields fixed at its
+//! creation) and `seal` = SHA-256(its chain, the fields Kassa may change later). Both are written in the
+//! transaction that writes the document, so the chain costs no extra commit. A row edited, removed or
+//! inserted behind Kassa's back (an `UPDATE` in `sqlite3`, a row spliced in from another file) no longer
+//! matches, and [`verify`] (run by `kassa check`) names the first document where the chain breaks.
+//!
+//! The hashes are not keyed: someone who knows this scheme and recomputes every later hash can forge a
+//! consistent journal. They catch careless edits and tools that do not know the chain, not a forger.
+use super::{StoreError, StoreResult, Tx};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, Row};
+use sha2::{Digest, Sha256};
+
+/// A table whose documents are chained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Journal {
+    /// `documents`: the Kazakh KKMs' journal.
+    Kazakh,
+    /// `ledger_documents`: the country-neutral ledger.
+    Ledger,
+}
+
+impl Journal {
+    pub const ALL: [Journal; 2] = [Journal::Kazakh, Journal::Ledger];
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Journal::Kazakh => "documents",
+            Journal::Ledger => "ledger_documents",
+        }
+    }
+
+    /// Fields fixed when the document is made.
+    fn fixed(self) -> &'static str {
+        match self {
+            Journal::Kazakh => {
+                "id, kkm_id, command, created_at, fr_shift_number, shift_document_number, operator_id, \
+                 operator_name, ofd_reqnum"
+            }
+            Journal::Ledger => "id, device_id, number, shift_number, doc_type, uid, created_at, body",
+        }
+    }
+
+    /// Fields Kassa itself may change later (the OFD's answer, autonomous mode, the template it kept).
+    fn changing(self) -> &'static str {
+        match self {
+            Journal::Kazakh => {
+                "is_offline, fiscal_id, qr_code, summary, body, extra, ofd_state, ofd_request, ofd_error, \
+                 template_sha256"
+            }
+            Journal::Ledger => "fiscal_state, fiscal_reply, template_sha256",
+        }
+    }
+
+    fn columns(self) -> usize {
+        self.fixed().split(',').count()
+    }
+}
+
+/// Feeds one stored value, tagged with its type and length, so no two different rows hash alike.
+fn feed(h: &mut Sha256, v: ValueRef) {
+    match v {
+        ValueRef::Null => h.update(b"N"),
+        ValueRef::Integer(i) => {
+            h.update(b"I");
+            h.update(i.to_le_bytes());
+        }
+        ValueRef::Real(f) => {
+            h.update(b"R");
+            h.update(f.to_bits().to_le_bytes());
+        }
+        ValueRef::Text(t) => {
+            h.update(b"T");
+            h.update((t.len() as u64).to_le_bytes());
+            h.update(t);
+        }
+        ValueRef::Blob(b) => {
+            h.update(b"B");
+            h.update((b.len() as u64).to_le_bytes());
+            h.update(b);
+        }
+    }
+}
+
+/// The chain of a row (columns `from..from + n` of `row` are its fixed fields) after `previous`.
+fn chain_of(previous: Option<&str>, row: &Row, from: usize, n: usize) -> rusqlite::Result<String> {
+    let mut h = Sha256::new();
+    h.update(b"kassa chain 1\0");
+    h.update(previous.unwrap_or("").as_bytes());
+    h.update(b"\0");
+    for i in from..from + n {
+        feed(&mut h, row.get_ref(i)?);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The seal of a row with `chain` (columns from `from` to the end of `row` are its changing fields).
+fn seal_of(chain: &str, row: &Row, from: usize) -> rusqlite::Result<String> {
+    let mut h = Sha256::new();
+    h.update(b"kassa seal 1\0");
+    h.update(chain.as_bytes());
+    h.update(b"\0");
+    for i in from..row.as_ref().column_count() {
+        feed(&mut h, row.get_ref(i)?);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The chain of the document before `id` (None for the first one).
+fn previous_chain(conn: &Connection, journal: Journal, id: i64) -> StoreResult<Option<String>> {
+    let sql = format!("SELECT chain FROM {} WHERE id < ?1 ORDER BY id DESC LIMIT 1", journal.table());
+    let found: Option<Option<String>> = conn.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
+    Ok(found.flatten())
+}
+
+/// Chains and seals the new document `id` (just inserted, the newest of its table).
+fn chain_new(conn: &Connection, journal: Journal, id: i64) -> StoreResult<()> {
+    let previous = previous_chain(conn, journal, id)?;
+    let sql = format!("SELECT {}, {} FROM {} WHERE id = ?1", journal.fixed(), journal.changing(), journal.table());
+    let n = journal.columns();
+    let (chain, seal) = conn.prepare_cached(&sql)?.query_row([id], |r| {
+        let chain = chain_of(previous.as_deref(), r, 0, n)?;
+        let seal = seal_of(&chain, r, n)?;
+        Ok((chain, seal))
+    })?;
+    let sql = format!("UPDATE {} SET chain = ?2, seal = ?3 WHERE id = ?1", journal.table());
+    conn.prepare_cached(&sql)?.execute(rusqlite::params![id, chain, seal])?;
+    Ok(())
+}
+
+/// Seals document `id` again after Kassa changed one of its changing fields.
+fn reseal(conn: &Connection, journal: Journal, id: i64) -> StoreResult<()> {
+    let sql = format!("SELECT chain, {} FROM {} WHERE id = ?1", journal.changing(), journal.table());
+    let seal: Option<String> = conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| {
+            let chain: Option<String> = r.get(0)?;
+            chain.map(|c| seal_of(&c, r, 1)).transpose()
+        })
+        .optional()?
+        .flatten();
+    // A document without a chain cannot exist after migration 0010; sealing it would hide that.
+    let seal = seal.ok_or_else(|| StoreError::Corrupt(format!("{} {id} has no chain", journal.table())))?;
+    let sql = format!("UPDATE {} SET seal = ?2 WHERE id = ?1", journal.table());
+    conn.prepare_cached(&sql)?.execute(rusqlite::params![id, seal])?;
+    Ok(())
+}
+
+impl Tx<'_> {
+    /// Chains and seals a document just inserted.
+    pub(super) fn chain_document(&self, journal: Journal, id: i64) -> StoreResult<()> {
+        chain_new(self.conn(), journal, id)
+    }
+
+    /// Seals a document again after Kassa changed it.
+    pub(super) fn reseal_document(&self, journal: Journal, id: i64) -> StoreResult<()> {
+        reseal(self.conn(), journal, id)
+    }
+}
+
+/// Computes chain and seal of every stored document, oldest first (migration 0010 for older databases).
+pub fn chain_all(conn: &Connection) -> rusqlite::Result<()> {
+    for journal in Journal::ALL {
+        let sql = format!("SELECT {}, {} FROM {} ORDER BY id", journal.fixed(), journal.changing(), journal.table());
+        let n = journal.columns();
+        let mut update =
+            conn.prepare(&format!("UPDATE {} SET chain = ?2, seal = ?3 WHERE id = ?1", journal.table()))?;
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        let mut previous: Option<String> = None;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let chain = chain_of(previous.as_deref(), row, 0, n)?;
+            let seal = seal_of(&chain, row, n)?;
+            update.execute(rusqlite::params![id, chain, seal])?;
+            previous = Some(chain);
+        }
+    }
+    Ok(())
+}
+
+/// What [`verify`] found in one journal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Documents checked.
+    pub documents: u64,
+    /// The problems, each naming its document (at most [`MAX_PROBLEMS`]).
+    pub problems: Vec<String>,
+    /// Problems beyond those listed.
+    pub more: u64,
+}
+
+/// The most problems listed per journal.
+pub const MAX_PROBLEMS: usize = 20;
+
+/// Recomputes the chain and the seal of every document of `journal`, oldest first.
+pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainReport> {
+    let sql =
+        format!("SELECT chain, seal, {}, {} FROM {} ORDER BY id", journal.fixed(), journal.changing(), journal.table());
+    let n = journal.columns();
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    let mut report = ChainReport::default();
+    let mut previous: Option<String> = None;
+    let problem = |report: &mut ChainReport, text: String| {
+        if report.problems.len() < MAX_PROBLEMS {
+            report.problems.push(text);
+        } else {
+            report.more += 1;
+        }
+    };
+    while let Some(row) = rows.next()? {
+        report.documents += 1;
+        let id: i64 = row.get(2)?;
+        let stored_chain: Option<String> = row.get(0)?;
+        let stored_seal: Option<String> = row.get(1)?;
+        let chain = chain_of(previous.as_deref(), row, 2, n)?;
+        let seal = seal_of(&chain, row, 2 + n)?;
+        let name = journal.table();
+        if stored_chain.as_deref() != Some(chain.as_str()) {
+            problem(
+                &mut report,
+                format!(
+                    "{name} id {id}: the chain breaks here: this document's creation fields were changed, or the \
+                     document before it was changed, removed or inserted"
+                ),
+            );
+        } else if stored_seal.as_deref() != Some(seal.as_str()) {
+            problem(
+                &mut report,
+                format!("{name} id {id}: the seal does not match: a field was changed after Kassa last wrote it"),
+            );
+        }
+        // Go on from the stored chain, so one edited row is reported once, not with every row after it.
+        previous = stored_chain.or(Some(chain));
+    }
+    Ok(report)
+}
