@@ -31,6 +31,8 @@ enum Command {
     PrinterEmulator(kassa::spool::cli::EmulatorArgs),
     /// List printers (discovery) as GetPrinterList JSON, with stable ids.
     Printers(kassa::spool::cli::PrintersArgs),
+    /// A configured printer: `self-test NAME` prints the self-test page (Kazakh letters, code pages, QR).
+    Printer(kassa::receipt::self_test::PrinterArgs),
     /// Drive the spooler against one TCP printer (testing aid).
     #[command(hide = true)]
     SpoolDrive(kassa::spool::cli::DriveArgs),
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         })
         .map_err(|e| e.to_string()),
         Command::Printers(args) => kassa::server::printers(args),
+        Command::Printer(args) => kassa::receipt::self_test::run(args).map(|report| println!("{report}")),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
         Command::Render(args) => kassa::profiles::run_render(args),
         Command::Templates(args) => kassa::render::cli::templates(args).map_err(|e| e.to_string()),

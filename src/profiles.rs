@@ -38,6 +38,7 @@ pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
         cutter: p.cutter,
         raster_everything: p.raster_everything,
         user_defined_chars: p.user_defined_chars,
+        checked: p.checked.clone(),
         ..base
     }
 }

@@ -234,18 +234,47 @@ async fn a_printer_that_is_away_never_fails_the_sale() {
 
 #[tokio::test]
 async fn the_tenge_sign_prints_as_text_or_as_tg_on_a_printer_without_it() {
-    // Russian headings, so the total line is CP866 text but for the sign.
+    // The default virtual printer is a generic 80 mm CP866 printer with user-defined characters: ₸ is a
+    // downloaded glyph (ESC &), printed as text like the rest of the total line.
     let s = TestServer::start_with(|c| c.render.lang = "ru".into()).await;
     s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
-    let t = s.ok("TradeOperation", ADMIN, sale(450, "Нан")).await;
+    s.ok("TradeOperation", ADMIN, sale(450, "Нан")).await;
     let jobs = wait_for_jobs(&s, 1).await;
-    // The default virtual printer is a generic 80 mm CP866 printer without user-defined characters:
-    // its total says "тг" as CP866 text (E2 A3), not a raster line for ₸.
     let id = jobs[0]["id"].as_i64().unwrap();
     let printed = std::fs::read(s.dir.path().join("printed").join(format!("{id}.escpos"))).unwrap();
-    assert!(printed.windows(2).any(|w| w == [0xE2, 0xA3]), "тг in CP866");
-    // The picture and the text show ₸.
+    assert!(printed.windows(2).any(|w| w == [0x1B, b'&']), "₸ downloaded as a glyph");
+    // A raster band one text line (24 dots) tall would be a line sent as a picture (the QR is raster too).
+    let line_bands =
+        printed.windows(8).filter(|w| w[..3] == [0x1D, b'v', b'0'] && u16::from_le_bytes([w[6], w[7]]) == 24).count();
+    assert_eq!(line_bands, 0, "no line as raster");
+
+    // A printer whose profile says it holds no user-defined characters: the total says "тг" as CP866 text
+    // (E2 A3) on paper, and the preview for that printer shows what the paper shows.
+    let profiles = tempfile::tempdir().unwrap();
+    std::fs::write(
+        profiles.path().join("plain.toml"),
+        "id = \"plain-80\"\nwidth_dots = 576\nfonts = [{ name = \"A\", columns = 48 }]\ncode_pages = [{ encoding = \"cp866\", esc_t = 17 }]\n",
+    )
+    .unwrap();
+    let dir = profiles.path().to_path_buf();
+    let s = TestServer::start_with(move |c| {
+        c.render.lang = "ru".into();
+        let mut spool = kassa::spool::config::SpoolConfig::serve_default(std::path::Path::new("/nonexistent"));
+        spool.profiles_dir = Some(dir);
+        spool.printers[0].profile = "plain-80".into();
+        c.spool = Some(spool);
+    })
+    .await;
+    s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
+    let t = s.ok("TradeOperation", ADMIN, sale(450, "Нан")).await;
     let key = json!({"kkm_ofd_id": 6923, "fr_shift_number": 1, "shift_document_number": t["shift_document_number"], "format": "txt"});
-    let text = s.ok("RenderDocument", ADMIN, key).await;
-    assert!(text["content"].as_str().unwrap().contains("450.00 ₸"), "{text}");
+    let text = s.ok("RenderDocument", ADMIN, key.clone()).await;
+    assert!(text["content"].as_str().unwrap().contains("450.00 ₸"), "a preview for no printer shows ₸: {text}");
+    let mut for_printer = key;
+    for_printer["profile"] = json!("plain-80");
+    let text = s.ok("RenderDocument", ADMIN, for_printer).await;
+    assert!(
+        text["content"].as_str().unwrap().contains("450.00 тг"),
+        "the preview for that printer is its paper: {text}"
+    );
 }

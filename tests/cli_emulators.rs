@@ -107,3 +107,61 @@ fn help_lists_the_printer_emulator_commands() {
         assert!(help.contains(command), "{command} in --help:\n{help}");
     }
 }
+
+#[test]
+fn printer_emulator_stays_up_without_stdin_or_admin_and_saves_a_cutterless_receipt_with_its_raster_text() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut child = kassa()
+        .args(["printer-emulator", "--tcp", "127.0.0.1:0", "--profile", "generic-58", "--out"])
+        .arg(out.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut running = Running(child);
+    let tcp = stdout.next().expect("a line").expect("utf-8").strip_prefix("tcp ").expect("tcp line").to_owned();
+    // As under a service manager: stdin closed from the start and no --admin port; it must stay up.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(running.0.try_wait().expect("wait").is_none(), "still running with stdin closed and no --admin");
+
+    // The Kazakh ticket for a 58 mm CP866 printer without a cutter or downloaded glyphs: Kazakh lines go as
+    // raster, and the receipt ends with a feed past the tear bar, not a cut.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("tests/fixtures/ticket_20_items_kk.json")).expect("fixture"),
+    )
+    .expect("JSON");
+    let opts = kassa::render::RenderOptions {
+        profile: kassa::render::PrinterProfile {
+            user_defined_chars: false,
+            cutter: false,
+            ..kassa::render::PrinterProfile::generic_58mm()
+        },
+        lang: "kk".into(),
+        ..Default::default()
+    };
+    let bytes = kassa::render::Renderer::new(Default::default())
+        .render(kassa::render::DocumentKind::Ticket, &doc, &opts, kassa::render::Format::EscPos)
+        .expect("render")
+        .bytes;
+    assert!(!bytes.windows(2).any(|w| w == [0x1D, b'V']), "no cut: the printer has no cutter");
+    assert!(bytes.windows(2).any(|w| w == [0x1D, b'v']), "Kazakh lines as raster");
+    let mut printer = TcpStream::connect(&tcp).expect("printer port");
+    printer.write_all(&bytes).expect("print");
+    drop(printer); // the host closes the link, as the spooler does when its queue is empty
+
+    let text = out.path().join("0001.txt");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(text.exists() && out.path().join("0001.escpos").exists()) {
+        assert!(Instant::now() < deadline, "the cutter-less receipt was never saved as a job");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let saved = std::fs::read_to_string(&text).expect("text");
+    for raster_line in ["Қымыз 0,5 л", "Ірімшік үйдің", "Шұбат 1 л"] {
+        assert!(saved.contains(raster_line), "{raster_line:?} (sent as raster) is in the .txt:\n{saved}");
+    }
+    assert_eq!(std::fs::read(out.path().join("0001.escpos")).expect("bytes"), bytes, "the whole receipt is one job");
+}

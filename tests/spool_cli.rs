@@ -116,7 +116,7 @@ fn printer_emulator_saves_the_whole_receipt_with_downloaded_glyphs_at_a_named_li
     let mut lines = BufReader::new(emu.stdout.take().expect("stdout")).lines();
     let addr = lines.next().expect("a line").expect("utf-8");
     let port: u16 = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-    let stdin = emu.stdin.take().expect("stdin");
+    let mut stdin = emu.stdin.take().expect("stdin");
 
     // The 20-item Kazakh ticket for a CP866 printer with user-defined characters.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -146,7 +146,7 @@ fn printer_emulator_saves_the_whole_receipt_with_downloaded_glyphs_at_a_named_li
     assert_eq!(w, golden.0);
     assert!(h >= golden.1);
     assert_eq!(pixels[..golden.2.len()], golden.2[..], "the saved PNG is the receipt's PNG");
-    drop(stdin);
+    writeln!(stdin, "quit").expect("stdin");
     assert!(emu.wait().expect("exit").success());
     spooler.shutdown();
 }

@@ -163,7 +163,7 @@ fn refused_print_job_is_retried_and_not_marked_copy() {
     assert_eq!(log[0].document, log[1].document);
     let job = spooler.job(id).expect("q").expect("job");
     assert_eq!(job.state, JobState::Done);
-    assert_eq!(job.attempts, 2);
+    assert_eq!(job.attempts, 1, "a refused Print-Job sent nothing, so it is no attempt (max_attempts counts sends)");
     assert!(!job.is_copy, "a refused Print-Job printed nothing");
     assert!(job.last_error.is_none(), "the refusal is history once the job printed");
     spooler.shutdown();

@@ -113,15 +113,15 @@ impl Printable for KzDocument<'_> {
     }
 }
 
-/// The template pin of a Kazakh document (`documents.template_sha256`); a control receipt (`is_dummy`) is
-/// no journal document and is always drawn with the current template.
+/// The template pin of a Kazakh document (`documents.template_sha256`), or of a control receipt (`is_dummy`:
+/// `control_receipts.template_sha256`), so either reprints as it first printed.
 struct KzPins<'a>(&'a Core, i64, bool);
 
 impl TemplatePins for KzPins<'_> {
     type Error = ApiError;
     fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ApiError> {
         if self.2 {
-            return Ok(actual);
+            return Ok(self.0.control_template_for(self.1, actual)?);
         }
         Ok(self.0.template_for(self.1, actual)?)
     }
@@ -169,6 +169,18 @@ impl KzReceipts for Printing {
         reprint: bool,
     ) -> Result<JobId, ApiError> {
         self.enqueue(&KzPins(core, answer.doc.id, answer.is_dummy), &KzDocument(answer), params, printer, reprint)
+    }
+}
+
+/// A Z report closes its shift for the print queue too (`Printing::shift_closed`), printed or not.
+pub async fn shift_closed(printing: &Arc<Printing>, answer: &DocumentAnswer) {
+    let doc = KzDocument(answer);
+    if answer.is_dummy || doc.kind().ok() != Some(DocumentKind::ZReport) {
+        return;
+    }
+    let (printing, key) = (printing.clone(), doc.job_key());
+    if let Err(e) = tokio::task::spawn_blocking(move || printing.shift_closed(&key)).await {
+        tracing::error!(error = %e, "print queue task failed");
     }
 }
 

@@ -50,4 +50,10 @@ impl Core {
         let kept = self.store.write(|tx| tx.remember_template(doc_id, &current))?;
         Ok(kept.unwrap_or(current))
     }
+
+    /// The same for a tax inspector's control receipt (its id in `control_receipts`).
+    pub fn control_template_for(&self, id: i64, current: TemplateRow) -> FiscalResult<TemplateRow> {
+        let kept = self.store.write(|tx| tx.remember_control_template(id, &current))?;
+        Ok(kept.unwrap_or(current))
+    }
 }

@@ -7,6 +7,8 @@
 //!
 //! A print failure never fails the fiscal operation that asked for it: the document is committed before
 //! anything is rendered, and a rendering or queueing error is logged and reported apart.
+pub mod self_test;
+
 use crate::render::options::{Format, RenderOptions};
 use crate::render::profile::PrinterProfile as RenderProfile;
 use crate::render::{DocumentKind, Renderer};
@@ -90,6 +92,16 @@ pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
     crate::profiles::render_profile(p)
 }
 
+/// Lays out for printer profile `p` (its width, columns and code pages). A printer that cannot print ₸ at all (in
+/// no code page, no downloaded glyphs) gets "тг" on its amounts, and so does every preview made for it, so the
+/// preview shows what the paper will (without it, every line with ₸ would go to such a printer as raster).
+pub fn use_profile(opts: &mut RenderOptions, p: RenderProfile) {
+    if !prints_as_text(&p, '₸') {
+        opts.headings.entry("currency".into()).or_insert_with(|| "тг".into());
+    }
+    opts.profile = p;
+}
+
 /// Whether `c` prints as text on a printer with `p`: from one of its code pages or as a downloaded glyph.
 pub fn prints_as_text(p: &RenderProfile, c: char) -> bool {
     p.user_defined_chars || p.code_pages.iter().any(|slot| slot.page.encode_char(c).is_some())
@@ -145,15 +157,11 @@ impl Printing {
         // The device's own template folder first (templates and pictures), then the shared one.
         let opts = &RenderOptions { kkm: doc.device_folder(), ..opts.clone() };
         let (current, diagnostics) = self.renderer.template_for(kind, opts.kkm.as_deref());
-        for d in &diagnostics {
-            tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
-        }
+        self.log_problems(&current, &diagnostics);
         let json = doc.context();
         let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
         let trial = self.renderer.render_with_source(kind, &current.source, &json, opts, format).map_err(failed)?;
-        for d in &trial.diagnostics {
-            tracing::warn!(template = %current.name, problem = %d, "template problem; the built-in one was used");
-        }
+        self.log_problems(&current, &trial.diagnostics);
         let actual = TemplateRow {
             sha256: trial.template.sha256.clone(),
             name: trial.template.name.clone(),
@@ -164,10 +172,26 @@ impl Printing {
             return Ok(trial.bytes);
         }
         let rendered = self.renderer.render_with_source(kind, &kept.source, &json, opts, format).map_err(failed)?;
-        for d in &rendered.diagnostics {
-            tracing::warn!(template = %kept.name, problem = %d, "stored template problem; the built-in one was used");
-        }
+        let stored = crate::render::TemplateUsed::new(&kept.name, &kept.source, crate::render::TemplateOrigin::Stored);
+        self.log_problems(&stored, &rendered.diagnostics);
         Ok(rendered.bytes)
+    }
+
+    /// Logs the problems of template `tpl`: its static ones (unknown variables and heading keys) and those of a
+    /// render, each once per template version, not once per receipt. A warning kept the template (something
+    /// printed empty or as a key's name); anything else made the built-in one print instead.
+    pub fn log_problems(&self, tpl: &crate::render::TemplateUsed, found: &[crate::render::Diagnostic]) {
+        let lint = self.renderer.lint_once(tpl);
+        for d in lint.iter().filter(|d| d.warning).chain(found) {
+            if !self.renderer.first_report(&tpl.sha256, d) {
+                continue;
+            }
+            if d.warning {
+                tracing::warn!(template = %tpl.name, sha256 = %tpl.sha256, problem = %d, "template problem; it printed as written");
+            } else {
+                tracing::warn!(template = %tpl.name, sha256 = %tpl.sha256, problem = %d, "template problem; the built-in one was used");
+            }
+        }
     }
 
     /// The printer a device prints on: `wanted`, else its configured printer, else the first configured
@@ -208,10 +232,11 @@ impl Printing {
             _ => (Format::EscPos, DocFormat::EscPos),
         };
         let mut opts = self.options(params, reprint)?;
-        opts.profile = render_profile(&self.spooler.profile(printer_id).map_err(spool_error)?);
-        if format == Format::EscPos && !prints_as_text(&opts.profile, '₸') {
-            // Without this, every line with ₸ would go to such a printer as raster.
-            opts.headings.entry("currency".into()).or_insert_with(|| "тг".into());
+        let profile = render_profile(&self.spooler.profile(printer_id).map_err(spool_error)?);
+        if format == Format::EscPos {
+            use_profile(&mut opts, profile);
+        } else {
+            opts.profile = profile; // a page printer draws the picture, ₸ and all
         }
         let data = self.render(pins, doc, &opts, format)?;
         // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ. A reprint is marked
@@ -242,6 +267,16 @@ impl Printing {
         self.spooler.enqueue(job).map_err(spool_error)
     }
 
+    /// A document closed its shift (a Z report): the print queue gives up the shift's receipts that still
+    /// wait for a printer nobody can reach (`Spooler::close_shift`). Call it before queueing the Z report
+    /// itself, whether or not it is printed; a failure is logged, never returned.
+    pub fn shift_closed(&self, key: &JobKey) {
+        let JobKey::Document { kkm, shift, .. } = key else { return };
+        if let Err(e) = self.spooler.close_shift(kkm, *shift) {
+            tracing::error!(kkm, shift, error = %e, "print queue: the shift's waiting receipts were not given up");
+        }
+    }
+
     /// The spooler's profile of a printer as the layout engine sees it.
     pub fn profile_of(&self, printer: PrinterId) -> Result<RenderProfile, ReceiptError> {
         Ok(render_profile(&self.spooler.profile(printer).map_err(spool_error)?))
@@ -259,20 +294,17 @@ impl Printing {
         name: &str,
         context: &serde_json::Value,
         columns: usize,
-        page: crate::render::codepage::CodePage,
-        esc_t: u8,
+        target: &crate::render::backend::grid::Target,
     ) -> Result<crate::render::GridRendered, P::Error> {
         let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
         let render = |stored: Option<&str>| {
             self.renderer
-                .render_grid(country, name, stored, context, &self.lang, columns, page, esc_t)
+                .render_grid(country, name, stored, context, &self.lang, columns, target)
                 .ok_or_else(|| ReceiptError::failed(format!("no template {country}/{name}")))?
                 .map_err(failed)
         };
         let trial = render(None)?;
-        for d in &trial.diagnostics {
-            tracing::warn!(template = %trial.template.name, problem = %d, "template problem; the built-in one was used");
-        }
+        self.log_problems(&trial.template, &trial.diagnostics);
         let actual = TemplateRow {
             sha256: trial.template.sha256.clone(),
             name: trial.template.name.clone(),

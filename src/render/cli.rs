@@ -159,10 +159,32 @@ fn profile(args: &RenderArgs, lookup: ProfileLookup) -> Result<PrinterProfile, C
     Ok(p)
 }
 
-/// The document of the self-test page: the profile's facts.
+/// The document of the self-test page: the profile's facts, how Kazakh letters go to the printer, and
+/// whether each capability was verified.
 pub fn self_test_document(p: &PrinterProfile) -> serde_json::Value {
     let pages: Vec<serde_json::Value> =
         p.code_pages.iter().map(|s| serde_json::json!({"name": s.page.name(), "esc_t": s.esc_t})).collect();
+    let kz = p.code_pages.iter().find(|s| s.page == super::codepage::CodePage::Kz1048);
+    let kazakh = match (kz, p.raster_everything, p.user_defined_chars) {
+        (_, true, _) => "raster (the whole receipt)".to_string(),
+        (Some(slot), _, _) => format!("text, KZ-1048 (ESC t {})", slot.esc_t),
+        (None, _, true) => "text, downloaded glyphs (ESC & / ESC %)".to_string(),
+        (None, _, false) => "raster lines".to_string(),
+    };
+    // "manual: source" → how it was checked, in the page's words.
+    let checked: Vec<serde_json::Value> =
+        [("user_defined_chars", "ESC & / ESC %", p.user_defined_chars), ("native_qr", "QR, GS ( k", p.native_qr)]
+            .into_iter()
+            .filter(|(_, _, on)| *on)
+            .map(|(key, what, _)| {
+                let how = match p.checked.get(key).and_then(|v| v.split(':').next()).map(str::trim) {
+                    Some("hardware") => "checked on this model",
+                    Some("manual") => "per the maker's manual",
+                    _ => "NOT VERIFIED: check below",
+                };
+                serde_json::json!({"what": what, "how": how})
+            })
+            .collect();
     serde_json::json!({
         "profile": {
             "name": p.name,
@@ -171,6 +193,8 @@ pub fn self_test_document(p: &PrinterProfile) -> serde_json::Value {
             "native_qr": p.native_qr,
             "cutter": p.cutter,
             "code_pages": pages,
+            "kazakh": kazakh,
+            "checked": checked,
         }
     })
 }

@@ -103,6 +103,14 @@ impl CodePage {
         }
     }
 
+    /// `c` in this page, or the look-alike it prints as when the page lacks it ([`closest`]).
+    pub fn encode_or_closest(self, c: char) -> Option<Vec<u8>> {
+        if let Some(b) = self.encode_char(c) {
+            return Some(vec![b]);
+        }
+        closest(c).and_then(|alt| self.encode(alt))
+    }
+
     /// A human name for listings and the self-test page.
     pub fn name(self) -> &'static str {
         match self {
@@ -111,6 +119,38 @@ impl CodePage {
             CodePage::Cp1251 => "CP1251",
         }
     }
+}
+
+/// What a letter or sign prints as on a page that lacks it and a printer that cannot download it: the
+/// closest glyph (the Belarusian and Ukrainian `І` is drawn like the Latin `I`, as CP866 printers print it),
+/// straight quotes for «», a hyphen for dashes, `тг` for ₸, the base letter for a Kazakh one.
+pub fn closest(c: char) -> Option<&'static str> {
+    Some(match c {
+        'І' => "I",
+        'і' => "i",
+        'Ґ' => "Г",
+        'ґ' => "г",
+        '«' | '»' | '„' | '“' | '”' => "\"",
+        '‘' | '’' | 'ʼ' => "'",
+        '—' | '–' | '‑' => "-",
+        '₸' => "тг",
+        'Ә' => "А",
+        'ә' => "а",
+        'Ғ' => "Г",
+        'ғ' => "г",
+        'Қ' => "К",
+        'қ' => "к",
+        'Ң' => "Н",
+        'ң' => "н",
+        'Ө' => "О",
+        'ө' => "о",
+        'Ұ' | 'Ү' => "У",
+        'ұ' | 'ү' => "у",
+        'Һ' => "Х",
+        'һ' => "х",
+        '\u{a0}' => " ",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -125,5 +165,15 @@ mod tests {
         assert_eq!(CodePage::Cp1251.encode("І"), Some(vec![0xB2]));
         assert_eq!(CodePage::Cp866.encode("Ёж"), Some(vec![0xF0, 0xA6]));
         assert_eq!(CodePage::Kz1048.encode("\u{1b}"), None);
+    }
+
+    #[test]
+    fn belarusian_on_cp866_prints_its_own_letters_or_their_look_alikes() {
+        // Ў ў are in CP866; І і and «» are not and print as the Latin I i and straight quotes.
+        assert_eq!(CodePage::Cp866.encode_or_closest('ў'), Some(vec![0xF7]));
+        assert_eq!(CodePage::Cp866.encode_or_closest('І'), Some(vec![b'I']));
+        assert_eq!(CodePage::Cp866.encode_or_closest('«'), Some(vec![b'"']));
+        assert_eq!(CodePage::Cp866.encode_or_closest('₸'), CodePage::Cp866.encode("тг"));
+        assert_eq!(CodePage::Cp866.encode_or_closest('€'), None);
     }
 }

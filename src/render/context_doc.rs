@@ -84,6 +84,63 @@ fn walk(v: &serde_json::Value, path: &str, out: &mut Paths) {
     }
 }
 
+/// Per kind: its samples and the variables the document lists for it (`path → (type, example)`).
+fn documented() -> Vec<(DocumentKind, Vec<super::samples::Sample>, Paths)> {
+    let per_kind: Vec<(DocumentKind, Vec<super::samples::Sample>, Paths)> = DocumentKind::ALL
+        .iter()
+        .map(|kind| {
+            let mut paths = BTreeMap::new();
+            let list = samples(*kind);
+            for s in &list {
+                walk(&context_json(&s.document, &RenderOptions::default()), "", &mut paths);
+            }
+            (*kind, list, paths)
+        })
+        .collect();
+    per_kind
+        .iter()
+        .map(|(kind, list, own)| {
+            // A list that is empty in every sample of this kind (e.g. `ads_info` of a report) has
+            // the same elements as in other kinds' samples: list those too.
+            let mut paths = own.clone();
+            for (path, (ty, _)) in own {
+                let element = format!("{path}[]");
+                if ty == "list" && !own.contains_key(&element) {
+                    for (_, _, other) in &per_kind {
+                        for (p, v) in other.range(element.clone()..) {
+                            if !p.starts_with(&element) {
+                                break;
+                            }
+                            paths.entry(p.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                }
+            }
+            (*kind, list.clone(), paths)
+        })
+        .collect()
+}
+
+/// The variables a template of `kind` can read: every path this document lists for it
+/// (`body.amounts.total`, `body.itemsList[].commodity.name`) and the ones added to every document. A template
+/// reading anything else reads nothing: a misspelling (`kassa templates check` reports it).
+pub fn known_paths(kind: DocumentKind) -> &'static std::collections::BTreeSet<String> {
+    static KNOWN: std::sync::OnceLock<std::collections::HashMap<DocumentKind, std::collections::BTreeSet<String>>> =
+        std::sync::OnceLock::new();
+    static EMPTY: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let all = KNOWN.get_or_init(|| {
+        documented()
+            .into_iter()
+            .map(|(kind, _, paths)| {
+                let mut set: std::collections::BTreeSet<String> = paths.into_keys().collect();
+                set.extend(ADDED.iter().map(|(n, _, _)| n.to_string()));
+                (kind, set)
+            })
+            .collect()
+    });
+    all.get(&kind).unwrap_or(&EMPTY)
+}
+
 /// The whole document.
 pub fn generate() -> String {
     let mut out = String::new();
@@ -105,35 +162,7 @@ percentages are integers in thousandths (`| qty`, `| percent`).\n\n\
     for (name, ty, meaning) in ADDED {
         let _ = writeln!(out, "| `{name}` | {ty} | {meaning} |");
     }
-    let per_kind: Vec<(DocumentKind, Vec<super::samples::Sample>, Paths)> = DocumentKind::ALL
-        .iter()
-        .map(|kind| {
-            let mut paths = BTreeMap::new();
-            let list = samples(*kind);
-            for s in &list {
-                walk(&context_json(&s.document, &RenderOptions::default()), "", &mut paths);
-            }
-            (*kind, list, paths)
-        })
-        .collect();
-    for (kind, list, own) in &per_kind {
-        let kind = *kind;
-        // A list that is empty in every sample of this kind (e.g. `ads_info` of a report) has
-        // the same elements as in other kinds' samples: list those too.
-        let mut paths = own.clone();
-        for (path, (ty, _)) in own {
-            let element = format!("{path}[]");
-            if ty == "list" && !own.contains_key(&element) {
-                for (_, _, other) in &per_kind {
-                    for (p, v) in other.range(element.clone()..) {
-                        if !p.starts_with(&element) {
-                            break;
-                        }
-                        paths.entry(p.clone()).or_insert_with(|| v.clone());
-                    }
-                }
-            }
-        }
+    for (kind, list, paths) in documented() {
         let names: Vec<&str> = list.iter().map(|s| s.name).collect();
         let _ = write!(
             out,

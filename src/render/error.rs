@@ -31,12 +31,31 @@ pub struct Diagnostic {
     pub message: String,
     /// The offending text, e.g. the unknown style word or the unclosed tag.
     pub snippet: Option<String>,
+    /// The template still renders as written, only this part is empty or shows a name (an unknown variable
+    /// or heading key, a missing picture file): the printed receipt keeps the template, and the problem is
+    /// reported (and logged once per template on the server), never a reason to fall back to the built-in.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
 }
 
 impl Diagnostic {
     /// A diagnostic without position.
     pub fn new(stage: Stage, file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { stage, file: file.into(), line: None, column: None, message: message.into(), snippet: None }
+        Diagnostic {
+            stage,
+            file: file.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+            snippet: None,
+            warning: false,
+        }
+    }
+
+    /// The same problem as a warning (see [`Diagnostic::warning`]).
+    pub fn as_warning(mut self) -> Diagnostic {
+        self.warning = true;
+        self
     }
 
     /// The diagnostic with the template line shown under it and a caret at the column, as a

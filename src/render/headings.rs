@@ -75,35 +75,83 @@ const HEADINGS: &[(&str, &str, &str)] = &[
     // After the receipt's totals, as the vendor prints them. A printer that can print ₸ neither from a
     // code page nor as a downloaded glyph gets "тг" (api::print), so the totals stay text.
     ("currency", "₸", "₸"),
+    // X and Z reports: a section by its code, and the count columns' heads.
+    ("section", "СЕКЦИЯ", "БӨЛІМ"),
+    ("shift_total", "СМЕНА / ВСЕГО", "АУЫСЫМ / БАРЛЫҒЫ"),
 ];
 
-/// Short names of units of measure by their classifier code (МКЕИ / ОКЕИ), as the vendor's ticket
-/// prints them after the quantity. An unknown code prints no unit.
-const UNITS: &[(&str, &str)] = &[
-    ("003", "мм"),
-    ("004", "см"),
-    ("006", "м"),
-    ("055", "м²"),
-    ("111", "мл"),
-    ("112", "л"),
-    ("113", "м³"),
-    ("163", "г"),
-    ("166", "кг"),
-    ("168", "т"),
-    ("356", "ч"),
-    ("625", "лист"),
-    ("704", "набор"),
-    ("715", "пар"),
-    ("778", "упак"),
-    ("796", "шт"),
-    ("839", "компл"),
-    ("868", "бут"),
+/// Units of measure by their classifier code (МКЕИ / ОКЕИ): the 33 of the vendor's table (code, Russian and
+/// Kazakh short names, as its ticket prints them), then codes Kassa printed before and keeps. An unknown code
+/// prints no unit.
+const UNITS: &[(&str, &str, &str)] = &[
+    ("796", "шт", "дана"),
+    ("116", "кг", "кг"),
+    ("5114", "усл", "қзм"),
+    ("006", "м", "м"),
+    ("112", "л", "л"),
+    ("021", "пог.м", "өқм"),
+    ("168", "т", "т"),
+    ("356", "ч", "сағ"),
+    ("359", "с", "тлк"),
+    ("360", "нед", "апт"),
+    ("362", "мес", "ай"),
+    ("003", "мм", "мм"),
+    ("004", "см", "см"),
+    ("005", "дм", "дм"),
+    ("642", "ед", "брл"),
+    ("008", "км", "км"),
+    ("160", "гг", "гг"),
+    ("161", "мг", "мг"),
+    ("162", "кар", "мкар"),
+    ("163", "г", "г"),
+    ("164", "мкг", "мкг"),
+    ("110", "мм³", "мм³"),
+    ("111", "мл", "мл"),
+    ("055", "м²", "м²"),
+    ("059", "га", "га"),
+    ("061", "км²", "км²"),
+    ("625", "лист", "прқ"),
+    ("728", "пач", "бм"),
+    ("736", "рул", "орам"),
+    ("778", "упак", "орм"),
+    ("868", "бут", "бөт"),
+    ("931", "раб", "жұм"),
+    ("113", "м³", "м³"),
+    // Not in the vendor's table; printed by earlier Kassa versions.
+    ("166", "кг", "кг"),
+    ("704", "набор", "жиынтық"),
+    ("715", "пар", "жұп"),
+    ("839", "компл", "жиынтық"),
 ];
 
-/// The short name of unit `code` (`796` → `шт`), if known.
+/// The short name of unit `code` in `lang` (`796` → `шт`, `дана`, or `шт/дана` in `ru+kk`: both, once when
+/// they are the same, as the vendor's ticket prints them). The code matches as given, or without its
+/// leading zeros (`6` is `006`).
+pub fn unit_in(code: &str, lang: &str) -> Option<String> {
+    let code = code.trim();
+    let &(_, ru, kk) = UNITS.iter().find(|(c, _, _)| *c == code || c.trim_start_matches('0') == code)?;
+    Some(match lang {
+        "kk" => kk.to_string(),
+        "ru+kk" if ru != kk => format!("{ru}/{kk}"),
+        "kk+ru" if ru != kk => format!("{kk}/{ru}"),
+        _ => ru.to_string(),
+    })
+}
+
+/// The Russian short name of unit `code` (`796` → `шт`), if known.
 pub fn unit(code: &str) -> Option<&'static str> {
     let code = code.trim();
-    UNITS.iter().find(|(c, _)| *c == code || c.trim_start_matches('0') == code).map(|(_, u)| *u)
+    UNITS.iter().find(|(c, _, _)| *c == code || c.trim_start_matches('0') == code).map(|(_, u, _)| *u)
+}
+
+/// Every unit of measure as (code, Russian, Kazakh).
+pub fn units() -> &'static [(&'static str, &'static str, &'static str)] {
+    UNITS
+}
+
+/// Whether `key` is a heading (`t(key)` prints its text rather than the key).
+pub fn is_known(key: &str) -> bool {
+    HEADINGS.iter().any(|(k, _, _)| *k == key)
 }
 
 /// Every heading as (key, Russian, Kazakh), in the order templates usually use them.
@@ -140,5 +188,10 @@ mod tests {
         assert_eq!(super::unit("796"), Some("шт"));
         assert_eq!(super::unit("6"), Some("м"));
         assert_eq!(super::unit("999"), None);
+        assert_eq!(super::units().len(), 37, "the vendor's 33 and Kassa's earlier 4");
+        assert_eq!(super::unit_in("116", "ru+kk").as_deref(), Some("кг"));
+        assert_eq!(super::unit_in("796", "ru+kk").as_deref(), Some("шт/дана"));
+        assert_eq!(super::unit_in("5114", "kk").as_deref(), Some("қзм"));
+        assert_eq!(super::unit_in("642", "kk+ru").as_deref(), Some("брл/ед"));
     }
 }

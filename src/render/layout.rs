@@ -201,7 +201,7 @@ impl Builder {
                     });
                 }
             }
-            Block::Row { style, columns, cells } => self.row(*style, columns, cells),
+            Block::Row { style, columns, cells, grid } => self.row(*style, columns, cells, *grid),
             Block::Fill { fill, left, right } => self.fill(*fill, left, right),
             Block::Rule { double } => {
                 let c = if *double { "=" } else { "-" };
@@ -329,7 +329,7 @@ impl Builder {
         self.line(TextLine { runs, tall: false, page: None });
     }
 
-    fn row(&mut self, style: Style, columns: &[super::model::Column], cells: &[String]) {
+    fn row(&mut self, style: Style, columns: &[super::model::Column], cells: &[String], grid: bool) {
         let total = self.g.columns;
         let cw = style.char_cols();
         let n = columns.len();
@@ -369,6 +369,8 @@ impl Builder {
             .zip(&cells)
             .enumerate()
             .map(|(k, (c, text))| match c.width {
+                // A grid row's weighted columns keep their shares, so rows line up.
+                ColumnWidth::Weight(_) if grid => cw,
                 ColumnWidth::Weight(_) => {
                     let room = total.saturating_sub(gaps + need_total - need[k]);
                     (text.chars().count() * cw).min(room.max(need[k].min(total / 2))).max(cw)
@@ -459,7 +461,20 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     let mut cur_len = 0;
-    for word in text.split_whitespace() {
+    // Words that must not be parted by a line break are one word: a lone slash (the " / " between a
+    // heading's two languages) stays at the end of the line before it, so no line starts with "/"; an amount
+    // stays whole, with its sign, its thousands groups and its currency ("= 1 200.00 ₸").
+    let mut words: Vec<String> = Vec::new();
+    for w in text.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if w == "/" || w == "₸" || w == "тг" || last == "=" || continues_amount(last, w) => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+    }
+    for word in words {
         let mut word: Vec<char> = word.chars().collect();
         loop {
             let wl = word.len();
@@ -477,6 +492,12 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                 cur_len = 0;
                 continue;
             }
+            // A word and its slash that only fit without the slash: the line break separates the two
+            // languages well enough, and no line may start with the slash.
+            if word.len() > 2 && word.ends_with(&[' ', '/']) && word.len() - 2 <= width {
+                lines.push(word[..word.len() - 2].iter().collect());
+                break;
+            }
             // Word longer than a whole line: hard split.
             let rest = word.split_off(width);
             lines.push(word.iter().collect());
@@ -487,6 +508,14 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(cur);
     }
     lines
+}
+
+/// Whether `next` is the next thousands group of the amount `word` ends with (`1` + `200.00`).
+fn continues_amount(word: &str, next: &str) -> bool {
+    let head = word.rsplit(' ').next().unwrap_or(word).trim_start_matches(['-', '+']);
+    let group = !head.is_empty() && head.len() <= 3 && head.bytes().all(|b| b.is_ascii_digit());
+    let n = next.as_bytes();
+    group && n.len() >= 3 && n[..3].iter().all(u8::is_ascii_digit) && (n.len() == 3 || matches!(n[3], b'.' | b','))
 }
 
 #[cfg(test)]
@@ -518,6 +547,10 @@ mod tests {
         assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
         assert_eq!(wrap("abcdefg", 3), vec!["abc", "def", "g"]);
         assert_eq!(wrap("", 3), vec![""]);
+        assert_eq!(wrap("ФИСКАЛЬНЫЙ ЧЕК / ФИСКАЛДЫҚ ЧЕК", 16), vec!["ФИСКАЛЬНЫЙ ЧЕК /", "ФИСКАЛДЫҚ ЧЕК"]);
+        assert_eq!(wrap("КОЛ-ВО / САНЫ", 7), vec!["КОЛ-ВО", "САНЫ"]);
+        assert_eq!(wrap("1 дана x 1 200.00 ₸", 12), vec!["1 дана x", "1 200.00 ₸"]);
+        assert_eq!(wrap("12 345 678.00 тг итого", 17), vec!["12 345 678.00 тг", "итого"]);
     }
 
     #[test]

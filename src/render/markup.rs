@@ -9,6 +9,7 @@ use super::dither::Dither;
 use super::error::{Diagnostic, Stage};
 use super::model::{Align, Block, Column, ColumnWidth, Document, Image, Style, Symbology};
 use super::template::lines::marker_line;
+use super::template::{UNKNOWN_HEADING_CLOSE, UNKNOWN_HEADING_OPEN};
 use base64::Engine as _;
 
 /// Largest logo accepted, in pixels per side; bigger images are rejected with a diagnostic.
@@ -132,16 +133,37 @@ pub fn parse_with(src: &str, file: &str, images: ImageLoader) -> (Document, Vec<
     for (i, raw) in src.lines().enumerate() {
         let mut first = None;
         let mut clean = String::with_capacity(raw.len());
+        let mut unknown: Vec<String> = Vec::new();
+        let mut in_key = false;
         for c in raw.chars() {
             match marker_line(c) {
                 Some(l) => {
                     first = first.or(Some(l));
                     template_line = Some(l);
                 }
-                None => clean.push(c),
+                None if c == UNKNOWN_HEADING_OPEN => {
+                    unknown.push(String::new());
+                    in_key = true;
+                }
+                None if c == UNKNOWN_HEADING_CLOSE => in_key = false,
+                None => {
+                    if let Some(key) = unknown.last_mut().filter(|_| in_key) {
+                        key.push(c);
+                    }
+                    clean.push(c);
+                }
             }
         }
-        p.line(first.or(template_line).unwrap_or(i + 1), clean.trim());
+        let n = first.or(template_line).unwrap_or(i + 1);
+        for key in unknown {
+            let message =
+                format!("unknown heading key `{key}` (docs/template-context.md lists them); printed as its name");
+            let mut d = Diagnostic::new(Stage::Markup, file, message).as_warning();
+            d.line = Some(n);
+            d.snippet = Some(key);
+            p.diags.push(d);
+        }
+        p.line(n, clean.trim());
     }
     (p.doc, p.diags)
 }
@@ -383,7 +405,13 @@ impl Parser<'_> {
         }
         match (self.images)(name) {
             Ok(img) => self.push(Block::Image(Image { dither, fit_pct, ..img })),
-            Err(e) => self.diag_at(n, format!("@image {name}: {e}; skipped"), Some(name)),
+            Err(e) => {
+                // A picture file that is gone costs the picture, not the template's text.
+                self.diag_at(n, format!("@image {name}: {e}; skipped"), Some(name));
+                if let Some(d) = self.diags.last_mut() {
+                    d.warning = true;
+                }
+            }
         }
     }
 
@@ -438,8 +466,10 @@ impl Parser<'_> {
         let mut style = Style::default();
         let mut align = Align::Left;
         let mut columns = Vec::new();
+        let mut grid = false;
         for tok in head.split_whitespace() {
             match tok {
+                "grid" => grid = true,
                 "left" => align = Align::Left,
                 "center" => align = Align::Center,
                 "right" => align = Align::Right,
@@ -459,7 +489,7 @@ impl Parser<'_> {
                             n,
                             format!(
                                 "unknown style word `{spec}` (left, center, right, bold, wide, tall, big, \
-inverse, row, or a column like 1, 2>, a^); line skipped"
+inverse, row, grid, or a column like 1, 2>, a^); line skipped"
                             ),
                             Some(spec),
                         );
@@ -487,7 +517,7 @@ inverse, row, or a column like 1, 2>, a^); line skipped"
             }
         }
         cells.resize(columns.len(), String::new());
-        self.push(Block::Row { style, columns, cells });
+        self.push(Block::Row { style, columns, cells, grid });
     }
 }
 

@@ -91,11 +91,36 @@ pub struct Prepared {
 /// Renders documents with built-in or overridden templates. Cheap to share (`&self`).
 pub struct Renderer {
     store: TemplateStore,
+    /// Problems already reported, by template hash and text (see [`Renderer::first_report`]).
+    reported: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// Problems remembered as reported; past it the set starts afresh (a problem may then be logged again).
+const REPORTED_LIMIT: usize = 4096;
 
 impl Renderer {
     pub fn new(config: RendererConfig) -> Renderer {
-        Renderer { store: TemplateStore::new(config.override_dir) }
+        Renderer { store: TemplateStore::new(config.override_dir), reported: Default::default() }
+    }
+
+    /// Whether problem `d` of template `sha256` is reported for the first time: a server logs each problem
+    /// of a template once, not once per receipt.
+    pub fn first_report(&self, sha256: &str, d: &Diagnostic) -> bool {
+        let mut seen = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= REPORTED_LIMIT {
+            seen.clear();
+        }
+        seen.insert(format!("{sha256} {d}"))
+    }
+
+    /// The static problems of `tpl` (unknown variables, heading keys, filters), the first time they are asked
+    /// for that template version; empty afterwards.
+    pub fn lint_once(&self, tpl: &TemplateUsed) -> Vec<Diagnostic> {
+        let first = {
+            let mut seen = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+            seen.insert(format!("{} linted", tpl.sha256))
+        };
+        if first { template::lint::lint(tpl) } else { Vec::new() }
     }
 
     /// The template currently in force for `kind` (override or built-in), with its hash.
@@ -159,7 +184,7 @@ impl Renderer {
     ) -> Result<Prepared, RenderError> {
         opts.validate()?;
         let ctx = context(doc, opts);
-        let (mut document, markup_diags) =
+        let (mut document, markup_diags, _) =
             self.markup_of(tpl, &ctx, opts.kkm.as_deref()).map_err(RenderError::Template)?;
         // Static checks too: an unknown filter in a branch this document does not reach.
         let mut diagnostics = template::lint::lint(tpl);
@@ -188,12 +213,30 @@ impl Renderer {
         tpl: &TemplateUsed,
         ctx: &minijinja::Value,
         kkm: Option<&str>,
-    ) -> Result<(Document, Vec<Diagnostic>), Diagnostic> {
+    ) -> Result<(Document, Vec<Diagnostic>, Arc<TemplateUsed>), Diagnostic> {
         let text = template::render_markup(tpl, ctx)?;
-        let images = |name: &str| self.store.image(name, kkm);
+        // Pictures pinned in the source first (a kept version), then the template folders.
+        let pinned = template::pinned::images(&tpl.source);
+        let read = std::cell::RefCell::new(Vec::new());
+        let images = |name: &str| match pinned.get(name) {
+            Some(bytes) => store::TemplateStore::decode(bytes),
+            None => {
+                let bytes = self.store.image_file(name, kkm)?;
+                let image = store::TemplateStore::decode(&bytes)?;
+                read.borrow_mut().push((name.to_string(), bytes));
+                Ok(image)
+            }
+        };
         let (document, mut diags) = markup::parse_with(&text, &tpl.name, &images);
         template::locate_columns(&mut diags, &tpl.source);
-        Ok((document, diags))
+        // The version that made this output: the source with the pictures it read pinned in.
+        let read = read.into_inner();
+        let made_by = if read.is_empty() {
+            Arc::new(tpl.clone())
+        } else {
+            Arc::new(TemplateUsed::new(&tpl.name, &template::pinned::pin(&tpl.source, &read), tpl.origin.clone()))
+        };
+        Ok((document, diags, made_by))
     }
 
     /// Renders `tpl`; on any template or markup error, the built-in instead, keeping the
@@ -213,17 +256,18 @@ impl Renderer {
         let builtin = store::builtin(kind);
         let is_builtin = builtin.sha256 == tpl.sha256;
         let (used, mut document) = match self.markup_of(&tpl, &ctx, kkm) {
-            Ok((document, d)) if d.is_empty() || is_builtin => {
+            // Warnings (an unknown variable, a missing picture) keep the template: it prints as written.
+            Ok((document, d, made_by)) if d.iter().all(|d| d.warning) || is_builtin => {
                 diagnostics.extend(d);
-                (tpl, document)
+                (made_by, document)
             }
             Err(d) if is_builtin => return Err(RenderError::Builtin(d)),
             failed => {
                 match failed {
-                    Ok((_, d)) => diagnostics.extend(d),
+                    Ok((_, d, _)) => diagnostics.extend(d),
                     Err(d) => diagnostics.push(d),
                 }
-                let (document, d) = self.markup_of(&builtin, &ctx, kkm).map_err(RenderError::Builtin)?;
+                let (document, d, _) = self.markup_of(&builtin, &ctx, kkm).map_err(RenderError::Builtin)?;
                 diagnostics.extend(d);
                 (builtin, document)
             }
@@ -263,8 +307,7 @@ impl Renderer {
         doc: &serde_json::Value,
         lang: &str,
         columns: usize,
-        page: codepage::CodePage,
-        esc_t: u8,
+        target: &backend::grid::Target,
     ) -> Option<Result<GridRendered, RenderError>> {
         let (used, document, diagnostics) = match self.country_document(country, name, stored, doc, lang)? {
             Ok(found) => found,
@@ -274,7 +317,7 @@ impl Renderer {
         Some(Ok(GridRendered {
             text: backend::grid::text(&layout),
             html: backend::grid::html(&layout),
-            escpos: backend::grid::escpos(&layout, page, esc_t),
+            escpos: backend::grid::escpos(&layout, target),
             template: (*used).clone(),
             diagnostics,
         }))
@@ -305,18 +348,18 @@ impl Renderer {
         let ctx = context(doc, &opts);
         let is_builtin = builtin.sha256 == current.sha256;
         let (used, document) = match self.markup_of(&current, &ctx, None) {
-            Ok((document, d)) if d.is_empty() || is_builtin => {
+            Ok((document, d, made_by)) if d.iter().all(|d| d.warning) || is_builtin => {
                 diagnostics.extend(d);
-                (current, document)
+                (made_by, document)
             }
             Err(d) if is_builtin => return Some(Err(RenderError::Builtin(d))),
             failed => {
                 match failed {
-                    Ok((_, d)) => diagnostics.extend(d),
+                    Ok((_, d, _)) => diagnostics.extend(d),
                     Err(d) => diagnostics.push(d),
                 }
                 match self.markup_of(&builtin, &ctx, None) {
-                    Ok((document, d)) => {
+                    Ok((document, d, _)) => {
                         diagnostics.extend(d);
                         (builtin, document)
                     }

@@ -80,7 +80,9 @@ pub enum Block {
     /// A paragraph: wrapped at the line width, aligned as a whole.
     Text { align: Align, style: Style, text: String },
     /// A table row: cells wrap inside their columns.
-    Row { style: Style, columns: Vec<Column>, cells: Vec<String> },
+    /// `grid`: every column takes exactly its share (content wraps inside it), so rows with the same
+    /// columns line up; otherwise a long cell may widen its column in its row.
+    Row { style: Style, columns: Vec<Column>, cells: Vec<String>, grid: bool },
     /// A label and a value on one line, the gap between them filled with `fill` (`.` leaders or spaces);
     /// each side is a list of styled spans (`@fill`). A pair too long for a line puts the value on the next
     /// line, right-aligned.

@@ -36,6 +36,8 @@ pub struct PrinterProfile {
     /// The printer holds user-defined characters (`ESC &`, `ESC %`): letters its code pages
     /// lack (Kazakh on CP866) are downloaded as glyphs and printed as text, not raster.
     pub user_defined_chars: bool,
+    /// Where each capability comes from (`"manual: …"`, `"hardware: …"`, `"no: …"`), for the self-test page.
+    pub checked: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for PrinterProfile {
@@ -57,6 +59,7 @@ impl PrinterProfile {
             raster_everything: false,
             raster_band_rows: 256,
             user_defined_chars: false,
+            checked: Default::default(),
         }
     }
 

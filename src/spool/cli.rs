@@ -35,6 +35,10 @@ pub struct EmulatorArgs {
     /// can run as a service without a terminal.
     #[arg(long)]
     pub admin: Option<String>,
+    /// Never answer status queries (`DLE EOT`, `GS g`), like the many clones and Bluetooth modules
+    /// without a back-channel; they still print what they get.
+    #[arg(long)]
+    pub no_status: bool,
 }
 
 /// Link speeds the emulator can read at.
@@ -67,6 +71,8 @@ pub const EMULATOR_HELP: &str = "Commands, one per line, on stdin and on the --a
   cover-open | cover-closed  cover sensor
   offline | online           the printer's offline flag
   drop <bytes>               drop the connection after that many bytes
+  power-off | power-on       switch the printer off (the link drops, a job being received is torn, the
+                             port refuses connections) and on again; the cut counter survives
   stats                      jobs, held, torn, cuts and bytes received
   bye                        close this admin connection (the emulator goes on)
   quit                       stop the emulator
@@ -74,7 +80,7 @@ A closed stdin does not stop it (it runs as a service); quit, Ctrl-C or SIGTERM 
 
 /// The emulator's commands, on stdin and on the `--admin` port (listed by `--help` too).
 pub const EMULATOR_COMMANDS: &str = "paper-out, paper-ok, cover-open, cover-closed, offline, online, \
-drop <bytes> (drop the connection after that many bytes), stats, quit";
+drop <bytes> (drop the connection after that many bytes), power-off, power-on, stats, quit";
 
 /// `kassa printers`: the server's data folder and configuration, as `kassa serve` reads them.
 #[derive(Debug, clap::Args)]
@@ -200,6 +206,7 @@ pub fn emulator(
         .ok_or_else(|| CliError::Usage(format!("unknown profile {:?}", args.profile)))?;
     let emu = Emulator::with_font(profile.clone(), font(&profile));
     emu.set_throttle(args.link.map(LinkPreset::bytes_per_sec).or(args.throttle));
+    emu.set_answers_status(!args.no_status);
     let mut out = std::io::stdout();
     if !args.tcp.is_empty() {
         let addr = emu.listen_tcp(&args.tcp)?;
@@ -226,6 +233,7 @@ pub fn emulator(
         spawn_saver(emu.clone(), dir.clone());
     }
     let stdin_emu = emu.clone();
+    let stdin_quit = quit_tx.clone();
     std::thread::spawn(move || {
         let mut out = std::io::stdout();
         for line in std::io::stdin().lock().lines() {
@@ -236,13 +244,16 @@ pub fn emulator(
             }
             let _ = out.flush();
             if quit {
-                let _ = quit_tx.send(());
+                let _ = stdin_quit.send(());
                 return;
             }
         }
         // stdin closed: keep serving until `quit` on the admin port or a signal.
     });
+    // `quit_tx` lives on here, so the wait below ends only with `quit` (or a signal ends the process):
+    // under a service manager, with stdin closed and no --admin port, the printer stays up.
     let _ = quit_rx.recv();
+    drop(quit_tx);
     emu.stop();
     Ok(())
 }
@@ -259,6 +270,14 @@ fn command(emu: &Emulator, line: &str) -> (Vec<String>, bool) {
         Some("cover-closed") => s.cover_open = false,
         Some("offline") => s.offline = true,
         Some("online") => s.offline = false,
+        Some("power-off") => {
+            emu.power_off();
+            answers.push("power off".into());
+        }
+        Some("power-on") => {
+            emu.power_on();
+            answers.push("power on".into());
+        }
         Some("drop") => {
             let n = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
             emu.drop_after(n);

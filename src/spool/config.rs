@@ -284,6 +284,13 @@ pub struct SpoolConfig {
     /// Status queries, each waiting the full drain estimate, before an unconfirmed job is
     /// `failed` (it is never resent blind: the printer may have printed it).
     pub confirm_attempts: u32,
+    /// How long a receipt waits for a printer that cannot be reached (switched off, unplugged, its
+    /// spooler down) before it is `failed` with the reason; 0 waits for ever. A receipt of a shift
+    /// is given up earlier, when its shift closes (`Spooler::close_shift`, called by the receipt
+    /// step with the Z report). Default 24 h: no shift lasts longer in Kazakhstan, Belarus or Ukraine.
+    pub hold_unreachable_secs: u64,
+    /// Give up a shift's unprinted receipts (printer unreachable) when the shift closes.
+    pub hold_until_shift_close: bool,
 }
 
 impl Default for SpoolConfig {
@@ -302,6 +309,8 @@ impl Default for SpoolConfig {
             max_attempts: 5,
             assumed_bytes_per_sec: 960,
             confirm_attempts: 3,
+            hold_unreachable_secs: 24 * 3600,
+            hold_until_shift_close: true,
         }
     }
 }

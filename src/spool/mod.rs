@@ -6,20 +6,25 @@
 //! `queued → sending → done`, or `paused(reason)` while the printer reports paper out, cover
 //! open, offline, or cannot be reached, or `sent` when every byte reached the printer but its
 //! status after the job said it stopped (it prints from its buffer once it recovers).
-//! `failed` only with `max_attempts > 0`; `cancelled` by the caller. Each printer has one
-//! worker thread taking jobs strictly in id order.
+//! `failed` with `max_attempts > 0` (sends, not refused connections), after `hold_unreachable_secs`
+//! unreachable, or when its shift closed while the printer was unreachable ([`Spooler::close_shift`]);
+//! `cancelled` by the caller. Each printer has one worker thread taking jobs strictly in id order.
 //!
 //! # Never lost, never twice unmarked
 //! A job is committed to `<dir>/spool.db` (SQLite, WAL, `synchronous=FULL`) before
-//! [`Spooler::enqueue`] returns, and `sending` is committed before its first byte. If a send
-//! breaks off (timeout, dropped link, or the process died: the job is found in `sending`),
-//! the printer may have printed some or all of it. The job is then flagged `is_copy`, the
+//! [`Spooler::enqueue`] returns, and `sending` is committed before its first byte, after the link
+//! opened: a printer that is off refuses the link and nothing counts as sent. The final command
+//! (the cut, or the feed past a tear bar) is held until the printer has taken the rest and
+//! `tail_sent` is committed. If a send breaks off (timeout, dropped link, or the process died: the
+//! job is found in `sending`), the printer may have printed some of it; it was whole only if the
+//! final command left. A printer with a cut counter is asked; one without it gets the resend as
+//! the original when the final command never left. Otherwise the job is flagged `is_copy`, the
 //! worker waits until the printer answers `DLE EOT` as ready, and resends it as a copy:
 //! the caller's `copy_data` if given, else the original ESC/POS bytes prefixed with a
 //! centred "КОПИЯ / COPY (reprint)" line ([`worker::copy_banner`]; CP866 where the profile
 //! has it). Text jobs get the line as text; PNG jobs without `copy_data` are resent as they
 //! are and only the job record says copy. A failure that certainly delivered nothing (CUPS
-//! refused the job) is retried as an original.
+//! refused the job or could not be reached) puts the job back as it was.
 //!
 //! ```
 //! use kassa::spool::{JobKey, JobRequest, Spooler};
@@ -117,6 +122,9 @@ pub struct PrinterInfo {
     pub baud: Option<u32>,
     /// From configuration (true) or discovery (false).
     pub configured: bool,
+    /// Something the shop should know about the printer (e.g. it has no status back-channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 struct WorkerHandle {
@@ -232,16 +240,7 @@ impl Spooler {
         let profile = self.profile_of(&row.profile);
         let (tx, rx) = channel();
         let shared = Arc::new(WorkerShared::default());
-        let w = Worker::new(
-            id,
-            row.link,
-            row.query_status,
-            profile,
-            self.inner.config.clone(),
-            self.inner.queue.clone(),
-            rx,
-            shared.clone(),
-        );
+        let w = Worker::new(row, profile, self.inner.config.clone(), self.inner.queue.clone(), rx, shared.clone());
         let join = std::thread::Builder::new()
             .name(format!("spool-{id}"))
             .spawn(move || w.run())
@@ -374,6 +373,24 @@ impl Spooler {
         }
     }
 
+    /// Shift `shift` of device `kkm` (the `kkm` of its jobs' [`JobKey::Document`]) has closed: its receipts
+    /// still waiting for a printer nobody can reach are `failed` with the reason, so they do not come out
+    /// hours later in front of the next customers (with `hold_until_shift_close`; RetryPrintJob and a
+    /// reprint still print them). Receipts on printers that work are left to print. Returns how many.
+    pub fn close_shift(&self, kkm: &str, shift: i64) -> Result<usize, SpoolError> {
+        if !self.inner.config.hold_until_shift_close {
+            return Ok(0);
+        }
+        let why = format!(
+            "not printed: the printer was unreachable until shift {shift} closed; RetryPrintJob or a reprint prints it"
+        );
+        let n = self.inner.queue.expire_unreachable_shift(kkm, shift, &why)?;
+        if n > 0 {
+            tracing::warn!(kkm, shift, jobs = n, "shift closed with receipts its printer never took; given up");
+        }
+        Ok(n)
+    }
+
     /// Deletes finished jobs (done, cancelled, failed) older than `age`, keeping the queue
     /// file small; returns how many were removed. Unfinished jobs are never touched.
     pub fn purge_finished(&self, age: Duration) -> Result<usize, SpoolError> {
@@ -392,6 +409,12 @@ impl Spooler {
             .into_iter()
             .map(|r| PrinterInfo {
                 id: r.id,
+                warning: (r.status_channel == Some(false)).then(|| {
+                    format!(
+                        "{}: printed without status (no paper-out pause, no confirmation)",
+                        worker::NO_STATUS_WARNING
+                    )
+                }),
                 baud: r.link.baud(),
                 name: r.name,
                 printer_type: r.printer_type,

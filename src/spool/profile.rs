@@ -74,6 +74,11 @@ pub struct PrinterProfile {
     /// on a printer without KZ-1048. Epson TM: yes; clones: off until checked on the model.
     #[serde(default)]
     pub user_defined_chars: bool,
+    /// Where each capability above comes from, by name (`user_defined_chars`, `native_qr`, `cut_counter`):
+    /// `"hardware: …"` (printed on the model), `"manual: …"` (the maker's programming manual says so) or
+    /// `"no: …"` (not verified; the self-test page shows whether it works). The self-test page lists them.
+    #[serde(default)]
+    pub checked: BTreeMap<String, String>,
 }
 
 fn default_print_speed() -> u32 {
@@ -99,6 +104,7 @@ impl Default for PrinterProfile {
             print_speed_mm_s: default_print_speed(),
             cut_counter: false,
             user_defined_chars: false,
+            checked: BTreeMap::new(),
         }
     }
 }

@@ -156,6 +156,10 @@ pub struct Job {
     /// The printer's autocutter count (`GS g 2`) read just before the last send, where the
     /// profile has one.
     pub cuts_before: Option<u64>,
+    /// The last send's final command (the cut, or the tear-off feed) may have left the host: a
+    /// printer that cannot say otherwise may have printed the receipt whole. Committed before
+    /// that command is written, so a crash can only err towards a copy.
+    pub tail_sent: bool,
 }
 
 /// A printer row of the name→ID table.
@@ -177,6 +181,10 @@ pub struct PrinterRow {
     pub configured: bool,
     /// Whether to query DLE EOT.
     pub query_status: bool,
+    /// What the printer showed of its status back-channel: `Some(true)` it answered `DLE EOT` at
+    /// least once (a silence is then an unreachable printer), `Some(false)` it never answered while
+    /// writes went through (printed without status), `None` not known yet.
+    pub status_channel: Option<bool>,
 }
 
 /// Which jobs [`Queue::list_jobs`] returns.
@@ -233,14 +241,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     sent_at TEXT,
     done_at TEXT,
     interrupted INTEGER NOT NULL DEFAULT 0,
-    cuts_before INTEGER
+    cuts_before INTEGER,
+    tail_sent INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_by_printer_state ON jobs(printer_id, state, id);
 ";
 
 const JOB_COLS: &str = "id, printer_id, kkm, shift, doc_number, label, format, data, copy_data, \
      is_copy, state, reason, attempts, est_transfer_ms, slow, last_error, created_at, updated_at, \
-     sent_at, done_at, interrupted, cuts_before";
+     sent_at, done_at, interrupted, cuts_before, tail_sent";
 
 const ACTIVE: &str = "('queued','sending','sent','paused')";
 
@@ -270,6 +279,7 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String, Option<
         done_at: r.get(19)?,
         interrupted: r.get(20)?,
         cuts_before: r.get::<_, Option<i64>>(21)?.and_then(|v| u64::try_from(v).ok()),
+        tail_sent: r.get(22)?,
     };
     Ok((job, r.get(10)?, r.get(11)?, r.get(6)?))
 }
@@ -319,15 +329,24 @@ impl Queue {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
         // Files from before these columns existed gain them in place.
-        for (col, decl) in [("interrupted", "INTEGER NOT NULL DEFAULT 0"), ("cuts_before", "INTEGER")] {
-            let has: bool =
-                conn.query_row("SELECT COUNT(*) > 0 FROM pragma_table_info('jobs') WHERE name = ?1", [col], |r| {
-                    r.get(0)
-                })?;
+        for (table, col, decl) in [
+            ("jobs", "interrupted", "INTEGER NOT NULL DEFAULT 0"),
+            ("jobs", "cuts_before", "INTEGER"),
+            ("jobs", "tail_sent", "INTEGER NOT NULL DEFAULT 0"),
+            ("printers", "status_channel", "INTEGER"),
+        ] {
+            let has: bool = conn.query_row(
+                &format!("SELECT COUNT(*) > 0 FROM pragma_table_info('{table}') WHERE name = ?1"),
+                [col],
+                |r| r.get(0),
+            )?;
             if !has {
-                conn.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {col} {decl}"))?;
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {col} {decl}"))?;
             }
         }
+        // A printer found without a status back-channel is asked again once per start: the shop may
+        // have replaced it. One that ever answered keeps that: its silence means it is unreachable.
+        conn.execute("UPDATE printers SET status_channel = NULL WHERE status_channel = 0", [])?;
         Ok(Self { conn: Mutex::new(conn) })
     }
 
@@ -385,6 +404,7 @@ impl Queue {
                 profile: r.get(5)?,
                 configured: r.get(6)?,
                 query_status: r.get(7)?,
+                status_channel: r.get(8)?,
             },
             r.get(4)?,
             r.get(3)?,
@@ -403,7 +423,8 @@ impl Queue {
         let row = self
             .db()
             .query_row(
-                "SELECT id, key, name, type, link, profile, configured, query_status FROM printers WHERE id = ?1",
+                "SELECT id, key, name, type, link, profile, configured, query_status, status_channel FROM printers
+                 WHERE id = ?1",
                 [id],
                 Self::printer_from_row,
             )
@@ -414,8 +435,10 @@ impl Queue {
     /// All known printers in id order.
     pub fn printers(&self) -> Result<Vec<PrinterRow>, SpoolError> {
         let db = self.db();
-        let mut st = db
-            .prepare("SELECT id, key, name, type, link, profile, configured, query_status FROM printers ORDER BY id")?;
+        let mut st = db.prepare(
+            "SELECT id, key, name, type, link, profile, configured, query_status, status_channel FROM printers
+             ORDER BY id",
+        )?;
         let rows = st.query_map([], Self::printer_from_row)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(Self::finish_printer).collect()
     }
@@ -536,7 +559,7 @@ impl Queue {
     pub fn mark_sending(&self, id: JobId, is_copy: bool, cuts_before: Option<u64>) -> Result<(), SpoolError> {
         self.db().execute(
             "UPDATE jobs SET state = 'sending', reason = NULL, attempts = attempts + 1,
-             is_copy = ?2, interrupted = 0, cuts_before = ?4, updated_at = ?3 WHERE id = ?1",
+             is_copy = ?2, interrupted = 0, tail_sent = 0, cuts_before = ?4, updated_at = ?3 WHERE id = ?1",
             params![id, is_copy, now(), cuts_before.and_then(|c| i64::try_from(c).ok())],
         )?;
         Ok(())
@@ -550,6 +573,51 @@ impl Queue {
              updated_at = ?4 WHERE id = ?1",
             params![id, reason.as_str(), error, now()],
         )?;
+        Ok(())
+    }
+
+    /// The final command of the job being sent is about to be written (see [`Job::tail_sent`]).
+    pub fn mark_tail_sent(&self, id: JobId) -> Result<(), SpoolError> {
+        self.db().execute("UPDATE jobs SET tail_sent = 1, updated_at = ?2 WHERE id = ?1", params![id, now()])?;
+        Ok(())
+    }
+
+    /// A send that certainly delivered nothing (the spooler refused it, the link dropped before its
+    /// first byte left): the job is back as it was before [`Queue::mark_sending`], paused with the
+    /// reason; the attempt is not counted and the job is no copy because of it.
+    pub fn mark_unsent(&self, before: &Job, error: &str) -> Result<(), SpoolError> {
+        self.db().execute(
+            "UPDATE jobs SET state = 'paused', reason = 'unreachable', attempts = ?2, is_copy = ?3,
+             interrupted = ?4, tail_sent = ?5, cuts_before = ?6, last_error = ?7, updated_at = ?8 WHERE id = ?1",
+            params![
+                before.id,
+                before.attempts,
+                before.is_copy,
+                before.interrupted,
+                before.tail_sent,
+                before.cuts_before.and_then(|c| i64::try_from(c).ok()),
+                error,
+                now()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Fails the jobs of device `kkm` from shifts up to `shift` that wait for a printer nobody can
+    /// reach (its head job is paused `unreachable`), with `why`; jobs on reachable printers go on.
+    /// Returns how many.
+    pub fn expire_unreachable_shift(&self, kkm: &str, shift: i64, why: &str) -> Result<usize, SpoolError> {
+        Ok(self.db().execute(
+            "UPDATE jobs SET state = 'failed', reason = ?3, updated_at = ?4
+             WHERE kkm = ?1 AND shift <= ?2 AND state IN ('queued','paused')
+               AND printer_id IN (SELECT printer_id FROM jobs WHERE state = 'paused' AND reason = 'unreachable')",
+            params![kkm, shift, why, now()],
+        )?)
+    }
+
+    /// Records what the printer showed of its status back-channel (see [`PrinterRow::status_channel`]).
+    pub fn set_status_channel(&self, printer: PrinterId, answers: bool) -> Result<(), SpoolError> {
+        self.db().execute("UPDATE printers SET status_channel = ?2 WHERE id = ?1", params![printer, answers])?;
         Ok(())
     }
 

@@ -1,15 +1,17 @@
 //! One worker thread per printer. Its loop consumes one closed enum of [`Event`]s, so every
 //! cause of a print attempt is visible in a single `match`.
 //!
-//! Per job: query `DLE EOT` (where the link answers) → commit `sending` → write → query
-//! again → `done`. A stop condition before a job pauses it with the reason; a stop after a
-//! job leaves it `sent` until the printer recovers. A write or status failure after
-//! `sending` marks the job as a copy, because the printer may have printed some or all of
-//! it; the resend then carries the copy bytes (or the copy banner) once the printer answers
-//! again. Jobs are taken strictly in id order, so a paused head job holds the ones behind it.
+//! Per job: query `DLE EOT` (where the link answers) → open the link → commit `sending` → write
+//! (the final command once the printer has taken the rest) → query again → `done`. A stop
+//! condition before a job pauses it with the reason, and so does a link that cannot be opened
+//! (no send); a stop after a job leaves it `sent` until the printer recovers. A write or status
+//! failure after `sending` marks the job interrupted: once the printer answers again it is resent
+//! as the original when it cannot have come out whole (its cut counter says so, or its final
+//! command never left), else as a copy (the copy bytes, or the copy banner). Jobs are taken
+//! strictly in id order, so a paused head job holds the ones behind it.
 use super::config::{DocFormat, Link, SpoolConfig};
 use super::profile::PrinterProfile;
-use super::queue::{Job, JobId, JobState, PrinterId, Queue};
+use super::queue::{Job, JobId, JobState, PrinterId, PrinterRow, Queue};
 use super::status::PauseReason;
 use super::transport::{self, Transport, TransportError};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -125,14 +127,20 @@ enum Written {
     Cancelled(usize),
 }
 
+/// What the log and `GetPrinterList` say about a printer found without a status back-channel.
+pub const NO_STATUS_WARNING: &str = "the printer never answered a status query (DLE EOT) although it takes data";
+
 /// The line printed under a receipt stopped by `CancelPrintJob`, so nobody takes it for whole.
 pub const CANCELLED_LINE: &str = "*** CANCELLED / ОТМЕНЕНО ***";
 
 /// A printer's worker.
 pub struct Worker {
     printer: PrinterId,
+    name: String,
     link: Link,
     query_status: bool,
+    /// See [`super::queue::PrinterRow::status_channel`].
+    status_channel: Option<bool>,
     profile: PrinterProfile,
     config: Arc<SpoolConfig>,
     queue: Arc<Queue>,
@@ -142,19 +150,28 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Builds a worker; [`Worker::run`] drives it.
-    #[allow(clippy::too_many_arguments)] // one constructor, called from one place
+    /// Builds a worker for the printer `row`; [`Worker::run`] drives it.
     pub fn new(
-        printer: PrinterId,
-        link: Link,
-        query_status: bool,
+        row: PrinterRow,
         profile: PrinterProfile,
         config: Arc<SpoolConfig>,
         queue: Arc<Queue>,
         rx: Receiver<Event>,
         shared: Arc<WorkerShared>,
     ) -> Self {
-        Self { printer, link, query_status, profile, config, queue, rx, transport: None, shared }
+        Self {
+            printer: row.id,
+            name: row.name,
+            link: row.link,
+            query_status: row.query_status,
+            status_channel: row.status_channel,
+            profile,
+            config,
+            queue,
+            rx,
+            transport: None,
+            shared,
+        }
     }
 
     /// The loop. Starts with a pump so jobs left from before a restart go out.
@@ -215,7 +232,7 @@ impl Worker {
     }
 
     fn answers_status(&self) -> bool {
-        self.query_status && self.link.answers_status()
+        self.query_status && self.link.answers_status() && self.status_channel != Some(false)
     }
 
     fn transport(&mut self) -> Result<&mut Box<dyn Transport>, TransportError> {
@@ -238,8 +255,46 @@ impl Worker {
             return Ok(None);
         }
         let timeout = self.config.status_timeout();
-        let t = self.transport()?;
-        Ok(t.read_status(timeout)?.and_then(|s| s.blocking_reason()))
+        let first = self.transport()?.read_status(timeout);
+        let answer = match first {
+            // A printer that never answered may have no back-channel at all (many clones and Bluetooth
+            // modules): asked twice on a link that took both queries, it is printed to without status.
+            Err(e) if e.kind() == transport::ErrorKind::TimedOut && self.status_channel.is_none() => {
+                match self.transport()?.read_status(timeout) {
+                    Err(e) if e.kind() == transport::ErrorKind::TimedOut => {
+                        self.no_status_channel()?;
+                        return Ok(None);
+                    }
+                    other => other,
+                }
+            }
+            other => other,
+        }?;
+        if answer.is_some() && self.status_channel != Some(true) {
+            self.status_channel = Some(true);
+            self.remember_status_channel(true);
+        }
+        Ok(answer.and_then(|s| s.blocking_reason()))
+    }
+
+    /// The printer takes data but never answered `DLE EOT`: print without status from now on, saying so
+    /// once in the log and in `GetPrinterList`.
+    fn no_status_channel(&mut self) -> Result<(), TransportError> {
+        self.status_channel = Some(false);
+        self.remember_status_channel(false);
+        tracing::warn!(
+            printer = self.printer,
+            name = self.name,
+            "{}; printing without status (set query_status = false for this printer to skip the check)",
+            NO_STATUS_WARNING
+        );
+        Ok(())
+    }
+
+    fn remember_status_channel(&self, answers: bool) {
+        if let Err(e) = self.queue.set_status_channel(self.printer, answers) {
+            tracing::error!(printer = self.printer, "spool queue write failed: {e}");
+        }
     }
 
     /// The printer's autocutter count, where its profile has one and the link answers.
@@ -273,6 +328,13 @@ impl Worker {
     fn process(&mut self, job: &Job) -> Result<Option<Next>, super::error::SpoolError> {
         let retry = Next::After(Event::RetryTimer, self.config.retry_interval());
         let poll = Next::After(Event::StatusTick, self.config.poll_interval());
+        // 0. A receipt that waited longer than the shop holds one for an unreachable printer is given up,
+        // with the reason; RetryPrintJob still prints it.
+        if let Some(why) = self.held_too_long(job) {
+            tracing::warn!(job = job.id, "{why}");
+            self.queue.set_state(job.id, &JobState::Failed(why), None)?;
+            return Ok(None);
+        }
         // 1. Ask the printer first: before a send, and before any resend.
         match self.printer_stop() {
             Ok(None) => {}
@@ -299,8 +361,8 @@ impl Worker {
             self.queue.mark_cancelled_while_sending(job.id, "cancelled before it was sent again")?;
             return Ok(None);
         }
-        // 3. A send broke off (or the process died mid-job): ask the printer whether the
-        // receipt was cut before sending anything again.
+        // 3. A send broke off (or the process died mid-job): before sending anything again, find out
+        // whether the receipt can have come out whole.
         let mut copy = job.is_copy;
         if job.interrupted || job.state == JobState::Sending {
             match self.cut_count() {
@@ -312,7 +374,11 @@ impl Worker {
                 // Not cut: no complete receipt reached the customer, so the resend is the
                 // original (or the reprint it already was).
                 Ok(Some(_)) if job.cuts_before.is_some() => {}
-                Ok(_) => copy = true, // the printer cannot tell: the resend is marked a copy
+                // The printer cannot tell, but its final command (the cut or the tear-off feed) never
+                // left the host: the receipt never came out whole, so the resend is the original.
+                Ok(_) if !job.tail_sent => {}
+                // It may have printed whole: the resend is marked a copy.
+                Ok(_) => copy = true,
                 Err(e) => return self.link_failed(job, &e, false).map(|()| Some(retry)),
             }
         }
@@ -329,6 +395,12 @@ impl Worker {
             Ok(c) => c,
             Err(e) => return self.link_failed(job, &e, false).map(|()| Some(retry)),
         };
+        // 4. Open the link before `sending` is committed: a printer that is off, unplugged or behind a
+        // stopped spooler refuses the connection or the device, and a refused open sends nothing. The
+        // job waits, paused with the reason, and is neither a copy nor a counted attempt for it.
+        if let Err(e) = self.transport() {
+            return self.link_failed(job, &e, false).map(|()| Some(retry));
+        }
         let bytes = bytes_for(job, copy, &self.profile);
         self.queue.mark_sending(job.id, copy, cuts_before)?;
         if let Some(ms) = job.est_transfer_ms.filter(|_| job.slow) {
@@ -347,28 +419,70 @@ impl Worker {
         match sent {
             Ok(None) => {}
             Ok(Some(at)) => return self.stopped_by_cancel(job.id, at, bytes.len()).map(|()| None),
-            Err(e) => {
-                let started = !e.delivered_nothing();
-                return self.link_failed(job, &e, started).map(|()| Some(retry));
+            Err(e) if e.delivered_nothing() => {
+                // Nothing left the host (CUPS refused or could not be reached): as if never tried.
+                self.transport = None;
+                self.log_unreachable(job, &e);
+                self.queue.mark_unsent(job, &e.to_string())?;
+                return Ok(Some(retry));
             }
+            Err(e) => return self.link_failed(job, &e, true).map(|()| Some(retry)),
         }
-        // 4. Ask again: the answer also proves every byte before it reached the printer.
+        // 5. Ask again: the answer also proves every byte before it reached the printer.
         self.confirm(job, &bytes, copy)
     }
 
+    /// Why `job` is given up for an unreachable printer, when it waited longer than `hold_unreachable_secs`.
+    fn held_too_long(&self, job: &Job) -> Option<String> {
+        let hold = self.config.hold_unreachable_secs;
+        if hold == 0 || job.state != JobState::Paused(PauseReason::Unreachable) {
+            return None;
+        }
+        let created = chrono::DateTime::parse_from_rfc3339(&job.created_at).ok()?;
+        let waited = chrono::Utc::now().signed_duration_since(created).num_seconds();
+        (waited > i64::try_from(hold).unwrap_or(i64::MAX)).then(|| {
+            format!(
+                "not printed: the printer was unreachable for {waited} s, longer than hold_unreachable_secs = {hold} \
+                 (last error: {}); RetryPrintJob prints it when the printer is back",
+                job.last_error.as_deref().unwrap_or("none")
+            )
+        })
+    }
+
     /// Writes `bytes` in pieces that end on ESC/POS command boundaries, checking between
-    /// pieces whether the caller cancelled the job.
+    /// pieces whether the caller cancelled the job. The final command (the cut, or the tear-off feed
+    /// of a printer without a cutter) goes alone, after [`Queue::mark_tail_sent`] is committed.
     fn write_job(&mut self, id: JobId, format: DocFormat, bytes: &[u8]) -> Result<Written, TransportError> {
-        let ends = match format {
+        let mut ends = match format {
             DocFormat::EscPos => super::emulator::escpos::piece_ends(bytes, 1024),
             _ => vec![bytes.len()],
         };
+        let tail = match format {
+            DocFormat::EscPos => super::emulator::escpos::last_command_start(bytes),
+            _ => 0,
+        };
+        if tail > 0 && !ends.contains(&tail) {
+            let at = ends.partition_point(|&e| e < tail);
+            ends.insert(at, tail);
+        }
         let shared = self.shared.clone();
         let mut from = 0;
         shared.set_progress(Some((id, 0, bytes.len())));
         for end in ends {
             if shared.cancel.load(Ordering::SeqCst) == id {
                 return Ok(Written::Cancelled(from));
+            }
+            if end == bytes.len() {
+                // The cut goes only once the printer has taken the rest: if it is switched off or
+                // unplugged before, the receipt never came out whole and its resend is the original.
+                let budget = self.confirm_budget(bytes);
+                match self.transport()?.drain(budget) {
+                    Err(e) if e.kind() != transport::ErrorKind::TimedOut => return Err(e),
+                    _ => {}
+                }
+                if let Err(e) = self.queue.mark_tail_sent(id) {
+                    return Err(TransportError::new(transport::ErrorKind::Other, "spool queue", e.to_string()));
+                }
             }
             self.transport()?.write_all(&bytes[from..end])?;
             from = end;
@@ -463,15 +577,26 @@ impl Worker {
     /// Records a link failure. `started`: bytes may have reached the printer.
     fn link_failed(&mut self, job: &Job, e: &TransportError, started: bool) -> Result<(), super::error::SpoolError> {
         self.transport = None;
-        tracing::warn!(job = job.id, kind = ?e.kind(), "printer link: {e}");
         let msg = e.to_string();
         if started || (job.state == JobState::Sending && !e.delivered_nothing()) {
+            tracing::warn!(job = job.id, kind = ?e.kind(), "printer link broke during the job: {e}");
             self.queue.mark_interrupted(job.id, PauseReason::Unreachable, &msg)
         } else if job.state == JobState::Sent {
             // Bytes are at the printer; only the confirmation is missing.
+            tracing::warn!(job = job.id, kind = ?e.kind(), "printer link: {e}");
             self.queue.set_state(job.id, &JobState::Sent, Some(&msg))
         } else {
+            self.log_unreachable(job, e);
             self.queue.set_state(job.id, &JobState::Paused(PauseReason::Unreachable), Some(&msg))
+        }
+    }
+
+    /// Says once that the printer cannot be reached; the retries while it stays so are quiet.
+    fn log_unreachable(&self, job: &Job, e: &TransportError) {
+        if job.state == JobState::Paused(PauseReason::Unreachable) {
+            tracing::debug!(job = job.id, kind = ?e.kind(), "printer still unreachable: {e}");
+        } else {
+            tracing::warn!(job = job.id, kind = ?e.kind(), "printer unreachable; the job waits for it: {e}");
         }
     }
 }

@@ -25,6 +25,28 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// Records that control receipt `id` was rendered with `t`, unless it already has a template. Returns the
+    /// version it keeps.
+    pub fn remember_control_template(&self, id: i64, t: &TemplateRow) -> StoreResult<Option<TemplateRow>> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
+            params![t.sha256, t.name, t.source],
+        )?;
+        self.conn().execute(
+            "UPDATE control_receipts SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
+            params![id, t.sha256],
+        )?;
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT t.sha256, t.name, t.source FROM control_receipts c JOIN templates t ON t.sha256 = c.template_sha256
+                 WHERE c.id = ?1",
+                [id],
+                |r| Ok(TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
+            )
+            .optional()?)
+    }
+
     /// Records that document `doc_id` was rendered with `t`, unless it already has a template.
     /// Returns the version the document keeps.
     pub fn remember_template(&self, doc_id: i64, t: &TemplateRow) -> StoreResult<Option<TemplateRow>> {

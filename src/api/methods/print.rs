@@ -31,7 +31,15 @@ pub async fn printer_list(State(state): State<AppState>, Auth(_caller): Auth) ->
 pub fn printer_list_json(printers: &[crate::spool::PrinterInfo]) -> serde_json::Value {
     printers
         .iter()
-        .map(|p| json!({"ID": p.id, "name": p.name, "type": seed_type(p.printer_type), "link": link_kind(&p.link)}))
+        .map(|p| {
+            let mut entry =
+                json!({"ID": p.id, "name": p.name, "type": seed_type(p.printer_type), "link": link_kind(&p.link)});
+            // Extension field, only when there is something to say (a printer without a status back-channel).
+            if let Some(w) = &p.warning {
+                entry["warning"] = json!(w);
+            }
+            entry
+        })
         .collect()
 }
 
@@ -104,7 +112,7 @@ async fn render(
         if req.image_width.is_none() {
             opts.image_width = i64::from(p.width_dots);
         }
-        opts.profile = p;
+        crate::receipt::use_profile(&mut opts, p);
     }
     let (ofd_id, shift, number) = (req.kkm_ofd_id.0, req.fr_shift_number.0, req.shift_document_number.0);
     let (core, printing) = (state.core.clone(), state.printing.clone());

@@ -180,6 +180,7 @@ pub struct PrintOptions {
 impl PrintOptions {
     /// Queues the receipt when `is_printable`; a printing failure is logged and never fails the operation.
     pub async fn print(self, state: &AppState, answer: &crate::fiscal::answer::DocumentAnswer) {
+        crate::api::print::shift_closed(&state.printing, answer).await;
         if self.is_printable {
             let params = ImageParams {
                 width: self.image_width.map(|w| w.0),

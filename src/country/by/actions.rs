@@ -461,17 +461,22 @@ impl ByState {
             if let Some(slot) = profile.code_pages.iter().find(|s| s.page == CodePage::Cp866) {
                 wanted.esc_t = slot.esc_t;
             }
+            wanted.user_defined_chars = profile.user_defined_chars;
         }
         let me = self.clone();
-        let (shift, number) = (doc.shift_number, doc.number);
+        let (shift, number, closes_shift) = (doc.shift_number, doc.number, doc.doc_type == "z_report_v2");
         let (answer, forms) = self
             .blocking(move || {
                 receipt::fiscal_response(&me.printing, &me.ledger, &me.sko, &doc, &wanted, copy).map_err(internal)
             })
             .await?;
+        let key = JobKey::Document { kkm: self.config.sko.serial.clone(), shift, number };
+        if closes_shift && !copy {
+            let (printing, key) = (self.printing.clone(), key.clone());
+            let _ = tokio::task::spawn_blocking(move || printing.shift_closed(&key)).await;
+        }
         if let Some(printer) = printer {
             let printing = self.printing.clone();
-            let key = JobKey::Document { kkm: self.config.sko.serial.clone(), shift, number };
             let queued =
                 tokio::task::spawn_blocking(move || printing.enqueue_bytes(Some(printer), key, forms.esc_pos, None))
                     .await;
@@ -510,6 +515,7 @@ impl ByState {
             columns,
             prefix: h.get("printer.prefix").filter(|p| !p.is_empty()).cloned(),
             esc_t: 17,
+            user_defined_chars: false,
         })
     }
 

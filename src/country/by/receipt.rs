@@ -3,6 +3,7 @@
 use super::sko::{COUNTRY, SimulatedSko};
 use crate::ledger::{Ledger, LedgerError};
 use crate::receipt::{Printing, ReceiptError, TemplatePins};
+use crate::render::backend::grid::Target;
 use crate::render::codepage::CodePage;
 use crate::store::{LedgerDocRow, TemplateRow};
 use base64::Engine as _;
@@ -21,6 +22,9 @@ pub struct ReprWanted {
     pub prefix: Option<String>,
     /// ESC/POS code page selection (`ESC t n`): CP866 is 17 on most printers.
     pub esc_t: u8,
+    /// The printer named in the headers holds user-defined characters: `І`, «» and other letters CP866 lacks
+    /// are downloaded as glyphs; otherwise they print as their closest look-alikes (`І` as `I`).
+    pub user_defined_chars: bool,
 }
 
 /// The template, the document's name and its sum's label for a document type.
@@ -129,8 +133,7 @@ pub fn forms(
         template,
         &ctx,
         wanted.columns,
-        CodePage::Cp866,
-        wanted.esc_t,
+        &Target { page: CodePage::Cp866, esc_t: wanted.esc_t, user_defined_chars: wanted.user_defined_chars },
     )?;
     Ok(Forms { text: g.text, html: g.html, esc_pos: g.escpos })
 }

@@ -8,6 +8,7 @@ use super::errors::UaError;
 use super::prro::COUNTRY;
 use crate::ledger::{Ledger, LedgerError};
 use crate::receipt::{Printing, ReceiptError, TemplatePins};
+use crate::render::backend::grid::Target;
 use crate::render::codepage::CodePage;
 use crate::store::TemplateRow;
 use base64::Engine as _;
@@ -72,8 +73,8 @@ pub fn render(
     if wanted.text || wanted.doccmd || wanted.print {
         let columns = pf.pf_charcount.clamp(16, 128) as usize;
         let esc_t = u8::try_from(pf.pf_codepage).unwrap_or(46);
-        let g =
-            printing.render_grid(&pins, COUNTRY, template, ctx, columns, CodePage::Cp1251, esc_t).map_err(failed)?;
+        let target = Target { page: CodePage::Cp1251, esc_t, user_defined_chars: false };
+        let g = printing.render_grid(&pins, COUNTRY, template, ctx, columns, &target).map_err(failed)?;
         if wanted.text {
             let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&g.text);
             out.text = Some(bytes.into_owned());

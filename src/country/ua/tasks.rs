@@ -625,6 +625,7 @@ impl UaState {
         copy: bool,
     ) -> Result<Answer, UaError> {
         let me = self.clone();
+        let closes_shift = doc.doc_type == Z;
         let mut wanted = req.wanted;
         wanted.print = printer.is_some();
         let (info, forms, at, key) = self
@@ -644,6 +645,10 @@ impl UaState {
                 Ok((info, f, at, key))
             })
             .await?;
+        if closes_shift && !copy {
+            let (printing, key) = (self.printing.clone(), key.clone());
+            let _ = tokio::task::spawn_blocking(move || printing.shift_closed(&key)).await;
+        }
         // A document's answer carries its own time, so a repeated tag answers the same.
         let mut out = Answer::of(info, at);
         out.forms = forms_of(&forms, wanted.doccmd);

@@ -5,9 +5,9 @@
 //! profile that can encode the whole line (`ESC t n` only when the page changes); a line no
 //! offered page can encode, e.g. Kazakh on a CP866-only printer, is sent as a raster image of
 //! that line, or, where the profile says the printer holds user-defined characters, as text
-//! with the missing letters downloaded as glyphs ([`super::udc`]). When raster or downloaded
-//! lines are present, `ESC 3` sets the line spacing to the layout's line height, so text and
-//! raster lines stand alike (as in the PNG). Images and barcodes are raster (`GS v 0`, in bands); QR is `GS ( k` or raster
+//! with the missing letters downloaded as glyphs ([`super::udc`]). `ESC 3` sets the line spacing to
+//! the layout's line height on every receipt, so text and raster lines stand alike, and every
+//! receipt has the PNG's line pitch. Images and barcodes are raster (`GS v 0`, in bands); QR is `GS ( k` or raster
 //! as the profile says. With `raster_everything` the whole receipt is one raster stream,
 //! bit-for-bit the PNG's bitmap.
 use super::udc::UdcPlan;
@@ -65,12 +65,12 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
         }
         _ => UdcPlan::default(),
     };
-    let own_page = |line: &TextLine| line.page.is_some() || pick_page(line, &p.code_pages).is_some();
-    let mixed = layout.items.iter().any(|i| matches!(&i.kind, ItemKind::Text(l) if !own_page(l)));
-    if mixed {
-        out.extend_from_slice(&[ESC, b'3', layout.geometry.line_h.min(255) as u8]);
-    }
+    // One line pitch on every receipt, the layout's (the PNG's): text, downloaded and raster lines alike, and
+    // the same whether or not a receipt has lines of the kinds the printer's own pitch would not match.
+    out.extend_from_slice(&[ESC, b'3', layout.geometry.line_h.min(255) as u8]);
     udc.define(&layout.geometry, &mut glyphs, &mut out);
+    // `ESC % 1` is on from the definitions to the end, but around ASCII characters whose code a glyph took.
+    let mut glyphs_on = !udc.is_empty();
     for item in &layout.items {
         match &item.kind {
             ItemKind::Text(line) => match line.page.as_ref().or_else(|| pick_page(line, &p.code_pages)) {
@@ -79,7 +79,7 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                         out.extend_from_slice(&[ESC, b't', slot.esc_t]);
                         page = Some(slot.esc_t);
                     }
-                    text_line(&mut out, line, slot, None);
+                    text_line(&mut out, line, slot, &udc, &mut glyphs_on);
                 }
                 None => match udc.base.filter(|_| udc.covers(line)) {
                     Some(slot) => {
@@ -87,7 +87,7 @@ pub fn render(layout: &Layout, opts: &RenderOptions) -> Vec<u8> {
                             out.extend_from_slice(&[ESC, b't', slot.esc_t]);
                             page = Some(slot.esc_t);
                         }
-                        text_line(&mut out, line, &slot, Some(&udc));
+                        text_line(&mut out, line, &slot, &udc, &mut glyphs_on);
                     }
                     None => raster_item(&mut out, item, layout, &mut glyphs, p),
                 },
@@ -125,10 +125,17 @@ fn pick_page<'a>(line: &TextLine, pages: &'a [CodePageSlot]) -> Option<&'a CodeP
     pages.iter().find(|slot| line.runs.iter().all(|r| r.text.chars().all(|c| slot.page.encode_char(c).is_some())))
 }
 
-/// One text line in `slot`'s page; with `udc`, letters the page lacks print as downloaded glyphs
-/// (emphasis is off around them: the bold glyph is downloaded as drawn).
-fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot, udc: Option<&UdcPlan>) {
+/// One text line in `slot`'s page; letters the page lacks print as downloaded glyphs of `udc`
+/// (emphasis is off around them: the bold glyph is downloaded as drawn). `glyphs_on` is the printer's
+/// `ESC %` state, switched only where a character needs the other one.
+fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot, udc: &UdcPlan, glyphs_on: &mut bool) {
     let mut col = 0;
+    let mut glyphs = |out: &mut Vec<u8>, on: bool| {
+        if *glyphs_on != on {
+            out.extend_from_slice(&[ESC, b'%', u8::from(on)]);
+            *glyphs_on = on;
+        }
+    };
     for run in &line.runs {
         while col < run.col {
             out.push(b' ');
@@ -146,10 +153,21 @@ fn text_line(out: &mut Vec<u8>, line: &TextLine, slot: &CodePageSlot, udc: Optio
             out.extend_from_slice(&[GS, b'B', 1]);
         }
         for c in run.text.chars() {
-            match (slot.page.encode_char(c), udc.and_then(|u| u.code(c, s.bold))) {
-                (Some(b), _) => out.push(b),
-                (None, Some(code)) if s.bold => out.extend_from_slice(&[ESC, b'E', 0, code, ESC, b'E', 1]),
-                (None, Some(code)) => out.push(code),
+            match (slot.page.encode_char(c), udc.code(c, s.bold)) {
+                (Some(b), _) => {
+                    if udc.is_glyph_code(b) {
+                        glyphs(out, false);
+                    }
+                    out.push(b);
+                }
+                (None, Some(code)) => {
+                    glyphs(out, true);
+                    if s.bold {
+                        out.extend_from_slice(&[ESC, b'E', 0, code, ESC, b'E', 1]);
+                    } else {
+                        out.push(code);
+                    }
+                }
                 // pick_page checked every character; only a forced self-test sample can miss one.
                 (None, None) => out.push(b'?'),
             }

@@ -3,13 +3,18 @@
 //!
 //! - text: each line exactly `columns` characters (trailing spaces kept), `\n`-terminated;
 //! - HTML fragment: the same grid with `&nbsp;` for spaces, `<b>` for bold, `<br/>` after each line;
-//! - ESC/POS: `ESC t` for the code page, bold as `ESC E 1`/`ESC E 0`, a QR as `GS ( k`, a cut as `GS V 1`.
+//! - ESC/POS: `ESC t` for the code page, bold as `ESC E 1`/`ESC E 0`, a QR as `GS ( k`, a cut as `GS V 1`; a
+//!   letter the page lacks is a downloaded glyph on a printer that holds them (`ESC &`), else its closest
+//!   look-alike (`codepage::closest`: the Belarusian `І` as the Latin `I`, «» as straight quotes).
 //!
 //! A line whose text is all bold is bold from edge to edge (padding included); otherwise padding and
 //! fillers between runs are plain. A QR code is an empty line in text and HTML; feeds, cuts, images,
 //! barcodes and raw bytes exist only on paper.
+use super::udc::UdcPlan;
 use crate::render::codepage::CodePage;
 use crate::render::layout::{ItemKind, Layout, TextLine};
+use crate::render::profile::CodePageSlot;
+use crate::render::raster::Glyphs;
 use std::fmt::Write as _;
 
 /// The line as `(bold, text)` segments covering exactly `columns` cells.
@@ -82,21 +87,77 @@ pub fn html(layout: &Layout) -> String {
     out
 }
 
-/// The ESC/POS form in `page` (selected with `ESC t esc_t`); a character the page lacks prints as `?`.
-pub fn escpos(layout: &Layout, page: CodePage, esc_t: u8) -> Vec<u8> {
+/// The printer an ESC/POS form is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The code page the text goes in.
+    pub page: CodePage,
+    /// The `n` of `ESC t n` that selects it on this printer.
+    pub esc_t: u8,
+    /// The printer holds user-defined characters (`ESC &`, `ESC %`).
+    pub user_defined_chars: bool,
+}
+
+/// The ESC/POS form for `target`: a character its page lacks is a downloaded glyph where the printer holds
+/// them, else its closest look-alike, else `?`.
+pub fn escpos(layout: &Layout, target: &Target) -> Vec<u8> {
     let cols = layout.geometry.columns;
-    let mut out = vec![0x1B, b't', esc_t];
-    let encode = |s: &str, out: &mut Vec<u8>| out.extend(s.chars().map(|c| page.encode_char(c).unwrap_or(b'?')));
+    let page = target.page;
+    let mut out = vec![0x1B, b't', target.esc_t];
+    let udc = if target.user_defined_chars {
+        let base = CodePageSlot { page, esc_t: target.esc_t };
+        let plan = UdcPlan::build(layout, base, |_| false);
+        let mut glyphs = Glyphs::new(layout.geometry.font_px(), crate::render::RenderOptions::default().threshold());
+        plan.define(&layout.geometry, &mut glyphs, &mut out);
+        plan
+    } else {
+        UdcPlan::default()
+    };
+    let mut glyphs_on = !udc.is_empty();
+    let mut encode = |s: &str, bold: bool, out: &mut Vec<u8>| {
+        for c in s.chars() {
+            let mut switch = |out: &mut Vec<u8>, on: bool| {
+                if glyphs_on != on {
+                    out.extend_from_slice(&[0x1B, b'%', u8::from(on)]);
+                    glyphs_on = on;
+                }
+            };
+            match (page.encode_char(c), udc.code(c, bold)) {
+                (Some(b), _) => {
+                    if udc.is_glyph_code(b) {
+                        switch(out, false);
+                    }
+                    out.push(b);
+                }
+                // The bold glyph is downloaded as drawn: emphasis off around it.
+                (None, Some(code)) => {
+                    switch(out, true);
+                    if bold {
+                        out.extend_from_slice(&[0x1B, b'E', 0, code, 0x1B, b'E', 1]);
+                    } else {
+                        out.push(code);
+                    }
+                }
+                (None, None) => {
+                    let alike = page.encode_or_closest(c).unwrap_or_else(|| vec![b'?']);
+                    if alike.iter().any(|b| udc.is_glyph_code(*b)) {
+                        switch(out, false);
+                    }
+                    out.extend_from_slice(&alike);
+                }
+            }
+        }
+    };
     for item in &layout.items {
         match &item.kind {
             ItemKind::Text(line) => {
                 for (bold, s) in segments(line, cols) {
                     if bold {
                         out.extend_from_slice(&[0x1B, b'E', 1]);
-                        encode(&s, &mut out);
+                        encode(&s, true, &mut out);
                         out.extend_from_slice(&[0x1B, b'E', 0]);
                     } else {
-                        encode(&s, &mut out);
+                        encode(&s, false, &mut out);
                     }
                 }
                 out.push(b'\n');

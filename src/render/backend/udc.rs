@@ -3,10 +3,11 @@
 //!
 //! The plan: every text line that no offered code page can encode whole, but the base page
 //! (the first offered) can encode except for a few letters, becomes text; each missing
-//! (letter, bold) pair gets an ASCII code (33..=126) that the receipt prints nowhere else, and
-//! its glyph, drawn exactly as the PNG draws it, is downloaded at the start of the job. With
-//! `ESC % 1` on, only defined codes print as downloaded glyphs, so it stays on for the whole
-//! receipt. Letters that do not fit in the free codes leave their lines as raster.
+//! (letter, bold) pair gets an ASCII code (33..=126), preferably one the receipt prints nowhere
+//! else, and its glyph, drawn exactly as the PNG draws it, is downloaded at the start of the job.
+//! With `ESC % 1` on, only defined codes print as downloaded glyphs; a code that the receipt also
+//! needs as its ASCII character (a receipt rich in Latin text and signs, like the self-test page)
+//! is printed with `ESC % 0` around it. Letters beyond the 94 codes leave their lines as raster.
 //!
 //! Printers keep the definitions until `ESC @` or power-off, so every job defines its own.
 use crate::render::layout::{Geometry, ItemKind, Layout, TextLine};
@@ -43,7 +44,8 @@ impl UdcPlan {
                 }
             }
         }
-        let mut free = (33u8..=126).filter(|b| !used.contains(b));
+        // Codes the receipt never prints as ASCII first; then the others, printed with ESC % 0 around them.
+        let mut free = (33u8..=126).filter(|b| !used.contains(b)).chain((33u8..=126).filter(|b| used.contains(b)));
         let mut codes = BTreeMap::new();
         for key in wanted {
             match free.next() {
@@ -64,6 +66,11 @@ impl UdcPlan {
     /// The code that prints `c` in a run that is `bold`, if it was downloaded.
     pub fn code(&self, c: char, bold: bool) -> Option<u8> {
         self.codes.get(&(c, bold)).copied()
+    }
+
+    /// Whether code `b` prints a downloaded glyph while `ESC % 1` is on (so its ASCII character needs `ESC % 0`).
+    pub fn is_glyph_code(&self, b: u8) -> bool {
+        self.codes.values().any(|&c| c == b)
     }
 
     /// Whether every character of `line` prints: in the base page or as a downloaded glyph.

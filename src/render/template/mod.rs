@@ -15,6 +15,7 @@
 //! folder is read by `store`).
 pub mod lines;
 pub mod lint;
+pub mod pinned;
 pub mod store;
 
 use super::error::{Diagnostic, Stage};
@@ -300,6 +301,8 @@ fn new_env() -> Environment<'static> {
     env.add_filter("ad_text", ad_text_filter);
     env.add_filter("nonzero", nonzero_filter);
     env.add_filter("unit", unit_filter);
+    env.add_filter("numbered", numbered_filter);
+    env.add_filter("vat_totals", vat_totals_filter);
     env.add_function("t", t_function);
     env
 }
@@ -348,10 +351,47 @@ fn thousandths_filter(v: Value) -> String {
     int_of(&v).map(money::format_thousandths).unwrap_or_default()
 }
 
-/// `{{ c.measure_unit_code | unit }}` → `шт`, `кг`; empty for an unknown code.
-fn unit_filter(v: Value) -> String {
+/// `{{ c.measure_unit_code | unit }}` → `шт`, `дана` or `шт/дана` by `lang`; empty for an unknown code.
+fn unit_filter(state: &State, v: Value) -> String {
     let code = v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|i| i.to_string())).unwrap_or_default();
-    crate::render::headings::unit(&code).unwrap_or_default().to_string()
+    let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_string)).unwrap_or_else(|| "ru".to_string());
+    crate::render::headings::unit_in(&code, &lang).unwrap_or_default()
+}
+
+/// `{{ s.section_code | numbered }}` → `№1` for a number, the name as it is otherwise.
+fn numbered_filter(v: Value) -> String {
+    let s = v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|i| i.to_string())).unwrap_or_default();
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) { format!("№{s}") } else { s }
+}
+
+/// `{% for tx in b.itemsList | vat_totals %}`: the items' own taxes (`commodity.taxesList`) summed by rate, for a
+/// receipt whose taxes come per item: `{percent, is_in_total_sum, sum}` in the order the rates first appear.
+fn vat_totals_filter(items: Value) -> Vec<Value> {
+    let mut totals: Vec<((i128, bool), i128)> = Vec::new();
+    let Ok(iter) = items.try_iter() else { return Vec::new() };
+    for item in iter {
+        let taxes = item.get_attr("commodity").and_then(|c| c.get_attr("taxesList")).ok();
+        let Some(taxes) = taxes.and_then(|t| t.try_iter().ok()) else { continue };
+        for tx in taxes {
+            let percent = tx.get_attr("percent").ok().as_ref().and_then(int_of).unwrap_or(0);
+            let included = tx.get_attr("is_in_total_sum").map(|v| v.is_true()).unwrap_or(false);
+            let sum = tx.get_attr("sum").ok().as_ref().and_then(tiyn_of).unwrap_or(0);
+            match totals.iter_mut().find(|(k, _)| *k == (percent, included)) {
+                Some((_, total)) => *total += sum,
+                None => totals.push(((percent, included), sum)),
+            }
+        }
+    }
+    totals
+        .into_iter()
+        .map(|((percent, included), sum)| {
+            Value::from(minijinja::value::Serde(serde_json::json!({
+                "percent": percent as i64,
+                "is_in_total_sum": included,
+                "sum": {"bills": (sum / 100) as i64, "coins": (sum % 100) as i64},
+            })))
+        })
+        .collect()
 }
 
 /// True when money is present and not zero (for `{% if x | nonzero %}`).
@@ -396,9 +436,19 @@ fn t_function(state: &State, key: String) -> String {
     {
         return custom;
     }
+    if !super::headings::is_known(&key) {
+        // Printed as its name, between marks the markup parser turns into a warning at this template line.
+        return format!("{UNKNOWN_HEADING_OPEN}{key}{UNKNOWN_HEADING_CLOSE}");
+    }
     let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_string)).unwrap_or_else(|| "ru".to_string());
     heading(&key, &lang)
 }
+
+/// Invisible marks (Unicode private use, plane 16) around a heading key `t()` does not know: the markup
+/// parser removes them and reports the key at the template line that printed it.
+pub const UNKNOWN_HEADING_OPEN: char = '\u{10FFF0}';
+/// See [`UNKNOWN_HEADING_OPEN`].
+pub const UNKNOWN_HEADING_CLOSE: char = '\u{10FFF1}';
 
 #[cfg(test)]
 mod tests {

@@ -197,6 +197,11 @@ impl TemplateStore {
     /// The picture `name` for `@image`, from `kkm`'s folder or the shared one, decoded once per
     /// content (cached by SHA-256).
     pub fn image(&self, name: &str, kkm: Option<&str>) -> Result<Image, String> {
+        decode_cached(&self.image_file(name, kkm)?)
+    }
+
+    /// The bytes of picture `name` for `@image`, from `kkm`'s folder or the shared one.
+    pub fn image_file(&self, name: &str, kkm: Option<&str>) -> Result<Vec<u8>, String> {
         if !valid_file_name(name) {
             return Err("a picture is a file name beside the template (letters, digits, . _ -)".into());
         }
@@ -214,8 +219,12 @@ impl TemplateStore {
         if too_big {
             return Err(format!("larger than {} MiB", MAX_IMAGE_FILE >> 20));
         }
-        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-        decode_cached(&bytes)
+        std::fs::read(&path).map_err(|e| e.to_string())
+    }
+
+    /// Decodes picture bytes (cached by content).
+    pub fn decode(bytes: &[u8]) -> Result<Image, String> {
+        decode_cached(bytes)
     }
 
     /// Writes `source` as the override of `kind` (for `kkm`, or shared), keeping the file it

@@ -18,6 +18,16 @@ pub trait RomFont: Send + Sync {
     fn cell(&self) -> (u32, u32);
     /// The cell bitmap of `c` (emphasised when `bold`), `cell()` in size, or `None` to leave it blank.
     fn glyph(&self, c: char, bold: bool) -> Option<Bitmap>;
+    /// The text of a raster band one text line tall, when every cell of it is a glyph of this font at
+    /// the printer's character grid (a line a receipt sent as raster because the printer lacks a letter);
+    /// `None` when it is anything else.
+    fn read_line(&self, _band: &Bitmap) -> Option<String> {
+        None
+    }
+    /// The letter a downloaded (`ESC &`) glyph draws, when it is one of this font's cells.
+    fn read_glyph(&self, _glyph: &Bitmap) -> Option<char> {
+        None
+    }
 }
 
 /// The line spacing a printer starts with: 1/6 inch ≈ 30 dots at 203 dpi.
@@ -194,6 +204,9 @@ pub struct Interpreter {
     code_page: u8,
     qr_store: Vec<u8>,
     cut_count: u64,
+    /// A printer without a cutter fed the receipt past its tear bar: the receipt is complete once
+    /// anything but a cut follows (or the link ends).
+    tear_pending: bool,
 }
 
 /// Parse result for one command at the front of the buffer.
@@ -225,6 +238,7 @@ impl Interpreter {
             code_page: 0,
             qr_store: Vec::new(),
             cut_count: 0,
+            tear_pending: false,
         }
     }
 
@@ -317,15 +331,46 @@ impl Interpreter {
         out
     }
 
-    /// The connection ended: returns the unfinished job, if it had any bytes.
+    /// The connection ended: returns the unfinished job, if it had any bytes. A receipt a printer
+    /// without a cutter had fed past its tear bar is whole (`complete`); anything else was cut off.
     pub fn disconnect(&mut self) -> Option<ReceivedJob> {
         self.pending.clear();
         if !self.started {
             return None;
         }
         self.flush_line(false);
+        if !self.cells.is_empty() {
+            self.print_line();
+        }
         self.started = false;
-        Some(std::mem::take(&mut self.job))
+        self.paper_y = 0;
+        let mut job = std::mem::take(&mut self.job);
+        if std::mem::take(&mut self.tear_pending) {
+            self.cut_count += 1;
+            job.complete = true;
+        }
+        Some(job)
+    }
+
+    /// Whether the job so far printed anything (text, raster or a QR code).
+    fn has_content(&self) -> bool {
+        self.job.lines.iter().any(|l| !l.trim().is_empty())
+            || !self.line.trim().is_empty()
+            || self.job.raster.height > 0
+            || !self.job.qr.is_empty()
+    }
+
+    /// Ends the current job as printed: by a cut, or torn off at the bar of a printer without a cutter.
+    fn finish_job(&mut self, out: &mut Output) {
+        if !self.cells.is_empty() {
+            self.print_line();
+        }
+        self.tear_pending = false;
+        self.paper_y = 0;
+        self.cut_count += 1;
+        self.job.complete = true;
+        self.started = false;
+        out.jobs.push(std::mem::take(&mut self.job));
     }
 
     fn flush_line(&mut self, always: bool) {
@@ -427,6 +472,15 @@ impl Interpreter {
             }
             return Step::Took(6);
         }
+        if self.tear_pending {
+            if b0 == 0x1D && at(1).is_none() {
+                return Step::More;
+            }
+            // Anything but a cut after the tear-off feed starts the next receipt.
+            if !(b0 == 0x1D && at(1) == Some(b'V')) {
+                self.finish_job(out);
+            }
+        }
         if !self.started {
             self.started = true;
         }
@@ -460,6 +514,10 @@ impl Interpreter {
                         self.flush_line(false);
                         let n = u32::from(buf[2]);
                         self.feed_dots(if b1 == b'd' { n * self.spacing } else { n });
+                        // A printer without a cutter ends a receipt by feeding it past the tear bar.
+                        if !self.profile.cutter && b1 == b'd' && n >= 3 && self.has_content() {
+                            self.tear_pending = true;
+                        }
                         (3, false)
                     }
                     b'3' => {
@@ -598,6 +656,11 @@ impl Interpreter {
                         }
                         self.flush_line(false);
                         let data = buf[8..len].to_vec();
+                        // A line sent as raster for want of a letter still has its text, when it is the font's.
+                        let band = Bitmap { width: (x * 8) as u32, height: y as u32, data: data.clone() };
+                        if let Some(text) = self.font.as_ref().and_then(|f| f.read_line(&band)) {
+                            self.job.lines.push(text);
+                        }
                         self.job.raster.append(x, y, &data);
                         if !self.cells.is_empty() {
                             self.print_line();
@@ -698,7 +761,12 @@ impl Interpreter {
             }
             b if b >= 0x20 => {
                 let c = self.decode_byte(b);
-                self.line.push(c);
+                // A downloaded glyph reads as the letter it draws, when the font knows it.
+                let shown = match self.user_chars.get(&b).filter(|_| self.modes.user_chars && (32..127).contains(&b)) {
+                    Some(g) => self.font.as_ref().and_then(|f| f.read_glyph(g)).unwrap_or(c),
+                    None => c,
+                };
+                self.line.push(shown);
                 self.put_char(b, c);
                 (1, false)
             }
@@ -706,14 +774,7 @@ impl Interpreter {
         };
         self.job.bytes.extend_from_slice(&buf[..took]);
         if cut {
-            if !self.cells.is_empty() {
-                self.print_line();
-            }
-            self.paper_y = 0;
-            self.cut_count += 1;
-            self.job.complete = true;
-            self.started = false;
-            out.jobs.push(std::mem::take(&mut self.job));
+            self.finish_job(out);
         }
         Step::Took(took)
     }
@@ -744,6 +805,29 @@ pub fn piece_ends(bytes: &[u8], target: usize) -> Vec<usize> {
         ends.push(bytes.len());
     }
     ends
+}
+
+/// Where the receipt's final command starts: its last cut (`GS V`), else its last command (a printer
+/// without a cutter ends the receipt with a feed to tear it off). Until that command leaves the host,
+/// the receipt cannot have come out whole.
+pub fn last_command_start(bytes: &[u8]) -> usize {
+    let mut framer = Interpreter::new(PrinterProfile::default());
+    let mut out = Output::default();
+    let (mut pos, mut last, mut last_cut) = (0, 0, None);
+    while pos < bytes.len() {
+        match framer.step(&bytes[pos..], PrinterStatus::default(), &mut out) {
+            Step::More => break,
+            Step::Took(n) => {
+                if bytes[pos] == 0x1D && bytes.get(pos + 1) == Some(&b'V') {
+                    last_cut = Some(pos);
+                }
+                last = pos;
+                pos += n;
+            }
+        }
+        out.jobs.clear();
+    }
+    last_cut.unwrap_or(last)
 }
 
 /// KZ-1048 bytes 0x80..=0xFF (unicode.org KZ1048.TXT; 0x98 is undefined).

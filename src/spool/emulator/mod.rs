@@ -36,6 +36,10 @@ pub enum EmuEvent {
     XoffSent,
     /// XON sent after the hold; carries the bytes that still arrived during the hold.
     XonSent(u64),
+    /// The printer was switched off: the link and whatever was in its buffer are gone.
+    PoweredOff,
+    /// The printer was switched on again.
+    PoweredOn,
 }
 
 #[derive(Default)]
@@ -54,6 +58,8 @@ struct State {
     xoff: Option<(usize, Duration)>,
     bytes_per_sec: Option<u32>,
     received: u64,
+    /// Switched off: no connection is taken (the port refuses), the serial side reads into the void.
+    off: bool,
 }
 
 struct Shared {
@@ -129,6 +135,39 @@ impl Emulator {
         self.state().mute_after_cut = true;
     }
 
+    /// Whether the printer answers status queries at all: many clones and Bluetooth modules have no
+    /// back-channel and never answer `DLE EOT` (nor `GS g`), though they print what they get.
+    pub fn set_answers_status(&self, answers: bool) {
+        self.state().muted = !answers;
+    }
+
+    /// Switches the printer off: the connection in progress drops (a job being received is torn),
+    /// jobs held in its buffer are lost, and the TCP port refuses connections until [`Emulator::power_on`]
+    /// (the port stays reserved for it meanwhile). The cut counter is kept, as printers keep it in
+    /// non-volatile memory.
+    pub fn power_off(&self) {
+        let mut s = self.state();
+        if !s.off {
+            s.off = true;
+            s.held.clear();
+            s.log.push(EmuEvent::PoweredOff);
+        }
+    }
+
+    /// Switches the printer on again (see [`Emulator::power_off`]).
+    pub fn power_on(&self) {
+        let mut s = self.state();
+        if s.off {
+            s.off = false;
+            s.log.push(EmuEvent::PoweredOn);
+        }
+    }
+
+    /// Whether the printer is switched on.
+    pub fn is_on(&self) -> bool {
+        !self.state().off
+    }
+
     /// The paper runs out right after the printer has printed `jobs` jobs in total (one
     /// shot): the job itself prints, the sensor then reports paper end.
     pub fn run_out_after(&self, jobs: usize) {
@@ -195,17 +234,47 @@ impl Emulator {
     }
 
     /// Listens on `addr` (e.g. `127.0.0.1:0`) and returns the bound address. Connections are
-    /// served one at a time, like a single-port printer.
+    /// served one at a time, like a single-port printer. While the printer is off the port refuses
+    /// connections but stays held, so it is the same port when the printer comes back.
     pub fn listen_tcp(&self, addr: &str) -> std::io::Result<SocketAddr> {
-        let listener = TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        let local = listener.local_addr()?;
+        use std::net::ToSocketAddrs;
+        let want = addr
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("{addr}: no address")))?;
+        let socket = port_socket(want)?;
+        socket.listen(128)?;
+        let local = socket.local_addr()?.as_socket().unwrap_or(want);
+        let first = TcpListener::from(socket);
+        first.set_nonblocking(true)?;
         let me = self.clone();
         std::thread::Builder::new().name("emu-tcp".into()).spawn(move || {
+            let mut listener = Some(first);
+            let mut parked: Option<socket2::Socket> = None;
             while !me.shared.stop.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => me.serve_tcp(stream),
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                let off = me.state().off;
+                if off && listener.is_some() {
+                    // Hold the port with a socket that is bound but not listening: connects are refused.
+                    parked = port_socket(local).ok();
+                    listener = None;
+                } else if !off && listener.is_none() {
+                    let socket = match parked.take().map(Ok).unwrap_or_else(|| port_socket(local)) {
+                        Ok(s) => s,
+                        Err(_) => {
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        }
+                    };
+                    if socket.listen(128).is_ok() {
+                        let l = TcpListener::from(socket);
+                        if l.set_nonblocking(true).is_ok() {
+                            listener = Some(l);
+                        }
+                    }
+                }
+                match listener.as_ref().map(|l| l.accept()) {
+                    Some(Ok((stream, _))) => me.serve_tcp(stream),
+                    _ => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
         })?;
@@ -261,6 +330,22 @@ impl Emulator {
             if self.shared.stop.load(Ordering::SeqCst) {
                 break;
             }
+            if self.state().off {
+                if droppable {
+                    break; // the socket goes with the power
+                }
+                // A serial line stays: what arrives while the printer is off is lost.
+                if let Some(job) = interp.disconnect() {
+                    let mut s = self.state();
+                    let i = s.torn.len();
+                    s.torn.push(job);
+                    s.log.push(EmuEvent::Torn(i));
+                }
+                interp = Interpreter::new(self.shared.profile.clone()).with_font(self.shared.font.clone());
+                let _ = reader.read(&mut buf);
+                job_bytes = 0;
+                continue;
+            }
             if let Some((until, mark)) = holding
                 && Instant::now() >= until
             {
@@ -312,13 +397,7 @@ impl Emulator {
                     s.log.push(EmuEvent::StatusQuery);
                 }
                 for job in out.jobs {
-                    s.cuts += 1;
-                    if s.status.blocking_reason().is_some() {
-                        s.held.push(job);
-                        s.log.push(EmuEvent::Held);
-                    } else {
-                        print(&mut s, job);
-                    }
+                    self.keep(&mut s, job);
                 }
             }
             if finished {
@@ -368,11 +447,44 @@ impl Emulator {
         }
         if let Some(job) = interp.disconnect() {
             let mut s = self.state();
-            let i = s.torn.len();
-            s.torn.push(job);
-            s.log.push(EmuEvent::Torn(i));
+            if job.complete {
+                // Torn off at the bar of a printer without a cutter before the link closed: printed.
+                self.keep(&mut s, job);
+            } else {
+                let i = s.torn.len();
+                s.torn.push(job);
+                s.log.push(EmuEvent::Torn(i));
+            }
         }
     }
+
+    /// A whole job: printed, or held while the printer cannot print.
+    fn keep(&self, s: &mut State, job: ReceivedJob) {
+        s.cuts += 1;
+        if s.status.blocking_reason().is_some() {
+            s.held.push(job);
+            s.log.push(EmuEvent::Held);
+        } else {
+            print(s, job);
+        }
+    }
+}
+
+/// The receive buffer of the emulated printer (a TM-T88's is 4 KB).
+const PRINTER_BUFFER: usize = 4096;
+
+/// A TCP socket bound to `addr` that other sockets of this process may bind too (`SO_REUSEPORT`), so a
+/// switched-off printer can hold its port with a socket that does not listen.
+fn port_socket(addr: SocketAddr) -> std::io::Result<socket2::Socket> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(true)?;
+    // A printer's receive buffer is a few kilobytes: what it has not read yet, the host still holds, as
+    // on a real printer (and the host's kernel sees it unacknowledged).
+    socket.set_recv_buffer_size(PRINTER_BUFFER)?;
+    socket.bind(&addr.into())?;
+    Ok(socket)
 }
 
 fn print(s: &mut State, job: ReceivedJob) {

@@ -37,7 +37,7 @@ pub enum ErrorKind {
 
 /// A transport failure: a kind for decisions, the raw OS code and a message for logs.
 #[derive(Debug, thiserror::Error)]
-#[error("{describe}: {message}{}", .os_code.map(|c| format!(" (os error {c})")).unwrap_or_default())]
+#[error("{describe}: {message}{}", .os_code.map(|c| format!(" (os error {c})")).filter(|c| !message.ends_with(c.as_str())).unwrap_or_default())]
 pub struct TransportError {
     kind: ErrorKind,
     os_code: Option<i32>,
@@ -124,6 +124,15 @@ pub trait Transport: Send {
     /// `Ok(None)`: the link cannot answer. Call only for profiles that have the counter.
     fn read_cut_count(&mut self, _timeout: Duration) -> Result<Option<u64>, TransportError> {
         Ok(None)
+    }
+
+    /// Waits until the printer has taken every byte written so far (for TCP: acknowledged by the
+    /// printer's own stack), up to `timeout`; `Err(TimedOut)` when it has not by then. The spooler holds
+    /// a receipt's final command (its cut) back until then, so a printer switched off mid-job never got
+    /// it and the receipt is known not to have come out whole. Links that write synchronously (serial
+    /// drains in `write_all`) or cannot tell answer at once.
+    fn drain(&mut self, _timeout: Duration) -> Result<(), TransportError> {
+        Ok(())
     }
 
     /// A short human description for logs, e.g. `serial /dev/ttyUSB0 @ 9600`.

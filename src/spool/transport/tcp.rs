@@ -78,7 +78,64 @@ impl Transport for TcpTransport {
         query_cut_counter(&mut self.stream, &describe, timeout).map(Some)
     }
 
+    fn drain(&mut self, timeout: Duration) -> Result<(), TransportError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            // A reset or closed link first: the kernel empties the queue of a dead socket.
+            if let Some(e) = self.stream.take_error().map_err(|e| TransportError::from_io(&self.describe, &e))? {
+                return Err(TransportError::from_io(&self.describe, &e));
+            }
+            if let Some(e) = self.closed_by_peer()? {
+                return Err(e);
+            }
+            if unacknowledged(&self.stream).is_none_or(|n| n == 0) {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(TransportError::new(
+                    ErrorKind::TimedOut,
+                    &self.describe,
+                    "the printer is still taking the job",
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     fn describe(&self) -> String {
         self.describe.clone()
     }
+}
+
+impl TcpTransport {
+    /// Whether the printer closed the link (a switched-off printer resets it; nothing is read).
+    fn closed_by_peer(&mut self) -> Result<Option<TransportError>, TransportError> {
+        let err = |e: std::io::Error| TransportError::from_io(&self.describe, &e);
+        self.stream.set_nonblocking(true).map_err(err)?;
+        let mut probe = [0u8; 1];
+        let peeked = self.stream.peek(&mut probe);
+        self.stream.set_nonblocking(false).map_err(|e| TransportError::from_io(&self.describe, &e))?;
+        Ok(match peeked {
+            Ok(0) => Some(TransportError::new(ErrorKind::Disconnected, &self.describe, "printer closed the link")),
+            Ok(_) => None,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => None,
+            Err(e) => Some(TransportError::from_io(&self.describe, &e)),
+        })
+    }
+}
+
+/// Bytes written to `stream` that the peer has not acknowledged yet (`SIOCOUTQ`); `None` where the OS
+/// cannot tell, and then the spooler does not wait.
+#[cfg(target_os = "linux")]
+fn unacknowledged(stream: &TcpStream) -> Option<usize> {
+    use std::os::fd::AsRawFd;
+    let mut queued: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ (= SIOCOUTQ on a TCP socket) writes one int through the pointer, which lives here.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut queued) };
+    (rc == 0).then(|| usize::try_from(queued).unwrap_or(0))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unacknowledged(_stream: &TcpStream) -> Option<usize> {
+    None
 }

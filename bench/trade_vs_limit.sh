@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# TradeOperation against the limit anchor, in one run: builds both in release, starts each on a fresh data
+# folder, loads each with the same wrk script (8 connections over 8 KKMs) and prints both figures and the ratio.
+# Only the ratio is stable on a shared machine. Needs wrk (Debian's package) and ../shared/bench/limit.
+#
+#   bash bench/trade_vs_limit.sh [SECONDS] [CONNECTIONS]     # defaults: 10 s, 8 connections
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+conns=${2:-8}
+limit_src=${LIMIT_SRC:-../shared/bench/limit}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+[ -f "$limit_src/Cargo.toml" ] || { echo "the limit anchor is not at $limit_src (set LIMIT_SRC)" >&2; exit 1; }
+
+cargo build --release --bin kassa >&2
+CARGO_TARGET_DIR="$PWD/target/limit" cargo build --release --manifest-path "$limit_src/Cargo.toml" >&2
+
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+pin=4321
+
+# Kassa on port 0: it prints `listening api <address>`.
+KASSA_ADMIN_PIN=$pin target/release/kassa serve --listen 127.0.0.1:0 --data-dir "$work/kassa" \
+    >"$work/kassa.out" 2>"$work/kassa.log" &
+pids+=($!)
+for _ in $(seq 300); do
+    kassa=$(awk '$1 == "listening" && $2 == "api" { print $3 }' "$work/kassa.out")
+    [ -n "$kassa" ] && break
+    sleep 0.1
+done
+[ -n "$kassa" ] || { cat "$work/kassa.log" >&2; echo "kassa did not start" >&2; exit 1; }
+for kkm in $(seq 7001 7008); do
+    curl -sf -H "Authorization: $pin" -d "{\"ofd_id\": $kkm, \"ofd_token\": 59359406, \"local_name\": \"K$kkm\"}" \
+        "http://$kassa/SaveKKM" | grep -q '"response_code":0' || { echo "SaveKKM $kkm failed" >&2; exit 1; }
+done
+
+# The anchor takes its port from PORT: ask the system for one.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$port DB="$work/limit.db" target/limit/release/limit >"$work/limit.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+
+load() { # URL → the LOAD line of trade.lua
+    KASSA_KKMS=8 KASSA_PIN=$pin wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$limit_src/trade.lua" "$1" | grep '^LOAD'
+}
+# A short warm-up of each, then the measured runs, alternating so both see the same machine.
+load "http://$kassa" >/dev/null
+load "http://127.0.0.1:$port" >/dev/null
+k=$(load "http://$kassa")
+l=$(load "http://127.0.0.1:$port")
+echo "kassa  $k"
+echo "limit  $l"
+rps() { sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$1"; }
+python3 -c "print(f'ratio  kassa/limit = {float(\"$(rps "$k")\") / float(\"$(rps "$l")\") * 100:.1f} %')"
