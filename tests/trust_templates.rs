@@ -34,8 +34,10 @@ fn template_bombs_in_the_playground_stop_at_their_bounds() {
         "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
         // Thousands of QR codes: little markup, a huge picture.
         "{% for i in range(6000) %}@qr https://receipt.example/{{ i }}\n{% endfor %}",
-        // A receipt hundreds of metres long: little markup, a huge picture.
+        // A receipt hundreds of metres long: little markup, half a million lines.
         "{% for i in range(25000) %}@feed 20\n{% endfor %}",
+        // 15 000 short lines: within the line bound, a picture past the bitmap bound.
+        "{% for i in range(15000) %}x\n{% endfor %}",
         // Every one of 20 000 lines wrong: the first problems are listed, not 20 000.
         "{% for i in range(20000) %}@qr: {{ i }}\n{% endfor %}",
     ];

@@ -433,8 +433,13 @@ pub async fn render(
             }
         };
         still_wanted()?;
-        let txt = crate::render::encode(&text.layout, &opts, Format::Text).map_err(render_failed)?;
-        let html = crate::render::encode(&text.layout, &opts, Format::Html).map_err(render_failed)?;
+        let (txt, html) = match crate::render::encode(&text.layout, &opts, Format::Text)
+            .and_then(|txt| Ok((txt, crate::render::encode(&text.layout, &opts, Format::Html)?)))
+        {
+            Ok(both) => both,
+            Err(RenderError::TooLarge(why)) => return Ok(too_large(why)),
+            Err(e) => return Err(render_failed(e)),
+        };
         let (png, _) = match encode(Format::Png)? {
             Ok(drawn) => drawn,
             Err(why) => return Ok(too_large(why)),

@@ -120,10 +120,10 @@ impl std::io::Write for Bounded<'_> {
 
 /// Fuel of one render (minijinja's: about one per instruction and one per 64 bytes of data a template
 /// creates): five times what the built-in ticket uses for the largest receipt a front takes (1 000 items,
-/// about 71 000), and no value a template makes can pass about 25 MB.
+/// about 77 000), and no value a template makes can pass about 25 MB.
 pub const FUEL: u64 = 400_000;
-/// Markup one render may write: nearly three times the largest receipt's (about 94 KB for 1 000 items).
-pub const MAX_MARKUP_BYTES: usize = 256 * 1024;
+/// Markup one render may write: five times the largest receipt's (about 106 KB for 1 000 items).
+pub const MAX_MARKUP_BYTES: usize = 512 * 1024;
 /// How long one render may run.
 pub const MAX_RENDER_TIME: Duration = Duration::from_secs(5);
 /// Nesting depth of macro calls and includes.
