@@ -89,12 +89,16 @@ pub enum StatusPolicy {
     Always200,
 }
 
-/// Cross-origin access for POS apps running in a browser.
+/// Browsers, on every HTTP front (`listen::origin`): which web pages may call Kassa, and under which names.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CorsConfig {
-    /// Origins allowed to call the API (`https://pos.example.kz`); `*` allows any. Empty: no CORS headers.
+    /// Web pages (origins, `https://pos.example.kz`) allowed to call Kassa besides its own; `*` allows any.
+    /// A request from any other page is refused; these get CORS headers.
     pub allowed_origins: Vec<String>,
+    /// Host names clients may address Kassa by besides `localhost`, loopback addresses, the address they
+    /// reached and the machine's own name (`kassa.shop.lan`); `*` allows any. Stops DNS rebinding.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Receipt rendering.
@@ -153,18 +157,19 @@ impl Default for FiscalConfig {
     }
 }
 
-/// Throttling of wrong PINs, per client address and for the whole server (policy in `api::auth`).
+/// Throttling of wrong PINs (the Kazakh operators' and the Belarusian СКО's), per client and for the whole
+/// server (policy in `listen::throttle`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
-    /// Wrong PINs from one address (within `forget_after_ms` of each other) before it is locked out.
+    /// Wrong PINs from one client (address, OS user, app) within `forget_after_ms` before it is locked out.
     pub max_failures: u32,
-    /// The first lockout of an address, in milliseconds; each further wrong PIN doubles it.
+    /// The first lockout of a client, in milliseconds; each further wrong PIN doubles it.
     pub lockout_ms: u64,
-    /// Wrong PINs per minute the whole server tolerates before it stops checking PINs from addresses it
-    /// does not trust; each further exhaustion doubles the pause (1 min, 2, 4, ...).
+    /// Wrong PINs per minute the whole server tolerates before it stops checking PINs from terminals it
+    /// does not know; each further exhaustion doubles the pause (1 min, 2, 4, ...).
     pub global_failures_per_minute: u32,
-    /// The longest lockout, of an address or of the server, in milliseconds.
+    /// The longest lockout, of a client or of the server, in milliseconds.
     pub max_lockout_ms: u64,
     /// Wrong PINs are forgotten after this long without one, in milliseconds.
     pub forget_after_ms: u64,

@@ -75,6 +75,13 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     })?);
     core.store_handle().watch_wal_every(std::time::Duration::from_secs(1));
     core.start_senders();
+    if core.is_admin_pin(crate::config::DEMO_ADMIN_PIN) {
+        warn_demo_pin(
+            "administrator",
+            crate::config::DEMO_ADMIN_PIN,
+            "change it with SaveOperator (or start a new data folder with KASSA_ADMIN_PIN)",
+        );
+    }
     let template_dir = config.render.template_dir.clone().unwrap_or_else(|| config.data_dir.join("templates"));
     let renderer = Renderer::new(RendererConfig { override_dir: Some(template_dir) });
     let spool_config = config.spool.clone().unwrap_or_else(|| SpoolConfig::serve_default(&config.data_dir));
@@ -178,12 +185,26 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let config = state.core.config();
-    let limits = api::conn::Limits {
+    let limits = listen_limits(config);
+    api::conn::serve(api::app(state), listener, limits, shutdown).await
+}
+
+/// Every front's listener limits: the connection cap and the head and body times of the configuration; the
+/// largest body is the Kazakh API's `max_body_bytes` (the neighbour fronts keep their 1 MiB).
+fn listen_limits(config: &Config) -> crate::listen::Limits {
+    crate::listen::Limits {
         max_connections: config.max_connections,
         header_timeout: std::time::Duration::from_millis(config.header_timeout_ms),
         body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
-    };
-    api::conn::serve(api::app(state), listener, limits, shutdown).await
+        max_body: config.max_body_bytes,
+    }
+}
+
+/// Says loudly, in the log and in one line on stderr, that a demo PIN anyone can look up still opens this
+/// server.
+fn warn_demo_pin(whose: &str, pin: &str, change: &str) {
+    tracing::warn!(whose, "the demo PIN {pin} is in use: anyone who read the README can use it; {change}");
+    eprintln!("kassa: WARNING: the {whose} still has the demo PIN {pin}; {change}");
 }
 
 /// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.
@@ -289,8 +310,15 @@ async fn start_by(
     if by.listen.is_none() && by.tcp_listen.is_none() {
         return Ok(Vec::new());
     }
+    if by.sko.pin == by::config::DEMO_PIN {
+        warn_demo_pin("Belarusian СКО", by::config::DEMO_PIN, "set by.sko.pin in the configuration");
+    }
     let ledger = Arc::new(crate::ledger::Ledger::new(started.core.store_handle()));
-    let state = Arc::new(by::actions::ByState::new(by.clone(), ledger, started.printing.clone())?);
+    let core = &started.core;
+    let throttle =
+        crate::listen::throttle::Throttle::new("by", &config.auth, core.terminal_key(), Some(core.store_handle()));
+    let state = Arc::new(by::actions::ByState::new(by.clone(), ledger, started.printing.clone(), throttle)?);
+    let limits = listen_limits(config);
     let until = move || {
         let mut stopped = stopped.clone();
         async move {
@@ -301,9 +329,9 @@ async fn start_by(
     if let Some(addr) = &by.listen {
         let listener = crate::listen::bind("by-http", addr, "by.listen").await?;
         tracing::info!(listen = %local(&listener), serial = %by.sko.serial, "Belarusian front (HTTP) serving; simulated СКО, test mode");
-        let (state, until) = (state.clone(), until());
+        let (state, until, web) = (state.clone(), until(), config.cors.clone());
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = by::front::serve_http(state, listener, until).await {
+            if let Err(e) = by::front::serve_http(state, listener, limits, &web, until).await {
                 tracing::error!(error = %e, "Belarusian HTTP front failed");
             }
         }));
@@ -313,7 +341,7 @@ async fn start_by(
         tracing::info!(listen = %local(&listener), "Belarusian front (framed TCP) serving");
         let (state, until) = (state.clone(), until());
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = by::front::serve_tcp(state, listener, until).await {
+            if let Err(e) = by::front::serve_tcp(state, listener, limits, until).await {
                 tracing::error!(error = %e, "Belarusian TCP front failed");
             }
         }));
@@ -336,8 +364,9 @@ async fn start_ua(
     let listener = crate::listen::bind("ua", addr, "ua.listen").await?;
     tracing::info!(listen = %local(&listener), fisid = %config.ua.prro.fisid, "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
     let until = until_stopped(&stopped);
+    let (limits, web) = (listen_limits(config), config.cors.clone());
     Ok(vec![tokio::spawn(async move {
-        if let Err(e) = ua::front::serve_http(state, listener, until).await {
+        if let Err(e) = ua::front::serve_http(state, listener, limits, &web, until).await {
             tracing::error!(error = %e, "Ukrainian HTTP front failed");
         }
     })])

@@ -62,7 +62,7 @@ fn http_raw(port: u16, body: &str) -> (u16, Value) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         s,
-        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -603,7 +603,7 @@ fn printer_headers_shape_the_receipt_and_a_named_printer_gets_it_through_the_spo
 fn a_client_that_never_finishes_its_request_head_is_let_go_and_others_are_served() {
     let s = start("", "pin = \"2718\"");
     let mut slow = TcpStream::connect(("127.0.0.1", s.http)).unwrap();
-    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\n").unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     // Others are answered meanwhile.
     assert_eq!(http_raw(s.http, r#"{"type":"ping"}"#).1["type"], "pong");
@@ -643,30 +643,24 @@ fn pong(port: u16) -> bool {
 }
 
 #[test]
-fn a_flood_of_stalled_frames_is_capped_and_the_slots_come_back() {
+fn a_flood_of_stalled_frames_makes_room_for_a_new_client() {
     let s = start("", "pin = \"2718\"");
     assert!(pong(s.tcp));
-    // 256 connections each announce a 1 MB frame and never send it.
-    let stalled: Vec<TcpStream> = (0..256)
+    // 600 connections each announce a 1 MB frame and never send it: more than the listener holds (512).
+    let stalled: Vec<TcpStream> = (0..600)
         .map(|_| {
             let mut c = TcpStream::connect(("127.0.0.1", s.tcp)).unwrap();
             c.write_all(&(1u32 << 20).to_be_bytes()).unwrap();
             c
         })
         .collect();
-    // Once the listener has taken them all, a new connection is closed at once.
-    let refused = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(20));
-        !pong(s.tcp)
-    });
-    assert!(refused, "the 257th connection is closed at once");
-    drop(stalled);
-    // Their slots come back as soon as they close.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !pong(s.tcp) {
-        assert!(Instant::now() < deadline, "the slots never came back");
-        std::thread::sleep(Duration::from_millis(50));
+    std::thread::sleep(Duration::from_millis(200));
+    // A new client is served at once: the oldest stalled connection made room.
+    for _ in 0..10 {
+        assert!(pong(s.tcp), "a client was kept out by stalled frames");
     }
+    drop(stalled);
+    assert!(pong(s.tcp));
 }
 
 #[test]

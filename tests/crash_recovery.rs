@@ -15,7 +15,7 @@ fn call(port: u16, method: &str, body: &Value) -> Value {
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     write!(
         s,
-        "POST /{method} HTTP/1.1\r\nHost: x\r\nAuthorization: 0000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /{method} HTTP/1.1\r\nHost: localhost\r\nAuthorization: 0000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();

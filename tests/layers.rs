@@ -57,5 +57,5 @@ fn the_ukrainian_front_reaches_the_core_only_through_the_shared_parts() {
 
 #[test]
 fn the_listeners_know_no_front() {
-    check("listen.rs", &["crate::api", "crate::country", "crate::fiscal"]);
+    check("listen", &["crate::api", "crate::country", "crate::fiscal"]);
 }

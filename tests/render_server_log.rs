@@ -11,7 +11,7 @@ fn post(port: u16, method: &str, body: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     write!(
         s,
-        "POST /{method} HTTP/1.1\r\nHost: x\r\nAuthorization: 0000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /{method} HTTP/1.1\r\nHost: localhost\r\nAuthorization: 0000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("write");

@@ -230,14 +230,27 @@ fn png_has_the_requested_width_and_scale() {
     }
 }
 
+/// The largest receipt a front takes (the API's 1 000 items) renders well within a render's bounds (fuel,
+/// markup size), in every format.
 #[test]
-fn ten_thousand_items_fit_the_fuel() {
+fn the_largest_receipt_fits_the_bounds() {
     let r = Renderer::new(RendererConfig::default());
     let mut doc = fixture("ticket_20_items_kk");
     let items = doc["body"]["itemsList"].as_array().cloned().expect("items");
-    let many: Vec<serde_json::Value> = items.iter().cycle().take(10_000).cloned().collect();
+    let many: Vec<serde_json::Value> = items.iter().cycle().take(1_000).cloned().collect();
     doc["body"]["itemsList"] = many.into();
-    let out = r.render(DocumentKind::Ticket, &doc, &RenderOptions::default(), Format::Text).expect("render");
-    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
-    assert!(String::from_utf8(out.bytes).expect("utf-8").contains("9500. "));
+    for format in [Format::Text, Format::Png, Format::EscPos] {
+        let out = r.render(DocumentKind::Ticket, &doc, &RenderOptions::default(), format).expect("render");
+        assert!(out.diagnostics.is_empty(), "{format:?}: {:?}", out.diagnostics);
+        if format == Format::Text {
+            assert!(String::from_utf8(out.bytes).expect("utf-8").contains("950. "));
+        }
+    }
+    // Its markup is under a quarter of the bound, so an integrator's richer template has room.
+    let markup = kassa::render::template::render_plain_markup(
+        &Renderer::builtin_template(DocumentKind::Ticket),
+        &kassa::render::context(&doc, &RenderOptions::default()),
+    )
+    .expect("markup");
+    assert!(markup.len() * 4 < kassa::render::template::MAX_MARKUP_BYTES, "{} bytes", markup.len());
 }

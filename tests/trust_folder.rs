@@ -14,7 +14,7 @@ fn post(port: u16, method: &str, pin: &str, body: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         s,
-        "POST /{method} HTTP/1.1\r\nHost: x\r\nAuthorization: {pin}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /{method} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {pin}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();

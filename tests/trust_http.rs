@@ -34,10 +34,10 @@ async fn hyper_error_answers_carry_the_json_envelope() {
     let s = TestServer::start().await;
     let a = addr(&s);
     let answers = tokio::task::spawn_blocking(move || {
-        let long_url = format!("GET /Ping?x={} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+        let long_url = format!("GET /Ping?x={} HTTP/1.1\r\nHost: localhost\r\n\r\n", "a".repeat(70_000));
         // Well past hyper's 400 KiB head buffer, and past what one read into it can hold (a 500 KB header was
         // sometimes read whole and answered 200).
-        let big_header = format!("GET /Ping HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "b".repeat(1_000_000));
+        let big_header = format!("GET /Ping HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n", "b".repeat(1_000_000));
         let garbage = "NOT HTTP AT ALL\r\n\r\n".to_owned();
         [long_url, big_header, garbage].map(|r| exchange(&a, r.as_bytes()))
     })
@@ -65,12 +65,12 @@ async fn a_head_or_body_that_never_finishes_is_cut_off() {
     let a = addr(&s);
     let (head_secs, body_answer) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let answer = exchange(&a, b"POST /GetOperatorList HTTP/1.1\r\nHost: x\r\nAuthorization: 0000\r\n");
+        let answer = exchange(&a, b"POST /GetOperatorList HTTP/1.1\r\nHost: localhost\r\nAuthorization: 0000\r\n");
         assert!(!answer.contains("response_code\":0"), "{answer:?}");
         let head_secs = started.elapsed().as_secs_f64();
         let body = exchange(
             &a,
-            b"POST /GetKKMList HTTP/1.1\r\nHost: x\r\nAuthorization: 0000\r\nContent-Length: 100\r\n\r\n{\"a\"",
+            b"POST /GetKKMList HTTP/1.1\r\nHost: localhost\r\nAuthorization: 0000\r\nContent-Length: 100\r\n\r\n{\"a\"",
         );
         (head_secs, body)
     })
@@ -85,7 +85,7 @@ async fn a_head_or_body_that_never_finishes_is_cut_off() {
 
 fn post(port: u16, method: &str, body: &str) -> String {
     let request = format!(
-        "POST /{method} HTTP/1.1\r\nHost: x\r\nAuthorization: {ADMIN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /{method} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {ADMIN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     exchange(&format!("127.0.0.1:{port}"), request.as_bytes())
@@ -106,9 +106,9 @@ fn a_flood_of_slow_connections_does_not_stop_a_sale() {
     for n in 0..900 {
         let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else { continue };
         let slow: &[u8] = if n % 2 == 0 {
-            b"POST /TradeOperation HTTP/1.1\r\nHost: x\r\n"
+            b"POST /TradeOperation HTTP/1.1\r\nHost: localhost\r\n"
         } else {
-            b"POST /TradeOperation HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{"
+            b"POST /TradeOperation HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n{"
         };
         let _ = c.write_all(slow);
         flood.push(c);

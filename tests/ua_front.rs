@@ -73,8 +73,25 @@ fn http(port: u16, method: &str, path: &str, headers: &str, body: &str) -> (u16,
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let status: u16 = out[9..12].parse().unwrap();
-    let json = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    // A batch's answer is streamed, envelope by envelope: chunked.
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// The body of a chunked answer.
+fn dechunk(mut rest: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        body.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+    body
 }
 
 /// The envelope a DM client sends.

@@ -8,11 +8,10 @@
 //! The body is read in the charset `Content-Type` declares (UTF-8 when none), and refused with a clear text
 //! when its bytes are not in that charset, never stored garbled.
 use super::codes::ErrorCode;
-use super::conn::BodyDeadline;
 use super::error::ApiError;
 use crate::fiscal::text::Text;
+use crate::listen::{BodyError, BodyRules};
 use crate::text;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Method, header};
 use encoding_rs::{Encoding, UTF_8};
@@ -92,7 +91,25 @@ impl Raw {
     }
 }
 
-async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Raw, ApiError> {
+/// Code 2 for a body the listener did not read, in both languages.
+fn body_refused(e: BodyError) -> ApiError {
+    tracing::info!(reason = %e, "request body refused");
+    let detail = match e {
+        BodyError::Late(t) => {
+            text!("тело запроса не пришло за {} с", "сұрау денесі {} с ішінде келмеді", t.as_secs())
+        }
+        BodyError::TooLarge(_) | BodyError::Broken(_) => {
+            text!("тело запроса не принято (слишком большое?)", "сұрау денесі қабылданбады (тым үлкен бе?)")
+        }
+        BodyError::Busy => text!(
+            "сервер сейчас принимает другие большие запросы; повторите",
+            "сервер қазір басқа үлкен сұрауларды қабылдап жатыр; қайталаңыз"
+        ),
+    };
+    ApiError::new(ErrorCode::InvalidFields, detail)
+}
+
+async fn read<S: Send + Sync>(req: Request, _state: &S) -> Result<Raw, ApiError> {
     let slot = req.extensions().get::<super::metrics::KkmSlot>().cloned();
     if req.method() == Method::GET {
         let query = req.uri().query().unwrap_or("").to_owned();
@@ -101,29 +118,10 @@ async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Raw, ApiError> 
         }
         return Ok(Raw::Query(query));
     }
-    let deadline = req.extensions().get::<BodyDeadline>().cloned();
+    // The listener's rules: the body's time and size limits, and its share of the memory budget.
+    let rules = req.extensions().get::<BodyRules>().cloned().unwrap_or_default();
     let charset = charset(req.headers());
-    let read = Bytes::from_request(req, state);
-    let read = match &deadline {
-        // A body that trickles in never holds its connection longer than the deadline.
-        Some(d) => tokio::time::timeout(d.timeout, read).await.map_err(|_| {
-            ApiError::new(
-                ErrorCode::InvalidFields,
-                text!("тело запроса не пришло за {} с", "сұрау денесі {} с ішінде келмеді", d.timeout.as_secs()),
-            )
-        })?,
-        None => read.await,
-    };
-    let body = read.map_err(|rejection| {
-        tracing::info!(reason = %rejection.body_text(), "request body refused");
-        ApiError::new(
-            ErrorCode::InvalidFields,
-            text!("тело запроса не принято (слишком большое?)", "сұрау денесі қабылданбады (тым үлкен бе?)"),
-        )
-    })?;
-    if let Some(d) = deadline {
-        d.slot.body_read();
-    }
+    let body = crate::listen::body::read(req.into_body(), &rules).await.map_err(body_refused)?;
     let body = decode(&body, charset)?.into_owned();
     if let Some(slot) = &slot {
         slot.fill_from_json(&body);

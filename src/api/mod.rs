@@ -5,7 +5,6 @@
 pub mod auth;
 pub mod codes;
 pub mod conn;
-pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -19,15 +18,18 @@ pub use codes::ErrorCode;
 pub use error::ApiError;
 
 use crate::fiscal::{Core, FiscalError};
+use crate::listen::throttle::Throttle;
+use crate::listen::{Forbidden, Peer, WebRule};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// What every handler gets.
 #[derive(Clone)]
 pub struct AppState {
     pub core: Arc<Core>,
-    pub throttle: Arc<auth::Throttle>,
+    pub throttle: Arc<Throttle>,
     pub printing: Arc<print::Printing>,
     /// Counters and the state gauges of `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
@@ -35,7 +37,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(core: Arc<Core>, printing: Arc<print::Printing>) -> AppState {
-        let throttle = Arc::new(auth::Throttle::new(&core.config().auth));
+        let throttle =
+            Arc::new(Throttle::new("kz", &core.config().auth, core.terminal_key(), Some(core.store_handle())));
         AppState { core, throttle, printing, metrics: Arc::new(metrics::Metrics::new()) }
     }
 
@@ -61,7 +64,8 @@ pub fn app(state: AppState) -> Router {
     let config = state.core.config();
     let limit = config.max_body_bytes;
     let policy = config.http.status_policy;
-    let cors = cors::layer(&config.cors);
+    let cors = crate::listen::origin::cors_layer(&config.cors);
+    let web = Arc::new(WebRule::new(&config.cors));
     let methods =
         methods::routes().merge(metrics::routes()).layer(DefaultBodyLimit::max(limit)).with_state(state.clone());
     let app = Router::new()
@@ -69,12 +73,36 @@ pub fn app(state: AppState) -> Router {
         .merge(methods::playground::pages())
         .merge(status::pages())
         .fallback_service(methods)
+        .layer(axum::middleware::from_fn(move |req, next| web_guard(web.clone(), req, next)))
         .layer(axum::middleware::from_fn(move |req, next| error::render_errors(policy, req, next)))
         .layer(axum::middleware::from_fn_with_state(state, metrics::observe))
         .layer(axum::middleware::map_request(vendor_path));
     match cors {
         Some(cors) => app.layer(cors),
         None => app,
+    }
+}
+
+/// Refuses (code 5) a request from a web page that may not call Kassa, or addressed to a name that is not
+/// this listener's (`listen::origin`).
+async fn web_guard(rule: Arc<WebRule>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let peer = request.extensions().get::<Arc<Peer>>().cloned();
+    match rule.check(request.headers(), peer.as_deref()) {
+        Ok(()) => next.run(request).await,
+        Err(forbidden) => {
+            tracing::info!(refused = %forbidden, "request from a browser refused");
+            let detail = match &forbidden {
+                Forbidden::Origin(o) => crate::text!(
+                    "запрос с веб-страницы {o}, которой нельзя обращаться к этой Kassa (cors.allowed_origins)",
+                    "{o} веб-бетінен келген сұрау қабылданбайды (cors.allowed_origins)"
+                ),
+                Forbidden::Host(h) => crate::text!(
+                    "запрос адресован {h}, а это не имя этой Kassa (cors.allowed_hosts)",
+                    "сұрау {h} атына жіберілген, бұл осы Kassa-ның аты емес (cors.allowed_hosts)"
+                ),
+            };
+            ApiError::new(ErrorCode::InvalidAccessCode, detail).into_response()
+        }
     }
 }
 

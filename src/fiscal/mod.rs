@@ -93,6 +93,17 @@ impl Core {
         &self.store
     }
 
+    /// A key for the PIN throttle's stored hashes of PINs (`listen::throttle`), derived from the PIN key, so
+    /// it lives outside the database like that key.
+    pub fn terminal_key(&self) -> [u8; 32] {
+        self.pins.derived_key("known terminals")
+    }
+
+    /// Whether `pin` is an administrator's PIN now (a demo PIN still in use is warned about at start).
+    pub fn is_admin_pin(&self, pin: &str) -> bool {
+        matches!(self.authenticate(pin), Ok(Some(c)) if c.role == access::Role::Administrator)
+    }
+
     /// The store as a shared handle, for the country-neutral ledger over the same database.
     pub fn store_handle(&self) -> Arc<Store> {
         self.store.clone()

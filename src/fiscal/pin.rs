@@ -77,6 +77,16 @@ impl Pins {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// A key for another purpose, derived from the PIN key (HMAC-SHA256 of `purpose`).
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        if let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.key) {
+            mac.update(purpose.as_bytes());
+            out.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        out
+    }
+
     /// The salted slow hash of a PIN (argon2id, PHC string).
     pub fn slow_hash(&self, pin: &str) -> Result<String, String> {
         // 16 bytes from rand's thread generator (a CSPRNG seeded by the OS).

@@ -143,4 +143,7 @@ pub enum RenderError {
     Template(Diagnostic),
     #[error("PNG encoding failed: {0}")]
     Png(String),
+    /// The drawing would take more memory than a render may ([`crate::render::backend::png::MAX_BITMAP_BYTES`]).
+    #[error("{0}")]
+    TooLarge(String),
 }

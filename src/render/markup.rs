@@ -16,6 +16,11 @@ use base64::Engine as _;
 const MAX_IMAGE_SIDE: u32 = 4096;
 /// Upper bound for `@feed n`, so a typo cannot waste a metre of paper.
 const MAX_FEED: u32 = 20;
+/// Markup problems listed per render.
+const MAX_DIAGNOSTICS: usize = 100;
+/// QR codes, barcodes and pictures one receipt may hold (a receipt has one or two; thousands would take
+/// seconds and tens of megabytes to draw).
+const MAX_PICTURES: usize = 100;
 
 /// Escapes a value for inclusion in markup: `\`, `|` and `@` get a backslash, and line
 /// breaks become spaces, so data cannot inject directives or cells.
@@ -123,7 +128,7 @@ pub type ImageLoader<'a> = &'a dyn Fn(&str) -> Result<Image, String>;
 
 /// [`parse`] with a loader for picture files.
 pub fn parse_with(src: &str, file: &str, images: ImageLoader) -> (Document, Vec<Diagnostic>) {
-    let mut p = Parser { doc: Document::default(), diags: Vec::new(), file, images };
+    let mut p = Parser { doc: Document::default(), diags: Vec::new(), pictures: 0, file, images };
     let mut template_line = None;
     for (i, raw) in src.lines().enumerate() {
         let mut first = None;
@@ -166,6 +171,8 @@ pub fn parse_with(src: &str, file: &str, images: ImageLoader) -> (Document, Vec<
 struct Parser<'a> {
     doc: Document,
     diags: Vec<Diagnostic>,
+    /// QR codes, barcodes and pictures so far.
+    pictures: usize,
     file: &'a str,
     images: ImageLoader<'a>,
 }
@@ -177,6 +184,20 @@ impl Parser<'_> {
     }
 
     fn diag_at(&mut self, line: usize, message: String, snippet: Option<&str>) {
+        // A template that gets every line wrong needs its first problems shown, not thousands of them.
+        if self.diags.len() > MAX_DIAGNOSTICS {
+            return;
+        }
+        if self.diags.len() == MAX_DIAGNOSTICS {
+            let mut d = Diagnostic::new(
+                Stage::Markup,
+                self.file,
+                format!("more problems after the first {MAX_DIAGNOSTICS} are not listed"),
+            );
+            d.line = Some(line);
+            self.diags.push(d);
+            return;
+        }
         let mut d = Diagnostic::new(Stage::Markup, self.file, message);
         d.line = Some(line);
         d.snippet = snippet.map(str::to_string);
@@ -205,9 +226,21 @@ impl Parser<'_> {
             "feed" => self.feed(n, args),
             "cut" => self.cut(n, args),
             "drawer" => self.push(Block::Drawer),
-            "qr" => self.qr(n, args),
-            "barcode" => self.barcode(n, args),
-            "image" => self.image(n, args),
+            "qr" | "barcode" | "image" if self.pictures >= MAX_PICTURES => {
+                self.diag(n, format!("@{word}: more than {MAX_PICTURES} codes and pictures in one receipt, skipped"));
+            }
+            "qr" => {
+                self.pictures += 1;
+                self.qr(n, args)
+            }
+            "barcode" => {
+                self.pictures += 1;
+                self.barcode(n, args)
+            }
+            "image" => {
+                self.pictures += 1;
+                self.image(n, args)
+            }
             "raw" => self.raw(n, args),
             "sample" => self.sample(n, line, args),
             "fill" => self.fill(n, args),

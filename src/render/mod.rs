@@ -314,6 +314,9 @@ impl Renderer {
             Err(e) => return Some(Err(e)),
         };
         let layout = layout::layout(&document, &Geometry::text(columns));
+        if let Err(e) = check_length(&layout) {
+            return Some(Err(e));
+        }
         Some(Ok(GridRendered {
             text: backend::grid::text(&layout),
             html: backend::grid::html(&layout),
@@ -403,12 +406,34 @@ pub fn geometry(opts: &RenderOptions, format: Format) -> Geometry {
     }
 }
 
+/// Lines one receipt may run to: about ten times the largest receipt a front takes (1 000 items, about 2 200
+/// lines); a template that feeds or repeats more (half a million blank lines) is stopped before they are drawn.
+pub const MAX_LINES: u32 = 20_000;
+
+/// Whether `layout` fits [`MAX_LINES`]; the error says how long it would be.
+pub fn check_length(layout: &Layout) -> Result<(), RenderError> {
+    let lines = layout.height / layout.geometry.line_h.max(1);
+    if lines > MAX_LINES {
+        return Err(RenderError::TooLarge(format!(
+            "the receipt would be {lines} lines long, more than the {MAX_LINES} lines a render may draw: stopped"
+        )));
+    }
+    Ok(())
+}
+
 /// Encodes a layout made for `geometry(opts, format)`.
 pub fn encode(layout: &Layout, opts: &RenderOptions, format: Format) -> Result<Vec<u8>, RenderError> {
+    check_length(layout)?;
     Ok(match format {
         Format::Text => backend::text::render(layout, opts).into_bytes(),
         Format::Html => backend::html::render(layout, opts).into_bytes(),
-        Format::EscPos => backend::escpos::render(layout, opts),
+        Format::EscPos => {
+            // A printer that takes everything as raster gets the whole receipt drawn at once.
+            if opts.profile.raster_everything {
+                backend::png::check_size(layout)?;
+            }
+            backend::escpos::render(layout, opts)
+        }
         Format::Png => backend::png::render(layout, opts)?,
     })
 }

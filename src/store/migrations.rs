@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0009_commit_mark", include_str!("migrations/0009_commit_mark.sql")),
     ("0010_document_chain", include_str!("migrations/0010_document_chain.sql")),
     ("0011_control_templates", include_str!("migrations/0011_control_templates.sql")),
+    ("0012_known_terminals", include_str!("migrations/0012_known_terminals.sql")),
 ];
 
 /// What a migration does after its SQL, in Rust (SQLite has no SHA-256 to chain the stored documents).

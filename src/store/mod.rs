@@ -27,6 +27,7 @@ pub mod mark;
 pub mod migrations;
 mod operator;
 mod template;
+mod terminal;
 mod vendor;
 
 pub use document::{DocumentRow, JournalFilter, OfdState};

@@ -206,7 +206,7 @@ pub fn trickle_body(port: u16, path: &str) -> (String, std::time::Duration) {
     use std::time::{Duration, Instant};
     let mut slow = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let started = Instant::now();
-    let head = format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{\"type\"");
+    let head = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{{\"type\"");
     slow.write_all(head.as_bytes()).expect("write");
     slow.set_nonblocking(true).expect("nonblocking");
     let mut buf = [0u8; 4096];

@@ -18,7 +18,7 @@ use crate::fiscal::access::Role;
 use crate::fiscal::{Caller, Core};
 use crate::render::backend::listing::listing;
 use crate::render::{
-    Diagnostic, DocumentKind, Format, PrinterProfile, RenderError, RenderOptions, Renderer, TemplateOrigin,
+    Diagnostic, DocumentKind, Format, PrinterProfile, RenderError, RenderOptions, Renderer, Stage, TemplateOrigin,
     TemplateUsed,
 };
 use crate::spool::config::{DocFormat, PrinterType};
@@ -30,6 +30,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Journal documents offered per KKM, newest first.
 const DOCUMENTS_PER_KKM: usize = 30;
@@ -84,6 +86,41 @@ fn failed(e: impl std::fmt::Display) -> ApiError {
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(failed)?
+}
+
+/// Sets a render's cancel flag when dropped: when the request's future goes, its client left.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Runs rendering work off the async threads; it stops at its next step once the client leaves
+/// (`render::template::cancellable`), so an abandoned render does not keep a thread busy.
+async fn rendering<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let _cancel = CancelOnDrop(flag.clone());
+    blocking(move || {
+        let (out, cut) = crate::render::template::cancellable(&flag, f);
+        if cut {
+            tracing::info!("render cancelled: the client left");
+        }
+        out
+    })
+    .await
+}
+
+/// Stops rendering work whose client left.
+fn still_wanted() -> Result<(), ApiError> {
+    if crate::render::template::cancelled() {
+        return Err(ApiError::new(
+            ErrorCode::MethodExecutionException,
+            crate::text!("отрисовка прервана: клиент ушёл", "сызу тоқтатылды: клиент кетті"),
+        ));
+    }
+    Ok(())
 }
 
 fn kind_name(kind: DocumentKind) -> Value {
@@ -355,6 +392,7 @@ fn options(
 fn render_failed(e: RenderError) -> ApiError {
     match e {
         RenderError::Options(o) => ApiError::field(o.field(), o.to_string()),
+        RenderError::TooLarge(why) => ApiError::field("source", why),
         other => failed(other),
     }
 }
@@ -369,7 +407,7 @@ pub async fn render(
     let (kind, tpl) = req.checked()?;
     let (opts, spool_profile) = options(&state, &req)?;
     let (core, printing) = (state.core.clone(), state.printing.clone());
-    let answer = blocking(move || {
+    let answer = rendering(move || {
         let doc = document(&core, &caller, kind, &req.document, &opts.profile)?;
         let renderer = &printing.renderer;
         let text = match renderer.preview(&tpl, &doc, &opts, Format::Text) {
@@ -379,14 +417,37 @@ pub async fn render(
             }
             Err(e) => return Err(render_failed(e)),
         };
-        let encode = |format: Format| -> Result<(Vec<u8>, u32), ApiError> {
-            let p = renderer.preview(&tpl, &doc, &opts, format).map_err(render_failed)?;
-            Ok((crate::render::encode(&p.layout, &opts, format).map_err(render_failed)?, p.layout.height))
+        // A template that draws more than a render may take is the template's problem, shown as one.
+        let too_large = |why: String| {
+            json!({"ok": false, "sha256": tpl.sha256,
+            "diagnostics": [Diagnostic::new(Stage::Markup, &tpl.name, why)]})
         };
-        let txt = crate::render::encode(&text.layout, &opts, Format::Text).map_err(render_failed)?;
-        let html = crate::render::encode(&text.layout, &opts, Format::Html).map_err(render_failed)?;
-        let (png, _) = encode(Format::Png)?;
-        let (escpos, height_dots) = encode(Format::EscPos)?;
+        let encode = |format: Format| -> Result<Result<(Vec<u8>, u32), String>, ApiError> {
+            still_wanted()?;
+            let p = renderer.preview(&tpl, &doc, &opts, format).map_err(render_failed)?;
+            still_wanted()?;
+            match crate::render::encode(&p.layout, &opts, format) {
+                Ok(bytes) => Ok(Ok((bytes, p.layout.height))),
+                Err(RenderError::TooLarge(why)) => Ok(Err(why)),
+                Err(e) => Err(render_failed(e)),
+            }
+        };
+        still_wanted()?;
+        let (txt, html) = match crate::render::encode(&text.layout, &opts, Format::Text)
+            .and_then(|txt| Ok((txt, crate::render::encode(&text.layout, &opts, Format::Html)?)))
+        {
+            Ok(both) => both,
+            Err(RenderError::TooLarge(why)) => return Ok(too_large(why)),
+            Err(e) => return Err(render_failed(e)),
+        };
+        let (png, _) = match encode(Format::Png)? {
+            Ok(drawn) => drawn,
+            Err(why) => return Ok(too_large(why)),
+        };
+        let (escpos, height_dots) = match encode(Format::EscPos)? {
+            Ok(drawn) => drawn,
+            Err(why) => return Ok(too_large(why)),
+        };
         let link_seconds = spool_profile.link_baud.map(|baud| escpos.len() as f64 * 10.0 / f64::from(baud.max(1)));
         let paper_mm = f64::from(height_dots) * 25.4 / f64::from(spool_profile.dpi.max(1));
         let paper_seconds = paper_mm / PAPER_MM_PER_SECOND;
@@ -443,9 +504,10 @@ pub async fn save(
         let caller = caller.clone();
         blocking(move || core.kkm_for(&caller, ofd_id).map(|_| ()).map_err(ApiError::from)).await?;
     }
-    let answer = blocking(move || {
+    let answer = rendering(move || {
         let renderer = &printing.renderer;
         must_be_clean(renderer, kind, &tpl, kkm.as_deref())?;
+        still_wanted()?;
         let path = renderer.store().save(kind, kkm.as_deref(), &tpl.source).map_err(failed)?;
         tracing::info!(template = %tpl.name, sha256 = %tpl.sha256, path = %path.display(), "template saved from the playground");
         let history = renderer.store().history(kind, kkm.as_deref()).len();
@@ -468,7 +530,7 @@ pub async fn print(
         .ok_or_else(|| ApiError::field("printer_id", crate::text!("выберите принтер", "принтерді таңдаңыз")))?;
     let (mut opts, _) = options(&state, &req)?;
     let (core, printing) = (state.core.clone(), state.printing.clone());
-    let job = blocking(move || {
+    let job = rendering(move || {
         let printers = printing.spooler.printers().map_err(spool_error)?;
         let printer = printers.iter().find(|p| p.id == printer_id).ok_or_else(|| {
             ApiError::field("printer_id", crate::text!("нет принтера с ID {}", "ID {} принтері жоқ", printer_id))
@@ -487,6 +549,7 @@ pub async fn print(
         if let Some(d) = prepared.diagnostics.first() {
             return Err(ApiError::field("source", d.to_string()));
         }
+        still_wanted()?;
         let bytes = crate::render::encode(&prepared.layout, &opts, format).map_err(render_failed)?;
         let key = JobKey::Label(format!("playground test {} {}", tpl.name, &tpl.sha256[..12]));
         printing.spooler.enqueue(JobRequest::new(printer_id, key, doc_format, bytes)).map_err(spool_error)

@@ -6,8 +6,9 @@ use super::config::ByConfig;
 use super::errors::{self as e, ByError};
 use super::receipt::{self, ReprWanted};
 use super::rules::{self, Limits};
-use super::sko::{COUNTRY, PinRefusal, SimulatedSko};
+use super::sko::{COUNTRY, SimulatedSko};
 use crate::ledger::{Entry, Fiscaliser, Ledger, LedgerError, Outcome, Seen};
+use crate::listen::throttle::{Client, Throttle};
 use crate::receipt::Printing;
 use crate::render::codepage::CodePage;
 use crate::spool::{JobKey, PrinterId};
@@ -29,6 +30,8 @@ pub struct ByState {
     pub printing: Arc<Printing>,
     pub device_id: i64,
     authorised: AtomicBool,
+    /// Wrong СКО PINs per client and for the whole front, and the terminals known to have authorised it.
+    throttle: Throttle,
 }
 
 /// A request after the envelope: its service, action, headers and data.
@@ -75,8 +78,13 @@ const COUNTER_LABELS: &[(&str, &str)] = &[
 ];
 
 impl ByState {
-    /// Registers the simulated СКО in the ledger and makes the state.
-    pub fn new(config: ByConfig, ledger: Arc<Ledger>, printing: Arc<Printing>) -> Result<ByState, String> {
+    /// Registers the simulated СКО in the ledger and makes the state; `throttle` guards its PIN.
+    pub fn new(
+        config: ByConfig,
+        ledger: Arc<Ledger>,
+        printing: Arc<Printing>,
+        throttle: Throttle,
+    ) -> Result<ByState, String> {
         let sko = Arc::new(SimulatedSko::new(config.sko.clone(), ledger.clone(), config.receipt_site.clone())?);
         let device = ledger
             .register(COUNTRY, &config.sko.serial, &sko.registration(), config.sko.first_number, config.sko.last_shift)
@@ -84,15 +92,16 @@ impl ByState {
         let client_withdraw_max = Decimal::from_str(&config.client_withdraw_max)
             .map_err(|_| format!("by.client_withdraw_max {:?} is not a decimal", config.client_withdraw_max))?;
         let limits = Limits { max_items: config.max_items, client_withdraw_max, ..Limits::default() };
-        Ok(ByState { config, limits, ledger, sko, printing, device_id: device.id, authorised: AtomicBool::new(false) })
+        let authorised = AtomicBool::new(false);
+        Ok(ByState { config, limits, ledger, sko, printing, device_id: device.id, authorised, throttle })
     }
 
     fn device(&self) -> Result<DeviceRow, ByError> {
         self.ledger.device(COUNTRY, &self.config.sko.serial)?.ok_or_else(|| internal("СКО не зарегистрировано"))
     }
 
-    /// Runs one request.
-    pub async fn handle(self: &Arc<Self>, req: Request) -> Answer {
+    /// Runs one request from `client`.
+    pub async fn handle(self: &Arc<Self>, req: Request, client: &Client) -> Answer {
         if let Some(token) = req.headers.get("token")
             && !token.is_empty()
             && *token != self.config.sko.serial
@@ -106,7 +115,7 @@ impl ByState {
         let me = self.clone();
         match (req.address.as_str(), req.action.as_str()) {
             ("ik.service.app", "get_version") => Ok(json!({"version": env!("CARGO_PKG_VERSION"), "name": "kassa"})),
-            ("ik.service.token.authority", "authorize") => self.authorize(&req.data),
+            ("ik.service.token.authority", "authorize") => self.authorize(client, &req.data).await,
             ("ik.service.token.authority", "logout") => {
                 self.authorised.store(false, Ordering::SeqCst);
                 Ok(json!({}))
@@ -142,24 +151,33 @@ impl ByState {
         tokio::task::spawn_blocking(f).await.map_err(internal)?
     }
 
-    fn authorize(&self, data: &Value) -> Answer {
+    /// Authorises the СКО with its PIN (compared in constant time; never logged). Each guess is counted by
+    /// the throttle before it is compared (`listen::throttle`): a client gets `auth.max_failures` wrong PINs,
+    /// then a lockout doubling up to an hour, and a burst from many clients pauses PIN checks for every
+    /// terminal that never authorised the СКО, so a local guesser gets a handful of tries, not the 10⁸
+    /// eight-digit PINs, while the till that authorised it before still can.
+    async fn authorize(&self, client: &Client, data: &Value) -> Answer {
         let pin = data
             .get("pin")
             .and_then(Value::as_str)
             .ok_or_else(|| ByError::format("pin", "не указано", "не пазначана"))?;
-        match self.sko.check_pin(pin) {
-            Ok(()) => {}
-            Err(PinRefusal::Wrong) => {
-                return Err(ByError::ours(e::BAD_PIN, "неверный PIN-код СКО", "няправільны PIN-код СКА"));
-            }
-            Err(PinRefusal::Paused(secs)) => {
-                return Err(ByError::ours(
-                    e::PIN_PAUSED,
-                    format!("слишком много неверных PIN-кодов: СКО не проверяет PIN ещё {secs} с"),
-                    format!("занадта шмат няправільных PIN-кодаў: СКА не правярае PIN яшчэ {secs} с"),
-                ));
-            }
+        let paused = |secs: u64| {
+            ByError::ours(
+                e::PIN_PAUSED,
+                format!("слишком много неверных PIN-кодов: СКО не проверяет PIN ещё {secs} с"),
+                format!("занадта шмат няправільных PIN-кодаў: СКА не правярае PIN яшчэ {secs} с"),
+            )
+        };
+        let ticket = self.throttle.admit(client).await.map_err(|r| paused(r.seconds()))?;
+        if !ticket.allows(pin) {
+            ticket.failed();
+            return Err(paused(self.throttle.pause_left().map_or(1, |d| d.as_secs() + 1)));
         }
+        if !self.sko.pin_matches(pin) {
+            ticket.failed();
+            return Err(ByError::ours(e::BAD_PIN, "неверный PIN-код СКО", "няправільны PIN-код СКА"));
+        }
+        ticket.succeeded(pin).await;
         self.authorised.store(true, Ordering::SeqCst);
         Ok(json!({}))
     }

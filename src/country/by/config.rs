@@ -1,6 +1,9 @@
 //! `[by]` in the configuration: the Belarusian front's listeners and the simulated СКО's registration.
 use serde::Deserialize;
 
+/// The СКО's PIN out of the box (a demo PIN: Kassa warns while it is in use).
+pub const DEMO_PIN: &str = "12345678";
+
 /// The Belarusian front. Off unless a listener is given (`--by-listen`, `by.listen`, `by.tcp_listen`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -84,7 +87,7 @@ impl Default for SkoConfig {
             tax_number: 100000000,
             trade_point_name: None,
             legal_address: "г. Минск".into(),
-            pin: "12345678".into(),
+            pin: DEMO_PIN.into(),
             first_number: 1,
             last_shift: 0,
             utc_offset: "+03:00".into(),

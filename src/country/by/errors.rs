@@ -118,3 +118,5 @@ pub const UNKNOWN_PRINTER: &str = "KASSA_UNKNOWN_PRINTER";
 /// An operation_id made a document from another request (another action or other data) on this СКО.
 pub const OPERATION_ID_REUSED: &str = "KASSA_OPERATION_ID_REUSED";
 pub const INTERNAL: &str = "KASSA_INTERNAL";
+/// A request from a web page that may not call Kassa, or addressed to a name that is not this listener's.
+pub const FORBIDDEN: &str = "KASSA_FORBIDDEN";

@@ -1,12 +1,15 @@
 //! The Belarusian front's transport: the envelope `{type, address, reply_address?, headers, data}` over
 //! HTTP (POST to any path of its own listener) and over 4-byte length-framed TCP, the same messages on
-//! both. `ping` answers `pong`; a request answers `send` with its data or `error` with a code and a text.
+//! both, on the shared listener kit (`listen`). `ping` answers `pong`; a request answers `send` with its
+//! data or `error` with a code and a text. Every HTTP answer is HTTP 200 with the envelope, refusals of the
+//! listener itself (a browser page, a foreign `Host`, a body too large or too late, a GET) included.
 use super::actions::{ByState, Request};
 use super::errors::{self as e, ByError, Lang};
-use crate::listen::{self, FrameHandler};
+use crate::listen::throttle::Client;
+use crate::listen::{self, BodyError, FrameHandler, Held, Limits, Peer, WebRule};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -14,8 +17,8 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Answers one message (the bytes of its JSON).
-pub async fn answer(state: &Arc<ByState>, bytes: &[u8]) -> Value {
+/// Answers one message (the bytes of its JSON) from `client`.
+pub async fn answer(state: &Arc<ByState>, client: &Client, bytes: &[u8]) -> Value {
     let default = Lang::parse(&state.config.lang);
     let msg: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
@@ -33,7 +36,7 @@ pub async fn answer(state: &Arc<ByState>, bytes: &[u8]) -> Value {
         Ok(None) => json!({"type": "pong"}),
         Ok(Some(req)) => {
             let what = format!("{} {}", req.address, req.action);
-            match state.handle(req).await {
+            match state.handle(req, client).await {
                 Ok(data) => json!({"type": "send", "data": data}),
                 Err(err) => {
                     tracing::info!(request = %what, code = err.code, "request refused");
@@ -95,13 +98,29 @@ fn envelope(msg: &Value) -> Result<Option<Request>, ByError> {
     Ok(Some(Request { address: address.to_string(), action, headers, data }))
 }
 
-async fn http_answer(State(state): State<Arc<ByState>>, body: axum::body::Body) -> Response {
-    let out = match listen::read_body(body).await {
-        Ok(bytes) => answer(&state, &bytes).await,
-        Err(text) => ByError::ours(e::BAD_MESSAGE, format!("тело запроса: {text}"), format!("цела запыту: {text}"))
+fn reply(out: &Value) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], out.to_string()).into_response()
+}
+
+async fn http_answer(
+    State(state): State<Arc<ByState>>,
+    peer: Option<axum::Extension<Arc<Peer>>>,
+    headers: HeaderMap,
+    body: Result<Held, BodyError>,
+) -> Response {
+    let out = match body {
+        Ok(bytes) => {
+            let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+            let client = match &peer {
+                Some(peer) => Client::of(peer, agent),
+                None => Client::new(std::net::Ipv4Addr::LOCALHOST.into(), None, agent),
+            };
+            answer(&state, &client, &bytes).await
+        }
+        Err(why) => ByError::ours(e::BAD_MESSAGE, format!("тело запроса: {why}"), format!("цела запыту: {why}"))
             .to_json(Lang::parse(&state.config.lang)),
     };
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], out.to_string()).into_response()
+    reply(&out)
 }
 
 async fn http_other(State(state): State<Arc<ByState>>) -> Response {
@@ -111,38 +130,78 @@ async fn http_other(State(state): State<Arc<ByState>>) -> Response {
         "адпраўце паведамленне ў JSON метадам POST",
     )
     .to_json(Lang::parse(&state.config.lang));
-    (StatusCode::METHOD_NOT_ALLOWED, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], out.to_string())
-        .into_response()
+    reply(&out)
 }
 
-/// The HTTP router: POST to any path.
-pub fn router(state: Arc<ByState>) -> Router {
+/// Refuses a request from a web page that may not call Kassa, or addressed to a foreign name.
+async fn web_guard(
+    rule: Arc<WebRule>,
+    lang: Lang,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = request.extensions().get::<Arc<Peer>>().cloned();
+    match rule.check(request.headers(), peer.as_deref()) {
+        Ok(()) => next.run(request).await,
+        Err(forbidden) => {
+            tracing::info!(refused = %forbidden, "request from a browser refused");
+            let (ru, be) = (format!("запрос отклонён: {forbidden}"), format!("запыт адхілены: {forbidden}"));
+            reply(&ByError::ours(e::FORBIDDEN, ru, be).to_json(lang))
+        }
+    }
+}
+
+/// The HTTP router: POST to any path; `web` decides which browser requests are taken.
+pub fn router(state: Arc<ByState>, web: &crate::config::CorsConfig) -> Router {
     let post = axum::routing::post(http_answer).fallback(http_other);
-    Router::new()
+    let rule = Arc::new(WebRule::new(web));
+    let lang = Lang::parse(&state.config.lang);
+    let router = Router::new()
         .route("/", post.clone())
         .route("/{*path}", post)
-        .layer(DefaultBodyLimit::max(listen::MAX_FRAME))
         .with_state(state)
+        .layer(axum::middleware::from_fn(move |req, next| web_guard(rule.clone(), lang, req, next)));
+    match listen::origin::cors_layer(web) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// The envelope on hyper's own answers to malformed HTTP (HTTP 200, as every answer of this front).
+fn error_page(status: &[u8]) -> Vec<u8> {
+    let (_, why) = listen::http::status_line(status);
+    let error = ByError::ours(e::BAD_MESSAGE, format!("не HTTP-запрос: {why}"), format!("не HTTP-запыт: {why}"));
+    listen::http::json_answer("200 OK", error.to_json(Lang::Ru).to_string().as_bytes())
+}
+
+/// The error frame refusing a framed message the listener could not take.
+fn frame_refusal(why: &str) -> Vec<u8> {
+    let error = ByError::ours(e::BAD_MESSAGE, format!("кадр не принят: {why}"), format!("кадр не прыняты: {why}"));
+    error.to_json(Lang::Ru).to_string().into_bytes()
 }
 
 /// Serves the HTTP listener until `shutdown`.
 pub async fn serve_http(
     state: Arc<ByState>,
     listener: TcpListener,
+    limits: Limits,
+    web: &crate::config::CorsConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listen::serve_http(router(state), listener, shutdown).await
+    let limits = Limits { max_body: listen::MAX_FRAME, ..limits };
+    listen::http::serve(router(state, web), listener, limits, error_page, shutdown).await
 }
 
 /// Serves the framed TCP listener until `shutdown`.
 pub async fn serve_tcp(
     state: Arc<ByState>,
     listener: TcpListener,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let handler: FrameHandler = Arc::new(move |bytes: Vec<u8>| {
+    let handler: FrameHandler = Arc::new(move |peer: Arc<Peer>, bytes: Vec<u8>| {
         let state = state.clone();
-        Box::pin(async move { answer(&state, &bytes).await.to_string().into_bytes() })
+        Box::pin(async move { answer(&state, &Client::of(&peer, None), &bytes).await.to_string().into_bytes() })
     });
-    listen::serve_framed(listener, handler, shutdown).await
+    listen::framed::serve(listener, limits, handler, frame_refusal, shutdown).await
 }

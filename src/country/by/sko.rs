@@ -13,7 +13,6 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// The country folder of the ledger's devices.
 pub const COUNTRY: &str = "by";
@@ -26,29 +25,6 @@ pub struct SimulatedSko {
     fixed: Option<DateTime<FixedOffset>>,
     uids: Mutex<std::collections::VecDeque<String>>,
     receipt_site: String,
-    guard: Mutex<PinGuard>,
-}
-
-/// Wrong PINs in a row before the СКО stops checking PINs for a while (a hardware module locks too).
-const FREE_WRONG_PINS: u32 = 5;
-/// The first pause after them; each further wrong PIN doubles it, up to [`MAX_PIN_PAUSE`].
-const FIRST_PIN_PAUSE: Duration = Duration::from_secs(30);
-const MAX_PIN_PAUSE: Duration = Duration::from_secs(3600);
-
-/// Wrong PINs in a row, and until when no PIN is checked.
-#[derive(Default)]
-struct PinGuard {
-    wrong: u32,
-    paused_until: Option<Instant>,
-}
-
-/// Why a PIN was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PinRefusal {
-    /// The PIN is wrong.
-    Wrong,
-    /// Too many wrong PINs: none is checked for this many more seconds.
-    Paused(u64),
 }
 
 impl SimulatedSko {
@@ -63,8 +39,7 @@ impl SimulatedSko {
             .map(|t| DateTime::parse_from_rfc3339(t).map_err(|e| format!("by.sko.fixed_time {t:?}: {e}")))
             .transpose()?;
         let uids = Mutex::new(config.uids.iter().cloned().collect());
-        let guard = Mutex::new(PinGuard::default());
-        Ok(SimulatedSko { config, ledger, offset, fixed, uids, receipt_site, guard })
+        Ok(SimulatedSko { config, ledger, offset, fixed, uids, receipt_site })
     }
 
     /// The СКО's clock.
@@ -72,28 +47,11 @@ impl SimulatedSko {
         self.fixed.unwrap_or_else(|| Utc::now().with_timezone(&self.offset))
     }
 
-    /// Accepts `pin` if it is the СКО's PIN (compared in constant time; never logged). After
-    /// [`FREE_WRONG_PINS`] wrong PINs in a row no PIN is checked for 30 s, doubled by every further wrong
-    /// one up to an hour, so a local guesser gets a handful of tries, not the 10 000 four-digit PINs in a
-    /// minute; the right PIN ends the count.
-    pub fn check_pin(&self, pin: &str) -> Result<(), PinRefusal> {
-        let mut guard = self.guard.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        if let Some(until) = guard.paused_until.filter(|until| *until > now) {
-            return Err(PinRefusal::Paused((until - now).as_secs().max(1)));
-        }
+    /// Whether `pin` is the СКО's PIN, compared in constant time; never logged. Guesses are counted by the
+    /// front's throttle before they get here.
+    pub fn pin_matches(&self, pin: &str) -> bool {
         let (a, b) = (Sha256::digest(pin.as_bytes()), Sha256::digest(self.config.pin.as_bytes()));
-        if a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 {
-            *guard = PinGuard::default();
-            return Ok(());
-        }
-        guard.wrong += 1;
-        if guard.wrong >= FREE_WRONG_PINS {
-            let doublings = (guard.wrong - FREE_WRONG_PINS).min(16);
-            let pause = FIRST_PIN_PAUSE.saturating_mul(1 << doublings).min(MAX_PIN_PAUSE);
-            guard.paused_until = Some(now + pause);
-        }
-        Err(PinRefusal::Wrong)
+        a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 
     /// The UID of the document `number` made at `at`: the next configured one, else 24 hex digits

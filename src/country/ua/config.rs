@@ -12,9 +12,11 @@ pub struct UaConfig {
     pub prro: PrroConfig,
     /// The register's tax groups: `taxgrp` of a row is a key into these (as in the Vchasno cabinet).
     pub tax_groups: Vec<TaxGroup>,
-    /// The token `/api/v3/fiscal/execute` expects in `Authorization` (raw, no `Bearer`), and that a DM
-    /// request's `token` must match when it gives one; never logged. Empty: any token is taken.
+    /// The register's token; never logged. When set, every route that acts needs it: in the envelope's
+    /// `token`, or in `Authorization` (raw; `Bearer` too on the DM routes). Empty: no token is asked for.
     pub token: String,
+    /// Envelopes one `/dm/execute-pkg` batch may hold; a larger batch is refused whole.
+    pub max_batch: usize,
     /// Whether the first receipt of a closed shift opens one (the seed's 1.1, on by default as a DM user
     /// expects); off: "зміну не відкрито".
     pub auto_open_shift: bool,
@@ -139,6 +141,7 @@ impl Default for UaConfig {
             prro: PrroConfig::default(),
             tax_groups: vchasno_tax_groups(),
             token: String::new(),
+            max_batch: 100,
             auto_open_shift: true,
             pf: PfSettings::default(),
         }

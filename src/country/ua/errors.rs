@@ -23,6 +23,8 @@ pub const NO_DOCUMENT: i64 = 9;
 /// The `tag` made a document from another request (another task or other data) on this ПРРО. (10 was an
 /// unknown printer before issue 20 made that a warning; it is not reused.)
 pub const TAG_REUSED: i64 = 11;
+/// A request from a web page that may not call Kassa, or addressed to a name that is not this listener's.
+pub const FORBIDDEN: i64 = 12;
 /// Kassa itself failed (the store, rendering).
 pub const INTERNAL: i64 = 99;
 

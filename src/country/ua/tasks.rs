@@ -203,25 +203,40 @@ impl UaState {
         Value::Object(out)
     }
 
+    /// With `ua.token` set, the request must present it: in the envelope's `token`, or outside it
+    /// (`header_token`: the `Authorization` header). Compared in constant time; never logged.
+    pub fn check_token(&self, env: &Value, header_token: Option<&str>) -> Result<(), UaError> {
+        let want = &self.config.token;
+        if want.is_empty() {
+            return Ok(());
+        }
+        let right = |t: &str| same_secret(t, want);
+        let from_header = header_token.map(str::trim).filter(|t| !t.is_empty());
+        let from_env = env.get("token").and_then(Value::as_str).filter(|t| !t.is_empty());
+        if from_header.is_some_and(right) || from_env.is_some_and(right) {
+            return Ok(());
+        }
+        Err(match from_header.or(from_env) {
+            None => UaError::new(
+                e::BAD_TOKEN,
+                "Немає токена каси: передайте його в полі token запиту або в заголовку Authorization",
+            ),
+            Some(t) => {
+                let hint = if t.starts_with("Bearer ") {
+                    " (токен передається без «Bearer»)"
+                } else {
+                    ""
+                };
+                UaError::new(e::BAD_TOKEN, format!("Невірний токен каси{hint}"))
+            }
+        })
+    }
+
     fn request(&self, env: &Value, header_token: Option<&str>) -> Result<Request, UaError> {
         if !env.is_object() {
             return Err(UaError::field("запит", "очікується JSON-об'єкт"));
         }
-        let want = &self.config.token;
-        let given =
-            header_token.map(str::to_string).or_else(|| env.get("token").and_then(Value::as_str).map(str::to_string));
-        if !want.is_empty()
-            && let Some(t) = &given
-            && !t.is_empty()
-            && t != want
-        {
-            let hint =
-                if t.starts_with("Bearer ") { " (токен передається без «Bearer»)" } else { "" };
-            return Err(UaError::new(e::BAD_TOKEN, format!("Невірний токен каси{hint}")));
-        }
-        if header_token.is_some_and(|t| t.is_empty()) && !want.is_empty() {
-            return Err(UaError::new(e::BAD_TOKEN, "Немає токена каси в заголовку Authorization"));
-        }
+        self.check_token(env, header_token)?;
         let tag = match env.get("tag") {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s.clone(),
@@ -668,6 +683,13 @@ impl UaState {
 }
 
 /// The request again, for an answer built after the task ran (reprint, lookup).
+/// Whether two secrets are equal, compared in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn req_again(env: &Value, header_token: Option<&str>, state: &UaState) -> Result<Request, UaError> {
     state.request(env, header_token)
 }

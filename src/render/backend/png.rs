@@ -7,8 +7,29 @@ use crate::render::layout::Layout;
 use crate::render::options::RenderOptions;
 use crate::render::raster::{Bitmap, rasterize};
 
+/// The largest bitmap one PNG may be drawn on: four times the largest receipt a front takes (1 000 items, about
+/// 48 000 dots tall, 3.5 MB at 576 dots wide); a template that draws more (thousands of QR codes) is stopped
+/// before the memory is taken.
+pub const MAX_BITMAP_BYTES: usize = 16 << 20;
+
+/// Whether the bitmap of `layout` fits [`MAX_BITMAP_BYTES`]; the error says how large it would be.
+pub fn check_size(layout: &Layout) -> Result<(), RenderError> {
+    let (width, height) = (layout.geometry.width_dots, layout.height);
+    let bytes = (width as usize).div_ceil(8) * height as usize;
+    if bytes > MAX_BITMAP_BYTES {
+        return Err(RenderError::TooLarge(format!(
+            "the receipt image would be {width}×{height} dots ({} MB), more than the {} MB a render may take: \
+             stopped (a smaller image_width or image_scale draws less)",
+            bytes >> 20,
+            MAX_BITMAP_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
 /// Renders `layout` (laid out for the image geometry) as PNG bytes.
 pub fn render(layout: &Layout, opts: &RenderOptions) -> Result<Vec<u8>, RenderError> {
+    check_size(layout)?;
     encode_bitmap(&rasterize(layout, opts.threshold()))
 }
 

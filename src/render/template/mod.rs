@@ -2,8 +2,14 @@
 //!
 //! The engine is sandboxed: it has no loader, so `include`/`import` find nothing and a
 //! template is fully described by its own source (which is what `TemplateUsed::sha256`
-//! covers). Fuel and a recursion limit stop runaway templates. Every `{{ value }}` is escaped
-//! for the markup (see `markup::escape`), so document data cannot inject directives.
+//! covers). Every `{{ value }}` is escaped for the markup (see `markup::escape`), so document
+//! data cannot inject directives.
+//!
+//! A render is bounded, so no template (an integrator's override, a playground draft) can hold a
+//! thread or the memory for long: fuel bounds its work and the data it creates ([`FUEL`]), the
+//! markup it writes is at most [`MAX_MARKUP_BYTES`], it runs at most [`MAX_RENDER_TIME`], and it
+//! stops at its next write once the caller cancels it ([`cancellable`]: the playground does when
+//! its client leaves). A recursion limit stops runaway macros.
 //!
 //! Compiled templates are cached by content hash; this module does no file I/O (the override
 //! folder is read by `store`).
@@ -19,13 +25,107 @@ use super::money;
 use minijinja::value::ValueKind;
 use minijinja::{Environment, State, UndefinedBehavior, Value};
 use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-/// Instructions a template may execute per render: ample for a 10 000-item receipt, and a
-/// runaway loop stops within a fraction of a second.
-const FUEL: u64 = 20_000_000;
+thread_local! {
+    /// The cancel flag of the renders running on this thread ([`cancellable`]), and whether a render saw it.
+    static CANCEL: RefCell<Option<(Arc<AtomicBool>, Cell<bool>)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with every render on this thread stopping at its next write once `cancel` turns true; says
+/// whether work was cut short by it (a check found it set).
+pub fn cancellable<T>(cancel: &Arc<AtomicBool>, f: impl FnOnce() -> T) -> (T, bool) {
+    struct Reset(Option<(Arc<AtomicBool>, Cell<bool>)>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let before = self.0.take();
+            CANCEL.with(|c| *c.borrow_mut() = before);
+        }
+    }
+    let _reset = Reset(CANCEL.with(|c| c.borrow_mut().replace((cancel.clone(), Cell::new(false)))));
+    let out = f();
+    let cut = CANCEL.with(|c| c.borrow().as_ref().is_some_and(|(_, seen)| seen.get()));
+    (out, cut)
+}
+
+/// Whether the renders of this thread were cancelled ([`cancellable`]); work that finds so stops.
+pub fn cancelled() -> bool {
+    CANCEL.with(|c| {
+        c.borrow().as_ref().is_some_and(|(flag, seen)| {
+            let cancelled = flag.load(Ordering::SeqCst);
+            if cancelled {
+                seen.set(true);
+            }
+            cancelled
+        })
+    })
+}
+
+/// Why a render stopped before the template's end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    TooLong,
+    TooSlow,
+    Cancelled,
+}
+
+impl Stop {
+    fn message(self) -> String {
+        match self {
+            Stop::TooLong => format!(
+                "the template wrote more than {} KiB of markup, far more than any receipt: stopped",
+                MAX_MARKUP_BYTES >> 10
+            ),
+            Stop::TooSlow => format!("the template ran longer than {} s: stopped", MAX_RENDER_TIME.as_secs()),
+            Stop::Cancelled => "the render was cancelled".to_string(),
+        }
+    }
+}
+
+/// The template's output, refused past [`MAX_MARKUP_BYTES`], [`MAX_RENDER_TIME`] or a cancel.
+struct Bounded<'a> {
+    out: &'a mut Vec<u8>,
+    deadline: Instant,
+    stop: &'a Cell<Option<Stop>>,
+}
+
+impl std::io::Write for Bounded<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let stop = if cancelled() {
+            Some(Stop::Cancelled)
+        } else if self.out.len() + buf.len() > MAX_MARKUP_BYTES {
+            Some(Stop::TooLong)
+        } else if Instant::now() > self.deadline {
+            Some(Stop::TooSlow)
+        } else {
+            None
+        };
+        if let Some(stop) = stop {
+            self.stop.set(Some(stop));
+            return Err(std::io::Error::other(stop.message()));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Fuel of one render (minijinja's: about one per instruction and one per 64 bytes of data a template
+/// creates): five times what the built-in ticket uses for the largest receipt a front takes (1 000 items,
+/// about 77 000), and no value a template makes can pass about 25 MB.
+pub const FUEL: u64 = 400_000;
+/// Markup one render may write: five times the largest receipt's (about 106 KB for 1 000 items).
+pub const MAX_MARKUP_BYTES: usize = 512 * 1024;
+/// How long one render may run.
+pub const MAX_RENDER_TIME: Duration = Duration::from_secs(5);
 /// Nesting depth of macro calls and includes.
 const RECURSION_LIMIT: usize = 32;
 /// Compiled templates kept; the set is tiny (built-ins plus a few override versions).
@@ -99,7 +199,27 @@ pub fn render_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnost
         }
     };
     let t = env.get_template(&tpl.name).map_err(|e| diagnostic(tpl, &marked, &e))?;
-    t.render(ctx).map_err(|e| diagnostic(tpl, &marked, &e))
+    let mut out = Vec::new();
+    let stop = Cell::new(if cancelled() { Some(Stop::Cancelled) } else { None });
+    let rendered = match stop.get() {
+        Some(_) => None,
+        None => {
+            let writer = Bounded { out: &mut out, deadline: Instant::now() + MAX_RENDER_TIME, stop: &stop };
+            Some(t.render_captured_to(ctx, writer))
+        }
+    };
+    match (rendered, stop.get()) {
+        (Some(Ok(_)), _) => {
+            String::from_utf8(out).map_err(|e| Diagnostic::new(Stage::Template, &tpl.name, e.to_string()))
+        }
+        (Some(Err(e)), Some(why)) => {
+            let mut d = diagnostic(tpl, &marked, &e);
+            d.message = why.message();
+            Err(d)
+        }
+        (Some(Err(e)), None) => Err(diagnostic(tpl, &marked, &e)),
+        (None, why) => Err(Diagnostic::new(Stage::Template, &tpl.name, why.unwrap_or(Stop::Cancelled).message())),
+    }
 }
 
 /// Renders `tpl` into plain markup (markers removed), e.g. for `--dump-markup`.
@@ -164,6 +284,10 @@ fn new_env() -> Environment<'static> {
     env.set_formatter(|out, _state, value| {
         if value.is_undefined() || value.is_none() {
             return Ok(());
+        }
+        // A value longer than any receipt is refused before it is copied and escaped.
+        if value.as_str().is_some_and(|s| s.len() > MAX_MARKUP_BYTES) {
+            return Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, Stop::TooLong.message()));
         }
         if value.is_safe() {
             return out.write_str(&value.to_string()).map_err(minijinja::Error::from);

@@ -242,8 +242,9 @@ impl TemplateStore {
             let sha = super::sha256_hex(&old);
             write_private(&dir.join(".history").join(format!("{}.{secs}.{}", kind.template_name(), &sha[..12])), &old)?;
         }
-        // Write beside and rename, so a reader never sees half a template.
-        let tmp = dir.join(format!(".{}.tmp", kind.template_name()));
+        // Write beside and rename, so a reader never sees half a template; each save has its own
+        // temporary name, so concurrent saves of one template do not take each other's file away.
+        let tmp = dir.join(format!(".{}.{:016x}.tmp", kind.template_name(), rand::random::<u64>()));
         write_private(&tmp, source.as_bytes())?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
