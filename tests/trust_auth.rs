@@ -114,10 +114,10 @@ async fn guessing_from_rotating_addresses_is_throttled_while_a_shop_terminal_get
         let guess = format!("{:04}", 1000 + tried);
         let (code, text) = call(&attacker, &s, &guess).await;
         assert_eq!(code, 5);
-        if text.contains("on this server") {
+        if text.contains("на этом сервере") {
             refused += 1;
         } else {
-            assert!(text.contains("wrong PIN"), "{text}");
+            assert!(text.contains("неверный PIN"), "{text}");
             checked += 1;
         }
         tried += 1;
@@ -147,11 +147,11 @@ async fn a_known_cashier_pin_does_not_reset_the_count_of_wrong_guesses() {
     let attacker = client_from([3, 0, 1]);
     for guess in ["1111", "1112", "1113", "1114", "1115"] {
         assert_eq!(call(&attacker, &s, "4821").await.0, 0, "the attacker knows one cashier PIN");
-        assert!(call(&attacker, &s, guess).await.1.ends_with("wrong PIN\""));
+        assert!(call(&attacker, &s, guess).await.1.ends_with("неверный PIN\""));
     }
     let (code, text) = call(&attacker, &s, "4821").await;
     assert_eq!(code, 5);
-    assert!(text.contains("from this address"), "locked out after five wrong PINs: {text}");
+    assert!(text.contains("с этого адреса"), "locked out after five wrong PINs: {text}");
     assert_eq!(call(&client_from([0, 0, 2]), &s, "4821").await.0, 0, "other addresses are not locked out");
 }
 

@@ -60,7 +60,7 @@ fn connect_from(from: Ipv4Addr, port: u16) -> TcpStream {
 const LOCAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 fn is_checked(text: &str) -> bool {
-    text.ends_with("wrong PIN\"")
+    text.ends_with("неверный PIN\"")
 }
 
 /// Fires `n` requests at once, each on its own thread and connection; their answers.

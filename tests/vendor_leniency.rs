@@ -680,6 +680,23 @@ async fn every_message_is_wholly_in_the_language_asked_for() {
         assert_ne!(ru.message(), kk.message(), "{method}: Kazakh asked, Kazakh given");
         seen.insert(code);
     }
+    // A wrong or a missing PIN is refused in the language asked for as well (the Authorization header names
+    // itself, in Latin letters).
+    for pin in [Some("9999"), None] {
+        for lang in ["ru", "kk"] {
+            let mut headers = vec![("Accept-Language", lang)];
+            headers.extend(pin.map(|p| ("Authorization", p)));
+            let a = pos.send("GetOperatorList", &headers, "{}").await;
+            assert_eq!(a.code(), 5, "{}", a.body);
+            let message = a.message();
+            let foreign: Vec<&str> = message
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.len() > 2 && w.chars().all(|c| c.is_ascii_alphabetic()) && *w != "PIN")
+                .filter(|w| *w != "Authorization")
+                .collect();
+            assert!(foreign.is_empty(), "{lang}: English in {message:?}: {foreign:?}");
+        }
+    }
     // The figures are right and named: a negative card payment is the card's sum, not "cash".
     let a = pos.call("TradeOperation", t(&|v| v["payments"][1]["sum"] = json!(-5))).await;
     assert_eq!(

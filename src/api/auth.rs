@@ -7,6 +7,7 @@ use super::error::ApiError;
 use crate::fiscal::Caller;
 use crate::listen::Peer;
 use crate::listen::throttle::{Client, Refusal};
+use crate::text;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -28,12 +29,22 @@ fn client(parts: &Parts) -> Client {
 fn refused(refusal: Refusal) -> ApiError {
     let secs = refusal.seconds();
     let detail = match refusal {
-        Refusal::Client(_) => format!("too many wrong PINs from this address and app; try again in {secs} s"),
-        Refusal::Server(_) => format!(
-            "too many wrong PINs on this server; PINs are checked again in {secs} s (a terminal that logged in \
-             before with this PIN is let in)"
+        Refusal::Client(_) => text!(
+            "слишком много неверных PIN с этого адреса и приложения; повторите через {} с",
+            "осы мекенжай мен қосымшадан қате PIN тым көп; {} с кейін қайталаңыз",
+            secs
         ),
-        Refusal::Busy => "too many PINs are being checked at once; try again".to_owned(),
+        Refusal::Server(_) => text!(
+            "слишком много неверных PIN на этом сервере; PIN снова проверяются через {} с (терминал, который \
+             уже входил с этим PIN, пропускается)",
+            "бұл серверде қате PIN тым көп; PIN {} с кейін қайта тексеріледі (осы PIN-мен бұрын кірген \
+             терминал өткізіледі)",
+            secs
+        ),
+        Refusal::Busy => text!(
+            "сейчас проверяется слишком много PIN одновременно; повторите",
+            "қазір тым көп PIN бір мезгілде тексерілуде; қайталаңыз"
+        ),
     };
     ApiError::new(ErrorCode::InvalidAccessCode, detail)
 }
@@ -54,7 +65,10 @@ impl FromRequestParts<AppState> for Auth {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION);
         let Some(value) = header else {
             // No PIN is no guess: nothing to count.
-            return Err(ApiError::new(ErrorCode::InvalidAccessCode, "the Authorization header is missing"));
+            return Err(ApiError::new(
+                ErrorCode::InvalidAccessCode,
+                text!("нет заголовка Authorization с PIN", "PIN бар Authorization тақырыбы жоқ"),
+            ));
         };
         let pin = credential(value.to_str().unwrap_or("")).to_owned();
         let ip = address(parts);
@@ -67,7 +81,10 @@ impl FromRequestParts<AppState> for Auth {
             state.metrics.wrong_pin();
             tracing::warn!(%ip, "empty PIN");
             ticket.failed();
-            return Err(ApiError::new(ErrorCode::InvalidAccessCode, "the Authorization header is empty"));
+            return Err(ApiError::new(
+                ErrorCode::InvalidAccessCode,
+                text!("заголовок Authorization пуст", "Authorization тақырыбы бос"),
+            ));
         }
         if !ticket.allows(&pin) {
             // During a server pause: refused exactly as for a terminal Kassa does not know.
@@ -85,7 +102,7 @@ impl FromRequestParts<AppState> for Auth {
                 state.metrics.wrong_pin();
                 tracing::warn!(%ip, "wrong PIN");
                 ticket.failed();
-                Err(ApiError::new(ErrorCode::InvalidAccessCode, "wrong PIN"))
+                Err(ApiError::new(ErrorCode::InvalidAccessCode, text!("неверный PIN", "PIN қате")))
             }
             Err(e) => {
                 // Not a guess that was answered: the store failed.
