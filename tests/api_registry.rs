@@ -273,7 +273,7 @@ async fn wrong_or_missing_pins_are_5_and_get_throttled() {
     // Three failures: now even the right PIN is refused until the lockout ends.
     let (code, text) = s.post("GetKKMList", Some(ADMIN), json!({})).await;
     assert_eq!(code, 5);
-    assert!(text.as_str().unwrap().contains("try again"), "{text}");
+    assert!(text.as_str().unwrap().contains("повторите через"), "{text}");
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(s.post("GetKKMList", Some(&format!("Bearer {ADMIN}")), json!({})).await.0, 0);
 }
