@@ -2,13 +2,13 @@
 //!
 //! `serve` takes a bound listener and a shutdown future, so tests start the real server on port 0 with their
 //! own stop signal; `run_blocking` is what `kassa serve` calls.
-use crate::api::print::Printing;
-use crate::api::{self, AppState};
 use crate::config::{Config, ServeArgs};
-use crate::fiscal::clock::{Clock, SystemClock};
-use crate::fiscal::link::Endpoints;
-use crate::fiscal::{Core, FiscalError};
-use crate::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use crate::country::kz::front::print::Printing;
+use crate::country::kz::front::{self as api, AppState};
+use crate::country::kz::link::Endpoints;
+use crate::country::kz::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use crate::country::kz::{Core, FiscalError};
+use crate::ledger::clock::{Clock, SystemClock};
 use crate::render::{Renderer, RendererConfig};
 use crate::spool::Spooler;
 use crate::spool::config::SpoolConfig;
@@ -428,13 +428,13 @@ pub fn printers(args: crate::spool::cli::PrintersArgs) -> Result<(), String> {
     let spooler = Spooler::open_for_listing(&config.data_dir, spool).map_err(|e| e.to_string())?;
     let found = spooler.discover().map_err(|e| e.to_string());
     spooler.shutdown();
-    println!("{}", crate::api::methods::print::printer_list_json(&found?));
+    println!("{}", crate::country::kz::front::methods::print::printer_list_json(&found?));
     Ok(())
 }
 
 /// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
 /// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
-pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
+pub fn ofd_info(args: crate::country::kz::ofd::cli::InfoArgs) -> Result<(), String> {
     let serve =
         ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;
