@@ -310,8 +310,8 @@ async fn start_by(
     if by.listen.is_none() && by.tcp_listen.is_none() {
         return Ok(Vec::new());
     }
-    if by.sko.pin == by::config::DEMO_PIN {
-        warn_demo_pin("Belarusian СКО", by::config::DEMO_PIN, "set by.sko.pin in the configuration");
+    if by.sko.pin == crate::config::by::DEMO_PIN {
+        warn_demo_pin("Belarusian СКО", crate::config::by::DEMO_PIN, "set by.sko.pin in the configuration");
     }
     let ledger = Arc::new(crate::ledger::Ledger::new(started.core.store_handle()));
     let core = &started.core;

@@ -56,3 +56,13 @@ fn the_ukrainian_front_reaches_the_core_only_through_the_shared_parts() {
 fn the_listeners_know_no_front() {
     check("listen", &["crate::country"]);
 }
+
+#[test]
+fn the_configuration_imports_no_country() {
+    check("config", &["crate::country"]);
+}
+
+#[test]
+fn the_kazakh_country_reaches_no_other_country() {
+    check("country/kz", &["crate::country::by", "crate::country::ua"]);
+}

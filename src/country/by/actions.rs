@@ -2,11 +2,11 @@
 //! rules → ledger + СКО → FiscalResponse. Preconditions of every fiscal document: the СКО is authorised,
 //! its certificate has a legal address, a shift is open and younger than the limit, the shift has room.
 use super::catalog::unknown;
-use super::config::ByConfig;
 use super::errors::{self as e, ByError};
 use super::receipt::{self, ReprWanted};
 use super::rules::{self, Limits};
 use super::sko::{COUNTRY, SimulatedSko};
+use crate::config::by::ByConfig;
 use crate::ledger::{Entry, Fiscaliser, Ledger, LedgerError, Outcome, Seen};
 use crate::listen::throttle::{Client, Throttle};
 use crate::receipt::Printing;

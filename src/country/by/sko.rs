@@ -6,7 +6,7 @@
 //! A real driver would implement the same trait over the hardware СКО's library: commit first, then
 //! hand the document to the module, record its answer (number, UID, date) and let the module's own
 //! queue deliver to the СККО.
-use super::config::SkoConfig;
+use crate::config::by::SkoConfig;
 use crate::ledger::{BoxFuture, Fiscaliser, Ledger, LedgerError, Outcome};
 use crate::store::FiscalState;
 use chrono::{DateTime, FixedOffset, Utc};

@@ -3,9 +3,9 @@
 //! decode it), a PNG, a PDF (the PNG placed on a page of the paper's width with `pdf-writer`), and
 //! ESC/POS. All come from `templates/ua/` through the shared receipt step, with the template version the
 //! document keeps.
-use super::config::PfSettings;
 use super::errors::UaError;
 use super::prro::COUNTRY;
+use crate::config::ua::PfSettings;
 use crate::ledger::{Ledger, LedgerError};
 use crate::receipt::{Printing, ReceiptError, TemplatePins};
 use crate::render::backend::grid::Target;

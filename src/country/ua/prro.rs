@@ -5,7 +5,7 @@
 //!
 //! A real ПРРО signer implements the same [`Fiscaliser`]: the document is committed first, then signed
 //! with the КЕП, sent to the ДПС (or kept for the offline session) and the answer recorded.
-use super::config::PrroConfig;
+use crate::config::ua::PrroConfig;
 use crate::ledger::{BoxFuture, Fiscaliser, Ledger, LedgerError, Outcome};
 use crate::store::FiscalState;
 use chrono::{DateTime, FixedOffset, Utc};

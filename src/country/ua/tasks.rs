@@ -7,12 +7,12 @@
 //! makes nothing (the ledger keeps the key with the document, in the same transaction). An envelope with
 //! a tag and no `fiscal` (or `type` 0) asks for that answer without a task ("repeat by tag").
 use super::answer::{self, dm_time, money, parse_time};
-use super::config::{PfSettings, UaConfig};
 use super::errors::{self as e, UaError, Warning, warning};
 use super::forms::{self, Wanted};
 use super::prro::{COUNTRY, TestPrro, test_doccode};
 use super::rules::{self, show};
 use super::settings::DmSettings;
+use crate::config::ua::{PfSettings, UaConfig};
 use crate::ledger::{Entry, Fiscaliser, Ledger, Outcome, Seen};
 use crate::receipt::Printing;
 use crate::spool::{JobKey, PrinterId};
