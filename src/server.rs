@@ -27,12 +27,14 @@ pub struct Started {
     pub emulator: Option<EmulatorHandle>,
     /// The data folder's lock, held as long as this value lives: one server per data folder.
     pub folder: Arc<DataFolder>,
+    /// The configuration it was started with (the fronts read their sections of it).
+    pub config: Arc<Config>,
 }
 
 impl Started {
     /// What the API handlers share.
     pub fn state(&self) -> AppState {
-        AppState::new(self.core.clone(), self.printing.clone())
+        AppState::new(self.core.clone(), self.printing.clone(), self.config.clone())
     }
 }
 
@@ -69,7 +71,7 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
     let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {}: {e}", db.display()))?;
     let pin_key = folder.pin_key(hashed_pins == 0)?;
-    let core = Arc::new(Core::new(store, config.clone(), clock, endpoints, pin_key).map_err(|e| match e {
+    let core = Arc::new(Core::new(store, config.kz_core(), clock, endpoints, pin_key).map_err(|e| match e {
         FiscalError::PinKeyMismatch => format!("{}: {e}", config.data_dir.join(folder::PIN_KEY).display()),
         other => format!("cannot start the fiscal core: {other}"),
     })?);
@@ -87,7 +89,7 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let spool_config = config.spool.clone().unwrap_or_else(|| SpoolConfig::serve_default(&config.data_dir));
     let spooler = open_spooler(&config.data_dir, spool_config)?;
     let printing = Arc::new(Printing { renderer, spooler, lang: config.render.lang.clone() });
-    Ok(Started { core, printing, emulator, folder })
+    Ok(Started { core, printing, emulator, folder, config: Arc::new(config.clone()) })
 }
 
 /// Tries each real OFD of the configuration once, in the background, and warns about one that does not
@@ -184,8 +186,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let config = state.core.config();
-    let limits = listen_limits(config);
+    let limits = listen_limits(&state.config);
     api::conn::serve(api::app(state), listener, limits, shutdown).await
 }
 
@@ -434,7 +435,7 @@ pub fn printers(args: crate::spool::cli::PrintersArgs) -> Result<(), String> {
 
 /// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
 /// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
-pub fn ofd_info(args: crate::country::kz::ofd::cli::InfoArgs) -> Result<(), String> {
+pub fn ofd_info(args: crate::country::kz::ofd_link::cli::InfoArgs) -> Result<(), String> {
     let serve =
         ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;

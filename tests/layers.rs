@@ -66,3 +66,20 @@ fn the_configuration_imports_no_country() {
 fn the_kazakh_country_reaches_no_other_country() {
     check("country/kz", &["crate::country::by", "crate::country::ua"]);
 }
+
+#[test]
+fn the_ofd_protocol_is_a_leaf_that_knows_no_api() {
+    check(
+        "country/kz/ofd",
+        &[
+            "crate::country::kz::front",
+            "crate::country::kz::ofd_link",
+            "crate::country::kz::pipeline",
+            "crate::country::kz::registry",
+            "crate::country::kz::rules",
+            "crate::store",
+            "crate::ledger",
+            "api_code",
+        ],
+    );
+}

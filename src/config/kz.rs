@@ -2,6 +2,22 @@
 //! `[fiscal]`, `[http]`, `admin_pin`, ...), where Kazakhstan, the first country, always had them.
 use serde::Deserialize;
 
+/// The sections the Kazakh fiscal core reads; the other root keys (listener, HTTP, CORS, PIN throttle) belong
+/// to its front and the listener kit, and the core never sees them.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// PIN of the administrator created at first start.
+    pub admin_pin: String,
+    /// Prefix of generated factory numbers (ЗНМ).
+    pub vendor_id_prefix: String,
+    /// The fiscal data operators (`GetOFDList`); the first is the default.
+    pub ofd: Vec<OfdConfig>,
+    /// Timing of the OFD link.
+    pub ofd_link: OfdLinkConfig,
+    /// Limits of the fiscal core.
+    pub fiscal: FiscalConfig,
+}
+
 /// HTTP conventions of the API.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]

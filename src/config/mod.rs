@@ -10,8 +10,8 @@ pub mod kz;
 pub mod ua;
 
 pub use kz::{
-    DEMO_ADMIN_PIN, FiscalConfig, HttpConfig, MIN_RECONNECT_MS, OfdConfig, OfdLinkConfig, Socks5Config, StatusPolicy,
-    default_ofds, default_protocol,
+    CoreConfig, DEMO_ADMIN_PIN, FiscalConfig, HttpConfig, MIN_RECONNECT_MS, OfdConfig, OfdLinkConfig, Socks5Config,
+    StatusPolicy, default_ofds, default_protocol,
 };
 
 /// Flags of `kassa serve`. Each one, when given, wins over the TOML file.
@@ -175,6 +175,17 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The Kazakh fiscal core's sections.
+    pub fn kz_core(&self) -> CoreConfig {
+        CoreConfig {
+            admin_pin: self.admin_pin.clone(),
+            vendor_id_prefix: self.vendor_id_prefix.clone(),
+            ofd: self.ofd.clone(),
+            ofd_link: self.ofd_link.clone(),
+            fiscal: self.fiscal.clone(),
+        }
+    }
+
     /// Reads a TOML file; a missing key keeps its default.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;

@@ -7,6 +7,34 @@ use crate::store::StoreError;
 use crate::text;
 use thiserror::Error;
 
+/// A business rule of the seed that a request broke; each has its own API code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    ItemsEmpty,
+    CommodityUndefined,
+    QuantityIncorrect,
+    UnknownItemType,
+    MoneyNegative,
+    SumToPayIncorrect,
+    CardSumGreaterThanTotal,
+    PaidSumIncorrect,
+    PaidLessThanTotal,
+    NotEnoughCash,
+    DiscountNotLessThanTotal,
+    TaxationTypeIncorrect,
+    DiscountAndMarkup,
+    SameTaxpayerAndCustomer,
+    MeasureUnitEmpty,
+    SectionCodeEmpty,
+    ItemAndTicketTaxes,
+    TaxPercentRepeated,
+    PriceIncorrect,
+    ItemSumIncorrect,
+    TaxValueIncorrect,
+    PaymentSumIncorrect,
+    PaymentTypeIncorrect,
+}
+
 /// Why a fiscal command was refused or failed.
 #[derive(Debug, Error)]
 pub enum FiscalError {
@@ -20,7 +48,7 @@ pub enum FiscalError {
     Field { field: String, reason: Text },
     /// A trade rule of the seed was broken; the rule decides the API code.
     #[error("{}", .1.ru)]
-    Rule(crate::country::kz::trade::Rule, Text),
+    Rule(Rule, Text),
     #[error("the licence key must be four groups of four hex digits, e.g. A7D3-5CFA-A13F-16C4")]
     InvalidLicenseKey,
     #[error("no OFD is configured")]

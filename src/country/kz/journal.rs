@@ -1,6 +1,6 @@
 //! The journal: `GetTransactionList` and `GetTransaction`.
 use super::error::{FiscalError, FiscalResult};
-use super::pipeline::COMMAND_TICKET;
+use super::rules::stored::COMMAND_TICKET;
 use super::{Caller, Core};
 use crate::store::{DocumentRow, JournalFilter, TemplateRow};
 use crate::text;

@@ -25,7 +25,7 @@ pub use rules::{counters, custom_report, document, text, trade};
 pub use error::{FiscalError, FiscalResult};
 pub use registry::access::{Caller, Role};
 
-use crate::config::Config;
+use crate::config::CoreConfig;
 use crate::store::Store;
 use clock::Clock;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ use std::sync::Arc;
 pub struct Core {
     /// Shared with the country-neutral ledger (`crate::ledger`), which keeps other countries' devices.
     store: Arc<Store>,
-    config: Config,
+    config: CoreConfig,
     clock: Arc<dyn Clock>,
     endpoints: link::Endpoints,
     locks: pipeline::KkmLocks,
@@ -48,7 +48,7 @@ impl Core {
     /// when there is no operator yet, and hashes PINs an older version stored in plain text.
     pub fn new(
         store: Store,
-        config: Config,
+        config: CoreConfig,
         clock: Arc<dyn Clock>,
         endpoints: link::Endpoints,
         pin_key: [u8; 32],
@@ -70,8 +70,8 @@ impl Core {
         Ok(core)
     }
 
-    /// The configuration the core was started with.
-    pub fn config(&self) -> &Config {
+    /// The sections of the configuration the core was started with.
+    pub fn config(&self) -> &CoreConfig {
         &self.config
     }
 

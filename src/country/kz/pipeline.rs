@@ -13,13 +13,13 @@ use super::answer::DocumentAnswer;
 use super::counters::{Counters, Drawer, ReportShift};
 use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, Report, Ticket};
 use super::error::{FiscalError, FiscalResult};
-use super::link::{Outcome, next_reqnum};
+use super::link::next_reqnum;
 use super::money::{self, Money};
 use super::ofd_fiscaliser::OfdLink;
-use super::text::Text;
+use super::ofd_link::send::{block_reason, mark_autonomous, refusal};
+use super::rules::stored::{counters_of, from_json, ticket_summary, to_json};
 use super::trade::{self, Operation, TicketContext, TradeInput};
-use super::{Caller, Core, outage, wire};
-use crate::country::kz::ofd::client::Reply;
+use super::{Caller, Core, wire};
 use crate::country::kz::ofd::result::ResultClass;
 use crate::ledger::fiscaliser::{self, Fiscaliser};
 use crate::store::{Book, DocumentRow, KkmRow, OfdState, Replay, RequestKey, Tx};
@@ -32,11 +32,10 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// CommandTypeEnum values used in the journal.
-pub const COMMAND_TICKET: u8 = 1;
-pub const COMMAND_CLOSE_SHIFT: u8 = 2;
-pub const COMMAND_REPORT: u8 = 3;
-pub const COMMAND_MONEY_PLACEMENT: u8 = 6;
+// The journal's command types and the locally composed check URL, where the answers and tests name them.
+pub use super::rules::stored::{
+    COMMAND_CLOSE_SHIFT, COMMAND_MONEY_PLACEMENT, COMMAND_REPORT, COMMAND_TICKET, check_url,
+};
 
 /// Per-KKM serialisation. `ops` orders document creation; `send` orders exchanges with the OFD, so the
 /// sender can deliver the queue while new documents are created.
@@ -97,38 +96,6 @@ struct Committed {
     before: KkmRow,
 }
 
-/// What sending the head of the queue came to.
-#[derive(Debug)]
-pub(super) enum HeadResult {
-    Empty,
-    Accepted { more: bool },
-    Unreachable,
-    InvalidToken,
-    Blocked,
-    Refused { doc_id: i64, class: ResultClass },
-}
-
-/// The check URL of the OFD's consumer site, composed locally for autonomous tickets in the vendor's form
-/// (`uCashRegister.pas:2002-2009`, the seed's `http://consumer.test-oofd.kz/?&i=1008&f=…&s=1750,00&t=…`): a
-/// slash and `&` after the address, the total with a decimal comma.
-pub fn check_url(consumer: &str, number: &str, rnm: &str, total: Decimal, at: NaiveDateTime) -> String {
-    let total = format!("{:.2}", money::round(total)).replace('.', ",");
-    let consumer = consumer.trim_end_matches('/');
-    format!("{consumer}/?&i={number}&f={rnm}&s={total}&t={}", at.format("%Y%m%dT%H%M%S"))
-}
-
-pub(super) fn to_json<T: serde::Serialize>(v: &T) -> FiscalResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| FiscalError::Internal(format!("document to JSON: {e}")))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> FiscalResult<T> {
-    serde_json::from_value(v.clone()).map_err(|e| FiscalError::Internal(format!("stored document: {e}")))
-}
-
-fn counters_of(kkm: &KkmRow) -> Counters {
-    serde_json::from_value(kkm.counters.clone()).unwrap_or_default()
-}
-
 fn drawer_of(kkm: &KkmRow) -> Drawer {
     Drawer { cash_sum: kkm.cash_sum, revenue: kkm.revenue, start_nns: kkm.start_shift_nns, nns: kkm.nns }
 }
@@ -140,15 +107,6 @@ fn store_drawer(kkm: &mut KkmRow, counters: &Counters, drawer: &Drawer) -> Fisca
     kkm.start_shift_nns = drawer.start_nns;
     kkm.nns = drawer.nns;
     Ok(())
-}
-
-fn ticket_summary(t: &Ticket, fiscal_id: &str) -> serde_json::Value {
-    serde_json::json!({
-        "operation": t.operation,
-        "payments": t.payments.iter().map(|p| p.kind).collect::<Vec<_>>(),
-        "sum": t.amounts.total.to_decimal(),
-        "fiscal_id": fiscal_id,
-    })
 }
 
 fn report_summary(report_type: u8, r: &Report) -> serde_json::Value {
@@ -524,24 +482,6 @@ impl Core {
         })
     }
 
-    /// Gives a ticket its autonomous number, fiscal sign and locally composed check URL.
-    fn make_autonomous_ticket(&self, kkm: &mut KkmRow, ticket: &mut Ticket, row: &mut DocumentRow) -> FiscalResult<()> {
-        kkm.offline_number += 1;
-        kkm.offline_ticket_number = kkm.offline_number;
-        let number = u32::try_from(kkm.offline_number)
-            .map_err(|_| FiscalError::Internal("the autonomous ticket counter is exhausted".into()))?;
-        let at = row.created_at;
-        let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
-        let url = check_url(&self.consumer_url(kkm), &number.to_string(), &rnm, ticket.amounts.total.to_decimal(), at);
-        ticket.offline_ticket_number = number;
-        ticket.printed_document_number_old = number.to_string();
-        ticket.printed_ticket = url.clone();
-        row.is_offline = true;
-        row.fiscal_id = number.to_string();
-        row.qr_code = url;
-        Ok(())
-    }
-
     /// The ParentTicket of a return: required towards a 2.0.3 OFD, looked up in the journal.
     fn parent_ticket(
         &self,
@@ -594,173 +534,6 @@ impl Core {
         }))
     }
 
-    /// Sends the oldest queued document of a KKM and records the outcome. The caller holds `send`.
-    pub(super) async fn send_head(self: &Arc<Self>, kkm_id: i64) -> FiscalResult<HeadResult> {
-        let head = self
-            .blocking(move |core| {
-                core.store.read(|tx| {
-                    let Some(kkm) = tx.kkm(kkm_id)? else {
-                        return Ok(None);
-                    };
-                    Ok::<_, FiscalError>(tx.outbox_head(kkm_id)?.map(|doc| (kkm, doc)))
-                })
-            })
-            .await?;
-        let Some((kkm, doc)) = head else {
-            return Ok(HeadResult::Empty);
-        };
-        if kkm.is_invalid_token {
-            return Ok(HeadResult::InvalidToken);
-        }
-        // A blocked KKM sends nothing until someone acts (SaveKKM confirmed by the OFD lifts the block).
-        if kkm.is_blocked {
-            return Ok(HeadResult::Blocked);
-        }
-        let bytes = doc.ofd_request.clone().unwrap_or_default();
-        let request = self.stored_request(&kkm, &bytes)?;
-        let reqnum = doc.ofd_reqnum.unwrap_or(kkm.ofd_reqnum);
-        let doc_id = doc.id;
-        match self.exchange(&kkm, reqnum, request).await? {
-            Outcome::Accepted(reply) => {
-                let queue = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
-                self.outages.accepted(kkm_id, &queue, self.clock.now());
-                Ok(HeadResult::Accepted { more: queue.waiting > 0 })
-            }
-            Outcome::Unreachable(why) => {
-                let queue = self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false)).await?;
-                let reconnect = self.config.ofd_link.reconnect_ms;
-                self.outages.unreachable(kkm_id, &why.to_string(), &queue, reconnect, self.clock.now());
-                Ok(HeadResult::Unreachable)
-            }
-            Outcome::InvalidToken => {
-                tracing::warn!(kkm = kkm.settings.ofd_id, "OFD refused the token: the queue stops");
-                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, true)).await?;
-                Ok(HeadResult::InvalidToken)
-            }
-            Outcome::Refused(class) => Ok(HeadResult::Refused { doc_id, class }),
-        }
-    }
-
-    /// Records an accepted document: its fiscal sign, a new token, and the end of autonomous mode when
-    /// the queue is empty. Returns the queue left.
-    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
-        let now = self.clock.now();
-        self.store.write(|tx| {
-            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
-            if let Some(token) = reply.new_token() {
-                kkm.settings.ofd_token = token;
-            }
-            doc.ofd_state = OfdState::Accepted;
-            doc.ofd_error.clear();
-            if let Some(t) = &reply.response.ticket {
-                doc.extra["ofd_ticket_number"] = serde_json::json!(t.ticket_number);
-                if !doc.is_offline && doc.command == COMMAND_TICKET {
-                    let mut ticket: Ticket = from_json(&doc.body)?;
-                    let qr = t
-                        .qr_code
-                        .as_ref()
-                        .and_then(|q| String::from_utf8(q.clone()).ok())
-                        .filter(|q| !q.is_empty())
-                        .unwrap_or_else(|| {
-                            let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
-                            check_url(
-                                &self.consumer_url(&kkm),
-                                &t.ticket_number,
-                                &rnm,
-                                ticket.amounts.total.to_decimal(),
-                                doc.created_at,
-                            )
-                        });
-                    ticket.printed_ticket = qr.clone();
-                    ticket.printed_document_number_old = t.ticket_number.clone();
-                    doc.fiscal_id = t.ticket_number.clone();
-                    doc.qr_code = qr;
-                    doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
-                    doc.body = to_json(&ticket)?;
-                }
-            }
-            tx.update_document(&doc)?;
-            let waiting = tx.outbox_len(kkm_id)?;
-            let autonomous_since = kkm.is_offline.then_some(kkm.offline_start_date.unwrap_or(now));
-            if waiting == 0 && kkm.is_offline {
-                kkm.is_offline = false;
-                kkm.offline_end_date = Some(now);
-            }
-            tx.update_kkm_state(&kkm)?;
-            Ok(self.queue_state(&kkm, waiting, autonomous_since, now))
-        })
-    }
-
-    /// A KKM's queue as the outage log and the status page tell it.
-    fn queue_state(
-        &self,
-        kkm: &KkmRow,
-        waiting: i64,
-        autonomous_since: Option<NaiveDateTime>,
-        now: NaiveDateTime,
-    ) -> outage::Queue {
-        let limit = self.config.ofd_link.offline_limit_hours;
-        outage::Queue {
-            ofd_id: kkm.settings.ofd_id,
-            waiting,
-            autonomous_since,
-            hours_left: outage::hours_left(limit, autonomous_since, now),
-        }
-    }
-
-    /// The OFD did not answer (or refused the token): the KKM works autonomously from now on, and a head
-    /// document that was sent online becomes an autonomous one (its own number, sign and check URL).
-    fn go_autonomous(&self, kkm_id: i64, doc_id: i64, invalid_token: bool) -> FiscalResult<outage::Queue> {
-        let now = self.clock.now();
-        self.store.write(|tx| {
-            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
-            if !kkm.is_offline {
-                kkm.is_offline = true;
-                kkm.offline_start_date = Some(now);
-            }
-            kkm.is_invalid_token |= invalid_token;
-            if !doc.is_offline {
-                let mut counters = counters_of(&kkm);
-                match doc.command {
-                    COMMAND_TICKET => {
-                        let mut ticket: Ticket = from_json(&doc.body)?;
-                        self.make_autonomous_ticket(&mut kkm, &mut ticket, &mut doc)?;
-                        counters.mark_offline_ticket(ticket.operation);
-                        doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
-                        doc.body = to_json(&ticket)?;
-                        doc.ofd_request = Some(wire::encode(&wire::ticket_request(&ticket)));
-                    }
-                    COMMAND_MONEY_PLACEMENT => {
-                        let mut body: MoneyPlacement = from_json(&doc.body)?;
-                        body.is_offline = true;
-                        counters.mark_offline_placement(body.operation);
-                        doc.body = to_json(&body)?;
-                        doc.ofd_request = Some(wire::encode(&wire::money_placement_request(&body)));
-                    }
-                    COMMAND_REPORT => {
-                        let report: Report = from_json(&doc.body)?;
-                        doc.ofd_request = Some(wire::encode(&wire::report_request(&report, true)));
-                    }
-                    _ => {
-                        let report: Report = from_json(&doc.body)?;
-                        let operator = OperatorRef { code: doc.operator_id as u32, name: doc.operator_name.clone() };
-                        let withdrew = kkm.settings.auto_withdraw_money;
-                        let number = doc.shift_document_number as u64;
-                        doc.ofd_request =
-                            Some(wire::encode(&wire::close_shift_request(&report, &operator, true, withdrew, number)));
-                    }
-                }
-                doc.is_offline = true;
-                kkm.counters = to_json(&counters)?;
-                tx.update_document(&doc)?;
-            }
-            tx.update_kkm_state(&kkm)?;
-            Ok(self.queue_state(&kkm, tx.outbox_len(kkm_id)?, kkm.offline_start_date, now))
-        })
-    }
-
     /// The OFD refused a document the POS is waiting for: forget it, restore the KKM as it was (the
     /// REQNUM stays used), and block the KKM when the refusal says so.
     fn roll_back(&self, before: KkmRow, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
@@ -777,77 +550,5 @@ impl Core {
             tx.update_kkm_state(&kkm)?;
             Ok(())
         })
-    }
-
-    /// A queued (autonomous) document was refused for good: the KKM stops until someone acts.
-    pub(super) fn block_on_refusal(&self, kkm_id: i64, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
-        self.store.write(|tx| {
-            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
-            doc.ofd_state = OfdState::Refused;
-            doc.ofd_error = block_reason(class);
-            kkm.is_blocked = true;
-            kkm.blocked_info = format!(
-                "документ {}/{} отклонён ОФД: {}",
-                doc.fr_shift_number, doc.shift_document_number, doc.ofd_error
-            );
-            tx.update_document(&doc)?;
-            tx.update_kkm_state(&kkm)?;
-            Ok(())
-        })
-    }
-}
-
-/// Marks a KKM autonomous since its oldest undelivered document (or `now`), so `is_offline`,
-/// `offline_start_date` and the autonomous time limit tell the truth about its queue.
-pub(super) fn mark_autonomous(tx: &Tx, kkm: &mut KkmRow, now: NaiveDateTime) -> FiscalResult<()> {
-    let since = tx.outbox_head(kkm.id)?.map(|d| d.created_at).unwrap_or(now);
-    kkm.is_offline = true;
-    kkm.offline_start_date = Some(since.min(now));
-    Ok(())
-}
-
-/// The text a block shows in `blocked_info`: Russian, as the KKM keeps one text.
-pub(super) fn block_reason(class: &ResultClass) -> String {
-    refusal_text(class).ru
-}
-
-/// Why the OFD refused, in both languages; the OFD's own words (an ad, a refusal text) as it sent them.
-pub(super) fn refusal_text(class: &ResultClass) -> Text {
-    match class {
-        ResultClass::Blocked { ad_text: Some(ad) } => Text::same(ad.clone()),
-        ResultClass::Blocked { ad_text: None } => text!("заблокирована ОФД", "ФДО бұғаттады"),
-        ResultClass::UnknownId => text!("ОФД не знает эту кассу (UNKNOWN_ID)", "ФДО бұл кассаны білмейді (UNKNOWN_ID)"),
-        ResultClass::Stopped { code, reason } => text!("{} (код {})", "{} ({} коды)", reason, code),
-        ResultClass::Rejected { code, text } => text!("{} (код {})", "{} ({} коды)", text, code),
-        ResultClass::ShiftTooLong => text!(
-            "по данным ОФД смена открыта более 24 часов (код 11)",
-            "ФДО деректері бойынша ауысым 24 сағаттан астам ашық (11 коды)"
-        ),
-        ResultClass::NotEnoughCash => text!(
-            "по данным ОФД в кассе недостаточно наличных (код 14)",
-            "ФДО деректері бойынша кассада қолма-қол ақша жеткіліксіз (14 коды)"
-        ),
-        ResultClass::SameTaxpayerAndCustomer => text!(
-            "по данным ОФД ИИН/БИН покупателя равен продавцу (код 17)",
-            "ФДО деректері бойынша сатып алушының ЖСН/БСН сатушыныкімен бірдей (17 коды)"
-        ),
-        ResultClass::Ok | ResultClass::Unavailable { .. } | ResultClass::InvalidToken => {
-            text!("ОФД не принял документ", "ФДО құжатты қабылдамады")
-        }
-    }
-}
-
-/// The API error a definitive OFD refusal becomes.
-fn refusal(class: &ResultClass) -> FiscalError {
-    match class {
-        ResultClass::Blocked { ad_text } => FiscalError::Blocked(ad_text.clone().unwrap_or_default()),
-        ResultClass::UnknownId => FiscalError::OfdRefused { api_code: 17, reason: refusal_text(class) },
-        ResultClass::NotEnoughCash => FiscalError::Rule(trade::Rule::NotEnoughCash, refusal_text(class)),
-        ResultClass::SameTaxpayerAndCustomer => {
-            FiscalError::Rule(trade::Rule::SameTaxpayerAndCustomer, refusal_text(class))
-        }
-        ResultClass::Stopped { .. } => FiscalError::Blocked(block_reason(class)),
-        _ => FiscalError::OfdRefused { api_code: 84, reason: refusal_text(class) },
     }
 }

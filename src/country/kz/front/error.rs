@@ -7,8 +7,8 @@
 use super::codes::ErrorCode;
 use crate::config::StatusPolicy;
 use crate::country::kz::FiscalError;
+use crate::country::kz::error::Rule;
 use crate::country::kz::text::Text;
-use crate::country::kz::trade::Rule;
 use axum::Json;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};

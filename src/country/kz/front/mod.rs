@@ -17,6 +17,7 @@ pub mod status;
 pub use codes::ErrorCode;
 pub use error::ApiError;
 
+use crate::config::Config;
 use crate::country::kz::{Core, FiscalError};
 use crate::listen::throttle::Throttle;
 use crate::listen::{Forbidden, Peer, WebRule};
@@ -33,13 +34,14 @@ pub struct AppState {
     pub printing: Arc<print::Printing>,
     /// Counters and the state gauges of `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The front's sections of the configuration (body limit, status policy, CORS, listener limits).
+    pub config: Arc<Config>,
 }
 
 impl AppState {
-    pub fn new(core: Arc<Core>, printing: Arc<print::Printing>) -> AppState {
-        let throttle =
-            Arc::new(Throttle::new("kz", &core.config().auth, core.terminal_key(), Some(core.store_handle())));
-        AppState { core, throttle, printing, metrics: Arc::new(metrics::Metrics::new()) }
+    pub fn new(core: Arc<Core>, printing: Arc<print::Printing>, config: Arc<Config>) -> AppState {
+        let throttle = Arc::new(Throttle::new("kz", &config.auth, core.terminal_key(), Some(core.store_handle())));
+        AppState { core, throttle, printing, metrics: Arc::new(metrics::Metrics::new()), config }
     }
 
     /// Runs a fiscal call off the async threads: it may wait for SQLite's fsync.
@@ -61,7 +63,7 @@ impl AppState {
 /// The router of the whole API: vendor-style paths are mapped onto the route table first, errors are
 /// rendered in the caller's language under the status policy, and CORS answers browser POS apps.
 pub fn app(state: AppState) -> Router {
-    let config = state.core.config();
+    let config = state.config.clone();
     let limit = config.max_body_bytes;
     let policy = config.http.status_policy;
     let cors = crate::listen::origin::cors_layer(&config.cors);

@@ -12,7 +12,7 @@ use tokio::time::{Instant, sleep, timeout_at};
 use super::connection::{self, ConnectionError};
 use super::frame::{self, Addr, DEFAULT_MAX_FRAME, Frame, FrameError, Header, VERSION_203};
 use super::proto::{Request, Response};
-use super::result::{ResultClass, api_code};
+use super::result::ResultClass;
 use super::socks5::{self, Socks5Error, Socks5Proxy};
 
 /// The protocol minimum for the total transaction time (DOC202 §5).
@@ -126,14 +126,6 @@ impl ClientError {
     /// True when the document may be kept and resent later (the device goes offline).
     pub fn is_retryable(&self) -> bool {
         matches!(self, ClientError::Timeout { .. })
-    }
-
-    /// The seed API error code: `connection_error` for transport failures, `invalid_ofd_response` otherwise.
-    pub fn api_error_code(&self) -> u16 {
-        match self {
-            ClientError::Timeout { .. } | ClientError::Proxy(_) => api_code::CONNECTION_ERROR,
-            _ => api_code::INVALID_OFD_RESPONSE,
-        }
     }
 }
 

@@ -5,10 +5,11 @@
 //! - [`frame`]: the 18-byte header and whole-frame parsing, "incomplete" kept apart from "invalid";
 //! - [`connection`]: reads and writes whole frames on any async stream;
 //! - [`client`]: one request per TCP connection, retries inside the total transaction time, SOCKS5;
-//! - [`result`]: what a result code means for the device and which API error it maps to;
+//! - [`result`]: what a result code means for the device (which API code it becomes is `ofd_link::codes`:
+//!   this protocol layer knows no API);
 //! - [`convert`]: request builders and a plain-Rust view of registration data and ads;
-//! - [`emulator`]: an in-process / CLI OFD with fault injection, for tests and demos;
-//! - [`cli`]: `kassa ofd decode|info` and `kassa ofd-emulator`.
+//! - [`emulator`]: an in-process / CLI OFD with fault injection, for tests and demos (its command line,
+//!   `kassa ofd decode|info` and `kassa ofd-emulator`, is `ofd_link::cli`).
 //!
 //! # Using it from the fiscal core
 //! ```text
@@ -23,15 +24,14 @@
 //!         if let Some(t) = reply.new_token() { /* store durably before anything else */ }
 //!         match reply.class { ResultClass::Ok => { /* reply.response.ticket */ }
 //!                             c if c.is_retryable() => { /* keep the frame, go offline */ }
-//!                             c => { /* c.api_error_code() */ } }
+//!                             c => { /* refused: ofd_link::codes maps it */ } }
 //!     }
 //!     Err(e) if e.is_retryable() => { /* offline: resend the same request later */ }
-//!     Err(e) => { /* e.api_error_code() == 84 or 20 (proxy) */ }
+//!     Err(e) => { /* a broken answer or the proxy: ofd_link::codes maps it */ }
 //! }
 //! ```
 //! A resend after a lost answer must reuse the same `reqnum` and token: the OFD then answers from
 //! its cache instead of counting the document twice.
-pub mod cli;
 pub mod client;
 pub mod connection;
 pub mod convert;

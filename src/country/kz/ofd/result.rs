@@ -1,28 +1,7 @@
-//! What an OFD result code means for the device, and which seed API error code it maps to.
-//!
-//! The lead owns the API error enum; this module only hands back the seed's numbers as `u16`
-//! (see [`api_code`]). Transport failures are classified in [`crate::country::kz::ofd::client::ClientError`].
+//! What an OFD result code means for the device. Which API code it becomes is the Kazakh link's
+//! (`ofd_link::codes`): the protocol knows no API. Transport failures are classified in
+//! [`crate::country::kz::ofd::client::ClientError`].
 use super::proto::{Response, TicketAdTypeEnum};
-
-/// Seed API error codes this module can produce.
-pub mod api_code {
-    /// `invalid_kkm_credentials`: the OFD does not know the device id (UNKNOWN_ID).
-    pub const INVALID_KKM_CREDENTIALS: u16 = 17;
-    /// `kkm_in_offline_mode_too_long`: decided by the caller from its offline queue age (72 h).
-    pub const KKM_IN_OFFLINE_MODE_TOO_LONG: u16 = 18;
-    /// `connection_error`.
-    pub const CONNECTION_ERROR: u16 = 20;
-    /// `invalid_kkm_token`.
-    pub const INVALID_KKM_TOKEN: u16 = 42;
-    /// `not_enough_cash`.
-    pub const NOT_ENOUGH_CASH: u16 = 58;
-    /// `kkm_is_blocked`.
-    pub const KKM_IS_BLOCKED: u16 = 62;
-    /// `same_taxpayer_and_customer`.
-    pub const SAME_TAXPAYER_AND_CUSTOMER: u16 = 77;
-    /// `invalid_ofd_response`.
-    pub const INVALID_OFD_RESPONSE: u16 = 84;
-}
 
 /// Result codes by name (`Result.result_code` is a plain uint32 on the wire).
 pub mod code {
@@ -105,22 +84,6 @@ impl ResultClass {
                 | ResultClass::UnknownId
                 | ResultClass::Stopped { .. }
         )
-    }
-
-    /// The seed API error code for this outcome; `None` for OK.
-    pub fn api_error_code(&self) -> Option<u16> {
-        Some(match self {
-            ResultClass::Ok => return None,
-            ResultClass::Unavailable { .. } => api_code::CONNECTION_ERROR,
-            ResultClass::InvalidToken => api_code::INVALID_KKM_TOKEN,
-            ResultClass::Blocked { .. } | ResultClass::Stopped { .. } => api_code::KKM_IS_BLOCKED,
-            ResultClass::UnknownId => api_code::INVALID_KKM_CREDENTIALS,
-            // The vendor's table retired 31: like every other OFD refusal it is 84.
-            ResultClass::ShiftTooLong => api_code::INVALID_OFD_RESPONSE,
-            ResultClass::NotEnoughCash => api_code::NOT_ENOUGH_CASH,
-            ResultClass::SameTaxpayerAndCustomer => api_code::SAME_TAXPAYER_AND_CUSTOMER,
-            ResultClass::Rejected { .. } => api_code::INVALID_OFD_RESPONSE,
-        })
     }
 }
 

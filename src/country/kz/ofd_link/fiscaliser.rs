@@ -1,8 +1,8 @@
 //! Kazakhstan's fiscaliser: the OFD link (binary protocol, autonomous queue) behind the ledger's
-//! [`Fiscaliser`] trait. It wraps the send half of the pipeline unchanged: `send_head` sends the oldest
+//! [`Fiscaliser`] trait. It wraps the send half (`send`): `send_head` sends the oldest
 //! queued document of a KKM with its committed REQNUM and records the answer.
+use super::send::HeadResult;
 use crate::country::kz::ofd::result::ResultClass;
-use crate::country::kz::pipeline::HeadResult;
 use crate::country::kz::{Core, FiscalError};
 use crate::ledger::fiscaliser::{BoxFuture, Fiscaliser, Outcome};
 use std::sync::Arc;

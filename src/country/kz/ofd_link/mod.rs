@@ -1,9 +1,12 @@
 //! The fiscal core's side of the OFD link: which OFD a KKM talks to, request numbering, the service block,
 //! and one exchange with the outcome sorted into what the core must do next.
+pub mod cli;
+pub mod codes;
 pub mod fiscaliser;
 pub mod outage;
 pub mod outbox;
 pub mod registration;
+pub mod send;
 pub mod wire;
 
 use super::Core;

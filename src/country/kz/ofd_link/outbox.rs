@@ -52,7 +52,7 @@ impl Core {
             for mut kkm in tx.kkms()? {
                 let queued = tx.outbox_len(kkm.id)? > 0;
                 if queued && !kkm.is_offline {
-                    crate::country::kz::pipeline::mark_autonomous(tx, &mut kkm, now)?;
+                    super::send::mark_autonomous(tx, &mut kkm, now)?;
                     tracing::warn!(kkm = kkm.settings.ofd_id, "documents wait for the OFD: KKM autonomous");
                 } else if !queued && kkm.is_offline {
                     kkm.is_offline = false;

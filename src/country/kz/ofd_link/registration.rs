@@ -6,11 +6,27 @@ use crate::country::kz::link::{Outcome, next_reqnum};
 use crate::country::kz::ofd::client::Credentials;
 use crate::country::kz::ofd::convert::{self, RegInfo, ServiceBlock, TicketAd};
 use crate::country::kz::ofd::result::ResultClass;
-use crate::country::kz::registry::SaveKkm;
 use crate::country::kz::{Caller, Core};
-use crate::store::KkmRow;
+use crate::store::{KkmRow, PrinterEntity, VatCertificate};
 use crate::text;
 use std::sync::Arc;
+
+/// `SaveKKM` input. `None` keeps the stored value on update and takes the default on create.
+#[derive(Debug, Clone, Default)]
+pub struct SaveKkm {
+    pub ofd_id: i64,
+    /// `None` or `Some(0)` keeps the stored token.
+    pub ofd_token: Option<u32>,
+    pub ofd_uid: Option<String>,
+    pub local_name: Option<String>,
+    pub use_software_vpn: Option<bool>,
+    pub auto_withdraw_money: Option<bool>,
+    /// `Some(None)` clears the printer.
+    pub printer: Option<Option<PrinterEntity>>,
+    pub vat_certificate: Option<VatCertificate>,
+    pub custom_data: Option<serde_json::Value>,
+    pub bindings: Option<Vec<i64>>,
+}
 
 /// What the OFD said about a KKM.
 #[derive(Debug, Clone)]
@@ -113,8 +129,8 @@ impl Core {
             Outcome::InvalidToken => Err(FiscalError::InvalidToken),
             Outcome::Refused(ResultClass::UnknownId) => Err(FiscalError::UnknownAtOfd(cmd.ofd_id)),
             Outcome::Refused(class) => Err(FiscalError::OfdRefused {
-                api_code: 84,
-                reason: crate::country::kz::pipeline::refusal_text(&class),
+                api_code: super::codes::api_code::INVALID_OFD_RESPONSE,
+                reason: super::send::refusal_text(&class),
             }),
         }
     }
@@ -168,8 +184,8 @@ impl Core {
             Outcome::InvalidToken => Err(FiscalError::InvalidToken),
             Outcome::Refused(ResultClass::UnknownId) => Err(FiscalError::UnknownAtOfd(ofd_id)),
             Outcome::Refused(class) => Err(FiscalError::OfdRefused {
-                api_code: 84,
-                reason: crate::country::kz::pipeline::refusal_text(&class),
+                api_code: super::codes::api_code::INVALID_OFD_RESPONSE,
+                reason: super::send::refusal_text(&class),
             }),
         }
     }

@@ -5,7 +5,7 @@
 use crate::country::kz::answer::DocumentAnswer;
 use crate::country::kz::document::OperatorRef;
 use crate::country::kz::error::{FiscalError, FiscalResult};
-use crate::country::kz::pipeline::{COMMAND_TICKET, check_url, to_json};
+use crate::country::kz::rules::stored::{COMMAND_TICKET, check_url, to_json};
 use crate::country::kz::trade::{self, TicketContext, TradeInput};
 use crate::country::kz::{Caller, Core};
 use crate::store::{DocumentRow, OfdState};

@@ -8,8 +8,10 @@ use super::Core;
 use super::access::{Caller, Role};
 use super::error::{FiscalError, FiscalResult};
 use super::registration::Registration;
+// `SaveKKM`'s input is the registration's; named here too, beside the other commands of the registry.
+pub use super::registration::SaveKkm;
 use crate::config::OfdConfig;
-use crate::store::{KkmRow, KkmSettings, LicenseRow, OperatorRow, PrinterEntity, VatCertificate};
+use crate::store::{KkmRow, KkmSettings, LicenseRow, OperatorRow};
 use crate::text;
 use chrono::NaiveDateTime;
 
@@ -22,23 +24,6 @@ pub struct LicenseInput {
     pub owner: String,
     pub org_id: String,
     pub address: String,
-}
-
-/// `SaveKKM` input. `None` keeps the stored value on update and takes the default on create.
-#[derive(Debug, Clone, Default)]
-pub struct SaveKkm {
-    pub ofd_id: i64,
-    /// `None` or `Some(0)` keeps the stored token.
-    pub ofd_token: Option<u32>,
-    pub ofd_uid: Option<String>,
-    pub local_name: Option<String>,
-    pub use_software_vpn: Option<bool>,
-    pub auto_withdraw_money: Option<bool>,
-    /// `Some(None)` clears the printer.
-    pub printer: Option<Option<PrinterEntity>>,
-    pub vat_certificate: Option<VatCertificate>,
-    pub custom_data: Option<serde_json::Value>,
-    pub bindings: Option<Vec<i64>>,
 }
 
 /// `SaveOperator` input. `id` absent or 0 creates.

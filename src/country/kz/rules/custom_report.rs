@@ -7,7 +7,7 @@ use crate::country::kz::answer::DocumentAnswer;
 use crate::country::kz::counters::{Counters, Drawer, ReportShift};
 use crate::country::kz::document::DateTimeParts;
 use crate::country::kz::error::{FiscalError, FiscalResult};
-use crate::country::kz::pipeline::{COMMAND_REPORT, to_json};
+use crate::country::kz::rules::stored::{COMMAND_REPORT, to_json};
 use crate::country::kz::{Caller, Core};
 use crate::store::{DocumentRow, OfdState};
 use crate::text;

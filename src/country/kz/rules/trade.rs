@@ -57,33 +57,8 @@ pub const PAYMENT_TARE: u8 = 3;
 pub const PAYMENT_MOBILE: u8 = 4;
 const PAYMENT_TYPES: usize = 5;
 
-/// A business rule of the seed that a request broke; each has its own API code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    ItemsEmpty,
-    CommodityUndefined,
-    QuantityIncorrect,
-    UnknownItemType,
-    MoneyNegative,
-    SumToPayIncorrect,
-    CardSumGreaterThanTotal,
-    PaidSumIncorrect,
-    PaidLessThanTotal,
-    NotEnoughCash,
-    DiscountNotLessThanTotal,
-    TaxationTypeIncorrect,
-    DiscountAndMarkup,
-    SameTaxpayerAndCustomer,
-    MeasureUnitEmpty,
-    SectionCodeEmpty,
-    ItemAndTicketTaxes,
-    TaxPercentRepeated,
-    PriceIncorrect,
-    ItemSumIncorrect,
-    TaxValueIncorrect,
-    PaymentSumIncorrect,
-    PaymentTypeIncorrect,
-}
+// The rules a request can break are the error module's (one API code each); named here where they are checked.
+pub use crate::country::kz::error::Rule;
 
 fn broke(rule: Rule, detail: Text) -> FiscalError {
     FiscalError::Rule(rule, detail)

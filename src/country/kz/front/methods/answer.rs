@@ -2,7 +2,7 @@
 //! around it, in the seed's field order; and the request key of an `Idempotency-Key`.
 use crate::country::kz::answer::DocumentAnswer;
 use crate::country::kz::front::json::number;
-use crate::country::kz::pipeline::COMMAND_TICKET;
+use crate::country::kz::rules::stored::COMMAND_TICKET;
 use crate::store::RequestKey;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};

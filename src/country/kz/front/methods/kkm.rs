@@ -6,7 +6,7 @@ use crate::country::kz::front::extract::Params;
 use crate::country::kz::front::json::{
     IntIn, format_date, format_optional_date, int, int_list, money, money_list, present,
 };
-use crate::country::kz::registry::SaveKkm;
+use crate::country::kz::registration::SaveKkm;
 use crate::store::{KkmRow, PrinterEntity, VatCertificate};
 use crate::text;
 use axum::extract::State;

@@ -1,18 +1,20 @@
 //! `kassa ofd decode|info` and `kassa ofd-emulator`: clap argument types and their runners.
 //!
-//! `main.rs` only dispatches here. Output is JSON on stdout so it can be piped into `jq`.
+//! It sits above the protocol (`ofd`), beside the link, because `info` also tells the API code an answer
+//! becomes. `main.rs` only dispatches here. Output is JSON on stdout so it can be piped into `jq`.
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::client::{ClientConfig, Credentials, OfdClient};
-use super::convert::{RegInfo, ServiceBlock, info_request, ticket_ads};
-use super::emulator::{Emulator, EmulatorConfig};
-use super::frame::{Frame, FrameError, Header, VERSION_203};
-use super::proto::{CommandTypeEnum, Request, Response};
-use super::socks5::Socks5Proxy;
+use super::codes::ApiErrorCode;
+use crate::country::kz::ofd::client::{ClientConfig, Credentials, OfdClient};
+use crate::country::kz::ofd::convert::{RegInfo, ServiceBlock, info_request, ticket_ads};
+use crate::country::kz::ofd::emulator::{Emulator, EmulatorConfig};
+use crate::country::kz::ofd::frame::{Frame, FrameError, Header, VERSION_203};
+use crate::country::kz::ofd::proto::{CommandTypeEnum, Request, Response};
+use crate::country::kz::ofd::socks5::Socks5Proxy;
 
 /// `kassa ofd ...`
 #[derive(clap::Args, Debug)]
@@ -102,7 +104,7 @@ pub enum CliError {
     #[error("payload decodes neither as a Request nor as a Response")]
     Undecodable,
     #[error(transparent)]
-    Client(#[from] super::client::ClientError),
+    Client(#[from] crate::country::kz::ofd::client::ClientError),
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     #[error("cannot serialize JSON: {0}")]
@@ -140,7 +142,7 @@ pub fn run_emulator(args: EmulatorArgs) -> Result<(), CliError> {
             let listener = tokio::net::TcpListener::bind(addr).await?;
             announce("admin", listener.local_addr()?);
             eprintln!("OFD emulator admin port on {} (fault injection, one command per line)", listener.local_addr()?);
-            tokio::spawn(super::emulator::admin::serve(listener, handle.control()));
+            tokio::spawn(crate::country::kz::ofd::emulator::admin::serve(listener, handle.control()));
         }
         tokio::signal::ctrl_c().await?;
         handle.shutdown().await;
@@ -243,12 +245,14 @@ impl Decoded {
 fn pick(payload: &[u8], q: Request, r: Response) -> Decoded {
     use prost::Message;
     let q_exact = q.encoded_len() == payload.len();
-    let r_exact = r.encoded_len() == payload.len() && super::frame::has_field(payload, 2);
+    let r_exact = r.encoded_len() == payload.len() && crate::country::kz::ofd::frame::has_field(payload, 2);
     match (q_exact, r_exact) {
         (true, false) => Decoded::Request(Box::new(q)),
         (false, true) => Decoded::Response(Box::new(r)),
         // Both fit: a Request's field 2 is a whole ticket, a Response's is a tiny Result.
-        _ if super::frame::has_field(payload, 2) && q.ticket.as_ref().is_none_or(|t| t.items.is_empty()) => {
+        _ if crate::country::kz::ofd::frame::has_field(payload, 2)
+            && q.ticket.as_ref().is_none_or(|t| t.items.is_empty()) =>
+        {
             Decoded::Response(Box::new(r))
         }
         _ => Decoded::Request(Box::new(q)),
@@ -257,7 +261,7 @@ fn pick(payload: &[u8], q: Request, r: Response) -> Decoded {
 
 fn header_json(h: &Header) -> Value {
     json!({
-        "appcode": format!("{:#06X}", super::frame::APPCODE),
+        "appcode": format!("{:#06X}", crate::country::kz::ofd::frame::APPCODE),
         "version": h.version,
         "size": h.size,
         "id": h.id,
