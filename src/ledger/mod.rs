@@ -8,11 +8,16 @@
 //! `fiscal` (the Kazakh ledger, older than this one); `money` (the one rounding rule) and `clock` are
 //! shared with it (`fiscal::money` and `fiscal::clock` name them).
 pub mod clock;
+pub mod device_clock;
+pub mod drain;
 pub mod fiscaliser;
 pub mod money;
+pub mod pins;
 
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use device_clock::DeviceClock;
 pub use fiscaliser::{BoxFuture, Fiscaliser, Outcome};
+pub use pins::LedgerPins;
 
 use crate::store::{
     Book, DeviceRow, FiscalState, LedgerDocRow, NewLedgerDoc, Replay, RequestKey, Store, StoreError, TemplateRow,

@@ -26,14 +26,18 @@ pub use error::{FiscalError, FiscalResult};
 pub use registry::access::{Caller, Role};
 
 use crate::config::CoreConfig;
+use crate::ledger::Ledger;
 use crate::store::Store;
 use clock::Clock;
 use std::sync::Arc;
 
 /// The fiscal core, shared by all requests.
 pub struct Core {
-    /// Shared with the country-neutral ledger (`crate::ledger`), which keeps other countries' devices.
+    /// The server's store; the Kazakh tables (KKMs, documents, operators) are written through it until
+    /// Kazakhstan moves onto the ledger's tables.
     store: Arc<Store>,
+    /// The server's one ledger, over the same store (the other countries' devices, for health).
+    ledger: Arc<Ledger>,
     config: CoreConfig,
     clock: Arc<dyn Clock>,
     endpoints: link::Endpoints,
@@ -44,10 +48,11 @@ pub struct Core {
 }
 
 impl Core {
-    /// A core over an open store, with the server's PIN key (see [`pin`]). Creates the first administrator
-    /// when there is no operator yet, and hashes PINs an older version stored in plain text.
+    /// A core over the server's store and ledger, with the server's PIN key (see [`pin`]). Creates the first
+    /// administrator when there is no operator yet, and hashes PINs an older version stored in plain text.
     pub fn new(
-        store: Store,
+        store: Arc<Store>,
+        ledger: Arc<Ledger>,
         config: CoreConfig,
         clock: Arc<dyn Clock>,
         endpoints: link::Endpoints,
@@ -55,7 +60,8 @@ impl Core {
     ) -> FiscalResult<Core> {
         let pins = pin::Pins::new(pin_key);
         let core = Core {
-            store: Arc::new(store),
+            store,
+            ledger,
             config,
             clock,
             endpoints,
@@ -96,9 +102,9 @@ impl Core {
         matches!(self.authenticate(pin), Ok(Some(c)) if c.role == access::Role::Administrator)
     }
 
-    /// The store as a shared handle, for the country-neutral ledger over the same database.
-    pub fn store_handle(&self) -> Arc<Store> {
-        self.store.clone()
+    /// The server's ledger (the other countries' devices).
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
     }
 
     /// Runs store work off the async threads (SQLite waits for fsync).

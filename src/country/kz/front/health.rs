@@ -66,7 +66,7 @@ pub fn snapshot(state: &AppState) -> Snapshot {
         Ok(k) => (k, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let ledger = crate::ledger::Ledger::new(core.store_handle());
+    let ledger = core.ledger();
     let devices = ledger
         .devices()
         .map(|all| {

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::country::kz::{Core, FiscalError};
 use crate::listen::throttle::Throttle;
 use crate::listen::{Forbidden, Peer, WebRule};
+use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
@@ -39,8 +40,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(core: Arc<Core>, printing: Arc<print::Printing>, config: Arc<Config>) -> AppState {
-        let throttle = Arc::new(Throttle::new("kz", &config.auth, core.terminal_key(), Some(core.store_handle())));
+    /// The front over the core, the receipt step and the configuration; `store` keeps the PIN throttle's
+    /// known terminals.
+    pub fn new(core: Arc<Core>, printing: Arc<print::Printing>, config: Arc<Config>, store: Arc<Store>) -> AppState {
+        let throttle = Arc::new(Throttle::new("kz", &config.auth, core.terminal_key(), Some(store)));
         AppState { core, throttle, printing, metrics: Arc::new(metrics::Metrics::new()), config }
     }
 
