@@ -1,7 +1,9 @@
 //! Kassa: a local cash core and receipt print server.
 //!
-//! A request flows `api → fiscal → store/ofd → render → spool`; no part calls a part to its left.
-//! See `ARCHITECTURE.md` for the map and the invariants.
+//! One flow for every country: `country::<xx>::front → country::<xx>::rules → ledger + the country's
+//! fiscaliser → receipt → render → spool`, over one `store`; no part calls a part to its left. `server`
+//! opens the store, builds the one `ledger` over it, then each configured country (`country::kz` still keeps
+//! its KKMs on its own tables). See `ARCHITECTURE.md` for the map and the invariants.
 pub mod config;
 pub mod country;
 pub mod ledger;

@@ -1,5 +1,7 @@
-//! The fiscal core: cash registers (KKM), operators, licence, shifts, documents and counters, and the
-//! fiscal side of the OFD link (outbox, autonomous mode).
+//! Kazakhstan: the fiscal core (cash registers (KKM), shifts, documents and counters on the Kazakh tables),
+//! its front (`front`, the Kazakh API), its pure rules (`rules`), its registry of operators, bindings, licence,
+//! factory numbers, PINs and control receipts (`registry`), and its fiscaliser, the OFD link (`ofd_link`: the
+//! send half, outbox, autonomous mode, registration) over the protocol (`ofd`, a leaf).
 //!
 //! It never sees HTTP or JSON request types: the API hands it validated commands and gets domain values
 //! back. It is given its environment (store, clock, configuration, OFD endpoints), so tests pin the clock
