@@ -319,7 +319,7 @@ async fn start_by(
     if by.listen.is_none() && by.tcp_listen.is_none() {
         return Ok(Vec::new());
     }
-    if by.sko.pin == crate::config::by::DEMO_PIN {
+    if by.sko.iter().any(|sko| sko.pin == crate::config::by::DEMO_PIN) {
         warn_demo_pin("Belarusian СКО", crate::config::by::DEMO_PIN, "set by.sko.pin in the configuration");
     }
     let key = started.core.terminal_key();
@@ -336,7 +336,8 @@ async fn start_by(
     let mut tasks = Vec::new();
     if let Some(addr) = &by.listen {
         let listener = crate::listen::bind("by-http", addr, "by.listen").await?;
-        tracing::info!(listen = %local(&listener), serial = %by.sko.serial, "Belarusian front (HTTP) serving; simulated СКО, test mode");
+        let serials: Vec<&str> = by.sko.iter().map(|sko| sko.serial.as_str()).collect();
+        tracing::info!(listen = %local(&listener), serials = %serials.join(","), "Belarusian front (HTTP) serving; simulated СКО, test mode");
         let (state, until, web) = (state.clone(), until(), config.cors.clone());
         tasks.push(tokio::spawn(async move {
             if let Err(e) = by::front::serve_http(state, listener, limits, &web, until).await {
@@ -370,7 +371,8 @@ async fn start_ua(
     let ledger = started.ledger.clone();
     let state = Arc::new(ua::tasks::UaState::new(config.ua.clone(), ledger, started.printing.clone())?);
     let listener = crate::listen::bind("ua", addr, "ua.listen").await?;
-    tracing::info!(listen = %local(&listener), fisid = %config.ua.prro.fisid, "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
+    let fisids: Vec<&str> = config.ua.prro.iter().map(|prro| prro.fisid.as_str()).collect();
+    tracing::info!(listen = %local(&listener), fisids = %fisids.join(","), "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
     let until = until_stopped(&stopped);
     let (limits, web) = (listen_limits(config), config.cors.clone());
     Ok(vec![tokio::spawn(async move {

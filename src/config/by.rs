@@ -1,4 +1,5 @@
-//! `[by]` in the configuration: the Belarusian front's listeners and the simulated СКО's registration.
+//! `[by]` in the configuration: the Belarusian front's listeners and the simulated СКО's registrations.
+use super::devices::Devices;
 use serde::Deserialize;
 
 /// The СКО's PIN out of the box (a demo PIN: Kassa warns while it is in use).
@@ -12,8 +13,9 @@ pub struct ByConfig {
     pub listen: Option<String>,
     /// TCP listener for 4-byte big-endian length-framed messages (port 1829 by convention). Off when absent.
     pub tcp_listen: Option<String>,
-    /// The СКО (simulated, test mode).
-    pub sko: SkoConfig,
+    /// The СКО (simulated, test mode): one table `[by.sko]`, or a list `[[by.sko]]`, one per СКО; the
+    /// message's `token` header (the serial) chooses one.
+    pub sko: Devices<SkoConfig>,
     /// Items a document may hold (`AVQFR_TOO_MANY_ITEMS` above).
     pub max_items: usize,
     /// Documents a shift may hold (`AVQFR_MAX_DOC_COUNT_OVERFLOW` above).
@@ -66,7 +68,7 @@ impl Default for ByConfig {
         ByConfig {
             listen: None,
             tcp_listen: None,
-            sko: SkoConfig::default(),
+            sko: Devices::default(),
             max_items: 500,
             max_shift_documents: 10_000,
             client_withdraw_max: "1000.00".into(),

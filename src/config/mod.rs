@@ -6,6 +6,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 pub mod by;
+pub mod devices;
 pub mod kz;
 pub mod ua;
 

@@ -1,5 +1,6 @@
 //! `[ua]` in the configuration: the Ukrainian front's listener, the test ПРРО's registration, its tax
 //! groups and the printed-form settings.
+use super::devices::Devices;
 use serde::Deserialize;
 
 /// The Ukrainian front. Off unless a listener is given (`--ua-listen`, `ua.listen`; port 3939 by convention).
@@ -8,8 +9,9 @@ use serde::Deserialize;
 pub struct UaConfig {
     /// HTTP listener, e.g. `127.0.0.1:3939`. Off when absent.
     pub listen: Option<String>,
-    /// The ПРРО (test mode).
-    pub prro: PrroConfig,
+    /// The ПРРО (test mode): one table `[ua.prro]`, or a list `[[ua.prro]]`, one per ПРРО; the
+    /// envelope's `device` chooses one.
+    pub prro: Devices<PrroConfig>,
     /// The register's tax groups: `taxgrp` of a row is a key into these (as in the Vchasno cabinet).
     pub tax_groups: Vec<TaxGroup>,
     /// The register's token; never logged. When set, every route that acts needs it: in the envelope's
@@ -138,7 +140,7 @@ impl Default for UaConfig {
     fn default() -> UaConfig {
         UaConfig {
             listen: None,
-            prro: PrroConfig::default(),
+            prro: Devices::default(),
             tax_groups: vchasno_tax_groups(),
             token: String::new(),
             max_batch: 100,

@@ -6,7 +6,8 @@ use super::errors::{self as e, ByError};
 use super::receipt::{self, ReprWanted};
 use super::rules::{self, Limits};
 use super::sko::{COUNTRY, SimulatedSko};
-use crate::config::by::ByConfig;
+use crate::config::by::{ByConfig, SkoConfig};
+use crate::config::devices;
 use crate::ledger::{Entry, Ledger, LedgerError, Outcome, Seen};
 use crate::listen::throttle::{Client, Throttle};
 use crate::receipt::Printing;
@@ -21,8 +22,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// What the front's handlers share.
+/// What the front's handlers share: the configuration and one state per configured СКО.
 pub struct ByState {
+    pub config: ByConfig,
+    skos: Vec<Arc<SkoState>>,
+}
+
+/// What the requests of one СКО share: its own authorisation, shift, numbering, counters and
+/// idempotency scope (the ledger keeps those per device).
+pub struct SkoState {
     pub config: ByConfig,
     pub limits: Limits,
     pub ledger: Arc<Ledger>,
@@ -30,8 +38,9 @@ pub struct ByState {
     pub printing: Arc<Printing>,
     pub device_id: i64,
     authorised: AtomicBool,
-    /// Wrong СКО PINs per client and for the whole front, and the terminals known to have authorised it.
-    throttle: Throttle,
+    /// Wrong СКО PINs per client and for the whole front (shared by every СКО, so a guesser does not get
+    /// a fresh allowance per СКО), and the terminals known to have authorised one.
+    throttle: Arc<Throttle>,
 }
 
 /// A request after the envelope: its service, action, headers and data.
@@ -78,40 +87,86 @@ const COUNTER_LABELS: &[(&str, &str)] = &[
 ];
 
 impl ByState {
-    /// Registers the simulated СКО in the ledger and makes the state; `throttle` guards its PIN.
+    /// Registers every configured СКО in the ledger (a serial given twice is refused) and makes the
+    /// state; `throttle` guards their PINs.
     pub fn new(
         config: ByConfig,
         ledger: Arc<Ledger>,
         printing: Arc<Printing>,
         throttle: Throttle,
     ) -> Result<ByState, String> {
-        let sko = Arc::new(SimulatedSko::new(config.sko.clone(), ledger.clone(), config.receipt_site.clone())?);
+        if config.sko.is_empty() {
+            return Err("by.sko: no СКО is configured; give one [by.sko] table or [[by.sko]] tables".into());
+        }
+        if let Some(serial) = devices::duplicate(&config.sko.0, |s| s.serial.as_str()) {
+            return Err(format!("by.sko: the serial {serial:?} is given to two СКО; each СКО needs its own serial"));
+        }
+        let throttle = Arc::new(throttle);
+        let skos = config
+            .sko
+            .iter()
+            .map(|sko| SkoState::new(&config, sko, ledger.clone(), printing.clone(), throttle.clone()).map(Arc::new))
+            .collect::<Result<_, _>>()?;
+        Ok(ByState { config, skos })
+    }
+
+    /// The СКО a message's `token` header names. With one СКО the header may be left out (as the seed
+    /// allows when one СКО is connected); with several it must name one. `ping` and `get_version` need none.
+    fn sko_for(&self, req: &Request) -> Result<&Arc<SkoState>, ByError> {
+        let token = req.headers.get("token").filter(|t| !t.is_empty());
+        let serials = || self.skos.iter().map(|s| s.sko.config.serial.as_str()).collect::<Vec<_>>().join(", ");
+        match token {
+            Some(token) => self.skos.iter().find(|s| s.sko.config.serial == *token).ok_or_else(|| {
+                ByError::ours(
+                    e::UNKNOWN_TOKEN,
+                    format!("СКО с серийным номером «{token}» не подключено (подключены: {})", serials()),
+                    format!("СКА з серыйным нумарам «{token}» не падключана (падключаны: {})", serials()),
+                )
+            }),
+            None if self.skos.len() == 1 || req.address == "ik.service.app" => Ok(&self.skos[0]),
+            None => Err(ByError::ours(
+                e::TOKEN_REQUIRED,
+                format!("подключено несколько СКО: укажите серийный номер в заголовке token ({})", serials()),
+                format!("падключана некалькі СКА: пазначце серыйны нумар у загалоўку token ({})", serials()),
+            )),
+        }
+    }
+
+    /// Runs one request from `client` on the СКО its `token` names.
+    pub async fn handle(&self, req: Request, client: &Client) -> Answer {
+        let sko = self.sko_for(&req)?.clone();
+        sko.handle(req, client).await
+    }
+}
+
+impl SkoState {
+    /// Registers one simulated СКО in the ledger and makes its state.
+    fn new(
+        config: &ByConfig,
+        sko: &SkoConfig,
+        ledger: Arc<Ledger>,
+        printing: Arc<Printing>,
+        throttle: Arc<Throttle>,
+    ) -> Result<SkoState, String> {
+        let sko = Arc::new(SimulatedSko::new(sko.clone(), ledger.clone(), config.receipt_site.clone())?);
+        let c = &sko.config;
         let device = ledger
-            .register(COUNTRY, &config.sko.serial, &sko.registration(), config.sko.first_number, config.sko.last_shift)
-            .map_err(|err| format!("cannot register the СКО {}: {err}", config.sko.serial))?;
+            .register(COUNTRY, &c.serial, &sko.registration(), c.first_number, c.last_shift)
+            .map_err(|err| format!("cannot register the СКО {}: {err}", c.serial))?;
         let client_withdraw_max = Decimal::from_str(&config.client_withdraw_max)
             .map_err(|_| format!("by.client_withdraw_max {:?} is not a decimal", config.client_withdraw_max))?;
         let limits = Limits { max_items: config.max_items, client_withdraw_max, ..Limits::default() };
         let authorised = AtomicBool::new(false);
-        Ok(ByState { config, limits, ledger, sko, printing, device_id: device.id, authorised, throttle })
+        let config = config.clone();
+        Ok(SkoState { config, limits, ledger, sko, printing, device_id: device.id, authorised, throttle })
     }
 
     fn device(&self) -> Result<DeviceRow, ByError> {
-        self.ledger.device(COUNTRY, &self.config.sko.serial)?.ok_or_else(|| internal("СКО не зарегистрировано"))
+        self.ledger.device(COUNTRY, &self.sko.config.serial)?.ok_or_else(|| internal("СКО не зарегистрировано"))
     }
 
-    /// Runs one request from `client`.
-    pub async fn handle(self: &Arc<Self>, req: Request, client: &Client) -> Answer {
-        if let Some(token) = req.headers.get("token")
-            && !token.is_empty()
-            && *token != self.config.sko.serial
-        {
-            return Err(ByError::ours(
-                e::UNKNOWN_TOKEN,
-                format!("СКО с серийным номером «{token}» не подключено"),
-                format!("СКА з серыйным нумарам «{token}» не падключана"),
-            ));
-        }
+    /// Runs one request from `client` on this СКО.
+    async fn handle(self: &Arc<Self>, req: Request, client: &Client) -> Answer {
         let me = self.clone();
         match (req.address.as_str(), req.action.as_str()) {
             ("ik.service.app", "get_version") => Ok(json!({"version": env!("CARGO_PKG_VERSION"), "name": "kassa"})),
@@ -183,7 +238,7 @@ impl ByState {
     }
 
     fn token_info(&self) -> Answer {
-        let c = &self.config.sko;
+        let c = &self.sko.config;
         Ok(json!({
             "serial_number": c.serial, "device_id": c.device_id, "company_name": c.company_name,
             "tax_number": c.tax_number, "trade_point_name": c.trade_point_name, "test_mode": true,
@@ -204,10 +259,10 @@ impl ByState {
             "cash_in": rules::show(counters.get("cash").copied().unwrap_or_default()),
             "next_document_number": d.next_number,
             "unsent_documents": unsent,
-            "trade_point_information": {"name": self.config.sko.trade_point_name},
+            "trade_point_information": {"name": self.sko.config.trade_point_name},
             // The СККО's user of this СКО: the taxpayer it is registered to.
-            "user_data": {"company_name": self.config.sko.company_name, "tax_number": self.config.sko.tax_number,
-                "legal_address": self.config.sko.legal_address},
+            "user_data": {"company_name": self.sko.config.company_name, "tax_number": self.sko.config.tax_number,
+                "legal_address": self.sko.config.legal_address},
         }))
     }
 
@@ -321,7 +376,7 @@ impl ByState {
     /// Checks the request with the rules and commits the document with its counters.
     fn commit(&self, kind: Kind, data: &Value, key: Option<&RequestKey>) -> Result<LedgerDocRow, ByError> {
         self.check_authorised()?;
-        if self.config.sko.legal_address.trim().is_empty() {
+        if self.sko.config.legal_address.trim().is_empty() {
             return Err(ByError::new(e::MISSING_LEGAL_ADDR, "missing legal address in certificate"));
         }
         let d = self.device()?;
@@ -458,7 +513,7 @@ impl ByState {
                 receipt::fiscal_response(&me.printing, &me.ledger, &me.sko, &doc, &wanted, copy).map_err(internal)
             })
             .await?;
-        let key = JobKey::Document { kkm: self.config.sko.serial.clone(), shift, number };
+        let key = JobKey::Document { kkm: self.sko.config.serial.clone(), shift, number };
         if closes_shift && !copy {
             let (printing, key) = (self.printing.clone(), key.clone());
             let _ = tokio::task::spawn_blocking(move || printing.shift_closed(&key)).await;

@@ -102,7 +102,11 @@ pub const MISSING_LAST_SALE: &str = "TIN_MISSING_LAST_SALE";
 pub const BAD_MESSAGE: &str = "KASSA_BAD_MESSAGE";
 pub const UNKNOWN_ADDRESS: &str = "KASSA_UNKNOWN_ADDRESS";
 pub const UNKNOWN_ACTION: &str = "KASSA_UNKNOWN_ACTION";
+/// The `token` header names no configured СКО.
 pub const UNKNOWN_TOKEN: &str = "KASSA_UNKNOWN_TOKEN";
+/// Several СКО are configured and the message names none (the seed: `token` may be left out only when one
+/// СКО is connected).
+pub const TOKEN_REQUIRED: &str = "KASSA_TOKEN_REQUIRED";
 pub const NOT_AUTHORIZED: &str = "KASSA_NOT_AUTHORIZED";
 pub const BAD_PIN: &str = "KASSA_BAD_PIN";
 pub const PIN_PAUSED: &str = "KASSA_PIN_PAUSED";

@@ -25,6 +25,8 @@ pub const NO_DOCUMENT: i64 = 9;
 pub const TAG_REUSED: i64 = 11;
 /// A request from a web page that may not call Kassa, or addressed to a name that is not this listener's.
 pub const FORBIDDEN: i64 = 12;
+/// The envelope's `device` names no ПРРО of this DM (or names none while it has several).
+pub const UNKNOWN_DEVICE: i64 = 13;
 /// Kassa itself failed (the store, rendering).
 pub const INTERNAL: i64 = 99;
 

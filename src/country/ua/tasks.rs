@@ -12,7 +12,8 @@ use super::forms::{self, Wanted};
 use super::prro::{COUNTRY, TestPrro, test_doccode};
 use super::rules::{self, show};
 use super::settings::DmSettings;
-use crate::config::ua::{PfSettings, UaConfig};
+use crate::config::devices;
+use crate::config::ua::{PfSettings, PrroConfig, UaConfig};
 use crate::ledger::{Entry, Ledger, Seen};
 use crate::receipt::Printing;
 use crate::spool::{JobKey, PrinterId};
@@ -24,14 +25,23 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-/// What the front's handlers share.
+/// What the front's handlers share: the configuration, the printed-form settings (one set for the Device
+/// Manager, as the DM keeps them) and one state per configured ПРРО.
 pub struct UaState {
+    pub config: UaConfig,
+    settings: Arc<Mutex<DmSettings>>,
+    registers: Vec<Arc<PrroState>>,
+}
+
+/// What the requests of one ПРРО share: its shift, numbering, counters and tag scope live in the ledger
+/// under its own device.
+pub struct PrroState {
     pub config: UaConfig,
     pub ledger: Arc<Ledger>,
     pub prro: Arc<TestPrro>,
     pub printing: Arc<Printing>,
     pub device_id: i64,
-    settings: Mutex<DmSettings>,
+    settings: Arc<Mutex<DmSettings>>,
 }
 
 /// Where the answer's receipt is printed.
@@ -113,7 +123,8 @@ fn echo_number(v: Option<&Value>) -> Option<Value> {
 }
 
 impl UaState {
-    /// Registers the test ПРРО in the ledger and makes the state.
+    /// Registers every configured ПРРО in the ledger and makes the state. A fiscal number or a device name
+    /// given to two ПРРО is refused: a request could not tell them apart.
     pub fn new(config: UaConfig, ledger: Arc<Ledger>, printing: Arc<Printing>) -> Result<UaState, String> {
         for g in &config.tax_groups {
             Decimal::from_str(&g.percent)
@@ -124,25 +135,71 @@ impl UaState {
                 })?;
             }
         }
-        let fisid = &config.prro.fisid;
-        if fisid.is_empty() || !fisid.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "ua.prro.fisid {fisid:?}: the fiscal number is digits only (clients read it as a number)"
-            ));
+        if config.prro.is_empty() {
+            return Err("ua.prro: no ПРРО is configured; give one [ua.prro] table or [[ua.prro]] tables".into());
+        }
+        if let Some(fisid) = devices::duplicate(&config.prro.0, |p| p.fisid.as_str()) {
+            return Err(format!("ua.prro: the fiscal number (fisid) {fisid:?} is given to two ПРРО"));
+        }
+        if let Some(name) = devices::duplicate(&config.prro.0, |p| p.device.as_str()) {
+            return Err(format!("ua.prro: the device name {name:?} is given to two ПРРО; each needs its own"));
         }
         config.pf.check().map_err(|e| format!("ua.pf: {}", e.text))?;
-        let prro = Arc::new(TestPrro::new(config.prro.clone(), ledger.clone())?);
-        let p = &config.prro;
-        let device = ledger
-            .register(COUNTRY, &p.fisid, &prro.registration(), p.first_number, p.last_shift)
-            .map_err(|err| format!("cannot register the ПРРО {}: {err}", p.fisid))?;
-        let settings = Mutex::new(DmSettings::new(config.pf.clone()));
-        Ok(UaState { config, ledger, prro, printing, device_id: device.id, settings })
+        let settings = Arc::new(Mutex::new(DmSettings::new(config.pf.clone())));
+        let registers = config
+            .prro
+            .iter()
+            .map(|p| PrroState::new(&config, p, ledger.clone(), printing.clone(), settings.clone()).map(Arc::new))
+            .collect::<Result<_, _>>()?;
+        Ok(UaState { config, settings, registers })
     }
 
-    /// The printed-form settings in force.
-    pub fn settings(&self) -> PfSettings {
-        self.settings.lock().unwrap_or_else(|p| p.into_inner()).pf.clone()
+    /// The ПРРО an envelope's `device` names (its name in the DM, or its fiscal number). With one ПРРО
+    /// every name reaches it, as Kassa always answered (clients send the name their own DM had); with
+    /// several the name must be one of theirs. The token is checked first, so a caller without it learns
+    /// no device names.
+    fn register_for(&self, env: &Value, header_token: Option<&str>) -> Result<&Arc<PrroState>, UaError> {
+        if self.registers.len() == 1 || !env.is_object() {
+            return Ok(&self.registers[0]);
+        }
+        self.check_token(env, header_token)?;
+        let names = || self.registers.iter().map(|r| r.prro.config.device.as_str()).collect::<Vec<_>>().join(", ");
+        let name = match env.get("device") {
+            Some(Value::String(s)) => s.trim().to_string(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        if name.is_empty() {
+            return Err(UaError::new(
+                e::UNKNOWN_DEVICE,
+                format!("Не вказано пристрій (device): у DM кілька ПРРО ({})", names()),
+            ));
+        }
+        let by_name = self.registers.iter().find(|r| r.prro.config.device == name);
+        by_name.or_else(|| self.registers.iter().find(|r| r.prro.config.fisid == name)).ok_or_else(|| {
+            UaError::new(e::UNKNOWN_DEVICE, format!("Пристрій «{name}» не знайдено в DM (є: {})", names()))
+        })
+    }
+
+    /// Answers one envelope on the ПРРО it names; `header_token` is the `Authorization` header.
+    pub async fn execute(&self, env: &Value, header_token: Option<&str>, print: PrintTo) -> Value {
+        match self.register_for(env, header_token) {
+            Ok(register) => register.clone().execute(env, header_token, print).await,
+            Err(err) => {
+                tracing::info!(res = err.res, "DM request refused");
+                self.registers[0].envelope(env, Err(err))
+            }
+        }
+    }
+
+    /// `GET /dm/api/v1/sys_info`: Kassa and every ПРРО of the DM.
+    pub fn sys_info(&self) -> Value {
+        let devices: Vec<Value> = self
+            .registers
+            .iter()
+            .map(|r| json!({"device": r.prro.config.device, "fisid": r.prro.config.fisid, "dtype": 0, "test": true}))
+            .collect();
+        json!({"res": 0, "name": "Kassa", "version": env!("CARGO_PKG_VERSION"), "dbms": "SQLite", "devices": devices})
     }
 
     /// The answer of `GET /vchasno-kasa/api/v1/settings`.
@@ -159,19 +216,54 @@ impl UaState {
         Ok((settings.to_json(), warnings))
     }
 
+    /// With `ua.token` set, the request must present it (see [`check_token`]).
+    pub fn check_token(&self, env: &Value, header_token: Option<&str>) -> Result<(), UaError> {
+        check_token(&self.config.token, env, header_token)
+    }
+}
+
+impl PrroState {
+    /// Registers one test ПРРО in the ledger and makes its state.
+    fn new(
+        config: &UaConfig,
+        p: &PrroConfig,
+        ledger: Arc<Ledger>,
+        printing: Arc<Printing>,
+        settings: Arc<Mutex<DmSettings>>,
+    ) -> Result<PrroState, String> {
+        let fisid = &p.fisid;
+        if fisid.is_empty() || !fisid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "ua.prro.fisid {fisid:?}: the fiscal number is digits only (clients read it as a number)"
+            ));
+        }
+        let prro = Arc::new(TestPrro::new(p.clone(), ledger.clone())?);
+        let device = ledger
+            .register(COUNTRY, &p.fisid, &prro.registration(), p.first_number, p.last_shift)
+            .map_err(|err| format!("cannot register the ПРРО {}: {err}", p.fisid))?;
+        Ok(PrroState { config: config.clone(), ledger, prro, printing, device_id: device.id, settings })
+    }
+
+    /// The printed-form settings in force.
+    pub fn settings(&self) -> PfSettings {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner()).pf.clone()
+    }
+
     fn device(&self) -> Result<DeviceRow, UaError> {
-        self.ledger.device(COUNTRY, &self.config.prro.fisid)?.ok_or_else(|| UaError::internal("ПРРО не зареєстровано"))
+        self.ledger.device(COUNTRY, &self.prro.config.fisid)?.ok_or_else(|| UaError::internal("ПРРО не зареєстровано"))
     }
 
-    /// `GET /dm/api/v1/sys_info`.
-    pub fn sys_info(&self) -> Value {
-        let p = &self.config.prro;
-        json!({"res": 0, "name": "Kassa", "version": env!("CARGO_PKG_VERSION"), "dbms": "SQLite",
-            "devices": [{"device": p.device, "fisid": p.fisid, "dtype": 0, "test": true}]})
+    /// Answers one envelope on this ПРРО; `header_token` is the `Authorization` header.
+    async fn execute(self: &Arc<Self>, env: &Value, header_token: Option<&str>, print: PrintTo) -> Value {
+        let result = self.run(env, header_token, print).await;
+        if let Err(err) = &result {
+            tracing::info!(res = err.res, "DM request refused");
+        }
+        self.envelope(env, result)
     }
 
-    /// Answers one envelope; `token` is the `Authorization` header of the cloud-style path.
-    pub async fn execute(self: &Arc<Self>, env: &Value, header_token: Option<&str>, print: PrintTo) -> Value {
+    /// The answer's envelope: the request's fields echoed, then `res` and the rest.
+    fn envelope(&self, env: &Value, result: Result<Answer, UaError>) -> Value {
         let mut out = Map::new();
         out.insert("ver".into(), echo_number(env.get("ver")).unwrap_or(json!(6)));
         for k in ["source", "device", "tag"] {
@@ -179,13 +271,9 @@ impl UaState {
         }
         out.insert("type".into(), echo_number(env.get("type")).unwrap_or(json!(1)));
         out.insert("task".into(), echo_number(env.pointer("/fiscal/task")).unwrap_or(Value::Null));
-        let result = self.run(env, header_token, print).await;
         let (res, text, answer) = match result {
             Ok(answer) => (0, String::new(), answer),
-            Err(err) => {
-                tracing::info!(res = err.res, "DM request refused");
-                (err.res, err.text, Answer::of(Value::Object(Map::new()), self.prro.now()))
-            }
+            Err(err) => (err.res, err.text, Answer::of(Value::Object(Map::new()), self.prro.now())),
         };
         if let Some(task) = answer.task {
             // A repeat answers as the request that made the document did.
@@ -203,33 +291,8 @@ impl UaState {
         Value::Object(out)
     }
 
-    /// With `ua.token` set, the request must present it: in the envelope's `token`, or outside it
-    /// (`header_token`: the `Authorization` header). Compared in constant time; never logged.
-    pub fn check_token(&self, env: &Value, header_token: Option<&str>) -> Result<(), UaError> {
-        let want = &self.config.token;
-        if want.is_empty() {
-            return Ok(());
-        }
-        let right = |t: &str| same_secret(t, want);
-        let from_header = header_token.map(str::trim).filter(|t| !t.is_empty());
-        let from_env = env.get("token").and_then(Value::as_str).filter(|t| !t.is_empty());
-        if from_header.is_some_and(right) || from_env.is_some_and(right) {
-            return Ok(());
-        }
-        Err(match from_header.or(from_env) {
-            None => UaError::new(
-                e::BAD_TOKEN,
-                "Немає токена каси: передайте його в полі token запиту або в заголовку Authorization",
-            ),
-            Some(t) => {
-                let hint = if t.starts_with("Bearer ") {
-                    " (токен передається без «Bearer»)"
-                } else {
-                    ""
-                };
-                UaError::new(e::BAD_TOKEN, format!("Невірний токен каси{hint}"))
-            }
-        })
+    fn check_token(&self, env: &Value, header_token: Option<&str>) -> Result<(), UaError> {
+        check_token(&self.config.token, env, header_token)
     }
 
     fn request(&self, env: &Value, header_token: Option<&str>) -> Result<Request, UaError> {
@@ -296,7 +359,7 @@ impl UaState {
                 let (mut answer, escpos) = self.blocking(move || me.x_report(&req)).await?;
                 let printed = match (printer, escpos) {
                     (Some(printer), Some(bytes)) => {
-                        let key = JobKey::Label(format!("ua:{}:x:{}", self.config.prro.fisid, uuid_like()));
+                        let key = JobKey::Label(format!("ua:{}:x:{}", self.prro.config.fisid, uuid_like()));
                         self.print(printer, key, bytes).await
                     }
                     _ => false,
@@ -486,7 +549,7 @@ impl UaState {
             body,
             counters: deltas,
             created_at: at.to_rfc3339(),
-            uid: uid(&self.config.prro.fisid, d.next_number, &at),
+            uid: uid(&self.prro.config.fisid, d.next_number, &at),
         };
         Ok(self.ledger.commit(d.id, &entry, key, task == 11)?)
     }
@@ -506,7 +569,7 @@ impl UaState {
             body: json!({"cashier": cashier, "safe_after": show(safe)}),
             counters: vec![("safe".into(), safe)],
             created_at: at.to_rfc3339(),
-            uid: uid(&self.config.prro.fisid, d.next_number, &at),
+            uid: uid(&self.prro.config.fisid, d.next_number, &at),
         };
         Ok(self.ledger.open_shift_with(d.id, d.shift_number + 1, &at.to_rfc3339(), &entry, key)?)
     }
@@ -518,7 +581,7 @@ impl UaState {
             return Err(UaError::new(e::SHIFT_NOT_OPEN, "Зміну не відкрито"));
         }
         let at = self.prro.now();
-        let p = &self.config.prro;
+        let p = &self.prro.config;
         let mut info =
             answer::report(&self.ledger, &self.config.tax_groups, &d, &counters_now(&self.ledger, &d)?, false)?;
         let cashier = rules::cashier(&req.fiscal)?;
@@ -550,7 +613,7 @@ impl UaState {
     fn status(&self) -> Result<Answer, UaError> {
         let d = self.device()?;
         let c = counters_now(&self.ledger, &d)?;
-        let p = &self.config.prro;
+        let p = &self.prro.config;
         let at = self.prro.now();
         // A test register: not fiscalised (`isFis` 0) and online (`online_status` 0), its key in order
         // (`sign_status` 1).
@@ -571,7 +634,7 @@ impl UaState {
     fn last_numbers(&self) -> Result<Answer, UaError> {
         let d = self.device()?;
         let at = self.prro.now();
-        let mut info = json!({"task": 21, "fisid": self.config.prro.fisid, "next_docno": d.next_number,
+        let mut info = json!({"task": 21, "fisid": self.prro.config.fisid, "next_docno": d.next_number,
             "shift_link": d.shift_number, "dt": dm_time(&at)});
         answer::last_numbers(&self.ledger, &d, &mut info)?;
         Ok(Answer::of(info, at))
@@ -582,7 +645,7 @@ impl UaState {
         let d = self.device()?;
         let at = self.prro.now();
         let info =
-            json!({"task": 20, "fisid": self.config.prro.fisid, "dt": dm_time(&at), "shift_link": d.shift_number});
+            json!({"task": 20, "fisid": self.prro.config.fisid, "dt": dm_time(&at), "shift_link": d.shift_number});
         Ok(Answer::of(info, at))
     }
 
@@ -596,7 +659,7 @@ impl UaState {
                 .ok_or_else(|| UaError::new(e::NO_DOCUMENT, "Немає чека для повторного друку"));
         }
         let fisn = req.fiscal.get("fisn").and_then(Value::as_str).unwrap_or_default();
-        let prefix = test_doccode(&self.config.prro.fisid, 0);
+        let prefix = test_doccode(&self.prro.config.fisid, 0);
         let number =
             fisn.strip_prefix(&prefix[..prefix.len() - 8]).and_then(|n| n.parse::<i64>().ok()).ok_or_else(|| {
                 UaError::new(e::NO_DOCUMENT, format!("Документ з фіскальним номером «{fisn}» не знайдено"))
@@ -621,14 +684,14 @@ impl UaState {
         let (info, forms, at, key) = self
             .blocking(move || {
                 let at = parse_time(&doc.created_at).unwrap_or_else(|| me.prro.now());
-                let (info, template, ctx) = answer::document(&me.config.prro, &me.config.tax_groups, &doc, &at, copy);
+                let (info, template, ctx) = answer::document(&me.prro.config, &me.config.tax_groups, &doc, &at, copy);
                 let f = if wanted.any() {
                     forms::render(&me.printing, &me.ledger, Some(doc.id), template, &ctx, &me.settings(), wanted)?
                 } else {
                     forms::Forms::default()
                 };
                 let key = JobKey::Document {
-                    kkm: format!("ua:{}", me.config.prro.fisid),
+                    kkm: format!("ua:{}", me.prro.config.fisid),
                     shift: doc.shift_number,
                     number: doc.number,
                 };
@@ -645,7 +708,7 @@ impl UaState {
         if let (Some(printer), Some(bytes)) = (printer, forms.escpos) {
             // A reprint is a job of its own (the original's key holds the first print).
             let key =
-                if copy { JobKey::Label(format!("ua:{}:copy:{}", self.config.prro.fisid, uuid_like())) } else { key };
+                if copy { JobKey::Label(format!("ua:{}:copy:{}", self.prro.config.fisid, uuid_like())) } else { key };
             out.info["isprint"] = json!(i32::from(self.print(printer, key, bytes).await));
         }
         Ok(out)
@@ -672,6 +735,31 @@ impl UaState {
     }
 }
 
+/// With a token configured (`want`), the request must present it: in the envelope's `token`, or outside it
+/// (`header_token`: the `Authorization` header). Compared in constant time; never logged.
+pub fn check_token(want: &str, env: &Value, header_token: Option<&str>) -> Result<(), UaError> {
+    if want.is_empty() {
+        return Ok(());
+    }
+    let right = |t: &str| same_secret(t, want);
+    let from_header = header_token.map(str::trim).filter(|t| !t.is_empty());
+    let from_env = env.get("token").and_then(Value::as_str).filter(|t| !t.is_empty());
+    if from_header.is_some_and(right) || from_env.is_some_and(right) {
+        return Ok(());
+    }
+    Err(match from_header.or(from_env) {
+        None => UaError::new(
+            e::BAD_TOKEN,
+            "Немає токена каси: передайте його в полі token запиту або в заголовку Authorization",
+        ),
+        Some(t) => {
+            let hint =
+                if t.starts_with("Bearer ") { " (токен передається без «Bearer»)" } else { "" };
+            UaError::new(e::BAD_TOKEN, format!("Невірний токен каси{hint}"))
+        }
+    })
+}
+
 /// The request again, for an answer built after the task ran (reprint, lookup).
 /// Whether two secrets are equal, compared in time independent of where they differ.
 fn same_secret(a: &str, b: &str) -> bool {
@@ -680,7 +768,7 @@ fn same_secret(a: &str, b: &str) -> bool {
     a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn req_again(env: &Value, header_token: Option<&str>, state: &UaState) -> Result<Request, UaError> {
+fn req_again(env: &Value, header_token: Option<&str>, state: &PrroState) -> Result<Request, UaError> {
     state.request(env, header_token)
 }
 
