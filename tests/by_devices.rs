@@ -196,3 +196,15 @@ fn a_serial_given_to_two_sko_stops_the_start_with_a_clear_text() {
     let err = served.err().expect("two СКО with one serial must not start");
     assert!(err.contains("by.sko: the serial \"AVQ00000000044\" is given to two СКО"), "{err}");
 }
+
+#[test]
+fn the_readme_two_sko_example_serves_both() {
+    let section = common::readme_section("Belarus");
+    let example = common::code_blocks(&section, "```toml").into_iter().find(|b| b.contains("[[by.sko]]"));
+    let example = example.expect("README's Belarus section has a [[by.sko]] example");
+    let (port, _served, _dir) = start(&format!("[by]\n{example}"));
+    for (serial, pin) in [("AVQ11031010705", "2718"), ("AVQ11031010706", "3141")] {
+        ok(&send(port, Some(serial), "ik.service.token.authority", "authorize", json!({"pin": pin})));
+        assert_eq!(ok(&send(port, Some(serial), "ik.service.token", "get_token", json!({})))["serial_number"], serial);
+    }
+}

@@ -162,3 +162,14 @@ fn a_fiscal_number_or_device_name_given_twice_stops_the_start() {
     let err = served.err().expect("one device name twice must not start");
     assert!(err.contains("ua.prro: the device name \"A\" is given to two ПРРО"), "{err}");
 }
+
+#[test]
+fn the_readme_two_prro_example_serves_both() {
+    let section = common::readme_section("Ukraine");
+    let example = common::code_blocks(&section, "```toml").into_iter().find(|b| b.contains("[[ua.prro]]"));
+    let example = example.expect("README's Ukraine section has a [[ua.prro]] example");
+    let (port, _served, _dir) = start(&format!("[ua]\nlisten = \"127.0.0.1:0\"\n{example}"));
+    for (device, fisid) in [("Каса 1", "4000123456"), ("Каса 2", "4000123457")] {
+        assert_eq!(ok(&exec(port, Some(device), "", json!({"task": 18})))["fisid"], fisid);
+    }
+}
