@@ -161,6 +161,13 @@ fn a_fiscal_number_or_device_name_given_twice_stops_the_start() {
         serve(&twice("fisid = \"4000000055\"\ndevice = \"A\"", "fisid = \"4000000066\"\ndevice = \"A\""));
     let err = served.err().expect("one device name twice must not start");
     assert!(err.contains("ua.prro: the device name \"A\" is given to two ПРРО"), "{err}");
+    let (served, _dir) = serve(&twice(
+        "fisid = \"4000000055\"\ndevice = \"A\"\ntoken = \"secret-77\"",
+        "fisid = \"4000000066\"\ndevice = \"B\"\ntoken = \"secret-77\"",
+    ));
+    let err = served.err().expect("one token on two registers must not start");
+    assert!(err.contains("ua.prro: two ПРРО have the same token"), "{err}");
+    assert!(!err.contains("secret-77"), "the token is not shown: {err}");
 }
 
 #[test]
@@ -169,7 +176,43 @@ fn the_readme_two_prro_example_serves_both() {
     let example = common::code_blocks(&section, "```toml").into_iter().find(|b| b.contains("[[ua.prro]]"));
     let example = example.expect("README's Ukraine section has a [[ua.prro]] example");
     let (port, _served, _dir) = start(&format!("[ua]\nlisten = \"127.0.0.1:0\"\n{example}"));
-    for (device, fisid) in [("Каса 1", "4000123456"), ("Каса 2", "4000123457")] {
-        assert_eq!(ok(&exec(port, Some(device), "", json!({"task": 18})))["fisid"], fisid);
-    }
+    assert_eq!(ok(&exec(port, Some("Каса 1"), "", json!({"task": 18})))["fisid"], "4000123456");
+    let kasa2 = json!({"ver": 6, "device": "Каса 2", "token": "kasa2-token", "type": 1, "fiscal": {"task": 18}});
+    assert_eq!(ok(&http(port, "POST", "/dm/execute", &kasa2.to_string()))["fisid"], "4000123457");
+}
+
+#[test]
+fn a_register_with_its_own_token_takes_only_it_and_is_found_by_it() {
+    let config = "[ua]\nlisten = \"127.0.0.1:0\"\ntoken = \"dm-token\"\n\
+        [[ua.prro]]\nfisid = \"4000000077\"\ndevice = \"Каса 1\"\n\
+        [[ua.prro]]\nfisid = \"4000000088\"\ndevice = \"Каса 2\"\ntoken = \"kasa2-token\"\n";
+    let (port, _served, _dir) = start(config);
+    let status = |device: Option<&str>, token: &str| {
+        let mut env = json!({"ver": 6, "source": "POS1", "tag": "", "type": 1, "token": token, "fiscal": {"task": 18}});
+        if let Some(d) = device {
+            env["device"] = json!(d);
+        }
+        http(port, "POST", "/dm/execute", &env.to_string())
+    };
+    // Каса 1 has none of its own: the DM's token. Каса 2 takes only its own.
+    assert_eq!(ok(&status(Some("Каса 1"), "dm-token"))["fisid"], "4000000077");
+    assert_eq!(status(Some("Каса 2"), "dm-token")["res"], 8);
+    assert_eq!(status(Some("Каса 1"), "kasa2-token")["res"], 8);
+    assert_eq!(ok(&status(Some("Каса 2"), "kasa2-token"))["fisid"], "4000000088");
+    // A wrong token learns no device names; a register's own token needs no device (the cloud path).
+    let a = status(Some("Каса 9"), "guess");
+    assert_eq!(a["res"], 8);
+    assert!(!a["errortxt"].as_str().unwrap().contains("Каса 1"), "{a}");
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = json!({"fiscal": {"task": 18}}).to_string();
+    write!(
+        s,
+        "POST /api/v3/fiscal/execute HTTP/1.1\r\nHost: localhost:3939\r\nAuthorization: kasa2-token\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let a: Value = serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(ok(&a)["fisid"], "4000000088");
 }

@@ -51,6 +51,9 @@ pub struct PrroConfig {
     pub last_shift: i64,
     /// The number of the first document, at the first start.
     pub first_number: i64,
+    /// This register's own token (the cabinet issues one per register); never logged. Empty: `ua.token`.
+    /// A request without `device` that presents it reaches this register (the cloud-style path).
+    pub token: String,
 }
 
 /// A tax group of the register.
@@ -178,6 +181,7 @@ impl Default for PrroConfig {
             fixed_time: None,
             last_shift: 0,
             first_number: 1,
+            token: String::new(),
         }
     }
 }

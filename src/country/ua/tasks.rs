@@ -144,6 +144,11 @@ impl UaState {
         if let Some(name) = devices::duplicate(&config.prro.0, |p| p.device.as_str()) {
             return Err(format!("ua.prro: the device name {name:?} is given to two ПРРО; each needs its own"));
         }
+        let own_tokens: Vec<&str> = config.prro.iter().map(|p| p.token.as_str()).filter(|t| !t.is_empty()).collect();
+        if devices::duplicate(&own_tokens, |t| *t).is_some() {
+            // The token itself is not shown: it is a secret.
+            return Err("ua.prro: two ПРРО have the same token; each register's own token must differ".into());
+        }
         config.pf.check().map_err(|e| format!("ua.pf: {}", e.text))?;
         let settings = Arc::new(Mutex::new(DmSettings::new(config.pf.clone())));
         let registers = config
@@ -156,13 +161,12 @@ impl UaState {
 
     /// The ПРРО an envelope's `device` names (its name in the DM, or its fiscal number). With one ПРРО
     /// every name reaches it, as Kassa always answered (clients send the name their own DM had); with
-    /// several the name must be one of theirs. The token is checked first, so a caller without it learns
-    /// no device names.
+    /// several the name must be one of theirs; the chosen register checks the token. A refusal names the
+    /// registers only to a caller with a token of this DM.
     fn register_for(&self, env: &Value, header_token: Option<&str>) -> Result<&Arc<PrroState>, UaError> {
         if self.registers.len() == 1 || !env.is_object() {
             return Ok(&self.registers[0]);
         }
-        self.check_token(env, header_token)?;
         let names = || self.registers.iter().map(|r| r.prro.config.device.as_str()).collect::<Vec<_>>().join(", ");
         let name = match env.get("device") {
             Some(Value::String(s)) => s.trim().to_string(),
@@ -170,15 +174,27 @@ impl UaState {
             _ => String::new(),
         };
         if name.is_empty() {
+            // No device: the register whose own token the request presents, if one does.
+            let presented = [header_token.map(str::trim), env.get("token").and_then(Value::as_str)];
+            let own = |r: &&Arc<PrroState>| {
+                let t = &r.prro.config.token;
+                !t.is_empty() && presented.iter().flatten().any(|p| same_secret(p, t))
+            };
+            if let Some(register) = self.registers.iter().find(own) {
+                return Ok(register);
+            }
+            self.check_any_token(env, header_token)?;
             return Err(UaError::new(
                 e::UNKNOWN_DEVICE,
                 format!("Не вказано пристрій (device): у DM кілька ПРРО ({})", names()),
             ));
         }
         let by_name = self.registers.iter().find(|r| r.prro.config.device == name);
-        by_name.or_else(|| self.registers.iter().find(|r| r.prro.config.fisid == name)).ok_or_else(|| {
-            UaError::new(e::UNKNOWN_DEVICE, format!("Пристрій «{name}» не знайдено в DM (є: {})", names()))
-        })
+        if let Some(register) = by_name.or_else(|| self.registers.iter().find(|r| r.prro.config.fisid == name)) {
+            return Ok(register);
+        }
+        self.check_any_token(env, header_token)?;
+        Err(UaError::new(e::UNKNOWN_DEVICE, format!("Пристрій «{name}» не знайдено в DM (є: {})", names())))
     }
 
     /// Answers one envelope on the ПРРО it names; `header_token` is the `Authorization` header.
@@ -216,9 +232,27 @@ impl UaState {
         Ok((settings.to_json(), warnings))
     }
 
-    /// With `ua.token` set, the request must present it (see [`check_token`]).
+    /// The token check of a request before it runs (a batch's envelopes, a settings change): the token of
+    /// the register the envelope names, else any token of the DM (`ua.token` or a register's own).
     pub fn check_token(&self, env: &Value, header_token: Option<&str>) -> Result<(), UaError> {
-        check_token(&self.config.token, env, header_token)
+        match self.register_for(env, header_token) {
+            Ok(register) => register.check_token(env, header_token),
+            Err(_) => self.check_any_token(env, header_token),
+        }
+    }
+
+    /// Whether the request presents a token of this DM: `ua.token` or a register's own (none configured:
+    /// nothing is asked for).
+    fn check_any_token(&self, env: &Value, header_token: Option<&str>) -> Result<(), UaError> {
+        let own = self.registers.iter().map(|r| r.prro.config.token.as_str());
+        let mut refusal = None;
+        for want in std::iter::once(self.config.token.as_str()).chain(own).filter(|t| !t.is_empty()) {
+            match check_token(want, env, header_token) {
+                Ok(()) => return Ok(()),
+                Err(err) => refusal = Some(err),
+            }
+        }
+        refusal.map_or(Ok(()), Err)
     }
 }
 
@@ -291,8 +325,10 @@ impl PrroState {
         Value::Object(out)
     }
 
+    /// This register's own token, else `ua.token`.
     fn check_token(&self, env: &Value, header_token: Option<&str>) -> Result<(), UaError> {
-        check_token(&self.config.token, env, header_token)
+        let own = &self.prro.config.token;
+        check_token(if own.is_empty() { &self.config.token } else { own }, env, header_token)
     }
 
     fn request(&self, env: &Value, header_token: Option<&str>) -> Result<Request, UaError> {
