@@ -20,7 +20,7 @@ emulator = true
 consumer_url = "http://consumer.test-oofd.kz"
 
 [ofd_link]
-total_time_ms = 1000
+total_time_ms = 5000
 reconnect_ms = 200
 "#;
 
