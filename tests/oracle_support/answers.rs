@@ -101,11 +101,12 @@ impl<'a> Recorder<'a> {
         parsed
     }
 
-    /// A Kazakh API call; `varies` as in [`Entry::varies`].
+    /// A Kazakh API call whose answer is compared whole.
     pub async fn kz(&mut self, what: &str, method: &str, pin: &str, request: Value) -> Value {
         self.kz_full(what, method, pin, None, request, &[]).await
     }
 
+    /// A Kazakh API call with an optional idempotency key; `varies` as in [`Entry::varies`].
     pub async fn kz_full(
         &mut self,
         what: &str,
