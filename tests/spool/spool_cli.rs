@@ -1,7 +1,7 @@
 //! The `kassa printer-emulator` and `kassa printers` subcommands as separate processes:
 //! the emulator writes what it printed (bytes, text, PNG of the whole receipt) and takes status
 //! switches on stdin; `printers` prints GetPrinterList JSON with ids stable across runs.
-mod spool_util;
+use crate::spool_util;
 
 use kassa::spool::config::{DocFormat, Link};
 use kassa::spool::status::PauseReason;

@@ -5,7 +5,7 @@
 //!
 //! Time: the 50 KB raster at 960 B/s takes ~52 s and runs once (over the pty); the other cases
 //! take a few seconds each, and the tests run in parallel.
-mod spool_util;
+use crate::spool_util;
 
 use kassa::spool::config::{DocFormat, FlowControl, Link, SpoolConfig};
 use kassa::spool::emulator::Emulator;

@@ -3,8 +3,8 @@
 //! code page's sample, whether each capability was verified, and a QR code (the printer's own where the profile
 //! says it has one). A downloaded glyph reads as a letter only when it is that letter of the receipt font, dot
 //! for dot.
-mod common;
-mod spool_util;
+use crate::common;
+use crate::spool_util;
 
 use kassa::spool::emulator::Emulator;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Faults without hardware: paper out in the middle of a queue, a connection dropped in
 //! the middle of a job (the original is resent) or after it (a copy), and stable printer ids across a reopen.
-mod spool_util;
+use crate::spool_util;
 
 use kassa::spool::config::{DocFormat, Link};
 use kassa::spool::emulator::{EmuEvent, Emulator};

@@ -1,6 +1,6 @@
 //! The lead-facing API without a printer: slow-link estimates, an unreachable printer
 //! pausing its job with the transport error, cancel and retry, and jobs surviving a reopen.
-mod spool_util;
+use crate::spool_util;
 
 use kassa::spool::config::{DocFormat, FlowControl, Link};
 use kassa::spool::status::PauseReason;

@@ -6,8 +6,8 @@
 //! Printers: the printer emulator on TCP (its port refuses while it is off, as a switched-off printer's does),
 //! with and without a status back-channel; a usblp device path that does not exist until the printer is
 //! "plugged in" (a file); a fake CUPS whose port is held bound but not listening while it is down.
-mod common;
-mod spool_util;
+use crate::common;
+use crate::spool_util;
 
 use common::{ADMIN, Served, seed_save_kkm};
 use kassa::spool::emulator::Emulator;

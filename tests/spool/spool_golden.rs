@@ -1,7 +1,7 @@
 //! A receipt through each emulated transport equals its golden picture: the seed sale rendered as raster
 //! for a 58 mm printer goes through the spooler over TCP 9100 and over a serial pseudo-terminal, and the
 //! printer emulator's paper equals `golden/ticket/ticket_sale.384.png` dot for dot.
-mod spool_util;
+use crate::spool_util;
 
 use kassa::api::print::render_profile;
 use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};

@@ -1,5 +1,7 @@
 //! What an operator reads in the log while the paper is out: one INFO line when the printer
 //! stops, not one per status poll; and the job's `last_error` is gone once it printed.
+// Its own test binary (Cargo.toml): the subscriber below is process-wide, so a spooler of another test in
+// the same process would add its "printer stopped" lines to the count.
 mod spool_util;
 
 use kassa::spool::config::{DocFormat, Link};

@@ -3,7 +3,7 @@
 //! copy, and CUPS-Get-Printers feeds discovery with stable ids.
 //!
 //! The fake parses requests with its own few lines of code (not the spooler's parser).
-mod spool_util;
+use crate::spool_util;
 
 use kassa::spool::config::{DocFormat, Link};
 use kassa::spool::discovery::Probe;

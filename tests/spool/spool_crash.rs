@@ -1,7 +1,7 @@
 //! SIGKILL while printing: a `kassa spool-drive` process holding 20 queued jobs is killed
 //! mid-queue; after a restart every job prints exactly once as an original, and any job that
 //! was in flight is printed again only as a marked copy.
-mod spool_util;
+use crate::spool_util;
 
 use kassa::spool::config::SpoolConfig;
 use kassa::spool::emulator::Emulator;

@@ -1,6 +1,6 @@
 //! A job through each emulated transport (TCP, pty serial, virtual folder) arrives
 //! byte-exact, and the emulator's decoded raster equals the bitmap that was sent.
-mod spool_util;
+use crate::spool_util;
 
 use kassa::spool::config::{DocFormat, FlowControl, Link};
 use kassa::spool::emulator::Emulator;
