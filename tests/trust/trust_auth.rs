@@ -1,7 +1,7 @@
 //! PINs as an attacker meets them, over real HTTP: hashed at rest (also after migrating old plain PINs),
 //! guessing throttled per address and server-wide while a shop terminal keeps working, and the print-queue
 //! methods bound by the same rules as the fiscal ones.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
 use serde_json::{Value, json};

@@ -2,8 +2,7 @@
 //! page the cashier opened), a DNS-rebinding `Host`, and the Ukrainian token that every route needs once it
 //! is set; what the public clients send still works. GETs on POST routes are answered in each front's
 //! envelope.
-mod common;
-mod trust_support;
+use crate::trust_support;
 
 use serde_json::{Value, json};
 use trust_support::{Kassa, SKO_PIN, by_message, http, kz, ua_envelope};

@@ -3,7 +3,7 @@
 //! sale (`kassa restore`); a write-ahead log deleted under a running server loses nothing, and one lost
 //! while it was down stops the next start with the way out; a journal row changed behind Kassa's back is
 //! named by `kassa check`.
-mod common;
+use crate::common;
 
 use common::Served;
 use serde_json::{Value, json};

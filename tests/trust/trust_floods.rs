@@ -2,8 +2,7 @@
 //! envelopes, hundreds of held megabyte bodies, and hundreds of half-open requests and silent sockets. The
 //! server keeps serving, makes no document it was not asked for within the limits, and its memory (the
 //! kernel's peak RSS count) stays under the 60 MB goal.
-mod common;
-mod trust_support;
+use crate::trust_support;
 
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -85,6 +84,7 @@ fn held_bodies(port: u16, path: &str, n: usize, size: usize) -> Vec<TcpStream> {
 
 #[test]
 fn hundreds_of_held_megabyte_bodies_stay_within_the_memory_goal() {
+    let _turn = trust_support::many_sockets();
     let k = Kassa::start("");
     for (name, port, path) in [("Ukrainian", k.ua(), "/dm/execute"), ("Belarusian", k.by_http(), "/")] {
         let held = held_bodies(port, path, 256, 1 << 20);
@@ -131,6 +131,7 @@ fn pong_over_tcp(port: u16) -> Result<Value, String> {
 
 #[test]
 fn half_open_requests_and_silent_sockets_do_not_keep_customers_out_of_any_front() {
+    let _turn = trust_support::many_sockets();
     // A small cap, so the flood is larger than what a listener holds.
     let k = Kassa::start("max_connections = 100");
     let limit = Duration::from_secs(20);

@@ -1,6 +1,6 @@
 //! The data folder as a careless or hostile user meets it, through the real binary: a second server on the
 //! same folder, an empty, missing, damaged or read-only database, a damaged print queue, and permissions.
-mod common;
+use crate::common;
 
 use common::{Served, kassa};
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -1,7 +1,8 @@
 //! The HTTP layer against slow and malformed clients, over raw TCP: time limits on a request's head and body,
 //! a flood of slow connections to the real binary that must not stop a sale, and hyper's own error answers
 //! (400, 414, 431) carrying the JSON envelope.
-mod common;
+use crate::common;
+use crate::trust_support;
 
 use common::{ADMIN, Served, TestServer};
 use std::io::{Read, Write};
@@ -93,6 +94,7 @@ fn post(port: u16, method: &str, body: &str) -> String {
 
 #[test]
 fn a_flood_of_slow_connections_does_not_stop_a_sale() {
+    let _turn = trust_support::many_sockets();
     let dir = tempfile::tempdir().unwrap();
     let mut command = common::kassa();
     command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path()).stderr(Stdio::null());

@@ -1,7 +1,7 @@
 //! Fiscal documents are never destroyed: a KKM with unsent documents cannot be deleted (67), a deleted KKM
 //! is retired with its journal, and a KKM's autonomous state stays true to its queue across a restart.
 //! Document counts are read straight from kassa.db with SQLite, not through Kassa.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
 use kassa::ofd::emulator::Fault;

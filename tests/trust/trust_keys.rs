@@ -2,7 +2,7 @@
 //! fronts at once: a key belongs to one device and one method, a retry gets its stored document even after
 //! the drawer or the shift changed, the same key with another request is refused with its front's code, and
 //! no key shows a document of a KKM the caller is not bound to.
-mod common;
+use crate::common;
 
 use common::Served;
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! Bad numbers and oversized requests: extreme values at every money and quantity field never panic (a
 //! property test over the trade rules), huge numbers over HTTP get code 2 naming the field, and the
 //! documented limits on list lengths and strings hold.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
 use kassa::api::ErrorCode;

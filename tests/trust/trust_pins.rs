@@ -2,8 +2,7 @@
 //! more PINs checked than the throttle allows, and a burst from the till's own address that must not lock
 //! out the cashier at a terminal Kassa knows, before and after a restart. The Kazakh PIN and the
 //! Belarusian СКО's PIN alike; and demo PINs in use are warned about at start.
-mod common;
-mod trust_support;
+use crate::trust_support;
 
 use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
@@ -65,6 +64,7 @@ fn is_checked(text: &str) -> bool {
 
 /// Fires `n` requests at once, each on its own thread and connection; their answers.
 fn burst<T: Send + 'static>(n: usize, each: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
+    let _turn = trust_support::many_sockets();
     let gate = Arc::new(Barrier::new(n));
     let each = Arc::new(each);
     let threads: Vec<_> = (0..n)

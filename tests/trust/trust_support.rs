@@ -240,3 +240,11 @@ pub fn frame(c: &mut TcpStream, msg: &Value) -> Value {
 pub fn ua_envelope(tag: &str, fiscal: Value) -> Value {
     serde_json::json!({"ver": 6, "source": "POS1", "device": "PRRO1", "tag": tag, "type": 1, "fiscal": fiscal})
 }
+
+/// Taken by a test while it holds hundreds of sockets (and threads) of this process: the trust tests share
+/// one process, and two floods at once could pass a default limit of 1024 open files, which each of them
+/// alone stays under.
+pub fn many_sockets() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

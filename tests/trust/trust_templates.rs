@@ -1,7 +1,6 @@
 //! Template bombs through the real binary: the playground and the live print path bound a render's output,
 //! work and memory, a render stops when its client leaves, and concurrent saves of one template all land.
-mod common;
-mod trust_support;
+use crate::trust_support;
 
 use serde_json::{Value, json};
 use std::io::Write;
