@@ -13,7 +13,7 @@
 //!
 //! The one real Device Manager answer public (the C# client's test data: a sale repeated by its tag) is
 //! the reference for the shape of Kassa's own answer to the same sale.
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::Served;

@@ -1,6 +1,6 @@
 //! README's Ukraine section cannot drift: its configuration and its curl session go against a fresh
 //! `kassa serve` (run with curl), and each answer must start as README shows after `# →`.
-mod common;
+use crate::common;
 
 use common::{Served, code_blocks, readme_section, sh};
 use std::process::Stdio;

@@ -3,7 +3,7 @@
 //! Ukrainian `errortxt`, the printed forms decoded by code Kassa did not write (`encoding_rs` for
 //! windows-1251, the `png` crate, `lopdf` for the PDF), the settings, printing through the spooler and
 //! the cloud-style path with its raw token.
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::Served;

@@ -1,7 +1,7 @@
 //! The Belarusian front through the real binary: the envelope over real HTTP and over real 4-byte
 //! length-framed TCP, every action's shape, every error of the issue, the spooler behind `printer.*`,
 //! and the seed's deposit example reproduced byte for byte.
-mod common;
+use crate::common;
 
 use common::Served;
 use serde_json::{Value, json};
@@ -198,7 +198,7 @@ fn b64(s: &Value) -> Vec<u8> {
 
 #[test]
 fn the_seeds_deposit_example_comes_back_byte_for_byte() {
-    let seed: Value = serde_json::from_str(include_str!("fixtures/by_seed_deposit.json")).unwrap();
+    let seed: Value = serde_json::from_str(include_str!("../fixtures/by_seed_deposit.json")).unwrap();
     let s = start("", SEED_SKO);
     login_and_open(&s);
     let answer = deposit(&s, "15.00");
@@ -251,7 +251,7 @@ fn tcp_frames_carry_the_same_messages_and_ping_answers_pong() {
         &mut c,
         msg("deposit", "ik.service.token.deposit", json!({"header": {"cashier": "Test"}, "sum": "15.00"})).as_bytes(),
     );
-    let seed: Value = serde_json::from_str(include_str!("fixtures/by_seed_deposit.json")).unwrap();
+    let seed: Value = serde_json::from_str(include_str!("../fixtures/by_seed_deposit.json")).unwrap();
     assert_eq!(ok(&d)["repr"]["text"], seed["data"]["repr"]["text"]);
     // Several frames on one connection, a bad one answered in the envelope, the connection kept.
     assert_eq!(error_code(&frame(&mut c, b"{not json")), "KASSA_BAD_MESSAGE");

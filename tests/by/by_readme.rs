@@ -1,7 +1,7 @@
 //! README's Belarus section cannot drift: its configuration, its curl session (run with curl) and its
 //! TCP session (run with python3's standard library) go against a fresh `kassa serve`, and each answer
 //! must start as README shows after `# →`.
-mod common;
+use crate::common;
 
 use common::{Served, code_blocks, readme_section, sh};
 use std::process::Stdio;
