@@ -1,7 +1,7 @@
 //! The real `kassa serve` (which logs to standard error) with a broken override template: the receipt still prints with the built-in
 //! template, and the log carries the same diagnostic the command line gives: file, line, column and the
 //! offending text.
-mod common;
+use crate::common;
 
 use common::Served;
 use std::io::{Read, Write};

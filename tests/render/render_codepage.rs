@@ -4,7 +4,7 @@ use kassa::render::codepage::CodePage;
 
 #[test]
 fn every_byte_matches_cpython() {
-    let table = include_str!("fixtures/codepages.tsv");
+    let table = include_str!("../fixtures/codepages.tsv");
     let mut checked = 0;
     for line in table.lines().filter(|l| !l.starts_with('#')) {
         let cols: Vec<&str> = line.split('\t').collect();

@@ -2,7 +2,7 @@
 //! the key's name) are reported at the template's own line by `kassa render --strict`, `kassa templates check`
 //! and the playground; the live server prints the template as written and logs each problem once per
 //! template, not once per receipt. All through the binary.
-mod common;
+use crate::common;
 
 use common::{ADMIN, Served, seed_save_kkm};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! with the template version the document keeps (a reprint shows the logo it had, after the file changed or
 //! went), a template whose logo file is gone keeps its text, and a tax inspector's control receipt keeps its
 //! template version too.
-mod common;
+use crate::common;
 
 use common::{ADMIN, Served, seed_save_kkm};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! prints it on, a receipt-level VAT total when taxes come per item, no zero change, no empty ФП line and no OFD
 //! block on a control receipt, numbered sections with explained and aligned count columns in X/Z reports, no
 //! line starting with a slash at 58 mm, and one line pitch per printer, so the paper is the preview.
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 use std::path::Path;

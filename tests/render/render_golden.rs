@@ -4,7 +4,7 @@
 //!
 //! On a mismatch the test writes `<file>.actual.<ext>` beside the golden file (and for PNG a
 //! `<file>.diff.png` with the differing pixels inked) and fails listing them.
-//! `KASSA_UPDATE_GOLDEN=1 cargo test --test render_golden` rewrites the golden files.
+//! `KASSA_UPDATE_GOLDEN=1 cargo test --test render render_golden` rewrites the golden files.
 use kassa::render::backend::listing::listing;
 use kassa::render::backend::png::{decode_bitmap, encode_bitmap};
 use kassa::render::cli::self_test_document;

@@ -1,6 +1,6 @@
 //! Integrators' customisation over HTTP: `RenderDocument` for a printer profile or a printer, per-KKM
 //! template folders over the shared one, and a logo from a PNG file beside the template, dithered.
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::{ADMIN, TestServer, seed_save_kkm};

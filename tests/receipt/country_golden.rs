@@ -9,8 +9,8 @@
 //!   receipt font (`<case>.png`).
 //!
 //! On a mismatch the test writes `<file>.actual.<ext>` beside the golden file and fails listing them;
-//! `KASSA_UPDATE_GOLDEN=1 cargo test --test country_golden` rewrites the golden files.
-mod common;
+//! `KASSA_UPDATE_GOLDEN=1 cargo test --test receipt country_golden` rewrites the golden files.
+use crate::common;
 
 use base64::Engine as _;
 use common::Served;

@@ -1,7 +1,7 @@
 //! The documented template context covers real documents: the answers of a real server's
 //! TradeOperation, MoneyPlacement and ZXReport (which are what templates get) have no variable that
 //! `docs/template-context.md` leaves out.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm, seed_trade};
 use serde_json::{Value, json};
