@@ -2,7 +2,7 @@
 //! one log line per call (never a PIN), wrong PINs and throttling at warn, `--log-format json`, no colour
 //! when stderr is a file, an OFD outage told in a handful of lines, a `reconnect_ms` below the protocol's
 //! minimum refused at start and an unreachable OFD warned about at start.
-mod common;
+use crate::common;
 
 use common::{Served, kassa};
 use kassa::ofd::emulator::{Emulator, EmulatorConfig, Fault};

@@ -1,7 +1,7 @@
 //! README cannot drift: the curl commands of its "A first day with curl" walkthrough are extracted from
 //! README.md itself and run, with curl, against a fresh `kassa serve`; each answer's `response_code` must be
 //! the one README shows after `# →`. The `render --document` example file renders too.
-mod common;
+use crate::common;
 
 use common::Served;
 use std::io::Read;

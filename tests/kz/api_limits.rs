@@ -1,6 +1,6 @@
 //! Limits of the fiscal core over HTTP, with a pinned clock: shift length, autonomous-mode length,
 //! a KKM kept busy, and document numbers under concurrent POS calls.
-mod common;
+use crate::common;
 
 use chrono::{Duration as Hours, NaiveDate};
 use common::{ADMIN, TestServer, seed_save_kkm};

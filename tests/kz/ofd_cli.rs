@@ -1,6 +1,6 @@
 //! The `kassa` binary's OFD subcommands: `ofd decode` on hex and raw files, `ofd info` against an
 //! in-process emulator, and a clean failure on bytes that are not a frame.
-mod ofd_support;
+use crate::ofd_support;
 
 use std::process::{Command, Output};
 

@@ -1,7 +1,7 @@
 //! The emulators README promises, run as the binary: `kassa ofd-emulator --admin` opens its fault-injection
 //! port, and `kassa printer-emulator` runs without a terminal, taking its commands on `--admin`.
-mod common;
-mod ofd_support;
+use crate::common;
+use crate::ofd_support;
 
 use common::kassa;
 use kassa::ofd::client::Credentials;

@@ -1,7 +1,7 @@
 //! Frame and message codec: round trips for every command and response body, pinned bytes for
 //! zero-valued required fields, header errors, tolerant decoding (unknown fields, OrgRegInfo field 6,
 //! lists with entries missing), result classification and the `kassa ofd decode` JSON.
-mod ofd_support;
+use crate::ofd_support;
 
 use kassa::ofd::cli::{Direction, decode_to_json};
 use kassa::ofd::connection::{ConnectionError, read_frame};

@@ -1,5 +1,5 @@
 //! The `kassa` binary itself: documented options, a config file, graceful SIGTERM, and no PIN in the log.
-mod common;
+use crate::common;
 
 use common::{Served, kassa};
 use std::io::Read;

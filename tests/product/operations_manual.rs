@@ -6,7 +6,7 @@
 //! captured as the journal would, and stops it with the unit's `KillSignal` within `TimeoutStopSec`. The
 //! manual's paths are moved into a temporary root (`/var/lib/kassa`, `/etc/kassa`, `/usr/local/bin/kassa`),
 //! `systemctl start|stop|restart kassa` drive the stand-in, and `chown kassa:kassa` names the test's own user.
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

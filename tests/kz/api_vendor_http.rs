@@ -1,6 +1,6 @@
 //! A POS written for the vendor's own server, over real HTTP: its HTTP status by code, its error body, its
 //! routing, and what real POS stacks (JavaScript, .NET, Delphi, 1C, browsers) send.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm, seed_trade};
 use kassa::api::ErrorCode;

@@ -1,7 +1,7 @@
 //! Receipts over HTTP: printing after fiscal operations into the default virtual printer, GetDocumentImage
 //! with its parameter checks, reprints with the template version a document first used, RenderDocument,
 //! GetPrinterList and the print-job methods.
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::{ADMIN, TestServer, seed_save_kkm};

@@ -1,7 +1,7 @@
 //! The command line behaves like the tools people know: `kassa printers` reads the server's data folder and
 //! configuration and lists what `GetPrinterList` lists; no command makes a data folder by accident; binary
 //! output never goes to a terminal; exit codes 0, 1 (failed, the reason on stderr) and 2 (wrong usage).
-mod common;
+use crate::common;
 
 use common::{Served, kassa};
 use serde_json::Value;

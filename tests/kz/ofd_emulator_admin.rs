@@ -1,6 +1,6 @@
 //! The emulator's admin line protocol: faults switched over TCP take effect on the OFD port, and
 //! `accepted` / `kkm` report what was counted.
-mod ofd_support;
+use crate::ofd_support;
 
 use std::time::Duration;
 

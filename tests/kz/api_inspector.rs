@@ -1,7 +1,7 @@
 //! The tax inspector (operator role 4) and its control receipt, over real HTTP: computed and checked like a
 //! sale, rendered with its own heading and reprintable, but outside the journal, the counters, the reports
 //! and the OFD; every document answer carries `is_dummy`.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
 use serde_json::{Value, json};

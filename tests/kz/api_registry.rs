@@ -1,6 +1,6 @@
 //! Foundation methods over real HTTP: the seed's examples in the seed's shapes, every error code these
 //! methods can produce, the auth matrix, GET/POST rules and persistence across restarts.
-mod common;
+use crate::common;
 
 use common::{ADMIN, KKM_OBJECT_KEYS, TestServer, keys, seed_save_kkm};
 use serde_json::{Value, json};

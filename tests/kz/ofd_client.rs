@@ -1,6 +1,6 @@
 //! Client ↔ emulator over loopback: every injected fault, token rotation, REQNUM rules, the 24 h
 //! shift rule, cash counters, SOCKS5 (no auth and username/password) and response matching.
-mod ofd_support;
+use crate::ofd_support;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! its methods are for administrators only, a render shows an edited template exactly with its problems
 //! at their lines, Save refuses a broken template, writes the override (shared or per KKM) and keeps the
 //! version it replaces, the next receipt uses it, and Print test reaches the printer.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
 use serde_json::{Value, json};

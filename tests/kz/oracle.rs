@@ -1,10 +1,9 @@
 //! The oracle of issue 23 (one ledger): fixture data folders of today's schema and the answers today's
 //! binary gives on them, recorded, so a change of the store underneath (the Kazakh core moving onto the
 //! shared ledger) can be checked byte for byte. `tests/fixtures/oracle/README.md` lists the fixtures, what
-//! each covers and what is normalised. `KASSA_RECORD_ORACLE=1 cargo test --test oracle` builds the
+//! each covers and what is normalised. `KASSA_RECORD_ORACLE=1 cargo test --test kz oracle::` builds the
 //! fixtures again and records their answers before checking them.
-mod common;
-mod oracle_support;
+use crate::oracle_support;
 
 use oracle_support::{check, fresh, record, recording, shop};
 

@@ -1,6 +1,6 @@
 //! Autonomous mode over real HTTP: the OFD goes away, documents queue with their own numbers, the queue is
 //! delivered in order when it returns; a shift closed while offline; refused tokens and OFD blocks.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
 use kassa::ofd::emulator::Fault;
@@ -153,8 +153,7 @@ async fn registration_errors_map_to_their_codes() {
     assert_eq!(s.ok("GetKKMList", ADMIN, json!({})).await, json!([]), "nothing saved");
 }
 
-#[path = "ofd_support/mod.rs"]
-mod ofd_support;
+use crate::ofd_support;
 
 #[tokio::test]
 async fn a_kkm_with_the_software_vpn_talks_through_the_socks5_proxy() {

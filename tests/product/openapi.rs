@@ -1,7 +1,7 @@
 //! `docs/openapi.json` describes the whole API: every route of the route table is in it (and nothing else),
 //! every example validates against its schema (checked by the `jsonschema` crate), and the server serves
 //! the same document at `/openapi.json`.
-mod common;
+use crate::common;
 
 use common::TestServer;
 use kassa::api::methods::METHOD_NAMES;

@@ -1,6 +1,6 @@
 //! The fiscal core over real HTTP with the built-in OFD emulator: the seed's worked example to the tiyn,
 //! the journal, shifts, idempotency, and documents refused before they are made.
-mod common;
+use crate::common;
 
 use common::{ADMIN, TestServer, keys, seed_save_kkm, seed_trade};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! SIGKILL of the server while its sender is mid-exchange with the OFD: after a restart every committed
 //! document reaches the OFD exactly once (same token and REQNUM on resend), and nothing acknowledged is lost.
-mod common;
+use crate::common;
 
 use common::{Served, kassa};
 use kassa::ofd::emulator::{Emulator, EmulatorConfig, Fault};

@@ -1,7 +1,7 @@
 //! Issue 19: a POS app written for the vendor's server works unchanged, through the `kassa` binary over real
 //! HTTP. Each test names the issue's item it proves; `docs/compat.md` lists the vendor's source lines and
 //! where Kassa differs on purpose.
-mod common;
+use crate::common;
 
 use common::{ADMIN, Served, kassa, seed_save_kkm, seed_trade};
 use serde_json::{Value, json};
