@@ -242,8 +242,7 @@ pub fn ua_envelope(tag: &str, fiscal: Value) -> Value {
 }
 
 /// Taken by a test while it holds hundreds of sockets (and threads) of this process: the trust tests share
-/// one process, and two floods at once could pass a default limit of 1024 open files, which each of them
-/// alone stays under.
+/// one process, so two such floods at once would add up against its open-file limit.
 pub fn many_sockets() -> std::sync::MutexGuard<'static, ()> {
     static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
