@@ -18,6 +18,12 @@ pub struct DeviceRow {
     /// RFC 3339; `None` while no shift is open.
     pub shift_opened_at: Option<String>,
     pub retired_at: Option<String>,
+    /// The last position used in the current shift (the next document takes the one after).
+    pub shift_position: i64,
+    /// The last number of the device's autonomous series (Kazakh KKMs start after 1000).
+    pub last_autonomous: i64,
+    /// The last request number the fiscaliser committed with a document (the Kazakh REQNUM).
+    pub last_request: i64,
 }
 
 /// Where a document is with its fiscaliser.
@@ -26,6 +32,9 @@ pub enum FiscalState {
     Waiting = 0,
     Accepted = 1,
     Refused = 2,
+    /// Refused while its sender waited and set aside: it keeps its row (never deleted) but leaves the
+    /// journal and gave its shift position and autonomous number back (`Ledger::roll_back`).
+    RolledBack = 3,
 }
 
 /// A document of the neutral ledger.
@@ -41,6 +50,12 @@ pub struct LedgerDocRow {
     pub body: serde_json::Value,
     pub fiscal_state: FiscalState,
     pub fiscal_reply: Option<serde_json::Value>,
+    /// Its position in its shift (1, 2, ...; the Kazakh ShiftDocumentNumber).
+    pub shift_position: i64,
+    /// Its number in the device's autonomous series, when it has one.
+    pub autonomous_number: Option<i64>,
+    /// When its shift opened (RFC 3339), for documents made since migration 0013.
+    pub shift_opened_at: Option<String>,
 }
 
 /// A document to insert.
@@ -55,11 +70,12 @@ pub struct NewLedgerDoc<'a> {
     pub body: &'a serde_json::Value,
 }
 
-const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, retired_at";
-const DOC_COLS: &str =
-    "id, device_id, number, shift_number, doc_type, uid, created_at, body, fiscal_state, fiscal_reply";
+pub(super) const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, \
+     retired_at, shift_position, last_autonomous, last_request";
+pub(super) const DOC_COLS: &str = "id, device_id, number, shift_number, doc_type, uid, created_at, body, fiscal_state, \
+     fiscal_reply, coalesce(shift_position, 0), autonomous_number, shift_opened_at";
 
-fn device_of(r: &Row) -> rusqlite::Result<(DeviceRow, String)> {
+pub(super) fn device_of(r: &Row) -> rusqlite::Result<(DeviceRow, String)> {
     let registration: String = r.get(3)?;
     Ok((
         DeviceRow {
@@ -71,12 +87,15 @@ fn device_of(r: &Row) -> rusqlite::Result<(DeviceRow, String)> {
             shift_number: r.get(5)?,
             shift_opened_at: r.get(6)?,
             retired_at: r.get(7)?,
+            shift_position: r.get(8)?,
+            last_autonomous: r.get(9)?,
+            last_request: r.get(10)?,
         },
         registration,
     ))
 }
 
-fn device(found: Option<(DeviceRow, String)>) -> StoreResult<Option<DeviceRow>> {
+pub(super) fn device(found: Option<(DeviceRow, String)>) -> StoreResult<Option<DeviceRow>> {
     found
         .map(|(mut d, json)| {
             d.registration = serde_json::from_str(&json)?;
@@ -85,7 +104,7 @@ fn device(found: Option<(DeviceRow, String)>) -> StoreResult<Option<DeviceRow>> 
         .transpose()
 }
 
-fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<String>)> {
+pub(super) fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<String>)> {
     let state: i64 = r.get(8)?;
     Ok((
         LedgerDocRow {
@@ -100,16 +119,20 @@ fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<String>)> {
             fiscal_state: match state {
                 1 => FiscalState::Accepted,
                 2 => FiscalState::Refused,
+                3 => FiscalState::RolledBack,
                 _ => FiscalState::Waiting,
             },
             fiscal_reply: None,
+            shift_position: r.get(10)?,
+            autonomous_number: r.get(11)?,
+            shift_opened_at: r.get(12)?,
         },
         r.get(7)?,
         r.get(9)?,
     ))
 }
 
-fn doc(found: Option<(LedgerDocRow, String, Option<String>)>) -> StoreResult<Option<LedgerDocRow>> {
+pub(super) fn doc(found: Option<(LedgerDocRow, String, Option<String>)>) -> StoreResult<Option<LedgerDocRow>> {
     found
         .map(|(mut d, body, reply)| {
             d.body = serde_json::from_str(&body)?;
@@ -236,7 +259,7 @@ impl Tx<'_> {
             .query_row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND doc_type IN ({list})
-                     ORDER BY number DESC LIMIT 1"
+                     AND fiscal_state <> 3 ORDER BY number DESC LIMIT 1"
                 ),
                 [device_id],
                 doc_of,
@@ -268,7 +291,7 @@ impl Tx<'_> {
     /// How many documents a shift holds.
     pub fn ledger_shift_document_count(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
         Ok(self.conn().query_row(
-            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND shift_number = ?2",
+            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
             params![device_id, shift],
             |r| r.get(0),
         )?)
