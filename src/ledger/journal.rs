@@ -30,6 +30,12 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_lifetime_counters(device_id))?)
     }
 
+    /// The counters of a shift in the order of their first use (the Kazakh reports list sections, cashiers
+    /// and taxes so).
+    pub fn counters_in_order(&self, device_id: i64, shift: i64) -> LedgerResult<Vec<(String, Decimal)>> {
+        Ok(self.store.read(|tx| tx.ledger_counters_in_order(device_id, shift))?)
+    }
+
     /// What a document added to the counters (amendments included).
     pub fn document_counters(&self, doc_id: i64) -> LedgerResult<BTreeMap<String, Decimal>> {
         Ok(self.store.read(|tx| tx.ledger_document_counters(doc_id))?)

@@ -17,10 +17,20 @@ fn current(tx: &Tx, sql: &str, args: impl rusqlite::Params, name: &str) -> Store
     Ok(found.map(|c| decimal(name, &c)).transpose()?.unwrap_or_default())
 }
 
+/// Whether a counter row exists.
+fn exists(tx: &Tx, sql: &str, args: impl rusqlite::Params) -> StoreResult<bool> {
+    Ok(tx.conn().prepare_cached(sql)?.query_row(args, |_| Ok(())).optional()?.is_some())
+}
+
+const SHIFT_ROW: &str = "SELECT value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3";
+const LIFE_ROW: &str = "SELECT value FROM ledger_lifetime_counters WHERE device_id = ?1 AND name = ?2";
+/// Bits of `ledger_document_counters.made`.
+const MADE_SHIFT_ROW: i64 = 1;
+const MADE_LIFE_ROW: i64 = 2;
+
 /// Adds `delta` to a shift counter: one value read, one written.
 fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal) -> StoreResult<()> {
-    let sql = "SELECT value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3";
-    let value = current(tx, sql, params![device_id, shift, name], name)? + delta;
+    let value = current(tx, SHIFT_ROW, params![device_id, shift, name], name)? + delta;
     tx.conn()
         .prepare_cached(
             "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
@@ -32,8 +42,7 @@ fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal)
 
 /// Adds `delta` to a counter of the device's life.
 fn add_to_life(tx: &Tx, device_id: i64, name: &str, delta: Decimal) -> StoreResult<()> {
-    let sql = "SELECT value FROM ledger_lifetime_counters WHERE device_id = ?1 AND name = ?2";
-    let value = current(tx, sql, params![device_id, name], name)? + delta;
+    let value = current(tx, LIFE_ROW, params![device_id, name], name)? + delta;
     tx.conn()
         .prepare_cached(
             "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)
@@ -55,29 +64,74 @@ fn read_map(rows: impl Iterator<Item = rusqlite::Result<(String, String)>>) -> S
 
 impl Tx<'_> {
     /// Adds `delta` to counter `name` of a document: its shift's, the device's lifetime one and the
-    /// document's own record.
+    /// document's own record (which remembers the counter rows it created).
     pub fn ledger_count(&self, device_id: i64, shift: i64, doc_id: i64, name: &str, delta: Decimal) -> StoreResult<()> {
+        let mut made = 0;
+        if !exists(self, SHIFT_ROW, params![device_id, shift, name])? {
+            made |= MADE_SHIFT_ROW;
+        }
+        if !exists(self, LIFE_ROW, params![device_id, name])? {
+            made |= MADE_LIFE_ROW;
+        }
         add_to_shift(self, device_id, shift, name, delta)?;
         add_to_life(self, device_id, name, delta)?;
         let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
         let value = current(self, sql, params![doc_id, name], name)? + delta;
         self.conn()
             .prepare_cached(
-                "INSERT INTO ledger_document_counters (document_id, name, delta) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (document_id, name) DO UPDATE SET delta = excluded.delta",
+                "INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (document_id, name) DO UPDATE SET delta = excluded.delta, made = made | excluded.made",
             )?
-            .execute(params![doc_id, name, value.to_string()])?;
+            .execute(params![doc_id, name, value.to_string(), made])?;
         Ok(())
     }
 
-    /// Takes back from its shift and from the device's life what a rolled-back document had added (its
-    /// own record stays: what it added, for the record).
+    /// Takes back from its shift and from the device's life what a rolled-back document had added: a
+    /// counter row it created goes (so the order of first use is as before it), another gets its delta
+    /// back. Its own record stays: what it added, for the record. Only for the device's newest document.
     pub fn ledger_uncount(&self, device_id: i64, shift: i64, doc_id: i64) -> StoreResult<()> {
-        for (name, delta) in self.ledger_document_counters(doc_id)? {
-            add_to_shift(self, device_id, shift, &name, -delta)?;
-            add_to_life(self, device_id, &name, -delta)?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT name, delta, made FROM ledger_document_counters WHERE document_id = ?1")?;
+        let rows = stmt
+            .query_map([doc_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (name, delta, made) in rows {
+            let delta = decimal(&name, &delta)?;
+            if made & MADE_SHIFT_ROW != 0 {
+                self.conn().execute(
+                    "DELETE FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3",
+                    params![device_id, shift, name],
+                )?;
+            } else {
+                add_to_shift(self, device_id, shift, &name, -delta)?;
+            }
+            if made & MADE_LIFE_ROW != 0 {
+                self.conn().execute(
+                    "DELETE FROM ledger_lifetime_counters WHERE device_id = ?1 AND name = ?2",
+                    params![device_id, name],
+                )?;
+            } else {
+                add_to_life(self, device_id, &name, -delta)?;
+            }
         }
         Ok(())
+    }
+
+    /// The counters of a shift in the order of their first use.
+    pub fn ledger_counters_in_order(&self, device_id: i64, shift: i64) -> StoreResult<Vec<(String, Decimal)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 ORDER BY rowid",
+        )?;
+        let rows =
+            stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, value) = row?;
+            let v = decimal(&name, &value)?;
+            out.push((name, v));
+        }
+        Ok(out)
     }
 
     /// The counters of the device's life.

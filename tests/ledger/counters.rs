@@ -48,6 +48,22 @@ proptest! {
 }
 
 #[test]
+fn counters_keep_the_order_of_their_first_use() {
+    let t = TestLedger::new();
+    let device = t.device("C2").id;
+    t.commit(device, &[("section B", 100), ("section A", 5)], &kz());
+    t.commit(device, &[("section C", 1), ("section A", 5)], &kz());
+    let names: Vec<String> = t.ledger.counters_in_order(device, 1).unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["section B", "section A", "section C"]);
+    // A rolled-back document that brought a counter takes it with it.
+    let doc = t.commit(device, &[("section D", 1), ("section B", 1)], &kz());
+    t.ledger.roll_back(doc.id).unwrap();
+    t.commit(device, &[("section E", 1), ("section D", 1)], &kz());
+    let names: Vec<String> = t.ledger.counters_in_order(device, 1).unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["section B", "section A", "section C", "section E", "section D"]);
+}
+
+#[test]
 fn lifetime_counters_survive_the_z_and_shift_counters_start_again() {
     let t = TestLedger::new();
     let device = t.device("C1").id;

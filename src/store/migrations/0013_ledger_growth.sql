@@ -39,11 +39,14 @@ CREATE TABLE ledger_lifetime_counters (
     value      TEXT NOT NULL,          -- decimal
     PRIMARY KEY (device_id, name)
 );
--- What each document added to the counters (amendments included), so a rollback takes exactly that back.
+-- What each document added to the counters (amendments included), so a rollback takes exactly that back;
+-- `made` says which counter rows it created (1 its shift's, 2 the lifetime one), which a rollback removes,
+-- so the order of first use (a counter's rowid: the Kazakh reports list sections and taxes so) is as before.
 CREATE TABLE ledger_document_counters (
     document_id INTEGER NOT NULL REFERENCES ledger_documents (id),
     name        TEXT NOT NULL,
     delta       TEXT NOT NULL,         -- decimal
+    made        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (document_id, name)
 );
 
