@@ -89,7 +89,7 @@ pub enum Seen {
 
 /// The ledger over the shared store.
 pub struct Ledger {
-    pub(crate) store: Arc<Store>,
+    store: Arc<Store>,
     locks: Mutex<HashMap<i64, Arc<DeviceLock>>>,
 }
 
@@ -180,9 +180,16 @@ impl Ledger {
         self.commit_numbered(device_id, entry, key, &Numbering { open, close_shift, ..Default::default() })
     }
 
-    /// Records what the fiscaliser said about a document.
+    /// Records what the fiscaliser said about a document. A rolled-back document stays so, and a document
+    /// is rolled back only by [`Ledger::roll_back`], which gives its numbers back.
     pub fn record(&self, doc_id: i64, state: FiscalState, reply: Option<&serde_json::Value>) -> LedgerResult<()> {
-        Ok(self.store.write(|tx| tx.ledger_set_fiscal_state(doc_id, state, reply))?)
+        self.store.write(|tx| {
+            let doc = tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
+            if doc.fiscal_state == FiscalState::RolledBack || state == FiscalState::RolledBack {
+                return Err(LedgerError::RolledBack(doc_id));
+            }
+            Ok(tx.ledger_set_fiscal_state(doc_id, state, reply)?)
+        })
     }
 
     pub fn document(&self, doc_id: i64) -> LedgerResult<Option<LedgerDocRow>> {
@@ -232,7 +239,7 @@ impl Ledger {
 }
 
 /// What `key` says, with the stored document.
-pub(crate) fn seen(tx: &crate::store::Tx, device_id: i64, key: &RequestKey) -> LedgerResult<Seen> {
+fn seen(tx: &crate::store::Tx, device_id: i64, key: &RequestKey) -> LedgerResult<Seen> {
     match tx.replay(Book::Ledger, device_id, key)? {
         Replay::New => Ok(Seen::New),
         Replay::Stored(id) => {

@@ -38,6 +38,14 @@ pub struct LedgerJournalFilter {
     pub shift: Option<i64>,
     /// Only these document types (empty: any).
     pub types: Vec<String>,
+    /// Only this position (with `shift`: the reprint key).
+    pub position: Option<i64>,
+    /// Made at or after / at or before this time: compared as text, so in the device's own format and
+    /// offset (RFC 3339 as the ledger stores it).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Only the document the authority numbered so (its fiscaliser's `ticket`).
+    pub ticket: Option<String>,
     /// Rolled-back documents too (they are outside the journal).
     pub rolled_back: bool,
 }
@@ -172,6 +180,22 @@ impl Tx<'_> {
         if !f.types.is_empty() {
             clause.push_str(&format!(" AND doc_type IN ({})", vec!["?"; f.types.len()].join(", ")));
             args.extend(f.types.iter().map(|t| t.clone().into()));
+        }
+        if let Some(position) = f.position {
+            clause.push_str(" AND shift_position = ?");
+            args.push(position.into());
+        }
+        if let Some(from) = &f.from {
+            clause.push_str(" AND created_at >= ?");
+            args.push(from.clone().into());
+        }
+        if let Some(to) = &f.to {
+            clause.push_str(" AND created_at <= ?");
+            args.push(to.clone().into());
+        }
+        if let Some(ticket) = &f.ticket {
+            clause.push_str(" AND id IN (SELECT document_id FROM ledger_fiscal WHERE ticket = ?)");
+            args.push(ticket.clone().into());
         }
         if !f.rolled_back {
             clause.push_str(" AND fiscal_state <> 3");

@@ -126,3 +126,45 @@ fn belarus_and_ukraine_number_as_before_per_device_with_positions_beside() {
     assert_eq!((opening.number, opening.shift_number, opening.shift_position), (43, 8, 1));
     assert_eq!(t.ledger.shift_document_count(d.id, 7).unwrap(), 2);
 }
+
+#[test]
+fn the_journal_finds_documents_by_shift_position_type_time_and_ticket() {
+    use kassa::ledger::Amendment;
+    let t = TestLedger::new();
+    let device = t.device("N4").id;
+    let mut made = Vec::new();
+    for (i, kind) in ["sale", "x_report", "sale", "z_report", "sale"].iter().enumerate() {
+        let mut e = crate::support::entry(kind, &[]);
+        e.created_at = format!("2026-12-05T1{i}:00:00+05:00");
+        let how = Numbering { close_shift: *kind == "z_report", ..kz() };
+        made.push(t.ledger.commit_numbered(device, &e, None, &how).unwrap());
+    }
+    let ids = |q: JournalQuery| t.ledger.journal(device, &q).unwrap().iter().map(|d| d.id).collect::<Vec<_>>();
+    let id = |i: usize| made[i].id;
+    assert_eq!(ids(JournalQuery { shift: Some(1), ..Default::default() }), [id(0), id(1), id(2), id(3)]);
+    assert_eq!(ids(JournalQuery { shift: Some(2), position: Some(1), ..Default::default() }), [id(4)]);
+    assert_eq!(ids(JournalQuery { types: vec!["sale".into()], ..Default::default() }), [id(0), id(2), id(4)]);
+    let (from, to) = (Some("2026-12-05T11:00:00+05:00".to_owned()), Some("2026-12-05T13:00:00+05:00".to_owned()));
+    assert_eq!(ids(JournalQuery { from, to, ..Default::default() }), [id(1), id(2), id(3)]);
+    t.ledger.amend(id(2), |_| Ok(Amendment { ticket: Some("811".into()), ..Default::default() })).unwrap();
+    assert_eq!(ids(JournalQuery { ticket: Some("811".into()), ..Default::default() }), [id(2)]);
+    // A rolled-back document shows only when asked for.
+    t.ledger.roll_back(id(4)).unwrap();
+    assert_eq!(ids(JournalQuery { shift: Some(2), ..Default::default() }), Vec::<i64>::new());
+    assert_eq!(ids(JournalQuery { shift: Some(2), rolled_back: true, ..Default::default() }), [id(4)]);
+}
+
+#[test]
+fn a_document_is_rolled_back_only_by_roll_back_and_stays_so() {
+    use kassa::ledger::LedgerError;
+    use kassa::store::FiscalState;
+    let t = TestLedger::new();
+    let device = t.device("N5").id;
+    let doc = t.commit(device, &[], &kz());
+    let refused = t.ledger.record(doc.id, FiscalState::RolledBack, None);
+    assert!(matches!(refused, Err(LedgerError::RolledBack(_))), "{refused:?}");
+    t.ledger.roll_back(doc.id).unwrap();
+    let refused = t.ledger.record(doc.id, FiscalState::Accepted, None);
+    assert!(matches!(refused, Err(LedgerError::RolledBack(_))), "{refused:?}");
+    assert_eq!(t.ledger.document(doc.id).unwrap().unwrap().fiscal_state, FiscalState::RolledBack);
+}
