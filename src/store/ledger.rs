@@ -1,4 +1,5 @@
-//! The country-neutral ledger's tables (`0007_ledger`): devices, documents, shift counters.
+//! The country-neutral ledger's tables (`0007_ledger`): devices, documents, shift counters; numbering, lifetime
+//! counters and the fiscaliser's row (0013) are in `ledger_numbers.rs`, `ledger_totals.rs`, `ledger_fiscal.rs`.
 use super::chain::Journal;
 use super::{StoreError, StoreResult, Tx};
 use rusqlite::{OptionalExtension, Row, params};
@@ -56,18 +57,6 @@ pub struct LedgerDocRow {
     pub autonomous_number: Option<i64>,
     /// When its shift opened (RFC 3339), for documents made since migration 0013.
     pub shift_opened_at: Option<String>,
-}
-
-/// A document to insert.
-#[derive(Debug, Clone)]
-pub struct NewLedgerDoc<'a> {
-    pub device_id: i64,
-    pub number: i64,
-    pub shift_number: i64,
-    pub doc_type: &'a str,
-    pub uid: &'a str,
-    pub created_at: &'a str,
-    pub body: &'a serde_json::Value,
 }
 
 pub(super) const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, \
@@ -190,12 +179,6 @@ impl Tx<'_> {
         self.ledger_device(country, serial)?.ok_or_else(|| StoreError::Corrupt("device vanished".into()))
     }
 
-    /// Sets the number the device's next document gets.
-    pub fn ledger_set_next_number(&self, device_id: i64, next: i64) -> StoreResult<()> {
-        self.conn().execute("UPDATE ledger_devices SET next_number = ?2 WHERE id = ?1", params![device_id, next])?;
-        Ok(())
-    }
-
     /// Records the shift state of a device.
     pub fn ledger_set_shift(&self, device_id: i64, number: i64, opened_at: Option<&str>) -> StoreResult<()> {
         self.conn().execute(
@@ -203,18 +186,6 @@ impl Tx<'_> {
             params![device_id, number, opened_at],
         )?;
         Ok(())
-    }
-
-    /// Inserts a document.
-    pub fn ledger_insert_document(&self, d: &NewLedgerDoc) -> StoreResult<i64> {
-        self.conn().execute(
-            "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![d.device_id, d.number, d.shift_number, d.doc_type, d.uid, d.created_at, d.body.to_string()],
-        )?;
-        let id = self.conn().last_insert_rowid();
-        self.chain_document(Journal::Ledger, id)?;
-        Ok(id)
     }
 
     /// Records what the fiscaliser said about a document.
@@ -311,17 +282,6 @@ impl Tx<'_> {
             out.insert(name, v);
         }
         Ok(out)
-    }
-
-    /// Adds `delta` to a shift counter.
-    pub fn ledger_add_counter(&self, device_id: i64, shift: i64, name: &str, delta: Decimal) -> StoreResult<()> {
-        let current = self.ledger_counters(device_id, shift)?.get(name).copied().unwrap_or_default();
-        self.conn().execute(
-            "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (device_id, shift_number, name) DO UPDATE SET value = excluded.value",
-            params![device_id, shift, name, (current + delta).to_string()],
-        )?;
-        Ok(())
     }
 
     /// The template version a ledger document keeps, recording `t` the first time.

@@ -168,3 +168,35 @@ fn a_document_is_rolled_back_only_by_roll_back_and_stays_so() {
     assert!(matches!(refused, Err(LedgerError::RolledBack(_))), "{refused:?}");
     assert_eq!(t.ledger.document(doc.id).unwrap().unwrap().fiscal_state, FiscalState::RolledBack);
 }
+
+#[test]
+fn documents_committed_at_once_from_many_threads_stay_dense_and_counted() {
+    let t = TestLedger::new();
+    let device = t.device("N6").id;
+    t.ledger.start_series(device, 1000, 0).unwrap();
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let ledger = t.ledger.clone();
+            std::thread::spawn(move || {
+                for j in 0..15 {
+                    let how = Numbering { autonomous_number: j % 2 == 0, close_shift: j == 7 && i == 0, ..kz() };
+                    ledger
+                        .commit_numbered(device, &crate::support::entry("sale", &[("sale", 100)]), None, &how)
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|h| h.join().unwrap());
+    let all = t.ledger.journal(device, &JournalQuery::default()).unwrap();
+    assert_eq!(all.len(), 90);
+    assert!(dense(all.iter().map(|d| d.number).collect(), 1));
+    for s in [1, 2] {
+        let positions: Vec<i64> = all.iter().filter(|d| d.shift_number == s).map(|d| d.shift_position).collect();
+        assert!(dense(positions, 1), "shift {s}");
+    }
+    assert!(dense(all.iter().filter_map(|d| d.autonomous_number).collect(), 1001));
+    let total: rust_decimal::Decimal = [1, 2].iter().map(|s| t.ledger.counters(device, *s).unwrap()["sale"]).sum();
+    assert_eq!(total, crate::support::cents(9_000));
+    assert_eq!(t.ledger.lifetime_counters(device).unwrap()["sale"], crate::support::cents(9_000));
+}
