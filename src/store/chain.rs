@@ -243,6 +243,13 @@ pub fn reseal_with_later_fields(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Whether the database has the ledger's later fields (migration 0013).
+fn has_later_fields(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'ledger_fiscal'", [], |r| {
+        r.get(0)
+    })
+}
+
 /// What [`verify`] found in one journal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChainReport {
@@ -259,8 +266,10 @@ pub const MAX_PROBLEMS: usize = 20;
 
 /// Recomputes the chain and the seal of every document of `journal`, oldest first.
 pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainReport> {
-    let sql =
-        format!("SELECT chain, seal, {}, {} FROM {} ORDER BY id", journal.fixed(), journal.sealed(), journal.table());
+    // `kassa check` reads a database as it finds it: one of schema 10-12 has no later fields yet.
+    let later = journal.later().is_empty() || has_later_fields(conn)?;
+    let sealed = if later { journal.sealed() } else { journal.changing().to_owned() };
+    let sql = format!("SELECT chain, seal, {}, {sealed} FROM {} ORDER BY id", journal.fixed(), journal.table());
     let n = journal.columns();
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
@@ -279,7 +288,7 @@ pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainRepo
         let stored_chain: Option<String> = row.get(0)?;
         let stored_seal: Option<String> = row.get(1)?;
         let chain = chain_of(previous.as_deref(), row, 2, n)?;
-        let seal = seal_of(&chain, row, 2 + n, journal.changing_columns(), true)?;
+        let seal = seal_of(&chain, row, 2 + n, journal.changing_columns(), later)?;
         let name = journal.table();
         if stored_chain.as_deref() != Some(chain.as_str()) {
             problem(

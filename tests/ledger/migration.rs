@@ -26,10 +26,13 @@ fn stored_documents_get_positions_and_lifetime_sums_and_keep_their_seal() {
         )
         .unwrap();
     }
-    // Chained as 0010 left them (the Rust step of 0010 ran before the rows existed).
+    // Chained as 0010 left them (the Rust step of 0010 ran before the rows existed); `kassa check` verifies
+    // them before this build's first start too.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         chain::chain_all(&conn).unwrap();
+        let report = chain::verify(&conn, Journal::Ledger).unwrap();
+        assert!(report.problems.is_empty() && report.documents == 4, "{report:?}");
     }
     let store = Arc::new(Store::open(&path).unwrap());
     assert_eq!(store.schema_version().unwrap(), migrations::latest());
