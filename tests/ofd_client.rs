@@ -427,9 +427,9 @@ async fn socks5_proxy_without_auth() {
 async fn socks5_proxy_with_username_password_and_a_domain_target() {
     let emu = emulator().await;
     let (proxy, tunnels) = socks5_server(Some(("kassa", "s3cret"))).await;
-    // "localhost:<port>" makes the client send a domain-name CONNECT.
+    // A name only the proxy can resolve: the client must send a domain-name CONNECT, not resolve it itself.
     let mut config = via_proxy(emu.addr(), proxy, Some(("kassa", "s3cret"))).config().clone();
-    config.addr = format!("localhost:{}", emu.addr().port());
+    config.addr = format!("ofd.kassa.test:{}", emu.addr().port());
     let reply = OfdClient::new(config.clone()).exchange(creds(TOKEN, 1), &info()).await.expect("info");
     assert_eq!(reply.class, ResultClass::Ok);
     assert_eq!(tunnels.load(Ordering::SeqCst), 1);

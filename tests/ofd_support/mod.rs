@@ -186,6 +186,9 @@ async fn socks5_handshake(s: &mut TcpStream, auth: Option<(&str, &str)>) -> std:
     };
     let mut port = [0u8; 2];
     s.read_exact(&mut port).await?;
+    // Names under the reserved `.test` domain (RFC 6761) are this proxy's own: they mean loopback, so a test
+    // proves the client left name resolution to the proxy without depending on the machine's /etc/hosts.
+    let host = if host.ends_with(".test") { "127.0.0.1".to_string() } else { host };
     let upstream = TcpStream::connect((host.as_str(), u16::from_be_bytes(port))).await?;
     s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await?;
     Ok(Some(upstream))
