@@ -11,16 +11,21 @@
 //! shared with it (`fiscal::money` and `fiscal::clock` name them).
 pub mod amend;
 pub mod clock;
+pub mod device_clock;
+pub mod drain;
 pub mod fiscaliser;
 pub mod journal;
 pub mod money;
 pub mod numbering;
+pub mod pins;
 
 pub use amend::{Amending, Amendment, FiscalNote};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use device_clock::DeviceClock;
 pub use fiscaliser::{BoxFuture, Fiscaliser, Outcome};
 pub use journal::JournalQuery;
 pub use numbering::{NewFiscal, Numbering};
+pub use pins::LedgerPins;
 
 use crate::store::{Book, DeviceRow, FiscalState, LedgerDocRow, Replay, RequestKey, Store, StoreError, TemplateRow};
 use rust_decimal::Decimal;
