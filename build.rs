@@ -1,6 +1,6 @@
 //! Compiles `proto/*.proto` with protox (pure Rust: a fresh machine has no `protoc`).
 //!
-//! All OFD protos share the package `ofd`, so prost writes one `ofd.rs` that `src/ofd/proto.rs`
+//! All OFD protos share the package `ofd`, so prost writes one `ofd.rs` that `src/country/kz/ofd/proto.rs`
 //! includes. Generated types derive `serde::Serialize` for the `kassa ofd` JSON output; enum fields
 //! (plain `i32` in prost) are shown by name through `ofd_enum_names.rs`, generated here too.
 use std::fmt::Write as _;

@@ -23,9 +23,9 @@ enum Command {
     /// Check the data folder: SQLite's integrity check, the journals' hash chains, the commit mark, pin.key.
     Check(kassa::maintenance::CheckArgs),
     /// Talk to an OFD: decode frames, query registration info.
-    Ofd(kassa::ofd::cli::OfdArgs),
+    Ofd(kassa::country::kz::ofd_link::cli::OfdArgs),
     /// Run an OFD emulator (demo mode) until Ctrl-C; `--admin` opens its fault-injection port.
-    OfdEmulator(kassa::ofd::cli::EmulatorArgs),
+    OfdEmulator(kassa::country::kz::ofd_link::cli::EmulatorArgs),
     /// Emulate an ESC/POS receipt printer on TCP and/or a pseudo-terminal.
     #[command(after_help = kassa::spool::cli::EMULATOR_HELP)]
     PrinterEmulator(kassa::spool::cli::EmulatorArgs),
@@ -51,13 +51,11 @@ fn main() -> ExitCode {
         Command::Restore(args) => kassa::maintenance::restore(args),
         Command::Check(args) => kassa::maintenance::check(args),
         // Without --host, `ofd info` asks the KKM's configured OFD with its stored token: that needs the core.
-        Command::Ofd(kassa::ofd::cli::OfdArgs { command: kassa::ofd::cli::OfdCommand::Info(info) })
-            if info.host.is_none() =>
-        {
-            kassa::server::ofd_info(info)
-        }
-        Command::Ofd(args) => kassa::ofd::cli::run(args).map_err(|e| e.to_string()),
-        Command::OfdEmulator(args) => kassa::ofd::cli::run_emulator(args).map_err(|e| e.to_string()),
+        Command::Ofd(kassa::country::kz::ofd_link::cli::OfdArgs {
+            command: kassa::country::kz::ofd_link::cli::OfdCommand::Info(info),
+        }) if info.host.is_none() => kassa::server::ofd_info(info),
+        Command::Ofd(args) => kassa::country::kz::ofd_link::cli::run(args).map_err(|e| e.to_string()),
+        Command::OfdEmulator(args) => kassa::country::kz::ofd_link::cli::run_emulator(args).map_err(|e| e.to_string()),
         Command::PrinterEmulator(args) => kassa::spool::cli::emulator(args, |p| {
             let profile = kassa::api::print::render_profile(p);
             let font: std::sync::Arc<dyn kassa::spool::emulator::escpos::RomFont> =

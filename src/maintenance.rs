@@ -7,7 +7,7 @@
 //!   them, and writes a commit mark that matches the restored database;
 //! - **check** runs every integrity check Kassa has and says what each one covered.
 use crate::config::{Config, ServeArgs};
-use crate::fiscal::pin::{self, Pins};
+use crate::country::kz::pin::{self, Pins};
 use crate::store::chain::{self, Journal};
 use crate::store::folder::{self, DataFolder};
 use crate::store::{mark, migrations};

@@ -1,14 +1,16 @@
-//! Server start-up and shutdown: configuration → store → fiscal core → router → listener.
+//! Server start-up and shutdown: configuration → store → the one ledger → each configured country (the
+//! Kazakh core and its router, the Belarusian and Ukrainian fronts) → listeners.
 //!
 //! `serve` takes a bound listener and a shutdown future, so tests start the real server on port 0 with their
 //! own stop signal; `run_blocking` is what `kassa serve` calls.
-use crate::api::print::Printing;
-use crate::api::{self, AppState};
 use crate::config::{Config, ServeArgs};
-use crate::fiscal::clock::{Clock, SystemClock};
-use crate::fiscal::link::Endpoints;
-use crate::fiscal::{Core, FiscalError};
-use crate::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use crate::country::kz::front::print::Printing;
+use crate::country::kz::front::{self as api, AppState};
+use crate::country::kz::link::Endpoints;
+use crate::country::kz::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use crate::country::kz::{Core, FiscalError};
+use crate::ledger::Ledger;
+use crate::ledger::clock::{Clock, SystemClock};
 use crate::render::{Renderer, RendererConfig};
 use crate::spool::Spooler;
 use crate::spool::config::SpoolConfig;
@@ -20,6 +22,10 @@ use tokio::net::TcpListener;
 
 /// A running core and what it started beside it.
 pub struct Started {
+    /// The database, opened once.
+    pub store: Arc<Store>,
+    /// The one ledger over it: one lock map for every country's devices.
+    pub ledger: Arc<Ledger>,
     pub core: Arc<Core>,
     /// The layout engine and the spooler.
     pub printing: Arc<Printing>,
@@ -27,12 +33,14 @@ pub struct Started {
     pub emulator: Option<EmulatorHandle>,
     /// The data folder's lock, held as long as this value lives: one server per data folder.
     pub folder: Arc<DataFolder>,
+    /// The configuration it was started with (the fronts read their sections of it).
+    pub config: Arc<Config>,
 }
 
 impl Started {
     /// What the API handlers share.
     pub fn state(&self) -> AppState {
-        AppState::new(self.core.clone(), self.printing.clone())
+        AppState::new(self.core.clone(), self.printing.clone(), self.config.clone(), self.store.clone())
     }
 }
 
@@ -44,7 +52,7 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let install = folder.check_database()?;
     let db = config.data_dir.join(folder::DATABASE);
     let started = std::time::Instant::now();
-    let store = Store::open(&db).map_err(|e| open_error(&db, e))?;
+    let store = Arc::new(Store::open(&db).map_err(|e| open_error(&db, e))?);
     // A fresh install's kassa.db exists only now: lock it as well.
     folder.lock_database()?;
     folder::make_private(&db);
@@ -69,11 +77,13 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
     let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {}: {e}", db.display()))?;
     let pin_key = folder.pin_key(hashed_pins == 0)?;
-    let core = Arc::new(Core::new(store, config.clone(), clock, endpoints, pin_key).map_err(|e| match e {
+    let ledger = Arc::new(Ledger::new(store.clone()));
+    let core = Core::new(store.clone(), ledger.clone(), config.kz_core(), clock, endpoints, pin_key);
+    let core = Arc::new(core.map_err(|e| match e {
         FiscalError::PinKeyMismatch => format!("{}: {e}", config.data_dir.join(folder::PIN_KEY).display()),
         other => format!("cannot start the fiscal core: {other}"),
     })?);
-    core.store_handle().watch_wal_every(std::time::Duration::from_secs(1));
+    store.watch_wal_every(std::time::Duration::from_secs(1));
     core.start_senders();
     if core.is_admin_pin(crate::config::DEMO_ADMIN_PIN) {
         warn_demo_pin(
@@ -87,7 +97,7 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let spool_config = config.spool.clone().unwrap_or_else(|| SpoolConfig::serve_default(&config.data_dir));
     let spooler = open_spooler(&config.data_dir, spool_config)?;
     let printing = Arc::new(Printing { renderer, spooler, lang: config.render.lang.clone() });
-    Ok(Started { core, printing, emulator, folder })
+    Ok(Started { store, ledger, core, printing, emulator, folder, config: Arc::new(config.clone()) })
 }
 
 /// Tries each real OFD of the configuration once, in the background, and warns about one that does not
@@ -184,8 +194,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let config = state.core.config();
-    let limits = listen_limits(config);
+    let limits = listen_limits(&state.config);
     api::conn::serve(api::app(state), listener, limits, shutdown).await
 }
 
@@ -310,13 +319,12 @@ async fn start_by(
     if by.listen.is_none() && by.tcp_listen.is_none() {
         return Ok(Vec::new());
     }
-    if by.sko.pin == by::config::DEMO_PIN {
-        warn_demo_pin("Belarusian СКО", by::config::DEMO_PIN, "set by.sko.pin in the configuration");
+    if by.sko.pin == crate::config::by::DEMO_PIN {
+        warn_demo_pin("Belarusian СКО", crate::config::by::DEMO_PIN, "set by.sko.pin in the configuration");
     }
-    let ledger = Arc::new(crate::ledger::Ledger::new(started.core.store_handle()));
-    let core = &started.core;
-    let throttle =
-        crate::listen::throttle::Throttle::new("by", &config.auth, core.terminal_key(), Some(core.store_handle()));
+    let key = started.core.terminal_key();
+    let throttle = crate::listen::throttle::Throttle::new("by", &config.auth, key, Some(started.store.clone()));
+    let ledger = started.ledger.clone();
     let state = Arc::new(by::actions::ByState::new(by.clone(), ledger, started.printing.clone(), throttle)?);
     let limits = listen_limits(config);
     let until = move || {
@@ -359,7 +367,7 @@ async fn start_ua(
     let Some(addr) = &config.ua.listen else {
         return Ok(Vec::new());
     };
-    let ledger = Arc::new(crate::ledger::Ledger::new(started.core.store_handle()));
+    let ledger = started.ledger.clone();
     let state = Arc::new(ua::tasks::UaState::new(config.ua.clone(), ledger, started.printing.clone())?);
     let listener = crate::listen::bind("ua", addr, "ua.listen").await?;
     tracing::info!(listen = %local(&listener), fisid = %config.ua.prro.fisid, "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
@@ -428,13 +436,13 @@ pub fn printers(args: crate::spool::cli::PrintersArgs) -> Result<(), String> {
     let spooler = Spooler::open_for_listing(&config.data_dir, spool).map_err(|e| e.to_string())?;
     let found = spooler.discover().map_err(|e| e.to_string());
     spooler.shutdown();
-    println!("{}", crate::api::methods::print::printer_list_json(&found?));
+    println!("{}", crate::country::kz::front::methods::print::printer_list_json(&found?));
     Ok(())
 }
 
 /// `kassa ofd info --kkm <ofd_id>` without `--host`: asks the KKM's configured OFD with its stored token and
 /// the next REQNUM, stores what it learns (token, registration data, ads), and prints the answer as JSON.
-pub fn ofd_info(args: crate::ofd::cli::InfoArgs) -> Result<(), String> {
+pub fn ofd_info(args: crate::country::kz::ofd_link::cli::InfoArgs) -> Result<(), String> {
     let serve =
         ServeArgs { listen: None, data_dir: args.data_dir.clone(), config: args.config.clone(), ..Default::default() };
     let config = Config::resolve(&serve).map_err(|e| e.to_string())?;

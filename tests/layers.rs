@@ -34,28 +34,52 @@ fn check(part: &str, banned: &[&str]) {
 
 #[test]
 fn the_ledger_knows_no_front_no_rules_and_no_printing() {
-    check(
-        "ledger",
-        &["crate::api", "crate::country", "crate::fiscal::trade", "crate::receipt", "crate::render", "crate::spool"],
-    );
+    check("ledger", &["crate::country", "crate::receipt", "crate::render", "crate::spool"]);
 }
 
 #[test]
 fn the_receipt_step_knows_no_front_and_no_country() {
-    check("receipt", &["crate::api", "crate::country", "crate::fiscal"]);
+    check("receipt", &["crate::country"]);
 }
 
 #[test]
 fn the_belarusian_front_reaches_the_core_only_through_the_shared_parts() {
-    check("country/by", &["crate::api", "crate::fiscal", "crate::ofd"]);
+    check("country/by", &["crate::country::kz", "crate::country::ua"]);
 }
 
 #[test]
 fn the_ukrainian_front_reaches_the_core_only_through_the_shared_parts() {
-    check("country/ua", &["crate::api", "crate::fiscal", "crate::ofd", "crate::country::by"]);
+    check("country/ua", &["crate::country::kz", "crate::country::by"]);
 }
 
 #[test]
 fn the_listeners_know_no_front() {
-    check("listen", &["crate::api", "crate::country", "crate::fiscal"]);
+    check("listen", &["crate::country"]);
+}
+
+#[test]
+fn the_configuration_imports_no_country() {
+    check("config", &["crate::country"]);
+}
+
+#[test]
+fn the_kazakh_country_reaches_no_other_country() {
+    check("country/kz", &["crate::country::by", "crate::country::ua"]);
+}
+
+#[test]
+fn the_ofd_protocol_is_a_leaf_that_knows_no_api() {
+    check(
+        "country/kz/ofd",
+        &[
+            "crate::country::kz::front",
+            "crate::country::kz::ofd_link",
+            "crate::country::kz::pipeline",
+            "crate::country::kz::registry",
+            "crate::country::kz::rules",
+            "crate::store",
+            "crate::ledger",
+            "api_code",
+        ],
+    );
 }

@@ -13,8 +13,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-# --- the error table, read from src/api/codes.rs so the two cannot disagree -------------------------------
-codes_rs = (ROOT / "src/api/codes.rs").read_text(encoding="utf-8")
+# --- the error table, read from src/country/kz/front/codes.rs so the two cannot disagree -------------------------------
+codes_rs = (ROOT / "src/country/kz/front/codes.rs").read_text(encoding="utf-8")
 CODES = [(int(c), n) for c, n in re.findall(r'^\s+\w+ = (\d+), "([a-z_0-9]+)"', codes_rs, re.M)]
 assert CODES[0] == (0, "ok") and CODES[-1][0] == 98, CODES[-3:]
 

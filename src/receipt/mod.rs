@@ -71,6 +71,15 @@ pub trait TemplatePins {
     fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, Self::Error>;
 }
 
+/// A ledger document keeps its template through the ledger (`ledger::pins`); a ledger failure is a failed
+/// render here, and each front maps that to its own code.
+impl TemplatePins for crate::ledger::LedgerPins<'_> {
+    type Error = ReceiptError;
+    fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ReceiptError> {
+        crate::ledger::LedgerPins::keep(self, actual).map_err(|e| ReceiptError::failed(e.to_string()))
+    }
+}
+
 /// The renderer and the spooler, shared by the fronts.
 pub struct Printing {
     pub renderer: Renderer,

@@ -5,13 +5,14 @@ use crate::ofd_support;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use kassa::fiscal::link::codes::{ApiErrorCode, api_code};
 use kassa::ofd::client::{ClientError, Credentials, OfdClient};
 use kassa::ofd::connection::{read_frame, write_frame};
 use kassa::ofd::convert::{RegInfo, ServiceBlock, info_request, ticket_ads};
 use kassa::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Fault};
 use kassa::ofd::frame::{Addr, Frame, FrameError};
 use kassa::ofd::proto::{CommandTypeEnum, MoneyPlacementEnum, OperationTypeEnum, ReportTypeEnum, Request, Response};
-use kassa::ofd::result::{ResultClass, api_code};
+use kassa::ofd::result::ResultClass;
 use kassa::ofd::socks5::{Socks5Error, Socks5Proxy};
 use ofd_support::{client, close_shift, money_placement, socks5_server, ticket};
 use tokio::net::TcpListener;

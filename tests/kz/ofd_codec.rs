@@ -3,12 +3,13 @@
 //! lists with entries missing), result classification and the `kassa ofd decode` JSON.
 use crate::ofd_support;
 
-use kassa::ofd::cli::{Direction, decode_to_json};
+use kassa::fiscal::link::cli::{Direction, decode_to_json};
+use kassa::fiscal::link::codes::{ApiErrorCode, api_code};
 use kassa::ofd::connection::{ConnectionError, read_frame};
 use kassa::ofd::convert::{self, RegInfo, ServiceBlock, info_request, money_from_decimal, money_to_decimal};
 use kassa::ofd::frame::{self, Addr, Frame, FrameError, HEADER_LEN, Header};
 use kassa::ofd::proto::{self, CommandTypeEnum, OperationTypeEnum, OrgLayout, OrgRegInfo, Request, Response};
-use kassa::ofd::result::{ResultClass, api_code};
+use kassa::ofd::result::ResultClass;
 use ofd_support::{close_shift, dt, money_placement, ticket};
 use prost::Message;
 use rust_decimal_macros::dec;

@@ -26,7 +26,7 @@ proptest! {
             }
             Err(_) => {}
         }
-        let _ = kassa::ofd::cli::decode_to_json(&bytes, kassa::ofd::cli::Direction::Auto);
+        let _ = kassa::fiscal::link::cli::decode_to_json(&bytes, kassa::fiscal::link::cli::Direction::Auto);
     }
 
     #[test]

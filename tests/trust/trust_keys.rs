@@ -238,3 +238,42 @@ fn a_ukrainian_tag_belongs_to_its_task_and_a_reused_tag_is_refused() {
     let after_z = ua_ok(ua(port, "t-1", json!({"task": 3, "cash": {"type": 0, "sum": 500}})));
     assert_eq!(after_z["docno"], cash_in["docno"]);
 }
+
+/// `kassa serve` with the Belarusian front alone, its shifts holding at most `max` documents.
+fn serve_by(dir: &Path, max: i64) -> Served {
+    let config = dir.join("kassa.toml");
+    let text = format!("[by]\nlisten = \"127.0.0.1:0\"\nmax_shift_documents = {max}\n[by.sko]\npin = \"2718\"\n");
+    std::fs::write(&config, text).unwrap();
+    let log = dir.join("stderr.log");
+    let mut command = common::kassa();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.join("data"));
+    command.arg("--config").arg(&config).stderr(std::fs::File::create(&log).unwrap());
+    Served::spawn(command, &["api", "by-http"])
+        .unwrap_or_else(|e| panic!("kassa did not start: {e}\n{}", std::fs::read_to_string(&log).unwrap_or_default()))
+}
+
+/// one-ledger.md §1.4: a Belarusian retry met the shift's document limit instead of its document. The key is
+/// looked up after the access check (a logged-out СКО shows no document by key) and before every rule (a
+/// full shift still answers a retry).
+#[test]
+fn a_belarusian_retry_gets_its_document_in_a_full_shift_but_not_past_the_access_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve_by(dir.path(), 2);
+    let port = server.port("by-http");
+    by_ok(by(port, "ik.service.token.authority", "authorize", json!({}), json!({"pin": "2718"})));
+    by_ok(by(port, "ik.service.token.shift", "open_shift", json!({}), json!({})));
+    by_ok(cash_move(port, "deposit", "in-1", "3.00"));
+    let second = by_ok(cash_move(port, "deposit", "in-2", "4.00"));
+    // The shift is full: a new document is refused, a retry of the last one answers it again.
+    let full = cash_move(port, "deposit", "in-3", "1.00");
+    assert_eq!(by_code(&full), "AVQFR_MAX_DOC_COUNT_OVERFLOW", "{full}");
+    let again = by_ok(cash_move(port, "deposit", "in-2", "4.00"));
+    assert_eq!(again["header"], second["header"]);
+    assert_eq!(again["sum"], second["sum"]);
+    // Logged out, the same key shows nothing: the access check comes before the key.
+    by_ok(by(port, "ik.service.token.authority", "logout", json!({}), json!({})));
+    let refused = cash_move(port, "deposit", "in-2", "4.00");
+    assert_eq!(by_code(&refused), "KASSA_NOT_AUTHORIZED", "{refused}");
+    let uid = second["header"]["uid"].as_str().unwrap();
+    assert!(!refused.to_string().contains(uid), "{refused}");
+}

@@ -2,12 +2,12 @@
 //! rules → ledger + СКО → FiscalResponse. Preconditions of every fiscal document: the СКО is authorised,
 //! its certificate has a legal address, a shift is open and younger than the limit, the shift has room.
 use super::catalog::unknown;
-use super::config::ByConfig;
 use super::errors::{self as e, ByError};
 use super::receipt::{self, ReprWanted};
 use super::rules::{self, Limits};
 use super::sko::{COUNTRY, SimulatedSko};
-use crate::ledger::{Entry, Fiscaliser, Ledger, LedgerError, Outcome, Seen};
+use crate::config::by::ByConfig;
+use crate::ledger::{Entry, Ledger, LedgerError, Outcome, Seen};
 use crate::listen::throttle::{Client, Throttle};
 use crate::receipt::Printing;
 use crate::render::codepage::CodePage;
@@ -297,22 +297,10 @@ impl ByState {
             .map(|k| RequestKey::new(kind.action(), k, &req.data));
         let data = req.data.clone();
         let (doc, repeated) = self.blocking(move || me.commit_once(kind, &data, key.as_ref())).await?;
-        {
-            let _send = lock.send.lock().await;
-            loop {
-                match self.sko.fiscalise_next(self.device_id).await {
-                    Ok(Outcome::Accepted { more: true }) => continue,
-                    Ok(Outcome::Refused { doc_id, reason }) => {
-                        tracing::error!(doc_id, %reason, "the СКО refused a document");
-                        break;
-                    }
-                    Ok(_) => break,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "the СКО could not take the queue");
-                        break;
-                    }
-                }
-            }
+        match self.ledger.drain(self.device_id, self.sko.as_ref()).await {
+            Ok(Outcome::Refused { doc_id, reason }) => tracing::error!(doc_id, %reason, "the СКО refused a document"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "the СКО could not take the queue"),
         }
         self.answer(req, doc, false, repeated).await
     }

@@ -10,7 +10,6 @@
 //! - `errors`: the seed's codes and ours, Kassa's own texts in Russian and Belarusian.
 pub mod actions;
 pub mod catalog;
-pub mod config;
 pub mod errors;
 pub mod front;
 pub mod receipt;

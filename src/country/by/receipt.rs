@@ -1,11 +1,11 @@
 //! The answer of a fiscal action (`FiscalResponse`: `header`, `sum`, `repr`) and the receipt forms in
 //! `repr`, rendered through the shared receipt step from `templates/by/`.
 use super::sko::{COUNTRY, SimulatedSko};
-use crate::ledger::{Ledger, LedgerError};
-use crate::receipt::{Printing, ReceiptError, TemplatePins};
+use crate::ledger::{Ledger, LedgerPins};
+use crate::receipt::{Printing, ReceiptError};
 use crate::render::backend::grid::Target;
 use crate::render::codepage::CodePage;
-use crate::store::{LedgerDocRow, TemplateRow};
+use crate::store::LedgerDocRow;
 use base64::Engine as _;
 use chrono::DateTime;
 use serde_json::{Map, Value, json};
@@ -38,20 +38,6 @@ fn layout_of(doc_type: &str) -> (&'static str, &'static str, &'static str) {
         "rollback_v2" => ("cheque.j2", "ЧЕК АННУЛИРОВАНИЯ", "Итого"),
         "z_report_v2" => ("report.j2", "Z-ОТЧЕТ (ЗАКРЫТИЕ СМЕНЫ)", "Итого"),
         _ => ("report.j2", "X-ОТЧЕТ", "Итого"),
-    }
-}
-
-/// A ledger document's template pin.
-struct Pins<'a>(&'a Ledger, Option<i64>);
-
-impl TemplatePins for Pins<'_> {
-    type Error = ReceiptError;
-    fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ReceiptError> {
-        match self.1 {
-            Some(id) => self.0.keep_template(id, actual).map_err(|e: LedgerError| ReceiptError::failed(e.to_string())),
-            // An X report is no document: the current template draws it.
-            None => Ok(actual),
-        }
     }
 }
 
@@ -128,7 +114,7 @@ pub fn forms(
     let (template, _, _) = layout_of(doc_type);
     let ctx = context(header, body, doc_type, wanted, copy);
     let g = printing.render_grid(
-        &Pins(ledger, doc_id),
+        &LedgerPins::new(ledger, doc_id),
         COUNTRY,
         template,
         &ctx,

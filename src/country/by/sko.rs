@@ -6,10 +6,10 @@
 //! A real driver would implement the same trait over the hardware СКО's library: commit first, then
 //! hand the document to the module, record its answer (number, UID, date) and let the module's own
 //! queue deliver to the СККО.
-use super::config::SkoConfig;
-use crate::ledger::{BoxFuture, Fiscaliser, Ledger, LedgerError, Outcome};
+use crate::config::by::SkoConfig;
+use crate::ledger::{BoxFuture, DeviceClock, Fiscaliser, Ledger, LedgerError, Outcome};
 use crate::store::FiscalState;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
@@ -21,30 +21,21 @@ pub const COUNTRY: &str = "by";
 pub struct SimulatedSko {
     pub config: SkoConfig,
     ledger: Arc<Ledger>,
-    offset: FixedOffset,
-    fixed: Option<DateTime<FixedOffset>>,
+    clock: DeviceClock,
     uids: Mutex<std::collections::VecDeque<String>>,
     receipt_site: String,
 }
 
 impl SimulatedSko {
     pub fn new(config: SkoConfig, ledger: Arc<Ledger>, receipt_site: String) -> Result<SimulatedSko, String> {
-        let offset: FixedOffset = config
-            .utc_offset
-            .parse()
-            .map_err(|_| format!("by.sko.utc_offset {:?}: expected +03:00", config.utc_offset))?;
-        let fixed = config
-            .fixed_time
-            .as_deref()
-            .map(|t| DateTime::parse_from_rfc3339(t).map_err(|e| format!("by.sko.fixed_time {t:?}: {e}")))
-            .transpose()?;
+        let clock = DeviceClock::new(&config.utc_offset, config.fixed_time.as_deref(), "by.sko", "+03:00")?;
         let uids = Mutex::new(config.uids.iter().cloned().collect());
-        Ok(SimulatedSko { config, ledger, offset, fixed, uids, receipt_site })
+        Ok(SimulatedSko { config, ledger, clock, uids, receipt_site })
     }
 
     /// The СКО's clock.
     pub fn now(&self) -> DateTime<FixedOffset> {
-        self.fixed.unwrap_or_else(|| Utc::now().with_timezone(&self.offset))
+        self.clock.now()
     }
 
     /// Whether `pin` is the СКО's PIN, compared in constant time; never logged. Guesses are counted by the

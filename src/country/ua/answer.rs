@@ -3,10 +3,10 @@
 //! is the reference where the seed is silent. Numbers are JSON numbers written as short as they go
 //! (`540`, `540.5`); `docno` is a string and `dataid` an integer, as the clients' models declare; the
 //! printed forms' template contexts are made beside the `info` they print.
-use super::config::{PrroConfig, TaxGroup};
 use super::errors::UaError;
 use super::rules::{self, show};
 use super::tasks::{CASH_IN, CASH_OUT, OPEN, RETURN, SALE, Z, task_of};
+use crate::config::ua::{PrroConfig, TaxGroup};
 use crate::ledger::Ledger;
 use crate::store::{DeviceRow, LedgerDocRow};
 use chrono::{DateTime, FixedOffset};

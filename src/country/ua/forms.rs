@@ -3,14 +3,13 @@
 //! decode it), a PNG, a PDF (the PNG placed on a page of the paper's width with `pdf-writer`), and
 //! ESC/POS. All come from `templates/ua/` through the shared receipt step, with the template version the
 //! document keeps.
-use super::config::PfSettings;
 use super::errors::UaError;
 use super::prro::COUNTRY;
-use crate::ledger::{Ledger, LedgerError};
-use crate::receipt::{Printing, ReceiptError, TemplatePins};
+use crate::config::ua::PfSettings;
+use crate::ledger::{Ledger, LedgerPins};
+use crate::receipt::{Printing, ReceiptError};
 use crate::render::backend::grid::Target;
 use crate::render::codepage::CodePage;
-use crate::store::TemplateRow;
 use base64::Engine as _;
 use serde_json::Value;
 use std::io::Write as _;
@@ -41,19 +40,6 @@ pub struct Forms {
     pub escpos: Option<Vec<u8>>,
 }
 
-/// A ledger document's template pin (`None`: an X report, drawn by the current template).
-struct Pins<'a>(&'a Ledger, Option<i64>);
-
-impl TemplatePins for Pins<'_> {
-    type Error = ReceiptError;
-    fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ReceiptError> {
-        match self.1 {
-            Some(id) => self.0.keep_template(id, actual).map_err(|e: LedgerError| ReceiptError::failed(e.to_string())),
-            None => Ok(actual),
-        }
-    }
-}
-
 fn failed(e: ReceiptError) -> UaError {
     UaError::internal(format!("друкована форма: {e}"))
 }
@@ -68,7 +54,7 @@ pub fn render(
     pf: &PfSettings,
     wanted: Wanted,
 ) -> Result<Forms, UaError> {
-    let pins = Pins(ledger, doc_id);
+    let pins = LedgerPins::new(ledger, doc_id);
     let mut out = Forms::default();
     if wanted.text || wanted.doccmd || wanted.print {
         let columns = pf.pf_charcount.clamp(16, 128) as usize;

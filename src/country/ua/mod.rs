@@ -11,7 +11,6 @@
 //! - `forms`: the printed forms (`pf_text`, `pf_image`, `pf_pdf`, `pf_doccmd`) from `templates/ua/`;
 //! - `errors`: the `res` codes and their Ukrainian texts.
 pub mod answer;
-pub mod config;
 pub mod errors;
 pub mod forms;
 pub mod front;

@@ -5,10 +5,10 @@
 //!
 //! A real ПРРО signer implements the same [`Fiscaliser`]: the document is committed first, then signed
 //! with the КЕП, sent to the ДПС (or kept for the offline session) and the answer recorded.
-use super::config::PrroConfig;
-use crate::ledger::{BoxFuture, Fiscaliser, Ledger, LedgerError, Outcome};
+use crate::config::ua::PrroConfig;
+use crate::ledger::{BoxFuture, DeviceClock, Fiscaliser, Ledger, LedgerError, Outcome};
 use crate::store::FiscalState;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -20,27 +20,18 @@ pub const COUNTRY: &str = "ua";
 pub struct TestPrro {
     pub config: PrroConfig,
     ledger: Arc<Ledger>,
-    offset: FixedOffset,
-    fixed: Option<DateTime<FixedOffset>>,
+    clock: DeviceClock,
 }
 
 impl TestPrro {
     pub fn new(config: PrroConfig, ledger: Arc<Ledger>) -> Result<TestPrro, String> {
-        let offset: FixedOffset = config
-            .utc_offset
-            .parse()
-            .map_err(|_| format!("ua.prro.utc_offset {:?}: expected +02:00", config.utc_offset))?;
-        let fixed = config
-            .fixed_time
-            .as_deref()
-            .map(|t| DateTime::parse_from_rfc3339(t).map_err(|e| format!("ua.prro.fixed_time {t:?}: {e}")))
-            .transpose()?;
-        Ok(TestPrro { config, ledger, offset, fixed })
+        let clock = DeviceClock::new(&config.utc_offset, config.fixed_time.as_deref(), "ua.prro", "+02:00")?;
+        Ok(TestPrro { config, ledger, clock })
     }
 
     /// The register's clock.
     pub fn now(&self) -> DateTime<FixedOffset> {
-        self.fixed.unwrap_or_else(|| Utc::now().with_timezone(&self.offset))
+        self.clock.now()
     }
 
     /// The registration data the ledger keeps for the device.

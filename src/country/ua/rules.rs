@@ -6,8 +6,8 @@
 //! `cost` may be before its discount (the Device Manager's own answer), after it (the Java client) or
 //! absent; a payment's `sum` may be what the customer handed over (`sum − change` pays) or what the receipt
 //! takes (`sum` pays, `change` given back on top); a double's noise below a millionth is rounded away.
-use super::config::TaxGroup;
 use super::errors::{self as e, UaError};
+use crate::config::ua::TaxGroup;
 use crate::ledger::money::{MAX_AMOUNT, MAX_QUANTITY, round};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -632,7 +632,7 @@ impl Receipt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::country::ua::config::UaConfig;
+    use crate::config::ua::UaConfig;
 
     fn groups() -> Vec<TaxGroup> {
         UaConfig::default().tax_groups

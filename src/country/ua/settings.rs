@@ -4,8 +4,8 @@
 //!
 //! Secrets are never kept or answered: `token` (Kassa's API token stays its own), `usr_pass` and
 //! `usr_confpass` are taken and dropped, and read back as empty strings.
-use super::config::PfSettings;
 use super::errors::{UaError, Warning, warning};
+use crate::config::ua::PfSettings;
 use serde_json::{Map, Value, json};
 
 /// The settings of the front's process (they hold until a restart).

@@ -7,13 +7,13 @@
 //! makes nothing (the ledger keeps the key with the document, in the same transaction). An envelope with
 //! a tag and no `fiscal` (or `type` 0) asks for that answer without a task ("repeat by tag").
 use super::answer::{self, dm_time, money, parse_time};
-use super::config::{PfSettings, UaConfig};
 use super::errors::{self as e, UaError, Warning, warning};
 use super::forms::{self, Wanted};
 use super::prro::{COUNTRY, TestPrro, test_doccode};
 use super::rules::{self, show};
 use super::settings::DmSettings;
-use crate::ledger::{Entry, Fiscaliser, Ledger, Outcome, Seen};
+use crate::config::ua::{PfSettings, UaConfig};
+use crate::ledger::{Entry, Ledger, Seen};
 use crate::receipt::Printing;
 use crate::spool::{JobKey, PrinterId};
 use crate::store::{DeviceRow, LedgerDocRow, RequestKey};
@@ -395,20 +395,10 @@ impl UaState {
             })
             .await?
         };
-        {
-            // A repeated tag waits here too, so it never answers before the first request's document is
-            // fiscalised (with nothing waiting this returns at once).
-            let _send = lock.send.lock().await;
-            loop {
-                match self.prro.fiscalise_next(self.device_id).await {
-                    Ok(Outcome::Accepted { more: true }) => continue,
-                    Ok(_) => break,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "the test ПРРО could not take the queue");
-                        break;
-                    }
-                }
-            }
+        // A repeated tag drains too, so it never answers before the first request's document is fiscalised
+        // (with nothing waiting this returns at once).
+        if let Err(err) = self.ledger.drain(self.device_id, self.prro.as_ref()).await {
+            tracing::warn!(error = %err, "the test ПРРО could not take the queue");
         }
         let me = self.clone();
         let id = doc.id;

@@ -1,0 +1,28 @@
+//! Kazakhstan's fiscaliser: the OFD link (binary protocol, autonomous queue) behind the ledger's
+//! [`Fiscaliser`] trait. It wraps the send half (`send`): `send_head` sends the oldest
+//! queued document of a KKM with its committed REQNUM and records the answer.
+use super::send::HeadResult;
+use crate::country::kz::ofd::result::ResultClass;
+use crate::country::kz::{Core, FiscalError};
+use crate::ledger::fiscaliser::{BoxFuture, Fiscaliser, Outcome};
+use std::sync::Arc;
+
+/// The OFD link of a core's KKMs.
+pub struct OfdLink(pub Arc<Core>);
+
+impl Fiscaliser for OfdLink {
+    type Refusal = ResultClass;
+    type Error = FiscalError;
+
+    fn fiscalise_next(&self, kkm_id: i64) -> BoxFuture<'_, Result<Outcome<ResultClass>, FiscalError>> {
+        Box::pin(async move {
+            Ok(match self.0.send_head(kkm_id).await? {
+                HeadResult::Empty => Outcome::Nothing,
+                HeadResult::Accepted { more } => Outcome::Accepted { more },
+                HeadResult::Unreachable => Outcome::Deferred { retry: true },
+                HeadResult::InvalidToken | HeadResult::Blocked => Outcome::Deferred { retry: false },
+                HeadResult::Refused { doc_id, class } => Outcome::Refused { doc_id, reason: class },
+            })
+        })
+    }
+}

@@ -1,0 +1,296 @@
+//! The send half of the Kazakh fiscaliser: send the oldest queued document of a KKM with its committed
+//! REQNUM and record the answer (accepted with its fiscal sign and a new token, the KKM autonomous and the
+//! head document turned autonomous, or a refusal that blocks the KKM), and the words and API errors a
+//! refusal becomes. The pipeline commits documents; this moves them to the OFD (`OfdLink` wraps it).
+use super::Outcome;
+use super::codes::api_code;
+use crate::country::kz::document::{MoneyPlacement, OperatorRef, Report, Ticket};
+use crate::country::kz::error::{FiscalError, FiscalResult};
+use crate::country::kz::ofd::client::Reply;
+use crate::country::kz::ofd::result::ResultClass;
+use crate::country::kz::rules::stored::{
+    COMMAND_MONEY_PLACEMENT, COMMAND_REPORT, COMMAND_TICKET, check_url, counters_of, from_json, ticket_summary, to_json,
+};
+use crate::country::kz::text::Text;
+use crate::country::kz::{Core, outage, trade, wire};
+use crate::store::{DocumentRow, KkmRow, OfdState, Tx};
+use crate::text;
+use chrono::NaiveDateTime;
+use std::sync::Arc;
+
+/// What sending the head of the queue came to.
+#[derive(Debug)]
+pub(crate) enum HeadResult {
+    Empty,
+    Accepted { more: bool },
+    Unreachable,
+    InvalidToken,
+    Blocked,
+    Refused { doc_id: i64, class: ResultClass },
+}
+
+impl Core {
+    /// Gives a ticket its autonomous number, fiscal sign and locally composed check URL.
+    pub(in crate::country::kz) fn make_autonomous_ticket(
+        &self,
+        kkm: &mut KkmRow,
+        ticket: &mut Ticket,
+        row: &mut DocumentRow,
+    ) -> FiscalResult<()> {
+        kkm.offline_number += 1;
+        kkm.offline_ticket_number = kkm.offline_number;
+        let number = u32::try_from(kkm.offline_number)
+            .map_err(|_| FiscalError::Internal("the autonomous ticket counter is exhausted".into()))?;
+        let at = row.created_at;
+        let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
+        let url = check_url(&self.consumer_url(kkm), &number.to_string(), &rnm, ticket.amounts.total.to_decimal(), at);
+        ticket.offline_ticket_number = number;
+        ticket.printed_document_number_old = number.to_string();
+        ticket.printed_ticket = url.clone();
+        row.is_offline = true;
+        row.fiscal_id = number.to_string();
+        row.qr_code = url;
+        Ok(())
+    }
+
+    /// Sends the oldest queued document of a KKM and records the outcome. The caller holds `send`.
+    pub(crate) async fn send_head(self: &Arc<Self>, kkm_id: i64) -> FiscalResult<HeadResult> {
+        let head = self
+            .blocking(move |core| {
+                core.store.read(|tx| {
+                    let Some(kkm) = tx.kkm(kkm_id)? else {
+                        return Ok(None);
+                    };
+                    Ok::<_, FiscalError>(tx.outbox_head(kkm_id)?.map(|doc| (kkm, doc)))
+                })
+            })
+            .await?;
+        let Some((kkm, doc)) = head else {
+            return Ok(HeadResult::Empty);
+        };
+        if kkm.is_invalid_token {
+            return Ok(HeadResult::InvalidToken);
+        }
+        // A blocked KKM sends nothing until someone acts (SaveKKM confirmed by the OFD lifts the block).
+        if kkm.is_blocked {
+            return Ok(HeadResult::Blocked);
+        }
+        let bytes = doc.ofd_request.clone().unwrap_or_default();
+        let request = self.stored_request(&kkm, &bytes)?;
+        let reqnum = doc.ofd_reqnum.unwrap_or(kkm.ofd_reqnum);
+        let doc_id = doc.id;
+        match self.exchange(&kkm, reqnum, request).await? {
+            Outcome::Accepted(reply) => {
+                let queue = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
+                self.outages.accepted(kkm_id, &queue, self.clock.now());
+                Ok(HeadResult::Accepted { more: queue.waiting > 0 })
+            }
+            Outcome::Unreachable(why) => {
+                let queue = self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false)).await?;
+                let reconnect = self.config.ofd_link.reconnect_ms;
+                self.outages.unreachable(kkm_id, &why.to_string(), &queue, reconnect, self.clock.now());
+                Ok(HeadResult::Unreachable)
+            }
+            Outcome::InvalidToken => {
+                tracing::warn!(kkm = kkm.settings.ofd_id, "OFD refused the token: the queue stops");
+                self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, true)).await?;
+                Ok(HeadResult::InvalidToken)
+            }
+            Outcome::Refused(class) => Ok(HeadResult::Refused { doc_id, class }),
+        }
+    }
+
+    /// Records an accepted document: its fiscal sign, a new token, and the end of autonomous mode when
+    /// the queue is empty. Returns the queue left.
+    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
+            if let Some(token) = reply.new_token() {
+                kkm.settings.ofd_token = token;
+            }
+            doc.ofd_state = OfdState::Accepted;
+            doc.ofd_error.clear();
+            if let Some(t) = &reply.response.ticket {
+                doc.extra["ofd_ticket_number"] = serde_json::json!(t.ticket_number);
+                if !doc.is_offline && doc.command == COMMAND_TICKET {
+                    let mut ticket: Ticket = from_json(&doc.body)?;
+                    let qr = t
+                        .qr_code
+                        .as_ref()
+                        .and_then(|q| String::from_utf8(q.clone()).ok())
+                        .filter(|q| !q.is_empty())
+                        .unwrap_or_else(|| {
+                            let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
+                            check_url(
+                                &self.consumer_url(&kkm),
+                                &t.ticket_number,
+                                &rnm,
+                                ticket.amounts.total.to_decimal(),
+                                doc.created_at,
+                            )
+                        });
+                    ticket.printed_ticket = qr.clone();
+                    ticket.printed_document_number_old = t.ticket_number.clone();
+                    doc.fiscal_id = t.ticket_number.clone();
+                    doc.qr_code = qr;
+                    doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
+                    doc.body = to_json(&ticket)?;
+                }
+            }
+            tx.update_document(&doc)?;
+            let waiting = tx.outbox_len(kkm_id)?;
+            let autonomous_since = kkm.is_offline.then_some(kkm.offline_start_date.unwrap_or(now));
+            if waiting == 0 && kkm.is_offline {
+                kkm.is_offline = false;
+                kkm.offline_end_date = Some(now);
+            }
+            tx.update_kkm_state(&kkm)?;
+            Ok(self.queue_state(&kkm, waiting, autonomous_since, now))
+        })
+    }
+
+    /// A KKM's queue as the outage log and the status page tell it.
+    fn queue_state(
+        &self,
+        kkm: &KkmRow,
+        waiting: i64,
+        autonomous_since: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> outage::Queue {
+        let limit = self.config.ofd_link.offline_limit_hours;
+        outage::Queue {
+            ofd_id: kkm.settings.ofd_id,
+            waiting,
+            autonomous_since,
+            hours_left: outage::hours_left(limit, autonomous_since, now),
+        }
+    }
+
+    /// The OFD did not answer (or refused the token): the KKM works autonomously from now on, and a head
+    /// document that was sent online becomes an autonomous one (its own number, sign and check URL).
+    fn go_autonomous(&self, kkm_id: i64, doc_id: i64, invalid_token: bool) -> FiscalResult<outage::Queue> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
+            if !kkm.is_offline {
+                kkm.is_offline = true;
+                kkm.offline_start_date = Some(now);
+            }
+            kkm.is_invalid_token |= invalid_token;
+            if !doc.is_offline {
+                let mut counters = counters_of(&kkm);
+                match doc.command {
+                    COMMAND_TICKET => {
+                        let mut ticket: Ticket = from_json(&doc.body)?;
+                        self.make_autonomous_ticket(&mut kkm, &mut ticket, &mut doc)?;
+                        counters.mark_offline_ticket(ticket.operation);
+                        doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
+                        doc.body = to_json(&ticket)?;
+                        doc.ofd_request = Some(wire::encode(&wire::ticket_request(&ticket)));
+                    }
+                    COMMAND_MONEY_PLACEMENT => {
+                        let mut body: MoneyPlacement = from_json(&doc.body)?;
+                        body.is_offline = true;
+                        counters.mark_offline_placement(body.operation);
+                        doc.body = to_json(&body)?;
+                        doc.ofd_request = Some(wire::encode(&wire::money_placement_request(&body)));
+                    }
+                    COMMAND_REPORT => {
+                        let report: Report = from_json(&doc.body)?;
+                        doc.ofd_request = Some(wire::encode(&wire::report_request(&report, true)));
+                    }
+                    _ => {
+                        let report: Report = from_json(&doc.body)?;
+                        let operator = OperatorRef { code: doc.operator_id as u32, name: doc.operator_name.clone() };
+                        let withdrew = kkm.settings.auto_withdraw_money;
+                        let number = doc.shift_document_number as u64;
+                        doc.ofd_request =
+                            Some(wire::encode(&wire::close_shift_request(&report, &operator, true, withdrew, number)));
+                    }
+                }
+                doc.is_offline = true;
+                kkm.counters = to_json(&counters)?;
+                tx.update_document(&doc)?;
+            }
+            tx.update_kkm_state(&kkm)?;
+            Ok(self.queue_state(&kkm, tx.outbox_len(kkm_id)?, kkm.offline_start_date, now))
+        })
+    }
+
+    /// A queued (autonomous) document was refused for good: the KKM stops until someone acts.
+    pub(crate) fn block_on_refusal(&self, kkm_id: i64, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
+        self.store.write(|tx| {
+            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
+            doc.ofd_state = OfdState::Refused;
+            doc.ofd_error = block_reason(class);
+            kkm.is_blocked = true;
+            kkm.blocked_info = format!(
+                "документ {}/{} отклонён ОФД: {}",
+                doc.fr_shift_number, doc.shift_document_number, doc.ofd_error
+            );
+            tx.update_document(&doc)?;
+            tx.update_kkm_state(&kkm)?;
+            Ok(())
+        })
+    }
+}
+
+/// Marks a KKM autonomous since its oldest undelivered document (or `now`), so `is_offline`,
+/// `offline_start_date` and the autonomous time limit tell the truth about its queue.
+pub(crate) fn mark_autonomous(tx: &Tx, kkm: &mut KkmRow, now: NaiveDateTime) -> FiscalResult<()> {
+    let since = tx.outbox_head(kkm.id)?.map(|d| d.created_at).unwrap_or(now);
+    kkm.is_offline = true;
+    kkm.offline_start_date = Some(since.min(now));
+    Ok(())
+}
+
+/// The text a block shows in `blocked_info`: Russian, as the KKM keeps one text.
+pub(crate) fn block_reason(class: &ResultClass) -> String {
+    refusal_text(class).ru
+}
+
+/// Why the OFD refused, in both languages; the OFD's own words (an ad, a refusal text) as it sent them.
+pub(crate) fn refusal_text(class: &ResultClass) -> Text {
+    match class {
+        ResultClass::Blocked { ad_text: Some(ad) } => Text::same(ad.clone()),
+        ResultClass::Blocked { ad_text: None } => text!("заблокирована ОФД", "ФДО бұғаттады"),
+        ResultClass::UnknownId => text!("ОФД не знает эту кассу (UNKNOWN_ID)", "ФДО бұл кассаны білмейді (UNKNOWN_ID)"),
+        ResultClass::Stopped { code, reason } => text!("{} (код {})", "{} ({} коды)", reason, code),
+        ResultClass::Rejected { code, text } => text!("{} (код {})", "{} ({} коды)", text, code),
+        ResultClass::ShiftTooLong => text!(
+            "по данным ОФД смена открыта более 24 часов (код 11)",
+            "ФДО деректері бойынша ауысым 24 сағаттан астам ашық (11 коды)"
+        ),
+        ResultClass::NotEnoughCash => text!(
+            "по данным ОФД в кассе недостаточно наличных (код 14)",
+            "ФДО деректері бойынша кассада қолма-қол ақша жеткіліксіз (14 коды)"
+        ),
+        ResultClass::SameTaxpayerAndCustomer => text!(
+            "по данным ОФД ИИН/БИН покупателя равен продавцу (код 17)",
+            "ФДО деректері бойынша сатып алушының ЖСН/БСН сатушыныкімен бірдей (17 коды)"
+        ),
+        ResultClass::Ok | ResultClass::Unavailable { .. } | ResultClass::InvalidToken => {
+            text!("ОФД не принял документ", "ФДО құжатты қабылдамады")
+        }
+    }
+}
+
+/// The API error a definitive OFD refusal becomes.
+pub(crate) fn refusal(class: &ResultClass) -> FiscalError {
+    match class {
+        ResultClass::Blocked { ad_text } => FiscalError::Blocked(ad_text.clone().unwrap_or_default()),
+        ResultClass::UnknownId => {
+            FiscalError::OfdRefused { api_code: api_code::INVALID_KKM_CREDENTIALS, reason: refusal_text(class) }
+        }
+        ResultClass::NotEnoughCash => FiscalError::Rule(trade::Rule::NotEnoughCash, refusal_text(class)),
+        ResultClass::SameTaxpayerAndCustomer => {
+            FiscalError::Rule(trade::Rule::SameTaxpayerAndCustomer, refusal_text(class))
+        }
+        ResultClass::Stopped { .. } => FiscalError::Blocked(block_reason(class)),
+        _ => FiscalError::OfdRefused { api_code: api_code::INVALID_OFD_RESPONSE, reason: refusal_text(class) },
+    }
+}

@@ -1,0 +1,150 @@
+//! PINs at rest. A request carries only a PIN (no user name), so the PIN itself must find its operator:
+//!
+//! - the **keyed hash** `HMAC-SHA256(server key, PIN)` is the lookup index and makes duplicate PINs visible
+//!   (code 12) without storing the PIN. The key is 32 random bytes in `pin.key` (0600) beside, not inside,
+//!   the database: a copied `kassa.db` alone does not let anyone try the 10 000 four-digit PINs offline.
+//! - the **slow hash** (argon2id, salted, PHC string) verifies the PIN found by the index, so the database
+//!   holds only salted slow hashes of PINs.
+//!
+//! Verified PINs are cached by keyed hash, so a request costs one HMAC and a map lookup, not an argon2 run;
+//! the cache is emptied whenever an operator is saved or deleted. A wrong PIN costs an HMAC and one indexed
+//! lookup, and no argon2 run, so guessing cannot be turned into a CPU flood.
+use crate::country::kz::access::Caller;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// argon2id with 7 MiB and 5 passes: OWASP's listed equivalent of 19 MiB × 2, lighter on a till's memory.
+const MEMORY_KIB: u32 = 7 * 1024;
+const PASSES: u32 = 5;
+
+/// The server's PIN key and the cache of verified PINs.
+pub struct Pins {
+    key: [u8; 32],
+    verified: Mutex<Verified>,
+    /// The database has no record of its key yet (older than migration 0009) and none of its PINs could
+    /// be checked at start: the first PIN verified records it.
+    unconfirmed: std::sync::atomic::AtomicBool,
+}
+
+/// The folder fact that ties the database to its `pin.key`.
+pub const KEY_CHECK: &str = "pin_key_check";
+
+/// Verified PINs by keyed hash; `generation` moves on every `forget_all`, so a lookup that read the old
+/// operators cannot put a stale entry back.
+#[derive(Default)]
+struct Verified {
+    generation: u64,
+    callers: HashMap<String, Caller>,
+}
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, PASSES, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+impl Pins {
+    pub fn new(key: [u8; 32]) -> Pins {
+        Pins { key, verified: Mutex::new(Verified::default()), unconfirmed: Default::default() }
+    }
+
+    /// The keyed hash of a fixed text: tells whether a database's PINs were hashed with this key without
+    /// knowing any PIN (a copied `kassa.db` with it gives nothing to guess against).
+    pub fn key_check(&self) -> String {
+        self.lookup_key("kassa pin.key check 1")
+    }
+
+    /// Whether the key still waits for a verified PIN to confirm it (see `unconfirmed`).
+    pub fn unconfirmed(&self) -> bool {
+        self.unconfirmed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_unconfirmed(&self, waiting: bool) {
+        self.unconfirmed.store(waiting, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The keyed hash of a PIN, hex: the lookup index.
+    pub fn lookup_key(&self, pin: &str) -> String {
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.key) {
+            Ok(mac) => mac,
+            // HMAC takes a key of any length; this branch cannot run.
+            Err(_) => return String::new(),
+        };
+        mac.update(pin.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A key for another purpose, derived from the PIN key (HMAC-SHA256 of `purpose`).
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        if let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.key) {
+            mac.update(purpose.as_bytes());
+            out.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        out
+    }
+
+    /// The salted slow hash of a PIN (argon2id, PHC string).
+    pub fn slow_hash(&self, pin: &str) -> Result<String, String> {
+        // 16 bytes from rand's thread generator (a CSPRNG seeded by the OS).
+        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| e.to_string())?;
+        argon2().hash_password(pin.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    }
+
+    /// Whether `pin` matches a slow hash.
+    pub fn verify(&self, pin: &str, slow_hash: &str) -> bool {
+        match PasswordHash::new(slow_hash) {
+            Ok(parsed) => argon2().verify_password(pin.as_bytes(), &parsed).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Verified> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The caller a PIN with this keyed hash was verified as, if cached; else the generation to remember it in.
+    pub fn cached(&self, lookup_key: &str) -> Result<Caller, u64> {
+        let cache = self.cache();
+        cache.callers.get(lookup_key).cloned().ok_or(cache.generation)
+    }
+
+    /// Remembers a verified PIN, unless operators changed since `generation`. Only right PINs get here, so
+    /// the cache is never larger than the operator list.
+    pub fn remember(&self, lookup_key: String, caller: Caller, generation: u64) {
+        let mut cache = self.cache();
+        if cache.generation == generation {
+            cache.callers.insert(lookup_key, caller);
+        }
+    }
+
+    /// Forgets every verified PIN (an operator, its PIN or its role changed).
+    pub fn forget_all(&self) {
+        let mut cache = self.cache();
+        cache.generation += 1;
+        cache.callers.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_is_keyed_and_the_slow_hash_salted() {
+        let a = Pins::new([1; 32]);
+        let b = Pins::new([2; 32]);
+        assert_eq!(a.lookup_key("1234"), a.lookup_key("1234"));
+        assert_ne!(a.lookup_key("1234"), b.lookup_key("1234"), "another key, another index");
+        assert_ne!(a.lookup_key("1234"), a.lookup_key("1235"));
+        let h1 = a.slow_hash("1234").unwrap();
+        let h2 = a.slow_hash("1234").unwrap();
+        assert_ne!(h1, h2, "salted");
+        assert!(h1.starts_with("$argon2id$"), "{h1}");
+        assert!(a.verify("1234", &h1));
+        assert!(!a.verify("1235", &h1));
+    }
+}

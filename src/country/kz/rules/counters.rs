@@ -1,0 +1,311 @@
+//! Shift counters: running totals updated with each document in the same transaction, so X and Z reports
+//! are built from counters, never by scanning the journal (their cost does not grow with the shift).
+use crate::country::kz::document::{
+    AnnulledTickets, DateTimeParts, MoneyPlacementTotal, NonNullableSum, OperationTotal, PaymentTotal, Report, Revenue,
+    SectionTotal, TaxOperation, TaxTotal, TicketOperationTotal,
+};
+use crate::country::kz::money::Money;
+use crate::country::kz::trade::TicketEffects;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The order in which the seed lists operations in non-nullable sums and ticket totals: SELL, BUY,
+/// SELL_RETURN, BUY_RETURN.
+const SEED_OPERATION_ORDER: [usize; 4] = [2, 0, 3, 1];
+/// Money placements: WITHDRAWAL, then DEPOSIT.
+const SEED_PLACEMENT_ORDER: [usize; 2] = [1, 0];
+/// Payment types as indexes of `total_payments`: cash, card, credit, tare, mobile.
+pub const PAYMENT_KINDS: usize = 5;
+/// How each operation counts in `total_payments`: a purchase −1, its return +1, a sale +1, its return −1
+/// (the vendor's `TOperationValue`, `uBaseCoreTypes.pas:453`, indexed BUY, BUY_RETURN, SELL, SELL_RETURN).
+const PAYMENT_SIGN: [i64; 4] = [-1, 1, 1, -1];
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Total {
+    pub count: u32,
+    pub sum: Decimal,
+}
+
+impl Total {
+    fn add(&mut self, sum: Decimal) {
+        self.count += 1;
+        self.sum += sum;
+    }
+
+    fn add_many(&mut self, count: usize, sum: Decimal) {
+        self.count += u32::try_from(count).unwrap_or(u32::MAX);
+        self.sum += sum;
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaxTurnover {
+    pub turnover: Decimal,
+    pub without_tax: Decimal,
+    pub tax: Decimal,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketTotals {
+    pub tickets: Total,
+    pub offline: u32,
+    pub discount: Decimal,
+    pub markup: Decimal,
+    pub change: Decimal,
+    pub payments: [Total; PAYMENT_KINDS],
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlacementTotals {
+    pub total: Total,
+    pub offline: u32,
+}
+
+/// Everything a report needs, per KKM. Fields marked "since registration" survive the Z report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Counters {
+    /// Tickets per operation since registration.
+    pub tickets_since_registration: [u32; 4],
+    /// Money placements per operation since registration.
+    pub placements_since_registration: [u32; 2],
+    /// Per section, in order of first use: totals per operation before discounts.
+    pub sections: Vec<(String, [Total; 4])>,
+    /// Per cashier (`[code] name`), in order of first use: commodity lines per operation before discounts,
+    /// for the vendor's operators report (report type 3).
+    pub operators: Vec<(String, [Total; 4])>,
+    pub operations: [Total; 4],
+    pub discounts: [Total; 4],
+    pub markups: [Total; 4],
+    pub total_result: [Total; 4],
+    /// Per tax percent (thousandths), in order of first use.
+    pub taxes: Vec<(u32, [TaxTurnover; 4])>,
+    pub tickets: [TicketTotals; 4],
+    pub placements: [PlacementTotals; 2],
+}
+
+/// The KKM-level amounts that live beside the counters (and show in KKMObject).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Drawer {
+    pub cash_sum: Decimal,
+    /// Signed: SELL − SELL_RETURN − BUY + BUY_RETURN.
+    pub revenue: Decimal,
+    pub start_nns: [Decimal; 4],
+    pub nns: [Decimal; 4],
+}
+
+impl Counters {
+    /// Adds a ticket of `operation` (0..3) with its effects.
+    pub fn add_ticket(&mut self, drawer: &mut Drawer, operation: u8, e: &TicketEffects, offline: bool) {
+        let op = usize::from(operation);
+        for (section, sum) in &e.lines {
+            entry(&mut self.sections, section)[op].add(*sum);
+            entry(&mut self.operators, &e.operator)[op].add(*sum);
+            self.operations[op].add(*sum);
+        }
+        e.discounts.iter().for_each(|d| self.discounts[op].add(*d));
+        e.markups.iter().for_each(|m| self.markups[op].add(*m));
+        // The vendor counts commodity lines here, not tickets (`uCashRegister.pas:2125`); the sum is the
+        // tickets' totals.
+        self.total_result[op].add_many(e.lines.len(), e.total);
+        for (percent, base, tax, included) in &e.taxes {
+            let idx = match self.taxes.iter().position(|(p, _)| p == percent) {
+                Some(idx) => idx,
+                None => {
+                    self.taxes.push((*percent, Default::default()));
+                    self.taxes.len() - 1
+                }
+            };
+            let t = &mut self.taxes[idx].1[op];
+            t.turnover += *base;
+            t.tax += *tax;
+            t.without_tax += if *included { *base - *tax } else { *base };
+        }
+        let t = &mut self.tickets[op];
+        t.tickets.add(e.total);
+        t.offline += u32::from(offline);
+        t.discount += e.ticket_discount;
+        t.markup += e.ticket_markup;
+        t.change += e.change;
+        for (kind, sum) in &e.payments {
+            t.payments[usize::from(*kind).min(PAYMENT_KINDS - 1)].add(*sum);
+        }
+        self.tickets_since_registration[op] += 1;
+        drawer.cash_sum += e.cash_delta;
+        drawer.revenue += match operation {
+            2 | 1 => e.total,
+            _ => -e.total,
+        };
+        drawer.nns[op] += e.total;
+    }
+
+    /// Adds a deposit (0) or withdrawal (1).
+    pub fn add_placement(&mut self, drawer: &mut Drawer, operation: u8, sum: Decimal, offline: bool) {
+        let p = &mut self.placements[usize::from(operation.min(1))];
+        p.total.add(sum);
+        p.offline += u32::from(offline);
+        self.placements_since_registration[usize::from(operation.min(1))] += 1;
+        drawer.cash_sum += if operation == 0 { sum } else { -sum };
+    }
+
+    /// Marks a ticket or placement as autonomous after the fact (it was committed online, then the OFD failed).
+    pub fn mark_offline_ticket(&mut self, operation: u8) {
+        self.tickets[usize::from(operation)].offline += 1;
+    }
+
+    pub fn mark_offline_placement(&mut self, operation: u8) {
+        self.placements[usize::from(operation.min(1))].offline += 1;
+    }
+
+    /// Starts a new shift: shift totals to zero, counts since registration kept.
+    pub fn reset_shift(&mut self) {
+        *self = Counters {
+            tickets_since_registration: self.tickets_since_registration,
+            placements_since_registration: self.placements_since_registration,
+            ..Counters::default()
+        };
+    }
+
+    /// Payment sums per type over every ticket of the shift, a sale and a purchase's return counted in, a
+    /// purchase and a sale's return counted out: the seed's `total_payments` (may be negative).
+    pub fn total_payments(&self) -> [Decimal; PAYMENT_KINDS] {
+        let mut out = [Decimal::ZERO; PAYMENT_KINDS];
+        for (t, sign) in self.tickets.iter().zip(PAYMENT_SIGN) {
+            for (slot, p) in out.iter_mut().zip(&t.payments) {
+                *slot += p.sum * Decimal::from(sign);
+            }
+        }
+        out
+    }
+
+    /// The vendor's sections report (2) or operators report (3): the X report with its sections keyed by
+    /// section code or by cashier (`uCashRegister.pas:2128-2137`).
+    pub fn custom_report(&self, drawer: &Drawer, shift: ReportShift, by_operator: bool) -> Report {
+        let mut report = self.report(drawer, shift);
+        if by_operator {
+            report.sections = sections(&self.operators);
+        }
+        report
+    }
+
+    /// The X or Z report of the shift, as the seed shapes it. Lists of totals hold only operations that
+    /// happened; non-nullable sums, ticket and placement totals list every operation in the seed's order.
+    pub fn report(&self, drawer: &Drawer, shift: ReportShift) -> Report {
+        let m = Money::from_decimal;
+        let nns = |sums: &[Decimal; 4]| -> Vec<NonNullableSum> {
+            SEED_OPERATION_ORDER.iter().map(|&op| NonNullableSum { operation: op as u8, sum: m(sums[op]) }).collect()
+        };
+        Report {
+            date_time: shift.now,
+            shift_number: shift.number,
+            annulled_tickets: AnnulledTickets::default(),
+            cash_sum: m(drawer.cash_sum),
+            revenue: Revenue {
+                sum: m(drawer.revenue.abs()),
+                is_negative: drawer.revenue.is_sign_negative() && !drawer.revenue.is_zero(),
+            },
+            open_shift_time: shift.opened,
+            close_shift_time: shift.closed,
+            checksum: String::new(),
+            sections: sections(&self.sections),
+            operations: per_op(&self.operations),
+            discounts: per_op(&self.discounts),
+            markups: per_op(&self.markups),
+            total_result: per_op(&self.total_result),
+            taxes: self
+                .taxes
+                .iter()
+                .map(|(percent, per)| TaxTotal {
+                    percent: *percent,
+                    operations: (0..4)
+                        .filter(|&op| per[op] != TaxTurnover::default())
+                        .map(|op| TaxOperation {
+                            operation: op as u8,
+                            turnover: m(per[op].turnover),
+                            turnover_without_tax: m(per[op].without_tax),
+                            sum: m(per[op].tax),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            start_shift_non_nullable_sums: nns(&drawer.start_nns),
+            ticket_operations: SEED_OPERATION_ORDER
+                .iter()
+                .map(|&op| {
+                    let t = &self.tickets[op];
+                    TicketOperationTotal {
+                        operation: op as u8,
+                        tickets_total_count: self.tickets_since_registration[op],
+                        tickets_count: t.tickets.count,
+                        tickets_sum: m(t.tickets.sum),
+                        offline_count: t.offline,
+                        discount_sum: m(t.discount),
+                        markup_sum: m(t.markup),
+                        change_sum: m(t.change),
+                        payments: (0..PAYMENT_KINDS)
+                            .filter(|&k| t.payments[k].count > 0)
+                            .map(|k| PaymentTotal {
+                                payment: k as u8,
+                                sum: m(t.payments[k].sum),
+                                count: t.payments[k].count,
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            money_placements: SEED_PLACEMENT_ORDER
+                .iter()
+                .map(|&op| {
+                    let p = &self.placements[op];
+                    MoneyPlacementTotal {
+                        operation: op as u8,
+                        operations_total_count: self.placements_since_registration[op],
+                        operations_count: p.total.count,
+                        operations_sum: m(p.total.sum),
+                        offline_count: p.offline,
+                    }
+                })
+                .collect(),
+            non_nullable_sums: nns(&drawer.nns),
+        }
+    }
+}
+
+/// The totals of `key` in a keyed list, added at the end on first use.
+fn entry<'a>(list: &'a mut Vec<(String, [Total; 4])>, key: &str) -> &'a mut [Total; 4] {
+    let idx = match list.iter().position(|(k, _)| k == key) {
+        Some(idx) => idx,
+        None => {
+            list.push((key.to_owned(), Default::default()));
+            list.len() - 1
+        }
+    };
+    &mut list[idx].1
+}
+
+/// Operations that happened, per operation, as the seed lists them.
+fn per_op(totals: &[Total; 4]) -> Vec<OperationTotal> {
+    (0..4)
+        .filter(|&op| totals[op].count > 0)
+        .map(|op| OperationTotal {
+            operation: op as u8,
+            count: totals[op].count,
+            sum: Money::from_decimal(totals[op].sum),
+        })
+        .collect()
+}
+
+/// A keyed list as the report's sections.
+fn sections(list: &[(String, [Total; 4])]) -> Vec<SectionTotal> {
+    list.iter().map(|(code, totals)| SectionTotal { section_code: code.clone(), operations: per_op(totals) }).collect()
+}
+
+/// The shift facts a report shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportShift {
+    pub now: DateTimeParts,
+    pub number: u32,
+    pub opened: DateTimeParts,
+    /// All zero for an X report.
+    pub closed: DateTimeParts,
+}
