@@ -245,5 +245,20 @@ pub fn ua_envelope(tag: &str, fiscal: Value) -> Value {
 /// one process, so two such floods at once would add up against its open-file limit.
 pub fn many_sockets() -> std::sync::MutexGuard<'static, ()> {
     static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static RAISED: std::sync::Once = std::sync::Once::new();
+    RAISED.call_once(raise_open_files_limit);
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A fresh Debian login allows 1024 open files (soft) under a far higher hard limit; the floods need a few
+/// thousand in this one process, so take what the hard limit allows (as a server's unit file would).
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit read and write only the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max.min(65_536) {
+            limit.rlim_cur = limit.rlim_max.min(65_536);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
