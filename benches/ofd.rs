@@ -1,6 +1,6 @@
 //! OFD link throughput: TICKET frames encoded/decoded per second, and client ↔ emulator round
 //! trips per second on loopback with median and p99 latency. Run with `cargo bench --bench ofd`.
-#[path = "../tests/ofd_support/mod.rs"]
+#[path = "../tests/common/ofd.rs"]
 mod ofd_support;
 
 use std::hint::black_box;

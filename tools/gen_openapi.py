@@ -2,7 +2,7 @@
 """Writes docs/openapi.json (OpenAPI 3.1) for Kassa's whole API: every seed method and every extension, their
 request and answer schemas, the error envelope, and the seed's own examples (read from the seed text, whose
 path is the first argument). Dev-time tool: its output is committed and served at /openapi.json;
-tests/openapi.rs checks that every route is documented and every example validates against its schema.
+tests/product/openapi.rs checks that every route is documented and every example validates against its schema.
 
     python3 tools/gen_openapi.py ../shared/seeds/001_fefc4ab4e41bfff3.compact.txt
 """

@@ -4,24 +4,30 @@
 //! A country's front validates a request with its rules into an [`Entry`] and hands it here; the ledger
 //! numbers it and commits it with its counters in one transaction (commit before fiscalise), then the
 //! country's fiscaliser fiscalises the device's queue in order under the device's send lock.
+//! Numbering per device and per shift with an autonomous series, counters per shift and for the device's
+//! life, rollback and the fiscaliser's own row live in `numbering`, `amend` and `journal`.
 //! It knows no front, no wire shape and no country's rules. Kazakh KKMs keep their own tables in
 //! `fiscal` (the Kazakh ledger, older than this one); `money` (the one rounding rule) and `clock` are
 //! shared with it (`fiscal::money` and `fiscal::clock` name them).
+pub mod amend;
 pub mod clock;
 pub mod device_clock;
 pub mod drain;
 pub mod fiscaliser;
+pub mod journal;
 pub mod money;
+pub mod numbering;
 pub mod pins;
 
+pub use amend::{Amending, Amendment, FiscalNote};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use device_clock::DeviceClock;
 pub use fiscaliser::{BoxFuture, Fiscaliser, Outcome};
+pub use journal::JournalQuery;
+pub use numbering::{NewFiscal, Numbering};
 pub use pins::LedgerPins;
 
-use crate::store::{
-    Book, DeviceRow, FiscalState, LedgerDocRow, NewLedgerDoc, Replay, RequestKey, Store, StoreError, TemplateRow,
-};
+use crate::store::{Book, DeviceRow, FiscalState, LedgerDocRow, Replay, RequestKey, Store, StoreError, TemplateRow};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -38,6 +44,20 @@ pub enum LedgerError {
     /// The idempotency key made a document from another request on this device and method.
     #[error("the key {key:?} was used for another {method} request on this device: use a new key per document")]
     KeyReused { method: String, key: String },
+    #[error("no document {0}")]
+    UnknownDocument(i64),
+    #[error("device {0} is retired: it makes no more documents")]
+    Retired(i64),
+    #[error("device {device} still has {waiting} documents waiting for its fiscaliser")]
+    DocumentsWait { device: i64, waiting: i64 },
+    #[error("document {0} is not its device's newest: only the newest gives its numbers back")]
+    NotNewest(i64),
+    #[error("document {0} was accepted by its authority: it cannot be rolled back")]
+    Fiscalised(i64),
+    #[error("document {0} was rolled back")]
+    RolledBack(i64),
+    #[error("device {0} has documents numbered in its series already")]
+    SeriesInUse(i64),
 }
 
 pub type LedgerResult<T> = Result<T, LedgerError>;
@@ -118,7 +138,7 @@ impl Ledger {
 
     /// Opens shift `number` at `at` (the caller's rules checked that none is open).
     pub fn open_shift(&self, device: &DeviceRow, number: i64, at: &str) -> LedgerResult<()> {
-        Ok(self.store.write(|tx| tx.ledger_set_shift(device.id, number, Some(at)))?)
+        Ok(self.store.write(|tx| tx.ledger_open_shift(device.id, number, at))?)
     }
 
     /// What `key` says about a request to `device_id`: look it up first, after the caller's access check and
@@ -162,45 +182,19 @@ impl Ledger {
         key: Option<&RequestKey>,
         close_shift: bool,
     ) -> LedgerResult<LedgerDocRow> {
-        self.store.write(|tx| {
-            // The front looked the key up already; this catches a request that raced it to the lock.
-            if let Some(k) = key
-                && let Seen::Stored(done) = seen(tx, device_id, k)?
-            {
-                return Ok(done);
-            }
-            if let Some((number, at)) = open {
-                tx.ledger_set_shift(device_id, number, Some(at))?;
-            }
-            let device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
-            let number = device.next_number;
-            let new = NewLedgerDoc {
-                device_id,
-                number,
-                shift_number: device.shift_number,
-                doc_type: &entry.doc_type,
-                uid: &entry.uid,
-                created_at: &entry.created_at,
-                body: &entry.body,
-            };
-            let id = tx.ledger_insert_document(&new)?;
-            if let Some(k) = key {
-                tx.remember_key(Book::Ledger, device_id, k, id)?;
-            }
-            for (name, delta) in &entry.counters {
-                tx.ledger_add_counter(device_id, device.shift_number, name, *delta)?;
-            }
-            tx.ledger_set_next_number(device_id, number + 1)?;
-            if close_shift {
-                tx.ledger_set_shift(device_id, device.shift_number, None)?;
-            }
-            tx.ledger_document(id)?.ok_or(LedgerError::UnknownDevice(device_id))
-        })
+        self.commit_numbered(device_id, entry, key, &Numbering { open, close_shift, ..Default::default() })
     }
 
-    /// Records what the fiscaliser said about a document.
+    /// Records what the fiscaliser said about a document. A rolled-back document stays so, and a document
+    /// is rolled back only by [`Ledger::roll_back`], which gives its numbers back.
     pub fn record(&self, doc_id: i64, state: FiscalState, reply: Option<&serde_json::Value>) -> LedgerResult<()> {
-        Ok(self.store.write(|tx| tx.ledger_set_fiscal_state(doc_id, state, reply))?)
+        self.store.write(|tx| {
+            let doc = tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
+            if doc.fiscal_state == FiscalState::RolledBack || state == FiscalState::RolledBack {
+                return Err(LedgerError::RolledBack(doc_id));
+            }
+            Ok(tx.ledger_set_fiscal_state(doc_id, state, reply)?)
+        })
     }
 
     pub fn document(&self, doc_id: i64) -> LedgerResult<Option<LedgerDocRow>> {

@@ -55,6 +55,35 @@ impl Journal {
         }
     }
 
+    /// Fields added after migration 0010, sealed after the changing ones but fed only when set (each with
+    /// its name), so a document sealed before they existed keeps its seal: its positions and numbers
+    /// (0013), and what its fiscaliser keeps beside it in `ledger_fiscal`.
+    fn later(self) -> &'static str {
+        match self {
+            Journal::Kazakh => "",
+            Journal::Ledger => {
+                ", shift_position, autonomous_number, shift_opened_at, shift_change, \
+                 (SELECT request_number FROM ledger_fiscal f WHERE f.document_id = ledger_documents.id) AS request_number, \
+                 (SELECT request FROM ledger_fiscal f WHERE f.document_id = ledger_documents.id) AS request, \
+                 (SELECT autonomous FROM ledger_fiscal f WHERE f.document_id = ledger_documents.id) AS autonomous, \
+                 (SELECT ticket FROM ledger_fiscal f WHERE f.document_id = ledger_documents.id) AS ticket, \
+                 (SELECT body FROM ledger_fiscal f WHERE f.document_id = ledger_documents.id) AS amended_body, \
+                 (SELECT error FROM ledger_fiscal f WHERE f.document_id = ledger_documents.id) AS error, \
+                 (SELECT rolled_back_key FROM ledger_fiscal f WHERE f.document_id = ledger_documents.id) \
+                 AS rolled_back_key"
+            }
+        }
+    }
+
+    /// The changing fields and the later ones, as a select list.
+    fn sealed(self) -> String {
+        format!("{}{}", self.changing(), self.later())
+    }
+
+    fn changing_columns(self) -> usize {
+        self.changing().split(',').count()
+    }
+
     fn columns(self) -> usize {
         self.fixed().split(',').count()
     }
@@ -97,14 +126,24 @@ fn chain_of(previous: Option<&str>, row: &Row, from: usize, n: usize) -> rusqlit
     Ok(hex::encode(h.finalize()))
 }
 
-/// The seal of a row with `chain` (columns from `from` to the end of `row` are its changing fields).
-fn seal_of(chain: &str, row: &Row, from: usize) -> rusqlite::Result<String> {
+/// The seal of a row with `chain`: columns `from..from + changing` of `row` are its changing fields, the
+/// rest to the end its later fields (fed only when set, by name; none with `later` false).
+fn seal_of(chain: &str, row: &Row, from: usize, changing: usize, later: bool) -> rusqlite::Result<String> {
     let mut h = Sha256::new();
     h.update(b"kassa seal 1\0");
     h.update(chain.as_bytes());
     h.update(b"\0");
-    for i in from..row.as_ref().column_count() {
+    for i in from..from + changing {
         feed(&mut h, row.get_ref(i)?);
+    }
+    if later {
+        for i in from + changing..row.as_ref().column_count() {
+            let value = row.get_ref(i)?;
+            if !matches!(value, ValueRef::Null) {
+                feed(&mut h, ValueRef::Text(row.as_ref().column_name(i)?.as_bytes()));
+                feed(&mut h, value);
+            }
+        }
     }
     Ok(hex::encode(h.finalize()))
 }
@@ -119,11 +158,11 @@ fn previous_chain(conn: &Connection, journal: Journal, id: i64) -> StoreResult<O
 /// Chains and seals the new document `id` (just inserted, the newest of its table).
 fn chain_new(conn: &Connection, journal: Journal, id: i64) -> StoreResult<()> {
     let previous = previous_chain(conn, journal, id)?;
-    let sql = format!("SELECT {}, {} FROM {} WHERE id = ?1", journal.fixed(), journal.changing(), journal.table());
+    let sql = format!("SELECT {}, {} FROM {} WHERE id = ?1", journal.fixed(), journal.sealed(), journal.table());
     let n = journal.columns();
     let (chain, seal) = conn.prepare_cached(&sql)?.query_row([id], |r| {
         let chain = chain_of(previous.as_deref(), r, 0, n)?;
-        let seal = seal_of(&chain, r, n)?;
+        let seal = seal_of(&chain, r, n, journal.changing_columns(), true)?;
         Ok((chain, seal))
     })?;
     let sql = format!("UPDATE {} SET chain = ?2, seal = ?3 WHERE id = ?1", journal.table());
@@ -133,12 +172,12 @@ fn chain_new(conn: &Connection, journal: Journal, id: i64) -> StoreResult<()> {
 
 /// Seals document `id` again after Kassa changed one of its changing fields.
 fn reseal(conn: &Connection, journal: Journal, id: i64) -> StoreResult<()> {
-    let sql = format!("SELECT chain, {} FROM {} WHERE id = ?1", journal.changing(), journal.table());
+    let sql = format!("SELECT chain, {} FROM {} WHERE id = ?1", journal.sealed(), journal.table());
     let seal: Option<String> = conn
         .prepare_cached(&sql)?
         .query_row([id], |r| {
             let chain: Option<String> = r.get(0)?;
-            chain.map(|c| seal_of(&c, r, 1)).transpose()
+            chain.map(|c| seal_of(&c, r, 1, journal.changing_columns(), true)).transpose()
         })
         .optional()?
         .flatten();
@@ -161,7 +200,8 @@ impl Tx<'_> {
     }
 }
 
-/// Computes chain and seal of every stored document, oldest first (migration 0010 for older databases).
+/// Computes chain and seal of every stored document, oldest first (migration 0010 for older databases: the
+/// later fields do not exist yet; 0013 seals them in).
 pub fn chain_all(conn: &Connection) -> rusqlite::Result<()> {
     for journal in Journal::ALL {
         let sql = format!("SELECT {}, {} FROM {} ORDER BY id", journal.fixed(), journal.changing(), journal.table());
@@ -174,12 +214,40 @@ pub fn chain_all(conn: &Connection) -> rusqlite::Result<()> {
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             let chain = chain_of(previous.as_deref(), row, 0, n)?;
-            let seal = seal_of(&chain, row, n)?;
+            let seal = seal_of(&chain, row, n, journal.changing_columns(), false)?;
             update.execute(rusqlite::params![id, chain, seal])?;
             previous = Some(chain);
         }
     }
     Ok(())
+}
+
+/// Migration 0013 gave the ledger's stored documents their positions: each document whose seal held
+/// before is sealed again with them. One whose seal did not hold keeps its stale seal, so `kassa check`
+/// still names it.
+pub fn reseal_with_later_fields(conn: &Connection) -> rusqlite::Result<()> {
+    let journal = Journal::Ledger;
+    let sql = format!("SELECT id, seal, chain, {} FROM {} ORDER BY id", journal.sealed(), journal.table());
+    let mut update = conn.prepare(&format!("UPDATE {} SET seal = ?2 WHERE id = ?1", journal.table()))?;
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let stored: Option<String> = row.get(1)?;
+        let Some(chain) = row.get::<_, Option<String>>(2)? else { continue };
+        let before = seal_of(&chain, row, 3, journal.changing_columns(), false)?;
+        if stored.as_deref() == Some(before.as_str()) {
+            update.execute(rusqlite::params![id, seal_of(&chain, row, 3, journal.changing_columns(), true)?])?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the database has the ledger's later fields (migration 0013).
+fn has_later_fields(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'ledger_fiscal'", [], |r| {
+        r.get(0)
+    })
 }
 
 /// What [`verify`] found in one journal.
@@ -198,8 +266,10 @@ pub const MAX_PROBLEMS: usize = 20;
 
 /// Recomputes the chain and the seal of every document of `journal`, oldest first.
 pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainReport> {
-    let sql =
-        format!("SELECT chain, seal, {}, {} FROM {} ORDER BY id", journal.fixed(), journal.changing(), journal.table());
+    // `kassa check` reads a database as it finds it: one of schema 10-12 has no later fields yet.
+    let later = journal.later().is_empty() || has_later_fields(conn)?;
+    let sealed = if later { journal.sealed() } else { journal.changing().to_owned() };
+    let sql = format!("SELECT chain, seal, {}, {sealed} FROM {} ORDER BY id", journal.fixed(), journal.table());
     let n = journal.columns();
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
@@ -218,7 +288,7 @@ pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainRepo
         let stored_chain: Option<String> = row.get(0)?;
         let stored_seal: Option<String> = row.get(1)?;
         let chain = chain_of(previous.as_deref(), row, 2, n)?;
-        let seal = seal_of(&chain, row, 2 + n)?;
+        let seal = seal_of(&chain, row, 2 + n, journal.changing_columns(), later)?;
         let name = journal.table();
         if stored_chain.as_deref() != Some(chain.as_str()) {
             problem(

@@ -1,4 +1,5 @@
-//! The country-neutral ledger's tables (`0007_ledger`): devices, documents, shift counters.
+//! The country-neutral ledger's tables (`0007_ledger`): devices, documents, shift counters; numbering, lifetime
+//! counters and the fiscaliser's row (0013) are in `ledger_numbers.rs`, `ledger_totals.rs`, `ledger_fiscal.rs`.
 use super::chain::Journal;
 use super::{StoreError, StoreResult, Tx};
 use rusqlite::{OptionalExtension, Row, params};
@@ -18,6 +19,12 @@ pub struct DeviceRow {
     /// RFC 3339; `None` while no shift is open.
     pub shift_opened_at: Option<String>,
     pub retired_at: Option<String>,
+    /// The last position used in the current shift (the next document takes the one after).
+    pub shift_position: i64,
+    /// The last number of the device's autonomous series (Kazakh KKMs start after 1000).
+    pub last_autonomous: i64,
+    /// The last request number the fiscaliser committed with a document (the Kazakh REQNUM).
+    pub last_request: i64,
 }
 
 /// Where a document is with its fiscaliser.
@@ -26,6 +33,9 @@ pub enum FiscalState {
     Waiting = 0,
     Accepted = 1,
     Refused = 2,
+    /// Refused while its sender waited and set aside: it keeps its row (never deleted) but leaves the
+    /// journal and gave its shift position and autonomous number back (`Ledger::roll_back`).
+    RolledBack = 3,
 }
 
 /// A document of the neutral ledger.
@@ -41,25 +51,20 @@ pub struct LedgerDocRow {
     pub body: serde_json::Value,
     pub fiscal_state: FiscalState,
     pub fiscal_reply: Option<serde_json::Value>,
+    /// Its position in its shift (1, 2, ...; the Kazakh ShiftDocumentNumber).
+    pub shift_position: i64,
+    /// Its number in the device's autonomous series, when it has one.
+    pub autonomous_number: Option<i64>,
+    /// When its shift opened (RFC 3339), for documents made since migration 0013.
+    pub shift_opened_at: Option<String>,
 }
 
-/// A document to insert.
-#[derive(Debug, Clone)]
-pub struct NewLedgerDoc<'a> {
-    pub device_id: i64,
-    pub number: i64,
-    pub shift_number: i64,
-    pub doc_type: &'a str,
-    pub uid: &'a str,
-    pub created_at: &'a str,
-    pub body: &'a serde_json::Value,
-}
+pub(super) const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, \
+     retired_at, shift_position, last_autonomous, last_request";
+pub(super) const DOC_COLS: &str = "id, device_id, number, shift_number, doc_type, uid, created_at, body, fiscal_state, \
+     fiscal_reply, coalesce(shift_position, 0), autonomous_number, shift_opened_at";
 
-const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, retired_at";
-const DOC_COLS: &str =
-    "id, device_id, number, shift_number, doc_type, uid, created_at, body, fiscal_state, fiscal_reply";
-
-fn device_of(r: &Row) -> rusqlite::Result<(DeviceRow, String)> {
+pub(super) fn device_of(r: &Row) -> rusqlite::Result<(DeviceRow, String)> {
     let registration: String = r.get(3)?;
     Ok((
         DeviceRow {
@@ -71,12 +76,15 @@ fn device_of(r: &Row) -> rusqlite::Result<(DeviceRow, String)> {
             shift_number: r.get(5)?,
             shift_opened_at: r.get(6)?,
             retired_at: r.get(7)?,
+            shift_position: r.get(8)?,
+            last_autonomous: r.get(9)?,
+            last_request: r.get(10)?,
         },
         registration,
     ))
 }
 
-fn device(found: Option<(DeviceRow, String)>) -> StoreResult<Option<DeviceRow>> {
+pub(super) fn device(found: Option<(DeviceRow, String)>) -> StoreResult<Option<DeviceRow>> {
     found
         .map(|(mut d, json)| {
             d.registration = serde_json::from_str(&json)?;
@@ -85,7 +93,7 @@ fn device(found: Option<(DeviceRow, String)>) -> StoreResult<Option<DeviceRow>> 
         .transpose()
 }
 
-fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<String>)> {
+pub(super) fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<String>)> {
     let state: i64 = r.get(8)?;
     Ok((
         LedgerDocRow {
@@ -100,16 +108,20 @@ fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<String>)> {
             fiscal_state: match state {
                 1 => FiscalState::Accepted,
                 2 => FiscalState::Refused,
+                3 => FiscalState::RolledBack,
                 _ => FiscalState::Waiting,
             },
             fiscal_reply: None,
+            shift_position: r.get(10)?,
+            autonomous_number: r.get(11)?,
+            shift_opened_at: r.get(12)?,
         },
         r.get(7)?,
         r.get(9)?,
     ))
 }
 
-fn doc(found: Option<(LedgerDocRow, String, Option<String>)>) -> StoreResult<Option<LedgerDocRow>> {
+pub(super) fn doc(found: Option<(LedgerDocRow, String, Option<String>)>) -> StoreResult<Option<LedgerDocRow>> {
     found
         .map(|(mut d, body, reply)| {
             d.body = serde_json::from_str(&body)?;
@@ -167,12 +179,6 @@ impl Tx<'_> {
         self.ledger_device(country, serial)?.ok_or_else(|| StoreError::Corrupt("device vanished".into()))
     }
 
-    /// Sets the number the device's next document gets.
-    pub fn ledger_set_next_number(&self, device_id: i64, next: i64) -> StoreResult<()> {
-        self.conn().execute("UPDATE ledger_devices SET next_number = ?2 WHERE id = ?1", params![device_id, next])?;
-        Ok(())
-    }
-
     /// Records the shift state of a device.
     pub fn ledger_set_shift(&self, device_id: i64, number: i64, opened_at: Option<&str>) -> StoreResult<()> {
         self.conn().execute(
@@ -180,18 +186,6 @@ impl Tx<'_> {
             params![device_id, number, opened_at],
         )?;
         Ok(())
-    }
-
-    /// Inserts a document.
-    pub fn ledger_insert_document(&self, d: &NewLedgerDoc) -> StoreResult<i64> {
-        self.conn().execute(
-            "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![d.device_id, d.number, d.shift_number, d.doc_type, d.uid, d.created_at, d.body.to_string()],
-        )?;
-        let id = self.conn().last_insert_rowid();
-        self.chain_document(Journal::Ledger, id)?;
-        Ok(id)
     }
 
     /// Records what the fiscaliser said about a document.
@@ -236,7 +230,7 @@ impl Tx<'_> {
             .query_row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND doc_type IN ({list})
-                     ORDER BY number DESC LIMIT 1"
+                     AND fiscal_state <> 3 ORDER BY number DESC LIMIT 1"
                 ),
                 [device_id],
                 doc_of,
@@ -268,7 +262,7 @@ impl Tx<'_> {
     /// How many documents a shift holds.
     pub fn ledger_shift_document_count(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
         Ok(self.conn().query_row(
-            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND shift_number = ?2",
+            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
             params![device_id, shift],
             |r| r.get(0),
         )?)
@@ -288,17 +282,6 @@ impl Tx<'_> {
             out.insert(name, v);
         }
         Ok(out)
-    }
-
-    /// Adds `delta` to a shift counter.
-    pub fn ledger_add_counter(&self, device_id: i64, shift: i64, name: &str, delta: Decimal) -> StoreResult<()> {
-        let current = self.ledger_counters(device_id, shift)?.get(name).copied().unwrap_or_default();
-        self.conn().execute(
-            "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (device_id, shift_number, name) DO UPDATE SET value = excluded.value",
-            params![device_id, shift, name, (current + delta).to_string()],
-        )?;
-        Ok(())
     }
 
     /// The template version a ledger document keeps, recording `t` the first time.

@@ -19,12 +19,18 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0010_document_chain", include_str!("migrations/0010_document_chain.sql")),
     ("0011_control_templates", include_str!("migrations/0011_control_templates.sql")),
     ("0012_known_terminals", include_str!("migrations/0012_known_terminals.sql")),
+    ("0013_ledger_growth", include_str!("migrations/0013_ledger_growth.sql")),
 ];
 
-/// What a migration does after its SQL, in Rust (SQLite has no SHA-256 to chain the stored documents).
+/// What a migration does after its SQL, in Rust (SQLite has no SHA-256 to chain the stored documents, and no
+/// exact decimal sum).
 fn after_sql(name: &str, conn: &Connection) -> rusqlite::Result<()> {
     match name {
         "0010_document_chain" => super::chain::chain_all(conn),
+        "0013_ledger_growth" => {
+            super::ledger_totals::sum_lifetime_counters(conn)?;
+            super::chain::reseal_with_later_fields(conn)
+        }
         _ => Ok(()),
     }
 }

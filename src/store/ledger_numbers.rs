@@ -1,0 +1,236 @@
+//! The ledger's numbering, shifts, rollback, retirement and journal queries (migration 0013).
+use super::chain::Journal;
+use super::idempotency::Book;
+use super::ledger::{DOC_COLS, doc, doc_of};
+use super::{LedgerDocRow, StoreResult, Tx};
+use rusqlite::{OptionalExtension, params};
+
+/// A numbered document to insert, with what it did to its shift.
+#[derive(Debug, Clone)]
+pub struct NumberedDoc<'a> {
+    pub device_id: i64,
+    pub number: i64,
+    pub shift_number: i64,
+    pub shift_position: i64,
+    pub autonomous_number: Option<i64>,
+    pub shift_opened_at: Option<&'a str>,
+    /// Bit 1: it opened its shift; bit 2: it closed it.
+    pub shift_change: i64,
+    pub doc_type: &'a str,
+    pub uid: &'a str,
+    pub created_at: &'a str,
+    pub body: &'a serde_json::Value,
+}
+
+/// What a device's numbering stands at (the columns a commit moves on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numbers {
+    pub next_number: i64,
+    pub shift_position: i64,
+    pub last_autonomous: i64,
+    pub last_request: i64,
+}
+
+/// Which documents a journal query returns, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerJournalFilter {
+    /// Only this shift.
+    pub shift: Option<i64>,
+    /// Only these document types (empty: any).
+    pub types: Vec<String>,
+    /// Only this position (with `shift`: the reprint key).
+    pub position: Option<i64>,
+    /// Made at or after / at or before this time: compared as text, so in the device's own format and
+    /// offset (RFC 3339 as the ledger stores it).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Only the document the authority numbered so (its fiscaliser's `ticket`).
+    pub ticket: Option<String>,
+    /// Rolled-back documents too (they are outside the journal).
+    pub rolled_back: bool,
+}
+
+impl Tx<'_> {
+    /// Inserts a numbered document; its chain and seal are written by [`Tx::ledger_chain`] once what is
+    /// sealed with it (its fiscaliser's row) is written too.
+    pub fn ledger_insert_numbered(&self, d: &NumberedDoc) -> StoreResult<i64> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
+                     shift_position, autonomous_number, shift_opened_at, shift_change)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                d.device_id,
+                d.number,
+                d.shift_number,
+                d.doc_type,
+                d.uid,
+                d.created_at,
+                d.body.to_string(),
+                d.shift_position,
+                d.autonomous_number,
+                d.shift_opened_at,
+                (d.shift_change != 0).then_some(d.shift_change),
+            ])?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// Chains and seals a document inserted by [`Tx::ledger_insert_numbered`].
+    pub fn ledger_chain(&self, doc_id: i64) -> StoreResult<()> {
+        self.chain_document(Journal::Ledger, doc_id)
+    }
+
+    /// Seals a ledger document again after one of its sealed fields changed.
+    pub fn ledger_reseal(&self, doc_id: i64) -> StoreResult<()> {
+        self.reseal_document(Journal::Ledger, doc_id)
+    }
+
+    /// Moves the device's numbering on (or back).
+    pub fn ledger_set_numbers(&self, device_id: i64, n: Numbers) -> StoreResult<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE ledger_devices SET next_number = ?2, shift_position = ?3, last_autonomous = ?4,
+                     last_request = ?5 WHERE id = ?1",
+            )?
+            .execute(params![device_id, n.next_number, n.shift_position, n.last_autonomous, n.last_request])?;
+        Ok(())
+    }
+
+    /// Opens shift `number` at `at`: its positions start again.
+    pub fn ledger_open_shift(&self, device_id: i64, number: i64, at: &str) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3, shift_position = 0 WHERE id = ?1",
+            params![device_id, number, at],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the device's shift as it was (a rollback): its number, when it opened (`None`: closed) and the
+    /// last position used in it.
+    pub fn ledger_restore_shift(
+        &self,
+        device_id: i64,
+        number: i64,
+        opened_at: Option<&str>,
+        position: i64,
+    ) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3, shift_position = ?4 WHERE id = ?1",
+            params![device_id, number, opened_at, position],
+        )?;
+        Ok(())
+    }
+
+    /// The last position a kept (not rolled-back) document holds in a shift (0: none).
+    pub fn ledger_last_position(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
+        Ok(self.conn().query_row(
+            "SELECT coalesce(max(shift_position), 0) FROM ledger_documents
+              WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
+            params![device_id, shift],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The newest kept document of a device (by number).
+    pub fn ledger_newest_kept(&self, device_id: i64) -> StoreResult<Option<LedgerDocRow>> {
+        doc(self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state <> 3
+                     ORDER BY number DESC LIMIT 1"
+                ),
+                [device_id],
+                doc_of,
+            )
+            .optional()?)
+    }
+
+    /// What shift change a document made (bit 1 opened, bit 2 closed).
+    pub fn ledger_shift_change(&self, doc_id: i64) -> StoreResult<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT coalesce(shift_change, 0) FROM ledger_documents WHERE id = ?1", [doc_id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Sets a document aside as rolled back and frees its idempotency key; returns the key it had.
+    pub fn ledger_mark_rolled_back(&self, doc_id: i64) -> StoreResult<Option<String>> {
+        let key: Option<String> = self
+            .conn()
+            .query_row("SELECT key FROM idempotency_keys WHERE book = 'ledger' AND document_id = ?1", [doc_id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        self.conn().execute("UPDATE ledger_documents SET fiscal_state = 3 WHERE id = ?1", [doc_id])?;
+        self.forget_key(Book::Ledger, doc_id)?;
+        Ok(key)
+    }
+
+    /// A device's documents, oldest first.
+    pub fn ledger_journal(&self, device_id: i64, f: &LedgerJournalFilter) -> StoreResult<Vec<LedgerDocRow>> {
+        let mut clause = String::from("device_id = ?");
+        let mut args: Vec<rusqlite::types::Value> = vec![device_id.into()];
+        if let Some(shift) = f.shift {
+            clause.push_str(" AND shift_number = ?");
+            args.push(shift.into());
+        }
+        if !f.types.is_empty() {
+            clause.push_str(&format!(" AND doc_type IN ({})", vec!["?"; f.types.len()].join(", ")));
+            args.extend(f.types.iter().map(|t| t.clone().into()));
+        }
+        if let Some(position) = f.position {
+            clause.push_str(" AND shift_position = ?");
+            args.push(position.into());
+        }
+        if let Some(from) = &f.from {
+            clause.push_str(" AND created_at >= ?");
+            args.push(from.clone().into());
+        }
+        if let Some(to) = &f.to {
+            clause.push_str(" AND created_at <= ?");
+            args.push(to.clone().into());
+        }
+        if let Some(ticket) = &f.ticket {
+            clause.push_str(" AND id IN (SELECT document_id FROM ledger_fiscal WHERE ticket = ?)");
+            args.push(ticket.clone().into());
+        }
+        if !f.rolled_back {
+            clause.push_str(" AND fiscal_state <> 3");
+        }
+        let mut stmt =
+            self.conn().prepare(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY number"))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), doc_of)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().filter_map(|r| doc(Some(r)).transpose()).collect()
+    }
+
+    /// The kept document at a position of a shift (the reprint key).
+    pub fn ledger_document_at(&self, device_id: i64, shift: i64, position: i64) -> StoreResult<Option<LedgerDocRow>> {
+        doc(self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {DOC_COLS} FROM ledger_documents
+                      WHERE device_id = ?1 AND shift_number = ?2 AND shift_position = ?3 AND fiscal_state <> 3"
+                ),
+                params![device_id, shift, position],
+                doc_of,
+            )
+            .optional()?)
+    }
+
+    /// Sets or clears when a device was retired.
+    pub fn ledger_set_retired(&self, device_id: i64, at: Option<&str>) -> StoreResult<()> {
+        self.conn().execute("UPDATE ledger_devices SET retired_at = ?2 WHERE id = ?1", params![device_id, at])?;
+        Ok(())
+    }
+
+    /// How many documents a device holds, rolled-back ones included.
+    pub fn ledger_stored_documents(&self, device_id: i64) -> StoreResult<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", [device_id], |r| r.get(0))?)
+    }
+}

@@ -1,0 +1,171 @@
+//! The ledger's counters (migration 0013): each counter a document adds goes to its shift
+//! (`ledger_counters`), to the device's life (`ledger_lifetime_counters`) and to what the document itself
+//! added (`ledger_document_counters`), in the transaction that writes the document.
+use super::{StoreError, StoreResult, Tx};
+use rusqlite::{Connection, OptionalExtension, params};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+fn decimal(name: &str, text: &str) -> StoreResult<Decimal> {
+    Decimal::from_str(text).map_err(|e| StoreError::Corrupt(format!("counter {name}: {e}")))
+}
+
+/// The value of a counter row, if any.
+fn current(tx: &Tx, sql: &str, args: impl rusqlite::Params, name: &str) -> StoreResult<Decimal> {
+    let found: Option<String> = tx.conn().prepare_cached(sql)?.query_row(args, |r| r.get(0)).optional()?;
+    Ok(found.map(|c| decimal(name, &c)).transpose()?.unwrap_or_default())
+}
+
+/// Whether a counter row exists.
+fn exists(tx: &Tx, sql: &str, args: impl rusqlite::Params) -> StoreResult<bool> {
+    Ok(tx.conn().prepare_cached(sql)?.query_row(args, |_| Ok(())).optional()?.is_some())
+}
+
+const SHIFT_ROW: &str = "SELECT value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3";
+const LIFE_ROW: &str = "SELECT value FROM ledger_lifetime_counters WHERE device_id = ?1 AND name = ?2";
+/// Bits of `ledger_document_counters.made`.
+const MADE_SHIFT_ROW: i64 = 1;
+const MADE_LIFE_ROW: i64 = 2;
+
+/// Adds `delta` to a shift counter: one value read, one written.
+fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal) -> StoreResult<()> {
+    let value = current(tx, SHIFT_ROW, params![device_id, shift, name], name)? + delta;
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (device_id, shift_number, name) DO UPDATE SET value = excluded.value",
+        )?
+        .execute(params![device_id, shift, name, value.to_string()])?;
+    Ok(())
+}
+
+/// Adds `delta` to a counter of the device's life.
+fn add_to_life(tx: &Tx, device_id: i64, name: &str, delta: Decimal) -> StoreResult<()> {
+    let value = current(tx, LIFE_ROW, params![device_id, name], name)? + delta;
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value",
+        )?
+        .execute(params![device_id, name, value.to_string()])?;
+    Ok(())
+}
+
+fn read_map(rows: impl Iterator<Item = rusqlite::Result<(String, String)>>) -> StoreResult<BTreeMap<String, Decimal>> {
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (name, value) = row?;
+        let v = decimal(&name, &value)?;
+        out.insert(name, v);
+    }
+    Ok(out)
+}
+
+impl Tx<'_> {
+    /// Adds `delta` to counter `name` of a document: its shift's, the device's lifetime one and the
+    /// document's own record (which remembers the counter rows it created).
+    pub fn ledger_count(&self, device_id: i64, shift: i64, doc_id: i64, name: &str, delta: Decimal) -> StoreResult<()> {
+        let mut made = 0;
+        if !exists(self, SHIFT_ROW, params![device_id, shift, name])? {
+            made |= MADE_SHIFT_ROW;
+        }
+        if !exists(self, LIFE_ROW, params![device_id, name])? {
+            made |= MADE_LIFE_ROW;
+        }
+        add_to_shift(self, device_id, shift, name, delta)?;
+        add_to_life(self, device_id, name, delta)?;
+        let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
+        let value = current(self, sql, params![doc_id, name], name)? + delta;
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (document_id, name) DO UPDATE SET delta = excluded.delta, made = made | excluded.made",
+            )?
+            .execute(params![doc_id, name, value.to_string(), made])?;
+        Ok(())
+    }
+
+    /// Takes back from its shift and from the device's life what a rolled-back document had added: a
+    /// counter row it created goes (so the order of first use is as before it), another gets its delta
+    /// back. Its own record stays: what it added, for the record. Only for the device's newest document.
+    pub fn ledger_uncount(&self, device_id: i64, shift: i64, doc_id: i64) -> StoreResult<()> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT name, delta, made FROM ledger_document_counters WHERE document_id = ?1")?;
+        let rows = stmt
+            .query_map([doc_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (name, delta, made) in rows {
+            let delta = decimal(&name, &delta)?;
+            if made & MADE_SHIFT_ROW != 0 {
+                self.conn().execute(
+                    "DELETE FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3",
+                    params![device_id, shift, name],
+                )?;
+            } else {
+                add_to_shift(self, device_id, shift, &name, -delta)?;
+            }
+            if made & MADE_LIFE_ROW != 0 {
+                self.conn().execute(
+                    "DELETE FROM ledger_lifetime_counters WHERE device_id = ?1 AND name = ?2",
+                    params![device_id, name],
+                )?;
+            } else {
+                add_to_life(self, device_id, &name, -delta)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The counters of a shift in the order of their first use.
+    pub fn ledger_counters_in_order(&self, device_id: i64, shift: i64) -> StoreResult<Vec<(String, Decimal)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 ORDER BY rowid",
+        )?;
+        let rows =
+            stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, value) = row?;
+            let v = decimal(&name, &value)?;
+            out.push((name, v));
+        }
+        Ok(out)
+    }
+
+    /// The counters of the device's life.
+    pub fn ledger_lifetime_counters(&self, device_id: i64) -> StoreResult<BTreeMap<String, Decimal>> {
+        let mut stmt =
+            self.conn().prepare_cached("SELECT name, value FROM ledger_lifetime_counters WHERE device_id = ?1")?;
+        let rows = stmt.query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        read_map(rows)
+    }
+
+    /// What a document added to the counters.
+    pub fn ledger_document_counters(&self, doc_id: i64) -> StoreResult<BTreeMap<String, Decimal>> {
+        let mut stmt =
+            self.conn().prepare_cached("SELECT name, delta FROM ledger_document_counters WHERE document_id = ?1")?;
+        let rows = stmt.query_map([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        read_map(rows)
+    }
+}
+
+/// Migration 0013: the lifetime counters of the devices stored before are the sums of their shift counters.
+pub fn sum_lifetime_counters(conn: &Connection) -> rusqlite::Result<()> {
+    let mut sums: BTreeMap<(i64, String), Decimal> = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT device_id, name, value FROM ledger_counters")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (device, name, value): (i64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let value = Decimal::from_str(&value)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))?;
+        *sums.entry((device, name)).or_default() += value;
+    }
+    let mut insert =
+        conn.prepare("INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)")?;
+    for ((device, name), value) in sums {
+        insert.execute(params![device, name, value.to_string()])?;
+    }
+    Ok(())
+}

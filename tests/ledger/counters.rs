@@ -1,0 +1,81 @@
+//! Counters equal the sum of the documents: per shift over the kept documents of the shift, for the
+//! device's life over every kept document, and each document's own record over what it and its
+//! amendments added, whatever mix of documents, shifts, rollbacks and amendments.
+use crate::support::{NAMES, TestLedger, cents, kz, op, run};
+use kassa::ledger::JournalQuery;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// Drops zero values: a counter taken back to zero is the same as one never added to.
+fn nonzero(m: BTreeMap<String, Decimal>) -> BTreeMap<String, Decimal> {
+    m.into_iter().filter(|(_, v)| !v.is_zero()).collect()
+}
+
+fn sum<'a>(docs: impl Iterator<Item = &'a BTreeMap<String, Decimal>>) -> BTreeMap<String, Decimal> {
+    let mut out = BTreeMap::new();
+    for d in docs {
+        for (n, v) in d {
+            *out.entry(n.clone()).or_default() += *v;
+        }
+    }
+    nonzero(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn counters_equal_the_sum_of_the_documents_per_shift_and_for_life(ops in prop::collection::vec(op(), 1..40)) {
+        let t = TestLedger::new();
+        let (device, model) = run(&t, &ops);
+        // Each document's record is what the model added to it.
+        for d in &model.docs {
+            prop_assert_eq!(nonzero(t.ledger.document_counters(d.id).unwrap()), nonzero(d.counters.clone()));
+        }
+        let kept: Vec<_> = model.docs.iter().filter(|d| !d.rolled_back).collect();
+        let shifts: std::collections::BTreeSet<i64> = model.docs.iter().map(|d| d.shift).collect();
+        for s in shifts {
+            let expected = sum(kept.iter().filter(|d| d.shift == s).map(|d| &d.counters));
+            prop_assert_eq!(nonzero(t.ledger.counters(device, s).unwrap()), expected, "shift {}", s);
+            // And from the ledger's own records, without the model.
+            let docs = t.ledger.journal(device, &JournalQuery { shift: Some(s), ..Default::default() }).unwrap();
+            let records: Vec<_> = docs.iter().map(|d| t.ledger.document_counters(d.id).unwrap()).collect();
+            prop_assert_eq!(nonzero(t.ledger.counters(device, s).unwrap()), sum(records.iter()));
+        }
+        prop_assert_eq!(nonzero(t.ledger.lifetime_counters(device).unwrap()), sum(kept.iter().map(|d| &d.counters)));
+    }
+}
+
+#[test]
+fn counters_keep_the_order_of_their_first_use() {
+    let t = TestLedger::new();
+    let device = t.device("C2").id;
+    t.commit(device, &[("section B", 100), ("section A", 5)], &kz());
+    t.commit(device, &[("section C", 1), ("section A", 5)], &kz());
+    let names: Vec<String> = t.ledger.counters_in_order(device, 1).unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["section B", "section A", "section C"]);
+    // A rolled-back document that brought a counter takes it with it.
+    let doc = t.commit(device, &[("section D", 1), ("section B", 1)], &kz());
+    t.ledger.roll_back(doc.id).unwrap();
+    t.commit(device, &[("section E", 1), ("section D", 1)], &kz());
+    let names: Vec<String> = t.ledger.counters_in_order(device, 1).unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["section B", "section A", "section C", "section E", "section D"]);
+}
+
+#[test]
+fn lifetime_counters_survive_the_z_and_shift_counters_start_again() {
+    let t = TestLedger::new();
+    let device = t.device("C1").id;
+    t.commit(device, &[("sale", 1000), ("cash", 1000)], &kz());
+    t.commit(device, &[("sale", 250)], &kassa::ledger::Numbering { close_shift: true, ..kz() });
+    t.commit(device, &[("sale", 5), ("return", 3)], &kz());
+    let shift2 = t.ledger.counters(device, 2).unwrap();
+    assert_eq!(shift2.get("sale"), Some(&cents(5)));
+    assert_eq!(shift2.get("cash"), None);
+    let life = t.ledger.lifetime_counters(device).unwrap();
+    assert_eq!(
+        (life.get("sale"), life.get("cash"), life.get(NAMES[2])),
+        (Some(&cents(1255)), Some(&cents(1000)), Some(&cents(3)))
+    );
+}
