@@ -33,7 +33,9 @@ async fn main() {
     config.by.listen = Some(format!("127.0.0.1:{http}"));
     config.by.tcp_listen = Some(format!("127.0.0.1:{tcp}"));
     config.by.max_shift_documents = 1_000_000;
-    config.by.sko.pin = "2718".into();
+    for sko in &mut config.by.sko.0 {
+        sko.pin = "2718".into();
+    }
     let started = kassa::server::start_core(&config, Arc::new(SystemClock)).await.expect("core");
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     let _fronts = kassa::server::start_fronts(&config, &started, stopped).await.expect("fronts");
