@@ -20,6 +20,7 @@ mod error;
 mod facts;
 pub mod folder;
 mod idempotency;
+pub mod kazakh_books;
 mod kkm;
 mod ledger;
 mod ledger_fiscal;

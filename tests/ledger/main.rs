@@ -7,6 +7,7 @@ mod support;
 mod amend;
 mod counters;
 mod idempotency;
+mod kazakh_books;
 mod migration;
 mod numbering;
 mod retire;
