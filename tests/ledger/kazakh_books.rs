@@ -295,3 +295,33 @@ fn a_folder_without_documents_moves_its_kkm() {
     assert_eq!(scalar::<i64>(&conn, "SELECT last FROM ledger_public_ids WHERE country = 'kz'"), 0);
     assert_eq!(scalar::<i64>(&conn, "SELECT count(*) FROM ledger_documents"), 0);
 }
+
+#[test]
+fn a_start_that_migrates_keeps_the_database_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oracle/shop/data");
+    let mut db = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(source.join("kassa.db.gz")).unwrap())
+        .read_to_end(&mut db)
+        .unwrap();
+    let path = dir.path().join("kassa.db");
+    std::fs::write(&path, db).unwrap();
+    let before = old_documents(&Connection::open(&path).unwrap(), "documents", "kkms");
+    drop(Store::open(&path).unwrap());
+    let copy = dir.path().join("kassa.db.schema-12");
+    let conn = Connection::open(&copy).unwrap();
+    assert_eq!(scalar::<u32>(&conn, "PRAGMA user_version"), 12);
+    assert_eq!(scalar::<String>(&conn, "PRAGMA journal_mode"), "delete", "one file, no log beside it");
+    assert_eq!(old_documents(&conn, "documents", "kkms"), before);
+    drop(conn);
+    assert!(!dir.path().join("kassa.db.schema-12.partial").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // The upgraded database opens without a new copy; the copy is the old schema still.
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), migrations::latest());
+    assert!(!dir.path().join(format!("kassa.db.schema-{}", migrations::latest())).exists());
+}
