@@ -40,7 +40,26 @@ pub fn move_kazakh_books(conn: &Connection) -> rusqlite::Result<()> {
     chain_moved(conn)?;
     conn.execute_batch(&format!(
         "ALTER TABLE kkms RENAME TO {KEPT_KKMS}; ALTER TABLE documents RENAME TO {KEPT_DOCUMENTS};"
-    ))
+    ))?;
+    point_registry_at_side_table(conn)
+}
+
+/// The rename made the bindings and the control receipts name the kept old table; they name the KKM's
+/// Kazakh side table instead (same IDs, so every stored row stays valid), so a KKM saved after the move can
+/// be bound and controlled. SQLite cannot alter a foreign key: the schema text is edited, as 0006 did.
+fn point_registry_at_side_table(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "writable_schema", true)?;
+    for old in [format!("\"{KEPT_KKMS}\" (id)"), format!("{KEPT_KKMS} (id)"), format!("\"{KEPT_KKMS}\"(id)")] {
+        conn.execute(
+            "UPDATE sqlite_schema SET sql = replace(sql, ?1, 'kz_kkms (kkm_id)')
+              WHERE type = 'table' AND name IN ('kkm_bindings', 'control_receipts')",
+            [&old],
+        )?;
+    }
+    conn.pragma_update(None, "writable_schema", false)?;
+    // Every connection reads the edited schema again.
+    let cookie: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    conn.pragma_update(None, "schema_version", cookie + 1)
 }
 
 /// The open shift's counters and the drawer of every KKM.

@@ -149,6 +149,28 @@ fn the_shop_moves_onto_the_ledger_with_its_ids_queue_keys_and_counters() {
     assert_eq!(old_documents(&conn, kazakh_books::KEPT_DOCUMENTS, kazakh_books::KEPT_KKMS), before);
     let tables: i64 = scalar(&conn, "SELECT count(*) FROM sqlite_schema WHERE name IN ('documents', 'kkms')");
     assert_eq!(tables, 0);
+    // Bindings and control receipts name the Kazakh side table, and a KKM saved after the move can be bound.
+    conn.pragma_update(None, "foreign_keys", true).unwrap();
+    let broken: i64 = scalar(&conn, "SELECT count(*) FROM pragma_foreign_key_check");
+    assert_eq!(broken, 0);
+    let bindings: i64 = scalar(&conn, "SELECT count(*) FROM kkm_bindings b JOIN kz_kkms z ON z.kkm_id = b.kkm_id");
+    assert_eq!(bindings, scalar::<i64>(&conn, "SELECT count(*) FROM kkm_bindings"));
+    assert!(bindings > 0);
+    let referenced: String =
+        scalar(&conn, "SELECT group_concat(sql) FROM sqlite_schema WHERE name IN ('kkm_bindings', 'control_receipts')");
+    assert!(referenced.matches("REFERENCES kz_kkms (kkm_id)").count() == 2, "{referenced}");
+    conn.execute_batch(
+        "SAVEPOINT probe;
+         INSERT INTO ledger_devices (country, serial, registration, next_number, shift_number) VALUES ('kz', '9999', '{}', 1, 0);
+         INSERT INTO kz_kkms (device_id, ofd_id, ofd_uid, ofd_token, local_name, use_software_vpn, auto_withdraw_money,
+             vat_certificate, custom_data, owner_id, vendor_id, manufacture_date, reg_info, ads_info)
+         VALUES (last_insert_rowid(), 9999, 'u', 1, 'new', 0, 0, '{}', 'null', 0, 'v', '2026-01-01', '{}', '[]');
+         INSERT INTO kkm_bindings (kkm_id, operator_id) VALUES (last_insert_rowid(), 1);
+         ROLLBACK TO probe;",
+    )
+    .unwrap();
+    let new_kkm_id: i64 = scalar(&conn, "SELECT seq + 1 FROM sqlite_sequence WHERE name = 'kz_kkms'");
+    assert_eq!(new_kkm_id, 5, "a new KKM gets the ID it would have got before");
 
     // The autonomous queue of 7001: the same documents in the same order under the REQNUMs committed
     // with them, as queue.json recorded them; nothing else waits.
