@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The fixture's database unpacked into `dir`, migrated to 0013 (the ledger's growth) as a start would.
+/// The fixture's database unpacked into `dir`, migrated as a start of this build would.
 fn fixture(name: &str, dir: &Path) -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oracle").join(name).join("data");
     let mut db = Vec::new();
@@ -24,7 +24,7 @@ fn fixture(name: &str, dir: &Path) -> PathBuf {
     std::fs::write(&path, db).unwrap();
     let mut conn = Connection::open(&path).unwrap();
     assert_eq!(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, u32>(0)).unwrap(), 12);
-    migrations::migrate_to(&mut conn, 13).unwrap();
+    migrations::migrate_to(&mut conn, migrations::latest()).unwrap();
     path
 }
 
@@ -282,8 +282,12 @@ fn the_shop_moves_onto_the_ledger_with_its_ids_queue_keys_and_counters() {
         created_at: "2026-12-06T10:00:00.000".into(),
         uid: "new".into(),
     };
-    let x = ledger.commit_numbered(shop.id, &entry("report"), None, &Numbering::default()).unwrap();
-    assert_eq!((x.shift_number, x.shift_position, x.number), (3, 3, 19));
+    let x = ledger
+        .commit_numbered(shop.id, &entry("report"), None, &Numbering { public_id: Some("kz"), ..Default::default() })
+        .unwrap();
+    assert_eq!((x.shift_number, x.shift_position, x.number, x.public_id), (3, 3, 19, Some(35)));
+    let fifteen = ledger.document_by_public_id("kz", 15).unwrap().unwrap();
+    assert_eq!((fifteen.device_id, fifteen.shift_number, fifteen.shift_position), (shop.id, 2, 4));
     // 7001's next autonomous ticket opens shift 3 as 1005 under REQNUM 14.
     let how = Numbering {
         open_if_closed: Some("2026-12-06T10:00:00.000"),

@@ -10,5 +10,6 @@ mod idempotency;
 mod kazakh_books;
 mod migration;
 mod numbering;
+mod public_ids;
 mod retire;
 mod rollback;

@@ -5,15 +5,9 @@
 --
 -- Public IDs: a Kazakh document's transaction ID (`documents.id`, GetTransaction, the journal's `ID`) is
 -- kept as `public_id`, and the country's sequence goes on from the old AUTOINCREMENT, so a new Kazakh
--- document gets the ID it would have got before. The ledger's own `id` is taken by Belarusian and
--- Ukrainian rows already.
-ALTER TABLE ledger_documents ADD COLUMN public_id INTEGER;
-CREATE UNIQUE INDEX ledger_documents_public_id ON ledger_documents (public_id) WHERE public_id IS NOT NULL;
-CREATE TABLE ledger_public_ids (
-    country TEXT PRIMARY KEY,
-    last    INTEGER NOT NULL       -- the last public ID given; the next document gets last + 1
-);
-INSERT INTO ledger_public_ids (country, last)
+-- document gets the ID it would have got before (`public_id`, migration 0014). The ledger's own `id` is
+-- taken by Belarusian and Ukrainian rows already.
+INSERT OR REPLACE INTO ledger_public_ids (country, last)
 SELECT 'kz', max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'documents'), 0),
                  coalesce((SELECT max(id) FROM documents), 0));
 
