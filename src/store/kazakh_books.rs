@@ -108,6 +108,18 @@ fn move_counters(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Counters kept as JSON (the Kazakh typed counters) as ledger rows, each named by its path as the module
+/// says, in order. The Kazakh rules read them back with the same names (`Counters::from_rows`).
+pub fn counter_rows(value: &Value) -> Vec<(String, Decimal)> {
+    let mut rows = Vec::new();
+    if let Value::Object(fields) = value {
+        for (field, v) in fields {
+            flatten(&escape(field), v, &mut rows);
+        }
+    }
+    rows
+}
+
 /// Every decimal leaf of `value` under `path`, in order.
 fn flatten(path: &str, value: &Value, into: &mut Vec<(String, Decimal)>) {
     match value {
@@ -159,6 +171,11 @@ fn is_keyed(items: &[Value]) -> bool {
 /// A name or key as one path segment (JSON pointer escaping).
 fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// A row name's path segments, unescaped.
+pub fn counter_path(name: &str) -> Vec<String> {
+    name.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect()
 }
 
 /// Chains and seals the moved documents after the ledger's own, in transaction ID order.

@@ -351,3 +351,40 @@ fn a_start_that_migrates_keeps_the_database_as_it_was() {
     assert_eq!(store.schema_version().unwrap(), migrations::latest());
     assert!(!dir.path().join(format!("kassa.db.schema-{}", migrations::latest())).exists());
 }
+
+#[test]
+fn kazakh_counters_read_back_from_the_rows_the_move_wrote() {
+    use kassa::country::kz::rules::counters::Counters;
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture("shop", dir.path());
+    let stored: String = {
+        let conn = Connection::open(&path).unwrap();
+        scalar(&conn, "SELECT counters FROM kkms WHERE ofd_id = 6923")
+    };
+    let mut counters: Counters = serde_json::from_str(&stored).unwrap();
+    moved(&path);
+    let ledger = Ledger::new(Arc::new(Store::open(&path).unwrap()));
+    let shop = ledger.device("kz", "6923").unwrap().unwrap();
+    // The shift's rows in their order, the counts since registration from the device's life.
+    let mut rows = ledger.counters_in_order(shop.id, 3).unwrap();
+    let life = ledger.lifetime_counters(shop.id).unwrap();
+    rows.extend(life.into_iter().filter(|(n, _)| n.contains("_since_registration/")));
+    let kazakh: Vec<(&str, rust_decimal::Decimal)> =
+        rows.iter().filter(|(n, _)| !n.starts_with("nns/") && n != "revenue").map(|(n, v)| (n.as_str(), *v)).collect();
+    assert_eq!(Counters::from_rows(kazakh).unwrap(), counters);
+
+    // A section and an operator whose names hold `/` and `~`, and a tax, survive the round trip in order.
+    let mut json = serde_json::to_value(&counters).unwrap();
+    json["sections"].as_array_mut().unwrap().push(serde_json::json!(["a/b~c", [
+        {"count": 1, "sum": "1.50"}, {"count": 0, "sum": "0"}, {"count": 2, "sum": "3"}, {"count": 0, "sum": "0"}]]));
+    json["taxes"] = serde_json::json!([[12000, [
+        {"turnover": "112", "without_tax": "100", "tax": "12"}, {"turnover": "0", "without_tax": "0", "tax": "0"},
+        {"turnover": "0", "without_tax": "0", "tax": "0"}, {"turnover": "0", "without_tax": "0", "tax": "0"}]]]);
+    counters = serde_json::from_value(json).unwrap();
+    let rows = counters.to_rows();
+    assert!(rows.iter().any(|(n, v)| n == "sections/a~1b~0c/0/sum" && v.to_string() == "1.50"), "{rows:?}");
+    assert!(rows.iter().any(|(n, _)| n == "taxes/12000/0/tax"));
+    assert_eq!(Counters::from_rows(rows.iter().map(|(n, v)| (n.as_str(), *v))).unwrap(), counters);
+    assert!(Counters::from_rows([("operations/9/sum", rust_decimal::Decimal::ONE)]).is_err());
+    assert!(Counters::from_rows([("nonsense", rust_decimal::Decimal::ONE)]).is_err());
+}
