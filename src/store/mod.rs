@@ -209,7 +209,7 @@ impl Store {
             ),
             _ => {}
         }
-        if found > 0 && found < migrations::latest() {
+        if found >= upgrade_copy::FIRST_COPIED && found < migrations::latest() {
             if let Some(copy) = upgrade_copy::copy_before_migrating(&writer, path, found)? {
                 tracing::info!(copy = %copy.display(), schema = found, "the database as it was is kept before migrating it");
             }

@@ -8,6 +8,10 @@ use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
+/// The oldest schema copied: before 0005 PINs were stored in plain text, and a copy would keep them at rest
+/// beside the migrated database (back such a database up with `kassa backup` and keep it off the machine).
+pub const FIRST_COPIED: u32 = 5;
+
 /// Where the copy of `db` at schema `version` is kept: `kassa.db.schema-12` beside `kassa.db`.
 pub fn copy_path(db: &Path, version: u32) -> PathBuf {
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();

@@ -388,3 +388,16 @@ fn kazakh_counters_read_back_from_the_rows_the_move_wrote() {
     assert!(Counters::from_rows([("operations/9/sum", rust_decimal::Decimal::ONE)]).is_err());
     assert!(Counters::from_rows([("nonsense", rust_decimal::Decimal::ONE)]).is_err());
 }
+
+#[test]
+fn a_database_with_plain_pins_is_not_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kassa.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        migrations::migrate_to(&mut conn, 4).unwrap();
+        conn.execute("INSERT INTO operators (name, access_pin, role) VALUES ('Admin', 'Plain-77', 1)", []).unwrap();
+    }
+    drop(Store::open(&path).unwrap());
+    assert!(!dir.path().join("kassa.db.schema-4").exists(), "a copy would keep the plain PIN at rest");
+}
