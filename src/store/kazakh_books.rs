@@ -2,7 +2,7 @@
 //! one-ledger.md §1.3 B): devices, documents with their fiscal rows, idempotency keys, the open shift's
 //! counters and the drawer, the public transaction IDs; then the old tables are renamed, never dropped.
 //!
-//! Not yet applied at start: it becomes migration 0014 in the change that makes the Kazakh pipeline use the
+//! Not yet applied at start: it becomes migration 0015 in the change that makes the Kazakh pipeline use the
 //! ledger, because this build's pipeline still reads and writes `kkms` and `documents`. Until then it is
 //! exercised on the oracle's fixture databases (tests/ledger/kazakh_books.rs).
 //!

@@ -1,5 +1,5 @@
 -- The move of the Kazakh books onto the shared ledger (issue 23 step 5; one-ledger.md §1.3 B). Not yet a
--- numbered migration: it becomes one (0014) in the same change that makes the Kazakh pipeline read and
+-- numbered migration: it becomes one (0015) in the same change that makes the Kazakh pipeline read and
 -- write the ledger, since the pipeline of this build still reads `kkms` and `documents` (see
 -- store::kazakh_books). Everything here runs in one transaction with its Rust step.
 --
