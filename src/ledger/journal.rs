@@ -15,6 +15,11 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_device_by_id(device_id))?)
     }
 
+    /// The document `country`'s API names by this public ID (see [`crate::ledger::Numbering::public_id`]).
+    pub fn document_by_public_id(&self, country: &str, public_id: i64) -> LedgerResult<Option<LedgerDocRow>> {
+        Ok(self.store.read(|tx| tx.ledger_document_by_public_id(country, public_id))?)
+    }
+
     /// A device's documents, oldest first (by number).
     pub fn journal(&self, device_id: i64, query: &JournalQuery) -> LedgerResult<Vec<LedgerDocRow>> {
         Ok(self.store.read(|tx| tx.ledger_journal(device_id, query))?)

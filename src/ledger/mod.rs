@@ -19,6 +19,8 @@ pub mod money;
 pub mod numbering;
 pub mod pins;
 
+/// Typed counters kept as JSON, as named rows and back (a country's rules own their shape).
+pub use crate::store::kazakh_books::{counter_path, counter_rows};
 pub use amend::{Amending, Amendment, FiscalNote};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use device_clock::DeviceClock;

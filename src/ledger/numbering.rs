@@ -32,6 +32,9 @@ pub struct Numbering<'a> {
     pub autonomous_number: bool,
     /// What its fiscaliser keeps beside it, written in the same transaction.
     pub fiscal: Option<NewFiscal>,
+    /// Takes the next public ID of this country's sequence (the Kazakh transaction ID, which runs over all
+    /// KKMs and is never given back).
+    pub public_id: Option<&'a str>,
 }
 
 /// A fiscaliser's row made with its document.
@@ -181,6 +184,7 @@ pub(super) fn commit(
         next.last_request = step(device.last_request);
         next.last_request
     });
+    let public_id = how.public_id.map(|country| tx.next_public_id(country)).transpose()?;
     let new = NumberedDoc {
         device_id,
         number: device.next_number,
@@ -193,6 +197,7 @@ pub(super) fn commit(
         uid: &entry.uid,
         created_at: &entry.created_at,
         body: &entry.body,
+        public_id,
     };
     let id = tx.ledger_insert_numbered(&new)?;
     if let Some(f) = &how.fiscal {

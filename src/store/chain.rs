@@ -149,7 +149,7 @@ fn seal_of(chain: &str, row: &Row, from: usize, changing: usize, later: bool) ->
 }
 
 /// The chain of the document before `id` (None for the first one).
-fn previous_chain(conn: &Connection, journal: Journal, id: i64) -> StoreResult<Option<String>> {
+fn previous_chain(conn: &Connection, journal: Journal, id: i64) -> rusqlite::Result<Option<String>> {
     let sql = format!("SELECT chain FROM {} WHERE id < ?1 ORDER BY id DESC LIMIT 1", journal.table());
     let found: Option<Option<String>> = conn.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
     Ok(found.flatten())
@@ -157,6 +157,12 @@ fn previous_chain(conn: &Connection, journal: Journal, id: i64) -> StoreResult<O
 
 /// Chains and seals the new document `id` (just inserted, the newest of its table).
 fn chain_new(conn: &Connection, journal: Journal, id: i64) -> StoreResult<()> {
+    Ok(chain_appended(conn, journal, id)?)
+}
+
+/// Chains and seals document `id` after the one before it (a document just inserted, or one a move
+/// appended: store::kazakh_books).
+pub(super) fn chain_appended(conn: &Connection, journal: Journal, id: i64) -> rusqlite::Result<()> {
     let previous = previous_chain(conn, journal, id)?;
     let sql = format!("SELECT {}, {} FROM {} WHERE id = ?1", journal.fixed(), journal.sealed(), journal.table());
     let n = journal.columns();

@@ -30,6 +30,9 @@ pub enum StoreError {
         /// Changing commits the mark says were acknowledged.
         acknowledged: u64,
     },
+    /// The copy of the database made before migrating it could not be written; nothing was migrated.
+    #[error("cannot copy the database before migrating it: {0}")]
+    UpgradeCopy(#[from] std::io::Error),
     /// The commit mark file cannot be opened, read or written, or is damaged.
     #[error("{0}")]
     Mark(String),

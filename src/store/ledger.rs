@@ -57,12 +57,14 @@ pub struct LedgerDocRow {
     pub autonomous_number: Option<i64>,
     /// When its shift opened (RFC 3339), for documents made since migration 0013.
     pub shift_opened_at: Option<String>,
+    /// The ID its country's API shows, when that is not `id` (the Kazakh transaction ID; migration 0014).
+    pub public_id: Option<i64>,
 }
 
 pub(super) const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, \
      retired_at, shift_position, last_autonomous, last_request";
 pub(super) const DOC_COLS: &str = "id, device_id, number, shift_number, doc_type, uid, created_at, body, fiscal_state, \
-     fiscal_reply, coalesce(shift_position, 0), autonomous_number, shift_opened_at";
+     fiscal_reply, coalesce(shift_position, 0), autonomous_number, shift_opened_at, public_id";
 
 pub(super) fn device_of(r: &Row) -> rusqlite::Result<(DeviceRow, String)> {
     let registration: String = r.get(3)?;
@@ -115,6 +117,7 @@ pub(super) fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<
             shift_position: r.get(10)?,
             autonomous_number: r.get(11)?,
             shift_opened_at: r.get(12)?,
+            public_id: r.get(13)?,
         },
         r.get(7)?,
         r.get(9)?,

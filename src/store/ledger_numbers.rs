@@ -20,6 +20,8 @@ pub struct NumberedDoc<'a> {
     pub uid: &'a str,
     pub created_at: &'a str,
     pub body: &'a serde_json::Value,
+    /// Its public ID, when its country numbers its documents so (see [`Tx::next_public_id`]).
+    pub public_id: Option<i64>,
 }
 
 /// What a device's numbering stands at (the columns a commit moves on).
@@ -57,8 +59,8 @@ impl Tx<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
-                     shift_position, autonomous_number, shift_opened_at, shift_change)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     shift_position, autonomous_number, shift_opened_at, shift_change, public_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 d.device_id,
@@ -72,8 +74,32 @@ impl Tx<'_> {
                 d.autonomous_number,
                 d.shift_opened_at,
                 (d.shift_change != 0).then_some(d.shift_change),
+                d.public_id,
             ])?;
         Ok(self.conn().last_insert_rowid())
+    }
+
+    /// Takes the next public ID of `country`'s sequence (1 for its first document).
+    pub fn next_public_id(&self, country: &str) -> StoreResult<i64> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO ledger_public_ids (country, last) VALUES (?1, 1)
+                 ON CONFLICT (country) DO UPDATE SET last = last + 1 RETURNING last",
+            )?
+            .query_row([country], |r| r.get(0))?)
+    }
+
+    /// The document of `country` with this public ID.
+    pub fn ledger_document_by_public_id(&self, country: &str, public_id: i64) -> StoreResult<Option<LedgerDocRow>> {
+        doc(self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {DOC_COLS} FROM ledger_documents WHERE public_id = ?2
+                    AND device_id IN (SELECT v.id FROM ledger_devices v WHERE v.country = ?1)"
+            ))?
+            .query_row(rusqlite::params![country, public_id], doc_of)
+            .optional()?)
     }
 
     /// Chains and seals a document inserted by [`Tx::ledger_insert_numbered`].

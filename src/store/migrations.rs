@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0011_control_templates", include_str!("migrations/0011_control_templates.sql")),
     ("0012_known_terminals", include_str!("migrations/0012_known_terminals.sql")),
     ("0013_ledger_growth", include_str!("migrations/0013_ledger_growth.sql")),
+    ("0014_public_ids", include_str!("migrations/0014_public_ids.sql")),
 ];
 
 /// What a migration does after its SQL, in Rust (SQLite has no SHA-256 to chain the stored documents, and no

@@ -20,6 +20,7 @@ mod error;
 mod facts;
 pub mod folder;
 mod idempotency;
+pub mod kazakh_books;
 mod kkm;
 mod ledger;
 mod ledger_fiscal;
@@ -31,6 +32,7 @@ pub mod migrations;
 mod operator;
 mod template;
 mod terminal;
+pub mod upgrade_copy;
 mod vendor;
 
 pub use document::{DocumentRow, JournalFilter, OfdState};
@@ -206,6 +208,11 @@ impl Store {
                  before this start could not be noticed"
             ),
             _ => {}
+        }
+        if found >= upgrade_copy::FIRST_COPIED && found < migrations::latest() {
+            if let Some(copy) = upgrade_copy::copy_before_migrating(&writer, path, found)? {
+                tracing::info!(copy = %copy.display(), schema = found, "the database as it was is kept before migrating it");
+            }
         }
         migrations::migrate_to(&mut writer, migrations::latest())?;
         mark.record_synced(committed(&writer)?)?;

@@ -94,7 +94,67 @@ pub struct Drawer {
     pub nns: [Decimal; 4],
 }
 
+/// The lists of `(key, totals)` pairs, keyed by their key in the ledger's counter names.
+const KEYED: [&str; 3] = ["sections", "operators", "taxes"];
+
 impl Counters {
+    /// The counters as the ledger's named rows (`operations/2/sum`, `sections/<name>/2/count`), in order.
+    pub fn to_rows(&self) -> Vec<(String, Decimal)> {
+        serde_json::to_value(self).map(|v| crate::ledger::counter_rows(&v)).unwrap_or_default()
+    }
+
+    /// Counters from the ledger's named rows (what [`Counters::to_rows`] made); a name this shape does not
+    /// have is an error, not a silent loss.
+    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, Decimal)>) -> Result<Counters, String> {
+        use serde_json::Value;
+        let mut json = serde_json::to_value(Counters::default()).map_err(|e| e.to_string())?;
+        for (name, value) in rows {
+            let path = crate::ledger::counter_path(name);
+            let unknown = || format!("counter {name}: not a Kazakh counter");
+            let (field, rest) = path.split_first().ok_or_else(unknown)?;
+            let mut at = json.get_mut(field.as_str()).ok_or_else(unknown)?;
+            let mut rest = rest;
+            if KEYED.contains(&field.as_str()) {
+                let (key, tail) = rest.split_first().ok_or_else(unknown)?;
+                let key = if field == "taxes" {
+                    Value::from(key.parse::<u32>().map_err(|_| unknown())?)
+                } else {
+                    Value::from(key.clone())
+                };
+                let Value::Array(list) = at else { return Err(unknown()) };
+                let index = match list.iter().position(|p| p.get(0) == Some(&key)) {
+                    Some(i) => i,
+                    None => {
+                        let totals = if field == "taxes" {
+                            serde_json::to_value([TaxTurnover::default(); 4])
+                        } else {
+                            serde_json::to_value([Total::default(); 4])
+                        };
+                        list.push(Value::Array(vec![key, totals.map_err(|e| e.to_string())?]));
+                        list.len() - 1
+                    }
+                };
+                at = &mut list[index][1];
+                rest = tail;
+            }
+            for segment in rest {
+                at = match at {
+                    Value::Array(items) => {
+                        segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)).ok_or_else(unknown)?
+                    }
+                    Value::Object(fields) => fields.get_mut(segment.as_str()).ok_or_else(unknown)?,
+                    _ => return Err(unknown()),
+                };
+            }
+            *at = match &*at {
+                Value::Number(_) => Value::from(u32::try_from(value).map_err(|_| unknown())?),
+                Value::String(_) => Value::from(value.to_string()),
+                _ => return Err(unknown()),
+            };
+        }
+        serde_json::from_value(json).map_err(|e| e.to_string())
+    }
+
     /// Adds a ticket of `operation` (0..3) with its effects.
     pub fn add_ticket(&mut self, drawer: &mut Drawer, operation: u8, e: &TicketEffects, offline: bool) {
         let op = usize::from(operation);
