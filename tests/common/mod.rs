@@ -320,3 +320,13 @@ pub fn sh(command: &str) -> String {
     assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8")
 }
+
+/// Whether `text` shows `pin` as a number of its own: a digit PIN inside a longer run of digits (a timestamp's
+/// `00:25:29.028462Z` holds `8462`) is chance, not a leak; with a letter or a sign on either side it counts.
+pub fn shows_pin(text: &str, pin: &str) -> bool {
+    text.match_indices(pin).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + pin.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
