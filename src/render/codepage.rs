@@ -2,7 +2,7 @@
 //!
 //! encoding_rs has IBM866 and windows-1251 but no KZ-1048, so KZ-1048 is built as
 //! windows-1251 with the 16 positions that differ patched in (table in rust-deps.md §8,
-//! checked against CPython's `kz1048` codec by `tests/render_codepage.rs`).
+//! checked against CPython's `kz1048` codec by `tests/render/render_codepage.rs`).
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 

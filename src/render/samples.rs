@@ -2,7 +2,7 @@
 //!
 //! They feed `kassa templates check`, the playground when the journal is empty, and the
 //! generated `docs/template-context.md`. They are the test fixtures of the golden files, so
-//! they are checked against real output by `tests/render_golden.rs`.
+//! they are checked against real output by `tests/render/render_golden.rs`.
 use super::DocumentKind;
 use super::cli::self_test_document;
 use super::profile::PrinterProfile;
