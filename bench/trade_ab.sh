@@ -11,24 +11,12 @@ work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 pin=4321
-start() { # NAME BIN → the address its API listens on, with KKMs 7001-7008 saved
-    KASSA_ADMIN_PIN=$pin "$2" serve --listen 127.0.0.1:0 --data-dir "$work/$1" >"$work/$1.out" 2>"$work/$1.log" &
-    pids+=($!)
-    local addr=""
-    for _ in $(seq 300); do
-        addr=$(awk '$1 == "listening" && $2 == "api" { print $3 }' "$work/$1.out")
-        [ -n "$addr" ] && break
-        sleep 0.1
-    done
-    [ -n "$addr" ] || { cat "$work/$1.log" >&2; echo "$1 did not start" >&2; exit 1; }
-    for kkm in $(seq 7001 7008); do
-        curl -sf -H "Authorization: $pin" -d "{\"ofd_id\": $kkm, \"ofd_token\": 59359406, \"local_name\": \"K$kkm\"}" \
-            "http://$addr/SaveKKM" | grep -q '"response_code":0' || { echo "SaveKKM $kkm failed on $1" >&2; exit 1; }
-    done
-    echo "$addr"
-}
-a=$(start old "$old")
-b=$(start new "$new")
+# shellcheck source=bench/kassa_start.sh
+. "$(dirname "$0")/kassa_start.sh"
+start_kassa old "$old"
+a=$kassa_addr
+start_kassa new "$new"
+b=$kassa_addr
 load() { KASSA_KKMS=8 KASSA_PIN=$pin wrk -t2 -c"$conns" -d"${1}s" --latency -s "$limit_src/trade.lua" "http://$2" | grep '^LOAD'; }
 load 5 "$a" >/dev/null
 load 5 "$b" >/dev/null

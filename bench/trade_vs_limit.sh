@@ -20,20 +20,10 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 pin=4321
 
-# Kassa on port 0: it prints `listening api <address>`.
-KASSA_ADMIN_PIN=$pin target/release/kassa serve --listen 127.0.0.1:0 --data-dir "$work/kassa" \
-    >"$work/kassa.out" 2>"$work/kassa.log" &
-pids+=($!)
-for _ in $(seq 300); do
-    kassa=$(awk '$1 == "listening" && $2 == "api" { print $3 }' "$work/kassa.out")
-    [ -n "$kassa" ] && break
-    sleep 0.1
-done
-[ -n "$kassa" ] || { cat "$work/kassa.log" >&2; echo "kassa did not start" >&2; exit 1; }
-for kkm in $(seq 7001 7008); do
-    curl -sf -H "Authorization: $pin" -d "{\"ofd_id\": $kkm, \"ofd_token\": 59359406, \"local_name\": \"K$kkm\"}" \
-        "http://$kassa/SaveKKM" | grep -q '"response_code":0' || { echo "SaveKKM $kkm failed" >&2; exit 1; }
-done
+# shellcheck source=bench/kassa_start.sh
+. "$(dirname "$0")/kassa_start.sh"
+start_kassa kassa target/release/kassa
+kassa=$kassa_addr
 
 # The anchor takes its port from PORT: ask the system for one.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
