@@ -69,24 +69,30 @@ async fn main() {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;").expect("pragmas");
         let row_bytes: i64 = conn
             .query_row(
-                "SELECT length(body) + length(summary) + length(extra) + length(ofd_request) FROM documents",
+                "SELECT length(d.body) + length(coalesce(f.body, '')) + length(f.request)
+                   FROM ledger_documents d JOIN ledger_fiscal f ON f.document_id = d.id",
                 [],
                 |r| r.get(0),
             )
             .expect("the sale");
-        println!("one document: {row_bytes} bytes of body, summary, extra and OFD request");
+        println!("one document: {row_bytes} bytes of body, amended body and OFD request");
         conn.execute(
-            "INSERT INTO documents (kkm_id, command, created_at, fr_shift_number, shift_document_number, operator_id,
-                 operator_name, is_offline, fiscal_id, qr_code, summary, body, extra, ofd_state, ofd_reqnum,
-                 ofd_request, ofd_error, template_sha256)
+            "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
+                 fiscal_state, fiscal_reply, template_sha256, shift_position, shift_opened_at, public_id)
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-             SELECT d.kkm_id, d.command, d.created_at, 1 + i / 1000, i % 1000 + 2, d.operator_id, d.operator_name,
-                 d.is_offline, d.fiscal_id || i, d.qr_code, d.summary, d.body, d.extra, 2, d.ofd_reqnum,
-                 d.ofd_request, d.ofd_error, d.template_sha256
-             FROM n, documents d WHERE d.id = 1",
+             SELECT d.device_id, d.number + i, 1 + i / 1000, d.doc_type, d.uid || '-' || i, d.created_at, d.body,
+                 1, d.fiscal_reply, d.template_sha256, i % 1000 + 2, d.shift_opened_at, d.public_id + i
+             FROM n, ledger_documents d WHERE d.id = 1",
             [docs - 1],
         )
         .expect("journal");
+        conn.execute(
+            "INSERT INTO ledger_fiscal (document_id, request_number, request, autonomous, ticket, body)
+             SELECT d.id, f.request_number, f.request, 0, f.ticket || d.id, f.body
+               FROM ledger_documents d, ledger_fiscal f WHERE f.document_id = 1 AND d.id > 1",
+            [],
+        )
+        .expect("fiscal rows");
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
     }
     let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) as f64 / 1e9;

@@ -6,7 +6,7 @@
 //! `ledger_fiscal` and sealed with the document, in one transaction. Call it under the device's send lock
 //! (the fiscaliser runs under it), so amendments of a device come in order.
 use super::{Ledger, LedgerError, LedgerResult};
-use crate::store::{FiscalNoteRow, FiscalState, LedgerDocRow, Numbers};
+use crate::store::{FiscalNoteRow, FiscalState, LedgerDocRow, Numbers, Tx};
 use rust_decimal::Decimal;
 
 /// A fiscaliser's row of a document.
@@ -39,6 +39,9 @@ pub struct Amendment {
     pub attempt_at: Option<String>,
     /// Added to the counters of the document's shift and of the device's life, and to the document's own.
     pub counters: Vec<(String, Decimal)>,
+    /// What the authority said: accepted or refused (never rolled back: see [`Ledger::roll_back`]), with
+    /// its reply.
+    pub outcome: Option<(FiscalState, Option<serde_json::Value>)>,
 }
 
 impl Ledger {
@@ -55,51 +58,63 @@ impl Ledger {
         doc_id: i64,
         change: impl FnOnce(&Amending) -> LedgerResult<Amendment>,
     ) -> LedgerResult<FiscalNote> {
-        self.store.write(|tx| {
-            let doc = tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
-            if doc.fiscal_state == FiscalState::RolledBack {
-                return Err(LedgerError::RolledBack(doc_id));
-            }
-            let device = tx.ledger_device_by_id(doc.device_id)?.ok_or(LedgerError::UnknownDevice(doc.device_id))?;
-            let mut note =
-                tx.ledger_fiscal(doc_id)?.unwrap_or(FiscalNote { document_id: doc_id, ..Default::default() });
-            let next = doc.autonomous_number.unwrap_or(device.last_autonomous + 1);
-            let a = change(&Amending { document: &doc, note: &note, autonomous_number: next })?;
-            if a.take_autonomous_number && doc.autonomous_number.is_none() {
-                tx.ledger_set_autonomous_number(doc_id, next)?;
-                let numbers = Numbers {
-                    next_number: device.next_number,
-                    shift_position: device.shift_position,
-                    last_autonomous: next,
-                    last_request: device.last_request,
-                };
-                tx.ledger_set_numbers(doc.device_id, numbers)?;
-            }
-            if let Some(body) = a.body {
-                note.body = Some(body);
-            }
-            if let Some(request) = a.request {
-                note.request = Some(request);
-            }
-            if let Some(autonomous) = a.autonomous {
-                note.autonomous = autonomous;
-            }
-            if let Some(ticket) = a.ticket {
-                note.ticket = Some(ticket);
-            }
-            if let Some(error) = a.error {
-                note.error = error;
-            }
-            if let Some(at) = a.attempt_at {
-                note.attempts += 1;
-                note.last_attempt_at = Some(at);
-            }
-            tx.ledger_put_fiscal(&note)?;
-            for (name, delta) in &a.counters {
-                tx.ledger_count(doc.device_id, doc.shift_number, doc_id, name, *delta)?;
-            }
-            tx.ledger_reseal(doc_id)?;
-            Ok(note)
-        })
+        self.store.write(|tx| amend(tx, doc_id, change))
     }
+}
+
+/// The amending transaction (see [`Ledger::amend`]), inside the caller's.
+pub fn amend(
+    tx: &Tx,
+    doc_id: i64,
+    change: impl FnOnce(&Amending) -> LedgerResult<Amendment>,
+) -> LedgerResult<FiscalNote> {
+    let doc = tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
+    if doc.fiscal_state == FiscalState::RolledBack {
+        return Err(LedgerError::RolledBack(doc_id));
+    }
+    let device = tx.ledger_device_by_id(doc.device_id)?.ok_or(LedgerError::UnknownDevice(doc.device_id))?;
+    let mut note = tx.ledger_fiscal(doc_id)?.unwrap_or(FiscalNote { document_id: doc_id, ..Default::default() });
+    let next = doc.autonomous_number.unwrap_or(device.last_autonomous + 1);
+    let a = change(&Amending { document: &doc, note: &note, autonomous_number: next })?;
+    if a.take_autonomous_number && doc.autonomous_number.is_none() {
+        tx.ledger_set_autonomous_number(doc_id, next)?;
+        let numbers = Numbers {
+            next_number: device.next_number,
+            shift_position: device.shift_position,
+            last_autonomous: next,
+            last_request: device.last_request,
+        };
+        tx.ledger_set_numbers(doc.device_id, numbers)?;
+    }
+    if let Some(body) = a.body {
+        note.body = Some(body);
+    }
+    if let Some(request) = a.request {
+        note.request = Some(request);
+    }
+    if let Some(autonomous) = a.autonomous {
+        note.autonomous = autonomous;
+    }
+    if let Some(ticket) = a.ticket {
+        note.ticket = Some(ticket);
+    }
+    if let Some(error) = a.error {
+        note.error = error;
+    }
+    if let Some(at) = a.attempt_at {
+        note.attempts += 1;
+        note.last_attempt_at = Some(at);
+    }
+    tx.ledger_put_fiscal(&note)?;
+    if let Some((state, reply)) = &a.outcome {
+        if *state == FiscalState::RolledBack {
+            return Err(LedgerError::RolledBack(doc_id));
+        }
+        tx.ledger_set_fiscal_state(doc_id, *state, reply.as_ref())?;
+    }
+    for (name, delta) in &a.counters {
+        tx.ledger_count(doc.device_id, doc.shift_number, doc_id, name, *delta)?;
+    }
+    tx.ledger_reseal(doc_id)?;
+    Ok(note)
 }

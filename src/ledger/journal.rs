@@ -53,22 +53,28 @@ impl Ledger {
 
     /// Retires a device at `at`: refused while documents wait for its fiscaliser (they would never go).
     pub fn retire(&self, device_id: i64, at: &str) -> LedgerResult<DeviceRow> {
-        self.store.write(|tx| {
-            tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
-            let (waiting, _) = tx.ledger_waiting(device_id)?;
-            if waiting > 0 {
-                return Err(LedgerError::DocumentsWait { device: device_id, waiting });
-            }
-            tx.ledger_set_retired(device_id, Some(at))?;
-            tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))
-        })
+        self.store.write(|tx| retire(tx, device_id, at))
     }
 
     /// Brings a retired device back (registered again): it goes on with its numbers and its journal.
     pub fn revive(&self, device_id: i64) -> LedgerResult<DeviceRow> {
-        self.store.write(|tx| {
-            tx.ledger_set_retired(device_id, None)?;
-            tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))
-        })
+        self.store.write(|tx| revive(tx, device_id))
     }
+}
+
+/// The retiring transaction (see [`Ledger::retire`]).
+pub fn retire(tx: &crate::store::Tx, device_id: i64, at: &str) -> LedgerResult<DeviceRow> {
+    tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
+    let (waiting, _) = tx.ledger_waiting(device_id)?;
+    if waiting > 0 {
+        return Err(LedgerError::DocumentsWait { device: device_id, waiting });
+    }
+    tx.ledger_set_retired(device_id, Some(at))?;
+    tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))
+}
+
+/// The reviving transaction (see [`Ledger::revive`]).
+pub fn revive(tx: &crate::store::Tx, device_id: i64) -> LedgerResult<DeviceRow> {
+    tx.ledger_set_retired(device_id, None)?;
+    tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))
 }

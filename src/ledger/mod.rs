@@ -19,6 +19,16 @@ pub mod money;
 pub mod numbering;
 pub mod pins;
 
+/// The ledger's steps inside a caller's write transaction ([`Ledger::write`]), for a country that keeps its
+/// own side rows (a Kazakh KKM's link state) in the same transaction as its documents.
+pub mod within {
+    pub use super::amend::amend;
+    pub use super::journal::{retire, revive};
+    pub use super::numbering::{
+        Upcoming, commit, register_device, request_at_least, roll_back, take_request_number, upcoming,
+    };
+}
+
 /// Typed counters kept as JSON, as named rows and back (a country's rules own their shape).
 pub use crate::store::kazakh_books::{counter_path, counter_rows};
 pub use amend::{Amending, Amendment, FiscalNote};
@@ -78,11 +88,15 @@ pub struct Entry {
     pub uid: String,
 }
 
-/// Per-device serialisation: `ops` orders document creation, `send` the calls to the fiscaliser.
+/// Per-device serialisation: `ops` orders document creation, `send` the calls to the fiscaliser. A device
+/// whose fiscaliser works in the background (the Kazakh autonomous queue) has one sender task: `wake` wakes
+/// it, `sender_running` says whether it runs.
 #[derive(Default)]
 pub struct DeviceLock {
     pub ops: tokio::sync::Mutex<()>,
     pub send: tokio::sync::Mutex<()>,
+    pub wake: tokio::sync::Notify,
+    pub sender_running: std::sync::atomic::AtomicBool,
 }
 
 /// What an idempotency key says before a document is made.
@@ -118,6 +132,17 @@ impl Ledger {
     ) -> LedgerResult<T> {
         let ledger = self.clone();
         tokio::task::spawn_blocking(move || f(&ledger)).await.map_err(|e| LedgerError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` in one write transaction of the ledger's store: a country's own rows beside its devices
+    /// and the ledger's steps ([`within`]) commit together or not at all.
+    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&crate::store::Tx) -> Result<T, E>) -> Result<T, E> {
+        self.store.write(f)
+    }
+
+    /// Runs `f` in one read transaction (a consistent view).
+    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&crate::store::Tx) -> Result<T, E>) -> Result<T, E> {
+        self.store.read(f)
     }
 
     /// Records a device (or refreshes the registration of a known one); `first_number` is the number its

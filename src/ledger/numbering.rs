@@ -71,42 +71,7 @@ impl Ledger {
     /// shift, holding the last autonomous number issued (if any), and not accepted, can be rolled back, so
     /// the numbers stay dense.
     pub fn roll_back(&self, doc_id: i64) -> LedgerResult<LedgerDocRow> {
-        self.store.write(|tx| {
-            let doc = tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
-            match doc.fiscal_state {
-                FiscalState::Accepted => return Err(LedgerError::Fiscalised(doc_id)),
-                FiscalState::RolledBack => return Err(LedgerError::RolledBack(doc_id)),
-                FiscalState::Waiting | FiscalState::Refused => {}
-            }
-            let device = tx.ledger_device_by_id(doc.device_id)?.ok_or(LedgerError::UnknownDevice(doc.device_id))?;
-            let newest = tx.ledger_newest_kept(doc.device_id)?.map(|d| d.id);
-            let last_autonomous = doc.autonomous_number.is_none_or(|n| n == device.last_autonomous);
-            if newest != Some(doc_id) || device.shift_number != doc.shift_number || !last_autonomous {
-                return Err(LedgerError::NotNewest(doc_id));
-            }
-            let change = tx.ledger_shift_change(doc_id)?;
-            let key = tx.ledger_mark_rolled_back(doc_id)?;
-            tx.ledger_uncount(doc.device_id, doc.shift_number, doc_id)?;
-            if change & OPENED != 0 {
-                // The shift it opened closes again, as if it had never opened.
-                let before = doc.shift_number - 1;
-                let position = tx.ledger_last_position(doc.device_id, before)?;
-                tx.ledger_restore_shift(doc.device_id, before, None, position)?;
-            } else {
-                let opened = if change & CLOSED != 0 { doc.shift_opened_at.clone() } else { device.shift_opened_at };
-                tx.ledger_restore_shift(doc.device_id, doc.shift_number, opened.as_deref(), doc.shift_position - 1)?;
-            }
-            if let Some(n) = doc.autonomous_number {
-                let now = tx.ledger_device_by_id(doc.device_id)?.ok_or(LedgerError::UnknownDevice(doc.device_id))?;
-                tx.ledger_set_numbers(doc.device_id, Numbers { last_autonomous: n - 1, ..numbers(&now) })?;
-            }
-            let mut note =
-                tx.ledger_fiscal(doc_id)?.unwrap_or(FiscalNoteRow { document_id: doc_id, ..Default::default() });
-            note.rolled_back_key = key;
-            tx.ledger_put_fiscal(&note)?;
-            tx.ledger_reseal(doc_id)?;
-            tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))
-        })
+        self.store.write(|tx| roll_back(tx, doc_id))
     }
 
     /// Sets where a device's autonomous series and request numbers start (a Kazakh KKM: after 1000, and
@@ -141,8 +106,48 @@ fn numbers(device: &crate::store::DeviceRow) -> Numbers {
     }
 }
 
+/// The numbers a document committed now with `how` takes (see [`upcoming`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upcoming {
+    pub shift_number: i64,
+    pub shift_position: i64,
+    /// When its shift opened (itself, when it opens it).
+    pub shift_opened_at: Option<String>,
+    /// It opens its shift.
+    pub opens_shift: bool,
+    pub autonomous_number: Option<i64>,
+    pub request_number: Option<i64>,
+    pub public_id: Option<i64>,
+}
+
+/// The shift a document opens before it is numbered, if any.
+fn opening<'a>(device: &crate::store::DeviceRow, how: &Numbering<'a>) -> Option<(i64, &'a str)> {
+    match (how.open, how.open_if_closed) {
+        (Some(open), _) => Some(open),
+        (None, Some(at)) if device.shift_opened_at.is_none() => Some((device.shift_number + 1, at)),
+        _ => None,
+    }
+}
+
+/// The numbers the next document of the device would take with `how`, read inside the transaction that
+/// commits it, so a country's rules can print them in the document they build (a Kazakh ticket shows its
+/// shift, position and autonomous number; its request carries its REQNUM). [`commit`] gives exactly these.
+pub fn upcoming(tx: &Tx, device_id: i64, how: &Numbering) -> LedgerResult<Upcoming> {
+    let device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
+    let opens = opening(&device, how);
+    Ok(Upcoming {
+        shift_number: opens.map_or(device.shift_number, |(n, _)| n),
+        shift_position: if opens.is_some() { 1 } else { device.shift_position + 1 },
+        shift_opened_at: opens.map(|(_, at)| at.to_owned()).or(device.shift_opened_at.clone()),
+        opens_shift: opens.is_some(),
+        autonomous_number: how.autonomous_number.then_some(device.last_autonomous + 1),
+        request_number: how.fiscal.as_ref().and_then(|f| f.next_request).map(|step| step(device.last_request)),
+        public_id: how.public_id.map(|country| tx.peek_public_id(country)).transpose()?,
+    })
+}
+
 /// The commit transaction (see [`Ledger::commit_numbered`]).
-pub(super) fn commit(
+pub fn commit(
     tx: &Tx,
     device_id: i64,
     entry: &Entry,
@@ -160,12 +165,7 @@ pub(super) fn commit(
         return Err(LedgerError::Retired(device_id));
     }
     let mut change = 0;
-    let opening = match (how.open, how.open_if_closed) {
-        (Some(open), _) => Some(open),
-        (None, Some(at)) if device.shift_opened_at.is_none() => Some((device.shift_number + 1, at)),
-        _ => None,
-    };
-    if let Some((number, at)) = opening {
+    if let Some((number, at)) = opening(&device, how) {
         tx.ledger_open_shift(device_id, number, at)?;
         device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
         change |= OPENED;
@@ -221,4 +221,72 @@ pub(super) fn commit(
         tx.ledger_set_shift(device_id, device.shift_number, None)?;
     }
     tx.ledger_document(id)?.ok_or(LedgerError::UnknownDocument(id))
+}
+
+/// The rollback transaction (see [`Ledger::roll_back`]).
+pub fn roll_back(tx: &Tx, doc_id: i64) -> LedgerResult<LedgerDocRow> {
+    let doc = tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
+    match doc.fiscal_state {
+        FiscalState::Accepted => return Err(LedgerError::Fiscalised(doc_id)),
+        FiscalState::RolledBack => return Err(LedgerError::RolledBack(doc_id)),
+        FiscalState::Waiting | FiscalState::Refused => {}
+    }
+    let device = tx.ledger_device_by_id(doc.device_id)?.ok_or(LedgerError::UnknownDevice(doc.device_id))?;
+    let newest = tx.ledger_newest_kept(doc.device_id)?.map(|d| d.id);
+    let last_autonomous = doc.autonomous_number.is_none_or(|n| n == device.last_autonomous);
+    if newest != Some(doc_id) || device.shift_number != doc.shift_number || !last_autonomous {
+        return Err(LedgerError::NotNewest(doc_id));
+    }
+    let change = tx.ledger_shift_change(doc_id)?;
+    let key = tx.ledger_mark_rolled_back(doc_id)?;
+    tx.ledger_uncount(doc.device_id, doc.shift_number, doc_id)?;
+    if change & OPENED != 0 {
+        // The shift it opened closes again, as if it had never opened.
+        let before = doc.shift_number - 1;
+        let position = tx.ledger_last_position(doc.device_id, before)?;
+        tx.ledger_restore_shift(doc.device_id, before, None, position)?;
+    } else {
+        let opened = if change & CLOSED != 0 { doc.shift_opened_at.clone() } else { device.shift_opened_at };
+        tx.ledger_restore_shift(doc.device_id, doc.shift_number, opened.as_deref(), doc.shift_position - 1)?;
+    }
+    if let Some(n) = doc.autonomous_number {
+        let now = tx.ledger_device_by_id(doc.device_id)?.ok_or(LedgerError::UnknownDevice(doc.device_id))?;
+        tx.ledger_set_numbers(doc.device_id, Numbers { last_autonomous: n - 1, ..numbers(&now) })?;
+    }
+    let mut note = tx.ledger_fiscal(doc_id)?.unwrap_or(FiscalNoteRow { document_id: doc_id, ..Default::default() });
+    note.rolled_back_key = key;
+    tx.ledger_put_fiscal(&note)?;
+    tx.ledger_reseal(doc_id)?;
+    tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))
+}
+
+/// Takes the device's next request number for a request that is no document (the Kazakh OFD numbers its
+/// information requests like any other), committed before the request leaves.
+pub fn take_request_number(tx: &Tx, device_id: i64, step: fn(i64) -> i64) -> LedgerResult<i64> {
+    let device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
+    let last_request = step(device.last_request);
+    tx.ledger_set_numbers(device_id, Numbers { last_request, ..numbers(&device) })?;
+    Ok(last_request)
+}
+
+/// Raises the device's last request number to at least `n` (the number its authority last saw from it).
+pub fn request_at_least(tx: &Tx, device_id: i64, n: i64) -> LedgerResult<()> {
+    let device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
+    if device.last_request < n {
+        tx.ledger_set_numbers(device_id, Numbers { last_request: n, ..numbers(&device) })?;
+    }
+    Ok(())
+}
+
+/// Records a new device whose autonomous series starts after `last_autonomous` (see [`Ledger::register`]).
+pub fn register_device(
+    tx: &Tx,
+    country: &str,
+    serial: &str,
+    registration: &serde_json::Value,
+    last_autonomous: i64,
+) -> LedgerResult<crate::store::DeviceRow> {
+    let device = tx.ledger_register_device(country, serial, registration, 1, 0)?;
+    tx.ledger_set_numbers(device.id, Numbers { last_autonomous, ..numbers(&device) })?;
+    tx.ledger_device_by_id(device.id)?.ok_or(LedgerError::UnknownDevice(device.id))
 }

@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 /// A table whose documents are chained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Journal {
-    /// `documents`: the Kazakh KKMs' journal.
+    /// `documents`: the Kazakh KKMs' journal before migration 0015 moved it onto the ledger; kept since as
+    /// `kz_documents_before_ledger`, never written again, and still checked.
     Kazakh,
     /// `ledger_documents`: the country-neutral ledger.
     Ledger,
@@ -31,6 +32,16 @@ impl Journal {
             Journal::Kazakh => "documents",
             Journal::Ledger => "ledger_documents",
         }
+    }
+
+    /// The table as this database names it (the Kazakh journal is kept under another name after 0015).
+    pub fn stored_table(self, conn: &Connection) -> rusqlite::Result<&'static str> {
+        let kept = super::kazakh_books::KEPT_DOCUMENTS;
+        let moved: bool =
+            conn.query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1", [kept], |r| {
+                r.get(0)
+            })?;
+        Ok(if self == Journal::Kazakh && moved { kept } else { self.table() })
     }
 
     /// Fields fixed when the document is made.
@@ -275,7 +286,8 @@ pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainRepo
     // `kassa check` reads a database as it finds it: one of schema 10-12 has no later fields yet.
     let later = journal.later().is_empty() || has_later_fields(conn)?;
     let sealed = if later { journal.sealed() } else { journal.changing().to_owned() };
-    let sql = format!("SELECT chain, seal, {}, {sealed} FROM {} ORDER BY id", journal.fixed(), journal.table());
+    let table = journal.stored_table(conn)?;
+    let sql = format!("SELECT chain, seal, {}, {sealed} FROM {table} ORDER BY id", journal.fixed());
     let n = journal.columns();
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
@@ -295,7 +307,7 @@ pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainRepo
         let stored_seal: Option<String> = row.get(1)?;
         let chain = chain_of(previous.as_deref(), row, 2, n)?;
         let seal = seal_of(&chain, row, 2 + n, journal.changing_columns(), later)?;
-        let name = journal.table();
+        let name = table;
         if stored_chain.as_deref() != Some(chain.as_str()) {
             problem(
                 &mut report,

@@ -1,16 +1,28 @@
-//! Control receipts of a tax inspector: kept apart from the journal (`documents`), so no counter, report,
+//! Control receipts of a tax inspector: kept apart from the journal (the ledger), so no counter, report,
 //! journal listing or OFD sender ever sees them. Addressed as shift 0, numbered per KKM from 1.
 use super::kkm::format_date;
-use super::{DocumentRow, OfdState, StoreError, StoreResult, Tx};
+use super::{StoreError, StoreResult, Tx};
 use chrono::NaiveDateTime;
 use rusqlite::{OptionalExtension, params};
 
-/// The command type a control receipt is rendered as (a ticket).
-const TICKET: u8 = 1;
+/// A control receipt as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlReceiptRow {
+    /// Its row ID (its template pin is kept by it); 0 before insertion.
+    pub id: i64,
+    pub kkm_id: i64,
+    /// Its number on its KKM (1, 2, ...); 0 before insertion.
+    pub number: i64,
+    pub created_at: NaiveDateTime,
+    pub operator_id: i64,
+    pub operator_name: String,
+    /// The ticket as made (its `shift_document_number` is its number).
+    pub body: serde_json::Value,
+}
 
 impl Tx<'_> {
-    /// Stores a control receipt for `kkm_id`; returns its row with its id and number filled in.
-    pub fn insert_control_receipt(&self, receipt: &DocumentRow) -> StoreResult<DocumentRow> {
+    /// Stores a control receipt; returns its row with its id and number filled in.
+    pub fn insert_control_receipt(&self, receipt: &ControlReceiptRow) -> StoreResult<ControlReceiptRow> {
         let number: i64 = self.conn().query_row(
             "SELECT COALESCE(MAX(number), 0) + 1 FROM control_receipts WHERE kkm_id = ?1",
             [receipt.kkm_id],
@@ -31,11 +43,11 @@ impl Tx<'_> {
             ],
         )?;
         let id = self.conn().last_insert_rowid();
-        Ok(DocumentRow { id, fr_shift_number: 0, shift_document_number: number, body, ..receipt.clone() })
+        Ok(ControlReceiptRow { id, number, body, ..receipt.clone() })
     }
 
     /// The control receipt `number` of `kkm_id`.
-    pub fn control_receipt(&self, kkm_id: i64, number: i64) -> StoreResult<Option<DocumentRow>> {
+    pub fn control_receipt(&self, kkm_id: i64, number: i64) -> StoreResult<Option<ControlReceiptRow>> {
         let raw = self
             .conn()
             .query_row(
@@ -59,25 +71,6 @@ impl Tx<'_> {
         let created_at = NaiveDateTime::parse_from_str(&created_at, "%Y-%m-%dT%H:%M:%S%.3f")
             .map_err(|e| StoreError::Corrupt(format!("control receipt date {created_at}: {e}")))?;
         let body = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("control receipt: {e}")))?;
-        Ok(Some(DocumentRow {
-            id,
-            kkm_id,
-            command: TICKET,
-            created_at,
-            fr_shift_number: 0,
-            shift_document_number: number,
-            operator_id,
-            operator_name,
-            is_offline: false,
-            fiscal_id: String::new(),
-            qr_code: String::new(),
-            summary: serde_json::Value::Null,
-            body,
-            extra: serde_json::json!({}),
-            ofd_state: OfdState::Local,
-            ofd_reqnum: None,
-            ofd_request: None,
-            ofd_error: String::new(),
-        }))
+        Ok(Some(ControlReceiptRow { id, kkm_id, number, created_at, operator_id, operator_name, body }))
     }
 }

@@ -2,9 +2,9 @@
 //! one-ledger.md §1.3 B): devices, documents with their fiscal rows, idempotency keys, the open shift's
 //! counters and the drawer, the public transaction IDs; then the old tables are renamed, never dropped.
 //!
-//! Not yet applied at start: it becomes migration 0015 in the change that makes the Kazakh pipeline use the
-//! ledger, because this build's pipeline still reads and writes `kkms` and `documents`. Until then it is
-//! exercised on the oracle's fixture databases (tests/ledger/kazakh_books.rs).
+//! Migration 0015 (its SQL half is `migrations/0015_kazakh_books.sql`, the rest is [`after_move`]), run at
+//! start before any sender; tested on the oracle's fixture databases (tests/ledger/kazakh_books.rs, and
+//! the oracle's answers in tests/kz/oracle.rs).
 //!
 //! Dates stay in the Kazakh text format (`2026-12-05T22:20:27.989`, naive local time) rather than RFC 3339:
 //! the journal's range filters compare text within one device, and every document of a Kazakh device (old
@@ -24,7 +24,7 @@ use serde_json::Value;
 use std::str::FromStr;
 
 /// The SQL half of the move.
-const SQL: &str = include_str!("moves/kazakh_books.sql");
+const SQL: &str = include_str!("migrations/0015_kazakh_books.sql");
 
 /// Names of the old tables once moved: kept for a rescue and for `kassa check`, never written again.
 pub const KEPT_KKMS: &str = "kz_kkms_before_ledger";
@@ -33,9 +33,14 @@ pub const KEPT_DOCUMENTS: &str = "kz_documents_before_ledger";
 /// The counters that survive a Z report.
 const LIFETIME: [&str; 2] = ["tickets_since_registration", "placements_since_registration"];
 
-/// Moves the Kazakh books onto the ledger inside the caller's transaction.
+/// Moves the Kazakh books onto the ledger inside the caller's transaction (the whole migration 0015).
 pub fn move_kazakh_books(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(SQL)?;
+    after_move(conn)
+}
+
+/// The Rust half of migration 0015, after its SQL.
+pub fn after_move(conn: &Connection) -> rusqlite::Result<()> {
     move_counters(conn)?;
     chain_moved(conn)?;
     conn.execute_batch(&format!(

@@ -1,10 +1,11 @@
-//! Cash registers (KKM): settings the integrator saves and the state the fiscal core keeps.
+//! Cash registers (KKM): settings the integrator saves and the link state the Kazakh core keeps (`kz_kkms`),
+//! beside the KKM's ledger device (`ledger_devices`: its shift, numbers and retirement). A row read here
+//! carries the device's numbers but not its counters: `country::kz::books` fills those from the ledger.
 use super::{StoreError, StoreResult, Tx};
 use chrono::NaiveDateTime;
 use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 /// The printer a KKM prints on (the seed's PrinterEntity).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +47,8 @@ pub struct KkmSettings {
 pub struct KkmRow {
     /// Internal ID (`ID` in the API).
     pub id: i64,
+    /// Its device in the ledger.
+    pub device_id: i64,
     pub settings: KkmSettings,
     pub owner_id: i64,
     pub vendor_id: String,
@@ -96,29 +99,16 @@ fn parse_date(s: Option<String>) -> StoreResult<Option<NaiveDateTime>> {
     .transpose()
 }
 
-fn parse_decimal(s: &str) -> StoreResult<Decimal> {
-    Decimal::from_str(s).map_err(|e| StoreError::Corrupt(format!("decimal {s:?}: {e}")))
-}
-
-fn parse_sums(s: &str) -> StoreResult<[Decimal; 4]> {
-    let texts: Vec<String> = serde_json::from_str(s)?;
-    let sums = texts.iter().map(|t| parse_decimal(t)).collect::<StoreResult<Vec<_>>>()?;
-    sums.try_into().map_err(|_| StoreError::Corrupt(format!("non-nullable sums {s:?}")))
-}
-
-fn format_sums(sums: &[Decimal; 4]) -> String {
-    serde_json::to_string(&sums.iter().map(|d| d.to_string()).collect::<Vec<_>>()).unwrap_or_default()
-}
-
 fn flag(row: &Row, col: &str) -> rusqlite::Result<bool> {
     Ok(row.get::<_, i64>(col)? != 0)
 }
 
 /// Reads one row. JSON and decimal columns come back as text and are parsed by [`cook`], so their errors keep
 /// their own type instead of hiding inside rusqlite's.
-fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 10])> {
+fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 5])> {
     let kkm = KkmRow {
-        id: row.get("id")?,
+        id: row.get("kkm_id")?,
+        device_id: row.get("device_id")?,
         settings: KkmSettings {
             ofd_id: row.get("ofd_id")?,
             ofd_uid: row.get("ofd_uid")?,
@@ -144,33 +134,23 @@ fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 10])> {
         blocked_info: row.get("blocked_info")?,
         is_invalid_token: flag(row, "is_invalid_token")?,
         local_state: row.get("local_state")?,
-        fr_shift_number: row.get("fr_shift_number")?,
-        shift_state: row.get("shift_state")?,
-        shift_document_number: row.get("shift_document_number")?,
+        fr_shift_number: row.get("shift_number")?,
+        shift_state: i64::from(row.get::<_, Option<String>>("shift_opened_at")?.is_some()),
+        shift_document_number: row.get("shift_position")?,
         shift_open_date: None,
         shift_close_date: None,
         cash_sum: Decimal::ZERO,
         revenue: Decimal::ZERO,
         start_shift_nns: [Decimal::ZERO; 4],
         nns: [Decimal::ZERO; 4],
-        ofd_reqnum: row.get("ofd_reqnum")?,
+        ofd_reqnum: u16::try_from(row.get::<_, i64>("last_request")?).unwrap_or_default(),
         counters: serde_json::Value::Null,
-        offline_number: row.get("offline_number")?,
+        offline_number: row.get("last_autonomous")?,
         retired: row.get::<_, Option<String>>("retired_at")?.is_some(),
     };
     let text = |col: &str| row.get::<_, Option<String>>(col).map(Option::unwrap_or_default);
-    let texts = [
-        text("printer")?,
-        text("vat_certificate")?,
-        text("custom_data")?,
-        text("reg_info")?,
-        text("ads_info")?,
-        text("cash_sum")?,
-        text("revenue")?,
-        text("start_shift_nns")?,
-        text("nns")?,
-        text("counters")?,
-    ];
+    let texts =
+        [text("printer")?, text("vat_certificate")?, text("custom_data")?, text("reg_info")?, text("ads_info")?];
     Ok((kkm, texts))
 }
 
@@ -179,23 +159,18 @@ fn read_dates(row: &Row) -> rusqlite::Result<[Option<String>; 5]> {
         row.get("manufacture_date")?,
         row.get("offline_start_date")?,
         row.get("offline_end_date")?,
-        row.get("shift_open_date")?,
+        row.get("shift_opened_at")?,
         row.get("shift_close_date")?,
     ])
 }
 
-fn cook((mut kkm, texts): (KkmRow, [String; 10]), dates: [Option<String>; 5]) -> StoreResult<KkmRow> {
-    let [printer, vat, custom, reg, ads, cash, revenue, start_nns, nns, counters] = texts;
-    kkm.counters = serde_json::from_str(&counters)?;
+fn cook((mut kkm, texts): (KkmRow, [String; 5]), dates: [Option<String>; 5]) -> StoreResult<KkmRow> {
+    let [printer, vat, custom, reg, ads] = texts;
     kkm.settings.printer = if printer.is_empty() { None } else { Some(serde_json::from_str(&printer)?) };
     kkm.settings.vat_certificate = serde_json::from_str(&vat)?;
     kkm.settings.custom_data = serde_json::from_str(&custom)?;
     kkm.reg_info = serde_json::from_str(&reg)?;
     kkm.ads_info = serde_json::from_str(&ads)?;
-    kkm.cash_sum = parse_decimal(&cash)?;
-    kkm.revenue = parse_decimal(&revenue)?;
-    kkm.start_shift_nns = parse_sums(&start_nns)?;
-    kkm.nns = parse_sums(&nns)?;
     let [made, off_start, off_end, open, close] = dates;
     kkm.manufacture_date = parse_date(made)?.unwrap_or_default();
     kkm.offline_start_date = parse_date(off_start)?;
@@ -207,7 +182,11 @@ fn cook((mut kkm, texts): (KkmRow, [String; 10]), dates: [Option<String>; 5]) ->
 
 impl Tx<'_> {
     fn kkms_where(&self, clause: &str, param: &dyn rusqlite::ToSql) -> StoreResult<Vec<KkmRow>> {
-        let sql = format!("SELECT * FROM kkms WHERE {clause} ORDER BY id");
+        let sql = format!(
+            "SELECT z.*, d.shift_number, d.shift_opened_at, d.shift_position, d.last_autonomous, d.last_request,
+                    d.retired_at
+               FROM kz_kkms z JOIN ledger_devices d ON d.id = z.device_id WHERE {clause} ORDER BY z.kkm_id"
+        );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let raws =
             stmt.query_map([param], |row| Ok((read_row(row)?, read_dates(row)?)))?.collect::<Result<Vec<_>, _>>()?;
@@ -220,19 +199,25 @@ impl Tx<'_> {
             .collect()
     }
 
-    /// Every KKM, by ID.
-    pub fn kkms(&self) -> StoreResult<Vec<KkmRow>> {
+    /// Every KKM, by ID (without counters).
+    pub fn kz_kkm_rows(&self) -> StoreResult<Vec<KkmRow>> {
         self.kkms_where("1 = ?1", &1)
     }
 
-    /// The KKM with this OFD ID.
-    pub fn kkm_by_ofd_id(&self, ofd_id: i64) -> StoreResult<Option<KkmRow>> {
-        Ok(self.kkms_where("ofd_id = ?1", &ofd_id)?.pop())
+    /// The KKM with this OFD ID (without counters).
+    pub fn kz_kkm_row_by_ofd_id(&self, ofd_id: i64) -> StoreResult<Option<KkmRow>> {
+        Ok(self.kkms_where("z.ofd_id = ?1", &ofd_id)?.pop())
     }
 
-    /// Inserts a new KKM with zeroed state; returns its ID.
-    pub fn insert_kkm(
+    /// The KKM of this ledger device (without counters).
+    pub fn kz_kkm_row_of_device(&self, device_id: i64) -> StoreResult<Option<KkmRow>> {
+        Ok(self.kkms_where("z.device_id = ?1", &device_id)?.pop())
+    }
+
+    /// Inserts the Kazakh side of a new KKM whose ledger device is `device_id`; returns its ID.
+    pub fn insert_kz_kkm(
         &self,
+        device_id: i64,
         s: &KkmSettings,
         owner_id: i64,
         vendor_id: &str,
@@ -240,9 +225,10 @@ impl Tx<'_> {
         reg_info: &serde_json::Value,
     ) -> StoreResult<i64> {
         self.conn().execute(
-            "INSERT INTO kkms (ofd_id, ofd_uid, ofd_token, local_name, use_software_vpn, auto_withdraw_money, printer,
-                 vat_certificate, custom_data, owner_id, vendor_id, manufacture_date, reg_info, ads_info)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, '[]')",
+            "INSERT INTO kz_kkms (ofd_id, ofd_uid, ofd_token, local_name, use_software_vpn, auto_withdraw_money,
+                 printer, vat_certificate, custom_data, owner_id, vendor_id, manufacture_date, reg_info, ads_info,
+                 device_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, '[]', ?14)",
             params![
                 s.ofd_id,
                 s.ofd_uid,
@@ -257,6 +243,7 @@ impl Tx<'_> {
                 vendor_id,
                 format_date(manufacture_date),
                 reg_info.to_string(),
+                device_id,
             ],
         )?;
         let id = self.conn().last_insert_rowid();
@@ -267,8 +254,8 @@ impl Tx<'_> {
     /// Rewrites the settings of KKM `id` (its state is untouched).
     pub fn update_kkm_settings(&self, id: i64, s: &KkmSettings) -> StoreResult<()> {
         self.conn().execute(
-            "UPDATE kkms SET ofd_uid = ?2, ofd_token = ?3, local_name = ?4, use_software_vpn = ?5,
-                 auto_withdraw_money = ?6, printer = ?7, vat_certificate = ?8, custom_data = ?9 WHERE id = ?1",
+            "UPDATE kz_kkms SET ofd_uid = ?2, ofd_token = ?3, local_name = ?4, use_software_vpn = ?5,
+                 auto_withdraw_money = ?6, printer = ?7, vat_certificate = ?8, custom_data = ?9 WHERE kkm_id = ?1",
             params![
                 id,
                 s.ofd_uid,
@@ -284,16 +271,9 @@ impl Tx<'_> {
         self.set_kkm_bindings(id, &s.bindings)
     }
 
-    /// Retires KKM `id` (a KKM is never deleted: its journal stays) and drops its bindings.
-    pub fn retire_kkm(&self, id: i64, at: &NaiveDateTime) -> StoreResult<()> {
-        self.conn().execute("UPDATE kkms SET retired_at = ?2 WHERE id = ?1", params![id, format_date(at)])?;
+    /// Drops the bindings of a KKM being retired (the ledger retires its device).
+    pub fn unbind_kkm(&self, id: i64) -> StoreResult<()> {
         self.set_kkm_bindings(id, &[])
-    }
-
-    /// Brings a retired KKM back into use, with its counters and journal.
-    pub fn revive_kkm(&self, id: i64) -> StoreResult<()> {
-        self.conn().execute("UPDATE kkms SET retired_at = NULL WHERE id = ?1", [id])?;
-        Ok(())
     }
 
     /// Operator IDs bound to KKM `kkm_id`.
@@ -316,7 +296,7 @@ impl Tx<'_> {
 
     /// Those of `ids` that name no KKM.
     pub fn missing_kkms(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM kkms WHERE id = ?1")?;
+        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM kz_kkms WHERE kkm_id = ?1")?;
         let mut missing = Vec::new();
         for id in ids {
             if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {
@@ -326,18 +306,19 @@ impl Tx<'_> {
         Ok(missing)
     }
 
-    /// Writes the state the fiscal core keeps (everything but the settings and identity) of `kkm`.
+    /// Writes the link state the Kazakh core keeps (everything but the settings, the identity, and what the
+    /// ledger keeps: shift, numbers, counters, retirement). The registration goes to the device too.
     pub fn update_kkm_state(&self, kkm: &KkmRow) -> StoreResult<()> {
         let date = |d: &Option<NaiveDateTime>| d.as_ref().map(format_date);
-        self.conn().execute(
-            "UPDATE kkms SET reg_info = ?2, ads_info = ?3, is_offline = ?4, offline_start_date = ?5,
+        self.conn()
+            .prepare_cached(
+                "UPDATE kz_kkms SET reg_info = ?2, ads_info = ?3, is_offline = ?4, offline_start_date = ?5,
                  offline_end_date = ?6, offline_ticket_number = ?7, is_blocked = ?8, blocked_info = ?9,
-                 is_invalid_token = ?10, local_state = ?11, fr_shift_number = ?12, shift_state = ?13,
-                 shift_document_number = ?14, shift_open_date = ?15, shift_close_date = ?16, cash_sum = ?17,
-                 revenue = ?18, start_shift_nns = ?19, nns = ?20, ofd_reqnum = ?21, counters = ?22,
-                 offline_number = ?23, ofd_token = ?24, vendor_id = ?25, manufacture_date = ?26
-             WHERE id = ?1",
-            params![
+                 is_invalid_token = ?10, local_state = ?11, shift_close_date = ?12, ofd_token = ?13,
+                 vendor_id = ?14, manufacture_date = ?15
+             WHERE kkm_id = ?1",
+            )?
+            .execute(params![
                 kkm.id,
                 kkm.reg_info.to_string(),
                 kkm.ads_info.to_string(),
@@ -349,53 +330,19 @@ impl Tx<'_> {
                 kkm.blocked_info,
                 kkm.is_invalid_token,
                 kkm.local_state,
-                kkm.fr_shift_number,
-                kkm.shift_state,
-                kkm.shift_document_number,
-                date(&kkm.shift_open_date),
                 date(&kkm.shift_close_date),
-                kkm.cash_sum.to_string(),
-                kkm.revenue.to_string(),
-                format_sums(&kkm.start_shift_nns),
-                format_sums(&kkm.nns),
-                kkm.ofd_reqnum,
-                kkm.counters.to_string(),
-                kkm.offline_number,
                 kkm.settings.ofd_token,
                 kkm.vendor_id,
                 format_date(&kkm.manufacture_date),
-            ],
-        )?;
+            ])?;
+        self.conn()
+            .prepare_cached("UPDATE ledger_devices SET registration = ?2 WHERE id = ?1 AND registration <> ?2")?
+            .execute(params![kkm.device_id, kkm.reg_info.to_string()])?;
         Ok(())
     }
 
-    /// The KKM with this internal ID.
-    pub fn kkm(&self, id: i64) -> StoreResult<Option<KkmRow>> {
-        Ok(self.kkms_where("id = ?1", &id)?.pop())
-    }
-
-    /// Stores registration data and ads the OFD sent for KKM `id`.
-    pub fn set_kkm_registration(
-        &self,
-        id: i64,
-        reg_info: &serde_json::Value,
-        ads_info: &serde_json::Value,
-    ) -> StoreResult<()> {
-        self.conn().execute(
-            "UPDATE kkms SET reg_info = ?2, ads_info = ?3 WHERE id = ?1",
-            params![id, reg_info.to_string(), ads_info.to_string()],
-        )?;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sums_round_trip_exactly() {
-        let sums = [Decimal::new(175300, 2), Decimal::new(123, 0), Decimal::new(72798598, 2), Decimal::ZERO];
-        assert_eq!(parse_sums(&format_sums(&sums)).unwrap(), sums);
+    /// The KKM with this internal ID (without counters).
+    pub fn kz_kkm_row(&self, id: i64) -> StoreResult<Option<KkmRow>> {
+        Ok(self.kkms_where("z.kkm_id = ?1", &id)?.pop())
     }
 }

@@ -48,6 +48,8 @@ pub struct LedgerJournalFilter {
     pub to: Option<String>,
     /// Only the document the authority numbered so (its fiscaliser's `ticket`).
     pub ticket: Option<String>,
+    /// Only the document with this public ID (see `Numbering::public_id`).
+    pub public_id: Option<i64>,
     /// Rolled-back documents too (they are outside the journal).
     pub rolled_back: bool,
 }
@@ -88,6 +90,16 @@ impl Tx<'_> {
                  ON CONFLICT (country) DO UPDATE SET last = last + 1 RETURNING last",
             )?
             .query_row([country], |r| r.get(0))?)
+    }
+
+    /// The public ID `country`'s next document would take (what [`Tx::next_public_id`] gives next).
+    pub fn peek_public_id(&self, country: &str) -> StoreResult<i64> {
+        let last: Option<i64> = self
+            .conn()
+            .prepare_cached("SELECT last FROM ledger_public_ids WHERE country = ?1")?
+            .query_row([country], |r| r.get(0))
+            .optional()?;
+        Ok(last.unwrap_or(0) + 1)
     }
 
     /// The document of `country` with this public ID.
@@ -222,6 +234,10 @@ impl Tx<'_> {
         if let Some(ticket) = &f.ticket {
             clause.push_str(" AND id IN (SELECT document_id FROM ledger_fiscal WHERE ticket = ?)");
             args.push(ticket.clone().into());
+        }
+        if let Some(id) = f.public_id {
+            clause.push_str(" AND public_id = ?");
+            args.push(id.into());
         }
         if !f.rolled_back {
             clause.push_str(" AND fiscal_state <> 3");

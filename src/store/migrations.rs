@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0012_known_terminals", include_str!("migrations/0012_known_terminals.sql")),
     ("0013_ledger_growth", include_str!("migrations/0013_ledger_growth.sql")),
     ("0014_public_ids", include_str!("migrations/0014_public_ids.sql")),
+    ("0015_kazakh_books", include_str!("migrations/0015_kazakh_books.sql")),
 ];
 
 /// What a migration does after its SQL, in Rust (SQLite has no SHA-256 to chain the stored documents, and no
@@ -32,6 +33,7 @@ fn after_sql(name: &str, conn: &Connection) -> rusqlite::Result<()> {
             super::ledger_totals::sum_lifetime_counters(conn)?;
             super::chain::reseal_with_later_fields(conn)
         }
+        "0015_kazakh_books" => super::kazakh_books::after_move(conn),
         _ => Ok(()),
     }
 }

@@ -15,7 +15,6 @@
 //! checkpointed into `kassa.db` at once and the connections reopened on a new one.
 pub mod chain;
 mod control;
-mod document;
 mod error;
 mod facts;
 pub mod folder;
@@ -35,7 +34,7 @@ mod terminal;
 pub mod upgrade_copy;
 mod vendor;
 
-pub use document::{DocumentRow, JournalFilter, OfdState};
+pub use control::ControlReceiptRow;
 pub use error::{StoreError, StoreResult};
 pub use idempotency::{Book, Replay, RequestKey};
 pub use kkm::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};

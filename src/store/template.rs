@@ -1,5 +1,5 @@
-//! Template versions by content hash, and which one a document was first rendered with.
-use super::chain::Journal;
+//! Template versions by content hash, and which one a control receipt was first rendered with (a ledger
+//! document keeps its own: `Tx::ledger_remember_template`).
 use super::{StoreResult, Tx};
 use rusqlite::{OptionalExtension, params};
 
@@ -12,19 +12,6 @@ pub struct TemplateRow {
 }
 
 impl Tx<'_> {
-    /// The template version document `doc_id` was first rendered with, if it was rendered.
-    pub fn document_template(&self, doc_id: i64) -> StoreResult<Option<TemplateRow>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT t.sha256, t.name, t.source FROM documents d JOIN templates t ON t.sha256 = d.template_sha256
-                 WHERE d.id = ?1",
-                [doc_id],
-                |r| Ok(TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
-            )
-            .optional()?)
-    }
-
     /// Records that control receipt `id` was rendered with `t`, unless it already has a template. Returns the
     /// version it keeps.
     pub fn remember_control_template(&self, id: i64, t: &TemplateRow) -> StoreResult<Option<TemplateRow>> {
@@ -45,22 +32,5 @@ impl Tx<'_> {
                 |r| Ok(TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
             )
             .optional()?)
-    }
-
-    /// Records that document `doc_id` was rendered with `t`, unless it already has a template.
-    /// Returns the version the document keeps.
-    pub fn remember_template(&self, doc_id: i64, t: &TemplateRow) -> StoreResult<Option<TemplateRow>> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
-            params![t.sha256, t.name, t.source],
-        )?;
-        let kept = self.conn().execute(
-            "UPDATE documents SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
-            params![doc_id, t.sha256],
-        )?;
-        if kept > 0 {
-            self.reseal_document(Journal::Kazakh, doc_id)?;
-        }
-        self.document_template(doc_id)
     }
 }

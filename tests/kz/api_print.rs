@@ -139,8 +139,9 @@ async fn a_reprint_uses_the_template_that_first_rendered_the_document() {
     let db = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
     let kept: String = db
         .query_row(
-            "SELECT t.source FROM documents d JOIN templates t ON t.sha256 = d.template_sha256
-             WHERE d.fiscal_id = ?1",
+            "SELECT t.source FROM ledger_documents d JOIN templates t ON t.sha256 = d.template_sha256
+               JOIN ledger_fiscal f ON f.document_id = d.id
+             WHERE f.ticket = ?1",
             [third["fiscal_id"].as_str().unwrap()],
             |r| r.get(0),
         )

@@ -26,10 +26,15 @@ async fn ready() -> TestServer {
     s
 }
 
-/// Rows in `documents`, counted by SQLite itself.
+/// The Kazakh rows in the ledger's `ledger_documents`, counted by SQLite itself.
 fn stored_documents(s: &TestServer) -> i64 {
     let conn = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
-    conn.query_row("SELECT count(*) FROM documents", [], |r| r.get(0)).unwrap()
+    conn.query_row(
+        "SELECT count(*) FROM ledger_documents d JOIN ledger_devices v ON v.id = d.device_id WHERE v.country = 'kz'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -111,9 +116,9 @@ async fn the_database_itself_refuses_to_delete_documents_and_kkms() {
     let s = ready().await;
     s.ok("TradeOperation", ADMIN, sale(100)).await;
     let conn = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
-    let e = conn.execute("DELETE FROM documents", []).unwrap_err();
+    let e = conn.execute("DELETE FROM ledger_documents", []).unwrap_err();
     assert!(e.to_string().contains("never deleted"), "{e}");
-    let e = conn.execute("DELETE FROM kkms", []).unwrap_err();
+    let e = conn.execute("DELETE FROM ledger_devices", []).unwrap_err();
     assert!(e.to_string().contains("retired"), "{e}");
     assert_eq!(stored_documents(&s), 1);
 }
@@ -137,8 +142,8 @@ async fn after_a_crash_with_a_document_in_flight_the_kkm_reads_autonomous() {
     // The state a crash between commit and the OFD's answer leaves: the document committed and queued.
     let created: String = {
         let conn = rusqlite::Connection::open(dir.path().join("kassa.db")).unwrap();
-        conn.execute("UPDATE documents SET ofd_state = 1", []).unwrap();
-        conn.query_row("SELECT created_at FROM documents", [], |r| r.get(0)).unwrap()
+        conn.execute("UPDATE ledger_documents SET fiscal_state = 0", []).unwrap();
+        conn.query_row("SELECT created_at FROM ledger_documents", [], |r| r.get(0)).unwrap()
     };
     // The OFD is unreachable after the restart, so the document stays queued.
     let mut config = kassa::config::Config::default();
@@ -167,7 +172,8 @@ async fn the_autonomous_time_limit_counts_from_the_document_left_in_flight() {
     {
         let conn = rusqlite::Connection::open(dir.path().join("kassa.db")).unwrap();
         // In flight since four days ago: past the 72 h limit.
-        conn.execute("UPDATE documents SET ofd_state = 1, created_at = '2020-01-01T10:00:00.000'", []).unwrap();
+        conn.execute("UPDATE ledger_documents SET fiscal_state = 0, created_at = '2020-01-01T10:00:00.000'", [])
+            .unwrap();
     }
     let mut config = kassa::config::Config::default();
     config.ofd_link.total_time_ms = 300;

@@ -1,7 +1,8 @@
 //! What a document operation answers: the stored document with the KKM and OFD facts around it.
 use super::Core;
+use super::books::{self, DocumentRow};
 use super::error::{FiscalError, FiscalResult};
-use crate::store::{DocumentRow, KkmRow};
+use crate::store::KkmRow;
 
 /// A committed document and what the API shows beside it.
 #[derive(Debug, Clone)]
@@ -23,12 +24,14 @@ impl DocumentAnswer {
 }
 
 impl Core {
-    /// The answer for document `doc_id` of KKM `kkm_id`, as stored now.
+    /// The answer for the document of KKM `kkm_id` with ledger ID `doc_id`, as stored now.
     pub fn answer(&self, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentAnswer> {
-        let (kkm, doc) = self.store.read(|tx| {
-            let kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
-            Ok::<_, FiscalError>((kkm, doc))
+        let (kkm, doc) = self.ledger.read(|tx| {
+            let kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let doc = tx.ledger_document(doc_id)?.filter(|d| d.device_id == kkm.device_id);
+            let doc = doc.ok_or(FiscalError::DocumentNotFound)?;
+            let note = tx.ledger_fiscal(doc_id)?;
+            Ok::<_, FiscalError>((kkm, books::entry(kkm_id, doc, note)?))
         })?;
         let ofd = self.ofd(Some(&kkm.settings.ofd_uid)).ok();
         Ok(DocumentAnswer {

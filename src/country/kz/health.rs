@@ -44,14 +44,14 @@ impl Core {
     pub fn kkm_health(&self) -> FiscalResult<Vec<KkmHealth>> {
         let now = self.clock.now();
         let limit = self.config.ofd_link.offline_limit_hours;
-        let rows = self.store.read(|tx| {
+        let rows = self.ledger.read(|tx| {
             let mut rows = Vec::new();
-            for kkm in tx.kkms()? {
-                let queued = tx.outbox_len(kkm.id)?;
+            for kkm in tx.kz_kkm_rows()? {
+                let queued = super::books::outbox_len(tx, kkm.device_id)?;
                 if kkm.retired && queued == 0 {
                     continue;
                 }
-                let oldest = if queued > 0 { tx.outbox_head(kkm.id)? } else { None };
+                let oldest = if queued > 0 { super::books::outbox_head(tx, &kkm)? } else { None };
                 rows.push((kkm, queued, oldest));
             }
             Ok::<_, super::FiscalError>(rows)

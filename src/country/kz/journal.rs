@@ -1,8 +1,9 @@
 //! The journal: `GetTransactionList` and `GetTransaction`.
+use super::books::{self, DocumentRow, JournalFilter};
 use super::error::{FiscalError, FiscalResult};
 use super::rules::stored::COMMAND_TICKET;
 use super::{Caller, Core};
-use crate::store::{DocumentRow, JournalFilter, TemplateRow};
+use crate::store::TemplateRow;
 use crate::text;
 
 impl Core {
@@ -19,13 +20,13 @@ impl Core {
             });
         }
         let kkm = self.kkm_for_reading(caller, ofd_id)?;
-        Ok(self.store.read(|tx| tx.journal_summaries(kkm.id, &filter))?)
+        self.ledger.read(|tx| books::journal(tx, &kkm, &filter))
     }
 
     /// One document by its transaction ID.
     pub fn transaction(&self, caller: &Caller, ofd_id: i64, id: i64) -> FiscalResult<DocumentRow> {
         let kkm = self.kkm_for_reading(caller, ofd_id)?;
-        self.store.read(|tx| tx.document(kkm.id, id))?.ok_or(FiscalError::DocumentNotFound)
+        self.ledger.read(|tx| books::document(tx, &kkm, id))?.ok_or(FiscalError::DocumentNotFound)
     }
 
     /// One document by its shift and number (the reprint key).
@@ -38,17 +39,17 @@ impl Core {
     ) -> FiscalResult<(crate::store::KkmRow, DocumentRow)> {
         let kkm = self.kkm_for_reading(caller, ofd_id)?;
         // Nothing to draw is the vendor's 37 (operation_not_found, `uCashRegister.pas:773-776`).
-        let doc = self.store.read(|tx| tx.document_at(kkm.id, shift, number))?.ok_or(FiscalError::OperationNotFound)?;
+        let doc = self.ledger.read(|tx| books::document_at(tx, &kkm, shift, number))?;
+        let doc = doc.ok_or(FiscalError::OperationNotFound)?;
         Ok((kkm, doc))
     }
 }
 
 impl Core {
-    /// The template version a document keeps for reprints: the one it was first rendered with, or `current`
-    /// (recorded now) when it was never rendered.
+    /// The template version a document (by its ledger ID) keeps for reprints: the one it was first rendered
+    /// with, or `current` (recorded now) when it was never rendered.
     pub fn template_for(&self, doc_id: i64, current: TemplateRow) -> FiscalResult<TemplateRow> {
-        let kept = self.store.write(|tx| tx.remember_template(doc_id, &current))?;
-        Ok(kept.unwrap_or(current))
+        Ok(self.ledger.keep_template(doc_id, current)?)
     }
 
     /// The same for a tax inspector's control receipt (its id in `control_receipts`).

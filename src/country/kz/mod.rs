@@ -1,4 +1,4 @@
-//! Kazakhstan: the fiscal core (cash registers (KKM), shifts, documents and counters on the Kazakh tables),
+//! Kazakhstan: the fiscal core (cash registers (KKM) on the shared ledger, `books` its view of them),
 //! its front (`front`, the Kazakh API), its pure rules (`rules`), its registry of operators, bindings, licence,
 //! factory numbers, PINs and control receipts (`registry`), and its fiscaliser, the OFD link (`ofd_link`: the
 //! send half, outbox, autonomous mode, registration) over the protocol (`ofd`, a leaf).
@@ -7,6 +7,7 @@
 //! back. It is given its environment (store, clock, configuration, OFD endpoints), so tests pin the clock
 //! and point it at an emulator.
 pub mod answer;
+pub mod books;
 pub mod error;
 pub mod front;
 pub mod health;
@@ -35,15 +36,14 @@ use std::sync::Arc;
 
 /// The fiscal core, shared by all requests.
 pub struct Core {
-    /// The server's store; the Kazakh tables (KKMs, documents, operators) are written through it until
-    /// Kazakhstan moves onto the ledger's tables.
+    /// The server's store: the registry (operators, bindings, licence, control receipts) is kept in it.
     store: Arc<Store>,
-    /// The server's one ledger, over the same store (the other countries' devices, for health).
+    /// The server's one ledger, over the same store: the KKMs' shifts, numbers, documents, counters, keys
+    /// and locks (`books` reads them as the Kazakh API shows them).
     ledger: Arc<Ledger>,
     config: CoreConfig,
     clock: Arc<dyn Clock>,
     endpoints: link::Endpoints,
-    locks: pipeline::KkmLocks,
     pins: pin::Pins,
     /// OFD outages in progress, for the log, `/ready` and the status page.
     outages: outage::Outages,
@@ -61,16 +61,7 @@ impl Core {
         pin_key: [u8; 32],
     ) -> FiscalResult<Core> {
         let pins = pin::Pins::new(pin_key);
-        let core = Core {
-            store,
-            ledger,
-            config,
-            clock,
-            endpoints,
-            locks: Default::default(),
-            pins,
-            outages: Default::default(),
-        };
+        let core = Core { store, ledger, config, clock, endpoints, pins, outages: Default::default() };
         let hashed_before = core.store.read(|tx| tx.hashed_pins())?;
         core.hash_plain_pins()?;
         core.ensure_administrator()?;

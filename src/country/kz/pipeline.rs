@@ -10,7 +10,8 @@
 //! and the refusal is the answer. Nothing acknowledged is lost: everything acknowledged was committed first.
 use super::access::Role;
 use super::answer::DocumentAnswer;
-use super::counters::{Counters, Drawer, ReportShift};
+use super::books::{self, DocumentRow, OfdState};
+use super::counters::{Drawer, ReportShift};
 use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, Report, Ticket};
 use super::error::{FiscalError, FiscalResult};
 use super::link::next_reqnum;
@@ -22,43 +23,18 @@ use super::trade::{self, Operation, TicketContext, TradeInput};
 use super::{Caller, Core, wire};
 use crate::country::kz::ofd::result::ResultClass;
 use crate::ledger::fiscaliser::{self, Fiscaliser};
-use crate::store::{Book, DocumentRow, KkmRow, OfdState, Replay, RequestKey, Tx};
+use crate::ledger::{Amendment, DeviceLock, Entry, NewFiscal, Numbering, Seen, within};
+use crate::store::{FiscalState, KkmRow, RequestKey, Tx};
 use crate::text;
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 // The journal's command types and the locally composed check URL, where the answers and tests name them.
 pub use super::rules::stored::{
     COMMAND_CLOSE_SHIFT, COMMAND_MONEY_PLACEMENT, COMMAND_REPORT, COMMAND_TICKET, check_url,
 };
-
-/// Per-KKM serialisation. `ops` orders document creation; `send` orders exchanges with the OFD, so the
-/// sender can deliver the queue while new documents are created.
-#[derive(Default)]
-pub struct KkmLock {
-    pub(super) ops: tokio::sync::Mutex<()>,
-    pub(super) send: tokio::sync::Mutex<()>,
-    pub(super) wake: Notify,
-    pub(super) sender_running: AtomicBool,
-}
-
-/// The locks of every KKM, made on first use.
-#[derive(Default)]
-pub struct KkmLocks {
-    map: std::sync::Mutex<HashMap<i64, Arc<KkmLock>>>,
-}
-
-impl KkmLocks {
-    pub(super) fn get(&self, kkm_id: i64) -> Arc<KkmLock> {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(kkm_id).or_default().clone()
-    }
-}
 
 /// How a return names its original: by fiscal sign, or by shift and document number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,24 +65,19 @@ impl NewDocument {
 
 /// A committed document, before the OFD has seen it.
 struct Committed {
+    /// Its ledger ID.
     doc_id: i64,
     /// Send now and wait (the KKM is online with an empty queue).
     online: bool,
-    /// The KKM as it was before, to roll back to if the OFD refuses for good.
-    before: KkmRow,
+}
+
+/// The REQNUM after `last` (u16 on the wire, wraps and skips 0), as the ledger's request-number step.
+pub(crate) fn reqnum_step(last: i64) -> i64 {
+    i64::from(next_reqnum(u16::try_from(last).unwrap_or_default()))
 }
 
 fn drawer_of(kkm: &KkmRow) -> Drawer {
     Drawer { cash_sum: kkm.cash_sum, revenue: kkm.revenue, start_nns: kkm.start_shift_nns, nns: kkm.nns }
-}
-
-fn store_drawer(kkm: &mut KkmRow, counters: &Counters, drawer: &Drawer) -> FiscalResult<()> {
-    kkm.counters = to_json(counters)?;
-    kkm.cash_sum = drawer.cash_sum;
-    kkm.revenue = drawer.revenue;
-    kkm.start_shift_nns = drawer.start_nns;
-    kkm.nns = drawer.nns;
-    Ok(())
 }
 
 fn report_summary(report_type: u8, r: &Report) -> serde_json::Value {
@@ -179,19 +150,20 @@ impl Core {
         let who = caller.clone();
         let kkm = self.blocking(move |core| core.kkm_for(&who, ofd_id)).await?;
         let kkm_id = kkm.id;
-        // Then the key, before any rule: a retry after the drawer or the shift changed gets its document.
-        if let Some(answer) = self.replay_key(kkm_id, &key).await? {
+        // Then the key, in the KKM's scope, before any rule: a retry after the drawer or the shift changed gets
+        // its document.
+        if let Some(answer) = self.replay_key(&kkm, &key).await? {
             return Ok(answer);
         }
-        let lock = self.locks.get(kkm.id);
+        let lock = self.ledger.lock(kkm.device_id);
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
         let _ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
         // A key used by a request that was waiting for the lock: answer what that request made.
-        if let Some(answer) = self.replay_key(kkm_id, &key).await? {
+        if let Some(answer) = self.replay_key(&kkm, &key).await? {
             return Ok(answer);
         }
         let now = self.clock.now();
-        let fresh = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm(kkm_id))?)).await?;
+        let fresh = self.blocking(move |core| core.ledger.read(|tx| books::kkm(tx, kkm_id))).await?;
         let fresh = fresh.ok_or(FiscalError::KkmNotFound(ofd_id))?;
         let closing = matches!(doc, NewDocument::ZReport);
         // Only a sale closes a shift past its limit first (`uCashRegister.pas:372-382`); an X report or a
@@ -219,7 +191,7 @@ impl Core {
     }
 
     /// Closes the open shift (an explicit withdrawal first when `auto_withdraw_money`).
-    async fn close_shift(self: &Arc<Self>, caller: &Caller, kkm: &KkmRow, lock: &KkmLock) -> FiscalResult<()> {
+    async fn close_shift(self: &Arc<Self>, caller: &Caller, kkm: &KkmRow, lock: &DeviceLock) -> FiscalResult<()> {
         if kkm.settings.auto_withdraw_money {
             self.withdraw_all(caller, kkm.id, lock).await?;
         }
@@ -227,8 +199,8 @@ impl Core {
     }
 
     /// `auto_withdraw_money`: an explicit withdrawal of all cash before the shift closes.
-    async fn withdraw_all(self: &Arc<Self>, caller: &Caller, kkm_id: i64, lock: &KkmLock) -> FiscalResult<()> {
-        let state = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm(kkm_id))?)).await?;
+    async fn withdraw_all(self: &Arc<Self>, caller: &Caller, kkm_id: i64, lock: &DeviceLock) -> FiscalResult<()> {
+        let state = self.blocking(move |core| core.ledger.read(|tx| books::kkm(tx, kkm_id))).await?;
         match state {
             Some(k) if k.cash_sum > Decimal::ZERO && k.shift_state == 1 => {
                 let doc = NewDocument::MoneyPlacement { operation: 1, sum: k.cash_sum };
@@ -239,50 +211,51 @@ impl Core {
     }
 
     /// Commits a document and, when the KKM is online with an empty queue, sends it and waits; a definitive
-    /// refusal rolls it back. Otherwise the sender delivers it. The caller holds `ops`. Returns its ID.
+    /// refusal rolls it back. Otherwise the sender delivers it. The caller holds `ops`. Returns its ledger ID.
     async fn commit_and_send(
         self: &Arc<Self>,
         caller: &Caller,
         kkm_id: i64,
         doc: NewDocument,
         key: Option<RequestKey>,
-        lock: &KkmLock,
+        lock: &DeviceLock,
     ) -> FiscalResult<i64> {
         let who = caller.clone();
         let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
+        let device = self.blocking(move |core| core.device_of(kkm_id)).await?;
         if committed.online {
             let _send = lock.send.lock().await;
-            let sent = OfdLink(self.clone()).fiscalise_next(kkm_id).await?;
+            let sent = OfdLink(self.clone()).fiscalise_next(device).await?;
             if let fiscaliser::Outcome::Refused { doc_id, reason: class } = sent {
                 let error = refusal(&class);
-                self.blocking(move |core| core.roll_back(committed.before, doc_id, &class)).await?;
+                self.blocking(move |core| core.roll_back(kkm_id, doc_id, &class)).await?;
                 return Err(error);
             }
         }
-        if self.blocking(move |core| Ok(core.store.read(|tx| tx.outbox_len(kkm_id))?)).await? > 0 {
-            self.wake_sender(kkm_id);
+        if self.blocking(move |core| core.ledger.read(|tx| books::outbox_len(tx, device))).await? > 0 {
+            self.wake_sender(device);
         }
         Ok(committed.doc_id)
     }
 
-    async fn replay_key(
-        self: &Arc<Self>,
-        kkm_id: i64,
-        key: &Option<RequestKey>,
-    ) -> FiscalResult<Option<DocumentAnswer>> {
-        match key.clone() {
-            Some(key) => self.blocking(move |core| core.replay(kkm_id, &key)).await,
-            None => Ok(None),
-        }
+    /// The ledger device of a KKM.
+    fn device_of(&self, kkm_id: i64) -> FiscalResult<i64> {
+        let kkm = self.ledger.read(|tx| tx.kz_kkm_row(kkm_id))?;
+        Ok(kkm.ok_or(FiscalError::KkmNotFound(kkm_id))?.device_id)
     }
 
-    /// The answer a key already produced on this KKM and method, if any; the same key with another request
-    /// is refused.
-    fn replay(&self, kkm_id: i64, key: &RequestKey) -> FiscalResult<Option<DocumentAnswer>> {
-        match self.store.read(|tx| tx.replay(Book::Kkm, kkm_id, key))? {
-            Replay::New => Ok(None),
-            Replay::Stored(doc_id) => self.answer(kkm_id, doc_id).map(Some),
-            Replay::Conflict => Err(FiscalError::KeyReused { method: key.method.clone(), key: key.key.clone() }),
+    /// The answer a key already produced on this KKM and method, if any (the ledger looks it up in the KKM's
+    /// scope); the same key with another request is refused.
+    async fn replay_key(
+        self: &Arc<Self>,
+        kkm: &KkmRow,
+        key: &Option<RequestKey>,
+    ) -> FiscalResult<Option<DocumentAnswer>> {
+        let Some(key) = key.clone() else { return Ok(None) };
+        let (kkm_id, device) = (kkm.id, kkm.device_id);
+        match self.blocking(move |core| Ok(core.ledger.replay(device, &key)?)).await? {
+            Seen::New => Ok(None),
+            Seen::Stored(doc) => self.blocking(move |core| core.answer(kkm_id, doc.id)).await.map(Some),
         }
     }
 
@@ -305,7 +278,8 @@ impl Core {
         Ok(())
     }
 
-    /// Builds the document, its OFD request and the new counters, and commits them together.
+    /// Builds the document, its OFD request and what it adds to the counters, and commits them together
+    /// through the ledger (which numbers it, counts it and keeps its key and REQNUM) with the KKM's link state.
     fn commit(
         &self,
         caller: &Caller,
@@ -314,11 +288,11 @@ impl Core {
         key: Option<RequestKey>,
     ) -> FiscalResult<Committed> {
         let now = self.clock.now();
-        self.store.write(|tx| {
-            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let before = kkm.clone();
+        let at = books::date_text(&now);
+        self.ledger.write(|tx| {
+            let mut kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
             self.check_may_work(&kkm, now)?;
-            let online = !kkm.is_offline && tx.outbox_len(kkm_id)? == 0;
+            let online = !kkm.is_offline && books::outbox_len(tx, kkm.device_id)? == 0;
             if !online && !kkm.is_offline {
                 // Documents wait for the OFD (one left in flight by a crash): this one joins them as an
                 // autonomous document, so the KKM is autonomous, since the oldest of them was made.
@@ -326,41 +300,49 @@ impl Core {
             }
             let mut counters = counters_of(&kkm);
             let mut drawer = drawer_of(&kkm);
+            let before = books::counter_rows(&counters, &drawer);
             let command = doc.command();
-            if kkm.shift_state == 1 {
-                // Reached only with `fiscal.auto_close_shift` off: the sale is refused, not auto-closed.
-                if command == COMMAND_TICKET
-                    && self.shift_expired(&kkm, now)
-                    && let Some(opened) = kkm.shift_open_date
-                {
-                    return Err(FiscalError::ShiftTooLong(
-                        opened.format("%Y-%m-%d %H:%M").to_string(),
-                        self.config.fiscal.shift_limit_hours,
-                    ));
-                }
-            } else {
-                // The first document opens the shift. A Z on a closed shift goes ahead as in the vendor's server
-                // (`uCashRegister.pas:2565-2575`): it opens an empty shift and closes it, so the shift number
-                // moves on.
-                kkm.fr_shift_number += 1;
-                kkm.shift_state = 1;
-                kkm.shift_document_number = 0;
-                kkm.shift_open_date = Some(now);
-                counters.reset_shift();
-                drawer.start_nns = drawer.nns;
-                drawer.revenue = Decimal::ZERO;
+            // Reached only with `fiscal.auto_close_shift` off: the sale is refused, not auto-closed.
+            if kkm.shift_state == 1
+                && command == COMMAND_TICKET
+                && self.shift_expired(&kkm, now)
+                && let Some(opened) = kkm.shift_open_date
+            {
+                return Err(FiscalError::ShiftTooLong(
+                    opened.format("%Y-%m-%d %H:%M").to_string(),
+                    self.config.fiscal.shift_limit_hours,
+                ));
             }
-            kkm.shift_document_number += 1;
+            // The first document opens the shift. A Z on a closed shift goes ahead as in the vendor's server
+            // (`uCashRegister.pas:2565-2575`): it opens an empty shift and closes it, so the shift number moves
+            // on. The ledger numbers: the shift, the position in it, the autonomous number of a ticket made
+            // offline, the REQNUM and the transaction ID.
+            let mut how = Numbering {
+                open_if_closed: Some(&at),
+                close_shift: command == COMMAND_CLOSE_SHIFT,
+                autonomous_number: !online && command == COMMAND_TICKET,
+                fiscal: Some(NewFiscal { next_request: Some(reqnum_step), request: None, autonomous: !online }),
+                public_id: Some(books::COUNTRY),
+                ..Default::default()
+            };
+            let next = within::upcoming(tx, kkm.device_id, &how)?;
+            if next.opens_shift {
+                kkm.fr_shift_number = next.shift_number;
+                kkm.shift_state = 1;
+                kkm.shift_open_date = Some(now);
+            }
+            kkm.shift_document_number = next.shift_position;
             let operator = OperatorRef { code: caller.id as u32, name: caller.name.clone() };
-            let shift = kkm.fr_shift_number as u32;
-            let number = kkm.shift_document_number as u32;
+            let shift = next.shift_number as u32;
+            let number = next.shift_position as u32;
             let mut row = DocumentRow {
-                id: 0,
+                id: next.public_id.unwrap_or_default(),
+                ledger_id: 0,
                 kkm_id,
                 command,
                 created_at: now,
-                fr_shift_number: kkm.fr_shift_number,
-                shift_document_number: kkm.shift_document_number,
+                fr_shift_number: next.shift_number,
+                shift_document_number: next.shift_position,
                 operator_id: caller.id,
                 operator_name: caller.name.clone(),
                 is_offline: !online,
@@ -382,8 +364,8 @@ impl Core {
                     ticket.parent_ticket = self.parent_ticket(tx, &kkm, input.operation, parent.as_ref())?;
                     ticket.fr_shift_number = shift;
                     ticket.shift_document_number = number;
-                    if !online {
-                        self.make_autonomous_ticket(&mut kkm, &mut ticket, &mut row)?;
+                    if let Some(autonomous) = next.autonomous_number {
+                        self.make_autonomous_ticket(&mut kkm, autonomous, &mut ticket, &mut row)?;
                     }
                     counters.add_ticket(&mut drawer, ticket.operation, &effects, !online);
                     row.summary = ticket_summary(&ticket, &row.fiscal_id);
@@ -448,7 +430,11 @@ impl Core {
                         "report_type": report_type,
                         "total_payments": counters.total_payments(),
                     });
-                    let request = if z {
+                    if z {
+                        // The ledger closes the shift with this document; the next one opens the next shift
+                        // with its counters from nothing (what survives a Z is the device's lifetime rows).
+                        kkm.shift_state = 0;
+                        kkm.shift_close_date = Some(now);
                         wire::close_shift_request(
                             &report,
                             &operator,
@@ -458,27 +444,38 @@ impl Core {
                         )
                     } else {
                         wire::report_request(&report, !online)
-                    };
-                    if z {
-                        kkm.shift_state = 0;
-                        kkm.shift_close_date = Some(now);
-                        counters.reset_shift();
-                        drawer.start_nns = drawer.nns;
-                        drawer.revenue = Decimal::ZERO;
                     }
-                    request
                 }
             };
-            kkm.ofd_reqnum = next_reqnum(kkm.ofd_reqnum);
-            row.ofd_reqnum = Some(kkm.ofd_reqnum);
+            row.ofd_reqnum = next.request_number.and_then(|n| u16::try_from(n).ok());
             row.ofd_request = Some(wire::encode(&request));
-            store_drawer(&mut kkm, &counters, &drawer)?;
-            let doc_id = tx.insert_document(&row)?;
-            if let Some(key) = &key {
-                tx.remember_key(Book::Kkm, kkm_id, key, doc_id)?;
+            if let Some(fiscal) = how.fiscal.as_mut() {
+                fiscal.request = row.ofd_request.clone();
+            }
+            let entry = Entry {
+                doc_type: books::doc_type(command),
+                body: books::ledger_body(&row),
+                counters: books::counter_deltas(&before, &books::counter_rows(&counters, &drawer)),
+                created_at: at.clone(),
+                uid: row.id.to_string(),
+            };
+            let committed = within::commit(tx, kkm.device_id, &entry, key.as_ref(), &how)?;
+            if committed.public_id != next.public_id {
+                // A key seen inside the transaction (a request that raced this one to the lock): its document.
+                return Ok(Committed { doc_id: committed.id, online: false });
+            }
+            if next.autonomous_number.is_some() {
+                // Its fiscal sign is its autonomous number, and its check URL is composed here.
+                within::amend(tx, committed.id, |_| {
+                    Ok(Amendment {
+                        ticket: Some(row.fiscal_id.clone()),
+                        outcome: Some((FiscalState::Waiting, Some(qr_reply(&row.qr_code)))),
+                        ..Default::default()
+                    })
+                })?;
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(Committed { doc_id, online, before })
+            Ok(Committed { doc_id: committed.id, online })
         })
     }
 
@@ -506,18 +503,18 @@ impl Core {
             return Ok(None);
         };
         let found = match parent {
-            ParentRef::FiscalId(id) => tx
-                .journal(
-                    kkm.id,
-                    &crate::store::JournalFilter {
-                        fiscal_id: Some(id.clone()),
-                        commands: vec![COMMAND_TICKET],
-                        ..Default::default()
-                    },
-                )?
-                .pop(),
+            ParentRef::FiscalId(id) => books::journal(
+                tx,
+                kkm,
+                &books::JournalFilter {
+                    fiscal_id: Some(id.clone()),
+                    commands: vec![COMMAND_TICKET],
+                    ..Default::default()
+                },
+            )?
+            .pop(),
             ParentRef::Position { shift, number } => {
-                tx.document_at(kkm.id, *shift, *number)?.filter(|d| d.command == COMMAND_TICKET)
+                books::document_at(tx, kkm, *shift, *number)?.filter(|d| d.command == COMMAND_TICKET)
             }
         };
         let original = found.ok_or_else(|| FiscalError::Field {
@@ -534,21 +531,29 @@ impl Core {
         }))
     }
 
-    /// The OFD refused a document the POS is waiting for: forget it, restore the KKM as it was (the
-    /// REQNUM stays used), and block the KKM when the refusal says so.
-    fn roll_back(&self, before: KkmRow, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
-        self.store.write(|tx| {
-            let now_row = tx.kkm(before.id)?.ok_or(FiscalError::KkmNotFound(before.id))?;
-            let mut kkm = before;
-            kkm.ofd_reqnum = now_row.ofd_reqnum;
-            kkm.settings.ofd_token = now_row.settings.ofd_token;
+    /// The OFD refused a document the POS is waiting for: the ledger gives its numbers and counters back (the
+    /// REQNUM stays used, the OFD saw it), and the KKM is blocked when the refusal says so.
+    fn roll_back(&self, kkm_id: i64, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
+        self.ledger.write(|tx| {
+            let mut kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let refused = within::roll_back(tx, doc_id)?;
+            if refused.doc_type == books::doc_type(COMMAND_CLOSE_SHIFT) {
+                // The shift is open again: it last closed where the Z report before this one closed it.
+                let previous = tx.ledger_last_document(kkm.device_id, &[refused.doc_type.as_str()])?;
+                kkm.shift_close_date =
+                    previous.map(|d| books::entry(kkm_id, d, None)).transpose()?.map(|d| d.created_at);
+            }
             if class.blocks_device() {
                 kkm.is_blocked = true;
                 kkm.blocked_info = block_reason(class);
             }
-            tx.roll_back_document(doc_id)?;
             tx.update_kkm_state(&kkm)?;
             Ok(())
         })
     }
+}
+
+/// What the ledger keeps of the OFD's reply: the check URL a ticket shows.
+pub(crate) fn qr_reply(qr_code: &str) -> serde_json::Value {
+    serde_json::json!({ "qr_code": qr_code })
 }

@@ -113,9 +113,14 @@ impl Printable for KzDocument<'_> {
     }
 }
 
-/// The template pin of a Kazakh document (`documents.template_sha256`), or of a control receipt (`is_dummy`:
+/// The template pin of a Kazakh document (its ledger document's), or of a control receipt (`is_dummy`:
 /// `control_receipts.template_sha256`), so either reprints as it first printed.
 struct KzPins<'a>(&'a Core, i64, bool);
+
+/// What a document's template pin is kept by: its ledger ID, or a control receipt's own ID.
+fn pin_id(answer: &DocumentAnswer) -> i64 {
+    if answer.is_dummy { answer.doc.id } else { answer.doc.ledger_id }
+}
 
 impl TemplatePins for KzPins<'_> {
     type Error = ApiError;
@@ -157,7 +162,7 @@ impl KzReceipts for Printing {
         opts: &RenderOptions,
         format: Format,
     ) -> Result<Vec<u8>, ApiError> {
-        self.render(&KzPins(core, answer.doc.id, answer.is_dummy), &KzDocument(answer), opts, format)
+        self.render(&KzPins(core, pin_id(answer), answer.is_dummy), &KzDocument(answer), opts, format)
     }
 
     fn enqueue_document(
@@ -168,7 +173,7 @@ impl KzReceipts for Printing {
         printer: Option<PrinterId>,
         reprint: bool,
     ) -> Result<JobId, ApiError> {
-        self.enqueue(&KzPins(core, answer.doc.id, answer.is_dummy), &KzDocument(answer), params, printer, reprint)
+        self.enqueue(&KzPins(core, pin_id(answer), answer.is_dummy), &KzDocument(answer), params, printer, reprint)
     }
 }
 

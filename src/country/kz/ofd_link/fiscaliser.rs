@@ -14,9 +14,9 @@ impl Fiscaliser for OfdLink {
     type Refusal = ResultClass;
     type Error = FiscalError;
 
-    fn fiscalise_next(&self, kkm_id: i64) -> BoxFuture<'_, Result<Outcome<ResultClass>, FiscalError>> {
+    fn fiscalise_next(&self, device: i64) -> BoxFuture<'_, Result<Outcome<ResultClass>, FiscalError>> {
         Box::pin(async move {
-            Ok(match self.0.send_head(kkm_id).await? {
+            Ok(match self.0.send_head(device).await? {
                 HeadResult::Empty => Outcome::Nothing,
                 HeadResult::Accepted { more } => Outcome::Accepted { more },
                 HeadResult::Unreachable => Outcome::Deferred { retry: true },

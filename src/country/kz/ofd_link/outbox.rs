@@ -2,31 +2,37 @@
 //! time, each needing OK before the next; it retries every reconnect interval while the OFD is away, and
 //! stops on a refused token or a refused document until someone acts (`SaveKKM` wakes it again).
 use crate::country::kz::Core;
+use crate::country::kz::books;
 use crate::country::kz::ofd_fiscaliser::OfdLink;
-use crate::country::kz::pipeline::KkmLock;
+use crate::ledger::DeviceLock;
 use crate::ledger::fiscaliser::{Fiscaliser, Outcome};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 impl Core {
-    /// Makes sure a sender delivers the queue of `kkm_id`: wakes the running one or starts one.
-    pub fn wake_sender(self: &Arc<Self>, kkm_id: i64) {
-        let lock = self.locks.get(kkm_id);
+    /// Makes sure a sender delivers the queue of a KKM (by its ledger device): wakes the running one or
+    /// starts one.
+    pub fn wake_sender(self: &Arc<Self>, device: i64) {
+        let lock = self.ledger.lock(device);
         if lock.sender_running.swap(true, Ordering::SeqCst) {
             lock.wake.notify_one();
             return;
         }
         let core = self.clone();
         tokio::spawn(async move {
-            core.clone().deliver(kkm_id, &lock).await;
+            core.clone().deliver(device, &lock).await;
             lock.sender_running.store(false, Ordering::SeqCst);
             // A document queued while this sender was finishing would wait for the next wake: look again.
-            let waiting = core.store.read(|tx| tx.outbox_len(kkm_id)).unwrap_or(0) > 0;
-            let stopped =
-                core.store.read(|tx| tx.kkm(kkm_id)).ok().flatten().is_none_or(|k| k.is_blocked || k.is_invalid_token);
+            let waiting = core.ledger.read(|tx| books::outbox_len(tx, device)).unwrap_or(0) > 0;
+            let stopped = core
+                .ledger
+                .read(|tx| Ok::<_, crate::store::StoreError>(tx.kz_kkm_row_of_device(device)?))
+                .ok()
+                .flatten()
+                .is_none_or(|k| k.is_blocked || k.is_invalid_token);
             if waiting && !stopped {
-                core.wake_sender(kkm_id);
+                core.wake_sender(device);
             }
         });
     }
@@ -37,8 +43,17 @@ impl Core {
         if let Err(e) = self.reconcile_offline_state() {
             tracing::error!(error = %e, "cannot check the KKMs' autonomous state");
         }
-        match self.store.read(|tx| tx.kkms_with_outbox()) {
-            Ok(ids) => ids.into_iter().for_each(|id| self.wake_sender(id)),
+        let waiting = self.ledger.read(|tx| {
+            let mut devices = Vec::new();
+            for kkm in tx.kz_kkm_rows()? {
+                if books::outbox_len(tx, kkm.device_id)? > 0 {
+                    devices.push(kkm.device_id);
+                }
+            }
+            Ok::<_, crate::country::kz::FiscalError>(devices)
+        });
+        match waiting {
+            Ok(devices) => devices.into_iter().for_each(|device| self.wake_sender(device)),
             Err(e) => tracing::error!(error = %e, "cannot read the OFD queue"),
         }
     }
@@ -48,9 +63,9 @@ impl Core {
     /// autonomous time limit would not run), or a KKM marked autonomous with nothing left to send.
     pub fn reconcile_offline_state(&self) -> crate::country::kz::FiscalResult<()> {
         let now = self.clock.now();
-        self.store.write(|tx| {
-            for mut kkm in tx.kkms()? {
-                let queued = tx.outbox_len(kkm.id)? > 0;
+        self.ledger.write(|tx| {
+            for mut kkm in books::kkms(tx)? {
+                let queued = books::outbox_len(tx, kkm.device_id)? > 0;
                 if queued && !kkm.is_offline {
                     super::send::mark_autonomous(tx, &mut kkm, now)?;
                     tracing::warn!(kkm = kkm.settings.ofd_id, "documents wait for the OFD: KKM autonomous");
@@ -66,28 +81,26 @@ impl Core {
         })
     }
 
-    async fn deliver(self: Arc<Self>, kkm_id: i64, lock: &KkmLock) {
+    async fn deliver(self: Arc<Self>, device: i64, lock: &DeviceLock) {
         let pause = Duration::from_millis(self.config.ofd_link.reconnect_ms);
         loop {
             let result = {
                 let _send = lock.send.lock().await;
-                OfdLink(self.clone()).fiscalise_next(kkm_id).await
+                OfdLink(self.clone()).fiscalise_next(device).await
             };
             match result {
                 Ok(Outcome::Accepted { more: true }) => continue,
                 Ok(Outcome::Accepted { more: false }) | Ok(Outcome::Nothing) => return,
                 Ok(Outcome::Deferred { retry: false }) => return,
                 Ok(Outcome::Refused { doc_id, reason: class }) => {
-                    tracing::error!(kkm_id, doc_id, ?class, "OFD refused a queued document: KKM blocked");
-                    let core = self.clone();
-                    if let Err(e) = self.blocking(move |c| c.block_on_refusal(kkm_id, doc_id, &class)).await {
+                    tracing::error!(device, doc_id, ?class, "OFD refused a queued document: KKM blocked");
+                    if let Err(e) = self.blocking(move |c| c.block_on_refusal(device, doc_id, &class)).await {
                         tracing::error!(error = %e, "cannot record the refusal");
                     }
-                    drop(core);
                     return;
                 }
                 Ok(Outcome::Deferred { retry: true }) => {}
-                Err(e) => tracing::warn!(kkm_id, error = %e, "sending the queue failed"),
+                Err(e) => tracing::warn!(device, error = %e, "sending the queue failed"),
             }
             // Wait for the reconnect interval, or until a new document or a new token wakes us.
             let _ = tokio::time::timeout(pause, lock.wake.notified()).await;

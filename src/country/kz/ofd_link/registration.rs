@@ -1,12 +1,15 @@
 //! Registration: `SaveKKM` asks the OFD (COMMAND_INFO with `get_reg_info`) for the KKM's registration data
 //! and ticket ads whenever a KKM is created or its token or OFD changes. Nothing is saved when the OFD
 //! cannot confirm the KKM.
+use crate::country::kz::books;
 use crate::country::kz::error::{FiscalError, FiscalResult};
-use crate::country::kz::link::{Outcome, next_reqnum};
+use crate::country::kz::link::Outcome;
 use crate::country::kz::ofd::client::Credentials;
 use crate::country::kz::ofd::convert::{self, RegInfo, ServiceBlock, TicketAd};
 use crate::country::kz::ofd::result::ResultClass;
+use crate::country::kz::pipeline::reqnum_step;
 use crate::country::kz::{Caller, Core};
+use crate::ledger::within;
 use crate::store::{KkmRow, PrinterEntity, VatCertificate};
 use crate::text;
 use std::sync::Arc;
@@ -57,7 +60,7 @@ impl Core {
     pub async fn save_kkm(self: &Arc<Self>, caller: &Caller, cmd: SaveKkm) -> FiscalResult<KkmRow> {
         caller.require_admin(text!("сохранять кассы", "кассаларды сақтай"))?;
         let ofd_id = cmd.ofd_id;
-        let existing = self.blocking(move |core| Ok(core.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?)).await?;
+        let existing = self.blocking(move |core| core.ledger.read(|tx| books::kkm_by_ofd_id(tx, ofd_id))).await?;
         let token = cmd.ofd_token.filter(|t| *t != 0);
         let uid = cmd.ofd_uid.clone();
         let changed = match &existing {
@@ -78,7 +81,7 @@ impl Core {
         let saved = self.blocking(move |core| core.save_kkm_settings(&who, cmd, registration)).await?;
         if changed && existing.is_some() {
             // A new token lets a stopped queue go on.
-            self.wake_sender(saved.id);
+            self.wake_sender(saved.device_id);
         }
         Ok(saved)
     }
@@ -95,16 +98,8 @@ impl Core {
         let reqnum = match existing {
             // Commit the REQNUM before the request leaves, like every other.
             Some(k) => {
-                let id = k.id;
-                self.blocking(move |core| {
-                    core.store.write(|tx| {
-                        let mut kkm = tx.kkm(id)?.ok_or(FiscalError::KkmNotFound(id))?;
-                        kkm.ofd_reqnum = next_reqnum(kkm.ofd_reqnum);
-                        tx.update_kkm_state(&kkm)?;
-                        Ok(kkm.ofd_reqnum)
-                    })
-                })
-                .await?
+                let device = k.device_id;
+                self.blocking(move |core| core.take_reqnum(device)).await?
             }
             None => 1,
         };
@@ -137,18 +132,22 @@ impl Core {
 }
 
 impl Core {
+    /// Commits the next REQNUM of a KKM's device before a request that is no document leaves.
+    fn take_reqnum(&self, device: i64) -> FiscalResult<u16> {
+        let taken = self.ledger.write(|tx| within::take_request_number(tx, device, reqnum_step))?;
+        Ok(u16::try_from(taken).unwrap_or_default())
+    }
+
     /// Asks the OFD of KKM `ofd_id` for its registration data and current report (COMMAND_INFO), with the
     /// stored token and the next REQNUM; keeps a new token, the registration data and newer ads. Returns the
     /// OFD's answer as JSON.
     pub async fn ofd_info(self: &Arc<Self>, ofd_id: i64) -> FiscalResult<serde_json::Value> {
         let kkm = self
             .blocking(move |core| {
-                core.store.write(|tx| {
-                    let mut kkm = tx.kkm_by_ofd_id(ofd_id)?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
-                    kkm.ofd_reqnum = next_reqnum(kkm.ofd_reqnum);
-                    tx.update_kkm_state(&kkm)?;
-                    Ok(kkm)
-                })
+                let kkm = core.ledger.read(|tx| books::kkm_by_ofd_id(tx, ofd_id))?;
+                let mut kkm = kkm.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+                kkm.ofd_reqnum = core.take_reqnum(kkm.device_id)?;
+                Ok(kkm)
             })
             .await?;
         let ofd = self.ofd(Some(&kkm.settings.ofd_uid))?.clone();
@@ -164,8 +163,8 @@ impl Core {
                 let token = reply.new_token();
                 let kkm_id = kkm.id;
                 self.blocking(move |core| {
-                    core.store.write(|tx| {
-                        let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+                    core.ledger.write(|tx| {
+                        let mut kkm = tx.kz_kkm_row(kkm_id)?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
                         if let Some(reg) = reg_info {
                             kkm.reg_info = reg;
                         }

@@ -4,16 +4,19 @@
 //! refusal becomes. The pipeline commits documents; this moves them to the OFD (`OfdLink` wraps it).
 use super::Outcome;
 use super::codes::api_code;
+use crate::country::kz::books::{self, DocumentRow};
 use crate::country::kz::document::{MoneyPlacement, OperatorRef, Report, Ticket};
 use crate::country::kz::error::{FiscalError, FiscalResult};
 use crate::country::kz::ofd::client::Reply;
 use crate::country::kz::ofd::result::ResultClass;
+use crate::country::kz::pipeline::qr_reply;
 use crate::country::kz::rules::stored::{
     COMMAND_MONEY_PLACEMENT, COMMAND_REPORT, COMMAND_TICKET, check_url, counters_of, from_json, ticket_summary, to_json,
 };
 use crate::country::kz::text::Text;
 use crate::country::kz::{Core, outage, trade, wire};
-use crate::store::{DocumentRow, KkmRow, OfdState, Tx};
+use crate::ledger::{Amendment, Numbering, within};
+use crate::store::{FiscalState, KkmRow, Tx};
 use crate::text;
 use chrono::NaiveDateTime;
 use std::sync::Arc;
@@ -30,16 +33,18 @@ pub(crate) enum HeadResult {
 }
 
 impl Core {
-    /// Gives a ticket its autonomous number, fiscal sign and locally composed check URL.
+    /// Gives a ticket its autonomous number (the one the ledger gives it), fiscal sign and locally composed
+    /// check URL.
     pub(in crate::country::kz) fn make_autonomous_ticket(
         &self,
         kkm: &mut KkmRow,
+        autonomous: i64,
         ticket: &mut Ticket,
         row: &mut DocumentRow,
     ) -> FiscalResult<()> {
-        kkm.offline_number += 1;
-        kkm.offline_ticket_number = kkm.offline_number;
-        let number = u32::try_from(kkm.offline_number)
+        kkm.offline_number = autonomous;
+        kkm.offline_ticket_number = autonomous;
+        let number = u32::try_from(autonomous)
             .map_err(|_| FiscalError::Internal("the autonomous ticket counter is exhausted".into()))?;
         let at = row.created_at;
         let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
@@ -53,21 +58,23 @@ impl Core {
         Ok(())
     }
 
-    /// Sends the oldest queued document of a KKM and records the outcome. The caller holds `send`.
-    pub(crate) async fn send_head(self: &Arc<Self>, kkm_id: i64) -> FiscalResult<HeadResult> {
+    /// Sends the oldest queued document of a KKM (by its ledger device) and records the outcome. The caller
+    /// holds the device's `send` lock.
+    pub(crate) async fn send_head(self: &Arc<Self>, device: i64) -> FiscalResult<HeadResult> {
         let head = self
             .blocking(move |core| {
-                core.store.read(|tx| {
-                    let Some(kkm) = tx.kkm(kkm_id)? else {
+                core.ledger.read(|tx| {
+                    let Some(kkm) = books::kkm_of_device(tx, device)? else {
                         return Ok(None);
                     };
-                    Ok::<_, FiscalError>(tx.outbox_head(kkm_id)?.map(|doc| (kkm, doc)))
+                    Ok::<_, FiscalError>(books::outbox_head(tx, &kkm)?.map(|doc| (kkm, doc)))
                 })
             })
             .await?;
         let Some((kkm, doc)) = head else {
             return Ok(HeadResult::Empty);
         };
+        let kkm_id = kkm.id;
         if kkm.is_invalid_token {
             return Ok(HeadResult::InvalidToken);
         }
@@ -78,7 +85,7 @@ impl Core {
         let bytes = doc.ofd_request.clone().unwrap_or_default();
         let request = self.stored_request(&kkm, &bytes)?;
         let reqnum = doc.ofd_reqnum.unwrap_or(kkm.ofd_reqnum);
-        let doc_id = doc.id;
+        let doc_id = doc.ledger_id;
         match self.exchange(&kkm, reqnum, request).await? {
             Outcome::Accepted(reply) => {
                 let queue = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
@@ -104,14 +111,13 @@ impl Core {
     /// the queue is empty. Returns the queue left.
     fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
-        self.store.write(|tx| {
-            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
+        self.ledger.write(|tx| {
+            let mut kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut doc = stored(tx, kkm_id, doc_id)?;
             if let Some(token) = reply.new_token() {
                 kkm.settings.ofd_token = token;
             }
-            doc.ofd_state = OfdState::Accepted;
-            doc.ofd_error.clear();
+            let mut ticket_number = None;
             if let Some(t) = &reply.response.ticket {
                 doc.extra["ofd_ticket_number"] = serde_json::json!(t.ticket_number);
                 if !doc.is_offline && doc.command == COMMAND_TICKET {
@@ -137,10 +143,19 @@ impl Core {
                     doc.qr_code = qr;
                     doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
                     doc.body = to_json(&ticket)?;
+                    ticket_number = Some(doc.fiscal_id.clone());
                 }
             }
-            tx.update_document(&doc)?;
-            let waiting = tx.outbox_len(kkm_id)?;
+            within::amend(tx, doc_id, |_| {
+                Ok(Amendment {
+                    body: Some(books::ledger_body(&doc)),
+                    ticket: ticket_number,
+                    error: Some(None),
+                    outcome: Some((FiscalState::Accepted, kept_reply(&doc))),
+                    ..Default::default()
+                })
+            })?;
+            let waiting = books::outbox_len(tx, kkm.device_id)?;
             let autonomous_since = kkm.is_offline.then_some(kkm.offline_start_date.unwrap_or(now));
             if waiting == 0 && kkm.is_offline {
                 kkm.is_offline = false;
@@ -172,9 +187,9 @@ impl Core {
     /// document that was sent online becomes an autonomous one (its own number, sign and check URL).
     fn go_autonomous(&self, kkm_id: i64, doc_id: i64, invalid_token: bool) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
-        self.store.write(|tx| {
-            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
+        self.ledger.write(|tx| {
+            let mut kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut doc = stored(tx, kkm_id, doc_id)?;
             if !kkm.is_offline {
                 kkm.is_offline = true;
                 kkm.offline_start_date = Some(now);
@@ -182,14 +197,19 @@ impl Core {
             kkm.is_invalid_token |= invalid_token;
             if !doc.is_offline {
                 let mut counters = counters_of(&kkm);
+                let before = counters.to_rows();
+                let mut ticket_number = None;
                 match doc.command {
                     COMMAND_TICKET => {
                         let mut ticket: Ticket = from_json(&doc.body)?;
-                        self.make_autonomous_ticket(&mut kkm, &mut ticket, &mut doc)?;
+                        let how = Numbering { autonomous_number: true, ..Default::default() };
+                        let number = within::upcoming(tx, kkm.device_id, &how)?.autonomous_number.unwrap_or_default();
+                        self.make_autonomous_ticket(&mut kkm, number, &mut ticket, &mut doc)?;
                         counters.mark_offline_ticket(ticket.operation);
                         doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
                         doc.body = to_json(&ticket)?;
                         doc.ofd_request = Some(wire::encode(&wire::ticket_request(&ticket)));
+                        ticket_number = Some(doc.fiscal_id.clone());
                     }
                     COMMAND_MONEY_PLACEMENT => {
                         let mut body: MoneyPlacement = from_json(&doc.body)?;
@@ -212,37 +232,64 @@ impl Core {
                     }
                 }
                 doc.is_offline = true;
-                kkm.counters = to_json(&counters)?;
-                tx.update_document(&doc)?;
+                let deltas = books::counter_deltas(&before, &counters.to_rows());
+                within::amend(tx, doc_id, |_| {
+                    Ok(Amendment {
+                        body: Some(books::ledger_body(&doc)),
+                        request: doc.ofd_request.clone(),
+                        autonomous: Some(true),
+                        take_autonomous_number: ticket_number.is_some(),
+                        ticket: ticket_number,
+                        counters: deltas,
+                        outcome: Some((FiscalState::Waiting, kept_reply(&doc))),
+                        ..Default::default()
+                    })
+                })?;
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(self.queue_state(&kkm, tx.outbox_len(kkm_id)?, kkm.offline_start_date, now))
+            let waiting = books::outbox_len(tx, kkm.device_id)?;
+            Ok(self.queue_state(&kkm, waiting, kkm.offline_start_date, now))
         })
     }
 
     /// A queued (autonomous) document was refused for good: the KKM stops until someone acts.
-    pub(crate) fn block_on_refusal(&self, kkm_id: i64, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
-        self.store.write(|tx| {
-            let mut kkm = tx.kkm(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = tx.document(kkm_id, doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
-            doc.ofd_state = OfdState::Refused;
-            doc.ofd_error = block_reason(class);
+    pub(crate) fn block_on_refusal(&self, device: i64, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
+        self.ledger.write(|tx| {
+            let mut kkm = books::kkm_of_device(tx, device)?.ok_or(FiscalError::KkmNotFound(device))?;
+            let doc = stored(tx, kkm.id, doc_id)?;
+            let reason = block_reason(class);
+            within::amend(tx, doc_id, |_| {
+                Ok(Amendment {
+                    error: Some(Some(reason.clone())),
+                    outcome: Some((FiscalState::Refused, kept_reply(&doc))),
+                    ..Default::default()
+                })
+            })?;
             kkm.is_blocked = true;
-            kkm.blocked_info = format!(
-                "документ {}/{} отклонён ОФД: {}",
-                doc.fr_shift_number, doc.shift_document_number, doc.ofd_error
-            );
-            tx.update_document(&doc)?;
+            kkm.blocked_info =
+                format!("документ {}/{} отклонён ОФД: {}", doc.fr_shift_number, doc.shift_document_number, reason);
             tx.update_kkm_state(&kkm)?;
             Ok(())
         })
     }
 }
 
+/// A document of KKM `kkm_id` by its ledger ID, as the journal shows it.
+fn stored(tx: &Tx, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentRow> {
+    let doc = tx.ledger_document(doc_id)?.ok_or(FiscalError::DocumentNotFound)?;
+    let note = tx.ledger_fiscal(doc_id)?;
+    books::entry(kkm_id, doc, note)
+}
+
+/// The reply the ledger keeps for a document: its check URL, when it has one.
+fn kept_reply(doc: &DocumentRow) -> Option<serde_json::Value> {
+    (!doc.qr_code.is_empty()).then(|| qr_reply(&doc.qr_code))
+}
+
 /// Marks a KKM autonomous since its oldest undelivered document (or `now`), so `is_offline`,
 /// `offline_start_date` and the autonomous time limit tell the truth about its queue.
 pub(crate) fn mark_autonomous(tx: &Tx, kkm: &mut KkmRow, now: NaiveDateTime) -> FiscalResult<()> {
-    let since = tx.outbox_head(kkm.id)?.map(|d| d.created_at).unwrap_or(now);
+    let since = books::outbox_head(tx, kkm)?.map(|d| d.created_at).unwrap_or(now);
     kkm.is_offline = true;
     kkm.offline_start_date = Some(since.min(now));
     Ok(())

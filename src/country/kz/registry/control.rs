@@ -3,12 +3,13 @@
 //! again, as shift 0), never touches counters or reports, and never goes to the OFD. Its fiscal sign is the
 //! vendor's placeholder autonomous number 1234567890, with the autonomous-form QR (`uCashRegister.pas:1988-2009`).
 use crate::country::kz::answer::DocumentAnswer;
+use crate::country::kz::books::{DocumentRow, OfdState};
 use crate::country::kz::document::OperatorRef;
 use crate::country::kz::error::{FiscalError, FiscalResult};
 use crate::country::kz::rules::stored::{COMMAND_TICKET, check_url, to_json};
 use crate::country::kz::trade::{self, TicketContext, TradeInput};
 use crate::country::kz::{Caller, Core};
-use crate::store::{DocumentRow, OfdState};
+use crate::store::ControlReceiptRow;
 
 /// The vendor's fiscal sign of a control receipt.
 pub const CONTROL_NUMBER: &str = "1234567890";
@@ -32,35 +33,25 @@ impl Core {
         ticket.offline_ticket_number = CONTROL_NUMBER.parse().unwrap_or_default();
         ticket.printed_document_number_old = CONTROL_NUMBER.to_owned();
         ticket.printed_ticket = qr.clone();
-        let row = DocumentRow {
+        let row = ControlReceiptRow {
             id: 0,
             kkm_id: kkm.id,
-            command: COMMAND_TICKET,
+            number: 0,
             created_at: now,
-            fr_shift_number: 0,
-            shift_document_number: 0,
             operator_id: caller.id,
             operator_name: caller.name.clone(),
-            is_offline: false,
-            fiscal_id: CONTROL_NUMBER.to_owned(),
-            qr_code: qr,
-            summary: serde_json::Value::Null,
             body: to_json(&ticket)?,
-            extra: serde_json::json!({}),
-            ofd_state: OfdState::Local,
-            ofd_reqnum: None,
-            ofd_request: None,
-            ofd_error: String::new(),
         };
-        let doc = self.store.write(|tx| tx.insert_control_receipt(&row))?;
+        let stored = self.store.write(|tx| tx.insert_control_receipt(&row))?;
+        let doc = DocumentRow { fiscal_id: CONTROL_NUMBER.to_owned(), qr_code: qr, ..entry(stored) };
         Ok(self.dummy_answer(kkm, doc))
     }
 
     /// The control receipt `number` of KKM `ofd_id`, for a reprint.
     pub fn control_receipt_at(&self, caller: &Caller, ofd_id: i64, number: i64) -> FiscalResult<DocumentAnswer> {
         let kkm = self.kkm_for(caller, ofd_id)?;
-        let doc = self.store.read(|tx| tx.control_receipt(kkm.id, number))?.ok_or(FiscalError::OperationNotFound)?;
-        Ok(self.dummy_answer(kkm, doc))
+        let stored = self.store.read(|tx| tx.control_receipt(kkm.id, number))?.ok_or(FiscalError::OperationNotFound)?;
+        Ok(self.dummy_answer(kkm, entry(stored)))
     }
 
     fn dummy_answer(&self, kkm: crate::store::KkmRow, doc: DocumentRow) -> DocumentAnswer {
@@ -72,5 +63,31 @@ impl Core {
             kkm,
             is_dummy: true,
         }
+    }
+}
+
+/// A control receipt as a journal entry of its own kind: shift 0, never for the OFD (its fiscal sign and check
+/// URL are shown when it is made, not stored).
+fn entry(r: ControlReceiptRow) -> DocumentRow {
+    DocumentRow {
+        id: r.id,
+        ledger_id: 0,
+        kkm_id: r.kkm_id,
+        command: COMMAND_TICKET,
+        created_at: r.created_at,
+        fr_shift_number: 0,
+        shift_document_number: r.number,
+        operator_id: r.operator_id,
+        operator_name: r.operator_name,
+        is_offline: false,
+        fiscal_id: String::new(),
+        qr_code: String::new(),
+        summary: serde_json::Value::Null,
+        body: r.body,
+        extra: serde_json::json!({}),
+        ofd_state: OfdState::Local,
+        ofd_reqnum: None,
+        ofd_request: None,
+        ofd_error: String::new(),
     }
 }

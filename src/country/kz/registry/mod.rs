@@ -6,11 +6,13 @@ pub mod vendor;
 
 use super::Core;
 use super::access::{Caller, Role};
+use super::books;
 use super::error::{FiscalError, FiscalResult};
 use super::registration::Registration;
 // `SaveKKM`'s input is the registration's; named here too, beside the other commands of the registry.
 pub use super::registration::SaveKkm;
 use crate::config::OfdConfig;
+use crate::ledger::within;
 use crate::store::{KkmRow, KkmSettings, LicenseRow, OperatorRow};
 use crate::text;
 use chrono::NaiveDateTime;
@@ -242,10 +244,10 @@ impl Core {
     /// not exist, 72 when the caller is not bound to it.
     pub fn kkm_list(&self, caller: &Caller, ofd_id: Option<i64>) -> FiscalResult<Vec<KkmRow>> {
         let Some(id) = ofd_id else {
-            let all = self.store.read(|tx| tx.kkms())?;
+            let all = self.store.read(|tx| books::kkms(tx))?;
             return Ok(all.into_iter().filter(|k| !k.retired && caller.may_use(k)).collect());
         };
-        let found = self.store.read(|tx| tx.kkm_by_ofd_id(id))?.filter(|k| !k.retired);
+        let found = self.store.read(|tx| books::kkm_by_ofd_id(tx, id))?.filter(|k| !k.retired);
         if let Some(kkm) = &found {
             caller.require_binding(kkm)?;
         }
@@ -254,7 +256,7 @@ impl Core {
 
     /// The KKM with `ofd_id` in use (not retired), checked against the caller's bindings.
     pub fn kkm_for(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
-        let kkm = self.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?.filter(|k| !k.retired);
+        let kkm = self.store.read(|tx| books::kkm_by_ofd_id(tx, ofd_id))?.filter(|k| !k.retired);
         let kkm = kkm.ok_or(FiscalError::KkmNotFound(ofd_id))?;
         caller.require_binding(&kkm)?;
         Ok(kkm)
@@ -263,7 +265,7 @@ impl Core {
     /// The KKM with `ofd_id` whose journal the caller may read: a KKM in use by the same rules as
     /// [`Core::kkm_for`], and a retired KKM by administrators only (it has no bindings any more).
     pub fn kkm_for_reading(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
-        let kkm = self.store.read(|tx| tx.kkm_by_ofd_id(ofd_id))?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+        let kkm = self.store.read(|tx| books::kkm_by_ofd_id(tx, ofd_id))?.ok_or(FiscalError::KkmNotFound(ofd_id))?;
         if kkm.retired && caller.role != Role::Administrator {
             return Err(FiscalError::KkmNotFound(ofd_id));
         }
@@ -296,7 +298,7 @@ impl Core {
             // A shift belongs to one OFD and one token: they change between shifts only. The same token may
             // be sent again (it re-checks an invalid token); a new token is taken when the OFD refused the
             // old one, the only way out of that state (the shift then closes normally).
-            if let Some(kkm) = tx.kkm_by_ofd_id(cmd.ofd_id)?
+            if let Some(kkm) = tx.kz_kkm_row_by_ofd_id(cmd.ofd_id)?
                 && kkm.shift_state == 1
             {
                 let new_uid = cmd.ofd_uid.as_ref().is_some_and(|uid| !uid.eq_ignore_ascii_case(&kkm.settings.ofd_uid));
@@ -305,7 +307,7 @@ impl Core {
                     return Err(FiscalError::ShiftOpen(cmd.ofd_id));
                 }
             }
-            if tx.kkm_by_ofd_id(cmd.ofd_id)?.is_none() && cmd.ofd_token.filter(|t| *t != 0).is_none() {
+            if tx.kz_kkm_row_by_ofd_id(cmd.ofd_id)?.is_none() && cmd.ofd_token.filter(|t| *t != 0).is_none() {
                 return Err(FiscalError::InvalidField {
                     field: "ofd_token",
                     reason: text!(
@@ -332,7 +334,7 @@ impl Core {
         let default_uid = self.ofd(None)?.uid.clone();
         self.store.write(|tx| {
             let token = registration.as_ref().map(|r| r.token).or(cmd.ofd_token.filter(|t| *t != 0));
-            let id = match tx.kkm_by_ofd_id(cmd.ofd_id)? {
+            let id = match tx.kz_kkm_row_by_ofd_id(cmd.ofd_id)? {
                 Some(kkm) => {
                     let old = kkm.settings;
                     let settings = KkmSettings {
@@ -349,7 +351,7 @@ impl Core {
                     };
                     if kkm.retired {
                         // Saving a retired KKM's ofd_id again brings it back with its counters and journal.
-                        tx.revive_kkm(kkm.id)?;
+                        within::revive(tx, kkm.device_id)?;
                         tracing::info!(kkm = cmd.ofd_id, "retired KKM back in use");
                     }
                     tx.update_kkm_settings(kkm.id, &settings)?;
@@ -376,10 +378,14 @@ impl Core {
                         bindings: cmd.bindings.unwrap_or_default(),
                     };
                     let (vendor_id, made) = vendor::issue(tx, &prefix, &now)?;
-                    tx.insert_kkm(&settings, caller.id, &vendor_id, &made, &empty_reg_info())?
+                    // A new KKM's autonomous tickets are numbered after 1000, as the vendor's server does.
+                    let registration = empty_reg_info();
+                    let serial = settings.ofd_id.to_string();
+                    let device = within::register_device(tx, books::COUNTRY, &serial, &registration, 1000)?;
+                    tx.insert_kz_kkm(device.id, &settings, caller.id, &vendor_id, &made, &registration)?
                 }
             };
-            let mut saved = tx.kkm(id)?.ok_or(FiscalError::KkmNotFound(cmd.ofd_id))?;
+            let mut saved = books::kkm(tx, id)?.ok_or(FiscalError::KkmNotFound(cmd.ofd_id))?;
             if let Some(reg) = registration {
                 // The OFD knows the device's factory number (ЗНМ) from its registration: it wins.
                 if let Some(serial) = reg.reg_info["kkm"]["serial_number"].as_str().filter(|s| !s.is_empty())
@@ -394,6 +400,7 @@ impl Core {
                 saved.reg_info = reg.reg_info;
                 saved.ads_info = reg.ads;
                 saved.settings.ofd_token = reg.token;
+                within::request_at_least(tx, saved.device_id, i64::from(reg.reqnum))?;
                 saved.ofd_reqnum = saved.ofd_reqnum.max(reg.reqnum);
                 // The OFD accepted this KKM and token: a queue stopped by a refused token may go on, and a
                 // block lifts (a refused document stays in the journal as refused and is not sent again).
@@ -401,7 +408,7 @@ impl Core {
                 saved.is_blocked = false;
                 saved.blocked_info.clear();
                 // The OFD just answered: with nothing left to deliver, autonomous mode is over.
-                if saved.is_offline && tx.outbox_len(saved.id)? == 0 {
+                if saved.is_offline && books::outbox_len(tx, saved.device_id)? == 0 {
                     saved.is_offline = false;
                     saved.offline_end_date = Some(now);
                 }
@@ -418,15 +425,17 @@ impl Core {
         caller.require_admin(text!("удалять кассы", "кассаларды жоя"))?;
         let now = self.clock.now();
         self.store.write(|tx| {
-            let kkm = tx.kkm_by_ofd_id(ofd_id)?.filter(|k| !k.retired).ok_or(FiscalError::KkmNotFound(ofd_id))?;
-            let queued = tx.outbox_len(kkm.id)?;
+            let kkm = tx.kz_kkm_row_by_ofd_id(ofd_id)?.filter(|k| !k.retired);
+            let kkm = kkm.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+            let queued = books::outbox_len(tx, kkm.device_id)?;
             if queued > 0 {
                 return Err(FiscalError::OfflineQueueNotEmpty { ofd_id, queued });
             }
             if kkm.shift_state != 0 {
                 return Err(FiscalError::ShiftNotClosed(ofd_id));
             }
-            tx.retire_kkm(kkm.id, &now)?;
+            within::retire(tx, kkm.device_id, &books::date_text(&now))?;
+            tx.unbind_kkm(kkm.id)?;
             Ok(())
         })
     }

@@ -4,12 +4,12 @@
 //! uses up a document number, so the shift's numbering has no gap that no document fills (docs/compat.md).
 use crate::country::kz::access::Role;
 use crate::country::kz::answer::DocumentAnswer;
+use crate::country::kz::books::{DocumentRow, OfdState};
 use crate::country::kz::counters::{Counters, Drawer, ReportShift};
 use crate::country::kz::document::DateTimeParts;
 use crate::country::kz::error::{FiscalError, FiscalResult};
 use crate::country::kz::rules::stored::{COMMAND_REPORT, to_json};
 use crate::country::kz::{Caller, Core};
-use crate::store::{DocumentRow, OfdState};
 use crate::text;
 
 /// ReportTypeEnum values of the two reports.
@@ -46,6 +46,7 @@ impl Core {
         let report = counters.custom_report(&drawer, shift, report_type == REPORT_OPERATORS);
         let doc = DocumentRow {
             id: 0,
+            ledger_id: 0,
             kkm_id: kkm.id,
             command: COMMAND_REPORT,
             created_at: now,

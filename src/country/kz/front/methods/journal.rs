@@ -1,11 +1,11 @@
 //! `GetTransactionList` and `GetTransaction`.
 use super::answer::decimal_number;
+use crate::country::kz::books::{DocumentRow, JournalFilter};
 use crate::country::kz::front::AppState;
 use crate::country::kz::front::auth::Auth;
 use crate::country::kz::front::error::{ApiError, ok};
 use crate::country::kz::front::extract::Params;
 use crate::country::kz::front::json::{IntIn, format_date, parse_date};
-use crate::store::{DocumentRow, JournalFilter};
 use crate::text;
 use axum::extract::State;
 use axum::response::Response;

@@ -9,6 +9,7 @@
 //! so saving never changes a reprint.
 use super::answer::document_answer;
 use crate::country::kz::access::Role;
+use crate::country::kz::books::JournalFilter;
 use crate::country::kz::front::AppState;
 use crate::country::kz::front::auth::Auth;
 use crate::country::kz::front::codes::ErrorCode;
@@ -23,7 +24,6 @@ use crate::render::{
 };
 use crate::spool::config::{DocFormat, PrinterType};
 use crate::spool::{JobKey, JobRequest};
-use crate::store::JournalFilter;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -352,7 +352,7 @@ fn document(
 ) -> Result<Value, ApiError> {
     if let (Some(ofd_id), Some(shift), Some(number)) = (r.kkm_ofd_id, r.fr_shift_number, r.shift_document_number) {
         let (kkm, doc) = core.document_at(caller, ofd_id, shift, number)?;
-        return Ok(document_answer(&core.answer(kkm.id, doc.id)?));
+        return Ok(document_answer(&core.answer(kkm.id, doc.ledger_id)?));
     }
     if kind == DocumentKind::SelfTest {
         return Ok(crate::render::cli::self_test_document(profile));

@@ -122,7 +122,7 @@ async fn render(
             core.control_receipt_at(&caller, ofd_id, number)?
         } else {
             let (kkm, doc) = core.document_at(&caller, ofd_id, shift, number)?;
-            core.answer(kkm.id, doc.id)?
+            core.answer(kkm.id, doc.ledger_id)?
         };
         printing.render_document(&core, &answer, &opts, format)
     })
@@ -186,7 +186,7 @@ pub async fn print_document(
     let job = tokio::task::spawn_blocking(move || {
         let (kkm, doc) =
             core.document_at(&caller, req.kkm_ofd_id.0, req.fr_shift_number.0, req.shift_document_number.0)?;
-        let answer = core.answer(kkm.id, doc.id)?;
+        let answer = core.answer(kkm.id, doc.ledger_id)?;
         printing.enqueue_document(&core, &answer, req.params(), req.printer_id.map(|p| p.0), true)
     })
     .await

@@ -1,7 +1,6 @@
--- The move of the Kazakh books onto the shared ledger (issue 23 step 5; one-ledger.md §1.3 B). Not yet a
--- numbered migration: it becomes one (0015) in the same change that makes the Kazakh pipeline read and
--- write the ledger, since the pipeline of this build still reads `kkms` and `documents` (see
--- store::kazakh_books). Everything here runs in one transaction with its Rust step.
+-- The move of the Kazakh books onto the shared ledger (issue 23 step 5; one-ledger.md §1.3 B), in the same
+-- change that makes the Kazakh pipeline read and write the ledger. Everything here runs in one transaction
+-- with its Rust step (store::kazakh_books: counters, the chain, the renames).
 --
 -- Public IDs: a Kazakh document's transaction ID (`documents.id`, GetTransaction, the journal's `ID`) is
 -- kept as `public_id`, and the country's sequence goes on from the old AUTOINCREMENT, so a new Kazakh

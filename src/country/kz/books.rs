@@ -1,0 +1,319 @@
+//! The Kazakh view of the shared ledger: a KKM as the API and the rules see it (its `kz_kkms` row, its ledger
+//! device's shift and numbers, its counters read back from the ledger's rows) and a journal entry
+//! ([`DocumentRow`]) read from a ledger document and its fiscaliser's row. The ledger numbers, counts, keys
+//! and rolls back; this module only translates, in both directions, inside the caller's transaction.
+//!
+//! A Kazakh document's ledger body keeps what the journal answers: `{command, operator_id, operator_name,
+//! summary, body, extra}`; the OFD link's later changes (turned autonomous, the OFD's ticket number) are the
+//! fiscaliser's amended body. The transaction ID the API shows is the document's public ID.
+use super::counters::{Counters, Drawer};
+use super::error::{FiscalError, FiscalResult};
+use crate::ledger::LedgerError;
+use crate::store::{FiscalNoteRow, FiscalState, KkmRow, LedgerDocRow, LedgerJournalFilter, Tx};
+use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// The country of Kazakh devices in the ledger, and of their public IDs.
+pub const COUNTRY: &str = "kz";
+
+/// The Kazakh text form of dates in the journal (naive local time).
+const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f";
+
+/// A date as the Kazakh journal stores it.
+pub fn date_text(at: &NaiveDateTime) -> String {
+    at.format(DATE_FORMAT).to_string()
+}
+
+fn parse_date(text: &str) -> FiscalResult<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(text, DATE_FORMAT)
+        .map_err(|e| FiscalError::Internal(format!("stored date {text:?}: {e}")))
+}
+
+/// Where a document stands with the OFD (the ledger's fiscal state, in the Kazakh journal's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfdState {
+    /// Not for the OFD (a tax inspector's control receipt, kept apart from the journal).
+    Local,
+    /// Committed and waiting to be sent, in order.
+    Queued,
+    /// The OFD answered OK.
+    Accepted,
+    /// The OFD refused it for good; the KKM is blocked until someone acts.
+    Refused,
+    /// The OFD refused it while the POS waited: its numbers were given back and it is outside the journal.
+    RolledBack,
+}
+
+impl From<FiscalState> for OfdState {
+    fn from(s: FiscalState) -> OfdState {
+        match s {
+            FiscalState::Waiting => OfdState::Queued,
+            FiscalState::Accepted => OfdState::Accepted,
+            FiscalState::Refused => OfdState::Refused,
+            FiscalState::RolledBack => OfdState::RolledBack,
+        }
+    }
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentRow {
+    /// The transaction ID (`ID` in the journal): the ledger document's public ID.
+    pub id: i64,
+    /// The ledger's own ID of the document.
+    pub ledger_id: i64,
+    pub kkm_id: i64,
+    /// CommandTypeEnum: 1 ticket, 2 close shift, 3 report, 6 money placement.
+    pub command: u8,
+    pub created_at: NaiveDateTime,
+    pub fr_shift_number: i64,
+    pub shift_document_number: i64,
+    pub operator_id: i64,
+    pub operator_name: String,
+    pub is_offline: bool,
+    pub fiscal_id: String,
+    pub qr_code: String,
+    /// The journal list's body for this entry.
+    pub summary: serde_json::Value,
+    /// The document in the seed's shape.
+    pub body: serde_json::Value,
+    /// Answer fields kept beside the body (e.g. `report_type`, `total_payments`).
+    pub extra: serde_json::Value,
+    pub ofd_state: OfdState,
+    pub ofd_reqnum: Option<u16>,
+    /// The encoded protobuf Request (no header): resent as is, with the current token.
+    pub ofd_request: Option<Vec<u8>>,
+    pub ofd_error: String,
+}
+
+/// The journal filters of `GetTransactionList`; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct JournalFilter {
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub commands: Vec<u8>,
+    pub id: Option<i64>,
+    pub shift: Option<i64>,
+    /// The document's number within its shift.
+    pub number: Option<i64>,
+    pub fiscal_id: Option<String>,
+}
+
+/// The ledger's document type of a Kazakh command (the names migration 0015 gave the moved documents).
+pub fn doc_type(command: u8) -> String {
+    match command {
+        1 => "ticket".into(),
+        2 => "close_shift".into(),
+        3 => "report".into(),
+        6 => "money_placement".into(),
+        other => format!("command {other}"),
+    }
+}
+
+/// What a ledger document's body keeps of a journal entry.
+pub fn ledger_body(d: &DocumentRow) -> serde_json::Value {
+    serde_json::json!({
+        "command": d.command,
+        "operator_id": d.operator_id,
+        "operator_name": d.operator_name,
+        "summary": d.summary,
+        "body": d.body,
+        "extra": d.extra,
+    })
+}
+
+/// A journal entry from its ledger document and its fiscaliser's row.
+pub fn entry(kkm_id: i64, doc: LedgerDocRow, note: Option<FiscalNoteRow>) -> FiscalResult<DocumentRow> {
+    let note = note.unwrap_or_default();
+    let shown = note.body.as_ref().unwrap_or(&doc.body);
+    let field = |name: &str| shown.get(name).cloned().unwrap_or(serde_json::Value::Null);
+    let qr_code = doc
+        .fiscal_reply
+        .as_ref()
+        .and_then(|r| r.get("qr_code"))
+        .and_then(|q| q.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Ok(DocumentRow {
+        id: doc.public_id.unwrap_or(doc.id),
+        ledger_id: doc.id,
+        kkm_id,
+        command: field("command").as_u64().and_then(|c| u8::try_from(c).ok()).unwrap_or_default(),
+        created_at: parse_date(&doc.created_at)?,
+        fr_shift_number: doc.shift_number,
+        shift_document_number: doc.shift_position,
+        operator_id: field("operator_id").as_i64().unwrap_or_default(),
+        operator_name: field("operator_name").as_str().unwrap_or_default().to_owned(),
+        is_offline: note.autonomous,
+        fiscal_id: note.ticket.clone().unwrap_or_default(),
+        qr_code,
+        summary: field("summary"),
+        body: field("body"),
+        extra: field("extra"),
+        ofd_state: doc.fiscal_state.into(),
+        ofd_reqnum: note.request_number.and_then(|n| u16::try_from(n).ok()),
+        ofd_request: note.request,
+        ofd_error: note.error.unwrap_or_default(),
+    })
+}
+
+/// The journal entry of a ledger document of KKM `kkm_id`.
+fn read_entry(tx: &Tx, kkm_id: i64, doc: LedgerDocRow) -> FiscalResult<DocumentRow> {
+    let note = tx.ledger_fiscal(doc.id)?;
+    entry(kkm_id, doc, note)
+}
+
+/// The drawer's and the counters' names the ledger keeps for a KKM: the typed counters' rows, then the
+/// drawer (`cash_sum`, `revenue`, `nns/0..3`).
+pub fn counter_rows(counters: &Counters, drawer: &Drawer) -> Vec<(String, Decimal)> {
+    let mut rows = counters.to_rows();
+    rows.push(("cash_sum".into(), drawer.cash_sum));
+    rows.push(("revenue".into(), drawer.revenue));
+    rows.extend(drawer.nns.iter().enumerate().map(|(i, n)| (format!("nns/{i}"), *n)));
+    rows
+}
+
+/// What a document adds to the ledger's counters: `after` minus `before` by name, in `after`'s order (so a
+/// section or a tax first used here keeps its place), every row a list entry first shows, and every row
+/// that changed.
+pub fn counter_deltas(before: &[(String, Decimal)], after: &[(String, Decimal)]) -> Vec<(String, Decimal)> {
+    let before: BTreeMap<&str, Decimal> = before.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    after
+        .iter()
+        .filter_map(|(name, value)| match before.get(name.as_str()) {
+            Some(old) if old == value => None,
+            Some(old) => Some((name.clone(), value - old)),
+            None => Some((name.clone(), *value)),
+        })
+        .collect()
+}
+
+/// Counters that survive a Z report and the drawer: read from the device's lifetime rows.
+fn is_lifetime(name: &str) -> bool {
+    name.starts_with("tickets_since_registration/")
+        || name.starts_with("placements_since_registration/")
+        || name == "cash_sum"
+        || name.starts_with("nns/")
+}
+
+/// Fills a KKM's counters and drawer from the ledger: the open shift's rows (none while the shift is
+/// closed) and the device's lifetime rows.
+fn fill_counters(tx: &Tx, kkm: &mut KkmRow) -> FiscalResult<()> {
+    let shift = if kkm.shift_state == 1 {
+        tx.ledger_counters_in_order(kkm.device_id, kkm.fr_shift_number)?
+    } else {
+        Vec::new()
+    };
+    let life = tx.ledger_lifetime_counters(kkm.device_id)?;
+    let in_shift = |name: &str| shift.iter().find(|(n, _)| n == name).map_or(Decimal::ZERO, |(_, v)| *v);
+    let typed = shift.iter().filter(|(n, _)| !is_lifetime(n) && n != "revenue").map(|(n, v)| (n.as_str(), *v)).chain(
+        life.iter()
+            .filter(|(n, _)| is_lifetime(n) && n.as_str() != "cash_sum" && !n.starts_with("nns/"))
+            .map(|(n, v)| (n.as_str(), *v)),
+    );
+    let counters = Counters::from_rows(typed).map_err(FiscalError::Internal)?;
+    if kkm.shift_state != 1 {
+        // A closed shift still shows when it opened (the vendor's KKMObject keeps it until the next one).
+        let last = tx.ledger_newest_kept(kkm.device_id)?;
+        kkm.shift_open_date = last.and_then(|d| d.shift_opened_at).map(|at| parse_date(&at)).transpose()?;
+    }
+    let lifetime = |name: &str| life.get(name).copied().unwrap_or(Decimal::ZERO);
+    kkm.counters = super::rules::stored::to_json(&counters)?;
+    kkm.cash_sum = lifetime("cash_sum");
+    kkm.revenue = in_shift("revenue");
+    for i in 0..4 {
+        let name = format!("nns/{i}");
+        kkm.nns[i] = lifetime(&name);
+        kkm.start_shift_nns[i] = kkm.nns[i] - in_shift(&name);
+    }
+    Ok(())
+}
+
+fn filled(tx: &Tx, kkm: Option<KkmRow>) -> FiscalResult<Option<KkmRow>> {
+    kkm.map(|mut k| {
+        fill_counters(tx, &mut k)?;
+        Ok(k)
+    })
+    .transpose()
+}
+
+/// The KKM with this internal ID, with its counters.
+pub fn kkm(tx: &Tx, id: i64) -> FiscalResult<Option<KkmRow>> {
+    let row = tx.kz_kkm_row(id)?;
+    filled(tx, row)
+}
+
+/// The KKM with this OFD ID, with its counters.
+pub fn kkm_by_ofd_id(tx: &Tx, ofd_id: i64) -> FiscalResult<Option<KkmRow>> {
+    let row = tx.kz_kkm_row_by_ofd_id(ofd_id)?;
+    filled(tx, row)
+}
+
+/// The KKM of a ledger device, with its counters.
+pub fn kkm_of_device(tx: &Tx, device_id: i64) -> FiscalResult<Option<KkmRow>> {
+    let row = tx.kz_kkm_row_of_device(device_id)?;
+    filled(tx, row)
+}
+
+/// Every KKM, by ID, with its counters.
+pub fn kkms(tx: &Tx) -> FiscalResult<Vec<KkmRow>> {
+    tx.kz_kkm_rows()?
+        .into_iter()
+        .map(|mut k| {
+            fill_counters(tx, &mut k)?;
+            Ok(k)
+        })
+        .collect()
+}
+
+/// The document of `kkm` with this transaction ID (not a rolled-back one).
+pub fn document(tx: &Tx, kkm: &KkmRow, id: i64) -> FiscalResult<Option<DocumentRow>> {
+    match tx.ledger_document_by_public_id(COUNTRY, id)? {
+        Some(doc) if doc.device_id == kkm.device_id && doc.fiscal_state != FiscalState::RolledBack => {
+            read_entry(tx, kkm.id, doc).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The document of `kkm` at this shift and position (the reprint key).
+pub fn document_at(tx: &Tx, kkm: &KkmRow, shift: i64, number: i64) -> FiscalResult<Option<DocumentRow>> {
+    tx.ledger_document_at(kkm.device_id, shift, number)?.map(|d| read_entry(tx, kkm.id, d)).transpose()
+}
+
+/// The oldest document of `kkm` waiting for the OFD: the only one that may be sent next.
+pub fn outbox_head(tx: &Tx, kkm: &KkmRow) -> FiscalResult<Option<DocumentRow>> {
+    tx.ledger_waiting(kkm.device_id)?.1.map(|d| read_entry(tx, kkm.id, d)).transpose()
+}
+
+/// How many documents of a device wait for the OFD.
+pub fn outbox_len(tx: &Tx, device_id: i64) -> FiscalResult<i64> {
+    Ok(tx.ledger_waiting(device_id)?.0)
+}
+
+/// The journal of `kkm`, filtered, oldest first.
+pub fn journal(tx: &Tx, kkm: &KkmRow, f: &JournalFilter) -> FiscalResult<Vec<DocumentRow>> {
+    let query = LedgerJournalFilter {
+        shift: f.shift,
+        types: f.commands.iter().map(|c| doc_type(*c)).collect(),
+        position: f.number,
+        from: f.from.as_ref().map(date_text),
+        to: f.to.as_ref().map(date_text),
+        ticket: f.fiscal_id.clone(),
+        public_id: f.id,
+        rolled_back: false,
+    };
+    tx.ledger_journal(kkm.device_id, &query)?.into_iter().map(|d| read_entry(tx, kkm.id, d)).collect()
+}
+
+/// A ledger failure in the Kazakh API's terms.
+impl From<LedgerError> for FiscalError {
+    fn from(e: LedgerError) -> FiscalError {
+        match e {
+            LedgerError::Store(e) => FiscalError::Store(e),
+            LedgerError::KeyReused { method, key } => FiscalError::KeyReused { method, key },
+            other => FiscalError::Internal(other.to_string()),
+        }
+    }
+}
