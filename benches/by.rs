@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench --bench by` (release). `BY_BENCH_N` sets the requests per case (default 500).
 use kassa::config::Config;
-use kassa::fiscal::clock::SystemClock;
+use kassa::ledger::clock::SystemClock;
 use kassa::render::backend::grid::Target;
 use kassa::render::codepage::CodePage;
 use kassa::render::{Renderer, RendererConfig};

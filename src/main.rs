@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         Command::Ofd(args) => kassa::country::kz::ofd_link::cli::run(args).map_err(|e| e.to_string()),
         Command::OfdEmulator(args) => kassa::country::kz::ofd_link::cli::run_emulator(args).map_err(|e| e.to_string()),
         Command::PrinterEmulator(args) => kassa::spool::cli::emulator(args, |p| {
-            let profile = kassa::api::print::render_profile(p);
+            let profile = kassa::receipt::render_profile(p);
             let font: std::sync::Arc<dyn kassa::spool::emulator::escpos::RomFont> =
                 std::sync::Arc::new(kassa::rom_font::ReceiptRomFont::new(&profile));
             Some(font)

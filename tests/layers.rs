@@ -83,3 +83,12 @@ fn the_ofd_protocol_is_a_leaf_that_knows_no_api() {
         ],
     );
 }
+
+#[test]
+fn the_library_names_each_part_by_one_path() {
+    // The older aliases (`kassa::api`, `kassa::fiscal`, `kassa::ofd`) are gone: a part has the path of its folder.
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("read");
+    for line in lib.lines() {
+        assert!(!line.trim_start().starts_with("pub use"), "src/lib.rs re-exports a part under a second name: {line}");
+    }
+}

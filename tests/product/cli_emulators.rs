@@ -4,9 +4,9 @@ use crate::common;
 use crate::ofd_support;
 
 use common::kassa;
-use kassa::ofd::client::Credentials;
-use kassa::ofd::proto::OperationTypeEnum;
-use kassa::ofd::result::ResultClass;
+use kassa::country::kz::ofd::client::Credentials;
+use kassa::country::kz::ofd::proto::OperationTypeEnum;
+use kassa::country::kz::ofd::result::ResultClass;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};

@@ -3,7 +3,7 @@
 //! printer emulator's paper equals `golden/ticket/ticket_sale.384.png` dot for dot.
 use crate::spool_util;
 
-use kassa::api::print::render_profile;
+use kassa::receipt::render_profile;
 use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
 use kassa::spool::config::{DocFormat, FlowControl, Link};
 use kassa::spool::emulator::Emulator;
