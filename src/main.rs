@@ -66,7 +66,9 @@ fn main() -> ExitCode {
         Command::Printers(args) => kassa::server::printers(args),
         Command::Printer(args) => kassa::receipt::self_test::run(args).map(|report| println!("{report}")),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
-        Command::Render(args) => kassa::profiles::run_render(args),
+        Command::Render(args) => {
+            kassa::profiles::run_render(args, &kassa::country::kz::front::print::template_of_document)
+        }
         Command::Templates(args) => kassa::render::cli::templates(args).map_err(|e| e.to_string()),
     };
     match result {

@@ -143,7 +143,7 @@ fn printer_emulator_stays_up_without_stdin_or_admin_and_saves_a_cutterless_recei
         ..Default::default()
     };
     let bytes = kassa::render::Renderer::new(Default::default())
-        .render(kassa::render::DocumentKind::Ticket, &doc, &opts, kassa::render::Format::EscPos)
+        .render(kassa::render::TemplateKey::TICKET, &doc, &opts, kassa::render::Format::EscPos)
         .expect("render")
         .bytes;
     assert!(!bytes.windows(2).any(|w| w == [0x1D, b'V']), "no cut: the printer has no cutter");

@@ -638,7 +638,17 @@ impl PrroState {
         let mut escpos = None;
         if req.wanted.any() {
             let ctx = answer::report_context(p, &out.info, "X-ЗВІТ", &cashier, &at, None, None);
-            let f = forms::render(&self.printing, &self.ledger, None, "report.j2", &ctx, &self.settings(), req.wanted)?;
+            let key = JobKey::Label(format!("ua:{}:x:{}", p.fisid, uuid_like()));
+            let f = forms::render(
+                &self.printing,
+                &self.ledger,
+                None,
+                "report.j2",
+                &ctx,
+                key,
+                &self.settings(),
+                req.wanted,
+            )?;
             out.forms = forms_of(&f, req.wanted.doccmd);
             escpos = f.escpos;
         }
@@ -721,15 +731,16 @@ impl PrroState {
             .blocking(move || {
                 let at = parse_time(&doc.created_at).unwrap_or_else(|| me.prro.now());
                 let (info, template, ctx) = answer::document(&me.prro.config, &me.config.tax_groups, &doc, &at, copy);
-                let f = if wanted.any() {
-                    forms::render(&me.printing, &me.ledger, Some(doc.id), template, &ctx, &me.settings(), wanted)?
-                } else {
-                    forms::Forms::default()
-                };
                 let key = JobKey::Document {
                     kkm: format!("ua:{}", me.prro.config.fisid),
                     shift: doc.shift_number,
                     number: doc.number,
+                };
+                let f = if wanted.any() {
+                    let (settings, key) = (me.settings(), key.clone());
+                    forms::render(&me.printing, &me.ledger, Some(doc.id), template, &ctx, key, &settings, wanted)?
+                } else {
+                    forms::Forms::default()
                 };
                 Ok((info, f, at, key))
             })
