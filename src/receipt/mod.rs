@@ -14,7 +14,9 @@ use crate::render::profile::PrinterProfile as RenderProfile;
 use crate::render::{Renderer, TemplateKey};
 use crate::spool::config::{DocFormat, PrinterType};
 use crate::spool::profile::PrinterProfile as SpoolProfile;
-use crate::spool::{JobId, JobKey, JobRequest, PrinterId, Spooler};
+/// The print queue's names a front uses, so it need not reach into the spooler.
+pub use crate::spool::{JobId, JobKey, PrinterId};
+use crate::spool::{JobRequest, Spooler};
 use crate::store::TemplateRow;
 
 /// What went wrong printing; each front turns it into its own error code.

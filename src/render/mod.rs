@@ -51,6 +51,7 @@ pub mod raster;
 pub mod samples;
 pub mod template;
 
+pub use codepage::CodePage;
 pub use error::{Diagnostic, OptionsError, RenderError, Stage};
 pub use kind::TemplateKey;
 pub use layout::{Geometry, Layout};

@@ -2,12 +2,8 @@
 //! `repr`, rendered through the shared receipt step from `templates/by/`.
 use super::sko::{COUNTRY, SimulatedSko};
 use crate::ledger::{Ledger, LedgerPins};
-use crate::receipt::{Printable, Printing, ReceiptError};
-use crate::render::TemplateKey;
-use crate::render::codepage::CodePage;
-use crate::render::options::{Format, RenderOptions};
-use crate::render::profile::{CodePageSlot, PrinterProfile};
-use crate::spool::{JobKey, PrinterId};
+use crate::receipt::{JobKey, Printable, PrinterId, Printing, ReceiptError};
+use crate::render::{CodePage, CodePageSlot, Format, PrinterProfile, RenderOptions, TemplateKey};
 use crate::store::LedgerDocRow;
 use base64::Engine as _;
 use chrono::DateTime;

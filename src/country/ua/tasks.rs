@@ -16,7 +16,7 @@ use crate::config::devices;
 use crate::config::ua::{PfSettings, PrroConfig, UaConfig};
 use crate::ledger::{Entry, Ledger, Seen};
 use crate::receipt::Printing;
-use crate::spool::{JobKey, PrinterId};
+use crate::receipt::{JobKey, PrinterId};
 use crate::store::{DeviceRow, LedgerDocRow, RequestKey};
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
