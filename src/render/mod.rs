@@ -68,7 +68,8 @@ use template::store::{self, TemplateStore};
 #[derive(Clone, Debug, Default)]
 pub struct RendererConfig {
     /// Folder whose `ticket.j2`, `money_placement.j2`, `x_report.j2`, `z_report.j2` or
-    /// `self_test.j2` replace the built-ins; re-read when the file changes.
+    /// `self_test.j2` (and `by/…`, `ua/…` for those countries) replace the built-ins; re-read when the file
+    /// changes.
     pub override_dir: Option<PathBuf>,
 }
 

@@ -1,6 +1,7 @@
-//! Where templates come from: the built-ins embedded in the binary, overridden by files of
-//! the same name in a configured folder, overridden in turn per KKM by `kkm/<ofd_id>/` in that
-//! folder. Picture files for `@image NAME.png` are looked up the same way.
+//! Where templates come from: the built-ins of every country folder (`templates/<country>/`) embedded in
+//! the binary, overridden by files of the same path in a configured folder (`ticket.j2` at its root for the
+//! Kazakh templates, `by/cash.j2` for another country's), overridden in turn per KKM by `kkm/<ofd_id>/` in
+//! that folder. Picture files for `@image NAME.png` are looked up the same way.
 //!
 //! This is the only file of `render` that touches the file system. An override is re-read
 //! when its modification time or size changes, so edits apply without a restart. An override
