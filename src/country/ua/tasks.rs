@@ -394,10 +394,7 @@ impl PrroState {
             10 => {
                 let (mut answer, escpos) = self.blocking(move || me.x_report(&req)).await?;
                 let printed = match (printer, escpos) {
-                    (Some(printer), Some(bytes)) => {
-                        let key = JobKey::Label(format!("ua:{}:x:{}", self.prro.config.fisid, uuid_like()));
-                        self.print(printer, key, bytes).await
-                    }
+                    (Some(printer), Some((key, bytes))) => self.print(printer, key, bytes).await,
                     _ => false,
                 };
                 answer.info["isprint"] = json!(i32::from(printed));
@@ -610,8 +607,9 @@ impl PrroState {
         Ok(self.ledger.open_shift_with(d.id, d.shift_number + 1, &at.to_rfc3339(), &entry, key)?)
     }
 
-    /// Task 10: the X report of the open shift (no document), and its ESC/POS when it is printed.
-    fn x_report(&self, req: &Request) -> Result<(Answer, Option<Vec<u8>>), UaError> {
+    /// Task 10: the X report of the open shift (no document), and its ESC/POS with its print-queue key when
+    /// it is printed.
+    fn x_report(&self, req: &Request) -> Result<(Answer, Option<(JobKey, Vec<u8>)>), UaError> {
         let d = self.device()?;
         if d.shift_opened_at.is_none() {
             return Err(UaError::new(e::SHIFT_NOT_OPEN, "Зміну не відкрито"));
@@ -645,12 +643,12 @@ impl PrroState {
                 None,
                 "report.j2",
                 &ctx,
-                key,
+                key.clone(),
                 &self.settings(),
                 req.wanted,
             )?;
             out.forms = forms_of(&f, req.wanted.doccmd);
-            escpos = f.escpos;
+            escpos = f.escpos.map(|bytes| (key, bytes));
         }
         Ok((out, escpos))
     }
