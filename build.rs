@@ -24,11 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config
         .type_attribute(".", "#[derive(serde::Serialize)]")
         // OrgRegInfo field 6 is a string in 2.0.3 but a varint in 2.0.2 replies: hand-written decoder.
-        .extern_path(".ofd.OrgRegInfo", "crate::ofd::org::OrgRegInfo")
+        .extern_path(".ofd.OrgRegInfo", "crate::country::kz::ofd::org::OrgRegInfo")
         // The QR "bytes" are the check URL as text: show them as a string in JSON.
         .field_attribute(
             ".ofd.TicketResponse.qr_code",
-            "#[serde(serialize_with = \"crate::ofd::proto::serialize_opt_bytes_as_text\")]",
+            "#[serde(serialize_with = \"crate::country::kz::ofd::proto::serialize_opt_bytes_as_text\")]",
         );
 
     let mut impls = String::new();
@@ -70,7 +70,9 @@ fn walk(
         };
         let enum_path = rust_path(f.type_name.as_deref().unwrap_or_default(), package);
         let field = format!(".{package}.{}.{}", path.join("."), f.name.as_deref().unwrap_or_default());
-        let attr = format!("#[serde(serialize_with = \"crate::ofd::proto::enum_names::{helper}::<_, {enum_path}>\")]");
+        let attr = format!(
+            "#[serde(serialize_with = \"crate::country::kz::ofd::proto::enum_names::{helper}::<_, {enum_path}>\")]"
+        );
         config.field_attribute(field, attr);
     }
     for e in &m.enum_type {
@@ -82,7 +84,7 @@ fn walk(
 }
 
 fn enum_impl(impls: &mut String, outer: &[String], name: &str) {
-    let mut rust = String::from("crate::ofd::proto::");
+    let mut rust = String::from("crate::country::kz::ofd::proto::");
     for o in outer {
         rust.push_str(&snake(o));
         rust.push_str("::");
@@ -90,17 +92,17 @@ fn enum_impl(impls: &mut String, outer: &[String], name: &str) {
     rust.push_str(name);
     let _ = writeln!(
         impls,
-        "impl crate::ofd::proto::enum_names::ProtoEnum for {rust} {{\n    \
+        "impl crate::country::kz::ofd::proto::enum_names::ProtoEnum for {rust} {{\n    \
          fn name_of(v: i32) -> Option<&'static str> {{ Self::try_from(v).ok().map(|e| e.as_str_name()) }}\n}}"
     );
 }
 
-/// `.ofd.TicketRequest.Item.ItemTypeEnum` → `crate::ofd::proto::ticket_request::item::ItemTypeEnum`.
+/// `.ofd.TicketRequest.Item.ItemTypeEnum` → `crate::country::kz::ofd::proto::ticket_request::item::ItemTypeEnum`.
 fn rust_path(proto_name: &str, package: &str) -> String {
     let prefix = format!(".{package}.");
     let rest = proto_name.strip_prefix(&prefix).unwrap_or(proto_name);
     let parts: Vec<&str> = rest.split('.').collect();
-    let mut out = String::from("crate::ofd::proto::");
+    let mut out = String::from("crate::country::kz::ofd::proto::");
     for (i, p) in parts.iter().enumerate() {
         if i + 1 == parts.len() {
             out.push_str(p);

@@ -5,10 +5,8 @@
 //!
 //! Run: `cargo bench --bench by` (release). `BY_BENCH_N` sets the requests per case (default 500).
 use kassa::config::Config;
-use kassa::fiscal::clock::SystemClock;
-use kassa::render::backend::grid::Target;
-use kassa::render::codepage::CodePage;
-use kassa::render::{Renderer, RendererConfig};
+use kassa::ledger::clock::SystemClock;
+use kassa::render::{Format, RenderOptions, Renderer, RendererConfig, TemplateKey};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -97,14 +95,14 @@ async fn main() {
     let doc = json!({"header": {"cashier": "Test", "company_name": "ИП Моров А.М.", "currency": "BYN", "device_id": 131010705,
         "number": 10398, "serial_number": "AVQ11031010705", "shift_number": 878, "tax_number": 191832203, "uid": "1A5663901D4B4CE607CF1091"},
         "sum": "15.00", "title": "Документ регистрации операции внесения", "sum_label": "Внесено", "closed_at": "31.08.2022 09:56:22"});
-    let target = Target { page: CodePage::Cp866, esc_t: 17, user_defined_chars: false };
+    let opts = RenderOptions { text_columns: Some(48), lang: "ru".into(), ..RenderOptions::default() };
+    let formats = [Format::GridText, Format::GridHtml, Format::GridEscPos];
     let mut t = Vec::with_capacity(n);
     for _ in 0..n {
         let start = Instant::now();
-        let g =
-            renderer.render_grid("by", "cash.j2", None, &doc, "ru", 48, &target).expect("template").expect("render");
+        let g = renderer.render_forms(TemplateKey::new("by", "cash.j2"), None, &doc, &opts, &formats).expect("render");
         t.push(start.elapsed());
-        assert!(g.text.len() > 500);
+        assert!(g.forms[0].len() > 500);
     }
     figures("deposit receipt forms (text+html+escpos)", t);
     started.printing.spooler.shutdown();

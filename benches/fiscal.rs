@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench --bench fiscal` (release). Set `FISCAL_BENCH_QUICK=1` for a short run.
 use kassa::config::Config;
-use kassa::fiscal::clock::SystemClock;
+use kassa::ledger::clock::SystemClock;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

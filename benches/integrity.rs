@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench --bench integrity` (release; needs about 3 GB of free disk).
 use kassa::config::Config;
-use kassa::fiscal::clock::SystemClock;
+use kassa::ledger::clock::SystemClock;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;

@@ -6,10 +6,10 @@ mod ofd_support;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use kassa::ofd::client::Credentials;
-use kassa::ofd::emulator::{Emulator, EmulatorConfig};
-use kassa::ofd::frame::{Addr, DEFAULT_MAX_FRAME, Frame};
-use kassa::ofd::proto::OperationTypeEnum;
+use kassa::country::kz::ofd::client::Credentials;
+use kassa::country::kz::ofd::emulator::{Emulator, EmulatorConfig};
+use kassa::country::kz::ofd::frame::{Addr, DEFAULT_MAX_FRAME, Frame};
+use kassa::country::kz::ofd::proto::OperationTypeEnum;
 
 const CODEC_ITERS: u32 = 200_000;
 const ROUND_TRIPS: u32 = 3_000;

@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo bench --bench render`. "full" is template → markup → layout → bytes; "back-end"
 //! is only the encoding of an already laid-out document.
-use kassa::render::{DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, encode};
+use kassa::render::{Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, TemplateKey, encode};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -47,11 +47,11 @@ fn main() {
         ];
         for (label, format, profile) in cases {
             let opts = RenderOptions { image_width: width, lang: "kk".into(), profile, ..RenderOptions::default() };
-            let bytes = r.render(DocumentKind::Ticket, &doc, &opts, format).expect("renders").bytes.len();
+            let bytes = r.render(TemplateKey::TICKET, &doc, &opts, format).expect("renders").bytes.len();
             let full = time_ms(budget, || {
-                black_box(r.render(DocumentKind::Ticket, &doc, &opts, format).ok());
+                black_box(r.render(TemplateKey::TICKET, &doc, &opts, format).ok());
             });
-            let prepared = r.prepare(DocumentKind::Ticket, &doc, &opts, format).expect("prepares");
+            let prepared = r.prepare(TemplateKey::TICKET, &doc, &opts, format).expect("prepares");
             let backend = time_ms(budget, || {
                 black_box(encode(&prepared.layout, &opts, format).ok());
             });
@@ -60,7 +60,7 @@ fn main() {
     }
     // Stages of the pipeline, to see where "full" goes.
     let opts = RenderOptions { lang: "kk".into(), ..RenderOptions::default() };
-    let tpl = Renderer::builtin_template(DocumentKind::Ticket);
+    let tpl = Renderer::builtin_template(TemplateKey::TICKET).expect("built-in");
     let ctx = kassa::render::context(&doc, &opts);
     let markup = kassa::render::template::render_markup(&tpl, &ctx).expect("template renders");
     let (model, _) = kassa::render::markup::parse(&markup, "ticket.j2");

@@ -88,7 +88,7 @@ fn measure(link: Link, emu: Option<&Emulator>, data: &[u8], runs: usize) -> f64 
 
 /// The 20-item Kazakh ticket for a 58 mm printer, as `mode` encodes it.
 fn kazakh_ticket(mode: &str) -> Vec<u8> {
-    use kassa::render::{CodePageSlot, DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig};
+    use kassa::render::{CodePageSlot, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, TemplateKey};
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ticket_20_items_kk.json");
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
     let base = PrinterProfile { native_qr: true, ..PrinterProfile::generic_58mm() };
@@ -108,7 +108,7 @@ fn kazakh_ticket(mode: &str) -> Vec<u8> {
     };
     let opts = RenderOptions { profile, lang: "kk".into(), ..RenderOptions::default() };
     Renderer::new(RendererConfig::default())
-        .render(DocumentKind::Ticket, &doc, &opts, Format::EscPos)
+        .render(TemplateKey::TICKET, &doc, &opts, Format::EscPos)
         .expect("render")
         .bytes
 }

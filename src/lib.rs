@@ -18,9 +18,3 @@ pub mod rom_font;
 pub mod server;
 pub mod spool;
 pub mod store;
-
-// The older paths of Kazakhstan's parts, while tests and benches move to `country::kz` (step 7 of
-// one-ledger.md drops them).
-pub use country::kz as fiscal;
-pub use country::kz::front as api;
-pub use country::kz::ofd;

@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         Command::Ofd(args) => kassa::country::kz::ofd_link::cli::run(args).map_err(|e| e.to_string()),
         Command::OfdEmulator(args) => kassa::country::kz::ofd_link::cli::run_emulator(args).map_err(|e| e.to_string()),
         Command::PrinterEmulator(args) => kassa::spool::cli::emulator(args, |p| {
-            let profile = kassa::api::print::render_profile(p);
+            let profile = kassa::receipt::render_profile(p);
             let font: std::sync::Arc<dyn kassa::spool::emulator::escpos::RomFont> =
                 std::sync::Arc::new(kassa::rom_font::ReceiptRomFont::new(&profile));
             Some(font)
@@ -66,7 +66,9 @@ fn main() -> ExitCode {
         Command::Printers(args) => kassa::server::printers(args),
         Command::Printer(args) => kassa::receipt::self_test::run(args).map(|report| println!("{report}")),
         Command::SpoolDrive(args) => kassa::spool::cli::drive(args).map_err(|e| e.to_string()),
-        Command::Render(args) => kassa::profiles::run_render(args),
+        Command::Render(args) => {
+            kassa::profiles::run_render(args, &kassa::country::kz::front::print::template_of_document)
+        }
         Command::Templates(args) => kassa::render::cli::templates(args).map_err(|e| e.to_string()),
     };
     match result {

@@ -58,7 +58,10 @@ pub fn lookup(id: &str, dir: Option<&Path>) -> Result<(RenderProfile, SpoolProfi
 
 /// `kassa render`: fills the profile folder and template folder from `--config` when not
 /// given as flags, and renders with the shared profiles.
-pub fn run_render(mut args: crate::render::cli::RenderArgs) -> Result<(), String> {
+pub fn run_render(
+    mut args: crate::render::cli::RenderArgs,
+    template_of: crate::render::cli::TemplateOf,
+) -> Result<(), String> {
     let mut profiles_dir: Option<PathBuf> = args.profiles_dir.clone();
     if let Some(path) = &args.config {
         let config = crate::config::Config::from_file(path).map_err(|e| e.to_string())?;
@@ -70,7 +73,7 @@ pub fn run_render(mut args: crate::render::cli::RenderArgs) -> Result<(), String
         }
     }
     let find = |id: &str| lookup(id, profiles_dir.as_deref()).map(|(p, _)| p);
-    crate::render::cli::run(args, &find).map_err(|e| e.to_string())
+    crate::render::cli::run(args, &find, template_of).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

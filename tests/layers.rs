@@ -83,3 +83,69 @@ fn the_ofd_protocol_is_a_leaf_that_knows_no_api() {
         ],
     );
 }
+
+#[test]
+fn the_library_names_each_part_by_one_path() {
+    // The older aliases (`kassa::api`, `kassa::fiscal`, `kassa::ofd`) are gone: a part has the path of its folder.
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("read");
+    for line in lib.lines() {
+        assert!(!line.trim_start().starts_with("pub use"), "src/lib.rs re-exports a part under a second name: {line}");
+    }
+}
+
+/// The sources of `part` (a folder or a file under `src/`).
+fn sources(part: &str) -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    files(&root.join(part), &mut all);
+    assert!(!all.is_empty(), "{part}: no sources");
+    all.into_iter().map(|p| (p.clone(), std::fs::read_to_string(&p).expect("read"))).collect()
+}
+
+#[test]
+fn render_knows_no_country() {
+    check(
+        "render",
+        &["crate::country", "crate::receipt", "crate::ledger", "crate::store", "crate::spool", "crate::config"],
+    );
+    // A template is a (country, file) key; which document takes which template is the country's (its
+    // `Printable`). The country folders are named only where the built-in templates are listed.
+    for (path, text) in sources("render") {
+        let shown = path.display().to_string();
+        let code: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+        for line in &code {
+            assert!(!line.contains("command_type"), "{shown} reads a country's command: {line}");
+        }
+        if shown.ends_with("render/kind.rs") || shown.ends_with("render/template/store.rs") {
+            continue;
+        }
+        for country in ["\"kz\"", "\"by\"", "\"ua\""] {
+            assert!(!text.contains(country), "{shown} names the country {country} outside the built-in templates");
+        }
+    }
+}
+
+/// Every `crate::render::` path of `part` names an item of render's root (`TemplateKey`, `Format`, …), never a
+/// module inside it (`render::backend::grid`, `render::template::store`).
+fn uses_render_only_by_its_root(part: &str) {
+    for (path, text) in sources(part) {
+        for (i, _) in text.match_indices("crate::render::") {
+            let next = text[i + "crate::render::".len()..].chars().next().unwrap_or(' ');
+            assert!(
+                next == '{' || next.is_ascii_uppercase(),
+                "{} reaches inside render: {}",
+                path.display(),
+                text[i..].lines().next().unwrap_or_default()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_belarusian_and_ukrainian_fronts_reach_neither_the_spooler_nor_render_internals() {
+    // They render and print through the receipt step (`receipt::Printable`, `Printing::render_forms`).
+    check("country/by", &["crate::spool"]);
+    check("country/ua", &["crate::spool"]);
+    uses_render_only_by_its_root("country/by");
+    uses_render_only_by_its_root("country/ua");
+}

@@ -11,10 +11,12 @@ pub mod self_test;
 
 use crate::render::options::{Format, RenderOptions};
 use crate::render::profile::PrinterProfile as RenderProfile;
-use crate::render::{DocumentKind, Renderer};
+use crate::render::{Renderer, TemplateKey};
 use crate::spool::config::{DocFormat, PrinterType};
 use crate::spool::profile::PrinterProfile as SpoolProfile;
-use crate::spool::{JobId, JobKey, JobRequest, PrinterId, Spooler};
+/// The print queue's names a front uses, so it need not reach into the spooler.
+pub use crate::spool::{JobId, JobKey, PrinterId};
+use crate::spool::{JobRequest, Spooler};
 use crate::store::TemplateRow;
 
 /// What went wrong printing; each front turns it into its own error code.
@@ -51,8 +53,9 @@ impl std::fmt::Display for ReceiptError {
 
 /// A stored document as the receipt step sees it; each front implements it for its documents.
 pub trait Printable {
-    /// Which template lays it out.
-    fn kind(&self) -> Result<DocumentKind, ReceiptError>;
+    /// Which template lays it out: its country's folder and its file there. The country maps its documents
+    /// to templates; render knows no country's commands.
+    fn template(&self) -> Result<TemplateKey, ReceiptError>;
     /// The template context (the document as its templates know it).
     fn context(&self) -> serde_json::Value;
     /// The device's own template folder (templates and pictures), looked in before the shared one.
@@ -162,14 +165,27 @@ impl Printing {
         opts: &RenderOptions,
         format: Format,
     ) -> Result<Vec<u8>, P::Error> {
-        let kind = doc.kind()?;
+        let mut forms = self.render_forms(pins, doc, opts, &[format])?;
+        Ok(forms.pop().unwrap_or_default())
+    }
+
+    /// The forms `formats` of a stored document (any back-ends: the Kazakh text, HTML, ESC/POS and PNG, a
+    /// country's padded grid forms), in order, from one run of the template version it keeps.
+    pub fn render_forms<P: TemplatePins>(
+        &self,
+        pins: &P,
+        doc: &dyn Printable,
+        opts: &RenderOptions,
+        formats: &[Format],
+    ) -> Result<Vec<Vec<u8>>, P::Error> {
+        let key = doc.template()?;
+        let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
         // The device's own template folder first (templates and pictures), then the shared one.
         let opts = &RenderOptions { kkm: doc.device_folder(), ..opts.clone() };
-        let (current, diagnostics) = self.renderer.template_for(kind, opts.kkm.as_deref());
+        let (current, diagnostics) = self.renderer.template_for(key, opts.kkm.as_deref()).map_err(failed)?;
         self.log_problems(&current, &diagnostics);
         let json = doc.context();
-        let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
-        let trial = self.renderer.render_with_source(kind, &current.source, &json, opts, format).map_err(failed)?;
+        let trial = self.renderer.render_forms(key, Some(&current.source), &json, opts, formats).map_err(failed)?;
         self.log_problems(&current, &trial.diagnostics);
         let actual = TemplateRow {
             sha256: trial.template.sha256.clone(),
@@ -178,12 +194,12 @@ impl Printing {
         };
         let kept = pins.keep(actual)?;
         if kept.sha256 == trial.template.sha256 {
-            return Ok(trial.bytes);
+            return Ok(trial.forms);
         }
-        let rendered = self.renderer.render_with_source(kind, &kept.source, &json, opts, format).map_err(failed)?;
+        let rendered = self.renderer.render_forms(key, Some(&kept.source), &json, opts, formats).map_err(failed)?;
         let stored = crate::render::TemplateUsed::new(&kept.name, &kept.source, crate::render::TemplateOrigin::Stored);
         self.log_problems(&stored, &rendered.diagnostics);
-        Ok(rendered.bytes)
+        Ok(rendered.forms)
     }
 
     /// Logs the problems of template `tpl`: its static ones (unknown variables and heading keys) and those of a
@@ -289,70 +305,6 @@ impl Printing {
     /// The spooler's profile of a printer as the layout engine sees it.
     pub fn profile_of(&self, printer: PrinterId) -> Result<RenderProfile, ReceiptError> {
         Ok(render_profile(&self.spooler.profile(printer).map_err(spool_error)?))
-    }
-}
-
-impl Printing {
-    /// Renders a country's own receipt forms (`render::Renderer::render_grid`: padded text, HTML fragment,
-    /// ESC/POS) from template `name` of `country`'s folder, with the template version the document keeps.
-    #[allow(clippy::too_many_arguments)]
-    pub fn render_grid<P: TemplatePins>(
-        &self,
-        pins: &P,
-        country: &str,
-        name: &str,
-        context: &serde_json::Value,
-        columns: usize,
-        target: &crate::render::backend::grid::Target,
-    ) -> Result<crate::render::GridRendered, P::Error> {
-        let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
-        let render = |stored: Option<&str>| {
-            self.renderer
-                .render_grid(country, name, stored, context, &self.lang, columns, target)
-                .ok_or_else(|| ReceiptError::failed(format!("no template {country}/{name}")))?
-                .map_err(failed)
-        };
-        let trial = render(None)?;
-        self.log_problems(&trial.template, &trial.diagnostics);
-        let actual = TemplateRow {
-            sha256: trial.template.sha256.clone(),
-            name: trial.template.name.clone(),
-            source: trial.template.source.to_string(),
-        };
-        let kept = pins.keep(actual)?;
-        if kept.sha256 == trial.template.sha256 {
-            return Ok(trial);
-        }
-        Ok(render(Some(&kept.source))?)
-    }
-}
-
-impl Printing {
-    /// The same receipt as [`Printing::render_grid`] as a PNG `width` dots wide, with the template version
-    /// the document keeps.
-    pub fn render_grid_png<P: TemplatePins>(
-        &self,
-        pins: &P,
-        country: &str,
-        name: &str,
-        context: &serde_json::Value,
-        width: u32,
-    ) -> Result<Vec<u8>, P::Error> {
-        let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
-        let render = |stored: Option<&str>| {
-            self.renderer
-                .render_grid_png(country, name, stored, context, &self.lang, width)
-                .ok_or_else(|| ReceiptError::failed(format!("no template {country}/{name}")))?
-                .map_err(failed)
-        };
-        let (png, used) = render(None)?;
-        let actual =
-            TemplateRow { sha256: used.sha256.clone(), name: used.name.clone(), source: used.source.to_string() };
-        let kept = pins.keep(actual)?;
-        if kept.sha256 == used.sha256 {
-            return Ok(png);
-        }
-        Ok(render(Some(&kept.source))?.0)
     }
 }
 

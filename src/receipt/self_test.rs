@@ -6,7 +6,7 @@
 //! is stopped. A printer the server holds open (a serial port, a usblp device) answers busy; TCP printers
 //! take it between the server's jobs.
 use crate::config::Config;
-use crate::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
+use crate::render::{Format, RenderOptions, Renderer, RendererConfig, TemplateKey};
 use crate::spool::config::{Link, PrinterType, SpoolConfig};
 use crate::spool::transport;
 use std::path::PathBuf;
@@ -74,7 +74,7 @@ fn self_test(args: SelfTestArgs) -> Result<String, String> {
     };
     let renderer = Renderer::new(RendererConfig { override_dir: config.render.template_dir.clone() });
     let doc = crate::render::cli::self_test_document(&profile);
-    let page = renderer.render(DocumentKind::SelfTest, &doc, &opts, format).map_err(|e| e.to_string())?;
+    let page = renderer.render(TemplateKey::SELF_TEST, &doc, &opts, format).map_err(|e| e.to_string())?;
     let mut report = vec![format!(
         "self-test page for {:?} (profile {}; Kazakh letters: {}), {} bytes",
         printer.name,

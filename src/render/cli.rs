@@ -3,7 +3,7 @@
 //!
 //! The CLI is where file I/O happens; it calls the same `Renderer` the HTTP API uses.
 use super::backend::listing::listing;
-use super::{Diagnostic, DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, TemplateUsed};
+use super::{Diagnostic, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, TemplateKey, TemplateUsed};
 use std::path::PathBuf;
 
 /// Output formats of the command line (`escpos-hex` is the annotated listing).
@@ -199,22 +199,26 @@ pub fn self_test_document(p: &PrinterProfile) -> serde_json::Value {
     })
 }
 
+/// Which template a document takes when no `--kind` is named: the country's mapping of its commands
+/// (render knows none).
+pub type TemplateOf<'a> = &'a dyn Fn(&serde_json::Value) -> Option<TemplateKey>;
+
 /// Runs `kassa render`.
-pub fn run(args: RenderArgs, profiles: ProfileLookup) -> Result<(), CliError> {
+pub fn run(args: RenderArgs, profiles: ProfileLookup, template_of: TemplateOf) -> Result<(), CliError> {
     let profile = profile(&args, profiles)?;
     let (kind, doc) = if args.self_test {
-        (DocumentKind::SelfTest, self_test_document(&profile))
+        (TemplateKey::SELF_TEST, self_test_document(&profile))
     } else if let Some(name) = &args.sample {
         let s = super::samples::sample(name).ok_or_else(|| CliError::Sample(name.clone()))?;
-        let doc = if s.kind == DocumentKind::SelfTest { self_test_document(&profile) } else { s.document };
+        let doc = if s.kind == TemplateKey::SELF_TEST { self_test_document(&profile) } else { s.document };
         (s.kind, doc)
     } else {
         let path = args.document.clone().unwrap_or_default();
         let text = read(&path)?;
         let doc: serde_json::Value = serde_json::from_str(&text).map_err(|source| CliError::Json { path, source })?;
         let kind = match &args.kind {
-            Some(k) => DocumentKind::from_cli_name(k).ok_or(CliError::Kind)?,
-            None => DocumentKind::infer(&doc).ok_or(CliError::Kind)?,
+            Some(k) => TemplateKey::from_cli_name(k).ok_or(CliError::Kind)?,
+            None => template_of(&doc).ok_or(CliError::Kind)?,
         };
         (kind, doc)
     };
@@ -242,7 +246,7 @@ pub fn run(args: RenderArgs, profiles: ProfileLookup) -> Result<(), CliError> {
         CliFormat::Escpos | CliFormat::EscposHex => Format::EscPos,
     };
     let renderer = Renderer::new(RendererConfig { override_dir: args.template_dir.clone() });
-    let (tpl, _) = renderer.template_for(kind, args.kkm.as_deref());
+    let (tpl, _) = renderer.template_for(kind, args.kkm.as_deref())?;
     let out = renderer.render(kind, &doc, &opts, format)?;
     let lint = if args.strict { super::template::lint::lint(&tpl) } else { Vec::new() };
     for d in lint.iter().chain(&out.diagnostics) {
@@ -268,7 +272,7 @@ pub fn run(args: RenderArgs, profiles: ProfileLookup) -> Result<(), CliError> {
 /// Every problem of `tpl` against every sample of its kind, in two languages, original and copy.
 pub fn check_template(
     renderer: &Renderer,
-    kind: DocumentKind,
+    kind: TemplateKey,
     tpl: &TemplateUsed,
     kkm: Option<&str>,
 ) -> Vec<Diagnostic> {
@@ -302,8 +306,9 @@ pub fn templates(args: TemplatesArgs) -> Result<(), CliError> {
     match args.command {
         TemplatesCommand::ContextDoc => write_out(&None, super::context_doc::generate().as_bytes(), false),
         TemplatesCommand::Show { kind } => {
-            let kind = DocumentKind::from_cli_name(&kind).ok_or(CliError::Kind)?;
-            write_out(&None, super::template::store::builtin_source(kind).as_bytes(), false)
+            let kind = TemplateKey::from_cli_name(&kind).ok_or(CliError::Kind)?;
+            let source = super::template::store::builtin_source(kind).ok_or(CliError::Kind)?;
+            write_out(&None, source.as_bytes(), false)
         }
         TemplatesCommand::Check { dir } => {
             let problems = check_folder(dir.as_deref())?;
@@ -320,13 +325,13 @@ fn check_folder(dir: Option<&std::path::Path>) -> Result<usize, CliError> {
     let renderer = Renderer::new(RendererConfig { override_dir: dir.map(|d| d.to_path_buf()) });
     let Some(dir) = dir else {
         let mut problems = 0;
-        for kind in DocumentKind::ALL {
-            let tpl = Renderer::builtin_template(kind);
+        for kind in TemplateKey::ALL {
+            let Some(tpl) = Renderer::builtin_template(kind) else { continue };
             problems += report(&check_template(&renderer, kind, &tpl, None), &tpl, "built-in");
         }
         eprintln!(
             "kassa templates check: {} built-in template(s) checked, {problems} problem(s)",
-            DocumentKind::ALL.len()
+            TemplateKey::ALL.len()
         );
         return Ok(problems);
     };
@@ -350,7 +355,7 @@ fn check_folder(dir: Option<&std::path::Path>) -> Result<usize, CliError> {
         names.sort();
         for name in names {
             let path = folder.join(&name);
-            let Some(kind) = DocumentKind::ALL.into_iter().find(|k| k.template_name() == name) else {
+            let Some(kind) = TemplateKey::ALL.into_iter().find(|k| k.template_name() == name) else {
                 eprintln!(
                     "{}: not a template name (ticket.j2, money_placement.j2, x_report.j2, z_report.j2, self_test.j2); it is never used",
                     path.display()

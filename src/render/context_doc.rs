@@ -6,7 +6,7 @@
 //! in the repository differs, so the document cannot drift from the code.
 use super::headings;
 use super::samples::samples;
-use super::{DocumentKind, RenderOptions, context_json};
+use super::{RenderOptions, TemplateKey, context_json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -85,8 +85,8 @@ fn walk(v: &serde_json::Value, path: &str, out: &mut Paths) {
 }
 
 /// Per kind: its samples and the variables the document lists for it (`path → (type, example)`).
-fn documented() -> Vec<(DocumentKind, Vec<super::samples::Sample>, Paths)> {
-    let per_kind: Vec<(DocumentKind, Vec<super::samples::Sample>, Paths)> = DocumentKind::ALL
+fn documented() -> Vec<(TemplateKey, Vec<super::samples::Sample>, Paths)> {
+    let per_kind: Vec<(TemplateKey, Vec<super::samples::Sample>, Paths)> = TemplateKey::ALL
         .iter()
         .map(|kind| {
             let mut paths = BTreeMap::new();
@@ -124,8 +124,8 @@ fn documented() -> Vec<(DocumentKind, Vec<super::samples::Sample>, Paths)> {
 /// The variables a template of `kind` can read: every path this document lists for it
 /// (`body.amounts.total`, `body.itemsList[].commodity.name`) and the ones added to every document. A template
 /// reading anything else reads nothing: a misspelling (`kassa templates check` reports it).
-pub fn known_paths(kind: DocumentKind) -> &'static std::collections::BTreeSet<String> {
-    static KNOWN: std::sync::OnceLock<std::collections::HashMap<DocumentKind, std::collections::BTreeSet<String>>> =
+pub fn known_paths(kind: TemplateKey) -> &'static std::collections::BTreeSet<String> {
+    static KNOWN: std::sync::OnceLock<std::collections::HashMap<TemplateKey, std::collections::BTreeSet<String>>> =
         std::sync::OnceLock::new();
     static EMPTY: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let all = KNOWN.get_or_init(|| {
@@ -186,12 +186,13 @@ percentages are integers in thousandths (`| qty`, `| percent`).\n\n\
     out
 }
 
-fn kind_title(kind: DocumentKind) -> &'static str {
+fn kind_title(kind: TemplateKey) -> &'static str {
     match kind {
-        DocumentKind::Ticket => "Ticket (sale, purchase, returns)",
-        DocumentKind::MoneyPlacement => "Money placement (cash in or out)",
-        DocumentKind::XReport => "X report",
-        DocumentKind::ZReport => "Z report",
-        DocumentKind::SelfTest => "Printer self-test page",
+        TemplateKey::TICKET => "Ticket (sale, purchase, returns)",
+        TemplateKey::MONEY_PLACEMENT => "Money placement (cash in or out)",
+        TemplateKey::X_REPORT => "X report",
+        TemplateKey::Z_REPORT => "Z report",
+        TemplateKey::SELF_TEST => "Printer self-test page",
+        _ => "Other",
     }
 }

@@ -146,4 +146,7 @@ pub enum RenderError {
     /// The drawing would take more memory than a render may ([`crate::render::backend::png::MAX_BITMAP_BYTES`]).
     #[error("{0}")]
     TooLarge(String),
+    /// No country folder holds this template (a key no built-in answers to).
+    #[error("no template {0}")]
+    UnknownTemplate(String),
 }

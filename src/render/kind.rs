@@ -1,76 +1,74 @@
-//! Document kinds: which template renders a document.
-use serde::{Deserialize, Serialize};
+//! Template keys: a template is named by the country whose folder holds it and its file there
+//! (`templates/<country>/<template>`). Which document a country prints with which template is that
+//! country's business (its `receipt::Printable`); render knows the keys and the built-in files, no
+//! country's commands.
 
-/// The kinds of printable documents, one template each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    /// Sale, purchase and their returns (TradeOperation, command_type 1).
-    Ticket,
-    /// Cash deposit or withdrawal (command_type 6).
-    MoneyPlacement,
-    /// X report (command_type 3, report_type 1).
-    XReport,
-    /// Z report (command_type 3 with report_type 0, or close shift, command_type 2).
-    ZReport,
-    /// Printer self-test page.
-    SelfTest,
+/// A template: the country folder that holds it and its file name in that folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TemplateKey {
+    pub country: &'static str,
+    pub template: &'static str,
 }
 
-impl DocumentKind {
-    pub const ALL: [DocumentKind; 5] = [
-        DocumentKind::Ticket,
-        DocumentKind::MoneyPlacement,
-        DocumentKind::XReport,
-        DocumentKind::ZReport,
-        DocumentKind::SelfTest,
+/// The country whose templates predate the country folders: their overrides stay at the root of the
+/// override folder (and of a KKM's `kkm/<ofd_id>/`), so their names carry no folder (`ticket.j2`).
+pub const ROOT_COUNTRY: &str = "kz";
+
+impl TemplateKey {
+    pub const fn new(country: &'static str, template: &'static str) -> TemplateKey {
+        TemplateKey { country, template }
+    }
+
+    /// Sale, purchase and their returns.
+    pub const TICKET: TemplateKey = TemplateKey::new(ROOT_COUNTRY, "ticket.j2");
+    /// Cash deposit or withdrawal.
+    pub const MONEY_PLACEMENT: TemplateKey = TemplateKey::new(ROOT_COUNTRY, "money_placement.j2");
+    /// X report.
+    pub const X_REPORT: TemplateKey = TemplateKey::new(ROOT_COUNTRY, "x_report.j2");
+    /// Z report.
+    pub const Z_REPORT: TemplateKey = TemplateKey::new(ROOT_COUNTRY, "z_report.j2");
+    /// Printer self-test page.
+    pub const SELF_TEST: TemplateKey = TemplateKey::new(ROOT_COUNTRY, "self_test.j2");
+
+    /// The templates of the root folder: what `kassa render`, `kassa templates`, the playground and the
+    /// context document serve.
+    pub const ALL: [TemplateKey; 5] = [
+        TemplateKey::TICKET,
+        TemplateKey::MONEY_PLACEMENT,
+        TemplateKey::X_REPORT,
+        TemplateKey::Z_REPORT,
+        TemplateKey::SELF_TEST,
     ];
 
-    /// From the API's CommandTypeEnum and ReportTypeEnum.
-    pub fn from_command(command_type: i64, report_type: Option<i64>) -> Option<DocumentKind> {
-        match (command_type, report_type) {
-            (1, _) => Some(DocumentKind::Ticket),
-            (2, _) => Some(DocumentKind::ZReport),
-            (3, Some(0)) => Some(DocumentKind::ZReport),
-            // X, and the vendor's sections (2) and operators (3) reports, which are X reports keyed otherwise.
-            (3, Some(1..=3)) => Some(DocumentKind::XReport),
-            (6, _) => Some(DocumentKind::MoneyPlacement),
-            _ => None,
+    /// Its path in the override folder, which is also its name in diagnostics and template pins:
+    /// `ticket.j2` for the root country's, `by/cash.j2` for another's.
+    pub fn template_name(self) -> String {
+        if self.country == ROOT_COUNTRY {
+            self.template.to_string()
+        } else {
+            format!("{}/{}", self.country, self.template)
         }
     }
 
-    /// From a document's own `command_type`/`report_type` (inside `response_data` if the
-    /// whole API envelope is given).
-    pub fn infer(doc: &serde_json::Value) -> Option<DocumentKind> {
-        let d = doc.get("response_data").unwrap_or(doc);
-        let ct = d.get("command_type")?.as_i64()?;
-        DocumentKind::from_command(ct, d.get("report_type").and_then(|r| r.as_i64()))
+    /// The file name without `.j2` (`money_placement`): the playground's name of the kind.
+    pub fn stem(self) -> &'static str {
+        self.template.strip_suffix(".j2").unwrap_or(self.template)
     }
 
-    /// File name of its template (built-in and in the override folder).
-    pub fn template_name(self) -> &'static str {
-        match self {
-            DocumentKind::Ticket => "ticket.j2",
-            DocumentKind::MoneyPlacement => "money_placement.j2",
-            DocumentKind::XReport => "x_report.j2",
-            DocumentKind::ZReport => "z_report.j2",
-            DocumentKind::SelfTest => "self_test.j2",
-        }
+    /// Name used on the command line: `money-placement`, or `by/cash` for another country's template.
+    pub fn cli_name(self) -> String {
+        let stem = self.stem().replace('_', "-");
+        if self.country == ROOT_COUNTRY { stem } else { format!("{}/{stem}", self.country) }
     }
 
-    /// Name used on the command line.
-    pub fn cli_name(self) -> &'static str {
-        match self {
-            DocumentKind::Ticket => "ticket",
-            DocumentKind::MoneyPlacement => "money-placement",
-            DocumentKind::XReport => "x-report",
-            DocumentKind::ZReport => "z-report",
-            DocumentKind::SelfTest => "self-test",
-        }
+    /// The template of [`TemplateKey::ALL`] with the command-line name `s`.
+    pub fn from_cli_name(s: &str) -> Option<TemplateKey> {
+        TemplateKey::ALL.into_iter().find(|k| k.cli_name() == s)
     }
 
-    pub fn from_cli_name(s: &str) -> Option<DocumentKind> {
-        DocumentKind::ALL.into_iter().find(|k| k.cli_name() == s)
+    /// The template of [`TemplateKey::ALL`] named `stem` (`x_report`).
+    pub fn from_stem(stem: &str) -> Option<TemplateKey> {
+        TemplateKey::ALL.into_iter().find(|k| k.stem() == stem)
     }
 }
 
@@ -79,13 +77,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn from_command() {
-        assert_eq!(DocumentKind::from_command(1, None), Some(DocumentKind::Ticket));
-        assert_eq!(DocumentKind::from_command(3, Some(0)), Some(DocumentKind::ZReport));
-        assert_eq!(DocumentKind::from_command(3, Some(1)), Some(DocumentKind::XReport));
-        assert_eq!(DocumentKind::from_command(3, None), None);
-        assert_eq!(DocumentKind::from_command(6, None), Some(DocumentKind::MoneyPlacement));
-        let env = serde_json::json!({"response_data": {"command_type": 3, "report_type": 1}});
-        assert_eq!(DocumentKind::infer(&env), Some(DocumentKind::XReport));
+    fn names() {
+        assert_eq!(TemplateKey::MONEY_PLACEMENT.template_name(), "money_placement.j2");
+        assert_eq!(TemplateKey::MONEY_PLACEMENT.cli_name(), "money-placement");
+        assert_eq!(TemplateKey::from_cli_name("x-report"), Some(TemplateKey::X_REPORT));
+        assert_eq!(TemplateKey::from_stem("z_report"), Some(TemplateKey::Z_REPORT));
+        assert_eq!(TemplateKey::new("by", "cash.j2").template_name(), "by/cash.j2");
+        assert_eq!(TemplateKey::new("ua", "receipt.j2").cli_name(), "ua/receipt");
     }
 }

@@ -21,12 +21,12 @@
 //! playground and `kassa templates check`.
 //!
 //! ```
-//! use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
+//! use kassa::render::{TemplateKey, Format, RenderOptions, Renderer, RendererConfig};
 //! let renderer = Renderer::new(RendererConfig::default());
 //! let doc = serde_json::json!({"command_type": 6, "body": {"operation": 0,
 //!     "sum": {"bills": 1000, "coins": 0}}});
 //! let out = renderer
-//!     .render(DocumentKind::MoneyPlacement, &doc, &RenderOptions::default(), Format::Text)
+//!     .render(TemplateKey::MONEY_PLACEMENT, &doc, &RenderOptions::default(), Format::Text)
 //!     .unwrap();
 //! assert!(String::from_utf8(out.bytes).unwrap().contains("1 000.00"));
 //! assert_eq!(out.template.name, "money_placement.j2");
@@ -51,8 +51,9 @@ pub mod raster;
 pub mod samples;
 pub mod template;
 
+pub use codepage::CodePage;
 pub use error::{Diagnostic, OptionsError, RenderError, Stage};
-pub use kind::DocumentKind;
+pub use kind::TemplateKey;
 pub use layout::{Geometry, Layout};
 pub use options::{Format, RenderOptions};
 pub use profile::{CodePageSlot, PrinterProfile};
@@ -67,7 +68,8 @@ use template::store::{self, TemplateStore};
 #[derive(Clone, Debug, Default)]
 pub struct RendererConfig {
     /// Folder whose `ticket.j2`, `money_placement.j2`, `x_report.j2`, `z_report.j2` or
-    /// `self_test.j2` replace the built-ins; re-read when the file changes.
+    /// `self_test.j2` (and `by/…`, `ua/…` for those countries) replace the built-ins; re-read when the file
+    /// changes.
     pub override_dir: Option<PathBuf>,
 }
 
@@ -123,16 +125,20 @@ impl Renderer {
         if first { template::lint::lint(tpl) } else { Vec::new() }
     }
 
-    /// The template currently in force for `kind` (override or built-in), with its hash.
-    pub fn template(&self, kind: DocumentKind) -> (TemplateUsed, Vec<Diagnostic>) {
-        self.template_for(kind, None)
+    /// The template currently in force for `key` (override or built-in), with its hash.
+    pub fn template(&self, key: TemplateKey) -> Result<(TemplateUsed, Vec<Diagnostic>), RenderError> {
+        self.template_for(key, None)
     }
 
-    /// The template in force for `kind` on KKM `kkm` (its OFD id): the KKM's own folder, then
+    /// The template in force for `key` on device `kkm` (a KKM's OFD id): the device's own folder, then
     /// the shared override folder, then the built-in.
-    pub fn template_for(&self, kind: DocumentKind, kkm: Option<&str>) -> (TemplateUsed, Vec<Diagnostic>) {
-        let (t, d) = self.store.get_for(kind, kkm);
-        ((*t).clone(), d.into_iter().collect())
+    pub fn template_for(
+        &self,
+        key: TemplateKey,
+        kkm: Option<&str>,
+    ) -> Result<(TemplateUsed, Vec<Diagnostic>), RenderError> {
+        let (t, d) = self.store.get_for(key, kkm).ok_or_else(|| unknown(key))?;
+        Ok(((*t).clone(), d.into_iter().collect()))
     }
 
     /// Where override templates live (shared, per KKM) and how they are saved.
@@ -140,20 +146,22 @@ impl Renderer {
         &self.store
     }
 
-    /// The built-in template for `kind`.
-    pub fn builtin_template(kind: DocumentKind) -> TemplateUsed {
-        (*store::builtin(kind)).clone()
+    /// The built-in template for `key`; `None` when no country folder holds it.
+    pub fn builtin_template(key: TemplateKey) -> Option<TemplateUsed> {
+        store::builtin(key).map(|t| (*t).clone())
     }
 
-    /// Renders `doc` (a response_data object, or the whole API envelope) as `format`.
+    /// Renders `doc` (a document's context, or the Kazakh API's whole envelope) with the template in force
+    /// for `key` as `format`: every back-end (text, HTML, ESC/POS, PNG, the padded grid forms) is a choice
+    /// of this one call.
     pub fn render(
         &self,
-        kind: DocumentKind,
+        key: TemplateKey,
         doc: &serde_json::Value,
         opts: &RenderOptions,
         format: Format,
     ) -> Result<Rendered, RenderError> {
-        let p = self.prepare(kind, doc, opts, format)?;
+        let p = self.prepare(key, doc, opts, format)?;
         finish(p, opts, format)
     }
 
@@ -161,15 +169,42 @@ impl Renderer {
     /// no I/O. A stored source that no longer renders falls back to the built-in.
     pub fn render_with_source(
         &self,
-        kind: DocumentKind,
+        key: TemplateKey,
         source: &str,
         doc: &serde_json::Value,
         opts: &RenderOptions,
         format: Format,
     ) -> Result<Rendered, RenderError> {
-        let t = Arc::new(TemplateUsed::new(kind.template_name(), source, TemplateOrigin::Stored));
-        let p = self.prepare_with(t, Vec::new(), kind, doc, opts, format)?;
-        finish(p, opts, format)
+        let (used, document, diagnostics) = self.document_of(key, Some(source), doc, opts)?;
+        let layout = layout::layout(&document, &geometry(opts, format));
+        finish(Prepared { layout, template: (*used).clone(), diagnostics }, opts, format)
+    }
+
+    /// Several back-ends of one document from one run of its template (`source`, else the one in force):
+    /// the bytes of each of `formats` in order, each layout made once per geometry.
+    pub fn render_forms(
+        &self,
+        key: TemplateKey,
+        source: Option<&str>,
+        doc: &serde_json::Value,
+        opts: &RenderOptions,
+        formats: &[Format],
+    ) -> Result<RenderedForms, RenderError> {
+        let (used, document, diagnostics) = self.document_of(key, source, doc, opts)?;
+        let mut layouts: Vec<(Geometry, Layout)> = Vec::new();
+        let mut forms = Vec::with_capacity(formats.len());
+        for format in formats {
+            let g = geometry(opts, *format);
+            let i = match layouts.iter().position(|(made, _)| *made == g) {
+                Some(i) => i,
+                None => {
+                    layouts.push((g, layout::layout(&document, &g)));
+                    layouts.len() - 1
+                }
+            };
+            forms.push(encode(&layouts[i].1, opts, *format)?);
+        }
+        Ok(RenderedForms { forms, template: (*used).clone(), diagnostics })
     }
 
     /// Lays out `tpl` exactly as written, without falling back to the built-in: markup
@@ -198,13 +233,17 @@ impl Renderer {
     /// Template, markup and layout, without encoding (benchmarks and previews use this).
     pub fn prepare(
         &self,
-        kind: DocumentKind,
+        key: TemplateKey,
         doc: &serde_json::Value,
         opts: &RenderOptions,
         format: Format,
     ) -> Result<Prepared, RenderError> {
-        let (t, d) = self.store.get_for(kind, opts.kkm.as_deref());
-        self.prepare_with(t, d.into_iter().collect(), kind, doc, opts, format)
+        let (used, document, diagnostics) = self.document_of(key, None, doc, opts)?;
+        Ok(Prepared {
+            layout: layout::layout(&document, &geometry(opts, format)),
+            template: (*used).clone(),
+            diagnostics,
+        })
     }
 
     /// Template → markup → model, with every problem at its template line and column.
@@ -239,21 +278,30 @@ impl Renderer {
         Ok((document, diags, made_by))
     }
 
-    /// Renders `tpl`; on any template or markup error, the built-in instead, keeping the
-    /// error as a diagnostic. Only the built-in's own markup problems are let through.
-    fn prepare_with(
+    /// The markup document of `key`'s template (`source`, else the one in force for `opts.kkm`) for `doc`,
+    /// with the template that made it and the problems met. On any template or markup error the built-in
+    /// renders instead, keeping the error as a diagnostic; only the built-in's own errors are let through.
+    /// A copy gets the КОПИЯ banner when `opts.copy` says so; a document whose own `copy` says so only tells
+    /// its template (a country's look places the mark itself).
+    #[allow(clippy::type_complexity)]
+    fn document_of(
         &self,
-        tpl: Arc<TemplateUsed>,
-        mut diagnostics: Vec<Diagnostic>,
-        kind: DocumentKind,
+        key: TemplateKey,
+        source: Option<&str>,
         doc: &serde_json::Value,
         opts: &RenderOptions,
-        format: Format,
-    ) -> Result<Prepared, RenderError> {
+    ) -> Result<(Arc<TemplateUsed>, Document, Vec<Diagnostic>), RenderError> {
         opts.validate()?;
-        let ctx = context(doc, opts);
+        let builtin = store::builtin(key).ok_or_else(|| unknown(key))?;
         let kkm = opts.kkm.as_deref();
-        let builtin = store::builtin(kind);
+        let (tpl, mut diagnostics) = match source {
+            Some(src) => (Arc::new(TemplateUsed::new(&builtin.name, src, TemplateOrigin::Stored)), Vec::new()),
+            None => {
+                let (t, d) = self.store.get_for(key, kkm).ok_or_else(|| unknown(key))?;
+                (t, d.into_iter().collect())
+            }
+        };
+        let ctx = context(doc, opts);
         let is_builtin = builtin.sha256 == tpl.sha256;
         let (used, mut document) = match self.markup_of(&tpl, &ctx, kkm) {
             // Warnings (an unknown variable, a missing picture) keep the template: it prints as written.
@@ -275,122 +323,21 @@ impl Renderer {
         if opts.copy {
             mark_copy(&mut document, opts);
         }
-        Ok(Prepared {
-            layout: layout::layout(&document, &geometry(opts, format)),
-            template: (*used).clone(),
-            diagnostics,
-        })
+        Ok((used, document, diagnostics))
     }
 }
 
-/// A receipt in the padded character-grid forms of `backend::grid`, from a country folder's template.
+/// Several forms of one document (see [`Renderer::render_forms`]).
 #[derive(Clone, Debug)]
-pub struct GridRendered {
-    pub text: String,
-    pub html: String,
-    pub escpos: Vec<u8>,
+pub struct RenderedForms {
+    /// The bytes of each format asked for, in order.
+    pub forms: Vec<Vec<u8>>,
     pub template: TemplateUsed,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl Renderer {
-    /// Renders `doc` with template `name` of `country`'s folder (`templates/<country>/`, overridable in
-    /// `<override>/<country>/`), or with `stored` (the source the document keeps), for `columns`
-    /// characters; ESC/POS in `page`, selected with `ESC t esc_t`. A template or markup error falls back to
-    /// the built-in with a diagnostic; `None` when the country has no such template.
-    #[allow(clippy::too_many_arguments)]
-    pub fn render_grid(
-        &self,
-        country: &str,
-        name: &str,
-        stored: Option<&str>,
-        doc: &serde_json::Value,
-        lang: &str,
-        columns: usize,
-        target: &backend::grid::Target,
-    ) -> Option<Result<GridRendered, RenderError>> {
-        let (used, document, diagnostics) = match self.country_document(country, name, stored, doc, lang)? {
-            Ok(found) => found,
-            Err(e) => return Some(Err(e)),
-        };
-        let layout = layout::layout(&document, &Geometry::text(columns));
-        if let Err(e) = check_length(&layout) {
-            return Some(Err(e));
-        }
-        Some(Ok(GridRendered {
-            text: backend::grid::text(&layout),
-            html: backend::grid::html(&layout),
-            escpos: backend::grid::escpos(&layout, target),
-            template: (*used).clone(),
-            diagnostics,
-        }))
-    }
-}
-
-impl Renderer {
-    /// The markup document of template `name` of `country`'s folder (or `stored`) for `doc`, with the
-    /// template that made it (the built-in one when the one in force is broken) and its diagnostics.
-    #[allow(clippy::type_complexity)]
-    fn country_document(
-        &self,
-        country: &str,
-        name: &str,
-        stored: Option<&str>,
-        doc: &serde_json::Value,
-        lang: &str,
-    ) -> Option<Result<(Arc<TemplateUsed>, Document, Vec<Diagnostic>), RenderError>> {
-        let builtin = store::country_builtin(country, name)?;
-        let (current, loaded) = match stored {
-            Some(src) => (Arc::new(TemplateUsed::new(&builtin.name, src, TemplateOrigin::Stored)), None),
-            None => self.store.get_country(country, name)?,
-        };
-        let mut diagnostics: Vec<Diagnostic> = loaded.into_iter().collect();
-        // The document says whether it is a copy; its template prints the mark where the country's look wants it.
-        let copy = doc.get("copy").and_then(serde_json::Value::as_bool).unwrap_or(false);
-        let opts = RenderOptions { lang: lang.to_string(), copy, ..RenderOptions::default() };
-        let ctx = context(doc, &opts);
-        let is_builtin = builtin.sha256 == current.sha256;
-        let (used, document) = match self.markup_of(&current, &ctx, None) {
-            Ok((document, d, made_by)) if d.iter().all(|d| d.warning) || is_builtin => {
-                diagnostics.extend(d);
-                (made_by, document)
-            }
-            Err(d) if is_builtin => return Some(Err(RenderError::Builtin(d))),
-            failed => {
-                match failed {
-                    Ok((_, d, _)) => diagnostics.extend(d),
-                    Err(d) => diagnostics.push(d),
-                }
-                match self.markup_of(&builtin, &ctx, None) {
-                    Ok((document, d, _)) => {
-                        diagnostics.extend(d);
-                        (builtin, document)
-                    }
-                    Err(d) => return Some(Err(RenderError::Builtin(d))),
-                }
-            }
-        };
-        Some(Ok((used, document, diagnostics)))
-    }
-
-    /// The same receipt as [`Renderer::render_grid`], drawn as a PNG `width` dots wide (a front's image form).
-    pub fn render_grid_png(
-        &self,
-        country: &str,
-        name: &str,
-        stored: Option<&str>,
-        doc: &serde_json::Value,
-        lang: &str,
-        width: u32,
-    ) -> Option<Result<(Vec<u8>, TemplateUsed), RenderError>> {
-        let (used, document, _) = match self.country_document(country, name, stored, doc, lang)? {
-            Ok(found) => found,
-            Err(e) => return Some(Err(e)),
-        };
-        let opts = RenderOptions { lang: lang.to_string(), image_width: i64::from(width), ..RenderOptions::default() };
-        let layout = layout::layout(&document, &Geometry::image(opts.width(), opts.scale()));
-        Some(backend::png::render(&layout, &opts).map(|png| (png, (*used).clone())))
-    }
+fn unknown(key: TemplateKey) -> RenderError {
+    RenderError::UnknownTemplate(key.template_name())
 }
 
 fn finish(p: Prepared, opts: &RenderOptions, format: Format) -> Result<Rendered, RenderError> {
@@ -400,7 +347,9 @@ fn finish(p: Prepared, opts: &RenderOptions, format: Format) -> Result<Rendered,
 /// The geometry a format is laid out for.
 pub fn geometry(opts: &RenderOptions, format: Format) -> Geometry {
     match format {
-        Format::Text | Format::Html => Geometry::text(opts.columns()),
+        Format::Text | Format::Html | Format::GridText | Format::GridHtml | Format::GridEscPos => {
+            Geometry::text(opts.columns())
+        }
         Format::EscPos => Geometry::printer(&opts.profile),
         Format::Png => Geometry::image(opts.width(), opts.scale()),
     }
@@ -435,6 +384,9 @@ pub fn encode(layout: &Layout, opts: &RenderOptions, format: Format) -> Result<V
             backend::escpos::render(layout, opts)
         }
         Format::Png => backend::png::render(layout, opts)?,
+        Format::GridText => backend::grid::text(layout).into_bytes(),
+        Format::GridHtml => backend::grid::html(layout).into_bytes(),
+        Format::GridEscPos => backend::grid::escpos(layout, &backend::grid::Target::of(&opts.profile)),
     })
 }
 
@@ -450,7 +402,9 @@ pub fn context_json(doc: &serde_json::Value, opts: &RenderOptions) -> serde_json
         serde_json::Value::Object(m) => m.clone(),
         _ => serde_json::Map::new(),
     };
-    map.insert("copy".into(), opts.copy.into());
+    // A document that says it is a copy stays one (a country's template marks it); `opts.copy` adds the banner.
+    let doc_copy = map.get("copy").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    map.insert("copy".into(), (opts.copy || doc_copy).into());
     map.insert("lang".into(), opts.lang.clone().into());
     let headings: serde_json::Map<String, serde_json::Value> =
         opts.headings.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();

@@ -16,6 +16,15 @@ pub enum Format {
     EscPos,
     /// 1-bit PNG, `image_width` wide, glyphs scaled by `image_scale`.
     Png,
+    /// Padded character grid (`backend::grid`): every line exactly `text_columns` wide.
+    #[serde(rename = "grid-text")]
+    GridText,
+    /// The same grid as an HTML fragment.
+    #[serde(rename = "grid-html")]
+    GridHtml,
+    /// The same grid as ESC/POS in the profile's first code page.
+    #[serde(rename = "grid-escpos")]
+    GridEscPos,
 }
 
 /// Options of one render. Numeric fields are wide integers so out-of-range API values can be

@@ -3,33 +3,33 @@
 //! They feed `kassa templates check`, the playground when the journal is empty, and the
 //! generated `docs/template-context.md`. They are the test fixtures of the golden files, so
 //! they are checked against real output by `tests/render/render_golden.rs`.
-use super::DocumentKind;
+use super::TemplateKey;
 use super::cli::self_test_document;
 use super::profile::PrinterProfile;
 
 /// (name, kind, JSON) of every bundled sample.
-const SAMPLES: &[(&str, DocumentKind, &str)] = &[
-    ("ticket_sale", DocumentKind::Ticket, include_str!("../../tests/fixtures/ticket_sale.json")),
-    ("ticket_return", DocumentKind::Ticket, include_str!("../../tests/fixtures/ticket_return.json")),
-    ("ticket_markup", DocumentKind::Ticket, include_str!("../../tests/fixtures/ticket_markup.json")),
-    ("ticket_offline", DocumentKind::Ticket, include_str!("../../tests/fixtures/ticket_offline.json")),
-    ("ticket_20_items_kk", DocumentKind::Ticket, include_str!("../../tests/fixtures/ticket_20_items_kk.json")),
-    ("money_placement", DocumentKind::MoneyPlacement, include_str!("../../tests/fixtures/money_placement.json")),
-    ("x_report", DocumentKind::XReport, include_str!("../../tests/fixtures/x_report.json")),
-    ("z_report", DocumentKind::ZReport, include_str!("../../tests/fixtures/z_report.json")),
+const SAMPLES: &[(&str, TemplateKey, &str)] = &[
+    ("ticket_sale", TemplateKey::TICKET, include_str!("../../tests/fixtures/ticket_sale.json")),
+    ("ticket_return", TemplateKey::TICKET, include_str!("../../tests/fixtures/ticket_return.json")),
+    ("ticket_markup", TemplateKey::TICKET, include_str!("../../tests/fixtures/ticket_markup.json")),
+    ("ticket_offline", TemplateKey::TICKET, include_str!("../../tests/fixtures/ticket_offline.json")),
+    ("ticket_20_items_kk", TemplateKey::TICKET, include_str!("../../tests/fixtures/ticket_20_items_kk.json")),
+    ("money_placement", TemplateKey::MONEY_PLACEMENT, include_str!("../../tests/fixtures/money_placement.json")),
+    ("x_report", TemplateKey::X_REPORT, include_str!("../../tests/fixtures/x_report.json")),
+    ("z_report", TemplateKey::Z_REPORT, include_str!("../../tests/fixtures/z_report.json")),
 ];
 
 /// A named sample document.
 #[derive(Clone, Debug)]
 pub struct Sample {
     pub name: &'static str,
-    pub kind: DocumentKind,
+    pub kind: TemplateKey,
     pub document: serde_json::Value,
 }
 
 /// The samples of `kind` (the self-test page's is made from the default profile).
-pub fn samples(kind: DocumentKind) -> Vec<Sample> {
-    if kind == DocumentKind::SelfTest {
+pub fn samples(kind: TemplateKey) -> Vec<Sample> {
+    if kind == TemplateKey::SELF_TEST {
         return vec![Sample { name: "self_test", kind, document: self_test_document(&PrinterProfile::default()) }];
     }
     SAMPLES
@@ -43,7 +43,7 @@ pub fn samples(kind: DocumentKind) -> Vec<Sample> {
 
 /// The sample called `name`, of any kind.
 pub fn sample(name: &str) -> Option<Sample> {
-    DocumentKind::ALL.iter().flat_map(|k| samples(*k)).find(|s| s.name == name)
+    TemplateKey::ALL.iter().flat_map(|k| samples(*k)).find(|s| s.name == name)
 }
 
 #[cfg(test)]
@@ -52,11 +52,11 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_sample_that_parses() {
-        for kind in DocumentKind::ALL {
+        for kind in TemplateKey::ALL {
             let s = samples(kind);
             assert!(!s.is_empty(), "{kind:?}");
             assert!(s.iter().all(|s| s.document.is_object()));
         }
-        assert_eq!(SAMPLES.len() + 1, DocumentKind::ALL.iter().map(|k| samples(*k).len()).sum::<usize>());
+        assert_eq!(SAMPLES.len() + 1, TemplateKey::ALL.iter().map(|k| samples(*k).len()).sum::<usize>());
     }
 }

@@ -722,7 +722,7 @@ fn belarusian_letters_and_guillemets_print_right_on_cp866() {
     let bytes = std::fs::read(&file).unwrap();
     assert!(bytes.windows(2).any(|w| w == [0x1B, b'&']), "glyphs downloaded");
     let profile = kassa::spool::profile::embedded().unwrap()["generic-80"].clone();
-    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::api::print::render_profile(&profile));
+    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::receipt::render_profile(&profile));
     let mut printer =
         kassa::spool::emulator::escpos::Interpreter::new(profile).with_font(Some(std::sync::Arc::new(font)));
     let mut jobs = printer.feed(&bytes, Default::default()).jobs;

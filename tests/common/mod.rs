@@ -1,7 +1,7 @@
 //! Test harness: the real server on an ephemeral loopback port, with its own data folder and stop signal.
 #![allow(dead_code)]
 use kassa::config::Config;
-use kassa::fiscal::clock::{Clock, SystemClock};
+use kassa::ledger::clock::{Clock, SystemClock};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -54,7 +54,7 @@ impl TestServer {
     }
 
     /// The built-in OFD emulator of this server.
-    pub fn emulator(&self) -> &kassa::ofd::emulator::EmulatorHandle {
+    pub fn emulator(&self) -> &kassa::country::kz::ofd::emulator::EmulatorHandle {
         self.started.emulator.as_ref().expect("the built-in emulator runs")
     }
 
@@ -109,7 +109,7 @@ async fn envelope(resp: reqwest::Response) -> (u16, Value) {
     let v: Value = resp.json().await.expect("JSON envelope");
     let code = v["response_code"].as_u64().expect("response_code") as u16;
     assert!(v.get("response_data").is_some(), "response_data missing in {v}");
-    let known = kassa::api::ErrorCode::from_code(code).expect("a code of the table");
+    let known = kassa::country::kz::front::codes::ErrorCode::from_code(code).expect("a code of the table");
     assert_eq!(status, known.http_status(), "HTTP status of {v}");
     if code == 0 {
         return (code, v["response_data"].clone());

@@ -8,9 +8,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use kassa::ofd::client::{ClientConfig, OfdClient};
-use kassa::ofd::convert::{money_from_tiyn, to_proto_datetime};
-use kassa::ofd::proto::{
+use kassa::country::kz::ofd::client::{ClientConfig, OfdClient};
+use kassa::country::kz::ofd::convert::{money_from_tiyn, to_proto_datetime};
+use kassa::country::kz::ofd::proto::{
     self, CommandTypeEnum, DomainTypeEnum, OperationTypeEnum, PaymentTypeEnum, Request, ticket_request,
 };
 

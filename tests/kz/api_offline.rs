@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
-use kassa::ofd::emulator::Fault;
+use kassa::country::kz::ofd::emulator::Fault;
 use serde_json::{Value, json};
 use std::time::Duration;
 

@@ -146,7 +146,10 @@ async fn a_reprint_uses_the_template_that_first_rendered_the_document() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(kept, &*kassa::render::Renderer::builtin_template(kassa::render::DocumentKind::Ticket).source);
+    assert_eq!(
+        kept,
+        &*kassa::render::Renderer::builtin_template(kassa::render::TemplateKey::TICKET).expect("built-in").source
+    );
 }
 
 #[tokio::test]

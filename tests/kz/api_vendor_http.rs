@@ -3,8 +3,8 @@
 use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm, seed_trade};
-use kassa::api::ErrorCode;
 use kassa::config::StatusPolicy;
+use kassa::country::kz::front::codes::ErrorCode;
 use serde_json::{Value, json};
 
 /// One commodity line with the given quantity, price and sum, paid in cash, nothing else.

@@ -1,10 +1,10 @@
 //! `kassa ofd info --kkm <id>` without `--host` asks the KKM's configured OFD with the token and REQNUM
 //! Kassa keeps, and prints the answer.
 use kassa::config::Config;
-use kassa::fiscal::clock::SystemClock;
-use kassa::fiscal::registry::SaveKkm;
-use kassa::fiscal::{Caller, Role};
-use kassa::ofd::emulator::{Emulator, EmulatorConfig};
+use kassa::country::kz::ofd::emulator::{Emulator, EmulatorConfig};
+use kassa::country::kz::registry::SaveKkm;
+use kassa::country::kz::registry::access::{Caller, Role};
+use kassa::ledger::clock::SystemClock;
 use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

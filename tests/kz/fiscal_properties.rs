@@ -5,12 +5,12 @@
 //! - `total_payments` is each payment type summed with the vendor's sign per operation (sale and purchase
 //!   return in, purchase and sale return out), and `total_resultList` counts commodity lines (issue 19).
 use chrono::NaiveDate;
-use kassa::fiscal::counters::{Counters, Drawer, ReportShift};
-use kassa::fiscal::document::{DateTimeParts, OperatorRef, Ticket};
-use kassa::fiscal::money::{self, Money};
-use kassa::fiscal::trade::{
+use kassa::country::kz::rules::counters::{Counters, Drawer, ReportShift};
+use kassa::country::kz::rules::document::{DateTimeParts, OperatorRef, Ticket};
+use kassa::country::kz::rules::trade::{
     self, AmountsInput, CommodityInput, ItemInput, ModifierInput, Operation, PaymentInput, TicketContext, TradeInput,
 };
+use kassa::ledger::money::{self, Money};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -123,7 +123,7 @@ proptest! {
                             let stored = serde_json::to_value(&ticket).unwrap();
                             journal.push(serde_json::from_value(stored).unwrap());
                         }
-                        Err(kassa::fiscal::FiscalError::Rule(trade::Rule::NotEnoughCash, _)) => continue,
+                        Err(kassa::country::kz::error::FiscalError::Rule(trade::Rule::NotEnoughCash, _)) => continue,
                         Err(e) => panic!("a valid trade was refused: {e:?}"),
                     }
                 }
@@ -144,7 +144,7 @@ proptest! {
             let total: Decimal = tickets.iter().map(|t| d(&t.amounts.total)).sum();
             let gross: Decimal = tickets.iter().flat_map(|t| &t.items).filter_map(|i| i.commodity.as_ref()).map(|c| d(&c.sum)).sum();
             let discounts: Decimal = tickets.iter().flat_map(|t| &t.items).filter_map(|i| i.discount.as_ref()).map(|m| d(&m.sum)).sum();
-            let found = |list: &[kassa::fiscal::document::OperationTotal]| {
+            let found = |list: &[kassa::country::kz::rules::document::OperationTotal]| {
                 list.iter().find(|o| o.operation == op).map(|o| d(&o.sum)).unwrap_or_default()
             };
             prop_assert_eq!(found(&report.total_result), total);

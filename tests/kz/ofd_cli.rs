@@ -4,9 +4,9 @@ use crate::ofd_support;
 
 use std::process::{Command, Output};
 
-use kassa::ofd::emulator::{Emulator, EmulatorConfig};
-use kassa::ofd::frame::{Addr, Frame};
-use kassa::ofd::proto::{self, CommandTypeEnum, OperationTypeEnum, Response};
+use kassa::country::kz::ofd::emulator::{Emulator, EmulatorConfig};
+use kassa::country::kz::ofd::frame::{Addr, Frame};
+use kassa::country::kz::ofd::proto::{self, CommandTypeEnum, OperationTypeEnum, Response};
 use serde_json::Value;
 
 fn kassa(args: &[&str]) -> Output {

@@ -5,15 +5,17 @@ use crate::ofd_support;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use kassa::fiscal::link::codes::{ApiErrorCode, api_code};
-use kassa::ofd::client::{ClientError, Credentials, OfdClient};
-use kassa::ofd::connection::{read_frame, write_frame};
-use kassa::ofd::convert::{RegInfo, ServiceBlock, info_request, ticket_ads};
-use kassa::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Fault};
-use kassa::ofd::frame::{Addr, Frame, FrameError};
-use kassa::ofd::proto::{CommandTypeEnum, MoneyPlacementEnum, OperationTypeEnum, ReportTypeEnum, Request, Response};
-use kassa::ofd::result::ResultClass;
-use kassa::ofd::socks5::{Socks5Error, Socks5Proxy};
+use kassa::country::kz::ofd::client::{ClientError, Credentials, OfdClient};
+use kassa::country::kz::ofd::connection::{read_frame, write_frame};
+use kassa::country::kz::ofd::convert::{RegInfo, ServiceBlock, info_request, ticket_ads};
+use kassa::country::kz::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Fault};
+use kassa::country::kz::ofd::frame::{Addr, Frame, FrameError};
+use kassa::country::kz::ofd::proto::{
+    CommandTypeEnum, MoneyPlacementEnum, OperationTypeEnum, ReportTypeEnum, Request, Response,
+};
+use kassa::country::kz::ofd::result::ResultClass;
+use kassa::country::kz::ofd::socks5::{Socks5Error, Socks5Proxy};
+use kassa::country::kz::ofd_link::codes::{ApiErrorCode, api_code};
 use ofd_support::{client, close_shift, money_placement, socks5_server, ticket};
 use tokio::net::TcpListener;
 
@@ -218,7 +220,7 @@ async fn refused_connection_times_out_with_last_error() {
 
 #[test]
 fn next_reqnum_increments_and_skips_zero_on_wrap() {
-    use kassa::ofd::client::next_reqnum;
+    use kassa::country::kz::ofd::client::next_reqnum;
     assert_eq!(next_reqnum(1), 2);
     assert_eq!(next_reqnum(65_534), 65_535);
     assert_eq!(next_reqnum(65_535), 1);
@@ -227,7 +229,7 @@ fn next_reqnum_increments_and_skips_zero_on_wrap() {
 
 #[test]
 fn production_total_time_is_at_least_five_seconds() {
-    let mut config = kassa::ofd::client::ClientConfig::new("127.0.0.1:7777");
+    let mut config = kassa::country::kz::ofd::client::ClientConfig::new("127.0.0.1:7777");
     config.total_time = Duration::from_millis(100);
     assert_eq!(config.effective_total_time(), Duration::from_secs(5));
     config.allow_short_total_time = true;
@@ -293,7 +295,7 @@ async fn cash_counters_reports_and_not_enough_cash() {
     let emu = emulator().await;
     emu.set_token_rotation(false);
     let c = client(emu.addr(), LONG);
-    let ok = |r: kassa::ofd::client::Reply| assert_eq!(r.class, ResultClass::Ok);
+    let ok = |r: kassa::country::kz::ofd::client::Reply| assert_eq!(r.class, ResultClass::Ok);
     ok(c.exchange(creds(TOKEN, 1), &money_placement(MoneyPlacementEnum::MoneyPlacementDeposit, 10_000))
         .await
         .expect("deposit"));
@@ -346,7 +348,7 @@ async fn report_x_shows_the_open_shift_and_report_z_the_last_close() {
     let c = client(emu.addr(), LONG);
     let report = |kind: ReportTypeEnum| Request {
         command: CommandTypeEnum::CommandReport as i32,
-        report: Some(kassa::ofd::proto::ReportRequest {
+        report: Some(kassa::country::kz::ofd::proto::ReportRequest {
             report: kind as i32,
             date_time: ofd_support::dt(15, 0, 0),
             ..Default::default()
@@ -382,7 +384,7 @@ async fn same_taxpayer_and_customer_gets_17() {
     let inn = emu.register_kkm(ID, TOKEN).org.inn;
     let mut t = sell(1_000);
     if let Some(body) = t.ticket.as_mut() {
-        body.extension_options = Some(kassa::ofd::proto::ticket_request::ExtensionOptions {
+        body.extension_options = Some(kassa::country::kz::ofd::proto::ticket_request::ExtensionOptions {
             customer_iin_or_bin: Some(inn),
             ..Default::default()
         });
@@ -493,7 +495,7 @@ async fn version_202_request_gets_org_tenant_id_in_field_6() {
     assert_eq!(reply.header.version, 202);
     let org =
         reply.response.service.as_ref().and_then(|s| s.reg_info.as_ref()).and_then(|r| r.org.as_ref()).expect("org");
-    assert_eq!((org.layout, org.tenant_id), (kassa::ofd::proto::OrgLayout::V202, Some(1)));
+    assert_eq!((org.layout, org.tenant_id), (kassa::country::kz::ofd::proto::OrgLayout::V202, Some(1)));
     emu.shutdown().await;
 }
 

@@ -3,13 +3,17 @@
 //! lists with entries missing), result classification and the `kassa ofd decode` JSON.
 use crate::ofd_support;
 
-use kassa::fiscal::link::cli::{Direction, decode_to_json};
-use kassa::fiscal::link::codes::{ApiErrorCode, api_code};
-use kassa::ofd::connection::{ConnectionError, read_frame};
-use kassa::ofd::convert::{self, RegInfo, ServiceBlock, info_request, money_from_decimal, money_to_decimal};
-use kassa::ofd::frame::{self, Addr, Frame, FrameError, HEADER_LEN, Header};
-use kassa::ofd::proto::{self, CommandTypeEnum, OperationTypeEnum, OrgLayout, OrgRegInfo, Request, Response};
-use kassa::ofd::result::ResultClass;
+use kassa::country::kz::ofd::connection::{ConnectionError, read_frame};
+use kassa::country::kz::ofd::convert::{
+    self, RegInfo, ServiceBlock, info_request, money_from_decimal, money_to_decimal,
+};
+use kassa::country::kz::ofd::frame::{self, Addr, Frame, FrameError, HEADER_LEN, Header};
+use kassa::country::kz::ofd::proto::{
+    self, CommandTypeEnum, OperationTypeEnum, OrgLayout, OrgRegInfo, Request, Response,
+};
+use kassa::country::kz::ofd::result::ResultClass;
+use kassa::country::kz::ofd_link::cli::{Direction, decode_to_json};
+use kassa::country::kz::ofd_link::codes::{ApiErrorCode, api_code};
 use ofd_support::{close_shift, dt, money_placement, ticket};
 use prost::Message;
 use rust_decimal_macros::dec;
@@ -32,7 +36,7 @@ fn round_trip_response(resp: &Response) {
 }
 
 fn sample_reg() -> RegInfo {
-    kassa::ofd::emulator::demo_reg_info(6923)
+    kassa::country::kz::ofd::emulator::demo_reg_info(6923)
 }
 
 #[test]

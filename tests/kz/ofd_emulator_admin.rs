@@ -4,10 +4,10 @@ use crate::ofd_support;
 
 use std::time::Duration;
 
-use kassa::ofd::client::Credentials;
-use kassa::ofd::emulator::{Emulator, EmulatorConfig, admin};
-use kassa::ofd::proto::OperationTypeEnum;
-use kassa::ofd::result::ResultClass;
+use kassa::country::kz::ofd::client::Credentials;
+use kassa::country::kz::ofd::emulator::{Emulator, EmulatorConfig, admin};
+use kassa::country::kz::ofd::proto::OperationTypeEnum;
+use kassa::country::kz::ofd::result::ResultClass;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -1,7 +1,7 @@
 //! Property tests: no byte sequence makes the frame codec panic or allocate beyond the configured
 //! maximum, and every header round-trips.
-use kassa::ofd::connection::{ConnectionError, read_frame};
-use kassa::ofd::frame::{self, Addr, Frame, FrameError, HEADER_LEN};
+use kassa::country::kz::ofd::connection::{ConnectionError, read_frame};
+use kassa::country::kz::ofd::frame::{self, Addr, Frame, FrameError, HEADER_LEN};
 use proptest::prelude::*;
 
 const MAX: u32 = 4096;
@@ -26,7 +26,7 @@ proptest! {
             }
             Err(_) => {}
         }
-        let _ = kassa::fiscal::link::cli::decode_to_json(&bytes, kassa::fiscal::link::cli::Direction::Auto);
+        let _ = kassa::country::kz::ofd_link::cli::decode_to_json(&bytes, kassa::country::kz::ofd_link::cli::Direction::Auto);
     }
 
     #[test]

@@ -351,7 +351,7 @@ async fn null_for_every_optional_field_means_absent() {
         ("RenderDocument", render),
         ("GetPrintJobs", json!({"printer_id": 1, "active_only": false, "limit": 5})),
     ];
-    let openapi: Value = serde_json::from_str(kassa::api::OPENAPI).expect("openapi.json");
+    let openapi: Value = serde_json::from_str(kassa::country::kz::front::OPENAPI).expect("openapi.json");
     let mut tested = BTreeSet::new();
     for (method, base) in cases {
         assert_eq!(pos.call(method, base.clone()).await.code(), 0, "{method}: the base request {base}");
@@ -544,7 +544,7 @@ async fn every_message_is_wholly_in_the_language_asked_for() {
     let pos = Pos::ready().await;
     pos.ok("SaveOperator", json!({"name": "Кассир", "access_pin": "3333", "role": 3})).await;
     pos.ok("TradeOperation", sale(2, &[("1", 100.0)], cash(100.0))).await;
-    let openapi: Value = serde_json::from_str(kassa::api::OPENAPI).unwrap();
+    let openapi: Value = serde_json::from_str(kassa::country::kz::front::OPENAPI).unwrap();
     let mut allowed = BTreeSet::new();
     property_names(&openapi, &mut allowed);
     // Names that are no English: the JSON literals, encodings, configuration keys, the seed's enum names.
@@ -661,7 +661,7 @@ async fn every_message_is_wholly_in_the_language_asked_for() {
         let ru = pos.send(method, &[("Authorization", ADMIN)], body.to_string()).await;
         let kk = pos.send(method, &[("Authorization", ADMIN), ("Accept-Language", "kk")], body.to_string()).await;
         assert_eq!((ru.code(), kk.code()), (code, code), "{method} {body}: {} / {}", ru.body, kk.body);
-        let code_text = kassa::api::ErrorCode::from_code(code as u16).unwrap();
+        let code_text = kassa::country::kz::front::codes::ErrorCode::from_code(code as u16).unwrap();
         for (answer, text) in [(&ru, code_text.text()), (&kk, code_text.text_kk())] {
             let message = answer.message();
             assert!(message.starts_with(text), "{method}: {message}");

@@ -4,9 +4,9 @@ use crate::common;
 use crate::ofd_support;
 
 use common::kassa;
-use kassa::ofd::client::Credentials;
-use kassa::ofd::proto::OperationTypeEnum;
-use kassa::ofd::result::ResultClass;
+use kassa::country::kz::ofd::client::Credentials;
+use kassa::country::kz::ofd::proto::OperationTypeEnum;
+use kassa::country::kz::ofd::result::ResultClass;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
@@ -143,7 +143,7 @@ fn printer_emulator_stays_up_without_stdin_or_admin_and_saves_a_cutterless_recei
         ..Default::default()
     };
     let bytes = kassa::render::Renderer::new(Default::default())
-        .render(kassa::render::DocumentKind::Ticket, &doc, &opts, kassa::render::Format::EscPos)
+        .render(kassa::render::TemplateKey::TICKET, &doc, &opts, kassa::render::Format::EscPos)
         .expect("render")
         .bytes;
     assert!(!bytes.windows(2).any(|w| w == [0x1D, b'V']), "no cut: the printer has no cutter");

@@ -4,11 +4,11 @@
 use crate::common;
 
 use common::TestServer;
-use kassa::api::methods::METHOD_NAMES;
+use kassa::country::kz::front::methods::METHOD_NAMES;
 use serde_json::{Value, json};
 
 fn document() -> Value {
-    serde_json::from_str(kassa::api::OPENAPI).expect("docs/openapi.json is JSON")
+    serde_json::from_str(kassa::country::kz::front::OPENAPI).expect("docs/openapi.json is JSON")
 }
 
 /// A validator for `schema`, whose `$ref`s point into the document's components.
@@ -26,7 +26,7 @@ fn every_route_is_documented_and_nothing_else() {
     let doc = document();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
-    for probe in kassa::api::metrics::PROBES {
+    for probe in kassa::country::kz::front::metrics::PROBES {
         assert!(paths[probe]["get"]["responses"]["200"].is_object(), "{probe} is not documented");
     }
     for name in METHOD_NAMES {
@@ -36,11 +36,12 @@ fn every_route_is_documented_and_nothing_else() {
     }
     for path in paths.keys() {
         let name = path.trim_start_matches('/');
-        let probe = kassa::api::metrics::PROBES.contains(&path.as_str());
+        let probe = kassa::country::kz::front::metrics::PROBES.contains(&path.as_str());
         assert!(METHOD_NAMES.contains(&name) || path == "/openapi.json" || probe, "{path} is no route");
     }
     let codes = &doc["components"]["schemas"]["ErrorEnvelope"]["properties"]["response_code"]["enum"];
-    let table: Vec<u16> = kassa::api::ErrorCode::ALL.iter().map(|c| c.code()).filter(|c| *c != 0).collect();
+    let table: Vec<u16> =
+        kassa::country::kz::front::codes::ErrorCode::ALL.iter().map(|c| c.code()).filter(|c| *c != 0).collect();
     assert_eq!(codes, &json!(table), "the error envelope lists the one error table");
 }
 

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::{Served, kassa};
-use kassa::ofd::emulator::{Emulator, EmulatorConfig, Fault};
+use kassa::country::kz::ofd::emulator::{Emulator, EmulatorConfig, Fault};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Stdio;

@@ -76,7 +76,7 @@ async fn open(data: &Path) -> Shop {
 
 /// The built-in ticket with the shop's name and its logo on top.
 fn ticket_with_logo() -> String {
-    let builtin = kassa::render::Renderer::builtin_template(kassa::render::DocumentKind::Ticket);
+    let builtin = kassa::render::Renderer::builtin_template(kassa::render::TemplateKey::TICKET).expect("built-in");
     builtin.source.replacen(
         "@center bold: {{ org.title }}",
         "@image logo.png 50%\n@center bold: МАГАЗИН У ДОМА\n@center bold: {{ org.title }}",

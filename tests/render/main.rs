@@ -12,6 +12,7 @@ mod render_content;
 mod render_context_doc;
 mod render_escpos;
 mod render_golden;
+mod render_keys;
 mod render_markers;
 mod render_props;
 mod render_templates;

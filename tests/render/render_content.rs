@@ -140,7 +140,7 @@ fn one_line_pitch_per_printer_so_the_paper_is_the_preview() {
     let escpos = render(&doc, "escpos", &["--lang", "ru", "--profile", "epson-tm-t20"]);
     assert!(escpos.windows(3).any(|w| w == [0x1B, b'3', 24]), "ESC 3 24: the layout's pitch");
     let png = render(&doc, "png", &["--lang", "ru", "--profile", "epson-tm-t20"]);
-    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::api::print::render_profile(&profile));
+    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::receipt::render_profile(&profile));
     let mut printer = kassa::spool::emulator::escpos::Interpreter::new(profile).with_font(Some(Arc::new(font)));
     let paper = printer.feed(&escpos, Default::default()).jobs.remove(0).paper;
     let decoder = png::Decoder::new(std::io::Cursor::new(png));

@@ -23,8 +23,8 @@ fn every_heading_and_every_template_variable_is_documented() {
         assert!(doc.contains(&format!("| `{key}` | {ru} | {kk} |")), "heading {key}");
     }
     // Every `body.…`/`reg_info.…` path the built-in templates read is listed for its kind.
-    for kind in kassa::render::DocumentKind::ALL {
-        let source = kassa::render::template::store::builtin_source(kind);
+    for kind in kassa::render::TemplateKey::ALL {
+        let source = kassa::render::template::store::builtin_source(kind).expect("built-in");
         let section_start = doc.find(&format!("(`{}`", kind.template_name())).expect("a section per kind");
         let section = &doc[section_start..];
         let section = &section[..section[1..].find("\n## ").map(|i| i + 1).unwrap_or(section.len())];

@@ -2,7 +2,7 @@
 //! with `raster_everything` the decoded raster must equal the PNG pixel for pixel, and in text
 //! mode Kazakh lines must go as raster on CP866 printers but as KZ-1048 text where offered.
 use kassa::render::backend::png::decode_bitmap;
-use kassa::render::{DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig};
+use kassa::render::{Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, TemplateKey};
 
 fn fixture(name: &str) -> serde_json::Value {
     let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -75,7 +75,7 @@ fn interpret(b: &[u8]) -> Printed {
 fn raster_everything_equals_png() {
     let r = Renderer::new(RendererConfig::default());
     for name in ["ticket_20_items_kk", "ticket_sale", "z_report", "money_placement"] {
-        let kind = DocumentKind::infer(&fixture(name)).expect("kind");
+        let kind = kassa::country::kz::front::print::template_of_document(&fixture(name)).expect("kind");
         for profile in [PrinterProfile::generic_58mm(), PrinterProfile::generic_80mm()] {
             let mut profile = profile;
             profile.raster_everything = true;
@@ -109,7 +109,7 @@ fn kazakh_lines_raster_on_cp866_and_text_on_kz1048() {
     let doc = fixture("ticket_20_items_kk");
     let opts = |profile| RenderOptions { lang: "kk".into(), profile, ..RenderOptions::default() };
     let cp866 = interpret(
-        &r.render(DocumentKind::Ticket, &doc, &opts(PrinterProfile::generic_58mm()), Format::EscPos)
+        &r.render(TemplateKey::TICKET, &doc, &opts(PrinterProfile::generic_58mm()), Format::EscPos)
             .expect("render")
             .bytes,
     );
@@ -120,7 +120,7 @@ fn kazakh_lines_raster_on_cp866_and_text_on_kz1048() {
     assert!(cp866.text_bytes.windows(dlya.len()).any(|w| w == dlya));
 
     let kz = interpret(
-        &r.render(DocumentKind::Ticket, &doc, &opts(PrinterProfile::epson_80mm_kz()), Format::EscPos)
+        &r.render(TemplateKey::TICKET, &doc, &opts(PrinterProfile::epson_80mm_kz()), Format::EscPos)
             .expect("render")
             .bytes,
     );

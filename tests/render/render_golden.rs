@@ -9,45 +9,39 @@ use kassa::render::backend::listing::listing;
 use kassa::render::backend::png::{decode_bitmap, encode_bitmap};
 use kassa::render::cli::self_test_document;
 use kassa::render::raster::Bitmap;
-use kassa::render::{DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig};
+use kassa::render::{Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, TemplateKey};
 use std::path::{Path, PathBuf};
 
 struct Case {
     name: &'static str,
     fixture: &'static str,
-    kind: DocumentKind,
+    kind: TemplateKey,
     lang: &'static str,
     copy: bool,
 }
 
 const CASES: &[Case] = &[
-    Case { name: "ticket_sale", fixture: "ticket_sale", kind: DocumentKind::Ticket, lang: "ru+kk", copy: false },
+    Case { name: "ticket_sale", fixture: "ticket_sale", kind: TemplateKey::TICKET, lang: "ru+kk", copy: false },
     Case {
         name: "ticket_20_items_kk",
         fixture: "ticket_20_items_kk",
-        kind: DocumentKind::Ticket,
+        kind: TemplateKey::TICKET,
         lang: "kk",
         copy: false,
     },
-    Case { name: "ticket_markup", fixture: "ticket_markup", kind: DocumentKind::Ticket, lang: "ru", copy: false },
-    Case {
-        name: "ticket_return_copy",
-        fixture: "ticket_return",
-        kind: DocumentKind::Ticket,
-        lang: "ru+kk",
-        copy: true,
-    },
-    Case { name: "ticket_offline", fixture: "ticket_offline", kind: DocumentKind::Ticket, lang: "kk+ru", copy: false },
+    Case { name: "ticket_markup", fixture: "ticket_markup", kind: TemplateKey::TICKET, lang: "ru", copy: false },
+    Case { name: "ticket_return_copy", fixture: "ticket_return", kind: TemplateKey::TICKET, lang: "ru+kk", copy: true },
+    Case { name: "ticket_offline", fixture: "ticket_offline", kind: TemplateKey::TICKET, lang: "kk+ru", copy: false },
     Case {
         name: "money_placement",
         fixture: "money_placement",
-        kind: DocumentKind::MoneyPlacement,
+        kind: TemplateKey::MONEY_PLACEMENT,
         lang: "ru+kk",
         copy: false,
     },
-    Case { name: "x_report", fixture: "x_report", kind: DocumentKind::XReport, lang: "ru", copy: false },
-    Case { name: "z_report", fixture: "z_report", kind: DocumentKind::ZReport, lang: "kk", copy: false },
-    Case { name: "self_test", fixture: "", kind: DocumentKind::SelfTest, lang: "ru+kk", copy: false },
+    Case { name: "x_report", fixture: "x_report", kind: TemplateKey::X_REPORT, lang: "ru", copy: false },
+    Case { name: "z_report", fixture: "z_report", kind: TemplateKey::Z_REPORT, lang: "kk", copy: false },
+    Case { name: "self_test", fixture: "", kind: TemplateKey::SELF_TEST, lang: "ru+kk", copy: false },
 ];
 
 fn root() -> PathBuf {
@@ -159,7 +153,7 @@ fn golden_files() {
         ..RenderOptions::default()
     };
     let doc = document(&CASES[0], &seed_opts.profile);
-    let png = renderer.render(DocumentKind::Ticket, &doc, &seed_opts, Format::Png).expect("render");
+    let png = renderer.render(TemplateKey::TICKET, &doc, &seed_opts, Format::Png).expect("render");
     check(&root().join("golden/ticket/ticket_sale.576-scale1.3-t192.png"), &png.bytes, &mut failures);
     assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
 }

@@ -118,9 +118,9 @@ proptest! {
 
     #[test]
     fn any_document_renders_in_every_format(doc in api_json()) {
-        use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
+        use kassa::render::{TemplateKey, Format, RenderOptions, Renderer, RendererConfig};
         let r = Renderer::new(RendererConfig::default());
-        for kind in DocumentKind::ALL {
+        for kind in TemplateKey::ALL {
             for format in [Format::Text, Format::Html, Format::EscPos, Format::Png] {
                 let out = r.render(kind, &doc, &RenderOptions::default(), format);
                 prop_assert!(out.is_ok(), "{:?} {:?}: {:?}", kind, format, out.err());
@@ -133,12 +133,12 @@ proptest! {
 /// ticket does: found by `any_document_renders_in_every_format`.
 #[test]
 fn report_lists_that_are_not_lists_are_left_out() {
-    use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
+    use kassa::render::{Format, RenderOptions, Renderer, RendererConfig, TemplateKey};
     let r = Renderer::new(RendererConfig::default());
     let lists = ["sectionsList", "taxesList", "ticket_operationsList", "money_placementsList", "operationsList"];
     let body: serde_json::Map<String, serde_json::Value> = lists.iter().map(|k| (k.to_string(), 1.into())).collect();
     let doc = serde_json::json!({ "body": body });
-    for kind in DocumentKind::ALL {
+    for kind in TemplateKey::ALL {
         let out = r.render(kind, &doc, &RenderOptions::default(), Format::Text);
         assert!(out.is_ok(), "{kind:?}: {:?}", out.err());
     }

@@ -1,8 +1,6 @@
 //! Template overrides, hot reload, fallback on errors, stored-source reprints, the copy mark,
 //! option validation, and robustness against arbitrary document JSON.
-use kassa::render::{
-    DocumentKind, Format, RenderError, RenderOptions, Renderer, RendererConfig, Stage, TemplateOrigin,
-};
+use kassa::render::{Format, RenderError, RenderOptions, Renderer, RendererConfig, Stage, TemplateKey, TemplateOrigin};
 use std::time::{Duration, SystemTime};
 
 fn fixture(name: &str) -> serde_json::Value {
@@ -10,7 +8,7 @@ fn fixture(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
 }
 
-fn text(r: &Renderer, kind: DocumentKind, doc: &serde_json::Value) -> (String, kassa::render::Rendered) {
+fn text(r: &Renderer, kind: TemplateKey, doc: &serde_json::Value) -> (String, kassa::render::Rendered) {
     let out = r.render(kind, doc, &RenderOptions::default(), Format::Text).expect("render");
     (String::from_utf8(out.bytes.clone()).expect("utf-8"), out)
 }
@@ -27,25 +25,25 @@ fn override_is_used_and_reloaded_without_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let r = Renderer::new(RendererConfig { override_dir: Some(dir.path().to_path_buf()) });
     let doc = fixture("money_placement");
-    let (builtin_text, out) = text(&r, DocumentKind::MoneyPlacement, &doc);
+    let (builtin_text, out) = text(&r, TemplateKey::MONEY_PLACEMENT, &doc);
     assert_eq!(out.template.origin, TemplateOrigin::Builtin);
     assert!(builtin_text.contains("1 000.00"));
 
     let path = dir.path().join("money_placement.j2");
     write(&path, "@center: CUSTOM {{ body.sum | money }}\n", 1);
-    let (t, out) = text(&r, DocumentKind::MoneyPlacement, &doc);
+    let (t, out) = text(&r, TemplateKey::MONEY_PLACEMENT, &doc);
     assert_eq!(t, "        CUSTOM 1 000.00\n");
     assert_eq!(out.template.origin, TemplateOrigin::Override(path.clone()));
     assert_eq!(out.template.sha256, kassa::render::template::sha256_hex(b"@center: CUSTOM {{ body.sum | money }}\n"));
 
     // Same length, new content, new mtime: picked up by the same Renderer.
     write(&path, "@center: OTHER! {{ body.sum | money }}\n", 2);
-    let (t, _) = text(&r, DocumentKind::MoneyPlacement, &doc);
+    let (t, _) = text(&r, TemplateKey::MONEY_PLACEMENT, &doc);
     assert_eq!(t, "        OTHER! 1 000.00\n");
 
     // Removing the override brings the built-in back.
     std::fs::remove_file(&path).expect("rm");
-    assert_eq!(text(&r, DocumentKind::MoneyPlacement, &doc).0, builtin_text);
+    assert_eq!(text(&r, TemplateKey::MONEY_PLACEMENT, &doc).0, builtin_text);
 }
 
 #[test]
@@ -54,7 +52,7 @@ fn broken_override_falls_back_with_file_and_line() {
     let r = Renderer::new(RendererConfig { override_dir: Some(dir.path().to_path_buf()) });
     let doc = fixture("ticket_sale");
     let builtin = Renderer::new(RendererConfig::default());
-    let (expected, _) = text(&builtin, DocumentKind::Ticket, &doc);
+    let (expected, _) = text(&builtin, TemplateKey::TICKET, &doc);
 
     for (src, line) in [
         ("@center: ok\n@center: {{ body.operation }\n", 2),
@@ -62,7 +60,7 @@ fn broken_override_falls_back_with_file_and_line() {
         ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", 1),
     ] {
         write(&dir.path().join("ticket.j2"), src, line as u64 + src.len() as u64);
-        let (t, out) = text(&r, DocumentKind::Ticket, &doc);
+        let (t, out) = text(&r, TemplateKey::TICKET, &doc);
         assert_eq!(t, expected, "the receipt is not lost");
         assert_eq!(out.template.origin, TemplateOrigin::Builtin);
         let d = &out.diagnostics[0];
@@ -77,15 +75,15 @@ fn stored_source_reprints_identically() {
     let r = Renderer::new(RendererConfig::default());
     let doc = fixture("ticket_20_items_kk");
     let opts = RenderOptions::default();
-    let first = r.render(DocumentKind::Ticket, &doc, &opts, Format::Png).expect("render");
+    let first = r.render(TemplateKey::TICKET, &doc, &opts, Format::Png).expect("render");
     let again =
-        r.render_with_source(DocumentKind::Ticket, &first.template.source, &doc, &opts, Format::Png).expect("reprint");
+        r.render_with_source(TemplateKey::TICKET, &first.template.source, &doc, &opts, Format::Png).expect("reprint");
     assert_eq!(first.bytes, again.bytes);
     assert_eq!(first.template.sha256, again.template.sha256);
     assert_eq!(again.template.origin, TemplateOrigin::Stored);
 
     let custom = "@center: {{ fiscal_id }}\n";
-    let out = r.render_with_source(DocumentKind::Ticket, custom, &doc, &opts, Format::Text).expect("custom");
+    let out = r.render_with_source(TemplateKey::TICKET, custom, &doc, &opts, Format::Text).expect("custom");
     assert_eq!(String::from_utf8(out.bytes).expect("utf-8").trim(), "3000000009");
 }
 
@@ -95,12 +93,12 @@ fn copy_mark_is_printed() {
     let doc = fixture("ticket_return");
     for (lang, mark) in [("ru", "К О П И Я"), ("kk", "К Ө Ш І Р М Е")] {
         let opts = RenderOptions { copy: true, lang: lang.into(), ..RenderOptions::default() };
-        let t = r.render(DocumentKind::Ticket, &doc, &opts, Format::Text).expect("render");
+        let t = r.render(TemplateKey::TICKET, &doc, &opts, Format::Text).expect("render");
         let t = String::from_utf8(t.bytes).expect("utf-8");
         assert_eq!(t.matches(mark).count(), 2, "{t}");
         let orig = r
             .render(
-                DocumentKind::Ticket,
+                TemplateKey::TICKET,
                 &doc,
                 &RenderOptions { lang: lang.into(), ..RenderOptions::default() },
                 Format::Text,
@@ -119,7 +117,7 @@ fn invalid_options_name_the_field() {
         (RenderOptions { image_scale: 5.0, ..RenderOptions::default() }, "image_scale"),
         (RenderOptions { image_pixel_draw_threshold: 300, ..RenderOptions::default() }, "image_pixel_draw_threshold"),
     ] {
-        match r.render(DocumentKind::Ticket, &doc, &opts, Format::Png) {
+        match r.render(TemplateKey::TICKET, &doc, &opts, Format::Png) {
             Err(RenderError::Options(e)) => assert_eq!(e.field(), field),
             other => panic!("expected an options error, got {other:?}"),
         }
@@ -132,7 +130,7 @@ fn ads_ticket_number_and_operations() {
     let ru = RenderOptions { lang: "ru".into(), ..RenderOptions::default() };
     let render = |name: &str| {
         let doc = fixture(name);
-        let out = r.render(DocumentKind::Ticket, &doc, &ru, Format::Text).expect("render");
+        let out = r.render(TemplateKey::TICKET, &doc, &ru, Format::Text).expect("render");
         String::from_utf8(out.bytes).expect("utf-8")
     };
     let big = render("ticket_20_items_kk");
@@ -177,7 +175,7 @@ fn arbitrary_json_never_panics() {
             "qr_code": "x".repeat(5000), "is_offline": "yes", "ads_info": [{"Text": "@cut\n|a|\\"}]}),
     ];
     for doc in &docs {
-        for kind in DocumentKind::ALL {
+        for kind in TemplateKey::ALL {
             for format in [Format::Text, Format::Html, Format::EscPos, Format::Png] {
                 let out = r.render(kind, doc, &RenderOptions::default(), format);
                 assert!(out.is_ok(), "{kind:?} {format:?} {doc}: {:?}", out.err());
@@ -191,7 +189,7 @@ fn html_escapes_every_value() {
     let r = Renderer::new(RendererConfig::default());
     let mut doc = fixture("ticket_sale");
     doc["reg_info"]["org"]["title"] = "<script>alert('x')</script> & \"co\"".into();
-    let out = r.render(DocumentKind::Ticket, &doc, &RenderOptions::default(), Format::Html).expect("render");
+    let out = r.render(TemplateKey::TICKET, &doc, &RenderOptions::default(), Format::Html).expect("render");
     let html = String::from_utf8(out.bytes).expect("utf-8");
     assert!(!html.contains("<script>"));
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
@@ -211,7 +209,7 @@ fn headings_can_be_overridden() {
     let mut opts = RenderOptions { lang: "ru".into(), copy: true, ..RenderOptions::default() };
     opts.headings.insert("total".into(), "ЖИЫНЫ".into());
     opts.headings.insert("copy".into(), "ДУБЛИКАТ".into());
-    let out = r.render(DocumentKind::Ticket, &fixture("ticket_sale"), &opts, Format::Text).expect("render");
+    let out = r.render(TemplateKey::TICKET, &fixture("ticket_sale"), &opts, Format::Text).expect("render");
     let t = String::from_utf8(out.bytes).expect("utf-8");
     assert!(t.contains("ЖИЫНЫ") && !t.contains("ИТОГО"), "{t}");
     assert!(t.contains("Д У Б Л И К А Т"), "{t}");
@@ -223,7 +221,7 @@ fn png_has_the_requested_width_and_scale() {
     let doc = fixture("ticket_sale");
     for (width, scale) in [(500, 1.0), (200, 0.7), (2048, 4.0), (384, 2.0)] {
         let opts = RenderOptions { image_width: width, image_scale: scale, ..RenderOptions::default() };
-        let out = r.render(DocumentKind::Ticket, &doc, &opts, Format::Png).expect("render");
+        let out = r.render(TemplateKey::TICKET, &doc, &opts, Format::Png).expect("render");
         let bm = kassa::render::backend::png::decode_bitmap(&out.bytes).expect("decodes");
         assert_eq!(bm.width as i64, width);
         assert!(bm.bits.iter().any(|b| *b != 0), "{width}/{scale} has ink");
@@ -240,7 +238,7 @@ fn the_largest_receipt_fits_the_bounds() {
     let many: Vec<serde_json::Value> = items.iter().cycle().take(1_000).cloned().collect();
     doc["body"]["itemsList"] = many.into();
     for format in [Format::Text, Format::Png, Format::EscPos] {
-        let out = r.render(DocumentKind::Ticket, &doc, &RenderOptions::default(), format).expect("render");
+        let out = r.render(TemplateKey::TICKET, &doc, &RenderOptions::default(), format).expect("render");
         assert!(out.diagnostics.is_empty(), "{format:?}: {:?}", out.diagnostics);
         if format == Format::Text {
             assert!(String::from_utf8(out.bytes).expect("utf-8").contains("950. "));
@@ -248,7 +246,7 @@ fn the_largest_receipt_fits_the_bounds() {
     }
     // Its markup is under a quarter of the bound, so an integrator's richer template has room.
     let markup = kassa::render::template::render_plain_markup(
-        &Renderer::builtin_template(DocumentKind::Ticket),
+        &Renderer::builtin_template(TemplateKey::TICKET).expect("built-in"),
         &kassa::render::context(&doc, &RenderOptions::default()),
     )
     .expect("markup");

@@ -1,5 +1,5 @@
 //! Tidiness of `src/render`: every file opens with a `//!` doc comment, render imports no part
-//! to its left (api, fiscal, store, ofd), and no placeholder macros are left in.
+//! to its left (a country, the store, the spooler), and no placeholder macros are left in.
 use std::path::Path;
 
 fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -2,7 +2,7 @@
 //! CP866 printer that holds user-defined characters goes out as text with the missing letters
 //! downloaded (`ESC &`, `ESC %`), and the printer emulator, drawing those bytes with the
 //! printer's font, puts on paper exactly the receipt's PNG (`golden/ticket/ticket_20_items_kk.384.png`).
-use kassa::render::{DocumentKind, Format, PrinterProfile, RenderOptions, Renderer, RendererConfig};
+use kassa::render::{Format, PrinterProfile, RenderOptions, Renderer, RendererConfig, TemplateKey};
 use kassa::rom_font::ReceiptRomFont;
 use kassa::spool::emulator::escpos::{Bitmap, Interpreter};
 use std::path::Path;
@@ -20,7 +20,7 @@ fn ticket() -> serde_json::Value {
 fn render(profile: &PrinterProfile) -> Vec<u8> {
     let opts = RenderOptions { profile: profile.clone(), lang: "kk".into(), ..RenderOptions::default() };
     Renderer::new(RendererConfig::default())
-        .render(DocumentKind::Ticket, &ticket(), &opts, Format::EscPos)
+        .render(TemplateKey::TICKET, &ticket(), &opts, Format::EscPos)
         .unwrap()
         .bytes
 }
@@ -110,7 +110,7 @@ fn the_ticket_with_native_qr_fits_in_6_kb_and_still_prints_its_png() {
     // the firmware picks its own mask, so inside the symbol the modules may differ.
     let opts = RenderOptions { profile: profile.clone(), lang: "kk".into(), ..RenderOptions::default() };
     let prepared = Renderer::new(RendererConfig::default())
-        .prepare(DocumentKind::Ticket, &ticket(), &opts, Format::EscPos)
+        .prepare(TemplateKey::TICKET, &ticket(), &opts, Format::EscPos)
         .unwrap();
     let (qx, qy, side) = prepared
         .layout

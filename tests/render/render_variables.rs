@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// The built-in ticket with two mistakes added; (source, line of the variable, line of the heading key).
 fn mistaken_ticket() -> (String, usize, usize) {
-    let builtin = kassa::render::Renderer::builtin_template(kassa::render::DocumentKind::Ticket);
+    let builtin = kassa::render::Renderer::builtin_template(kassa::render::TemplateKey::TICKET).expect("built-in");
     let mut lines: Vec<String> = builtin.source.lines().map(str::to_string).collect();
     let at = lines.iter().position(|l| l.starts_with("@row bold tall 1 a>:")).expect("the total line") + 1;
     lines.insert(at, "@row 1 a>: Итого без скидки | {{ b.amounts.totl | money }}".to_string());

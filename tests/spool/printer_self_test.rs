@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// A printer emulated with `profile` and the receipt font; the config file naming it `till`.
 fn printer(profile: &str, dir: &std::path::Path) -> (Emulator, std::path::PathBuf) {
     let p = kassa::spool::profile::embedded().expect("profiles")[profile].clone();
-    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::api::print::render_profile(&p));
+    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::receipt::render_profile(&p));
     let emulator = Emulator::with_font(p, Some(Arc::new(font)));
     let addr = emulator.listen_tcp("127.0.0.1:0").expect("listen");
     let config = dir.join("kassa.toml");

@@ -127,7 +127,7 @@ fn printer_emulator_saves_the_whole_receipt_with_downloaded_glyphs_at_a_named_li
         kassa::render::PrinterProfile { user_defined_chars: true, ..kassa::render::PrinterProfile::generic_58mm() };
     let opts = kassa::render::RenderOptions { profile, lang: "kk".into(), ..Default::default() };
     let bytes = kassa::render::Renderer::new(Default::default())
-        .render(kassa::render::DocumentKind::Ticket, &doc, &opts, kassa::render::Format::EscPos)
+        .render(kassa::render::TemplateKey::TICKET, &doc, &opts, kassa::render::Format::EscPos)
         .unwrap()
         .bytes;
     let dir = tempfile::tempdir().expect("tempdir");

@@ -3,8 +3,8 @@
 //! printer emulator's paper equals `golden/ticket/ticket_sale.384.png` dot for dot.
 use crate::spool_util;
 
-use kassa::api::print::render_profile;
-use kassa::render::{DocumentKind, Format, RenderOptions, Renderer, RendererConfig};
+use kassa::receipt::render_profile;
+use kassa::render::{Format, RenderOptions, Renderer, RendererConfig, TemplateKey};
 use kassa::spool::config::{DocFormat, FlowControl, Link};
 use kassa::spool::emulator::Emulator;
 use kassa::spool::{JobKey, JobRequest, Spooler};
@@ -41,7 +41,7 @@ fn raster_receipt() -> Vec<u8> {
     let mut profile = render_profile(&printer());
     profile.raster_everything = true;
     let opts = RenderOptions { profile, ..RenderOptions::default() };
-    Renderer::new(RendererConfig::default()).render(DocumentKind::Ticket, &doc, &opts, Format::EscPos).unwrap().bytes
+    Renderer::new(RendererConfig::default()).render(TemplateKey::TICKET, &doc, &opts, Format::EscPos).unwrap().bytes
 }
 
 fn print_and_compare(link: Link, emu: &Emulator) {

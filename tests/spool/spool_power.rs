@@ -221,14 +221,14 @@ impl Printer {
 
 /// The emulated printer with the receipt font, so lines sent as raster are read back as text too.
 fn emulator(profile: kassa::spool::profile::PrinterProfile) -> Emulator {
-    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::api::print::render_profile(&profile));
+    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::receipt::render_profile(&profile));
     Emulator::with_font(profile, Some(Arc::new(font)))
 }
 
 /// The receipts in a usblp device's bytes.
 fn decode(bytes: &[u8]) -> Vec<ReceivedJob> {
     let profile = spool_util::profile58();
-    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::api::print::render_profile(&profile));
+    let font = kassa::rom_font::ReceiptRomFont::new(&kassa::receipt::render_profile(&profile));
     let mut printer = Interpreter::new(profile).with_font(Some(Arc::new(font)));
     let mut jobs = printer.feed(bytes, Default::default()).jobs;
     jobs.extend(printer.disconnect());

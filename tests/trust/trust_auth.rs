@@ -73,7 +73,7 @@ async fn plain_pins_of_an_older_version_are_hashed_at_start_and_keep_working() {
     let dir = s.stop().await;
     std::fs::remove_file(dir.path().join("pin.key")).unwrap();
     let config = kassa::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
-    let err = kassa::server::start_core(&config, std::sync::Arc::new(kassa::fiscal::clock::SystemClock))
+    let err = kassa::server::start_core(&config, std::sync::Arc::new(kassa::ledger::clock::SystemClock))
         .await
         .err()
         .expect("refused");

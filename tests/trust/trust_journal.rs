@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
-use kassa::ofd::emulator::Fault;
+use kassa::country::kz::ofd::emulator::Fault;
 use serde_json::{Value, json};
 
 fn sale(sum: u32) -> Value {

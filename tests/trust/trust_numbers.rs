@@ -4,10 +4,10 @@
 use crate::common;
 
 use common::{ADMIN, TestServer, seed_save_kkm};
-use kassa::api::ErrorCode;
-use kassa::api::error::ApiError;
-use kassa::fiscal::document::OperatorRef;
-use kassa::fiscal::trade::{
+use kassa::country::kz::front::codes::ErrorCode;
+use kassa::country::kz::front::error::ApiError;
+use kassa::country::kz::rules::document::OperatorRef;
+use kassa::country::kz::rules::trade::{
     AmountsInput, CommodityInput, ItemInput, ModifierInput, Operation, PaymentInput, TaxInput, TicketContext,
     TradeInput, compute,
 };

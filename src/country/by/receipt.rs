@@ -2,9 +2,8 @@
 //! `repr`, rendered through the shared receipt step from `templates/by/`.
 use super::sko::{COUNTRY, SimulatedSko};
 use crate::ledger::{Ledger, LedgerPins};
-use crate::receipt::{Printing, ReceiptError};
-use crate::render::backend::grid::Target;
-use crate::render::codepage::CodePage;
+use crate::receipt::{JobKey, Printable, PrinterId, Printing, ReceiptError};
+use crate::render::{CodePage, CodePageSlot, Format, PrinterProfile, RenderOptions, TemplateKey};
 use crate::store::LedgerDocRow;
 use base64::Engine as _;
 use chrono::DateTime;
@@ -28,8 +27,8 @@ pub struct ReprWanted {
 }
 
 /// The template, the document's name and its sum's label for a document type.
-fn layout_of(doc_type: &str) -> (&'static str, &'static str, &'static str) {
-    match doc_type {
+fn layout_of(doc_type: &str) -> (TemplateKey, &'static str, &'static str) {
+    let (template, title, sum_label) = match doc_type {
         "deposit_v2" => ("cash.j2", "Документ регистрации операции внесения", "Внесено"),
         "cashier_withdraw_v2" => ("cash.j2", "Документ регистрации операции изъятия", "Изъято"),
         "client_withdraw_v2" => ("cash.j2", "Документ регистрации выдачи наличных", "Выдано"),
@@ -38,7 +37,8 @@ fn layout_of(doc_type: &str) -> (&'static str, &'static str, &'static str) {
         "rollback_v2" => ("cheque.j2", "ЧЕК АННУЛИРОВАНИЯ", "Итого"),
         "z_report_v2" => ("report.j2", "Z-ОТЧЕТ (ЗАКРЫТИЕ СМЕНЫ)", "Итого"),
         _ => ("report.j2", "X-ОТЧЕТ", "Итого"),
-    }
+    };
+    (TemplateKey::new(COUNTRY, template), title, sum_label)
 }
 
 /// The FiscalResponse `header` of a document.
@@ -99,7 +99,45 @@ pub struct Forms {
     pub esc_pos: Vec<u8>,
 }
 
-/// Renders the forms of a document.
+/// A Belarusian document (or the X report, which is none) as the receipt step sees it.
+struct ByReceipt {
+    template: TemplateKey,
+    context: Value,
+    header: Value,
+}
+
+impl Printable for ByReceipt {
+    fn template(&self) -> Result<TemplateKey, ReceiptError> {
+        Ok(self.template)
+    }
+
+    fn context(&self) -> Value {
+        self.context.clone()
+    }
+
+    /// The `<override>/by/` templates serve every СКО.
+    fn device_folder(&self) -> Option<String> {
+        None
+    }
+
+    fn job_key(&self) -> JobKey {
+        let h = &self.header;
+        let serial = h.get("serial_number").and_then(Value::as_str).unwrap_or_default().to_string();
+        let shift = h.get("shift_number").and_then(Value::as_i64).unwrap_or(0);
+        match h.get("number").and_then(Value::as_i64) {
+            Some(number) => JobKey::Document { kkm: serial, shift, number },
+            None => JobKey::Label(format!("by:{serial}:x:{shift}")),
+        }
+    }
+
+    /// The printer comes from the message's headers, not from the СКО.
+    fn device_printer(&self) -> Option<PrinterId> {
+        None
+    }
+}
+
+/// Renders the forms of a document: the padded text, HTML fragment and ESC/POS of `backend::grid`, laid
+/// out once, through the shared receipt step with the template version the document keeps.
 #[allow(clippy::too_many_arguments)]
 pub fn forms(
     printing: &Printing,
@@ -112,16 +150,28 @@ pub fn forms(
     copy: bool,
 ) -> Result<Forms, ReceiptError> {
     let (template, _, _) = layout_of(doc_type);
-    let ctx = context(header, body, doc_type, wanted, copy);
-    let g = printing.render_grid(
-        &LedgerPins::new(ledger, doc_id),
-        COUNTRY,
-        template,
-        &ctx,
-        wanted.columns,
-        &Target { page: CodePage::Cp866, esc_t: wanted.esc_t, user_defined_chars: wanted.user_defined_chars },
-    )?;
-    Ok(Forms { text: g.text, html: g.html, esc_pos: g.escpos })
+    let doc = ByReceipt { template, context: context(header, body, doc_type, wanted, copy), header: header.clone() };
+    let profile = PrinterProfile {
+        code_pages: vec![CodePageSlot { page: CodePage::Cp866, esc_t: wanted.esc_t }],
+        user_defined_chars: wanted.user_defined_chars,
+        ..PrinterProfile::generic_58mm()
+    };
+    // The copy mark is the template's (`copy` in its context), not the renderer's banner.
+    let opts = RenderOptions {
+        text_columns: Some(wanted.columns.clamp(16, 128) as i64),
+        lang: printing.lang.clone(),
+        profile,
+        ..RenderOptions::default()
+    };
+    let formats = [Format::GridText, Format::GridHtml, Format::GridEscPos];
+    let mut f = printing.render_forms(&LedgerPins::new(ledger, doc_id), &doc, &opts, &formats)?.into_iter();
+    let mut next = || f.next().unwrap_or_default();
+    let (text, html, esc_pos) = (next(), next(), next());
+    Ok(Forms {
+        text: String::from_utf8_lossy(&text).into_owned(),
+        html: String::from_utf8_lossy(&html).into_owned(),
+        esc_pos,
+    })
 }
 
 /// The `FiscalResponse` of a stored document, with the representations asked for.

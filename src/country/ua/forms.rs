@@ -7,9 +7,8 @@ use super::errors::UaError;
 use super::prro::COUNTRY;
 use crate::config::ua::PfSettings;
 use crate::ledger::{Ledger, LedgerPins};
-use crate::receipt::{Printing, ReceiptError};
-use crate::render::backend::grid::Target;
-use crate::render::codepage::CodePage;
+use crate::receipt::{JobKey, Printable, PrinterId, Printing, ReceiptError};
+use crate::render::{CodePage, CodePageSlot, Format, PrinterProfile, RenderOptions, TemplateKey};
 use base64::Engine as _;
 use serde_json::Value;
 use std::io::Write as _;
@@ -44,44 +43,98 @@ fn failed(e: ReceiptError) -> UaError {
     UaError::internal(format!("друкована форма: {e}"))
 }
 
-/// Renders the forms `wanted` of template `template` with context `ctx`.
+/// A Ukrainian document (or the X report, which is none) as the receipt step sees it.
+struct UaReceipt<'a> {
+    template: TemplateKey,
+    context: &'a Value,
+    job_key: JobKey,
+}
+
+impl Printable for UaReceipt<'_> {
+    fn template(&self) -> Result<TemplateKey, ReceiptError> {
+        Ok(self.template)
+    }
+
+    fn context(&self) -> Value {
+        self.context.clone()
+    }
+
+    /// The `<override>/ua/` templates serve every ПРРО.
+    fn device_folder(&self) -> Option<String> {
+        None
+    }
+
+    fn job_key(&self) -> JobKey {
+        self.job_key.clone()
+    }
+
+    /// The printer is named in the request, not by the ПРРО.
+    fn device_printer(&self) -> Option<PrinterId> {
+        None
+    }
+}
+
+/// Renders the forms `wanted` of template `template` (of `templates/ua/`) with context `ctx`, in one pass
+/// through the shared receipt step; `job_key` is the print queue's key of the document.
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     printing: &Printing,
     ledger: &Ledger,
     doc_id: Option<i64>,
-    template: &str,
+    template: &'static str,
     ctx: &Value,
+    job_key: JobKey,
     pf: &PfSettings,
     wanted: Wanted,
 ) -> Result<Forms, UaError> {
     let pins = LedgerPins::new(ledger, doc_id);
-    let mut out = Forms::default();
-    if wanted.text || wanted.doccmd || wanted.print {
-        let columns = pf.pf_charcount.clamp(16, 128) as usize;
-        let esc_t = u8::try_from(pf.pf_codepage).unwrap_or(46);
-        let target = Target { page: CodePage::Cp1251, esc_t, user_defined_chars: false };
-        let g = printing.render_grid(&pins, COUNTRY, template, ctx, columns, &target).map_err(failed)?;
-        if wanted.text {
-            let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&g.text);
-            out.text = Some(bytes.into_owned());
-        }
-        if wanted.doccmd || wanted.print {
-            out.escpos = Some(g.escpos);
-        }
-    }
+    let doc = UaReceipt { template: TemplateKey::new(COUNTRY, template), context: ctx, job_key };
+    let esc_t = u8::try_from(pf.pf_codepage).unwrap_or(46);
+    let opts = RenderOptions {
+        text_columns: Some(pf.pf_charcount.clamp(16, 128)),
+        image_width: (pf.pf_charcount * pf.pf_charwidth).clamp(200, 2048),
+        lang: printing.lang.clone(),
+        profile: PrinterProfile {
+            code_pages: vec![CodePageSlot { page: CodePage::Cp1251, esc_t }],
+            user_defined_chars: false,
+            ..PrinterProfile::generic_58mm()
+        },
+        ..RenderOptions::default()
+    };
     // `pf_astext` false: the printer gets the receipt as one raster picture instead of text.
     let raster = !pf.pf_astext && (wanted.doccmd || wanted.print);
+    let mut formats = Vec::new();
+    if wanted.text {
+        formats.push(Format::GridText);
+    }
+    if wanted.doccmd || wanted.print {
+        formats.push(Format::GridEscPos);
+    }
     if wanted.image || wanted.pdf || raster {
-        let width = (pf.pf_charcount * pf.pf_charwidth).clamp(200, 2048) as u32;
-        let png = printing.render_grid_png(&pins, COUNTRY, template, ctx, width).map_err(failed)?;
-        if wanted.pdf {
-            out.pdf = Some(pdf_of_png(&png)?);
-        }
-        if raster {
-            out.escpos = Some(escpos_raster(&png)?);
-        }
-        if wanted.image {
-            out.png = Some(png);
+        formats.push(Format::Png);
+    }
+    let mut forms = printing.render_forms(&pins, &doc, &opts, &formats).map_err(failed)?.into_iter();
+    let mut out = Forms::default();
+    for format in formats {
+        let bytes = forms.next().unwrap_or_default();
+        match format {
+            Format::GridText => {
+                let text = String::from_utf8_lossy(&bytes);
+                let (encoded, _, _) = encoding_rs::WINDOWS_1251.encode(&text);
+                out.text = Some(encoded.into_owned());
+            }
+            Format::GridEscPos => out.escpos = Some(bytes),
+            _ => {
+                if wanted.pdf {
+                    out.pdf = Some(pdf_of_png(&bytes)?);
+                }
+                if raster {
+                    out.escpos = Some(escpos_raster(&bytes)?);
+                }
+                if wanted.image {
+                    out.png = Some(bytes);
+                }
+            }
         }
     }
     Ok(out)

@@ -16,7 +16,7 @@ use crate::config::devices;
 use crate::config::ua::{PfSettings, PrroConfig, UaConfig};
 use crate::ledger::{Entry, Ledger, Seen};
 use crate::receipt::Printing;
-use crate::spool::{JobKey, PrinterId};
+use crate::receipt::{JobKey, PrinterId};
 use crate::store::{DeviceRow, LedgerDocRow, RequestKey};
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
@@ -394,10 +394,7 @@ impl PrroState {
             10 => {
                 let (mut answer, escpos) = self.blocking(move || me.x_report(&req)).await?;
                 let printed = match (printer, escpos) {
-                    (Some(printer), Some(bytes)) => {
-                        let key = JobKey::Label(format!("ua:{}:x:{}", self.prro.config.fisid, uuid_like()));
-                        self.print(printer, key, bytes).await
-                    }
+                    (Some(printer), Some((key, bytes))) => self.print(printer, key, bytes).await,
                     _ => false,
                 };
                 answer.info["isprint"] = json!(i32::from(printed));
@@ -610,8 +607,9 @@ impl PrroState {
         Ok(self.ledger.open_shift_with(d.id, d.shift_number + 1, &at.to_rfc3339(), &entry, key)?)
     }
 
-    /// Task 10: the X report of the open shift (no document), and its ESC/POS when it is printed.
-    fn x_report(&self, req: &Request) -> Result<(Answer, Option<Vec<u8>>), UaError> {
+    /// Task 10: the X report of the open shift (no document), and its ESC/POS with its print-queue key when
+    /// it is printed.
+    fn x_report(&self, req: &Request) -> Result<(Answer, Option<(JobKey, Vec<u8>)>), UaError> {
         let d = self.device()?;
         if d.shift_opened_at.is_none() {
             return Err(UaError::new(e::SHIFT_NOT_OPEN, "Зміну не відкрито"));
@@ -638,9 +636,19 @@ impl PrroState {
         let mut escpos = None;
         if req.wanted.any() {
             let ctx = answer::report_context(p, &out.info, "X-ЗВІТ", &cashier, &at, None, None);
-            let f = forms::render(&self.printing, &self.ledger, None, "report.j2", &ctx, &self.settings(), req.wanted)?;
+            let key = JobKey::Label(format!("ua:{}:x:{}", p.fisid, uuid_like()));
+            let f = forms::render(
+                &self.printing,
+                &self.ledger,
+                None,
+                "report.j2",
+                &ctx,
+                key.clone(),
+                &self.settings(),
+                req.wanted,
+            )?;
             out.forms = forms_of(&f, req.wanted.doccmd);
-            escpos = f.escpos;
+            escpos = f.escpos.map(|bytes| (key, bytes));
         }
         Ok((out, escpos))
     }
@@ -721,15 +729,16 @@ impl PrroState {
             .blocking(move || {
                 let at = parse_time(&doc.created_at).unwrap_or_else(|| me.prro.now());
                 let (info, template, ctx) = answer::document(&me.prro.config, &me.config.tax_groups, &doc, &at, copy);
-                let f = if wanted.any() {
-                    forms::render(&me.printing, &me.ledger, Some(doc.id), template, &ctx, &me.settings(), wanted)?
-                } else {
-                    forms::Forms::default()
-                };
                 let key = JobKey::Document {
                     kkm: format!("ua:{}", me.prro.config.fisid),
                     shift: doc.shift_number,
                     number: doc.number,
+                };
+                let f = if wanted.any() {
+                    let (settings, key) = (me.settings(), key.clone());
+                    forms::render(&me.printing, &me.ledger, Some(doc.id), template, &ctx, key, &settings, wanted)?
+                } else {
+                    forms::Forms::default()
                 };
                 Ok((info, f, at, key))
             })

@@ -98,6 +98,15 @@ pub struct Target {
     pub user_defined_chars: bool,
 }
 
+impl Target {
+    /// The target of printer profile `p`: its first code page (CP866, `ESC t 17`, when it lists none) and
+    /// whether it holds user-defined characters.
+    pub fn of(p: &crate::render::profile::PrinterProfile) -> Target {
+        let slot = p.code_pages.first().copied().unwrap_or(CodePageSlot { page: CodePage::Cp866, esc_t: 17 });
+        Target { page: slot.page, esc_t: slot.esc_t, user_defined_chars: p.user_defined_chars }
+    }
+}
+
 /// The ESC/POS form for `target`: a character its page lacks is a downloaded glyph where the printer holds
 /// them, else its closest look-alike, else `?`.
 pub fn escpos(layout: &Layout, target: &Target) -> Vec<u8> {

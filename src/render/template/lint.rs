@@ -83,7 +83,7 @@ fn ident_at(s: &str, i: usize) -> &str {
 /// Unknown filters, heading keys and variables of `tpl`, at their lines and columns.
 pub fn lint(tpl: &TemplateUsed) -> Vec<Diagnostic> {
     let mut out = lint_names(tpl);
-    if let Some(kind) = crate::render::DocumentKind::ALL.into_iter().find(|k| k.template_name() == tpl.name) {
+    if let Some(kind) = crate::render::TemplateKey::ALL.into_iter().find(|k| k.template_name() == tpl.name) {
         out.extend(unknown_variables(tpl, kind));
         out.sort_by_key(|d| (d.line, d.column));
     }
@@ -212,7 +212,7 @@ fn is_name_start(b: u8) -> bool {
 
 /// Variables of `tpl` that a `kind` document never has (`docs/template-context.md` lists those it has),
 /// following `{% set x = path %}` and `{% for x in path %}` to the document's paths.
-fn unknown_variables(tpl: &TemplateUsed, kind: crate::render::DocumentKind) -> Vec<Diagnostic> {
+fn unknown_variables(tpl: &TemplateUsed, kind: crate::render::TemplateKey) -> Vec<Diagnostic> {
     let known = crate::render::context_doc::known_paths(kind);
     let roots: std::collections::BTreeSet<&str> =
         known.iter().map(|p| p.split(['.', '[']).next().unwrap_or("")).collect();
@@ -330,7 +330,7 @@ fn variable_problem(
     names: &HashMap<String, Option<String>>,
     resolve: &dyn Fn(&HashMap<String, Option<String>>, &str) -> Option<Option<String>>,
     known: &std::collections::BTreeSet<String>,
-    kind: crate::render::DocumentKind,
+    kind: crate::render::TemplateKey,
     dotted: &str,
 ) -> Option<String> {
     let root = dotted.split('.').next().unwrap_or("");
@@ -464,8 +464,8 @@ mod tests {
 
     #[test]
     fn the_built_in_templates_are_clean() {
-        for kind in crate::render::DocumentKind::ALL {
-            let tpl = crate::render::template::store::builtin(kind);
+        for kind in crate::render::template::store::builtin_keys() {
+            let tpl = crate::render::template::store::builtin(kind).expect("a built-in");
             assert_eq!(lint(&tpl), vec![], "{}", tpl.name);
         }
     }

@@ -1,6 +1,7 @@
-//! Where templates come from: the built-ins embedded in the binary, overridden by files of
-//! the same name in a configured folder, overridden in turn per KKM by `kkm/<ofd_id>/` in that
-//! folder. Picture files for `@image NAME.png` are looked up the same way.
+//! Where templates come from: the built-ins of every country folder (`templates/<country>/`) embedded in
+//! the binary, overridden by files of the same path in a configured folder (`ticket.j2` at its root for the
+//! Kazakh templates, `by/cash.j2` for another country's), overridden in turn per KKM by `kkm/<ofd_id>/` in
+//! that folder. Picture files for `@image NAME.png` are looked up the same way.
 //!
 //! This is the only file of `render` that touches the file system. An override is re-read
 //! when its modification time or size changes, so edits apply without a restart. An override
@@ -8,7 +9,7 @@
 //! override and keeps the one it replaces under `.history/`.
 use super::{TemplateOrigin, TemplateUsed};
 use crate::render::error::{Diagnostic, Stage};
-use crate::render::kind::DocumentKind;
+use crate::render::kind::TemplateKey;
 use crate::render::model::Image;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -38,50 +39,41 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)
 }
 
-/// The built-in source of a template.
-pub fn builtin_source(kind: DocumentKind) -> &'static str {
-    match kind {
-        DocumentKind::Ticket => include_str!("../../../templates/kz/ticket.j2"),
-        DocumentKind::MoneyPlacement => include_str!("../../../templates/kz/money_placement.j2"),
-        DocumentKind::XReport => include_str!("../../../templates/kz/x_report.j2"),
-        DocumentKind::ZReport => include_str!("../../../templates/kz/z_report.j2"),
-        DocumentKind::SelfTest => include_str!("../../../templates/kz/self_test.j2"),
-    }
-}
-
-/// The built-in template with its hash (computed once).
-pub fn builtin(kind: DocumentKind) -> Arc<TemplateUsed> {
-    static ALL: OnceLock<Vec<Arc<TemplateUsed>>> = OnceLock::new();
-    let all = ALL.get_or_init(|| {
-        DocumentKind::ALL
-            .iter()
-            .map(|k| Arc::new(TemplateUsed::new(k.template_name(), builtin_source(*k), TemplateOrigin::Builtin)))
-            .collect()
-    });
-    let i = DocumentKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
-    Arc::clone(&all[i])
-}
-
-/// The built-in templates of country folders (`templates/<country>/`), by country and file name.
-const COUNTRY_BUILTINS: &[(&str, &str, &str)] = &[
-    ("by", "cash.j2", include_str!("../../../templates/by/cash.j2")),
-    ("by", "cheque.j2", include_str!("../../../templates/by/cheque.j2")),
-    ("by", "report.j2", include_str!("../../../templates/by/report.j2")),
-    ("ua", "cash.j2", include_str!("../../../templates/ua/cash.j2")),
-    ("ua", "receipt.j2", include_str!("../../../templates/ua/receipt.j2")),
-    ("ua", "report.j2", include_str!("../../../templates/ua/report.j2")),
+/// The built-in templates (`templates/<country>/`), by key.
+const BUILTINS: &[(TemplateKey, &str)] = &[
+    (TemplateKey::TICKET, include_str!("../../../templates/kz/ticket.j2")),
+    (TemplateKey::MONEY_PLACEMENT, include_str!("../../../templates/kz/money_placement.j2")),
+    (TemplateKey::X_REPORT, include_str!("../../../templates/kz/x_report.j2")),
+    (TemplateKey::Z_REPORT, include_str!("../../../templates/kz/z_report.j2")),
+    (TemplateKey::SELF_TEST, include_str!("../../../templates/kz/self_test.j2")),
+    (TemplateKey::new("by", "cash.j2"), include_str!("../../../templates/by/cash.j2")),
+    (TemplateKey::new("by", "cheque.j2"), include_str!("../../../templates/by/cheque.j2")),
+    (TemplateKey::new("by", "report.j2"), include_str!("../../../templates/by/report.j2")),
+    (TemplateKey::new("ua", "cash.j2"), include_str!("../../../templates/ua/cash.j2")),
+    (TemplateKey::new("ua", "receipt.j2"), include_str!("../../../templates/ua/receipt.j2")),
+    (TemplateKey::new("ua", "report.j2"), include_str!("../../../templates/ua/report.j2")),
 ];
 
-/// The built-in template `name` of `country`'s folder, with its hash (computed once).
-pub fn country_builtin(country: &str, name: &str) -> Option<Arc<TemplateUsed>> {
+/// Every built-in template's key.
+pub fn builtin_keys() -> impl Iterator<Item = TemplateKey> {
+    BUILTINS.iter().map(|(k, _)| *k)
+}
+
+/// The built-in source of a template; `None` when no country folder holds it.
+pub fn builtin_source(key: TemplateKey) -> Option<&'static str> {
+    BUILTINS.iter().find(|(k, _)| *k == key).map(|(_, src)| *src)
+}
+
+/// The built-in template with its hash (computed once); `None` when no country folder holds it.
+pub fn builtin(key: TemplateKey) -> Option<Arc<TemplateUsed>> {
     static ALL: OnceLock<Vec<Arc<TemplateUsed>>> = OnceLock::new();
     let all = ALL.get_or_init(|| {
-        COUNTRY_BUILTINS
+        BUILTINS
             .iter()
-            .map(|(c, n, src)| Arc::new(TemplateUsed::new(&format!("{c}/{n}"), src, TemplateOrigin::Builtin)))
+            .map(|(k, src)| Arc::new(TemplateUsed::new(&k.template_name(), src, TemplateOrigin::Builtin)))
             .collect()
     });
-    let i = COUNTRY_BUILTINS.iter().position(|(c, n, _)| *c == country && *n == name)?;
+    let i = BUILTINS.iter().position(|(k, _)| *k == key)?;
     Some(Arc::clone(&all[i]))
 }
 
@@ -136,21 +128,24 @@ impl TemplateStore {
         dirs
     }
 
-    /// The template currently in force for `kind` (shared folder, else built-in).
-    pub fn get(&self, kind: DocumentKind) -> (Arc<TemplateUsed>, Option<Diagnostic>) {
-        self.get_for(kind, None)
+    /// The template currently in force for `key` (shared folder, else built-in); `None` when no country
+    /// folder holds it.
+    pub fn get(&self, key: TemplateKey) -> Option<(Arc<TemplateUsed>, Option<Diagnostic>)> {
+        self.get_for(key, None)
     }
 
-    /// The template in force for `kind` on `kkm`: its own folder, the shared one, the built-in.
-    pub fn get_for(&self, kind: DocumentKind, kkm: Option<&str>) -> (Arc<TemplateUsed>, Option<Diagnostic>) {
+    /// The template in force for `key` on device `kkm`: its own folder, the shared one, the built-in. A
+    /// template's path in those folders is its name (`ticket.j2`, `by/cash.j2`).
+    pub fn get_for(&self, key: TemplateKey, kkm: Option<&str>) -> Option<(Arc<TemplateUsed>, Option<Diagnostic>)> {
+        let builtin = builtin(key)?;
         for dir in self.dirs(kkm) {
-            match self.load(&dir.join(kind.template_name()), kind.template_name()) {
-                Ok(Some(used)) => return (used, None),
+            match self.load(&dir.join(&builtin.name), &builtin.name) {
+                Ok(Some(used)) => return Some((used, None)),
                 Ok(None) => continue,
-                Err(d) => return (builtin(kind), Some(d)),
+                Err(d) => return Some((builtin, Some(d))),
             }
         }
-        (builtin(kind), None)
+        Some((builtin, None))
     }
 
     /// Reads one override file; `Ok(None)` when there is none.
@@ -178,20 +173,6 @@ impl TemplateStore {
             cache.insert(path.to_path_buf(), Cached { modified, len, used: Arc::clone(&used) });
         }
         Ok(Some(used))
-    }
-
-    /// The template `name` of `country`'s folder in force: `<override>/<country>/<name>`, else the
-    /// built-in one; `None` when the country has no such template.
-    pub fn get_country(&self, country: &str, name: &str) -> Option<(Arc<TemplateUsed>, Option<Diagnostic>)> {
-        let builtin = country_builtin(country, name)?;
-        let Some(dir) = self.override_dir.as_ref() else {
-            return Some((builtin, None));
-        };
-        match self.load(&dir.join(country).join(name), &builtin.name) {
-            Ok(Some(used)) => Some((used, None)),
-            Ok(None) => Some((builtin, None)),
-            Err(d) => Some((builtin, Some(d))),
-        }
     }
 
     /// The picture `name` for `@image`, from `kkm`'s folder or the shared one, decoded once per
@@ -229,22 +210,29 @@ impl TemplateStore {
 
     /// Writes `source` as the override of `kind` (for `kkm`, or shared), keeping the file it
     /// replaces as `.history/<name>.<unix seconds>.<sha256 prefix>`. Returns the path written.
-    pub fn save(&self, kind: DocumentKind, kkm: Option<&str>, source: &str) -> std::io::Result<PathBuf> {
+    pub fn save(&self, kind: TemplateKey, kkm: Option<&str>, source: &str) -> std::io::Result<PathBuf> {
         let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_string());
         let dir = match kkm {
             Some(k) => self.kkm_dir(k).ok_or_else(|| invalid("a KKM is named by its OFD id (digits)"))?,
             None => self.override_dir.clone().ok_or_else(|| invalid("no template folder is configured"))?,
         };
         private_dir(&dir.join(".history"))?;
-        let path = dir.join(kind.template_name());
+        let name = kind.template_name();
+        let path = dir.join(&name);
+        if let Some(parent) = path.parent() {
+            private_dir(parent)?;
+        }
         if let Ok(old) = std::fs::read(&path) {
             let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
             let sha = super::sha256_hex(&old);
-            write_private(&dir.join(".history").join(format!("{}.{secs}.{}", kind.template_name(), &sha[..12])), &old)?;
+            write_private(
+                &dir.join(".history").join(format!("{}.{secs}.{}", name.replace('/', "_"), &sha[..12])),
+                &old,
+            )?;
         }
         // Write beside and rename, so a reader never sees half a template; each save has its own
         // temporary name, so concurrent saves of one template do not take each other's file away.
-        let tmp = dir.join(format!(".{}.{:016x}.tmp", kind.template_name(), rand::random::<u64>()));
+        let tmp = dir.join(format!(".{}.{:016x}.tmp", name.replace('/', "_"), rand::random::<u64>()));
         write_private(&tmp, source.as_bytes())?;
         std::fs::rename(&tmp, &path)?;
         Ok(path)
@@ -272,13 +260,13 @@ impl TemplateStore {
     }
 
     /// The saved versions of `kind`'s override (for `kkm`, or shared), newest first.
-    pub fn history(&self, kind: DocumentKind, kkm: Option<&str>) -> Vec<PathBuf> {
+    pub fn history(&self, kind: TemplateKey, kkm: Option<&str>) -> Vec<PathBuf> {
         let dir = match kkm {
             Some(k) => self.kkm_dir(k),
             None => self.override_dir.clone(),
         };
         let Some(dir) = dir else { return Vec::new() };
-        let prefix = format!("{}.", kind.template_name());
+        let prefix = format!("{}.", kind.template_name().replace('/', "_"));
         let mut out: Vec<PathBuf> = std::fs::read_dir(dir.join(".history"))
             .map(|rd| {
                 rd.filter_map(|e| e.ok())

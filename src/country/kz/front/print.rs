@@ -6,7 +6,7 @@ use super::methods::answer::document_answer;
 use crate::country::kz::Core;
 use crate::country::kz::answer::DocumentAnswer;
 use crate::country::kz::text::Text;
-use crate::render::DocumentKind;
+use crate::render::TemplateKey;
 use crate::render::options::{Format, RenderOptions};
 use crate::spool::{JobId, JobKey, PrinterId};
 use crate::store::TemplateRow;
@@ -76,14 +76,35 @@ pub fn spool_error(e: crate::spool::SpoolError) -> ApiError {
     }
 }
 
+/// The template of a Kazakh document, from the API's CommandTypeEnum and ReportTypeEnum.
+pub fn template_of_command(command_type: i64, report_type: Option<i64>) -> Option<TemplateKey> {
+    match (command_type, report_type) {
+        (1, _) => Some(TemplateKey::TICKET),
+        (2, _) => Some(TemplateKey::Z_REPORT),
+        (3, Some(0)) => Some(TemplateKey::Z_REPORT),
+        // X, and the vendor's sections (2) and operators (3) reports, which are X reports keyed otherwise.
+        (3, Some(1..=3)) => Some(TemplateKey::X_REPORT),
+        (6, _) => Some(TemplateKey::MONEY_PLACEMENT),
+        _ => None,
+    }
+}
+
+/// The template of a Kazakh document from its own `command_type`/`report_type` (inside `response_data` if
+/// the whole API envelope is given): what `kassa render` uses when no `--kind` is named.
+pub fn template_of_document(doc: &serde_json::Value) -> Option<TemplateKey> {
+    let d = doc.get("response_data").unwrap_or(doc);
+    let ct = d.get("command_type")?.as_i64()?;
+    template_of_command(ct, d.get("report_type").and_then(|r| r.as_i64()))
+}
+
 /// A stored Kazakh document (KKM, shift, number) as the receipt step sees it.
 struct KzDocument<'a>(&'a DocumentAnswer);
 
 impl Printable for KzDocument<'_> {
-    fn kind(&self) -> Result<DocumentKind, ReceiptError> {
+    fn template(&self) -> Result<TemplateKey, ReceiptError> {
         let a = self.0;
         let report_type = a.doc.extra.get("report_type").and_then(|v| v.as_i64());
-        DocumentKind::from_command(i64::from(a.doc.command), report_type)
+        template_of_command(i64::from(a.doc.command), report_type)
             .ok_or_else(|| ReceiptError::failed("this document has no receipt layout"))
     }
 
@@ -180,7 +201,7 @@ impl KzReceipts for Printing {
 /// A Z report closes its shift for the print queue too (`Printing::shift_closed`), printed or not.
 pub async fn shift_closed(printing: &Arc<Printing>, answer: &DocumentAnswer) {
     let doc = KzDocument(answer);
-    if answer.is_dummy || doc.kind().ok() != Some(DocumentKind::ZReport) {
+    if answer.is_dummy || doc.template().ok() != Some(TemplateKey::Z_REPORT) {
         return;
     }
     let (printing, key) = (printing.clone(), doc.job_key());
@@ -201,5 +222,23 @@ pub async fn print_after(printing: &Arc<Printing>, core: &Arc<Core>, answer: Doc
             tracing::error!(shift = doc.0, number = doc.1, error = %e.message(crate::country::kz::front::error::Lang::Ru), "receipt not printed")
         }
         Err(e) => tracing::error!(error = %e, "printing task failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_of_commands() {
+        assert_eq!(template_of_command(1, None), Some(TemplateKey::TICKET));
+        assert_eq!(template_of_command(2, None), Some(TemplateKey::Z_REPORT));
+        assert_eq!(template_of_command(3, Some(0)), Some(TemplateKey::Z_REPORT));
+        assert_eq!(template_of_command(3, Some(1)), Some(TemplateKey::X_REPORT));
+        assert_eq!(template_of_command(3, Some(3)), Some(TemplateKey::X_REPORT));
+        assert_eq!(template_of_command(3, None), None);
+        assert_eq!(template_of_command(6, None), Some(TemplateKey::MONEY_PLACEMENT));
+        let env = serde_json::json!({"response_data": {"command_type": 3, "report_type": 1}});
+        assert_eq!(template_of_document(&env), Some(TemplateKey::X_REPORT));
     }
 }

@@ -19,7 +19,7 @@ use crate::country::kz::front::print::{render_profile, spool_error};
 use crate::country::kz::{Caller, Core};
 use crate::render::backend::listing::listing;
 use crate::render::{
-    Diagnostic, DocumentKind, Format, PrinterProfile, RenderError, RenderOptions, Renderer, Stage, TemplateOrigin,
+    Diagnostic, Format, PrinterProfile, RenderError, RenderOptions, Renderer, Stage, TemplateKey, TemplateOrigin,
     TemplateUsed,
 };
 use crate::spool::config::{DocFormat, PrinterType};
@@ -123,12 +123,12 @@ fn still_wanted() -> Result<(), ApiError> {
     Ok(())
 }
 
-fn kind_name(kind: DocumentKind) -> Value {
-    serde_json::to_value(kind).unwrap_or(Value::Null)
+fn kind_name(kind: TemplateKey) -> Value {
+    Value::from(kind.stem())
 }
 
-fn parse_kind(name: &str) -> Result<DocumentKind, ApiError> {
-    serde_json::from_value(json!(name)).map_err(|_| {
+fn parse_kind(name: &str) -> Result<TemplateKey, ApiError> {
+    TemplateKey::from_stem(name).ok_or_else(|| {
         ApiError::field(
             "kind",
             crate::text!(
@@ -158,7 +158,11 @@ pub async fn init(State(state): State<AppState>, Auth(caller): Auth) -> Result<R
                 core.journal(&caller, ofd_id, JournalFilter { from: Some(since), ..JournalFilter::default() })?;
             for doc in rows.iter().rev().take(DOCUMENTS_PER_KKM) {
                 let report_type = doc.extra.get("report_type").and_then(|v| v.as_i64());
-                let Some(kind) = DocumentKind::from_command(i64::from(doc.command), report_type) else { continue };
+                let Some(kind) =
+                    crate::country::kz::front::print::template_of_command(i64::from(doc.command), report_type)
+                else {
+                    continue;
+                };
                 documents.push(json!({
                     "kkm_ofd_id": ofd_id, "kind": kind_name(kind), "fr_shift_number": doc.fr_shift_number,
                     "shift_document_number": doc.shift_document_number, "fiscal_id": doc.fiscal_id,
@@ -166,7 +170,7 @@ pub async fn init(State(state): State<AppState>, Auth(caller): Auth) -> Result<R
                 }));
             }
         }
-        let samples: Vec<Value> = DocumentKind::ALL
+        let samples: Vec<Value> = TemplateKey::ALL
             .iter()
             .flat_map(|k| crate::render::samples::samples(*k))
             .map(|s| json!({"name": s.name, "kind": kind_name(s.kind)}))
@@ -189,7 +193,7 @@ pub async fn init(State(state): State<AppState>, Auth(caller): Auth) -> Result<R
             .map(|p| json!({"ID": p.id, "name": p.name, "type": p.printer_type.code()}))
             .collect();
         let kinds: Vec<Value> =
-            DocumentKind::ALL.iter().map(|k| json!({"kind": kind_name(*k), "template": k.template_name()})).collect();
+            TemplateKey::ALL.iter().map(|k| json!({"kind": kind_name(*k), "template": k.template_name()})).collect();
         Ok(json!({"kinds": kinds, "samples": samples, "documents": documents, "profiles": profiles,
             "printers": printers, "kkms": kkms}))
     })
@@ -278,13 +282,13 @@ pub async fn template(
             let source = std::fs::read_to_string(path).map_err(failed)?;
             return Ok(json!({"kind": kind_name(kind), "version": version, "source": source}));
         }
-        let (tpl, diagnostics) = renderer.template_for(kind, kkm.as_deref());
+        let (tpl, diagnostics) = renderer.template_for(kind, kkm.as_deref()).map_err(render_failed)?;
         let history: Vec<Value> = saved.iter().filter_map(|p| version_entry(p)).collect();
         Ok(json!({
-            "variables": variables(kind.template_name()),
+            "variables": variables(&kind.template_name()),
             "kind": kind_name(kind), "name": tpl.name, "source": tpl.source.to_string(), "sha256": tpl.sha256,
             "origin": origin_name(&tpl.origin, renderer), "history": history, "diagnostics": diagnostics,
-            "builtin": Renderer::builtin_template(kind).source.to_string(),
+            "builtin": Renderer::builtin_template(kind).map(|t| t.source.to_string()).unwrap_or_default(),
         }))
     })
     .await?;
@@ -330,7 +334,7 @@ pub struct RenderRequest {
 }
 
 impl RenderRequest {
-    fn checked(&self) -> Result<(DocumentKind, TemplateUsed), ApiError> {
+    fn checked(&self) -> Result<(TemplateKey, TemplateUsed), ApiError> {
         let kind = parse_kind(&self.kind)?;
         if self.source.len() > MAX_SOURCE_BYTES {
             return Err(ApiError::field(
@@ -338,7 +342,7 @@ impl RenderRequest {
                 crate::text!("длиннее {} байт", "{} байттан ұзын", MAX_SOURCE_BYTES),
             ));
         }
-        Ok((kind, TemplateUsed::new(kind.template_name(), &self.source, TemplateOrigin::Stored)))
+        Ok((kind, TemplateUsed::new(&kind.template_name(), &self.source, TemplateOrigin::Stored)))
     }
 }
 
@@ -346,7 +350,7 @@ impl RenderRequest {
 fn document(
     core: &Core,
     caller: &Caller,
-    kind: DocumentKind,
+    kind: TemplateKey,
     r: &DocumentRef,
     profile: &PrinterProfile,
 ) -> Result<Value, ApiError> {
@@ -354,7 +358,7 @@ fn document(
         let (kkm, doc) = core.document_at(caller, ofd_id, shift, number)?;
         return Ok(document_answer(&core.answer(kkm.id, doc.ledger_id)?));
     }
-    if kind == DocumentKind::SelfTest {
+    if kind == TemplateKey::SELF_TEST {
         return Ok(crate::render::cli::self_test_document(profile));
     }
     let samples = crate::render::samples::samples(kind);
@@ -477,7 +481,7 @@ pub async fn render(
 /// The problems of a source against every sample of its kind; an error naming the first if any.
 fn must_be_clean(
     renderer: &Renderer,
-    kind: DocumentKind,
+    kind: TemplateKey,
     tpl: &TemplateUsed,
     kkm: Option<&str>,
 ) -> Result<(), ApiError> {

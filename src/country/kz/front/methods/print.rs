@@ -169,8 +169,10 @@ pub async fn render_document(
     };
     let bytes = render(&state, caller, &req, format).await?;
     let content = match format {
-        Format::Text | Format::Html => String::from_utf8_lossy(&bytes).into_owned(),
-        Format::EscPos | Format::Png => base64::engine::general_purpose::STANDARD.encode(&bytes),
+        Format::Text | Format::Html | Format::GridText | Format::GridHtml => {
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Format::EscPos | Format::Png | Format::GridEscPos => base64::engine::general_purpose::STANDARD.encode(&bytes),
     };
     let encoding = if matches!(format, Format::Text | Format::Html) { "utf-8" } else { "base64" };
     Ok(ok(json!({"format": name, "encoding": encoding, "content": content})))
