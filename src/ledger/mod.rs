@@ -30,7 +30,9 @@ pub mod within {
 }
 
 /// Typed counters kept as JSON, as named rows and back (a country's rules own their shape).
-pub use crate::store::kazakh_books::{counter_path, counter_rows};
+pub use crate::store::counter_names::{counter_path, counter_rows};
+/// The rows the ledger hands out and the key it takes: a front names them here, not in the store.
+pub use crate::store::{DeviceRow, FiscalState, LedgerDocRow, RequestKey};
 pub use amend::{Amending, Amendment, FiscalNote};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use device_clock::DeviceClock;
@@ -39,7 +41,7 @@ pub use journal::JournalQuery;
 pub use numbering::{NewFiscal, Numbering};
 pub use pins::LedgerPins;
 
-use crate::store::{Book, DeviceRow, FiscalState, LedgerDocRow, Replay, RequestKey, Store, StoreError, TemplateRow};
+use crate::store::{Book, Replay, Store, StoreError, TemplateRow};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

@@ -17,7 +17,8 @@ use crate::spool::profile::PrinterProfile as SpoolProfile;
 /// The print queue's names a front uses, so it need not reach into the spooler.
 pub use crate::spool::{JobId, JobKey, PrinterId};
 use crate::spool::{JobRequest, Spooler};
-use crate::store::TemplateRow;
+/// A template version, as the receipt step pins it.
+pub use crate::store::TemplateRow;
 
 /// What went wrong printing; each front turns it into its own error code.
 #[derive(Debug, Clone, PartialEq, Eq)]

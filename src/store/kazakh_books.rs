@@ -18,6 +18,7 @@
 //! as before. The open shift's counters go to that shift; what survives a Z report (counts since
 //! registration, the non-nullable sums, the cash in the drawer) goes to the device's lifetime counters.
 use super::chain::{Journal, chain_appended};
+use super::counter_names::{escape, flatten};
 use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -111,76 +112,6 @@ fn move_counters(conn: &Connection) -> rusqlite::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Counters kept as JSON (the Kazakh typed counters) as ledger rows, each named by its path as the module
-/// says, in order. The Kazakh rules read them back with the same names (`Counters::from_rows`).
-pub fn counter_rows(value: &Value) -> Vec<(String, Decimal)> {
-    let mut rows = Vec::new();
-    if let Value::Object(fields) = value {
-        for (field, v) in fields {
-            flatten(&escape(field), v, &mut rows);
-        }
-    }
-    rows
-}
-
-/// Every decimal leaf of `value` under `path`, in order.
-fn flatten(path: &str, value: &Value, into: &mut Vec<(String, Decimal)>) {
-    match value {
-        Value::Number(n) => {
-            if let Ok(d) = Decimal::from_str(&n.to_string()) {
-                into.push((path.to_owned(), d));
-            }
-        }
-        Value::String(s) => {
-            if let Ok(d) = Decimal::from_str(s) {
-                into.push((path.to_owned(), d));
-            }
-        }
-        Value::Object(fields) => {
-            for (name, v) in fields {
-                flatten(&format!("{path}/{}", escape(name)), v, into);
-            }
-        }
-        Value::Array(items) if is_keyed(items) => {
-            for pair in items {
-                if let Value::Array(kv) = pair {
-                    let key = match &kv[0] {
-                        Value::String(s) => escape(s),
-                        other => other.to_string(),
-                    };
-                    flatten(&format!("{path}/{key}"), &kv[1], into);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                flatten(&format!("{path}/{i}"), v, into);
-            }
-        }
-        Value::Null | Value::Bool(_) => {}
-    }
-}
-
-/// A list of `(key, totals)` pairs (the sections, operators and taxes of the Kazakh counters).
-fn is_keyed(items: &[Value]) -> bool {
-    !items.is_empty()
-        && items.iter().all(|p| {
-            matches!(p, Value::Array(kv) if kv.len() == 2
-                && matches!(kv[0], Value::String(_) | Value::Number(_))
-                && matches!(kv[1], Value::Array(_) | Value::Object(_)))
-        })
-}
-
-/// A name or key as one path segment (JSON pointer escaping).
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-/// A row name's path segments, unescaped.
-pub fn counter_path(name: &str) -> Vec<String> {
-    name.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect()
 }
 
 /// Chains and seals the moved documents after the ledger's own, in transaction ID order.

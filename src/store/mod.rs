@@ -15,6 +15,7 @@
 //! checkpointed into `kassa.db` at once and the connections reopened on a new one.
 pub mod chain;
 mod control;
+pub mod counter_names;
 mod error;
 mod facts;
 pub mod folder;

@@ -9,7 +9,9 @@
 use super::counters::{Counters, Drawer};
 use super::error::{FiscalError, FiscalResult};
 use crate::ledger::LedgerError;
-use crate::store::{FiscalNoteRow, FiscalState, KkmRow, LedgerDocRow, LedgerJournalFilter, Tx};
+use crate::store::{FiscalNoteRow, FiscalState, LedgerDocRow, LedgerJournalFilter, Tx};
+/// A KKM as its side row and its device give it (counters filled here), with its settings' parts.
+pub use crate::store::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -314,6 +316,46 @@ impl From<LedgerError> for FiscalError {
             LedgerError::Store(e) => FiscalError::Store(e),
             LedgerError::KeyReused { method, key } => FiscalError::KeyReused { method, key },
             other => FiscalError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(pairs: &[(&str, i64)]) -> Vec<(String, Decimal)> {
+        pairs.iter().map(|(n, v)| ((*n).to_owned(), Decimal::from(*v))).collect()
+    }
+
+    #[test]
+    fn a_document_adds_what_changed_and_every_row_a_new_entry_shows_in_its_order() {
+        let before = rows(&[("operations/2/sum", 100), ("cash_sum", 500), ("sections/1/2/count", 1)]);
+        let after = rows(&[
+            ("operations/2/sum", 250),
+            ("cash_sum", 500),
+            ("sections/1/2/count", 2),
+            ("sections/7/2/count", 1),
+            ("sections/7/2/sum", 0),
+        ]);
+        assert_eq!(
+            counter_deltas(&before, &after),
+            rows(&[
+                ("operations/2/sum", 150),
+                ("sections/1/2/count", 1),
+                ("sections/7/2/count", 1),
+                ("sections/7/2/sum", 0)
+            ])
+        );
+    }
+
+    #[test]
+    fn the_drawer_and_the_counts_since_registration_live_for_the_device() {
+        for name in ["cash_sum", "nns/2", "tickets_since_registration/2", "placements_since_registration/0"] {
+            assert!(is_lifetime(name), "{name}");
+        }
+        for name in ["revenue", "operations/2/sum", "tickets/2/tickets/count"] {
+            assert!(!is_lifetime(name), "{name}");
         }
     }
 }

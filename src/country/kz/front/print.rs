@@ -6,10 +6,10 @@ use super::methods::answer::document_answer;
 use crate::country::kz::Core;
 use crate::country::kz::answer::DocumentAnswer;
 use crate::country::kz::text::Text;
+use crate::receipt::TemplateRow;
 use crate::render::TemplateKey;
 use crate::render::options::{Format, RenderOptions};
 use crate::spool::{JobId, JobKey, PrinterId};
-use crate::store::TemplateRow;
 use crate::text;
 use std::sync::Arc;
 

@@ -13,7 +13,9 @@ use super::registration::Registration;
 pub use super::registration::SaveKkm;
 use crate::config::OfdConfig;
 use crate::ledger::within;
-use crate::store::{KkmRow, KkmSettings, LicenseRow, OperatorRow};
+/// An operator as the registry keeps it (the front shows it).
+pub use crate::store::OperatorRow;
+use crate::store::{KkmRow, KkmSettings, LicenseRow};
 use crate::text;
 use chrono::NaiveDateTime;
 

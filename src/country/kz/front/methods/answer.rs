@@ -3,7 +3,7 @@
 use crate::country::kz::answer::DocumentAnswer;
 use crate::country::kz::front::json::number;
 use crate::country::kz::rules::stored::COMMAND_TICKET;
-use crate::store::RequestKey;
+use crate::ledger::RequestKey;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 

@@ -1,4 +1,5 @@
 //! `GetKKMList`, `SaveKKM`, `DeleteKKM` and the KKMObject shape.
+use crate::country::kz::books::{KkmRow, PrinterEntity, VatCertificate};
 use crate::country::kz::front::AppState;
 use crate::country::kz::front::auth::Auth;
 use crate::country::kz::front::error::{ApiError, ok};
@@ -7,7 +8,6 @@ use crate::country::kz::front::json::{
     IntIn, format_date, format_optional_date, int, int_list, money, money_list, present,
 };
 use crate::country::kz::registration::SaveKkm;
-use crate::store::{KkmRow, PrinterEntity, VatCertificate};
 use crate::text;
 use axum::extract::State;
 use axum::response::Response;
