@@ -14,17 +14,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn check(part: &str, banned: &[&str]) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut all = Vec::new();
-    let p = root.join(part);
-    if p.is_dir() {
-        files(&p, &mut all);
-    } else {
-        all.push(p);
-    }
-    assert!(!all.is_empty(), "{part}: no sources");
-    for path in all {
-        let text = std::fs::read_to_string(&path).expect("read");
+    for (path, text) in sources(part) {
         assert!(text.starts_with("//!"), "{} must open with a //! doc comment", path.display());
         for b in banned {
             assert!(!text.contains(b), "{} uses {b}: it sits left of {part} on the map", path.display());
