@@ -110,7 +110,7 @@ pub fn amend(
         if *state == FiscalState::RolledBack {
             return Err(LedgerError::RolledBack(doc_id));
         }
-        tx.ledger_set_fiscal_state(doc_id, *state, reply.as_ref())?;
+        tx.ledger_set_fiscal_state_unsealed(doc_id, *state, reply.as_ref())?;
     }
     for (name, delta) in &a.counters {
         tx.ledger_count(doc.device_id, doc.shift_number, doc_id, name, *delta)?;

@@ -198,11 +198,21 @@ impl Tx<'_> {
         state: FiscalState,
         reply: Option<&serde_json::Value>,
     ) -> StoreResult<()> {
-        self.conn().execute(
-            "UPDATE ledger_documents SET fiscal_state = ?2, fiscal_reply = ?3 WHERE id = ?1",
-            params![doc_id, state as i64, reply.map(|r| r.to_string())],
-        )?;
+        self.ledger_set_fiscal_state_unsealed(doc_id, state, reply)?;
         self.reseal_document(Journal::Ledger, doc_id)
+    }
+
+    /// The same, for a caller that seals the document itself once it changed everything (`Ledger::amend`).
+    pub fn ledger_set_fiscal_state_unsealed(
+        &self,
+        doc_id: i64,
+        state: FiscalState,
+        reply: Option<&serde_json::Value>,
+    ) -> StoreResult<()> {
+        self.conn()
+            .prepare_cached("UPDATE ledger_documents SET fiscal_state = ?2, fiscal_reply = ?3 WHERE id = ?1")?
+            .execute(params![doc_id, state as i64, reply.map(|r| r.to_string())])?;
+        Ok(())
     }
 
     /// A document by its ID.

@@ -17,20 +17,25 @@ fn current(tx: &Tx, sql: &str, args: impl rusqlite::Params, name: &str) -> Store
     Ok(found.map(|c| decimal(name, &c)).transpose()?.unwrap_or_default())
 }
 
-/// Whether a counter row exists.
-fn exists(tx: &Tx, sql: &str, args: impl rusqlite::Params) -> StoreResult<bool> {
-    Ok(tx.conn().prepare_cached(sql)?.query_row(args, |_| Ok(())).optional()?.is_some())
-}
-
 const SHIFT_ROW: &str = "SELECT value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3";
 const LIFE_ROW: &str = "SELECT value FROM ledger_lifetime_counters WHERE device_id = ?1 AND name = ?2";
 /// Bits of `ledger_document_counters.made`.
 const MADE_SHIFT_ROW: i64 = 1;
 const MADE_LIFE_ROW: i64 = 2;
 
+/// The value of a counter row, if it exists.
+fn existing(tx: &Tx, sql: &str, args: impl rusqlite::Params, name: &str) -> StoreResult<Option<Decimal>> {
+    let found: Option<String> = tx.conn().prepare_cached(sql)?.query_row(args, |r| r.get(0)).optional()?;
+    found.map(|c| decimal(name, &c)).transpose()
+}
+
 /// Adds `delta` to a shift counter: one value read, one written.
 fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal) -> StoreResult<()> {
     let value = current(tx, SHIFT_ROW, params![device_id, shift, name], name)? + delta;
+    set_shift(tx, device_id, shift, name, value)
+}
+
+fn set_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, value: Decimal) -> StoreResult<()> {
     tx.conn()
         .prepare_cached(
             "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
@@ -43,6 +48,10 @@ fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal)
 /// Adds `delta` to a counter of the device's life.
 fn add_to_life(tx: &Tx, device_id: i64, name: &str, delta: Decimal) -> StoreResult<()> {
     let value = current(tx, LIFE_ROW, params![device_id, name], name)? + delta;
+    set_life(tx, device_id, name, value)
+}
+
+fn set_life(tx: &Tx, device_id: i64, name: &str, value: Decimal) -> StoreResult<()> {
     tx.conn()
         .prepare_cached(
             "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)
@@ -67,14 +76,16 @@ impl Tx<'_> {
     /// document's own record (which remembers the counter rows it created).
     pub fn ledger_count(&self, device_id: i64, shift: i64, doc_id: i64, name: &str, delta: Decimal) -> StoreResult<()> {
         let mut made = 0;
-        if !exists(self, SHIFT_ROW, params![device_id, shift, name])? {
+        let in_shift = existing(self, SHIFT_ROW, params![device_id, shift, name], name)?;
+        if in_shift.is_none() {
             made |= MADE_SHIFT_ROW;
         }
-        if !exists(self, LIFE_ROW, params![device_id, name])? {
+        let in_life = existing(self, LIFE_ROW, params![device_id, name], name)?;
+        if in_life.is_none() {
             made |= MADE_LIFE_ROW;
         }
-        add_to_shift(self, device_id, shift, name, delta)?;
-        add_to_life(self, device_id, name, delta)?;
+        set_shift(self, device_id, shift, name, in_shift.unwrap_or_default() + delta)?;
+        set_life(self, device_id, name, in_life.unwrap_or_default() + delta)?;
         let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
         let value = current(self, sql, params![doc_id, name], name)? + delta;
         self.conn()

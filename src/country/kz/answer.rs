@@ -27,7 +27,8 @@ impl Core {
     /// The answer for the document of KKM `kkm_id` with ledger ID `doc_id`, as stored now.
     pub fn answer(&self, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentAnswer> {
         let (kkm, doc) = self.ledger.read(|tx| {
-            let kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            // The answer shows the KKM's settings and state, not its counters.
+            let kkm = tx.kz_kkm_row(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
             let doc = tx.ledger_document(doc_id)?.filter(|d| d.device_id == kkm.device_id);
             let doc = doc.ok_or(FiscalError::DocumentNotFound)?;
             let note = tx.ledger_fiscal(doc_id)?;

@@ -69,6 +69,8 @@ struct Committed {
     doc_id: i64,
     /// Send now and wait (the KKM is online with an empty queue).
     online: bool,
+    /// The KKM's ledger device.
+    device: i64,
 }
 
 /// The REQNUM after `last` (u16 on the wire, wraps and skips 0), as the ledger's request-number step.
@@ -148,7 +150,7 @@ impl Core {
         }
         // The caller's access first: a key never shows a document of a KKM the caller is not bound to.
         let who = caller.clone();
-        let kkm = self.blocking(move |core| core.kkm_for(&who, ofd_id)).await?;
+        let kkm = self.blocking(move |core| core.kkm_access(&who, ofd_id)).await?;
         let kkm_id = kkm.id;
         // Then the key, in the KKM's scope, before any rule: a retry after the drawer or the shift changed gets
         // its document.
@@ -163,7 +165,8 @@ impl Core {
             return Ok(answer);
         }
         let now = self.clock.now();
-        let fresh = self.blocking(move |core| core.ledger.read(|tx| books::kkm(tx, kkm_id))).await?;
+        // Its shift as it is now (the counters are read where they are needed: in the commit).
+        let fresh = self.blocking(move |core| Ok(core.ledger.read(|tx| tx.kz_kkm_row(kkm_id))?)).await?;
         let fresh = fresh.ok_or(FiscalError::KkmNotFound(ofd_id))?;
         let closing = matches!(doc, NewDocument::ZReport);
         // Only a sale closes a shift past its limit first (`uCashRegister.pas:372-382`); an X report or a
@@ -222,7 +225,7 @@ impl Core {
     ) -> FiscalResult<i64> {
         let who = caller.clone();
         let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
-        let device = self.blocking(move |core| core.device_of(kkm_id)).await?;
+        let device = committed.device;
         if committed.online {
             let _send = lock.send.lock().await;
             let sent = OfdLink(self.clone()).fiscalise_next(device).await?;
@@ -236,12 +239,6 @@ impl Core {
             self.wake_sender(device);
         }
         Ok(committed.doc_id)
-    }
-
-    /// The ledger device of a KKM.
-    fn device_of(&self, kkm_id: i64) -> FiscalResult<i64> {
-        let kkm = self.ledger.read(|tx| tx.kz_kkm_row(kkm_id))?;
-        Ok(kkm.ok_or(FiscalError::KkmNotFound(kkm_id))?.device_id)
     }
 
     /// The answer a key already produced on this KKM and method, if any (the ledger looks it up in the KKM's
@@ -462,7 +459,7 @@ impl Core {
             let committed = within::commit(tx, kkm.device_id, &entry, key.as_ref(), &how)?;
             if committed.public_id != next.public_id {
                 // A key seen inside the transaction (a request that raced this one to the lock): its document.
-                return Ok(Committed { doc_id: committed.id, online: false });
+                return Ok(Committed { doc_id: committed.id, online: false, device: kkm.device_id });
             }
             if next.autonomous_number.is_some() {
                 // Its fiscal sign is its autonomous number, and its check URL is composed here.
@@ -475,7 +472,7 @@ impl Core {
                 })?;
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(Committed { doc_id: committed.id, online })
+            Ok(Committed { doc_id: committed.id, online, device: kkm.device_id })
         })
     }
 

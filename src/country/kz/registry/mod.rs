@@ -258,7 +258,13 @@ impl Core {
 
     /// The KKM with `ofd_id` in use (not retired), checked against the caller's bindings.
     pub fn kkm_for(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
-        let kkm = self.store.read(|tx| books::kkm_by_ofd_id(tx, ofd_id))?.filter(|k| !k.retired);
+        let kkm = self.kkm_access(caller, ofd_id)?;
+        self.store.read(|tx| books::kkm(tx, kkm.id))?.ok_or(FiscalError::KkmNotFound(ofd_id))
+    }
+
+    /// The same check, answering the KKM without its counters (what a document request needs first).
+    pub fn kkm_access(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
+        let kkm = self.store.read(|tx| tx.kz_kkm_row_by_ofd_id(ofd_id))?.filter(|k| !k.retired);
         let kkm = kkm.ok_or(FiscalError::KkmNotFound(ofd_id))?;
         caller.require_binding(&kkm)?;
         Ok(kkm)
