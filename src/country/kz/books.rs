@@ -252,12 +252,6 @@ pub fn kkm_by_ofd_id(tx: &Tx, ofd_id: i64) -> FiscalResult<Option<KkmRow>> {
     filled(tx, row)
 }
 
-/// The KKM of a ledger device, with its counters.
-pub fn kkm_of_device(tx: &Tx, device_id: i64) -> FiscalResult<Option<KkmRow>> {
-    let row = tx.kz_kkm_row_of_device(device_id)?;
-    filled(tx, row)
-}
-
 /// Every KKM, by ID, with its counters.
 pub fn kkms(tx: &Tx) -> FiscalResult<Vec<KkmRow>> {
     tx.kz_kkm_rows()?

@@ -64,7 +64,8 @@ impl Core {
         let head = self
             .blocking(move |core| {
                 core.ledger.read(|tx| {
-                    let Some(kkm) = books::kkm_of_device(tx, device)? else {
+                    // The link needs the KKM's settings and state, not its counters.
+                    let Some(kkm) = tx.kz_kkm_row_of_device(device)? else {
                         return Ok(None);
                     };
                     Ok::<_, FiscalError>(books::outbox_head(tx, &kkm)?.map(|doc| (kkm, doc)))
@@ -112,7 +113,7 @@ impl Core {
     fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
         self.ledger.write(|tx| {
-            let mut kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut kkm = tx.kz_kkm_row(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
             let mut doc = stored(tx, kkm_id, doc_id)?;
             if let Some(token) = reply.new_token() {
                 kkm.settings.ofd_token = token;
@@ -255,7 +256,7 @@ impl Core {
     /// A queued (autonomous) document was refused for good: the KKM stops until someone acts.
     pub(crate) fn block_on_refusal(&self, device: i64, doc_id: i64, class: &ResultClass) -> FiscalResult<()> {
         self.ledger.write(|tx| {
-            let mut kkm = books::kkm_of_device(tx, device)?.ok_or(FiscalError::KkmNotFound(device))?;
+            let mut kkm = tx.kz_kkm_row_of_device(device)?.ok_or(FiscalError::KkmNotFound(device))?;
             let doc = stored(tx, kkm.id, doc_id)?;
             let reason = block_reason(class);
             within::amend(tx, doc_id, |_| {
