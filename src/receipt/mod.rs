@@ -179,6 +179,44 @@ impl Printing {
         opts: &RenderOptions,
         formats: &[Format],
     ) -> Result<Vec<Vec<u8>>, P::Error> {
+        self.pinned(pins, doc, opts, |key, source, json, opts| {
+            let r = self.renderer.render_forms(key, Some(source), json, opts, formats)?;
+            Ok((r.forms, r.template, r.diagnostics))
+        })
+    }
+
+    /// A stored document in `format` and the same marked as a copy (the bytes a print job resends after a
+    /// failure mid-job), from one run of the template version it keeps (see `Renderer::render_with_copy`).
+    pub fn render_with_copy<P: TemplatePins>(
+        &self,
+        pins: &P,
+        doc: &dyn Printable,
+        opts: &RenderOptions,
+        format: Format,
+    ) -> Result<(Vec<u8>, Vec<u8>), P::Error> {
+        self.pinned(pins, doc, opts, |key, source, json, opts| {
+            let r = self.renderer.render_with_copy(key, Some(source), json, opts, format)?;
+            Ok(((r.original, r.copy), r.template, r.diagnostics))
+        })
+    }
+
+    /// Runs `render` with the template version `doc` keeps: the one in force is tried; when the document
+    /// keeps another (it was rendered before), that one renders instead.
+    fn pinned<P: TemplatePins, T>(
+        &self,
+        pins: &P,
+        doc: &dyn Printable,
+        opts: &RenderOptions,
+        render: impl Fn(
+            TemplateKey,
+            &str,
+            &serde_json::Value,
+            &RenderOptions,
+        ) -> Result<
+            (T, crate::render::TemplateUsed, Vec<crate::render::Diagnostic>),
+            crate::render::RenderError,
+        >,
+    ) -> Result<T, P::Error> {
         let key = doc.template()?;
         let failed = |e: crate::render::RenderError| ReceiptError::failed(format!("rendering failed: {e}"));
         // The device's own template folder first (templates and pictures), then the shared one.
@@ -186,21 +224,21 @@ impl Printing {
         let (current, diagnostics) = self.renderer.template_for(key, opts.kkm.as_deref()).map_err(failed)?;
         self.log_problems(&current, &diagnostics);
         let json = doc.context();
-        let trial = self.renderer.render_forms(key, Some(&current.source), &json, opts, formats).map_err(failed)?;
-        self.log_problems(&current, &trial.diagnostics);
+        let (out, template, found) = render(key, &current.source, &json, opts).map_err(failed)?;
+        self.log_problems(&current, &found);
         let actual = TemplateRow {
-            sha256: trial.template.sha256.clone(),
-            name: trial.template.name.clone(),
-            source: trial.template.source.to_string(),
+            sha256: template.sha256.clone(),
+            name: template.name.clone(),
+            source: template.source.to_string(),
         };
         let kept = pins.keep(actual)?;
-        if kept.sha256 == trial.template.sha256 {
-            return Ok(trial.forms);
+        if kept.sha256 == template.sha256 {
+            return Ok(out);
         }
-        let rendered = self.renderer.render_forms(key, Some(&kept.source), &json, opts, formats).map_err(failed)?;
+        let (out, _, found) = render(key, &kept.source, &json, opts).map_err(failed)?;
         let stored = crate::render::TemplateUsed::new(&kept.name, &kept.source, crate::render::TemplateOrigin::Stored);
-        self.log_problems(&stored, &rendered.diagnostics);
-        Ok(rendered.forms)
+        self.log_problems(&stored, &found);
+        Ok(out)
     }
 
     /// Logs the problems of template `tpl`: its static ones (unknown variables and heading keys) and those of a
@@ -264,13 +302,15 @@ impl Printing {
         } else {
             opts.profile = profile; // a page printer draws the picture, ₸ and all
         }
-        let data = self.render(pins, doc, &opts, format)?;
-        // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ. A reprint is marked
-        // already, so its resend is itself (the spooler would otherwise add its own banner: two marks).
-        let copy_data = if reprint {
-            Some(data.clone())
+        // Bytes for a resend after a failure mid-job: the same receipt marked КОПИЯ, from the same run of the
+        // template. A reprint is marked already, so its resend is itself (the spooler would otherwise add its
+        // own banner: two marks).
+        let (data, copy_data) = if reprint {
+            let data = self.render(pins, doc, &opts, format)?;
+            (data.clone(), Some(data))
         } else {
-            Some(self.render(pins, doc, &RenderOptions { copy: true, ..opts }, format)?)
+            let (data, copy) = self.render_with_copy(pins, doc, &opts, format)?;
+            (data, Some(copy))
         };
         let mut job = JobRequest::new(printer_id, doc.job_key(), doc_format, data);
         job.copy_data = copy_data;

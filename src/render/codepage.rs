@@ -42,6 +42,9 @@ const KZ1048_PATCH: [(u8, char); 16] = [
 struct Table {
     high: [Option<char>; 128],
     encode: Vec<(char, u8)>,
+    /// The byte of each Cyrillic letter U+0400..=U+04FF, 0 where the page lacks it: most receipt text,
+    /// looked up without a search.
+    cyrillic: [u8; 256],
 }
 
 impl Table {
@@ -63,7 +66,13 @@ impl Table {
         let mut encode: Vec<(char, u8)> =
             high.iter().enumerate().filter_map(|(i, c)| c.map(|c| (c, i as u8 + 0x80))).collect();
         encode.sort_unstable();
-        Table { high, encode }
+        let mut cyrillic = [0u8; 256];
+        for &(c, b) in &encode {
+            if let Some(i) = (c as u32).checked_sub(0x400).filter(|i| *i < 256) {
+                cyrillic[i as usize] = b;
+            }
+        }
+        Table { high, encode, cyrillic }
     }
 }
 
@@ -86,6 +95,9 @@ impl CodePage {
             return Some(c as u8);
         }
         let t = table(self);
+        if let Some(i) = (c as u32).checked_sub(0x400).filter(|i| *i < 256) {
+            return Some(t.cyrillic[i as usize]).filter(|b| *b != 0);
+        }
         t.encode.binary_search_by(|(k, _)| k.cmp(&c)).ok().map(|i| t.encode[i].1)
     }
 

@@ -451,13 +451,21 @@ fn place(align: Align, width: usize, used: usize) -> usize {
 
 /// NFC-normalises and turns control characters into spaces.
 fn clean(s: &str) -> String {
-    s.nfc().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    let control = |c: char| if c.is_control() { ' ' } else { c };
+    // Most text is already NFC (the quick check says so for sure): it is only copied.
+    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        return s.chars().map(control).collect();
+    }
+    s.nfc().map(control).collect()
 }
 
 /// Greedy word wrap at `width` characters; words longer than a line are split. An empty
 /// text gives one empty line (a blank line on paper).
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
+    if fits_as_is(text, width) {
+        return vec![text.to_string()];
+    }
     let mut lines = Vec::new();
     let mut cur = String::new();
     let mut cur_len = 0;
@@ -508,6 +516,28 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(cur);
     }
     lines
+}
+
+/// Whether `text` is one line as it stands: at most `width` characters, its words parted by single plain
+/// spaces (so wrapping would only give it back).
+fn fits_as_is(text: &str, width: usize) -> bool {
+    let mut n = 0;
+    let mut prev_space = true;
+    for c in text.chars() {
+        n += 1;
+        if n > width {
+            return false;
+        }
+        if c.is_whitespace() {
+            if c != ' ' || prev_space {
+                return false;
+            }
+            prev_space = true;
+        } else {
+            prev_space = false;
+        }
+    }
+    !prev_space || n == 0
 }
 
 /// Whether `next` is the next thousands group of the amount `word` ends with (`1` + `200.00`).

@@ -207,6 +207,36 @@ impl Renderer {
         Ok(RenderedForms { forms, template: (*used).clone(), diagnostics })
     }
 
+    /// One back-end of a document and of its copy (the КОПИЯ banner), for a print job that may have to be
+    /// resent marked as a copy: the template runs once when it does not read `copy` (the built-in ones do
+    /// not), so the copy is the same document with the banner added; otherwise it runs again for the copy.
+    /// `opts.copy` is ignored: the first form is the original.
+    pub fn render_with_copy(
+        &self,
+        key: TemplateKey,
+        source: Option<&str>,
+        doc: &serde_json::Value,
+        opts: &RenderOptions,
+        format: Format,
+    ) -> Result<RenderedCopies, RenderError> {
+        let original = RenderOptions { copy: false, ..opts.clone() };
+        let copy = RenderOptions { copy: true, ..opts.clone() };
+        let (used, document, diagnostics) = self.document_of(key, source, doc, &original)?;
+        let g = geometry(&original, format);
+        let layout = layout::layout(&document, &g);
+        let bytes = encode(&layout, &original, format)?;
+        let copy_document = if template::reads(&used, "copy") {
+            let (_, copy_document, _) = self.document_of(key, Some(&used.source), doc, &copy)?;
+            copy_document
+        } else {
+            let mut d = document;
+            mark_copy(&mut d, &copy);
+            d
+        };
+        let copy_bytes = encode(&layout::layout(&copy_document, &g), &copy, format)?;
+        Ok(RenderedCopies { original: bytes, copy: copy_bytes, template: (*used).clone(), diagnostics })
+    }
+
     /// Lays out `tpl` exactly as written, without falling back to the built-in: markup
     /// problems come back in `Prepared::diagnostics` (the faulty lines left out), a template
     /// error as `RenderError::Template`. For previews and checks, not for printing.
@@ -336,6 +366,16 @@ pub struct RenderedForms {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// A document and its copy in one back-end (see [`Renderer::render_with_copy`]).
+#[derive(Clone, Debug)]
+pub struct RenderedCopies {
+    pub original: Vec<u8>,
+    /// The same receipt marked КОПИЯ.
+    pub copy: Vec<u8>,
+    pub template: TemplateUsed,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 fn unknown(key: TemplateKey) -> RenderError {
     RenderError::UnknownTemplate(key.template_name())
 }
@@ -392,7 +432,50 @@ pub fn encode(layout: &Layout, opts: &RenderOptions, format: Format) -> Result<V
 
 /// The template context: the document's fields plus `copy`, `lang` and `headings`.
 pub fn context(doc: &serde_json::Value, opts: &RenderOptions) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(&context_json(doc, opts)))
+    // Serialized straight from the document (no copy of it first): the same keys in the same order as
+    // `context_json`.
+    minijinja::Value::from(minijinja::value::Serde(ContextOf { doc, opts }))
+}
+
+/// The template context of [`context_json`], serialized without building it.
+struct ContextOf<'a> {
+    doc: &'a serde_json::Value,
+    opts: &'a RenderOptions,
+}
+
+impl serde::Serialize for ContextOf<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Headings<'a>(&'a std::collections::BTreeMap<String, String>);
+        impl serde::Serialize for Headings<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter())
+            }
+        }
+        let d = self.doc.get("response_data").filter(|v| v.is_object()).unwrap_or(self.doc);
+        let empty = serde_json::Map::new();
+        let fields = d.as_object().unwrap_or(&empty);
+        let doc_copy = fields.get("copy").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let copy = self.opts.copy || doc_copy;
+        let headings = Headings(&self.opts.headings);
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in fields {
+            match k.as_str() {
+                "copy" => map.serialize_entry(k, &copy)?,
+                "lang" => map.serialize_entry(k, &self.opts.lang)?,
+                "headings" => map.serialize_entry(k, &headings)?,
+                _ => map.serialize_entry(k, v)?,
+            }
+        }
+        for key in ["copy", "lang", "headings"].into_iter().filter(|k| !fields.contains_key(*k)) {
+            match key {
+                "copy" => map.serialize_entry(key, &copy)?,
+                "lang" => map.serialize_entry(key, &self.opts.lang)?,
+                _ => map.serialize_entry(key, &headings)?,
+            }
+        }
+        map.end()
+    }
 }
 
 /// The template context as JSON (`kassa render --dump-context`).

@@ -68,11 +68,30 @@ pub struct Image {
 }
 
 /// A QR symbol as a square module matrix (`true` = dark), without quiet zone.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its size is known when the markup is parsed; its modules are drawn (the mask chosen) only when a
+/// back-end that draws them asks ([`QrMatrix::dark`]): text and native ESC/POS QR never do. Clones
+/// share the drawing, so a document laid out for several back-ends draws its symbol once.
+#[derive(Clone, Debug)]
 pub struct QrMatrix {
     pub size: usize,
-    pub dark: Vec<bool>,
+    pub(crate) modules: std::sync::Arc<super::qr::LazyModules>,
 }
+
+impl QrMatrix {
+    /// The modules, row-major, `size × size` (`true` = dark).
+    pub fn dark(&self) -> &[bool] {
+        self.modules.get()
+    }
+}
+
+impl PartialEq for QrMatrix {
+    fn eq(&self, other: &QrMatrix) -> bool {
+        self.size == other.size && self.modules.codewords() == other.modules.codewords()
+    }
+}
+
+impl Eq for QrMatrix {}
 
 /// One block of the document, in reading order.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,7 +7,8 @@
 //! is still the standard's best one.
 use super::model::QrMatrix;
 use qrcode::canvas::{Canvas, MaskPattern};
-use qrcode::{Color, EcLevel};
+use qrcode::{Color, EcLevel, Version};
+use std::sync::{Arc, OnceLock};
 
 const MASKS: [MaskPattern; 8] = [
     MaskPattern::Checkerboard,
@@ -20,17 +21,52 @@ const MASKS: [MaskPattern; 8] = [
     MaskPattern::Meadow,
 ];
 
-/// Encodes `data` at error-correction level M in the smallest version that fits.
+/// Encodes `data` at error-correction level M in the smallest version that fits. The data and
+/// error-correction codewords are made here (so data too long fails here); the modules are drawn on
+/// first use ([`QrMatrix::dark`]).
 pub fn encode(data: &[u8]) -> Result<QrMatrix, String> {
     let ec = EcLevel::M;
     let bits = qrcode::bits::encode_auto(data, ec).map_err(|e| e.to_string())?;
     let version = bits.version();
     let (codewords, ec_words) =
         qrcode::ec::construct_codewords(&bits.into_bytes(), version, ec).map_err(|e| e.to_string())?;
-    let mut canvas = Canvas::new(version, ec);
-    canvas.draw_all_functional_patterns();
-    canvas.draw_data(&codewords, &ec_words);
     let size = version.width().max(1) as usize;
+    let modules = LazyModules { version, codewords, ec_words, size, dark: OnceLock::new() };
+    Ok(QrMatrix { size, modules: Arc::new(modules) })
+}
+
+/// A symbol's codewords, and its modules once drawn.
+pub struct LazyModules {
+    version: Version,
+    codewords: Vec<u8>,
+    ec_words: Vec<u8>,
+    size: usize,
+    dark: OnceLock<Vec<bool>>,
+}
+
+impl std::fmt::Debug for LazyModules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyModules").field("size", &self.size).field("codewords", &self.codewords.len()).finish()
+    }
+}
+
+impl LazyModules {
+    /// The modules, drawn with the standard's best mask the first time.
+    pub fn get(&self) -> &[bool] {
+        self.dark.get_or_init(|| draw(self.version, &self.codewords, &self.ec_words, self.size))
+    }
+
+    /// What the symbol encodes (data and error correction): two symbols with the same are the same.
+    pub fn codewords(&self) -> (&[u8], &[u8]) {
+        (&self.codewords, &self.ec_words)
+    }
+}
+
+/// Draws the symbol with each mask and keeps the one with the lowest penalty.
+fn draw(version: Version, codewords: &[u8], ec_words: &[u8], size: usize) -> Vec<bool> {
+    let mut canvas = Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(codewords, ec_words);
     let mut best: Option<(u32, Vec<bool>)> = None;
     for mask in MASKS {
         let mut c = canvas.clone();
@@ -41,8 +77,7 @@ pub fn encode(data: &[u8]) -> Result<QrMatrix, String> {
             best = Some((p, dark));
         }
     }
-    let dark = best.map(|(_, d)| d).unwrap_or_default();
-    Ok(QrMatrix { size, dark })
+    best.map(|(_, d)| d).unwrap_or_default()
 }
 
 /// ISO/IEC 18004 mask penalty: runs, 2×2 blocks, finder-like patterns, dark balance.
@@ -107,9 +142,10 @@ mod tests {
         let ours = encode(url).expect("encodes");
         let theirs = qrcode::QrCode::with_error_correction_level(url, EcLevel::M).expect("encodes");
         assert_eq!(ours.size, theirs.width());
-        assert_eq!(ours.dark.len(), ours.size * ours.size);
+        let dark = ours.dark();
+        assert_eq!(dark.len(), ours.size * ours.size);
         // Finder pattern in the top-left corner: a dark 7×7 ring.
-        assert!((0..7).all(|i| ours.dark[i] && ours.dark[6 * ours.size + i]));
+        assert!((0..7).all(|i| dark[i] && dark[6 * ours.size + i]));
     }
 
     #[test]

@@ -102,7 +102,7 @@ fn draw_item(bm: &mut Bitmap, item: &Item, y: u32, g: &Geometry, glyphs: &mut Gl
         ItemKind::Feed { .. } => {}
         ItemKind::Qr { matrix, x, module, quiet, .. } => {
             let m = *module as i64;
-            for (i, dark) in matrix.dark.iter().enumerate() {
+            for (i, dark) in matrix.dark().iter().enumerate() {
                 if *dark {
                     let (mx, my) = ((i % matrix.size) as i64, (i / matrix.size) as i64);
                     bm.fill(*x as i64 + mx * m, (y + quiet) as i64 + my * m, m, m, true);
@@ -234,10 +234,14 @@ const TABLE_CHARS: usize = 0x500;
 impl Glyphs {
     /// Glyphs at em size `px` (see `Geometry::font_px`), binarised at `threshold`.
     pub fn new(px: f32, threshold: u8) -> Glyphs {
-        Glyphs { px, threshold, table: vec![None; TABLE_CHARS * 2] }
+        // The table is made at the first glyph: a receipt printed as text never draws one.
+        Glyphs { px, threshold, table: Vec::new() }
     }
 
     fn get(&mut self, c: char, bold: bool) -> Arc<InkGlyph> {
+        if self.table.is_empty() {
+            self.table = vec![None; TABLE_CHARS * 2];
+        }
         let i = c as usize * 2 + bold as usize;
         if let Some(Some(g)) = self.table.get(i) {
             return Arc::clone(g);

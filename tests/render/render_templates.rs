@@ -252,3 +252,33 @@ fn the_largest_receipt_fits_the_bounds() {
     .expect("markup");
     assert!(markup.len() * 4 < kassa::render::template::MAX_MARKUP_BYTES, "{} bytes", markup.len());
 }
+
+/// A print job's original and its copy (the bytes a failed job is resent as) from one template run are the
+/// bytes two separate renders give, for every back-end: with the built-in ticket (which does not read `copy`)
+/// and with an override that prints something of its own on a copy (run again for it).
+#[test]
+fn original_and_copy_from_one_run_match_two_renders() {
+    let doc = fixture("ticket_20_items_kk");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let own_mark = "@center: {{ reg_info.org.title }}\n{% if copy %}\n@center: OWN COPY MARK\n{% endif %}\n@qr {{ qr_code }}\n@cut\n";
+    std::fs::write(dir.path().join("ticket.j2"), own_mark).expect("write");
+    let builtin = Renderer::new(RendererConfig::default());
+    let custom = Renderer::new(RendererConfig { override_dir: Some(dir.path().to_path_buf()) });
+    for (r, reads_copy) in [(&builtin, false), (&custom, true)] {
+        for format in [Format::Text, Format::Html, Format::EscPos, Format::Png] {
+            let opts = RenderOptions { lang: "kk".into(), ..RenderOptions::default() };
+            let both = r.render_with_copy(TemplateKey::TICKET, None, &doc, &opts, format).expect("renders");
+            let original = r.render(TemplateKey::TICKET, &doc, &opts, format).expect("original");
+            let copy_opts = RenderOptions { copy: true, ..opts.clone() };
+            let copy = r.render(TemplateKey::TICKET, &doc, &copy_opts, format).expect("copy");
+            assert_eq!(both.original, original.bytes, "{format:?}");
+            assert_eq!(both.copy, copy.bytes, "{format:?}");
+            assert_ne!(both.copy, both.original, "{format:?}: the copy is marked");
+            assert_eq!(both.template.sha256, original.template.sha256);
+            if format == Format::Text {
+                let copy = String::from_utf8(both.copy).expect("utf-8");
+                assert_eq!(copy.contains("OWN COPY MARK"), reads_copy, "{copy}");
+            }
+        }
+    }
+}

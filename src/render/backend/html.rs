@@ -55,7 +55,7 @@ pub fn render(layout: &Layout, _opts: &RenderOptions) -> String {
             ItemKind::Qr { data, matrix, module, .. } => {
                 let n = matrix.size;
                 let mut d = String::new();
-                for (i, dark) in matrix.dark.iter().enumerate() {
+                for (i, dark) in matrix.dark().iter().enumerate() {
                     if *dark {
                         let _ = write!(d, "M{} {}h1v1h-1z", i % n + 4, i / n + 4);
                     }

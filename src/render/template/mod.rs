@@ -92,7 +92,12 @@ struct Bounded<'a> {
     out: &'a mut Vec<u8>,
     deadline: Instant,
     stop: &'a Cell<Option<Stop>>,
+    /// Writes since the clock was last read: it is read every [`CLOCK_EVERY`] writes, not at each.
+    writes: u32,
 }
+
+/// Writes between two readings of the clock (a write is a few bytes of markup: far under a millisecond).
+const CLOCK_EVERY: u32 = 64;
 
 impl std::io::Write for Bounded<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -100,7 +105,11 @@ impl std::io::Write for Bounded<'_> {
             Some(Stop::Cancelled)
         } else if self.out.len() + buf.len() > MAX_MARKUP_BYTES {
             Some(Stop::TooLong)
-        } else if Instant::now() > self.deadline {
+        } else if {
+            self.writes += 1;
+            self.writes % CLOCK_EVERY == 0
+        } && Instant::now() > self.deadline
+        {
             Some(Stop::TooSlow)
         } else {
             None
@@ -169,42 +178,52 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-type Compiled = (Arc<Environment<'static>>, Arc<lines::Marked>);
+/// A compiled template version: its environment, its marked source, and the variables it reads (found once,
+/// when first asked).
+struct CompiledTemplate {
+    env: Environment<'static>,
+    marked: lines::Marked,
+    reads: OnceLock<std::collections::HashSet<String>>,
+}
+
+type Compiled = Arc<CompiledTemplate>;
 
 fn compiled_cache() -> &'static Mutex<HashMap<(String, String), Compiled>> {
     static CACHE: OnceLock<Mutex<HashMap<(String, String), Compiled>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
+/// `tpl` compiled (once per process and version: cached by its hash).
+fn compiled(tpl: &TemplateUsed) -> Result<Compiled, Diagnostic> {
+    let key = (tpl.name.clone(), tpl.sha256.clone());
+    if let Some(c) = compiled_cache().lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(c);
+    }
+    let marked = lines::mark(&tpl.source);
+    let mut env = new_env();
+    env.add_template_owned(tpl.name.clone(), marked.source.clone()).map_err(|e| diagnostic(tpl, &marked, &e))?;
+    let c = Arc::new(CompiledTemplate { env, marked, reads: OnceLock::new() });
+    if let Ok(mut m) = compiled_cache().lock() {
+        if m.len() >= COMPILED_CACHE_LIMIT {
+            m.clear();
+        }
+        m.insert(key, c.clone());
+    }
+    Ok(c)
+}
+
 /// Renders `tpl` with `ctx` into markup text, or a diagnostic at the template's line and
 /// column. The text carries line markers (`lines`); `markup::parse` reads and removes them.
 pub fn render_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnostic> {
-    let key = (tpl.name.clone(), tpl.sha256.clone());
-    let cached = compiled_cache().lock().ok().and_then(|m| m.get(&key).cloned());
-    let (env, marked) = match cached {
-        Some(c) => c,
-        None => {
-            let marked = Arc::new(lines::mark(&tpl.source));
-            let mut env = new_env();
-            env.add_template_owned(tpl.name.clone(), marked.source.clone())
-                .map_err(|e| diagnostic(tpl, &marked, &e))?;
-            let c = (Arc::new(env), marked);
-            if let Ok(mut m) = compiled_cache().lock() {
-                if m.len() >= COMPILED_CACHE_LIMIT {
-                    m.clear();
-                }
-                m.insert(key, c.clone());
-            }
-            c
-        }
-    };
-    let t = env.get_template(&tpl.name).map_err(|e| diagnostic(tpl, &marked, &e))?;
+    let c = compiled(tpl)?;
+    let (env, marked) = (&c.env, &c.marked);
+    let t = env.get_template(&tpl.name).map_err(|e| diagnostic(tpl, marked, &e))?;
     let mut out = Vec::new();
     let stop = Cell::new(if cancelled() { Some(Stop::Cancelled) } else { None });
     let rendered = match stop.get() {
         Some(_) => None,
         None => {
-            let writer = Bounded { out: &mut out, deadline: Instant::now() + MAX_RENDER_TIME, stop: &stop };
+            let writer = Bounded { out: &mut out, deadline: Instant::now() + MAX_RENDER_TIME, stop: &stop, writes: 0 };
             Some(t.render_captured_to(ctx, writer))
         }
     };
@@ -213,13 +232,21 @@ pub fn render_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnost
             String::from_utf8(out).map_err(|e| Diagnostic::new(Stage::Template, &tpl.name, e.to_string()))
         }
         (Some(Err(e)), Some(why)) => {
-            let mut d = diagnostic(tpl, &marked, &e);
+            let mut d = diagnostic(tpl, marked, &e);
             d.message = why.message();
             Err(d)
         }
-        (Some(Err(e)), None) => Err(diagnostic(tpl, &marked, &e)),
+        (Some(Err(e)), None) => Err(diagnostic(tpl, marked, &e)),
         (None, why) => Err(Diagnostic::new(Stage::Template, &tpl.name, why.unwrap_or(Stop::Cancelled).message())),
     }
+}
+
+/// Whether template `tpl` reads the context variable `name` anywhere (a template that does not compile counts
+/// as reading it).
+pub fn reads(tpl: &TemplateUsed, name: &str) -> bool {
+    let Ok(c) = compiled(tpl) else { return true };
+    let Ok(t) = c.env.get_template(&tpl.name) else { return true };
+    c.reads.get_or_init(|| t.undeclared_variables(false)).contains(name)
 }
 
 /// Renders `tpl` into plain markup (markers removed), e.g. for `--dump-markup`.
