@@ -138,19 +138,18 @@ impl Tx<'_> {
     /// The device `serial` of `country`.
     pub fn ledger_device(&self, country: &str, serial: &str) -> StoreResult<Option<DeviceRow>> {
         device(
-            self.conn()
-                .query_row(
-                    &format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE country = ?1 AND serial = ?2"),
-                    params![country, serial],
-                    device_of,
-                )
-                .optional()?,
+            self.row(
+                &format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE country = ?1 AND serial = ?2"),
+                params![country, serial],
+                device_of,
+            )
+            .optional()?,
         )
     }
 
     /// Every device of every country, in ID order.
     pub fn ledger_devices(&self) -> StoreResult<Vec<DeviceRow>> {
-        let mut stmt = self.conn().prepare(&format!("SELECT {DEVICE_COLS} FROM ledger_devices ORDER BY id"))?;
+        let mut stmt = self.conn().prepare_cached(&format!("SELECT {DEVICE_COLS} FROM ledger_devices ORDER BY id"))?;
         let rows = stmt.query_map([], device_of)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().filter_map(|r| device(Some(r)).transpose()).collect()
     }
@@ -158,9 +157,7 @@ impl Tx<'_> {
     /// A device by its ID.
     pub fn ledger_device_by_id(&self, id: i64) -> StoreResult<Option<DeviceRow>> {
         device(
-            self.conn()
-                .query_row(&format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE id = ?1"), [id], device_of)
-                .optional()?,
+            self.row(&format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE id = ?1"), [id], device_of).optional()?,
         )
     }
 
@@ -173,7 +170,7 @@ impl Tx<'_> {
         first_number: i64,
         last_shift: i64,
     ) -> StoreResult<DeviceRow> {
-        self.conn().execute(
+        self.exec(
             "INSERT INTO ledger_devices (country, serial, registration, next_number, shift_number)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (country, serial) DO UPDATE SET registration = excluded.registration",
@@ -184,7 +181,7 @@ impl Tx<'_> {
 
     /// Records the shift state of a device.
     pub fn ledger_set_shift(&self, device_id: i64, number: i64, opened_at: Option<&str>) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3 WHERE id = ?1",
             params![device_id, number, opened_at],
         )?;
@@ -198,7 +195,7 @@ impl Tx<'_> {
         state: FiscalState,
         reply: Option<&serde_json::Value>,
     ) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE ledger_documents SET fiscal_state = ?2, fiscal_reply = ?3 WHERE id = ?1",
             params![doc_id, state as i64, reply.map(|r| r.to_string())],
         )?;
@@ -243,7 +240,7 @@ impl Tx<'_> {
 
     /// The oldest document still waiting for the fiscaliser, and how many wait.
     pub fn ledger_waiting(&self, device_id: i64) -> StoreResult<(i64, Option<LedgerDocRow>)> {
-        let count: i64 = self.conn().query_row(
+        let count: i64 = self.row(
             "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
             [device_id],
             |r| r.get(0),
@@ -264,7 +261,7 @@ impl Tx<'_> {
 
     /// How many documents a shift holds.
     pub fn ledger_shift_document_count(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.row(
             "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
             params![device_id, shift],
             |r| r.get(0),
@@ -293,11 +290,11 @@ impl Tx<'_> {
         doc_id: i64,
         t: &super::TemplateRow,
     ) -> StoreResult<Option<super::TemplateRow>> {
-        self.conn().execute(
+        self.exec(
             "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
             params![t.sha256, t.name, t.source],
         )?;
-        let kept = self.conn().execute(
+        let kept = self.exec(
             "UPDATE ledger_documents SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
             params![doc_id, t.sha256],
         )?;

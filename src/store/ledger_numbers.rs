@@ -137,7 +137,7 @@ impl Tx<'_> {
 
     /// Opens shift `number` at `at`: its positions start again.
     pub fn ledger_open_shift(&self, device_id: i64, number: i64, at: &str) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3, shift_position = 0 WHERE id = ?1",
             params![device_id, number, at],
         )?;
@@ -153,7 +153,7 @@ impl Tx<'_> {
         opened_at: Option<&str>,
         position: i64,
     ) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3, shift_position = ?4 WHERE id = ?1",
             params![device_id, number, opened_at, position],
         )?;
@@ -162,7 +162,7 @@ impl Tx<'_> {
 
     /// The last position a kept (not rolled-back) document holds in a shift (0: none).
     pub fn ledger_last_position(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.row(
             "SELECT coalesce(max(shift_position), 0) FROM ledger_documents
               WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
             params![device_id, shift],
@@ -202,7 +202,7 @@ impl Tx<'_> {
                 r.get(0)
             })
             .optional()?;
-        self.conn().execute("UPDATE ledger_documents SET fiscal_state = 3 WHERE id = ?1", [doc_id])?;
+        self.exec("UPDATE ledger_documents SET fiscal_state = 3 WHERE id = ?1", [doc_id])?;
         self.forget_key(Book::Ledger, doc_id)?;
         Ok(key)
     }
@@ -242,8 +242,9 @@ impl Tx<'_> {
         if !f.rolled_back {
             clause.push_str(" AND fiscal_state <> 3");
         }
-        let mut stmt =
-            self.conn().prepare(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY number"))?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY number"))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), doc_of)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().filter_map(|r| doc(Some(r)).transpose()).collect()
     }
@@ -265,7 +266,7 @@ impl Tx<'_> {
 
     /// Sets or clears when a device was retired.
     pub fn ledger_set_retired(&self, device_id: i64, at: Option<&str>) -> StoreResult<()> {
-        self.conn().execute("UPDATE ledger_devices SET retired_at = ?2 WHERE id = ?1", params![device_id, at])?;
+        self.exec("UPDATE ledger_devices SET retired_at = ?2 WHERE id = ?1", params![device_id, at])?;
         Ok(())
     }
 
