@@ -49,8 +49,7 @@ impl Tx<'_> {
     /// The control receipt `number` of `kkm_id`.
     pub fn control_receipt(&self, kkm_id: i64, number: i64) -> StoreResult<Option<ControlReceiptRow>> {
         let raw = self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT id, created_at, operator_id, operator_name, body FROM control_receipts
                  WHERE kkm_id = ?1 AND number = ?2",
                 params![kkm_id, number],

@@ -204,17 +204,13 @@ impl Tx<'_> {
 
     /// A document by its ID.
     pub fn ledger_document(&self, doc_id: i64) -> StoreResult<Option<LedgerDocRow>> {
-        doc(self
-            .conn()
-            .query_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), [doc_id], doc_of)
-            .optional()?)
+        doc(self.row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), [doc_id], doc_of).optional()?)
     }
 
     /// A document by its number on a device.
     pub fn ledger_document_by_number(&self, device_id: i64, number: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!("SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND number = ?2"),
                 params![device_id, number],
                 doc_of,
@@ -226,8 +222,7 @@ impl Tx<'_> {
     pub fn ledger_last_document(&self, device_id: i64, types: &[&str]) -> StoreResult<Option<LedgerDocRow>> {
         let list = types.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(",");
         doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND doc_type IN ({list})
                      AND fiscal_state <> 3 ORDER BY number DESC LIMIT 1"
@@ -246,8 +241,7 @@ impl Tx<'_> {
             |r| r.get(0),
         )?;
         let oldest = doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0
                      ORDER BY number LIMIT 1"
@@ -272,7 +266,7 @@ impl Tx<'_> {
     pub fn ledger_counters(&self, device_id: i64, shift: i64) -> StoreResult<BTreeMap<String, Decimal>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2")?;
+            .prepare_cached("SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2")?;
         let rows =
             stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = BTreeMap::new();
@@ -302,8 +296,7 @@ impl Tx<'_> {
             self.reseal_document(Journal::Ledger, doc_id)?;
         }
         Ok(self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT t.sha256, t.name, t.source FROM ledger_documents d
                  JOIN templates t ON t.sha256 = d.template_sha256 WHERE d.id = ?1",
                 [doc_id],

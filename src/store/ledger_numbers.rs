@@ -173,8 +173,7 @@ impl Tx<'_> {
     /// The newest kept document of a device (by number).
     pub fn ledger_newest_kept(&self, device_id: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state <> 3
                      ORDER BY number DESC LIMIT 1"
@@ -188,8 +187,7 @@ impl Tx<'_> {
     /// What shift change a document made (bit 1 opened, bit 2 closed).
     pub fn ledger_shift_change(&self, doc_id: i64) -> StoreResult<i64> {
         Ok(self
-            .conn()
-            .query_row("SELECT coalesce(shift_change, 0) FROM ledger_documents WHERE id = ?1", [doc_id], |r| r.get(0))
+            .row("SELECT coalesce(shift_change, 0) FROM ledger_documents WHERE id = ?1", [doc_id], |r| r.get(0))
             .optional()?
             .unwrap_or(0))
     }
@@ -197,10 +195,7 @@ impl Tx<'_> {
     /// Sets a document aside as rolled back and frees its idempotency key; returns the key it had.
     pub fn ledger_mark_rolled_back(&self, doc_id: i64) -> StoreResult<Option<String>> {
         let key: Option<String> = self
-            .conn()
-            .query_row("SELECT key FROM idempotency_keys WHERE book = 'ledger' AND document_id = ?1", [doc_id], |r| {
-                r.get(0)
-            })
+            .row("SELECT key FROM idempotency_keys WHERE book = 'ledger' AND document_id = ?1", [doc_id], |r| r.get(0))
             .optional()?;
         self.exec("UPDATE ledger_documents SET fiscal_state = 3 WHERE id = ?1", [doc_id])?;
         self.forget_key(Book::Ledger, doc_id)?;
@@ -252,8 +247,7 @@ impl Tx<'_> {
     /// The kept document at a position of a shift (the reprint key).
     pub fn ledger_document_at(&self, device_id: i64, shift: i64, position: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents
                       WHERE device_id = ?1 AND shift_number = ?2 AND shift_position = ?3 AND fiscal_state <> 3"
@@ -272,8 +266,6 @@ impl Tx<'_> {
 
     /// How many documents a device holds, rolled-back ones included.
     pub fn ledger_stored_documents(&self, device_id: i64) -> StoreResult<i64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", [device_id], |r| r.get(0))?)
+        Ok(self.row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", [device_id], |r| r.get(0))?)
     }
 }

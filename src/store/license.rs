@@ -28,8 +28,7 @@ impl Tx<'_> {
     /// The activated licence, if any.
     pub fn license(&self) -> StoreResult<Option<LicenseRow>> {
         Ok(self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT license_key, email, phone, owner, org_id, address, activated_at FROM license WHERE id = 1",
                 [],
                 |r| {

@@ -74,10 +74,7 @@ impl Tx<'_> {
     /// Whether another operator (not `except_id`) already has a PIN with this keyed hash.
     pub fn pin_key_taken(&self, pin_key: &str, except_id: i64) -> StoreResult<bool> {
         Ok(self
-            .conn()
-            .query_row("SELECT 1 FROM operators WHERE pin_key = ?1 AND id <> ?2", params![pin_key, except_id], |_| {
-                Ok(())
-            })
+            .row("SELECT 1 FROM operators WHERE pin_key = ?1 AND id <> ?2", params![pin_key, except_id], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -106,8 +103,7 @@ impl Tx<'_> {
             return Ok(false);
         }
         Ok(self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT 1 FROM operators WHERE lower(email) = lower(?1) AND email <> '' AND id <> ?2",
                 params![email, except_id],
                 |_| Ok(()),
@@ -118,9 +114,7 @@ impl Tx<'_> {
 
     /// How many administrators exist, not counting `except_id`.
     pub fn administrators_except(&self, except_id: i64) -> StoreResult<i64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", [except_id], |r| r.get(0))?)
+        Ok(self.row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", [except_id], |r| r.get(0))?)
     }
 
     /// Inserts a new operator (its `id` is ignored) with its bindings; returns the new ID.

@@ -24,8 +24,7 @@ impl Tx<'_> {
             params![id, t.sha256],
         )?;
         Ok(self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT t.sha256, t.name, t.source FROM control_receipts c JOIN templates t ON t.sha256 = c.template_sha256
                  WHERE c.id = ?1",
                 [id],
