@@ -4,7 +4,7 @@
 # round and the medians. The load is the limit anchor's trade.lua (8 connections over 8 KKMs). Use it to show
 # a change does not make the core slower: build the older commit's binary aside first.
 set -euo pipefail
-old=$1 new=$2 secs=${3:-15} rounds=${4:-3} conns=8
+old=$1 new=$2 secs=${3:-15} rounds=${4:-3} conns=${CONNS:-8}
 limit_src=${LIMIT_SRC:-../shared/bench/limit}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 work=$(mktemp -d)

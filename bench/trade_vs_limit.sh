@@ -12,8 +12,11 @@ limit_src=${LIMIT_SRC:-../shared/bench/limit}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 [ -f "$limit_src/Cargo.toml" ] || { echo "the limit anchor is not at $limit_src (set LIMIT_SRC)" >&2; exit 1; }
 
-cargo build --release --bin kassa >&2
-CARGO_TARGET_DIR="$PWD/target/limit" cargo build --release --manifest-path "$limit_src/Cargo.toml" >&2
+# KASSA_BIN / LIMIT_BIN: run binaries already built (on a busy machine, to compare builds without rebuilding).
+kassa_bin=${KASSA_BIN:-target/release/kassa}
+limit_bin=${LIMIT_BIN:-target/limit/release/limit}
+[ -n "${KASSA_BIN:-}" ] || cargo build --release --bin kassa >&2
+[ -n "${LIMIT_BIN:-}" ] || CARGO_TARGET_DIR="$PWD/target/limit" cargo build --release --manifest-path "$limit_src/Cargo.toml" >&2
 
 work=$(mktemp -d)
 pids=()
@@ -22,12 +25,12 @@ pin=4321
 
 # shellcheck source=bench/kassa_start.sh
 . "$(dirname "$0")/kassa_start.sh"
-start_kassa kassa target/release/kassa
+start_kassa kassa "$kassa_bin"
 kassa=$kassa_addr
 
 # The anchor takes its port from PORT: ask the system for one.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-PORT=$port DB="$work/limit.db" target/limit/release/limit >"$work/limit.log" 2>&1 &
+PORT=$port DB="$work/limit.db" "$limit_bin" >"$work/limit.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 

@@ -5,7 +5,8 @@
 //! Prints the server's RSS (from /proc) at the start, every 10 s, at the end and after 5 s of rest; the target
 //! is an end RSS under 60 MB.
 //!
-//! Run: `cargo bench --bench memory` (release). `MEMORY_BENCH_SECS=20` shortens the run.
+//! Run: `cargo bench --bench memory` (release). `MEMORY_BENCH_SECS=20` shortens the run; `MEMORY_BENCH_BIN`
+//! runs another kassa binary; `KASSA_ALLOCATOR` (glibc, mimalloc, jemalloc) reaches the server.
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -57,7 +58,9 @@ async fn main() {
     let full_journal = std::env::var("MEMORY_BENCH_FULL_JOURNAL").is_ok();
     let dir = tempfile::tempdir().expect("temp dir");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_kassa"))
+    // MEMORY_BENCH_BIN: another build of kassa (an older commit, to compare); KASSA_ALLOCATOR passes through.
+    let bin = std::env::var("MEMORY_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kassa").to_owned());
+    let mut server = Command::new(bin)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir.path())
         .stdout(Stdio::null())

@@ -2,6 +2,11 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod allocator;
+
+#[global_allocator]
+static ALLOCATOR: allocator::Chosen = allocator::Chosen::new();
+
 #[derive(Parser)]
 #[command(name = "kassa", version, about = "Local cash core and receipt print server")]
 struct Cli {

@@ -272,6 +272,11 @@ impl Ledger {
     }
 }
 
+/// What `key` says, with the stored document, inside the caller's transaction (see [`Ledger::replay`]).
+pub fn seen_in(tx: &crate::store::Tx, device_id: i64, key: &RequestKey) -> LedgerResult<Seen> {
+    seen(tx, device_id, key)
+}
+
 /// What `key` says, with the stored document.
 fn seen(tx: &crate::store::Tx, device_id: i64, key: &RequestKey) -> LedgerResult<Seen> {
     match tx.replay(Book::Ledger, device_id, key)? {

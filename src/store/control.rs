@@ -23,14 +23,14 @@ pub struct ControlReceiptRow {
 impl Tx<'_> {
     /// Stores a control receipt; returns its row with its id and number filled in.
     pub fn insert_control_receipt(&self, receipt: &ControlReceiptRow) -> StoreResult<ControlReceiptRow> {
-        let number: i64 = self.conn().query_row(
+        let number: i64 = self.row(
             "SELECT COALESCE(MAX(number), 0) + 1 FROM control_receipts WHERE kkm_id = ?1",
             [receipt.kkm_id],
             |r| r.get(0),
         )?;
         let mut body = receipt.body.clone();
         body["shift_document_number"] = number.into();
-        self.conn().execute(
+        self.exec(
             "INSERT INTO control_receipts (kkm_id, number, created_at, operator_id, operator_name, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -49,8 +49,7 @@ impl Tx<'_> {
     /// The control receipt `number` of `kkm_id`.
     pub fn control_receipt(&self, kkm_id: i64, number: i64) -> StoreResult<Option<ControlReceiptRow>> {
         let raw = self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT id, created_at, operator_id, operator_name, body FROM control_receipts
                  WHERE kkm_id = ?1 AND number = ?2",
                 params![kkm_id, number],

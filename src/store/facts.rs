@@ -5,12 +5,12 @@ use rusqlite::{OptionalExtension, params};
 impl Tx<'_> {
     /// A fact, if recorded.
     pub fn folder_fact(&self, name: &str) -> StoreResult<Option<String>> {
-        Ok(self.conn().query_row("SELECT value FROM folder_facts WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+        Ok(self.row("SELECT value FROM folder_facts WHERE name = ?1", [name], |r| r.get(0)).optional()?)
     }
 
     /// Records a fact (replacing an older value).
     pub fn set_folder_fact(&self, name: &str, value: &str) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "INSERT INTO folder_facts (name, value) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             params![name, value],

@@ -129,8 +129,7 @@ impl Tx<'_> {
 
     /// Frees the key of a document that was rolled back, so the POS's retry makes it anew.
     pub(super) fn forget_key(&self, book: Book, doc: i64) -> StoreResult<()> {
-        self.conn()
-            .execute("DELETE FROM idempotency_keys WHERE book = ?1 AND document_id = ?2", params![book.name(), doc])?;
+        self.exec("DELETE FROM idempotency_keys WHERE book = ?1 AND document_id = ?2", params![book.name(), doc])?;
         Ok(())
     }
 }

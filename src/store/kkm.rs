@@ -224,7 +224,7 @@ impl Tx<'_> {
         manufacture_date: &NaiveDateTime,
         reg_info: &serde_json::Value,
     ) -> StoreResult<i64> {
-        self.conn().execute(
+        self.exec(
             "INSERT INTO kz_kkms (ofd_id, ofd_uid, ofd_token, local_name, use_software_vpn, auto_withdraw_money,
                  printer, vat_certificate, custom_data, owner_id, vendor_id, manufacture_date, reg_info, ads_info,
                  device_id)
@@ -253,7 +253,7 @@ impl Tx<'_> {
 
     /// Rewrites the settings of KKM `id` (its state is untouched).
     pub fn update_kkm_settings(&self, id: i64, s: &KkmSettings) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE kz_kkms SET ofd_uid = ?2, ofd_token = ?3, local_name = ?4, use_software_vpn = ?5,
                  auto_withdraw_money = ?6, printer = ?7, vat_certificate = ?8, custom_data = ?9 WHERE kkm_id = ?1",
             params![
@@ -285,7 +285,7 @@ impl Tx<'_> {
     }
 
     fn set_kkm_bindings(&self, kkm_id: i64, operator_ids: &[i64]) -> StoreResult<()> {
-        self.conn().execute("DELETE FROM kkm_bindings WHERE kkm_id = ?1", [kkm_id])?;
+        self.exec("DELETE FROM kkm_bindings WHERE kkm_id = ?1", [kkm_id])?;
         let mut stmt =
             self.conn().prepare_cached("INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)")?;
         for op in operator_ids {

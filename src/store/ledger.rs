@@ -138,19 +138,18 @@ impl Tx<'_> {
     /// The device `serial` of `country`.
     pub fn ledger_device(&self, country: &str, serial: &str) -> StoreResult<Option<DeviceRow>> {
         device(
-            self.conn()
-                .query_row(
-                    &format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE country = ?1 AND serial = ?2"),
-                    params![country, serial],
-                    device_of,
-                )
-                .optional()?,
+            self.row(
+                &format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE country = ?1 AND serial = ?2"),
+                params![country, serial],
+                device_of,
+            )
+            .optional()?,
         )
     }
 
     /// Every device of every country, in ID order.
     pub fn ledger_devices(&self) -> StoreResult<Vec<DeviceRow>> {
-        let mut stmt = self.conn().prepare(&format!("SELECT {DEVICE_COLS} FROM ledger_devices ORDER BY id"))?;
+        let mut stmt = self.conn().prepare_cached(&format!("SELECT {DEVICE_COLS} FROM ledger_devices ORDER BY id"))?;
         let rows = stmt.query_map([], device_of)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().filter_map(|r| device(Some(r)).transpose()).collect()
     }
@@ -158,9 +157,7 @@ impl Tx<'_> {
     /// A device by its ID.
     pub fn ledger_device_by_id(&self, id: i64) -> StoreResult<Option<DeviceRow>> {
         device(
-            self.conn()
-                .query_row(&format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE id = ?1"), [id], device_of)
-                .optional()?,
+            self.row(&format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE id = ?1"), [id], device_of).optional()?,
         )
     }
 
@@ -173,7 +170,7 @@ impl Tx<'_> {
         first_number: i64,
         last_shift: i64,
     ) -> StoreResult<DeviceRow> {
-        self.conn().execute(
+        self.exec(
             "INSERT INTO ledger_devices (country, serial, registration, next_number, shift_number)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (country, serial) DO UPDATE SET registration = excluded.registration",
@@ -184,7 +181,7 @@ impl Tx<'_> {
 
     /// Records the shift state of a device.
     pub fn ledger_set_shift(&self, device_id: i64, number: i64, opened_at: Option<&str>) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3 WHERE id = ?1",
             params![device_id, number, opened_at],
         )?;
@@ -209,25 +206,22 @@ impl Tx<'_> {
         state: FiscalState,
         reply: Option<&serde_json::Value>,
     ) -> StoreResult<()> {
-        self.conn()
-            .prepare_cached("UPDATE ledger_documents SET fiscal_state = ?2, fiscal_reply = ?3 WHERE id = ?1")?
-            .execute(params![doc_id, state as i64, reply.map(|r| r.to_string())])?;
+        self.exec(
+            "UPDATE ledger_documents SET fiscal_state = ?2, fiscal_reply = ?3 WHERE id = ?1",
+            params![doc_id, state as i64, reply.map(|r| r.to_string())],
+        )?;
         Ok(())
     }
 
     /// A document by its ID.
     pub fn ledger_document(&self, doc_id: i64) -> StoreResult<Option<LedgerDocRow>> {
-        doc(self
-            .conn()
-            .query_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), [doc_id], doc_of)
-            .optional()?)
+        doc(self.row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), [doc_id], doc_of).optional()?)
     }
 
     /// A document by its number on a device.
     pub fn ledger_document_by_number(&self, device_id: i64, number: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!("SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND number = ?2"),
                 params![device_id, number],
                 doc_of,
@@ -239,8 +233,7 @@ impl Tx<'_> {
     pub fn ledger_last_document(&self, device_id: i64, types: &[&str]) -> StoreResult<Option<LedgerDocRow>> {
         let list = types.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(",");
         doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND doc_type IN ({list})
                      AND fiscal_state <> 3 ORDER BY number DESC LIMIT 1"
@@ -253,14 +246,13 @@ impl Tx<'_> {
 
     /// The oldest document still waiting for the fiscaliser, and how many wait.
     pub fn ledger_waiting(&self, device_id: i64) -> StoreResult<(i64, Option<LedgerDocRow>)> {
-        let count: i64 = self.conn().query_row(
+        let count: i64 = self.row(
             "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
             [device_id],
             |r| r.get(0),
         )?;
         let oldest = doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0
                      ORDER BY number LIMIT 1"
@@ -274,7 +266,7 @@ impl Tx<'_> {
 
     /// How many documents a shift holds.
     pub fn ledger_shift_document_count(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.row(
             "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
             params![device_id, shift],
             |r| r.get(0),
@@ -285,7 +277,7 @@ impl Tx<'_> {
     pub fn ledger_counters(&self, device_id: i64, shift: i64) -> StoreResult<BTreeMap<String, Decimal>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2")?;
+            .prepare_cached("SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2")?;
         let rows =
             stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = BTreeMap::new();
@@ -303,11 +295,11 @@ impl Tx<'_> {
         doc_id: i64,
         t: &super::TemplateRow,
     ) -> StoreResult<Option<super::TemplateRow>> {
-        self.conn().execute(
+        self.exec(
             "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
             params![t.sha256, t.name, t.source],
         )?;
-        let kept = self.conn().execute(
+        let kept = self.exec(
             "UPDATE ledger_documents SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
             params![doc_id, t.sha256],
         )?;
@@ -315,8 +307,7 @@ impl Tx<'_> {
             self.reseal_document(Journal::Ledger, doc_id)?;
         }
         Ok(self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT t.sha256, t.name, t.source FROM ledger_documents d
                  JOIN templates t ON t.sha256 = d.template_sha256 WHERE d.id = ?1",
                 [doc_id],

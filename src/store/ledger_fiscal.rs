@@ -90,8 +90,7 @@ impl Tx<'_> {
 
     /// Gives a document a number of the autonomous series.
     pub fn ledger_set_autonomous_number(&self, doc_id: i64, number: i64) -> StoreResult<()> {
-        self.conn()
-            .execute("UPDATE ledger_documents SET autonomous_number = ?2 WHERE id = ?1", params![doc_id, number])?;
+        self.exec("UPDATE ledger_documents SET autonomous_number = ?2 WHERE id = ?1", params![doc_id, number])?;
         Ok(())
     }
 }

@@ -137,7 +137,7 @@ impl Tx<'_> {
 
     /// Opens shift `number` at `at`: its positions start again.
     pub fn ledger_open_shift(&self, device_id: i64, number: i64, at: &str) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3, shift_position = 0 WHERE id = ?1",
             params![device_id, number, at],
         )?;
@@ -153,7 +153,7 @@ impl Tx<'_> {
         opened_at: Option<&str>,
         position: i64,
     ) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3, shift_position = ?4 WHERE id = ?1",
             params![device_id, number, opened_at, position],
         )?;
@@ -162,7 +162,7 @@ impl Tx<'_> {
 
     /// The last position a kept (not rolled-back) document holds in a shift (0: none).
     pub fn ledger_last_position(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
-        Ok(self.conn().query_row(
+        Ok(self.row(
             "SELECT coalesce(max(shift_position), 0) FROM ledger_documents
               WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
             params![device_id, shift],
@@ -173,8 +173,7 @@ impl Tx<'_> {
     /// The newest kept document of a device (by number).
     pub fn ledger_newest_kept(&self, device_id: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state <> 3
                      ORDER BY number DESC LIMIT 1"
@@ -188,8 +187,7 @@ impl Tx<'_> {
     /// What shift change a document made (bit 1 opened, bit 2 closed).
     pub fn ledger_shift_change(&self, doc_id: i64) -> StoreResult<i64> {
         Ok(self
-            .conn()
-            .query_row("SELECT coalesce(shift_change, 0) FROM ledger_documents WHERE id = ?1", [doc_id], |r| r.get(0))
+            .row("SELECT coalesce(shift_change, 0) FROM ledger_documents WHERE id = ?1", [doc_id], |r| r.get(0))
             .optional()?
             .unwrap_or(0))
     }
@@ -197,12 +195,9 @@ impl Tx<'_> {
     /// Sets a document aside as rolled back and frees its idempotency key; returns the key it had.
     pub fn ledger_mark_rolled_back(&self, doc_id: i64) -> StoreResult<Option<String>> {
         let key: Option<String> = self
-            .conn()
-            .query_row("SELECT key FROM idempotency_keys WHERE book = 'ledger' AND document_id = ?1", [doc_id], |r| {
-                r.get(0)
-            })
+            .row("SELECT key FROM idempotency_keys WHERE book = 'ledger' AND document_id = ?1", [doc_id], |r| r.get(0))
             .optional()?;
-        self.conn().execute("UPDATE ledger_documents SET fiscal_state = 3 WHERE id = ?1", [doc_id])?;
+        self.exec("UPDATE ledger_documents SET fiscal_state = 3 WHERE id = ?1", [doc_id])?;
         self.forget_key(Book::Ledger, doc_id)?;
         Ok(key)
     }
@@ -242,8 +237,9 @@ impl Tx<'_> {
         if !f.rolled_back {
             clause.push_str(" AND fiscal_state <> 3");
         }
-        let mut stmt =
-            self.conn().prepare(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY number"))?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY number"))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), doc_of)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().filter_map(|r| doc(Some(r)).transpose()).collect()
     }
@@ -251,8 +247,7 @@ impl Tx<'_> {
     /// The kept document at a position of a shift (the reprint key).
     pub fn ledger_document_at(&self, device_id: i64, shift: i64, position: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self
-            .conn()
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {DOC_COLS} FROM ledger_documents
                       WHERE device_id = ?1 AND shift_number = ?2 AND shift_position = ?3 AND fiscal_state <> 3"
@@ -265,14 +260,12 @@ impl Tx<'_> {
 
     /// Sets or clears when a device was retired.
     pub fn ledger_set_retired(&self, device_id: i64, at: Option<&str>) -> StoreResult<()> {
-        self.conn().execute("UPDATE ledger_devices SET retired_at = ?2 WHERE id = ?1", params![device_id, at])?;
+        self.exec("UPDATE ledger_devices SET retired_at = ?2 WHERE id = ?1", params![device_id, at])?;
         Ok(())
     }
 
     /// How many documents a device holds, rolled-back ones included.
     pub fn ledger_stored_documents(&self, device_id: i64) -> StoreResult<i64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", [device_id], |r| r.get(0))?)
+        Ok(self.row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", [device_id], |r| r.get(0))?)
     }
 }

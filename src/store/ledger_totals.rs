@@ -110,7 +110,7 @@ impl Tx<'_> {
         for (name, delta, made) in rows {
             let delta = decimal(&name, &delta)?;
             if made & MADE_SHIFT_ROW != 0 {
-                self.conn().execute(
+                self.exec(
                     "DELETE FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3",
                     params![device_id, shift, name],
                 )?;
@@ -118,7 +118,7 @@ impl Tx<'_> {
                 add_to_shift(self, device_id, shift, &name, -delta)?;
             }
             if made & MADE_LIFE_ROW != 0 {
-                self.conn().execute(
+                self.exec(
                     "DELETE FROM ledger_lifetime_counters WHERE device_id = ?1 AND name = ?2",
                     params![device_id, name],
                 )?;

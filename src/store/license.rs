@@ -17,7 +17,7 @@ pub struct LicenseRow {
 impl Tx<'_> {
     /// Stores the licence, replacing any earlier one.
     pub fn save_license(&self, l: &LicenseRow) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "INSERT OR REPLACE INTO license (id, license_key, email, phone, owner, org_id, address, activated_at)
              VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![l.license_key, l.email, l.phone, l.owner, l.org_id, l.address, l.activated_at],
@@ -28,8 +28,7 @@ impl Tx<'_> {
     /// The activated licence, if any.
     pub fn license(&self) -> StoreResult<Option<LicenseRow>> {
         Ok(self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT license_key, email, phone, owner, org_id, address, activated_at FROM license WHERE id = 1",
                 [],
                 |r| {

@@ -50,13 +50,13 @@ impl Tx<'_> {
 
     fn operator_where(&self, clause: &str, param: &dyn rusqlite::ToSql) -> StoreResult<Option<OperatorRow>> {
         let sql = format!("SELECT {COLUMNS} FROM operators WHERE {clause}");
-        let found = self.conn().query_row(&sql, [param], from_row).optional()?;
+        let found = self.row(&sql, [param], from_row).optional()?;
         found.map(|r| self.finish_operator(r)).transpose()
     }
 
     /// Every operator, by ID.
     pub fn operators(&self) -> StoreResult<Vec<OperatorRow>> {
-        let mut stmt = self.conn().prepare(&format!("SELECT {COLUMNS} FROM operators ORDER BY id"))?;
+        let mut stmt = self.conn().prepare_cached(&format!("SELECT {COLUMNS} FROM operators ORDER BY id"))?;
         let rows = stmt.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(|r| self.finish_operator(r)).collect()
     }
@@ -74,31 +74,26 @@ impl Tx<'_> {
     /// Whether another operator (not `except_id`) already has a PIN with this keyed hash.
     pub fn pin_key_taken(&self, pin_key: &str, except_id: i64) -> StoreResult<bool> {
         Ok(self
-            .conn()
-            .query_row("SELECT 1 FROM operators WHERE pin_key = ?1 AND id <> ?2", params![pin_key, except_id], |_| {
-                Ok(())
-            })
+            .row("SELECT 1 FROM operators WHERE pin_key = ?1 AND id <> ?2", params![pin_key, except_id], |_| Ok(()))
             .optional()?
             .is_some())
     }
 
     /// Operators whose PIN an older schema stored in plain text: `(id, PIN)`.
     pub fn plain_pins(&self) -> StoreResult<Vec<(i64, String)>> {
-        let mut stmt = self.conn().prepare("SELECT id, pin_key FROM operators WHERE pin_hash = '' ORDER BY id")?;
+        let mut stmt =
+            self.conn().prepare_cached("SELECT id, pin_key FROM operators WHERE pin_hash = '' ORDER BY id")?;
         Ok(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?)
     }
 
     /// How many operators have a hashed PIN (they need the server key that made it).
     pub fn hashed_pins(&self) -> StoreResult<i64> {
-        Ok(self.conn().query_row("SELECT count(*) FROM operators WHERE pin_hash <> ''", [], |r| r.get(0))?)
+        Ok(self.row("SELECT count(*) FROM operators WHERE pin_hash <> ''", [], |r| r.get(0))?)
     }
 
     /// Replaces an operator's PIN hashes.
     pub fn set_operator_pin(&self, id: i64, pin_key: &str, pin_hash: &str) -> StoreResult<()> {
-        self.conn().execute(
-            "UPDATE operators SET pin_key = ?2, pin_hash = ?3 WHERE id = ?1",
-            params![id, pin_key, pin_hash],
-        )?;
+        self.exec("UPDATE operators SET pin_key = ?2, pin_hash = ?3 WHERE id = ?1", params![id, pin_key, pin_hash])?;
         Ok(())
     }
 
@@ -108,8 +103,7 @@ impl Tx<'_> {
             return Ok(false);
         }
         Ok(self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT 1 FROM operators WHERE lower(email) = lower(?1) AND email <> '' AND id <> ?2",
                 params![email, except_id],
                 |_| Ok(()),
@@ -120,14 +114,12 @@ impl Tx<'_> {
 
     /// How many administrators exist, not counting `except_id`.
     pub fn administrators_except(&self, except_id: i64) -> StoreResult<i64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", [except_id], |r| r.get(0))?)
+        Ok(self.row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", [except_id], |r| r.get(0))?)
     }
 
     /// Inserts a new operator (its `id` is ignored) with its bindings; returns the new ID.
     pub fn insert_operator(&self, op: &OperatorRow) -> StoreResult<i64> {
-        self.conn().execute(
+        self.exec(
             "INSERT INTO operators (name, pin_key, pin_hash, role, email, owner_id, custom_data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![op.name, op.pin_key, op.pin_hash, op.role, op.email, op.owner_id, op.custom_data.to_string()],
@@ -139,7 +131,7 @@ impl Tx<'_> {
 
     /// Rewrites an operator's fields and bindings (`owner_id` is kept).
     pub fn update_operator(&self, op: &OperatorRow) -> StoreResult<()> {
-        self.conn().execute(
+        self.exec(
             "UPDATE operators SET name = ?2, pin_key = ?3, pin_hash = ?4, role = ?5, email = ?6, custom_data = ?7
              WHERE id = ?1",
             params![op.id, op.name, op.pin_key, op.pin_hash, op.role, op.email, op.custom_data.to_string()],
@@ -149,7 +141,7 @@ impl Tx<'_> {
 
     /// Deletes an operator and its bindings; false when there was none.
     pub fn delete_operator(&self, id: i64) -> StoreResult<bool> {
-        Ok(self.conn().execute("DELETE FROM operators WHERE id = ?1", [id])? > 0)
+        Ok(self.exec("DELETE FROM operators WHERE id = ?1", [id])? > 0)
     }
 
     /// The internal KKM IDs this operator is bound to.
@@ -160,7 +152,7 @@ impl Tx<'_> {
     }
 
     fn set_operator_bindings(&self, operator_id: i64, kkm_ids: &[i64]) -> StoreResult<()> {
-        self.conn().execute("DELETE FROM kkm_bindings WHERE operator_id = ?1", [operator_id])?;
+        self.exec("DELETE FROM kkm_bindings WHERE operator_id = ?1", [operator_id])?;
         let mut stmt =
             self.conn().prepare_cached("INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)")?;
         for kkm_id in kkm_ids {

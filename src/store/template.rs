@@ -15,17 +15,16 @@ impl Tx<'_> {
     /// Records that control receipt `id` was rendered with `t`, unless it already has a template. Returns the
     /// version it keeps.
     pub fn remember_control_template(&self, id: i64, t: &TemplateRow) -> StoreResult<Option<TemplateRow>> {
-        self.conn().execute(
+        self.exec(
             "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
             params![t.sha256, t.name, t.source],
         )?;
-        self.conn().execute(
+        self.exec(
             "UPDATE control_receipts SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
             params![id, t.sha256],
         )?;
         Ok(self
-            .conn()
-            .query_row(
+            .row(
                 "SELECT t.sha256, t.name, t.source FROM control_receipts c JOIN templates t ON t.sha256 = c.template_sha256
                  WHERE c.id = ?1",
                 [id],

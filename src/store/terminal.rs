@@ -5,7 +5,7 @@ use rusqlite::params;
 impl Tx<'_> {
     /// Every (terminal, PIN hash) pair known for `front`.
     pub fn known_terminals(&self, front: &str) -> StoreResult<Vec<(String, String)>> {
-        let mut stmt = self.conn().prepare("SELECT terminal, pin_tag FROM known_terminals WHERE front = ?1")?;
+        let mut stmt = self.conn().prepare_cached("SELECT terminal, pin_tag FROM known_terminals WHERE front = ?1")?;
         let rows = stmt.query_map([front], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
@@ -20,11 +20,11 @@ impl Tx<'_> {
         at: &str,
         keep: usize,
     ) -> StoreResult<Vec<String>> {
-        self.conn().execute(
+        self.exec(
             "INSERT OR IGNORE INTO known_terminals (front, terminal, pin_tag, first_seen) VALUES (?1, ?2, ?3, ?4)",
             params![front, terminal, pin_tag, at],
         )?;
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT terminal FROM known_terminals WHERE front = ?1 AND pin_tag = ?2
              ORDER BY first_seen DESC, rowid DESC LIMIT -1 OFFSET ?3",
         )?;
@@ -32,7 +32,7 @@ impl Tx<'_> {
             .query_map(params![front, pin_tag, keep as i64], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         for terminal in &old {
-            self.conn().execute(
+            self.exec(
                 "DELETE FROM known_terminals WHERE front = ?1 AND terminal = ?2 AND pin_tag = ?3",
                 params![front, terminal, pin_tag],
             )?;

@@ -2,7 +2,7 @@
 use super::Core;
 use super::books::{self, DocumentRow};
 use super::error::{FiscalError, FiscalResult};
-use crate::store::KkmRow;
+use crate::store::{KkmRow, Tx};
 
 /// A committed document and what the API shows beside it.
 #[derive(Debug, Clone)]
@@ -26,14 +26,17 @@ impl DocumentAnswer {
 impl Core {
     /// The answer for the document of KKM `kkm_id` with ledger ID `doc_id`, as stored now.
     pub fn answer(&self, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentAnswer> {
-        let (kkm, doc) = self.ledger.read(|tx| {
-            // The answer shows the KKM's settings and state, not its counters.
-            let kkm = tx.kz_kkm_row(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let doc = tx.ledger_document(doc_id)?.filter(|d| d.device_id == kkm.device_id);
-            let doc = doc.ok_or(FiscalError::DocumentNotFound)?;
-            let note = tx.ledger_fiscal(doc_id)?;
-            Ok::<_, FiscalError>((kkm, books::entry(kkm_id, doc, note)?))
-        })?;
+        self.ledger.read(|tx| self.answer_in(tx, kkm_id, doc_id))
+    }
+
+    /// [`Core::answer`] inside the caller's read transaction. The answer shows no counters: the KKM is read
+    /// without them.
+    pub(crate) fn answer_in(&self, tx: &Tx, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentAnswer> {
+        let kkm = books::kkm_state(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+        let doc = tx.ledger_document(doc_id)?.filter(|d| d.device_id == kkm.device_id);
+        let doc = doc.ok_or(FiscalError::DocumentNotFound)?;
+        let note = tx.ledger_fiscal(doc_id)?;
+        let doc = books::entry(kkm_id, doc, note)?;
         let ofd = self.ofd(Some(&kkm.settings.ofd_uid)).ok();
         Ok(DocumentAnswer {
             ofd_name: ofd.map(|o| o.name.clone()).unwrap_or_default(),

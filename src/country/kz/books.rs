@@ -246,6 +246,23 @@ pub fn kkm(tx: &Tx, id: i64) -> FiscalResult<Option<KkmRow>> {
     filled(tx, row)
 }
 
+/// The KKM with this internal ID as its own row and its ledger device keep it, without reading its
+/// counters (`counters`, `cash_sum`, `revenue` and the NNS stay empty): for the access check, the link
+/// state and the answer, which do not show them. A closed shift's opening date is left out too.
+pub fn kkm_state(tx: &Tx, id: i64) -> FiscalResult<Option<KkmRow>> {
+    Ok(tx.kz_kkm_row(id)?)
+}
+
+/// The KKM with this OFD ID, without its counters (see [`kkm_state`]).
+pub fn kkm_state_by_ofd_id(tx: &Tx, ofd_id: i64) -> FiscalResult<Option<KkmRow>> {
+    Ok(tx.kz_kkm_row_by_ofd_id(ofd_id)?)
+}
+
+/// The KKM of a ledger device, without its counters (see [`kkm_state`]).
+pub fn kkm_state_of_device(tx: &Tx, device_id: i64) -> FiscalResult<Option<KkmRow>> {
+    Ok(tx.kz_kkm_row_of_device(device_id)?)
+}
+
 /// The KKM with this OFD ID, with its counters.
 pub fn kkm_by_ofd_id(tx: &Tx, ofd_id: i64) -> FiscalResult<Option<KkmRow>> {
     let row = tx.kz_kkm_row_by_ofd_id(ofd_id)?;

@@ -67,10 +67,10 @@ impl NewDocument {
 struct Committed {
     /// Its ledger ID.
     doc_id: i64,
-    /// Send now and wait (the KKM is online with an empty queue).
-    online: bool,
     /// The KKM's ledger device.
     device: i64,
+    /// Send now and wait (the KKM is online with an empty queue).
+    online: bool,
 }
 
 /// The REQNUM after `last` (u16 on the wire, wraps and skips 0), as the ledger's request-number step.
@@ -148,26 +148,40 @@ impl Core {
                 ))),
             };
         }
-        // The caller's access first: a key never shows a document of a KKM the caller is not bound to.
+        // The caller's access first: a key never shows a document of a KKM the caller is not bound to. Then
+        // the key, in the KKM's scope, before any rule: a retry after the drawer or the shift changed gets its
+        // document. Each step below that reads or writes the store is one hop to the blocking pool.
         let who = caller.clone();
-        let kkm = self.blocking(move |core| core.kkm_access(&who, ofd_id)).await?;
-        let kkm_id = kkm.id;
-        // Then the key, in the KKM's scope, before any rule: a retry after the drawer or the shift changed gets
-        // its document.
-        if let Some(answer) = self.replay_key(&kkm, &key).await? {
+        let first_key = key.clone();
+        let (kkm, replayed) = self
+            .blocking(move |core| {
+                let kkm = core.kkm_state_for(&who, ofd_id)?;
+                let replayed = core.replayed(&kkm, first_key.as_ref())?;
+                Ok((kkm, replayed))
+            })
+            .await?;
+        if let Some(answer) = replayed {
             return Ok(answer);
         }
-        let lock = self.ledger.lock(kkm.device_id);
+        let (kkm_id, device) = (kkm.id, kkm.device_id);
+        let lock = self.ledger.lock(device);
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
         let _ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
         // A key used by a request that was waiting for the lock: answer what that request made.
-        if let Some(answer) = self.replay_key(&kkm, &key).await? {
+        let now = self.clock.now();
+        let locked_key = key.clone();
+        let (fresh, replayed) = self
+            .blocking(move |core| {
+                let Some(kkm) = core.ledger.read(|tx| books::kkm_state(tx, kkm_id))? else {
+                    return Err(FiscalError::KkmNotFound(ofd_id));
+                };
+                let replayed = core.replayed(&kkm, locked_key.as_ref())?;
+                Ok((kkm, replayed))
+            })
+            .await?;
+        if let Some(answer) = replayed {
             return Ok(answer);
         }
-        let now = self.clock.now();
-        // Its shift as it is now (the counters are read where they are needed: in the commit).
-        let fresh = self.blocking(move |core| Ok(core.ledger.read(|tx| tx.kz_kkm_row(kkm_id))?)).await?;
-        let fresh = fresh.ok_or(FiscalError::KkmNotFound(ofd_id))?;
         let closing = matches!(doc, NewDocument::ZReport);
         // Only a sale closes a shift past its limit first (`uCashRegister.pas:372-382`); an X report or a
         // money placement goes into the shift as it is, and the OFD decides.
@@ -226,34 +240,36 @@ impl Core {
         let who = caller.clone();
         let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
         let device = committed.device;
+        // Documents wait in the queue unless this one went through now and nothing is left behind it: the
+        // sender delivers them (the queue only grows under `ops`, which the caller holds).
+        let mut waiting = !committed.online;
         if committed.online {
             let _send = lock.send.lock().await;
-            let sent = OfdLink(self.clone()).fiscalise_next(device).await?;
-            if let fiscaliser::Outcome::Refused { doc_id, reason: class } = sent {
-                let error = refusal(&class);
-                self.blocking(move |core| core.roll_back(kkm_id, doc_id, &class)).await?;
-                return Err(error);
+            match OfdLink(self.clone()).fiscalise_next(device).await? {
+                fiscaliser::Outcome::Refused { doc_id, reason: class } => {
+                    let error = refusal(&class);
+                    self.blocking(move |core| core.roll_back(kkm_id, doc_id, &class)).await?;
+                    return Err(error);
+                }
+                fiscaliser::Outcome::Accepted { more } => waiting = more,
+                fiscaliser::Outcome::Nothing => {}
+                fiscaliser::Outcome::Deferred { .. } => waiting = true,
             }
         }
-        if self.blocking(move |core| core.ledger.read(|tx| books::outbox_len(tx, device))).await? > 0 {
+        if waiting {
             self.wake_sender(device);
         }
         Ok(committed.doc_id)
     }
 
     /// The answer a key already produced on this KKM and method, if any (the ledger looks it up in the KKM's
-    /// scope); the same key with another request is refused.
-    async fn replay_key(
-        self: &Arc<Self>,
-        kkm: &KkmRow,
-        key: &Option<RequestKey>,
-    ) -> FiscalResult<Option<DocumentAnswer>> {
-        let Some(key) = key.clone() else { return Ok(None) };
-        let (kkm_id, device) = (kkm.id, kkm.device_id);
-        match self.blocking(move |core| Ok(core.ledger.replay(device, &key)?)).await? {
+    /// scope, and the answer is read in the same transaction); the same key with another request is refused.
+    fn replayed(&self, kkm: &KkmRow, key: Option<&RequestKey>) -> FiscalResult<Option<DocumentAnswer>> {
+        let Some(key) = key else { return Ok(None) };
+        self.ledger.read(|tx| match crate::ledger::seen_in(tx, kkm.device_id, key)? {
             Seen::New => Ok(None),
-            Seen::Stored(doc) => self.blocking(move |core| core.answer(kkm_id, doc.id)).await.map(Some),
-        }
+            Seen::Stored(doc) => self.answer_in(tx, kkm.id, doc.id).map(Some),
+        })
     }
 
     /// Refuses work on a KKM that may not work now. A refused token stops nothing: like the vendor's server
@@ -459,7 +475,7 @@ impl Core {
             let committed = within::commit(tx, kkm.device_id, &entry, key.as_ref(), &how)?;
             if committed.public_id != next.public_id {
                 // A key seen inside the transaction (a request that raced this one to the lock): its document.
-                return Ok(Committed { doc_id: committed.id, online: false, device: kkm.device_id });
+                return Ok(Committed { doc_id: committed.id, device: kkm.device_id, online: false });
             }
             if next.autonomous_number.is_some() {
                 // Its fiscal sign is its autonomous number, and its check URL is composed here.
@@ -472,7 +488,7 @@ impl Core {
                 })?;
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(Committed { doc_id: committed.id, online, device: kkm.device_id })
+            Ok(Committed { doc_id: committed.id, device: kkm.device_id, online })
         })
     }
 

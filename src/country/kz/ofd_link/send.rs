@@ -64,8 +64,8 @@ impl Core {
         let head = self
             .blocking(move |core| {
                 core.ledger.read(|tx| {
-                    // The link needs the KKM's settings and state, not its counters.
-                    let Some(kkm) = tx.kz_kkm_row_of_device(device)? else {
+                    // The link state only: sending needs no counters.
+                    let Some(kkm) = books::kkm_state_of_device(tx, device)? else {
                         return Ok(None);
                     };
                     Ok::<_, FiscalError>(books::outbox_head(tx, &kkm)?.map(|doc| (kkm, doc)))
@@ -113,7 +113,7 @@ impl Core {
     fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
         self.ledger.write(|tx| {
-            let mut kkm = tx.kz_kkm_row(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut kkm = books::kkm_state(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
             let mut doc = stored(tx, kkm_id, doc_id)?;
             if let Some(token) = reply.new_token() {
                 kkm.settings.ofd_token = token;

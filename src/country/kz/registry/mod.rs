@@ -270,6 +270,15 @@ impl Core {
         Ok(kkm)
     }
 
+    /// [`Core::kkm_for`] without the KKM's counters (`books::kkm_state`): the pipeline's access check, which
+    /// reads the counters again inside its transaction.
+    pub fn kkm_state_for(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
+        let kkm = self.store.read(|tx| books::kkm_state_by_ofd_id(tx, ofd_id))?.filter(|k| !k.retired);
+        let kkm = kkm.ok_or(FiscalError::KkmNotFound(ofd_id))?;
+        caller.require_binding(&kkm)?;
+        Ok(kkm)
+    }
+
     /// The KKM with `ofd_id` whose journal the caller may read: a KKM in use by the same rules as
     /// [`Core::kkm_for`], and a retired KKM by administrators only (it has no bindings any more).
     pub fn kkm_for_reading(&self, caller: &Caller, ofd_id: i64) -> FiscalResult<KkmRow> {
