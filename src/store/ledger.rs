@@ -209,7 +209,8 @@ impl Tx<'_> {
     pub fn ledger_document(&self, doc_id: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self
             .conn()
-            .query_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), [doc_id], doc_of)
+            .prepare_cached(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"))?
+            .query_row([doc_id], doc_of)
             .optional()?)
     }
 
@@ -243,21 +244,17 @@ impl Tx<'_> {
 
     /// The oldest document still waiting for the fiscaliser, and how many wait.
     pub fn ledger_waiting(&self, device_id: i64) -> StoreResult<(i64, Option<LedgerDocRow>)> {
-        let count: i64 = self.conn().query_row(
-            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
-            [device_id],
-            |r| r.get(0),
-        )?;
+        let count: i64 = self
+            .conn()
+            .prepare_cached("SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0")?
+            .query_row([device_id], |r| r.get(0))?;
         let oldest = doc(self
             .conn()
-            .query_row(
-                &format!(
-                    "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0
-                     ORDER BY number LIMIT 1"
-                ),
-                [device_id],
-                doc_of,
-            )
+            .prepare_cached(&format!(
+                "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0
+                 ORDER BY number LIMIT 1"
+            ))?
+            .query_row([device_id], doc_of)
             .optional()?)?;
         Ok((count, oldest))
     }

@@ -64,7 +64,8 @@ impl Core {
         let head = self
             .blocking(move |core| {
                 core.ledger.read(|tx| {
-                    let Some(kkm) = books::kkm_of_device(tx, device)? else {
+                    // Without its counters: sending needs the link's settings, not the shift's sums.
+                    let Some(kkm) = tx.kz_kkm_row_of_device(device)? else {
                         return Ok(None);
                     };
                     Ok::<_, FiscalError>(books::outbox_head(tx, &kkm)?.map(|doc| (kkm, doc)))
@@ -112,7 +113,8 @@ impl Core {
     fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
         let now = self.clock.now();
         self.ledger.write(|tx| {
-            let mut kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            // Without its counters: an acceptance changes the link's state (token, autonomous mode), no sums.
+            let mut kkm = tx.kz_kkm_row(kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
             let mut doc = stored(tx, kkm_id, doc_id)?;
             if let Some(token) = reply.new_token() {
                 kkm.settings.ofd_token = token;
