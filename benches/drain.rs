@@ -1,7 +1,7 @@
 //! Queue drain after an OFD outage (issue 24, goal 6): an in-process server with the built-in OFD emulator,
 //! the emulator made unreachable (it drops every connection), `DRAIN_BENCH_DOCS` sales (4 000 by default)
 //! queued autonomously over the API across K KKMs, then the emulator back: documents delivered per second,
-//! from the first acceptance to the last, for K = 1 and K = 4 (`DRAIN_BENCH_KKMS=1,4`). Checks that the
+//! from the first acceptance to the last, for K = 1, 4 and 8 (`DRAIN_BENCH_KKMS=1,4,8`). Checks that the
 //! emulator got every document once, in order (autonomous numbers increasing, one per sale).
 //!
 //! Run: `cargo bench --bench drain`.
@@ -113,7 +113,7 @@ async fn drain(docs: usize, kkms: u32) -> f64 {
 async fn main() {
     let docs: usize = std::env::var("DRAIN_BENCH_DOCS").ok().and_then(|s| s.parse().ok()).unwrap_or(4000);
     let kkms: Vec<u32> = std::env::var("DRAIN_BENCH_KKMS")
-        .unwrap_or_else(|_| "1,4".into())
+        .unwrap_or_else(|_| "1,4,8".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
