@@ -77,6 +77,8 @@ pub struct Store {
     wal_path: PathBuf,
     /// The write-ahead log as last seen (device, inode): another one, or none, means it was deleted.
     wal: Mutex<Option<(u64, u64)>>,
+    /// Set once the store is closed (dropped), so a stopping process can wait for the record of its clean stop.
+    closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Bookkeeping of commit groups, numbered in order.
@@ -195,6 +197,19 @@ impl Drop for Store {
     /// A clean stop: closes both connections (SQLite checkpoints the log into the database) and records in
     /// `kassa.mark` how the files look now, so the next start need not check every page.
     fn drop(&mut self) {
+        self.close_cleanly();
+        self.closed.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Store {
+    /// What a process that stops waits for: it turns true once the store is closed (its last holder, perhaps
+    /// another thread, dropped it).
+    pub fn closed_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.closed.clone()
+    }
+
+    fn close_cleanly(&mut self) {
         let writer = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
         if !writer.is_autocommit() {
             return;
@@ -280,6 +295,7 @@ impl Store {
             path: path.to_path_buf(),
             wal_path: wal_of(path),
             wal: Mutex::new(wal_identity(&wal_of(path))),
+            closed: Arc::default(),
         })
     }
 
