@@ -293,7 +293,7 @@ pub fn restore(args: RestoreArgs) -> Result<(), String> {
     copy_database(&src_db, &db)?;
     write_key(&data, &key)?;
     // The mark of the restored database: what it holds is what this folder now acknowledges.
-    let (mark, _) = crate::store::mark::CommitMark::open(&db).map_err(|e| e.to_string())?;
+    let (mark, _, _) = crate::store::mark::CommitMark::open(&db).map_err(|e| e.to_string())?;
     mark.record_synced(contents.commits).map_err(|e| e.to_string())?;
     drop(held);
     println!("restored {} into {}: {contents}", args.src.display(), data.display());

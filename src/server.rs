@@ -385,8 +385,9 @@ async fn start_ua(
 /// Runs `kassa serve` until SIGINT or SIGTERM.
 pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     let config = Config::resolve(&args).map_err(|e| e.to_string())?;
-    runtime()?.block_on(async move {
+    let closed = runtime()?.block_on(async move {
         let started = start_core(&config, Arc::new(SystemClock)).await?;
+        let closed = started.store.closed_flag();
         trim_allocator_periodically();
         if let Some(emulator) = &started.emulator {
             crate::listen::announce("ofd-emulator", emulator.addr());
@@ -402,8 +403,15 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
         }
         started.printing.spooler.shutdown();
         tracing::info!("stopped");
-        Ok(())
-    })
+        Ok::<_, String>(closed)
+    })?;
+    // The runtime is gone with its tasks; a thread of ours may still hold the store for a moment (the log
+    // watch): wait for it to close, so the clean stop is recorded before the process ends.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while !closed.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(())
 }
 
 /// The data folder a tool works on must be one a server made: a tool never creates one (nor a fresh

@@ -203,8 +203,16 @@ impl Tx<'_> {
     }
 
     /// A device's documents, oldest first.
+    ///
+    /// Without statistics SQLite would walk the device's whole journal in order (its `(device_id, number)`
+    /// index gives the order for free) and test each row against the filter. A filter that picks a few
+    /// documents (a shift, a period, a fiscal sign, a transaction ID) is looked up by its own index instead,
+    /// and the few rows sorted: `+number` stops the order from choosing the index, and `+device_id` leaves
+    /// a sign or an ID the only way in.
     pub fn ledger_journal(&self, device_id: i64, f: &LedgerJournalFilter) -> StoreResult<Vec<LedgerDocRow>> {
-        let mut clause = String::from("device_id = ?");
+        let one = f.ticket.is_some() || f.public_id.is_some();
+        let few = one || f.shift.is_some() || f.position.is_some() || f.from.is_some() || f.to.is_some();
+        let mut clause = String::from(if one { "+device_id = ?" } else { "device_id = ?" });
         let mut args: Vec<rusqlite::types::Value> = vec![device_id.into()];
         if let Some(shift) = f.shift {
             clause.push_str(" AND shift_number = ?");
@@ -237,9 +245,10 @@ impl Tx<'_> {
         if !f.rolled_back {
             clause.push_str(" AND fiscal_state <> 3");
         }
+        let order = if few { "+number" } else { "number" };
         let mut stmt = self
             .conn()
-            .prepare_cached(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY number"))?;
+            .prepare_cached(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY {order}"))?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), doc_of)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().filter_map(|r| doc(Some(r)).transpose()).collect()
     }

@@ -6,6 +6,11 @@
 //! it never claims more than the database durably holds. A database found *behind* its mark lost commits
 //! Kassa had acknowledged (a deleted `kassa.db-wal`, an older `kassa.db` put back by hand): the start is
 //! refused instead of selling on it.
+//!
+//! A clean stop adds a second line, `clean <fingerprint>`: the size, modification time and inode of
+//! `kassa.db` (and the size of its log) once the store closed. A start that finds that line, and the files
+//! as it describes them, skips the full integrity check (the database was closed by SQLite and nobody touched
+//! it since); any start removes the line at once, so a crash leaves none and the next start checks fully.
 use super::StoreError;
 use std::fs::File;
 use std::io::Read;
@@ -25,8 +30,27 @@ pub struct CommitMark {
     complained: AtomicBool,
 }
 
-/// Reads a mark's text: `None` for an empty (new) file.
+/// The length of the count line (`record` writes exactly this many bytes at the start of the file).
+const COUNT_LEN: u64 = 21;
+
+/// What a clean stop leaves beside the count: how `kassa.db` and its log looked once the store closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The files of the database `db` as they are now (size, modification time and inode; the log's size).
+    pub fn of(db: &Path) -> Option<Fingerprint> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(db).ok()?;
+        let wal = std::fs::symlink_metadata(super::wal_of(db)).map(|m| m.len() as i64).unwrap_or(-1);
+        let when = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+        Some(Fingerprint(format!("{} {when} {} {wal}", meta.len(), meta.ino())))
+    }
+}
+
+/// Reads a mark's text: `None` for an empty (new) file. Only the first line holds the count.
 pub fn parse(text: &str, path: &Path) -> Result<Option<u64>, StoreError> {
+    let text = text.split('\n').next().unwrap_or_default();
     let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\0');
     if text.is_empty() {
         return Ok(None);
@@ -56,8 +80,10 @@ pub fn read(db: &Path) -> Result<Option<u64>, StoreError> {
 }
 
 impl CommitMark {
-    /// Opens (creating, 0600, never through a symbolic link) the mark of `db`; returns it with the count it holds.
-    pub fn open(db: &Path) -> Result<(CommitMark, Option<u64>), StoreError> {
+    /// Opens (creating, 0600, never through a symbolic link) the mark of `db`; returns it with the count it holds
+    /// and the fingerprint a clean stop left, if the last stop was clean. The clean line is removed (and the
+    /// removal synced) before this returns: from now on the database is in use.
+    pub fn open(db: &Path) -> Result<(CommitMark, Option<u64>, Option<Fingerprint>), StoreError> {
         let path = path_of(db);
         let mut file = super::folder::private_options()
             .read(true)
@@ -69,7 +95,22 @@ impl CommitMark {
         let mut text = String::new();
         file.read_to_string(&mut text).map_err(|e| StoreError::Mark(format!("{}: {e}", path.display())))?;
         let seen = parse(&text, &path)?;
-        Ok((CommitMark { file, path, complained: AtomicBool::new(false) }, seen))
+        let clean =
+            text.lines().nth(1).and_then(|l| l.strip_prefix("clean ")).map(|f| Fingerprint(f.trim().to_owned()));
+        if text.len() as u64 > COUNT_LEN {
+            file.set_len(COUNT_LEN)
+                .and_then(|_| file.sync_all())
+                .map_err(|e| StoreError::Mark(format!("cannot write {}: {e}", path.display())))?;
+        }
+        Ok((CommitMark { file, path, complained: AtomicBool::new(false) }, seen, clean))
+    }
+
+    /// Says, after the last count, that the store closed cleanly with its files as `fingerprint` says (synced).
+    pub fn record_clean(&self, fingerprint: &Fingerprint) -> Result<(), StoreError> {
+        let line = format!("clean {}\n", fingerprint.0);
+        std::os::unix::fs::FileExt::write_all_at(&self.file, line.as_bytes(), COUNT_LEN)
+            .and_then(|_| self.file.sync_all())
+            .map_err(|e| StoreError::Mark(format!("cannot write {}: {e}", self.path.display())))
     }
 
     /// Overwrites the mark with `seq` (same length every time, so the write replaces the text whole).

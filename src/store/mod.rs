@@ -78,6 +78,8 @@ pub struct Store {
     wal_path: PathBuf,
     /// The write-ahead log as last seen (device, inode): another one, or none, means it was deleted.
     wal: Mutex<Option<(u64, u64)>>,
+    /// Set once the store is closed (dropped), so a stopping process can wait for the record of its clean stop.
+    closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Bookkeeping of commit groups, numbered in order.
@@ -157,7 +159,7 @@ pub fn committed(conn: &Connection) -> StoreResult<u64> {
 }
 
 /// The write-ahead log of the database `db`.
-fn wal_of(db: &Path) -> PathBuf {
+pub(crate) fn wal_of(db: &Path) -> PathBuf {
     let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     db.with_file_name(format!("{name}-wal"))
 }
@@ -189,6 +191,55 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
+/// Why the start must check every page, or `None` when the last stop was clean and the files are as it left them.
+fn full_check_needed(clean: Option<mark::Fingerprint>, now: Option<mark::Fingerprint>) -> Option<&'static str> {
+    match (clean, now) {
+        (Some(clean), Some(now)) if clean == now => None,
+        (Some(clean), now) => {
+            tracing::debug!(?clean, ?now, "the database files as the clean stop left them, and now");
+            Some("the database files changed while Kassa was stopped")
+        }
+        (None, _) => Some("the last stop was not clean (a crash, a kill or a power cut), or left no record"),
+    }
+}
+
+impl Drop for Store {
+    /// A clean stop: closes both connections (SQLite checkpoints the log into the database) and records in
+    /// `kassa.mark` how the files look now, so the next start need not check every page.
+    fn drop(&mut self) {
+        self.close_cleanly();
+        self.closed.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Store {
+    /// What a process that stops waits for: it turns true once the store is closed (its last holder, perhaps
+    /// another thread, dropped it).
+    pub fn closed_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.closed.clone()
+    }
+
+    fn close_cleanly(&mut self) {
+        let writer = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
+        if !writer.is_autocommit() {
+            return;
+        }
+        let (Ok(spare_writer), Ok(spare_reader)) = (Connection::open_in_memory(), Connection::open_in_memory()) else {
+            return;
+        };
+        let writer = std::mem::replace(writer, spare_writer);
+        let reader = std::mem::replace(self.reader.get_mut().unwrap_or_else(|p| p.into_inner()), spare_reader);
+        if reader.close().is_err() || writer.close().is_err() {
+            return;
+        }
+        if let Some(fingerprint) = mark::Fingerprint::of(&self.path)
+            && let Err(e) = self.mark.record_clean(&fingerprint)
+        {
+            tracing::warn!(error = %e, "cannot record the clean stop: the next start checks the database fully");
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock is caught below before it can leave a half-written state.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -198,17 +249,31 @@ impl Store {
     /// Opens (creating if needed) the database file and applies pending migrations; refuses a database behind
     /// its commit mark (`StoreError::Behind`).
     pub fn open(path: &Path) -> StoreResult<Store> {
+        // Before SQLite opens the files (opening makes a new log): the fingerprint a clean stop left describes
+        // them as they were then.
+        let now = mark::Fingerprint::of(path);
         let mut writer = open(path).map_err(damage)?;
         if writer.is_readonly(c"main")? {
             return Err(StoreError::ReadOnly);
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        crate::progress::while_running(&format!("integrity check of {name}"), || quick_check(&writer))?;
+        let (mark, acknowledged, clean) = CommitMark::open(path)?;
+        match full_check_needed(clean, now) {
+            None => tracing::info!(
+                database = %name,
+                "integrity check skipped: the last stop was clean and {name} is unchanged since (`kassa check` runs the full check)"
+            ),
+            Some(why) => {
+                let started = std::time::Instant::now();
+                tracing::info!(database = %name, "full integrity check of {name} (PRAGMA quick_check): {why}");
+                crate::progress::while_running(&format!("integrity check of {name}"), || quick_check(&writer))?;
+                tracing::info!(database = %name, ms = started.elapsed().as_millis() as u64, "integrity check passed");
+            }
+        }
         let found: u32 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > migrations::latest() {
             return Err(StoreError::TooNew { found, supported: migrations::latest() });
         }
-        let (mark, acknowledged) = CommitMark::open(path)?;
         let database = committed(&writer)?;
         match acknowledged {
             Some(acknowledged) if acknowledged > database => {
@@ -240,6 +305,7 @@ impl Store {
             path: path.to_path_buf(),
             wal_path: wal_of(path),
             wal: Mutex::new(wal_identity(&wal_of(path))),
+            closed: Arc::default(),
         })
     }
 

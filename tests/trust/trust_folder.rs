@@ -100,6 +100,40 @@ fn a_second_server_on_the_same_folder_is_refused_and_a_crashed_one_blocks_nothin
     stop(again);
 }
 
+/// A clean stop (SIGTERM) lets the next start skip the full integrity check, and the log says so; after a
+/// crash (SIGKILL), or with kassa.db changed while the server was stopped, the start checks every page and the
+/// log says why.
+#[test]
+fn a_clean_restart_skips_the_full_check_and_a_killed_or_changed_one_runs_it() {
+    let dir = used_folder();
+    let data = dir.path().join("data");
+
+    let mut server = serve(&data);
+    let log = std::fs::read_to_string(log_of(&data)).unwrap();
+    assert!(log.contains("integrity check skipped: the last stop was clean"), "{log}");
+    assert!(!log.contains("full integrity check"), "{log}");
+    assert!(post(server.port("api"), "TradeOperation", ADMIN, SALE).contains("\"response_code\":0"));
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let server = serve(&data);
+    let log = std::fs::read_to_string(log_of(&data)).unwrap();
+    assert!(log.contains("full integrity check of kassa.db") && log.contains("the last stop was not clean"), "{log}");
+    assert!(log.contains("integrity check passed"), "{log}");
+    stop(server);
+
+    let server = serve(&data);
+    assert!(std::fs::read_to_string(log_of(&data)).unwrap().contains("integrity check skipped"));
+    stop(server);
+    let conn = rusqlite::Connection::open(data.join("kassa.db")).unwrap();
+    conn.execute_batch("VACUUM;").unwrap();
+    drop(conn);
+    let server = serve(&data);
+    let log = std::fs::read_to_string(log_of(&data)).unwrap();
+    assert!(log.contains("full integrity check") && log.contains("changed while Kassa was stopped"), "{log}");
+    stop(server);
+}
+
 #[test]
 fn an_empty_database_is_not_a_fresh_install() {
     let dir = used_folder();
