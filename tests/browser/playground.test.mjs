@@ -165,8 +165,16 @@ async function main() {
     await select(offset(at + 1, 8), offset(at + 1, 12)); // "bold"
     await page.keyboard.type("blnk");
     await page.waitForSelector(`#gutter .ln.error[data-line="${line}"]`);
-    const bad = await page.textContent(`#highlight .line.error[data-line="${line}"] .bad`);
+    // The check runs as one types: wait for the last keystroke's verdict, not the first one's ("b").
+    const badAt = `#highlight .line.error[data-line="${line}"] .bad`;
+    await page
+      .waitForFunction((sel) => document.querySelector(sel)?.textContent === "blnk", badAt, { timeout: 10_000 })
+      .catch(() => {});
+    const bad = await page.textContent(badAt);
     assert.equal(bad, "blnk");
+    await page
+      .waitForFunction(() => document.querySelector("#diagnostics li")?.textContent.includes("blnk"), null, { timeout: 10_000 })
+      .catch(() => {});
     const problem = await page.textContent("#diagnostics li");
     assert.ok(problem.includes(`line ${line}, column 9`) && problem.includes("blnk"), problem);
     assert.ok(await page.isDisabled("#save"));
