@@ -7,17 +7,10 @@ use kassa::config::Config;
 use kassa::ledger::clock::SystemClock;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-fn figures(name: &str, mut t: Vec<Duration>) {
-    t.sort();
-    let at = |q: f64| t[((t.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1e3;
-    println!("{name:<40} n={:<5} median {:>7.3} ms  p99 {:>7.3} ms", t.len(), at(0.5), at(0.99));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
+mod common;
+use common::{figures, free_port};
 
 #[tokio::main]
 async fn main() {
