@@ -5,10 +5,12 @@
 //! emulator got every document once, in order (autonomous numbers increasing, one per sale).
 //!
 //! Run: `cargo bench --bench drain`.
+mod common;
+use common::kz_call as call;
 use kassa::config::Config;
 use kassa::country::kz::ofd::emulator::Fault;
 use kassa::ledger::clock::SystemClock;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,21 +19,6 @@ fn sale(ofd_id: u32) -> String {
         "items": [{"type": 1, "commodity": {"name": "Нан", "section_code": "1", "quantity": 1, "price": 100, "measure_unit_code": "796"}}],
         "payments": [{"type": 0, "sum": 100}], "amounts": {"total": 100}})
     .to_string()
-}
-
-async fn call(client: &reqwest::Client, base: &str, method: &str, body: String) -> Value {
-    let v: Value = client
-        .post(format!("{base}/{method}"))
-        .header("Authorization", "0000")
-        .body(body)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(v["response_code"], 0, "{method}: {v}");
-    v
 }
 
 /// Queues `docs` sales over `kkms` KKMs while the OFD is away, brings it back and times the drain; returns

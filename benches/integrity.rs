@@ -4,6 +4,7 @@
 //! dropped first when the system allows it (else the figures are with a warm cache, and say so).
 //!
 //! Run: `cargo bench --bench integrity` (release; needs about 3 GB of free disk).
+mod common;
 use kassa::config::Config;
 use kassa::ledger::clock::SystemClock;
 use serde_json::json;
@@ -35,17 +36,7 @@ async fn one_real_sale(dir: &std::path::Path) {
                 "amounts": {"total": 820}}),
         ),
     ] {
-        let v: serde_json::Value = client
-            .post(format!("{base}/{method}"))
-            .header("Authorization", "0000")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json");
-        assert_eq!(v["response_code"], 0, "{method}: {v}");
+        common::kz_call(&client, &base, method, body.to_string()).await;
     }
     let _ = stop.send(());
     let _ = server.await;

@@ -1,4 +1,7 @@
-//! What the front benchmarks share: how a series of timings is printed, and a port for an in-process server.
+//! What the benchmarks share: how a series of timings is printed, a port for an in-process server, and one
+//! call of the Kazakh API that must succeed. Each bench uses part of it.
+#![allow(dead_code)]
+use serde_json::Value;
 use std::time::Duration;
 
 /// Prints the median and the 99th percentile of `t` in milliseconds.
@@ -11,4 +14,20 @@ pub fn figures(name: &str, mut t: Vec<Duration>) {
 /// A free port on the loopback (the bench server is configured before it binds).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// Calls Kazakh API `method` at `base` as the administrator of a fresh folder; the call must succeed.
+pub async fn kz_call(client: &reqwest::Client, base: &str, method: &str, body: String) -> Value {
+    let v: Value = client
+        .post(format!("{base}/{method}"))
+        .header("Authorization", "0000")
+        .body(body)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["response_code"], 0, "{method}: {v}");
+    v
 }

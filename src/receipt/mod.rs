@@ -59,8 +59,11 @@ pub trait Printable {
     fn template(&self) -> Result<TemplateKey, ReceiptError>;
     /// The template context (the document as its templates know it).
     fn context(&self) -> serde_json::Value;
-    /// The device's own template folder (templates and pictures), looked in before the shared one.
-    fn device_folder(&self) -> Option<String>;
+    /// The device's own template folder (templates and pictures), looked in before the shared one; none by
+    /// default (the country's shared folder serves every device).
+    fn device_folder(&self) -> Option<String> {
+        None
+    }
     /// The print queue's key for it (one receipt per document, never silently twice).
     fn job_key(&self) -> JobKey;
     /// The printer the device is set up to print on, if any.

@@ -115,11 +115,6 @@ impl Printable for ByReceipt {
         self.context.clone()
     }
 
-    /// The `<override>/by/` templates serve every СКО.
-    fn device_folder(&self) -> Option<String> {
-        None
-    }
-
     fn job_key(&self) -> JobKey {
         let h = &self.header;
         let serial = h.get("serial_number").and_then(Value::as_str).unwrap_or_default().to_string();

@@ -59,11 +59,6 @@ impl Printable for UaReceipt<'_> {
         self.context.clone()
     }
 
-    /// The `<override>/ua/` templates serve every ПРРО.
-    fn device_folder(&self) -> Option<String> {
-        None
-    }
-
     fn job_key(&self) -> JobKey {
         self.job_key.clone()
     }
