@@ -407,9 +407,13 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     })?;
     // The runtime is gone with its tasks; a thread of ours may still hold the store for a moment (the log
     // watch): wait for it to close, so the clean stop is recorded before the process ends.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    // A busy machine can take seconds; a service manager allows far longer (systemd: 90 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !closed.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    if !closed.load(std::sync::atomic::Ordering::SeqCst) {
+        tracing::warn!("the database did not close within 10 s: the next start checks it fully");
     }
     Ok(())
 }

@@ -121,9 +121,11 @@ fn a_clean_restart_skips_the_full_check_and_a_killed_or_changed_one_runs_it() {
     assert!(log.contains("full integrity check of kassa.db") && log.contains("the last stop was not clean"), "{log}");
     assert!(log.contains("integrity check passed"), "{log}");
     stop(server);
+    let stopped = std::fs::read_to_string(log_of(&data)).unwrap();
 
     let server = serve(&data);
-    assert!(std::fs::read_to_string(log_of(&data)).unwrap().contains("integrity check skipped"));
+    let log = std::fs::read_to_string(log_of(&data)).unwrap();
+    assert!(log.contains("integrity check skipped"), "the stop's log:\n{stopped}\nthe start's log:\n{log}");
     stop(server);
     let conn = rusqlite::Connection::open(data.join("kassa.db")).unwrap();
     conn.execute_batch("VACUUM;").unwrap();
