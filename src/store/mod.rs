@@ -380,9 +380,10 @@ impl Store {
     /// Commits the open transaction, raising the commit count when it changed anything; returns the new count.
     fn commit(&self, conn: &Connection) -> rusqlite::Result<Option<u64>> {
         let seq = if conn.total_changes() != self.begun.load(Ordering::SeqCst) {
-            let seq: i64 = conn
-                .prepare_cached("UPDATE commit_mark SET seq = seq + 1 WHERE id = 1 RETURNING seq")?
-                .query_row([], |r| r.get(0))?;
+            // Without RETURNING, which would open a temporary table and its page cache per commit.
+            run_cached(conn, "UPDATE commit_mark SET seq = seq + 1 WHERE id = 1")?;
+            let seq: i64 =
+                conn.prepare_cached("SELECT seq FROM commit_mark WHERE id = 1")?.query_row([], |r| r.get(0))?;
             Some(seq.max(0) as u64)
         } else {
             None
