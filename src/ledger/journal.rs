@@ -65,7 +65,7 @@ impl Ledger {
 /// The retiring transaction (see [`Ledger::retire`]).
 pub fn retire(tx: &crate::store::Tx, device_id: i64, at: &str) -> LedgerResult<DeviceRow> {
     tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
-    let (waiting, _) = tx.ledger_waiting(device_id)?;
+    let waiting = tx.ledger_waiting_count(device_id)?;
     if waiting > 0 {
         return Err(LedgerError::DocumentsWait { device: device_id, waiting });
     }

@@ -246,11 +246,7 @@ impl Tx<'_> {
 
     /// The oldest document still waiting for the fiscaliser, and how many wait.
     pub fn ledger_waiting(&self, device_id: i64) -> StoreResult<(i64, Option<LedgerDocRow>)> {
-        let count: i64 = self.row(
-            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
-            [device_id],
-            |r| r.get(0),
-        )?;
+        let count = self.ledger_waiting_count(device_id)?;
         let oldest = doc(self
             .row(
                 &format!(
@@ -262,6 +258,15 @@ impl Tx<'_> {
             )
             .optional()?)?;
         Ok((count, oldest))
+    }
+
+    /// How many documents of the device wait for the fiscaliser (without reading the oldest one's body).
+    pub fn ledger_waiting_count(&self, device_id: i64) -> StoreResult<i64> {
+        Ok(self.row(
+            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
+            [device_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// How many documents a shift holds.

@@ -200,3 +200,24 @@ fn documents_committed_at_once_from_many_threads_stay_dense_and_counted() {
     assert_eq!(total, crate::support::cents(9_000));
     assert_eq!(t.ledger.lifetime_counters(device).unwrap()["sale"], crate::support::cents(9_000));
 }
+
+#[test]
+fn a_commit_returns_the_row_a_read_gives() {
+    // `commit` builds the row it returns instead of reading it back: every way to number a document.
+    let t = TestLedger::new();
+    let device = t.device("N7").id;
+    t.ledger.start_series(device, 1000, 0).unwrap();
+    let ways = [
+        kz(),
+        Numbering { autonomous_number: true, ..kz() },
+        Numbering { close_shift: true, ..kz() },
+        Numbering { open_if_closed: Some("2026-12-06T09:00:00+05:00"), public_id: Some("kz"), ..kz() },
+        Numbering { open: Some((9, "2026-12-07T09:00:00+05:00")), ..kz() },
+        Numbering::default(),
+    ];
+    for (i, how) in ways.iter().enumerate() {
+        let e = crate::support::entry("sale", &[("sale", 100 + i as i64)]);
+        let made = t.ledger.commit_numbered(device, &e, None, how).unwrap();
+        assert_eq!(Some(made.clone()), t.ledger.document(made.id).unwrap(), "way {i}");
+    }
+}
