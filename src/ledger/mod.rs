@@ -30,7 +30,7 @@ pub mod within {
 }
 
 /// Typed counters kept as JSON, as named rows and back (a country's rules own their shape).
-pub use crate::store::counter_names::{counter_path, counter_rows};
+pub use crate::store::counter_names::{counter_path, counter_rows, escape as counter_segment};
 /// The rows the ledger hands out and the key it takes: a front names them here, not in the store.
 pub use crate::store::{DeviceRow, FiscalState, LedgerDocRow, RequestKey};
 pub use amend::{Amending, Amendment, FiscalNote};

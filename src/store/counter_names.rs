@@ -68,7 +68,7 @@ fn is_keyed(items: &[Value]) -> bool {
 }
 
 /// A name or key as one path segment (JSON pointer escaping).
-pub(super) fn escape(segment: &str) -> String {
+pub fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
