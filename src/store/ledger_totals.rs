@@ -73,8 +73,16 @@ fn read_map(rows: impl Iterator<Item = rusqlite::Result<(String, String)>>) -> S
 
 impl Tx<'_> {
     /// Adds `delta` to counter `name` of a document: its shift's, the device's lifetime one and the
-    /// document's own record (which remembers the counter rows it created).
-    pub fn ledger_count(&self, device_id: i64, shift: i64, doc_id: i64, name: &str, delta: Decimal) -> StoreResult<()> {
+    /// document's own record (which remembers the counter rows it created). `first` says the document has
+    /// not counted `name` yet (a document being committed), so its own record is not looked up.
+    pub fn ledger_count(
+        &self,
+        device_id: i64,
+        shift: i64,
+        doc_id: i64,
+        (name, delta): (&str, Decimal),
+        first: bool,
+    ) -> StoreResult<()> {
         let mut made = 0;
         let in_shift = existing(self, SHIFT_ROW, params![device_id, shift, name], name)?;
         if in_shift.is_none() {
@@ -86,8 +94,12 @@ impl Tx<'_> {
         }
         set_shift(self, device_id, shift, name, in_shift.unwrap_or_default() + delta)?;
         set_life(self, device_id, name, in_life.unwrap_or_default() + delta)?;
-        let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
-        let value = current(self, sql, params![doc_id, name], name)? + delta;
+        let value = if first {
+            delta
+        } else {
+            let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
+            current(self, sql, params![doc_id, name], name)? + delta
+        };
         self.conn()
             .prepare_cached(
                 "INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES (?1, ?2, ?3, ?4)
