@@ -99,21 +99,65 @@ fn parse_date(s: Option<String>) -> StoreResult<Option<NaiveDateTime>> {
     .transpose()
 }
 
+/// The columns a KKM row is read from (`kz_kkms`, then its ledger device's), in the order selected.
+const KKM_COLUMNS: [&str; 25] = [
+    "kkm_id",
+    "device_id",
+    "ofd_id",
+    "ofd_uid",
+    "ofd_token",
+    "local_name",
+    "use_software_vpn",
+    "auto_withdraw_money",
+    "printer",
+    "vat_certificate",
+    "custom_data",
+    "owner_id",
+    "vendor_id",
+    "manufacture_date",
+    "reg_info",
+    "ads_info",
+    "is_offline",
+    "offline_start_date",
+    "offline_end_date",
+    "offline_ticket_number",
+    "is_blocked",
+    "blocked_info",
+    "is_invalid_token",
+    "local_state",
+    "shift_close_date",
+];
+const DEVICE_COLUMNS: [&str; 6] =
+    ["shift_number", "shift_opened_at", "shift_position", "last_autonomous", "last_request", "retired_at"];
+
+/// The select list of [`KKM_COLUMNS`] and [`DEVICE_COLUMNS`].
+static SELECTED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let kkm = KKM_COLUMNS.iter().map(|c| format!("z.{c}"));
+    kkm.chain(DEVICE_COLUMNS.iter().map(|c| format!("d.{c}"))).collect::<Vec<_>>().join(", ")
+});
+
+/// A selected column's index. rusqlite's lookup by name asks SQLite for each column's name and compares it
+/// without case, per value read: over a third of reading a KKM. An unknown name gives an index past the
+/// row, which rusqlite reports as an error.
+fn col(name: &str) -> usize {
+    KKM_COLUMNS.iter().chain(DEVICE_COLUMNS.iter()).position(|c| *c == name).unwrap_or(usize::MAX)
+}
+
 fn flag(row: &Row, col: &str) -> rusqlite::Result<bool> {
-    Ok(row.get::<_, i64>(col)? != 0)
+    Ok(row.get::<_, i64>(self::col(col))? != 0)
 }
 
 /// Reads one row. JSON and decimal columns come back as text and are parsed by [`cook`], so their errors keep
 /// their own type instead of hiding inside rusqlite's.
 fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 5])> {
     let kkm = KkmRow {
-        id: row.get("kkm_id")?,
-        device_id: row.get("device_id")?,
+        id: row.get(col("kkm_id"))?,
+        device_id: row.get(col("device_id"))?,
         settings: KkmSettings {
-            ofd_id: row.get("ofd_id")?,
-            ofd_uid: row.get("ofd_uid")?,
-            ofd_token: row.get("ofd_token")?,
-            local_name: row.get("local_name")?,
+            ofd_id: row.get(col("ofd_id"))?,
+            ofd_uid: row.get(col("ofd_uid"))?,
+            ofd_token: row.get(col("ofd_token"))?,
+            local_name: row.get(col("local_name"))?,
             use_software_vpn: flag(row, "use_software_vpn")?,
             auto_withdraw_money: flag(row, "auto_withdraw_money")?,
             printer: None,
@@ -121,34 +165,34 @@ fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 5])> {
             custom_data: serde_json::Value::Null,
             bindings: Vec::new(),
         },
-        owner_id: row.get("owner_id")?,
-        vendor_id: row.get("vendor_id")?,
+        owner_id: row.get(col("owner_id"))?,
+        vendor_id: row.get(col("vendor_id"))?,
         manufacture_date: NaiveDateTime::default(),
         reg_info: serde_json::Value::Null,
         ads_info: serde_json::Value::Null,
         is_offline: flag(row, "is_offline")?,
         offline_start_date: None,
         offline_end_date: None,
-        offline_ticket_number: row.get("offline_ticket_number")?,
+        offline_ticket_number: row.get(col("offline_ticket_number"))?,
         is_blocked: flag(row, "is_blocked")?,
-        blocked_info: row.get("blocked_info")?,
+        blocked_info: row.get(col("blocked_info"))?,
         is_invalid_token: flag(row, "is_invalid_token")?,
-        local_state: row.get("local_state")?,
-        fr_shift_number: row.get("shift_number")?,
-        shift_state: i64::from(row.get::<_, Option<String>>("shift_opened_at")?.is_some()),
-        shift_document_number: row.get("shift_position")?,
+        local_state: row.get(col("local_state"))?,
+        fr_shift_number: row.get(col("shift_number"))?,
+        shift_state: i64::from(row.get::<_, Option<String>>(col("shift_opened_at"))?.is_some()),
+        shift_document_number: row.get(col("shift_position"))?,
         shift_open_date: None,
         shift_close_date: None,
         cash_sum: Decimal::ZERO,
         revenue: Decimal::ZERO,
         start_shift_nns: [Decimal::ZERO; 4],
         nns: [Decimal::ZERO; 4],
-        ofd_reqnum: u16::try_from(row.get::<_, i64>("last_request")?).unwrap_or_default(),
+        ofd_reqnum: u16::try_from(row.get::<_, i64>(col("last_request"))?).unwrap_or_default(),
         counters: serde_json::Value::Null,
-        offline_number: row.get("last_autonomous")?,
-        retired: row.get::<_, Option<String>>("retired_at")?.is_some(),
+        offline_number: row.get(col("last_autonomous"))?,
+        retired: row.get::<_, Option<String>>(col("retired_at"))?.is_some(),
     };
-    let text = |col: &str| row.get::<_, Option<String>>(col).map(Option::unwrap_or_default);
+    let text = |name: &str| row.get::<_, Option<String>>(col(name)).map(Option::unwrap_or_default);
     let texts =
         [text("printer")?, text("vat_certificate")?, text("custom_data")?, text("reg_info")?, text("ads_info")?];
     Ok((kkm, texts))
@@ -156,11 +200,11 @@ fn read_row(row: &Row) -> rusqlite::Result<(KkmRow, [String; 5])> {
 
 fn read_dates(row: &Row) -> rusqlite::Result<[Option<String>; 5]> {
     Ok([
-        row.get("manufacture_date")?,
-        row.get("offline_start_date")?,
-        row.get("offline_end_date")?,
-        row.get("shift_opened_at")?,
-        row.get("shift_close_date")?,
+        row.get(col("manufacture_date"))?,
+        row.get(col("offline_start_date"))?,
+        row.get(col("offline_end_date"))?,
+        row.get(col("shift_opened_at"))?,
+        row.get(col("shift_close_date"))?,
     ])
 }
 
@@ -187,9 +231,8 @@ impl Tx<'_> {
     /// it whole costs nothing.
     fn kkms_where(&self, clause: &str, param: &dyn rusqlite::ToSql) -> StoreResult<Vec<KkmRow>> {
         let sql = format!(
-            "SELECT z.*, d.shift_number, d.shift_opened_at, d.shift_position, d.last_autonomous, d.last_request,
-                    d.retired_at
-               FROM kz_kkms z JOIN ledger_devices d ON d.id = z.device_id WHERE {clause} ORDER BY z.kkm_id"
+            "SELECT {} FROM kz_kkms z JOIN ledger_devices d ON d.id = z.device_id WHERE {clause} ORDER BY z.kkm_id",
+            *SELECTED
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let raws =
