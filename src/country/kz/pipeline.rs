@@ -16,13 +16,13 @@ use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, 
 use super::error::{FiscalError, FiscalResult};
 use super::link::next_reqnum;
 use super::money::{self, Money};
-use super::ofd_fiscaliser::OfdLink;
+use super::ofd_fiscaliser::outcome;
 use super::ofd_link::send::{block_reason, mark_autonomous, refusal};
 use super::rules::stored::{counters_of, from_json, ticket_summary, to_json};
 use super::trade::{self, Operation, TicketContext, TradeInput};
 use super::{Caller, Core, wire};
 use crate::country::kz::ofd::result::ResultClass;
-use crate::ledger::fiscaliser::{self, Fiscaliser};
+use crate::ledger::fiscaliser;
 use crate::ledger::{Amendment, DeviceLock, Entry, NewFiscal, Numbering, Seen, within};
 use crate::store::{FiscalState, KkmRow, RequestKey, Tx};
 use crate::text;
@@ -69,8 +69,9 @@ struct Committed {
     doc_id: i64,
     /// The KKM's ledger device.
     device: i64,
-    /// Send now and wait (the KKM is online with an empty queue).
-    online: bool,
+    /// Send now and wait (the KKM is online with an empty queue): the KKM as the commit left it and the
+    /// document, the head of its queue, so sending needs no read of its own.
+    online: Option<Box<(KkmRow, DocumentRow)>>,
 }
 
 /// The REQNUM after `last` (u16 on the wire, wraps and skips 0), as the ledger's request-number step.
@@ -242,10 +243,11 @@ impl Core {
         let device = committed.device;
         // Documents wait in the queue unless this one went through now and nothing is left behind it: the
         // sender delivers them (the queue only grows under `ops`, which the caller holds).
-        let mut waiting = !committed.online;
-        if committed.online {
+        let mut waiting = committed.online.is_none();
+        if let Some(head) = committed.online {
             let _send = lock.send.lock().await;
-            match OfdLink(self.clone()).fiscalise_next(device).await? {
+            let (kkm, doc) = *head;
+            match outcome(self.send_document(kkm, doc).await?) {
                 fiscaliser::Outcome::Refused { doc_id, reason: class } => {
                     let error = refusal(&class);
                     self.blocking(move |core| core.roll_back(kkm_id, doc_id, &class)).await?;
@@ -475,7 +477,7 @@ impl Core {
             let committed = within::commit(tx, kkm.device_id, &entry, key.as_ref(), &how)?;
             if committed.public_id != next.public_id {
                 // A key seen inside the transaction (a request that raced this one to the lock): its document.
-                return Ok(Committed { doc_id: committed.id, device: kkm.device_id, online: false });
+                return Ok(Committed { doc_id: committed.id, device: kkm.device_id, online: None });
             }
             if next.autonomous_number.is_some() {
                 // Its fiscal sign is its autonomous number, and its check URL is composed here.
@@ -488,7 +490,9 @@ impl Core {
                 })?;
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(Committed { doc_id: committed.id, device: kkm.device_id, online })
+            let device = kkm.device_id;
+            row.ledger_id = committed.id;
+            Ok(Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) })
         })
     }
 

@@ -15,14 +15,17 @@ impl Fiscaliser for OfdLink {
     type Error = FiscalError;
 
     fn fiscalise_next(&self, device: i64) -> BoxFuture<'_, Result<Outcome<ResultClass>, FiscalError>> {
-        Box::pin(async move {
-            Ok(match self.0.send_head(device).await? {
-                HeadResult::Empty => Outcome::Nothing,
-                HeadResult::Accepted { more } => Outcome::Accepted { more },
-                HeadResult::Unreachable => Outcome::Deferred { retry: true },
-                HeadResult::InvalidToken | HeadResult::Blocked => Outcome::Deferred { retry: false },
-                HeadResult::Refused { doc_id, class } => Outcome::Refused { doc_id, reason: class },
-            })
-        })
+        Box::pin(async move { Ok(outcome(self.0.send_head(device).await?)) })
+    }
+}
+
+/// What sending a queue's head came to, in the ledger's words.
+pub(crate) fn outcome(sent: HeadResult) -> Outcome<ResultClass> {
+    match sent {
+        HeadResult::Empty => Outcome::Nothing,
+        HeadResult::Accepted { more } => Outcome::Accepted { more },
+        HeadResult::Unreachable => Outcome::Deferred { retry: true },
+        HeadResult::InvalidToken | HeadResult::Blocked => Outcome::Deferred { retry: false },
+        HeadResult::Refused { doc_id, class } => Outcome::Refused { doc_id, reason: class },
     }
 }

@@ -75,6 +75,13 @@ impl Core {
         let Some((kkm, doc)) = head else {
             return Ok(HeadResult::Empty);
         };
+        self.send_document(kkm, doc).await
+    }
+
+    /// Sends `doc`, the head of its KKM's queue as the caller knows it (the pipeline's commit just made it
+    /// so, under the KKM's locks, and read `kkm` in that transaction), and records the outcome. The caller
+    /// holds the device's `send` lock.
+    pub(crate) async fn send_document(self: &Arc<Self>, kkm: KkmRow, doc: DocumentRow) -> FiscalResult<HeadResult> {
         let kkm_id = kkm.id;
         if kkm.is_invalid_token {
             return Ok(HeadResult::InvalidToken);
