@@ -37,13 +37,18 @@ impl Core {
         let doc = doc.ok_or(FiscalError::DocumentNotFound)?;
         let note = tx.ledger_fiscal(doc_id)?;
         let doc = books::entry(kkm_id, doc, note)?;
+        Ok(self.document_answer(kkm, doc))
+    }
+
+    /// The answer of a fiscal document with its KKM, as they stand.
+    pub(crate) fn document_answer(&self, kkm: KkmRow, doc: DocumentRow) -> DocumentAnswer {
         let ofd = self.ofd(Some(&kkm.settings.ofd_uid)).ok();
-        Ok(DocumentAnswer {
+        DocumentAnswer {
             ofd_name: ofd.map(|o| o.name.clone()).unwrap_or_default(),
             ofd_url: ofd.map(|o| o.consumer_url.clone()).unwrap_or_default(),
             doc,
             kkm,
             is_dummy: false,
-        })
+        }
     }
 }

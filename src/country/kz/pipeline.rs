@@ -17,7 +17,7 @@ use super::error::{FiscalError, FiscalResult};
 use super::link::next_reqnum;
 use super::money::{self, Money};
 use super::ofd_fiscaliser::outcome;
-use super::ofd_link::send::{block_reason, mark_autonomous, refusal};
+use super::ofd_link::send::{HeadResult, block_reason, mark_autonomous, refusal};
 use super::rules::stored::{counters_of, from_json, ticket_summary, to_json};
 use super::trade::{self, Operation, TicketContext, TradeInput};
 use super::{Caller, Core, wire};
@@ -196,8 +196,10 @@ impl Core {
         if closing && fresh.settings.auto_withdraw_money {
             self.withdraw_all(caller, kkm_id, &lock).await?;
         }
-        let doc_id = self.commit_and_send(caller, kkm_id, doc, key, &lock).await?;
-        self.blocking(move |core| core.answer(kkm_id, doc_id)).await
+        match self.commit_and_send(caller, kkm_id, doc, key, &lock).await? {
+            (_, Some(answer)) => Ok(answer),
+            (doc_id, None) => self.blocking(move |core| core.answer(kkm_id, doc_id)).await,
+        }
     }
 
     /// Whether the KKM's shift is open for longer than `fiscal.shift_limit_hours`.
@@ -229,7 +231,8 @@ impl Core {
     }
 
     /// Commits a document and, when the KKM is online with an empty queue, sends it and waits; a definitive
-    /// refusal rolls it back. Otherwise the sender delivers it. The caller holds `ops`. Returns its ledger ID.
+    /// refusal rolls it back. Otherwise the sender delivers it. The caller holds `ops`. Returns its ledger ID,
+    /// and its answer when the OFD accepted it now.
     async fn commit_and_send(
         self: &Arc<Self>,
         caller: &Caller,
@@ -237,7 +240,7 @@ impl Core {
         doc: NewDocument,
         key: Option<RequestKey>,
         lock: &DeviceLock,
-    ) -> FiscalResult<i64> {
+    ) -> FiscalResult<(i64, Option<DocumentAnswer>)> {
         let who = caller.clone();
         let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
         let device = committed.device;
@@ -247,21 +250,29 @@ impl Core {
         if let Some(head) = committed.online {
             let _send = lock.send.lock().await;
             let (kkm, doc) = *head;
-            match outcome(self.send_document(kkm, doc).await?) {
-                fiscaliser::Outcome::Refused { doc_id, reason: class } => {
-                    let error = refusal(&class);
-                    self.blocking(move |core| core.roll_back(kkm_id, doc_id, &class)).await?;
-                    return Err(error);
+            match self.send_document(kkm, doc).await? {
+                HeadResult::Accepted { more, answer } => {
+                    if more {
+                        self.wake_sender(device);
+                    }
+                    return Ok((committed.doc_id, Some(*answer)));
                 }
-                fiscaliser::Outcome::Accepted { more } => waiting = more,
-                fiscaliser::Outcome::Nothing => {}
-                fiscaliser::Outcome::Deferred { .. } => waiting = true,
+                sent => match outcome(sent) {
+                    fiscaliser::Outcome::Refused { doc_id, reason: class } => {
+                        let error = refusal(&class);
+                        self.blocking(move |core| core.roll_back(kkm_id, doc_id, &class)).await?;
+                        return Err(error);
+                    }
+                    fiscaliser::Outcome::Accepted { more } => waiting = more,
+                    fiscaliser::Outcome::Nothing => {}
+                    fiscaliser::Outcome::Deferred { .. } => waiting = true,
+                },
             }
         }
         if waiting {
             self.wake_sender(device);
         }
-        Ok(committed.doc_id)
+        Ok((committed.doc_id, None))
     }
 
     /// The answer a key already produced on this KKM and method, if any (the ledger looks it up in the KKM's

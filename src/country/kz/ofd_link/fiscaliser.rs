@@ -23,7 +23,7 @@ impl Fiscaliser for OfdLink {
 pub(crate) fn outcome(sent: HeadResult) -> Outcome<ResultClass> {
     match sent {
         HeadResult::Empty => Outcome::Nothing,
-        HeadResult::Accepted { more } => Outcome::Accepted { more },
+        HeadResult::Accepted { more, .. } => Outcome::Accepted { more },
         HeadResult::Unreachable => Outcome::Deferred { retry: true },
         HeadResult::InvalidToken | HeadResult::Blocked => Outcome::Deferred { retry: false },
         HeadResult::Refused { doc_id, class } => Outcome::Refused { doc_id, reason: class },

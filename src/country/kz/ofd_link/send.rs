@@ -4,7 +4,8 @@
 //! refusal becomes. The pipeline commits documents; this moves them to the OFD (`OfdLink` wraps it).
 use super::Outcome;
 use super::codes::api_code;
-use crate::country::kz::books::{self, DocumentRow};
+use crate::country::kz::answer::DocumentAnswer;
+use crate::country::kz::books::{self, DocumentRow, OfdState};
 use crate::country::kz::document::{MoneyPlacement, OperatorRef, Report, Ticket};
 use crate::country::kz::error::{FiscalError, FiscalResult};
 use crate::country::kz::ofd::client::Reply;
@@ -25,11 +26,18 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub(crate) enum HeadResult {
     Empty,
-    Accepted { more: bool },
+    /// With the document's answer as the acceptance left it (what a POS waiting for it is told).
+    Accepted {
+        more: bool,
+        answer: Box<DocumentAnswer>,
+    },
     Unreachable,
     InvalidToken,
     Blocked,
-    Refused { doc_id: i64, class: ResultClass },
+    Refused {
+        doc_id: i64,
+        class: ResultClass,
+    },
 }
 
 impl Core {
@@ -96,9 +104,9 @@ impl Core {
         let doc_id = doc.ledger_id;
         match self.exchange(&kkm, reqnum, request).await? {
             Outcome::Accepted(reply) => {
-                let queue = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
+                let (queue, answer) = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
                 self.outages.accepted(kkm_id, &queue, self.clock.now());
-                Ok(HeadResult::Accepted { more: queue.waiting > 0 })
+                Ok(HeadResult::Accepted { more: queue.waiting > 0, answer: Box::new(answer) })
             }
             Outcome::Unreachable(why) => {
                 let queue = self.blocking(move |core| core.go_autonomous(kkm_id, doc_id, false)).await?;
@@ -116,8 +124,8 @@ impl Core {
     }
 
     /// Records an accepted document: its fiscal sign, a new token, and the end of autonomous mode when
-    /// the queue is empty. Returns the queue left.
-    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<outage::Queue> {
+    /// the queue is empty. Returns the queue left and the document's answer.
+    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<(outage::Queue, DocumentAnswer)> {
         let now = self.clock.now();
         self.ledger.write(|tx| {
             let mut kkm = books::kkm_state(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -170,7 +178,12 @@ impl Core {
                 kkm.offline_end_date = Some(now);
             }
             tx.update_kkm_state(&kkm)?;
-            Ok(self.queue_state(&kkm, waiting, autonomous_since, now))
+            let queue = self.queue_state(&kkm, waiting, autonomous_since, now);
+            // The answer as a read after this commit gives it (the oracle tests hold the two equal), without
+            // that read: the POS waiting for this document is answered from it.
+            doc.ofd_state = OfdState::Accepted;
+            doc.ofd_error = String::new();
+            Ok((queue, self.document_answer(kkm, doc)))
         })
     }
 
