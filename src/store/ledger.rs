@@ -264,6 +264,15 @@ impl Tx<'_> {
         Ok((count, oldest))
     }
 
+    /// How many documents wait for the fiscaliser (only the count: the index answers it, no document is read).
+    pub fn ledger_waiting_count(&self, device_id: i64) -> StoreResult<i64> {
+        Ok(self.row(
+            "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
+            [device_id],
+            |r| r.get(0),
+        )?)
+    }
+
     /// How many documents a shift holds.
     pub fn ledger_shift_document_count(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
         Ok(self.row(

@@ -302,7 +302,7 @@ pub fn outbox_head(tx: &Tx, kkm: &KkmRow) -> FiscalResult<Option<DocumentRow>> {
 
 /// How many documents of a device wait for the OFD.
 pub fn outbox_len(tx: &Tx, device_id: i64) -> FiscalResult<i64> {
-    Ok(tx.ledger_waiting(device_id)?.0)
+    Ok(tx.ledger_waiting_count(device_id)?)
 }
 
 /// The journal of `kkm`, filtered, oldest first.
