@@ -369,8 +369,8 @@ impl SkoState {
 
     /// The document an `operation_id` made already (true), or a new one. The key is looked up after the
     /// access check and before every rule, so a retry after the drawer or the shift changed (a withdrawal
-    /// that emptied it, a `close_shift`) answers the stored document instead of a refusal.
-    /// The forms `wanted` of a new document are rendered before its commit (see [`receipt::prerender`]).
+    /// that emptied it, a `close_shift`) answers the stored document instead of a refusal. The forms
+    /// `wanted` of a new document are rendered before its commit (see [`receipt::prerender`]).
     fn commit_once(
         &self,
         kind: Kind,
@@ -534,8 +534,7 @@ impl SkoState {
         }))
     }
 
-    /// The answer of a document: its FiscalResponse, printed when a printer header names a printer (a
-    /// `repeated` operation_id prints nothing again: its first answer did).
+    /// The answer of a copy: its FiscalResponse, printed when a printer header names a printer.
     async fn answer(self: &Arc<Self>, req: Request, doc: LedgerDocRow, copy: bool) -> Answer {
         let wanted = self.wanted(&req.headers)?;
         let printer = self.printer(&req.headers)?;
