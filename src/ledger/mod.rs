@@ -27,6 +27,7 @@ pub mod within {
     pub use super::numbering::{
         Upcoming, commit, register_device, request_at_least, roll_back, take_request_number, upcoming,
     };
+    pub use super::pins::keep_template;
 }
 
 /// Typed counters kept as JSON, as named rows and back (a country's rules own their shape).

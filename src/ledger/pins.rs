@@ -3,7 +3,7 @@
 //! receipt step reads it through its `TemplatePins` trait (implemented there, as the ledger knows no
 //! printing); every country on the ledger uses this one.
 use super::{Ledger, LedgerResult};
-use crate::store::TemplateRow;
+use crate::store::{TemplateRow, Tx};
 
 /// The pin of document `doc` (`None`: no document, e.g. an X report, drawn by the current template).
 pub struct LedgerPins<'a> {
@@ -23,4 +23,11 @@ impl<'a> LedgerPins<'a> {
             None => Ok(actual),
         }
     }
+}
+
+/// Keeps `actual` as document `doc`'s template inside the caller's write transaction (see [`Ledger::write`]),
+/// so a front that rendered a document before committing it stores its pin with it, in one commit; returns
+/// the version the document keeps.
+pub fn keep_template(tx: &Tx, doc: i64, actual: &TemplateRow) -> LedgerResult<TemplateRow> {
+    Ok(tx.ledger_remember_template(doc, actual)?.unwrap_or_else(|| actual.clone()))
 }

@@ -260,7 +260,7 @@ impl Tx<'_> {
         Ok((count, oldest))
     }
 
-    /// How many documents of the device wait for the fiscaliser (without reading the oldest one's body).
+    /// How many documents wait for the fiscaliser (only the count: the index answers it, no document is read).
     pub fn ledger_waiting_count(&self, device_id: i64) -> StoreResult<i64> {
         Ok(self.row(
             "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",

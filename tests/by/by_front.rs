@@ -553,6 +553,33 @@ fn an_operation_id_makes_a_document_once() {
 }
 
 #[test]
+fn a_document_keeps_the_template_version_it_was_answered_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let tpl = dir.path().join("tpl");
+    std::fs::create_dir_all(tpl.join("by")).unwrap();
+    let render = format!("[render]\ntemplate_dir = {:?}\n", tpl.to_str().unwrap());
+    let s = start(&render, "pin = \"2718\"\nfirst_number = 20");
+    login_and_open(&s);
+    let first = ok(&deposit(&s, "5.00")).clone();
+    let text = |a: &Value| a["repr"]["text"].as_str().unwrap().to_string();
+    assert!(!text(&first).contains("ШАБЛОН ИЗМЕНЁН"));
+    // An override of the deposit's template is in force from the next document on.
+    let builtin = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/by/cash.j2")).unwrap();
+    std::fs::write(tpl.join("by/cash.j2"), format!("@center: ШАБЛОН ИЗМЕНЁН\n{builtin}")).unwrap();
+    let second = ok(&deposit(&s, "6.00")).clone();
+    assert!(text(&second).contains("ШАБЛОН ИЗМЕНЁН"), "{}", text(&second));
+    // Each copy is drawn by the version its document was first answered with.
+    let copy = |n: i64| ok(&send(&s, "ik.service.token", "print_copy", json!({}), json!({"number": n}))).clone();
+    let (copy1, copy2) = (copy(20), copy(21));
+    assert!(text(&copy1).contains("КОПИЯ") && !text(&copy1).contains("ШАБЛОН ИЗМЕНЁН"), "{}", text(&copy1));
+    assert_eq!(
+        text(&copy1).replace("КОПИЯ", "").split_whitespace().collect::<Vec<_>>(),
+        text(&first).split_whitespace().collect::<Vec<_>>()
+    );
+    assert!(text(&copy2).contains("ШАБЛОН ИЗМЕНЁН"), "{}", text(&copy2));
+}
+
+#[test]
 fn printer_headers_shape_the_receipt_and_a_named_printer_gets_it_through_the_spooler() {
     let s = start("", SEED_SKO);
     login_and_open(&s);

@@ -488,6 +488,8 @@ fn printed_forms_decode_with_tools_kassa_did_not_write() {
     let images = doc.get_page_images(*pages.values().next().unwrap()).unwrap();
     assert_eq!(images.len(), 1);
     assert_eq!((images[0].width, images[0].height), (i64::from(w), i64::from(h)));
+    // A PDF reader sees the PNG's very pixels: the image stream inflated and its PNG row filters undone.
+    assert_eq!(pdf_image_rows(&images[0]), png_rows(&png_bytes));
 
     // ESC/POS: windows-1251 selected first (ESC t 46, the pf_codepage default), the total in cp1251 bytes, a cut.
     let cmd = data_uri(&i["pf_doccmd"], "application/octet-stream");
@@ -692,4 +694,61 @@ fn a_body_that_trickles_in_is_cut_off_with_an_envelope() {
     let (text, took) = common::trickle_body(s.port, "/dm/execute");
     assert!(text.contains("\"res\"") && text.contains("вчасно"), "{text}");
     assert!(took < Duration::from_secs(16), "cut off after its 10 s: {took:?}");
+}
+
+/// The rows of a PDF image as a reader decodes them: FlateDecode, then the PNG predictor its DecodeParms name
+/// (one byte per pixel group at most 8 bits deep, as the grey receipt images are).
+fn pdf_image_rows(image: &lopdf::xobject::PdfImage) -> Vec<Vec<u8>> {
+    assert_eq!(image.filters.as_deref(), Some(&["FlateDecode".to_string()][..]));
+    let mut data = Vec::new();
+    flate2::read::ZlibDecoder::new(image.content).read_to_end(&mut data).unwrap();
+    let bits = image.bits_per_component.unwrap() as usize;
+    let stride = (image.width as usize * bits).div_ceil(8);
+    let parms = image.origin_dict.get(b"DecodeParms").and_then(|p| p.as_dict()).ok();
+    let predictor = parms.and_then(|p| p.get(b"Predictor").ok()).and_then(|p| p.as_i64().ok()).unwrap_or(1);
+    if predictor < 10 {
+        return data.chunks(stride).map(<[u8]>::to_vec).collect();
+    }
+    let mut rows: Vec<Vec<u8>> = Vec::new();
+    for chunk in data.chunks(stride + 1) {
+        let (filter, raw) = (chunk[0], &chunk[1..]);
+        let up = rows.last().cloned().unwrap_or_else(|| vec![0; stride]);
+        let mut row = vec![0u8; stride];
+        for i in 0..stride {
+            let left = if i > 0 { row[i - 1] } else { 0 };
+            let corner = if i > 0 { up[i - 1] } else { 0 };
+            let guess = match filter {
+                0 => 0,
+                1 => left,
+                2 => up[i],
+                3 => ((u16::from(left) + u16::from(up[i])) / 2) as u8,
+                4 => {
+                    let p = i16::from(left) + i16::from(up[i]) - i16::from(corner);
+                    let (pa, pb, pc) =
+                        ((p - i16::from(left)).abs(), (p - i16::from(up[i])).abs(), (p - i16::from(corner)).abs());
+                    if pa <= pb && pa <= pc {
+                        left
+                    } else if pb <= pc {
+                        up[i]
+                    } else {
+                        corner
+                    }
+                }
+                other => panic!("PNG filter {other}"),
+            };
+            row[i] = raw[i].wrapping_add(guess);
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// The rows of a PNG as stored (packed pixels, no filter bytes).
+fn png_rows(png_bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::IDENTITY);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    buf[..frame.buffer_size()].chunks(frame.line_size).map(<[u8]>::to_vec).collect()
 }

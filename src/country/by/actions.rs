@@ -9,7 +9,7 @@ use super::sko::{COUNTRY, SimulatedSko};
 use crate::config::by::{ByConfig, SkoConfig};
 use crate::config::devices;
 use crate::ledger::{DeviceRow, LedgerDocRow, RequestKey};
-use crate::ledger::{Entry, Ledger, LedgerError, Outcome, Seen};
+use crate::ledger::{Entry, Ledger, LedgerError, Numbering, Outcome, Seen, within};
 use crate::listen::throttle::{Client, Throttle};
 use crate::receipt::Printing;
 use crate::receipt::{JobKey, PrinterId};
@@ -338,10 +338,14 @@ impl SkoState {
     /// Makes, commits and fiscalises one document, then answers its FiscalResponse.
     async fn document(self: &Arc<Self>, req: Request, kind: Kind) -> Answer {
         // Headers first: a bad one refuses the request before a document is made.
-        self.wanted(&req.headers)?;
-        let printer_headers = self.clone();
-        let headers = req.headers.clone();
-        self.blocking(move || printer_headers.printer(&headers)).await?;
+        let wanted = self.wanted(&req.headers)?;
+        let printer = if names_printer(&req.headers) {
+            let (me, headers) = (self.clone(), req.headers.clone());
+            self.blocking(move || me.printer(&headers)).await?
+        } else {
+            None
+        };
+        let wanted = self.laid_out_for(wanted, printer)?;
         let lock = self.ledger.lock(self.device_id);
         let _ops = lock.ops.lock().await;
         let me = self.clone();
@@ -350,31 +354,49 @@ impl SkoState {
             .get("operation_id")
             .filter(|k| !k.is_empty())
             .map(|k| RequestKey::new(kind.action(), k, &req.data));
-        let data = req.data.clone();
-        let (doc, repeated) = self.blocking(move || me.commit_once(kind, &data, key.as_ref())).await?;
+        let (data, laid_out) = (req.data, wanted.clone());
+        let (doc, repeated, forms) =
+            self.blocking(move || me.commit_once(kind, &data, key.as_ref(), &laid_out)).await?;
         match self.ledger.drain(self.device_id, self.sko.as_ref()).await {
             Ok(Outcome::Refused { doc_id, reason }) => tracing::error!(doc_id, %reason, "the СКО refused a document"),
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "the СКО could not take the queue"),
         }
-        self.answer(req, doc, false, repeated).await
+        // A repeated operation_id prints nothing again: its first answer did.
+        let printer = if repeated { None } else { printer };
+        self.answer_with(doc, false, printer, wanted, forms).await
     }
 
     /// The document an `operation_id` made already (true), or a new one. The key is looked up after the
     /// access check and before every rule, so a retry after the drawer or the shift changed (a withdrawal
-    /// that emptied it, a `close_shift`) answers the stored document instead of a refusal.
-    fn commit_once(&self, kind: Kind, data: &Value, key: Option<&RequestKey>) -> Result<(LedgerDocRow, bool), ByError> {
+    /// that emptied it, a `close_shift`) answers the stored document instead of a refusal. The forms
+    /// `wanted` of a new document are rendered before its commit (see [`receipt::prerender`]).
+    fn commit_once(
+        &self,
+        kind: Kind,
+        data: &Value,
+        key: Option<&RequestKey>,
+        wanted: &ReprWanted,
+    ) -> Result<(LedgerDocRow, bool, Option<receipt::Prerendered>), ByError> {
         self.check_authorised()?;
         if let Some(k) = key
             && let Seen::Stored(done) = self.ledger.replay(self.device_id, k)?
         {
-            return Ok((done, true));
+            return Ok((done, true, None));
         }
-        Ok((self.commit(kind, data, key)?, false))
+        let (doc, forms) = self.commit(kind, data, key, wanted)?;
+        Ok((doc, false, forms))
     }
 
-    /// Checks the request with the rules and commits the document with its counters.
-    fn commit(&self, kind: Kind, data: &Value, key: Option<&RequestKey>) -> Result<LedgerDocRow, ByError> {
+    /// Checks the request with the rules and commits the document with its counters, and with the template
+    /// version of its forms, rendered first from the numbers it takes.
+    fn commit(
+        &self,
+        kind: Kind,
+        data: &Value,
+        key: Option<&RequestKey>,
+        wanted: &ReprWanted,
+    ) -> Result<(LedgerDocRow, Option<receipt::Prerendered>), ByError> {
         self.check_authorised()?;
         if self.sko.config.legal_address.trim().is_empty() {
             return Err(ByError::new(e::MISSING_LEGAL_ADDR, "missing legal address in certificate"));
@@ -474,7 +496,26 @@ impl SkoState {
             created_at: at.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string(),
             uid,
         };
-        Ok(self.ledger.commit(d.id, &entry, key, kind == Kind::ZReport)?)
+        let made_as = (d.next_number, d.shift_number);
+        let forms = receipt::prerender(
+            &self.printing,
+            &self.sko,
+            doc_type,
+            &entry.body,
+            made_as,
+            &entry.created_at,
+            &entry.uid,
+            wanted,
+        );
+        let how = Numbering { close_shift: kind == Kind::ZReport, ..Default::default() };
+        let doc = self.ledger.write(|tx| {
+            let doc = within::commit(tx, d.id, &entry, key, &how)?;
+            if let Some(f) = forms.as_ref().filter(|f| f.shows(&doc)) {
+                within::keep_template(tx, doc.id, &f.template)?;
+            }
+            Ok::<_, LedgerError>(doc)
+        })?;
+        Ok((doc, forms))
     }
 
     /// The counters as a report shows them.
@@ -493,26 +534,35 @@ impl SkoState {
         }))
     }
 
-    /// The answer of a document: its FiscalResponse, printed when a printer header names a printer (a
-    /// `repeated` operation_id prints nothing again: its first answer did).
-    async fn answer(self: &Arc<Self>, req: Request, doc: LedgerDocRow, copy: bool, repeated: bool) -> Answer {
-        let mut wanted = self.wanted(&req.headers)?;
-        let printer = if repeated { None } else { self.printer(&req.headers)? };
-        if let Some(id) = printer {
-            // The ESC/POS is for that printer: its own number for CP866 (17 on most).
-            let profile = self.printing.profile_of(id).map_err(internal)?;
-            if let Some(slot) = profile.code_pages.iter().find(|s| s.page == CodePage::Cp866) {
-                wanted.esc_t = slot.esc_t;
-            }
-            wanted.user_defined_chars = profile.user_defined_chars;
-        }
-        let me = self.clone();
+    /// The answer of a copy: its FiscalResponse, printed when a printer header names a printer.
+    async fn answer(self: &Arc<Self>, req: Request, doc: LedgerDocRow, copy: bool) -> Answer {
+        let wanted = self.wanted(&req.headers)?;
+        let printer = self.printer(&req.headers)?;
+        let wanted = self.laid_out_for(wanted, printer)?;
+        self.answer_with(doc, copy, printer, wanted, None).await
+    }
+
+    /// The answer of `doc` laid out as `wanted`, printed on `printer`; `forms` rendered before the commit are
+    /// used when they show this very document.
+    async fn answer_with(
+        self: &Arc<Self>,
+        doc: LedgerDocRow,
+        copy: bool,
+        printer: Option<PrinterId>,
+        wanted: ReprWanted,
+        forms: Option<receipt::Prerendered>,
+    ) -> Answer {
         let (shift, number, closes_shift) = (doc.shift_number, doc.number, doc.doc_type == "z_report_v2");
-        let (answer, forms) = self
-            .blocking(move || {
-                receipt::fiscal_response(&me.printing, &me.ledger, &me.sko, &doc, &wanted, copy).map_err(internal)
-            })
-            .await?;
+        let (answer, forms) = match forms.filter(|f| f.shows(&doc)) {
+            Some(f) => (receipt::fiscal_response_with(&self.sko, &doc, &f.forms, &wanted), f.forms),
+            None => {
+                let me = self.clone();
+                self.blocking(move || {
+                    receipt::fiscal_response(&me.printing, &me.ledger, &me.sko, &doc, &wanted, copy).map_err(internal)
+                })
+                .await?
+            }
+        };
         let key = JobKey::Document { kkm: self.sko.config.serial.clone(), shift, number };
         if closes_shift && !copy {
             let (printing, key) = (self.printing.clone(), key.clone());
@@ -530,6 +580,19 @@ impl SkoState {
             }
         }
         Ok(answer)
+    }
+
+    /// `wanted` laid out for `printer`: its ESC/POS gets that printer's own number for CP866 (17 on most) and
+    /// its downloaded glyphs, when it has them.
+    fn laid_out_for(&self, mut wanted: ReprWanted, printer: Option<PrinterId>) -> Result<ReprWanted, ByError> {
+        if let Some(id) = printer {
+            let profile = self.printing.profile_of(id).map_err(internal)?;
+            if let Some(slot) = profile.code_pages.iter().find(|s| s.page == CodePage::Cp866) {
+                wanted.esc_t = slot.esc_t;
+            }
+            wanted.user_defined_chars = profile.user_defined_chars;
+        }
+        Ok(wanted)
     }
 
     /// Which representations the headers ask for: the `repr.*` headers given, or all four when none is;
@@ -664,8 +727,13 @@ impl SkoState {
             .await
             .map_err(internal)??
             .ok_or_else(|| ByError::internal("документ исчез"))?;
-        self.answer(req, doc, true, false).await
+        self.answer(req, doc, true).await
     }
+}
+
+/// Whether the headers name a spooler printer (looking it up reads the print queue's store).
+fn names_printer(h: &BTreeMap<String, String>) -> bool {
+    !h.contains_key("printer.dummy") && (h.contains_key("printer.id") || h.contains_key("printer.name"))
 }
 
 fn dec(s: &str) -> Decimal {

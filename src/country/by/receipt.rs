@@ -2,7 +2,7 @@
 //! `repr`, rendered through the shared receipt step from `templates/by/`.
 use super::sko::{COUNTRY, SimulatedSko};
 use crate::ledger::{Ledger, LedgerPins};
-use crate::receipt::{JobKey, Printable, PrinterId, Printing, ReceiptError};
+use crate::receipt::{JobKey, Printable, PrinterId, Printing, ReceiptError, TemplatePins, TemplateRow};
 use crate::render::{CodePage, CodePageSlot, Format, PrinterProfile, RenderOptions, TemplateKey};
 use crate::store::LedgerDocRow;
 use base64::Engine as _;
@@ -144,6 +144,19 @@ pub fn forms(
     wanted: &ReprWanted,
     copy: bool,
 ) -> Result<Forms, ReceiptError> {
+    render(printing, &LedgerPins::new(ledger, doc_id), doc_type, header, body, wanted, copy)
+}
+
+/// The forms of a document through `pins` (how it keeps its template version).
+fn render<P: TemplatePins<Error = ReceiptError>>(
+    printing: &Printing,
+    pins: &P,
+    doc_type: &str,
+    header: &Value,
+    body: &Value,
+    wanted: &ReprWanted,
+    copy: bool,
+) -> Result<Forms, ReceiptError> {
     let (template, _, _) = layout_of(doc_type);
     let doc = ByReceipt { template, context: context(header, body, doc_type, wanted, copy), header: header.clone() };
     let profile = PrinterProfile {
@@ -159,7 +172,7 @@ pub fn forms(
         ..RenderOptions::default()
     };
     let formats = [Format::GridText, Format::GridHtml, Format::GridEscPos];
-    let mut f = printing.render_forms(&LedgerPins::new(ledger, doc_id), &doc, &opts, &formats)?.into_iter();
+    let mut f = printing.render_forms(pins, &doc, &opts, &formats)?.into_iter();
     let mut next = || f.next().unwrap_or_default();
     let (text, html, esc_pos) = (next(), next(), next());
     Ok(Forms {
@@ -180,9 +193,68 @@ pub fn fiscal_response(
 ) -> Result<(Value, Forms), ReceiptError> {
     let h = header(sko, &doc.doc_type, Some(doc.number), doc.shift_number, &doc.created_at, Some(&doc.uid), &doc.body);
     let f = forms(printing, ledger, Some(doc.id), &doc.doc_type, &h, &doc.body, wanted, copy)?;
+    Ok((answer_of(sko, doc, h, &f, wanted), f))
+}
+
+/// The `FiscalResponse` of a document whose forms were rendered before its commit ([`Prerendered`]).
+pub fn fiscal_response_with(sko: &SimulatedSko, doc: &LedgerDocRow, f: &Forms, wanted: &ReprWanted) -> Value {
+    let h = header(sko, &doc.doc_type, Some(doc.number), doc.shift_number, &doc.created_at, Some(&doc.uid), &doc.body);
+    answer_of(sko, doc, h, f, wanted)
+}
+
+fn answer_of(sko: &SimulatedSko, doc: &LedgerDocRow, h: Value, f: &Forms, wanted: &ReprWanted) -> Value {
     let sum = doc.body.get("sum").cloned().unwrap_or(Value::Null);
-    let answer = json!({"header": h, "sum": sum, "repr": repr(sko, Some(&doc.uid), &f, wanted)});
-    Ok((answer, f))
+    json!({"header": h, "sum": sum, "repr": repr(sko, Some(&doc.uid), f, wanted)})
+}
+
+/// A new document's forms rendered before it is committed, from the number, shift, time and UID it will
+/// take, with the template version that rendered them: the commit stores that pin with the document, so a
+/// document costs one write, not two (the forms are kept only when the commit gave exactly those).
+pub struct Prerendered {
+    pub forms: Forms,
+    pub template: TemplateRow,
+    /// What the document was rendered as: (number, shift, created_at, uid).
+    pub made_as: (i64, i64, String, String),
+}
+
+impl Prerendered {
+    /// Whether `doc` is the document these forms show.
+    pub fn shows(&self, doc: &LedgerDocRow) -> bool {
+        let (number, shift, at, uid) = &self.made_as;
+        doc.number == *number && doc.shift_number == *shift && doc.created_at == *at && doc.uid == *uid
+    }
+}
+
+/// Renders the forms of the document `(doc_type, body)` about to be committed as `number` of `shift` at `at`
+/// with `uid`; `None` when rendering fails (the answer then renders after the commit, as for a copy, and
+/// reports the problem there).
+#[allow(clippy::too_many_arguments)]
+pub fn prerender(
+    printing: &Printing,
+    sko: &SimulatedSko,
+    doc_type: &str,
+    body: &Value,
+    (number, shift): (i64, i64),
+    at: &str,
+    uid: &str,
+    wanted: &ReprWanted,
+) -> Option<Prerendered> {
+    let h = header(sko, doc_type, Some(number), shift, at, Some(uid), body);
+    let pins = Unpinned(std::cell::RefCell::new(None));
+    let forms = render(printing, &pins, doc_type, &h, body, wanted, false).ok()?;
+    let template = pins.0.into_inner()?;
+    Some(Prerendered { forms, template, made_as: (number, shift, at.to_string(), uid.to_string()) })
+}
+
+/// The template version a render used, taken instead of stored: the commit stores it.
+struct Unpinned(std::cell::RefCell<Option<TemplateRow>>);
+
+impl TemplatePins for Unpinned {
+    type Error = ReceiptError;
+    fn keep(&self, actual: TemplateRow) -> Result<TemplateRow, ReceiptError> {
+        *self.0.borrow_mut() = Some(actual.clone());
+        Ok(actual)
+    }
 }
 
 /// The `repr` object.

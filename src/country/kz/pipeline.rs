@@ -26,7 +26,7 @@ use crate::ledger::fiscaliser;
 use crate::ledger::{Amendment, DeviceLock, Entry, NewFiscal, Numbering, Seen, within};
 use crate::store::{FiscalState, KkmRow, RequestKey, Tx};
 use crate::text;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, SubsecRound};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -313,7 +313,9 @@ impl Core {
         doc: &NewDocument,
         key: Option<RequestKey>,
     ) -> FiscalResult<Committed> {
-        let now = self.clock.now();
+        // To the millisecond, as the journal keeps it: the document handed on to the send (`Committed`) is
+        // the one a read of the journal would give.
+        let now = self.clock.now().trunc_subsecs(3);
         let at = books::date_text(&now);
         self.ledger.write(|tx| {
             let mut kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
@@ -503,6 +505,12 @@ impl Core {
             tx.update_kkm_state(&kkm)?;
             let device = kkm.device_id;
             row.ledger_id = committed.id;
+            // Debug builds (every test) hold the document handed on to the send to the journal's reading of it.
+            #[cfg(debug_assertions)]
+            if online {
+                let read = books::outbox_head(tx, &kkm)?;
+                assert_eq!(read.as_ref(), Some(&row), "the committed document differs from the journal's");
+            }
             Ok(Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) })
         })
     }

@@ -143,13 +143,20 @@ pub fn data_uri(mime: &str, bytes: &[u8]) -> String {
 /// Receipt paper is 80 mm wide: the PDF page is that wide and as tall as the picture keeps its ratio.
 const PAGE_WIDTH_PT: f32 = 80.0 / 25.4 * 72.0;
 
-/// A one-page PDF showing the receipt's PNG at the paper's width (grey, deflated).
+/// A one-page PDF showing the receipt's PNG at the paper's width. A greyscale PNG (what the receipt's PNG
+/// back-end writes) goes in as it is; any other is decoded to 8-bit grey and deflated.
 pub fn pdf_of_png(png_bytes: &[u8]) -> Result<Vec<u8>, UaError> {
+    use pdf_writer::types::Predictor;
     use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, TextStr};
-    let (w, h, gray) = gray_pixels(png_bytes)?;
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&gray).map_err(UaError::internal)?;
-    let deflated = z.finish().map_err(UaError::internal)?;
+    let (w, h, depth, deflated, as_png) = match grey_png(png_bytes) {
+        Some(g) => (g.width, g.height, g.depth, g.rows, true),
+        None => {
+            let (w, h, gray) = gray_pixels(png_bytes)?;
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(&gray).map_err(UaError::internal)?;
+            (w, h, 8, z.finish().map_err(UaError::internal)?, false)
+        }
+    };
     let (catalog, tree, page_id, image_id, content_id, info) =
         (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5), Ref::new(6));
     let page_h = PAGE_WIDTH_PT * h as f32 / w.max(1) as f32;
@@ -164,10 +171,19 @@ pub fn pdf_of_png(png_bytes: &[u8]) -> Result<Vec<u8>, UaError> {
     page.finish();
     let mut image = pdf.image_xobject(image_id, &deflated);
     image.filter(Filter::FlateDecode);
+    if as_png {
+        // The PNG's rows keep their filter bytes: the PNG predictor undoes them.
+        let mut parms = image.decode_parms();
+        parms.predictor(Predictor::PngOptimum);
+        parms.colors(1);
+        parms.bits_per_component(i32::from(depth));
+        parms.columns(w as i32);
+        parms.finish();
+    }
     image.width(w as i32);
     image.height(h as i32);
     image.color_space().device_gray();
-    image.bits_per_component(8);
+    image.bits_per_component(i32::from(depth));
     image.finish();
     let mut content = Content::new();
     content.save_state();
@@ -177,6 +193,37 @@ pub fn pdf_of_png(png_bytes: &[u8]) -> Result<Vec<u8>, UaError> {
     pdf.stream(content_id, &content.finish());
     pdf.document_info(info).title(TextStr("Kassa receipt")).producer(TextStr("Kassa"));
     Ok(pdf.finish())
+}
+
+/// A greyscale, not interlaced PNG: its size, bits per pixel and its compressed rows (the `IDAT` data, a zlib
+/// stream of rows each led by its PNG filter byte), which a PDF reads with `FlateDecode` and a PNG predictor.
+struct GreyPng {
+    width: u32,
+    height: u32,
+    depth: u8,
+    rows: Vec<u8>,
+}
+
+/// The PNG's chunks read as a [`GreyPng`]; `None` for any other PNG (colour, interlaced, 16-bit) or a broken one.
+fn grey_png(bytes: &[u8]) -> Option<GreyPng> {
+    let mut rest = bytes.strip_prefix(b"\x89PNG\r\n\x1a\n".as_slice())?;
+    let (mut header, mut rows) = (None, Vec::new());
+    while rest.len() >= 12 {
+        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
+        let body = rest.get(8..8usize.checked_add(len)?)?;
+        match &rest[4..8] {
+            b"IHDR" if body.len() == 13 => header = Some(body),
+            b"IDAT" => rows.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        rest = rest.get(12 + len..)?;
+    }
+    let h = header?;
+    let (width, height) = (u32::from_be_bytes(h[..4].try_into().ok()?), u32::from_be_bytes(h[4..8].try_into().ok()?));
+    // Depth, colour type 0 (grey), compression 0, filter method 0, no interlace.
+    let plain_grey = matches!(h[8], 1 | 2 | 4 | 8) && h[9..13] == [0, 0, 0, 0];
+    (plain_grey && width > 0 && height > 0 && !rows.is_empty()).then_some(GreyPng { width, height, depth: h[8], rows })
 }
 
 /// ESC/POS printing the PNG as raster bands (`GS v 0`, 256 lines each: every printer takes that height),

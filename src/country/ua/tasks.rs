@@ -385,8 +385,14 @@ impl PrroState {
         if req.repeat {
             return self.repeat(req).await;
         }
-        let me = self.clone();
-        let (printer, not_printed) = self.blocking(move || me.printer(&print)).await?;
+        // Only a named printer is looked up in the print queue's store.
+        let (printer, not_printed) = match print {
+            PrintTo::Named(_) => {
+                let me = self.clone();
+                self.blocking(move || me.printer(&print)).await?
+            }
+            other => self.printer(&other)?,
+        };
         req.wanted.print = printer.is_some();
         let me = self.clone();
         let mut answer = match req.task {
@@ -408,7 +414,7 @@ impl PrroState {
             }
             20 | 22 => {
                 let doc = self.blocking(move || me.earlier(&req)).await?;
-                self.answer_of(doc, req_again(env, header_token, self)?, printer, true).await?
+                self.answer_of(Stored::Row(doc), req_again(env, header_token, self)?, printer, true).await?
             }
             5 | 12 | 13 | 15 | 16 => {
                 return Err(UaError::new(
@@ -439,7 +445,7 @@ impl PrroState {
             })
             .await?;
         let task = task_of(&doc.doc_type);
-        let mut answer = self.answer_of(doc, req, None, false).await?;
+        let mut answer = self.answer_of(Stored::Row(doc), req, None, false).await?;
         answer.task = Some(task);
         Ok(answer)
     }
@@ -496,13 +502,10 @@ impl PrroState {
         if let Err(err) = self.ledger.drain(self.device_id, self.prro.as_ref()).await {
             tracing::warn!(error = %err, "the test ПРРО could not take the queue");
         }
-        let me = self.clone();
-        let id = doc.id;
-        let doc =
-            self.blocking(move || me.ledger.document(id)?.ok_or_else(|| UaError::internal("документ зник"))).await?;
         // A repeated tag prints nothing again: the first answer printed it.
         let printer = if repeated { None } else { printer };
-        self.answer_of(doc, req, printer, false).await
+        // Read again with what the ПРРО recorded, in the answer's own hop.
+        self.answer_of(Stored::Id(doc.id), req, printer, false).await
     }
 
     /// Checks the request with the rules and commits the document with its counters.
@@ -716,17 +719,20 @@ impl PrroState {
     /// The answer of a stored document, with the forms asked for, printed when a printer is named.
     async fn answer_of(
         self: &Arc<Self>,
-        doc: LedgerDocRow,
+        doc: Stored,
         req: Request,
         printer: Option<Option<PrinterId>>,
         copy: bool,
     ) -> Result<Answer, UaError> {
         let me = self.clone();
-        let closes_shift = doc.doc_type == Z;
         let mut wanted = req.wanted;
         wanted.print = printer.is_some();
-        let (info, forms, at, key) = self
+        let (info, forms, at, key, closes_shift) = self
             .blocking(move || {
+                let doc = match doc {
+                    Stored::Row(doc) => doc,
+                    Stored::Id(id) => me.ledger.document(id)?.ok_or_else(|| UaError::internal("документ зник"))?,
+                };
                 let at = parse_time(&doc.created_at).unwrap_or_else(|| me.prro.now());
                 let (info, template, ctx) = answer::document(&me.prro.config, &me.config.tax_groups, &doc, &at, copy);
                 let key = JobKey::Document {
@@ -740,7 +746,7 @@ impl PrroState {
                 } else {
                     forms::Forms::default()
                 };
-                Ok((info, f, at, key))
+                Ok((info, f, at, key, doc.doc_type == Z))
             })
             .await?;
         if closes_shift && !copy {
@@ -778,6 +784,12 @@ impl PrroState {
             }
         }
     }
+}
+
+/// The document an answer is of: as read, or by its ID (read in the answer's hop).
+enum Stored {
+    Row(LedgerDocRow),
+    Id(i64),
 }
 
 /// With a token configured (`want`), the request must present it: in the envelope's `token`, or outside it

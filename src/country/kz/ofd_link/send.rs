@@ -104,7 +104,7 @@ impl Core {
         let doc_id = doc.ledger_id;
         match self.exchange(&kkm, reqnum, request).await? {
             Outcome::Accepted(reply) => {
-                let (queue, answer) = self.blocking(move |core| core.accept(kkm_id, doc_id, &reply)).await?;
+                let (queue, answer) = self.blocking(move |core| core.accept(kkm_id, doc, &reply)).await?;
                 self.outages.accepted(kkm_id, &queue, self.clock.now());
                 Ok(HeadResult::Accepted { more: queue.waiting > 0, answer: Box::new(answer) })
             }
@@ -124,12 +124,20 @@ impl Core {
     }
 
     /// Records an accepted document: its fiscal sign, a new token, and the end of autonomous mode when
-    /// the queue is empty. Returns the queue left and the document's answer.
-    fn accept(&self, kkm_id: i64, doc_id: i64, reply: &Reply) -> FiscalResult<(outage::Queue, DocumentAnswer)> {
+    /// the queue is empty. Returns the queue left and the document's answer. `doc` is the head as the caller
+    /// has it under the send lock, which every change of a queued document holds (`amend` checks again that
+    /// it was not rolled back), so it is not read again inside the write transaction, which every KKM's
+    /// answers queue for.
+    fn accept(
+        &self,
+        kkm_id: i64,
+        mut doc: DocumentRow,
+        reply: &Reply,
+    ) -> FiscalResult<(outage::Queue, DocumentAnswer)> {
         let now = self.clock.now();
+        let doc_id = doc.ledger_id;
         self.ledger.write(|tx| {
             let mut kkm = books::kkm_state(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let mut doc = stored(tx, kkm_id, doc_id)?;
             if let Some(token) = reply.new_token() {
                 kkm.settings.ofd_token = token;
             }
