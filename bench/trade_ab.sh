@@ -17,7 +17,7 @@ start_kassa old "$old"
 a=$kassa_addr
 start_kassa new "$new"
 b=$kassa_addr
-load() { KASSA_KKMS=8 KASSA_PIN=$pin wrk -t2 -c"$conns" -d"${1}s" --latency -s "$limit_src/trade.lua" "http://$2" | grep '^LOAD'; }
+load() { KASSA_KKMS=8 KASSA_PIN=$pin wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${1}s" --latency -s "$limit_src/trade.lua" "http://$2" | grep '^LOAD'; }
 load 5 "$a" >/dev/null
 load 5 "$b" >/dev/null
 rps() { sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$1"; }

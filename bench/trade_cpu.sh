@@ -23,7 +23,7 @@ hz=$(getconf CLK_TCK)
 load() {
     local before after out ok
     before=$(ticks "$3")
-    out=$(KASSA_KKMS=8 KASSA_PIN=$pin wrk -t2 -c"$conns" -d"${1}s" --latency -s "$limit_src/trade.lua" "http://$2" | grep '^LOAD')
+    out=$(KASSA_KKMS=8 KASSA_PIN=$pin wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${1}s" --latency -s "$limit_src/trade.lua" "http://$2" | grep '^LOAD')
     after=$(ticks "$3")
     ok=$(sed -E 's/.*ok=([0-9]+).*/\1/' <<<"$out")
     python3 -c "print($ok, '$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$out")', '$(sed -E 's/.*p50_ms=([0-9.]+).*/\1/' <<<"$out")', round(($after - $before) * 1000 / $hz / max($ok, 1), 3))"

@@ -35,7 +35,7 @@ pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 
 load() { # URL → the LOAD line of trade.lua
-    KASSA_KKMS=8 KASSA_PIN=$pin wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$limit_src/trade.lua" "$1" | grep '^LOAD'
+    KASSA_KKMS=8 KASSA_PIN=$pin wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${secs}s" --latency -s "$limit_src/trade.lua" "$1" | grep '^LOAD'
 }
 # A short warm-up of each, then the measured runs, alternating so both see the same machine.
 load "http://$kassa" >/dev/null
