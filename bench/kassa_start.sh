@@ -1,4 +1,16 @@
-# Sourced by the bench scripts. start_kassa NAME BIN: starts BIN serve on port 0 in "$work/NAME" with the
+# Sourced by the bench scripts.
+
+# bench_begin: what every load script starts with: wrk at hand, a scratch folder "$work" that goes at exit
+# with the servers in "pids", and the administrator PIN in "pin".
+bench_begin() {
+    command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+    work=$(mktemp -d)
+    pids=()
+    trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+    pin=4321
+}
+
+# start_kassa NAME BIN: starts BIN serve on port 0 in "$work/NAME" with the
 # administrator PIN "$pin", adds its pid to "pids" (the caller's trap stops it), saves KKMs 7001-7008 and sets
 # "kassa_addr" to the address it printed (`listening api <address>`). Called directly, not in $(...), so the
 # pid reaches the caller's array.

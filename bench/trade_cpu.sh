@@ -6,13 +6,9 @@
 set -euo pipefail
 old=$1 new=$2 secs=${3:-8} rounds=${4:-3} conns=${CONNS:-8}
 limit_src=${LIMIT_SRC:-../shared/bench/limit}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-pin=4321
 # shellcheck source=bench/kassa_start.sh
 . "$(dirname "$0")/kassa_start.sh"
+bench_begin
 start_kassa old "$old"
 a=$kassa_addr a_pid=${pids[-1]}
 start_kassa new "$new"

@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-8}
 limit_src=${LIMIT_SRC:-../shared/bench/limit}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 [ -f "$limit_src/Cargo.toml" ] || { echo "the limit anchor is not at $limit_src (set LIMIT_SRC)" >&2; exit 1; }
 
 # KASSA_BIN / LIMIT_BIN: run binaries already built (on a busy machine, to compare builds without rebuilding).
@@ -18,13 +17,9 @@ limit_bin=${LIMIT_BIN:-target/limit/release/limit}
 [ -n "${KASSA_BIN:-}" ] || cargo build --release --bin kassa >&2
 [ -n "${LIMIT_BIN:-}" ] || CARGO_TARGET_DIR="$PWD/target/limit" cargo build --release --manifest-path "$limit_src/Cargo.toml" >&2
 
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-pin=4321
-
 # shellcheck source=bench/kassa_start.sh
 . "$(dirname "$0")/kassa_start.sh"
+bench_begin
 start_kassa kassa "$kassa_bin"
 kassa=$kassa_addr
 
