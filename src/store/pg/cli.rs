@@ -73,7 +73,14 @@ fn run_copy(args: CopyArgs) -> Result<(), String> {
     let mut client = connect(&target)?;
     let migrated = migrate::migrate(&mut client, &target.name)?;
     say_migrated(&target, &migrated);
-    let copied = copy::copy(&source, &mut client, &target, args.via)?;
+    // A refusal that already says what became of the target stays as it is; any other error says it.
+    let copied = copy::copy(&source, &mut client, &target, args.via).map_err(|e| {
+        if e.contains("othing was") {
+            e
+        } else {
+            format!("{e}; the copy was rolled back: nothing was committed to {}", target.name)
+        }
+    })?;
     println!(
         "copied {} rows from {} in {:.1} s ({:?}), proved in {:.1} s:",
         copied.rows,

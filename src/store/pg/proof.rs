@@ -59,11 +59,15 @@ impl Proof {
 
 impl std::fmt::Display for Proof {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:<28} {:>12} {:>16}  {:<24} rows read back", "table", "SQLite rows", "PostgreSQL rows", "sums")?;
+        writeln!(
+            f,
+            "{:<28} {:>12} {:>16}  {:<24} rows read back",
+            "table", "SQLite rows", "PostgreSQL rows", "sums of columns"
+        )?;
         for t in &self.tables {
             let sums = match (t.sums, t.sums_differ.len()) {
                 (0, _) => "-".to_owned(),
-                (n, 0) => format!("{n} columns equal"),
+                (n, 0) => format!("{n} of {n} equal"),
                 (n, bad) => format!("{bad} of {n} DIFFER"),
             };
             let back = if t.rows_identical { "identical" } else { "DIFFER" };
