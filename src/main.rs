@@ -27,6 +27,8 @@ enum Command {
     Restore(kassa::maintenance::RestoreArgs),
     /// Check the data folder: SQLite's integrity check, the journals' hash chains, the commit mark, pin.key.
     Check(kassa::maintenance::CheckArgs),
+    /// PostgreSQL: `migrate` creates or upgrades the schema, `copy` moves a shop's SQLite store into it, proven.
+    Store(kassa::store::pg::cli::StoreArgs),
     /// Talk to an OFD: decode frames, query registration info.
     Ofd(kassa::country::kz::ofd_link::cli::OfdArgs),
     /// Run an OFD emulator (demo mode) until Ctrl-C; `--admin` opens its fault-injection port.
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => kassa::maintenance::backup(args),
         Command::Restore(args) => kassa::maintenance::restore(args),
         Command::Check(args) => kassa::maintenance::check(args),
+        Command::Store(args) => kassa::store::pg::cli::run(args),
         // Without --host, `ofd info` asks the KKM's configured OFD with its stored token: that needs the core.
         Command::Ofd(kassa::country::kz::ofd_link::cli::OfdArgs {
             command: kassa::country::kz::ofd_link::cli::OfdCommand::Info(info),

@@ -91,6 +91,28 @@ impl Journal {
         format!("{}{}", self.changing(), self.later())
     }
 
+    /// What a document's chain and seal are computed from, as a select list for a store that reads the
+    /// journal elsewhere (`store::pg` proves a copy with it): the fixed fields, the changing ones, the later
+    /// ones. [`Journal::chain_and_seal`] takes the values in this order.
+    pub fn select_list(self) -> String {
+        format!("{}, {}", self.fixed(), self.sealed())
+    }
+
+    /// The chain after `previous` and the seal of one document from its values, named and in the order of
+    /// [`Journal::select_list`], as SQLite stores them (integers, text, blobs, nulls): the same hashing as
+    /// the store's own.
+    pub fn chain_and_seal(self, previous: Option<&str>, values: &[(&str, ValueRef)]) -> (String, String) {
+        let n = self.columns();
+        let changing = self.changing_columns();
+        let chain = chain_over(previous, values[..n].iter().map(|(_, v)| *v));
+        let seal = seal_over(
+            &chain,
+            values[n..n + changing].iter().map(|(_, v)| *v),
+            values[n + changing..].iter().map(|(name, v)| (*name, *v)),
+        );
+        (chain, seal)
+    }
+
     fn changing_columns(self) -> usize {
         self.changing().split(',').count()
     }
@@ -101,7 +123,7 @@ impl Journal {
 }
 
 /// Feeds one stored value, tagged with its type and length, so no two different rows hash alike.
-fn feed(h: &mut Sha256, v: ValueRef) {
+pub(crate) fn feed(h: &mut Sha256, v: ValueRef) {
     match v {
         ValueRef::Null => h.update(b"N"),
         ValueRef::Integer(i) => {
@@ -125,38 +147,58 @@ fn feed(h: &mut Sha256, v: ValueRef) {
     }
 }
 
-/// The chain of a row (columns `from..from + n` of `row` are its fixed fields) after `previous`.
-fn chain_of(previous: Option<&str>, row: &Row, from: usize, n: usize) -> rusqlite::Result<String> {
+/// The chain after `previous` of a document whose fixed fields are `fixed`.
+fn chain_over<'a>(previous: Option<&str>, fixed: impl IntoIterator<Item = ValueRef<'a>>) -> String {
     let mut h = Sha256::new();
     h.update(b"kassa chain 1\0");
     h.update(previous.unwrap_or("").as_bytes());
     h.update(b"\0");
-    for i in from..from + n {
-        feed(&mut h, row.get_ref(i)?);
+    for v in fixed {
+        feed(&mut h, v);
     }
-    Ok(hex::encode(h.finalize()))
+    hex::encode(h.finalize())
+}
+
+/// The seal over `chain` of a document's changing fields and its later ones (each with its name, fed only
+/// when set).
+fn seal_over<'a, 'n>(
+    chain: &str,
+    changing: impl IntoIterator<Item = ValueRef<'a>>,
+    later: impl IntoIterator<Item = (&'n str, ValueRef<'a>)>,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(b"kassa seal 1\0");
+    h.update(chain.as_bytes());
+    h.update(b"\0");
+    for v in changing {
+        feed(&mut h, v);
+    }
+    for (name, value) in later {
+        if !matches!(value, ValueRef::Null) {
+            feed(&mut h, ValueRef::Text(name.as_bytes()));
+            feed(&mut h, value);
+        }
+    }
+    hex::encode(h.finalize())
+}
+
+/// The chain of a row (columns `from..from + n` of `row` are its fixed fields) after `previous`.
+fn chain_of(previous: Option<&str>, row: &Row, from: usize, n: usize) -> rusqlite::Result<String> {
+    let fixed = (from..from + n).map(|i| row.get_ref(i)).collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(chain_over(previous, fixed))
 }
 
 /// The seal of a row with `chain`: columns `from..from + changing` of `row` are its changing fields, the
 /// rest to the end its later fields (fed only when set, by name; none with `later` false).
 fn seal_of(chain: &str, row: &Row, from: usize, changing: usize, later: bool) -> rusqlite::Result<String> {
-    let mut h = Sha256::new();
-    h.update(b"kassa seal 1\0");
-    h.update(chain.as_bytes());
-    h.update(b"\0");
-    for i in from..from + changing {
-        feed(&mut h, row.get_ref(i)?);
-    }
+    let fields = (from..from + changing).map(|i| row.get_ref(i)).collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut named = Vec::new();
     if later {
         for i in from + changing..row.as_ref().column_count() {
-            let value = row.get_ref(i)?;
-            if !matches!(value, ValueRef::Null) {
-                feed(&mut h, ValueRef::Text(row.as_ref().column_name(i)?.as_bytes()));
-                feed(&mut h, value);
-            }
+            named.push((row.as_ref().column_name(i)?, row.get_ref(i)?));
         }
     }
-    Ok(hex::encode(h.finalize()))
+    Ok(seal_over(chain, fields, named))
 }
 
 /// The chain of the document before `id` (None for the first one).

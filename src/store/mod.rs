@@ -30,6 +30,7 @@ mod license;
 pub mod mark;
 pub mod migrations;
 mod operator;
+pub mod pg;
 mod template;
 mod terminal;
 pub mod upgrade_copy;

@@ -1,0 +1,162 @@
+//! `kassa store copy` on a realistic shop (issue 25): COPY FROM STDIN against multi-row INSERTs, and the
+//! proof's own time. For journals of 10⁴ and 10⁵ documents (`STORE_COPY_BENCH_DOCS=10000,100000` to change;
+//! 10⁵ is about a year of a busy till), a real sale through the API is copied into past shifts with its
+//! fiscal row and its counter rows (as `benches/journal_size.rs` grows a journal), and the whole journal is
+//! chained and sealed again with the store's own hashing, so the copy's proof checks real chains. Each way
+//! runs `kassa store copy` (the release binary) into a fresh database of one throwaway PostgreSQL (Debian's
+//! binaries, as tests/store_pg starts it) and prints the times it reports.
+//!
+//! Run: `cargo bench --bench store_copy`. One run, on a shared machine: the figures are noisy.
+use kassa::config::Config;
+use kassa::ledger::clock::SystemClock;
+use kassa::store::chain::Journal;
+use rusqlite::types::{Value, ValueRef};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[path = "../tests/store_pg/postgres.rs"]
+mod postgres;
+
+const SALE: &str = r#"{"kkm_ofd_id": 6923, "operation": 2,
+    "items": [
+        {"type": 1, "commodity": {"name": "Нан бородинский", "section_code": "1", "quantity": 2, "price": 150, "measure_unit_code": "796"}},
+        {"type": 1, "commodity": {"name": "Сүт 1л", "section_code": "2", "quantity": 1, "price": 520, "measure_unit_code": "796"}}
+    ],
+    "payments": [{"type": 0, "sum": 1000}],
+    "taxes": [{"taxation_type": 101, "percent": 12, "is_in_total_sum": true}],
+    "amounts": {"total": 820}}"#;
+
+/// One KKM and one real sale (document 1), through the API of an in-process server.
+async fn one_sale(dir: &Path) {
+    let config = Config { data_dir: dir.to_path_buf(), ..Default::default() };
+    let started = kassa::server::start_core(&config, Arc::new(SystemClock)).await.expect("core");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = started.state();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = kassa::server::serve(state, listener, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    let client = reqwest::Client::new();
+    for (method, body) in [("SaveKKM", r#"{"ofd_id": 6923, "ofd_token": 59359406}"#), ("TradeOperation", SALE)] {
+        let answer: serde_json::Value = client
+            .post(format!("{base}/{method}"))
+            .header("Authorization", "0000")
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(answer["response_code"], 0, "{method}: {answer}");
+    }
+    let _ = stop.send(());
+    let _ = task.await;
+    drop(started);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+}
+
+/// Copies document 1 into `docs - 1` more in past shifts, each with its fiscal row and counter rows, moves
+/// the device's numbers past them and chains and seals the whole journal again.
+fn grow(db: &Path, docs: i64) {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; BEGIN;").expect("pragmas");
+    conn.execute(
+        "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
+             fiscal_state, fiscal_reply, template_sha256, shift_position, shift_opened_at, public_id)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+         SELECT d.device_id, d.number + i, 1 + i / 1000, d.doc_type, d.uid || '-' || i,
+             strftime('%Y-%m-%dT%H:%M:%S', substr(d.created_at, 1, 19), '-' || (?1 + 1 - i) || ' seconds')
+                 || substr(d.created_at, 20),
+             d.body, 1, d.fiscal_reply, d.template_sha256, i % 1000 + 2, d.shift_opened_at, d.public_id + i
+         FROM n, ledger_documents d WHERE d.id = 1",
+        [docs - 1],
+    )
+    .expect("journal");
+    conn.execute_batch(
+        "INSERT INTO ledger_fiscal (document_id, request_number, request, autonomous, ticket, body)
+         SELECT d.id, f.request_number, f.request, 0, f.ticket || '-' || d.id, f.body
+           FROM ledger_documents d, ledger_fiscal f WHERE f.document_id = 1 AND d.id > 1;
+         INSERT INTO ledger_document_counters (document_id, name, delta, made)
+         SELECT d.id, c.name, c.delta, 0 FROM ledger_documents d, ledger_document_counters c
+          WHERE c.document_id = 1 AND d.id > 1;
+         UPDATE ledger_devices SET next_number = (SELECT max(number) + 1 FROM ledger_documents),
+             shift_number = (SELECT max(shift_number) FROM ledger_documents),
+             shift_position = (SELECT max(shift_position) FROM ledger_documents
+                                WHERE shift_number = (SELECT max(shift_number) FROM ledger_documents))
+          WHERE id = 1;
+         UPDATE ledger_public_ids SET last = (SELECT max(public_id) FROM ledger_documents) WHERE country = 'kz';",
+    )
+    .expect("fiscal and counter rows");
+    rechain(&conn);
+    conn.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);").expect("commit");
+}
+
+/// Chains and seals every ledger document again, oldest first, as the store does.
+fn rechain(conn: &rusqlite::Connection) {
+    let journal = Journal::Ledger;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {} FROM ledger_documents ORDER BY id", journal.select_list())).unwrap();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let rows: Vec<Vec<Value>> = stmt
+        .query_map([], |r| (0..names.len()).map(|i| r.get::<_, Value>(i)).collect())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut update = conn.prepare("UPDATE ledger_documents SET chain = ?2, seal = ?3 WHERE id = ?1").unwrap();
+    let mut previous: Option<String> = None;
+    for row in rows {
+        let named: Vec<(&str, ValueRef)> =
+            names.iter().map(String::as_str).zip(row.iter().map(ValueRef::from)).collect();
+        let (chain, seal) = journal.chain_and_seal(previous.as_deref(), &named);
+        let Value::Integer(id) = row[0] else { panic!("id") };
+        update.execute(rusqlite::params![id, chain, seal]).unwrap();
+        previous = Some(chain);
+    }
+}
+
+/// `kassa store copy --via <via>`: its report line and the wall time.
+fn copy(dir: &Path, url: &str, via: &str) -> (String, f64) {
+    let t = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["store", "copy", "--from"])
+        .arg(dir)
+        .args(["--to", url, "--via", via])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("kassa store copy");
+    let wall = t.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("every check matched"), "{stdout}");
+    let line = stdout.lines().find(|l| l.starts_with("copied ")).unwrap_or_default().to_owned();
+    (line, wall)
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<i64> = std::env::var("STORE_COPY_BENCH_DOCS")
+        .unwrap_or_else(|_| "10000,100000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let Some(pg) = postgres::Postgres::start() else { return };
+    for docs in sizes {
+        let dir = tempfile::tempdir().expect("temp dir");
+        one_sale(dir.path()).await;
+        let t = Instant::now();
+        grow(&dir.path().join("kassa.db"), docs);
+        let size = std::fs::metadata(dir.path().join("kassa.db")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+        eprintln!("{docs} documents: built in {:.0} s, kassa.db {size:.0} MB", t.elapsed().as_secs_f64());
+        for via in ["copy", "insert"] {
+            let url = pg.database(&format!("shop_{docs}_{via}"));
+            let (line, wall) = copy(dir.path(), &url, via);
+            println!("{docs:>8} documents, {via:<6}: {line} (whole command {wall:.1} s)");
+        }
+    }
+}
