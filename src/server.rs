@@ -217,26 +217,37 @@ fn warn_demo_pin(whose: &str, pin: &str, change: &str) {
 }
 
 /// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
+    // The handlers are registered here, when this is called, not when the future is first polled: a SIGTERM
+    // that arrives between "listening" and the first poll would otherwise end the process at once, without
+    // the clean stop (tests/trust: a service manager stopping a server that had just started).
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (terminate, interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::terminate()).ok(), signal(SignalKind::interrupt()).ok())
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(terminate) => {},
+                _ = wait(interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown signal received: finishing in-flight requests");
     }
-    tracing::info!("shutdown signal received: finishing in-flight requests");
 }
 
 /// Blocking threads (SQLite calls waiting for fsync, rendering): enough for the group commit to batch, few
@@ -386,6 +397,8 @@ async fn start_ua(
 pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
     let config = Config::resolve(&args).map_err(|e| e.to_string())?;
     let closed = runtime()?.block_on(async move {
+        // Before anything is announced: a stop asked for from then on is a clean stop.
+        let stop_asked = shutdown_signal();
         let started = start_core(&config, Arc::new(SystemClock)).await?;
         let closed = started.store.closed_flag();
         trim_allocator_periodically();
@@ -396,7 +409,7 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
         tracing::info!(listen = %local(&listener), data_dir = %config.data_dir.display(), "kassa serving");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let fronts = start_fronts(&config, &started, stopped).await?;
-        serve(started.state(), listener, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
+        serve(started.state(), listener, stop_asked).await.map_err(|e| format!("server failed: {e}"))?;
         let _ = stop.send(true);
         for front in fronts {
             let _ = front.await;
