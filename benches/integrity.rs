@@ -5,42 +5,20 @@
 //!
 //! Run: `cargo bench --bench integrity` (release; needs about 3 GB of free disk).
 mod common;
-use kassa::config::Config;
-use kassa::ledger::clock::SystemClock;
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Instant;
 
 async fn one_real_sale(dir: &std::path::Path) {
-    let config = Config { data_dir: dir.to_path_buf(), ..Default::default() };
-    let started = kassa::server::start_core(&config, Arc::new(SystemClock)).await.expect("core");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = started.state();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(kassa::server::serve(state, listener, async {
-        let _ = stopped.await;
-    }));
+    let (server, _) = common::InProcess::start(dir).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     for (method, body) in [
         ("SaveKKM", json!({"ofd_id": 6923, "ofd_token": 59359406})),
-        (
-            "TradeOperation",
-            json!({"kkm_ofd_id": 6923, "operation": 2,
-                "items": [
-                    {"type": 1, "commodity": {"name": "Нан бородинский", "section_code": "1", "quantity": 2, "price": 150, "measure_unit_code": "796"}},
-                    {"type": 1, "commodity": {"name": "Сүт 1л", "section_code": "2", "quantity": 1, "price": 520, "measure_unit_code": "796"}}
-                ],
-                "payments": [{"type": 0, "sum": 1000}],
-                "taxes": [{"taxation_type": 101, "percent": 12, "is_in_total_sum": true}],
-                "amounts": {"total": 820}}),
-        ),
+        ("TradeOperation", serde_json::from_str(common::REAL_SALE).expect("the sale is JSON")),
     ] {
         common::kz_call(&client, &base, method, body.to_string()).await;
     }
-    let _ = stop.send(());
-    let _ = server.await;
-    drop(started);
+    server.stop().await;
 }
 
 fn drop_page_cache() -> bool {

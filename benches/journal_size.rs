@@ -13,55 +13,30 @@
 //!
 //! Run: `cargo bench --bench journal_size` (release; 10⁶ documents take about 2 GB of disk). The page cache
 //! is warm (the journal was just written).
-use kassa::config::Config;
-use kassa::ledger::clock::SystemClock;
+mod common;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SALE: &str = r#"{"kkm_ofd_id": 6923, "operation": 2,
-    "items": [
-        {"type": 1, "commodity": {"name": "Нан бородинский", "section_code": "1", "quantity": 2, "price": 150, "measure_unit_code": "796"}},
-        {"type": 1, "commodity": {"name": "Сүт 1л", "section_code": "2", "quantity": 1, "price": 520, "measure_unit_code": "796"}}
-    ],
-    "payments": [{"type": 0, "sum": 1000}],
-    "taxes": [{"taxation_type": 101, "percent": 12, "is_in_total_sum": true}],
-    "amounts": {"total": 820}}"#;
+use common::REAL_SALE as SALE;
 
 /// A server over a data folder, in this process.
 struct Server {
-    started: kassa::server::Started,
-    base: String,
+    server: common::InProcess,
     client: reqwest::Client,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 /// Starts the core over `dir` and serves it; returns it with the time `start_core` took.
 async fn start(dir: &Path) -> (Server, Duration) {
-    let config = Config { data_dir: dir.to_path_buf(), ..Default::default() };
-    let t = Instant::now();
-    let started = kassa::server::start_core(&config, Arc::new(SystemClock)).await.expect("core");
-    let took = t.elapsed();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = started.state();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = kassa::server::serve(state, listener, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
-    (Server { started, base, client: reqwest::Client::new(), stop, task }, took)
+    let (server, took) = common::InProcess::start(dir).await;
+    (Server { server, client: reqwest::Client::new() }, took)
 }
 
 impl Server {
     async fn call(&self, method: &str, body: &str) -> Value {
         let answer = self
             .client
-            .post(format!("{}/{method}", self.base))
+            .post(format!("{}/{method}", self.server.base))
             .header("Authorization", "0000")
             .body(body.to_owned())
             .send()
@@ -91,9 +66,7 @@ impl Server {
     }
 
     async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-        drop(self.started);
+        self.server.stop().await;
         // The senders' tasks let go of the store once they see the queue empty.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

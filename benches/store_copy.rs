@@ -7,57 +7,25 @@
 //! binaries, as tests/store_pg starts it) and prints the times it reports.
 //!
 //! Run: `cargo bench --bench store_copy`. One run, on a shared machine: the figures are noisy.
-use kassa::config::Config;
-use kassa::ledger::clock::SystemClock;
 use kassa::store::chain::Journal;
 use rusqlite::types::{Value, ValueRef};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
+mod common;
 #[path = "../tests/store_pg/postgres.rs"]
 mod postgres;
 
-const SALE: &str = r#"{"kkm_ofd_id": 6923, "operation": 2,
-    "items": [
-        {"type": 1, "commodity": {"name": "Нан бородинский", "section_code": "1", "quantity": 2, "price": 150, "measure_unit_code": "796"}},
-        {"type": 1, "commodity": {"name": "Сүт 1л", "section_code": "2", "quantity": 1, "price": 520, "measure_unit_code": "796"}}
-    ],
-    "payments": [{"type": 0, "sum": 1000}],
-    "taxes": [{"taxation_type": 101, "percent": 12, "is_in_total_sum": true}],
-    "amounts": {"total": 820}}"#;
+use common::REAL_SALE as SALE;
 
 /// One KKM and one real sale (document 1), through the API of an in-process server.
 async fn one_sale(dir: &Path) {
-    let config = Config { data_dir: dir.to_path_buf(), ..Default::default() };
-    let started = kassa::server::start_core(&config, Arc::new(SystemClock)).await.expect("core");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = started.state();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = kassa::server::serve(state, listener, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
+    let (server, _) = common::InProcess::start(dir).await;
     let client = reqwest::Client::new();
     for (method, body) in [("SaveKKM", r#"{"ofd_id": 6923, "ofd_token": 59359406}"#), ("TradeOperation", SALE)] {
-        let answer: serde_json::Value = client
-            .post(format!("{base}/{method}"))
-            .header("Authorization", "0000")
-            .body(body)
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json");
-        assert_eq!(answer["response_code"], 0, "{method}: {answer}");
+        common::kz_call(&client, &server.base, method, body.to_owned()).await;
     }
-    let _ = stop.send(());
-    let _ = task.await;
-    drop(started);
+    server.stop().await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
 

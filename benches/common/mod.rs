@@ -1,8 +1,11 @@
-//! What the benchmarks share: how a series of timings is printed, a port for an in-process server, and one
-//! call of the Kazakh API that must succeed. Each bench uses part of it.
+//! What the benchmarks share: how a series of timings is printed, a port for an in-process server, a server
+//! of the library in the bench's own process, and one call of the Kazakh API that must succeed. Each bench
+//! uses part of it.
 #![allow(dead_code)]
 use serde_json::Value;
-use std::time::Duration;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Prints the median and the 99th percentile of `t` in milliseconds.
 pub fn figures(name: &str, mut t: Vec<Duration>) {
@@ -31,3 +34,50 @@ pub async fn kz_call(client: &reqwest::Client, base: &str, method: &str, body: S
     assert_eq!(v["response_code"], 0, "{method}: {v}");
     v
 }
+
+/// A server of the library in this process over a data folder, on a loopback port of its own.
+pub struct InProcess {
+    pub started: kassa::server::Started,
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl InProcess {
+    /// Starts the core over `dir` and serves it; also returns how long `start_core` took.
+    pub async fn start(dir: &Path) -> (InProcess, Duration) {
+        let config = kassa::config::Config { data_dir: dir.to_path_buf(), ..Default::default() };
+        let t = Instant::now();
+        let clock = Arc::new(kassa::ledger::clock::SystemClock);
+        let started = kassa::server::start_core(&config, clock).await.expect("core");
+        let took = t.elapsed();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = started.state();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = kassa::server::serve(state, listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        (InProcess { started, base, stop, task }, took)
+    }
+
+    /// Stops serving and lets go of the core.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        drop(self.started);
+    }
+}
+
+/// A real Kazakh sale of two items with VAT and change, for KKM 6923: the document the journal benches copy.
+pub const REAL_SALE: &str = r#"{"kkm_ofd_id": 6923, "operation": 2,
+    "items": [
+        {"type": 1, "commodity": {"name": "Нан бородинский", "section_code": "1", "quantity": 2, "price": 150, "measure_unit_code": "796"}},
+        {"type": 1, "commodity": {"name": "Сүт 1л", "section_code": "2", "quantity": 1, "price": 520, "measure_unit_code": "796"}}
+    ],
+    "payments": [{"type": 0, "sum": 1000}],
+    "taxes": [{"taxation_type": 101, "percent": 12, "is_in_total_sum": true}],
+    "amounts": {"total": 820}}"#;
