@@ -74,6 +74,16 @@ struct Committed {
     online: Option<Box<(KkmRow, DocumentRow)>>,
 }
 
+/// What the first step under a KKM's lock came to.
+enum Locked {
+    /// A request with the same key made its document while this one waited: its answer.
+    Replayed(Box<DocumentAnswer>),
+    /// The shift must close, or the drawer be withdrawn, before the document: it is handed back uncommitted.
+    First { fresh: Box<KkmRow>, doc: NewDocument, key: Option<RequestKey> },
+    /// The document, committed.
+    Committed(Committed),
+}
+
 /// The REQNUM after `last` (u16 on the wire, wraps and skips 0), as the ledger's request-number step.
 pub(crate) fn reqnum_step(last: i64) -> i64 {
     i64::from(next_reqnum(u16::try_from(last).unwrap_or_default()))
@@ -168,38 +178,56 @@ impl Core {
         let lock = self.ledger.lock(device);
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
         let _ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
-        // A key used by a request that was waiting for the lock: answer what that request made.
+        // One hop under the lock: the KKM as it stands now, a key used by a request that was waiting for the
+        // lock (answer what that request made), and, when nothing has to come first, the commit itself.
         let now = self.clock.now();
-        let locked_key = key.clone();
-        let (fresh, replayed) = self
+        let who = caller.clone();
+        let first = self
             .blocking(move |core| {
-                let Some(kkm) = core.ledger.read(|tx| books::kkm_state(tx, kkm_id))? else {
+                let Some(fresh) = core.ledger.read(|tx| books::kkm_state(tx, kkm_id))? else {
                     return Err(FiscalError::KkmNotFound(ofd_id));
                 };
-                let replayed = core.replayed(&kkm, locked_key.as_ref())?;
-                Ok((kkm, replayed))
+                if let Some(answer) = core.replayed(&fresh, key.as_ref())? {
+                    return Ok(Locked::Replayed(Box::new(answer)));
+                }
+                if core.close_first(&doc, &fresh, now) || core.withdraw_first(&doc, &fresh) {
+                    return Ok(Locked::First { fresh: Box::new(fresh), doc, key });
+                }
+                core.commit(&who, kkm_id, &doc, key).map(Locked::Committed)
             })
             .await?;
-        if let Some(answer) = replayed {
-            return Ok(answer);
-        }
-        let closing = matches!(doc, NewDocument::ZReport);
-        // Only a sale closes a shift past its limit first (`uCashRegister.pas:372-382`); an X report or a
-        // money placement goes into the shift as it is, and the OFD decides.
-        if matches!(doc, NewDocument::Ticket { .. })
-            && self.shift_expired(&fresh, now)
-            && self.config.fiscal.auto_close_shift
-        {
-            tracing::info!(kkm = ofd_id, "shift open too long: closing it before the sale");
-            self.close_shift(caller, &fresh, &lock).await?;
-        }
-        if closing && fresh.settings.auto_withdraw_money {
-            self.withdraw_all(caller, kkm_id, &lock).await?;
-        }
-        match self.commit_and_send(caller, kkm_id, doc, key, &lock).await? {
+        let committed = match first {
+            Locked::Replayed(answer) => return Ok(*answer),
+            Locked::Committed(committed) => committed,
+            Locked::First { fresh, doc, key } => {
+                if self.close_first(&doc, &fresh, now) {
+                    tracing::info!(kkm = ofd_id, "shift open too long: closing it before the sale");
+                    self.close_shift(caller, &fresh, &lock).await?;
+                }
+                if self.withdraw_first(&doc, &fresh) {
+                    self.withdraw_all(caller, kkm_id, &lock).await?;
+                }
+                let who = caller.clone();
+                self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?
+            }
+        };
+        match self.send_committed(kkm_id, committed, &lock).await? {
             (_, Some(answer)) => Ok(answer),
             (doc_id, None) => self.blocking(move |core| core.answer(kkm_id, doc_id)).await,
         }
+    }
+
+    /// Only a sale closes a shift past its limit first (`uCashRegister.pas:372-382`); an X report or a money
+    /// placement goes into the shift as it is, and the OFD decides.
+    fn close_first(&self, doc: &NewDocument, fresh: &KkmRow, now: NaiveDateTime) -> bool {
+        matches!(doc, NewDocument::Ticket { .. })
+            && self.shift_expired(fresh, now)
+            && self.config.fiscal.auto_close_shift
+    }
+
+    /// A Z report with `auto_withdraw_money` withdraws the drawer first.
+    fn withdraw_first(&self, doc: &NewDocument, fresh: &KkmRow) -> bool {
+        matches!(doc, NewDocument::ZReport) && fresh.settings.auto_withdraw_money
     }
 
     /// Whether the KKM's shift is open for longer than `fiscal.shift_limit_hours`.
@@ -243,6 +271,16 @@ impl Core {
     ) -> FiscalResult<(i64, Option<DocumentAnswer>)> {
         let who = caller.clone();
         let committed = self.blocking(move |core| core.commit(&who, kkm_id, &doc, key)).await?;
+        self.send_committed(kkm_id, committed, lock).await
+    }
+
+    /// The second half of [`Core::commit_and_send`], for a document committed already.
+    async fn send_committed(
+        self: &Arc<Self>,
+        kkm_id: i64,
+        committed: Committed,
+        lock: &DeviceLock,
+    ) -> FiscalResult<(i64, Option<DocumentAnswer>)> {
         let device = committed.device;
         // Documents wait in the queue unless this one went through now and nothing is left behind it: the
         // sender delivers them (the queue only grows under `ops`, which the caller holds).
