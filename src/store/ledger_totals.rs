@@ -36,6 +36,7 @@ fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal)
 }
 
 fn set_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, value: Decimal) -> StoreResult<()> {
+    tx.counters_written(device_id);
     tx.conn()
         .prepare_cached(
             "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
@@ -52,6 +53,7 @@ fn add_to_life(tx: &Tx, device_id: i64, name: &str, delta: Decimal) -> StoreResu
 }
 
 fn set_life(tx: &Tx, device_id: i64, name: &str, value: Decimal) -> StoreResult<()> {
+    tx.counters_written(device_id);
     tx.conn()
         .prepare_cached(
             "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)
@@ -119,6 +121,7 @@ impl Tx<'_> {
         let rows = stmt
             .query_map([doc_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
             .collect::<Result<Vec<_>, _>>()?;
+        self.counters_written(device_id);
         for (name, delta, made) in rows {
             let delta = decimal(&name, &delta)?;
             if made & MADE_SHIFT_ROW != 0 {

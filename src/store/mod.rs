@@ -81,6 +81,24 @@ pub struct Store {
     wal: Mutex<Option<(u64, u64)>>,
     /// Set once the store is closed (dropped), so a stopping process can wait for the record of its clean stop.
     closed: Arc<std::sync::atomic::AtomicBool>,
+    /// How often each device's counter rows were written in this process.
+    counter_writes: CounterWrites,
+}
+
+/// Per ledger device, how many times its counter rows were written since the store opened: moved before
+/// each write, whether its transaction then commits or not. A copy of a device's counters taken at one
+/// figure is what the store holds as long as the figure has not moved (`Tx::counters_generation`).
+#[derive(Default)]
+struct CounterWrites(Mutex<HashMap<i64, u64>>);
+
+impl CounterWrites {
+    fn get(&self, device_id: i64) -> u64 {
+        lock(&self.0).get(&device_id).copied().unwrap_or_default()
+    }
+
+    fn bump(&self, device_id: i64) {
+        *lock(&self.0).entry(device_id).or_default() += 1;
+    }
 }
 
 /// Bookkeeping of commit groups, numbered in order.
@@ -99,6 +117,7 @@ struct Groups {
 /// A transaction in progress; the query methods live in the store's submodules.
 pub struct Tx<'a> {
     conn: &'a Connection,
+    counter_writes: &'a CounterWrites,
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
@@ -307,6 +326,7 @@ impl Store {
             wal_path: wal_of(path),
             wal: Mutex::new(wal_identity(&wal_of(path))),
             closed: Arc::default(),
+            counter_writes: CounterWrites::default(),
         })
     }
 
@@ -324,7 +344,7 @@ impl Store {
             self.finish_group(conn);
             return Err(E::from(e.into()));
         }
-        let ran = catch_unwind(AssertUnwindSafe(|| f(&Tx { conn: &conn })));
+        let ran = catch_unwind(AssertUnwindSafe(|| f(&Tx { conn: &conn, counter_writes: &self.counter_writes })));
         let keep = matches!(ran, Ok(Ok(_)));
         let undo = if keep {
             run_cached(&conn, "RELEASE write")
@@ -457,6 +477,11 @@ impl Store {
         g.failed.get(&group).cloned()
     }
 
+    /// The counters generation of a device now, outside any transaction (see [`Tx::counters_generation`]).
+    pub fn counters_generation(&self, device_id: i64) -> u64 {
+        self.counter_writes.get(device_id)
+    }
+
     /// Runs `f` in a read transaction (a consistent snapshot of the last commit).
     pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
         let conn = lock(&self.reader);
@@ -465,7 +490,7 @@ impl Store {
             let _ = conn.execute_batch("ROLLBACK");
         }
         run_cached(&conn, "BEGIN").map_err(|e| E::from(e.into()))?;
-        let result = f(&Tx { conn: &conn });
+        let result = f(&Tx { conn: &conn, counter_writes: &self.counter_writes });
         // Nothing was written: ending the snapshot either way is the same; a failure here leaves it open
         // for the next reader to roll back.
         let _ = run_cached(&conn, "ROLLBACK");
@@ -488,6 +513,17 @@ impl Store {
 impl Tx<'_> {
     fn conn(&self) -> &Connection {
         self.conn
+    }
+
+    /// How many times the counter rows of `device_id` were written in this process (see [`CounterWrites`]):
+    /// counters read while it stays the same are still the store's.
+    pub fn counters_generation(&self, device_id: i64) -> u64 {
+        self.counter_writes.get(device_id)
+    }
+
+    /// Moves the device's counters generation: called before any write of its counter rows.
+    fn counters_written(&self, device_id: i64) {
+        self.counter_writes.bump(device_id);
     }
 
     /// `Connection::execute` through the connection's statement cache (the hot path parses no SQL twice).

@@ -79,3 +79,28 @@ fn lifetime_counters_survive_the_z_and_shift_counters_start_again() {
         (Some(&cents(1255)), Some(&cents(1000)), Some(&cents(3)))
     );
 }
+
+/// What a cache of counters (the Kazakh core's `known_counters`) relies on: any write of a device's counter
+/// rows moves its generation, also one whose transaction is rolled back, and no other device's.
+#[test]
+fn every_write_of_a_devices_counters_moves_its_generation_even_one_rolled_back() {
+    let t = TestLedger::new();
+    let (a, b) = (t.device("G1").id, t.device("G2").id);
+    let generation = |device| t.ledger.write(|tx| Ok::<_, kassa::store::StoreError>(tx.counters_generation(device)));
+    let start = (generation(a).unwrap(), generation(b).unwrap());
+    let doc = t.commit(a, &[("sale", 100)], &kz());
+    let after_commit = generation(a).unwrap();
+    assert!(after_commit > start.0, "a commit with counters moves the generation");
+    assert_eq!(generation(b).unwrap(), start.1, "another device's stays");
+    let failed: Result<(), kassa::store::StoreError> = t.ledger.write(|tx| {
+        tx.ledger_count(a, doc.shift_number, doc.id, ("sale", cents(1)), false)?;
+        Err(kassa::store::StoreError::Corrupt("given up".into()))
+    });
+    assert!(failed.is_err());
+    let after_failed = generation(a).unwrap();
+    assert!(after_failed > after_commit, "a rolled-back write moves it too");
+    assert_eq!(t.ledger.counters(a, doc.shift_number).unwrap().get("sale"), Some(&cents(100)), "nothing was kept");
+    t.ledger.roll_back(doc.id).unwrap();
+    assert!(generation(a).unwrap() > after_failed, "a roll-back gives counters back: it moves it");
+    assert_eq!(generation(b).unwrap(), start.1);
+}

@@ -180,15 +180,27 @@ pub fn counter_rows(counters: &Counters, drawer: &Drawer) -> Vec<(String, Decima
 /// section or a tax first used here keeps its place), every row a list entry first shows, and every row
 /// that changed.
 pub fn counter_deltas(before: &[(String, Decimal)], after: &[(String, Decimal)]) -> Vec<(String, Decimal)> {
+    counter_changes(before, after).0
+}
+
+/// [`counter_deltas`], and whether the ledger's rows after adding them read back as exactly `after`: not
+/// when a value kept its amount but not its scale (`0` became `0.00`), as the ledger keeps such a row as it
+/// was.
+pub fn counter_changes(before: &[(String, Decimal)], after: &[(String, Decimal)]) -> (Vec<(String, Decimal)>, bool) {
     let before: BTreeMap<&str, Decimal> = before.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-    after
+    let mut exact = true;
+    let deltas = after
         .iter()
         .filter_map(|(name, value)| match before.get(name.as_str()) {
-            Some(old) if old == value => None,
+            Some(old) if old == value => {
+                exact &= old.scale() == value.scale();
+                None
+            }
             Some(old) => Some((name.clone(), value - old)),
             None => Some((name.clone(), *value)),
         })
-        .collect()
+        .collect();
+    (deltas, exact)
 }
 
 /// Counters that survive a Z report and the drawer: read from the device's lifetime rows.
@@ -199,9 +211,9 @@ fn is_lifetime(name: &str) -> bool {
         || name.starts_with("nns/")
 }
 
-/// Fills a KKM's counters and drawer from the ledger: the open shift's rows (none while the shift is
+/// A KKM's counters and drawer as the ledger keeps them: the open shift's rows (none while the shift is
 /// closed) and the device's lifetime rows.
-fn fill_counters(tx: &Tx, kkm: &mut KkmRow) -> FiscalResult<()> {
+pub fn read_counters(tx: &Tx, kkm: &KkmRow) -> FiscalResult<(Counters, Drawer)> {
     let shift = if kkm.shift_state == 1 {
         tx.ledger_counters_in_order(kkm.device_id, kkm.fr_shift_number)?
     } else {
@@ -215,20 +227,29 @@ fn fill_counters(tx: &Tx, kkm: &mut KkmRow) -> FiscalResult<()> {
             .map(|(n, v)| (n.as_str(), *v)),
     );
     let counters = Counters::from_rows(typed).map_err(FiscalError::Internal)?;
+    let lifetime = |name: &str| life.get(name).copied().unwrap_or(Decimal::ZERO);
+    let mut drawer = Drawer { cash_sum: lifetime("cash_sum"), revenue: in_shift("revenue"), ..Default::default() };
+    for i in 0..4 {
+        let name = format!("nns/{i}");
+        drawer.nns[i] = lifetime(&name);
+        drawer.start_nns[i] = drawer.nns[i] - in_shift(&name);
+    }
+    Ok((counters, drawer))
+}
+
+/// Fills a KKM's counters and drawer from the ledger (see [`read_counters`]).
+fn fill_counters(tx: &Tx, kkm: &mut KkmRow) -> FiscalResult<()> {
+    let (counters, drawer) = read_counters(tx, kkm)?;
     if kkm.shift_state != 1 {
         // A closed shift still shows when it opened (the vendor's KKMObject keeps it until the next one).
         let last = tx.ledger_newest_kept(kkm.device_id)?;
         kkm.shift_open_date = last.and_then(|d| d.shift_opened_at).map(|at| parse_date(&at)).transpose()?;
     }
-    let lifetime = |name: &str| life.get(name).copied().unwrap_or(Decimal::ZERO);
     kkm.counters = super::rules::stored::to_json(&counters)?;
-    kkm.cash_sum = lifetime("cash_sum");
-    kkm.revenue = in_shift("revenue");
-    for i in 0..4 {
-        let name = format!("nns/{i}");
-        kkm.nns[i] = lifetime(&name);
-        kkm.start_shift_nns[i] = kkm.nns[i] - in_shift(&name);
-    }
+    kkm.cash_sum = drawer.cash_sum;
+    kkm.revenue = drawer.revenue;
+    kkm.nns = drawer.nns;
+    kkm.start_shift_nns = drawer.start_nns;
     Ok(())
 }
 

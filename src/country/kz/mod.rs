@@ -12,6 +12,7 @@ pub mod error;
 pub mod front;
 pub mod health;
 pub mod journal;
+mod known_counters;
 pub mod ofd;
 pub mod ofd_link;
 pub mod pipeline;
@@ -47,6 +48,8 @@ pub struct Core {
     pins: pin::Pins,
     /// OFD outages in progress, for the log, `/ready` and the status page.
     outages: outage::Outages,
+    /// Each KKM's counters as its last document left them.
+    known_counters: known_counters::KnownCounters,
 }
 
 impl Core {
@@ -61,7 +64,16 @@ impl Core {
         pin_key: [u8; 32],
     ) -> FiscalResult<Core> {
         let pins = pin::Pins::new(pin_key);
-        let core = Core { store, ledger, config, clock, endpoints, pins, outages: Default::default() };
+        let core = Core {
+            store,
+            ledger,
+            config,
+            clock,
+            endpoints,
+            pins,
+            outages: Default::default(),
+            known_counters: Default::default(),
+        };
         let hashed_before = core.store.read(|tx| tx.hashed_pins())?;
         core.hash_plain_pins()?;
         core.ensure_administrator()?;

@@ -11,14 +11,15 @@
 use super::access::Role;
 use super::answer::DocumentAnswer;
 use super::books::{self, DocumentRow, OfdState};
-use super::counters::{Drawer, ReportShift};
+use super::counters::ReportShift;
 use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, Report, Ticket};
 use super::error::{FiscalError, FiscalResult};
+use super::known_counters::KnownCounters;
 use super::link::next_reqnum;
 use super::money::{self, Money};
 use super::ofd_fiscaliser::outcome;
 use super::ofd_link::send::{HeadResult, block_reason, mark_autonomous, refusal};
-use super::rules::stored::{counters_of, from_json, ticket_summary, to_json};
+use super::rules::stored::{from_json, ticket_summary, to_json};
 use super::trade::{self, Operation, TicketContext, TradeInput};
 use super::{Caller, Core, wire};
 use crate::country::kz::ofd::result::ResultClass;
@@ -87,10 +88,6 @@ enum Locked {
 /// The REQNUM after `last` (u16 on the wire, wraps and skips 0), as the ledger's request-number step.
 pub(crate) fn reqnum_step(last: i64) -> i64 {
     i64::from(next_reqnum(u16::try_from(last).unwrap_or_default()))
-}
-
-fn drawer_of(kkm: &KkmRow) -> Drawer {
-    Drawer { cash_sum: kkm.cash_sum, revenue: kkm.revenue, start_nns: kkm.start_shift_nns, nns: kkm.nns }
 }
 
 fn report_summary(report_type: u8, r: &Report) -> serde_json::Value {
@@ -355,8 +352,9 @@ impl Core {
         // the one a read of the journal would give.
         let now = self.clock.now().trunc_subsecs(3);
         let at = books::date_text(&now);
-        self.ledger.write(|tx| {
-            let mut kkm = books::kkm(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+        let (committed, after) = self.ledger.write(|tx| {
+            let mut kkm = books::kkm_state(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let (mut counters, mut drawer) = self.known_counters.get(tx, &kkm)?;
             self.check_may_work(&kkm, now)?;
             let online = !kkm.is_offline && books::outbox_len(tx, kkm.device_id)? == 0;
             if !online && !kkm.is_offline {
@@ -364,8 +362,6 @@ impl Core {
                 // autonomous document, so the KKM is autonomous, since the oldest of them was made.
                 mark_autonomous(tx, &mut kkm, now)?;
             }
-            let mut counters = counters_of(&kkm);
-            let mut drawer = drawer_of(&kkm);
             let before = books::counter_rows(&counters, &drawer);
             let command = doc.command();
             // Reached only with `fiscal.auto_close_shift` off: the sale is refused, not auto-closed.
@@ -518,17 +514,18 @@ impl Core {
             if let Some(fiscal) = how.fiscal.as_mut() {
                 fiscal.request = row.ofd_request.clone();
             }
+            let (deltas, exact) = books::counter_changes(&before, &books::counter_rows(&counters, &drawer));
             let entry = Entry {
                 doc_type: books::doc_type(command),
                 body: books::ledger_body(&row),
-                counters: books::counter_deltas(&before, &books::counter_rows(&counters, &drawer)),
+                counters: deltas,
                 created_at: at.clone(),
                 uid: row.id.to_string(),
             };
             let committed = within::commit(tx, kkm.device_id, &entry, key.as_ref(), &how)?;
             if committed.public_id != next.public_id {
                 // A key seen inside the transaction (a request that raced this one to the lock): its document.
-                return Ok(Committed { doc_id: committed.id, device: kkm.device_id, online: None });
+                return Ok((Committed { doc_id: committed.id, device: kkm.device_id, online: None }, None));
             }
             if next.autonomous_number.is_some() {
                 // Its fiscal sign is its autonomous number, and its check URL is composed here.
@@ -549,8 +546,12 @@ impl Core {
                 let read = books::outbox_head(tx, &kkm)?;
                 assert_eq!(read.as_ref(), Some(&row), "the committed document differs from the journal's");
             }
-            Ok(Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) })
-        })
+            // Counters whose rows would not read back as they are here are read next time.
+            let after = exact.then(|| KnownCounters::after(tx, &kkm, counters, drawer)).flatten();
+            Ok((Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) }, after))
+        })?;
+        self.known_counters.remember(&self.store, after);
+        Ok(committed)
     }
 
     /// The ParentTicket of a return: required towards a 2.0.3 OFD, looked up in the journal.
