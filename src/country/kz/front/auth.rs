@@ -92,6 +92,11 @@ impl FromRequestParts<AppState> for Auth {
             let left = state.throttle.pause_left().unwrap_or_default();
             return Err(not_checked(state, ip, Refusal::Server(left)));
         }
+        // A PIN verified before is known without the store: no hop to the blocking pool.
+        if let Some(caller) = state.core.authenticate_cached(&pin) {
+            ticket.succeeded(&pin).await;
+            return Ok(Auth(caller));
+        }
         let checked = pin.clone();
         match state.call(move |core| core.authenticate(&checked)).await {
             Ok(Some(caller)) => {
