@@ -2,7 +2,7 @@
 //! methods can produce, the auth matrix, GET/POST rules and persistence across restarts.
 use crate::common;
 
-use common::{ADMIN, KKM_OBJECT_KEYS, TestServer, keys, seed_save_kkm};
+use common::{ADMIN, KKM_OBJECT_KEYS, TestServer, keys, seed_save_kkm, seed_trade};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -87,6 +87,23 @@ async fn delete_kkm_by_post_and_get() {
     s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
     assert_eq!(s.get("DeleteKKM", Some(ADMIN), "ofd_id=6923").await, (0, json!("ok")));
     assert_eq!(s.ok("GetKKMList", ADMIN, json!({})).await, json!([]));
+}
+
+/// The core remembers which KKM an OFD ID named for its last document; a retired KKM must still be refused,
+/// and the same OFD ID brought back by SaveKKM must work again, without a restart.
+#[tokio::test]
+async fn a_kkm_retired_after_a_sale_refuses_the_next_and_works_again_once_saved() {
+    let s = TestServer::start().await;
+    s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
+    s.ok("TradeOperation", ADMIN, seed_trade()).await;
+    s.ok("ZXReport", ADMIN, json!({"kkm_ofd_id": 6923, "report_type": 0})).await;
+    assert_eq!(s.post("DeleteKKM", Some(ADMIN), json!({"ofd_id": 6923})).await, (0, json!("ok")));
+    let (code, text) = s.post("TradeOperation", Some(ADMIN), seed_trade()).await;
+    assert_eq!(code, 61, "a retired KKM makes no sale: {text}");
+    // The OFD rotated the token with each document: 0 keeps the one the server holds.
+    s.ok("SaveKKM", ADMIN, json!({"ofd_id": 6923, "ofd_token": 0})).await;
+    let sale = s.ok("TradeOperation", ADMIN, seed_trade()).await;
+    assert_eq!(sale["fr_shift_number"], 2, "{sale}");
 }
 
 #[tokio::test]

@@ -92,3 +92,23 @@ fn same_as_read(tx: &Tx, kkm: &KkmRow, hit: &(Counters, Drawer)) -> FiscalResult
     assert_eq!(format!("{:?}", hit.1), format!("{:?}", read.1), "the remembered drawer differs from the ledger's");
     Ok(())
 }
+
+/// The KKM (internal ID) and ledger device an OFD ID named when a document was last made for it, so the next
+/// document finds the KKM's lock without a look-up in the store. The step under the lock reads the KKM and
+/// checks that it still has this OFD ID and is in use; when not, the OFD ID is forgotten and looked up again.
+#[derive(Default)]
+pub(crate) struct KkmIds(Mutex<HashMap<i64, (i64, i64)>>);
+
+impl KkmIds {
+    pub(crate) fn get(&self, ofd_id: i64) -> Option<(i64, i64)> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&ofd_id).copied()
+    }
+
+    pub(crate) fn remember(&self, ofd_id: i64, kkm_id: i64, device_id: i64) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(ofd_id, (kkm_id, device_id));
+    }
+
+    pub(crate) fn forget(&self, ofd_id: i64) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&ofd_id);
+    }
+}

@@ -50,6 +50,8 @@ pub struct Core {
     outages: outage::Outages,
     /// Each KKM's counters as its last document left them.
     known_counters: known_counters::KnownCounters,
+    /// The KKM and ledger device of each OFD ID a document was made for (checked under the KKM's lock).
+    kkm_ids: known_counters::KkmIds,
 }
 
 impl Core {
@@ -73,6 +75,7 @@ impl Core {
             pins,
             outages: Default::default(),
             known_counters: Default::default(),
+            kkm_ids: Default::default(),
         };
         let hashed_before = core.store.read(|tx| tx.hashed_pins())?;
         core.hash_plain_pins()?;

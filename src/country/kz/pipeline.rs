@@ -14,7 +14,7 @@ use super::books::{self, DocumentRow, OfdState};
 use super::counters::ReportShift;
 use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, Report, Ticket};
 use super::error::{FiscalError, FiscalResult};
-use super::known_counters::KnownCounters;
+use super::known_counters::{After, KnownCounters};
 use super::link::next_reqnum;
 use super::money::{self, Money};
 use super::ofd_fiscaliser::outcome;
@@ -77,6 +77,8 @@ struct Committed {
 
 /// What the first step under a KKM's lock came to.
 enum Locked {
+    /// The KKM remembered for the OFD ID is retired or has another OFD ID now: nothing was done.
+    Moved { doc: NewDocument, key: Option<RequestKey> },
     /// A request with the same key made its document while this one waited: its answer.
     Replayed(Box<DocumentAnswer>),
     /// The shift must close, or the drawer be withdrawn, before the document: it is handed back uncommitted.
@@ -158,42 +160,67 @@ impl Core {
         }
         // The caller's access first: a key never shows a document of a KKM the caller is not bound to. Then
         // the key, in the KKM's scope, before any rule: a retry after the drawer or the shift changed gets its
-        // document. Each step below that reads or writes the store is one hop to the blocking pool.
-        let who = caller.clone();
-        let first_key = key.clone();
-        let (kkm, replayed) = self
-            .blocking(move |core| {
-                let kkm = core.kkm_state_for(&who, ofd_id)?;
-                let replayed = core.replayed(&kkm, first_key.as_ref())?;
-                Ok((kkm, replayed))
-            })
-            .await?;
-        if let Some(answer) = replayed {
-            return Ok(answer);
-        }
-        let (kkm_id, device) = (kkm.id, kkm.device_id);
+        // document. A KKM seen before is found in memory (its lock needs its device); the first request of
+        // a KKM looks it up in the store, one hop to the blocking pool.
+        let remembered = self.kkm_ids.get(ofd_id);
+        let (kkm_id, device) = match remembered {
+            Some(ids) => ids,
+            None => {
+                let (who, first_key) = (caller.clone(), key.clone());
+                let (kkm, replayed) = self
+                    .blocking(move |core| {
+                        let kkm = core.kkm_state_for(&who, ofd_id)?;
+                        let replayed = core.replayed(&kkm, first_key.as_ref())?;
+                        Ok((kkm, replayed))
+                    })
+                    .await?;
+                if let Some(answer) = replayed {
+                    return Ok(answer);
+                }
+                self.kkm_ids.remember(ofd_id, kkm.id, kkm.device_id);
+                (kkm.id, kkm.device_id)
+            }
+        };
         let lock = self.ledger.lock(device);
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
-        let _ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
-        // One hop under the lock: the KKM as it stands now, a key used by a request that was waiting for the
-        // lock (answer what that request made), and, when nothing has to come first, the commit itself.
+        let ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
+        // One hop and one write transaction under the lock: the KKM as it stands now and the caller's access
+        // to it, a key used by a request that was waiting for the lock (answer what that request made), and,
+        // when nothing has to come first, the commit itself.
         let now = self.clock.now();
         let who = caller.clone();
         let first = self
             .blocking(move |core| {
-                let Some(fresh) = core.ledger.read(|tx| books::kkm_state(tx, kkm_id))? else {
-                    return Err(FiscalError::KkmNotFound(ofd_id));
-                };
-                if let Some(answer) = core.replayed(&fresh, key.as_ref())? {
-                    return Ok(Locked::Replayed(Box::new(answer)));
-                }
-                if core.close_first(&doc, &fresh, now) || core.withdraw_first(&doc, &fresh) {
-                    return Ok(Locked::First { fresh: Box::new(fresh), doc, key });
-                }
-                core.commit(&who, kkm_id, &doc, key).map(Locked::Committed)
+                let (first, after) = core.ledger.write(|tx| -> FiscalResult<(Locked, Option<After>)> {
+                    let fresh = books::kkm_state(tx, kkm_id)?.filter(|k| !k.retired && k.settings.ofd_id == ofd_id);
+                    let Some(fresh) = fresh else {
+                        return Ok((Locked::Moved { doc, key }, None));
+                    };
+                    who.require_binding(&fresh)?;
+                    if let Some(answer) = core.replayed_in(tx, &fresh, key.as_ref())? {
+                        return Ok((Locked::Replayed(Box::new(answer)), None));
+                    }
+                    if core.close_first(&doc, &fresh, now) || core.withdraw_first(&doc, &fresh) {
+                        return Ok((Locked::First { fresh: Box::new(fresh), doc, key }, None));
+                    }
+                    let (committed, after) = core.commit_in(tx, &who, fresh, &doc, key)?;
+                    Ok((Locked::Committed(committed), after))
+                })?;
+                core.known_counters.remember(&core.store, after);
+                Ok(first)
             })
             .await?;
         let committed = match first {
+            Locked::Moved { doc, key } => {
+                // The OFD ID no longer names the KKM remembered for it (retired, or given to another): the
+                // store decides, as for a KKM not seen before.
+                drop(ops);
+                self.kkm_ids.forget(ofd_id);
+                if remembered.is_none() {
+                    return Err(FiscalError::KkmNotFound(ofd_id));
+                }
+                return Box::pin(self.run(caller, ofd_id, doc, key)).await;
+            }
             Locked::Replayed(answer) => return Ok(*answer),
             Locked::Committed(committed) => committed,
             Locked::First { fresh, doc, key } => {
@@ -313,11 +340,19 @@ impl Core {
     /// The answer a key already produced on this KKM and method, if any (the ledger looks it up in the KKM's
     /// scope, and the answer is read in the same transaction); the same key with another request is refused.
     fn replayed(&self, kkm: &KkmRow, key: Option<&RequestKey>) -> FiscalResult<Option<DocumentAnswer>> {
+        if key.is_none() {
+            return Ok(None);
+        }
+        self.ledger.read(|tx| self.replayed_in(tx, kkm, key))
+    }
+
+    /// [`Core::replayed`] inside the caller's transaction.
+    fn replayed_in(&self, tx: &Tx, kkm: &KkmRow, key: Option<&RequestKey>) -> FiscalResult<Option<DocumentAnswer>> {
         let Some(key) = key else { return Ok(None) };
-        self.ledger.read(|tx| match crate::ledger::seen_in(tx, kkm.device_id, key)? {
+        match crate::ledger::seen_in(tx, kkm.device_id, key)? {
             Seen::New => Ok(None),
             Seen::Stored(doc) => self.answer_in(tx, kkm.id, doc.id).map(Some),
-        })
+        }
     }
 
     /// Refuses work on a KKM that may not work now. A refused token stops nothing: like the vendor's server
@@ -350,208 +385,224 @@ impl Core {
     ) -> FiscalResult<Committed> {
         // To the millisecond, as the journal keeps it: the document handed on to the send (`Committed`) is
         // the one a read of the journal would give.
-        let now = self.clock.now().trunc_subsecs(3);
-        let at = books::date_text(&now);
         let (committed, after) = self.ledger.write(|tx| {
-            let mut kkm = books::kkm_state(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
-            let (mut counters, mut drawer) = self.known_counters.get(tx, &kkm)?;
-            self.check_may_work(&kkm, now)?;
-            let online = !kkm.is_offline && books::outbox_len(tx, kkm.device_id)? == 0;
-            if !online && !kkm.is_offline {
-                // Documents wait for the OFD (one left in flight by a crash): this one joins them as an
-                // autonomous document, so the KKM is autonomous, since the oldest of them was made.
-                mark_autonomous(tx, &mut kkm, now)?;
-            }
-            let before = books::counter_rows(&counters, &drawer);
-            let command = doc.command();
-            // Reached only with `fiscal.auto_close_shift` off: the sale is refused, not auto-closed.
-            if kkm.shift_state == 1
-                && command == COMMAND_TICKET
-                && self.shift_expired(&kkm, now)
-                && let Some(opened) = kkm.shift_open_date
-            {
-                return Err(FiscalError::ShiftTooLong(
-                    opened.format("%Y-%m-%d %H:%M").to_string(),
-                    self.config.fiscal.shift_limit_hours,
-                ));
-            }
-            // The first document opens the shift. A Z on a closed shift goes ahead as in the vendor's server
-            // (`uCashRegister.pas:2565-2575`): it opens an empty shift and closes it, so the shift number moves
-            // on. The ledger numbers: the shift, the position in it, the autonomous number of a ticket made
-            // offline, the REQNUM and the transaction ID.
-            let mut how = Numbering {
-                open_if_closed: Some(&at),
-                close_shift: command == COMMAND_CLOSE_SHIFT,
-                autonomous_number: !online && command == COMMAND_TICKET,
-                fiscal: Some(NewFiscal { next_request: Some(reqnum_step), request: None, autonomous: !online }),
-                public_id: Some(books::COUNTRY),
-                ..Default::default()
-            };
-            let next = within::upcoming(tx, kkm.device_id, &how)?;
-            if next.opens_shift {
-                kkm.fr_shift_number = next.shift_number;
-                kkm.shift_state = 1;
-                kkm.shift_open_date = Some(now);
-            }
-            kkm.shift_document_number = next.shift_position;
-            let operator = OperatorRef { code: caller.id as u32, name: caller.name.clone() };
-            let shift = next.shift_number as u32;
-            let number = next.shift_position as u32;
-            let mut row = DocumentRow {
-                id: next.public_id.unwrap_or_default(),
-                ledger_id: 0,
-                kkm_id,
-                command,
-                created_at: now,
-                fr_shift_number: next.shift_number,
-                shift_document_number: next.shift_position,
-                operator_id: caller.id,
-                operator_name: caller.name.clone(),
-                is_offline: !online,
-                fiscal_id: String::new(),
-                qr_code: String::new(),
-                summary: serde_json::Value::Null,
-                body: serde_json::Value::Null,
-                extra: serde_json::json!({}),
-                ofd_state: OfdState::Queued,
-                ofd_reqnum: None,
-                ofd_request: None,
-                ofd_error: String::new(),
-            };
-            let request = match doc {
-                NewDocument::Ticket { input, parent } => {
-                    let inn = kkm.reg_info["org"]["inn"].as_str().unwrap_or("").to_owned();
-                    let ctx = TicketContext { now, operator, seller_inn: &inn, cash_sum: drawer.cash_sum };
-                    let (mut ticket, effects) = trade::compute(input, &ctx)?;
-                    ticket.parent_ticket = self.parent_ticket(tx, &kkm, input.operation, parent.as_ref())?;
-                    ticket.fr_shift_number = shift;
-                    ticket.shift_document_number = number;
-                    if let Some(autonomous) = next.autonomous_number {
-                        self.make_autonomous_ticket(&mut kkm, autonomous, &mut ticket, &mut row)?;
-                    }
-                    counters.add_ticket(&mut drawer, ticket.operation, &effects, !online);
-                    row.summary = ticket_summary(&ticket, &row.fiscal_id);
-                    row.body = to_json(&ticket)?;
-                    wire::ticket_request(&ticket)
-                }
-                NewDocument::MoneyPlacement { operation, sum: sent } => {
-                    // The vendor: an operation other than 0 or 1, or a sum not above 0, is 2
-                    // (`uCashRegister.pas:2698`); the sum is read like any money a POS sends.
-                    let sum = money::round_pos_input(*sent);
-                    if sum <= Decimal::ZERO || sum > money::MAX_AMOUNT {
-                        return Err(FiscalError::Field {
-                            field: "sum".into(),
-                            reason: text!(
-                                "{}: больше 0 и не больше 9999999999999.99",
-                                "{}: 0-ден үлкен және 9999999999999.99-дан аспауы керек",
-                                sent
-                            ),
-                        });
-                    }
-                    if *operation > 1 {
-                        return Err(FiscalError::Field {
-                            field: "operation".into(),
-                            reason: text!("0 (внесение) или 1 (изъятие)", "0 (салу) немесе 1 (алу)"),
-                        });
-                    }
-                    if *operation == 1 && sum > drawer.cash_sum {
-                        return Err(FiscalError::Rule(
-                            trade::Rule::NotEnoughCash,
-                            text!("к изъятию {}, в кассе {}", "алынуы керек {}, кассада {}", sum, drawer.cash_sum),
-                        ));
-                    }
-                    let body = MoneyPlacement {
-                        datetime: now.into(),
-                        operation: *operation,
-                        sum: Money::from_decimal(sum),
-                        is_offline: !online,
-                        fr_shift_number: shift,
-                        printed_document_number: u64::from(number),
-                        operator,
-                    };
-                    counters.add_placement(&mut drawer, *operation, sum, !online);
-                    row.summary = serde_json::json!({"operation": operation, "sum": sum});
-                    row.body = to_json(&body)?;
-                    wire::money_placement_request(&body)
-                }
-                NewDocument::XReport | NewDocument::ZReport => {
-                    let z = command == COMMAND_CLOSE_SHIFT;
-                    let report = counters.report(
-                        &drawer,
-                        ReportShift {
-                            now: now.into(),
-                            number: shift,
-                            opened: kkm.shift_open_date.map(DateTimeParts::from).unwrap_or_default(),
-                            closed: if z { now.into() } else { DateTimeParts::default() },
-                        },
-                    );
-                    let report_type = if z { 0 } else { 1 };
-                    row.summary = report_summary(report_type, &report);
-                    row.body = to_json(&report)?;
-                    row.extra = serde_json::json!({
-                        "report_type": report_type,
-                        "total_payments": counters.total_payments(),
-                    });
-                    if z {
-                        // The ledger closes the shift with this document; the next one opens the next shift
-                        // with its counters from nothing (what survives a Z is the device's lifetime rows).
-                        kkm.shift_state = 0;
-                        kkm.shift_close_date = Some(now);
-                        wire::close_shift_request(
-                            &report,
-                            &operator,
-                            !online,
-                            kkm.settings.auto_withdraw_money,
-                            u64::from(number),
-                        )
-                    } else {
-                        wire::report_request(&report, !online)
-                    }
-                }
-            };
-            row.ofd_reqnum = next.request_number.and_then(|n| u16::try_from(n).ok());
-            row.ofd_request = Some(wire::encode(&request));
-            if let Some(fiscal) = how.fiscal.as_mut() {
-                fiscal.request = row.ofd_request.clone();
-            }
-            let (deltas, exact) = books::counter_changes(&before, &books::counter_rows(&counters, &drawer));
-            let entry = Entry {
-                doc_type: books::doc_type(command),
-                body: books::ledger_body(&row),
-                counters: deltas,
-                created_at: at.clone(),
-                uid: row.id.to_string(),
-            };
-            let committed = within::commit(tx, kkm.device_id, &entry, key.as_ref(), &how)?;
-            if committed.public_id != next.public_id {
-                // A key seen inside the transaction (a request that raced this one to the lock): its document.
-                return Ok((Committed { doc_id: committed.id, device: kkm.device_id, online: None }, None));
-            }
-            if next.autonomous_number.is_some() {
-                // Its fiscal sign is its autonomous number, and its check URL is composed here.
-                within::amend(tx, committed.id, |_| {
-                    Ok(Amendment {
-                        ticket: Some(row.fiscal_id.clone()),
-                        outcome: Some((FiscalState::Waiting, Some(qr_reply(&row.qr_code)))),
-                        ..Default::default()
-                    })
-                })?;
-            }
-            tx.update_kkm_state(&kkm)?;
-            let device = kkm.device_id;
-            row.ledger_id = committed.id;
-            // Debug builds (every test) hold the document handed on to the send to the journal's reading of it.
-            #[cfg(debug_assertions)]
-            if online {
-                let read = books::outbox_head(tx, &kkm)?;
-                assert_eq!(read.as_ref(), Some(&row), "the committed document differs from the journal's");
-            }
-            // Counters whose rows would not read back as they are here are read next time.
-            let after = exact.then(|| KnownCounters::after(tx, &kkm, counters, drawer)).flatten();
-            Ok((Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) }, after))
+            let kkm = books::kkm_state(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            self.commit_in(tx, caller, kkm, doc, key)
         })?;
         self.known_counters.remember(&self.store, after);
         Ok(committed)
+    }
+
+    /// [`Core::commit`] inside the caller's write transaction, with the KKM read in it. Returns what the
+    /// counters became, for [`KnownCounters::remember`] once the transaction committed.
+    fn commit_in(
+        &self,
+        tx: &Tx,
+        caller: &Caller,
+        mut kkm: KkmRow,
+        doc: &NewDocument,
+        key: Option<RequestKey>,
+    ) -> FiscalResult<(Committed, Option<After>)> {
+        let kkm_id = kkm.id;
+        // To the millisecond, as the journal keeps it: the document handed on to the send (`Committed`) is
+        // the one a read of the journal would give.
+        let now = self.clock.now().trunc_subsecs(3);
+        let at = books::date_text(&now);
+        let (mut counters, mut drawer) = self.known_counters.get(tx, &kkm)?;
+        self.check_may_work(&kkm, now)?;
+        let online = !kkm.is_offline && books::outbox_len(tx, kkm.device_id)? == 0;
+        if !online && !kkm.is_offline {
+            // Documents wait for the OFD (one left in flight by a crash): this one joins them as an
+            // autonomous document, so the KKM is autonomous, since the oldest of them was made.
+            mark_autonomous(tx, &mut kkm, now)?;
+        }
+        let before = books::counter_rows(&counters, &drawer);
+        let command = doc.command();
+        // Reached only with `fiscal.auto_close_shift` off: the sale is refused, not auto-closed.
+        if kkm.shift_state == 1
+            && command == COMMAND_TICKET
+            && self.shift_expired(&kkm, now)
+            && let Some(opened) = kkm.shift_open_date
+        {
+            return Err(FiscalError::ShiftTooLong(
+                opened.format("%Y-%m-%d %H:%M").to_string(),
+                self.config.fiscal.shift_limit_hours,
+            ));
+        }
+        // The first document opens the shift. A Z on a closed shift goes ahead as in the vendor's server
+        // (`uCashRegister.pas:2565-2575`): it opens an empty shift and closes it, so the shift number moves
+        // on. The ledger numbers: the shift, the position in it, the autonomous number of a ticket made
+        // offline, the REQNUM and the transaction ID.
+        let mut how = Numbering {
+            open_if_closed: Some(&at),
+            close_shift: command == COMMAND_CLOSE_SHIFT,
+            autonomous_number: !online && command == COMMAND_TICKET,
+            fiscal: Some(NewFiscal { next_request: Some(reqnum_step), request: None, autonomous: !online }),
+            public_id: Some(books::COUNTRY),
+            ..Default::default()
+        };
+        let next = within::upcoming(tx, kkm.device_id, &how)?;
+        if next.opens_shift {
+            kkm.fr_shift_number = next.shift_number;
+            kkm.shift_state = 1;
+            kkm.shift_open_date = Some(now);
+        }
+        kkm.shift_document_number = next.shift_position;
+        let operator = OperatorRef { code: caller.id as u32, name: caller.name.clone() };
+        let shift = next.shift_number as u32;
+        let number = next.shift_position as u32;
+        let mut row = DocumentRow {
+            id: next.public_id.unwrap_or_default(),
+            ledger_id: 0,
+            kkm_id,
+            command,
+            created_at: now,
+            fr_shift_number: next.shift_number,
+            shift_document_number: next.shift_position,
+            operator_id: caller.id,
+            operator_name: caller.name.clone(),
+            is_offline: !online,
+            fiscal_id: String::new(),
+            qr_code: String::new(),
+            summary: serde_json::Value::Null,
+            body: serde_json::Value::Null,
+            extra: serde_json::json!({}),
+            ofd_state: OfdState::Queued,
+            ofd_reqnum: None,
+            ofd_request: None,
+            ofd_error: String::new(),
+        };
+        let request = match doc {
+            NewDocument::Ticket { input, parent } => {
+                let inn = kkm.reg_info["org"]["inn"].as_str().unwrap_or("").to_owned();
+                let ctx = TicketContext { now, operator, seller_inn: &inn, cash_sum: drawer.cash_sum };
+                let (mut ticket, effects) = trade::compute(input, &ctx)?;
+                ticket.parent_ticket = self.parent_ticket(tx, &kkm, input.operation, parent.as_ref())?;
+                ticket.fr_shift_number = shift;
+                ticket.shift_document_number = number;
+                if let Some(autonomous) = next.autonomous_number {
+                    self.make_autonomous_ticket(&mut kkm, autonomous, &mut ticket, &mut row)?;
+                }
+                counters.add_ticket(&mut drawer, ticket.operation, &effects, !online);
+                row.summary = ticket_summary(&ticket, &row.fiscal_id);
+                row.body = to_json(&ticket)?;
+                wire::ticket_request(&ticket)
+            }
+            NewDocument::MoneyPlacement { operation, sum: sent } => {
+                // The vendor: an operation other than 0 or 1, or a sum not above 0, is 2
+                // (`uCashRegister.pas:2698`); the sum is read like any money a POS sends.
+                let sum = money::round_pos_input(*sent);
+                if sum <= Decimal::ZERO || sum > money::MAX_AMOUNT {
+                    return Err(FiscalError::Field {
+                        field: "sum".into(),
+                        reason: text!(
+                            "{}: больше 0 и не больше 9999999999999.99",
+                            "{}: 0-ден үлкен және 9999999999999.99-дан аспауы керек",
+                            sent
+                        ),
+                    });
+                }
+                if *operation > 1 {
+                    return Err(FiscalError::Field {
+                        field: "operation".into(),
+                        reason: text!("0 (внесение) или 1 (изъятие)", "0 (салу) немесе 1 (алу)"),
+                    });
+                }
+                if *operation == 1 && sum > drawer.cash_sum {
+                    return Err(FiscalError::Rule(
+                        trade::Rule::NotEnoughCash,
+                        text!("к изъятию {}, в кассе {}", "алынуы керек {}, кассада {}", sum, drawer.cash_sum),
+                    ));
+                }
+                let body = MoneyPlacement {
+                    datetime: now.into(),
+                    operation: *operation,
+                    sum: Money::from_decimal(sum),
+                    is_offline: !online,
+                    fr_shift_number: shift,
+                    printed_document_number: u64::from(number),
+                    operator,
+                };
+                counters.add_placement(&mut drawer, *operation, sum, !online);
+                row.summary = serde_json::json!({"operation": operation, "sum": sum});
+                row.body = to_json(&body)?;
+                wire::money_placement_request(&body)
+            }
+            NewDocument::XReport | NewDocument::ZReport => {
+                let z = command == COMMAND_CLOSE_SHIFT;
+                let report = counters.report(
+                    &drawer,
+                    ReportShift {
+                        now: now.into(),
+                        number: shift,
+                        opened: kkm.shift_open_date.map(DateTimeParts::from).unwrap_or_default(),
+                        closed: if z { now.into() } else { DateTimeParts::default() },
+                    },
+                );
+                let report_type = if z { 0 } else { 1 };
+                row.summary = report_summary(report_type, &report);
+                row.body = to_json(&report)?;
+                row.extra = serde_json::json!({
+                    "report_type": report_type,
+                    "total_payments": counters.total_payments(),
+                });
+                if z {
+                    // The ledger closes the shift with this document; the next one opens the next shift
+                    // with its counters from nothing (what survives a Z is the device's lifetime rows).
+                    kkm.shift_state = 0;
+                    kkm.shift_close_date = Some(now);
+                    wire::close_shift_request(
+                        &report,
+                        &operator,
+                        !online,
+                        kkm.settings.auto_withdraw_money,
+                        u64::from(number),
+                    )
+                } else {
+                    wire::report_request(&report, !online)
+                }
+            }
+        };
+        row.ofd_reqnum = next.request_number.and_then(|n| u16::try_from(n).ok());
+        row.ofd_request = Some(wire::encode(&request));
+        if let Some(fiscal) = how.fiscal.as_mut() {
+            fiscal.request = row.ofd_request.clone();
+        }
+        let (deltas, exact) = books::counter_changes(&before, &books::counter_rows(&counters, &drawer));
+        let entry = Entry {
+            doc_type: books::doc_type(command),
+            body: books::ledger_body(&row),
+            counters: deltas,
+            created_at: at.clone(),
+            uid: row.id.to_string(),
+        };
+        let committed = within::commit(tx, kkm.device_id, &entry, key.as_ref(), &how)?;
+        if committed.public_id != next.public_id {
+            // A key seen inside the transaction (a request that raced this one to the lock): its document.
+            return Ok((Committed { doc_id: committed.id, device: kkm.device_id, online: None }, None));
+        }
+        if next.autonomous_number.is_some() {
+            // Its fiscal sign is its autonomous number, and its check URL is composed here.
+            within::amend(tx, committed.id, |_| {
+                Ok(Amendment {
+                    ticket: Some(row.fiscal_id.clone()),
+                    outcome: Some((FiscalState::Waiting, Some(qr_reply(&row.qr_code)))),
+                    ..Default::default()
+                })
+            })?;
+        }
+        tx.update_kkm_state(&kkm)?;
+        let device = kkm.device_id;
+        row.ledger_id = committed.id;
+        // Debug builds (every test) hold the document handed on to the send to the journal's reading of it.
+        #[cfg(debug_assertions)]
+        if online {
+            let read = books::outbox_head(tx, &kkm)?;
+            assert_eq!(read.as_ref(), Some(&row), "the committed document differs from the journal's");
+        }
+        // Counters whose rows would not read back as they are here are read next time.
+        let after = exact.then(|| KnownCounters::after(tx, &kkm, counters, drawer)).flatten();
+        Ok((Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) }, after))
     }
 
     /// The ParentTicket of a return: required towards a 2.0.3 OFD, looked up in the journal.
