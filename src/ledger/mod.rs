@@ -25,7 +25,7 @@ pub mod within {
     pub use super::amend::amend;
     pub use super::journal::{retire, revive};
     pub use super::numbering::{
-        Upcoming, commit, register_device, request_at_least, roll_back, take_request_number, upcoming,
+        Upcoming, commit, commit_onto, register_device, request_at_least, roll_back, take_request_number, upcoming,
     };
     pub use super::pins::keep_template;
 }

@@ -17,7 +17,7 @@
 //! added to the counters is taken back, a shift it opened is closed again and a shift it closed is open again,
 //! and its idempotency key is freed for the retry. The request number stays used (the authority saw it).
 use super::{Entry, Ledger, LedgerError, LedgerResult, Seen, seen};
-use crate::store::{FiscalNoteRow, FiscalState, LedgerDocRow, NumberedDoc, Numbers, RequestKey, Tx};
+use crate::store::{CounterRows, FiscalNoteRow, FiscalState, LedgerDocRow, NumberedDoc, Numbers, RequestKey, Tx};
 
 /// How a document is numbered and what it does to its shift.
 #[derive(Debug, Clone, Default)]
@@ -154,6 +154,20 @@ pub fn commit(
     key: Option<&RequestKey>,
     how: &Numbering,
 ) -> LedgerResult<LedgerDocRow> {
+    commit_onto(tx, device_id, entry, key, how, None)
+}
+
+/// [`commit`], adding the counters onto `rows`, the device's counter rows as the caller keeps them (its open
+/// shift's, or none when this document opens the shift, and its life's; exactly as stored), so the rows
+/// are not read one by one; `rows` then holds the values written.
+pub fn commit_onto(
+    tx: &Tx,
+    device_id: i64,
+    entry: &Entry,
+    key: Option<&RequestKey>,
+    how: &Numbering,
+    mut rows: Option<&mut CounterRows>,
+) -> LedgerResult<LedgerDocRow> {
     // The front looked the key up already; this catches a request that raced it to the lock.
     if let Some(k) = key
         && let Seen::Stored(done) = seen(tx, device_id, k)?
@@ -217,7 +231,16 @@ pub fn commit(
     for (name, delta) in &entry.counters {
         // A name listed twice adds to what the document's first line of it recorded.
         let first = counted.insert(name.as_str());
-        tx.ledger_count(device_id, device.shift_number, id, (name, *delta), first)?;
+        match rows.as_deref_mut() {
+            Some(rows) if first => tx.ledger_count_onto(device_id, device.shift_number, id, (name, *delta), rows)?,
+            Some(rows) => {
+                tx.ledger_count(device_id, device.shift_number, id, (name, *delta), false)?;
+                for values in [&mut rows.shift, &mut rows.life] {
+                    *values.entry(name.clone()).or_default() += *delta;
+                }
+            }
+            None => tx.ledger_count(device_id, device.shift_number, id, (name, *delta), first)?,
+        }
     }
     tx.ledger_set_numbers(device_id, next)?;
     if how.close_shift {

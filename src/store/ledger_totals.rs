@@ -4,7 +4,7 @@
 use super::{StoreError, StoreResult, Tx};
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 fn decimal(name: &str, text: &str) -> StoreResult<Decimal> {
@@ -63,6 +63,24 @@ fn set_life(tx: &Tx, device_id: i64, name: &str, value: Decimal) -> StoreResult<
     Ok(())
 }
 
+/// A device's counter rows of one shift and of its life, exactly as stored (values with their scale, a
+/// row absent when it was never written), for a caller that keeps them between documents.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CounterRows {
+    pub shift: HashMap<String, Decimal>,
+    pub life: HashMap<String, Decimal>,
+}
+
+impl CounterRows {
+    /// Equal with every value's scale too (`1.0` is not `1.00` here, as it is not in the store).
+    pub fn same(&self, other: &CounterRows) -> bool {
+        let exact = |a: &HashMap<String, Decimal>, b: &HashMap<String, Decimal>| {
+            a.len() == b.len() && a.iter().all(|(n, v)| b.get(n).is_some_and(|w| w == v && w.scale() == v.scale()))
+        };
+        exact(&self.shift, &other.shift) && exact(&self.life, &other.life)
+    }
+}
+
 fn read_map(rows: impl Iterator<Item = rusqlite::Result<(String, String)>>) -> StoreResult<BTreeMap<String, Decimal>> {
     let mut out = BTreeMap::new();
     for row in rows {
@@ -85,12 +103,42 @@ impl Tx<'_> {
         (name, delta): (&str, Decimal),
         first: bool,
     ) -> StoreResult<()> {
-        let mut made = 0;
         let in_shift = existing(self, SHIFT_ROW, params![device_id, shift, name], name)?;
+        let in_life = existing(self, LIFE_ROW, params![device_id, name], name)?;
+        self.count_onto(device_id, shift, doc_id, (name, delta), first, (in_shift, in_life))
+    }
+
+    /// [`Tx::ledger_count`] for a document being committed, with the device's counter rows as the caller
+    /// knows them (exactly the stored ones: [`CounterRows`]), so no row is read; `rows` gets the new values.
+    pub fn ledger_count_onto(
+        &self,
+        device_id: i64,
+        shift: i64,
+        doc_id: i64,
+        (name, delta): (&str, Decimal),
+        rows: &mut CounterRows,
+    ) -> StoreResult<()> {
+        let was = (rows.shift.get(name).copied(), rows.life.get(name).copied());
+        self.count_onto(device_id, shift, doc_id, (name, delta), true, was)?;
+        rows.shift.insert(name.to_owned(), was.0.unwrap_or_default() + delta);
+        rows.life.insert(name.to_owned(), was.1.unwrap_or_default() + delta);
+        Ok(())
+    }
+
+    /// Writes a counter's new shift and lifetime values from the ones it had (`None`: no row yet).
+    fn count_onto(
+        &self,
+        device_id: i64,
+        shift: i64,
+        doc_id: i64,
+        (name, delta): (&str, Decimal),
+        first: bool,
+        (in_shift, in_life): (Option<Decimal>, Option<Decimal>),
+    ) -> StoreResult<()> {
+        let mut made = 0;
         if in_shift.is_none() {
             made |= MADE_SHIFT_ROW;
         }
-        let in_life = existing(self, LIFE_ROW, params![device_id, name], name)?;
         if in_life.is_none() {
             made |= MADE_LIFE_ROW;
         }

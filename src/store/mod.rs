@@ -43,6 +43,7 @@ pub use kkm::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
 pub use ledger::{DeviceRow, FiscalState, LedgerDocRow};
 pub use ledger_fiscal::FiscalNoteRow;
 pub use ledger_numbers::{LedgerJournalFilter, NumberedDoc, Numbers};
+pub use ledger_totals::CounterRows;
 pub use license::LicenseRow;
 pub use operator::OperatorRow;
 pub use template::TemplateRow;

@@ -104,3 +104,45 @@ fn every_write_of_a_devices_counters_moves_its_generation_even_one_rolled_back()
     assert!(generation(a).unwrap() > after_failed, "a roll-back gives counters back: it moves it");
     assert_eq!(generation(b).unwrap(), start.1);
 }
+
+/// `commit_onto` adds to the counter rows the caller keeps instead of reading them: the store ends up as a
+/// plain commit leaves it, and the caller's rows are then exactly the stored ones (with their scale), through
+/// new rows, a name listed twice, amounts of another scale and a new shift.
+#[test]
+fn a_commit_onto_known_rows_stores_what_a_plain_commit_does_and_leaves_the_rows_exact() {
+    use kassa::ledger::{Numbering, within};
+    use kassa::store::{CounterRows, StoreError, Tx};
+    let t = TestLedger::new();
+    let (plain, onto) = (t.device("P1").id, t.device("K1").id);
+    let stored = |tx: &Tx, device: i64, shift: i64| -> Result<CounterRows, StoreError> {
+        Ok(CounterRows {
+            shift: tx.ledger_counters_in_order(device, shift)?.into_iter().collect(),
+            life: tx.ledger_lifetime_counters(device)?.into_iter().collect(),
+        })
+    };
+    let docs: Vec<(Vec<(&str, Decimal)>, bool)> = vec![
+        (vec![("sale", cents(100)), ("cash", Decimal::new(1, 0))], false),
+        (vec![("sale", Decimal::new(25, 1)), ("sale", cents(5)), ("return", cents(0))], false),
+        (vec![("cash", Decimal::new(1000, 3))], true),
+        (vec![("sale", cents(7)), ("new", Decimal::new(3, 0))], false),
+    ];
+    let mut rows = CounterRows::default();
+    for (counters, close) in docs {
+        let mut e = crate::support::entry("sale", &[]);
+        e.counters = counters.iter().map(|(n, v)| ((*n).to_owned(), *v)).collect();
+        let how = Numbering { close_shift: close, ..kz() };
+        let a = t.ledger.write(|tx| within::commit(tx, plain, &e, None, &how)).unwrap();
+        let b = t.ledger.write(|tx| within::commit_onto(tx, onto, &e, None, &how, Some(&mut rows))).unwrap();
+        let (left, right) = t
+            .ledger
+            .write(|tx| Ok::<_, StoreError>((stored(tx, plain, a.shift_number)?, stored(tx, onto, b.shift_number)?)))
+            .unwrap();
+        assert!(left.same(&right), "both ways store the same rows: {left:?} / {right:?}");
+        assert!(rows.same(&right), "the kept rows are the stored ones: {rows:?} / {right:?}");
+        assert_eq!(t.ledger.document_counters(a.id).unwrap(), t.ledger.document_counters(b.id).unwrap());
+        if close {
+            // The next document opens a new shift, which has no rows yet.
+            rows.shift.clear();
+        }
+    }
+}

@@ -9,7 +9,7 @@
 use super::counters::{Counters, Drawer};
 use super::error::{FiscalError, FiscalResult};
 use crate::ledger::LedgerError;
-use crate::store::{FiscalNoteRow, FiscalState, LedgerDocRow, LedgerJournalFilter, Tx};
+use crate::store::{CounterRows, FiscalNoteRow, FiscalState, LedgerDocRow, LedgerJournalFilter, Tx};
 /// A KKM as its side row and its device give it (counters filled here), with its settings' parts.
 pub use crate::store::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
 use chrono::NaiveDateTime;
@@ -211,9 +211,9 @@ fn is_lifetime(name: &str) -> bool {
         || name.starts_with("nns/")
 }
 
-/// A KKM's counters and drawer as the ledger keeps them: the open shift's rows (none while the shift is
-/// closed) and the device's lifetime rows.
-pub fn read_counters(tx: &Tx, kkm: &KkmRow) -> FiscalResult<(Counters, Drawer)> {
+/// A KKM's counters and drawer as the ledger keeps them, and the rows they come from: the open shift's rows
+/// (none while the shift is closed) and the device's lifetime rows.
+pub fn read_counters(tx: &Tx, kkm: &KkmRow) -> FiscalResult<(Counters, Drawer, CounterRows)> {
     let shift = if kkm.shift_state == 1 {
         tx.ledger_counters_in_order(kkm.device_id, kkm.fr_shift_number)?
     } else {
@@ -234,12 +234,13 @@ pub fn read_counters(tx: &Tx, kkm: &KkmRow) -> FiscalResult<(Counters, Drawer)> 
         drawer.nns[i] = lifetime(&name);
         drawer.start_nns[i] = drawer.nns[i] - in_shift(&name);
     }
-    Ok((counters, drawer))
+    let rows = CounterRows { shift: shift.into_iter().collect(), life: life.into_iter().collect() };
+    Ok((counters, drawer, rows))
 }
 
 /// Fills a KKM's counters and drawer from the ledger (see [`read_counters`]).
 fn fill_counters(tx: &Tx, kkm: &mut KkmRow) -> FiscalResult<()> {
-    let (counters, drawer) = read_counters(tx, kkm)?;
+    let (counters, drawer, _) = read_counters(tx, kkm)?;
     if kkm.shift_state != 1 {
         // A closed shift still shows when it opened (the vendor's KKMObject keeps it until the next one).
         let last = tx.ledger_newest_kept(kkm.device_id)?;

@@ -9,15 +9,22 @@
 use super::books::{self, KkmRow};
 use super::counters::{Counters, Drawer};
 use super::error::FiscalResult;
-use crate::store::{Store, Tx};
+use crate::store::{CounterRows, Store, Tx};
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+/// A KKM's counters: typed for the rules, the drawer, and the ledger rows they stand for (exactly as
+/// stored, so the commit adds to them without reading them: `within::commit_onto`).
+pub(crate) struct KkmCounters {
+    pub counters: Counters,
+    pub drawer: Drawer,
+    pub rows: CounterRows,
+}
 
 struct Known {
     generation: u64,
     shift: i64,
-    counters: Counters,
-    drawer: Drawer,
+    state: KkmCounters,
 }
 
 /// What a commit leaves for [`KnownCounters::remember`]: the counters after it, at the generation its
@@ -26,8 +33,7 @@ pub(crate) struct After {
     device: i64,
     generation: u64,
     shift: i64,
-    counters: Counters,
-    drawer: Drawer,
+    state: KkmCounters,
 }
 
 #[derive(Default)]
@@ -36,35 +42,31 @@ pub(crate) struct KnownCounters {
 }
 
 impl KnownCounters {
-    /// The counters and drawer of `kkm` (read inside the caller's transaction, which `kkm` comes from).
-    pub(crate) fn get(&self, tx: &Tx, kkm: &KkmRow) -> FiscalResult<(Counters, Drawer)> {
+    /// The counters of `kkm` (read inside the caller's transaction, which `kkm` comes from), taken out of
+    /// memory: the caller holds the KKM's lock and gives them back through [`KnownCounters::remember`] once
+    /// its document committed, so they are not copied.
+    pub(crate) fn take(&self, tx: &Tx, kkm: &KkmRow) -> FiscalResult<KkmCounters> {
+        let known = self.by_device.lock().unwrap_or_else(|p| p.into_inner()).remove(&kkm.device_id);
         if kkm.shift_state == 1 {
             let generation = tx.counters_generation(kkm.device_id);
-            let hit = {
-                let known = self.by_device.lock().unwrap_or_else(|p| p.into_inner());
-                known
-                    .get(&kkm.device_id)
-                    .filter(|k| k.generation == generation && k.shift == kkm.fr_shift_number)
-                    .map(|k| (k.counters.clone(), k.drawer))
-            };
-            if let Some(hit) = hit {
+            if let Some(k) = known.filter(|k| k.generation == generation && k.shift == kkm.fr_shift_number) {
                 #[cfg(debug_assertions)]
-                same_as_read(tx, kkm, &hit)?;
-                return Ok(hit);
+                same_as_read(tx, kkm, &k.state)?;
+                return Ok(k.state);
             }
         }
-        books::read_counters(tx, kkm)
+        let (counters, drawer, rows) = books::read_counters(tx, kkm)?;
+        Ok(KkmCounters { counters, drawer, rows })
     }
 
     /// Keeps the counters a commit left, when its shift stays open. Call it inside the transaction, after
     /// the last write of the counters; hand the result to [`KnownCounters::remember`] once it committed.
-    pub(crate) fn after(tx: &Tx, kkm: &KkmRow, counters: Counters, drawer: Drawer) -> Option<After> {
+    pub(crate) fn after(tx: &Tx, kkm: &KkmRow, state: KkmCounters) -> Option<After> {
         (kkm.shift_state == 1).then(|| After {
             device: kkm.device_id,
             generation: tx.counters_generation(kkm.device_id),
             shift: kkm.fr_shift_number,
-            counters,
-            drawer,
+            state,
         })
     }
 
@@ -74,22 +76,20 @@ impl KnownCounters {
         let Some(a) = after else { return };
         let mut known = self.by_device.lock().unwrap_or_else(|p| p.into_inner());
         if store.counters_generation(a.device) == a.generation {
-            let entry = Known { generation: a.generation, shift: a.shift, counters: a.counters, drawer: a.drawer };
-            known.insert(a.device, entry);
-        } else {
-            known.remove(&a.device);
+            known.insert(a.device, Known { generation: a.generation, shift: a.shift, state: a.state });
         }
     }
 }
 
-/// Debug builds: a hit must be exactly what reading the rows gives (compared as JSON, so a decimal's scale
-/// counts too).
+/// Debug builds: a hit must be exactly what reading the rows gives (the typed counters compared as JSON and
+/// the rows with their scale, so a decimal's scale counts too).
 #[cfg(debug_assertions)]
-fn same_as_read(tx: &Tx, kkm: &KkmRow, hit: &(Counters, Drawer)) -> FiscalResult<()> {
-    let read = books::read_counters(tx, kkm)?;
+fn same_as_read(tx: &Tx, kkm: &KkmRow, hit: &KkmCounters) -> FiscalResult<()> {
+    let (counters, drawer, rows) = books::read_counters(tx, kkm)?;
     let text = |c: &Counters| serde_json::to_string(c).unwrap_or_default();
-    assert_eq!(text(&hit.0), text(&read.0), "the remembered counters differ from the ledger's");
-    assert_eq!(format!("{:?}", hit.1), format!("{:?}", read.1), "the remembered drawer differs from the ledger's");
+    assert_eq!(text(&hit.counters), text(&counters), "the remembered counters differ from the ledger's");
+    assert_eq!(format!("{:?}", hit.drawer), format!("{drawer:?}"), "the remembered drawer differs from the ledger's");
+    assert!(hit.rows.same(&rows), "the remembered counter rows differ from the ledger's: {:?} / {rows:?}", hit.rows);
     Ok(())
 }
 

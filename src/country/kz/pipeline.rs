@@ -14,7 +14,7 @@ use super::books::{self, DocumentRow, OfdState};
 use super::counters::ReportShift;
 use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, Report, Ticket};
 use super::error::{FiscalError, FiscalResult};
-use super::known_counters::{After, KnownCounters};
+use super::known_counters::{After, KkmCounters, KnownCounters};
 use super::link::next_reqnum;
 use super::money::{self, Money};
 use super::ofd_fiscaliser::outcome;
@@ -408,7 +408,7 @@ impl Core {
         // the one a read of the journal would give.
         let now = self.clock.now().trunc_subsecs(3);
         let at = books::date_text(&now);
-        let (mut counters, mut drawer) = self.known_counters.get(tx, &kkm)?;
+        let KkmCounters { mut counters, mut drawer, mut rows } = self.known_counters.take(tx, &kkm)?;
         self.check_may_work(&kkm, now)?;
         let online = !kkm.is_offline && books::outbox_len(tx, kkm.device_id)? == 0;
         if !online && !kkm.is_offline {
@@ -576,7 +576,7 @@ impl Core {
             created_at: at.clone(),
             uid: row.id.to_string(),
         };
-        let committed = within::commit(tx, kkm.device_id, &entry, key.as_ref(), &how)?;
+        let committed = within::commit_onto(tx, kkm.device_id, &entry, key.as_ref(), &how, Some(&mut rows))?;
         if committed.public_id != next.public_id {
             // A key seen inside the transaction (a request that raced this one to the lock): its document.
             return Ok((Committed { doc_id: committed.id, device: kkm.device_id, online: None }, None));
@@ -601,7 +601,7 @@ impl Core {
             assert_eq!(read.as_ref(), Some(&row), "the committed document differs from the journal's");
         }
         // Counters whose rows would not read back as they are here are read next time.
-        let after = exact.then(|| KnownCounters::after(tx, &kkm, counters, drawer)).flatten();
+        let after = exact.then(|| KnownCounters::after(tx, &kkm, KkmCounters { counters, drawer, rows })).flatten();
         Ok((Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) }, after))
     }
 
