@@ -26,6 +26,12 @@ const MAX_PICTURES: usize = 100;
 /// breaks become spaces, so data cannot inject directives or cells.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 4);
+    escape_into(&mut out, s);
+    out
+}
+
+/// [`escape`] appended to `out`.
+pub fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '\\' | '|' | '@' => {
@@ -36,7 +42,6 @@ pub fn escape(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 /// Styled spans of a `@fill` side: `@*` toggles bold; escapes are removed.
