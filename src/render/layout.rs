@@ -7,6 +7,7 @@ use super::dither::{self, Dither};
 use super::font;
 use super::model::{Align, Block, ColumnWidth, Document, QrMatrix, Style, Symbology};
 use super::profile::{CodePageSlot, PrinterProfile};
+use std::borrow::Cow;
 use unicode_normalization::UnicodeNormalization;
 
 /// Character grid and dot geometry of one target.
@@ -297,7 +298,7 @@ impl Builder {
         let runs_at = |mut col: usize, spans: &[(Style, String)]| {
             let mut runs = Vec::new();
             for (style, text) in spans {
-                let text = clean(text);
+                let text = clean(text).into_owned();
                 let n = text.chars().count();
                 runs.push(Run { col, text, style: *style });
                 col += n;
@@ -333,15 +334,16 @@ impl Builder {
         let total = self.g.columns;
         let cw = style.char_cols();
         let n = columns.len();
-        let cells: Vec<String> = cells.iter().map(|c| clean(c)).collect();
+        let cells: Vec<Cow<str>> = cells.iter().map(|c| clean(c)).collect();
+        let lens: Vec<usize> = cells.iter().map(|c| c.chars().count()).collect();
         // Two blank columns between cells, so an amount never reads as part of its label.
         let gaps = n.saturating_sub(1) * ROW_GAP;
         // Auto columns first: as wide as their content.
         let mut widths: Vec<usize> = columns
             .iter()
-            .zip(&cells)
-            .map(|(c, text)| match c.width {
-                ColumnWidth::Auto => text.chars().count() * cw,
+            .zip(&lens)
+            .map(|(c, len)| match c.width {
+                ColumnWidth::Auto => len * cw,
                 ColumnWidth::Weight(_) => 0,
             })
             .collect();
@@ -357,23 +359,23 @@ impl Builder {
         // wraps rather than the amount or date next to it.
         let need: Vec<usize> = columns
             .iter()
-            .zip(&cells)
-            .map(|(c, t)| match c.width {
-                ColumnWidth::Auto => t.chars().count() * cw,
+            .zip(cells.iter().zip(&lens))
+            .map(|(c, (t, len))| match c.width {
+                ColumnWidth::Auto => len * cw,
                 ColumnWidth::Weight(_) => t.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0) * cw,
             })
             .collect();
         let need_total: usize = need.iter().sum();
         let mins: Vec<usize> = columns
             .iter()
-            .zip(&cells)
+            .zip(&lens)
             .enumerate()
-            .map(|(k, (c, text))| match c.width {
+            .map(|(k, (c, len))| match c.width {
                 // A grid row's weighted columns keep their shares, so rows line up.
                 ColumnWidth::Weight(_) if grid => cw,
                 ColumnWidth::Weight(_) => {
                     let room = total.saturating_sub(gaps + need_total - need[k]);
-                    (text.chars().count() * cw).min(room.max(need[k].min(total / 2))).max(cw)
+                    (len * cw).min(room.max(need[k].min(total / 2))).max(cw)
                 }
                 ColumnWidth::Auto => 0,
             })
@@ -414,20 +416,22 @@ impl Builder {
             // Only auto columns: the first one takes the slack, pushing the others right.
             *w += rest;
         }
-        let wrapped: Vec<Vec<String>> = cells.iter().zip(&widths).map(|(t, w)| wrap(t, (w / cw).max(1))).collect();
+        let mut wrapped: Vec<Vec<String>> =
+            cells.iter().zip(&widths).map(|(t, w)| wrap(t, (w / cw).max(1))).collect();
         let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
         for i in 0..height {
             let mut runs = Vec::new();
             let mut x = 0;
-            for (k, lines) in wrapped.iter().enumerate() {
+            for (k, lines) in wrapped.iter_mut().enumerate() {
                 // Shorter right-aligned cells (amounts) stand on the row's last line, beside the
                 // end of their wrapped label; others (an item's number) stay on its first line.
                 let line =
                     if columns[k].align == Align::Right { (i + lines.len()).checked_sub(height) } else { Some(i) };
-                if let Some(text) = line.and_then(|j| lines.get(j)).filter(|t| !t.is_empty()) {
+                // Each wrapped line is placed once: it moves into its run.
+                if let Some(text) = line.and_then(|j| lines.get_mut(j)).filter(|t| !t.is_empty()) {
                     let used = text.chars().count() * cw;
                     let off = place(columns[k].align, widths[k], used);
-                    runs.push(Run { col: x + off, text: text.clone(), style });
+                    runs.push(Run { col: x + off, text: std::mem::take(text), style });
                 }
                 x += widths[k] + ROW_GAP;
             }
@@ -450,13 +454,17 @@ fn place(align: Align, width: usize, used: usize) -> usize {
 }
 
 /// NFC-normalises and turns control characters into spaces.
-fn clean(s: &str) -> String {
+fn clean(s: &str) -> Cow<'_, str> {
     let control = |c: char| if c.is_control() { ' ' } else { c };
-    // Most text is already NFC (the quick check says so for sure): it is only copied.
+    // Most text is already NFC (the quick check says so for sure) and has no control characters: it is
+    // used as it is.
     if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
-        return s.chars().map(control).collect();
+        if !s.chars().any(char::is_control) {
+            return Cow::Borrowed(s);
+        }
+        return Cow::Owned(s.chars().map(control).collect());
     }
-    s.nfc().map(control).collect()
+    Cow::Owned(s.nfc().map(control).collect())
 }
 
 /// Greedy word wrap at `width` characters; words longer than a line are split. An empty

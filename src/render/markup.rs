@@ -136,6 +136,17 @@ pub fn parse_with(src: &str, file: &str, images: ImageLoader) -> (Document, Vec<
     let mut p = Parser { doc: Document::default(), diags: Vec::new(), pictures: 0, file, images };
     let mut template_line = None;
     for (i, raw) in src.lines().enumerate() {
+        // Most lines: at most a marker first, then nothing to take out (markers and heading marks are
+        // code points past U+F0000, whose UTF-8 starts with 0xF3 or 0xF4).
+        let lead = raw.chars().next().and_then(marker_line);
+        let body = if lead.is_some() { &raw[4..] } else { raw };
+        if !body.bytes().any(|b| b >= 0xF3) {
+            if lead.is_some() {
+                template_line = lead;
+            }
+            p.line(lead.or(template_line).unwrap_or(i + 1), body.trim());
+            continue;
+        }
         let mut first = None;
         let mut clean = String::with_capacity(raw.len());
         let mut unknown: Vec<String> = Vec::new();
