@@ -455,6 +455,11 @@ fn place(align: Align, width: usize, used: usize) -> usize {
 
 /// NFC-normalises and turns control characters into spaces.
 fn clean(s: &str) -> Cow<'_, str> {
+    // Text of letters that are NFC on their own and never combine (checked by `simple_letters_are_nfc`)
+    // is NFC whatever their order.
+    if s.chars().all(simple) {
+        return Cow::Borrowed(s);
+    }
     let control = |c: char| if c.is_control() { ' ' } else { c };
     // Most text is already NFC (the quick check says so for sure) and has no control characters: it is
     // used as it is.
@@ -465,6 +470,14 @@ fn clean(s: &str) -> Cow<'_, str> {
         return Cow::Owned(s.chars().map(control).collect());
     }
     Cow::Owned(s.nfc().map(control).collect())
+}
+
+/// Whether `c` is a character that is NFC and starts no composition or reordering (canonical combining class
+/// 0, quick check Yes), and is no control character: printable ASCII and Latin-1, Cyrillic letters, dashes,
+/// quotes, currency signs, `№`.
+fn simple(c: char) -> bool {
+    matches!(c as u32, 0x20..=0x7E | 0xA0..=0x2FF | 0x400..=0x482 | 0x48A..=0x52F | 0x2010..=0x2027
+        | 0x20A0..=0x20C0 | 0x2116)
 }
 
 /// Greedy word wrap at `width` characters; words longer than a line are split. An empty
@@ -652,6 +665,24 @@ mod tests {
         assert!(last.ends_with("1 000.00"), "{lines:?}");
         let label_end = last.trim_end_matches("1 000.00");
         assert!(label_end.ends_with("  ") && label_end.trim().ends_with("КАРТАСЫ"), "{lines:?}");
+    }
+
+    #[test]
+    fn simple_letters_are_nfc() {
+        use unicode_normalization::char::canonical_combining_class;
+        for c in (0..=0x10FFFF).filter_map(char::from_u32).filter(|c| simple(*c)) {
+            assert!(!c.is_control(), "{c:?}");
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            let alone = c.to_string();
+            assert_eq!(unicode_normalization::is_nfc_quick(alone.chars()), unicode_normalization::IsNormalized::Yes);
+            // Nor does it compose with a letter before it.
+            for before in ['a', 'и', 'е', 'A', 'И'] {
+                let pair: String = [before, c].into_iter().collect();
+                assert_eq!(pair.nfc().collect::<String>(), pair, "{c:?} after {before:?}");
+            }
+        }
+        assert_eq!(clean("и\u{306}"), "й");
+        assert_eq!(clean("a\tb"), "a b");
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub fn escape(s: &str) -> String {
 
 /// [`escape`] appended to `out`.
 pub fn escape_into(out: &mut String, s: &str) {
+    if !s.bytes().any(|b| matches!(b, b'\\' | b'|' | b'@' | b'\n' | b'\r' | b'\t')) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '\\' | '|' | '@' => {
@@ -71,6 +75,9 @@ fn spans(s: &str) -> Vec<(Style, String)> {
 
 /// Removes markup escapes: `\x` becomes `x`.
 pub fn unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {

@@ -158,7 +158,7 @@ pub fn ticket(doc: &J, opts: &RenderOptions) -> R<String> {
     if fields.contains_key("t") || fields.contains_key("namespace") {
         return Err(Unsure);
     }
-    let mut w = Writer { out: String::with_capacity(4096), opts };
+    let mut w = Writer { out: String::with_capacity(4096), opts, headings: Vec::new() };
     w.ticket(V::J(d))?;
     if w.out.len() > super::MAX_MARKUP_BYTES / 2 {
         return Err(Unsure);
@@ -169,6 +169,8 @@ pub fn ticket(doc: &J, opts: &RenderOptions) -> R<String> {
 struct Writer<'o> {
     out: String,
     opts: &'o RenderOptions,
+    /// Headings already written, escaped, by their key (a literal of this file: compared by address).
+    headings: Vec<(&'static str, String)>,
 }
 
 impl Writer<'_> {
@@ -193,15 +195,27 @@ impl Writer<'_> {
         v.display(&mut self.out, Some(""), true)
     }
 
+    /// `{{ t(key) }}` for a key written here (each is asked for once per receipt, then copied).
+    fn t(&mut self, key: &'static str) {
+        if let Some((_, text)) = self.headings.iter().find(|(k, _)| std::ptr::eq(*k, key)) {
+            self.out.push_str(text);
+            return;
+        }
+        let start = self.out.len();
+        self.t_any(key);
+        let text = self.out[start..].to_string();
+        self.headings.push((key, text));
+    }
+
     /// `{{ t(key) }}`.
-    fn t(&mut self, key: &str) {
+    fn t_any(&mut self, key: &str) {
         if let Some(custom) = self.opts.headings.get(key) {
             escape_into(&mut self.out, custom);
-        } else if !headings::is_known(key) {
+        } else if let Some(text) = headings::lookup(key, &self.opts.lang) {
+            escape_into(&mut self.out, &text);
+        } else {
             let marked = format!("{}{key}{}", super::UNKNOWN_HEADING_OPEN, super::UNKNOWN_HEADING_CLOSE);
             escape_into(&mut self.out, &marked);
-        } else {
-            escape_into(&mut self.out, &headings::heading(key, &self.opts.lang));
         }
     }
 
@@ -209,7 +223,7 @@ impl Writer<'_> {
     fn t_of(&mut self, prefix: &str, v: V) -> R<()> {
         let mut key = String::from(prefix);
         v.display(&mut key, None, false)?;
-        self.t(&key);
+        self.t_any(&key);
         Ok(())
     }
 
@@ -272,7 +286,7 @@ impl Writer<'_> {
     }
 
     /// `@row 1 a>: {{ x.name or t(key) }} | SIGN{{ x.sum | money }}` (template lines 56–64).
-    fn adjustment(&mut self, n: usize, x: V, key: &str, sign: &str) -> R<()> {
+    fn adjustment(&mut self, n: usize, x: V, key: &'static str, sign: &str) -> R<()> {
         self.line(n, "@row 1 a>: ");
         let name = x.attr("name");
         if name.truthy() {
@@ -288,7 +302,7 @@ impl Writer<'_> {
     }
 
     /// A `@row 1 a>: {{ t(key) }} | …` line opened.
-    fn row(&mut self, n: usize, key: &str) {
+    fn row(&mut self, n: usize, key: &'static str) {
         self.line(n, "@row 1 a>: ");
         self.t(key);
         self.s(" | ");
@@ -578,7 +592,7 @@ impl Writer<'_> {
     }
 
     /// `@row 1 a>: {{ x.name or t(key) }} | SIGN{{ x.sum | money }} {{ t('currency') }}` (lines 69, 72).
-    fn total_adjustment(&mut self, n: usize, x: V, key: &str, sign: &str) -> R<()> {
+    fn total_adjustment(&mut self, n: usize, x: V, key: &'static str, sign: &str) -> R<()> {
         self.line(n, "@row 1 a>: ");
         let name = x.attr("name");
         if name.truthy() {
