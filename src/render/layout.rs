@@ -156,7 +156,7 @@ pub struct Layout {
 
 /// Lays `doc` out for `g`.
 pub fn layout(doc: &Document, g: &Geometry) -> Layout {
-    let mut l = Builder { g: *g, items: Vec::new(), y: 0 };
+    let mut l = Builder { g: *g, items: Vec::new(), y: 0, scratch: Default::default() };
     for b in &doc.blocks {
         l.block(b);
     }
@@ -167,6 +167,8 @@ struct Builder {
     g: Geometry,
     items: Vec<Item>,
     y: u32,
+    /// The per-cell figures of `row`, kept between rows so that a row allocates none.
+    scratch: [Vec<usize>; 4],
 }
 
 impl Builder {
@@ -335,18 +337,17 @@ impl Builder {
         let cw = style.char_cols();
         let n = columns.len();
         let cells: Vec<Cow<str>> = cells.iter().map(|c| clean(c)).collect();
-        let lens: Vec<usize> = cells.iter().map(|c| c.chars().count()).collect();
+        let [mut lens, mut widths, mut need, mut mins] = std::mem::take(&mut self.scratch);
+        lens.clear();
+        lens.extend(cells.iter().map(|c| c.chars().count()));
         // Two blank columns between cells, so an amount never reads as part of its label.
         let gaps = n.saturating_sub(1) * ROW_GAP;
         // Auto columns first: as wide as their content.
-        let mut widths: Vec<usize> = columns
-            .iter()
-            .zip(&lens)
-            .map(|(c, len)| match c.width {
-                ColumnWidth::Auto => len * cw,
-                ColumnWidth::Weight(_) => 0,
-            })
-            .collect();
+        widths.clear();
+        widths.extend(columns.iter().zip(&lens).map(|(c, len)| match c.width {
+            ColumnWidth::Auto => len * cw,
+            ColumnWidth::Weight(_) => 0,
+        }));
         let weights: u32 = columns
             .iter()
             .map(|c| match c.width {
@@ -357,29 +358,22 @@ impl Builder {
         // A weighted column keeps its content on one line when the auto columns keep theirs
         // and the other weighted columns can still show their longest word, so a long label
         // wraps rather than the amount or date next to it.
-        let need: Vec<usize> = columns
-            .iter()
-            .zip(cells.iter().zip(&lens))
-            .map(|(c, (t, len))| match c.width {
-                ColumnWidth::Auto => len * cw,
-                ColumnWidth::Weight(_) => t.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0) * cw,
-            })
-            .collect();
+        need.clear();
+        need.extend(columns.iter().zip(cells.iter().zip(&lens)).map(|(c, (t, len))| match c.width {
+            ColumnWidth::Auto => len * cw,
+            ColumnWidth::Weight(_) => t.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0) * cw,
+        }));
         let need_total: usize = need.iter().sum();
-        let mins: Vec<usize> = columns
-            .iter()
-            .zip(&lens)
-            .enumerate()
-            .map(|(k, (c, len))| match c.width {
-                // A grid row's weighted columns keep their shares, so rows line up.
-                ColumnWidth::Weight(_) if grid => cw,
-                ColumnWidth::Weight(_) => {
-                    let room = total.saturating_sub(gaps + need_total - need[k]);
-                    (len * cw).min(room.max(need[k].min(total / 2))).max(cw)
-                }
-                ColumnWidth::Auto => 0,
-            })
-            .collect();
+        mins.clear();
+        mins.extend(columns.iter().zip(&lens).enumerate().map(|(k, (c, len))| match c.width {
+            // A grid row's weighted columns keep their shares, so rows line up.
+            ColumnWidth::Weight(_) if grid => cw,
+            ColumnWidth::Weight(_) => {
+                let room = total.saturating_sub(gaps + need_total - need[k]);
+                (len * cw).min(room.max(need[k].min(total / 2))).max(cw)
+            }
+            ColumnWidth::Auto => 0,
+        }));
         let budget = total.saturating_sub(gaps + mins.iter().sum::<usize>());
         while widths.iter().sum::<usize>() > budget {
             let Some((i, _)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
@@ -416,8 +410,7 @@ impl Builder {
             // Only auto columns: the first one takes the slack, pushing the others right.
             *w += rest;
         }
-        let mut wrapped: Vec<Vec<String>> =
-            cells.iter().zip(&widths).map(|(t, w)| wrap(t, (w / cw).max(1))).collect();
+        let mut wrapped: Vec<Vec<String>> = cells.iter().zip(&widths).map(|(t, w)| wrap(t, (w / cw).max(1))).collect();
         let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
         for i in 0..height {
             let mut runs = Vec::new();
@@ -437,6 +430,7 @@ impl Builder {
             }
             self.line(TextLine { runs, tall: style.tall, page: None });
         }
+        self.scratch = [lens, widths, need, mins];
     }
 }
 
@@ -668,6 +662,13 @@ mod tests {
     }
 
     #[test]
+    fn wide_text_counts_double() {
+        let (doc, _) = parse("@wide: abcdef", "t");
+        let l = layout(&doc, &Geometry::text(8));
+        assert_eq!(texts(&l), vec!["abcd", "ef"]);
+    }
+
+    #[test]
     fn simple_letters_are_nfc() {
         use unicode_normalization::char::canonical_combining_class;
         for c in (0..=0x10FFFF).filter_map(char::from_u32).filter(|c| simple(*c)) {
@@ -683,13 +684,6 @@ mod tests {
         }
         assert_eq!(clean("и\u{306}"), "й");
         assert_eq!(clean("a\tb"), "a b");
-    }
-
-    #[test]
-    fn wide_text_counts_double() {
-        let (doc, _) = parse("@wide: abcdef", "t");
-        let l = layout(&doc, &Geometry::text(8));
-        assert_eq!(texts(&l), vec!["abcd", "ef"]);
     }
 
     #[test]

@@ -53,13 +53,15 @@ fn plain_into(s: &mut String, line: &TextLine) {
             s.push(' ');
             col += 1;
         }
+        if !run.style.wide {
+            s.push_str(&run.text);
+            col += run.text.chars().count();
+            continue;
+        }
         for c in run.text.chars() {
             s.push(c);
-            col += 1;
-            if run.style.wide {
-                s.push(' ');
-                col += 1;
-            }
+            s.push(' ');
+            col += 2;
         }
     }
     let kept = s[start..].trim_end().len();
