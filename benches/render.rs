@@ -127,7 +127,13 @@ fn main() {
     let markup = kassa::render::template::render_markup(&tpl, &ctx).expect("template renders");
     let (model, _) = kassa::render::markup::parse(&markup, "ticket.j2");
     let geometry = kassa::render::geometry(&opts, Format::Png);
-    let stages: [(&str, f64); 4] = [
+    let stages: [(&str, f64); 5] = [
+        (
+            "built-in ticket, native (no context)",
+            time_ms(budget, || {
+                black_box(kassa::render::template::native::ticket(&doc, &opts).ok());
+            }),
+        ),
         (
             "context (JSON -> template values)",
             time_ms(budget, || {
@@ -135,7 +141,7 @@ fn main() {
             }),
         ),
         (
-            "template (minijinja)",
+            "template (minijinja, as overrides run)",
             time_ms(budget, || {
                 black_box(kassa::render::template::render_markup(&tpl, &ctx).ok());
             }),

@@ -151,7 +151,28 @@ pub fn units() -> &'static [(&'static str, &'static str, &'static str)] {
 
 /// Whether `key` is a heading (`t(key)` prints its text rather than the key).
 pub fn is_known(key: &str) -> bool {
-    HEADINGS.iter().any(|(k, _, _)| *k == key)
+    find(key).is_some()
+}
+
+/// The (key, Russian, Kazakh) entry of `key`: the first one, as a search of the list finds it, by a hash
+/// lookup (a template asks for headings about a hundred times per receipt).
+fn find(key: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>> = std::sync::OnceLock::new();
+    // Inserted last to first, so the first entry of a key is the one kept.
+    let index = INDEX.get_or_init(|| HEADINGS.iter().enumerate().rev().map(|(i, (k, _, _))| (*k, i)).collect());
+    index.get(key).map(|&i| &HEADINGS[i])
+}
+
+/// The heading for `key` in `lang`, or `None` for a key that is not a heading.
+pub fn lookup(key: &str, lang: &str) -> Option<String> {
+    let &(_, ru, kk) = find(key)?;
+    Some(match lang {
+        "kk" => kk.to_string(),
+        "ru+kk" if ru != kk => format!("{ru} / {kk}"),
+        "kk+ru" if ru != kk => format!("{kk} / {ru}"),
+        "ru+kk" | "kk+ru" => ru.to_string(),
+        _ => ru.to_string(),
+    })
 }
 
 /// Every heading as (key, Russian, Kazakh), in the order templates usually use them.
@@ -162,16 +183,7 @@ pub fn all() -> &'static [(&'static str, &'static str, &'static str)] {
 /// The heading for `key` in `lang`; unknown keys come back as the key itself, so a typo is
 /// visible on paper rather than silently blank.
 pub fn heading(key: &str, lang: &str) -> String {
-    let Some(&(_, ru, kk)) = HEADINGS.iter().find(|(k, _, _)| *k == key) else {
-        return key.to_string();
-    };
-    match lang {
-        "kk" => kk.to_string(),
-        "ru+kk" if ru != kk => format!("{ru} / {kk}"),
-        "kk+ru" if ru != kk => format!("{kk} / {ru}"),
-        "ru+kk" | "kk+ru" => ru.to_string(),
-        _ => ru.to_string(),
-    }
+    lookup(key, lang).unwrap_or_else(|| key.to_string())
 }
 
 #[cfg(test)]

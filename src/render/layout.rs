@@ -7,6 +7,7 @@ use super::dither::{self, Dither};
 use super::font;
 use super::model::{Align, Block, ColumnWidth, Document, QrMatrix, Style, Symbology};
 use super::profile::{CodePageSlot, PrinterProfile};
+use std::borrow::Cow;
 use unicode_normalization::UnicodeNormalization;
 
 /// Character grid and dot geometry of one target.
@@ -155,7 +156,7 @@ pub struct Layout {
 
 /// Lays `doc` out for `g`.
 pub fn layout(doc: &Document, g: &Geometry) -> Layout {
-    let mut l = Builder { g: *g, items: Vec::new(), y: 0 };
+    let mut l = Builder { g: *g, items: Vec::new(), y: 0, scratch: Default::default() };
     for b in &doc.blocks {
         l.block(b);
     }
@@ -166,6 +167,8 @@ struct Builder {
     g: Geometry,
     items: Vec<Item>,
     y: u32,
+    /// The per-cell figures of `row`, kept between rows so that a row allocates none.
+    scratch: [Vec<usize>; 4],
 }
 
 impl Builder {
@@ -297,7 +300,7 @@ impl Builder {
         let runs_at = |mut col: usize, spans: &[(Style, String)]| {
             let mut runs = Vec::new();
             for (style, text) in spans {
-                let text = clean(text);
+                let text = clean(text).into_owned();
                 let n = text.chars().count();
                 runs.push(Run { col, text, style: *style });
                 col += n;
@@ -333,18 +336,18 @@ impl Builder {
         let total = self.g.columns;
         let cw = style.char_cols();
         let n = columns.len();
-        let cells: Vec<String> = cells.iter().map(|c| clean(c)).collect();
+        let cells: Vec<Cow<str>> = cells.iter().map(|c| clean(c)).collect();
+        let [mut lens, mut widths, mut need, mut mins] = std::mem::take(&mut self.scratch);
+        lens.clear();
+        lens.extend(cells.iter().map(|c| c.chars().count()));
         // Two blank columns between cells, so an amount never reads as part of its label.
         let gaps = n.saturating_sub(1) * ROW_GAP;
         // Auto columns first: as wide as their content.
-        let mut widths: Vec<usize> = columns
-            .iter()
-            .zip(&cells)
-            .map(|(c, text)| match c.width {
-                ColumnWidth::Auto => text.chars().count() * cw,
-                ColumnWidth::Weight(_) => 0,
-            })
-            .collect();
+        widths.clear();
+        widths.extend(columns.iter().zip(&lens).map(|(c, len)| match c.width {
+            ColumnWidth::Auto => len * cw,
+            ColumnWidth::Weight(_) => 0,
+        }));
         let weights: u32 = columns
             .iter()
             .map(|c| match c.width {
@@ -355,29 +358,22 @@ impl Builder {
         // A weighted column keeps its content on one line when the auto columns keep theirs
         // and the other weighted columns can still show their longest word, so a long label
         // wraps rather than the amount or date next to it.
-        let need: Vec<usize> = columns
-            .iter()
-            .zip(&cells)
-            .map(|(c, t)| match c.width {
-                ColumnWidth::Auto => t.chars().count() * cw,
-                ColumnWidth::Weight(_) => t.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0) * cw,
-            })
-            .collect();
+        need.clear();
+        need.extend(columns.iter().zip(cells.iter().zip(&lens)).map(|(c, (t, len))| match c.width {
+            ColumnWidth::Auto => len * cw,
+            ColumnWidth::Weight(_) => t.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0) * cw,
+        }));
         let need_total: usize = need.iter().sum();
-        let mins: Vec<usize> = columns
-            .iter()
-            .zip(&cells)
-            .enumerate()
-            .map(|(k, (c, text))| match c.width {
-                // A grid row's weighted columns keep their shares, so rows line up.
-                ColumnWidth::Weight(_) if grid => cw,
-                ColumnWidth::Weight(_) => {
-                    let room = total.saturating_sub(gaps + need_total - need[k]);
-                    (text.chars().count() * cw).min(room.max(need[k].min(total / 2))).max(cw)
-                }
-                ColumnWidth::Auto => 0,
-            })
-            .collect();
+        mins.clear();
+        mins.extend(columns.iter().zip(&lens).enumerate().map(|(k, (c, len))| match c.width {
+            // A grid row's weighted columns keep their shares, so rows line up.
+            ColumnWidth::Weight(_) if grid => cw,
+            ColumnWidth::Weight(_) => {
+                let room = total.saturating_sub(gaps + need_total - need[k]);
+                (len * cw).min(room.max(need[k].min(total / 2))).max(cw)
+            }
+            ColumnWidth::Auto => 0,
+        }));
         let budget = total.saturating_sub(gaps + mins.iter().sum::<usize>());
         while widths.iter().sum::<usize>() > budget {
             let Some((i, _)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
@@ -414,25 +410,27 @@ impl Builder {
             // Only auto columns: the first one takes the slack, pushing the others right.
             *w += rest;
         }
-        let wrapped: Vec<Vec<String>> = cells.iter().zip(&widths).map(|(t, w)| wrap(t, (w / cw).max(1))).collect();
+        let mut wrapped: Vec<Vec<String>> = cells.iter().zip(&widths).map(|(t, w)| wrap(t, (w / cw).max(1))).collect();
         let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
         for i in 0..height {
             let mut runs = Vec::new();
             let mut x = 0;
-            for (k, lines) in wrapped.iter().enumerate() {
+            for (k, lines) in wrapped.iter_mut().enumerate() {
                 // Shorter right-aligned cells (amounts) stand on the row's last line, beside the
                 // end of their wrapped label; others (an item's number) stay on its first line.
                 let line =
                     if columns[k].align == Align::Right { (i + lines.len()).checked_sub(height) } else { Some(i) };
-                if let Some(text) = line.and_then(|j| lines.get(j)).filter(|t| !t.is_empty()) {
+                // Each wrapped line is placed once: it moves into its run.
+                if let Some(text) = line.and_then(|j| lines.get_mut(j)).filter(|t| !t.is_empty()) {
                     let used = text.chars().count() * cw;
                     let off = place(columns[k].align, widths[k], used);
-                    runs.push(Run { col: x + off, text: text.clone(), style });
+                    runs.push(Run { col: x + off, text: std::mem::take(text), style });
                 }
                 x += widths[k] + ROW_GAP;
             }
             self.line(TextLine { runs, tall: style.tall, page: None });
         }
+        self.scratch = [lens, widths, need, mins];
     }
 }
 
@@ -450,13 +448,30 @@ fn place(align: Align, width: usize, used: usize) -> usize {
 }
 
 /// NFC-normalises and turns control characters into spaces.
-fn clean(s: &str) -> String {
-    let control = |c: char| if c.is_control() { ' ' } else { c };
-    // Most text is already NFC (the quick check says so for sure): it is only copied.
-    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
-        return s.chars().map(control).collect();
+fn clean(s: &str) -> Cow<'_, str> {
+    // Text of letters that are NFC on their own and never combine (checked by `simple_letters_are_nfc`)
+    // is NFC whatever their order.
+    if s.chars().all(simple) {
+        return Cow::Borrowed(s);
     }
-    s.nfc().map(control).collect()
+    let control = |c: char| if c.is_control() { ' ' } else { c };
+    // Most text is already NFC (the quick check says so for sure) and has no control characters: it is
+    // used as it is.
+    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        if !s.chars().any(char::is_control) {
+            return Cow::Borrowed(s);
+        }
+        return Cow::Owned(s.chars().map(control).collect());
+    }
+    Cow::Owned(s.nfc().map(control).collect())
+}
+
+/// Whether `c` is a character that is NFC and starts no composition or reordering (canonical combining class
+/// 0, quick check Yes), and is no control character: printable ASCII and Latin-1, Cyrillic letters, dashes,
+/// quotes, currency signs, `№`.
+fn simple(c: char) -> bool {
+    matches!(c as u32, 0x20..=0x7E | 0xA0..=0x2FF | 0x400..=0x482 | 0x48A..=0x52F | 0x2010..=0x2027
+        | 0x20A0..=0x20C0 | 0x2116)
 }
 
 /// Greedy word wrap at `width` characters; words longer than a line are split. An empty
@@ -651,6 +666,24 @@ mod tests {
         let (doc, _) = parse("@wide: abcdef", "t");
         let l = layout(&doc, &Geometry::text(8));
         assert_eq!(texts(&l), vec!["abcd", "ef"]);
+    }
+
+    #[test]
+    fn simple_letters_are_nfc() {
+        use unicode_normalization::char::canonical_combining_class;
+        for c in (0..=0x10FFFF).filter_map(char::from_u32).filter(|c| simple(*c)) {
+            assert!(!c.is_control(), "{c:?}");
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            let alone = c.to_string();
+            assert_eq!(unicode_normalization::is_nfc_quick(alone.chars()), unicode_normalization::IsNormalized::Yes);
+            // Nor does it compose with a letter before it.
+            for before in ['a', 'и', 'е', 'A', 'И'] {
+                let pair: String = [before, c].into_iter().collect();
+                assert_eq!(pair.nfc().collect::<String>(), pair, "{c:?} after {before:?}");
+            }
+        }
+        assert_eq!(clean("и\u{306}"), "й");
+        assert_eq!(clean("a\tb"), "a b");
     }
 
     #[test]

@@ -26,6 +26,16 @@ const MAX_PICTURES: usize = 100;
 /// breaks become spaces, so data cannot inject directives or cells.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 4);
+    escape_into(&mut out, s);
+    out
+}
+
+/// [`escape`] appended to `out`.
+pub fn escape_into(out: &mut String, s: &str) {
+    if !s.bytes().any(|b| matches!(b, b'\\' | b'|' | b'@' | b'\n' | b'\r' | b'\t')) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '\\' | '|' | '@' => {
@@ -36,7 +46,6 @@ pub fn escape(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 /// Styled spans of a `@fill` side: `@*` toggles bold; escapes are removed.
@@ -66,6 +75,9 @@ fn spans(s: &str) -> Vec<(Style, String)> {
 
 /// Removes markup escapes: `\x` becomes `x`.
 pub fn unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -131,6 +143,17 @@ pub fn parse_with(src: &str, file: &str, images: ImageLoader) -> (Document, Vec<
     let mut p = Parser { doc: Document::default(), diags: Vec::new(), pictures: 0, file, images };
     let mut template_line = None;
     for (i, raw) in src.lines().enumerate() {
+        // Most lines: at most a marker first, then nothing to take out (markers and heading marks are
+        // code points past U+F0000, whose UTF-8 starts with 0xF3 or 0xF4).
+        let lead = raw.chars().next().and_then(marker_line);
+        let body = if lead.is_some() { &raw[4..] } else { raw };
+        if !body.bytes().any(|b| b >= 0xF3) {
+            if lead.is_some() {
+                template_line = lead;
+            }
+            p.line(lead.or(template_line).unwrap_or(i + 1), body.trim());
+            continue;
+        }
         let mut first = None;
         let mut clean = String::with_capacity(raw.len());
         let mut unknown: Vec<String> = Vec::new();

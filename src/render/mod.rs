@@ -248,9 +248,8 @@ impl Renderer {
         format: Format,
     ) -> Result<Prepared, RenderError> {
         opts.validate()?;
-        let ctx = context(doc, opts);
-        let (mut document, markup_diags, _) =
-            self.markup_of(tpl, &ctx, opts.kkm.as_deref()).map_err(RenderError::Template)?;
+        let text = template::render_markup(tpl, &context(doc, opts)).map_err(RenderError::Template)?;
+        let (mut document, markup_diags, _) = self.markup_of(tpl, &text, opts.kkm.as_deref());
         // Static checks too: an unknown filter in a branch this document does not reach.
         let mut diagnostics = template::lint::lint(tpl);
         diagnostics.extend(markup_diags);
@@ -276,14 +275,13 @@ impl Renderer {
         })
     }
 
-    /// Template → markup → model, with every problem at its template line and column.
+    /// Markup (`tpl`'s output) → model, with every problem at its template line and column.
     fn markup_of(
         &self,
         tpl: &TemplateUsed,
-        ctx: &minijinja::Value,
+        text: &str,
         kkm: Option<&str>,
-    ) -> Result<(Document, Vec<Diagnostic>, Arc<TemplateUsed>), Diagnostic> {
-        let text = template::render_markup(tpl, ctx)?;
+    ) -> (Document, Vec<Diagnostic>, Arc<TemplateUsed>) {
         // Pictures pinned in the source first (a kept version), then the template folders.
         let pinned = template::pinned::images(&tpl.source);
         let read = std::cell::RefCell::new(Vec::new());
@@ -296,7 +294,7 @@ impl Renderer {
                 Ok(image)
             }
         };
-        let (document, mut diags) = markup::parse_with(&text, &tpl.name, &images);
+        let (document, mut diags) = markup::parse_with(text, &tpl.name, &images);
         template::locate_columns(&mut diags, &tpl.source);
         // The version that made this output: the source with the pictures it read pinned in.
         let read = read.into_inner();
@@ -305,7 +303,7 @@ impl Renderer {
         } else {
             Arc::new(TemplateUsed::new(&tpl.name, &template::pinned::pin(&tpl.source, &read), tpl.origin.clone()))
         };
-        Ok((document, diags, made_by))
+        (document, diags, made_by)
     }
 
     /// The markup document of `key`'s template (`source`, else the one in force for `opts.kkm`) for `doc`,
@@ -331,9 +329,10 @@ impl Renderer {
                 (t, d.into_iter().collect())
             }
         };
-        let ctx = context(doc, opts);
+        let ctx = std::cell::OnceCell::new();
+        let run = |t: &TemplateUsed| template::markup_for(t, doc, opts, &ctx).map(|text| self.markup_of(t, &text, kkm));
         let is_builtin = builtin.sha256 == tpl.sha256;
-        let (used, mut document) = match self.markup_of(&tpl, &ctx, kkm) {
+        let (used, mut document) = match run(&tpl) {
             // Warnings (an unknown variable, a missing picture) keep the template: it prints as written.
             Ok((document, d, made_by)) if d.iter().all(|d| d.warning) || is_builtin => {
                 diagnostics.extend(d);
@@ -345,7 +344,7 @@ impl Renderer {
                     Ok((_, d, _)) => diagnostics.extend(d),
                     Err(d) => diagnostics.push(d),
                 }
-                let (document, d, _) = self.markup_of(&builtin, &ctx, kkm).map_err(RenderError::Builtin)?;
+                let (document, d, _) = run(&builtin).map_err(RenderError::Builtin)?;
                 diagnostics.extend(d);
                 (builtin, document)
             }

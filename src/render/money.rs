@@ -54,25 +54,35 @@ impl Fixed {
 }
 
 /// Groups the digits of a non-negative integer by three with spaces.
-fn group(mut n: u128) -> String {
-    let mut parts = Vec::new();
-    loop {
-        if n < 1000 {
-            parts.push(n.to_string());
-            break;
+fn group(n: u128) -> String {
+    let digits = match u64::try_from(n) {
+        Ok(small) => small.to_string(),
+        Err(_) => n.to_string(),
+    };
+    let len = digits.len();
+    let mut out = String::with_capacity(len + len / 3);
+    for (i, d) in digits.char_indices() {
+        if i > 0 && (len - i) % 3 == 0 {
+            out.push(' ');
         }
-        parts.push(format!("{:03}", n % 1000));
-        n /= 1000;
+        out.push(d);
     }
-    parts.reverse();
-    parts.join(" ")
+    out
 }
 
 /// Formats tiyn (hundredths) as `1 750.00`.
 pub fn format_tiyn(tiyn: i128) -> String {
-    let sign = if tiyn < 0 { "-" } else { "" };
     let a = tiyn.unsigned_abs();
-    format!("{sign}{}.{:02}", group(a / 100), a % 100)
+    let mut out = String::with_capacity(24);
+    if tiyn < 0 {
+        out.push('-');
+    }
+    out.push_str(&group(a / 100));
+    let cents = (a % 100) as u8;
+    out.push('.');
+    out.push((b'0' + cents / 10) as char);
+    out.push((b'0' + cents % 10) as char);
+    out
 }
 
 /// Money from `{bills, coins}`.

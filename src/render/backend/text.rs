@@ -8,12 +8,12 @@ use crate::render::options::RenderOptions;
 
 /// Renders `layout` as text, one `\n`-terminated line per printed line.
 pub fn render(layout: &Layout, _opts: &RenderOptions) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(layout.items.len() * (layout.geometry.columns + 1) * 2);
     let cols = layout.geometry.columns;
     for item in &layout.items {
         match &item.kind {
             ItemKind::Text(line) => {
-                out.push_str(&plain(line));
+                plain_into(&mut out, line);
                 out.push('\n');
             }
             ItemKind::Feed { lines } => {
@@ -40,21 +40,30 @@ pub fn render(layout: &Layout, _opts: &RenderOptions) -> String {
 /// A text line with runs placed at their columns, trailing spaces removed.
 pub fn plain(line: &TextLine) -> String {
     let mut s = String::new();
+    plain_into(&mut s, line);
+    s
+}
+
+/// [`plain`] appended to `s`.
+fn plain_into(s: &mut String, line: &TextLine) {
+    let start = s.len();
     let mut col = 0;
     for run in &line.runs {
         while col < run.col {
             s.push(' ');
             col += 1;
         }
+        if !run.style.wide {
+            s.push_str(&run.text);
+            col += run.text.chars().count();
+            continue;
+        }
         for c in run.text.chars() {
             s.push(c);
-            col += 1;
-            if run.style.wide {
-                s.push(' ');
-                col += 1;
-            }
+            s.push(' ');
+            col += 2;
         }
     }
-    s.truncate(s.trim_end().len());
-    s
+    let kept = s[start..].trim_end().len();
+    s.truncate(start + kept);
 }

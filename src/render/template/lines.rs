@@ -23,7 +23,8 @@ pub fn marker_line(c: char) -> Option<usize> {
     (MARKER_BASE + 1..=MARKER_LAST).contains(&v).then(|| (v - MARKER_BASE) as usize)
 }
 
-fn marker(line: usize) -> Option<char> {
+/// The marker of template line `line`, if the plane has one for it.
+pub fn marker(line: usize) -> Option<char> {
     u32::try_from(line)
         .ok()
         .and_then(|l| l.checked_add(MARKER_BASE))

@@ -15,6 +15,7 @@
 //! folder is read by `store`).
 pub mod lines;
 pub mod lint;
+pub mod native;
 pub mod pinned;
 pub mod store;
 
@@ -239,6 +240,23 @@ pub fn render_markup(tpl: &TemplateUsed, ctx: &Value) -> Result<String, Diagnost
         (Some(Err(e)), None) => Err(diagnostic(tpl, marked, &e)),
         (None, why) => Err(Diagnostic::new(Stage::Template, &tpl.name, why.unwrap_or(Stop::Cancelled).message())),
     }
+}
+
+/// The markup of `tpl` for `doc` (as [`render_markup`] gives it): the built-in ticket is written out in Rust
+/// ([`native`]) when the document holds nothing it is unsure of; otherwise minijinja renders it over the
+/// context, made on first need and kept in `ctx` for a second template (the built-in after an override failed).
+pub fn markup_for(
+    tpl: &TemplateUsed,
+    doc: &serde_json::Value,
+    opts: &crate::render::RenderOptions,
+    ctx: &std::cell::OnceCell<Value>,
+) -> Result<String, Diagnostic> {
+    if tpl.sha256 == native::TICKET_SHA256
+        && let Ok(text) = native::ticket(doc, opts)
+    {
+        return Ok(text);
+    }
+    render_markup(tpl, ctx.get_or_init(|| crate::render::context(doc, opts)))
 }
 
 /// Whether template `tpl` reads the context variable `name` anywhere (a template that does not compile counts
