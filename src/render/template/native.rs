@@ -287,6 +287,13 @@ impl Writer<'_> {
 
     /// `@row 1 a>: {{ x.name or t(key) }} | SIGN{{ x.sum | money }}` (template lines 56–64).
     fn adjustment(&mut self, n: usize, x: V, key: &'static str, sign: &str) -> R<()> {
+        self.adjustment_row(n, x, key, sign)?;
+        self.nl();
+        Ok(())
+    }
+
+    /// The line of an [`Self::adjustment`], left open.
+    fn adjustment_row(&mut self, n: usize, x: V, key: &'static str, sign: &str) -> R<()> {
         self.line(n, "@row 1 a>: ");
         let name = x.attr("name");
         if name.truthy() {
@@ -296,9 +303,7 @@ impl Writer<'_> {
         }
         self.s(" | ");
         self.s(sign);
-        self.money(x.attr("sum"))?;
-        self.nl();
-        Ok(())
+        self.money(x.attr("sum"))
     }
 
     /// A `@row 1 a>: {{ t(key) }} | …` line opened.
@@ -593,16 +598,7 @@ impl Writer<'_> {
 
     /// `@row 1 a>: {{ x.name or t(key) }} | SIGN{{ x.sum | money }} {{ t('currency') }}` (lines 69, 72).
     fn total_adjustment(&mut self, n: usize, x: V, key: &'static str, sign: &str) -> R<()> {
-        self.line(n, "@row 1 a>: ");
-        let name = x.attr("name");
-        if name.truthy() {
-            self.v(name)?
-        } else {
-            self.t(key)
-        }
-        self.s(" | ");
-        self.s(sign);
-        self.money(x.attr("sum"))?;
+        self.adjustment_row(n, x, key, sign)?;
         self.s(" ");
         self.t("currency");
         self.nl();
