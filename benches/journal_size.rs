@@ -77,37 +77,8 @@ impl Server {
 fn grow(db: &Path, docs: i64) {
     let conn = rusqlite::Connection::open(db).expect("open");
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; BEGIN;").expect("pragmas");
-    conn.execute(
-        "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
-             fiscal_state, fiscal_reply, template_sha256, shift_position, shift_opened_at, public_id, chain, seal)
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-         SELECT d.device_id, d.number + i, 1 + i / 1000, d.doc_type, d.uid || '-' || i,
-             strftime('%Y-%m-%dT%H:%M:%S', substr(d.created_at, 1, 19), '-' || (?1 + 1 - i) || ' seconds')
-                 || substr(d.created_at, 20),
-             d.body, 1, d.fiscal_reply, d.template_sha256, i % 1000 + 2, d.shift_opened_at, d.public_id + i, d.chain,
-             d.seal
-         FROM n, ledger_documents d WHERE d.id = 1",
-        [docs - 1],
-    )
-    .expect("journal");
-    conn.execute(
-        "INSERT INTO ledger_fiscal (document_id, request_number, request, autonomous, ticket, body)
-         SELECT d.id, f.request_number, f.request, 0, f.ticket || '-' || d.id, f.body
-           FROM ledger_documents d, ledger_fiscal f WHERE f.document_id = 1 AND d.id > 1",
-        [],
-    )
-    .expect("fiscal rows");
-    conn.execute_batch(
-        "UPDATE ledger_devices SET next_number = (SELECT max(number) + 1 FROM ledger_documents),
-             shift_number = (SELECT max(shift_number) FROM ledger_documents),
-             shift_position = (SELECT max(shift_position) FROM ledger_documents
-                                WHERE shift_number = (SELECT max(shift_number) FROM ledger_documents))
-          WHERE id = 1;
-         UPDATE ledger_public_ids SET last = (SELECT max(public_id) FROM ledger_documents) WHERE country = 'kz';
-         COMMIT;
-         PRAGMA wal_checkpoint(TRUNCATE);",
-    )
-    .expect("numbers");
+    common::copy_first_document(&conn, docs);
+    conn.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);").expect("commit");
 }
 
 fn stopped_cleanly(dir: &Path) -> &'static str {
