@@ -7,13 +7,15 @@
 //! `synchronous=FULL`), so every write the API acknowledges is durable; under load one fsync carries many
 //! receipts instead of one each.
 //!
-//! Reads use their own connection: WAL lets them see the last commit while writes go on.
+//! Reads use their own connection: WAL lets them see the last commit while writes go on. The log is copied
+//! into `kassa.db` by a thread of its own ([`checkpoint`]), not inside a commit that others wait behind.
 //!
 //! Lost commits are noticed: each changing commit raises `commit_mark.seq` and then writes it to `kassa.mark`
 //! ([`mark`]); a start that finds the database behind its mark refuses. A write-ahead log deleted while the
 //! server runs is noticed after the next commit (or within a second when idle): the log, still open, is
 //! checkpointed into `kassa.db` at once and the connections reopened on a new one.
 pub mod chain;
+mod checkpoint;
 mod control;
 pub mod counter_names;
 mod error;
@@ -84,6 +86,8 @@ pub struct Store {
     closed: Arc<std::sync::atomic::AtomicBool>,
     /// How often each device's counter rows were written in this process.
     counter_writes: CounterWrites,
+    /// The thread that checkpoints the log off the commit path (`None`: SQLite's automatic checkpoint).
+    checkpoints: Option<checkpoint::CheckpointThread>,
 }
 
 /// Per ledger device, how many times its counter rows were written since the store opened: moved before
@@ -144,6 +148,25 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     // the first KKM, `shift_number = ?2` in the first shift): a fifth of a sale's time under load.
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(conn)
+}
+
+/// Opens the write connection: its log is checkpointed by `checkpoints`' thread when there is one.
+fn open_writer(path: &Path, checkpoints: Option<&checkpoint::CheckpointThread>) -> rusqlite::Result<Connection> {
+    let mut conn = open(path)?;
+    if let Some(checkpoints) = checkpoints {
+        checkpoint::hook_writer(&mut conn, &checkpoints.shared)?;
+    }
+    Ok(conn)
+}
+
+/// Starts the checkpoint thread on a connection of its own; without one, SQLite checkpoints in the commit.
+fn start_checkpoints(path: &Path) -> Option<checkpoint::CheckpointThread> {
+    let started = open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|conn| checkpoint::CheckpointThread::start(conn).map_err(|e| e.to_string()));
+    started
+        .inspect_err(|e| tracing::warn!(error = %e, "no checkpoint thread: commits checkpoint the log themselves"))
+        .ok()
 }
 
 /// SQLite's structural check of every page (`PRAGMA quick_check`: b-trees, free list, record sizes; it skips
@@ -241,6 +264,14 @@ impl Store {
     }
 
     fn close_cleanly(&mut self) {
+        if let Some(mut checkpoints) = self.checkpoints.take() {
+            // Its connection closes first, so the writer's close is the last one and removes the log.
+            checkpoints.stop();
+            if let Ok(spare) = Connection::open_in_memory() {
+                let conn = std::mem::replace(&mut *lock(&checkpoints.shared.conn), spare);
+                let _ = conn.close();
+            }
+        }
         let writer = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
         if !writer.is_autocommit() {
             return;
@@ -315,6 +346,10 @@ impl Store {
         migrations::migrate_to(&mut writer, migrations::latest())?;
         mark.record_synced(committed(&writer)?)?;
         let reader = open(path)?;
+        let checkpoints = start_checkpoints(path);
+        if let Some(checkpoints) = &checkpoints {
+            checkpoint::hook_writer(&mut writer, &checkpoints.shared)?;
+        }
         Ok(Store {
             writer: Mutex::new(writer),
             queued: AtomicUsize::new(0),
@@ -328,6 +363,7 @@ impl Store {
             wal: Mutex::new(wal_identity(&wal_of(path))),
             closed: Arc::default(),
             counter_writes: CounterWrites::default(),
+            checkpoints,
         })
     }
 
@@ -436,10 +472,16 @@ impl Store {
             Ok(_) => tracing::error!("the checkpoint of the deleted log was blocked: commits since may be lost"),
             Err(e) => tracing::error!(error = %e, "the checkpoint of the deleted log failed"),
         }
-        match (open(&self.path), open(&self.path)) {
+        match (open_writer(&self.path, self.checkpoints.as_ref()), open(&self.path)) {
             (Ok(writer), Ok(new_reader)) => {
                 **conn = writer;
                 *reader = new_reader;
+                if let Some(checkpoints) = &self.checkpoints {
+                    match open(&self.path) {
+                        Ok(new) => *lock(&checkpoints.shared.conn) = new,
+                        Err(e) => tracing::error!(error = %e, "cannot reopen the checkpoint connection on the new log"),
+                    }
+                }
                 // The new log exists once a connection has read through it.
                 let _ = conn.query_row("PRAGMA user_version", [], |_| Ok(()));
             }
