@@ -56,16 +56,19 @@ impl Fiscaliser for TestPrro {
             let fisid = self.config.fisid.clone();
             self.ledger
                 .blocking(move |l| {
-                    let (count, oldest) = l.waiting(device)?;
+                    // The oldest waiting document and the one before it, whose MAC it chains to, in one read.
+                    let (count, oldest, before) = l.read(|tx| {
+                        let (count, oldest) = tx.ledger_waiting(device)?;
+                        let before = match oldest.as_ref().and_then(|d| d.number.checked_sub(1)) {
+                            Some(n) => tx.ledger_document_by_number(device, n)?,
+                            None => None,
+                        };
+                        Ok::<_, LedgerError>((count, oldest, before))
+                    })?;
                     let Some(doc) = oldest else {
                         return Ok(Outcome::Nothing);
                     };
-                    let previous = doc
-                        .number
-                        .checked_sub(1)
-                        .map(|n| l.document_by_number(device, n))
-                        .transpose()?
-                        .flatten()
+                    let previous = before
                         .and_then(|p| p.fiscal_reply)
                         .and_then(|r| r.get("mac").and_then(|m| m.as_str()).map(str::to_string))
                         .unwrap_or_default();

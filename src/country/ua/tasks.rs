@@ -15,7 +15,7 @@ use super::settings::DmSettings;
 use crate::config::devices;
 use crate::config::ua::{PfSettings, PrroConfig, UaConfig};
 use crate::ledger::{DeviceRow, LedgerDocRow, RequestKey};
-use crate::ledger::{Entry, Ledger, Seen};
+use crate::ledger::{Entry, Ledger, LedgerError, Seen};
 use crate::receipt::Printing;
 use crate::receipt::{JobKey, PrinterId};
 use chrono::{DateTime, FixedOffset};
@@ -287,6 +287,17 @@ impl PrroState {
         self.ledger.device(COUNTRY, &self.prro.config.fisid)?.ok_or_else(|| UaError::internal("ПРРО не зареєстровано"))
     }
 
+    /// The register's row and the cash in its drawer (the `safe` counter of its current shift), read together.
+    fn device_and_safe(&self) -> Result<(DeviceRow, Decimal), UaError> {
+        let fisid = &self.prro.config.fisid;
+        let found = self.ledger.read(|tx| {
+            let Some(d) = tx.ledger_device(COUNTRY, fisid)? else { return Ok::<_, LedgerError>(None) };
+            let safe = tx.ledger_counters(d.id, d.shift_number)?.get("safe").copied().unwrap_or_default();
+            Ok(Some((d, safe)))
+        })?;
+        found.ok_or_else(|| UaError::internal("ПРРО не зареєстровано"))
+    }
+
     /// Answers one envelope on this ПРРО; `header_token` is the `Authorization` header.
     async fn execute(self: &Arc<Self>, env: &Value, header_token: Option<&str>, print: PrintTo) -> Value {
         let result = self.run(env, header_token, print).await;
@@ -511,9 +522,7 @@ impl PrroState {
     /// Checks the request with the rules and commits the document with its counters.
     fn commit(&self, task: i64, fiscal: &Value, key: Option<&RequestKey>) -> Result<LedgerDocRow, UaError> {
         let cashier = rules::cashier(fiscal)?;
-        let mut d = self.device()?;
-        let counters = self.ledger.counters(d.id, d.shift_number)?;
-        let safe = counters.get("safe").copied().unwrap_or_default();
+        let (mut d, mut safe) = self.device_and_safe()?;
         if task == 0 {
             if d.shift_opened_at.is_some() {
                 return Err(UaError::new(e::SHIFT_OPEN, format!("Зміну {} вже відкрито", d.shift_number)));
@@ -525,12 +534,11 @@ impl PrroState {
                 // Rules first: a bad receipt must not leave a shift opened for nothing.
                 rules::receipt(fiscal.get("receipt").unwrap_or(&Value::Null), &self.config.tax_groups)?;
                 self.open_shift(&d, safe, &cashier, None)?;
-                d = self.device()?;
+                (d, safe) = self.device_and_safe()?;
             } else {
                 return Err(UaError::new(e::SHIFT_NOT_OPEN, "Зміну не відкрито"));
             }
         }
-        let safe = self.ledger.counters(d.id, d.shift_number)?.get("safe").copied().unwrap_or_default();
         let need_cash = |amount: Decimal| {
             if amount > safe {
                 Err(UaError::new(
