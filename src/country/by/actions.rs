@@ -165,6 +165,17 @@ impl SkoState {
         self.ledger.device(COUNTRY, &self.sko.config.serial)?.ok_or_else(|| internal("СКО не зарегистрировано"))
     }
 
+    /// The СКО's row and the counters of its current shift, read together.
+    fn device_and_counters(&self) -> Result<(DeviceRow, BTreeMap<String, Decimal>), ByError> {
+        let serial = &self.sko.config.serial;
+        let found = self.ledger.read(|tx| {
+            let Some(d) = tx.ledger_device(COUNTRY, serial)? else { return Ok::<_, LedgerError>(None) };
+            let counters = tx.ledger_counters(d.id, d.shift_number)?;
+            Ok(Some((d, counters)))
+        })?;
+        found.ok_or_else(|| internal("СКО не зарегистрировано"))
+    }
+
     /// Runs one request from `client` on this СКО.
     async fn handle(self: &Arc<Self>, req: Request, client: &Client) -> Answer {
         let me = self.clone();
@@ -401,9 +412,8 @@ impl SkoState {
         if self.sko.config.legal_address.trim().is_empty() {
             return Err(ByError::new(e::MISSING_LEGAL_ADDR, "missing legal address in certificate"));
         }
-        let d = self.device()?;
+        let (d, counters) = self.device_and_counters()?;
         self.check_shift(&d, kind == Kind::ZReport)?;
-        let counters = self.ledger.counters(d.id, d.shift_number)?;
         let cash = counters.get("cash").copied().unwrap_or_default();
         let need_cash = |amount: Decimal| {
             if amount > cash {
