@@ -46,6 +46,12 @@ pub fn render_profile(p: &SpoolProfile) -> RenderProfile {
 /// The profile `id` from the embedded set plus `dir`, for the layout engine; the error lists
 /// the known ids.
 pub fn lookup(id: &str, dir: Option<&Path>) -> Result<(RenderProfile, SpoolProfile), String> {
+    // Without a folder that could replace it, an embedded profile needs only its own file parsed.
+    if dir.is_none()
+        && let Some(p) = crate::spool::profile::embedded_by_id(id)
+    {
+        return Ok((render_profile(&p), p));
+    }
     let all = crate::spool::profile::load(dir).map_err(|e| e.to_string())?;
     match all.get(id) {
         Some(p) => Ok((render_profile(p), p.clone())),

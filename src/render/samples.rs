@@ -41,9 +41,13 @@ pub fn samples(kind: TemplateKey) -> Vec<Sample> {
         .collect()
 }
 
-/// The sample called `name`, of any kind.
+/// The sample called `name`, of any kind. Only that one is parsed (`kassa render --sample` runs once per process).
 pub fn sample(name: &str) -> Option<Sample> {
-    TemplateKey::ALL.iter().flat_map(|k| samples(*k)).find(|s| s.name == name)
+    if name == "self_test" {
+        return samples(TemplateKey::SELF_TEST).into_iter().next();
+    }
+    let (name, kind, json) = SAMPLES.iter().find(|(n, _, _)| *n == name)?;
+    serde_json::from_str(json).ok().map(|document| Sample { name, kind: *kind, document })
 }
 
 #[cfg(test)]
@@ -58,5 +62,16 @@ mod tests {
             assert!(s.iter().all(|s| s.document.is_object()));
         }
         assert_eq!(SAMPLES.len() + 1, TemplateKey::ALL.iter().map(|k| samples(*k).len()).sum::<usize>());
+    }
+
+    #[test]
+    fn a_sample_by_name_is_the_one_of_its_kind() {
+        for kind in TemplateKey::ALL {
+            for s in samples(kind) {
+                let named = sample(s.name).unwrap_or_else(|| panic!("{} not found by name", s.name));
+                assert_eq!((named.name, named.kind, named.document), (s.name, s.kind, s.document));
+            }
+        }
+        assert!(sample("no_such_sample").is_none());
     }
 }

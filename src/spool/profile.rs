@@ -189,6 +189,13 @@ pub fn embedded() -> Result<BTreeMap<String, PrinterProfile>, ProfileError> {
     Ok(out)
 }
 
+/// The embedded profile `id`, parsing only its own file (`<id>.toml`); `None` when no file is named so or
+/// the file holds another id or does not parse (then [`embedded`] finds it, or reports the error).
+pub fn embedded_by_id(id: &str) -> Option<PrinterProfile> {
+    let (file, text) = EMBEDDED.iter().find(|(file, _)| file.strip_suffix(".toml") == Some(id))?;
+    parse(file, text).ok().filter(|p| p.id == id)
+}
+
 /// Embedded profiles plus every `*.toml` in `dir` (same `id` replaces the embedded one).
 pub fn load(dir: Option<&Path>) -> Result<BTreeMap<String, PrinterProfile>, ProfileError> {
     let mut out = embedded()?;
@@ -211,6 +218,15 @@ pub fn load(dir: Option<&Path>) -> Result<BTreeMap<String, PrinterProfile>, Prof
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_embedded_profile_by_id_is_the_one_of_all() {
+        let all = embedded().expect("embedded profiles parse");
+        for (id, p) in &all {
+            assert_eq!(embedded_by_id(id).as_ref(), Some(p), "{id}");
+        }
+        assert_eq!(embedded_by_id("no-such-printer"), None);
+    }
 
     #[test]
     fn embedded_profiles_parse_and_carry_kz1048_on_epson_only() {
