@@ -143,3 +143,18 @@ fn report_lists_that_are_not_lists_are_left_out() {
         assert!(out.is_ok(), "{kind:?}: {:?}", out.err());
     }
 }
+
+/// A self-test page whose profile lists are not lists (`"code_pages": false`) renders without them: found by
+/// `any_document_renders_in_every_format`.
+#[test]
+fn self_test_lists_that_are_not_lists_are_left_out() {
+    use kassa::render::{Format, RenderOptions, Renderer, RendererConfig, TemplateKey};
+    let r = Renderer::new(RendererConfig::default());
+    for odd in [serde_json::json!(false), serde_json::json!(1), serde_json::json!("x"), serde_json::json!({})] {
+        let doc = serde_json::json!({ "profile": { "code_pages": odd.clone(), "checked": odd } });
+        for kind in TemplateKey::ALL {
+            let out = r.render(kind, &doc, &RenderOptions::default(), Format::Text);
+            assert!(out.is_ok(), "{kind:?} with {doc}: {:?}", out.err());
+        }
+    }
+}
