@@ -105,27 +105,30 @@ impl CheckpointThread {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::{Path, PathBuf};
 
-    /// A database in WAL mode with one table, and a commit that puts about 1 250 pages into the log.
-    fn fill(conn: &Connection) {
-        conn.execute_batch("CREATE TABLE IF NOT EXISTS t (b BLOB)").unwrap();
-        conn.execute("INSERT INTO t VALUES (zeroblob(5000000))", []).unwrap();
+    /// A database in WAL mode whose writer has the hook, and the checkpoint thread beside it.
+    fn hooked(dir: &Path) -> (PathBuf, Connection, CheckpointThread) {
+        let path = dir.join("k.db");
+        let mut writer = super::super::open(&path).unwrap();
+        let thread = CheckpointThread::start(super::super::open(&path).unwrap()).unwrap();
+        hook_writer(&mut writer, &thread.shared).unwrap();
+        writer.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
+        (path, writer, thread)
     }
 
-    fn db_len(path: &std::path::Path) -> u64 {
+    fn db_len(path: &Path) -> u64 {
         std::fs::metadata(path).unwrap().len()
     }
 
     #[test]
     fn the_commit_leaves_the_copy_to_the_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("k.db");
-        let mut writer = super::super::open(&path).unwrap();
-        let mut thread = CheckpointThread::start(super::super::open(&path).unwrap()).unwrap();
-        // The thread's wake-ups are held back until the commit is checked.
+        let (path, writer, mut thread) = hooked(dir.path());
+        // The thread cannot checkpoint until the commit is checked.
         let held = super::super::lock(&thread.shared.conn);
-        hook_writer(&mut writer, &thread.shared).unwrap();
-        fill(&writer);
+        // About 1 250 pages into the log in one commit.
+        writer.execute("INSERT INTO t VALUES (zeroblob(5000000))", []).unwrap();
         assert!(db_len(&path) < 1_000_000, "the commit copied its log into the database itself");
         drop(held);
         let copied = (0..500).any(|_| {
@@ -139,12 +142,8 @@ mod tests {
     #[test]
     fn a_log_far_past_the_mark_is_copied_by_the_commit_itself() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("k.db");
-        let mut writer = super::super::open(&path).unwrap();
-        let mut thread = CheckpointThread::start(super::super::open(&path).unwrap()).unwrap();
+        let (path, writer, mut thread) = hooked(dir.path());
         let held = super::super::lock(&thread.shared.conn);
-        hook_writer(&mut writer, &thread.shared).unwrap();
-        writer.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
         // About 17 000 pages in one commit: past INLINE_AT, while the thread cannot run.
         writer.execute("INSERT INTO t VALUES (zeroblob(70000000))", []).unwrap();
         assert!(db_len(&path) > 60_000_000, "a stuck thread let the log grow without bound");
