@@ -55,8 +55,12 @@ pub(super) fn hook_writer(conn: &mut Connection, shared: &Arc<Checkpointer>) -> 
     let shared = Arc::clone(shared);
     conn.wal_hook(Some(move |wal: &mut Wal, pages: i32| {
         if pages >= INLINE_AT {
-            // PASSIVE: the same copy SQLite's automatic checkpoint makes; a busy reader only shortens it.
-            wal.checkpoint_v2(rusqlite::wal::CheckpointMode::PASSIVE)?;
+            // PASSIVE: the same copy SQLite's automatic checkpoint makes; a busy reader only shortens it. Its
+            // error is not returned: the commit has happened, and an error from the hook would make the COMMIT
+            // report a failure (SQLite's own hook ignores it too).
+            if let Err(e) = wal.checkpoint_v2(rusqlite::wal::CheckpointMode::PASSIVE) {
+                tracing::warn!(error = %e, pages, "a checkpoint of the write-ahead log failed; the next one tries again");
+            }
         } else if pages >= WANTED_AT {
             shared.want();
         }
