@@ -261,6 +261,21 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_shift_document_count(device, shift))?)
     }
 
+    /// A device and the running counters of its current shift, read together (`None`: no such device).
+    pub fn device_with_counters(
+        &self,
+        country: &str,
+        serial: &str,
+    ) -> LedgerResult<Option<(DeviceRow, BTreeMap<String, Decimal>)>> {
+        Ok(self.store.read(|tx| match tx.ledger_device(country, serial)? {
+            Some(d) => {
+                let counters = tx.ledger_counters(d.id, d.shift_number)?;
+                Ok::<_, StoreError>(Some((d, counters)))
+            }
+            None => Ok(None),
+        })?)
+    }
+
     /// The running counters of a shift (updated with each document, never rebuilt from the journal).
     pub fn counters(&self, device: i64, shift: i64) -> LedgerResult<BTreeMap<String, Decimal>> {
         Ok(self.store.read(|tx| tx.ledger_counters(device, shift))?)

@@ -167,13 +167,9 @@ impl SkoState {
 
     /// The СКО's row and the counters of its current shift, read together.
     fn device_and_counters(&self) -> Result<(DeviceRow, BTreeMap<String, Decimal>), ByError> {
-        let serial = &self.sko.config.serial;
-        let found = self.ledger.read(|tx| {
-            let Some(d) = tx.ledger_device(COUNTRY, serial)? else { return Ok::<_, LedgerError>(None) };
-            let counters = tx.ledger_counters(d.id, d.shift_number)?;
-            Ok(Some((d, counters)))
-        })?;
-        found.ok_or_else(|| internal("СКО не зарегистрировано"))
+        self.ledger
+            .device_with_counters(COUNTRY, &self.sko.config.serial)?
+            .ok_or_else(|| internal("СКО не зарегистрировано"))
     }
 
     /// Runs one request from `client` on this СКО.

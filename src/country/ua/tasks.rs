@@ -15,7 +15,7 @@ use super::settings::DmSettings;
 use crate::config::devices;
 use crate::config::ua::{PfSettings, PrroConfig, UaConfig};
 use crate::ledger::{DeviceRow, LedgerDocRow, RequestKey};
-use crate::ledger::{Entry, Ledger, LedgerError, Seen};
+use crate::ledger::{Entry, Ledger, Seen};
 use crate::receipt::Printing;
 use crate::receipt::{JobKey, PrinterId};
 use chrono::{DateTime, FixedOffset};
@@ -289,13 +289,11 @@ impl PrroState {
 
     /// The register's row and the cash in its drawer (the `safe` counter of its current shift), read together.
     fn device_and_safe(&self) -> Result<(DeviceRow, Decimal), UaError> {
-        let fisid = &self.prro.config.fisid;
-        let found = self.ledger.read(|tx| {
-            let Some(d) = tx.ledger_device(COUNTRY, fisid)? else { return Ok::<_, LedgerError>(None) };
-            let safe = tx.ledger_counters(d.id, d.shift_number)?.get("safe").copied().unwrap_or_default();
-            Ok(Some((d, safe)))
-        })?;
-        found.ok_or_else(|| UaError::internal("ПРРО не зареєстровано"))
+        let (d, counters) = self
+            .ledger
+            .device_with_counters(COUNTRY, &self.prro.config.fisid)?
+            .ok_or_else(|| UaError::internal("ПРРО не зареєстровано"))?;
+        Ok((d, counters.get("safe").copied().unwrap_or_default()))
     }
 
     /// Answers one envelope on this ПРРО; `header_token` is the `Authorization` header.
