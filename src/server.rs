@@ -49,17 +49,7 @@ impl Started {
 pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Started, String> {
     config.validate().map_err(|e| e.to_string())?;
     let folder = Arc::new(DataFolder::lock(&config.data_dir)?);
-    let install = folder.check_database()?;
-    let db = config.data_dir.join(folder::DATABASE);
-    let started = std::time::Instant::now();
-    let store = Arc::new(Store::open(&db).map_err(|e| open_error(&db, e))?);
-    // A fresh install's kassa.db exists only now: lock it as well.
-    folder.lock_database()?;
-    folder::make_private(&db);
-    match install {
-        Install::Fresh => tracing::debug!(folder = %config.data_dir.display(), "new data folder: fresh install"),
-        Install::Existing => tracing::debug!(ms = started.elapsed().as_millis() as u64, "database checked and opened"),
-    }
+    let (store, db) = open_store(config, &folder)?;
     let emulator = match config.ofd.iter().find(|o| o.endpoint == "emulator") {
         Some(ofd) => {
             let emu = Emulator::start(EmulatorConfig { consumer_url: ofd.consumer_url.clone(), ..Default::default() })
@@ -75,7 +65,7 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     }
     warn_unreachable_ofds(config);
     let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
-    let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {}: {e}", db.display()))?;
+    let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {db}: {e}"))?;
     let pin_key = folder.pin_key(hashed_pins == 0)?;
     let ledger = Arc::new(Ledger::new(store.clone()));
     let core = Core::new(store.clone(), ledger.clone(), config.kz_core(), clock, endpoints, pin_key);
@@ -98,6 +88,28 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let spooler = open_spooler(&config.data_dir, spool_config)?;
     let printing = Arc::new(Printing { renderer, spooler, lang: config.render.lang.clone() });
     Ok(Started { store, ledger, core, printing, emulator, folder, config: Arc::new(config.clone()) })
+}
+
+/// Opens the store the configuration names: PostgreSQL, or `kassa.db` in the locked data folder. Returns it
+/// with its name for messages.
+fn open_store(config: &Config, folder: &DataFolder) -> Result<(Arc<Store>, String), String> {
+    if let Some(url) = &config.store.url {
+        let store = Store::open_postgres(url).map_err(|e| format!("cannot serve from PostgreSQL: {e}"))?;
+        let name = crate::store::pg::Target::parse(url)?.name;
+        return Ok((Arc::new(store), name));
+    }
+    let install = folder.check_database()?;
+    let db = config.data_dir.join(folder::DATABASE);
+    let started = std::time::Instant::now();
+    let store = Arc::new(Store::open(&db).map_err(|e| open_error(&db, e))?);
+    // A fresh install's kassa.db exists only now: lock it as well.
+    folder.lock_database()?;
+    folder::make_private(&db);
+    match install {
+        Install::Fresh => tracing::debug!(folder = %config.data_dir.display(), "new data folder: fresh install"),
+        Install::Existing => tracing::debug!(ms = started.elapsed().as_millis() as u64, "database checked and opened"),
+    }
+    Ok((store, db.display().to_string()))
 }
 
 /// Tries each real OFD of the configuration once, in the background, and warns about one that does not

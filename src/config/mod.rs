@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// Folder for the SQLite database and other state [default: ./kassa-data].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Where the fiscal data lives: a PostgreSQL URL (`postgres://USER@HOST/DATABASE`, issue 25) instead of
+    /// the SQLite file in the data folder [default: SQLite; `store.url`; env KASSA_STORE].
+    #[arg(long, env = "KASSA_STORE")]
+    pub store: Option<String>,
     /// TOML configuration file (see README: every key is optional).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -78,6 +82,17 @@ pub struct Config {
     pub http: HttpConfig,
     /// Browser POS apps allowed to call the API (CORS).
     pub cors: CorsConfig,
+    /// Where the fiscal data lives.
+    pub store: StoreConfig,
+}
+
+/// The store of fiscal data: SQLite in the data folder (the default), or PostgreSQL.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`: serve from PostgreSQL (docs/scale-out.md). Absent:
+    /// `kassa.db` in the data folder. The data folder is used either way (print queue, keys, templates).
+    pub url: Option<String>,
 }
 
 /// Browsers, on every HTTP front (`listen::origin`): which web pages may call Kassa, and under which names.
@@ -148,6 +163,7 @@ impl Default for Config {
             ua: Default::default(),
             http: HttpConfig::default(),
             cors: CorsConfig::default(),
+            store: StoreConfig::default(),
         }
     }
 }
@@ -214,6 +230,9 @@ impl Config {
         if let Some(dir) = &args.data_dir {
             config.data_dir = dir.clone();
         }
+        if let Some(url) = &args.store {
+            config.store.url = Some(url.clone());
+        }
         if let Ok(pin) = std::env::var("KASSA_ADMIN_PIN") {
             config.admin_pin = pin;
         }
@@ -226,6 +245,15 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.admin_pin.trim().is_empty() {
             return Err(ConfigError::Invalid("admin_pin must not be empty".into()));
+        }
+        if let Some(url) = &self.store.url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid(
+                "store.url (--store, KASSA_STORE) must be a PostgreSQL URL, postgres://USER@HOST/DATABASE; leave it \
+                 out to keep the SQLite file in the data folder"
+                    .into(),
+            ));
         }
         if self.ofd_link.reconnect_ms < MIN_RECONNECT_MS
             && let Some(real) = self.ofd.iter().find(|o| !o.is_emulator())

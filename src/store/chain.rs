@@ -9,9 +9,10 @@
 //!
 //! The hashes are not keyed: someone who knows this scheme and recomputes every later hash can forge a
 //! consistent journal. They catch careless edits and tools that do not know the chain, not a forger.
+use super::sql::{Db, Row};
 use super::{StoreError, StoreResult, Tx};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
 /// A table whose documents are chained.
@@ -184,78 +185,72 @@ fn seal_over<'a, 'n>(
 
 /// The chain of a row (columns `from..from + n` of `row` are its fixed fields) after `previous`.
 fn chain_of(previous: Option<&str>, row: &Row, from: usize, n: usize) -> rusqlite::Result<String> {
-    let fixed = (from..from + n).map(|i| row.get_ref(i)).collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(chain_over(previous, fixed))
+    let fixed = (from..from + n).map(|i| row.value(i)).collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(chain_over(previous, fixed.iter().map(ValueRef::from)))
 }
 
 /// The seal of a row with `chain`: columns `from..from + changing` of `row` are its changing fields, the
 /// rest to the end its later fields (fed only when set, by name; none with `later` false).
 fn seal_of(chain: &str, row: &Row, from: usize, changing: usize, later: bool) -> rusqlite::Result<String> {
-    let fields = (from..from + changing).map(|i| row.get_ref(i)).collect::<rusqlite::Result<Vec<_>>>()?;
+    let fields = (from..from + changing).map(|i| row.value(i)).collect::<rusqlite::Result<Vec<_>>>()?;
     let mut named = Vec::new();
     if later {
-        for i in from + changing..row.as_ref().column_count() {
-            named.push((row.as_ref().column_name(i)?, row.get_ref(i)?));
+        for i in from + changing..row.len() {
+            named.push((row.name(i)?, row.value(i)?));
         }
     }
-    Ok(seal_over(chain, fields, named))
+    let named = named.iter().map(|(name, value)| (*name, ValueRef::from(value)));
+    Ok(seal_over(chain, fields.iter().map(ValueRef::from), named))
 }
 
 /// The chain of the document before `id` (None for the first one).
-fn previous_chain(conn: &Connection, journal: Journal, id: i64) -> rusqlite::Result<Option<String>> {
+fn previous_chain(db: Db, journal: Journal, id: i64) -> StoreResult<Option<String>> {
     let sql = format!("SELECT chain FROM {} WHERE id < ?1 ORDER BY id DESC LIMIT 1", journal.table());
-    let found: Option<Option<String>> = conn.prepare_cached(&sql)?.query_row([id], |r| r.get(0)).optional()?;
+    let found: Option<Option<String>> = db.opt_row(&sql, params![id], |r| r.get(0))?;
     Ok(found.flatten())
-}
-
-/// Chains and seals the new document `id` (just inserted, the newest of its table).
-fn chain_new(conn: &Connection, journal: Journal, id: i64) -> StoreResult<()> {
-    Ok(chain_appended(conn, journal, id)?)
 }
 
 /// Chains and seals document `id` after the one before it (a document just inserted, or one a move
 /// appended: store::kazakh_books).
-pub(super) fn chain_appended(conn: &Connection, journal: Journal, id: i64) -> rusqlite::Result<()> {
-    let previous = previous_chain(conn, journal, id)?;
+pub(super) fn chain_appended(db: Db, journal: Journal, id: i64) -> StoreResult<()> {
+    let previous = previous_chain(db, journal, id)?;
     let sql = format!("SELECT {}, {} FROM {} WHERE id = ?1", journal.fixed(), journal.sealed(), journal.table());
     let n = journal.columns();
-    let (chain, seal) = conn.prepare_cached(&sql)?.query_row([id], |r| {
+    let (chain, seal) = db.row(&sql, params![id], |r| {
         let chain = chain_of(previous.as_deref(), r, 0, n)?;
         let seal = seal_of(&chain, r, n, journal.changing_columns(), true)?;
         Ok((chain, seal))
     })?;
     let sql = format!("UPDATE {} SET chain = ?2, seal = ?3 WHERE id = ?1", journal.table());
-    conn.prepare_cached(&sql)?.execute(rusqlite::params![id, chain, seal])?;
+    db.exec(&sql, params![id, chain, seal])?;
     Ok(())
 }
 
 /// Seals document `id` again after Kassa changed one of its changing fields.
-fn reseal(conn: &Connection, journal: Journal, id: i64) -> StoreResult<()> {
+fn reseal(db: Db, journal: Journal, id: i64) -> StoreResult<()> {
     let sql = format!("SELECT chain, {} FROM {} WHERE id = ?1", journal.sealed(), journal.table());
-    let seal: Option<String> = conn
-        .prepare_cached(&sql)?
-        .query_row([id], |r| {
+    let seal: Option<String> = db
+        .opt_row(&sql, params![id], |r| {
             let chain: Option<String> = r.get(0)?;
             chain.map(|c| seal_of(&c, r, 1, journal.changing_columns(), true)).transpose()
-        })
-        .optional()?
+        })?
         .flatten();
     // A document without a chain cannot exist after migration 0010; sealing it would hide that.
     let seal = seal.ok_or_else(|| StoreError::Corrupt(format!("{} {id} has no chain", journal.table())))?;
     let sql = format!("UPDATE {} SET seal = ?2 WHERE id = ?1", journal.table());
-    conn.prepare_cached(&sql)?.execute(rusqlite::params![id, seal])?;
+    db.exec(&sql, params![id, seal])?;
     Ok(())
 }
 
 impl Tx<'_> {
     /// Chains and seals a document just inserted.
     pub(super) fn chain_document(&self, journal: Journal, id: i64) -> StoreResult<()> {
-        chain_new(self.conn(), journal, id)
+        chain_appended(self.db(), journal, id)
     }
 
     /// Seals a document again after Kassa changed it.
     pub(super) fn reseal_document(&self, journal: Journal, id: i64) -> StoreResult<()> {
-        reseal(self.conn(), journal, id)
+        reseal(self.db(), journal, id)
     }
 }
 
@@ -272,6 +267,7 @@ pub fn chain_all(conn: &Connection) -> rusqlite::Result<()> {
         let mut previous: Option<String> = None;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
+            let row = &Row::Sqlite(row);
             let chain = chain_of(previous.as_deref(), row, 0, n)?;
             let seal = seal_of(&chain, row, n, journal.changing_columns(), false)?;
             update.execute(rusqlite::params![id, chain, seal])?;
@@ -294,6 +290,7 @@ pub fn reseal_with_later_fields(conn: &Connection) -> rusqlite::Result<()> {
         let id: i64 = row.get(0)?;
         let stored: Option<String> = row.get(1)?;
         let Some(chain) = row.get::<_, Option<String>>(2)? else { continue };
+        let row = &Row::Sqlite(row);
         let before = seal_of(&chain, row, 3, journal.changing_columns(), false)?;
         if stored.as_deref() == Some(before.as_str()) {
             update.execute(rusqlite::params![id, seal_of(&chain, row, 3, journal.changing_columns(), true)?])?;
@@ -347,6 +344,7 @@ pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainRepo
         let id: i64 = row.get(2)?;
         let stored_chain: Option<String> = row.get(0)?;
         let stored_seal: Option<String> = row.get(1)?;
+        let row = &Row::Sqlite(row);
         let chain = chain_of(previous.as_deref(), row, 2, n)?;
         let seal = seal_of(&chain, row, 2 + n, journal.changing_columns(), later)?;
         let name = table;

@@ -114,8 +114,8 @@ mod tests {
     /// A database in WAL mode whose writer has the hook, and the checkpoint thread beside it.
     fn hooked(dir: &Path) -> (PathBuf, Connection, CheckpointThread) {
         let path = dir.join("k.db");
-        let mut writer = super::super::open(&path).unwrap();
-        let thread = CheckpointThread::start(super::super::open(&path).unwrap()).unwrap();
+        let mut writer = super::super::sqlite::open(&path).unwrap();
+        let thread = CheckpointThread::start(super::super::sqlite::open(&path).unwrap()).unwrap();
         hook_writer(&mut writer, &thread.shared).unwrap();
         writer.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
         (path, writer, thread)

@@ -3,7 +3,7 @@
 use super::kkm::format_date;
 use super::{StoreError, StoreResult, Tx};
 use chrono::NaiveDateTime;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// A control receipt as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,12 +25,12 @@ impl Tx<'_> {
     pub fn insert_control_receipt(&self, receipt: &ControlReceiptRow) -> StoreResult<ControlReceiptRow> {
         let number: i64 = self.row(
             "SELECT COALESCE(MAX(number), 0) + 1 FROM control_receipts WHERE kkm_id = ?1",
-            [receipt.kkm_id],
+            params![receipt.kkm_id],
             |r| r.get(0),
         )?;
         let mut body = receipt.body.clone();
         body["shift_document_number"] = number.into();
-        self.exec(
+        let id = self.db().insert_id(
             "INSERT INTO control_receipts (kkm_id, number, created_at, operator_id, operator_name, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -41,29 +41,27 @@ impl Tx<'_> {
                 receipt.operator_name,
                 body.to_string()
             ],
+            "id",
         )?;
-        let id = self.conn().last_insert_rowid();
         Ok(ControlReceiptRow { id, number, body, ..receipt.clone() })
     }
 
     /// The control receipt `number` of `kkm_id`.
     pub fn control_receipt(&self, kkm_id: i64, number: i64) -> StoreResult<Option<ControlReceiptRow>> {
-        let raw = self
-            .row(
-                "SELECT id, created_at, operator_id, operator_name, body FROM control_receipts
+        let raw = self.opt_row(
+            "SELECT id, created_at, operator_id, operator_name, body FROM control_receipts
                  WHERE kkm_id = ?1 AND number = ?2",
-                params![kkm_id, number],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                    ))
-                },
-            )
-            .optional()?;
+            params![kkm_id, number],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            },
+        )?;
         let Some((id, created_at, operator_id, operator_name, body)) = raw else {
             return Ok(None);
         };

@@ -7,6 +7,12 @@ pub enum StoreError {
     /// SQLite refused or failed an operation.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused or failed an operation.
+    #[error("database error: {}", super::pg::describe(.0))]
+    Postgres(#[from] postgres::Error),
+    /// The PostgreSQL store cannot be reached, or its schema cannot be made ready.
+    #[error("{0}")]
+    Open(String),
     /// A stored JSON column could not be read back.
     #[error("stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),

@@ -1,11 +1,11 @@
 //! Facts about the data folder the database must agree with (`folder_facts`, migration 0009).
 use super::{StoreResult, Tx};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 impl Tx<'_> {
     /// A fact, if recorded.
     pub fn folder_fact(&self, name: &str) -> StoreResult<Option<String>> {
-        Ok(self.row("SELECT value FROM folder_facts WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+        self.opt_row("SELECT value FROM folder_facts WHERE name = ?1", params![name], |r| r.get(0))
     }
 
     /// Records a fact (replacing an older value).

@@ -6,7 +6,7 @@
 //! another request is refused ([`Replay::Conflict`]), never answered with another document. The key is
 //! recorded in the transaction that writes its document.
 use super::{StoreResult, Tx};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use sha2::{Digest, Sha256};
 
 /// Which journal a key's document is in.
@@ -87,14 +87,12 @@ pub enum Replay {
 impl Tx<'_> {
     /// What `key` says about a request to `device` of `book`.
     pub fn replay(&self, book: Book, device: i64, key: &RequestKey) -> StoreResult<Replay> {
-        let found: Option<(i64, Option<String>)> = self
-            .conn()
-            .prepare_cached(
-                "SELECT document_id, request FROM idempotency_keys
+        let found: Option<(i64, Option<String>)> = self.opt_row(
+            "SELECT document_id, request FROM idempotency_keys
                  WHERE book = ?1 AND device_id = ?2 AND method = ?3 AND key = ?4",
-            )?
-            .query_row(params![book.name(), device, key.method, key.key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+            params![book.name(), device, key.method, key.key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(match found {
             None => Replay::New,
             // A key kept from before migration 0008 has no digest: it replays, as it always did.
@@ -106,25 +104,22 @@ impl Tx<'_> {
 
     /// Records that `key` made document `doc` (in the transaction that writes the document).
     pub fn remember_key(&self, book: Book, device: i64, key: &RequestKey, doc: i64) -> StoreResult<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO idempotency_keys (book, device_id, method, key, request, document_id)
+        self.exec(
+            "INSERT INTO idempotency_keys (book, device_id, method, key, request, document_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![book.name(), device, key.method, key.key, key.digest, doc])?;
+            params![book.name(), device, key.method, key.key, key.digest, doc],
+        )?;
         Ok(())
     }
 
     /// The newest document `key` made on `device`, whatever the method (a repeat by tag names no method).
     pub fn newest_by_key(&self, book: Book, device: i64, key: &str) -> StoreResult<Option<i64>> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "SELECT document_id FROM idempotency_keys WHERE book = ?1 AND device_id = ?2 AND key = ?3
+        Ok(self.opt_row(
+            "SELECT document_id FROM idempotency_keys WHERE book = ?1 AND device_id = ?2 AND key = ?3
                  ORDER BY document_id DESC LIMIT 1",
-            )?
-            .query_row(params![book.name(), device, key], |r| r.get(0))
-            .optional()?)
+            params![book.name(), device, key],
+            |r| r.get(0),
+        )?)
     }
 
     /// Frees the key of a document that was rolled back, so the POS's retry makes it anew.

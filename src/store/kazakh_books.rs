@@ -17,8 +17,10 @@
 //! pointer, and its rows are written in the list's order so the order of first use (a counter's rowid) is
 //! as before. The open shift's counters go to that shift; what survives a Z report (counts since
 //! registration, the non-nullable sums, the cash in the drawer) goes to the device's lifetime counters.
+use super::StoreError;
 use super::chain::{Journal, chain_appended};
 use super::counter_names::{escape, flatten};
+use super::sql::Db;
 use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -119,7 +121,10 @@ fn chain_moved(conn: &Connection) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare("SELECT id FROM ledger_documents WHERE public_id IS NOT NULL ORDER BY id")?;
     let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?.collect::<Result<Vec<_>, _>>()?;
     for id in ids {
-        chain_appended(conn, Journal::Ledger, id)?;
+        chain_appended(Db::Sqlite(conn), Journal::Ledger, id).map_err(|e| match e {
+            StoreError::Sqlite(e) => e,
+            other => rusqlite::Error::ToSqlConversionFailure(other.into()),
+        })?;
     }
     Ok(())
 }

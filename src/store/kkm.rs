@@ -1,9 +1,10 @@
 //! Cash registers (KKM): settings the integrator saves and the link state the Kazakh core keeps (`kz_kkms`),
 //! beside the KKM's ledger device (`ledger_devices`: its shift, numbers and retirement). A row read here
 //! carries the device's numbers but not its counters: `country::kz::books` fills those from the ledger.
+use super::sql::Row;
 use super::{StoreError, StoreResult, Tx};
 use chrono::NaiveDateTime;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::params;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -234,9 +235,7 @@ impl Tx<'_> {
             "SELECT {} FROM kz_kkms z JOIN ledger_devices d ON d.id = z.device_id WHERE {clause} ORDER BY z.kkm_id",
             *SELECTED
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
-        let raws =
-            stmt.query_map([param], |row| Ok((read_row(row)?, read_dates(row)?)))?.collect::<Result<Vec<_>, _>>()?;
+        let raws = self.rows(&sql, &[param], |row| Ok((read_row(row)?, read_dates(row)?)))?;
         raws.into_iter()
             .map(|(r, dates)| {
                 let mut kkm = cook(r, dates)?;
@@ -271,7 +270,7 @@ impl Tx<'_> {
         manufacture_date: &NaiveDateTime,
         reg_info: &serde_json::Value,
     ) -> StoreResult<i64> {
-        self.exec(
+        let id = self.db().insert_id(
             "INSERT INTO kz_kkms (ofd_id, ofd_uid, ofd_token, local_name, use_software_vpn, auto_withdraw_money,
                  printer, vat_certificate, custom_data, owner_id, vendor_id, manufacture_date, reg_info, ads_info,
                  device_id)
@@ -292,8 +291,8 @@ impl Tx<'_> {
                 reg_info.to_string(),
                 device_id,
             ],
+            "kkm_id",
         )?;
-        let id = self.conn().last_insert_rowid();
         self.set_kkm_bindings(id, &s.bindings)?;
         Ok(id)
     }
@@ -325,28 +324,24 @@ impl Tx<'_> {
 
     /// Operator IDs bound to KKM `kkm_id`.
     pub fn kkm_bindings(&self, kkm_id: i64) -> StoreResult<Vec<i64>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT operator_id FROM kkm_bindings WHERE kkm_id = ?1 ORDER BY operator_id")?;
-        Ok(stmt.query_map([kkm_id], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        self.rows("SELECT operator_id FROM kkm_bindings WHERE kkm_id = ?1 ORDER BY operator_id", params![kkm_id], |r| {
+            r.get(0)
+        })
     }
 
     fn set_kkm_bindings(&self, kkm_id: i64, operator_ids: &[i64]) -> StoreResult<()> {
-        self.exec("DELETE FROM kkm_bindings WHERE kkm_id = ?1", [kkm_id])?;
-        let mut stmt =
-            self.conn().prepare_cached("INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)")?;
+        self.exec("DELETE FROM kkm_bindings WHERE kkm_id = ?1", params![kkm_id])?;
         for op in operator_ids {
-            stmt.execute(params![kkm_id, op])?;
+            self.exec("INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)", params![kkm_id, op])?;
         }
         Ok(())
     }
 
     /// Those of `ids` that name no KKM.
     pub fn missing_kkms(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM kz_kkms WHERE kkm_id = ?1")?;
         let mut missing = Vec::new();
         for id in ids {
-            if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {
+            if self.opt_row("SELECT 1 FROM kz_kkms WHERE kkm_id = ?1", params![id], |_| Ok(()))?.is_none() {
                 missing.push(*id);
             }
         }
@@ -357,15 +352,13 @@ impl Tx<'_> {
     /// ledger keeps: shift, numbers, counters, retirement). The registration goes to the device too.
     pub fn update_kkm_state(&self, kkm: &KkmRow) -> StoreResult<()> {
         let date = |d: &Option<NaiveDateTime>| d.as_ref().map(format_date);
-        self.conn()
-            .prepare_cached(
-                "UPDATE kz_kkms SET reg_info = ?2, ads_info = ?3, is_offline = ?4, offline_start_date = ?5,
+        self.exec(
+            "UPDATE kz_kkms SET reg_info = ?2, ads_info = ?3, is_offline = ?4, offline_start_date = ?5,
                  offline_end_date = ?6, offline_ticket_number = ?7, is_blocked = ?8, blocked_info = ?9,
                  is_invalid_token = ?10, local_state = ?11, shift_close_date = ?12, ofd_token = ?13,
                  vendor_id = ?14, manufacture_date = ?15
              WHERE kkm_id = ?1",
-            )?
-            .execute(params![
+            params![
                 kkm.id,
                 kkm.reg_info.to_string(),
                 kkm.ads_info.to_string(),
@@ -381,10 +374,12 @@ impl Tx<'_> {
                 kkm.settings.ofd_token,
                 kkm.vendor_id,
                 format_date(&kkm.manufacture_date),
-            ])?;
-        self.conn()
-            .prepare_cached("UPDATE ledger_devices SET registration = ?2 WHERE id = ?1 AND registration <> ?2")?
-            .execute(params![kkm.device_id, kkm.reg_info.to_string()])?;
+            ],
+        )?;
+        self.exec(
+            "UPDATE ledger_devices SET registration = ?2 WHERE id = ?1 AND registration <> ?2",
+            params![kkm.device_id, kkm.reg_info.to_string()],
+        )?;
         Ok(())
     }
 

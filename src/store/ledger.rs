@@ -1,8 +1,9 @@
 //! The country-neutral ledger's tables (`0007_ledger`): devices, documents, shift counters; numbering, lifetime
 //! counters and the fiscaliser's row (0013) are in `ledger_numbers.rs`, `ledger_totals.rs`, `ledger_fiscal.rs`.
 use super::chain::Journal;
+use super::sql::Row;
 use super::{StoreError, StoreResult, Tx};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::params;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -137,28 +138,26 @@ pub(super) fn doc(found: Option<(LedgerDocRow, String, Option<String>)>) -> Stor
 impl Tx<'_> {
     /// The device `serial` of `country`.
     pub fn ledger_device(&self, country: &str, serial: &str) -> StoreResult<Option<DeviceRow>> {
-        device(
-            self.row(
-                &format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE country = ?1 AND serial = ?2"),
-                params![country, serial],
-                device_of,
-            )
-            .optional()?,
-        )
+        device(self.opt_row(
+            &format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE country = ?1 AND serial = ?2"),
+            params![country, serial],
+            device_of,
+        )?)
     }
 
     /// Every device of every country, in ID order.
     pub fn ledger_devices(&self) -> StoreResult<Vec<DeviceRow>> {
-        let mut stmt = self.conn().prepare_cached(&format!("SELECT {DEVICE_COLS} FROM ledger_devices ORDER BY id"))?;
-        let rows = stmt.query_map([], device_of)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = self.rows(&format!("SELECT {DEVICE_COLS} FROM ledger_devices ORDER BY id"), params![], device_of)?;
         rows.into_iter().filter_map(|r| device(Some(r)).transpose()).collect()
     }
 
     /// A device by its ID.
     pub fn ledger_device_by_id(&self, id: i64) -> StoreResult<Option<DeviceRow>> {
-        device(
-            self.row(&format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE id = ?1"), [id], device_of).optional()?,
-        )
+        device(self.opt_row(
+            &format!("SELECT {DEVICE_COLS} FROM ledger_devices WHERE id = ?1"),
+            params![id],
+            device_of,
+        )?)
     }
 
     /// Records a device with its registration data (or updates the registration of a known one).
@@ -215,48 +214,42 @@ impl Tx<'_> {
 
     /// A document by its ID.
     pub fn ledger_document(&self, doc_id: i64) -> StoreResult<Option<LedgerDocRow>> {
-        doc(self.row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), [doc_id], doc_of).optional()?)
+        doc(self.opt_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), params![doc_id], doc_of)?)
     }
 
     /// A document by its number on a device.
     pub fn ledger_document_by_number(&self, device_id: i64, number: i64) -> StoreResult<Option<LedgerDocRow>> {
-        doc(self
-            .row(
-                &format!("SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND number = ?2"),
-                params![device_id, number],
-                doc_of,
-            )
-            .optional()?)
+        doc(self.opt_row(
+            &format!("SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND number = ?2"),
+            params![device_id, number],
+            doc_of,
+        )?)
     }
 
     /// The device's last document of one of `types` (newest first by number).
     pub fn ledger_last_document(&self, device_id: i64, types: &[&str]) -> StoreResult<Option<LedgerDocRow>> {
         let list = types.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(",");
-        doc(self
-            .row(
-                &format!(
-                    "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND doc_type IN ({list})
+        doc(self.opt_row(
+            &format!(
+                "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND doc_type IN ({list})
                      AND fiscal_state <> 3 ORDER BY number DESC LIMIT 1"
-                ),
-                [device_id],
-                doc_of,
-            )
-            .optional()?)
+            ),
+            params![device_id],
+            doc_of,
+        )?)
     }
 
     /// The oldest document still waiting for the fiscaliser, and how many wait.
     pub fn ledger_waiting(&self, device_id: i64) -> StoreResult<(i64, Option<LedgerDocRow>)> {
         let count = self.ledger_waiting_count(device_id)?;
-        let oldest = doc(self
-            .row(
-                &format!(
-                    "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0
+        let oldest = doc(self.opt_row(
+            &format!(
+                "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0
                      ORDER BY number LIMIT 1"
-                ),
-                [device_id],
-                doc_of,
-            )
-            .optional()?)?;
+            ),
+            params![device_id],
+            doc_of,
+        )?)?;
         Ok((count, oldest))
     }
 
@@ -264,7 +257,7 @@ impl Tx<'_> {
     pub fn ledger_waiting_count(&self, device_id: i64) -> StoreResult<i64> {
         Ok(self.row(
             "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
-            [device_id],
+            params![device_id],
             |r| r.get(0),
         )?)
     }
@@ -280,14 +273,13 @@ impl Tx<'_> {
 
     /// The counters of a shift.
     pub fn ledger_counters(&self, device_id: i64, shift: i64) -> StoreResult<BTreeMap<String, Decimal>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2")?;
-        let rows =
-            stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = self.rows(
+            "SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2",
+            params![device_id, shift],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
         let mut out = BTreeMap::new();
-        for row in rows {
-            let (name, value) = row?;
+        for (name, value) in rows {
             let v = Decimal::from_str(&value).map_err(|e| StoreError::Corrupt(format!("counter {name}: {e}")))?;
             out.insert(name, v);
         }
@@ -311,13 +303,11 @@ impl Tx<'_> {
         if kept > 0 {
             self.reseal_document(Journal::Ledger, doc_id)?;
         }
-        Ok(self
-            .row(
-                "SELECT t.sha256, t.name, t.source FROM ledger_documents d
+        Ok(self.opt_row(
+            "SELECT t.sha256, t.name, t.source FROM ledger_documents d
                  JOIN templates t ON t.sha256 = d.template_sha256 WHERE d.id = ?1",
-                [doc_id],
-                |r| Ok(super::TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
-            )
-            .optional()?)
+            params![doc_id],
+            |r| Ok(super::TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
+        )?)
     }
 }

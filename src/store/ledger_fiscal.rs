@@ -2,7 +2,7 @@
 //! committed with it, the encoded request, the autonomous mark, the authority's ticket number, an amended
 //! body, the send attempts. Sealed with its document (store::chain).
 use super::{StoreResult, Tx};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// The fiscaliser's row of a document.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,14 +28,12 @@ pub struct FiscalNoteRow {
 impl Tx<'_> {
     /// The fiscaliser's row of a document, if it has one.
     pub fn ledger_fiscal(&self, doc_id: i64) -> StoreResult<Option<FiscalNoteRow>> {
-        let found = self
-            .conn()
-            .prepare_cached(
-                "SELECT document_id, request_number, request, autonomous, ticket, body, attempts, last_attempt_at,
+        let found = self.opt_row(
+            "SELECT document_id, request_number, request, autonomous, ticket, body, attempts, last_attempt_at,
                         error, rolled_back_key
                    FROM ledger_fiscal WHERE document_id = ?1",
-            )?
-            .query_row([doc_id], |r| {
+            params![doc_id],
+            |r| {
                 Ok((
                     FiscalNoteRow {
                         document_id: r.get(0)?,
@@ -51,8 +49,8 @@ impl Tx<'_> {
                     },
                     r.get::<_, Option<String>>(5)?,
                 ))
-            })
-            .optional()?;
+            },
+        )?;
         found
             .map(|(mut row, body)| {
                 row.body = body.map(|b| serde_json::from_str(&b)).transpose()?;
@@ -63,17 +61,15 @@ impl Tx<'_> {
 
     /// Writes the fiscaliser's row of a document (made or replaced whole); the caller reseals the document.
     pub fn ledger_put_fiscal(&self, row: &FiscalNoteRow) -> StoreResult<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ledger_fiscal (document_id, request_number, request, autonomous, ticket, body, attempts,
+        self.exec(
+            "INSERT INTO ledger_fiscal (document_id, request_number, request, autonomous, ticket, body, attempts,
                      last_attempt_at, error, rolled_back_key)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (document_id) DO UPDATE SET request_number = excluded.request_number,
                      request = excluded.request, autonomous = excluded.autonomous, ticket = excluded.ticket,
                      body = excluded.body, attempts = excluded.attempts, last_attempt_at = excluded.last_attempt_at,
                      error = excluded.error, rolled_back_key = excluded.rolled_back_key",
-            )?
-            .execute(params![
+            params![
                 row.document_id,
                 row.request_number,
                 row.request,
@@ -84,7 +80,8 @@ impl Tx<'_> {
                 row.last_attempt_at,
                 row.error,
                 row.rolled_back_key,
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 

@@ -3,7 +3,7 @@ use super::chain::Journal;
 use super::idempotency::Book;
 use super::ledger::{DOC_COLS, doc, doc_of};
 use super::{LedgerDocRow, StoreResult, Tx};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// A numbered document to insert, with what it did to its shift.
 #[derive(Debug, Clone)]
@@ -58,13 +58,11 @@ impl Tx<'_> {
     /// Inserts a numbered document; its chain and seal are written by [`Tx::ledger_chain`] once what is
     /// sealed with it (its fiscaliser's row) is written too.
     pub fn ledger_insert_numbered(&self, d: &NumberedDoc) -> StoreResult<i64> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
+        self.db().insert_id(
+            "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
                      shift_position, autonomous_number, shift_opened_at, shift_change, public_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
+            params![
                 d.device_id,
                 d.number,
                 d.shift_number,
@@ -77,46 +75,40 @@ impl Tx<'_> {
                 d.shift_opened_at,
                 (d.shift_change != 0).then_some(d.shift_change),
                 d.public_id,
-            ])?;
-        Ok(self.conn().last_insert_rowid())
+            ],
+            "id",
+        )
     }
 
     /// Takes the next public ID of `country`'s sequence (1 for its first document).
     pub fn next_public_id(&self, country: &str) -> StoreResult<i64> {
         // Two statements, not one with RETURNING: SQLite gathers RETURNING rows in a temporary table, and
         // each one opens its own page cache (a twentieth of a sale's CPU under load).
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ledger_public_ids (country, last) VALUES (?1, 1)
-                 ON CONFLICT (country) DO UPDATE SET last = last + 1",
-            )?
-            .execute([country])?;
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT last FROM ledger_public_ids WHERE country = ?1")?
-            .query_row([country], |r| r.get(0))?)
+        self.exec(
+            "INSERT INTO ledger_public_ids (country, last) VALUES (?1, 1)
+                 ON CONFLICT (country) DO UPDATE SET last = ledger_public_ids.last + 1",
+            params![country],
+        )?;
+        Ok(self.row("SELECT last FROM ledger_public_ids WHERE country = ?1", params![country], |r| r.get(0))?)
     }
 
     /// The public ID `country`'s next document would take (what [`Tx::next_public_id`] gives next).
     pub fn peek_public_id(&self, country: &str) -> StoreResult<i64> {
-        let last: Option<i64> = self
-            .conn()
-            .prepare_cached("SELECT last FROM ledger_public_ids WHERE country = ?1")?
-            .query_row([country], |r| r.get(0))
-            .optional()?;
+        let last: Option<i64> =
+            self.opt_row("SELECT last FROM ledger_public_ids WHERE country = ?1", params![country], |r| r.get(0))?;
         Ok(last.unwrap_or(0) + 1)
     }
 
     /// The document of `country` with this public ID.
     pub fn ledger_document_by_public_id(&self, country: &str, public_id: i64) -> StoreResult<Option<LedgerDocRow>> {
-        doc(self
-            .conn()
-            .prepare_cached(&format!(
+        doc(self.opt_row(
+            &format!(
                 "SELECT {DOC_COLS} FROM ledger_documents WHERE public_id = ?2
                     AND device_id IN (SELECT v.id FROM ledger_devices v WHERE v.country = ?1)"
-            ))?
-            .query_row(rusqlite::params![country, public_id], doc_of)
-            .optional()?)
+            ),
+            rusqlite::params![country, public_id],
+            doc_of,
+        )?)
     }
 
     /// Chains and seals a document inserted by [`Tx::ledger_insert_numbered`].
@@ -131,12 +123,11 @@ impl Tx<'_> {
 
     /// Moves the device's numbering on (or back).
     pub fn ledger_set_numbers(&self, device_id: i64, n: Numbers) -> StoreResult<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE ledger_devices SET next_number = ?2, shift_position = ?3, last_autonomous = ?4,
+        self.exec(
+            "UPDATE ledger_devices SET next_number = ?2, shift_position = ?3, last_autonomous = ?4,
                      last_request = ?5 WHERE id = ?1",
-            )?
-            .execute(params![device_id, n.next_number, n.shift_position, n.last_autonomous, n.last_request])?;
+            params![device_id, n.next_number, n.shift_position, n.last_autonomous, n.last_request],
+        )?;
         Ok(())
     }
 
@@ -177,32 +168,33 @@ impl Tx<'_> {
 
     /// The newest kept document of a device (by number).
     pub fn ledger_newest_kept(&self, device_id: i64) -> StoreResult<Option<LedgerDocRow>> {
-        doc(self
-            .row(
-                &format!(
-                    "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state <> 3
+        doc(self.opt_row(
+            &format!(
+                "SELECT {DOC_COLS} FROM ledger_documents WHERE device_id = ?1 AND fiscal_state <> 3
                      ORDER BY number DESC LIMIT 1"
-                ),
-                [device_id],
-                doc_of,
-            )
-            .optional()?)
+            ),
+            params![device_id],
+            doc_of,
+        )?)
     }
 
     /// What shift change a document made (bit 1 opened, bit 2 closed).
     pub fn ledger_shift_change(&self, doc_id: i64) -> StoreResult<i64> {
         Ok(self
-            .row("SELECT coalesce(shift_change, 0) FROM ledger_documents WHERE id = ?1", [doc_id], |r| r.get(0))
-            .optional()?
+            .opt_row("SELECT coalesce(shift_change, 0) FROM ledger_documents WHERE id = ?1", params![doc_id], |r| {
+                r.get(0)
+            })?
             .unwrap_or(0))
     }
 
     /// Sets a document aside as rolled back and frees its idempotency key; returns the key it had.
     pub fn ledger_mark_rolled_back(&self, doc_id: i64) -> StoreResult<Option<String>> {
-        let key: Option<String> = self
-            .row("SELECT key FROM idempotency_keys WHERE book = 'ledger' AND document_id = ?1", [doc_id], |r| r.get(0))
-            .optional()?;
-        self.exec("UPDATE ledger_documents SET fiscal_state = 3 WHERE id = ?1", [doc_id])?;
+        let key: Option<String> = self.opt_row(
+            "SELECT key FROM idempotency_keys WHERE book = 'ledger' AND document_id = ?1",
+            params![doc_id],
+            |r| r.get(0),
+        )?;
+        self.exec("UPDATE ledger_documents SET fiscal_state = 3 WHERE id = ?1", params![doc_id])?;
         self.forget_key(Book::Ledger, doc_id)?;
         Ok(key)
     }
@@ -251,25 +243,22 @@ impl Tx<'_> {
             clause.push_str(" AND fiscal_state <> 3");
         }
         let order = if few { "+number" } else { "number" };
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY {order}"))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), doc_of)?.collect::<Result<Vec<_>, _>>()?;
+        let args: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
+        let sql = format!("SELECT {DOC_COLS} FROM ledger_documents WHERE {clause} ORDER BY {order}");
+        let rows = self.rows(&sql, &args, doc_of)?;
         rows.into_iter().filter_map(|r| doc(Some(r)).transpose()).collect()
     }
 
     /// The kept document at a position of a shift (the reprint key).
     pub fn ledger_document_at(&self, device_id: i64, shift: i64, position: i64) -> StoreResult<Option<LedgerDocRow>> {
-        doc(self
-            .row(
-                &format!(
-                    "SELECT {DOC_COLS} FROM ledger_documents
+        doc(self.opt_row(
+            &format!(
+                "SELECT {DOC_COLS} FROM ledger_documents
                       WHERE device_id = ?1 AND shift_number = ?2 AND shift_position = ?3 AND fiscal_state <> 3"
-                ),
-                params![device_id, shift, position],
-                doc_of,
-            )
-            .optional()?)
+            ),
+            params![device_id, shift, position],
+            doc_of,
+        )?)
     }
 
     /// Sets or clears when a device was retired.
@@ -280,6 +269,6 @@ impl Tx<'_> {
 
     /// How many documents a device holds, rolled-back ones included.
     pub fn ledger_stored_documents(&self, device_id: i64) -> StoreResult<i64> {
-        Ok(self.row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", [device_id], |r| r.get(0))?)
+        Ok(self.row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", params![device_id], |r| r.get(0))?)
     }
 }

@@ -2,7 +2,7 @@
 //! (`ledger_counters`), to the device's life (`ledger_lifetime_counters`) and to what the document itself
 //! added (`ledger_document_counters`), in the transaction that writes the document.
 use super::{StoreError, StoreResult, Tx};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
@@ -12,8 +12,8 @@ fn decimal(name: &str, text: &str) -> StoreResult<Decimal> {
 }
 
 /// The value of a counter row, if any.
-fn current(tx: &Tx, sql: &str, args: impl rusqlite::Params, name: &str) -> StoreResult<Decimal> {
-    let found: Option<String> = tx.conn().prepare_cached(sql)?.query_row(args, |r| r.get(0)).optional()?;
+fn current(tx: &Tx, sql: &str, args: super::sql::Params, name: &str) -> StoreResult<Decimal> {
+    let found: Option<String> = tx.opt_row(sql, args, |r| r.get(0))?;
     Ok(found.map(|c| decimal(name, &c)).transpose()?.unwrap_or_default())
 }
 
@@ -24,8 +24,8 @@ const MADE_SHIFT_ROW: i64 = 1;
 const MADE_LIFE_ROW: i64 = 2;
 
 /// The value of a counter row, if it exists.
-fn existing(tx: &Tx, sql: &str, args: impl rusqlite::Params, name: &str) -> StoreResult<Option<Decimal>> {
-    let found: Option<String> = tx.conn().prepare_cached(sql)?.query_row(args, |r| r.get(0)).optional()?;
+fn existing(tx: &Tx, sql: &str, args: super::sql::Params, name: &str) -> StoreResult<Option<Decimal>> {
+    let found: Option<String> = tx.opt_row(sql, args, |r| r.get(0))?;
     found.map(|c| decimal(name, &c)).transpose()
 }
 
@@ -37,12 +37,11 @@ fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal)
 
 fn set_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, value: Decimal) -> StoreResult<()> {
     tx.counters_written(device_id);
-    tx.conn()
-        .prepare_cached(
-            "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
+    tx.exec(
+        "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (device_id, shift_number, name) DO UPDATE SET value = excluded.value",
-        )?
-        .execute(params![device_id, shift, name, value.to_string()])?;
+        params![device_id, shift, name, value.to_string()],
+    )?;
     Ok(())
 }
 
@@ -54,12 +53,11 @@ fn add_to_life(tx: &Tx, device_id: i64, name: &str, delta: Decimal) -> StoreResu
 
 fn set_life(tx: &Tx, device_id: i64, name: &str, value: Decimal) -> StoreResult<()> {
     tx.counters_written(device_id);
-    tx.conn()
-        .prepare_cached(
-            "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)
+    tx.exec(
+        "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)
              ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value",
-        )?
-        .execute(params![device_id, name, value.to_string()])?;
+        params![device_id, name, value.to_string()],
+    )?;
     Ok(())
 }
 
@@ -81,10 +79,9 @@ impl CounterRows {
     }
 }
 
-fn read_map(rows: impl Iterator<Item = rusqlite::Result<(String, String)>>) -> StoreResult<BTreeMap<String, Decimal>> {
+fn read_map(rows: Vec<(String, String)>) -> StoreResult<BTreeMap<String, Decimal>> {
     let mut out = BTreeMap::new();
-    for row in rows {
-        let (name, value) = row?;
+    for (name, value) in rows {
         let v = decimal(&name, &value)?;
         out.insert(name, v);
     }
@@ -150,12 +147,8 @@ impl Tx<'_> {
             let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
             current(self, sql, params![doc_id, name], name)? + delta
         };
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (document_id, name) DO UPDATE SET delta = excluded.delta, made = made | excluded.made",
-            )?
-            .execute(params![doc_id, name, value.to_string(), made])?;
+        self.exec("INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (document_id, name) DO UPDATE SET delta = excluded.delta, made = ledger_document_counters.made | excluded.made", params![doc_id, name, value.to_string(), made])?;
         Ok(())
     }
 
@@ -163,12 +156,11 @@ impl Tx<'_> {
     /// counter row it created goes (so the order of first use is as before it), another gets its delta
     /// back. Its own record stays: what it added, for the record. Only for the device's newest document.
     pub fn ledger_uncount(&self, device_id: i64, shift: i64, doc_id: i64) -> StoreResult<()> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT name, delta, made FROM ledger_document_counters WHERE document_id = ?1")?;
-        let rows = stmt
-            .query_map([doc_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = self.rows(
+            "SELECT name, delta, made FROM ledger_document_counters WHERE document_id = ?1",
+            params![doc_id],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+        )?;
         self.counters_written(device_id);
         for (name, delta, made) in rows {
             let delta = decimal(&name, &delta)?;
@@ -194,14 +186,13 @@ impl Tx<'_> {
 
     /// The counters of a shift in the order of their first use.
     pub fn ledger_counters_in_order(&self, device_id: i64, shift: i64) -> StoreResult<Vec<(String, Decimal)>> {
-        let mut stmt = self.conn().prepare_cached(
+        let rows = self.rows(
             "SELECT name, value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 ORDER BY rowid",
+            params![device_id, shift],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
         )?;
-        let rows =
-            stmt.query_map(params![device_id, shift], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (name, value) = row?;
+        for (name, value) in rows {
             let v = decimal(&name, &value)?;
             out.push((name, v));
         }
@@ -210,18 +201,20 @@ impl Tx<'_> {
 
     /// The counters of the device's life.
     pub fn ledger_lifetime_counters(&self, device_id: i64) -> StoreResult<BTreeMap<String, Decimal>> {
-        let mut stmt =
-            self.conn().prepare_cached("SELECT name, value FROM ledger_lifetime_counters WHERE device_id = ?1")?;
-        let rows = stmt.query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        read_map(rows)
+        read_map(self.rows(
+            "SELECT name, value FROM ledger_lifetime_counters WHERE device_id = ?1",
+            params![device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     /// What a document added to the counters.
     pub fn ledger_document_counters(&self, doc_id: i64) -> StoreResult<BTreeMap<String, Decimal>> {
-        let mut stmt =
-            self.conn().prepare_cached("SELECT name, delta FROM ledger_document_counters WHERE document_id = ?1")?;
-        let rows = stmt.query_map([doc_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        read_map(rows)
+        read_map(self.rows(
+            "SELECT name, delta FROM ledger_document_counters WHERE document_id = ?1",
+            params![doc_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 }
 

@@ -42,7 +42,7 @@ impl Fingerprint {
     pub fn of(db: &Path) -> Option<Fingerprint> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::symlink_metadata(db).ok()?;
-        let wal = std::fs::symlink_metadata(super::wal_of(db)).map(|m| m.len() as i64).unwrap_or(-1);
+        let wal = std::fs::symlink_metadata(super::sqlite::wal_of(db)).map(|m| m.len() as i64).unwrap_or(-1);
         let when = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
         Some(Fingerprint(format!("{} {when} {} {wal}", meta.len(), meta.ino())))
     }

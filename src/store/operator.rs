@@ -1,6 +1,7 @@
 //! Operators (cashiers) and their KKM bindings. PINs are stored only as hashes (see `fiscal::pin`).
+use super::sql::Row;
 use super::{StoreResult, Tx};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::params;
 
 /// An operator as stored. `bindings` are internal KKM IDs.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,14 +51,13 @@ impl Tx<'_> {
 
     fn operator_where(&self, clause: &str, param: &dyn rusqlite::ToSql) -> StoreResult<Option<OperatorRow>> {
         let sql = format!("SELECT {COLUMNS} FROM operators WHERE {clause}");
-        let found = self.row(&sql, [param], from_row).optional()?;
+        let found = self.opt_row(&sql, params![param], from_row)?;
         found.map(|r| self.finish_operator(r)).transpose()
     }
 
     /// Every operator, by ID.
     pub fn operators(&self) -> StoreResult<Vec<OperatorRow>> {
-        let mut stmt = self.conn().prepare_cached(&format!("SELECT {COLUMNS} FROM operators ORDER BY id"))?;
-        let rows = stmt.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = self.rows(&format!("SELECT {COLUMNS} FROM operators ORDER BY id"), params![], from_row)?;
         rows.into_iter().map(|r| self.finish_operator(r)).collect()
     }
 
@@ -74,21 +74,24 @@ impl Tx<'_> {
     /// Whether another operator (not `except_id`) already has a PIN with this keyed hash.
     pub fn pin_key_taken(&self, pin_key: &str, except_id: i64) -> StoreResult<bool> {
         Ok(self
-            .row("SELECT 1 FROM operators WHERE pin_key = ?1 AND id <> ?2", params![pin_key, except_id], |_| Ok(()))
-            .optional()?
+            .opt_row(
+                "SELECT 1 FROM operators WHERE pin_key = ?1 AND id <> ?2",
+                params![pin_key, except_id],
+                |_| Ok(()),
+            )?
             .is_some())
     }
 
     /// Operators whose PIN an older schema stored in plain text: `(id, PIN)`.
     pub fn plain_pins(&self) -> StoreResult<Vec<(i64, String)>> {
-        let mut stmt =
-            self.conn().prepare_cached("SELECT id, pin_key FROM operators WHERE pin_hash = '' ORDER BY id")?;
-        Ok(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?)
+        self.rows("SELECT id, pin_key FROM operators WHERE pin_hash = '' ORDER BY id", params![], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
     }
 
     /// How many operators have a hashed PIN (they need the server key that made it).
     pub fn hashed_pins(&self) -> StoreResult<i64> {
-        Ok(self.row("SELECT count(*) FROM operators WHERE pin_hash <> ''", [], |r| r.get(0))?)
+        Ok(self.row("SELECT count(*) FROM operators WHERE pin_hash <> ''", params![], |r| r.get(0))?)
     }
 
     /// Replaces an operator's PIN hashes.
@@ -103,28 +106,27 @@ impl Tx<'_> {
             return Ok(false);
         }
         Ok(self
-            .row(
+            .opt_row(
                 "SELECT 1 FROM operators WHERE lower(email) = lower(?1) AND email <> '' AND id <> ?2",
                 params![email, except_id],
                 |_| Ok(()),
-            )
-            .optional()?
+            )?
             .is_some())
     }
 
     /// How many administrators exist, not counting `except_id`.
     pub fn administrators_except(&self, except_id: i64) -> StoreResult<i64> {
-        Ok(self.row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", [except_id], |r| r.get(0))?)
+        Ok(self.row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", params![except_id], |r| r.get(0))?)
     }
 
     /// Inserts a new operator (its `id` is ignored) with its bindings; returns the new ID.
     pub fn insert_operator(&self, op: &OperatorRow) -> StoreResult<i64> {
-        self.exec(
+        let id = self.db().insert_id(
             "INSERT INTO operators (name, pin_key, pin_hash, role, email, owner_id, custom_data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![op.name, op.pin_key, op.pin_hash, op.role, op.email, op.owner_id, op.custom_data.to_string()],
+            "id",
         )?;
-        let id = self.conn().last_insert_rowid();
         self.set_operator_bindings(id, &op.bindings)?;
         Ok(id)
     }
@@ -141,32 +143,32 @@ impl Tx<'_> {
 
     /// Deletes an operator and its bindings; false when there was none.
     pub fn delete_operator(&self, id: i64) -> StoreResult<bool> {
-        Ok(self.exec("DELETE FROM operators WHERE id = ?1", [id])? > 0)
+        Ok(self.exec("DELETE FROM operators WHERE id = ?1", params![id])? > 0)
     }
 
     /// The internal KKM IDs this operator is bound to.
     pub fn operator_bindings(&self, operator_id: i64) -> StoreResult<Vec<i64>> {
-        let mut stmt =
-            self.conn().prepare_cached("SELECT kkm_id FROM kkm_bindings WHERE operator_id = ?1 ORDER BY kkm_id")?;
-        Ok(stmt.query_map([operator_id], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        self.rows("SELECT kkm_id FROM kkm_bindings WHERE operator_id = ?1 ORDER BY kkm_id", params![operator_id], |r| {
+            r.get(0)
+        })
     }
 
     fn set_operator_bindings(&self, operator_id: i64, kkm_ids: &[i64]) -> StoreResult<()> {
-        self.exec("DELETE FROM kkm_bindings WHERE operator_id = ?1", [operator_id])?;
-        let mut stmt =
-            self.conn().prepare_cached("INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)")?;
+        self.exec("DELETE FROM kkm_bindings WHERE operator_id = ?1", params![operator_id])?;
         for kkm_id in kkm_ids {
-            stmt.execute(params![kkm_id, operator_id])?;
+            self.exec(
+                "INSERT OR IGNORE INTO kkm_bindings (kkm_id, operator_id) VALUES (?1, ?2)",
+                params![kkm_id, operator_id],
+            )?;
         }
         Ok(())
     }
 
     /// Those of `ids` that name no operator.
     pub fn missing_operators(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        let mut stmt = self.conn().prepare_cached("SELECT 1 FROM operators WHERE id = ?1")?;
         let mut missing = Vec::new();
         for id in ids {
-            if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {
+            if self.opt_row("SELECT 1 FROM operators WHERE id = ?1", params![id], |_| Ok(()))?.is_none() {
                 missing.push(*id);
             }
         }

@@ -1,7 +1,7 @@
 //! Template versions by content hash, and which one a control receipt was first rendered with (a ledger
 //! document keeps its own: `Tx::ledger_remember_template`).
 use super::{StoreResult, Tx};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// A template version as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +23,11 @@ impl Tx<'_> {
             "UPDATE control_receipts SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
             params![id, t.sha256],
         )?;
-        Ok(self
-            .row(
-                "SELECT t.sha256, t.name, t.source FROM control_receipts c JOIN templates t ON t.sha256 = c.template_sha256
+        self.opt_row(
+            "SELECT t.sha256, t.name, t.source FROM control_receipts c JOIN templates t ON t.sha256 = c.template_sha256
                  WHERE c.id = ?1",
-                [id],
-                |r| Ok(TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
-            )
-            .optional()?)
+            params![id],
+            |r| Ok(TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
+        )
     }
 }

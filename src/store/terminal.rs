@@ -5,9 +5,9 @@ use rusqlite::params;
 impl Tx<'_> {
     /// Every (terminal, PIN hash) pair known for `front`.
     pub fn known_terminals(&self, front: &str) -> StoreResult<Vec<(String, String)>> {
-        let mut stmt = self.conn().prepare_cached("SELECT terminal, pin_tag FROM known_terminals WHERE front = ?1")?;
-        let rows = stmt.query_map([front], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.rows("SELECT terminal, pin_tag FROM known_terminals WHERE front = ?1", params![front], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
     }
 
     /// Remembers that `terminal` presented the PIN hashed as `pin_tag`; keeps at most `keep` terminals per
@@ -24,13 +24,12 @@ impl Tx<'_> {
             "INSERT OR IGNORE INTO known_terminals (front, terminal, pin_tag, first_seen) VALUES (?1, ?2, ?3, ?4)",
             params![front, terminal, pin_tag, at],
         )?;
-        let mut stmt = self.conn().prepare_cached(
+        let old = self.rows(
             "SELECT terminal FROM known_terminals WHERE front = ?1 AND pin_tag = ?2
              ORDER BY first_seen DESC, rowid DESC LIMIT -1 OFFSET ?3",
+            params![front, pin_tag, keep as i64],
+            |r| r.get::<_, String>(0),
         )?;
-        let old = stmt
-            .query_map(params![front, pin_tag, keep as i64], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
         for terminal in &old {
             self.exec(
                 "DELETE FROM known_terminals WHERE front = ?1 AND terminal = ?2 AND pin_tag = ?3",

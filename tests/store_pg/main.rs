@@ -11,4 +11,5 @@ mod common;
 mod copy;
 mod migrate;
 mod postgres;
+mod serve;
 mod shop;

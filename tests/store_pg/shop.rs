@@ -41,9 +41,17 @@ impl Shop {
     }
 
     pub fn open_in(dir: tempfile::TempDir) -> Shop {
+        Shop::open_on(dir, None)
+    }
+
+    /// Starts `kassa serve` on `dir`, with its fiscal data in PostgreSQL at `store` when given.
+    pub fn open_on(dir: tempfile::TempDir, store: Option<&str>) -> Shop {
         std::fs::write(dir.path().join("kassa.toml"), CONFIG).expect("config");
         let mut command = common::kassa();
         command.args(["serve", "--data-dir"]).arg(dir.path().join("data"));
+        if let Some(url) = store {
+            command.arg("--store").arg(url);
+        }
         command.arg("--config").arg(dir.path().join("kassa.toml")).env("RUST_LOG", "warn");
         command.stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("log"));
         let served = Served::spawn(command, &["api", "by-http", "ua"]).unwrap_or_else(|e| {
@@ -81,6 +89,11 @@ impl Shop {
             common::ADMIN,
             json!({"name": "Айгерім", "access_pin": CASHIER, "role": 3, "bindings": [1]}),
         );
+        self.authorize_by();
+    }
+
+    /// Authorises the Belarusian СКО (it is forgotten when the server stops).
+    pub fn authorize_by(&self) {
         by_ok(self.by("ik.service.token.authority", "authorize", json!({}), json!({"pin": "1111"})));
     }
 

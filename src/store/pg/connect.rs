@@ -6,6 +6,8 @@ use std::str::FromStr;
 /// A parsed target: the configuration and how to name it in messages (never with the password).
 pub struct Target {
     config: Config,
+    /// The URL as given, for the connections of `serve` (never shown: it may hold the password).
+    pub(crate) url: String,
     pub name: String,
 }
 
@@ -30,7 +32,7 @@ impl Target {
         let user = config.get_user().unwrap_or("(the OS user)");
         let db = config.get_dbname().unwrap_or("(the user's database)");
         let name = format!("postgres://{user}@{host}:{port}/{db}");
-        Ok(Target { config, name })
+        Ok(Target { config, name, url: url.to_owned() })
     }
 }
 

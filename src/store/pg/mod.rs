@@ -10,8 +10,9 @@ mod connect;
 mod copy;
 pub mod migrate;
 mod proof;
+pub mod serve;
 mod source;
 mod tables;
 mod values;
 
-pub use connect::{Target, connect};
+pub use connect::{Target, connect, describe};
