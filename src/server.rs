@@ -446,15 +446,19 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
 /// The data folder a tool works on must be one a server made: a tool never creates one (nor a fresh
 /// install with a new administrator) by accident.
 fn existing_folder(config: &Config, what: &str) -> Result<(), String> {
-    let db = config.data_dir.join(folder::DATABASE);
-    if db.is_file() {
+    // Serving from PostgreSQL, the folder holds no kassa.db: the lock file says a server made it.
+    let made_by_server = match config.store.url {
+        Some(_) => folder::LOCK_FILE,
+        None => folder::DATABASE,
+    };
+    if config.data_dir.join(made_by_server).is_file() {
         return Ok(());
     }
     Err(format!(
         "{} is not a Kassa data folder ({} is missing), so there is nothing to {what}. Name the server's folder \
          with --data-dir (or data_dir in --config); `kassa serve` makes a new one",
         config.data_dir.display(),
-        folder::DATABASE
+        made_by_server
     ))
 }
 

@@ -25,8 +25,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Where the fiscal data lives: a PostgreSQL URL (`postgres://USER@HOST/DATABASE`, issue 25) instead of
-    /// the SQLite file in the data folder [default: SQLite; `store.url`; env KASSA_STORE].
-    #[arg(long, env = "KASSA_STORE")]
+    /// the SQLite file in the data folder [default: SQLite; `store.url`; env KASSA_STORE_URL].
+    #[arg(long, env = "KASSA_STORE_URL")]
     pub store: Option<String>,
     /// TOML configuration file (see README: every key is optional).
     #[arg(long)]
@@ -230,8 +230,10 @@ impl Config {
         if let Some(dir) = &args.data_dir {
             config.data_dir = dir.clone();
         }
-        if let Some(url) = &args.store {
-            config.store.url = Some(url.clone());
+        // The tools (`kassa printers`, `kassa ofd info`) have no --store: they read KASSA_STORE_URL as serve does.
+        let store = args.store.clone().or_else(|| std::env::var("KASSA_STORE_URL").ok());
+        if let Some(url) = store.filter(|u| !u.is_empty()) {
+            config.store.url = Some(url);
         }
         if let Ok(pin) = std::env::var("KASSA_ADMIN_PIN") {
             config.admin_pin = pin;
@@ -250,7 +252,7 @@ impl Config {
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
             return Err(ConfigError::Invalid(
-                "store.url (--store, KASSA_STORE) must be a PostgreSQL URL, postgres://USER@HOST/DATABASE; leave it \
+                "store.url (--store, KASSA_STORE_URL) must be a PostgreSQL URL, postgres://USER@HOST/DATABASE; leave it \
                  out to keep the SQLite file in the data folder"
                     .into(),
             ));

@@ -130,6 +130,16 @@ impl Store {
         }
     }
 
+    /// The schema version of the open database (SQLite's `user_version`, or PostgreSQL's `kassa_schema`).
+    pub fn schema_version(&self) -> StoreResult<u32> {
+        match &self.engine {
+            Engine::Sqlite(store) => store.schema_version(),
+            Engine::Postgres(_) => self.read(|tx| {
+                tx.row("SELECT coalesce(max(version), 0) FROM kassa_schema", rusqlite::params![], |r| r.get(0))
+            }),
+        }
+    }
+
     /// What a process that stops waits for: it turns true once the store is closed (its last holder, perhaps
     /// another thread, dropped it).
     pub fn closed_flag(&self) -> Arc<AtomicBool> {

@@ -38,6 +38,9 @@ impl TestServer {
     /// Starts a server with its own clock.
     pub async fn start_full(dir: tempfile::TempDir, mut config: Config, clock: Arc<dyn Clock>) -> TestServer {
         config.data_dir = dir.path().to_path_buf();
+        if config.store.url.is_none() {
+            config.store.url = test_store(dir.path());
+        }
         let started = kassa::server::start_core(&config, clock).await.expect("core");
         let state = started.state();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -247,6 +250,16 @@ impl Served {
     pub fn spawn(mut command: std::process::Command, names: &[&str]) -> Result<Served, String> {
         use std::io::BufRead;
         use std::time::{Duration, Instant};
+        let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
+        let serves = args.first().is_some_and(|a| a == "serve")
+            && !command.get_envs().any(|(k, _)| k == std::ffi::OsStr::new("KASSA_STORE_URL"));
+        if let Some(i) = args.iter().position(|a| a == "--data-dir")
+            && serves
+            && !args.iter().any(|a| a == "--store")
+            && let Some(url) = args.get(i + 1).and_then(|dir| test_store(std::path::Path::new(dir)))
+        {
+            command.env("KASSA_STORE_URL", url);
+        }
         let mut child = command.stdout(std::process::Stdio::piped()).spawn().map_err(|e| e.to_string())?;
         let stdout = child.stdout.take().expect("piped stdout");
         let (lines, heard) = std::sync::mpsc::channel::<String>();
@@ -294,6 +307,136 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// With `KASSA_TEST_POSTGRES` set (a server's URL without a database, `postgres://kassa@127.0.0.1:5432`),
+/// the PostgreSQL database that serves the data folder `dir`: one per folder, so a server started again on
+/// its folder finds its books; created on first use, in byte order (C) as Kassa needs. Unset: None, SQLite.
+pub fn test_store(dir: &std::path::Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let base = std::env::var("KASSA_TEST_POSTGRES").ok().filter(|b| !b.is_empty())?;
+    let base = base.trim_end_matches('/').to_owned();
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let name = format!("t_{}", &hex::encode(Sha256::digest(dir.to_string_lossy().as_bytes()))[..20]);
+    let admin = format!("{base}/postgres");
+    let create = name.clone();
+    // The synchronous client refuses to run on a runtime's thread: a thread of its own.
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("KASSA_TEST_POSTGRES reachable");
+        let exists = client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&create]).expect("query");
+        if exists.is_none() {
+            let sql = format!("CREATE DATABASE {create} TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'");
+            if let Err(e) = client.batch_execute(&sql) {
+                assert!(e.to_string().contains("already exists"), "{sql}: {e}");
+            }
+        }
+    })
+    .join()
+    .expect("the test database");
+    Some(format!("{base}/{name}"))
+}
+
+/// Whether this run serves from PostgreSQL (`KASSA_TEST_POSTGRES`: `.ci/postgres-suite.sh`).
+pub fn on_postgres() -> bool {
+    std::env::var("KASSA_TEST_POSTGRES").is_ok_and(|b| !b.is_empty())
+}
+
+/// True, after saying so, when this run serves from PostgreSQL: the calling test is about SQLite's own files
+/// (`kassa.db`, its log, its mark, its pages) and runs in the SQLite pass of the suite.
+pub fn sqlite_only(what: &str) -> bool {
+    let skip = on_postgres();
+    if skip {
+        eprintln!("SQLite only ({what}): runs in the SQLite pass, not against PostgreSQL");
+    }
+    skip
+}
+
+/// The store of a data folder, read and written behind the server's back with the engine's own client
+/// (rusqlite or the synchronous `postgres` client), not with Kassa's store: SQLite's `kassa.db`, or the
+/// PostgreSQL database `test_store` gives the folder. Values come back as text.
+pub struct TestDb {
+    dir: std::path::PathBuf,
+}
+
+impl TestDb {
+    pub fn open(dir: &std::path::Path) -> TestDb {
+        TestDb { dir: dir.to_path_buf() }
+    }
+
+    /// Runs one statement; the rows it changed, or the engine's error text.
+    pub fn execute(&self, sql: &str) -> Result<u64, String> {
+        match test_store(&self.dir) {
+            Some(url) => on_pg(url, sql.to_owned(), |c, sql| c.execute(sql.as_str(), &[]).map_err(pg_text)),
+            None => self.sqlite().execute(sql, []).map(|n| n as u64).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Every row of a query, each value as text (NULL as None).
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match test_store(&self.dir) {
+            Some(url) => on_pg(url, sql.to_owned(), |c, sql| {
+                let mut rows = Vec::new();
+                for m in c.simple_query(sql).map_err(pg_text)? {
+                    if let postgres::SimpleQueryMessage::Row(r) = m {
+                        rows.push((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect());
+                    }
+                }
+                Ok(rows)
+            })
+            .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            None => {
+                let conn = self.sqlite();
+                let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let n = stmt.column_count();
+                let rows = stmt.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
+                                rusqlite::types::ValueRef::Real(v) => Some(v.to_string()),
+                                rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                                rusqlite::types::ValueRef::Blob(b) => Some(hex::encode(b)),
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                });
+                rows.unwrap().collect::<rusqlite::Result<Vec<_>>>().unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+        }
+    }
+
+    /// The first column of the first row, as text.
+    pub fn text(&self, sql: &str) -> String {
+        self.rows(sql).first().and_then(|r| r[0].clone()).unwrap_or_else(|| panic!("{sql}: no value"))
+    }
+
+    /// The first column of the first row, as an integer.
+    pub fn int(&self, sql: &str) -> i64 {
+        self.text(sql).parse().unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    fn sqlite(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.join("kassa.db")).expect("kassa.db")
+    }
+}
+
+fn pg_text(e: postgres::Error) -> String {
+    e.as_db_error().map(|d| d.message().to_owned()).unwrap_or_else(|| e.to_string())
+}
+
+/// Runs `f` with a client of `url` on a thread of its own (the synchronous client refuses a runtime's).
+fn on_pg<T: Send + 'static>(
+    url: String,
+    sql: String,
+    f: impl FnOnce(&mut postgres::Client, &String) -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(pg_text)?;
+        f(&mut client, &sql)
+    })
+    .join()
+    .expect("the PostgreSQL client thread")
 }
 
 /// The `kassa` binary built for the tests.

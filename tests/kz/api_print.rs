@@ -136,16 +136,13 @@ async fn a_reprint_uses_the_template_that_first_rendered_the_document() {
     assert!(fallback["content"].as_str().unwrap().contains(third["fiscal_id"].as_str().unwrap()));
     // What the document keeps is the source that rendered it (the built-in), not the broken file, so a
     // reprint after an upgrade of the built-ins still shows the receipt the customer got.
-    let db = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
-    let kept: String = db
-        .query_row(
-            "SELECT t.source FROM ledger_documents d JOIN templates t ON t.sha256 = d.template_sha256
-               JOIN ledger_fiscal f ON f.document_id = d.id
-             WHERE f.ticket = ?1",
-            [third["fiscal_id"].as_str().unwrap()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let ticket = third["fiscal_id"].as_str().unwrap();
+    assert!(ticket.bytes().all(|b| b.is_ascii_digit()), "{ticket}");
+    let kept = common::TestDb::open(s.dir.path()).text(&format!(
+        "SELECT t.source FROM ledger_documents d JOIN templates t ON t.sha256 = d.template_sha256
+           JOIN ledger_fiscal f ON f.document_id = d.id
+         WHERE f.ticket = '{ticket}'"
+    ));
     assert_eq!(
         kept,
         &*kassa::render::Renderer::builtin_template(kassa::render::TemplateKey::TICKET).expect("built-in").source

@@ -111,13 +111,12 @@ async fn delete_kkm_with_an_open_shift_is_refused_with_76() {
     let s = TestServer::start().await;
     s.ok("SaveKKM", ADMIN, seed_save_kkm()).await;
     // Open the shift behind the server's back, as a fiscal document would.
-    let db = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
-    db.execute(
-        "UPDATE ledger_devices SET shift_number = 1, shift_opened_at = '2026-12-06T09:00:00.000'
-          WHERE country = 'kz' AND serial = '6923'",
-        [],
-    )
-    .unwrap();
+    common::TestDb::open(s.dir.path())
+        .execute(
+            "UPDATE ledger_devices SET shift_number = 1, shift_opened_at = '2026-12-06T09:00:00.000'
+              WHERE country = 'kz' AND serial = '6923'",
+        )
+        .unwrap();
     let (code, text) = s.post("DeleteKKM", Some(ADMIN), json!({"ofd_id": 6923})).await;
     assert_eq!(code, 76, "{text}");
     assert_eq!(s.ok("GetKKMList", ADMIN, json!({})).await.as_array().unwrap().len(), 1);

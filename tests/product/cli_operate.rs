@@ -28,7 +28,13 @@ link = { kind = "virtual", dir = "PRINTED" }
 "#;
 
 fn printers(data: &Path, config: &Path) -> Output {
-    run(&["printers", "--no-cups", "--data-dir", data.to_str().unwrap(), "--config", config.to_str().unwrap()])
+    let mut command = kassa();
+    command.args(["printers", "--no-cups", "--data-dir", data.to_str().unwrap(), "--config", config.to_str().unwrap()]);
+    // The tool reads the store the server serves from, as an operator's environment would give it.
+    if let Some(url) = common::test_store(data) {
+        command.env("KASSA_STORE_URL", url);
+    }
+    command.env_remove("KASSA_LOG_FORMAT").output().expect("kassa runs")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

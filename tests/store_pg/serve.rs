@@ -66,3 +66,33 @@ fn a_shop_served_from_postgres_keeps_its_books_across_a_restart() {
         .unwrap();
     assert!(kz_docs >= 2 * 9 + 1, "two days and a sale on the KKM: {kz_docs}");
 }
+
+#[test]
+fn a_second_server_on_the_same_database_is_refused_until_the_first_stops() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("one_node");
+    let first = Shop::open_on(tempfile::tempdir().expect("dir"), Some(&url));
+    first.set_up();
+
+    // Another folder, the same database: two nodes would number the same KKM's documents at once.
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = crate::common::kassa();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path().join("data"));
+    command.args(["--store", &url]).stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("log"));
+    let refused = crate::common::Served::spawn(command, &["api"]);
+    assert!(refused.is_err(), "a second server started on the same database");
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).expect("log");
+    assert!(log.contains("is in use by another kassa serve"), "{log}");
+    assert!(!log.contains("postgres://kassa@127.0.0.1") || !log.contains(":@"), "no password in the message");
+
+    // The first goes on selling, and once it stopped, a server on another folder takes the database over.
+    first.sale(1);
+    let first = first.stop();
+    // The operators' PINs are keyed with the first folder's pin.key: the new node needs the same key.
+    std::fs::create_dir_all(dir.path().join("data")).expect("data");
+    std::fs::copy(first.path().join("data/pin.key"), dir.path().join("data/pin.key")).expect("pin.key");
+    let second = Shop::open_on(dir, Some(&url));
+    second.authorize_by();
+    let sale = second.sale(3);
+    assert_eq!(sale["shift_document_number"], 2, "the KKM's shift went on: {sale}");
+}

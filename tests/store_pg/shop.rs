@@ -49,9 +49,11 @@ impl Shop {
         std::fs::write(dir.path().join("kassa.toml"), CONFIG).expect("config");
         let mut command = common::kassa();
         command.args(["serve", "--data-dir"]).arg(dir.path().join("data"));
-        if let Some(url) = store {
-            command.arg("--store").arg(url);
-        }
+        match store {
+            Some(url) => command.arg("--store").arg(url),
+            // A SQLite shop even when the suite serves from PostgreSQL: these tests copy its kassa.db.
+            None => command.env("KASSA_STORE_URL", ""),
+        };
         command.arg("--config").arg(dir.path().join("kassa.toml")).env("RUST_LOG", "warn");
         command.stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("log"));
         let served = Served::spawn(command, &["api", "by-http", "ua"]).unwrap_or_else(|e| {

@@ -26,15 +26,11 @@ async fn ready() -> TestServer {
     s
 }
 
-/// The Kazakh rows in the ledger's `ledger_documents`, counted by SQLite itself.
+/// The Kazakh rows in the ledger's `ledger_documents`, counted by the database itself.
 fn stored_documents(s: &TestServer) -> i64 {
-    let conn = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
-    conn.query_row(
+    common::TestDb::open(s.dir.path()).int(
         "SELECT count(*) FROM ledger_documents d JOIN ledger_devices v ON v.id = d.device_id WHERE v.country = 'kz'",
-        [],
-        |r| r.get(0),
     )
-    .unwrap()
 }
 
 #[tokio::test]
@@ -115,11 +111,11 @@ async fn a_deleted_kkm_is_retired_with_its_journal_and_comes_back_when_saved_aga
 async fn the_database_itself_refuses_to_delete_documents_and_kkms() {
     let s = ready().await;
     s.ok("TradeOperation", ADMIN, sale(100)).await;
-    let conn = rusqlite::Connection::open(s.dir.path().join("kassa.db")).unwrap();
-    let e = conn.execute("DELETE FROM ledger_documents", []).unwrap_err();
-    assert!(e.to_string().contains("never deleted"), "{e}");
-    let e = conn.execute("DELETE FROM ledger_devices", []).unwrap_err();
-    assert!(e.to_string().contains("retired"), "{e}");
+    let db = common::TestDb::open(s.dir.path());
+    let e = db.execute("DELETE FROM ledger_documents").unwrap_err();
+    assert!(e.contains("never deleted"), "{e}");
+    let e = db.execute("DELETE FROM ledger_devices").unwrap_err();
+    assert!(e.contains("retired"), "{e}");
     assert_eq!(stored_documents(&s), 1);
 }
 
@@ -141,9 +137,9 @@ async fn after_a_crash_with_a_document_in_flight_the_kkm_reads_autonomous() {
     let dir = s.stop().await;
     // The state a crash between commit and the OFD's answer leaves: the document committed and queued.
     let created: String = {
-        let conn = rusqlite::Connection::open(dir.path().join("kassa.db")).unwrap();
-        conn.execute("UPDATE ledger_documents SET fiscal_state = 0", []).unwrap();
-        conn.query_row("SELECT created_at FROM ledger_documents", [], |r| r.get(0)).unwrap()
+        let db = common::TestDb::open(dir.path());
+        db.execute("UPDATE ledger_documents SET fiscal_state = 0").unwrap();
+        db.text("SELECT created_at FROM ledger_documents")
     };
     // The OFD is unreachable after the restart, so the document stays queued.
     let mut config = kassa::config::Config::default();
@@ -170,9 +166,9 @@ async fn the_autonomous_time_limit_counts_from_the_document_left_in_flight() {
     s.ok("TradeOperation", ADMIN, sale(100)).await;
     let dir = s.stop().await;
     {
-        let conn = rusqlite::Connection::open(dir.path().join("kassa.db")).unwrap();
         // In flight since four days ago: past the 72 h limit.
-        conn.execute("UPDATE ledger_documents SET fiscal_state = 0, created_at = '2020-01-01T10:00:00.000'", [])
+        common::TestDb::open(dir.path())
+            .execute("UPDATE ledger_documents SET fiscal_state = 0, created_at = '2020-01-01T10:00:00.000'")
             .unwrap();
     }
     let mut config = kassa::config::Config::default();

@@ -21,6 +21,11 @@ use std::sync::{Arc, Mutex};
 /// Read connections kept open when idle; more are opened while more readers run at once.
 const IDLE_READERS: usize = 4;
 
+/// The session lock the serving node holds on its database (its writer connection holds it; PostgreSQL drops it
+/// when that connection ends). Until part 3's per-device leases, one node serves a database: two would number
+/// the same device's documents at once.
+const NODE_LOCK: i64 = 0x6b61_7373_6101;
+
 pub struct PgStore {
     target: Target,
     writer: Mutex<RefCell<Option<PgConn>>>,
@@ -47,7 +52,7 @@ impl PgStore {
             readers: Mutex::new(Vec::new()),
             closed: Arc::default(),
         };
-        *lock(&store.writer).borrow_mut() = Some(store.connect()?);
+        *lock(&store.writer).borrow_mut() = Some(store.connect_writer()?);
         Ok(store)
     }
 
@@ -79,13 +84,30 @@ impl PgStore {
         Ok(PgConn::new(client))
     }
 
+    /// A new writer connection, holding the node's lock on the database.
+    fn connect_writer(&self) -> StoreResult<PgConn> {
+        let conn = self.connect()?;
+        let sql = format!("SELECT pg_try_advisory_lock({NODE_LOCK})");
+        let held = RefCell::new(conn);
+        let got: bool = Db::Postgres(&held).row(&sql, rusqlite::params![], |r| r.get(0))?;
+        if !got {
+            return Err(StoreError::Open(format!(
+                "the database {} is in use by another kassa serve: one server per database until per-device \
+                 leases let several nodes share one (docs/scale-out.md). Stop the other one first, or give this \
+                 one its own database",
+                self.target.name
+            )));
+        }
+        Ok(held.into_inner())
+    }
+
     /// Runs `f` in a transaction of its own on the node's writer connection; commits when it returns `Ok`.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(Db) -> Result<T, E>) -> Result<T, E> {
         let slot = lock(&self.writer);
         {
             let mut conn = slot.borrow_mut();
             if conn.as_ref().is_none_or(|c| c.is_closed()) {
-                *conn = Some(self.connect()?);
+                *conn = Some(self.connect_writer()?);
             }
         }
         let conn = RefCell::new(slot.borrow_mut().take().expect("connected above"));
