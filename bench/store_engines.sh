@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# bench/store_engines.sh [KASSA_BIN] [SECS] [CONNS] [ROUNDS]: TradeOperation sales/s and latency of one Kassa
+# serving from SQLite (kassa.db in its folder) and of one serving from PostgreSQL (`--store`), alternating, in
+# one run, on this machine. PostgreSQL is a throwaway cluster from Debian's binaries with its durable defaults
+# (fsync, synchronous_commit and full_page_writes on), so both engines put every acknowledged sale on disk
+# before the answer. Load: the limit anchor's trade.lua (8 KKMs), as bench/trade_vs_limit.sh runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-target/release/kassa} secs=${2:-10} conns=${3:-8} rounds=${4:-3}
+limit_src=${LIMIT_SRC:-../shared/bench/limit}
+# shellcheck source=bench/kassa_start.sh
+. bench/kassa_start.sh
+bench_begin
+
+pgbin=$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -1)
+[ -n "$pgbin" ] || { echo "no /usr/lib/postgresql/*/bin: apt-get install postgresql" >&2; exit 1; }
+pgdir="$work/pg"
+mkdir -p "$pgdir"
+as=()
+if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$pgdir"; as=(runuser -u postgres --); fi
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"${as[@]}" "$pgbin/initdb" -D "$pgdir/data" -U kassa --auth=trust -E UTF8 --no-locale >/dev/null
+"${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-p $port -c listen_addresses=127.0.0.1 -k $pgdir" start >/dev/null
+trap '"${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+psql() { "$pgbin/psql" -X -q -h 127.0.0.1 -p "$port" -U kassa -d postgres -c "$1" >/dev/null; }
+
+# load NAME: wrk against the last started server; prints "NAME sales/s p50 p99" (milliseconds).
+load() {
+    local out rps p50 p99
+    out=$(KASSA_KKMS=8 KASSA_PIN=$pin wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${secs}s" --latency \
+        -s "$limit_src/trade.lua" "http://$kassa_addr")
+    rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
+    p50=$(awk '$1 == "50%" { print ms($2) } function ms(t) { if (t ~ /us$/) return t / 1000; if (t ~ /ms$/) return t + 0; return t * 1000 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print ms($2) } function ms(t) { if (t ~ /us$/) return t / 1000; if (t ~ /ms$/) return t + 0; return t * 1000 }' <<<"$out")
+    echo "$1 $rps $p50 $p99"
+}
+
+results=()
+for r in $(seq "$rounds"); do
+    start_kassa "sqlite$r" "$bin"
+    results+=("$(load sqlite)")
+    kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+    psql "CREATE DATABASE r$r TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+    export KASSA_STORE_URL="postgres://kassa@127.0.0.1:$port/r$r"
+    start_kassa "pg$r" "$bin"
+    unset KASSA_STORE_URL
+    results+=("$(load postgres)")
+    kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+done
+printf '%s\n' "${results[@]}" | awk -v conns="$conns" -v secs="$secs" '
+    { n[$1]++; rps[$1, n[$1]] = $2; p50[$1, n[$1]] = $3; p99[$1, n[$1]] = $4 }
+    function med(a, e,   i, j, t, k, v) {
+        k = n[e]; for (i = 1; i <= k; i++) v[i] = a[e, i] + 0
+        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+        return (k % 2) ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+    }
+    END {
+        printf "TradeOperation, %d connections over 8 KKMs, %d s a round, %d rounds alternating (medians):\n", conns, secs, n["sqlite"]
+        for (e in n) printf "  %-9s %8.0f sales/s   p50 %.2f ms   p99 %.2f ms\n", e, med(rps, e), med(p50, e), med(p99, e)
+        printf "  PostgreSQL / SQLite: %.2f\n", med(rps, "postgres") / med(rps, "sqlite")
+    }'
+printf 'rounds:\n'; printf '  %s\n' "${results[@]}"
