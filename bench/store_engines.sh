@@ -24,15 +24,15 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 trap '"${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 psql() { "$pgbin/psql" -X -q -h 127.0.0.1 -p "$port" -U kassa -d postgres -c "$1" >/dev/null; }
 
-# load NAME: wrk against the last started server; prints "NAME sales/s p50 p99" (milliseconds).
+# load NAME: wrk against the last started server; prints "NAME sales/s p50 p99" (milliseconds), from trade.lua's
+# LOAD line; a round with a refused sale stops the run.
 load() {
-    local out rps p50 p99
-    out=$(KASSA_KKMS=8 KASSA_PIN=$pin wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${secs}s" --latency \
-        -s "$limit_src/trade.lua" "http://$kassa_addr")
-    rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
-    p50=$(awk '$1 == "50%" { print ms($2) } function ms(t) { if (t ~ /us$/) return t / 1000; if (t ~ /ms$/) return t + 0; return t * 1000 }' <<<"$out")
-    p99=$(awk '$1 == "99%" { print ms($2) } function ms(t) { if (t ~ /us$/) return t / 1000; if (t ~ /ms$/) return t + 0; return t * 1000 }' <<<"$out")
-    echo "$1 $rps $p50 $p99"
+    local line bad
+    line=$(KASSA_KKMS=8 KASSA_PIN=$pin wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${secs}s" --latency \
+        -s "$limit_src/trade.lua" "http://$kassa_addr" | grep '^LOAD')
+    bad=$(sed -E 's/.*bad=([0-9]+).*/\1/' <<<"$line")
+    [ "$bad" -eq 0 ] || { echo "$1: $bad sales refused: $line" >&2; exit 1; }
+    sed -E "s/.*p50_ms=([0-9.]+) p99_ms=([0-9.]+) rps=([0-9.]+).*/$1 \3 \1 \2/" <<<"$line"
 }
 
 results=()

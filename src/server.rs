@@ -66,10 +66,17 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     warn_unreachable_ofds(config);
     let endpoints = Endpoints { emulator: emulator.as_ref().map(|e| e.addr()) };
     let hashed_pins = store.read(|tx| tx.hashed_pins()).map_err(|e| format!("cannot read {db}: {e}"))?;
-    let pin_key = folder.pin_key(hashed_pins == 0)?;
+    let pin_key = match shared_pin_key()? {
+        Some(key) => key,
+        None => folder.pin_key(hashed_pins == 0)?,
+    };
     let ledger = Arc::new(Ledger::new(store.clone()));
     let core = Core::new(store.clone(), ledger.clone(), config.kz_core(), clock, endpoints, pin_key);
     let core = Arc::new(core.map_err(|e| match e {
+        FiscalError::PinKeyMismatch if std::env::var_os(PIN_KEY_VAR).is_some() => format!(
+            "{PIN_KEY_VAR} is not the key this store's PINs were hashed with: give this node the key the other nodes \
+             have (the hex of the pin.key the store's PINs began with)"
+        ),
         FiscalError::PinKeyMismatch => format!("{}: {e}", config.data_dir.join(folder::PIN_KEY).display()),
         other => format!("cannot start the fiscal core: {other}"),
     })?);
@@ -88,6 +95,24 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let spooler = open_spooler(&config.data_dir, spool_config)?;
     let printing = Arc::new(Printing { renderer, spooler, lang: config.render.lang.clone() });
     Ok(Started { store, ledger, core, printing, emulator, folder, config: Arc::new(config.clone()) })
+}
+
+/// The environment variable that gives the PIN key (64 hex digits) instead of the folder's `pin.key`: every node
+/// of one PostgreSQL store is given the same key, so any node finds the operators' PINs.
+pub const PIN_KEY_VAR: &str = "KASSA_PIN_KEY";
+
+/// The PIN key from `KASSA_PIN_KEY`, when it is set. A key that does not match the stored PINs stops the start,
+/// as a wrong `pin.key` does.
+fn shared_pin_key() -> Result<Option<[u8; 32]>, String> {
+    let Ok(text) = std::env::var(PIN_KEY_VAR) else { return Ok(None) };
+    let key = hex::decode(text.trim()).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+    key.map(Some).ok_or_else(|| {
+        format!(
+            "{PIN_KEY_VAR} is not 64 hex digits (32 bytes): give every node the same key, for example the hex of a \
+             folder's pin.key (`od -An -tx1 pin.key | tr -d ' \\n'`), or a new one (`openssl rand -hex 32`) for \
+             a new store"
+        )
+    })
 }
 
 /// Opens the store the configuration names: PostgreSQL, or `kassa.db` in the locked data folder. Returns it

@@ -88,10 +88,15 @@ fn a_second_server_on_the_same_database_is_refused_until_the_first_stops() {
     // The first goes on selling, and once it stopped, a server on another folder takes the database over.
     first.sale(1);
     let first = first.stop();
-    // The operators' PINs are keyed with the first folder's pin.key: the new node needs the same key.
-    std::fs::create_dir_all(dir.path().join("data")).expect("data");
-    std::fs::copy(first.path().join("data/pin.key"), dir.path().join("data/pin.key")).expect("pin.key");
-    let second = Shop::open_on(dir, Some(&url));
+    // The operators' PINs are keyed with the first folder's pin.key: the new node is given the same key.
+    let key = hex::encode(std::fs::read(first.path().join("data/pin.key")).expect("pin.key"));
+    let wrong = hex::encode([7u8; 32]);
+    let (_, log) = Shop::try_open(dir, Some(&url), &[("KASSA_PIN_KEY", &wrong)]).err().expect("a wrong key is refused");
+    assert!(log.contains("KASSA_PIN_KEY is not the key this store's PINs were hashed with"), "{log}");
+    assert!(!log.contains(&wrong), "the key is never shown");
+    let dir = tempfile::tempdir().expect("dir");
+    let second = Shop::try_open(dir, Some(&url), &[("KASSA_PIN_KEY", &key)]).expect("the shared key is taken");
+    assert!(!second.data().join("pin.key").exists(), "the key came from the environment, not a file");
     second.authorize_by();
     let sale = second.sale(3);
     assert_eq!(sale["shift_document_number"], 2, "the KKM's shift went on: {sale}");

@@ -46,6 +46,15 @@ impl Shop {
 
     /// Starts `kassa serve` on `dir`, with its fiscal data in PostgreSQL at `store` when given.
     pub fn open_on(dir: tempfile::TempDir, store: Option<&str>) -> Shop {
+        Shop::try_open(dir, store, &[]).unwrap_or_else(|(e, log)| panic!("kassa serve: {e}\n{log}"))
+    }
+
+    /// Starts `kassa serve` as `open_on` does, with `env` added; on failure, why and its standard error.
+    pub fn try_open(
+        dir: tempfile::TempDir,
+        store: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Result<Shop, (String, String)> {
         std::fs::write(dir.path().join("kassa.toml"), CONFIG).expect("config");
         let mut command = common::kassa();
         command.args(["serve", "--data-dir"]).arg(dir.path().join("data"));
@@ -54,12 +63,13 @@ impl Shop {
             // A SQLite shop even when the suite serves from PostgreSQL: these tests copy its kassa.db.
             None => command.env("KASSA_STORE_URL", ""),
         };
+        command.envs(env.iter().copied());
         command.arg("--config").arg(dir.path().join("kassa.toml")).env("RUST_LOG", "warn");
         command.stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("log"));
-        let served = Served::spawn(command, &["api", "by-http", "ua"]).unwrap_or_else(|e| {
-            panic!("kassa serve: {e}\n{}", std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default())
-        });
-        Shop { served, dir }
+        match Served::spawn(command, &["api", "by-http", "ua"]) {
+            Ok(served) => Ok(Shop { served, dir }),
+            Err(e) => Err((e, std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default())),
+        }
     }
 
     pub fn data(&self) -> PathBuf {
