@@ -17,7 +17,7 @@ pgbin=$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -1)
 pgdir="$work/pg"
 mkdir -p "$pgdir"
 as=()
-if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$pgdir"; as=(runuser -u postgres --); fi
+if [ "$(id -u)" -eq 0 ]; then chmod 711 "$work"; chown postgres:postgres "$pgdir"; as=(runuser -u postgres --); fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "${as[@]}" "$pgbin/initdb" -D "$pgdir/data" -U kassa --auth=trust -E UTF8 --no-locale >/dev/null
 "${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-p $port -c listen_addresses=127.0.0.1 -k $pgdir" start >/dev/null

@@ -222,7 +222,7 @@ pub(super) fn chain_appended(db: Db, journal: Journal, id: i64) -> StoreResult<(
         Ok((chain, seal))
     })?;
     let sql = format!("UPDATE {} SET chain = ?2, seal = ?3 WHERE id = ?1", journal.table());
-    db.exec(&sql, params![id, chain, seal])?;
+    db.exec_later(&sql, params![id, chain, seal])?;
     Ok(())
 }
 
@@ -238,7 +238,7 @@ fn reseal(db: Db, journal: Journal, id: i64) -> StoreResult<()> {
     // A document without a chain cannot exist after migration 0010; sealing it would hide that.
     let seal = seal.ok_or_else(|| StoreError::Corrupt(format!("{} {id} has no chain", journal.table())))?;
     let sql = format!("UPDATE {} SET seal = ?2 WHERE id = ?1", journal.table());
-    db.exec(&sql, params![id, seal])?;
+    db.exec_later(&sql, params![id, seal])?;
     Ok(())
 }
 

@@ -104,7 +104,7 @@ impl Tx<'_> {
 
     /// Records that `key` made document `doc` (in the transaction that writes the document).
     pub fn remember_key(&self, book: Book, device: i64, key: &RequestKey, doc: i64) -> StoreResult<()> {
-        self.exec(
+        self.exec_later(
             "INSERT INTO idempotency_keys (book, device_id, method, key, request, document_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![book.name(), device, key.method, key.key, key.digest, doc],

@@ -292,7 +292,7 @@ impl Tx<'_> {
         doc_id: i64,
         t: &super::TemplateRow,
     ) -> StoreResult<Option<super::TemplateRow>> {
-        self.exec(
+        self.exec_later(
             "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
             params![t.sha256, t.name, t.source],
         )?;

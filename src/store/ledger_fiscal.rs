@@ -61,7 +61,7 @@ impl Tx<'_> {
 
     /// Writes the fiscaliser's row of a document (made or replaced whole); the caller reseals the document.
     pub fn ledger_put_fiscal(&self, row: &FiscalNoteRow) -> StoreResult<()> {
-        self.exec(
+        self.exec_later(
             "INSERT INTO ledger_fiscal (document_id, request_number, request, autonomous, ticket, body, attempts,
                      last_attempt_at, error, rolled_back_key)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -87,7 +87,7 @@ impl Tx<'_> {
 
     /// Gives a document a number of the autonomous series.
     pub fn ledger_set_autonomous_number(&self, doc_id: i64, number: i64) -> StoreResult<()> {
-        self.exec("UPDATE ledger_documents SET autonomous_number = ?2 WHERE id = ?1", params![doc_id, number])?;
+        self.exec_later("UPDATE ledger_documents SET autonomous_number = ?2 WHERE id = ?1", params![doc_id, number])?;
         Ok(())
     }
 }

@@ -123,7 +123,7 @@ impl Tx<'_> {
 
     /// Moves the device's numbering on (or back).
     pub fn ledger_set_numbers(&self, device_id: i64, n: Numbers) -> StoreResult<()> {
-        self.exec(
+        self.exec_later(
             "UPDATE ledger_devices SET next_number = ?2, shift_position = ?3, last_autonomous = ?4,
                      last_request = ?5 WHERE id = ?1",
             params![device_id, n.next_number, n.shift_position, n.last_autonomous, n.last_request],
@@ -133,7 +133,7 @@ impl Tx<'_> {
 
     /// Opens shift `number` at `at`: its positions start again.
     pub fn ledger_open_shift(&self, device_id: i64, number: i64, at: &str) -> StoreResult<()> {
-        self.exec(
+        self.exec_later(
             "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3, shift_position = 0 WHERE id = ?1",
             params![device_id, number, at],
         )?;
@@ -149,7 +149,7 @@ impl Tx<'_> {
         opened_at: Option<&str>,
         position: i64,
     ) -> StoreResult<()> {
-        self.exec(
+        self.exec_later(
             "UPDATE ledger_devices SET shift_number = ?2, shift_opened_at = ?3, shift_position = ?4 WHERE id = ?1",
             params![device_id, number, opened_at, position],
         )?;

@@ -37,7 +37,7 @@ fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal)
 
 fn set_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, value: Decimal) -> StoreResult<()> {
     tx.counters_written(device_id);
-    tx.exec(
+    tx.exec_later(
         "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (device_id, shift_number, name) DO UPDATE SET value = excluded.value",
         params![device_id, shift, name, value.to_string()],
@@ -53,7 +53,7 @@ fn add_to_life(tx: &Tx, device_id: i64, name: &str, delta: Decimal) -> StoreResu
 
 fn set_life(tx: &Tx, device_id: i64, name: &str, value: Decimal) -> StoreResult<()> {
     tx.counters_written(device_id);
-    tx.exec(
+    tx.exec_later(
         "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)
              ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value",
         params![device_id, name, value.to_string()],
@@ -147,7 +147,7 @@ impl Tx<'_> {
             let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
             current(self, sql, params![doc_id, name], name)? + delta
         };
-        self.exec("INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES (?1, ?2, ?3, ?4)
+        self.exec_later("INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (document_id, name) DO UPDATE SET delta = excluded.delta, made = ledger_document_counters.made | excluded.made", params![doc_id, name, value.to_string(), made])?;
         Ok(())
     }

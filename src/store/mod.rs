@@ -199,6 +199,12 @@ impl Tx<'_> {
         self.db.exec(sql, params)
     }
 
+    /// Runs a statement whose count of changed rows is not needed: on PostgreSQL it goes with the next round
+    /// trip ([`sql::Db::exec_later`]).
+    fn exec_later(&self, sql: &str, params: sql::Params) -> StoreResult<()> {
+        self.db.exec_later(sql, params)
+    }
+
     /// The first row of a query, which must exist.
     fn row<T>(
         &self,

@@ -35,11 +35,30 @@ pub enum Db<'a> {
 pub struct PgConn {
     client: tokio_postgres::Client,
     prepared: HashMap<String, tokio_postgres::Statement>,
+    /// Statements run later ([`Db::exec_later`]), sent together at the next query, statement or commit.
+    later: Vec<(tokio_postgres::Statement, Vec<PgParam>)>,
 }
 
 impl PgConn {
     pub fn new(client: tokio_postgres::Client) -> PgConn {
-        PgConn { client, prepared: HashMap::new() }
+        PgConn { client, prepared: HashMap::new(), later: Vec::new() }
+    }
+
+    /// Sends the statements kept for later in one pipeline (one round trip, not one each) and waits for all;
+    /// the first failure is returned, and the transaction is then aborted on the server.
+    pub fn flush(&mut self) -> Result<(), postgres::Error> {
+        if self.later.is_empty() {
+            return Ok(());
+        }
+        let later = std::mem::take(&mut self.later);
+        let client = &self.client;
+        let sent = later.iter().map(|(statement, params)| client.execute_raw(statement, params.iter()));
+        futures_executor::block_on(futures_util::future::try_join_all(sent)).map(|_| ())
+    }
+
+    /// Throws away what was kept for later (a transaction rolled back).
+    pub fn forget_later(&mut self) {
+        self.later.clear();
     }
 
     pub fn is_closed(&self) -> bool {
@@ -61,6 +80,7 @@ impl PgConn {
     }
 
     fn query(&mut self, sql: &str, params: Params) -> Result<Vec<postgres::Row>, postgres::Error> {
+        self.flush()?;
         let statement = self.statement(sql)?;
         let values: Vec<PgParam> = params.iter().map(|p| PgParam::of(*p)).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
@@ -68,6 +88,7 @@ impl PgConn {
     }
 
     fn execute(&mut self, sql: &str, params: Params) -> Result<u64, postgres::Error> {
+        self.flush()?;
         let statement = self.statement(sql)?;
         let values: Vec<PgParam> = params.iter().map(|p| PgParam::of(*p)).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
@@ -152,6 +173,22 @@ impl<'a> Db<'a> {
         match self {
             Db::Sqlite(conn) => Ok(conn.prepare_cached(sql)?.execute(params)?),
             Db::Postgres(pg) => Ok(pg.borrow_mut().execute(sql, params)? as usize),
+        }
+    }
+
+    /// Runs a statement whose count of changed rows nobody needs. On PostgreSQL it is sent with the others of
+    /// its kind at the next query, statement or commit, in one round trip (a sale writes some fifty counter
+    /// rows); its failure then fails that call, and the transaction with it. On SQLite it runs now.
+    pub fn exec_later(&self, sql: &str, params: Params) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(_) => self.exec(sql, params).map(|_| ()),
+            Db::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let statement = pg.statement(sql)?;
+                let params = params.iter().map(|p| PgParam::of(*p)).collect();
+                pg.later.push((statement, params));
+                Ok(())
+            }
         }
     }
 

@@ -15,11 +15,11 @@ impl Tx<'_> {
     /// Records that control receipt `id` was rendered with `t`, unless it already has a template. Returns the
     /// version it keeps.
     pub fn remember_control_template(&self, id: i64, t: &TemplateRow) -> StoreResult<Option<TemplateRow>> {
-        self.exec(
+        self.exec_later(
             "INSERT OR IGNORE INTO templates (sha256, name, source) VALUES (?1, ?2, ?3)",
             params![t.sha256, t.name, t.source],
         )?;
-        self.exec(
+        self.exec_later(
             "UPDATE control_receipts SET template_sha256 = ?2 WHERE id = ?1 AND template_sha256 IS NULL",
             params![id, t.sha256],
         )?;

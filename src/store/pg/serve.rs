@@ -116,10 +116,20 @@ impl PgStore {
             return Err(E::from(e.into()));
         }
         let ran = catch_unwind(AssertUnwindSafe(|| f(Db::Postgres(&conn))));
-        let conn = conn.into_inner();
+        let mut conn = conn.into_inner();
         let outcome = match &ran {
-            Ok(Ok(_)) => conn.batch("COMMIT").map_err(|e| StoreError::Commit(describe(&e))),
-            _ => conn.batch("ROLLBACK").map_err(StoreError::from),
+            // What was kept for later goes first: a failure there fails the write, which is not stored.
+            Ok(Ok(_)) => match conn.flush() {
+                Ok(()) => conn.batch("COMMIT").map_err(|e| StoreError::Commit(describe(&e))),
+                Err(e) => {
+                    let _ = conn.batch("ROLLBACK");
+                    Err(StoreError::from(e))
+                }
+            },
+            _ => {
+                conn.forget_later();
+                conn.batch("ROLLBACK").map_err(StoreError::from)
+            }
         };
         *slot.borrow_mut() = Some(conn);
         let result = match ran {
