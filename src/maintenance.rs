@@ -10,6 +10,7 @@ use crate::config::{Config, ServeArgs};
 use crate::country::kz::pin::{self, Pins};
 use crate::store::chain::{self, Journal};
 use crate::store::folder::{self, DataFolder};
+use crate::store::sql::Db;
 use crate::store::{mark, migrations};
 use clap::Args;
 use rusqlite::{Connection, OpenFlags};
@@ -29,9 +30,9 @@ pub struct FolderArgs {
 }
 
 impl FolderArgs {
-    fn data_dir(&self) -> Result<PathBuf, String> {
+    fn config(&self) -> Result<Config, String> {
         let serve = ServeArgs { data_dir: self.data_dir.clone(), config: self.config.clone(), ..Default::default() };
-        Ok(Config::resolve(&serve).map_err(|e| e.to_string())?.data_dir)
+        Config::resolve(&serve).map_err(|e| e.to_string())
     }
 }
 
@@ -255,7 +256,7 @@ impl std::fmt::Display for Contents {
 
 /// `kassa backup DEST`: a consistent copy of `kassa.db` and `pin.key`, safe while the server runs.
 pub fn backup(args: BackupArgs) -> Result<(), String> {
-    let data = args.folder.data_dir()?;
+    let data = sqlite_folder(&args.folder, "kassa backup")?;
     folder::refuse_links(&data)?;
     let db = existing_database(&data, "back up")?;
     let key = read_key(&data)?;
@@ -271,7 +272,7 @@ pub fn backup(args: BackupArgs) -> Result<(), String> {
 
 /// `kassa restore SRC`: puts a backup back into a data folder whose server is stopped.
 pub fn restore(args: RestoreArgs) -> Result<(), String> {
-    let data = args.folder.data_dir()?;
+    let data = sqlite_folder(&args.folder, "kassa restore")?;
     let src_db = args.src.join(folder::DATABASE);
     require_file(&src_db, "the backup's database")?;
     let key = read_key(&args.src)?;
@@ -304,6 +305,101 @@ pub fn restore(args: RestoreArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The lines of `kassa check` about one journal's chains and seals.
+fn say_journal(
+    say: &mut impl FnMut(bool, String),
+    journal: Journal,
+    found: crate::store::StoreResult<(chain::ChainReport, &'static str)>,
+) -> Result<(), String> {
+    let (report, table) = found.map_err(|e| format!("{}: {e}", journal.table()))?;
+    let what = match journal {
+        Journal::Kazakh if table != journal.table() => "Kazakh documents as they were before the ledger (kept)",
+        Journal::Kazakh => "Kazakh documents",
+        Journal::Ledger => "documents of the ledger (every country)",
+    };
+    if report.problems.is_empty() {
+        say(
+            true,
+            format!(
+                "{}: {} {what}, each chained to the one before and sealed; none changed, removed or inserted \
+                 behind Kassa's back",
+                table, report.documents
+            ),
+        );
+    } else {
+        for p in &report.problems {
+            say(false, p.clone());
+        }
+        if report.more > 0 {
+            say(false, format!("{}: {} more", table, report.more));
+        }
+    }
+    Ok(())
+}
+
+/// `kassa check` of a folder whose store is PostgreSQL: the chains and seals of both journals, read in one
+/// snapshot, and the PIN key. SQLite's page and commit-mark checks have no counterpart here: PostgreSQL
+/// checks its pages itself (data checksums, `amcheck`) and enforces every foreign key.
+fn check_postgres(data: &Path, url: &str) -> Result<(), String> {
+    let store = crate::store::Store::open_postgres_read_only(url).map_err(|e| e.to_string())?;
+    let mut findings = Vec::new();
+    let mut say = |ok: bool, text: String| findings.push(Finding { ok, text });
+    say(true, format!("the store is PostgreSQL: {}", crate::store::pg::Target::parse(url)?.name));
+    let (reports, stored_key) = store
+        .read(|tx| {
+            let reports = Journal::ALL.map(|journal| tx.verify_journal(journal));
+            Ok::<_, crate::store::StoreError>((reports, tx.folder_fact(pin::KEY_CHECK)?))
+        })
+        .map_err(|e| e.to_string())?;
+    for (journal, found) in Journal::ALL.into_iter().zip(reports) {
+        say_journal(&mut say, journal, found)?;
+    }
+    let key = match crate::server::shared_pin_key() {
+        Ok(Some(key)) => Ok(key),
+        Ok(None) => read_key(data),
+        Err(e) => Err(e),
+    };
+    match (key, stored_key) {
+        (Ok(key), Some(stored)) if stored == Pins::new(key).key_check() => {
+            say(true, "the PIN key is the key the stored PINs were hashed with".into())
+        }
+        (Ok(_), Some(_)) => say(false, "the PIN key is NOT the key the stored PINs were hashed with".into()),
+        (Ok(_), None) => say(true, "the PIN key: not checkable yet (recorded at the first start or right PIN)".into()),
+        (Err(e), _) => say(false, e),
+    }
+    report(&data.display().to_string(), &findings)
+}
+
+/// Prints the findings of `kassa check`; fails when one is a problem.
+fn report(what: &str, findings: &[Finding]) -> Result<(), String> {
+    println!("kassa check {what}:");
+    for f in findings {
+        println!("  {}  {}", if f.ok { "ok  " } else { "FAIL" }, f.text);
+    }
+    let failed = findings.iter().filter(|f| !f.ok).count();
+    if failed == 0 {
+        println!("every check passed");
+        Ok(())
+    } else {
+        Err(format!("kassa check found {failed} problem(s) in {what}"))
+    }
+}
+
+/// The data folder of a tool that works on `kassa.db` only; refused, saying what to use instead, when the
+/// configuration serves from PostgreSQL.
+fn sqlite_folder(folder: &FolderArgs, tool: &str) -> Result<PathBuf, String> {
+    let config = folder.config()?;
+    match &config.store.url {
+        Some(url) => Err(format!(
+            "{tool} copies kassa.db, and this server's store is PostgreSQL ({}): back it up with PostgreSQL's own \
+             tools (pg_dump, or base backups with WAL archiving), and keep the PIN key (pin.key or KASSA_PIN_KEY) \
+             with it",
+            crate::store::pg::Target::parse(url).map(|t| t.name).unwrap_or_else(|_| "store.url".into())
+        )),
+        None => Ok(config.data_dir),
+    }
+}
+
 /// One line of `kassa check`.
 struct Finding {
     ok: bool,
@@ -312,7 +408,11 @@ struct Finding {
 
 /// `kassa check`: every integrity check, each saying what it covered; fails when one finds a problem.
 pub fn check(args: CheckArgs) -> Result<(), String> {
-    let data = args.folder.data_dir()?;
+    let config = args.folder.config()?;
+    let data = config.data_dir;
+    if let Some(url) = &config.store.url {
+        return check_postgres(&data, url);
+    }
     let db = existing_database(&data, "check")?;
     let mut findings = Vec::new();
     let mut say = |ok: bool, text: String| findings.push(Finding { ok, text });
@@ -337,30 +437,9 @@ pub fn check(args: CheckArgs) -> Result<(), String> {
     let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| e.to_string())?;
     if version >= 10 {
         for journal in Journal::ALL {
-            let report = chain::verify(&conn, journal).map_err(|e| format!("{}: {e}", journal.table()))?;
-            let table = journal.stored_table(&conn).map_err(|e| e.to_string())?;
-            let what = match journal {
-                Journal::Kazakh if table != journal.table() => "Kazakh documents as they were before the ledger (kept)",
-                Journal::Kazakh => "Kazakh documents",
-                Journal::Ledger => "documents of the ledger (every country)",
-            };
-            if report.problems.is_empty() {
-                say(
-                    true,
-                    format!(
-                        "{}: {} {what}, each chained to the one before and sealed; none changed, removed or \
-                         inserted behind Kassa's back",
-                        table, report.documents
-                    ),
-                );
-            } else {
-                for p in &report.problems {
-                    say(false, p.clone());
-                }
-                if report.more > 0 {
-                    say(false, format!("{}: {} more", table, report.more));
-                }
-            }
+            let found = chain::verify(Db::Sqlite(&conn), journal)
+                .and_then(|report| Ok((report, journal.stored_table(Db::Sqlite(&conn))?)));
+            say_journal(&mut say, journal, found)?;
         }
     } else {
         say(true, format!("schema {version}: the journals get their chain at the next start (migration 0010)"));
@@ -388,15 +467,5 @@ pub fn check(args: CheckArgs) -> Result<(), String> {
         (Ok(_), None) => say(true, "pin.key: not checkable yet (recorded at the first start or right PIN)".into()),
         (Err(e), _) => say(false, e),
     }
-    println!("kassa check {}:", data.display());
-    for f in &findings {
-        println!("  {}  {}", if f.ok { "ok  " } else { "FAIL" }, f.text);
-    }
-    let failed = findings.iter().filter(|f| !f.ok).count();
-    if failed == 0 {
-        println!("every check passed");
-        Ok(())
-    } else {
-        Err(format!("kassa check found {failed} problem(s) in {}", data.display()))
-    }
+    report(&data.display().to_string(), &findings)
 }

@@ -103,7 +103,7 @@ pub const PIN_KEY_VAR: &str = "KASSA_PIN_KEY";
 
 /// The PIN key from `KASSA_PIN_KEY`, when it is set. A key that does not match the stored PINs stops the start,
 /// as a wrong `pin.key` does.
-fn shared_pin_key() -> Result<Option<[u8; 32]>, String> {
+pub(crate) fn shared_pin_key() -> Result<Option<[u8; 32]>, String> {
     let Ok(text) = std::env::var(PIN_KEY_VAR) else { return Ok(None) };
     let key = hex::decode(text.trim()).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
     key.map(Some).ok_or_else(|| {

@@ -36,13 +36,9 @@ impl Journal {
     }
 
     /// The table as this database names it (the Kazakh journal is kept under another name after 0015).
-    pub fn stored_table(self, conn: &Connection) -> rusqlite::Result<&'static str> {
+    pub fn stored_table(self, db: Db) -> StoreResult<&'static str> {
         let kept = super::kazakh_books::KEPT_DOCUMENTS;
-        let moved: bool =
-            conn.query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1", [kept], |r| {
-                r.get(0)
-            })?;
-        Ok(if self == Journal::Kazakh && moved { kept } else { self.table() })
+        Ok(if self == Journal::Kazakh && db.has_table(kept)? { kept } else { self.table() })
     }
 
     /// Fields fixed when the document is made.
@@ -248,6 +244,11 @@ impl Tx<'_> {
         chain_appended(self.db(), journal, id)
     }
 
+    /// Recomputes every chain and seal of `journal` ([`verify`]); with the table it read.
+    pub fn verify_journal(&self, journal: Journal) -> StoreResult<(ChainReport, &'static str)> {
+        Ok((verify(self.db(), journal)?, journal.stored_table(self.db())?))
+    }
+
     /// Seals a document again after Kassa changed it.
     pub(super) fn reseal_document(&self, journal: Journal, id: i64) -> StoreResult<()> {
         reseal(self.db(), journal, id)
@@ -300,10 +301,8 @@ pub fn reseal_with_later_fields(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Whether the database has the ledger's later fields (migration 0013).
-fn has_later_fields(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'ledger_fiscal'", [], |r| {
-        r.get(0)
-    })
+fn has_later_fields(db: Db) -> StoreResult<bool> {
+    db.has_table("ledger_fiscal")
 }
 
 /// What [`verify`] found in one journal.
@@ -321,15 +320,13 @@ pub struct ChainReport {
 pub const MAX_PROBLEMS: usize = 20;
 
 /// Recomputes the chain and the seal of every document of `journal`, oldest first.
-pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainReport> {
+pub fn verify(db: Db, journal: Journal) -> StoreResult<ChainReport> {
     // `kassa check` reads a database as it finds it: one of schema 10-12 has no later fields yet.
-    let later = journal.later().is_empty() || has_later_fields(conn)?;
+    let later = journal.later().is_empty() || has_later_fields(db)?;
     let sealed = if later { journal.sealed() } else { journal.changing().to_owned() };
-    let table = journal.stored_table(conn)?;
+    let table = journal.stored_table(db)?;
     let sql = format!("SELECT chain, seal, {}, {sealed} FROM {table} ORDER BY id", journal.fixed());
     let n = journal.columns();
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
     let mut report = ChainReport::default();
     let mut previous: Option<String> = None;
     let problem = |report: &mut ChainReport, text: String| {
@@ -339,12 +336,11 @@ pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainRepo
             report.more += 1;
         }
     };
-    while let Some(row) = rows.next()? {
+    db.each(&sql, params![], |row| {
         report.documents += 1;
         let id: i64 = row.get(2)?;
         let stored_chain: Option<String> = row.get(0)?;
         let stored_seal: Option<String> = row.get(1)?;
-        let row = &Row::Sqlite(row);
         let chain = chain_of(previous.as_deref(), row, 2, n)?;
         let seal = seal_of(&chain, row, 2 + n, journal.changing_columns(), later)?;
         let name = table;
@@ -364,6 +360,7 @@ pub fn verify(conn: &Connection, journal: Journal) -> rusqlite::Result<ChainRepo
         }
         // Go on from the stored chain, so one edited row is reported once, not with every row after it.
         previous = stored_chain.or(Some(chain));
-    }
+        Ok(())
+    })?;
     Ok(report)
 }

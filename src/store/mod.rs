@@ -78,6 +78,12 @@ impl Store {
         Ok(Store { engine: Engine::Postgres(pg), counter_writes: CounterWrites::default() })
     }
 
+    /// Opens a PostgreSQL store to read it only (`kassa check`): nothing is created, migrated or locked.
+    pub fn open_postgres_read_only(url: &str) -> StoreResult<Store> {
+        let pg = pg::serve::PgStore::open_read_only(url)?;
+        Ok(Store { engine: Engine::Postgres(pg), counter_writes: CounterWrites::default() })
+    }
+
     /// Whether the store is PostgreSQL's.
     pub fn is_postgres(&self) -> bool {
         matches!(self.engine, Engine::Postgres(_))

@@ -216,6 +216,33 @@ impl<'a> Db<'a> {
         }
     }
 
+    /// Every row of a query, each handed to `f` as it arrives (a whole journal need not fit in memory).
+    pub fn each(&self, sql: &str, params: Params, mut f: impl FnMut(&Row) -> rusqlite::Result<()>) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(conn) => {
+                let mut statement = conn.prepare(sql)?;
+                let mut rows = statement.query(params)?;
+                while let Some(row) = rows.next()? {
+                    f(&Row::Sqlite(row))?;
+                }
+                Ok(())
+            }
+            Db::Postgres(pg) => {
+                use futures_util::StreamExt;
+                let mut pg = pg.borrow_mut();
+                pg.flush()?;
+                let statement = pg.statement(sql)?;
+                let values: Vec<PgParam> = params.iter().map(|p| PgParam::of(*p)).collect();
+                let stream = futures_executor::block_on(pg.client.query_raw(&statement, values.iter()))?;
+                let mut stream = Box::pin(stream);
+                while let Some(row) = futures_executor::block_on(stream.next()) {
+                    f(&Row::Postgres(&row?))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// The first row of a query, if there is one.
     pub fn opt_row<T>(
         &self,

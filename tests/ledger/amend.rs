@@ -7,7 +7,7 @@ use kassa::store::chain::{self, Journal};
 
 fn verify(t: &TestLedger) -> chain::ChainReport {
     let conn = rusqlite::Connection::open(t.db()).unwrap();
-    chain::verify(&conn, Journal::Ledger).unwrap()
+    chain::verify(kassa::store::sql::Db::Sqlite(&conn), Journal::Ledger).unwrap()
 }
 
 #[tokio::test]

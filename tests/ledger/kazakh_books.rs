@@ -245,7 +245,7 @@ fn the_shop_moves_onto_the_ledger_with_its_ids_queue_keys_and_counters() {
     assert_eq!(next_id, 34);
 
     // The journals still verify, the moved documents chained after the Belarusian and Ukrainian ones.
-    let report = chain::verify(&conn, Journal::Ledger).unwrap();
+    let report = chain::verify(kassa::store::sql::Db::Sqlite(&conn), Journal::Ledger).unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
     assert_eq!(report.documents, 17 + 34);
     drop(conn);

@@ -31,7 +31,7 @@ fn stored_documents_get_positions_and_lifetime_sums_and_keep_their_seal() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         chain::chain_all(&conn).unwrap();
-        let report = chain::verify(&conn, Journal::Ledger).unwrap();
+        let report = chain::verify(kassa::store::sql::Db::Sqlite(&conn), Journal::Ledger).unwrap();
         assert!(report.problems.is_empty() && report.documents == 4, "{report:?}");
     }
     let store = Arc::new(Store::open(&path).unwrap());
@@ -51,7 +51,7 @@ fn stored_documents_get_positions_and_lifetime_sums_and_keep_their_seal() {
         .unwrap();
     assert_eq!((next.number, next.shift_number, next.shift_position), (5, 2, 3));
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let report = chain::verify(&conn, Journal::Ledger).unwrap();
+    let report = chain::verify(kassa::store::sql::Db::Sqlite(&conn), Journal::Ledger).unwrap();
     assert!(report.problems.is_empty() && report.documents == 5, "{report:?}");
 }
 
@@ -76,7 +76,7 @@ fn a_document_whose_seal_was_broken_before_stays_broken() {
     }
     drop(Store::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let report = chain::verify(&conn, Journal::Ledger).unwrap();
+    let report = chain::verify(kassa::store::sql::Db::Sqlite(&conn), Journal::Ledger).unwrap();
     assert_eq!(report.problems.len(), 1, "{report:?}");
     assert!(report.problems[0].contains("id 1"), "{report:?}");
 }

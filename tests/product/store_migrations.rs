@@ -145,7 +145,7 @@ fn keys_and_documents_of_an_older_database_keep_working_and_get_their_chain() {
     // The migration chained and sealed the stored documents.
     let conn = rusqlite::Connection::open(&path).unwrap();
     for journal in Journal::ALL {
-        let report = chain::verify(&conn, journal).unwrap();
+        let report = chain::verify(kassa::store::sql::Db::Sqlite(&conn), journal).unwrap();
         assert!(report.documents > 0 && report.problems.is_empty(), "{journal:?}: {report:?}");
     }
 }

@@ -101,3 +101,52 @@ fn a_second_server_on_the_same_database_is_refused_until_the_first_stops() {
     let sale = second.sale(3);
     assert_eq!(sale["shift_document_number"], 2, "the KKM's shift went on: {sale}");
 }
+
+#[test]
+fn kassa_check_reads_a_postgres_store_and_names_a_row_changed_behind_kassas_back() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("checked");
+    let shop = Shop::open_on(tempfile::tempdir().expect("dir"), Some(&url));
+    shop.set_up();
+    shop.day();
+    let dir = shop.stop();
+    let data = dir.path().join("data");
+    let check = || {
+        let out = crate::common::kassa()
+            .args(["check", "--data-dir"])
+            .arg(&data)
+            .env("KASSA_STORE_URL", &url)
+            .output()
+            .expect("kassa check");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = check();
+    assert!(ok, "{out}\n{err}");
+    let documents = pg.psql("checked", "SELECT count(*) FROM ledger_documents");
+    assert!(out.contains("the store is PostgreSQL"), "{out}");
+    assert!(out.contains(&format!("ledger_documents: {documents} documents of the ledger")), "{out}");
+    assert!(out.contains("the PIN key is the key the stored PINs were hashed with"), "{out}");
+
+    // A sum changed with psql, behind Kassa's back: its seal no longer holds, and check names the row.
+    let id = pg.psql("checked", "SELECT min(id) FROM ledger_documents WHERE doc_type <> ''");
+    pg.psql("checked", &format!("UPDATE ledger_documents SET fiscal_reply = '{{}}' WHERE id = {id}"));
+    let (ok, out, _) = check();
+    assert!(!ok, "{out}");
+    assert!(out.contains(&format!("ledger_documents id {id}: the seal does not match")), "{out}");
+
+    // The tools that copy kassa.db say what to use instead.
+    let out = crate::common::kassa()
+        .args(["backup"])
+        .arg(dir.path().join("backup"))
+        .arg("--data-dir")
+        .arg(&data)
+        .env("KASSA_STORE_URL", &url)
+        .output()
+        .expect("kassa backup");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"), "{}", String::from_utf8_lossy(&out.stderr));
+}

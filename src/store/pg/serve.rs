@@ -28,6 +28,8 @@ const NODE_LOCK: i64 = 0x6b61_7373_6101;
 
 pub struct PgStore {
     target: Target,
+    /// Opened to be read only (`kassa check`): no writer, no node lock, the schema as found.
+    read_only: bool,
     writer: Mutex<RefCell<Option<PgConn>>>,
     readers: Mutex<Vec<PgConn>>,
     closed: Arc<AtomicBool>,
@@ -48,12 +50,48 @@ impl PgStore {
             .map_err(|_| StoreError::Open("panicked".into()))??;
         let store = PgStore {
             target,
+            read_only: false,
             writer: Mutex::new(RefCell::new(None)),
             readers: Mutex::new(Vec::new()),
             closed: Arc::default(),
         };
         *lock(&store.writer).borrow_mut() = Some(store.connect_writer()?);
         Ok(store)
+    }
+
+    /// Connects to `url` to read it only: nothing is created, migrated or locked, and a schema other than this
+    /// build's is refused.
+    pub fn open_read_only(url: &str) -> StoreResult<PgStore> {
+        let target = Target::parse(url).map_err(StoreError::Open)?;
+        let found = std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut client = connect(&target)?;
+                super::migrate::version(&mut client)
+            })
+            .join()
+        })
+        .map_err(|_| StoreError::Open("panicked".into()))?
+        .map_err(StoreError::Open)?;
+        if found != super::migrate::latest() {
+            return Err(StoreError::Open(format!(
+                "{} holds Kassa's PostgreSQL schema {found}, this kassa reads schema {} (start this kassa's server \
+                 on it once to create or upgrade it)",
+                target.name,
+                super::migrate::latest()
+            )));
+        }
+        Ok(PgStore {
+            target,
+            read_only: true,
+            writer: Mutex::new(RefCell::new(None)),
+            readers: Mutex::new(Vec::new()),
+            closed: Arc::default(),
+        })
+    }
+
+    /// The database, named without its password.
+    pub fn name(&self) -> &str {
+        &self.target.name
     }
 
     pub fn closed_flag(&self) -> Arc<AtomicBool> {
@@ -103,6 +141,9 @@ impl PgStore {
 
     /// Runs `f` in a transaction of its own on the node's writer connection; commits when it returns `Ok`.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(Db) -> Result<T, E>) -> Result<T, E> {
+        if self.read_only {
+            return Err(E::from(StoreError::Open(format!("{} was opened to be read only", self.target.name))));
+        }
         let slot = lock(&self.writer);
         {
             let mut conn = slot.borrow_mut();
