@@ -26,6 +26,7 @@ const IDLE_READERS: usize = 4;
 /// the same device's documents at once.
 const NODE_LOCK: i64 = 0x6b61_7373_6101;
 
+/// A PostgreSQL store a node serves from (or reads only: `kassa check`).
 pub struct PgStore {
     target: Target,
     /// Opened to be read only (`kassa check`): no writer, no node lock, the schema as found.
@@ -47,7 +48,7 @@ impl PgStore {
         let target = Target::parse(url).map_err(StoreError::Open)?;
         // The schema is made with the synchronous client, on a thread outside any runtime.
         std::thread::scope(|s| s.spawn(|| prepare(&target)).join())
-            .map_err(|_| StoreError::Open("panicked".into()))??;
+            .map_err(|_| StoreError::Open("preparing the PostgreSQL schema panicked".into()))??;
         let store = PgStore {
             target,
             read_only: false,
@@ -70,7 +71,7 @@ impl PgStore {
             })
             .join()
         })
-        .map_err(|_| StoreError::Open("panicked".into()))?
+        .map_err(|_| StoreError::Open("reading the PostgreSQL schema's version panicked".into()))?
         .map_err(StoreError::Open)?;
         if found != super::migrate::latest() {
             return Err(StoreError::Open(format!(
@@ -87,11 +88,6 @@ impl PgStore {
             readers: Mutex::new(Vec::new()),
             closed: Arc::default(),
         })
-    }
-
-    /// The database, named without its password.
-    pub fn name(&self) -> &str {
-        &self.target.name
     }
 
     pub fn closed_flag(&self) -> Arc<AtomicBool> {
