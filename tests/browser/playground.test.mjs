@@ -240,14 +240,20 @@ async function main() {
 
     // 7. Unsaved edits are never lost without a question: Reload, Built-in, the kind, the page itself.
     const asked = [];
-    const answer = (accept) => page.once("dialog", (d) => { asked.push(d.type()); accept ? d.accept() : d.dismiss(); });
+    // One dialog per action, answered before the next action starts: a handler registered for the next
+    // dialog while this one is still on its way would answer it twice (a race seen on a loaded machine).
+    const answer = async (accept, action) => {
+      const shown = page.waitForEvent("dialog");
+      const acted = action();
+      const d = await shown;
+      asked.push(d.type());
+      await (accept ? d.accept() : d.dismiss());
+      await acted;
+    };
     const restored = await page.inputValue("#editor");
-    answer(false);
-    await page.click("#revert");
-    answer(false);
-    await page.click("#builtin");
-    answer(false);
-    await page.selectOption("#kind", "x_report");
+    await answer(false, () => page.click("#revert"));
+    await answer(false, () => page.click("#builtin"));
+    await answer(false, () => page.selectOption("#kind", "x_report"));
     assert.equal(await page.inputValue("#kind"), "ticket", "a dismissed switch stays on the kind being edited");
     assert.equal(await page.inputValue("#editor"), restored, "the edits are still there");
     const unload = page.waitForEvent("dialog");
@@ -257,8 +263,7 @@ async function main() {
     await leaving.dismiss();
     assert.equal(await page.inputValue("#editor"), restored, "a dismissed reload keeps the page and its edits");
     assert.deepEqual(asked, ["confirm", "confirm", "confirm", "beforeunload"]);
-    answer(true);
-    await page.click("#revert");
+    await answer(true, () => page.click("#revert"));
     await page.waitForFunction((t) => document.querySelector("#editor").value === t, withLogo);
     assert.ok(await page.isHidden("#dirty"));
 
