@@ -354,20 +354,26 @@ fn check_postgres(data: &Path, url: &str) -> Result<(), String> {
     for (journal, found) in Journal::ALL.into_iter().zip(reports) {
         say_journal(&mut say, journal, found)?;
     }
-    let key = match crate::server::shared_pin_key() {
-        Ok(Some(key)) => Ok(key),
-        Ok(None) => read_key(data),
-        Err(e) => Err(e),
+    say_pin_key(&mut say, data, stored_key);
+    report(&data.display().to_string(), &findings)
+}
+
+/// The line of `kassa check` about the PIN key (`KASSA_PIN_KEY` when set, as the server takes it, else the
+/// folder's `pin.key`) against the check the store recorded.
+fn say_pin_key(say: &mut impl FnMut(bool, String), data: &Path, stored: Option<String>) {
+    let (name, key) = match crate::server::shared_pin_key() {
+        Ok(Some(key)) => (crate::server::PIN_KEY_VAR, Ok(key)),
+        Ok(None) => (folder::PIN_KEY, read_key(data)),
+        Err(e) => (crate::server::PIN_KEY_VAR, Err(e)),
     };
-    match (key, stored_key) {
+    match (key, stored) {
         (Ok(key), Some(stored)) if stored == Pins::new(key).key_check() => {
-            say(true, "the PIN key is the key the stored PINs were hashed with".into())
+            say(true, format!("{name} is the key the stored PINs were hashed with"))
         }
-        (Ok(_), Some(_)) => say(false, "the PIN key is NOT the key the stored PINs were hashed with".into()),
-        (Ok(_), None) => say(true, "the PIN key: not checkable yet (recorded at the first start or right PIN)".into()),
+        (Ok(_), Some(_)) => say(false, format!("{name} is NOT the key the stored PINs were hashed with")),
+        (Ok(_), None) => say(true, format!("{name}: not checkable yet (recorded at the first start or right PIN)")),
         (Err(e), _) => say(false, e),
     }
-    report(&data.display().to_string(), &findings)
 }
 
 /// Prints the findings of `kassa check`; fails when one is a problem.
@@ -459,13 +465,6 @@ pub fn check(args: CheckArgs) -> Result<(), String> {
         Ok(None) => say(true, format!("commit mark: kassa.db holds {commits} commits; no kassa.mark yet")),
         Err(e) => say(false, e.to_string()),
     }
-    match (read_key(&data), key_fact(&conn)) {
-        (Ok(key), Some(stored)) if stored == Pins::new(key).key_check() => {
-            say(true, "pin.key is the key the stored PINs were hashed with".into())
-        }
-        (Ok(_), Some(_)) => say(false, "pin.key is NOT the key the stored PINs were hashed with".into()),
-        (Ok(_), None) => say(true, "pin.key: not checkable yet (recorded at the first start or right PIN)".into()),
-        (Err(e), _) => say(false, e),
-    }
+    say_pin_key(&mut say, &data, key_fact(&conn));
     report(&data.display().to_string(), &findings)
 }

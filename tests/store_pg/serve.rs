@@ -129,7 +129,7 @@ fn kassa_check_reads_a_postgres_store_and_names_a_row_changed_behind_kassas_back
     let documents = pg.psql("checked", "SELECT count(*) FROM ledger_documents");
     assert!(out.contains("the store is PostgreSQL"), "{out}");
     assert!(out.contains(&format!("ledger_documents: {documents} documents of the ledger")), "{out}");
-    assert!(out.contains("the PIN key is the key the stored PINs were hashed with"), "{out}");
+    assert!(out.contains("pin.key is the key the stored PINs were hashed with"), "{out}");
 
     // A sum changed with psql, behind Kassa's back: its seal no longer holds, and check names the row.
     let id = pg.psql("checked", "SELECT min(id) FROM ledger_documents WHERE doc_type <> ''");
