@@ -12,17 +12,15 @@ limit_src=${LIMIT_SRC:-../shared/bench/limit}
 . bench/kassa_start.sh
 bench_begin
 
-pgbin=$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -1)
-[ -n "$pgbin" ] || { echo "no /usr/lib/postgresql/*/bin: apt-get install postgresql" >&2; exit 1; }
+# shellcheck source=.ci/pg_cluster.sh
+. .ci/pg_cluster.sh
 pgdir="$work/pg"
-mkdir -p "$pgdir"
-as=()
-if [ "$(id -u)" -eq 0 ]; then chmod 711 "$work"; chown postgres:postgres "$pgdir"; as=(runuser -u postgres --); fi
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"${as[@]}" "$pgbin/initdb" -D "$pgdir/data" -U kassa --auth=trust -E UTF8 --no-locale >/dev/null
-"${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-p $port -c listen_addresses=127.0.0.1 -k $pgdir" start >/dev/null
-trap '"${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-psql() { "$pgbin/psql" -X -q -h 127.0.0.1 -p "$port" -U kassa -d postgres -c "$1" >/dev/null; }
+# The scratch folder is the bench user's: PostgreSQL's user must pass through it to its own folder.
+chmod 711 "$work"
+pg_cluster_start "$pgdir"
+trap 'pg_cluster_stop "$pgdir"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$pg_port
+psql() { "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$port" -U kassa -d postgres -c "$1" >/dev/null; }
 
 # load NAME: wrk against the last started server; prints "NAME sales/s p50 p99" (milliseconds), from trade.lua's
 # LOAD line; a round with a refused sale stops the run.

@@ -422,7 +422,7 @@ impl TestDb {
 }
 
 fn pg_text(e: postgres::Error) -> String {
-    e.as_db_error().map(|d| d.message().to_owned()).unwrap_or_else(|| e.to_string())
+    kassa::store::pg::describe(&e)
 }
 
 /// Runs `f` with a client of `url` on a thread of its own (the synchronous client refuses a runtime's).
