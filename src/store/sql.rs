@@ -331,20 +331,19 @@ pub fn translate(sql: &str) -> String {
     out
 }
 
-/// A rusqlite parameter on its way to PostgreSQL, encoded for the type the server inferred.
+/// A rusqlite parameter on its way to PostgreSQL, encoded for the type the server inferred; or why it could
+/// not be read, said when the statement is sent.
 #[derive(Debug)]
-struct PgParam(Value);
+struct PgParam(Result<Value, String>);
 
 impl PgParam {
     fn of(p: &dyn rusqlite::ToSql) -> PgParam {
-        let value = match p.to_sql() {
-            Ok(ToSqlOutput::Borrowed(v)) => owned(v),
-            Ok(ToSqlOutput::Owned(v)) => v,
-            // Kassa binds no zero blobs or arrays; an unreadable parameter binds as NULL and the statement's
-            // constraints say no.
-            Ok(_) | Err(_) => Value::Null,
-        };
-        PgParam(value)
+        PgParam(match p.to_sql() {
+            Ok(ToSqlOutput::Borrowed(v)) => Ok(owned(v)),
+            Ok(ToSqlOutput::Owned(v)) => Ok(v),
+            Ok(other) => Err(format!("a parameter of a kind PostgreSQL is not given: {other:?}")),
+            Err(e) => Err(format!("a parameter that cannot be read: {e}")),
+        })
     }
 }
 
@@ -352,7 +351,8 @@ type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
 impl ToSql for PgParam {
     fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
-        match (&self.0, ty) {
+        let value = self.0.as_ref().map_err(|e| BoxError::from(e.clone()))?;
+        match (value, ty) {
             (Value::Null, _) => Ok(IsNull::Yes),
             (Value::Integer(i), t) if *t == Type::INT8 => i.to_sql(ty, out),
             (Value::Integer(i), t) if *t == Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
@@ -410,7 +410,33 @@ impl<'a> FromSql<'a> for PgValue {
 
 #[cfg(test)]
 mod tests {
-    use super::translate;
+    use super::{PgParam, PgValue, translate};
+    use postgres::types::{FromSql, ToSql, Type};
+    use rusqlite::types::Value;
+
+    /// A value sent as `ty` and read back as PostgreSQL would give it back.
+    fn round_trip(p: &dyn rusqlite::ToSql, ty: &Type) -> Result<Value, String> {
+        let mut buf = bytes::BytesMut::new();
+        PgParam::of(p).to_sql(ty, &mut buf).map_err(|e| e.to_string())?;
+        PgValue::from_sql(ty, &buf).map(|v| v.0).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn values_cross_as_sqlite_values() {
+        // A decimal's text keeps its scale through numeric, as the copy's proof requires.
+        assert_eq!(round_trip(&"1.50", &Type::NUMERIC), Ok(Value::Text("1.50".into())));
+        assert_eq!(round_trip(&"-0.001", &Type::NUMERIC), Ok(Value::Text("-0.001".into())));
+        assert_eq!(round_trip(&7_i64, &Type::NUMERIC), Ok(Value::Text("7".into())));
+        // 0/1 flags are booleans there and come back as 0/1; anything else is refused, not guessed.
+        assert_eq!(round_trip(&true, &Type::BOOL), Ok(Value::Integer(1)));
+        assert_eq!(round_trip(&0_i64, &Type::BOOL), Ok(Value::Integer(0)));
+        assert!(round_trip(&2_i64, &Type::BOOL).unwrap_err().contains("2 for a boolean"));
+        assert_eq!(round_trip(&(1_i64 << 40), &Type::INT8), Ok(Value::Integer(1 << 40)));
+        assert!(round_trip(&(1_i64 << 40), &Type::INT4).is_err(), "too big for an integer column");
+        assert!(round_trip(&"1,5", &Type::NUMERIC).is_err(), "not a decimal");
+        assert_eq!(round_trip(&"Нан ₸", &Type::TEXT), Ok(Value::Text("Нан ₸".into())));
+        assert_eq!(round_trip(&vec![0_u8, 255], &Type::BYTEA), Ok(Value::Blob(vec![0, 255])));
+    }
 
     #[test]
     fn statements_are_translated_to_postgres() {
