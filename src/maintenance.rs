@@ -220,7 +220,7 @@ fn inspect(db: &Path, key: &[u8; 32]) -> Result<Contents, String> {
         return Err(format!("{} was written by a newer Kassa (schema {version})", db.display()));
     }
     if let Some(stored) = key_fact(&conn)
-        && stored != Pins::new(*key).key_check()
+        && stored != Pins::new(*key, false).key_check()
     {
         return Err(format!("{}: its pin.key is not the one its PINs were hashed with", db.display()));
     }
@@ -367,7 +367,7 @@ fn say_pin_key(say: &mut impl FnMut(bool, String), data: &Path, stored: Option<S
         Err(e) => (crate::server::PIN_KEY_VAR, Err(e)),
     };
     match (key, stored) {
-        (Ok(key), Some(stored)) if stored == Pins::new(key).key_check() => {
+        (Ok(key), Some(stored)) if stored == Pins::new(key, false).key_check() => {
             say(true, format!("{name} is the key the stored PINs were hashed with"))
         }
         (Ok(_), Some(_)) => say(false, format!("{name} is NOT the key the stored PINs were hashed with")),

@@ -65,7 +65,7 @@ impl Core {
         endpoints: link::Endpoints,
         pin_key: [u8; 32],
     ) -> FiscalResult<Core> {
-        let pins = pin::Pins::new(pin_key);
+        let pins = pin::Pins::new(pin_key, store.is_postgres());
         let core = Core {
             store,
             ledger,

@@ -140,6 +140,11 @@ impl Core {
     }
 
     pub fn authenticate(&self, pin: &str) -> FiscalResult<Option<Caller>> {
+        if !self.pins.trusted() {
+            // Another node may have changed an operator: the cache holds only while the fact has not moved.
+            let now = self.store.read(|tx| tx.folder_fact(pin::OPERATORS_CHANGED))?;
+            self.pins.operators_changed(now);
+        }
         let key = self.pins.lookup_key(pin);
         let generation = match self.pins.cached(&key) {
             Ok(caller) => return Ok(Some(caller)),
@@ -554,6 +559,7 @@ impl Core {
                     })?
                 }
             };
+            operators_changed(tx)?;
             tx.operator(saved_id)?.ok_or(FiscalError::OperatorNotFound(saved_id))
         });
         // A PIN, role or name changed: callers are verified again.
@@ -570,11 +576,18 @@ impl Core {
                 return Err(FiscalError::LastAdministratorDelete);
             }
             tx.delete_operator(id)?;
+            operators_changed(tx)?;
             Ok::<_, FiscalError>(())
         })?;
         self.pins.forget_all();
         Ok(())
     }
+}
+
+/// Moves the store's [`pin::OPERATORS_CHANGED`] fact, in the transaction that changes an operator, so other
+/// nodes of a shared store verify their callers again.
+fn operators_changed(tx: &crate::store::Tx) -> FiscalResult<()> {
+    Ok(tx.set_folder_fact(pin::OPERATORS_CHANGED, &format!("{:016x}", rand::random::<u64>()))?)
 }
 
 #[cfg(test)]

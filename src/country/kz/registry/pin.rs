@@ -9,6 +9,10 @@
 //! Verified PINs are cached by keyed hash, so a request costs one HMAC and a map lookup, not an argon2 run;
 //! the cache is emptied whenever an operator is saved or deleted. A wrong PIN costs an HMAC and one indexed
 //! lookup, and no argon2 run, so guessing cannot be turned into a CPU flood.
+//!
+//! Nodes sharing a store (PostgreSQL) change operators behind each other's back: every change also moves the
+//! store's `operators_changed` fact, and a node trusts its cache for [`SHARED_TRUST`] at most before it
+//! reads that fact again, emptying the cache when it moved.
 use crate::country::kz::access::Caller;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -21,10 +25,19 @@ use std::sync::Mutex;
 const MEMORY_KIB: u32 = 7 * 1024;
 const PASSES: u32 = 5;
 
+/// How long a node sharing its store trusts its verified PINs before it checks that no other node changed an
+/// operator: a deleted cashier's PIN still works on another node for this long at most.
+pub const SHARED_TRUST: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The store's fact that moves whenever an operator is saved or deleted, on any node.
+pub const OPERATORS_CHANGED: &str = "operators_changed";
+
 /// The server's PIN key and the cache of verified PINs.
 pub struct Pins {
     key: [u8; 32],
     verified: Mutex<Verified>,
+    /// Shared store: when this node last read [`OPERATORS_CHANGED`], and what it said.
+    shared: Option<Mutex<(Option<std::time::Instant>, Option<String>)>>,
     /// The database has no record of its key yet (older than migration 0009) and none of its PINs could
     /// be checked at start: the first PIN verified records it.
     unconfirmed: std::sync::atomic::AtomicBool,
@@ -47,8 +60,33 @@ fn argon2() -> Argon2<'static> {
 }
 
 impl Pins {
-    pub fn new(key: [u8; 32]) -> Pins {
-        Pins { key, verified: Mutex::new(Verified::default()), unconfirmed: Default::default() }
+    /// `shared`: other nodes change operators in the same store.
+    pub fn new(key: [u8; 32], shared: bool) -> Pins {
+        Pins {
+            key,
+            verified: Mutex::new(Verified::default()),
+            shared: shared.then(Mutex::default),
+            unconfirmed: Default::default(),
+        }
+    }
+
+    /// Whether the cache may be used without reading [`OPERATORS_CHANGED`] first (always, alone on a store).
+    pub fn trusted(&self) -> bool {
+        self.shared.as_ref().is_none_or(|s| {
+            let seen = s.lock().unwrap_or_else(|p| p.into_inner());
+            seen.0.is_some_and(|at| at.elapsed() < SHARED_TRUST)
+        })
+    }
+
+    /// What [`OPERATORS_CHANGED`] says now, read by the caller: the cache is emptied when it moved.
+    pub fn operators_changed(&self, now: Option<String>) {
+        let Some(shared) = &self.shared else { return };
+        let mut seen = shared.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.1 != now {
+            self.forget_all();
+            seen.1 = now;
+        }
+        seen.0 = Some(std::time::Instant::now());
     }
 
     /// The keyed hash of a fixed text: tells whether a database's PINs were hashed with this key without
@@ -109,7 +147,10 @@ impl Pins {
     /// The caller a PIN with this keyed hash was verified as, if cached; else the generation to remember it in.
     pub fn cached(&self, lookup_key: &str) -> Result<Caller, u64> {
         let cache = self.cache();
-        cache.callers.get(lookup_key).cloned().ok_or(cache.generation)
+        match cache.callers.get(lookup_key) {
+            Some(caller) if self.trusted() => Ok(caller.clone()),
+            _ => Err(cache.generation),
+        }
     }
 
     /// Remembers a verified PIN, unless operators changed since `generation`. Only right PINs get here, so
@@ -135,8 +176,8 @@ mod tests {
 
     #[test]
     fn the_index_is_keyed_and_the_slow_hash_salted() {
-        let a = Pins::new([1; 32]);
-        let b = Pins::new([2; 32]);
+        let a = Pins::new([1; 32], false);
+        let b = Pins::new([2; 32], false);
         assert_eq!(a.lookup_key("1234"), a.lookup_key("1234"));
         assert_ne!(a.lookup_key("1234"), b.lookup_key("1234"), "another key, another index");
         assert_ne!(a.lookup_key("1234"), a.lookup_key("1235"));
