@@ -119,7 +119,9 @@ pub(crate) fn shared_pin_key() -> Result<Option<[u8; 32]>, String> {
 /// with its name for messages.
 fn open_store(config: &Config, folder: &DataFolder) -> Result<(Arc<Store>, String), String> {
     if let Some(url) = &config.store.url {
-        let store = Store::open_postgres(url).map_err(|e| format!("cannot serve from PostgreSQL: {e}"))?;
+        let lease = std::time::Duration::from_secs(config.store.lease_seconds);
+        folder.lock_folder_itself()?;
+        let store = Store::open_postgres(url, lease).map_err(|e| format!("cannot serve from PostgreSQL: {e}"))?;
         let name = crate::store::pg::Target::parse(url)?.name;
         return Ok((Arc::new(store), name));
     }
@@ -343,6 +345,21 @@ pub async fn start_fronts(
     Ok(tasks)
 }
 
+/// Tells the other nodes of a PostgreSQL store where this node's listener of `front` is, so they can hand it
+/// requests for the devices it serves: `store.advertise` as the host when given, else the bound address.
+fn advertise(config: &Config, store: &Store, front: &str, listener: &TcpListener) {
+    let Ok(bound) = listener.local_addr() else {
+        return;
+    };
+    let host = match &config.store.advertise {
+        Some(host) => host.clone(),
+        None if bound.ip().is_unspecified() => "127.0.0.1".into(),
+        None if bound.is_ipv6() => format!("[{}]", bound.ip()),
+        None => bound.ip().to_string(),
+    };
+    store.advertise(front, &format!("http://{host}:{}", bound.port()));
+}
+
 /// The address a listener is bound to, for the log (the configured one may say port 0).
 fn local(listener: &TcpListener) -> String {
     listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
@@ -384,6 +401,7 @@ async fn start_by(
     let mut tasks = Vec::new();
     if let Some(addr) = &by.listen {
         let listener = crate::listen::bind("by-http", addr, "by.listen").await?;
+        advertise(config, &started.store, "by", &listener);
         let serials: Vec<&str> = by.sko.iter().map(|sko| sko.serial.as_str()).collect();
         tracing::info!(listen = %local(&listener), serials = %serials.join(","), "Belarusian front (HTTP) serving; simulated СКО, test mode");
         let (state, until, web) = (state.clone(), until(), config.cors.clone());
@@ -419,6 +437,7 @@ async fn start_ua(
     let ledger = started.ledger.clone();
     let state = Arc::new(ua::tasks::UaState::new(config.ua.clone(), ledger, started.printing.clone())?);
     let listener = crate::listen::bind("ua", addr, "ua.listen").await?;
+    advertise(config, &started.store, "ua", &listener);
     let fisids: Vec<&str> = config.ua.prro.iter().map(|prro| prro.fisid.as_str()).collect();
     tracing::info!(listen = %local(&listener), fisids = %fisids.join(","), "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
     let until = until_stopped(&stopped);
@@ -443,6 +462,7 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
             crate::listen::announce("ofd-emulator", emulator.addr());
         }
         let listener = crate::listen::bind("api", &config.listen, "listen").await?;
+        advertise(&config, &started.store, "api", &listener);
         tracing::info!(listen = %local(&listener), data_dir = %config.data_dir.display(), "kassa serving");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let fronts = start_fronts(&config, &started, stopped).await?;
@@ -452,6 +472,11 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), String> {
             let _ = front.await;
         }
         started.printing.spooler.shutdown();
+        // Other nodes of a PostgreSQL store take this node's devices at once, not after their leases lapse.
+        let store = started.store.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || store.release_leases()).await.unwrap_or(Ok(())) {
+            tracing::warn!(error = %e, "cannot release the leases; they lapse by themselves");
+        }
         tracing::info!("stopped");
         Ok::<_, String>(closed)
     })?;

@@ -87,12 +87,24 @@ pub struct Config {
 }
 
 /// The store of fiscal data: SQLite in the data folder (the default), or PostgreSQL.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`: serve from PostgreSQL (docs/scale-out.md). Absent:
     /// `kassa.db` in the data folder. The data folder is used either way (print queue, keys, templates).
     pub url: Option<String>,
+    /// PostgreSQL: how long a node keeps a device's lease after it last used it; another node takes the device
+    /// over only after this (a node that died stops its devices' sales for this long at most).
+    pub lease_seconds: u64,
+    /// PostgreSQL: the host name or address the other nodes reach this node's listeners at, to hand it a
+    /// request for a device it serves. Absent: the address each listener is bound to (loopback for 0.0.0.0).
+    pub advertise: Option<String>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> StoreConfig {
+        StoreConfig { url: None, lease_seconds: 15, advertise: None }
+    }
 }
 
 /// Browsers, on every HTTP front (`listen::origin`): which web pages may call Kassa, and under which names.
@@ -256,6 +268,12 @@ impl Config {
                  out to keep the SQLite file in the data folder"
                     .into(),
             ));
+        }
+        if self.store.lease_seconds == 0 || self.store.lease_seconds > 3600 {
+            return Err(ConfigError::Invalid(format!(
+                "store.lease_seconds = {} must be 1 to 3600: a node keeps a device this long after it last used it",
+                self.store.lease_seconds
+            )));
         }
         if self.ofd_link.reconnect_ms < MIN_RECONNECT_MS
             && let Some(real) = self.ofd.iter().find(|o| !o.is_emulator())

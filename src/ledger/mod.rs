@@ -18,6 +18,7 @@ pub mod journal;
 pub mod money;
 pub mod numbering;
 pub mod pins;
+pub mod serving;
 
 /// The ledger's steps inside a caller's write transaction ([`Ledger::write`]), for a country that keeps its
 /// own side rows (a Kazakh KKM's link state) in the same transaction as its documents.

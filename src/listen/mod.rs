@@ -10,6 +10,7 @@
 //! - `throttle`: PIN guesses counted before they are checked, and the terminals Kassa knows.
 pub mod body;
 pub mod framed;
+pub mod handover;
 pub mod http;
 pub mod origin;
 pub mod peer;

@@ -9,7 +9,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL refused or failed an operation.
     #[error("database error: {}", super::pg::describe(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(postgres::Error),
+    /// Another node of the database holds the device's lease: it serves the device now, not this one.
+    #[error("device {} is served by another node ({})", .0.device, .0.node)]
+    ServedElsewhere(Box<super::pg::lease::Lease>),
     /// The PostgreSQL store cannot be reached, or its schema cannot be made ready.
     #[error("{0}")]
     Open(String),
@@ -50,6 +53,12 @@ pub enum StoreError {
         /// Newest version this build knows.
         supported: u32,
     },
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> StoreError {
+        super::pg::lease::refused(&e).unwrap_or(StoreError::Postgres(e))
+    }
 }
 
 /// Result alias of the store.

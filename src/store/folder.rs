@@ -153,13 +153,24 @@ impl DataFolder {
 
     /// Takes the lock on `kassa.db` itself (at `lock` when it exists, else once the store created it).
     pub fn lock_database(&self) -> Result<(), String> {
+        self.lock_also(&self.path.join(DATABASE))
+    }
+
+    /// Serving from PostgreSQL, the folder has no `kassa.db` to lock: the folder itself is locked instead, so
+    /// a removed `kassa.lock` still lets no second server share the print queue and the keys.
+    pub fn lock_folder_itself(&self) -> Result<(), String> {
+        // Windows opens a folder only with flags of its own (never built here): `kassa.lock` alone guards it.
+        if cfg!(unix) { self.lock_also(&self.path) } else { Ok(()) }
+    }
+
+    /// `flock`s `db` (a file or the folder) beside `kassa.lock`, kept for the process's life.
+    fn lock_also(&self, db: &Path) -> Result<(), String> {
         let mut held = self.database.lock().unwrap_or_else(|p| p.into_inner());
         if held.is_some() {
             return Ok(());
         }
-        let db = self.path.join(DATABASE);
         let file = no_follow(OpenOptions::new().read(true))
-            .open(&db)
+            .open(db)
             .map_err(|e| format!("cannot open {} to lock it: {e}", db.display()))?;
         match file.try_lock() {
             Ok(()) => {}

@@ -172,7 +172,8 @@ impl Tx<'_> {
         self.exec(
             "INSERT INTO ledger_devices (country, serial, registration, next_number, shift_number)
              VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (country, serial) DO UPDATE SET registration = excluded.registration",
+             ON CONFLICT (country, serial) DO UPDATE SET registration = excluded.registration
+             WHERE ledger_devices.registration <> excluded.registration",
             params![country, serial, registration.to_string(), first_number, last_shift],
         )?;
         self.ledger_device(country, serial)?.ok_or_else(|| StoreError::Corrupt("device vanished".into()))

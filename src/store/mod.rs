@@ -42,6 +42,7 @@ pub use ledger_numbers::{LedgerJournalFilter, NumberedDoc, Numbers};
 pub use ledger_totals::CounterRows;
 pub use license::LicenseRow;
 pub use operator::OperatorRow;
+pub use pg::lease::{Holder, Lease};
 pub use template::TemplateRow;
 
 pub use sqlite::{check_file, committed};
@@ -72,9 +73,10 @@ impl Store {
         Ok(Store { engine: Engine::Sqlite(SqliteStore::open(path)?), counter_writes: CounterWrites::default() })
     }
 
-    /// Connects to a PostgreSQL store (`postgres://...`) and creates or upgrades its schema.
-    pub fn open_postgres(url: &str) -> StoreResult<Store> {
-        let pg = pg::serve::PgStore::open(url)?;
+    /// Connects to a PostgreSQL store (`postgres://...`) and creates or upgrades its schema; `lease` is how
+    /// long this node keeps a device it no longer uses ([`Store::hold`]).
+    pub fn open_postgres(url: &str, lease: Duration) -> StoreResult<Store> {
+        let pg = pg::serve::PgStore::open(url, lease)?;
         Ok(Store { engine: Engine::Postgres(pg), counter_writes: CounterWrites::default() })
     }
 
@@ -105,6 +107,64 @@ impl Store {
         match &self.engine {
             Engine::Sqlite(store) => store.read(|db| f(&Tx { db, counter_writes })),
             Engine::Postgres(store) => store.read(|db| f(&Tx { db, counter_writes })),
+        }
+    }
+
+    /// Makes sure this node may write and send the documents of `device` for at least `at_least`: on
+    /// PostgreSQL it takes or renews the device's lease unless another node holds it (then it says which);
+    /// SQLite's one process serves every device. A device taken over from another node is forgotten by
+    /// what remembers it ([`Tx::counters_generation`] moves).
+    pub fn hold(&self, device: i64, at_least: Duration) -> StoreResult<Holder> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(Holder::Here { taken_over: false }),
+            Engine::Postgres(store) => {
+                let holder = store.hold(device, at_least)?;
+                if holder == (Holder::Here { taken_over: true }) {
+                    self.counter_writes.bump(device);
+                }
+                Ok(holder)
+            }
+        }
+    }
+
+    /// Whether [`Store::hold`] would say `Here` without asking the database.
+    pub fn holds(&self, device: i64, at_least: Duration) -> bool {
+        match &self.engine {
+            Engine::Sqlite(_) => true,
+            Engine::Postgres(store) => store.holds(device, at_least),
+        }
+    }
+
+    /// How many devices this node holds the lease of now (PostgreSQL; 0 on SQLite).
+    pub fn leases_held(&self) -> usize {
+        match &self.engine {
+            Engine::Sqlite(_) => 0,
+            Engine::Postgres(store) => store.leases_held(),
+        }
+    }
+
+    /// Names the base URL of this node's listener of `front` (`api`, `by`, `ua`) to the other nodes
+    /// (PostgreSQL), for requests they hand over.
+    pub fn advertise(&self, front: &str, url: &str) {
+        if let Engine::Postgres(store) = &self.engine {
+            store.advertise(front, url);
+        }
+    }
+
+    /// Lets go of this node's leases (PostgreSQL), at a clean stop.
+    pub fn release_leases(&self) -> StoreResult<()> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(()),
+            Engine::Postgres(store) => store.release_leases(),
+        }
+    }
+
+    /// Devices whose waiting documents no live node sends (PostgreSQL; none on SQLite, whose senders start
+    /// with the server).
+    pub fn unserved_queues(&self) -> StoreResult<Vec<i64>> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(Vec::new()),
+            Engine::Postgres(store) => store.unserved_queues(),
         }
     }
 

@@ -69,6 +69,8 @@ impl TestServer {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        // As `kassa serve` does at a clean stop: another server on the same PostgreSQL store takes the devices.
+        self.started.store.release_leases().expect("the leases released");
         let dir = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.dir, dir)
     }

@@ -10,6 +10,7 @@ mod common;
 
 mod copy;
 mod migrate;
+mod nodes;
 mod postgres;
 mod serve;
 mod shop;

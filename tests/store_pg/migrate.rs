@@ -19,11 +19,11 @@ fn migrate_creates_the_schema_once_and_refuses_a_newer_one() {
     let url = pg.database("shop");
     let (ok, out, err) = store(&["migrate", "--to", &url]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("schema created (version 1)"), "{out}");
+    assert!(out.contains("schema created (version 2)"), "{out}");
     let before = pg.schema("shop");
     assert!(before.contains("CREATE TABLE public.ledger_documents"), "{before}");
     let versions = pg.psql("shop", "SELECT version, name FROM kassa_schema ORDER BY version");
-    assert_eq!(versions, "1|0001_baseline");
+    assert_eq!(versions, "1|0001_baseline\n2|0002_leases");
 
     let (ok, out, err) = store(&["migrate", "--to", &url]);
     assert!(ok, "{out}{err}");
@@ -37,10 +37,10 @@ fn migrate_creates_the_schema_once_and_refuses_a_newer_one() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("fiscal documents are never deleted"));
 
     // A schema newer than this kassa: refused, nothing changed.
-    pg.psql("shop", "INSERT INTO kassa_schema (version, name) VALUES (2, '0002_from_the_future')");
+    pg.psql("shop", "INSERT INTO kassa_schema (version, name) VALUES (3, '0003_from_the_future')");
     let (ok, out, err) = store(&["migrate", "--to", &url]);
     assert!(!ok, "{out}");
-    assert!(err.contains("holds Kassa's PostgreSQL schema 2, newer than this kassa knows (schema 1)"), "{err}");
+    assert!(err.contains("holds Kassa's PostgreSQL schema 3, newer than this kassa knows (schema 2)"), "{err}");
     assert!(err.contains("Nothing was changed"), "{err}");
     assert_eq!(pg.schema("shop"), before);
 }

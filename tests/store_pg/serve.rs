@@ -68,38 +68,45 @@ fn a_shop_served_from_postgres_keeps_its_books_across_a_restart() {
 }
 
 #[test]
-fn a_second_server_on_the_same_database_is_refused_until_the_first_stops() {
+fn a_second_node_on_the_same_database_serves_beside_the_first_and_takes_over_when_it_stops() {
     let Some(pg) = Postgres::start() else { return };
-    let url = pg.database("one_node");
+    let url = pg.database("two_nodes");
     let first = Shop::open_on(tempfile::tempdir().expect("dir"), Some(&url));
     first.set_up();
-
-    // Another folder, the same database: two nodes would number the same KKM's documents at once.
-    let dir = tempfile::tempdir().expect("dir");
-    let mut command = crate::common::kassa();
-    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path().join("data"));
-    command.args(["--store", &url]).stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("log"));
-    let refused = crate::common::Served::spawn(command, &["api"]);
-    assert!(refused.is_err(), "a second server started on the same database");
-    let log = std::fs::read_to_string(dir.path().join("stderr.log")).expect("log");
-    assert!(log.contains("is in use by another kassa serve"), "{log}");
-    assert!(!log.contains("postgres://kassa@127.0.0.1") || !log.contains(":@"), "no password in the message");
-
-    // The first goes on selling, and once it stopped, a server on another folder takes the database over.
     first.sale(1);
-    let first = first.stop();
-    // The operators' PINs are keyed with the first folder's pin.key: the new node is given the same key.
-    let key = hex::encode(std::fs::read(first.path().join("data/pin.key")).expect("pin.key"));
+    crate::shop::ua_ok(first.ua(json!({"task": 0})));
+
+    // Another folder, the same database. The operators' PINs are keyed with the first folder's pin.key: the
+    // second node is given the same key; a wrong one is refused and never shown.
+    let key = hex::encode(std::fs::read(first.data().join("pin.key")).expect("pin.key"));
     let wrong = hex::encode([7u8; 32]);
-    let (_, log) = Shop::try_open(dir, Some(&url), &[("KASSA_PIN_KEY", &wrong)]).err().expect("a wrong key is refused");
+    let refused = Shop::try_open(tempfile::tempdir().expect("dir"), Some(&url), &[("KASSA_PIN_KEY", &wrong)]);
+    let (_, log) = refused.err().expect("a wrong key is refused");
     assert!(log.contains("KASSA_PIN_KEY is not the key this store's PINs were hashed with"), "{log}");
     assert!(!log.contains(&wrong), "the key is never shown");
-    let dir = tempfile::tempdir().expect("dir");
-    let second = Shop::try_open(dir, Some(&url), &[("KASSA_PIN_KEY", &key)]).expect("the shared key is taken");
+    let second = Shop::try_open(tempfile::tempdir().expect("dir"), Some(&url), &[("KASSA_PIN_KEY", &key)])
+        .expect("a second node on the same database, with the shared key");
     assert!(!second.data().join("pin.key").exists(), "the key came from the environment, not a file");
-    second.authorize_by();
-    let sale = second.sale(3);
+
+    // The first node serves the KKM: a sale sent to the second is handed to it, numbered on.
+    let sale = second.sale(2);
     assert_eq!(sale["shift_document_number"], 2, "the KKM's shift went on: {sale}");
+    let kz = "(SELECT device_id FROM kz_kkms)";
+    let holder =
+        |db: &str| pg.psql(db, &format!("SELECT node || ' ' || fence FROM device_leases WHERE device_id = {kz}"));
+    let held = holder("two_nodes");
+    assert!(held.ends_with(" 1"), "the first node's lease, never taken over: {held}");
+    // So does a Ukrainian cash-in for the ПРРО whose shift the first node opened.
+    let cash_in = second.ua(json!({"task": 3, "cashier": "Петренко І.", "cash": {"type": 0, "sum": 300.25}}));
+    crate::shop::ua_ok(cash_in.clone());
+    assert_eq!(cash_in["info"]["docno"], "2", "numbered on from the shift's opening: {cash_in}");
+
+    // The first stops cleanly and lets go of its devices: the second takes the KKM at once and sells on.
+    let _ = first.stop();
+    let sale = second.sale(3);
+    assert_eq!(sale["shift_document_number"], 3, "{sale}");
+    let now = holder("two_nodes");
+    assert!(now.ends_with(" 2") && now != held, "the second node holds the KKM now: {now}");
 }
 
 #[test]

@@ -161,7 +161,7 @@ impl Shop {
         http(self.served.port("by-http"), "/", None, &body.to_string())
     }
 
-    fn ua(&self, fiscal: Value) -> Value {
+    pub fn ua(&self, fiscal: Value) -> Value {
         let envelope = json!({"ver": 6, "source": "POS1", "tag": "", "type": 1, "fiscal": fiscal});
         http(self.served.port("ua"), "/dm/execute", None, &envelope.to_string())
     }
@@ -171,7 +171,7 @@ fn by_ok(answer: Value) {
     assert_eq!(answer["type"], "send", "{answer}");
 }
 
-fn ua_ok(answer: Value) {
+pub fn ua_ok(answer: Value) {
     assert_eq!(answer["res"], 0, "{answer}");
 }
 

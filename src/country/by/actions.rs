@@ -28,6 +28,13 @@ pub struct ByState {
     skos: Vec<Arc<SkoState>>,
 }
 
+impl ByState {
+    /// Whether several nodes share the store (requests for a СКО another node serves are handed over).
+    pub fn is_shared(&self) -> bool {
+        self.skos.first().is_some_and(|s| s.ledger.is_shared())
+    }
+}
+
 /// What the requests of one СКО share: its own authorisation, shift, numbering, counters and
 /// idempotency scope (the ledger keeps those per device).
 pub struct SkoState {
@@ -353,6 +360,7 @@ impl SkoState {
             None
         };
         let wanted = self.laid_out_for(wanted, printer)?;
+        self.ledger.serve_here(self.device_id, crate::ledger::serving::REQUEST).await?;
         let lock = self.ledger.lock(self.device_id);
         let _ops = lock.ops.lock().await;
         let me = self.clone();

@@ -156,10 +156,9 @@ pub fn router(state: Arc<ByState>, web: &crate::config::CorsConfig) -> Router {
     let post = axum::routing::post(http_answer).fallback(http_other);
     let rule = Arc::new(WebRule::new(web));
     let lang = Lang::parse(&state.config.lang);
-    let router = Router::new()
-        .route("/", post.clone())
-        .route("/{*path}", post)
-        .with_state(state)
+    let shared = state.is_shared();
+    let router = Router::new().route("/", post.clone()).route("/{*path}", post).with_state(state);
+    let router = listen::handover::around(router, shared, "by")
         .layer(axum::middleware::from_fn(move |req, next| web_guard(rule.clone(), lang, req, next)));
     match listen::origin::cors_layer(web) {
         Some(cors) => router.layer(cors),

@@ -135,11 +135,24 @@ pub enum FiscalError {
 }
 
 impl FiscalError {
+    /// The node that serves the KKM, when this is "another node serves it" (a shared store).
+    pub fn served_by(&self) -> Option<&str> {
+        match self {
+            FiscalError::Store(StoreError::ServedElsewhere(lease)) => Some(&lease.node),
+            _ => None,
+        }
+    }
+
     /// What the cashier reads after the code's own text, in both languages; empty when the code says it
     /// all (an internal failure's details stay in the log).
     pub fn text(&self) -> Text {
         use FiscalError as F;
         match self {
+            F::Store(StoreError::ServedElsewhere(lease)) => text!(
+                "кассу обслуживает другой узел ({}), он не ответил: повторите запрос",
+                "кассаға басқа түйін қызмет көрсетеді ({}), ол жауап бермеді: сұрауды қайталаңыз",
+                lease.node
+            ),
             F::Store(_) | F::Internal(_) => Text::default(),
             F::InvalidField { field, reason } => reason.after(field),
             F::Field { field, reason } => reason.after(field),

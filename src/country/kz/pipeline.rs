@@ -181,8 +181,10 @@ impl Core {
                 (kkm.id, kkm.device_id)
             }
         };
-        let lock = self.ledger.lock(device);
         let wait = Duration::from_millis(self.config.fiscal.busy_wait_ms);
+        // Served here (another node that serves the KKM is handed the request instead).
+        self.ledger.serve_here(device, crate::ledger::serving::REQUEST).await?;
+        let lock = self.ledger.lock(device);
         let ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
         // One hop and one write transaction under the lock: the KKM as it stands now and the caller's access
         // to it, a key used by a request that was waiting for the lock (answer what that request made), and,

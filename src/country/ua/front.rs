@@ -274,7 +274,8 @@ pub fn router(state: Arc<UaState>, web: &crate::config::CorsConfig) -> Router {
         .route("/dm/vchasno-kasa/api/v1/settings", get(settings_get).post(settings_post).fallback(wrong_verb))
         .route("/api/v3/fiscal/execute", post(cloud_execute).fallback(wrong_method))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone());
+    let router = listen::handover::around(router, state.is_shared(), "ua")
         .layer(axum::middleware::from_fn(move |req, next| web_guard(rule.clone(), req, next)));
     match listen::origin::cors_layer(web) {
         Some(cors) => router.layer(cors),

@@ -33,6 +33,13 @@ pub struct UaState {
     registers: Vec<Arc<PrroState>>,
 }
 
+impl UaState {
+    /// Whether several nodes share the store (requests for a ПРРО another node serves are handed over).
+    pub fn is_shared(&self) -> bool {
+        self.registers.first().is_some_and(|r| r.ledger.is_shared())
+    }
+}
+
 /// What the requests of one ПРРО share: its shift, numbering, counters and tag scope live in the ledger
 /// under its own device.
 pub struct PrroState {
@@ -490,6 +497,7 @@ impl PrroState {
 
     /// Makes, commits and fiscalises one document (or finds the one its tag made), then answers it.
     async fn document(self: &Arc<Self>, req: Request, printer: Option<Option<PrinterId>>) -> Result<Answer, UaError> {
+        self.ledger.serve_here(self.device_id, crate::ledger::serving::REQUEST).await?;
         let lock = self.ledger.lock(self.device_id);
         let (doc, repeated) = {
             let _ops = lock.ops.lock().await;

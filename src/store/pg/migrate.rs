@@ -5,7 +5,10 @@ use postgres::{Client, GenericClient};
 
 /// Every PostgreSQL migration, oldest first; version N is `MIGRATIONS[N - 1]`. The baseline equals the
 /// SQLite schema after its migration 0016.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_baseline", include_str!("schema/0001_baseline.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_baseline", include_str!("schema/0001_baseline.sql")),
+    ("0002_leases", include_str!("schema/0002_leases.sql")),
+];
 
 /// The SQLite schema version the baseline equals: `kassa store copy` takes a source at this version.
 pub const SQLITE_VERSION: u32 = 16;

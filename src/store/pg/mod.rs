@@ -8,6 +8,7 @@
 pub mod cli;
 mod connect;
 mod copy;
+pub mod lease;
 pub mod migrate;
 mod proof;
 pub mod serve;

@@ -1,9 +1,10 @@
 //! Serving from PostgreSQL (issue 25, part 2): the store's transactions on a PostgreSQL database.
 //!
-//! One node, as the SQLite store is one process: writes take the node's writer connection in turn, each in
-//! its own transaction, committed before `write` returns (PostgreSQL's `synchronous_commit`, on by default,
-//! puts the commit on disk first). Reads run on a small pool of connections, each in a `REPEATABLE READ`
-//! snapshot. Several nodes on one database need the per-device leases of part 3 first.
+//! Writes run on a pool of writer connections, each in its own transaction, committed before `write` returns
+//! (PostgreSQL's `synchronous_commit`, on by default, puts the commit on disk first). Reads run on a pool of
+//! connections, each in a `REPEATABLE READ` snapshot. Several nodes may serve one database: every write
+//! transaction names its node, and the database refuses a write of a device whose lease another node holds
+//! (`lease`, the schema's `0002_leases.sql`).
 //!
 //! A broken connection (the database restarted, the network dropped) is replaced by a new one on the next
 //! transaction; the transaction that met the failure fails and is not stored.
@@ -16,24 +17,36 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::str::FromStr;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// Read connections kept open when idle; more are opened while more readers run at once.
 const IDLE_READERS: usize = 4;
 
-/// The session lock the serving node holds on its database (its writer connection holds it; PostgreSQL drops it
-/// when that connection ends). Until part 3's per-device leases, one node serves a database: two would number
-/// the same device's documents at once.
-const NODE_LOCK: i64 = 0x6b61_7373_6101;
+/// Write transactions a node runs at once (each on a connection of its own; more wait for one).
+const WRITERS: usize = 8;
 
 /// A PostgreSQL store a node serves from (or reads only: `kassa check`).
 pub struct PgStore {
     target: Target,
-    /// Opened to be read only (`kassa check`): no writer, no node lock, the schema as found.
+    /// Opened to be read only (`kassa check`): no writer, the schema as found.
     read_only: bool,
-    writer: Mutex<RefCell<Option<PgConn>>>,
+    writers: Writers,
     readers: Mutex<Vec<PgConn>>,
+    /// This node, as its write transactions name it to the leases.
+    pub(super) node: super::lease::Node,
+    /// The connection holding the node's presence lock (`lease`).
+    pub(super) presence: Mutex<Option<PgConn>>,
+    /// The node let go of its leases to stop: it writes no more.
+    pub(super) stopping: AtomicBool,
     closed: Arc<AtomicBool>,
+}
+
+/// The writer connections: idle ones, and how many are open.
+#[derive(Default)]
+struct Writers {
+    idle: Mutex<(Vec<PgConn>, usize)>,
+    freed: Condvar,
 }
 
 impl Drop for PgStore {
@@ -44,7 +57,8 @@ impl Drop for PgStore {
 
 impl PgStore {
     /// Connects to `url`, creates or upgrades Kassa's schema there, and says which database it serves.
-    pub fn open(url: &str) -> StoreResult<PgStore> {
+    /// `lease` is how long a device's lease lasts unless renewed.
+    pub fn open(url: &str, lease: Duration) -> StoreResult<PgStore> {
         let target = Target::parse(url).map_err(StoreError::Open)?;
         // The schema is made with the synchronous client, on a thread outside any runtime.
         std::thread::scope(|s| s.spawn(|| prepare(&target)).join())
@@ -52,11 +66,19 @@ impl PgStore {
         let store = PgStore {
             target,
             read_only: false,
-            writer: Mutex::new(RefCell::new(None)),
+            writers: Writers::default(),
             readers: Mutex::new(Vec::new()),
+            node: super::lease::Node::new(lease),
+            presence: Mutex::new(None),
+            stopping: AtomicBool::new(false),
             closed: Arc::default(),
         };
-        *lock(&store.writer).borrow_mut() = Some(store.connect_writer()?);
+        store.keep_presence()?;
+        // Fail at start, not at the first sale, when the database cannot be written.
+        let first = store.connect_writer()?;
+        lock(&store.writers.idle).0.push(first);
+        lock(&store.writers.idle).1 = 1;
+        tracing::info!(node = %store.node.name, lease_s = lease.as_secs_f64(), "serving as a node of the database");
         Ok(store)
     }
 
@@ -84,8 +106,11 @@ impl PgStore {
         Ok(PgStore {
             target,
             read_only: true,
-            writer: Mutex::new(RefCell::new(None)),
+            writers: Writers::default(),
             readers: Mutex::new(Vec::new()),
+            node: super::lease::Node::new(Duration::ZERO),
+            presence: Mutex::new(None),
+            stopping: AtomicBool::new(false),
             closed: Arc::default(),
         })
     }
@@ -95,7 +120,7 @@ impl PgStore {
     }
 
     /// A new connection, driven by the runtime thread.
-    fn connect(&self) -> StoreResult<PgConn> {
+    pub(super) fn connect(&self) -> StoreResult<PgConn> {
         let config = tokio_postgres::Config::from_str(&self.target.url)
             .map_err(|e| StoreError::Open(format!("{}: {e}", self.target.name)))?;
         let (tx, rx) = std::sync::mpsc::channel();
@@ -118,38 +143,59 @@ impl PgStore {
         Ok(PgConn::new(client))
     }
 
-    /// A new writer connection, holding the node's lock on the database.
+    /// A new writer connection. A transaction left open longer than a lease (a node paused mid-write) is ended
+    /// by the server, so its locks do not stop the node that takes the lease over.
     fn connect_writer(&self) -> StoreResult<PgConn> {
         let conn = self.connect()?;
-        let sql = format!("SELECT pg_try_advisory_lock({NODE_LOCK})");
-        let held = RefCell::new(conn);
-        let got: bool = Db::Postgres(&held).row(&sql, rusqlite::params![], |r| r.get(0))?;
-        if !got {
-            return Err(StoreError::Open(format!(
-                "the database {} is in use by another kassa serve: one server per database until per-device \
-                 leases let several nodes share one (docs/scale-out.md). Stop the other one first, or give this \
-                 one its own database",
-                self.target.name
-            )));
-        }
-        Ok(held.into_inner())
+        let idle = self.node.lease.as_millis().max(1000);
+        conn.batch(&format!("SET idle_in_transaction_session_timeout = {idle}"))?;
+        Ok(conn)
     }
 
-    /// Runs `f` in a transaction of its own on the node's writer connection; commits when it returns `Ok`.
+    /// A writer connection from the pool, or a new one; waits while [`WRITERS`] are in use.
+    fn take_writer(&self) -> StoreResult<PgConn> {
+        let mut idle = lock(&self.writers.idle);
+        loop {
+            while let Some(conn) = idle.0.pop() {
+                if !conn.is_closed() {
+                    return Ok(conn);
+                }
+                idle.1 -= 1;
+            }
+            if idle.1 < WRITERS {
+                idle.1 += 1;
+                drop(idle);
+                return self.connect_writer().inspect_err(|_| lock(&self.writers.idle).1 -= 1);
+            }
+            idle = self.writers.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Gives a writer connection back (or counts it gone when it broke).
+    fn give_writer(&self, conn: PgConn) {
+        let mut idle = lock(&self.writers.idle);
+        if conn.is_closed() {
+            idle.1 -= 1;
+        } else {
+            idle.0.push(conn);
+        }
+        self.writers.freed.notify_one();
+    }
+
+    /// Runs `f` in a transaction of its own on a writer connection; commits when it returns `Ok`. The
+    /// transaction names this node, so the database checks its leases (`0002_leases.sql`).
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(Db) -> Result<T, E>) -> Result<T, E> {
         if self.read_only {
             return Err(E::from(StoreError::Open(format!("{} was opened to be read only", self.target.name))));
         }
-        let slot = lock(&self.writer);
-        {
-            let mut conn = slot.borrow_mut();
-            if conn.as_ref().is_none_or(|c| c.is_closed()) {
-                *conn = Some(self.connect_writer()?);
-            }
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(E::from(StoreError::Open("this node is stopping: it writes no more".into())));
         }
-        let conn = RefCell::new(slot.borrow_mut().take().expect("connected above"));
-        let begun = conn.borrow().batch("BEGIN");
+        self.keep_presence()?;
+        let conn = RefCell::new(self.take_writer()?);
+        let begun = conn.borrow().batch(&self.node.begin());
         if let Err(e) = begun {
+            self.give_writer(conn.into_inner());
             return Err(E::from(e.into()));
         }
         let ran = catch_unwind(AssertUnwindSafe(|| f(Db::Postgres(&conn))));
@@ -168,14 +214,16 @@ impl PgStore {
                 conn.batch("ROLLBACK").map_err(StoreError::from)
             }
         };
-        *slot.borrow_mut() = Some(conn);
+        self.give_writer(conn);
         let result = match ran {
             Ok(result) => result,
             Err(panic) => resume_unwind(panic),
         };
         match (result, outcome) {
             (Ok(_), Err(e)) => {
-                tracing::error!(error = %e, "a PostgreSQL commit failed");
+                if !matches!(e, StoreError::ServedElsewhere(_)) {
+                    tracing::error!(error = %e, "a PostgreSQL commit failed");
+                }
                 Err(E::from(e))
             }
             (result, _) => result,

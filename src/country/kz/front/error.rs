@@ -178,6 +178,8 @@ impl From<FiscalError> for ApiError {
         use ErrorCode as C;
         use FiscalError as F;
         let code = match &e {
+            // Another node serves the KKM and could not be handed the request: like a KKM still busy.
+            e if e.served_by().is_some() => C::KkmIsBusyTooLong,
             F::Store(_) => C::DbError,
             F::InvalidField { .. } | F::Field { .. } => C::InvalidFields,
             F::Rule(rule, _) => rule_code(*rule),
@@ -217,6 +219,7 @@ impl From<FiscalError> for ApiError {
         };
         // Internal details (SQL text, a network error) stay in the log; the cashier gets the code's own text.
         match &e {
+            e if e.served_by().is_some() => tracing::debug!(node = ?e.served_by(), "another node serves the KKM"),
             F::Store(inner) => tracing::error!(error = %inner, "store failure"),
             F::Internal(why) => tracing::error!(error = %why, "internal failure"),
             F::OfdUnreachable(why) | F::RegistrationFailed(why) => tracing::warn!(reason = %why, "{e}"),

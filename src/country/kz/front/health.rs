@@ -43,6 +43,8 @@ pub struct Snapshot {
     pub kkms: Vec<KkmHealth>,
     pub devices: Vec<DeviceHealth>,
     pub printers: Vec<PrinterHealth>,
+    /// Devices this node serves now (a PostgreSQL store's leases; 0 on SQLite, whose one server serves all).
+    pub leases_held: usize,
 }
 
 impl Snapshot {
@@ -84,7 +86,8 @@ pub fn snapshot(state: &AppState) -> Snapshot {
                 .collect()
         })
         .unwrap_or_default();
-    Snapshot { store: store_error.is_none(), store_error, kkms, devices, printers: printers(state) }
+    let leases_held = ledger.leases_held();
+    Snapshot { store: store_error.is_none(), store_error, kkms, devices, printers: printers(state), leases_held }
 }
 
 fn printers(state: &AppState) -> Vec<PrinterHealth> {

@@ -78,6 +78,7 @@ pub struct Metrics {
     device_unsent: Family<Device, Gauge>,
     print_jobs: Family<PrinterJobs, Gauge>,
     printer_state: Family<PrinterJobs, Gauge>,
+    leases_held: Gauge,
     /// One scrape at a time: the state gauges are cleared and refilled.
     scrape: Mutex<()>,
 }
@@ -151,6 +152,12 @@ impl Metrics {
             "1 for the printer's state: idle, printing, waiting, paused_<reason> or failed",
             printer_state.clone(),
         );
+        let leases_held = Gauge::default();
+        registry.register(
+            "leases_held",
+            "Devices this node serves now (PostgreSQL's per-device leases; 0 on SQLite)",
+            leases_held.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -165,6 +172,7 @@ impl Metrics {
             device_unsent,
             print_jobs,
             printer_state,
+            leases_held,
             scrape: Mutex::new(()),
         }
     }
@@ -220,6 +228,7 @@ impl Metrics {
             };
             self.printer_state.get_or_create(&PrinterJobs { printer: p.name.clone(), state }).set(1);
         }
+        self.leases_held.set(snapshot.leases_held as i64);
         let mut text = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
             tracing::error!(error = %e, "cannot encode the metrics");
@@ -253,6 +262,7 @@ async fn take_snapshot(state: &AppState) -> health::Snapshot {
             kkms: Vec::new(),
             devices: Vec::new(),
             printers: Vec::new(),
+            leases_held: 0,
         },
     }
 }

@@ -73,11 +73,13 @@ pub fn app(state: AppState) -> Router {
     let web = Arc::new(WebRule::new(&config.cors));
     let methods =
         methods::routes().merge(metrics::routes()).layer(DefaultBodyLimit::max(limit)).with_state(state.clone());
+    let shared = state.core.ledger().is_shared();
     let app = Router::new()
         .route("/openapi.json", axum::routing::get(openapi))
         .merge(methods::playground::pages())
         .merge(status::pages())
-        .fallback_service(methods)
+        .fallback_service(methods);
+    let app = crate::listen::handover::around(app, shared, "api")
         .layer(axum::middleware::from_fn(move |req, next| web_guard(web.clone(), req, next)))
         .layer(axum::middleware::from_fn(move |req, next| error::render_errors(policy, req, next)))
         .layer(axum::middleware::from_fn_with_state(state, metrics::observe))

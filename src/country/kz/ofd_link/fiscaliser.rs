@@ -25,7 +25,9 @@ pub(crate) fn outcome(sent: HeadResult) -> Outcome<ResultClass> {
         HeadResult::Empty => Outcome::Nothing,
         HeadResult::Accepted { more, .. } => Outcome::Accepted { more },
         HeadResult::Unreachable => Outcome::Deferred { retry: true },
-        HeadResult::InvalidToken | HeadResult::Blocked => Outcome::Deferred { retry: false },
+        HeadResult::InvalidToken | HeadResult::Blocked | HeadResult::ServedElsewhere => {
+            Outcome::Deferred { retry: false }
+        }
         HeadResult::Refused { doc_id, class } => Outcome::Refused { doc_id, reason: class },
     }
 }

@@ -31,7 +31,8 @@ impl Core {
                 .ok()
                 .flatten()
                 .is_none_or(|k| k.is_blocked || k.is_invalid_token);
-            if waiting && !stopped {
+            // A node that no longer serves the KKM leaves its queue to the node that does.
+            if waiting && !stopped && core.ledger.holds(device) {
                 core.wake_sender(device);
             }
         });
@@ -39,8 +40,26 @@ impl Core {
 
     /// Starts senders for every KKM with a queue (at server start: a crash may have left documents
     /// in flight; they are resent with their REQNUM).
+    ///
+    /// On a store several nodes share (PostgreSQL), this node sends only the queues of the KKMs it serves:
+    /// it takes those no running node serves now (before it answers anything, so a KKM left in flight reads
+    /// autonomous from the first request), and looks for more every second ([`Core::adopt_queues`]).
     pub fn start_senders(self: &Arc<Self>) {
-        if let Err(e) = self.reconcile_offline_state() {
+        if self.ledger.is_shared() {
+            self.adopted().into_iter().for_each(|device| self.wake_sender(device));
+            let core = Arc::downgrade(self);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let Some(core) = core.upgrade() else { return };
+                    core.adopt_queues().await;
+                }
+            });
+            return;
+        }
+        if let Err(e) = self.reconcile_offline_state(None) {
             tracing::error!(error = %e, "cannot check the KKMs' autonomous state");
         }
         let waiting = self.ledger.read(|tx| {
@@ -58,13 +77,65 @@ impl Core {
         }
     }
 
-    /// At start, makes every KKM's `is_offline` agree with its queue: a crash may have left a document in
-    /// flight while the KKM still read online (new documents would then go autonomous unseen, and the
-    /// autonomous time limit would not run), or a KKM marked autonomous with nothing left to send.
-    pub fn reconcile_offline_state(&self) -> crate::country::kz::FiscalResult<()> {
+    /// Sends the queues of KKMs no running node serves (their node stopped or died).
+    pub async fn adopt_queues(self: &Arc<Self>) {
+        let adopted = self.blocking(|core| Ok(core.adopted())).await.unwrap_or_default();
+        adopted.into_iter().for_each(|device| self.wake_sender(device));
+    }
+
+    /// Takes the leases of the Kazakh KKMs whose queues no running node serves and whose sender is not
+    /// running here, makes each one's autonomous state agree with its queue, and returns them to be sent.
+    fn adopted(&self) -> Vec<i64> {
+        let devices = match self.store.unserved_queues() {
+            Ok(devices) => devices,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read which queues wait for a node");
+                return Vec::new();
+            }
+        };
+        let exchange = Duration::from_millis(self.config.ofd_link.total_time_ms + 1_000);
+        let mut adopted = Vec::new();
+        for device in devices {
+            if self.ledger.lock(device).sender_running.load(Ordering::SeqCst) {
+                continue;
+            }
+            match self.ledger.read(|tx| tx.kz_kkm_row_of_device(device)) {
+                Ok(Some(k)) if !k.is_blocked && !k.is_invalid_token => {}
+                // Not a Kazakh KKM (the other fronts send within their requests), or one that waits for someone.
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(device, error = %e, "cannot read the KKM");
+                    continue;
+                }
+            }
+            match self.store.hold(device, exchange) {
+                Ok(crate::store::Holder::Here { .. }) => {}
+                Ok(crate::store::Holder::Elsewhere(_)) => continue,
+                Err(e) => {
+                    tracing::warn!(device, error = %e, "cannot take the KKM's lease");
+                    continue;
+                }
+            }
+            if let Err(e) = self.reconcile_offline_state(Some(device)) {
+                tracing::warn!(device, error = %e, "cannot check the KKM's autonomous state");
+            }
+            tracing::info!(device, "sending a queue no running node sends");
+            adopted.push(device);
+        }
+        adopted
+    }
+
+    /// Makes every KKM's `is_offline` (or only the one of `device`) agree with its queue: a crash may have
+    /// left a document in flight while the KKM still read online (new documents would then go autonomous
+    /// unseen, and the autonomous time limit would not run), or a KKM marked autonomous with nothing left
+    /// to send. At start, or when a node takes a KKM over.
+    pub fn reconcile_offline_state(&self, device: Option<i64>) -> crate::country::kz::FiscalResult<()> {
         let now = self.clock.now();
         self.ledger.write(|tx| {
             for mut kkm in books::kkms(tx)? {
+                if device.is_some_and(|d| d != kkm.device_id) {
+                    continue;
+                }
                 let queued = books::outbox_len(tx, kkm.device_id)? > 0;
                 if queued && !kkm.is_offline {
                     super::send::mark_autonomous(tx, &mut kkm, now)?;

@@ -17,10 +17,11 @@ use crate::country::kz::rules::stored::{
 use crate::country::kz::text::Text;
 use crate::country::kz::{Core, outage, trade, wire};
 use crate::ledger::{Amendment, Numbering, within};
-use crate::store::{FiscalState, KkmRow, Tx};
+use crate::store::{FiscalState, Holder, KkmRow, Tx};
 use crate::text;
 use chrono::NaiveDateTime;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What sending the head of the queue came to.
 #[derive(Debug)]
@@ -34,6 +35,8 @@ pub(crate) enum HeadResult {
     Unreachable,
     InvalidToken,
     Blocked,
+    /// Another node serves the KKM now: it sends the queue.
+    ServedElsewhere,
     Refused {
         doc_id: i64,
         class: ResultClass,
@@ -97,6 +100,13 @@ impl Core {
         // A blocked KKM sends nothing until someone acts (SaveKKM confirmed by the OFD lifts the block).
         if kkm.is_blocked {
             return Ok(HeadResult::Blocked);
+        }
+        // Only the node serving the KKM sends its documents, and only while its lease outlasts the exchange:
+        // a node that lost it stops, and the holder sends (with the same REQNUM).
+        let exchange = Duration::from_millis(self.config.ofd_link.total_time_ms + 1_000);
+        if let Holder::Elsewhere(lease) = self.ledger.holder(kkm.device_id, exchange).await? {
+            tracing::info!(kkm = kkm.settings.ofd_id, node = %lease.node, "another node serves the KKM: it sends");
+            return Ok(HeadResult::ServedElsewhere);
         }
         let bytes = doc.ofd_request.clone().unwrap_or_default();
         let request = self.stored_request(&kkm, &bytes)?;
