@@ -46,7 +46,7 @@ pub async fn hand_over(front: &'static str, request: Request, next: Next) -> Res
     }
     let (method, uri, headers) = (request.method().clone(), request.uri().clone(), request.headers().clone());
     // The front reads the body itself, with its own limits and its own answer to a body too large or too slow.
-    let copy = Arc::new(Mutex::new(BytesMut::new()));
+    let copy = Arc::new(Mutex::new(BytesMut::with_capacity(length.unwrap_or_default())));
     let request = {
         let copy = copy.clone();
         request.map(|body| {

@@ -352,3 +352,30 @@ fn a_cashier_deleted_on_one_node_is_refused_on_the_others_within_a_second() {
     a.kill();
     b.kill();
 }
+
+#[test]
+fn the_queue_of_a_killed_node_is_sent_by_another_before_its_lease_would_lapse() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("orphans");
+    let ofd = Ofd::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Leases of a minute: only the killed node's presence lock going tells B to take its queue.
+    let a = Node::start(dir_a.path(), &url, ofd.emu.addr(), 60);
+    set_up(a.port(), &ofd, &[6923]);
+    let b = Node::start(dir_b.path(), &url, ofd.emu.addr(), 60);
+    ofd.emu.inject(Fault::DropBeforeRead, 100_000);
+    for sum in [100, 200] {
+        let sold = ok(a.port(), "TradeOperation", CASHIER, &sale(6923, sum));
+        assert_eq!(sold["is_offline"], true, "the OFD is away: queued on A");
+    }
+    a.kill();
+    ofd.emu.clear_faults();
+    // Within 20 s, a third of the lease A held.
+    wait_for(20, "B sending the killed node's queue", || {
+        pg.psql("orphans", "SELECT count(*) FROM ledger_documents WHERE fiscal_state = 0") == "0"
+    });
+    let sums: Vec<u64> = ofd.emu.accepted(6923).iter().map(|d| d.sum_tiyn).collect();
+    assert_eq!(sums, [10_000, 20_000], "each once, in order");
+    assert!(b.log().contains("sending a queue no running node sends"), "{}", b.log());
+    b.kill();
+}

@@ -175,18 +175,18 @@ impl PgStore {
         Ok(())
     }
 
-    /// Devices with documents waiting for their authority that no live node serves (their holder stopped or
-    /// died, or nobody held them) or that this node serves: a node sends their queues.
+    /// Devices with documents waiting for their authority that no running node serves: nobody holds them,
+    /// their lease lapsed, or their holder stopped running. A device this node serves is not one of them: its
+    /// own sender and requests send its queue (a document of it may be on its way to the authority now).
     pub fn unserved_queues(&self) -> StoreResult<Vec<i64>> {
-        let name = self.node.name.clone();
         self.read(|db: Db| {
             db.rows(
                 "SELECT DISTINCT d.device_id FROM ledger_documents d
                    LEFT JOIN device_leases l ON l.device_id = d.device_id
                   WHERE d.fiscal_state = 0
-                    AND (l.device_id IS NULL OR l.expires_at <= clock_timestamp() OR l.node = ?1)
+                    AND (l.device_id IS NULL OR l.expires_at <= clock_timestamp() OR NOT kassa_node_alive(l.node_key))
                   ORDER BY d.device_id",
-                params![name],
+                params![],
                 |r| r.get(0),
             )
         })
