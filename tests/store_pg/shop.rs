@@ -153,7 +153,7 @@ impl Shop {
         ua_ok(self.ua(json!({"task": 11})));
     }
 
-    fn by(&self, address: &str, action: &str, headers: Value, data: Value) -> Value {
+    pub fn by(&self, address: &str, action: &str, headers: Value, data: Value) -> Value {
         let mut h = headers;
         h["action"] = json!(action);
         h["token"] = json!("AVQ00000000011");
@@ -167,7 +167,7 @@ impl Shop {
     }
 }
 
-fn by_ok(answer: Value) {
+pub fn by_ok(answer: Value) {
     assert_eq!(answer["type"], "send", "{answer}");
 }
 
