@@ -100,10 +100,11 @@ fn a_second_node_on_the_same_database_serves_beside_the_first_and_takes_over_whe
     let cash_in = second.ua(json!({"task": 3, "cashier": "Петренко І.", "cash": {"type": 0, "sum": 300.25}}));
     crate::shop::ua_ok(cash_in.clone());
     assert_eq!(cash_in["info"]["docno"], "2", "numbered on from the shift's opening: {cash_in}");
-    // And a Belarusian deposit for the СКО the first node authorised (authorisation is kept per node).
+    // And the Belarusian СКО the first node serves: its shift opened and a deposit, both sent to the second
+    // node, which never authorised it (authorisation lives in the serving node's memory).
     let headers = json!({"operation_id": "two-nodes-1"});
     let data = json!({"header": {"cashier": "Test", "currency": "BYN"}, "sum": "30.10"});
-    crate::shop::by_ok(first.by("ik.service.token.shift", "open_shift", json!({}), json!({})));
+    crate::shop::by_ok(second.by("ik.service.token.shift", "open_shift", json!({}), json!({})));
     let deposit = second.by("ik.service.token.deposit", "deposit", headers, data);
     crate::shop::by_ok(deposit.clone());
     assert!(deposit.to_string().contains("30.10"), "{deposit}");

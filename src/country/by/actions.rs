@@ -182,6 +182,11 @@ impl SkoState {
     /// Runs one request from `client` on this СКО.
     async fn handle(self: &Arc<Self>, req: Request, client: &Client) -> Answer {
         let me = self.clone();
+        // Everything but the version is the СКО's (its authorisation lives in the serving node's memory): on a
+        // store several nodes share, the node serving the СКО answers it.
+        if (req.address.as_str(), req.action.as_str()) != ("ik.service.app", "get_version") {
+            self.ledger.serve_here(self.device_id, crate::ledger::serving::REQUEST).await?;
+        }
         match (req.address.as_str(), req.action.as_str()) {
             ("ik.service.app", "get_version") => Ok(json!({"version": env!("CARGO_PKG_VERSION"), "name": "kassa"})),
             ("ik.service.token.authority", "authorize") => self.authorize(client, &req.data).await,
@@ -360,7 +365,6 @@ impl SkoState {
             None
         };
         let wanted = self.laid_out_for(wanted, printer)?;
-        self.ledger.serve_here(self.device_id, crate::ledger::serving::REQUEST).await?;
         let lock = self.ledger.lock(self.device_id);
         let _ops = lock.ops.lock().await;
         let me = self.clone();
