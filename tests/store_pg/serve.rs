@@ -108,6 +108,9 @@ fn a_second_node_on_the_same_database_serves_beside_the_first_and_takes_over_whe
     let deposit = second.by("ik.service.token.deposit", "deposit", headers, data);
     crate::shop::by_ok(deposit.clone());
     assert!(deposit.to_string().contains("30.10"), "{deposit}");
+    // An administrator renames the KKM through the second node.
+    let renamed = second.kz("SaveKKM", crate::common::ADMIN, json!({"ofd_id": 6923, "local_name": "Касса у окна"}));
+    assert_eq!(renamed["local_name"], "Касса у окна", "{renamed}");
 
     // The first stops cleanly and lets go of its devices: the second takes the KKM at once and sells on.
     let _ = first.stop();

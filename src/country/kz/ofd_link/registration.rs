@@ -61,6 +61,10 @@ impl Core {
         caller.require_admin(text!("сохранять кассы", "кассаларды сақтай"))?;
         let ofd_id = cmd.ofd_id;
         let existing = self.blocking(move |core| core.ledger.read(|tx| books::kkm_by_ofd_id(tx, ofd_id))).await?;
+        if let Some(k) = &existing {
+            // A known KKM's registration takes its REQNUM and wakes its sender: the node serving it does that.
+            self.ledger.serve_here(k.device_id, crate::ledger::serving::REQUEST).await?;
+        }
         let token = cmd.ofd_token.filter(|t| *t != 0);
         let uid = cmd.ofd_uid.clone();
         let changed = match &existing {
