@@ -9,6 +9,7 @@
 mod common;
 
 mod copy;
+mod leases;
 mod migrate;
 mod nodes;
 mod postgres;
