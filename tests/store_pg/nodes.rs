@@ -379,3 +379,22 @@ fn the_queue_of_a_killed_node_is_sent_by_another_before_its_lease_would_lapse() 
     assert!(b.log().contains("sending a queue no running node sends"), "{}", b.log());
     b.kill();
 }
+
+#[test]
+fn a_kkm_closed_and_retired_through_a_node_that_does_not_serve_it() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("retired");
+    let ofd = Ofd::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Node::start(dir_a.path(), &url, ofd.emu.addr(), 15);
+    set_up(a.port(), &ofd, &[6923]);
+    ok(a.port(), "TradeOperation", CASHIER, &sale(6923, 100));
+    let b = Node::start(dir_b.path(), &url, ofd.emu.addr(), 15);
+    // Both handed to A, which serves the KKM: the Z report, then DeleteKKM (it retires the ledger device).
+    ok(b.port(), "ZXReport", CASHIER, &json!({"kkm_ofd_id": 6923, "report_type": 0}));
+    assert_eq!(ok(b.port(), "DeleteKKM", common::ADMIN, &json!({"ofd_id": 6923})), json!("ok"));
+    assert_eq!(pg.psql("retired", "SELECT retired_at IS NOT NULL FROM ledger_devices"), "t");
+    assert_eq!(pg.psql("retired", "SELECT fence FROM device_leases"), "1", "A served it throughout");
+    a.kill();
+    b.kill();
+}

@@ -446,6 +446,12 @@ impl Core {
         })
     }
 
+    /// The ledger device of the KKM an OFD ID names now (none: no such KKM, or retired).
+    pub fn device_of(&self, ofd_id: i64) -> FiscalResult<Option<i64>> {
+        let kkm = self.store.read(|tx| tx.kz_kkm_row_by_ofd_id(ofd_id))?;
+        Ok(kkm.filter(|k| !k.retired).map(|k| k.device_id))
+    }
+
     /// `DeleteKKM`: retires the KKM (it is never erased: its journal stays, readable by administrators, and
     /// `SaveKKM` with the same `ofd_id` brings it back). Refused while its shift is open (the shift must be
     /// closed) or while documents wait for the OFD (67): they must reach the OFD first.

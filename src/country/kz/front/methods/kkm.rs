@@ -242,6 +242,15 @@ pub async fn delete_kkm(
     Auth(caller): Auth,
     Params(req): Params<DeleteKkmRequest>,
 ) -> Result<Response, ApiError> {
-    state.call(move |core| core.delete_kkm(&caller, req.ofd_id.0)).await?;
+    let ofd_id = req.ofd_id.0;
+    // The node serving the KKM retires it (a shared store; on SQLite this asks nothing).
+    if let Some(device) = state.call(move |core| core.device_of(ofd_id)).await? {
+        let ledger = state.core.ledger();
+        ledger
+            .serve_here(device, crate::ledger::serving::REQUEST)
+            .await
+            .map_err(crate::country::kz::FiscalError::from)?;
+    }
+    state.call(move |core| core.delete_kkm(&caller, ofd_id)).await?;
     Ok(ok("ok"))
 }
