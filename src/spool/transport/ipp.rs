@@ -159,6 +159,16 @@ impl IppResponse {
     }
 }
 
+/// A connection to the IPP server; a refusal delivered nothing.
+fn connect(host: &str, port: u16, describe: &str, timeout: Duration) -> Result<TcpStream, TransportError> {
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| TransportError::new(ErrorKind::NotFound, describe, e.to_string()))?
+        .next()
+        .ok_or_else(|| TransportError::new(ErrorKind::NotFound, describe, "no address"))?;
+    TcpStream::connect_timeout(&addr, timeout).map_err(|e| TransportError::from_io(describe, &e).nothing_delivered())
+}
+
 /// Sends one IPP message by HTTP POST to `path` and returns the parsed response.
 pub fn post(
     host: &str,
@@ -169,13 +179,8 @@ pub fn post(
     timeout: Duration,
 ) -> Result<IppResponse, TransportError> {
     let describe = format!("ipp {host}:{port}{path}");
-    let addr = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| TransportError::new(ErrorKind::NotFound, &describe, e.to_string()))?
-        .next()
-        .ok_or_else(|| TransportError::new(ErrorKind::NotFound, &describe, "no address"))?;
     let io = |e: std::io::Error| TransportError::from_io(&describe, &e);
-    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| io(e).nothing_delivered())?;
+    let mut s = connect(host, port, &describe, timeout)?;
     s.set_write_timeout(Some(timeout)).map_err(io)?;
     s.set_read_timeout(Some(timeout)).map_err(io)?;
     let head = format!(
@@ -274,6 +279,20 @@ impl IppTransport {
     /// Describes a queue; nothing is connected until a job ends.
     pub fn new(host: &str, port: u16, queue: &str, format: DocFormat, timeout: Duration) -> Self {
         Self { host: host.into(), port, queue: queue.into(), format, timeout, buffer: Vec::new(), last_job_id: None }
+    }
+
+    /// A queue whose server takes connections now: a stopped CUPS refuses the open, as a switched-off
+    /// printer's port does, so a job waiting for it is neither sent nor counted as an attempt.
+    pub fn open(
+        host: &str,
+        port: u16,
+        queue: &str,
+        format: DocFormat,
+        timeout: Duration,
+    ) -> Result<Self, TransportError> {
+        let transport = Self::new(host, port, queue, format, timeout);
+        connect(host, port, &transport.describe(), timeout)?;
+        Ok(transport)
     }
 }
 

@@ -188,7 +188,7 @@ pub fn open(link: &Link, opts: &LinkOptions) -> Result<Box<dyn Transport>, Trans
         }
         Link::Tcp { host, port } => Ok(Box::new(tcp::TcpTransport::connect(host, *port, io_timeout)?)),
         Link::Ipp { host, port, queue, format } => {
-            Ok(Box::new(ipp::IppTransport::new(host, *port, queue, *format, io_timeout)))
+            Ok(Box::new(ipp::IppTransport::open(host, *port, queue, *format, io_timeout)?))
         }
         Link::Virtual { dir } => Ok(Box::new(virtual_dir::VirtualTransport::open(dir)?)),
         #[cfg(windows)]
