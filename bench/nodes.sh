@@ -23,13 +23,7 @@ psql() { "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U kassa -d postgres -c
 
 "$bin" ofd-emulator --listen 127.0.0.1:0 --no-rotation >"$work/ofd.out" 2>"$work/ofd.log" &
 pids+=($!)
-ofd=""
-for _ in $(seq 100); do
-    ofd=$(awk '$1 == "listening" { print $3; exit }' "$work/ofd.out")
-    [ -n "$ofd" ] && break
-    sleep 0.1
-done
-[ -n "$ofd" ] || { cat "$work/ofd.log" >&2; echo "the OFD emulator did not start" >&2; exit 1; }
+ofd=$(listening "$work/ofd.out" ofd "$work/ofd.log") || exit 1
 cat >"$work/kassa.toml" <<TOML
 [[ofd]]
 uid = "4C49A0CB1DD4413387F6E6199CBB1B2A"
@@ -45,13 +39,8 @@ node() {
     KASSA_ADMIN_PIN=$pin KASSA_PIN_KEY=$key "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/$1" \
         --config "$work/kassa.toml" >"$work/$1.out" 2>"$work/$1.log" &
     pids+=($!)
-    local addr=""
-    for _ in $(seq 300); do
-        addr=$(awk '$1 == "listening" && $2 == "api" { print $3 }' "$work/$1.out")
-        [ -n "$addr" ] && break
-        sleep 0.1
-    done
-    [ -n "$addr" ] || { cat "$work/$1.log" >&2; echo "$1 did not start" >&2; exit 1; }
+    local addr
+    addr=$(listening "$work/$1.out" api "$work/$1.log") || exit 1
     addrs+=("$addr")
 }
 
@@ -106,13 +95,8 @@ for r in $(seq "$rounds"); do
     for n in 1 2 3; do results+=("$(run "pg${n}_r$r" "$n" sticky | sed "s/^pg${n}_r[0-9]*/pg-$n-nodes/")"); done
     results+=("$(run "spread_r$r" 3 spread | sed 's/^spread_r[0-9]*/pg-3-spread/')")
 done
-printf '%s\n' "${results[@]}" | awk -v secs="$secs" '
+printf '%s\n' "${results[@]}" | awk -v secs="$secs" "$MEDIAN_AWK"'
     { n[$1]++; rps[$1, n[$1]] = $2; p50[$1, n[$1]] = $3; p99[$1, n[$1]] = $4 }
-    function med(a, e,   i, j, t, k, v) {
-        k = n[e]; for (i = 1; i <= k; i++) v[i] = a[e, i] + 0
-        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-        return (k % 2) ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
-    }
     END {
         printf "TradeOperation, 8 connections over 8 KKMs in all, %d s a round, %d rounds (medians):\n", secs, n["sqlite"]
         split("sqlite pg-1-nodes pg-2-nodes pg-3-nodes pg-3-spread", order, " ")

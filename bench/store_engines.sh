@@ -45,13 +45,8 @@ for r in $(seq "$rounds"); do
     results+=("$(load postgres)")
     kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 done
-printf '%s\n' "${results[@]}" | awk -v conns="$conns" -v secs="$secs" '
+printf '%s\n' "${results[@]}" | awk -v conns="$conns" -v secs="$secs" "$MEDIAN_AWK"'
     { n[$1]++; rps[$1, n[$1]] = $2; p50[$1, n[$1]] = $3; p99[$1, n[$1]] = $4 }
-    function med(a, e,   i, j, t, k, v) {
-        k = n[e]; for (i = 1; i <= k; i++) v[i] = a[e, i] + 0
-        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-        return (k % 2) ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
-    }
     END {
         printf "TradeOperation, %d connections over 8 KKMs, %d s a round, %d rounds alternating (medians):\n", conns, secs, n["sqlite"]
         for (e in n) printf "  %-9s %8.0f sales/s   p50 %.2f ms   p99 %.2f ms\n", e, med(rps, e), med(p50, e), med(p99, e)

@@ -142,6 +142,26 @@ pub fn set_up(port: u16, ofd: &Ofd, ids: &[u32]) {
     );
 }
 
+/// Two nodes on `url` with one shared OFD: A first, KKM 6923 and its cashier saved through it, then B. Both are
+/// killed when dropped.
+struct Pair {
+    ofd: Ofd,
+    a: Node,
+    b: Node,
+    _dirs: [tempfile::TempDir; 2],
+}
+
+impl Pair {
+    fn start(url: &str, lease: u64) -> Pair {
+        let ofd = Ofd::start();
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let a = Node::start(dirs[0].path(), url, ofd.emu.addr(), lease);
+        set_up(a.port(), &ofd, &[6923]);
+        let b = Node::start(dirs[1].path(), url, ofd.emu.addr(), lease);
+        Pair { ofd, a, b, _dirs: dirs }
+    }
+}
+
 /// Waits until `done` holds, `secs` at most.
 fn wait_for(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -166,12 +186,8 @@ fn books_hold(pg: &Postgres, db: &str) {
 fn a_paused_node_loses_its_kkm_to_another_and_cannot_commit_after_it_wakes() {
     let Some(pg) = Postgres::start() else { return };
     let url = pg.database("paused");
-    let ofd = Ofd::start();
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = Node::start(dir_a.path(), &url, ofd.emu.addr(), 2);
-    set_up(a.port(), &ofd, &[6923]);
+    let Pair { ofd, a, b, .. } = &Pair::start(&url, 2);
     ok(a.port(), "TradeOperation", CASHIER, &sale(6923, 100));
-    let b = Node::start(dir_b.path(), &url, ofd.emu.addr(), 2);
     assert_eq!(pg.psql("paused", "SELECT fence FROM device_leases"), "1", "node A took the KKM first");
 
     // The OFD takes A's next ticket and answers only 4 s later; A is paused meanwhile.
@@ -215,8 +231,6 @@ fn a_paused_node_loses_its_kkm_to_another_and_cannot_commit_after_it_wakes() {
     assert_eq!(sums, [10_000, 20_000, 30_000], "{accepted:?}");
     books_hold(&pg, "paused");
     assert!(a.log().contains("a write was refused: another node serves the device now"), "A says why:\n{}", a.log());
-    a.kill();
-    b.kill();
 }
 
 /// What the clients were told: per KKM, the sums of the sales acknowledged, in the order acknowledged.
@@ -332,11 +346,7 @@ fn three_nodes_killed_in_turn_under_sales_lose_and_duplicate_nothing() {
 fn a_cashier_deleted_on_one_node_is_refused_on_the_others_within_a_second() {
     let Some(pg) = Postgres::start() else { return };
     let url = pg.database("operators");
-    let ofd = Ofd::start();
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = Node::start(dir_a.path(), &url, ofd.emu.addr(), 15);
-    set_up(a.port(), &ofd, &[6923]);
-    let b = Node::start(dir_b.path(), &url, ofd.emu.addr(), 15);
+    let Pair { a, b, .. } = &Pair::start(&url, 15);
     // B verified the cashier's PIN (and remembers it); the sale itself is handed to A.
     ok(b.port(), "TradeOperation", CASHIER, &sale(6923, 100));
     ok(b.port(), "GetKKMList", CASHIER, &json!({}));
@@ -349,20 +359,14 @@ fn a_cashier_deleted_on_one_node_is_refused_on_the_others_within_a_second() {
     assert_ne!(refused["response_code"], 0, "B still takes the deleted cashier's PIN: {refused}");
     let refused = call(b.port(), "TradeOperation", CASHIER, None, &sale(6923, 100)).unwrap();
     assert_ne!(refused["response_code"], 0, "{refused}");
-    a.kill();
-    b.kill();
 }
 
 #[test]
 fn the_queue_of_a_killed_node_is_sent_by_another_before_its_lease_would_lapse() {
     let Some(pg) = Postgres::start() else { return };
     let url = pg.database("orphans");
-    let ofd = Ofd::start();
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // Leases of a minute: only the killed node's presence lock going tells B to take its queue.
-    let a = Node::start(dir_a.path(), &url, ofd.emu.addr(), 60);
-    set_up(a.port(), &ofd, &[6923]);
-    let b = Node::start(dir_b.path(), &url, ofd.emu.addr(), 60);
+    let Pair { ofd, a, b, _dirs } = Pair::start(&url, 60);
     ofd.emu.inject(Fault::DropBeforeRead, 100_000);
     for sum in [100, 200] {
         let sold = ok(a.port(), "TradeOperation", CASHIER, &sale(6923, sum));
@@ -377,24 +381,17 @@ fn the_queue_of_a_killed_node_is_sent_by_another_before_its_lease_would_lapse() 
     let sums: Vec<u64> = ofd.emu.accepted(6923).iter().map(|d| d.sum_tiyn).collect();
     assert_eq!(sums, [10_000, 20_000], "each once, in order");
     assert!(b.log().contains("sending a queue no running node sends"), "{}", b.log());
-    b.kill();
 }
 
 #[test]
 fn a_kkm_closed_and_retired_through_a_node_that_does_not_serve_it() {
     let Some(pg) = Postgres::start() else { return };
     let url = pg.database("retired");
-    let ofd = Ofd::start();
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = Node::start(dir_a.path(), &url, ofd.emu.addr(), 15);
-    set_up(a.port(), &ofd, &[6923]);
+    let Pair { a, b, .. } = &Pair::start(&url, 15);
     ok(a.port(), "TradeOperation", CASHIER, &sale(6923, 100));
-    let b = Node::start(dir_b.path(), &url, ofd.emu.addr(), 15);
     // Both handed to A, which serves the KKM: the Z report, then DeleteKKM (it retires the ledger device).
     ok(b.port(), "ZXReport", CASHIER, &json!({"kkm_ofd_id": 6923, "report_type": 0}));
     assert_eq!(ok(b.port(), "DeleteKKM", common::ADMIN, &json!({"ofd_id": 6923})), json!("ok"));
     assert_eq!(pg.psql("retired", "SELECT retired_at IS NOT NULL FROM ledger_devices"), "t");
     assert_eq!(pg.psql("retired", "SELECT fence FROM device_leases"), "1", "A served it throughout");
-    a.kill();
-    b.kill();
 }
