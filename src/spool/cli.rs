@@ -331,6 +331,14 @@ fn spawn_admin(emu: Emulator, listener: std::net::TcpListener, quit: std::sync::
     });
 }
 
+/// Writes `bytes` to `path` whole: under another name first, then renamed, so a reader that sees the file
+/// never reads half of it.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let part = path.with_extension("part");
+    std::fs::write(&part, bytes)?;
+    std::fs::rename(&part, path)
+}
+
 /// Writes each printed job to `dir` as it appears.
 fn spawn_saver(emu: Emulator, dir: PathBuf) {
     std::thread::spawn(move || {
@@ -340,12 +348,12 @@ fn spawn_saver(emu: Emulator, dir: PathBuf) {
             let jobs = emu.jobs();
             for (i, job) in jobs.iter().enumerate().skip(saved) {
                 let base = dir.join(format!("{:04}", i + 1));
-                let _ = std::fs::write(base.with_extension("escpos"), &job.bytes);
-                let _ = std::fs::write(base.with_extension("txt"), job.lines.join("\n"));
+                let _ = write_whole(&base.with_extension("escpos"), &job.bytes);
+                let _ = write_whole(&base.with_extension("txt"), job.lines.join("\n").as_bytes());
                 // The whole receipt as printed; without a font, the raster alone.
                 let picture = if job.paper.height > 0 { &job.paper } else { &job.raster };
                 if let Some(png) = (picture.height > 0).then(|| picture.to_png().ok()).flatten() {
-                    let _ = std::fs::write(base.with_extension("png"), png);
+                    let _ = write_whole(&base.with_extension("png"), &png);
                 }
             }
             saved = jobs.len();
