@@ -114,10 +114,22 @@ impl PgStore {
         Ok(())
     }
 
-    /// Names the base URL of the node's listener of `front`, given to a node that hands a request over.
+    /// Names the base URL of the node's listener of `front`, given to a node that hands a request over. The
+    /// leases it took before its listeners were bound (queues adopted at start) get the address too.
     pub fn advertise(&self, front: &str, url: &str) {
         let mut address = self.node.address.write().unwrap_or_else(|p| p.into_inner());
         address.insert(front.to_owned(), url.into());
+        drop(address);
+        let name = self.node.name.clone();
+        let updated = self.write(|db| {
+            db.exec(
+                "UPDATE device_leases SET address = current_setting('kassa.address') WHERE node = ?1",
+                params![name],
+            )
+        });
+        if let Err(e) = updated {
+            tracing::warn!(error = %e, "cannot give this node's leases its address");
+        }
     }
 
     /// Whether this node holds the lease of `device` for at least `at_least` more, without asking the database.

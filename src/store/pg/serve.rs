@@ -195,7 +195,10 @@ impl PgStore {
         let conn = RefCell::new(self.take_writer()?);
         let begun = conn.borrow().batch(&self.node.begin());
         if let Err(e) = begun {
-            self.give_writer(conn.into_inner());
+            // The BEGIN may have run and what follows it failed: no transaction stays open on the pool.
+            let conn = conn.into_inner();
+            let _ = conn.batch("ROLLBACK");
+            self.give_writer(conn);
             return Err(E::from(e.into()));
         }
         let ran = catch_unwind(AssertUnwindSafe(|| f(Db::Postgres(&conn))));
