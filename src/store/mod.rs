@@ -28,6 +28,7 @@ pub mod pg;
 pub mod sql;
 pub mod sqlite;
 mod template;
+pub mod tenant;
 mod terminal;
 pub mod upgrade_copy;
 mod vendor;
@@ -54,11 +55,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// The database handle shared by the whole server.
+/// The database handle shared by the whole server; on PostgreSQL, one tenant's view of it ([`Store::tenant`]).
 pub struct Store {
-    engine: Engine,
+    engine: Arc<Engine>,
     /// How often each device's counter rows were written in this process.
-    counter_writes: CounterWrites,
+    counter_writes: Arc<CounterWrites>,
+    /// Whose books this handle reads and writes (PostgreSQL; SQLite holds one shop's).
+    tenant: Arc<str>,
 }
 
 enum Engine {
@@ -70,43 +73,49 @@ impl Store {
     /// Opens (creating if needed) the SQLite database file and applies pending migrations; refuses a database
     /// behind its commit mark (`StoreError::Behind`).
     pub fn open(path: &Path) -> StoreResult<Store> {
-        Ok(Store { engine: Engine::Sqlite(SqliteStore::open(path)?), counter_writes: CounterWrites::default() })
+        Ok(Store::over(Engine::Sqlite(SqliteStore::open(path)?)))
     }
 
     /// Connects to a PostgreSQL store (`postgres://...`) and creates or upgrades its schema; `lease` is how
     /// long this node keeps a device it no longer uses ([`Store::hold`]).
     pub fn open_postgres(url: &str, lease: Duration) -> StoreResult<Store> {
         let pg = pg::serve::PgStore::open(url, lease)?;
-        Ok(Store { engine: Engine::Postgres(pg), counter_writes: CounterWrites::default() })
+        Ok(Store::over(Engine::Postgres(pg)))
     }
 
     /// Opens a PostgreSQL store to read it only (`kassa check`): nothing is created, migrated or locked.
     pub fn open_postgres_read_only(url: &str) -> StoreResult<Store> {
         let pg = pg::serve::PgStore::open_read_only(url)?;
-        Ok(Store { engine: Engine::Postgres(pg), counter_writes: CounterWrites::default() })
+        // It checks every tenant's books.
+        Ok(Store::over(Engine::Postgres(pg)).tenant(tenant::NODE_VIEW))
+    }
+
+    /// The default tenant's handle over `engine`.
+    fn over(engine: Engine) -> Store {
+        Store { engine: Arc::new(engine), counter_writes: Arc::default(), tenant: tenant::DEFAULT.into() }
     }
 
     /// Whether the store is PostgreSQL's.
     pub fn is_postgres(&self) -> bool {
-        matches!(self.engine, Engine::Postgres(_))
+        matches!(*self.engine, Engine::Postgres(_))
     }
 
     /// Runs `f` in a read-write transaction. When this returns `Ok`, its changes are committed and on disk;
     /// when `f` returns `Err`, they are rolled back. Blocks the calling thread until then.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
-        let counter_writes = &self.counter_writes;
-        match &self.engine {
+        let counter_writes = &*self.counter_writes;
+        match &*self.engine {
             Engine::Sqlite(store) => store.write(|db| f(&Tx { db, counter_writes })),
-            Engine::Postgres(store) => store.write(|db| f(&Tx { db, counter_writes })),
+            Engine::Postgres(store) => store.write(&self.tenant, |db| f(&Tx { db, counter_writes })),
         }
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot of the last commit).
     pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
-        let counter_writes = &self.counter_writes;
-        match &self.engine {
+        let counter_writes = &*self.counter_writes;
+        match &*self.engine {
             Engine::Sqlite(store) => store.read(|db| f(&Tx { db, counter_writes })),
-            Engine::Postgres(store) => store.read(|db| f(&Tx { db, counter_writes })),
+            Engine::Postgres(store) => store.read(&self.tenant, |db| f(&Tx { db, counter_writes })),
         }
     }
 
@@ -115,7 +124,7 @@ impl Store {
     /// SQLite's one process serves every device. A device taken over from another node is forgotten by
     /// what remembers it ([`Tx::counters_generation`] moves).
     pub fn hold(&self, device: i64, at_least: Duration) -> StoreResult<Holder> {
-        match &self.engine {
+        match &*self.engine {
             Engine::Sqlite(_) => Ok(Holder::Here { taken_over: false }),
             Engine::Postgres(store) => {
                 let holder = store.hold(device, at_least)?;
@@ -129,7 +138,7 @@ impl Store {
 
     /// Whether [`Store::hold`] would say `Here` without asking the database.
     pub fn holds(&self, device: i64, at_least: Duration) -> bool {
-        match &self.engine {
+        match &*self.engine {
             Engine::Sqlite(_) => true,
             Engine::Postgres(store) => store.holds(device, at_least),
         }
@@ -137,7 +146,7 @@ impl Store {
 
     /// How many devices this node holds the lease of now (PostgreSQL; 0 on SQLite).
     pub fn leases_held(&self) -> usize {
-        match &self.engine {
+        match &*self.engine {
             Engine::Sqlite(_) => 0,
             Engine::Postgres(store) => store.leases_held(),
         }
@@ -146,25 +155,25 @@ impl Store {
     /// Names the base URL of this node's listener of `front` (`api`, `by`, `ua`) to the other nodes
     /// (PostgreSQL), for requests they hand over.
     pub fn advertise(&self, front: &str, url: &str) {
-        if let Engine::Postgres(store) = &self.engine {
+        if let Engine::Postgres(store) = &*self.engine {
             store.advertise(front, url);
         }
     }
 
     /// Lets go of this node's leases (PostgreSQL), at a clean stop.
     pub fn release_leases(&self) -> StoreResult<()> {
-        match &self.engine {
+        match &*self.engine {
             Engine::Sqlite(_) => Ok(()),
             Engine::Postgres(store) => store.release_leases(),
         }
     }
 
-    /// Devices whose waiting documents no live node sends (PostgreSQL; none on SQLite, whose senders start
-    /// with the server).
+    /// This tenant's devices whose waiting documents no live node sends (PostgreSQL; none on SQLite, whose
+    /// senders start with the server).
     pub fn unserved_queues(&self) -> StoreResult<Vec<i64>> {
-        match &self.engine {
+        match &*self.engine {
             Engine::Sqlite(_) => Ok(Vec::new()),
-            Engine::Postgres(store) => store.unserved_queues(),
+            Engine::Postgres(store) => store.unserved_queues(&self.tenant),
         }
     }
 
@@ -176,7 +185,7 @@ impl Store {
     /// Copies SQLite's write-ahead log into the database file and empties it (after a rewrite that must leave
     /// no old copy); PostgreSQL keeps its own log.
     pub fn checkpoint(&self) -> StoreResult<()> {
-        match &self.engine {
+        match &*self.engine {
             Engine::Sqlite(store) => store.checkpoint(),
             Engine::Postgres(_) => Ok(()),
         }
@@ -184,11 +193,11 @@ impl Store {
 
     /// Checks SQLite's write-ahead log every `every` while the store lives (see [`SqliteStore::watch_wal`]).
     pub fn watch_wal_every(self: &Arc<Store>, every: Duration) {
-        if let Engine::Sqlite(_) = &self.engine {
+        if let Engine::Sqlite(_) = &*self.engine {
             let store = Arc::downgrade(self);
             sqlite::watch_wal_every(every, move |check| {
                 let store = store.upgrade()?;
-                match &store.engine {
+                match &*store.engine {
                     Engine::Sqlite(sqlite) => Some(check(sqlite)),
                     Engine::Postgres(_) => None,
                 }
@@ -198,7 +207,7 @@ impl Store {
 
     /// The schema version of the open database (SQLite's `user_version`, or PostgreSQL's `kassa_schema`).
     pub fn schema_version(&self) -> StoreResult<u32> {
-        match &self.engine {
+        match &*self.engine {
             Engine::Sqlite(store) => store.schema_version(),
             Engine::Postgres(_) => self.read(|tx| {
                 tx.row("SELECT coalesce(max(version), 0) FROM kassa_schema", rusqlite::params![], |r| r.get(0))
@@ -209,7 +218,7 @@ impl Store {
     /// What a process that stops waits for: it turns true once the store is closed (its last holder, perhaps
     /// another thread, dropped it).
     pub fn closed_flag(&self) -> Arc<AtomicBool> {
-        match &self.engine {
+        match &*self.engine {
             Engine::Sqlite(store) => store.closed_flag(),
             Engine::Postgres(store) => store.closed_flag(),
         }

@@ -328,7 +328,20 @@ pub fn translate(sql: &str) -> String {
     if ignore {
         out = format!("{} ON CONFLICT DO NOTHING", out.trim_end().trim_end_matches(';'));
     }
-    out
+    per_tenant_conflict(out)
+}
+
+/// Tables whose keys a shop names, unique per tenant on PostgreSQL (`0003_tenants.sql`): an upsert's
+/// conflict target there leads with the tenant.
+const TENANT_KEYED: &[&str] = &["license", "operators", "vendor_ids", "ledger_devices", "ledger_public_ids", "kz_kkms"];
+
+/// `INSERT INTO t ... ON CONFLICT (k)` becomes `ON CONFLICT (tenant_id, k)` for a table of [`TENANT_KEYED`].
+fn per_tenant_conflict(sql: String) -> String {
+    let table = sql.trim_start().strip_prefix("INSERT INTO ").and_then(|rest| rest.split([' ', '(']).next());
+    if !table.is_some_and(|t| TENANT_KEYED.contains(&t)) {
+        return sql;
+    }
+    sql.replacen("ON CONFLICT (", "ON CONFLICT (tenant_id, ", 1).replacen("ON CONFLICT(", "ON CONFLICT (tenant_id, ", 1)
 }
 
 /// A rusqlite parameter on its way to PostgreSQL, encoded for the type the server inferred; or why it could
@@ -447,5 +460,16 @@ mod tests {
             "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING"
         );
         assert_eq!(translate("SELECT a FROM t LIMIT -1 OFFSET ?1"), "SELECT a FROM t LIMIT ALL OFFSET $1");
+    }
+
+    #[test]
+    fn upserts_of_keys_a_shop_names_conflict_per_tenant() {
+        assert_eq!(
+            translate("INSERT INTO ledger_public_ids (country, last) VALUES (?1, 1) ON CONFLICT (country) DO NOTHING"),
+            "INSERT INTO ledger_public_ids (country, last) VALUES ($1, 1) ON CONFLICT (tenant_id, country) DO NOTHING"
+        );
+        // Counters are keyed by their device, whose id is unique across tenants.
+        let counters = "INSERT INTO ledger_counters (a) VALUES ($1) ON CONFLICT (device_id, name) DO NOTHING";
+        assert_eq!(translate(&counters.replace("$1", "?1")), counters);
     }
 }

@@ -435,6 +435,8 @@ fn on_pg<T: Send + 'static>(
 ) -> Result<T, String> {
     std::thread::spawn(move || {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(pg_text)?;
+        // The rows of the default tenant, every test server's (row-level security, 0003_tenants.sql).
+        client.batch_execute("SET kassa.tenant = 'default'").map_err(pg_text)?;
         f(&mut client, &sql)
     })
     .join()

@@ -66,7 +66,7 @@ impl Postgres {
                 "-D".as_ref(),
                 data.as_os_str(),
                 "-U".as_ref(),
-                "kassa".as_ref(),
+                "postgres".as_ref(),
                 "--auth=trust".as_ref(),
                 "-E".as_ref(),
                 "UTF8".as_ref(),
@@ -98,6 +98,8 @@ impl Postgres {
                 ],
             );
             if out.status.success() {
+                // Kassa's role as a provider runs it: no superuser, so row-level security keeps tenants apart.
+                pg.as_superuser("CREATE ROLE kassa LOGIN CREATEDB");
                 return Some(pg);
             }
             let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -116,6 +118,20 @@ impl Postgres {
             Command::new(&path)
         };
         command.args(args).current_dir(self.dir.path()).output().unwrap_or_else(|e| panic!("{tool}: {e}"))
+    }
+
+    /// Runs `sql` as the cluster's superuser, `postgres`.
+    pub fn as_superuser(&self, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres"])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-c")
+            .arg(sql)
+            .output()
+            .expect("psql");
+        assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// A new empty database; its URL.
@@ -138,6 +154,8 @@ impl Postgres {
     pub fn psql_output(&self, db: &str, sql: &str) -> Output {
         Command::new(self.bin.join("psql"))
             .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "kassa", "-d", db])
+            // The default tenant's rows (row-level security, 0003_tenants.sql); a statement may SET another.
+            .env("PGOPTIONS", "-c kassa.tenant=default")
             .arg("-p")
             .arg(self.port.to_string())
             .arg("-c")

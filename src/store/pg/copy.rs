@@ -35,7 +35,11 @@ pub struct Copied {
 pub fn copy(source: &Source, client: &mut Client, target: &Target, via: Via) -> Result<Copied, String> {
     let mut tx = client.transaction().map_err(|e| describe(&e))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK]).map_err(|e| describe(&e))?;
+    // A SQLite store holds one shop: it becomes the default tenant's books.
+    tx.execute("SELECT set_config('kassa.tenant', $1, true)", &[&crate::store::tenant::DEFAULT])
+        .map_err(|e| describe(&e))?;
     let tables = tables::from_catalogue(&mut tx)?;
+    let forced = lift_row_security(&mut tx, &tables)?;
     tables::check_source(&source.conn, &tables)?;
     refuse_data(&mut tx, &tables, target)?;
     let mut counts = Vec::new();
@@ -59,11 +63,38 @@ pub fn copy(source: &Source, client: &mut Client, target: &Target, via: Via) -> 
     let started = Instant::now();
     let proof = proof::prove(source, &mut tx, &tables, &sides, rows)?;
     let proof_seconds = started.elapsed().as_secs_f64();
+    for table in &forced {
+        let sql = format!("ALTER TABLE {} FORCE ROW LEVEL SECURITY", quote(table));
+        tx.batch_execute(&sql).map_err(|e| describe(&e))?;
+    }
     if proof.holds() {
         tx.commit().map_err(|e| format!("the proof held but the commit failed: {}", describe(&e)))?;
     }
     // A proof that did not hold drops the transaction: rolled back.
     Ok(Copied { proof, rows, copy_seconds, proof_seconds })
+}
+
+/// PostgreSQL's COPY refuses a table under row-level security, which binds Kassa's own role on the tables of
+/// a shop's books (`0003_tenants.sql`). The copy, run by that role, lifts it inside its transaction (no other
+/// transaction sees the change) and puts it back before it commits; it then sees every tenant's rows, so the
+/// store must hold none at all. Returns the tables it lifted it on.
+fn lift_row_security(tx: &mut Transaction, tables: &[Table]) -> Result<Vec<String>, String> {
+    let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
+    let forced: Vec<String> = tx
+        .query(
+            "SELECT relname::text FROM pg_class WHERE relname = ANY ($1) AND relforcerowsecurity
+                AND relnamespace = current_schema()::regnamespace",
+            &[&names],
+        )
+        .map_err(|e| describe(&e))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for table in &forced {
+        let sql = format!("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY", quote(table));
+        tx.batch_execute(&sql).map_err(|e| describe(&e))?;
+    }
+    Ok(forced)
 }
 
 /// Refuses a target that holds any row: a shop moves into an empty store, once.

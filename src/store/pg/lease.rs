@@ -9,8 +9,9 @@
 //!
 //! The node remembers until when it holds each lease, measured from before it asked, so its memory always
 //! ends before the database's row does (as long as the two clocks run at about the same rate).
-use super::serve::PgStore;
+use super::serve::{PgStore, quoted};
 use crate::store::sql::Db;
+use crate::store::tenant::NODE_VIEW;
 use crate::store::{StoreError, StoreResult, lock};
 use rusqlite::params;
 use std::collections::HashMap;
@@ -78,16 +79,18 @@ impl Node {
         Node { name, key, lease, address: RwLock::default(), held: Mutex::default() }
     }
 
-    /// The batch that begins a write transaction naming this node to the leases.
-    pub fn begin(&self) -> String {
+    /// The batch that begins a write transaction naming this node to the leases, on the rows of `tenant`.
+    pub fn begin(&self, tenant: &str) -> String {
         let address = serde_json::Value::Object(self.address.read().unwrap_or_else(|p| p.into_inner()).clone());
-        let address = address.to_string().replace('\'', "''");
+        let address = quoted(&address.to_string());
         format!(
             "BEGIN; SELECT set_config('kassa.node', '{}', true), set_config('kassa.node_key', '{}', true), \
-             set_config('kassa.address', '{address}', true), set_config('kassa.lease', '{}', true)",
-            self.name.replace('\'', "''"),
+             set_config('kassa.address', '{address}', true), set_config('kassa.lease', '{}', true), \
+             set_config('kassa.tenant', '{}', true)",
+            quoted(&self.name),
             self.key,
-            self.lease.as_secs_f64()
+            self.lease.as_secs_f64(),
+            quoted(tenant)
         )
     }
 
@@ -121,7 +124,7 @@ impl PgStore {
         address.insert(front.to_owned(), url.into());
         drop(address);
         let name = self.node.name.clone();
-        let updated = self.write(|db| {
+        let updated = self.write(NODE_VIEW, |db| {
             db.exec(
                 "UPDATE device_leases SET address = current_setting('kassa.address') WHERE node = ?1",
                 params![name],
@@ -150,7 +153,7 @@ impl PgStore {
             return Ok(Holder::Here { taken_over: false });
         }
         let asked = Instant::now();
-        let (node, address, fence, left_ms) = self.write(|db| {
+        let (node, address, fence, left_ms) = self.write(NODE_VIEW, |db| {
             db.row(
                 "SELECT node, address, fence, (EXTRACT(EPOCH FROM expires_at - clock_timestamp()) * 1000)::bigint
                    FROM kassa_hold(?1, ?2::bigint * interval '1 millisecond')",
@@ -174,7 +177,7 @@ impl PgStore {
     /// node writes nothing after this.
     pub fn release_leases(&self) -> StoreResult<()> {
         let name = self.node.name.clone();
-        let released = self.write(|db| {
+        let released = self.write(NODE_VIEW, |db| {
             // From now on no write begins: none takes a lease again after this one lets them go.
             self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
             db.exec(
@@ -187,23 +190,32 @@ impl PgStore {
         Ok(())
     }
 
-    /// Devices with documents waiting for their authority that no running node serves: nobody holds them,
-    /// their lease lapsed, or their holder stopped running. A device this node serves is not one of them: its
-    /// own sender and requests send its queue (a document of it may be on its way to the authority now).
-    pub fn unserved_queues(&self) -> StoreResult<Vec<i64>> {
-        self.read(|db: Db| {
+    /// Devices of `tenant` with documents waiting for their authority that no running node serves: nobody
+    /// holds them, their lease lapsed, or their holder stopped running. A device this node serves is not one
+    /// of them: its own sender and requests send its queue (a document of it may be on its way now).
+    pub fn unserved_queues(&self, tenant: &str) -> StoreResult<Vec<i64>> {
+        self.read(tenant, |db: Db| {
             db.rows(
-                "SELECT DISTINCT d.device_id FROM ledger_documents d
-                   LEFT JOIN device_leases l ON l.device_id = d.device_id
-                  WHERE d.fiscal_state = 0
-                    AND (l.device_id IS NULL OR l.expires_at <= clock_timestamp() OR NOT kassa_node_alive(l.node_key))
-                  ORDER BY d.device_id",
-                params![],
+                &format!("SELECT DISTINCT d.device_id {UNSERVED} AND d.tenant_id = ?1 ORDER BY d.device_id"),
+                params![tenant],
                 |r| r.get(0),
             )
         })
     }
+
+    /// The tenants with queues no running node serves (see [`PgStore::unserved_queues`]).
+    pub fn unserved_tenants(&self) -> StoreResult<Vec<String>> {
+        self.read(NODE_VIEW, |db: Db| {
+            db.rows(&format!("SELECT DISTINCT d.tenant_id {UNSERVED} ORDER BY 1"), params![], |r| r.get(0))
+        })
+    }
 }
+
+/// Waiting documents whose device no running node serves.
+const UNSERVED: &str = "FROM ledger_documents d
+      LEFT JOIN device_leases l ON l.device_id = d.device_id
+     WHERE d.fiscal_state = 0
+       AND (l.device_id IS NULL OR l.expires_at <= clock_timestamp() OR NOT kassa_node_alive(l.node_key))";
 
 /// The lease a refused write names, from the database's error (`KL001`, its detail a JSON object).
 pub(crate) fn refused(e: &postgres::Error) -> Option<StoreError> {

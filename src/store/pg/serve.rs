@@ -39,6 +39,8 @@ pub struct PgStore {
     pub(super) presence: Mutex<Option<PgConn>>,
     /// The node let go of its leases to stop: it writes no more.
     pub(super) stopping: AtomicBool,
+    /// Whether the database keeps tenants apart for this node: false when its role bypasses row security.
+    pub(crate) isolates_tenants: AtomicBool,
     closed: Arc<AtomicBool>,
 }
 
@@ -71,6 +73,7 @@ impl PgStore {
             node: super::lease::Node::new(lease),
             presence: Mutex::new(None),
             stopping: AtomicBool::new(false),
+            isolates_tenants: AtomicBool::new(false),
             closed: Arc::default(),
         };
         store.keep_presence()?;
@@ -78,6 +81,7 @@ impl PgStore {
         let first = store.connect_writer()?;
         lock(&store.writers.idle).0.push(first);
         lock(&store.writers.idle).1 = 1;
+        store.check_row_security()?;
         tracing::info!(node = %store.node.name, lease_s = lease.as_secs_f64(), "serving as a node of the database");
         Ok(store)
     }
@@ -111,6 +115,7 @@ impl PgStore {
             node: super::lease::Node::new(Duration::ZERO),
             presence: Mutex::new(None),
             stopping: AtomicBool::new(false),
+            isolates_tenants: AtomicBool::new(false),
             closed: Arc::default(),
         })
     }
@@ -182,9 +187,10 @@ impl PgStore {
         self.writers.freed.notify_one();
     }
 
-    /// Runs `f` in a transaction of its own on a writer connection; commits when it returns `Ok`. The
-    /// transaction names this node, so the database checks its leases (`0002_leases.sql`).
-    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(Db) -> Result<T, E>) -> Result<T, E> {
+    /// Runs `f` in a transaction of its own on a writer connection, on the rows of `tenant`; commits when it
+    /// returns `Ok`. The transaction names this node, so the database checks its leases (`0002_leases.sql`),
+    /// and its tenant, so it sees and writes that tenant's rows only (`0003_tenants.sql`).
+    pub fn write<T, E: From<StoreError>>(&self, tenant: &str, f: impl FnOnce(Db) -> Result<T, E>) -> Result<T, E> {
         if self.read_only {
             return Err(E::from(StoreError::Open(format!("{} was opened to be read only", self.target.name))));
         }
@@ -193,7 +199,7 @@ impl PgStore {
         }
         self.keep_presence()?;
         let conn = RefCell::new(self.take_writer()?);
-        let begun = conn.borrow().batch(&self.node.begin());
+        let begun = conn.borrow().batch(&self.node.begin(tenant));
         if let Err(e) = begun {
             // The BEGIN may have run and what follows it failed: no transaction stays open on the pool.
             let conn = conn.into_inner();
@@ -233,15 +239,19 @@ impl PgStore {
         }
     }
 
-    /// Runs `f` in a read-only snapshot on a connection of the pool.
-    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(Db) -> Result<T, E>) -> Result<T, E> {
+    /// Runs `f` in a read-only snapshot on a connection of the pool, seeing the rows of `tenant` (or every
+    /// tenant's: [`NODE_VIEW`](crate::store::tenant::NODE_VIEW)).
+    pub fn read<T, E: From<StoreError>>(&self, tenant: &str, f: impl FnOnce(Db) -> Result<T, E>) -> Result<T, E> {
         let taken = lock(&self.readers).pop();
         let conn = match taken {
             Some(conn) if !conn.is_closed() => conn,
             _ => self.connect()?,
         };
         let conn = RefCell::new(conn);
-        let begun = conn.borrow().batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        let begun = conn.borrow().batch(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT set_config('kassa.tenant', '{}', true)",
+            quoted(tenant)
+        ));
         if let Err(e) = begun {
             return Err(E::from(e.into()));
         }
@@ -303,4 +313,9 @@ fn warn_unless_byte_order(client: &mut postgres::Client, name: &str) {
         ),
         Err(e) => tracing::warn!(store = %name, error = %describe(&e), "cannot read the database's collation"),
     }
+}
+
+/// `text` inside single quotes in SQL.
+pub(super) fn quoted(text: &str) -> String {
+    text.replace('\'', "''")
 }

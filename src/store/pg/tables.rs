@@ -102,7 +102,11 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Reads every table of [`TABLES`] from PostgreSQL's catalogue.
+/// The column of a shop's rows that names its tenant (`0003_tenants.sql`): a copy leaves it to the default the
+/// copy's transaction names (the default tenant), as a SQLite store holds one shop.
+const TENANT: &str = "tenant_id";
+
+/// Reads every table of [`TABLES`] from PostgreSQL's catalogue, without the tenant column.
 pub fn from_catalogue(db: &mut impl GenericClient) -> Result<Vec<Table>, String> {
     let mut tables = Vec::new();
     for &name in TABLES {
@@ -120,6 +124,9 @@ pub fn from_catalogue(db: &mut impl GenericClient) -> Result<Vec<Table>, String>
         let mut identities = Vec::new();
         for row in rows {
             let column: String = row.get(0);
+            if column == TENANT {
+                continue;
+            }
             let sql_type: String = row.get(1);
             let kind = match sql_type.as_str() {
                 "bigint" | "integer" | "smallint" => Kind::Int,
@@ -144,7 +151,8 @@ pub fn from_catalogue(db: &mut impl GenericClient) -> Result<Vec<Table>, String>
             )
             .map_err(|e| describe(&e))?
             .iter()
-            .map(|r| r.get(0))
+            .map(|r| r.get::<_, String>(0))
+            .filter(|c| c != TENANT)
             .collect();
         if key.is_empty() {
             return Err(format!("{name} has no primary key in the PostgreSQL schema"));
