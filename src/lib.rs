@@ -18,3 +18,4 @@ pub mod rom_font;
 pub mod server;
 pub mod spool;
 pub mod store;
+pub mod tenant_cli;

@@ -29,6 +29,8 @@ enum Command {
     Check(kassa::maintenance::CheckArgs),
     /// PostgreSQL: `migrate` creates or upgrades the schema, `copy` moves a shop's SQLite store into it, proven.
     Store(kassa::store::pg::cli::StoreArgs),
+    /// PostgreSQL: `add` registers a tenant (a shop served at /t/<name>/) with its first administrator.
+    Tenant(kassa::tenant_cli::TenantArgs),
     /// Talk to an OFD: decode frames, query registration info.
     Ofd(kassa::country::kz::ofd_link::cli::OfdArgs),
     /// Run an OFD emulator (demo mode) until Ctrl-C; `--admin` opens its fault-injection port.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Restore(args) => kassa::maintenance::restore(args),
         Command::Check(args) => kassa::maintenance::check(args),
         Command::Store(args) => kassa::store::pg::cli::run(args),
+        Command::Tenant(args) => kassa::tenant_cli::run(args),
         // Without --host, `ofd info` asks the KKM's configured OFD with its stored token: that needs the core.
         Command::Ofd(kassa::country::kz::ofd_link::cli::OfdArgs {
             command: kassa::country::kz::ofd_link::cli::OfdCommand::Info(info),

@@ -38,9 +38,13 @@ pub struct Started {
 }
 
 impl Started {
-    /// What the API handlers share.
+    /// What the API handlers share; called once, it starts serving the store's other tenants beside the
+    /// default one when the store keeps them apart (`api::tenants`).
     pub fn state(&self) -> AppState {
-        AppState::new(self.core.clone(), self.printing.clone(), self.config.clone(), self.store.clone())
+        let mut state =
+            AppState::new(self.core.clone(), self.printing.clone(), self.config.clone(), self.store.clone());
+        state.tenants = api::tenants::Tenants::start(&state);
+        state
     }
 }
 
@@ -103,7 +107,7 @@ pub const PIN_KEY_VAR: &str = "KASSA_PIN_KEY";
 
 /// The PIN key from `KASSA_PIN_KEY`, when it is set. A key that does not match the stored PINs stops the start,
 /// as a wrong `pin.key` does.
-pub(crate) fn shared_pin_key() -> Result<Option<[u8; 32]>, String> {
+pub fn shared_pin_key() -> Result<Option<[u8; 32]>, String> {
     let Ok(text) = std::env::var(PIN_KEY_VAR) else { return Ok(None) };
     let key = hex::decode(text.trim()).ok().and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
     key.map(Some).ok_or_else(|| {

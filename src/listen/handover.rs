@@ -44,7 +44,10 @@ pub async fn hand_over(front: &'static str, request: Request, next: Next) -> Res
     if request.headers().contains_key(HANDED_OVER) || length.is_none_or(|l| l > MAX_BODY) {
         return next.run(request).await;
     }
-    let (method, uri, headers) = (request.method().clone(), request.uri().clone(), request.headers().clone());
+    // A tenant's front sees its path without the tenant's prefix; the holder is sent the address as asked.
+    let uri =
+        request.extensions().get::<axum::extract::OriginalUri>().map_or_else(|| request.uri().clone(), |o| o.0.clone());
+    let (method, headers) = (request.method().clone(), request.headers().clone());
     // The front reads the body itself, with its own limits and its own answer to a body too large or too slow.
     let copy = Arc::new(Mutex::new(BytesMut::with_capacity(length.unwrap_or_default())));
     let request = {

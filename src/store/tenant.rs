@@ -65,6 +65,16 @@ impl Store {
             .map(|found| found.is_some())
     }
 
+    /// Every registered tenant, by name (PostgreSQL; the default one on SQLite).
+    pub fn tenants(&self) -> StoreResult<Vec<String>> {
+        match &*self.engine {
+            Engine::Sqlite(_) => Ok(vec![DEFAULT.into()]),
+            Engine::Postgres(_) => {
+                self.read(|tx| tx.rows("SELECT name FROM tenants ORDER BY name", params![], |r| r.get(0)))
+            }
+        }
+    }
+
     /// The tenants with waiting documents no running node sends (PostgreSQL; none on SQLite).
     pub fn unserved_tenants(&self) -> StoreResult<Vec<String>> {
         match &*self.engine {

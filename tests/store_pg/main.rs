@@ -15,3 +15,4 @@ mod nodes;
 mod postgres;
 mod serve;
 mod shop;
+mod tenants;

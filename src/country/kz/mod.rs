@@ -84,6 +84,42 @@ impl Core {
         Ok(core)
     }
 
+    /// A core over the books of another tenant of the same PostgreSQL store (`store`, that tenant's handle),
+    /// with this core's configuration, clock, OFD endpoints and PIN key, and a ledger of its own. It creates no
+    /// operator: a tenant's first administrator is made with the tenant (`kassa tenant add`).
+    pub fn for_tenant(&self, store: Arc<Store>) -> Core {
+        let pin_key = self.pins.derived_key(&pin::tenant_purpose(store.tenant_name()));
+        Core::tenant_core(store, self.config.clone(), self.clock.clone(), self.endpoints, pin_key)
+    }
+
+    /// A tenant's core (see [`Core::for_tenant`]); `pin_key` is the tenant's, [`pin::tenant_key`].
+    pub fn tenant_core(
+        store: Arc<Store>,
+        config: CoreConfig,
+        clock: Arc<dyn Clock>,
+        endpoints: link::Endpoints,
+        pin_key: [u8; 32],
+    ) -> Core {
+        let ledger = Arc::new(Ledger::new(store.clone()));
+        let pins = pin::Pins::new(pin_key, store.is_postgres());
+        Core {
+            store,
+            ledger,
+            config,
+            clock,
+            endpoints,
+            pins,
+            outages: Default::default(),
+            known_counters: Default::default(),
+            kkm_ids: Default::default(),
+        }
+    }
+
+    /// Makes the first administrator, with the configured administrator PIN, when there is no operator yet.
+    pub fn ensure_first_administrator(&self) -> FiscalResult<()> {
+        self.ensure_administrator()
+    }
+
     /// The sections of the configuration the core was started with.
     pub fn config(&self) -> &CoreConfig {
         &self.config
@@ -97,6 +133,11 @@ impl Core {
     /// The store, for tools and tests.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The store's handle, to keep.
+    pub fn shared_store(&self) -> Arc<Store> {
+        self.store.clone()
     }
 
     /// A key for the PIN throttle's stored hashes of PINs (`listen::throttle`), derived from the PIN key, so

@@ -13,6 +13,7 @@ pub mod methods;
 pub mod metrics;
 pub mod print;
 pub mod status;
+pub mod tenants;
 
 pub use codes::ErrorCode;
 pub use error::ApiError;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The front's sections of the configuration (body limit, status policy, CORS, listener limits).
     pub config: Arc<Config>,
+    /// The other tenants this node serves, under `/t/<tenant>/` (the default tenant's front only).
+    pub tenants: Option<Arc<tenants::Tenants>>,
 }
 
 impl AppState {
@@ -44,7 +47,7 @@ impl AppState {
     /// known terminals.
     pub fn new(core: Arc<Core>, printing: Arc<print::Printing>, config: Arc<Config>, store: Arc<Store>) -> AppState {
         let throttle = Arc::new(Throttle::new("kz", &config.auth, core.terminal_key(), Some(store)));
-        AppState { core, throttle, printing, metrics: Arc::new(metrics::Metrics::new()), config }
+        AppState { core, throttle, printing, metrics: Arc::new(metrics::Metrics::new()), config, tenants: None }
     }
 
     /// Runs a fiscal call off the async threads: it may wait for SQLite's fsync.
@@ -82,12 +85,14 @@ pub fn app(state: AppState) -> Router {
     let app = crate::listen::handover::around(app, shared, "api")
         .layer(axum::middleware::from_fn(move |req, next| web_guard(web.clone(), req, next)))
         .layer(axum::middleware::from_fn(move |req, next| error::render_errors(policy, req, next)))
-        .layer(axum::middleware::from_fn_with_state(state, metrics::observe))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::observe))
         .layer(axum::middleware::map_request(vendor_path));
-    match cors {
+    let app = match cors {
         Some(cors) => app.layer(cors),
         None => app,
-    }
+    };
+    let tenants = state.tenants;
+    app.layer(axum::middleware::from_fn(move |req, next| tenants::route(tenants.clone(), req, next)))
 }
 
 /// Refuses (code 5) a request from a web page that may not call Kassa, or addressed to a name that is not

@@ -43,6 +43,17 @@ pub struct Pins {
     unconfirmed: std::sync::atomic::AtomicBool,
 }
 
+/// The PIN key of tenant `tenant` of a shared store, from the nodes' key: the same PIN hashes differently in
+/// two tenants, so their operators' rows do not show which PINs they share.
+pub fn tenant_key(node_key: [u8; 32], tenant: &str) -> [u8; 32] {
+    Pins::new(node_key, false).derived_key(&tenant_purpose(tenant))
+}
+
+/// What a tenant's PIN key is derived for ([`Pins::derived_key`]).
+pub fn tenant_purpose(tenant: &str) -> String {
+    format!("tenant {tenant}")
+}
+
 /// The folder fact that ties the database to its `pin.key`.
 pub const KEY_CHECK: &str = "pin_key_check";
 

@@ -1,0 +1,164 @@
+//! Tenants (issue 25, part 4): two shops on one PostgreSQL store and one node, each at its own path prefix,
+//! both with cashier PIN 5555 and administrator PIN 1234. Each tries to read, print and change the other's
+//! KKM, documents and operators through the real API, and, on the database, to read and write the other's
+//! rows with its own tenant named; nothing crosses.
+use crate::common;
+use crate::nodes::{Node, Ofd, call, ok, sale};
+use crate::postgres::Postgres;
+use serde_json::{Value, json};
+
+const PIN_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+const ADMIN: &str = "1234";
+const CASHIER: &str = "5555";
+const OFD_UID: &str = "4C49A0CB1DD4413387F6E6199CBB1B2A";
+
+/// `kassa tenant ARGS` against `url`, with the nodes' PIN key and `admin` as the first administrator's PIN:
+/// whether it succeeded, and its output (stdout, then the log and errors on stderr).
+fn tenant(url: &str, admin: Option<&str>, args: &[&str]) -> (bool, String) {
+    let mut command = common::kassa();
+    command.arg("tenant").args(args).env("KASSA_STORE_URL", url).env("KASSA_PIN_KEY", PIN_KEY);
+    command.env_remove("KASSA_ADMIN_PIN");
+    if let Some(pin) = admin {
+        command.env("KASSA_ADMIN_PIN", pin);
+    }
+    let out = command.output().expect("kassa tenant");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// A shop's KKM (OFD ID `ofd_id`) and a cashier bound to it, made through its own prefix; the KKM's id.
+fn open_shop(port: u16, ofd: &Ofd, shop: &str, ofd_id: u32) -> i64 {
+    ofd.emu.register_kkm(ofd_id, ofd_id + 1000);
+    let kkm = json!({"ofd_id": ofd_id, "ofd_token": ofd_id + 1000, "ofd_uid": OFD_UID, "local_name": shop});
+    ok(port, &format!("t/{shop}/SaveKKM"), ADMIN, &kkm);
+    let list = ok(port, &format!("t/{shop}/GetKKMList"), ADMIN, &json!({}));
+    let id = list[0]["ID"].as_i64().unwrap_or_else(|| panic!("{shop}'s KKM list: {list}"));
+    let cashier = json!({"name": format!("Кассир {shop}"), "access_pin": CASHIER, "role": 3, "bindings": [id]});
+    ok(port, &format!("t/{shop}/SaveOperator"), ADMIN, &cashier);
+    id
+}
+
+/// A POST's whole answer, as bytes (a document's image need not be UTF-8).
+fn post_bytes(port: u16, path: &str, body: &Value) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let body = body.to_string();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {ADMIN}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    out
+}
+
+fn code(answer: &Result<Value, String>) -> i64 {
+    answer.as_ref().map(|a| a["response_code"].as_i64().unwrap_or(-1)).unwrap_or(-2)
+}
+
+#[test]
+fn two_shops_on_one_store_see_and_change_only_their_own_books() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("tenants");
+
+    // Registering needs the administrator's PIN from the environment, and a name fit for a path.
+    let (added, out) = tenant(&url, None, &["add", "alpha"]);
+    assert!(!added && out.contains("KASSA_ADMIN_PIN is not set"), "{out}");
+    let (added, out) = tenant(&url, Some(ADMIN), &["add", "Alpha/1"]);
+    assert!(!added && out.contains("cannot name a tenant"), "{out}");
+    for shop in ["alpha", "beta"] {
+        let (added, out) = tenant(&url, Some(ADMIN), &["add", shop]);
+        assert!(added && out.contains(&format!("tenant {shop} added")), "{out}");
+    }
+    let (added, out) = tenant(&url, Some("9999"), &["add", "beta"]);
+    assert!(added && out.contains("registered already"), "{out}");
+    assert!(tenant(&url, None, &["list"]).1.starts_with("alpha\nbeta\ndefault\n"));
+
+    let ofd = Ofd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &url, ofd.emu.addr(), 15);
+    let port = node.port();
+    let alpha_kkm = open_shop(port, &ofd, "alpha", 7001);
+    let beta_kkm = open_shop(port, &ofd, "beta", 7002);
+    assert_ne!(alpha_kkm, beta_kkm);
+
+    // The same cashier PIN sells in each shop, on that shop's KKM only.
+    let sold = ok(port, "t/alpha/TradeOperation", CASHIER, &sale(7001, 300));
+    ok(port, "t/beta/TradeOperation", CASHIER, &sale(7002, 500));
+    assert_eq!(
+        code(&call(port, "t/beta/TradeOperation", CASHIER, None, &sale(7001, 100))),
+        61,
+        "alpha's KKM from beta"
+    );
+    assert_eq!(code(&call(port, "TradeOperation", CASHIER, None, &sale(7001, 100))), 5, "no cashier 5555 by default");
+
+    // Lists show one shop each; the default tenant (no prefix) has neither.
+    let kkms = |prefix: &str| ok(port, &format!("{prefix}GetKKMList"), ADMIN, &json!({}));
+    assert_eq!(kkms("t/alpha/").as_array().map(Vec::len), Some(1));
+    assert_eq!(kkms("t/alpha/")[0]["ofd_id"], 7001);
+    assert_eq!(kkms("t/beta/")[0]["ofd_id"], 7002);
+    assert_eq!(ok(port, "GetKKMList", common::ADMIN, &json!({})), json!([]));
+    let operators = ok(port, "t/beta/GetOperatorList", ADMIN, &json!({}));
+    let names: Vec<&str> = operators.as_array().unwrap().iter().filter_map(|o| o["name"].as_str()).collect();
+    assert!(names.contains(&"Кассир beta") && !names.contains(&"Кассир alpha"), "{operators}");
+
+    // alpha's document is not beta's to read or print.
+    let journal = ok(port, "t/alpha/GetTransactionList", ADMIN, &json!({"kkm_ofd_id": 7001}));
+    let doc = journal.as_array().and_then(|l| l.last()).and_then(|d| d["ID"].as_i64()).expect("alpha's journal");
+    let read = json!({"kkm_ofd_id": 7001, "transaction_id": doc});
+    assert_eq!(ok(port, "t/alpha/GetTransaction", ADMIN, &read)["ID"], doc, "{sold}");
+    assert_eq!(code(&call(port, "t/beta/GetTransaction", ADMIN, None, &read)), 61);
+    let through_own = json!({"kkm_ofd_id": 7002, "transaction_id": doc});
+    // Ids are numbers per KKM: beta's own document of that number, never alpha's.
+    let own = ok(port, "t/beta/GetTransaction", ADMIN, &through_own);
+    assert_eq!(own["body"]["operator"]["name"], "Кассир beta", "{own}");
+    let image = json!({"kkm_ofd_id": 7001, "fr_shift_number": 1, "shift_document_number": 1});
+    // The image itself comes back, not an envelope.
+    let printed = post_bytes(port, "/t/alpha/GetDocumentImage", &image);
+    assert!(printed.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&printed));
+    let refused = call(port, "t/beta/GetDocumentImage", ADMIN, None, &image).unwrap();
+    assert_eq!(refused["response_code"], 61, "{refused}");
+
+    // beta cannot retire alpha's KKM or delete alpha's cashier; alpha sells on.
+    assert_eq!(code(&call(port, "t/beta/DeleteKKM", ADMIN, None, &json!({"ofd_id": 7001}))), 61);
+    let alpha_ops = ok(port, "t/alpha/GetOperatorList", ADMIN, &json!({}));
+    let alpha_cashier =
+        alpha_ops.as_array().unwrap().iter().find(|o| o["name"] == "Кассир alpha").unwrap()["id"].clone();
+    let deleted = call(port, "t/beta/DeleteOperator", ADMIN, None, &json!({"id": alpha_cashier}));
+    assert_ne!(code(&deleted), 0, "{deleted:?}");
+    ok(port, "t/alpha/TradeOperation", CASHIER, &sale(7001, 200));
+
+    // A tenant nobody registered is refused, not made.
+    let unknown = call(port, "t/gamma/GetKKMList", ADMIN, None, &json!({})).unwrap();
+    assert_eq!(unknown["response_code"], 3, "{unknown}");
+
+    // The database keeps them apart too: a transaction naming beta sees beta's rows only and cannot write
+    // alpha's; the node's view sees both.
+    let as_tenant = |tenant: &str, sql: &str| {
+        let out = pg.psql("tenants", &format!("SET kassa.tenant = '{tenant}'; {sql}"));
+        out.strip_prefix("SET\n").unwrap_or(&out).to_owned()
+    };
+    assert_eq!(as_tenant("beta", "SELECT count(*) FROM kz_kkms"), "1");
+    assert_eq!(as_tenant("*", "SELECT count(*) FROM kz_kkms"), "2");
+    assert_eq!(as_tenant("beta", "UPDATE kz_kkms SET local_name = 'x' WHERE ofd_id = 7001"), "UPDATE 0");
+    let out = pg.psql_output(
+        "tenants",
+        "SET kassa.tenant = 'beta'; INSERT INTO vendor_ids (tenant_id, vendor_id, issued_at) VALUES ('alpha', 'x', 'now')",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("row-level security"), "{out:?}");
+    // Both shops' PIN 5555 is stored, hashed differently per tenant.
+    let pins = as_tenant("*", "SELECT count(DISTINCT pin_key) FROM operators WHERE role = 3");
+    assert_eq!(pins, "2");
+    drop(node);
+
+    // A node whose role bypasses row security (a superuser) serves the default tenant only.
+    let super_url = url.replacen("kassa@", "postgres@", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(dir.path(), &super_url, ofd.emu.addr(), 15);
+    let refused = call(node.port(), "t/alpha/GetKKMList", ADMIN, None, &json!({})).unwrap();
+    assert_eq!(refused["response_code"], 3, "{refused}");
+    assert!(node.log().contains("bypasses row security"), "{}", node.log());
+}
