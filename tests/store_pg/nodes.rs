@@ -163,7 +163,7 @@ impl Pair {
 }
 
 /// Waits until `done` holds, `secs` at most.
-fn wait_for(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+pub fn wait_for(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !done() {
         assert!(Instant::now() < deadline, "{what}: not within {secs} s");

@@ -3,7 +3,8 @@
 //! KKM, documents and operators through the real API, and, on the database, to read and write the other's
 //! rows with its own tenant named; nothing crosses.
 use crate::common;
-use crate::nodes::{Node, Ofd, call, ok, sale};
+use crate::nodes::{Node, Ofd, call, ok, sale, wait_for};
+use kassa::country::kz::ofd::emulator::Fault;
 use crate::postgres::Postgres;
 use serde_json::{Value, json};
 
@@ -161,4 +162,42 @@ fn two_shops_on_one_store_see_and_change_only_their_own_books() {
     let refused = call(node.port(), "t/alpha/GetKKMList", ADMIN, None, &json!({})).unwrap();
     assert_eq!(refused["response_code"], 3, "{refused}");
     assert!(node.log().contains("bypasses row security"), "{}", node.log());
+}
+
+#[test]
+fn a_tenants_request_goes_to_the_node_serving_its_kkm_and_its_queue_outlives_that_node() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("tenantnodes");
+    assert!(tenant(&url, Some(ADMIN), &["add", "alpha"]).0);
+    let ofd = Ofd::start();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    // Leases of a minute: only A's presence lock going tells B to take its tenant's queue.
+    let a = Node::start(dirs[0].path(), &url, ofd.emu.addr(), 60);
+    let b = Node::start(dirs[1].path(), &url, ofd.emu.addr(), 60);
+    open_shop(a.port(), &ofd, "alpha", 7101);
+    ok(a.port(), "t/alpha/TradeOperation", CASHIER, &sale(7101, 100));
+
+    // Sent to B under alpha's prefix: handed to A with the prefix, and sold in alpha's books by A.
+    ok(b.port(), "t/alpha/TradeOperation", CASHIER, &sale(7101, 200));
+    let db = |sql: &str| {
+        let out = pg.psql("tenantnodes", &format!("SET kassa.tenant = '*'; {sql}"));
+        out.strip_prefix("SET\n").unwrap_or(&out).to_owned()
+    };
+    assert_eq!(db("SELECT fence FROM device_leases"), "1", "A served the KKM throughout");
+    assert_eq!(db("SELECT tenant_id, count(*) FROM ledger_documents GROUP BY 1"), "alpha|3", "the KKM's registration and two sales");
+
+    // The OFD is away: two more sales queue on A, which is then killed. B sends alpha's queue.
+    ofd.emu.inject(Fault::DropBeforeRead, 100_000);
+    for sum in [300, 400] {
+        let sold = ok(a.port(), "t/alpha/TradeOperation", CASHIER, &sale(7101, sum));
+        assert_eq!(sold["is_offline"], true, "queued on A");
+    }
+    a.kill();
+    ofd.emu.clear_faults();
+    wait_for(20, "B sending the killed node's tenant queue", || {
+        db("SELECT count(*) FROM ledger_documents WHERE fiscal_state = 0") == "0"
+    });
+    let sums: Vec<u64> = ofd.emu.accepted(7101).iter().map(|d| d.sum_tiyn).collect();
+    assert_eq!(sums, [10_000, 20_000, 30_000, 40_000], "each once, in order");
+    assert!(b.log().contains("serving a tenant") && b.log().contains("tenant=alpha"), "{}", b.log());
 }
