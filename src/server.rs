@@ -409,8 +409,23 @@ async fn start_by(
         let serials: Vec<&str> = by.sko.iter().map(|sko| sko.serial.as_str()).collect();
         tracing::info!(listen = %local(&listener), serials = %serials.join(","), "Belarusian front (HTTP) serving; simulated СКО, test mode");
         let (state, until, web) = (state.clone(), until(), config.cors.clone());
+        let tenants = {
+            let (printing, auth, key, web) = (started.printing.clone(), config.auth.clone(), key, web.clone());
+            tenant_fronts(
+                config,
+                &started.store,
+                |t| t.by.clone(),
+                by::front::no_tenant,
+                move |books, by| {
+                    let throttle = crate::listen::throttle::Throttle::new("by", &auth, key, Some(books.clone()));
+                    let ledger = Arc::new(Ledger::new(books));
+                    let state = by::actions::ByState::new(by, ledger, printing.clone(), throttle)?;
+                    Ok(by::front::router(Arc::new(state), &web))
+                },
+            )
+        };
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = by::front::serve_http(state, listener, limits, &web, until).await {
+            if let Err(e) = by::front::serve_http(state, tenants, listener, limits, &web, until).await {
                 tracing::error!(error = %e, "Belarusian HTTP front failed");
             }
         }));
@@ -446,11 +461,59 @@ async fn start_ua(
     tracing::info!(listen = %local(&listener), fisids = %fisids.join(","), "Ukrainian front (Vchasno DM) serving; test ПРРО, test mode");
     let until = until_stopped(&stopped);
     let (limits, web) = (listen_limits(config), config.cors.clone());
+    let tenants = {
+        let (printing, web) = (started.printing.clone(), web.clone());
+        tenant_fronts(
+            config,
+            &started.store,
+            |t| t.ua.clone(),
+            ua::front::no_tenant,
+            move |books, ua| {
+                let state = ua::tasks::UaState::new(ua, Arc::new(Ledger::new(books)), printing.clone())?;
+                Ok(ua::front::router(Arc::new(state), &web))
+            },
+        )
+    };
     Ok(vec![tokio::spawn(async move {
-        if let Err(e) = ua::front::serve_http(state, listener, limits, &web, until).await {
+        if let Err(e) = ua::front::serve_http(state, tenants, listener, limits, &web, until).await {
             tracing::error!(error = %e, "Ukrainian HTTP front failed");
         }
     })])
+}
+
+/// The other tenants' fronts of one of the neighbour countries (`section` picks its devices out of a tenant's
+/// configuration; `build` makes a front over a tenant's books), when the store keeps tenants apart; a tenant
+/// is served once it is both configured here and registered in the store.
+fn tenant_fronts<C: Clone + Send + Sync + 'static>(
+    config: &Config,
+    store: &Arc<Store>,
+    section: impl Fn(&crate::config::TenantConfig) -> Option<C>,
+    answer: fn(String) -> axum::response::Response,
+    build: impl Fn(Arc<Store>, C) -> Result<axum::Router, String> + Send + Sync + 'static,
+) -> Option<Arc<dyn crate::listen::tenants::Fronts>> {
+    let sections: std::collections::HashMap<String, C> =
+        config.tenants.iter().filter_map(|(name, tenant)| Some((name.clone(), section(tenant)?))).collect();
+    if sections.is_empty() {
+        return None;
+    }
+    if !store.isolates_tenants() {
+        tracing::warn!("tenants are configured but this store does not keep them apart: only the default is served");
+        return None;
+    }
+    let store = store.clone();
+    let fronts = crate::listen::tenants::Blocking::new(
+        move |name| {
+            let Some(devices) = sections.get(name) else { return Ok(None) };
+            let books = Arc::new(store.tenant(name));
+            if !books.has_tenant(name).map_err(|e| e.to_string())? {
+                tracing::warn!(tenant = %name, "configured here but not registered in the store (kassa tenant add)");
+                return Ok(None);
+            }
+            build(books, devices.clone()).map(Some)
+        },
+        answer,
+    );
+    Some(Arc::new(fronts))
 }
 
 /// Runs `kassa serve` until SIGINT or SIGTERM.

@@ -84,6 +84,17 @@ pub struct Config {
     pub cors: CorsConfig,
     /// Where the fiscal data lives.
     pub store: StoreConfig,
+    /// The Belarusian and Ukrainian devices of a PostgreSQL store's other tenants (issue 25), served under
+    /// `/t/<tenant>/` on this node's listeners: `[tenants.<name>.by]`, `[tenants.<name>.ua]`.
+    pub tenants: std::collections::BTreeMap<String, TenantConfig>,
+}
+
+/// One tenant's devices on the Belarusian and Ukrainian fronts (their listeners are the node's).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenantConfig {
+    pub by: Option<by::ByConfig>,
+    pub ua: Option<ua::UaConfig>,
 }
 
 /// The store of fiscal data: SQLite in the data folder (the default), or PostgreSQL.
@@ -176,6 +187,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             cors: CorsConfig::default(),
             store: StoreConfig::default(),
+            tenants: Default::default(),
         }
     }
 }
@@ -259,6 +271,16 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.admin_pin.trim().is_empty() {
             return Err(ConfigError::Invalid("admin_pin must not be empty".into()));
+        }
+        for (name, tenant) in &self.tenants {
+            let listens = tenant.by.as_ref().is_some_and(|by| by.listen.is_some() || by.tcp_listen.is_some())
+                || tenant.ua.as_ref().is_some_and(|ua| ua.listen.is_some());
+            if listens {
+                return Err(ConfigError::Invalid(format!(
+                    "tenants.{name}: a tenant has no listener of its own: it is served under /t/{name}/ on by.listen and \
+                     ua.listen"
+                )));
+            }
         }
         if let Some(url) = &self.store.url
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))

@@ -7,7 +7,8 @@
 //! - `body`: request bodies read whole in time, their memory bounded across all connections;
 //! - `peer`: who is at the other end (address, and the OS user of a local client);
 //! - `origin`: which browser requests are taken (`Origin`, `Host`);
-//! - `throttle`: PIN guesses counted before they are checked, and the terminals Kassa knows.
+//! - `throttle`: PIN guesses counted before they are checked, and the terminals Kassa knows;
+//! - `handover`: a request handed to the node serving its device; `tenants`: a tenant named by the path.
 pub mod body;
 pub mod framed;
 pub mod handover;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod origin;
 pub mod peer;
 pub mod slots;
+pub mod tenants;
 pub mod throttle;
 
 pub use body::{BodyError, BodyRules, Held};

@@ -176,7 +176,7 @@ pub fn ua_ok(answer: Value) {
 }
 
 /// One POST over a fresh connection; the JSON answer.
-fn http(port: u16, path: &str, pin: Option<&str>, body: &str) -> Value {
+pub fn http(port: u16, path: &str, pin: Option<&str>, body: &str) -> Value {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let auth = pin.map(|p| format!("Authorization: {p}\r\n")).unwrap_or_default();
     write!(

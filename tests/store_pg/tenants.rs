@@ -4,8 +4,8 @@
 //! rows with its own tenant named; nothing crosses.
 use crate::common;
 use crate::nodes::{Node, Ofd, call, ok, sale, wait_for};
-use kassa::country::kz::ofd::emulator::Fault;
 use crate::postgres::Postgres;
+use kassa::country::kz::ofd::emulator::Fault;
 use serde_json::{Value, json};
 
 const PIN_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
@@ -184,7 +184,11 @@ fn a_tenants_request_goes_to_the_node_serving_its_kkm_and_its_queue_outlives_tha
         out.strip_prefix("SET\n").unwrap_or(&out).to_owned()
     };
     assert_eq!(db("SELECT fence FROM device_leases"), "1", "A served the KKM throughout");
-    assert_eq!(db("SELECT tenant_id, count(*) FROM ledger_documents GROUP BY 1"), "alpha|3", "the KKM's registration and two sales");
+    assert_eq!(
+        db("SELECT tenant_id, count(*) FROM ledger_documents GROUP BY 1"),
+        "alpha|2",
+        "two sales, both in alpha's books"
+    );
 
     // The OFD is away: two more sales queue on A, which is then killed. B sends alpha's queue.
     ofd.emu.inject(Fault::DropBeforeRead, 100_000);
@@ -200,4 +204,104 @@ fn a_tenants_request_goes_to_the_node_serving_its_kkm_and_its_queue_outlives_tha
     let sums: Vec<u64> = ofd.emu.accepted(7101).iter().map(|d| d.sum_tiyn).collect();
     assert_eq!(sums, [10_000, 20_000, 30_000, 40_000], "each once, in order");
     assert!(b.log().contains("serving a tenant") && b.log().contains("tenant=alpha"), "{}", b.log());
+}
+
+/// A node with the default tenant's СКО and ПРРО and tenant alpha's own (the same serials, its own PIN and
+/// token), and tenant beta's, which is configured here but never registered.
+const FRONTS: &str = r#"
+listen = "127.0.0.1:0"
+[by]
+listen = "127.0.0.1:0"
+[[by.sko]]
+serial = "AVQ00000000011"
+device_id = 100000011
+pin = "1111"
+[ua]
+listen = "127.0.0.1:0"
+[[ua.prro]]
+fisid = "4000000011"
+device = "Каса 1"
+
+[tenants.alpha.by]
+[[tenants.alpha.by.sko]]
+serial = "AVQ00000000011"
+device_id = 100000011
+pin = "2222"
+[tenants.alpha.ua]
+token = "alpha-token"
+[[tenants.alpha.ua.prro]]
+fisid = "4000000011"
+device = "Каса 1"
+
+[tenants.beta.ua]
+[[tenants.beta.ua.prro]]
+fisid = "4000000099"
+device = "Каса 9"
+"#;
+
+#[test]
+fn the_belarusian_and_ukrainian_fronts_serve_each_tenant_its_own_devices() {
+    use crate::shop::http;
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("tenantfronts");
+    assert!(tenant(&url, Some(ADMIN), &["add", "alpha"]).0);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("kassa.toml"), FRONTS).unwrap();
+    let mut command = common::kassa();
+    command
+        .args(["serve", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--config")
+        .arg(dir.path().join("kassa.toml"));
+    command.args(["--store", &url]).env("KASSA_PIN_KEY", PIN_KEY).env("RUST_LOG", "info");
+    command.stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap());
+    let node = common::Served::spawn(command, &["api", "by-http", "ua"]).expect("kassa serve");
+    let (ua, by) = (node.port("ua"), node.port("by-http"));
+    let envelope =
+        |fiscal: Value| json!({"ver": 6, "source": "POS1", "tag": "", "type": 1, "fiscal": fiscal}).to_string();
+    let by_send = |action: &str, address: &str, data: Value| {
+        json!({"type": "send", "address": address, "headers": {"action": action, "token": "AVQ00000000011",
+               "operation_id": format!("{action}-1")}, "data": data})
+        .to_string()
+    };
+
+    // Ukraine: the default ПРРО opens a shift; alpha's, of the same fiscal number, needs alpha's token.
+    assert_eq!(http(ua, "/dm/execute", None, &envelope(json!({"task": 0})))["res"], 0);
+    let refused = http(ua, "/t/alpha/dm/execute", None, &envelope(json!({"task": 0})));
+    assert_ne!(refused["res"], 0, "alpha's ПРРО without alpha's token: {refused}");
+    let opened = http(ua, "/t/alpha/dm/execute", Some("alpha-token"), &envelope(json!({"task": 0})));
+    assert_eq!(opened["res"], 0, "{opened}");
+    let cash_in = json!({"task": 3, "cashier": "Петренко І.", "cash": {"type": 0, "sum": 300.25}});
+    let cash_in = http(ua, "/t/alpha/dm/execute", Some("alpha-token"), &envelope(cash_in));
+    assert_eq!(cash_in["info"]["docno"], "2", "alpha's ПРРО numbers its own documents: {cash_in}");
+    // beta is configured on this node but not registered in the store; gamma is neither.
+    for name in ["beta", "gamma"] {
+        let unknown = http(ua, &format!("/t/{name}/dm/execute"), None, &envelope(json!({"task": 0})));
+        let text = unknown["errortxt"].as_str().unwrap_or_default();
+        assert!(text.contains(&format!("no tenant \"{name}\" is served here")), "{unknown}");
+    }
+
+    // Belarus: alpha's СКО answers to alpha's PIN, not to the default's.
+    let authorize = |path: &str, pin: &str| {
+        http(by, path, None, &by_send("authorize", "ik.service.token.authority", json!({"pin": pin})))
+    };
+    assert_eq!(authorize("/", "1111")["type"], "send");
+    let wrong = authorize("/t/alpha/", "1111");
+    assert_ne!(wrong["type"], "send", "the default's PIN on alpha's СКО: {wrong}");
+    assert_eq!(authorize("/t/alpha/", "2222")["type"], "send");
+    let opened = http(by, "/t/alpha/", None, &by_send("open_shift", "ik.service.token.shift", json!({})));
+    assert_eq!(opened["type"], "send", "{opened}");
+
+    // The same serials, once per tenant, each with its own documents.
+    let db = |sql: &str| {
+        let out = pg.psql("tenantfronts", &format!("SET kassa.tenant = '*'; {sql}"));
+        out.strip_prefix("SET\n").unwrap_or(&out).to_owned()
+    };
+    let devices = db("SELECT tenant_id, country, serial FROM ledger_devices ORDER BY 1, 2");
+    assert_eq!(
+        devices,
+        "alpha|by|AVQ00000000011\nalpha|ua|4000000011\ndefault|by|AVQ00000000011\ndefault|ua|4000000011"
+    );
+    let documents = db("SELECT tenant_id, count(*) FROM ledger_documents GROUP BY 1 ORDER BY 1");
+    assert_eq!(documents, "alpha|2\ndefault|1", "alpha: its ПРРО's shift and cash-in; default: its ПРРО's shift");
 }

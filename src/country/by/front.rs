@@ -133,6 +133,12 @@ async fn http_other(State(state): State<Arc<ByState>>) -> Response {
     reply(&out)
 }
 
+/// The answer to a path under `/t/<tenant>/` that names no tenant this node serves, or one it cannot serve.
+pub fn no_tenant(why: String) -> Response {
+    let (ru, be) = (format!("неизвестный адрес: {why}"), format!("невядомы адрас: {why}"));
+    reply(&ByError::ours(e::BAD_MESSAGE, ru, be).to_json(Lang::Ru))
+}
+
 /// Refuses a request from a web page that may not call Kassa, or addressed to a foreign name.
 async fn web_guard(
     rule: Arc<WebRule>,
@@ -182,13 +188,15 @@ fn frame_refusal(why: &str) -> Vec<u8> {
 /// Serves the HTTP listener until `shutdown`.
 pub async fn serve_http(
     state: Arc<ByState>,
+    tenants: Option<Arc<dyn listen::tenants::Fronts>>,
     listener: TcpListener,
     limits: Limits,
     web: &crate::config::CorsConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = Limits { max_body: listen::MAX_FRAME, ..limits };
-    listen::http::serve(router(state, web), listener, limits, error_page, shutdown).await
+    let router = listen::tenants::around(router(state, web), tenants);
+    listen::http::serve(router, listener, limits, error_page, shutdown).await
 }
 
 /// Serves the framed TCP listener until `shutdown`.

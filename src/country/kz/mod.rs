@@ -18,6 +18,7 @@ pub mod ofd_link;
 pub mod pipeline;
 pub mod registry;
 pub mod rules;
+pub mod tenants;
 
 // The flat names of the older `fiscal` module, while the moves settle (step 7 of one-ledger.md drops them).
 pub use crate::ledger::{clock, money};

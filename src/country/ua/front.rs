@@ -236,6 +236,11 @@ async fn settings_post(
     }
 }
 
+/// The answer to a path under `/t/<tenant>/` that names no tenant this node serves, or one it cannot serve.
+pub fn no_tenant(why: String) -> Response {
+    reply(&json!({"res": e::UNKNOWN_TASK, "errortxt": format!("Невідома адреса запиту: {why}"), "info": {}}))
+}
+
 async fn not_found() -> Response {
     reply(&json!({"res": e::UNKNOWN_TASK, "errortxt": "Невідома адреса запиту", "info": {}}))
 }
@@ -293,11 +298,13 @@ fn error_page(status: &[u8]) -> Vec<u8> {
 /// Serves the listener until `shutdown`.
 pub async fn serve_http(
     state: Arc<UaState>,
+    tenants: Option<Arc<dyn listen::tenants::Fronts>>,
     listener: TcpListener,
     limits: Limits,
     web: &crate::config::CorsConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = Limits { max_body: listen::MAX_FRAME, ..limits };
-    listen::http::serve(router(state, web), listener, limits, error_page, shutdown).await
+    let router = listen::tenants::around(router(state, web), tenants);
+    listen::http::serve(router, listener, limits, error_page, shutdown).await
 }

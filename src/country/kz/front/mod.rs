@@ -91,8 +91,7 @@ pub fn app(state: AppState) -> Router {
         Some(cors) => app.layer(cors),
         None => app,
     };
-    let tenants = state.tenants;
-    app.layer(axum::middleware::from_fn(move |req, next| tenants::route(tenants.clone(), req, next)))
+    crate::listen::tenants::around(app, state.tenants.map(|t| t as Arc<dyn crate::listen::tenants::Fronts>))
 }
 
 /// Refuses (code 5) a request from a web page that may not call Kassa, or addressed to a name that is not
