@@ -4,9 +4,11 @@
 # one run, on this machine. PostgreSQL is a throwaway cluster from Debian's binaries with its durable defaults
 # (fsync, synchronous_commit and full_page_writes on), so both engines put every acknowledged sale on disk
 # before the answer. Load: the limit anchor's trade.lua (8 KKMs), as bench/trade_vs_limit.sh runs it.
+# BASE_BIN=<another kassa>: each round also serves PostgreSQL with that build ("postgres-base"), to measure a
+# change of the PostgreSQL path against it in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-target/release/kassa} secs=${2:-10} conns=${3:-8} rounds=${4:-3}
+bin=${1:-target/release/kassa} secs=${2:-10} conns=${3:-8} rounds=${4:-3} base=${BASE_BIN:-}
 limit_src=${LIMIT_SRC:-../shared/bench/limit}
 # shellcheck source=bench/kassa_start.sh
 . bench/kassa_start.sh
@@ -44,6 +46,14 @@ for r in $(seq "$rounds"); do
     unset KASSA_STORE_URL
     results+=("$(load postgres)")
     kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+    if [ -n "$base" ]; then
+        psql "CREATE DATABASE b$r TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+        export KASSA_STORE_URL="postgres://kassa@127.0.0.1:$port/b$r"
+        start_kassa "pgbase$r" "$base"
+        unset KASSA_STORE_URL
+        results+=("$(load postgres-base)")
+        kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+    fi
 done
 printf '%s\n' "${results[@]}" | awk -v conns="$conns" -v secs="$secs" "$MEDIAN_AWK"'
     { n[$1]++; rps[$1, n[$1]] = $2; p50[$1, n[$1]] = $3; p99[$1, n[$1]] = $4 }
@@ -51,5 +61,6 @@ printf '%s\n' "${results[@]}" | awk -v conns="$conns" -v secs="$secs" "$MEDIAN_A
         printf "TradeOperation, %d connections over 8 KKMs, %d s a round, %d rounds alternating (medians):\n", conns, secs, n["sqlite"]
         for (e in n) printf "  %-9s %8.0f sales/s   p50 %.2f ms   p99 %.2f ms\n", e, med(rps, e), med(p50, e), med(p99, e)
         printf "  PostgreSQL / SQLite: %.2f\n", med(rps, "postgres") / med(rps, "sqlite")
+        if (n["postgres-base"]) printf "  PostgreSQL / PostgreSQL of BASE_BIN: %.3f\n", med(rps, "postgres") / med(rps, "postgres-base")
     }'
 printf 'rounds:\n'; printf '  %s\n' "${results[@]}"

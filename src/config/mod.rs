@@ -273,6 +273,12 @@ impl Config {
             return Err(ConfigError::Invalid("admin_pin must not be empty".into()));
         }
         for (name, tenant) in &self.tenants {
+            if !crate::store::tenant::valid_name(name) || name == crate::store::tenant::DEFAULT {
+                return Err(ConfigError::Invalid(format!(
+                    "tenants.{name}: a tenant's name is 1 to 63 lower-case letters, digits and hyphens, and not \
+                     `default` (the default tenant's devices are [by] and [ua])"
+                )));
+            }
             let listens = tenant.by.as_ref().is_some_and(|by| by.listen.is_some() || by.tcp_listen.is_some())
                 || tenant.ua.as_ref().is_some_and(|ua| ua.listen.is_some());
             if listens {
@@ -334,6 +340,20 @@ mod tests {
         assert_eq!(config.auth.max_failures, 3);
         assert_eq!(config.auth.lockout_ms, 30_000);
         assert_eq!(config.ofd.len(), 3);
+    }
+
+    #[test]
+    fn a_tenant_has_a_fit_name_and_no_listener_of_its_own() {
+        let tenant = |toml: &str| toml::from_str::<Config>(toml).unwrap().validate().map_err(|e| e.to_string());
+        let fine =
+            "[[tenants.shop-1.ua.prro]]\nfisid = \"1\"\ndevice = \"K\"\n[[tenants.shop-1.by.sko]]\nserial = \"A\"\n";
+        assert_eq!(tenant(fine), Ok(()));
+        let listening = tenant("[tenants.shop-1.ua]\nlisten = \"127.0.0.1:0\"\n").unwrap_err();
+        assert!(listening.contains("no listener of its own"), "{listening}");
+        for name in ["default", "Shop", "\"a/b\""] {
+            let refused = tenant(&format!("[tenants.{name}.ua]\n")).unwrap_err();
+            assert!(refused.contains("lower-case letters"), "{name}: {refused}");
+        }
     }
 
     #[test]
