@@ -35,25 +35,23 @@ load() {
     sed -E "s/.*p50_ms=([0-9.]+) p99_ms=([0-9.]+) rps=([0-9.]+).*/$1 \3 \1 \2/" <<<"$line"
 }
 
+# on_postgres NAME DB BIN: BIN serving a new database DB under load; its figures go to results as NAME.
+on_postgres() {
+    psql "CREATE DATABASE $2 TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+    export KASSA_STORE_URL="postgres://kassa@127.0.0.1:$port/$2"
+    start_kassa "$2" "$3"
+    unset KASSA_STORE_URL
+    results+=("$(load "$1")")
+    kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+}
+
 results=()
 for r in $(seq "$rounds"); do
     start_kassa "sqlite$r" "$bin"
     results+=("$(load sqlite)")
     kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-    psql "CREATE DATABASE r$r TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
-    export KASSA_STORE_URL="postgres://kassa@127.0.0.1:$port/r$r"
-    start_kassa "pg$r" "$bin"
-    unset KASSA_STORE_URL
-    results+=("$(load postgres)")
-    kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-    if [ -n "$base" ]; then
-        psql "CREATE DATABASE b$r TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
-        export KASSA_STORE_URL="postgres://kassa@127.0.0.1:$port/b$r"
-        start_kassa "pgbase$r" "$base"
-        unset KASSA_STORE_URL
-        results+=("$(load postgres-base)")
-        kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-    fi
+    on_postgres postgres "r$r" "$bin"
+    [ -z "$base" ] || on_postgres postgres-base "b$r" "$base"
 done
 printf '%s\n' "${results[@]}" | awk -v conns="$conns" -v secs="$secs" "$MEDIAN_AWK"'
     { n[$1]++; rps[$1, n[$1]] = $2; p50[$1, n[$1]] = $3; p99[$1, n[$1]] = $4 }

@@ -6,7 +6,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 
-const CONFIG: &str = r#"
+/// Its configuration: the Kazakh API, one СКО and one ПРРО, each front on a port of its own.
+pub const CONFIG: &str = r#"
 listen = "127.0.0.1:0"
 
 [by]

@@ -206,22 +206,9 @@ fn a_tenants_request_goes_to_the_node_serving_its_kkm_and_its_queue_outlives_tha
     assert!(b.log().contains("serving a tenant") && b.log().contains("tenant=alpha"), "{}", b.log());
 }
 
-/// A node with the default tenant's СКО and ПРРО and tenant alpha's own (the same serials, its own PIN and
-/// token), and tenant beta's, which is configured here but never registered.
-const FRONTS: &str = r#"
-listen = "127.0.0.1:0"
-[by]
-listen = "127.0.0.1:0"
-[[by.sko]]
-serial = "AVQ00000000011"
-device_id = 100000011
-pin = "1111"
-[ua]
-listen = "127.0.0.1:0"
-[[ua.prro]]
-fisid = "4000000011"
-device = "Каса 1"
-
+/// Tenant alpha's own СКО and ПРРО (the default tenant's serials, its own PIN and token), and tenant beta's,
+/// which is configured on the node but never registered; added to the default tenant's (`shop::CONFIG`).
+const TENANT_DEVICES: &str = r#"
 [tenants.alpha.by]
 [[tenants.alpha.by.sko]]
 serial = "AVQ00000000011"
@@ -246,7 +233,7 @@ fn the_belarusian_and_ukrainian_fronts_serve_each_tenant_its_own_devices() {
     let url = pg.database("tenantfronts");
     assert!(tenant(&url, Some(ADMIN), &["add", "alpha"]).0);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("kassa.toml"), FRONTS).unwrap();
+    std::fs::write(dir.path().join("kassa.toml"), format!("{}{TENANT_DEVICES}", crate::shop::CONFIG)).unwrap();
     let mut command = common::kassa();
     command
         .args(["serve", "--data-dir"])

@@ -66,18 +66,7 @@ impl Core {
         endpoints: link::Endpoints,
         pin_key: [u8; 32],
     ) -> FiscalResult<Core> {
-        let pins = pin::Pins::new(pin_key, store.is_postgres());
-        let core = Core {
-            store,
-            ledger,
-            config,
-            clock,
-            endpoints,
-            pins,
-            outages: Default::default(),
-            known_counters: Default::default(),
-            kkm_ids: Default::default(),
-        };
+        let core = Core::assemble(store, ledger, config, clock, endpoints, pin_key);
         let hashed_before = core.store.read(|tx| tx.hashed_pins())?;
         core.hash_plain_pins()?;
         core.ensure_administrator()?;
@@ -102,6 +91,18 @@ impl Core {
         pin_key: [u8; 32],
     ) -> Core {
         let ledger = Arc::new(Ledger::new(store.clone()));
+        Core::assemble(store, ledger, config, clock, endpoints, pin_key)
+    }
+
+    /// A core of these parts, nothing read or checked yet.
+    fn assemble(
+        store: Arc<Store>,
+        ledger: Arc<Ledger>,
+        config: CoreConfig,
+        clock: Arc<dyn Clock>,
+        endpoints: link::Endpoints,
+        pin_key: [u8; 32],
+    ) -> Core {
         let pins = pin::Pins::new(pin_key, store.is_postgres());
         Core {
             store,
