@@ -345,15 +345,21 @@ fn check_postgres(data: &Path, url: &str) -> Result<(), String> {
     let mut findings = Vec::new();
     let mut say = |ok: bool, text: String| findings.push(Finding { ok, text });
     say(true, format!("the store is PostgreSQL: {}", crate::store::pg::Target::parse(url)?.name));
-    let (reports, stored_key) = store
-        .read(|tx| {
-            let reports = Journal::ALL.map(|journal| tx.verify_journal(journal));
-            Ok::<_, crate::store::StoreError>((reports, tx.folder_fact(pin::KEY_CHECK)?))
-        })
-        .map_err(|e| e.to_string())?;
-    for (journal, found) in Journal::ALL.into_iter().zip(reports) {
-        say_journal(&mut say, journal, found)?;
+    // Each tenant's journals are chained on their own (a transaction sees its tenant's documents only).
+    let tenants = store.tenants().map_err(|e| e.to_string())?;
+    for tenant in &tenants {
+        if tenants.len() > 1 {
+            say(true, format!("tenant {tenant}:"));
+        }
+        let reports = store
+            .tenant(tenant)
+            .read(|tx| Ok::<_, crate::store::StoreError>(Journal::ALL.map(|journal| tx.verify_journal(journal))))
+            .map_err(|e| e.to_string())?;
+        for (journal, found) in Journal::ALL.into_iter().zip(reports) {
+            say_journal(&mut say, journal, found)?;
+        }
     }
+    let stored_key = store.read(|tx| tx.folder_fact(pin::KEY_CHECK)).map_err(|e| e.to_string())?;
     say_pin_key(&mut say, data, stored_key);
     report(&data.display().to_string(), &findings)
 }

@@ -155,6 +155,21 @@ fn two_shops_on_one_store_see_and_change_only_their_own_books() {
     assert_eq!(pins, "2");
     drop(node);
 
+    // Each shop's journal is chained on its own, though their documents interleave: kassa check proves both.
+    let checked = common::kassa()
+        .args(["check", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("KASSA_STORE_URL", &url)
+        .env("KASSA_PIN_KEY", PIN_KEY)
+        .output()
+        .expect("kassa check");
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{out}{}", String::from_utf8_lossy(&checked.stderr));
+    assert!(
+        out.contains("tenant alpha:") && out.contains("tenant beta:") && out.contains("every check passed"),
+        "{out}"
+    );
+
     // A node whose role bypasses row security (a superuser) serves the default tenant only.
     let super_url = url.replacen("kassa@", "postgres@", 1);
     let dir = tempfile::tempdir().unwrap();
