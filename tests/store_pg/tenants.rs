@@ -132,6 +132,12 @@ fn two_shops_on_one_store_see_and_change_only_their_own_books() {
     assert_ne!(code(&deleted), 0, "{deleted:?}");
     ok(port, "t/alpha/TradeOperation", CASHIER, &sale(7001, 200));
 
+    // The node counts every tenant's calls; each tenant's KKMs are shown under its own prefix.
+    let metrics = crate::nodes::get(port, "/metrics");
+    assert!(metrics.contains("kassa_requests_total{method=\"GetOperatorList\",code=\"0\"} 2"), "{metrics}");
+    let alpha_metrics = crate::nodes::get(port, "/t/alpha/metrics");
+    assert!(alpha_metrics.contains("kkm=\"7001\"") && !alpha_metrics.contains("kkm=\"7002\""), "{alpha_metrics}");
+
     // A tenant nobody registered is refused, not made.
     let unknown = call(port, "t/gamma/GetKKMList", ADMIN, None, &json!({})).unwrap();
     assert_eq!(unknown["response_code"], 3, "{unknown}");

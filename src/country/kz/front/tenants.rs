@@ -74,7 +74,9 @@ impl Fronts for Tenants {
             };
             let base = &self.base;
             let store = core.shared_store();
-            let state = AppState::new(core, base.printing.clone(), base.config.clone(), store);
+            let mut state = AppState::new(core, base.printing.clone(), base.config.clone(), store);
+            // One node's `/metrics` counts the requests of every tenant it serves.
+            state.metrics = base.metrics.clone();
             tracing::info!(tenant = %name, "serving a tenant");
             Ok(Some(self.fronts.keep(name, app(state))))
         })
