@@ -50,3 +50,33 @@ impl Ledger {
         self.store.holds(device, Duration::ZERO)
     }
 }
+
+/// The rounds of a node's look for queues no running node sends: once a second, and at once when another
+/// node lets go of its devices (`Store::unserved_wakeup`).
+pub struct Rounds {
+    tick: tokio::time::Interval,
+    woken: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl Rounds {
+    pub fn new(woken: Option<Arc<tokio::sync::Notify>>) -> Rounds {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Rounds { tick, woken }
+    }
+
+    /// Waits for the next round.
+    pub async fn next(&mut self) {
+        match &self.woken {
+            Some(woken) => {
+                tokio::select! {
+                    _ = self.tick.tick() => {}
+                    _ = woken.notified() => tracing::info!("another node let go of its devices: sending their queues"),
+                }
+            }
+            None => {
+                self.tick.tick().await;
+            }
+        }
+    }
+}

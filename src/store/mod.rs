@@ -168,6 +168,15 @@ impl Store {
         }
     }
 
+    /// Woken when another node lets go of its devices (PostgreSQL; never on SQLite): a node waiting to send
+    /// unserved queues ([`Store::unserved_queues`]) looks at once instead of at its next round.
+    pub fn unserved_wakeup(&self) -> Option<Arc<tokio::sync::Notify>> {
+        match &*self.engine {
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(store) => Some(store.unserved.clone()),
+        }
+    }
+
     /// This tenant's devices whose waiting documents no live node sends (PostgreSQL; none on SQLite, whose
     /// senders start with the server).
     pub fn unserved_queues(&self) -> StoreResult<Vec<i64>> {

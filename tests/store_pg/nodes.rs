@@ -57,6 +57,12 @@ impl Node {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// SIGTERM (a clean stop: the node lets go of its devices), and the process reaped.
+    pub fn stop(mut self) {
+        unsafe { libc::kill(self.pid(), libc::SIGTERM) };
+        let _ = self.served.child.wait();
+    }
+
     /// SIGKILL, and the process reaped.
     pub fn kill(mut self) {
         let _ = self.served.child.kill();
@@ -381,6 +387,27 @@ fn the_queue_of_a_killed_node_is_sent_by_another_before_its_lease_would_lapse() 
     let sums: Vec<u64> = ofd.emu.accepted(6923).iter().map(|d| d.sum_tiyn).collect();
     assert_eq!(sums, [10_000, 20_000], "each once, in order");
     assert!(b.log().contains("sending a queue no running node sends"), "{}", b.log());
+}
+
+#[test]
+fn a_node_that_stops_cleanly_wakes_the_others_to_send_its_queue() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("woken");
+    let Pair { ofd, a, b, _dirs } = Pair::start(&url, 60);
+    ofd.emu.inject(Fault::DropBeforeRead, 100_000);
+    for sum in [100, 200] {
+        let sold = ok(a.port(), "TradeOperation", CASHIER, &sale(6923, sum));
+        assert_eq!(sold["is_offline"], true, "the OFD is away: queued on A");
+    }
+    // A stops cleanly: it lets go of the KKM and notifies the other nodes in the same commit.
+    a.stop();
+    wait_for(10, "B hearing that A let go of its devices", || b.log().contains("another node let go of its devices"));
+    ofd.emu.clear_faults();
+    wait_for(20, "B sending A's queue", || {
+        pg.psql("woken", "SELECT count(*) FROM ledger_documents WHERE fiscal_state = 0") == "0"
+    });
+    let sums: Vec<u64> = ofd.emu.accepted(6923).iter().map(|d| d.sum_tiyn).collect();
+    assert_eq!(sums, [10_000, 20_000], "each once, in order");
 }
 
 #[test]

@@ -108,8 +108,11 @@ impl PgStore {
         if presence.as_ref().is_some_and(|c| !c.is_closed()) {
             return Ok(());
         }
-        let conn = self.connect()?;
-        conn.batch(&format!("SELECT pg_advisory_lock(kassa_presence(), {})", self.node.key))?;
+        let conn = self.connect_hearing(Some(self.unserved.clone()))?;
+        conn.batch(&format!(
+            "SELECT pg_advisory_lock(kassa_presence(), {}); LISTEN {UNSERVED_CHANNEL}",
+            self.node.key
+        ))?;
         if presence.replace(conn).is_some() {
             tracing::warn!(node = %self.node.name, "the presence connection was lost and is made again: other nodes \
                 may have taken this node's devices meanwhile");
@@ -180,10 +183,13 @@ impl PgStore {
         let released = self.write(NODE_VIEW, |db| {
             // From now on no write begins: none takes a lease again after this one lets them go.
             self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
-            db.exec(
+            let released = db.exec(
                 "UPDATE device_leases SET expires_at = clock_timestamp() WHERE node = ?1 AND expires_at > clock_timestamp()",
                 params![name],
-            )
+            )?;
+            // Heard by every other node at this commit: they send the queues of these devices at once.
+            db.exec(&format!("NOTIFY {UNSERVED_CHANNEL}"), params![])?;
+            Ok::<_, StoreError>(released)
         })?;
         lock(&self.node.held).clear();
         tracing::info!(node = %self.node.name, released, "leases released");
@@ -210,6 +216,9 @@ impl PgStore {
         })
     }
 }
+
+/// The channel a node that lets go of its devices notifies (`LISTEN` on every node's presence connection).
+const UNSERVED_CHANNEL: &str = "kassa_unserved";
 
 /// Waiting documents whose device no running node serves.
 const UNSERVED: &str = "FROM ledger_documents d

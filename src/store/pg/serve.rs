@@ -39,6 +39,9 @@ pub struct PgStore {
     pub(super) presence: Mutex<Option<PgConn>>,
     /// The node let go of its leases to stop: it writes no more.
     pub(super) stopping: AtomicBool,
+    /// Woken when another node let go of its devices (`NOTIFY kassa_unserved`, heard on the presence
+    /// connection), so this one sends their queues at once.
+    pub(crate) unserved: Arc<tokio::sync::Notify>,
     /// Whether the database keeps tenants apart for this node: false when its role bypasses row security.
     pub(crate) isolates_tenants: AtomicBool,
     closed: Arc<AtomicBool>,
@@ -73,6 +76,7 @@ impl PgStore {
             node: super::lease::Node::new(lease),
             presence: Mutex::new(None),
             stopping: AtomicBool::new(false),
+            unserved: Arc::default(),
             isolates_tenants: AtomicBool::new(false),
             closed: Arc::default(),
         };
@@ -115,6 +119,7 @@ impl PgStore {
             node: super::lease::Node::new(Duration::ZERO),
             presence: Mutex::new(None),
             stopping: AtomicBool::new(false),
+            unserved: Arc::default(),
             isolates_tenants: AtomicBool::new(false),
             closed: Arc::default(),
         })
@@ -126,15 +131,32 @@ impl PgStore {
 
     /// A new connection, driven by the runtime thread.
     pub(super) fn connect(&self) -> StoreResult<PgConn> {
+        self.connect_hearing(None)
+    }
+
+    /// A new connection that wakes `heard` at each notification it receives (`LISTEN`), when given.
+    pub(super) fn connect_hearing(&self, heard: Option<Arc<tokio::sync::Notify>>) -> StoreResult<PgConn> {
         let config = tokio_postgres::Config::from_str(&self.target.url)
             .map_err(|e| StoreError::Open(format!("{}: {e}", self.target.name)))?;
         let (tx, rx) = std::sync::mpsc::channel();
         runtime().spawn(async move {
             match config.connect(tokio_postgres::NoTls).await {
-                Ok((client, connection)) => {
+                Ok((client, mut connection)) => {
                     let _ = tx.send(Ok(client));
-                    if let Err(e) = connection.await {
-                        tracing::warn!(error = %describe(&e), "a PostgreSQL connection ended");
+                    loop {
+                        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                            Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => {
+                                if let Some(heard) = &heard {
+                                    heard.notify_waiters();
+                                }
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => {
+                                tracing::warn!(error = %describe(&e), "a PostgreSQL connection ended");
+                                break;
+                            }
+                            None => break,
+                        }
                     }
                 }
                 Err(e) => {

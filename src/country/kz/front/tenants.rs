@@ -3,12 +3,12 @@
 //! built on the tenant's first request.
 use super::{ApiError, AppState, ErrorCode, app};
 use crate::country::kz::tenants::TenantCores;
+use crate::ledger::serving::Rounds;
 use crate::listen::tenants::{Built, Fronts, Kept};
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The tenants this node served since it started.
 pub struct Tenants {
@@ -25,11 +25,11 @@ impl Tenants {
         let cores = Arc::new(TenantCores::of(&base.core)?);
         let tenants = Arc::new(Tenants { base: base.clone(), cores, fronts: Kept::default() });
         let cores = Arc::downgrade(&tenants.cores);
+        let woken = base.core.store().unserved_wakeup();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut round = Rounds::new(woken);
             loop {
-                tick.tick().await;
+                round.next().await;
                 let Some(cores) = cores.upgrade() else { return };
                 adopt_queues(cores).await;
             }

@@ -48,11 +48,11 @@ impl Core {
         if self.ledger.is_shared() {
             self.adopted().into_iter().for_each(|device| self.wake_sender(device));
             let core = Arc::downgrade(self);
+            let woken = self.store.unserved_wakeup();
             tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut round = crate::ledger::serving::Rounds::new(woken);
                 loop {
-                    tick.tick().await;
+                    round.next().await;
                     let Some(core) = core.upgrade() else { return };
                     core.adopt_queues().await;
                 }
