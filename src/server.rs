@@ -16,6 +16,7 @@ use crate::spool::Spooler;
 use crate::spool::config::SpoolConfig;
 use crate::store::folder::{self, DataFolder, Install};
 use crate::store::{Store, StoreError};
+use crate::tenant_states::TenantStates;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -392,9 +393,16 @@ async fn start_by(
         warn_demo_pin("Belarusian СКО", crate::config::by::DEMO_PIN, "set by.sko.pin in the configuration");
     }
     let key = started.core.terminal_key();
-    let throttle = crate::listen::throttle::Throttle::new("by", &config.auth, key, Some(started.store.clone()));
-    let ledger = started.ledger.clone();
-    let state = Arc::new(by::actions::ByState::new(by.clone(), ledger, started.printing.clone(), throttle)?);
+    let state_over = {
+        let (printing, auth, store) = (started.printing.clone(), config.auth.clone(), started.store.clone());
+        // The throttle's known terminals are the node's, whichever tenant a СКО serves.
+        move |by, ledger: Arc<Ledger>| {
+            let throttle = crate::listen::throttle::Throttle::new("by", &auth, key, Some(store.clone()));
+            Ok(Arc::new(by::actions::ByState::new(by, ledger, printing.clone(), throttle)?))
+        }
+    };
+    let state = state_over(by.clone(), started.ledger.clone())?;
+    let by_tenants = TenantStates::new(config, &started.store, |t| t.by.clone(), state_over);
     let limits = listen_limits(config);
     let until = move || {
         let mut stopped = stopped.clone();
@@ -409,21 +417,10 @@ async fn start_by(
         let serials: Vec<&str> = by.sko.iter().map(|sko| sko.serial.as_str()).collect();
         tracing::info!(listen = %local(&listener), serials = %serials.join(","), "Belarusian front (HTTP) serving; simulated СКО, test mode");
         let (state, until, web) = (state.clone(), until(), config.cors.clone());
-        let tenants = {
-            let (printing, auth, key, web) = (started.printing.clone(), config.auth.clone(), key, web.clone());
-            tenant_fronts(
-                config,
-                &started.store,
-                |t| t.by.clone(),
-                by::front::no_tenant,
-                move |books, by| {
-                    let throttle = crate::listen::throttle::Throttle::new("by", &auth, key, Some(books.clone()));
-                    let ledger = Arc::new(Ledger::new(books));
-                    let state = by::actions::ByState::new(by, ledger, printing.clone(), throttle)?;
-                    Ok(by::front::router(Arc::new(state), &web))
-                },
-            )
-        };
+        let tenants = by_tenants.clone().map(|states| {
+            let web = web.clone();
+            http_tenants(by::front::no_tenant, move |name| Ok(states.state(name)?.map(|s| by::front::router(s, &web))))
+        });
         tasks.push(tokio::spawn(async move {
             if let Err(e) = by::front::serve_http(state, tenants, listener, limits, &web, until).await {
                 tracing::error!(error = %e, "Belarusian HTTP front failed");
@@ -440,7 +437,32 @@ async fn start_by(
             }
         }));
     }
+    // A frame carries no path: a tenant's СКО take frames on a listener of the tenant's own.
+    for (name, addr) in
+        by_tenants.iter().flat_map(|t| t.names().filter_map(|(n, by)| Some((n.clone(), by.tcp_listen.clone()?))))
+    {
+        let (states, tenant) = (by_tenants.clone().ok_or("no tenants")?, name.clone());
+        let built = tokio::task::spawn_blocking(move || states.state(&tenant)).await;
+        let Some(state) = built.map_err(|e| format!("tenant {name}: {e}"))?? else { continue };
+        let what = format!("tenants.{name}.by.tcp_listen");
+        let listener = crate::listen::bind(&format!("by-tcp-{name}"), &addr, &what).await?;
+        tracing::info!(tenant = %name, listen = %local(&listener), "Belarusian front (framed TCP) serving a tenant");
+        let until = until();
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = by::front::serve_tcp(state, listener, limits, until).await {
+                tracing::error!(error = %e, "Belarusian TCP front failed");
+            }
+        }));
+    }
     Ok(tasks)
+}
+
+/// The other tenants' fronts on one HTTP listener, built by `front` (None: not a tenant served here).
+fn http_tenants(
+    answer: fn(String) -> axum::response::Response,
+    front: impl Fn(&str) -> Result<Option<axum::Router>, String> + Send + Sync + 'static,
+) -> Arc<dyn crate::listen::tenants::Fronts> {
+    Arc::new(crate::listen::tenants::Blocking::new(front, answer))
 }
 
 /// The Ukrainian front, when its listener is configured.
@@ -462,58 +484,23 @@ async fn start_ua(
     let until = until_stopped(&stopped);
     let (limits, web) = (listen_limits(config), config.cors.clone());
     let tenants = {
-        let (printing, web) = (started.printing.clone(), web.clone());
-        tenant_fronts(
+        let printing = started.printing.clone();
+        let states = TenantStates::new(
             config,
             &started.store,
             |t| t.ua.clone(),
-            ua::front::no_tenant,
-            move |books, ua| {
-                let state = ua::tasks::UaState::new(ua, Arc::new(Ledger::new(books)), printing.clone())?;
-                Ok(ua::front::router(Arc::new(state), &web))
-            },
-        )
+            move |ua, ledger| Ok(Arc::new(ua::tasks::UaState::new(ua, ledger, printing.clone())?)),
+        );
+        let web = web.clone();
+        states.map(|states| {
+            http_tenants(ua::front::no_tenant, move |name| Ok(states.state(name)?.map(|s| ua::front::router(s, &web))))
+        })
     };
     Ok(vec![tokio::spawn(async move {
         if let Err(e) = ua::front::serve_http(state, tenants, listener, limits, &web, until).await {
             tracing::error!(error = %e, "Ukrainian HTTP front failed");
         }
     })])
-}
-
-/// The other tenants' fronts of one of the neighbour countries (`section` picks its devices out of a tenant's
-/// configuration; `build` makes a front over a tenant's books), when the store keeps tenants apart; a tenant
-/// is served once it is both configured here and registered in the store.
-fn tenant_fronts<C: Clone + Send + Sync + 'static>(
-    config: &Config,
-    store: &Arc<Store>,
-    section: impl Fn(&crate::config::TenantConfig) -> Option<C>,
-    answer: fn(String) -> axum::response::Response,
-    build: impl Fn(Arc<Store>, C) -> Result<axum::Router, String> + Send + Sync + 'static,
-) -> Option<Arc<dyn crate::listen::tenants::Fronts>> {
-    let sections: std::collections::HashMap<String, C> =
-        config.tenants.iter().filter_map(|(name, tenant)| Some((name.clone(), section(tenant)?))).collect();
-    if sections.is_empty() {
-        return None;
-    }
-    if !store.isolates_tenants() {
-        tracing::warn!("tenants are configured but this store does not keep them apart: only the default is served");
-        return None;
-    }
-    let store = store.clone();
-    let fronts = crate::listen::tenants::Blocking::new(
-        move |name| {
-            let Some(devices) = sections.get(name) else { return Ok(None) };
-            let books = Arc::new(store.tenant(name));
-            if !books.has_tenant(name).map_err(|e| e.to_string())? {
-                tracing::warn!(tenant = %name, "configured here but not registered in the store (kassa tenant add)");
-                return Ok(None);
-            }
-            build(books, devices.clone()).map(Some)
-        },
-        answer,
-    );
-    Some(Arc::new(fronts))
 }
 
 /// Runs `kassa serve` until SIGINT or SIGTERM.

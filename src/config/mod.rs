@@ -279,12 +279,13 @@ impl Config {
                      `default` (the default tenant's devices are [by] and [ua])"
                 )));
             }
-            let listens = tenant.by.as_ref().is_some_and(|by| by.listen.is_some() || by.tcp_listen.is_some())
+            // A frame has no path: a tenant's Belarusian TCP listener is its only listener of its own.
+            let listens = tenant.by.as_ref().is_some_and(|by| by.listen.is_some())
                 || tenant.ua.as_ref().is_some_and(|ua| ua.listen.is_some());
             if listens {
                 return Err(ConfigError::Invalid(format!(
-                    "tenants.{name}: a tenant has no listener of its own: it is served under /t/{name}/ on by.listen and \
-                     ua.listen"
+                    "tenants.{name}: a tenant has no HTTP listener of its own: it is served under /t/{name}/ on \
+                     by.listen and ua.listen (only by.tcp_listen may be its own)"
                 )));
             }
         }
@@ -343,13 +344,17 @@ mod tests {
     }
 
     #[test]
-    fn a_tenant_has_a_fit_name_and_no_listener_of_its_own() {
+    fn a_tenant_has_a_fit_name_and_no_http_listener_of_its_own() {
         let tenant = |toml: &str| toml::from_str::<Config>(toml).unwrap().validate().map_err(|e| e.to_string());
         let fine =
             "[[tenants.shop-1.ua.prro]]\nfisid = \"1\"\ndevice = \"K\"\n[[tenants.shop-1.by.sko]]\nserial = \"A\"\n";
         assert_eq!(tenant(fine), Ok(()));
         let listening = tenant("[tenants.shop-1.ua]\nlisten = \"127.0.0.1:0\"\n").unwrap_err();
-        assert!(listening.contains("no listener of its own"), "{listening}");
+        assert!(listening.contains("no HTTP listener of its own"), "{listening}");
+        assert_eq!(
+            tenant("[tenants.shop-1.by]\ntcp_listen = \"127.0.0.1:0\"\n[[tenants.shop-1.by.sko]]\nserial = \"A\"\n"),
+            Ok(())
+        );
         for name in ["default", "Shop", "\"a/b\""] {
             let refused = tenant(&format!("[tenants.{name}.ua]\n")).unwrap_err();
             assert!(refused.contains("lower-case letters"), "{name}: {refused}");

@@ -56,6 +56,19 @@ fn post_bytes(port: u16, path: &str, body: &Value) -> Vec<u8> {
     out
 }
 
+/// One framed message (a 4-byte big-endian length, then the JSON) to a Belarusian TCP listener; its answer.
+fn by_frame(port: u16, message: &str) -> Value {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.write_all(&(message.len() as u32).to_be_bytes()).expect("write");
+    s.write_all(message.as_bytes()).expect("write");
+    let mut length = [0u8; 4];
+    s.read_exact(&mut length).expect("read");
+    let mut answer = vec![0u8; u32::from_be_bytes(length) as usize];
+    s.read_exact(&mut answer).expect("read");
+    serde_json::from_slice(&answer).expect("a JSON answer")
+}
+
 fn code(answer: &Result<Value, String>) -> i64 {
     answer.as_ref().map(|a| a["response_code"].as_i64().unwrap_or(-1)).unwrap_or(-2)
 }
@@ -231,6 +244,7 @@ fn a_tenants_request_goes_to_the_node_serving_its_kkm_and_its_queue_outlives_tha
 /// which is configured on the node but never registered; added to the default tenant's (`shop::CONFIG`).
 const TENANT_DEVICES: &str = r#"
 [tenants.alpha.by]
+tcp_listen = "127.0.0.1:0"
 [[tenants.alpha.by.sko]]
 serial = "AVQ00000000011"
 device_id = 100000011
@@ -263,7 +277,7 @@ fn the_belarusian_and_ukrainian_fronts_serve_each_tenant_its_own_devices() {
         .arg(dir.path().join("kassa.toml"));
     command.args(["--store", &url]).env("KASSA_PIN_KEY", PIN_KEY).env("RUST_LOG", "info");
     command.stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap());
-    let node = common::Served::spawn(command, &["api", "by-http", "ua"]).expect("kassa serve");
+    let node = common::Served::spawn(command, &["api", "by-http", "ua", "by-tcp-alpha"]).expect("kassa serve");
     let (ua, by) = (node.port("ua"), node.port("by-http"));
     let envelope =
         |fiscal: Value| json!({"ver": 6, "source": "POS1", "tag": "", "type": 1, "fiscal": fiscal}).to_string();
@@ -300,6 +314,12 @@ fn the_belarusian_and_ukrainian_fronts_serve_each_tenant_its_own_devices() {
     let opened = http(by, "/t/alpha/", None, &by_send("open_shift", "ik.service.token.shift", json!({})));
     assert_eq!(opened["type"], "send", "{opened}");
 
+    // Alpha's own framed TCP listener serves the same СКО as its HTTP path: authorised there, it takes a
+    // deposit here.
+    let deposit = json!({"header": {"cashier": "Test", "currency": "BYN"}, "sum": "30.10"});
+    let framed = by_frame(node.port("by-tcp-alpha"), &by_send("deposit", "ik.service.token.deposit", deposit));
+    assert_eq!(framed["type"], "send", "{framed}");
+
     // The same serials, once per tenant, each with its own documents.
     let db = |sql: &str| {
         let out = pg.psql("tenantfronts", &format!("SET kassa.tenant = '*'; {sql}"));
@@ -311,5 +331,8 @@ fn the_belarusian_and_ukrainian_fronts_serve_each_tenant_its_own_devices() {
         "alpha|by|AVQ00000000011\nalpha|ua|4000000011\ndefault|by|AVQ00000000011\ndefault|ua|4000000011"
     );
     let documents = db("SELECT tenant_id, count(*) FROM ledger_documents GROUP BY 1 ORDER BY 1");
-    assert_eq!(documents, "alpha|2\ndefault|1", "alpha: its ПРРО's shift and cash-in; default: its ПРРО's shift");
+    assert_eq!(
+        documents, "alpha|3\ndefault|1",
+        "alpha: its ПРРО's shift and cash-in, its СКО's deposit; default: its ПРРО's shift"
+    );
 }
