@@ -438,14 +438,15 @@ async fn start_by(
         }));
     }
     // A frame carries no path: a tenant's СКО take frames on a listener of the tenant's own.
-    for (name, addr) in
-        by_tenants.iter().flat_map(|t| t.names().filter_map(|(n, by)| Some((n.clone(), by.tcp_listen.clone()?))))
-    {
-        let (states, tenant) = (by_tenants.clone().ok_or("no tenants")?, name.clone());
+    let own_listeners = by_tenants.iter().flat_map(|states| {
+        states.names().filter_map(|(name, by)| Some((states.clone(), name.clone(), by.tcp_listen.clone()?)))
+    });
+    for (states, name, addr) in own_listeners.collect::<Vec<_>>() {
+        let tenant = name.clone();
         let built = tokio::task::spawn_blocking(move || states.state(&tenant)).await;
         let Some(state) = built.map_err(|e| format!("tenant {name}: {e}"))?? else { continue };
-        let what = format!("tenants.{name}.by.tcp_listen");
-        let listener = crate::listen::bind(&format!("by-tcp-{name}"), &addr, &what).await?;
+        let listener =
+            crate::listen::bind(&format!("by-tcp-{name}"), &addr, &format!("tenants.{name}.by.tcp_listen")).await?;
         tracing::info!(tenant = %name, listen = %local(&listener), "Belarusian front (framed TCP) serving a tenant");
         let until = until();
         tasks.push(tokio::spawn(async move {
