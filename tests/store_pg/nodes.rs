@@ -411,6 +411,34 @@ fn a_node_that_stops_cleanly_wakes_the_others_to_send_its_queue() {
 }
 
 #[test]
+fn a_node_that_adopts_a_queue_as_it_starts_is_handed_requests_for_it() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("adopted");
+    let Pair { ofd, a, b, _dirs } = Pair::start(&url, 60);
+    ofd.emu.inject(Fault::DropBeforeRead, 100_000);
+    let sold = ok(a.port(), "TradeOperation", CASHIER, &sale(6923, 100));
+    assert_eq!(sold["is_offline"], true, "the OFD is away: queued on A");
+    b.stop();
+    a.kill();
+    // C takes A's queue as it starts, before its listeners are bound: its lease gets their address later.
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let c = Node::start(dirs[0].path(), &url, ofd.emu.addr(), 60);
+    wait_for(10, "C sending A's queue", || c.log().contains("sending a queue no running node sends"));
+    let d = Node::start(dirs[1].path(), &url, ofd.emu.addr(), 60);
+    // A sale sent to D is handed to C, which serves the KKM now.
+    let sold = ok(d.port(), "TradeOperation", CASHIER, &sale(6923, 200));
+    assert_eq!(sold["shift_document_number"], 2, "numbered on after A's sale: {sold}");
+    let lease = pg.psql("adopted", "SELECT node || ' ' || fence FROM device_leases");
+    assert!(lease.contains(&format!("/{}/", c.pid())) && lease.ends_with(" 2"), "C took the KKM once: {lease}");
+    ofd.emu.clear_faults();
+    wait_for(20, "C sending the queue", || {
+        pg.psql("adopted", "SELECT count(*) FROM ledger_documents WHERE fiscal_state = 0") == "0"
+    });
+    let sums: Vec<u64> = ofd.emu.accepted(6923).iter().map(|d| d.sum_tiyn).collect();
+    assert_eq!(sums, [10_000, 20_000], "each once, in order");
+}
+
+#[test]
 fn a_kkm_closed_and_retired_through_a_node_that_does_not_serve_it() {
     let Some(pg) = Postgres::start() else { return };
     let url = pg.database("retired");
