@@ -113,6 +113,7 @@ async function main() {
     assert.match(text, /7[12]\.\d h of 72 h/, "hours left of the autonomous limit");
     assert.match(text, /Working autonomously/, "what to do");
     assert.match(await kkm.getAttribute("class"), /warn/);
+    assert.ok(await page.isHidden("#devices-title"), "the KKM's own ledger device is not shown again among other countries'");
     assert.match(await page.textContent("#summary"), /Ready/);
     const printer = await page.locator("[data-printer]").first().textContent();
     assert.match(printer, /virtual/);

@@ -151,6 +151,15 @@ fn two_shops_on_one_store_see_and_change_only_their_own_books() {
     let alpha_metrics = crate::nodes::get(port, "/t/alpha/metrics");
     assert!(alpha_metrics.contains("kkm=\"7001\"") && !alpha_metrics.contains("kkm=\"7002\""), "{alpha_metrics}");
 
+    // A tenant's status page and playground load their script and call the API relative to the page, so under
+    // the tenant's prefix they talk to the tenant's front.
+    let page = crate::nodes::get(port, "/t/alpha/status");
+    assert!(page.contains("src=\"status/app.js\""), "{page}");
+    let script = crate::nodes::get(port, "/t/alpha/status/app.js");
+    assert!(script.contains("fetch(method"), "{script}");
+    assert!(crate::nodes::get(port, "/t/alpha/playground").contains("src=\"playground/app.js\""));
+    assert!(crate::nodes::get(port, "/t/alpha/playground/app.js").contains("fetch(method"));
+
     // A tenant nobody registered is refused, not made.
     let unknown = call(port, "t/gamma/GetKKMList", ADMIN, None, &json!({})).unwrap();
     assert_eq!(unknown["response_code"], 3, "{unknown}");

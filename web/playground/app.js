@@ -16,7 +16,7 @@ function status(text, bad) {
 
 // One API call in Kassa's envelope; throws {code, message} on an error answer.
 async function call(method, body) {
-  const res = await fetch("/" + method, {
+  const res = await fetch(method, {
     method: "POST",
     headers: { "Content-Type": "application/json", Authorization: state.pin },
     body: JSON.stringify(body || {}),

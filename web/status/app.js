@@ -22,7 +22,7 @@ function refusal(code, detail) {
 }
 
 async function call(method) {
-  const res = await fetch("/" + method, { method: "POST", headers: { Authorization: state.pin }, body: "{}" });
+  const res = await fetch(method, { method: "POST", headers: { Authorization: state.pin }, body: "{}" });
   const env = await res.json();
   if (env.response_code !== 0) throw { code: env.response_code, detail: env.message || String(env.response_data) };
   return env.response_data;
@@ -97,8 +97,10 @@ function show(s) {
   }
   const snap = s.snapshot;
   $("kkms").replaceChildren(...(snap.kkms.length ? snap.kkms.map(kkmCard) : [el("p", "empty", "No cash register yet: SaveKKM registers one.")]));
-  $("devices-title").hidden = !snap.devices.length;
-  $("devices").replaceChildren(...snap.devices.map((d) =>
+  // The KKMs' own ledger devices have their cards above.
+  const others = snap.devices.filter((d) => d.country !== "kz");
+  $("devices-title").hidden = !others.length;
+  $("devices").replaceChildren(...others.map((d) =>
     card(d.country.toUpperCase() + " · " + d.serial, d.unsent ? "unsent" : "ok", d.unsent ? "warn" : "",
       [["Unsent documents", String(d.unsent)], ["Oldest unsent", when(d.oldest_unsent)]])));
   $("printers").replaceChildren(...(snap.printers.length ? snap.printers.map(printerCard) : [el("p", "empty", "No printer configured.")]));
