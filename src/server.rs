@@ -44,7 +44,7 @@ impl Started {
     pub fn state(&self) -> AppState {
         let mut state =
             AppState::new(self.core.clone(), self.printing.clone(), self.config.clone(), self.store.clone());
-        state.tenants = api::tenants::Tenants::start(&state);
+        state.tenants = api::tenants::start(&state);
         state
     }
 }

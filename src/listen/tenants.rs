@@ -73,15 +73,15 @@ fn named(uri: &Uri) -> Option<(String, Uri)> {
 
 /// Tenants' fronts kept by name once built.
 #[derive(Default)]
-pub struct Kept(std::sync::Mutex<std::collections::HashMap<String, Router>>);
+struct Kept(std::sync::Mutex<std::collections::HashMap<String, Router>>);
 
 impl Kept {
-    pub fn get(&self, name: &str) -> Option<Router> {
+    fn get(&self, name: &str) -> Option<Router> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
     }
 
     /// Keeps `front` for `name`, unless another request built one first: the one kept is returned.
-    pub fn keep(&self, name: &str, front: Router) -> Router {
+    fn keep(&self, name: &str, front: Router) -> Router {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(name.to_owned()).or_insert(front).clone()
     }
 }

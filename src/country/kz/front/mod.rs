@@ -39,7 +39,7 @@ pub struct AppState {
     /// The front's sections of the configuration (body limit, status policy, CORS, listener limits).
     pub config: Arc<Config>,
     /// The other tenants this node serves, under `/t/<tenant>/` (the default tenant's front only).
-    pub tenants: Option<Arc<tenants::Tenants>>,
+    pub tenants: Option<Arc<dyn crate::listen::tenants::Fronts>>,
 }
 
 impl AppState {
@@ -91,7 +91,7 @@ pub fn app(state: AppState) -> Router {
         Some(cors) => app.layer(cors),
         None => app,
     };
-    crate::listen::tenants::around(app, state.tenants.map(|t| t as Arc<dyn crate::listen::tenants::Fronts>))
+    crate::listen::tenants::around(app, state.tenants)
 }
 
 /// Refuses (code 5) a request from a web page that may not call Kassa, or addressed to a name that is not

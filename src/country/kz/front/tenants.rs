@@ -4,38 +4,33 @@
 use super::{ApiError, AppState, ErrorCode, app};
 use crate::country::kz::tenants::TenantCores;
 use crate::ledger::serving::Rounds;
-use crate::listen::tenants::{Built, Fronts, Kept};
+use crate::listen::tenants::{Blocking, Fronts};
 use axum::response::{IntoResponse, Response};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-/// The tenants this node served since it started.
-pub struct Tenants {
-    /// The default tenant's state: what a tenant's front is built from.
-    base: AppState,
-    cores: Arc<TenantCores>,
-    fronts: Kept,
-}
-
-impl Tenants {
-    /// The tenants of the node whose default front is `base`, when its store keeps tenants apart; the node
-    /// sends, once a second, the queues of tenants no running node sends.
-    pub fn start(base: &AppState) -> Option<Arc<Tenants>> {
-        let cores = Arc::new(TenantCores::of(&base.core)?);
-        let tenants = Arc::new(Tenants { base: base.clone(), cores, fronts: Kept::default() });
-        let cores = Arc::downgrade(&tenants.cores);
-        let woken = base.core.store().unserved_wakeup();
-        tokio::spawn(async move {
-            let mut round = Rounds::new(woken);
-            loop {
-                round.next().await;
-                let Some(cores) = cores.upgrade() else { return };
-                adopt_queues(cores).await;
-            }
-        });
-        Some(tenants)
-    }
+/// The other tenants' fronts of the node whose default front is `base`, when its store keeps tenants apart;
+/// the node also sends, once a second, the queues of tenants no running node sends.
+pub fn start(base: &AppState) -> Option<Arc<dyn Fronts>> {
+    let cores = Arc::new(TenantCores::of(&base.core)?);
+    let (weak, woken) = (Arc::downgrade(&cores), base.core.store().unserved_wakeup());
+    tokio::spawn(async move {
+        let mut round = Rounds::new(woken);
+        loop {
+            round.next().await;
+            let Some(cores) = weak.upgrade() else { return };
+            adopt_queues(cores).await;
+        }
+    });
+    let base = base.clone();
+    let front = move |name: &str| {
+        let Some(core) = cores.core(name).map_err(|e| e.to_string())? else { return Ok(None) };
+        let store = core.shared_store();
+        let mut state = AppState::new(core, base.printing.clone(), base.config.clone(), store);
+        // One node's `/metrics` counts the requests of every tenant it serves.
+        state.metrics = base.metrics.clone();
+        Ok(Some(app(state)))
+    };
+    Some(Arc::new(Blocking::new(front, no_tenant)))
 }
 
 /// Has the other tenants' cores send the queues no running node sends; the default core adopts its own.
@@ -56,33 +51,7 @@ async fn adopt_queues(cores: Arc<TenantCores>) {
     }
 }
 
-impl Fronts for Tenants {
-    fn front<'a>(&'a self, name: &'a str) -> Pin<Box<dyn Future<Output = Built> + Send + 'a>> {
-        Box::pin(async move {
-            if let Some(front) = self.fronts.get(name) {
-                return Ok(Some(front));
-            }
-            let (cores, owned) = (self.cores.clone(), name.to_owned());
-            let core = match tokio::task::spawn_blocking(move || cores.core(&owned)).await {
-                Ok(Ok(Some(core))) => core,
-                Ok(Ok(None)) => return Ok(None),
-                Ok(Err(e)) => return Err(ApiError::from(e).into_response()),
-                Err(e) => {
-                    let e = ApiError::new(ErrorCode::MethodExecutionException, format!("a blocking task failed: {e}"));
-                    return Err(e.into_response());
-                }
-            };
-            let base = &self.base;
-            let store = core.shared_store();
-            let mut state = AppState::new(core, base.printing.clone(), base.config.clone(), store);
-            // One node's `/metrics` counts the requests of every tenant it serves.
-            state.metrics = base.metrics.clone();
-            tracing::info!(tenant = %name, "serving a tenant");
-            Ok(Some(self.fronts.keep(name, app(state))))
-        })
-    }
-
-    fn unknown(&self, name: &str) -> Response {
-        ApiError::new(ErrorCode::MethodNotFound, format!("no tenant {name:?} is served here")).into_response()
-    }
+/// The answer to a path under `/t/<tenant>/` that names no tenant this node serves, or one it cannot serve.
+fn no_tenant(why: String) -> Response {
+    ApiError::new(ErrorCode::MethodNotFound, why).into_response()
 }
