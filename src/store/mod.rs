@@ -127,7 +127,7 @@ impl Store {
         match &*self.engine {
             Engine::Sqlite(_) => Ok(Holder::Here { taken_over: false }),
             Engine::Postgres(store) => {
-                let holder = store.hold(device, at_least)?;
+                let holder = store.hold(&self.tenant, device, at_least)?;
                 if holder == (Holder::Here { taken_over: true }) {
                     self.counter_writes.bump(device);
                 }
@@ -140,7 +140,7 @@ impl Store {
     pub fn holds(&self, device: i64, at_least: Duration) -> bool {
         match &*self.engine {
             Engine::Sqlite(_) => true,
-            Engine::Postgres(store) => store.holds(device, at_least),
+            Engine::Postgres(store) => store.holds(&self.tenant, device, at_least),
         }
     }
 

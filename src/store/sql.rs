@@ -331,9 +331,24 @@ pub fn translate(sql: &str) -> String {
     per_tenant_conflict(out)
 }
 
-/// Tables whose keys a shop names, unique per tenant on PostgreSQL (`0003_tenants.sql`): an upsert's
-/// conflict target there leads with the tenant.
-const TENANT_KEYED: &[&str] = &["license", "operators", "vendor_ids", "ledger_devices", "ledger_public_ids", "kz_kkms"];
+/// Tables of a shop's books, whose keys are unique per tenant on PostgreSQL (`0003_tenants.sql`,
+/// `0004_tenant_ids.sql`): an upsert's conflict target there names the tenant.
+const TENANT_KEYED: &[&str] = &[
+    "license",
+    "operators",
+    "vendor_ids",
+    "ledger_devices",
+    "ledger_documents",
+    "ledger_counters",
+    "ledger_lifetime_counters",
+    "ledger_document_counters",
+    "ledger_fiscal",
+    "ledger_public_ids",
+    "kz_kkms",
+    "kkm_bindings",
+    "control_receipts",
+    "idempotency_keys",
+];
 
 /// `INSERT INTO t ... ON CONFLICT (k)` becomes `ON CONFLICT (tenant_id, k)` for a table of [`TENANT_KEYED`].
 fn per_tenant_conflict(sql: String) -> String {
@@ -468,8 +483,13 @@ mod tests {
             translate("INSERT INTO ledger_public_ids (country, last) VALUES (?1, 1) ON CONFLICT (country) DO NOTHING"),
             "INSERT INTO ledger_public_ids (country, last) VALUES ($1, 1) ON CONFLICT (tenant_id, country) DO NOTHING"
         );
-        // Counters are keyed by their device, whose id is unique across tenants.
-        let counters = "INSERT INTO ledger_counters (a) VALUES ($1) ON CONFLICT (device_id, name) DO NOTHING";
-        assert_eq!(translate(&counters.replace("$1", "?1")), counters);
+        // Ids are a tenant's too (0004): a counter's device id names a device of its tenant.
+        assert_eq!(
+            translate("INSERT INTO ledger_counters (a) VALUES (?1) ON CONFLICT (device_id, name) DO NOTHING"),
+            "INSERT INTO ledger_counters (a) VALUES ($1) ON CONFLICT (tenant_id, device_id, name) DO NOTHING"
+        );
+        // The store's own tables are no tenant's.
+        let facts = "INSERT INTO folder_facts (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
+        assert_eq!(translate(&facts.replace("$1", "?1")), facts);
     }
 }

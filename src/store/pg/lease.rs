@@ -57,8 +57,8 @@ pub(crate) struct Node {
     pub lease: Duration,
     /// The node's front listeners, once they are bound: by front, the base URL.
     address: RwLock<serde_json::Map<String, serde_json::Value>>,
-    /// The leases this node holds: the fence and until when, by device.
-    held: Mutex<HashMap<i64, Held>>,
+    /// The leases this node holds: the fence and until when, by device and its tenant (ids are a tenant's).
+    held: Mutex<HashMap<i64, HashMap<String, Held>>>,
 }
 
 #[derive(Clone, Copy)]
@@ -94,9 +94,10 @@ impl Node {
         )
     }
 
-    /// Whether this node holds the lease of `device` for at least `at_least` more, by its own memory.
-    fn holds(&self, device: i64, at_least: Duration) -> bool {
-        lock(&self.held).get(&device).is_some_and(|h| h.until > Instant::now() + at_least)
+    /// Whether this node holds the lease of `tenant`'s `device` for at least `at_least` more, by its own memory.
+    fn holds(&self, tenant: &str, device: i64, at_least: Duration) -> bool {
+        let held = lock(&self.held);
+        held.get(&device).and_then(|t| t.get(tenant)).is_some_and(|h| h.until > Instant::now() + at_least)
     }
 }
 
@@ -138,25 +139,26 @@ impl PgStore {
         }
     }
 
-    /// Whether this node holds the lease of `device` for at least `at_least` more, without asking the database.
-    pub fn holds(&self, device: i64, at_least: Duration) -> bool {
-        self.node.holds(device, at_least)
+    /// Whether this node holds the lease of `tenant`'s `device` for at least `at_least` more, without asking
+    /// the database.
+    pub fn holds(&self, tenant: &str, device: i64, at_least: Duration) -> bool {
+        self.node.holds(tenant, device, at_least)
     }
 
     /// How many leases this node holds now, by its memory.
     pub fn leases_held(&self) -> usize {
         let now = Instant::now();
-        lock(&self.node.held).values().filter(|h| h.until > now).count()
+        lock(&self.node.held).values().flat_map(|t| t.values()).filter(|h| h.until > now).count()
     }
 
-    /// Takes, keeps or renews the lease of `device` for at least `at_least` (the node's lease time when
-    /// longer), unless another node holds it.
-    pub fn hold(&self, device: i64, at_least: Duration) -> StoreResult<Holder> {
-        if self.node.holds(device, at_least) {
+    /// Takes, keeps or renews the lease of `tenant`'s `device` for at least `at_least` (the node's lease time
+    /// when longer), unless another node holds it.
+    pub fn hold(&self, tenant: &str, device: i64, at_least: Duration) -> StoreResult<Holder> {
+        if self.node.holds(tenant, device, at_least) {
             return Ok(Holder::Here { taken_over: false });
         }
         let asked = Instant::now();
-        let (node, address, fence, left_ms) = self.write(NODE_VIEW, |db| {
+        let (node, address, fence, left_ms) = self.write(tenant, |db| {
             db.row(
                 "SELECT node, address, fence, (EXTRACT(EPOCH FROM expires_at - clock_timestamp()) * 1000)::bigint
                    FROM kassa_hold(?1, ?2::bigint * interval '1 millisecond')",
@@ -167,12 +169,14 @@ impl PgStore {
         let mut held = lock(&self.node.held);
         let left = Duration::from_millis(left_ms.max(0) as u64);
         if node != self.node.name {
-            held.remove(&device);
+            if let Some(tenants) = held.get_mut(&device) {
+                tenants.remove(tenant);
+            }
             let address = serde_json::from_str(&address).unwrap_or_default();
             return Ok(Holder::Elsewhere(Lease { device, node, address }));
         }
         let until = asked + left;
-        let before = held.insert(device, Held { fence, until });
+        let before = held.entry(device).or_default().insert(tenant.to_owned(), Held { fence, until });
         Ok(Holder::Here { taken_over: before.is_none_or(|b| b.fence != fence) })
     }
 
@@ -222,7 +226,7 @@ const UNSERVED_CHANNEL: &str = "kassa_unserved";
 
 /// Waiting documents whose device no running node serves.
 const UNSERVED: &str = "FROM ledger_documents d
-      LEFT JOIN device_leases l ON l.device_id = d.device_id
+      LEFT JOIN device_leases l ON l.device_id = d.device_id AND l.tenant_id = d.tenant_id
      WHERE d.fiscal_state = 0
        AND (l.device_id IS NULL OR l.expires_at <= clock_timestamp() OR NOT kassa_node_alive(l.node_key))";
 

@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_baseline", include_str!("schema/0001_baseline.sql")),
     ("0002_leases", include_str!("schema/0002_leases.sql")),
     ("0003_tenants", include_str!("schema/0003_tenants.sql")),
+    ("0004_tenant_ids", include_str!("schema/0004_tenant_ids.sql")),
 ];
 
 /// The SQLite schema version the baseline equals: `kassa store copy` takes a source at this version.
