@@ -65,6 +65,21 @@ impl Store {
             .map(|found| found.is_some())
     }
 
+    /// Tenant `name`'s own PIN key, sealed under the nodes' key (`pin::seal_tenant_key`): kept for a shop
+    /// moved in by `kassa store copy --tenant`, whose PINs were hashed under its `pin.key`. None for a tenant
+    /// registered here (its key is derived from the nodes') and for one not registered.
+    pub fn tenant_pin_key_sealed(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        if name == DEFAULT || !self.isolates_tenants() {
+            return Ok(None);
+        }
+        let sealed = self.read(|tx| {
+            tx.opt_row("SELECT pin_key_sealed FROM tenants WHERE name = ?1", params![name], |r| {
+                r.get::<_, Option<Vec<u8>>>(0)
+            })
+        })?;
+        Ok(sealed.flatten())
+    }
+
     /// Every registered tenant, by name (PostgreSQL; the default one on SQLite).
     pub fn tenants(&self) -> StoreResult<Vec<String>> {
         match &*self.engine {

@@ -126,6 +126,13 @@ pub enum FiscalError {
          kassa.db (`kassa backup` copies both, `kassa restore` puts both back)"
     )]
     PinKeyMismatch,
+    /// A shop moved into a tenant kept its own PIN key, sealed under the nodes' key, and this node's key does
+    /// not open it.
+    #[error(
+        "this tenant's PIN key was sealed under another KASSA_PIN_KEY than this node's: every node of a store \
+         needs the same KASSA_PIN_KEY, the one `kassa store copy --tenant` was given"
+    )]
+    TenantPinKeyMismatch,
     /// A document to draw (GetDocumentImage, RenderDocument, PrintDocument): the vendor's 37.
     #[error("no such document to draw")]
     OperationNotFound,
@@ -235,7 +242,7 @@ impl FiscalError {
                 key,
                 method
             ),
-            F::PinKeyMismatch => Text::default(),
+            F::PinKeyMismatch | F::TenantPinKeyMismatch => Text::default(),
         }
     }
 }

@@ -77,9 +77,17 @@ impl Core {
     /// A core over the books of another tenant of the same PostgreSQL store (`store`, that tenant's handle),
     /// with this core's configuration, clock, OFD endpoints and PIN key, and a ledger of its own. It creates no
     /// operator: a tenant's first administrator is made with the tenant (`kassa tenant add`).
-    pub fn for_tenant(&self, store: Arc<Store>) -> Core {
-        let pin_key = self.pins.derived_key(&pin::tenant_purpose(store.tenant_name()));
-        Core::tenant_core(store, self.config.clone(), self.clock.clone(), self.endpoints, pin_key)
+    pub fn for_tenant(&self, store: Arc<Store>) -> FiscalResult<Core> {
+        let name = store.tenant_name();
+        let pin_key = match store.tenant_pin_key_sealed(name)? {
+            // A shop moved in by copy keeps its own key; this node's key must open it.
+            Some(sealed) => self.pins.unseal_tenant_key(name, &sealed).ok_or_else(|| {
+                tracing::error!(tenant = name, "the tenant's sealed PIN key does not open with this node's PIN key");
+                FiscalError::TenantPinKeyMismatch
+            })?,
+            None => self.pins.derived_key(&pin::tenant_purpose(name)),
+        };
+        Ok(Core::tenant_core(store, self.config.clone(), self.clock.clone(), self.endpoints, pin_key))
     }
 
     /// A tenant's core (see [`Core::for_tenant`]); `pin_key` is the tenant's, [`pin::tenant_key`].

@@ -35,7 +35,7 @@ impl TenantCores {
         if !store.has_tenant(name)? {
             return Ok(None);
         }
-        let core = Arc::new(self.default.for_tenant(store));
+        let core = Arc::new(self.default.for_tenant(store)?);
         let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
         let core = built.entry(name.to_owned()).or_insert(core).clone();
         Ok(Some(core))

@@ -213,7 +213,7 @@ impl From<FiscalError> for ApiError {
             F::Busy => C::KkmIsBusyTooLong,
             F::DocumentNotFound => C::TransactionNotFound,
             F::KeyReused { .. } => C::InvalidFields,
-            F::PinKeyMismatch => C::MethodExecutionException,
+            F::PinKeyMismatch | F::TenantPinKeyMismatch => C::MethodExecutionException,
             F::OperationNotFound => C::OperationNotFound,
             F::Internal(_) => C::MethodExecutionException,
         };

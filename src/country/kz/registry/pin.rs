@@ -54,6 +54,37 @@ pub fn tenant_purpose(tenant: &str) -> String {
     format!("tenant {tenant}")
 }
 
+/// What the key that seals a moved-in shop's PIN key is derived for.
+const SEAL_PURPOSE: &str = "sealed tenant pin keys 1";
+
+/// A shop's own PIN key (its `pin.key`), sealed for the store's `tenants` row when the shop moves into tenant
+/// `tenant` of a shared store (`kassa store copy --tenant`): its PINs stay hashed under it. ChaCha20-Poly1305
+/// under a key derived from the nodes' key, a random nonce first, the tenant's name as associated data (a
+/// sealed key moved to another tenant's row does not open).
+pub fn seal_tenant_key(node_key: [u8; 32], tenant: &str, shop_key: [u8; 32]) -> Result<Vec<u8>, String> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    let seal = Pins::new(node_key, false).derived_key(SEAL_PURPOSE);
+    let cipher = chacha20poly1305::ChaCha20Poly1305::new(&seal.into());
+    let nonce: [u8; 12] = rand::random();
+    let sealed = cipher
+        .encrypt(&nonce.into(), Payload { msg: &shop_key, aad: tenant.as_bytes() })
+        .map_err(|_| "cannot seal the shop's PIN key".to_owned())?;
+    Ok([nonce.as_slice(), &sealed].concat())
+}
+
+impl Pins {
+    /// Tenant `tenant`'s PIN key from its sealed one ([`seal_tenant_key`]), this being the nodes' key; None
+    /// when it does not open (sealed under another nodes' key, or changed).
+    pub fn unseal_tenant_key(&self, tenant: &str, sealed: &[u8]) -> Option<[u8; 32]> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let (nonce, sealed) = sealed.split_at_checked(12)?;
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.derived_key(SEAL_PURPOSE).into());
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let key = cipher.decrypt(&nonce.into(), Payload { msg: sealed, aad: tenant.as_bytes() }).ok()?;
+        key.try_into().ok()
+    }
+}
+
 /// The folder fact that ties the database to its `pin.key`.
 pub const KEY_CHECK: &str = "pin_key_check";
 
@@ -198,5 +229,22 @@ mod tests {
         assert!(h1.starts_with("$argon2id$"), "{h1}");
         assert!(a.verify("1234", &h1));
         assert!(!a.verify("1235", &h1));
+    }
+
+    #[test]
+    fn a_sealed_shop_key_opens_only_under_the_nodes_key_for_its_tenant() {
+        let nodes = [7; 32];
+        let shop = [42; 32];
+        let sealed = seal_tenant_key(nodes, "north", shop).unwrap();
+        assert_eq!(sealed.len(), 12 + 32 + 16, "nonce, key, tag");
+        assert!(!sealed.windows(32).any(|w| w == shop), "the key is not stored in plain");
+        assert_ne!(sealed, seal_tenant_key(nodes, "north", shop).unwrap(), "a fresh nonce each time");
+        assert_eq!(Pins::new(nodes, false).unseal_tenant_key("north", &sealed), Some(shop));
+        assert_eq!(Pins::new(nodes, false).unseal_tenant_key("south", &sealed), None, "another tenant's row");
+        assert_eq!(Pins::new([8; 32], false).unseal_tenant_key("north", &sealed), None, "other nodes' key");
+        let mut changed = sealed.clone();
+        changed[20] ^= 1;
+        assert_eq!(Pins::new(nodes, false).unseal_tenant_key("north", &changed), None, "changed");
+        assert_eq!(Pins::new(nodes, false).unseal_tenant_key("north", &sealed[..10]), None, "cut short");
     }
 }
