@@ -15,4 +15,5 @@ mod nodes;
 mod postgres;
 mod serve;
 mod shop;
+mod tenant_copy;
 mod tenants;

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const OFD_UID: &str = "4C49A0CB1DD4413387F6E6199CBB1B2A";
-const CASHIER: &str = "5555";
+pub const CASHIER: &str = "5555";
 /// Every node is given the same PIN key (as a provider's secret store would).
-const PIN_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+pub const PIN_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 
 /// A node: `kassa serve` on its own data folder, on the shared database, with the shared OFD emulator.
 pub struct Node {

@@ -1,5 +1,6 @@
-//! `kassa store copy`: every table of a SQLite snapshot into an empty PostgreSQL store, in one transaction,
-//! then the proof (`proof.rs`), and the commit only when the proof holds.
+//! `kassa store copy`: every table of a SQLite snapshot into an empty PostgreSQL store, or a shop's tables into
+//! a new tenant of a store that serves others, in one transaction, then the proof (`proof.rs`), and the commit
+//! only when the proof holds.
 use super::connect::{Target, describe};
 use super::migrate::LOCK;
 use super::proof::{self, Proof, SourceSide};
@@ -22,6 +23,28 @@ pub enum Via {
     Insert,
 }
 
+/// Where a copy goes.
+pub enum Destination {
+    /// An empty store: the shop becomes its default tenant.
+    Store,
+    /// A new tenant `name` of a store that may serve others; the shop's PIN key sealed under the nodes' key
+    /// (`pin::seal_tenant_key`), as its PINs stay hashed under it.
+    Tenant { name: String, pin_key_sealed: Vec<u8> },
+}
+
+impl Destination {
+    fn tenant(&self) -> &str {
+        match self {
+            Destination::Store => crate::store::tenant::DEFAULT,
+            Destination::Tenant { name, .. } => name,
+        }
+    }
+}
+
+/// The store's own table a tenant's copy adds to (by content: a template another shop brought first is
+/// kept as it is); the other shared tables (the node's facts, the PIN throttle) stay the store's.
+const SHARED_CONTENT: &str = "templates";
+
 /// What a copy did, for the command's report.
 pub struct Copied {
     pub proof: Proof,
@@ -32,16 +55,31 @@ pub struct Copied {
 
 /// Copies `source` into the (migrated) target and proves it; commits only when the proof holds. On any
 /// error or mismatch the transaction rolls back and the target is as it was.
-pub fn copy(source: &Source, client: &mut Client, target: &Target, via: Via) -> Result<Copied, String> {
+pub fn copy(
+    source: &Source,
+    client: &mut Client,
+    target: &Target,
+    via: Via,
+    into: &Destination,
+) -> Result<Copied, String> {
     let mut tx = client.transaction().map_err(|e| describe(&e))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK]).map_err(|e| describe(&e))?;
-    // A SQLite store holds one shop: it becomes the default tenant's books.
-    tx.execute("SELECT set_config('kassa.tenant', $1, true)", &[&crate::store::tenant::DEFAULT])
-        .map_err(|e| describe(&e))?;
-    let tables = tables::from_catalogue(&mut tx)?;
-    let forced = lift_row_security(&mut tx, &tables)?;
+    // A SQLite store holds one shop: it becomes one tenant's books.
+    tx.execute("SELECT set_config('kassa.tenant', $1, true)", &[&into.tenant()]).map_err(|e| describe(&e))?;
+    let mut tables = tables::from_catalogue(&mut tx)?;
     tables::check_source(&source.conn, &tables)?;
-    refuse_data(&mut tx, &tables, target)?;
+    match into {
+        Destination::Store => refuse_data(&mut tx, &tables, target)?,
+        Destination::Tenant { name, pin_key_sealed } => {
+            add_tenant(&mut tx, name, pin_key_sealed, target)?;
+            tables.retain(|t| !t.shared || t.name == SHARED_CONTENT);
+            for table in tables.iter_mut().filter(|t| t.shared) {
+                table.only = Some(format!("sha256 IN (SELECT sha256 FROM {STAGED})"));
+                table.unproved = vec!["name".into()];
+            }
+        }
+    }
+    let forced = lift_row_security(&mut tx, &tables)?;
     let mut counts = Vec::new();
     for table in &tables {
         let sql = format!("SELECT count(*) FROM {}", quote(table.name));
@@ -54,19 +92,31 @@ pub fn copy(source: &Source, client: &mut Client, target: &Target, via: Via) -> 
         Progress::new(format!("copying {} to {}", source.path.display(), target.name), Some(rows), "rows");
     let mut sides = Vec::new();
     for (table, &count) in tables.iter().zip(&counts) {
-        let side = copy_table(source, &mut tx, table, via, &mut progress)?;
+        let side = if table.shared && table.only.is_some() {
+            // Staged, then added to what other tenants brought.
+            let name = quote(table.name);
+            tx.batch_execute(&format!("CREATE TEMP TABLE {STAGED} (LIKE {name}) ON COMMIT DROP"))
+                .map_err(|e| describe(&e))?;
+            let side = copy_table(source, &mut tx, table, STAGED, via, &mut progress)?;
+            let merge = format!("INSERT INTO {name} SELECT * FROM {STAGED} ON CONFLICT DO NOTHING");
+            tx.batch_execute(&merge).map_err(|e| format!("{}: {}", table.name, describe(&e)))?;
+            side
+        } else {
+            copy_table(source, &mut tx, table, &quote(table.name), via, &mut progress)?
+        };
         sides.push(SourceSide { rows: count, ..side });
     }
     progress.finish();
     move_sequences(source, &mut tx, &tables)?;
-    let copy_seconds = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let proof = proof::prove(source, &mut tx, &tables, &sides, rows)?;
-    let proof_seconds = started.elapsed().as_secs_f64();
+    // Row security again, before the proof: it reads back the tenant's rows only, as a node would.
     for table in &forced {
         let sql = format!("ALTER TABLE {} FORCE ROW LEVEL SECURITY", quote(table));
         tx.batch_execute(&sql).map_err(|e| describe(&e))?;
     }
+    let copy_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let proof = proof::prove(source, &mut tx, &tables, &sides, rows)?;
+    let proof_seconds = started.elapsed().as_secs_f64();
     if proof.holds() {
         tx.commit().map_err(|e| format!("the proof held but the commit failed: {}", describe(&e)))?;
     }
@@ -74,10 +124,40 @@ pub fn copy(source: &Source, client: &mut Client, target: &Target, via: Via) -> 
     Ok(Copied { proof, rows, copy_seconds, proof_seconds })
 }
 
+/// The staging table of [`SHARED_CONTENT`]'s rows in a tenant's copy (dropped at the commit).
+const STAGED: &str = "pg_temp.copied_rows";
+
+/// Registers tenant `name` with its sealed PIN key; refuses one that exists (a shop moves in once, into a
+/// tenant of its own) and a role that row security does not bind (it could not keep the tenants apart).
+fn add_tenant(tx: &mut Transaction, name: &str, pin_key_sealed: &[u8], target: &Target) -> Result<(), String> {
+    let bypasses: bool = tx
+        .query_one("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user", &[])
+        .map_err(|e| describe(&e))?
+        .get(0);
+    if bypasses {
+        return Err(format!(
+            "the role of this URL is a superuser or bypasses row security, so {} cannot keep its tenants apart: \
+             copy into a tenant as the role the nodes serve from. Nothing was changed",
+            target.name
+        ));
+    }
+    let exists = tx.query_opt("SELECT 1 FROM tenants WHERE name = $1", &[&name]).map_err(|e| describe(&e))?;
+    if exists.is_some() {
+        return Err(format!(
+            "{} already has a tenant {name}: a shop moves into a tenant of its own, once (kassa store copy \
+             --tenant makes it). Nothing was changed",
+            target.name
+        ));
+    }
+    tx.execute("INSERT INTO tenants (name, pin_key_sealed) VALUES ($1, $2)", &[&name, &pin_key_sealed])
+        .map_err(|e| describe(&e))?;
+    Ok(())
+}
+
 /// PostgreSQL's COPY refuses a table under row-level security, which binds Kassa's own role on the tables of
 /// a shop's books (`0003_tenants.sql`). The copy, run by that role, lifts it inside its transaction (no other
-/// transaction sees the change) and puts it back before it commits; it then sees every tenant's rows, so the
-/// store must hold none at all. Returns the tables it lifted it on.
+/// transaction sees the change) and puts it back before the proof; meanwhile it sees every tenant's rows.
+/// Returns the tables it lifted it on.
 fn lift_row_security(tx: &mut Transaction, tables: &[Table]) -> Result<Vec<String>, String> {
     let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
     let forced: Vec<String> = tx
@@ -123,6 +203,7 @@ fn copy_table(
     source: &Source,
     tx: &mut Transaction,
     table: &Table,
+    into: &str,
     via: Via,
     progress: &mut Progress,
 ) -> Result<SourceSide, String> {
@@ -131,7 +212,7 @@ fn copy_table(
     let mut rows = stmt.query([]).map_err(|e| source.error(table.name, e))?;
     let mut sums = vec![Decimal::ZERO; table.columns.len()];
     let mut digest = Sha256::new();
-    let mut sink = Sink::new(tx, table, via)?;
+    let mut sink = Sink::new(tx, table, into, via)?;
     let mut texts: Vec<Option<String>> = Vec::with_capacity(table.columns.len());
     while let Some(row) = rows.next().map_err(|e| source.error(table.name, e))? {
         texts.clear();
@@ -140,8 +221,10 @@ fn copy_table(
             let text = to_text(column.kind, value).map_err(|e| {
                 format!("{}.{} of the row {}: {e}; nothing was copied", table.name, column.name, key_of(table, row))
             })?;
-            feed(&mut digest, value);
-            if column.kind.summed() {
+            if table.proved(column) {
+                feed(&mut digest, value);
+            }
+            if column.kind.summed() && table.proved(column) {
                 add(&mut sums[i], value).map_err(|e| format!("{}.{}: {e}", table.name, column.name))?;
             }
             texts.push(text);
@@ -150,7 +233,8 @@ fn copy_table(
         progress.advance(1);
     }
     sink.finish()?;
-    let sums = table.columns.iter().zip(sums).filter(|(c, _)| c.kind.summed()).map(|(c, s)| (c.name.clone(), s));
+    let sums = table.columns.iter().zip(sums).filter(|(c, _)| c.kind.summed() && table.proved(c));
+    let sums = sums.map(|(c, s)| (c.name.clone(), s));
     Ok(SourceSide { rows: 0, sums: sums.collect(), digest: digest.finalize().into() })
 }
 
@@ -166,15 +250,25 @@ fn key_of(table: &Table, row: &rusqlite::Row) -> String {
 
 /// Where the rows of one table go.
 enum Sink<'t, 'c> {
-    Copy { writer: postgres::CopyInWriter<'t>, buf: Vec<u8> },
-    Insert { tx: &'t mut Transaction<'c>, table: &'t Table, batch: Vec<Option<String>>, per_batch: usize },
+    Copy {
+        writer: postgres::CopyInWriter<'t>,
+        buf: Vec<u8>,
+    },
+    Insert {
+        tx: &'t mut Transaction<'c>,
+        table: &'t Table,
+        into: &'t str,
+        batch: Vec<Option<String>>,
+        per_batch: usize,
+    },
 }
 
 impl<'t, 'c> Sink<'t, 'c> {
-    fn new(tx: &'t mut Transaction<'c>, table: &'t Table, via: Via) -> Result<Sink<'t, 'c>, String> {
+    /// Rows of `table` into `into` (the table itself, quoted, or a staging table).
+    fn new(tx: &'t mut Transaction<'c>, table: &'t Table, into: &'t str, via: Via) -> Result<Sink<'t, 'c>, String> {
         Ok(match via {
             Via::Copy => {
-                let sql = format!("COPY {} ({}) FROM STDIN", quote(table.name), table.column_list());
+                let sql = format!("COPY {into} ({}) FROM STDIN", table.column_list());
                 let writer = tx.copy_in(&sql).map_err(|e| format!("{}: {}", table.name, describe(&e)))?;
                 Sink::Copy { writer, buf: Vec::with_capacity(1 << 17) }
             }
@@ -182,6 +276,7 @@ impl<'t, 'c> Sink<'t, 'c> {
             Via::Insert => Sink::Insert {
                 tx,
                 table,
+                into,
                 batch: Vec::new(),
                 per_batch: (60_000 / table.columns.len().max(1)).clamp(1, 1000),
             },
@@ -212,7 +307,7 @@ impl<'t, 'c> Sink<'t, 'c> {
     }
 
     fn flush(&mut self) -> Result<(), String> {
-        let Sink::Insert { tx, table, batch, .. } = self else { return Ok(()) };
+        let Sink::Insert { tx, table, into, batch, .. } = self else { return Ok(()) };
         let width = table.columns.len();
         let rows = batch.len() / width.max(1);
         if rows == 0 {
@@ -226,12 +321,8 @@ impl<'t, 'c> Sink<'t, 'c> {
                 .map(|(c, col)| format!("CAST(${} AS {})", r * width + c + 1, col.sql_type));
             format!("({})", casts.collect::<Vec<_>>().join(", "))
         });
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES {}",
-            quote(table.name),
-            table.column_list(),
-            tuples.collect::<Vec<_>>().join(", ")
-        );
+        let sql =
+            format!("INSERT INTO {into} ({}) VALUES {}", table.column_list(), tuples.collect::<Vec<_>>().join(", "));
         let types = vec![Type::TEXT; batch.len()];
         let stmt = tx.prepare_typed(&sql, &types).map_err(|e| format!("{}: {}", table.name, describe(&e)))?;
         let params: Vec<&(dyn ToSql + Sync)> = batch.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
@@ -251,7 +342,8 @@ impl<'t, 'c> Sink<'t, 'c> {
 }
 
 /// Moves every identity sequence past the copied values, and past what SQLite's AUTOINCREMENT already gave
-/// out (`sqlite_sequence`: an ID once given is never given again, even when its row is gone).
+/// out (`sqlite_sequence`: an ID once given is never given again, even when its row is gone); never back, so
+/// the ids the store gives out go on past every tenant's.
 fn move_sequences(source: &Source, tx: &mut Transaction, tables: &[Table]) -> Result<(), String> {
     for table in tables {
         for column in &table.identities {
@@ -264,6 +356,14 @@ fn move_sequences(source: &Source, tx: &mut Transaction, tables: &[Table]) -> Re
                     .map_err(|e| source.error("sqlite_sequence", e))?;
                 last = last.max(given.unwrap_or(0));
             }
+            let given: Option<i64> = tx
+                .query_one(
+                    "SELECT pg_sequence_last_value(pg_get_serial_sequence($1, $2)::regclass)",
+                    &[&table.name, column],
+                )
+                .map_err(|e| describe(&e))?
+                .get(0);
+            last = last.max(given.unwrap_or(0));
             let (value, called) = if last > 0 { (last, true) } else { (1, false) };
             tx.execute(
                 "SELECT setval(pg_get_serial_sequence($1, $2), $3, $4)",

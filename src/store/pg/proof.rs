@@ -111,12 +111,15 @@ pub fn prove(
     let mut lines = Vec::new();
     for (table, side) in tables.iter().zip(sides) {
         let name = quote(table.name);
-        let pg_rows: i64 = tx.query_one(&format!("SELECT count(*) FROM {name}"), &[]).map_err(|e| describe(&e))?.get(0);
+        let only = table.only_clause();
+        let pg_rows: i64 =
+            tx.query_one(&format!("SELECT count(*) FROM {name}{only}"), &[]).map_err(|e| describe(&e))?.get(0);
         let mut sums_differ = Vec::new();
         if !side.sums.is_empty() {
             let list = side.sums.iter().map(|(c, _)| format!("sum({})::text", quote(c))).collect::<Vec<_>>();
-            let row =
-                tx.query_one(&format!("SELECT {} FROM {name}", list.join(", ")), &[]).map_err(|e| describe(&e))?;
+            let row = tx
+                .query_one(&format!("SELECT {} FROM {name}{only}", list.join(", ")), &[])
+                .map_err(|e| describe(&e))?;
             for (i, (column, sqlite_sum)) in side.sums.iter().enumerate() {
                 let text: Option<String> = row.get(i);
                 let pg_sum = Decimal::from_str(text.as_deref().unwrap_or("0")).map_err(|e| e.to_string())?;
@@ -145,12 +148,14 @@ pub fn prove(
 
 /// The digest of every row of `table` as PostgreSQL gives it back, in key order.
 fn read_back(tx: &mut Transaction, table: &Table, progress: &mut Progress) -> Result<[u8; 32], String> {
-    let list = table.columns.iter().map(|c| c.kind.read_back(&c.name)).collect::<Vec<_>>().join(", ");
-    let sql = format!("SELECT {list} FROM {} ORDER BY {}", quote(table.name), table.order_pg());
+    let proved: Vec<_> = table.columns.iter().filter(|c| table.proved(c)).collect();
+    let list = proved.iter().map(|c| c.kind.read_back(&c.name)).collect::<Vec<_>>().join(", ");
+    let (name, only, order) = (quote(table.name), table.only_clause(), table.order_pg());
+    let sql = format!("SELECT {list} FROM {name}{only} ORDER BY {order}");
     let mut rows = tx.query_raw(&sql, std::iter::empty::<i32>()).map_err(|e| describe(&e))?;
     let mut digest = Sha256::new();
     while let Some(row) = rows.next().map_err(|e| describe(&e))? {
-        for i in 0..table.columns.len() {
+        for i in 0..proved.len() {
             let value = from_pg(&row, i).map_err(|e| format!("{}: {e}", table.name))?;
             feed(&mut digest, ValueRef::from(&value));
         }

@@ -68,12 +68,28 @@ pub struct Table {
     pub key: Vec<String>,
     /// Identity columns, whose sequences go past the copied values.
     pub identities: Vec<String>,
+    /// No tenant column: the store's own rows, shared by its tenants (templates, the node's facts).
+    pub shared: bool,
+    /// The rows of the table that are the copy's (a `WHERE` clause), when it holds others' too.
+    pub only: Option<String>,
+    /// Columns the proof leaves out: a template another tenant brought first keeps that tenant's name.
+    pub unproved: Vec<String>,
 }
 
 impl Table {
     /// `"a", "b"` of every column.
     pub fn column_list(&self) -> String {
         self.columns.iter().map(|c| quote(&c.name)).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Whether the proof compares this column.
+    pub fn proved(&self, column: &Column) -> bool {
+        !self.unproved.contains(&column.name)
+    }
+
+    /// ` WHERE …` of [`Table::only`], or nothing.
+    pub fn only_clause(&self) -> String {
+        self.only.as_ref().map(|w| format!(" WHERE {w}")).unwrap_or_default()
     }
 
     /// The ORDER BY of the key; text compared bytewise on PostgreSQL as SQLite's BINARY does.
@@ -102,8 +118,8 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The column of a shop's rows that names its tenant (`0003_tenants.sql`): a copy leaves it to the default the
-/// copy's transaction names (the default tenant), as a SQLite store holds one shop.
+/// The column of a shop's rows that names its tenant (`0003_tenants.sql`): a copy leaves it to the default, the
+/// tenant the copy's transaction names, as a SQLite store holds one shop.
 const TENANT: &str = "tenant_id";
 
 /// Reads every table of [`TABLES`] from PostgreSQL's catalogue, without the tenant column.
@@ -122,9 +138,11 @@ pub fn from_catalogue(db: &mut impl GenericClient) -> Result<Vec<Table>, String>
         }
         let mut columns = Vec::new();
         let mut identities = Vec::new();
+        let mut shared = true;
         for row in rows {
             let column: String = row.get(0);
             if column == TENANT {
+                shared = false;
                 continue;
             }
             let sql_type: String = row.get(1);
@@ -157,7 +175,7 @@ pub fn from_catalogue(db: &mut impl GenericClient) -> Result<Vec<Table>, String>
         if key.is_empty() {
             return Err(format!("{name} has no primary key in the PostgreSQL schema"));
         }
-        tables.push(Table { name, columns, key, identities });
+        tables.push(Table { name, columns, key, identities, shared, only: None, unproved: Vec::new() });
     }
     Ok(tables)
 }
