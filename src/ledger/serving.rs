@@ -71,7 +71,7 @@ impl Rounds {
             Some(woken) => {
                 tokio::select! {
                     _ = self.tick.tick() => {}
-                    _ = woken.notified() => tracing::info!("another node let go of its devices: sending their queues"),
+                    _ = woken.notified() => {}
                 }
             }
             None => {

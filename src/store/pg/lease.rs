@@ -192,7 +192,7 @@ impl PgStore {
                 params![name],
             )?;
             // Heard by every other node at this commit: they send the queues of these devices at once.
-            db.exec(&format!("NOTIFY {UNSERVED_CHANNEL}"), params![])?;
+            db.exec(&format!("NOTIFY {UNSERVED_CHANNEL}, '{}'", quoted(&name)), params![])?;
             Ok::<_, StoreError>(released)
         })?;
         lock(&self.node.held).clear();

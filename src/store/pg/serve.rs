@@ -139,14 +139,18 @@ impl PgStore {
         let config = tokio_postgres::Config::from_str(&self.target.url)
             .map_err(|e| StoreError::Open(format!("{}: {e}", self.target.name)))?;
         let (tx, rx) = std::sync::mpsc::channel();
+        let me = self.node.name.clone();
         runtime().spawn(async move {
             match config.connect(tokio_postgres::NoTls).await {
                 Ok((client, mut connection)) => {
                     let _ = tx.send(Ok(client));
                     loop {
                         match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                            Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => {
-                                if let Some(heard) = &heard {
+                            Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                                // A node hears its own notification too (its payload is the node's name).
+                                if let Some(heard) = heard.as_ref().filter(|_| n.payload() != me) {
+                                    // Said once here: every loop of the node that looks for such queues wakes.
+                                    tracing::info!("another node let go of its devices: sending their queues");
                                     heard.notify_waiters();
                                 }
                             }
