@@ -16,6 +16,8 @@ pub mod http;
 pub mod origin;
 pub mod peer;
 pub mod slots;
+#[cfg(target_os = "linux")]
+mod sock_diag;
 pub mod tenants;
 pub mod throttle;
 

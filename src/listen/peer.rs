@@ -50,13 +50,17 @@ fn proc_spelling(addr: SocketAddr) -> String {
     format!("{}:{:04X}", words.concat(), addr.port())
 }
 
-/// The owner of the socket whose local address is `client` and remote address `server`. The kernel writes
-/// the table as it walks its sockets, so a walk that meets other connections opening and closing can miss
-/// one: the table is read in one large read, up to three times.
+/// The owner of the socket whose local address is `client` and remote address `server`: asked of the kernel
+/// (sock_diag), else read from `/proc/net/tcp` (a kernel without the diag module). The kernel writes that
+/// table as it walks its sockets, so a walk that meets other connections opening and closing can miss one: the
+/// table is read in one large read, up to three times.
 #[cfg(target_os = "linux")]
 fn socket_owner(client: SocketAddr, server: SocketAddr) -> Option<u32> {
     use std::io::Read;
     let (client, server) = (canonical(client), canonical(server));
+    if let Some(uid) = super::sock_diag::owner(client, server) {
+        return Some(uid);
+    }
     let table = if client.is_ipv4() { "/proc/net/tcp" } else { "/proc/net/tcp6" };
     let (local, remote) = (proc_spelling(client), proc_spelling(server));
     let mut buf = vec![0u8; 1 << 20];
