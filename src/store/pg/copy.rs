@@ -68,6 +68,8 @@ pub fn copy(
     tx.execute("SELECT set_config('kassa.tenant', $1, true)", &[&into.tenant()]).map_err(|e| describe(&e))?;
     let mut tables = tables::from_catalogue(&mut tx)?;
     tables::check_source(&source.conn, &tables)?;
+    // From here the copy sees every tenant's rows: an empty store means empty of all of them.
+    let forced = lift_row_security(&mut tx, &tables)?;
     match into {
         Destination::Store => refuse_data(&mut tx, &tables, target)?,
         Destination::Tenant { name, pin_key_sealed } => {
@@ -79,7 +81,6 @@ pub fn copy(
             }
         }
     }
-    let forced = lift_row_security(&mut tx, &tables)?;
     let mut counts = Vec::new();
     for table in &tables {
         let sql = format!("SELECT count(*) FROM {}", quote(table.name));
