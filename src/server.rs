@@ -44,7 +44,8 @@ impl Started {
     pub fn state(&self) -> AppState {
         let mut state =
             AppState::new(self.core.clone(), self.printing.clone(), self.config.clone(), self.store.clone());
-        state.tenants = api::tenants::start(&state);
+        let idle = std::time::Duration::from_secs(self.config.store.tenant_idle_seconds);
+        state.tenants = api::tenants::start(&state, idle);
         state
     }
 }

@@ -110,11 +110,14 @@ pub struct StoreConfig {
     /// PostgreSQL: the host name or address the other nodes reach this node's listeners at, to hand it a
     /// request for a device it serves. Absent: the address each listener is bound to (loopback for 0.0.0.0).
     pub advertise: Option<String>,
+    /// PostgreSQL with tenants: how long a tenant goes without a request before this node lets go of its core
+    /// and front (about 85 KB a tenant); its next request builds them again.
+    pub tenant_idle_seconds: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> StoreConfig {
-        StoreConfig { url: None, lease_seconds: 15, advertise: None }
+        StoreConfig { url: None, lease_seconds: 15, advertise: None, tenant_idle_seconds: 600 }
     }
 }
 
@@ -302,6 +305,12 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "store.lease_seconds = {} must be 1 to 3600: a node keeps a device this long after it last used it",
                 self.store.lease_seconds
+            )));
+        }
+        if self.store.tenant_idle_seconds == 0 || self.store.tenant_idle_seconds > 86_400 {
+            return Err(ConfigError::Invalid(format!(
+                "store.tenant_idle_seconds = {} must be 1 to 86400: a node lets go of a tenant idle this long",
+                self.store.tenant_idle_seconds
             )));
         }
         if self.ofd_link.reconnect_ms < MIN_RECONNECT_MS

@@ -115,12 +115,21 @@ pub enum Seen {
 /// The ledger over the shared store.
 pub struct Ledger {
     store: Arc<Store>,
-    locks: Mutex<HashMap<i64, Arc<DeviceLock>>>,
+    locks: DeviceLocks,
 }
+
+/// The locks of a book's devices, by device. Two ledgers over one tenant's books (a tenant's core built again
+/// while the one before still sends) share them, so a device's documents are still sent one at a time.
+pub type DeviceLocks = Arc<Mutex<HashMap<i64, Arc<DeviceLock>>>>;
 
 impl Ledger {
     pub fn new(store: Arc<Store>) -> Ledger {
-        Ledger { store, locks: Mutex::new(HashMap::new()) }
+        Ledger::with_locks(store, DeviceLocks::default())
+    }
+
+    /// A ledger whose devices' locks are `locks`.
+    pub fn with_locks(store: Arc<Store>, locks: DeviceLocks) -> Ledger {
+        Ledger { store, locks }
     }
 
     /// The locks of a device, made on first use.

@@ -11,6 +11,7 @@ use axum::response::Response;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
 /// The path prefix that names a tenant.
@@ -71,18 +72,33 @@ fn named(uri: &Uri) -> Option<(String, Uri)> {
     Some((name.to_owned(), path.parse().ok()?))
 }
 
-/// Tenants' fronts kept by name once built.
+/// Tenants' fronts kept by name once built, with when each was last used.
 #[derive(Default)]
-struct Kept(std::sync::Mutex<std::collections::HashMap<String, Router>>);
+struct Kept(std::sync::Mutex<std::collections::HashMap<String, (Router, Instant)>>);
 
 impl Kept {
     fn get(&self, name: &str) -> Option<Router> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let (front, used) = kept.get_mut(name)?;
+        *used = Instant::now();
+        Some(front.clone())
     }
 
     /// Keeps `front` for `name`, unless another request built one first: the one kept is returned.
     fn keep(&self, name: &str, front: Router) -> Router {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(name.to_owned()).or_insert(front).clone()
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.entry(name.to_owned()).or_insert((front, Instant::now())).0.clone()
+    }
+
+    /// Lets go of the fronts not used in `idle` (a request under way keeps its own); their names.
+    fn drop_idle(&self, idle: Duration) -> Vec<String> {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let stale: Vec<String> =
+            kept.iter().filter(|(_, (_, used))| used.elapsed() >= idle).map(|(n, _)| n.clone()).collect();
+        for name in &stale {
+            kept.remove(name);
+        }
+        stale
     }
 }
 
@@ -101,6 +117,11 @@ impl Blocking {
         answer: fn(String) -> Response,
     ) -> Blocking {
         Blocking { build: Arc::new(build), answer, kept: Kept::default() }
+    }
+
+    /// Lets go of the tenants' fronts not used in `idle`; the next request builds its tenant's again.
+    pub fn drop_idle(&self, idle: Duration) -> Vec<String> {
+        self.kept.drop_idle(idle)
     }
 }
 

@@ -25,11 +25,16 @@ pub struct Node {
 impl Node {
     /// Starts a node in `dir` (its data folder and log); `lease` is its lease time in seconds.
     pub fn start(dir: &Path, url: &str, ofd: std::net::SocketAddr, lease: u64) -> Node {
+        Node::start_with(dir, url, ofd, &format!("lease_seconds = {lease}"))
+    }
+
+    /// Starts a node as [`Node::start`] does, with `store` as its `[store]` settings.
+    pub fn start_with(dir: &Path, url: &str, ofd: std::net::SocketAddr, store: &str) -> Node {
         let config = dir.join("kassa.toml");
         std::fs::write(
             &config,
             format!(
-                "listen = \"127.0.0.1:0\"\n[store]\nlease_seconds = {lease}\n[[ofd]]\nuid = \"{OFD_UID}\"\nname = \"test\"\n\
+                "listen = \"127.0.0.1:0\"\n[store]\n{store}\n[[ofd]]\nuid = \"{OFD_UID}\"\nname = \"test\"\n\
                  endpoint = \"{ofd}\"\nemulator = true\nconsumer_url = \"http://consumer.test-oofd.kz\"\n\
                  [ofd_link]\ntotal_time_ms = 2000\nreconnect_ms = 100\n"
             ),

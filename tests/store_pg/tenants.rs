@@ -249,6 +249,45 @@ fn a_tenants_request_goes_to_the_node_serving_its_kkm_and_its_queue_outlives_tha
     assert!(b.log().contains("serving a tenant") && b.log().contains("tenant=alpha"), "{}", b.log());
 }
 
+#[test]
+fn an_idle_tenant_is_let_go_and_served_again_without_a_document_sent_twice() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("idletenants");
+    assert!(tenant(&url, Some(ADMIN), &["add", "alpha"]).0);
+    let ofd = Ofd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start_with(dir.path(), &url, ofd.emu.addr(), "lease_seconds = 15\ntenant_idle_seconds = 1");
+    let port = node.port();
+    open_shop(port, &ofd, "alpha", 7201);
+    ok(port, "t/alpha/TradeOperation", CASHIER, &sale(7201, 100));
+    let dropped = |n: usize| node.log().matches("idle tenants let go").count() >= n;
+    wait_for(10, "the node letting go of idle alpha", || dropped(1));
+    assert!(node.log().contains("\"alpha\""), "{}", node.log());
+
+    // Served again: its cashier's PIN, its KKM and its numbers are as they were.
+    let sold = ok(port, "t/alpha/TradeOperation", CASHIER, &sale(7201, 200));
+    assert_eq!(sold["shift_document_number"], 2, "{sold}");
+
+    // With the OFD away a sale queues; the tenant is let go while its queue waits, and served again while
+    // that queue is sent: the old core's sender and the new core's share the KKM's locks.
+    ofd.emu.inject(Fault::DropBeforeRead, 100_000);
+    let sold = ok(port, "t/alpha/TradeOperation", CASHIER, &sale(7201, 300));
+    assert_eq!(sold["is_offline"], true, "{sold}");
+    let before = node.log().matches("idle tenants let go").count();
+    wait_for(10, "the node letting go of alpha with its queue", || dropped(before + 1));
+    ofd.emu.clear_faults();
+    for sum in [400, 500] {
+        ok(port, "t/alpha/TradeOperation", CASHIER, &sale(7201, sum));
+    }
+    let db = |sql: &str| {
+        let out = pg.psql("idletenants", &format!("SET kassa.tenant = 'alpha'; {sql}"));
+        out.strip_prefix("SET\n").unwrap_or(&out).to_owned()
+    };
+    wait_for(20, "alpha's queue sent", || db("SELECT count(*) FROM ledger_documents WHERE fiscal_state = 0") == "0");
+    let sums: Vec<u64> = ofd.emu.accepted(7201).iter().map(|d| d.sum_tiyn).collect();
+    assert_eq!(sums, [10_000, 20_000, 30_000, 40_000, 50_000], "each once, in order");
+}
+
 /// Tenant alpha's own СКО and ПРРО (the default tenant's serials, its own PIN and token), and tenant beta's,
 /// which is configured on the node but never registered; added to the default tenant's (`shop::CONFIG`).
 const TENANT_DEVICES: &str = r#"

@@ -77,7 +77,7 @@ impl Core {
     /// A core over the books of another tenant of the same PostgreSQL store (`store`, that tenant's handle),
     /// with this core's configuration, clock, OFD endpoints and PIN key, and a ledger of its own. It creates no
     /// operator: a tenant's first administrator is made with the tenant (`kassa tenant add`).
-    pub fn for_tenant(&self, store: Arc<Store>) -> FiscalResult<Core> {
+    pub fn for_tenant(&self, store: Arc<Store>, locks: crate::ledger::DeviceLocks) -> FiscalResult<Core> {
         let name = store.tenant_name();
         let pin_key = match store.tenant_pin_key_sealed(name)? {
             // A shop moved in by copy keeps its own key; this node's key must open it.
@@ -87,7 +87,8 @@ impl Core {
             })?,
             None => self.pins.derived_key(&pin::tenant_purpose(name)),
         };
-        Ok(Core::tenant_core(store, self.config.clone(), self.clock.clone(), self.endpoints, pin_key))
+        let ledger = Arc::new(Ledger::with_locks(store.clone(), locks));
+        Ok(Core::assemble(store, ledger, self.config.clone(), self.clock.clone(), self.endpoints, pin_key))
     }
 
     /// A tenant's core (see [`Core::for_tenant`]); `pin_key` is the tenant's, [`pin::tenant_key`].

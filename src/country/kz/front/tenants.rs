@@ -7,30 +7,40 @@ use crate::ledger::serving::Rounds;
 use crate::listen::tenants::{Blocking, Fronts};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The other tenants' fronts of the node whose default front is `base`, when its store keeps tenants apart;
-/// the node also sends, once a second, the queues of tenants no running node sends.
-pub fn start(base: &AppState) -> Option<Arc<dyn Fronts>> {
+/// the node also sends, once a second, the queues of tenants no running node sends, and lets go of the fronts
+/// and cores of tenants idle for `idle`.
+pub fn start(base: &AppState, idle: Duration) -> Option<Arc<dyn Fronts>> {
     let cores = Arc::new(TenantCores::of(&base.core)?);
-    let (weak, woken) = (Arc::downgrade(&cores), base.core.store().unserved_wakeup());
+    let base_state = base.clone();
+    let built = cores.clone();
+    let front = move |name: &str| {
+        let Some(core) = built.core(name).map_err(|e| e.to_string())? else { return Ok(None) };
+        let store = core.shared_store();
+        let mut state = AppState::new(core, base_state.printing.clone(), base_state.config.clone(), store);
+        // One node's `/metrics` counts the requests of every tenant it serves.
+        state.metrics = base_state.metrics.clone();
+        Ok(Some(app(state)))
+    };
+    let fronts = Arc::new(Blocking::new(front, no_tenant));
+    let (weak_cores, weak_fronts) = (Arc::downgrade(&cores), Arc::downgrade(&fronts));
+    let woken = base.core.store().unserved_wakeup();
     tokio::spawn(async move {
         let mut round = Rounds::new(woken);
         loop {
             round.next().await;
-            let Some(cores) = weak.upgrade() else { return };
-            adopt_queues(cores).await;
+            let (Some(cores), Some(fronts)) = (weak_cores.upgrade(), weak_fronts.upgrade()) else { return };
+            adopt_queues(cores.clone()).await;
+            let fronts_dropped = fronts.drop_idle(idle);
+            let cores_dropped = cores.drop_idle(idle);
+            if !fronts_dropped.is_empty() || !cores_dropped.is_empty() {
+                tracing::info!(fronts = ?fronts_dropped, cores = ?cores_dropped, "idle tenants let go");
+            }
         }
     });
-    let base = base.clone();
-    let front = move |name: &str| {
-        let Some(core) = cores.core(name).map_err(|e| e.to_string())? else { return Ok(None) };
-        let store = core.shared_store();
-        let mut state = AppState::new(core, base.printing.clone(), base.config.clone(), store);
-        // One node's `/metrics` counts the requests of every tenant it serves.
-        state.metrics = base.metrics.clone();
-        Ok(Some(app(state)))
-    };
-    Some(Arc::new(Blocking::new(front, no_tenant)))
+    Some(fronts)
 }
 
 /// Has the other tenants' cores send the queues no running node sends; the default core adopts its own.
