@@ -144,6 +144,12 @@ impl Postgres {
         format!("postgres://kassa@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// Runs `sql` as [`Postgres::psql`] does, in a session naming `tenant` (`*`: every tenant's rows).
+    pub fn as_tenant(&self, db: &str, tenant: &str, sql: &str) -> String {
+        let out = self.psql(db, &format!("SET kassa.tenant = '{tenant}'; {sql}"));
+        out.strip_prefix("SET").map(str::trim_start).unwrap_or(&out).to_owned()
+    }
+
     /// Runs `sql` with `psql` (unaligned, tuples only) and insists on success; its output, trimmed.
     pub fn psql(&self, db: &str, sql: &str) -> String {
         let out = self.psql_output(db, sql);

@@ -63,7 +63,7 @@ fn two_shops_move_into_two_tenants_with_their_ids_journals_and_pins_and_sell_on(
     assert!(!copied && out.contains("already holds data") && out.contains("ledger_documents ("), "{out}");
 
     // Both tenants hold their shop's rows under the shop's own ids, side by side.
-    let everyone = |sql: &str| pg.psql("cloud", &format!("SET kassa.tenant = '*'; {sql}")).replace("SET\n", "");
+    let everyone = |sql: &str| pg.as_tenant("cloud", "*", sql);
     for (data, name) in [(&north_data, "north"), (&south_data, "south")] {
         for table in ["ledger_documents", "ledger_devices", "operators", "kz_kkms", "ledger_counters"] {
             let n = sqlite_count(data, &format!("SELECT count(*) FROM {table}"));
@@ -100,8 +100,7 @@ fn two_shops_move_into_two_tenants_with_their_ids_journals_and_pins_and_sell_on(
     for name in ["north", "south"] {
         let kkms = ok(port, &format!("t/{name}/GetKKMList"), common::ADMIN, &json!({}));
         assert_eq!((kkms[0]["ID"].as_i64(), kkms[0]["ofd_id"].as_i64()), (Some(1), Some(6923)), "{name}: {kkms}");
-        let token = pg.psql("cloud", &format!("SET kassa.tenant = '{name}'; SELECT ofd_token FROM kz_kkms"));
-        let token: u32 = token.replace("SET\n", "").parse().expect("token");
+        let token: u32 = pg.as_tenant("cloud", name, "SELECT ofd_token FROM kz_kkms").parse().expect("token");
         ofd.emu.register_kkm(6923, token);
         let documents =
             |who: &str| everyone(&format!("SELECT count(*) FROM ledger_documents WHERE tenant_id = '{who}'"));
