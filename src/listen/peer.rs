@@ -1,7 +1,7 @@
 //! Who is at the other end of a connection: its address, the address it reached (the listener's, or the
 //! machine's LAN address when bound to all of them), and, for a connection from this machine on Linux, the
 //! OS user that owns the client's socket. On 127.0.0.1 every local process shares the till's address; the
-//! OS user is what a process cannot borrow from another (`/proc/net/tcp` lists each socket with its owner).
+//! OS user is what a process cannot borrow from another (the kernel knows each socket's owner: `sock_diag`).
 use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
 
