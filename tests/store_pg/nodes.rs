@@ -321,10 +321,37 @@ fn three_nodes_killed_in_turn_under_sales_lose_and_duplicate_nothing() {
     eprintln!("chaos: {sales} sales acknowledged, {} retries, 10 nodes killed", retries.load(Ordering::SeqCst));
     assert!(sales > 100, "too few sales to mean anything: {sales}");
 
-    // Every queue reaches the OFD.
-    wait_for(60, "every queue sent", || {
-        pg.psql("chaos", "SELECT count(*) FROM ledger_documents WHERE fiscal_state = 0") == "0"
-    });
+    // Every queue reaches the OFD. When one does not, what holds it is said (this failed once in CI).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pg.psql("chaos", "SELECT count(*) FROM ledger_documents WHERE fiscal_state = 0") != "0" {
+        if Instant::now() > deadline {
+            let waiting = pg.psql(
+                "chaos",
+                "SELECT device_id, count(*), min(number) FROM ledger_documents WHERE fiscal_state = 0 GROUP BY 1",
+            );
+            let kkms = pg.psql(
+                "chaos",
+                "SELECT device_id, ofd_id, is_offline, is_blocked, is_invalid_token, local_state FROM kz_kkms",
+            );
+            let leases = pg.psql("chaos", "SELECT device_id, node, fence, expires_at > now() FROM device_leases");
+            let logs: Vec<String> = nodes
+                .iter()
+                .flatten()
+                .map(|n| {
+                    let log = n.log();
+                    log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+                })
+                .collect();
+            panic!(
+                "every queue sent: not within 60 s\nwaiting (device, count, first): {waiting}\nKKMs (device, OFD ID, \
+                 offline, blocked, invalid token, state): {kkms}\nleases (device, node, fence, live): {leases}\n\
+                 accepted by the OFD: {:?}\nthe nodes' last log lines:\n{}",
+                ids.iter().map(|&id| (id, ofd.emu.accepted(id).len())).collect::<Vec<_>>(),
+                logs.join("\n----\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     books_hold(&pg, "chaos");
     let port = nodes[0].as_ref().unwrap().port();
     for &id in &ids {
