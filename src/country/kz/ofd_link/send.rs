@@ -104,9 +104,19 @@ impl Core {
         // Only the node serving the KKM sends its documents, and only while its lease outlasts the exchange:
         // a node that lost it stops, and the holder sends (with the same REQNUM).
         let exchange = Duration::from_millis(self.config.ofd_link.total_time_ms + 1_000);
-        if let Holder::Elsewhere(lease) = self.ledger.holder(kkm.device_id, exchange).await? {
-            tracing::info!(kkm = kkm.settings.ofd_id, node = %lease.node, "another node serves the KKM: it sends");
-            return Ok(HeadResult::ServedElsewhere);
+        match self.ledger.holder(kkm.device_id, exchange).await? {
+            Holder::Elsewhere(lease) => {
+                tracing::info!(kkm = kkm.settings.ofd_id, node = %lease.node, "another node serves the KKM: it sends");
+                return Ok(HeadResult::ServedElsewhere);
+            }
+            // Another node served the KKM since `kkm` and `doc` were read, and may have sent for it: the token,
+            // the REQNUM and this document's state may have moved on. Sent by the sender, which reads them
+            // again under this node's lease (a stale token would be refused and stop the queue).
+            Holder::Here { taken_over: true } => {
+                tracing::info!(kkm = kkm.settings.ofd_id, "the KKM was served by another node meanwhile: read again");
+                return Ok(HeadResult::ServedElsewhere);
+            }
+            Holder::Here { taken_over: false } => {}
         }
         let bytes = doc.ofd_request.clone().unwrap_or_default();
         let request = self.stored_request(&kkm, &bytes)?;
