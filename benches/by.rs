@@ -3,7 +3,8 @@
 //! median and p99 of a deposit over HTTP and of a three-item sale over TCP, and the cost of the receipt
 //! forms alone (text, HTML, ESC/POS from `templates/by/`).
 //!
-//! Run: `cargo bench --bench by` (release). `BY_BENCH_N` sets the requests per case (default 500).
+//! Run: `cargo bench --bench by` (release). `BY_BENCH_N` sets the requests per case (default 500);
+//! `BY_BENCH_FILL` the deposits made in the shift before the timed ones (default 20), to time a long shift.
 use kassa::config::Config;
 use kassa::ledger::clock::SystemClock;
 use kassa::render::{Format, RenderOptions, Renderer, RendererConfig, TemplateKey};
@@ -18,6 +19,7 @@ use common::{figures, free_port};
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::var("BY_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    let fill: usize = std::env::var("BY_BENCH_FILL").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let dir = tempfile::tempdir().expect("temp dir");
     let (http, tcp) = (free_port(), free_port());
     let mut config = Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
@@ -47,7 +49,7 @@ async fn main() {
     call(env("ik.service.token.shift", "open_shift", json!({}))).await;
 
     let deposit = env("ik.service.token.deposit", "deposit", json!({"header": {"cashier": "Test"}, "sum": "15.00"}));
-    for _ in 0..20 {
+    for _ in 0..fill {
         call(deposit.clone()).await;
     }
     let mut t = Vec::with_capacity(n);

@@ -267,6 +267,9 @@ impl Ledger {
         Ok(self.store.read(|tx| tx.ledger_waiting(device))?)
     }
 
+    /// How many documents a shift holds, counted (rolled-back ones not). The fronts read the open shift's
+    /// count from its device's `shift_position` instead, which costs nothing as the shift grows; the tests
+    /// hold the two equal.
     pub fn shift_document_count(&self, device: i64, shift: i64) -> LedgerResult<i64> {
         Ok(self.store.read(|tx| tx.ledger_shift_document_count(device, shift))?)
     }

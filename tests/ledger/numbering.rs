@@ -127,6 +127,36 @@ fn belarus_and_ukraine_number_as_before_per_device_with_positions_beside() {
     assert_eq!(t.ledger.shift_document_count(d.id, 7).unwrap(), 2);
 }
 
+/// The Belarusian and Ukrainian fronts read a shift's document count (the limit of documents a shift may
+/// hold, the reports' count) from the device's `shift_position` rather than counting the shift's rows.
+#[test]
+fn a_devices_shift_position_is_the_count_of_its_open_shifts_documents_through_rollbacks_and_shifts() {
+    let t = TestLedger::new();
+    let d = t.ledger.register("by", "S2", &serde_json::json!({}), 1, 0).unwrap();
+    let e = crate::support::entry("sale_v2", &[("sale", 100)]);
+    let holds = |shift: i64| {
+        let fresh = t.fresh(d.id);
+        assert_eq!(fresh.shift_number, shift);
+        assert_eq!(fresh.shift_position, t.ledger.shift_document_count(d.id, shift).unwrap(), "shift {shift}");
+        fresh.shift_position
+    };
+    t.ledger.open_shift(&d, 1, "2026-12-05T08:00:00+03:00").unwrap();
+    assert_eq!(holds(1), 0);
+    let mut newest = None;
+    for _ in 0..5 {
+        newest = Some(t.ledger.commit(d.id, &e, None, false).unwrap());
+    }
+    assert_eq!(holds(1), 5);
+    t.ledger.roll_back(newest.unwrap().id).unwrap();
+    assert_eq!(holds(1), 4);
+    t.ledger.commit(d.id, &e, None, false).unwrap();
+    t.ledger.commit(d.id, &e, None, true).unwrap();
+    assert_eq!(holds(1), 6);
+    t.ledger.open_shift_with(d.id, 2, "2026-12-06T08:00:00+03:00", &e, None).unwrap();
+    assert_eq!(holds(2), 1);
+    assert_eq!(t.ledger.shift_document_count(d.id, 1).unwrap(), 6);
+}
+
 #[test]
 fn the_journal_finds_documents_by_shift_position_type_time_and_ticket() {
     use kassa::ledger::Amendment;

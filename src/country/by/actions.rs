@@ -345,7 +345,8 @@ impl SkoState {
                 format!("змена {n} адкрыта даўжэй за {h} г: закрыйце яе"),
             ));
         }
-        if self.ledger.shift_document_count(d.id, d.shift_number)? >= self.config.max_shift_documents {
+        // The shift's documents so far are its last position (a rolled-back one gave its position back).
+        if d.shift_position >= self.config.max_shift_documents {
             return Err(ByError::new(
                 e::MAX_DOC_COUNT_OVERFLOW,
                 "Превышено максимальное количество документов в смене",
@@ -547,7 +548,7 @@ impl SkoState {
             "counters": list,
             "currency_counters": {"BYN": counters.iter().map(|(k, v)| (k.clone(), json!(rules::show(*v)))).collect::<serde_json::Map<_, _>>()},
             "cash_in": rules::show(cash),
-            "documents": self.ledger.shift_document_count(d.id, d.shift_number)?,
+            "documents": d.shift_position,
             "sum": rules::show(cash),
         }))
     }

@@ -363,7 +363,7 @@ pub fn report(
         })
         .collect();
     // The shift's documents are numbered one after another, from its opening to the last one (or the Z).
-    let documents = ledger.shift_document_count(d.id, d.shift_number)?;
+    let documents = d.shift_position;
     let last = if closing { d.next_number } else { d.next_number - 1 };
     let first = if closing { last - documents } else { last - documents + 1 };
     let excise: Decimal = c.iter().filter(|(k, _)| k.starts_with("excise_p:")).map(|(_, v)| *v).sum();
