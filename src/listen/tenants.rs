@@ -93,12 +93,7 @@ impl Kept {
     /// Lets go of the fronts not used in `idle` (a request under way keeps its own); their names.
     fn drop_idle(&self, idle: Duration) -> Vec<String> {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let stale: Vec<String> =
-            kept.iter().filter(|(_, (_, used))| used.elapsed() >= idle).map(|(n, _)| n.clone()).collect();
-        for name in &stale {
-            kept.remove(name);
-        }
-        stale
+        kept.extract_if(|_, (_, used)| used.elapsed() >= idle).map(|(name, _)| name).collect()
     }
 }
 

@@ -45,12 +45,7 @@ impl TenantCores {
     /// the busy ones' (a core is about 85 KB). Returns the tenants dropped.
     pub fn drop_idle(&self, idle: Duration) -> Vec<String> {
         let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
-        let stale: Vec<String> =
-            built.iter().filter(|(_, b)| b.used.elapsed() >= idle).map(|(n, _)| n.clone()).collect();
-        for name in &stale {
-            built.remove(name);
-        }
-        stale
+        built.extract_if(|_, b| b.used.elapsed() >= idle).map(|(name, _)| name).collect()
     }
 
     /// Tenant `name`'s core; None when no such tenant is registered (the default tenant is not one of these).
