@@ -15,7 +15,6 @@ use crate::render::codepage::CodePage;
 use crate::render::layout::{ItemKind, Layout, TextLine};
 use crate::render::profile::CodePageSlot;
 use crate::render::raster::Glyphs;
-use std::fmt::Write as _;
 
 /// The line as `(bold, text)` segments covering exactly `columns` cells.
 pub fn segments(line: &TextLine, columns: usize) -> Vec<(bool, String)> {
@@ -69,17 +68,20 @@ pub fn text(layout: &Layout) -> String {
 
 /// The HTML fragment form.
 pub fn html(layout: &Layout) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(4096);
     for line in grid_lines(layout) {
         for (bold, s) in line {
-            let body: String = s
-                .chars()
-                .map(|c| if c == ' ' { "&nbsp;".to_string() } else { super::html::escape(&c.to_string()) })
-                .collect();
             if bold {
-                let _ = write!(out, "<b>{body}</b>");
-            } else {
-                out.push_str(&body);
+                out.push_str("<b>");
+            }
+            for c in s.chars() {
+                match c {
+                    ' ' => out.push_str("&nbsp;"),
+                    c => super::html::push_char(&mut out, c),
+                }
+            }
+            if bold {
+                out.push_str("</b>");
             }
         }
         out.push_str("<br/>");
