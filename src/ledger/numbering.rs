@@ -166,7 +166,7 @@ pub fn commit_onto(
     entry: &Entry,
     key: Option<&RequestKey>,
     how: &Numbering,
-    mut rows: Option<&mut CounterRows>,
+    rows: Option<&mut CounterRows>,
 ) -> LedgerResult<LedgerDocRow> {
     // The front looked the key up already; this catches a request that raced it to the lock.
     if let Some(k) = key
@@ -228,18 +228,26 @@ pub fn commit_onto(
         tx.remember_key(crate::store::Book::Ledger, device_id, k, id)?;
     }
     let mut counted = std::collections::HashSet::new();
-    for (name, delta) in &entry.counters {
-        // A name listed twice adds to what the document's first line of it recorded.
-        let first = counted.insert(name.as_str());
-        match rows.as_deref_mut() {
-            Some(rows) if first => tx.ledger_count_onto(device_id, device.shift_number, id, (name, *delta), rows)?,
-            Some(rows) => {
+    match rows {
+        Some(rows) => {
+            // Each name's first line at once; a name listed twice then adds to what its first line recorded.
+            let (firsts, again): (Vec<_>, Vec<_>) =
+                entry.counters.iter().partition(|(n, _)| counted.insert(n.as_str()));
+            let firsts: Vec<(&str, rust_decimal::Decimal)> = firsts.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+            tx.ledger_count_all_onto(device_id, device.shift_number, id, &firsts, rows)?;
+            for (name, delta) in again {
                 tx.ledger_count(device_id, device.shift_number, id, (name, *delta), false)?;
                 for values in [&mut rows.shift, &mut rows.life] {
                     *values.entry(name.clone()).or_default() += *delta;
                 }
             }
-            None => tx.ledger_count(device_id, device.shift_number, id, (name, *delta), first)?,
+        }
+        None => {
+            for (name, delta) in &entry.counters {
+                // A name listed twice adds to what the document's first line of it recorded.
+                let first = counted.insert(name.as_str());
+                tx.ledger_count(device_id, device.shift_number, id, (name, *delta), first)?;
+            }
         }
     }
     tx.ledger_set_numbers(device_id, next)?;

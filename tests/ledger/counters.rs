@@ -107,7 +107,8 @@ fn every_write_of_a_devices_counters_moves_its_generation_even_one_rolled_back()
 
 /// `commit_onto` adds to the counter rows the caller keeps instead of reading them: the store ends up as a
 /// plain commit leaves it, and the caller's rows are then exactly the stored ones (with their scale), through
-/// new rows, a name listed twice, amounts of another scale and a new shift.
+/// new rows, a name listed twice, amounts of another scale, more names than one statement writes and a new
+/// shift; the shift's rows keep the order of first use.
 #[test]
 fn a_commit_onto_known_rows_stores_what_a_plain_commit_does_and_leaves_the_rows_exact() {
     use kassa::ledger::{Numbering, within};
@@ -120,9 +121,14 @@ fn a_commit_onto_known_rows_stores_what_a_plain_commit_does_and_leaves_the_rows_
             life: tx.ledger_lifetime_counters(device)?.into_iter().collect(),
         })
     };
+    let many: Vec<String> = (0..40).map(|i| format!("sections/{i}/sum")).collect();
+    let mut wide: Vec<(&str, Decimal)> = many.iter().map(|n| (n.as_str(), cents(1))).collect();
+    wide.insert(20, ("sale", cents(3)));
+    wide.push(("sections/7/sum", cents(2)));
     let docs: Vec<(Vec<(&str, Decimal)>, bool)> = vec![
         (vec![("sale", cents(100)), ("cash", Decimal::new(1, 0))], false),
         (vec![("sale", Decimal::new(25, 1)), ("sale", cents(5)), ("return", cents(0))], false),
+        (wide, false),
         (vec![("cash", Decimal::new(1000, 3))], true),
         (vec![("sale", cents(7)), ("new", Decimal::new(3, 0))], false),
     ];
@@ -140,6 +146,10 @@ fn a_commit_onto_known_rows_stores_what_a_plain_commit_does_and_leaves_the_rows_
         assert!(left.same(&right), "both ways store the same rows: {left:?} / {right:?}");
         assert!(rows.same(&right), "the kept rows are the stored ones: {rows:?} / {right:?}");
         assert_eq!(t.ledger.document_counters(a.id).unwrap(), t.ledger.document_counters(b.id).unwrap());
+        let in_order = |device: i64, shift: i64| {
+            t.ledger.write(|tx| tx.ledger_counters_in_order(device, shift)).unwrap().into_iter().map(|(n, _)| n)
+        };
+        assert!(in_order(plain, a.shift_number).eq(in_order(onto, b.shift_number)), "the order of first use");
         if close {
             // The next document opens a new shift, which has no rows yet.
             rows.shift.clear();
