@@ -230,9 +230,13 @@ impl Tx<'_> {
     /// column's index, SQLite marks the cached statement to be compiled again each time its parameter is
     /// rebound (a sixth of the CPU of a queue drain went there); `kz_kkms` holds a row per KKM, so reading
     /// it whole costs nothing.
-    fn kkms_where(&self, clause: &str, param: &dyn rusqlite::ToSql) -> StoreResult<Vec<KkmRow>> {
+    fn kkms_where(&self, clause: &str, param: &dyn rusqlite::ToSql, one: bool) -> StoreResult<Vec<KkmRow>> {
+        // One KKM read in a write transaction is locked until it ends (see `Tx::locks_rows`): every Kazakh
+        // write reads its KKM first, so two of them for one KKM run one after the other, the second reading
+        // what the first wrote.
+        let lock = if one && self.locks_rows() { " FOR UPDATE OF z" } else { "" };
         let sql = format!(
-            "SELECT {} FROM kz_kkms z JOIN ledger_devices d ON d.id = z.device_id WHERE {clause} ORDER BY z.kkm_id",
+            "SELECT {} FROM kz_kkms z JOIN ledger_devices d ON d.id = z.device_id WHERE {clause} ORDER BY z.kkm_id{lock}",
             *SELECTED
         );
         let raws = self.rows(&sql, &[param], |row| Ok((read_row(row)?, read_dates(row)?)))?;
@@ -247,17 +251,17 @@ impl Tx<'_> {
 
     /// Every KKM, by ID (without counters).
     pub fn kz_kkm_rows(&self) -> StoreResult<Vec<KkmRow>> {
-        self.kkms_where("1 = ?1", &1)
+        self.kkms_where("1 = ?1", &1, false)
     }
 
     /// The KKM with this OFD ID (without counters).
     pub fn kz_kkm_row_by_ofd_id(&self, ofd_id: i64) -> StoreResult<Option<KkmRow>> {
-        Ok(self.kkms_where("+z.ofd_id = ?1", &ofd_id)?.pop())
+        Ok(self.kkms_where("+z.ofd_id = ?1", &ofd_id, true)?.pop())
     }
 
     /// The KKM of this ledger device (without counters).
     pub fn kz_kkm_row_of_device(&self, device_id: i64) -> StoreResult<Option<KkmRow>> {
-        Ok(self.kkms_where("+z.device_id = ?1", &device_id)?.pop())
+        Ok(self.kkms_where("+z.device_id = ?1", &device_id, true)?.pop())
     }
 
     /// Inserts the Kazakh side of a new KKM whose ledger device is `device_id`; returns its ID.
@@ -385,6 +389,6 @@ impl Tx<'_> {
 
     /// The KKM with this internal ID (without counters).
     pub fn kz_kkm_row(&self, id: i64) -> StoreResult<Option<KkmRow>> {
-        Ok(self.kkms_where("+z.kkm_id = ?1", &id)?.pop())
+        Ok(self.kkms_where("+z.kkm_id = ?1", &id, true)?.pop())
     }
 }

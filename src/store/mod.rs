@@ -105,8 +105,8 @@ impl Store {
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
         let counter_writes = &*self.counter_writes;
         match &*self.engine {
-            Engine::Sqlite(store) => store.write(|db| f(&Tx { db, counter_writes })),
-            Engine::Postgres(store) => store.write(&self.tenant, |db| f(&Tx { db, counter_writes })),
+            Engine::Sqlite(store) => store.write(|db| f(&Tx { db, counter_writes, writing: true })),
+            Engine::Postgres(store) => store.write(&self.tenant, |db| f(&Tx { db, counter_writes, writing: true })),
         }
     }
 
@@ -114,8 +114,8 @@ impl Store {
     pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
         let counter_writes = &*self.counter_writes;
         match &*self.engine {
-            Engine::Sqlite(store) => store.read(|db| f(&Tx { db, counter_writes })),
-            Engine::Postgres(store) => store.read(&self.tenant, |db| f(&Tx { db, counter_writes })),
+            Engine::Sqlite(store) => store.read(|db| f(&Tx { db, counter_writes, writing: false })),
+            Engine::Postgres(store) => store.read(&self.tenant, |db| f(&Tx { db, counter_writes, writing: false })),
         }
     }
 
@@ -254,6 +254,8 @@ impl CounterWrites {
 pub struct Tx<'a> {
     db: sql::Db<'a>,
     counter_writes: &'a CounterWrites,
+    /// A write transaction (a row it reads to change may need locking: [`Tx::locks_rows`]).
+    writing: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -265,6 +267,15 @@ impl Tx<'_> {
     /// The connection the transaction runs on: every query goes through it ([`sql::Db`]).
     fn db(&self) -> sql::Db<'_> {
         self.db
+    }
+
+    /// Whether a row this transaction reads in order to write it back must be locked as it is read. On
+    /// PostgreSQL a node runs several write transactions at once, at READ COMMITTED: two that read one row and
+    /// write it back whole would lose the first one's change (a Kazakh sale's commit and the sender's
+    /// acceptance of the document before it, which writes the OFD's new token). SQLite runs one write at a
+    /// time, so its reads in a write are always the latest.
+    fn locks_rows(&self) -> bool {
+        self.writing && matches!(self.db, sql::Db::Postgres(_))
     }
 
     /// How many times the counter rows of `device_id` were written in this process (see [`CounterWrites`]):

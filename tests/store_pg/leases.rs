@@ -51,3 +51,69 @@ fn a_lease_is_held_by_one_node_taken_over_when_it_lapses_or_its_holder_is_gone_a
     assert_eq!(fence(), "3");
     a.write(|tx| tx.ledger_set_shift(device, 2, None)).expect("A writes again");
 }
+
+/// Two write transactions of one node on one KKM at once (a Kazakh sale's commit and the sender's acceptance
+/// of the document before it) each read the KKM's row and write it back whole. The second waits for the
+/// first and reads what it wrote: neither change is lost (at READ COMMITTED without the lock, the token the
+/// acceptance wrote was overwritten by the commit's stale row, and the OFD refused the next send: CI run 28).
+#[test]
+fn two_writes_of_one_kkm_at_once_keep_both_changes() {
+    use kassa::store::{KkmSettings, VatCertificate};
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.database("kkm_rows");
+    let a = std::sync::Arc::new(node(&url));
+    let device = a.write(|tx| tx.ledger_register_device("kz", "7001", &serde_json::json!({}), 1, 0)).unwrap().id;
+    assert_eq!(a.hold(device, Duration::from_secs(30)).unwrap(), Holder::Here { taken_over: true });
+    let settings = KkmSettings {
+        ofd_id: 7001,
+        ofd_uid: "ofd".into(),
+        ofd_token: 1,
+        local_name: "K".into(),
+        use_software_vpn: false,
+        auto_withdraw_money: false,
+        printer: None,
+        vat_certificate: VatCertificate { series: String::new(), number: String::new(), is_printable: false },
+        custom_data: serde_json::Value::Null,
+        bindings: Vec::new(),
+    };
+    let made = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let kkm = a.write(|tx| tx.insert_kz_kkm(device, &settings, 0, "v", &made, &serde_json::json!({}))).unwrap();
+
+    let (read, go) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let (first, read_tx, go_rx) = (a.clone(), read.0, go.1);
+    // The commit: reads the row, and writes it back marked autonomous once the other write has begun.
+    let commit = std::thread::spawn(move || {
+        first
+            .write(|tx| {
+                let mut row = tx.kz_kkm_row(kkm)?.expect("the KKM");
+                read_tx.send(()).unwrap();
+                let _ = go_rx.recv_timeout(Duration::from_millis(500));
+                std::thread::sleep(Duration::from_millis(300));
+                row.is_offline = true;
+                tx.update_kkm_state(&row)
+            })
+            .unwrap()
+    });
+    read.1.recv().unwrap();
+    // The acceptance: the OFD's new token.
+    let accept = std::thread::spawn({
+        let a = a.clone();
+        move || {
+            a.write(|tx| {
+                let mut row = tx.kz_kkm_row(kkm)?.expect("the KKM");
+                row.settings.ofd_token = 42;
+                tx.update_kkm_state(&row)
+            })
+            .unwrap()
+        }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    go.0.send(()).unwrap();
+    commit.join().unwrap();
+    accept.join().unwrap();
+    assert_eq!(
+        pg.psql("kkm_rows", "SELECT ofd_token, is_offline FROM kz_kkms"),
+        "42|t",
+        "the token and the autonomous mark are both kept"
+    );
+}
