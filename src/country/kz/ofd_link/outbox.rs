@@ -132,10 +132,14 @@ impl Core {
     pub fn reconcile_offline_state(&self, device: Option<i64>) -> crate::country::kz::FiscalResult<()> {
         let now = self.clock.now();
         self.ledger.write(|tx| {
-            for mut kkm in books::kkms(tx)? {
-                if device.is_some_and(|d| d != kkm.device_id) {
-                    continue;
-                }
+            let ids: Vec<i64> = match device {
+                Some(device) => tx.kz_kkm_row_of_device(device)?.map(|k| k.id).into_iter().collect(),
+                None => tx.kz_kkm_rows()?.into_iter().map(|k| k.id).collect(),
+            };
+            for id in ids {
+                // Each KKM read on its own, so that it is locked (`Tx::locks_rows`): the sender's acceptance may
+                // be storing a new token in this row now, and a row read before it would put the old one back.
+                let Some(mut kkm) = books::kkm_state(tx, id)? else { continue };
                 let queued = books::outbox_len(tx, kkm.device_id)? > 0;
                 if queued && !kkm.is_offline {
                     super::send::mark_autonomous(tx, &mut kkm, now)?;
