@@ -37,11 +37,7 @@ fn add_to_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, delta: Decimal)
 
 fn set_shift(tx: &Tx, device_id: i64, shift: i64, name: &str, value: Decimal) -> StoreResult<()> {
     tx.counters_written(device_id);
-    tx.exec_later(
-        "INSERT INTO ledger_counters (device_id, shift_number, name, value) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (device_id, shift_number, name) DO UPDATE SET value = excluded.value",
-        params![device_id, shift, name, value.to_string()],
-    )?;
+    tx.exec_later(multi_row(Table::Shift, 1), params![device_id, shift, name, value.to_string()])?;
     Ok(())
 }
 
@@ -53,11 +49,7 @@ fn add_to_life(tx: &Tx, device_id: i64, name: &str, delta: Decimal) -> StoreResu
 
 fn set_life(tx: &Tx, device_id: i64, name: &str, value: Decimal) -> StoreResult<()> {
     tx.counters_written(device_id);
-    tx.exec_later(
-        "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value",
-        params![device_id, name, value.to_string()],
-    )?;
+    tx.exec_later(multi_row(Table::Life, 1), params![device_id, name, value.to_string()])?;
     Ok(())
 }
 
@@ -72,8 +64,8 @@ enum Table {
     Document,
 }
 
-/// The statement that writes `n` rows of `table` in one go: the same upsert as [`set_shift`], [`set_life`]
-/// and a document's own record, with `n` rows of values. Made once per table and row count.
+/// The upsert that writes `n` rows of `table` in one go (one row: [`set_shift`], [`set_life`], a document's own
+/// record). Made once per table and row count.
 fn multi_row(table: Table, n: usize) -> &'static str {
     static MADE: std::sync::OnceLock<Vec<[String; 3]>> = std::sync::OnceLock::new();
     let made = MADE.get_or_init(|| {
@@ -174,8 +166,10 @@ impl Tx<'_> {
         self.counters_written(device_id);
         let mut shift_values = Vec::with_capacity(counts.len());
         let mut life_values = Vec::with_capacity(counts.len());
+        let mut deltas = Vec::with_capacity(counts.len());
         let mut made = Vec::with_capacity(counts.len());
         for &(name, delta) in counts {
+            deltas.push(delta.to_string());
             let (in_shift, in_life) = (rows.shift.get(name).copied(), rows.life.get(name).copied());
             let now = (in_shift.unwrap_or_default() + delta, in_life.unwrap_or_default() + delta);
             made.push(
@@ -186,7 +180,6 @@ impl Tx<'_> {
             rows.shift.insert(name.to_owned(), now.0);
             rows.life.insert(name.to_owned(), now.1);
         }
-        let deltas: Vec<String> = counts.iter().map(|(_, d)| d.to_string()).collect();
         for start in (0..counts.len()).step_by(MAX_ROWS) {
             let part = start..(start + MAX_ROWS).min(counts.len());
             let n = part.len();
@@ -194,17 +187,17 @@ impl Tx<'_> {
             for i in part.clone() {
                 args.extend([&device_id as &dyn rusqlite::ToSql, &shift, &counts[i].0, &shift_values[i]]);
             }
-            self.exec_later(&multi_row(Table::Shift, n), &args)?;
+            self.exec_later(multi_row(Table::Shift, n), &args)?;
             args.clear();
             for i in part.clone() {
                 args.extend([&device_id as &dyn rusqlite::ToSql, &counts[i].0, &life_values[i]]);
             }
-            self.exec_later(&multi_row(Table::Life, n), &args)?;
+            self.exec_later(multi_row(Table::Life, n), &args)?;
             args.clear();
             for i in part {
                 args.extend([&doc_id as &dyn rusqlite::ToSql, &counts[i].0, &deltas[i], &made[i]]);
             }
-            self.exec_later(&multi_row(Table::Document, n), &args)?;
+            self.exec_later(multi_row(Table::Document, n), &args)?;
         }
         Ok(())
     }
@@ -234,8 +227,7 @@ impl Tx<'_> {
             let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
             current(self, sql, params![doc_id, name], name)? + delta
         };
-        self.exec_later("INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (document_id, name) DO UPDATE SET delta = excluded.delta, made = ledger_document_counters.made | excluded.made", params![doc_id, name, value.to_string(), made])?;
+        self.exec_later(multi_row(Table::Document, 1), params![doc_id, name, value.to_string(), made])?;
         Ok(())
     }
 
