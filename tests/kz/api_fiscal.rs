@@ -293,3 +293,30 @@ async fn cashiers_work_only_on_bound_kkms() {
     assert_eq!(done["operator_name"], "Айгерім");
     assert_eq!(done["body"]["operator"]["code"], 2);
 }
+
+#[tokio::test]
+async fn an_ofd_that_sends_no_qr_code_gets_the_check_url_composed_here() {
+    let s = ready().await;
+    s.ok("MoneyPlacement", ADMIN, json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 1000})).await;
+    s.emulator().inject(kassa::country::kz::ofd::emulator::Fault::WithoutQr, 1);
+    let send = || {
+        s.client
+            .post(format!("{}/TradeOperation", s.base))
+            .header("Authorization", ADMIN)
+            .header("Idempotency-Key", "pos-7-receipt-43")
+            .body(seed_trade().to_string())
+            .send()
+    };
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    let t = &first["response_data"];
+    assert_eq!(t["is_offline"], false, "{first}");
+    let fiscal_id = t["fiscal_id"].as_str().unwrap();
+    let rnm = t["reg_info"]["kkm"]["fns_kkm_id"].as_str().unwrap();
+    // The OFD's ticket number in the vendor's composed form, not an autonomous one.
+    let composed = format!("http://consumer.test-oofd.kz/?&i={fiscal_id}&f={rnm}&s=1750,00&t=");
+    assert!(fiscal_id.len() == 10 && t["qr_code"].as_str().unwrap().starts_with(&composed), "{t}");
+    assert_eq!(t["body"]["printed_ticket"], t["qr_code"]);
+    // What was stored answers the retry the same.
+    let again: Value = send().await.unwrap().json().await.unwrap();
+    assert_eq!(again, first);
+}

@@ -4,7 +4,8 @@
 //! # Commands (one per line; the answer is one line: `ok`, JSON, or `error: ...`)
 //! ```text
 //! fault delay <ms> [times]      fault drop-before [times]     fault drop-after [times]
-//! fault result <code> [times]   fault corrupt [times]         clear
+//! fault result <code> [times]   fault corrupt [times]         fault without-qr [times]
+//! clear
 //! rotation on|off               advance <minutes>             (moves the emulator clock)
 //! token <kkm id> <token>        (reissues the device's token, as the OFD's cabinet does)
 //! accepted <kkm id>             kkm <kkm id>                  (JSON)
@@ -51,6 +52,10 @@ pub fn apply(control: &EmulatorControl, line: &str) -> Result<String, String> {
         }
         ["fault", "corrupt", ..] => {
             control.inject(Fault::CorruptFrame, times(2)?);
+            ok()
+        }
+        ["fault", "without-qr", ..] => {
+            control.inject(Fault::WithoutQr, times(2)?);
             ok()
         }
         ["clear"] => {

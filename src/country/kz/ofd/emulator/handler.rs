@@ -37,8 +37,9 @@ impl EmuState {
 /// Version of the OFD ad the emulator hands out.
 const AD_VERSION: u64 = 1;
 
-/// Processes one request frame and returns the response frame bytes.
-pub fn process(st: &mut EmuState, frame: &Frame) -> Vec<u8> {
+/// Processes one request frame and returns the response frame bytes; `qr_code` false answers a ticket
+/// without its QR code, as an OFD may (the server composes the check URL itself).
+pub fn process(st: &mut EmuState, frame: &Frame, qr_code: bool) -> Vec<u8> {
     let h = frame.header;
     let addr = frame.addr();
     let Ok(req) = frame.decode_request() else {
@@ -78,7 +79,7 @@ pub fn process(st: &mut EmuState, frame: &Frame) -> Vec<u8> {
         return encode(addr, &result_only(req.command, code::INVALID_TOKEN, "invalid token"));
     }
 
-    let mut ctx = Ctx { now, shift_limit: *shift_limit, consumer_url, next_ticket_number, version: h.version };
+    let mut ctx = Ctx { now, shift_limit: *shift_limit, consumer_url, next_ticket_number, version: h.version, qr_code };
     let resp = match handle_command(kkm, &req, h.reqnum, h.token, &mut ctx) {
         Ok(resp) => resp,
         Err(c) => result_only(req.command, c, ""),
@@ -103,6 +104,7 @@ struct Ctx<'a> {
     consumer_url: &'a str,
     next_ticket_number: &'a mut u64,
     version: u16,
+    qr_code: bool,
 }
 
 fn handle_command(kkm: &mut Kkm, req: &Request, reqnum: u16, token: u32, ctx: &mut Ctx) -> Result<Response, u32> {
@@ -147,7 +149,7 @@ fn handle_command(kkm: &mut Kkm, req: &Request, reqnum: u16, token: u32, ctx: &m
             let (ticket_number, total) = ticket(kkm, t, ctx)?;
             let qr = qr_url(ctx.consumer_url, &ticket_number, &kkm.reg.kkm.fns_kkm_id, total, &t.date_time);
             accept(kkm, total, t.offline_ticket_number, Some(ticket_number.clone()));
-            resp.ticket = Some(TicketResponse { ticket_number, qr_code: Some(qr.into_bytes()) });
+            resp.ticket = Some(TicketResponse { ticket_number, qr_code: ctx.qr_code.then(|| qr.into_bytes()) });
         }
         CommandTypeEnum::CommandMoneyPlacement => {
             let m = req.money_placement.as_ref().ok_or(code::INCORRECT_REQUEST_DATA)?;

@@ -70,6 +70,8 @@ pub enum Fault {
     Result(u32),
     /// Process the request, then answer with a frame whose APPCODE is wrong.
     CorruptFrame,
+    /// Process the request and answer a ticket without its QR code (which an OFD need not send).
+    WithoutQr,
 }
 
 struct Shared {
@@ -276,7 +278,7 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     };
     let mut answer = match &fault {
         Some(Fault::Result(c)) => forced_result(&frame, *c),
-        _ => handler::process(&mut shared.state(), &frame),
+        _ => handler::process(&mut shared.state(), &frame, fault != Some(Fault::WithoutQr)),
     };
     match fault {
         Some(Fault::DropAfterRead) => return,
