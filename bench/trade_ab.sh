@@ -3,7 +3,8 @@
 # machine in one run, loads alternating (old, new, old, new, ...) so both see the same noise; prints each
 # round and the medians. The load is the limit anchor's trade.lua (8 connections over 8 KKMs), or the wrk script
 # SCRIPT names (bench/closing.lua: every sale on a new connection). Use it to show a change does not make the
-# core slower: build the older commit's binary aside first.
+# core slower: build the older commit's binary aside first. Each round also prints the server's CPU time per
+# answered sale (user + system, from /proc), steadier than the throughput on a noisy machine.
 set -euo pipefail
 old=$1 new=$2 secs=${3:-15} rounds=${4:-3} conns=${CONNS:-8}
 limit_src=${LIMIT_SRC:-../shared/bench/limit}
@@ -15,22 +16,37 @@ start_kassa old "$old"
 a=$kassa_addr
 start_kassa new "$new"
 b=$kassa_addr
-load() { KASSA_KKMS=8 KASSA_PIN=$pin wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${1}s" --latency -s "$script" "http://$2" | grep '^LOAD'; }
-load 5 "$a" >/dev/null
-load 5 "$b" >/dev/null
-rps() { sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$1"; }
-p50() { sed -E 's/.*p50_ms=([0-9.]+).*/\1/' <<<"$1"; }
-olds=() news=() old_p50=() new_p50=()
+old_pid=${pids[0]} new_pid=${pids[1]}
+tick_ms=$(( 1000 / $(getconf CLK_TCK) ))
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# One load of $1 seconds against $2 (server pid $3): wrk's LOAD line and " cpu_ms_per_sale=…".
+load() {
+    local before line after
+    before=$(cpu_ticks "$3")
+    line=$(KASSA_KKMS=8 KASSA_PIN=$pin wrk -t"$(( conns < 2 ? conns : 2 ))" -c"$conns" -d"${1}s" --latency \
+        -s "$script" "http://$2" | grep '^LOAD')
+    after=$(cpu_ticks "$3")
+    python3 -c 'import sys, re; ok = int(re.search(r"ok=(\d+)", sys.argv[1]).group(1)); print(f"{sys.argv[1]} cpu_ms_per_sale={int(sys.argv[2]) * int(sys.argv[3]) / max(ok, 1):.3f}")' \
+        "$line" "$(( after - before ))" "$tick_ms"
+}
+load 5 "$a" "$old_pid" >/dev/null
+load 5 "$b" "$new_pid" >/dev/null
+field() { sed -E "s/.*$1=([0-9.]+).*/\\1/" <<<"$2"; }
+olds=() news=() old_p50=() new_p50=() old_cpu=() new_cpu=()
 for r in $(seq "$rounds"); do
-    o=$(load "$secs" "$a"); n=$(load "$secs" "$b")
+    o=$(load "$secs" "$a" "$old_pid"); n=$(load "$secs" "$b" "$new_pid")
     echo "round $r old $o"
     echo "round $r new $n"
-    olds+=("$(rps "$o")"); news+=("$(rps "$n")"); old_p50+=("$(p50 "$o")"); new_p50+=("$(p50 "$n")")
+    olds+=("$(field rps "$o")"); news+=("$(field rps "$n")")
+    old_p50+=("$(field p50_ms "$o")"); new_p50+=("$(field p50_ms "$n")")
+    old_cpu+=("$(field cpu_ms_per_sale "$o")"); new_cpu+=("$(field cpu_ms_per_sale "$n")")
 done
-python3 - "${olds[*]}" "${news[*]}" "${old_p50[*]}" "${new_p50[*]}" <<'PY'
+python3 - "${olds[*]}" "${news[*]}" "${old_p50[*]}" "${new_p50[*]}" "${old_cpu[*]}" "${new_cpu[*]}" <<'PY'
 import statistics, sys
-o, n, po, pn = ([float(x) for x in a.split()] for a in sys.argv[1:5])
+o, n, po, pn, co, cn = ([float(x) for x in a.split()] for a in sys.argv[1:7])
 mo, mn = statistics.median(o), statistics.median(n)
 print(f"median rps  old {mo:.1f}  new {mn:.1f}  new/old = {mn / mo * 100:.1f} %")
 print(f"median p50  old {statistics.median(po):.2f} ms  new {statistics.median(pn):.2f} ms")
+mco, mcn = statistics.median(co), statistics.median(cn)
+print(f"median CPU per sale  old {mco:.3f} ms  new {mcn:.3f} ms  new/old = {mcn / mco * 100:.1f} %")
 PY
