@@ -6,17 +6,17 @@
 //! `ledger_fiscal` and sealed with the document, in one transaction. Call it under the device's send lock
 //! (the fiscaliser runs under it), so amendments of a device come in order.
 use super::{Ledger, LedgerError, LedgerResult};
-use crate::store::{FiscalNoteRow, FiscalState, LedgerDocRow, Numbers, Tx};
+use crate::store::{DocPlace, FiscalNoteRow, FiscalState, Numbers, Tx};
 use rust_decimal::Decimal;
 
 /// A fiscaliser's row of a document.
 pub type FiscalNote = FiscalNoteRow;
 
-/// What the amending closure sees: the document, its fiscaliser's row, and the autonomous number it would
-/// take now.
+/// What the amending closure sees: where the document stands, its fiscaliser's row, and the autonomous number
+/// it would take now.
 #[derive(Debug)]
 pub struct Amending<'a> {
-    pub document: &'a LedgerDocRow,
+    pub document: &'a DocPlace,
     pub note: &'a FiscalNote,
     /// The number [`Amendment::take_autonomous_number`] gives (its own, when it has one already).
     pub autonomous_number: i64,
@@ -68,23 +68,17 @@ pub fn amend(
     doc_id: i64,
     change: impl FnOnce(&Amending) -> LedgerResult<Amendment>,
 ) -> LedgerResult<FiscalNote> {
-    let doc = tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
+    let doc = tx.ledger_document_place(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
     if doc.fiscal_state == FiscalState::RolledBack {
         return Err(LedgerError::RolledBack(doc_id));
     }
-    let device = tx.ledger_device_by_id(doc.device_id)?.ok_or(LedgerError::UnknownDevice(doc.device_id))?;
+    let numbers = tx.ledger_numbers(doc.device_id)?.ok_or(LedgerError::UnknownDevice(doc.device_id))?;
     let mut note = tx.ledger_fiscal(doc_id)?.unwrap_or(FiscalNote { document_id: doc_id, ..Default::default() });
-    let next = doc.autonomous_number.unwrap_or(device.last_autonomous + 1);
+    let next = doc.autonomous_number.unwrap_or(numbers.last_autonomous + 1);
     let a = change(&Amending { document: &doc, note: &note, autonomous_number: next })?;
     if a.take_autonomous_number && doc.autonomous_number.is_none() {
         tx.ledger_set_autonomous_number(doc_id, next)?;
-        let numbers = Numbers {
-            next_number: device.next_number,
-            shift_position: device.shift_position,
-            last_autonomous: next,
-            last_request: device.last_request,
-        };
-        tx.ledger_set_numbers(doc.device_id, numbers)?;
+        tx.ledger_set_numbers(doc.device_id, Numbers { last_autonomous: next, ..numbers })?;
     }
     if let Some(body) = a.body {
         note.body = Some(body);

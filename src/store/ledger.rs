@@ -62,6 +62,27 @@ pub struct LedgerDocRow {
     pub public_id: Option<i64>,
 }
 
+/// Where a document stands, without what it says: what a change of it checks and moves (`amend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocPlace {
+    pub id: i64,
+    pub device_id: i64,
+    pub shift_number: i64,
+    pub fiscal_state: FiscalState,
+    pub autonomous_number: Option<i64>,
+}
+
+impl FiscalState {
+    fn of_column(state: i64) -> Self {
+        match state {
+            1 => FiscalState::Accepted,
+            2 => FiscalState::Refused,
+            3 => FiscalState::RolledBack,
+            _ => FiscalState::Waiting,
+        }
+    }
+}
+
 pub(super) const DEVICE_COLS: &str = "id, country, serial, registration, next_number, shift_number, shift_opened_at, \
      retired_at, shift_position, last_autonomous, last_request";
 pub(super) const DOC_COLS: &str = "id, device_id, number, shift_number, doc_type, uid, created_at, body, fiscal_state, \
@@ -108,12 +129,7 @@ pub(super) fn doc_of(r: &Row) -> rusqlite::Result<(LedgerDocRow, String, Option<
             uid: r.get(5)?,
             created_at: r.get(6)?,
             body: serde_json::Value::Null,
-            fiscal_state: match state {
-                1 => FiscalState::Accepted,
-                2 => FiscalState::Refused,
-                3 => FiscalState::RolledBack,
-                _ => FiscalState::Waiting,
-            },
+            fiscal_state: FiscalState::of_column(state),
             fiscal_reply: None,
             shift_position: r.get(10)?,
             autonomous_number: r.get(11)?,
@@ -216,6 +232,23 @@ impl Tx<'_> {
     /// A document by its ID.
     pub fn ledger_document(&self, doc_id: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self.opt_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), params![doc_id], doc_of)?)
+    }
+
+    /// Where a document stands ([`DocPlace`]): its body and reply are neither read nor parsed.
+    pub fn ledger_document_place(&self, doc_id: i64) -> StoreResult<Option<DocPlace>> {
+        self.opt_row(
+            "SELECT device_id, shift_number, fiscal_state, autonomous_number FROM ledger_documents WHERE id = ?1",
+            params![doc_id],
+            |r| {
+                Ok(DocPlace {
+                    id: doc_id,
+                    device_id: r.get(0)?,
+                    shift_number: r.get(1)?,
+                    fiscal_state: FiscalState::of_column(r.get(2)?),
+                    autonomous_number: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// A document by its number on a device.

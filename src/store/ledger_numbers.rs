@@ -121,6 +121,22 @@ impl Tx<'_> {
         self.reseal_document(Journal::Ledger, doc_id)
     }
 
+    /// What a device's numbering stands at (its registration is neither read nor parsed).
+    pub fn ledger_numbers(&self, device_id: i64) -> StoreResult<Option<Numbers>> {
+        self.opt_row(
+            "SELECT next_number, shift_position, last_autonomous, last_request FROM ledger_devices WHERE id = ?1",
+            params![device_id],
+            |r| {
+                Ok(Numbers {
+                    next_number: r.get(0)?,
+                    shift_position: r.get(1)?,
+                    last_autonomous: r.get(2)?,
+                    last_request: r.get(3)?,
+                })
+            },
+        )
+    }
+
     /// Moves the device's numbering on (or back).
     pub fn ledger_set_numbers(&self, device_id: i64, n: Numbers) -> StoreResult<()> {
         self.exec_later(

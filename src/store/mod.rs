@@ -37,7 +37,7 @@ pub use control::ControlReceiptRow;
 pub use error::{StoreError, StoreResult};
 pub use idempotency::{Book, Replay, RequestKey};
 pub use kkm::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
-pub use ledger::{DeviceRow, FiscalState, LedgerDocRow};
+pub use ledger::{DeviceRow, DocPlace, FiscalState, LedgerDocRow};
 pub use ledger_fiscal::FiscalNoteRow;
 pub use ledger_numbers::{LedgerJournalFilter, NumberedDoc, Numbers};
 pub use ledger_totals::CounterRows;

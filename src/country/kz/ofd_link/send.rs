@@ -9,6 +9,7 @@ use crate::country::kz::books::{self, DocumentRow, OfdState};
 use crate::country::kz::document::{MoneyPlacement, OperatorRef, Report, Ticket};
 use crate::country::kz::error::{FiscalError, FiscalResult};
 use crate::country::kz::ofd::client::Reply;
+use crate::country::kz::ofd::proto::TicketResponse;
 use crate::country::kz::ofd::result::ResultClass;
 use crate::country::kz::pipeline::qr_reply;
 use crate::country::kz::rules::stored::{
@@ -124,7 +125,7 @@ impl Core {
         let doc_id = doc.ledger_id;
         match self.exchange(&kkm, reqnum, request).await? {
             Outcome::Accepted(reply) => {
-                let (queue, answer) = self.blocking(move |core| core.accept(kkm_id, doc, &reply)).await?;
+                let (queue, answer) = self.blocking(move |core| core.accept(&kkm, doc, &reply)).await?;
                 self.outages.accepted(kkm_id, &queue, self.clock.now());
                 Ok(HeadResult::Accepted { more: queue.waiting > 0, answer: Box::new(answer) })
             }
@@ -147,72 +148,89 @@ impl Core {
     /// the queue is empty. Returns the queue left and the document's answer. `doc` is the head as the caller
     /// has it under the send lock, which every change of a queued document holds (`amend` checks again that
     /// it was not rolled back), so it is not read again inside the write transaction, which every KKM's
-    /// answers queue for.
+    /// answers queue for. `kkm` is the KKM as the send read it: the document as accepted is made from it
+    /// before the transaction, and made again inside only if the KKM's check URL changed meanwhile.
     fn accept(
         &self,
-        kkm_id: i64,
+        kkm: &KkmRow,
         mut doc: DocumentRow,
         reply: &Reply,
     ) -> FiscalResult<(outage::Queue, DocumentAnswer)> {
         let now = self.clock.now();
         let doc_id = doc.ledger_id;
+        let ticket = reply.response.ticket.as_ref();
+        let mut signed = false;
+        if let Some(t) = ticket {
+            doc.extra["ofd_ticket_number"] = serde_json::json!(t.ticket_number);
+            signed = self.with_fiscal_sign(kkm, &mut doc, t)?;
+        }
+        let mut body = books::ledger_body(&doc);
         self.ledger.write(|tx| {
-            let mut kkm = books::kkm_state(tx, kkm_id)?.ok_or(FiscalError::KkmNotFound(kkm_id))?;
+            let mut kkm_now = books::kkm_state(tx, kkm.id)?.ok_or(FiscalError::KkmNotFound(kkm.id))?;
+            if let Some(t) = ticket
+                && self.check_url_of(&kkm_now) != self.check_url_of(kkm)
+                && self.with_fiscal_sign(&kkm_now, &mut doc, t)?
+            {
+                body = books::ledger_body(&doc);
+            }
             if let Some(token) = reply.new_token() {
-                kkm.settings.ofd_token = token;
+                kkm_now.settings.ofd_token = token;
             }
-            let mut ticket_number = None;
-            if let Some(t) = &reply.response.ticket {
-                doc.extra["ofd_ticket_number"] = serde_json::json!(t.ticket_number);
-                if !doc.is_offline && doc.command == COMMAND_TICKET {
-                    let mut ticket: Ticket = from_json(&doc.body)?;
-                    let qr = t
-                        .qr_code
-                        .as_ref()
-                        .and_then(|q| String::from_utf8(q.clone()).ok())
-                        .filter(|q| !q.is_empty())
-                        .unwrap_or_else(|| {
-                            let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
-                            check_url(
-                                &self.consumer_url(&kkm),
-                                &t.ticket_number,
-                                &rnm,
-                                ticket.amounts.total.to_decimal(),
-                                doc.created_at,
-                            )
-                        });
-                    ticket.printed_ticket = qr.clone();
-                    ticket.printed_document_number_old = t.ticket_number.clone();
-                    doc.fiscal_id = t.ticket_number.clone();
-                    doc.qr_code = qr;
-                    doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
-                    doc.body = to_json(&ticket)?;
-                    ticket_number = Some(doc.fiscal_id.clone());
-                }
-            }
+            let ticket_number = signed.then(|| doc.fiscal_id.clone());
             within::amend(tx, doc_id, |_| {
                 Ok(Amendment {
-                    body: Some(books::ledger_body(&doc)),
+                    body: Some(std::mem::take(&mut body)),
                     ticket: ticket_number,
                     error: Some(None),
                     outcome: Some((FiscalState::Accepted, kept_reply(&doc))),
                     ..Default::default()
                 })
             })?;
-            let waiting = books::outbox_len(tx, kkm.device_id)?;
-            let autonomous_since = kkm.is_offline.then_some(kkm.offline_start_date.unwrap_or(now));
-            if waiting == 0 && kkm.is_offline {
-                kkm.is_offline = false;
-                kkm.offline_end_date = Some(now);
+            let waiting = books::outbox_len(tx, kkm_now.device_id)?;
+            let autonomous_since = kkm_now.is_offline.then_some(kkm_now.offline_start_date.unwrap_or(now));
+            if waiting == 0 && kkm_now.is_offline {
+                kkm_now.is_offline = false;
+                kkm_now.offline_end_date = Some(now);
             }
-            tx.update_kkm_state(&kkm)?;
-            let queue = self.queue_state(&kkm, waiting, autonomous_since, now);
+            tx.update_kkm_state(&kkm_now)?;
+            let queue = self.queue_state(&kkm_now, waiting, autonomous_since, now);
             // The answer as a read after this commit gives it (the oracle tests hold the two equal), without
             // that read: the POS waiting for this document is answered from it.
             doc.ofd_state = OfdState::Accepted;
             doc.ofd_error = String::new();
-            Ok((queue, self.document_answer(kkm, doc)))
+            Ok((queue, self.document_answer(kkm_now, doc)))
         })
+    }
+
+    /// What a check URL composed here is made of for `kkm`: its OFD's consumer address and its RNM.
+    fn check_url_of(&self, kkm: &KkmRow) -> (String, String) {
+        let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
+        (self.consumer_url(kkm), rnm)
+    }
+
+    /// Gives an online ticket the OFD's fiscal sign and its QR code (the OFD's, or a check URL composed for
+    /// `kkm` when the OFD sent none). Returns whether `doc` is such a ticket.
+    fn with_fiscal_sign(&self, kkm: &KkmRow, doc: &mut DocumentRow, t: &TicketResponse) -> FiscalResult<bool> {
+        if doc.is_offline || doc.command != COMMAND_TICKET {
+            return Ok(false);
+        }
+        let mut ticket: Ticket = from_json(&doc.body)?;
+        let qr = t
+            .qr_code
+            .as_ref()
+            .and_then(|q| String::from_utf8(q.clone()).ok())
+            .filter(|q| !q.is_empty())
+            .unwrap_or_else(|| {
+                let (consumer_url, rnm) = self.check_url_of(kkm);
+                check_url(&consumer_url, &t.ticket_number, &rnm, ticket.amounts.total.to_decimal(), doc.created_at)
+            });
+        ticket.printed_ticket = qr.clone();
+        ticket.printed_document_number_old = t.ticket_number.clone();
+        doc.fiscal_id = t.ticket_number.clone();
+        doc.qr_code = qr;
+        doc.summary = ticket_summary(&ticket, &doc.fiscal_id);
+        doc.body = to_json(&ticket)?;
+        Ok(true)
     }
 
     /// A KKM's queue as the outage log and the status page tell it.
