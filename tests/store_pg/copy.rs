@@ -220,7 +220,7 @@ fn a_shop_from_before_the_ledger_keeps_its_old_journal_proven_too() {
     let (ok, _, err) = store(&["copy", "--from", data.to_str().unwrap(), "--to", &url]);
     assert!(!ok);
     assert!(
-        err.contains("has schema 12; a copy takes schema 16: start this kassa's server on the folder once"),
+        err.contains("has schema 12; a copy takes schema 17: start this kassa's server on the folder once"),
         "{err}"
     );
     assert_eq!(target_rows(&pg, "ledger_documents"), None);

@@ -194,7 +194,11 @@ pub fn check_source(conn: &Connection, tables: &[Table]) -> Result<(), String> {
     }
     for table in tables {
         if !sqlite_tables.iter().any(|t| t == table.name) {
-            return Err(format!("the source has no table {}: is it a Kassa database of schema 16?", table.name));
+            return Err(format!(
+                "the source has no table {}: is it a Kassa database of schema {}?",
+                table.name,
+                super::migrate::SQLITE_VERSION
+            ));
         }
         let mut sqlite_columns: Vec<String> = conn
             .prepare("SELECT name FROM pragma_table_info(?1)")
