@@ -410,7 +410,7 @@ impl Core {
         // the one a read of the journal would give.
         let now = self.clock.now().trunc_subsecs(3);
         let at = books::date_text(&now);
-        let KkmCounters { mut counters, mut drawer, mut rows } = self.known_counters.take(tx, &kkm)?;
+        let KkmCounters { mut counters, mut drawer, mut rows, named: before } = self.known_counters.take(tx, &kkm)?;
         self.check_may_work(&kkm, now)?;
         let online = !kkm.is_offline && books::outbox_len(tx, kkm.device_id)? == 0;
         if !online && !kkm.is_offline {
@@ -418,7 +418,6 @@ impl Core {
             // autonomous document, so the KKM is autonomous, since the oldest of them was made.
             mark_autonomous(tx, &mut kkm, now)?;
         }
-        let before = books::counter_rows(&counters, &drawer);
         let command = doc.command();
         // Reached only with `fiscal.auto_close_shift` off: the sale is refused, not auto-closed.
         if kkm.shift_state == 1
@@ -570,7 +569,8 @@ impl Core {
         if let Some(fiscal) = how.fiscal.as_mut() {
             fiscal.request = row.ofd_request.clone();
         }
-        let (deltas, exact) = books::counter_changes(&before, &books::counter_rows(&counters, &drawer));
+        let named = books::counter_rows(&counters, &drawer);
+        let (deltas, exact) = books::counter_changes(&before, &named);
         let entry = Entry {
             doc_type: books::doc_type(command),
             body: books::ledger_body(&row),
@@ -603,7 +603,8 @@ impl Core {
             assert_eq!(read.as_ref(), Some(&row), "the committed document differs from the journal's");
         }
         // Counters whose rows would not read back as they are here are read next time.
-        let after = exact.then(|| KnownCounters::after(tx, &kkm, KkmCounters { counters, drawer, rows })).flatten();
+        let after =
+            exact.then(|| KnownCounters::after(tx, &kkm, KkmCounters { counters, drawer, rows, named })).flatten();
         Ok((Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) }, after))
     }
 
