@@ -168,6 +168,8 @@ impl Core {
         self.ledger.write(|tx| {
             let mut kkm_now = books::kkm_state(tx, kkm.id)?.ok_or(FiscalError::KkmNotFound(kkm.id))?;
             if let Some(t) = ticket
+                && signed
+                && ofd_qr(t).is_none()
                 && self.check_url_of(&kkm_now) != self.check_url_of(kkm)
                 && self.with_fiscal_sign(&kkm_now, &mut doc, t)?
             {
@@ -215,15 +217,10 @@ impl Core {
             return Ok(false);
         }
         let mut ticket: Ticket = from_json(&doc.body)?;
-        let qr = t
-            .qr_code
-            .as_ref()
-            .and_then(|q| String::from_utf8(q.clone()).ok())
-            .filter(|q| !q.is_empty())
-            .unwrap_or_else(|| {
-                let (consumer_url, rnm) = self.check_url_of(kkm);
-                check_url(&consumer_url, &t.ticket_number, &rnm, ticket.amounts.total.to_decimal(), doc.created_at)
-            });
+        let qr = ofd_qr(t).unwrap_or_else(|| {
+            let (consumer_url, rnm) = self.check_url_of(kkm);
+            check_url(&consumer_url, &t.ticket_number, &rnm, ticket.amounts.total.to_decimal(), doc.created_at)
+        });
         ticket.printed_ticket = qr.clone();
         ticket.printed_document_number_old = t.ticket_number.clone();
         doc.fiscal_id = t.ticket_number.clone();
@@ -349,6 +346,11 @@ fn stored(tx: &Tx, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentRow> {
 }
 
 /// The reply the ledger keeps for a document: its check URL, when it has one.
+/// The QR code the OFD sent with a ticket's acceptance, when it sent one.
+fn ofd_qr(t: &TicketResponse) -> Option<String> {
+    t.qr_code.as_ref().and_then(|q| String::from_utf8(q.clone()).ok()).filter(|q| !q.is_empty())
+}
+
 fn kept_reply(doc: &DocumentRow) -> Option<serde_json::Value> {
     (!doc.qr_code.is_empty()).then(|| qr_reply(&doc.qr_code))
 }
