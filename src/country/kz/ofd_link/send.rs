@@ -59,8 +59,8 @@ impl Core {
         let number = u32::try_from(autonomous)
             .map_err(|_| FiscalError::Internal("the autonomous ticket counter is exhausted".into()))?;
         let at = row.created_at;
-        let rnm = kkm.reg_info["kkm"]["fns_kkm_id"].as_str().unwrap_or("").to_owned();
-        let url = check_url(&self.consumer_url(kkm), &number.to_string(), &rnm, ticket.amounts.total.to_decimal(), at);
+        let (consumer_url, rnm) = self.check_url_of(kkm);
+        let url = check_url(&consumer_url, &number.to_string(), &rnm, ticket.amounts.total.to_decimal(), at);
         ticket.offline_ticket_number = number;
         ticket.printed_document_number_old = number.to_string();
         ticket.printed_ticket = url.clone();
