@@ -23,4 +23,21 @@ impl Ledger {
             }
         }
     }
+
+    /// [`Ledger::drain`] on the calling thread, which must be a blocking one (it waits for the send lock
+    /// there): `None`, having fiscalised nothing, when the fiscaliser has no step that runs here.
+    pub fn drain_here<F: Fiscaliser + ?Sized>(
+        &self,
+        device: i64,
+        fiscaliser: &F,
+    ) -> Option<Result<Outcome<F::Refusal>, F::Error>> {
+        let lock = self.lock(device);
+        let _send = lock.send.blocking_lock();
+        loop {
+            match fiscaliser.fiscalise_next_here(device)? {
+                Ok(Outcome::Accepted { more: true }) => continue,
+                last => return Some(last),
+            }
+        }
+    }
 }

@@ -35,4 +35,12 @@ pub trait Fiscaliser: Send + Sync {
 
     /// Fiscalises the oldest waiting document of `device` and records the outcome.
     fn fiscalise_next(&self, device: i64) -> BoxFuture<'_, Result<Outcome<Self::Refusal>, Self::Error>>;
+
+    /// The same step on the calling thread, for a fiscaliser whose only I/O is the store (a simulated or
+    /// test device): a front that is on a blocking thread already for its commit fiscalises there, without
+    /// two more hops between the runtime and the blocking pool. `None`: this fiscaliser needs the runtime
+    /// (a network link), so use [`Fiscaliser::fiscalise_next`].
+    fn fiscalise_next_here(&self, _device: i64) -> Option<Result<Outcome<Self::Refusal>, Self::Error>> {
+        None
+    }
 }

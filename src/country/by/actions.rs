@@ -375,9 +375,18 @@ impl SkoState {
             .filter(|k| !k.is_empty())
             .map(|k| RequestKey::new(kind.action(), k, &req.data));
         let (data, laid_out) = (req.data, wanted.clone());
-        let (doc, repeated, forms) =
-            self.blocking(move || me.commit_once(kind, &data, key.as_ref(), &laid_out)).await?;
-        match self.ledger.drain(self.device_id, self.sko.as_ref()).await {
+        // The simulated СКО takes the queue in the commit's own hop.
+        let (doc, repeated, forms, drained) = self
+            .blocking(move || {
+                let (doc, repeated, forms) = me.commit_once(kind, &data, key.as_ref(), &laid_out)?;
+                Ok((doc, repeated, forms, me.ledger.drain_here(me.device_id, me.sko.as_ref())))
+            })
+            .await?;
+        let drained = match drained {
+            Some(drained) => drained,
+            None => self.ledger.drain(self.device_id, self.sko.as_ref()).await,
+        };
+        match drained {
             Ok(Outcome::Refused { doc_id, reason }) => tracing::error!(doc_id, %reason, "the СКО refused a document"),
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "the СКО could not take the queue"),

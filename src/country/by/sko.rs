@@ -79,23 +79,26 @@ impl Fiscaliser for SimulatedSko {
 
     fn fiscalise_next(&self, device: i64) -> BoxFuture<'_, Result<Outcome<String>, LedgerError>> {
         Box::pin(async move {
-            let ledger = self.ledger.clone();
-            let connected = self.config.connected;
-            let site = self.receipt_site.clone();
-            ledger
-                .blocking(move |l| {
-                    let (count, oldest) = l.waiting(device)?;
-                    let Some(doc) = oldest else {
-                        return Ok(Outcome::Nothing);
-                    };
-                    if !connected {
-                        return Ok(Outcome::Deferred { retry: true });
-                    }
-                    let reply = json!({"link": format!("{site}?documentId={}", doc.uid)});
-                    l.record(doc.id, FiscalState::Accepted, Some(&reply))?;
-                    Ok(Outcome::Accepted { more: count > 1 })
-                })
-                .await
+            let (connected, site) = (self.config.connected, self.receipt_site.clone());
+            self.ledger.blocking(move |l| take_next(l, device, connected, &site)).await
         })
     }
+
+    fn fiscalise_next_here(&self, device: i64) -> Option<Result<Outcome<String>, LedgerError>> {
+        Some(take_next(&self.ledger, device, self.config.connected, &self.receipt_site))
+    }
+}
+
+/// The СКО's one step: the oldest waiting document of `device` accepted at once when `connected`.
+fn take_next(l: &Ledger, device: i64, connected: bool, site: &str) -> Result<Outcome<String>, LedgerError> {
+    let (count, oldest) = l.waiting(device)?;
+    let Some(doc) = oldest else {
+        return Ok(Outcome::Nothing);
+    };
+    if !connected {
+        return Ok(Outcome::Deferred { retry: true });
+    }
+    let reply = json!({"link": format!("{site}?documentId={}", doc.uid)});
+    l.record(doc.id, FiscalState::Accepted, Some(&reply))?;
+    Ok(Outcome::Accepted { more: count > 1 })
 }

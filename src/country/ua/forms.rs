@@ -28,6 +28,11 @@ impl Wanted {
     pub fn any(&self) -> bool {
         self.text || self.image || self.pdf || self.doccmd || self.print
     }
+
+    /// These forms, with ESC/POS for a printer when `print`.
+    pub fn printed(self, print: bool) -> Wanted {
+        Wanted { print, ..self }
+    }
 }
 
 /// The rendered forms.

@@ -430,7 +430,7 @@ impl PrroState {
             }
             20 | 22 => {
                 let doc = self.blocking(move || me.earlier(&req)).await?;
-                self.answer_of(Stored::Row(doc), req_again(env, header_token, self)?, printer, true).await?
+                self.answer_of(doc, req_again(env, header_token, self)?, printer, true).await?
             }
             5 | 12 | 13 | 15 | 16 => {
                 return Err(UaError::new(
@@ -461,7 +461,7 @@ impl PrroState {
             })
             .await?;
         let task = task_of(&doc.doc_type);
-        let mut answer = self.answer_of(Stored::Row(doc), req, None, false).await?;
+        let mut answer = self.answer_of(doc, req, None, false).await?;
         answer.task = Some(task);
         Ok(answer)
     }
@@ -495,34 +495,54 @@ impl PrroState {
         (!req.tag.is_empty()).then(|| RequestKey::new(&format!("task {}", req.task), &req.tag, &req.fiscal))
     }
 
-    /// Makes, commits and fiscalises one document (or finds the one its tag made), then answers it.
+    /// Makes, commits and fiscalises one document (or finds the one its tag made), then answers it. The
+    /// test ПРРО takes the queue and the answer is made in the commit's own hop.
     async fn document(self: &Arc<Self>, req: Request, printer: Option<Option<PrinterId>>) -> Result<Answer, UaError> {
         self.ledger.serve_here(self.device_id, crate::ledger::serving::REQUEST).await?;
         let lock = self.ledger.lock(self.device_id);
-        let (doc, repeated) = {
-            let _ops = lock.ops.lock().await;
-            let me = self.clone();
-            let (task, fiscal, key) = (req.task, req.fiscal.clone(), Self::key(&req));
-            self.blocking(move || {
+        let _ops = lock.ops.lock().await;
+        let me = self.clone();
+        let (task, fiscal, key, wanted) = (req.task, req.fiscal.clone(), Self::key(&req), req.wanted);
+        let (doc, repeated, drained) = self
+            .blocking(move || {
                 // Before the rules: a retry after the drawer or the shift changed gets its document.
-                if let Some(k) = &key
-                    && let Seen::Stored(done) = me.ledger.replay(me.device_id, k)?
-                {
-                    return Ok((done, true));
-                }
-                Ok((me.commit(task, &fiscal, key.as_ref())?, false))
+                let (doc, repeated) = match &key {
+                    Some(k) => match me.ledger.replay(me.device_id, k)? {
+                        Seen::Stored(done) => (done, true),
+                        Seen::New => (me.commit(task, &fiscal, key.as_ref())?, false),
+                    },
+                    None => (me.commit(task, &fiscal, key.as_ref())?, false),
+                };
+                // A repeated tag drains too, so it never answers before the first request's document is
+                // fiscalised (with nothing waiting this returns at once).
+                let Some(drained) = me.ledger.drain_here(me.device_id, me.prro.as_ref()) else {
+                    return Ok((doc, repeated, None));
+                };
+                // Read again with what the ПРРО recorded; a repeated tag prints nothing again.
+                let doc = me.ledger.document(doc.id)?.ok_or_else(|| UaError::internal("документ зник"))?;
+                let parts = me.answer_parts(doc.clone(), wanted.printed(!repeated && printer.is_some()), false)?;
+                Ok((doc, repeated, Some((drained, parts))))
             })
-            .await?
-        };
-        // A repeated tag drains too, so it never answers before the first request's document is fiscalised
-        // (with nothing waiting this returns at once).
-        if let Err(err) = self.ledger.drain(self.device_id, self.prro.as_ref()).await {
-            tracing::warn!(error = %err, "the test ПРРО could not take the queue");
-        }
-        // A repeated tag prints nothing again: the first answer printed it.
+            .await?;
+        drop(_ops);
         let printer = if repeated { None } else { printer };
-        // Read again with what the ПРРО recorded, in the answer's own hop.
-        self.answer_of(Stored::Id(doc.id), req, printer, false).await
+        let parts = match drained {
+            Some((drained, parts)) => {
+                warn_undrained(drained);
+                parts
+            }
+            None => {
+                warn_undrained(self.ledger.drain(self.device_id, self.prro.as_ref()).await);
+                let me = self.clone();
+                let wanted = req.wanted.printed(printer.is_some());
+                self.blocking(move || {
+                    let doc = me.ledger.document(doc.id)?.ok_or_else(|| UaError::internal("документ зник"))?;
+                    me.answer_parts(doc, wanted, false)
+                })
+                .await?
+            }
+        };
+        Ok(self.finish_answer(parts, printer, false).await)
     }
 
     /// Checks the request with the rules and commits the document with its counters.
@@ -733,50 +753,52 @@ impl PrroState {
     /// The answer of a stored document, with the forms asked for, printed when a printer is named.
     async fn answer_of(
         self: &Arc<Self>,
-        doc: Stored,
+        doc: LedgerDocRow,
         req: Request,
         printer: Option<Option<PrinterId>>,
         copy: bool,
     ) -> Result<Answer, UaError> {
         let me = self.clone();
-        let mut wanted = req.wanted;
-        wanted.print = printer.is_some();
-        let (info, forms, at, key, closes_shift) = self
-            .blocking(move || {
-                let doc = match doc {
-                    Stored::Row(doc) => doc,
-                    Stored::Id(id) => me.ledger.document(id)?.ok_or_else(|| UaError::internal("документ зник"))?,
-                };
-                let at = parse_time(&doc.created_at).unwrap_or_else(|| me.prro.now());
-                let (info, template, ctx) = answer::document(&me.prro.config, &me.config.tax_groups, &doc, &at, copy);
-                let key = JobKey::Document {
-                    kkm: format!("ua:{}", me.prro.config.fisid),
-                    shift: doc.shift_number,
-                    number: doc.number,
-                };
-                let f = if wanted.any() {
-                    let (settings, key) = (me.settings(), key.clone());
-                    forms::render(&me.printing, &me.ledger, Some(doc.id), template, &ctx, key, &settings, wanted)?
-                } else {
-                    forms::Forms::default()
-                };
-                Ok((info, f, at, key, doc.doc_type == Z))
-            })
-            .await?;
+        let wanted = req.wanted.printed(printer.is_some());
+        let parts = self.blocking(move || me.answer_parts(doc, wanted, copy)).await?;
+        Ok(self.finish_answer(parts, printer, copy).await)
+    }
+
+    /// What the answer of `doc` is made of, with the forms `wanted` rendered (on a blocking thread).
+    fn answer_parts(&self, doc: LedgerDocRow, wanted: Wanted, copy: bool) -> Result<AnswerParts, UaError> {
+        let at = parse_time(&doc.created_at).unwrap_or_else(|| self.prro.now());
+        let (info, template, ctx) = answer::document(&self.prro.config, &self.config.tax_groups, &doc, &at, copy);
+        let key = JobKey::Document {
+            kkm: format!("ua:{}", self.prro.config.fisid),
+            shift: doc.shift_number,
+            number: doc.number,
+        };
+        let forms = if wanted.any() {
+            let (settings, key) = (self.settings(), key.clone());
+            forms::render(&self.printing, &self.ledger, Some(doc.id), template, &ctx, key, &settings, wanted)?
+        } else {
+            forms::Forms::default()
+        };
+        Ok(AnswerParts { info, forms, at, key, closes_shift: doc.doc_type == Z, doccmd: wanted.doccmd })
+    }
+
+    /// The answer of [`AnswerParts`], its receipt queued on `printer` when one is named.
+    async fn finish_answer(&self, parts: AnswerParts, printer: Option<Option<PrinterId>>, copy: bool) -> Answer {
+        let AnswerParts { info, forms, at, key, closes_shift, doccmd } = parts;
         if closes_shift && !copy {
             let (printing, key) = (self.printing.clone(), key.clone());
             let _ = tokio::task::spawn_blocking(move || printing.shift_closed(&key)).await;
         }
         // A document's answer carries its own time, so a repeated tag answers the same.
         let mut out = Answer::of(info, at);
-        out.forms = forms_of(&forms, wanted.doccmd);
+        out.forms = forms_of(&forms, doccmd);
         if let (Some(printer), Some(bytes)) = (printer, forms.escpos) {
             // A reprint is a job of its own (the original's key holds the first print).
             let key =
                 if copy { JobKey::Label(format!("ua:{}:copy:{}", self.prro.config.fisid, uuid_like())) } else { key };
             out.info["isprint"] = json!(i32::from(self.print(printer, key, bytes).await));
         }
-        Ok(out)
+        out
     }
 
     /// Queues ESC/POS for `printer` (the default one when `None`); whether it was queued. Printing never
@@ -801,9 +823,21 @@ impl PrroState {
 }
 
 /// The document an answer is of: as read, or by its ID (read in the answer's hop).
-enum Stored {
-    Row(LedgerDocRow),
-    Id(i64),
+/// A document's answer as made on a blocking thread, before its receipt is queued.
+struct AnswerParts {
+    info: Value,
+    forms: forms::Forms,
+    at: DateTime<FixedOffset>,
+    key: JobKey,
+    closes_shift: bool,
+    doccmd: bool,
+}
+
+/// Logs a drain that did not leave the queue fiscalised; the document is committed and answered anyway.
+fn warn_undrained(drained: Result<crate::ledger::Outcome<String>, crate::ledger::LedgerError>) {
+    if let Err(err) = drained {
+        tracing::warn!(error = %err, "the test ПРРО could not take the queue");
+    }
 }
 
 /// With a token configured (`want`), the request must present it: in the envelope's `token`, or outside it
