@@ -227,26 +227,26 @@ pub fn commit_onto(
     if let Some(k) = key {
         tx.remember_key(crate::store::Book::Ledger, device_id, k, id)?;
     }
-    let mut counted = std::collections::HashSet::new();
-    match rows {
-        Some(rows) => {
-            // Each name's first line at once; a name listed twice then adds to what its first line recorded.
-            let (firsts, again): (Vec<_>, Vec<_>) =
-                entry.counters.iter().partition(|(n, _)| counted.insert(n.as_str()));
-            let firsts: Vec<(&str, rust_decimal::Decimal)> = firsts.iter().map(|(n, d)| (n.as_str(), *d)).collect();
-            tx.ledger_count_all_onto(device_id, device.shift_number, id, &firsts, rows)?;
-            for (name, delta) in again {
-                tx.ledger_count(device_id, device.shift_number, id, (name, *delta), false)?;
-                for values in [&mut rows.shift, &mut rows.life] {
-                    *values.entry(name.clone()).or_default() += *delta;
-                }
+    if !entry.counters.is_empty() {
+        // A caller that does not keep the rows has them read here, two statements for all the names.
+        let mut read = CounterRows::default();
+        let rows = match rows {
+            Some(rows) => rows,
+            None => {
+                read.shift = tx.ledger_counters(device_id, device.shift_number)?.into_iter().collect();
+                read.life = tx.ledger_lifetime_counters(device_id)?.into_iter().collect();
+                &mut read
             }
-        }
-        None => {
-            for (name, delta) in &entry.counters {
-                // A name listed twice adds to what the document's first line of it recorded.
-                let first = counted.insert(name.as_str());
-                tx.ledger_count(device_id, device.shift_number, id, (name, *delta), first)?;
+        };
+        // Each name's first line at once; a name listed twice then adds to what its first line recorded.
+        let mut counted = std::collections::HashSet::new();
+        let (firsts, again): (Vec<_>, Vec<_>) = entry.counters.iter().partition(|(n, _)| counted.insert(n.as_str()));
+        let firsts: Vec<(&str, rust_decimal::Decimal)> = firsts.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        tx.ledger_count_all_onto(device_id, device.shift_number, id, &firsts, rows)?;
+        for (name, delta) in again {
+            tx.ledger_count(device_id, device.shift_number, id, (name, *delta), false)?;
+            for values in [&mut rows.shift, &mut rows.life] {
+                *values.entry(name.clone()).or_default() += *delta;
             }
         }
     }
