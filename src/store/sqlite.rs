@@ -1,11 +1,11 @@
 //! The SQLite store: the only part that writes SQL.
 //!
-//! Writes are committed in groups. Each caller runs its closure on its own thread, in its own savepoint of
-//! a transaction that stays open while more callers queue for the connection; the last caller in line
-//! commits for all of them, and the others wait for that commit. A closure that fails rolls back only its
-//! savepoint. Nobody returns before the commit that holds its changes is on disk (WAL,
-//! `synchronous=FULL`), so every write the API acknowledges is durable; under load one fsync carries many
-//! receipts instead of one each.
+//! Writes are committed in groups. Each caller runs its closure on its own thread, in a transaction that
+//! stays open while more callers queue for the connection (a caller that joins it works in a savepoint of
+//! its own); the last caller in line commits for all of them, and the others wait for that commit. A
+//! closure that fails rolls back only its own changes: the transaction when it began it, else its savepoint. Nobody returns before the commit that
+//! holds its changes is on disk (WAL, `synchronous=FULL`), so every write the API acknowledges is durable;
+//! under load one fsync carries many receipts instead of one each.
 //!
 //! Reads use their own connection: WAL lets them see the last commit while writes go on. The log is copied
 //! into `kassa.db` by a thread of its own ([`checkpoint`]), not inside a commit that others wait behind.
@@ -310,20 +310,26 @@ impl SqliteStore {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let conn = lock(&self.writer);
         self.queued.fetch_sub(1, Ordering::SeqCst);
-        if conn.is_autocommit() {
+        // The first caller of a group begins the transaction and undoes a failure by rolling it back, as
+        // nothing else is in it yet; a caller joining the open transaction works in a savepoint of its own,
+        // whose journal of changed pages the first one does without.
+        let begins = conn.is_autocommit();
+        if begins {
             run_cached(&conn, "BEGIN IMMEDIATE").map_err(|e| E::from(e.into()))?;
             self.begun.store(conn.total_changes(), Ordering::SeqCst);
-        }
-        if let Err(e) = run_cached(&conn, "SAVEPOINT write") {
+        } else if let Err(e) = run_cached(&conn, "SAVEPOINT write") {
             self.finish_group(conn);
             return Err(E::from(e.into()));
         }
         let ran = catch_unwind(AssertUnwindSafe(|| f(Db::Sqlite(&conn))));
         let keep = matches!(ran, Ok(Ok(_)));
-        let undo = if keep {
-            run_cached(&conn, "RELEASE write")
-        } else {
-            conn.execute_batch("ROLLBACK TO write; RELEASE write")
+        let undo = match (keep, begins) {
+            (true, true) => Ok(()),
+            (true, false) => run_cached(&conn, "RELEASE write"),
+            // SQLite may have rolled the transaction back itself (a full disk, an I/O error).
+            (false, true) if conn.is_autocommit() => Ok(()),
+            (false, true) => conn.execute_batch("ROLLBACK"),
+            (false, false) => conn.execute_batch("ROLLBACK TO write; RELEASE write"),
         };
         let (group, last) = {
             let mut g = lock(&self.groups);

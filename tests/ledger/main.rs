@@ -6,6 +6,7 @@ mod support;
 
 mod amend;
 mod counters;
+mod group_commit;
 mod idempotency;
 mod kazakh_books;
 mod migration;
