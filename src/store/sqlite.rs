@@ -27,6 +27,9 @@ use std::time::Duration;
 
 const MAX_GROUP: usize = 64;
 
+/// Why the callers of a group whose transaction SQLite rolled back by itself are told it failed.
+const ROLLED_BACK_BY_SQLITE: &str = "SQLite rolled the transaction back after an error: nothing of it was kept";
+
 /// The database handle shared by the whole server.
 pub struct SqliteStore {
     /// The write connection; a transaction may stay open on it between callers of one group.
@@ -323,20 +326,27 @@ impl SqliteStore {
         }
         let ran = catch_unwind(AssertUnwindSafe(|| f(Db::Sqlite(&conn))));
         let keep = matches!(ran, Ok(Ok(_)));
+        // SQLite rolls the whole transaction back by itself after some errors (a full disk, an I/O error):
+        // then what every caller of the group wrote is gone, this one's and the ones' before it.
+        let gone = conn.is_autocommit().then(|| ROLLED_BACK_BY_SQLITE.to_string());
         let undo = match (keep, begins) {
+            _ if gone.is_some() => Ok(()),
             (true, true) => Ok(()),
             (true, false) => run_cached(&conn, "RELEASE write"),
-            // SQLite may have rolled the transaction back itself (a full disk, an I/O error).
-            (false, true) if conn.is_autocommit() => Ok(()),
             (false, true) => conn.execute_batch("ROLLBACK"),
             (false, false) => conn.execute_batch("ROLLBACK TO write; RELEASE write"),
         };
         let (group, last) = {
             let mut g = lock(&self.groups);
             g.members += 1;
-            (g.open, g.members >= MAX_GROUP || self.queued.load(Ordering::SeqCst) == 0)
+            if let Some(why) = &gone {
+                let open = g.open;
+                g.failed.insert(open, why.clone());
+            }
+            // A group whose transaction is gone ends here: the callers queued behind it begin a new one.
+            (g.open, gone.is_some() || g.members >= MAX_GROUP || self.queued.load(Ordering::SeqCst) == 0)
         };
-        let commit_error = if last { self.finish_group(conn) } else { self.wait_for(group, conn) };
+        let commit_error = if last { self.finish_group(conn) } else { self.wait_for(group, conn) }.or(gone);
         let result = match ran {
             Ok(result) => result,
             Err(panic) => resume_unwind(panic),
@@ -492,5 +502,77 @@ pub(super) fn watch_wal_every(every: Duration, store: impl Fn(&dyn Fn(&SqliteSto
     });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "cannot start the write-ahead log watch");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+
+    /// A store with a table of numbers, each written by one caller.
+    fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("kassa.db")).unwrap();
+        store.write(|db| db.exec("CREATE TABLE written (n INTEGER NOT NULL)", &[])).unwrap();
+        (dir, Arc::new(store))
+    }
+
+    fn kept(store: &SqliteStore) -> Vec<i64> {
+        store.read(|db| db.rows("SELECT n FROM written ORDER BY n", &[], |r| r.get::<_, i64>(0))).unwrap()
+    }
+
+    /// Writes `n`; `lost` then rolls the whole transaction back, as SQLite does by itself after a full disk
+    /// or an I/O error, and carries on as if nothing happened.
+    fn write(store: &SqliteStore, n: i64, hold: Duration, lost: bool) -> bool {
+        store
+            .write(|db| {
+                db.exec("INSERT INTO written (n) VALUES (?1)", &[&n])?;
+                std::thread::sleep(hold);
+                if lost {
+                    db.exec("ROLLBACK", &[])?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .is_ok()
+    }
+
+    #[test]
+    fn a_write_whose_transaction_sqlite_rolled_back_is_not_told_it_was_kept() {
+        let (_dir, store) = store();
+        assert!(!write(&store, 1, Duration::ZERO, true));
+        assert!(write(&store, 2, Duration::ZERO, false), "the next write begins a new transaction");
+        assert_eq!(kept(&store), vec![2]);
+    }
+
+    /// The first caller holds the writer while two others queue and join its group; one of them loses the
+    /// transaction. Whatever order they joined in, a caller is told its write was kept exactly when it was.
+    #[test]
+    fn when_sqlite_rolls_back_a_group_no_caller_of_it_is_told_its_write_was_kept() {
+        let (_dir, store) = store();
+        let started = Arc::new(Barrier::new(2));
+        let first = {
+            let (store, started) = (store.clone(), started.clone());
+            std::thread::spawn(move || {
+                started.wait();
+                write(&store, 1, Duration::from_millis(300), false)
+            })
+        };
+        started.wait();
+        std::thread::sleep(Duration::from_millis(100));
+        let others: Vec<_> = [(2, true), (3, false)]
+            .into_iter()
+            .map(|(n, lost)| {
+                let store = store.clone();
+                std::thread::spawn(move || (n, write(&store, n, Duration::ZERO, lost)))
+            })
+            .collect();
+        let mut told = vec![(1, first.join().unwrap())];
+        told.extend(others.into_iter().map(|h| h.join().unwrap()));
+        let kept = kept(&store);
+        for (n, ok) in told {
+            assert_eq!(ok, kept.contains(&n), "write {n}: told {ok}, kept {kept:?}");
+        }
+        assert!(!kept.contains(&1) && !kept.contains(&2), "the lost transaction held 1 and 2: {kept:?}");
     }
 }
