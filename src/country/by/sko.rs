@@ -57,7 +57,7 @@ impl SimulatedSko {
 
     /// The electronic receipt's address.
     pub fn link(&self, uid: &str) -> String {
-        format!("{}?documentId={uid}", self.receipt_site)
+        link_at(&self.receipt_site, uid)
     }
 
     /// The registration data the ledger keeps for the device.
@@ -98,7 +98,12 @@ fn take_next(l: &Ledger, device: i64, connected: bool, site: &str) -> Result<Out
     if !connected {
         return Ok(Outcome::Deferred { retry: true });
     }
-    let reply = json!({"link": format!("{site}?documentId={}", doc.uid)});
+    let reply = json!({"link": link_at(site, &doc.uid)});
     l.record(doc.id, FiscalState::Accepted, Some(&reply))?;
     Ok(Outcome::Accepted { more: count > 1 })
+}
+
+/// The electronic receipt's address on `site`.
+fn link_at(site: &str, uid: &str) -> String {
+    format!("{site}?documentId={uid}")
 }

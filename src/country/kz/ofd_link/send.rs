@@ -345,12 +345,12 @@ fn stored(tx: &Tx, kkm_id: i64, doc_id: i64) -> FiscalResult<DocumentRow> {
     books::entry(kkm_id, doc, note)
 }
 
-/// The reply the ledger keeps for a document: its check URL, when it has one.
 /// The QR code the OFD sent with a ticket's acceptance, when it sent one.
 fn ofd_qr(t: &TicketResponse) -> Option<String> {
     t.qr_code.as_ref().and_then(|q| String::from_utf8(q.clone()).ok()).filter(|q| !q.is_empty())
 }
 
+/// The reply the ledger keeps for a document: its check URL, when it has one.
 fn kept_reply(doc: &DocumentRow) -> Option<serde_json::Value> {
     (!doc.qr_code.is_empty()).then(|| qr_reply(&doc.qr_code))
 }
