@@ -24,19 +24,24 @@ impl Ledger {
         }
     }
 
-    /// [`Ledger::drain`] on the calling thread, which must be a blocking one (it waits for the send lock
-    /// there): `None`, having fiscalised nothing, when the fiscaliser has no step that runs here.
+    /// [`Ledger::drain`] on the calling thread, which must be a blocking one of the runtime (it waits for
+    /// the send lock there). A fiscaliser whose only I/O is the store takes each step right here
+    /// ([`Fiscaliser::fiscalise_next_here`]); any other is driven from this thread by the runtime.
     pub fn drain_here<F: Fiscaliser + ?Sized>(
         &self,
         device: i64,
         fiscaliser: &F,
-    ) -> Option<Result<Outcome<F::Refusal>, F::Error>> {
+    ) -> Result<Outcome<F::Refusal>, F::Error> {
         let lock = self.lock(device);
         let _send = lock.send.blocking_lock();
         loop {
-            match fiscaliser.fiscalise_next_here(device)? {
-                Ok(Outcome::Accepted { more: true }) => continue,
-                last => return Some(last),
+            let next = match fiscaliser.fiscalise_next_here(device) {
+                Some(next) => next,
+                None => tokio::runtime::Handle::current().block_on(fiscaliser.fiscalise_next(device)),
+            };
+            match next? {
+                Outcome::Accepted { more: true } => continue,
+                last => return Ok(last),
             }
         }
     }

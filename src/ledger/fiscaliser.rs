@@ -38,8 +38,8 @@ pub trait Fiscaliser: Send + Sync {
 
     /// The same step on the calling thread, for a fiscaliser whose only I/O is the store (a simulated or
     /// test device): a front that is on a blocking thread already for its commit fiscalises there, without
-    /// two more hops between the runtime and the blocking pool. `None`: this fiscaliser needs the runtime
-    /// (a network link), so use [`Fiscaliser::fiscalise_next`].
+    /// two more hops between the runtime and the blocking pool (`Ledger::drain_here`). `None`: this
+    /// fiscaliser needs the runtime (a network link) for [`Fiscaliser::fiscalise_next`].
     fn fiscalise_next_here(&self, _device: i64) -> Option<Result<Outcome<Self::Refusal>, Self::Error>> {
         None
     }

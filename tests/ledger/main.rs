@@ -6,6 +6,7 @@ mod support;
 
 mod amend;
 mod counters;
+mod drain_here;
 mod group_commit;
 mod idempotency;
 mod kazakh_books;

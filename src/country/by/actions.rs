@@ -382,10 +382,6 @@ impl SkoState {
                 Ok((doc, repeated, forms, me.ledger.drain_here(me.device_id, me.sko.as_ref())))
             })
             .await?;
-        let drained = match drained {
-            Some(drained) => drained,
-            None => self.ledger.drain(self.device_id, self.sko.as_ref()).await,
-        };
         match drained {
             Ok(Outcome::Refused { doc_id, reason }) => tracing::error!(doc_id, %reason, "the СКО refused a document"),
             Ok(_) => {}

@@ -503,45 +503,31 @@ impl PrroState {
         let _ops = lock.ops.lock().await;
         let me = self.clone();
         let (task, fiscal, key, wanted) = (req.task, req.fiscal.clone(), Self::key(&req), req.wanted);
-        let (doc, repeated, drained) = self
+        let (repeated, drained, parts) = self
             .blocking(move || {
                 // Before the rules: a retry after the drawer or the shift changed gets its document.
-                let (doc, repeated) = match &key {
-                    Some(k) => match me.ledger.replay(me.device_id, k)? {
-                        Seen::Stored(done) => (done, true),
-                        Seen::New => (me.commit(task, &fiscal, key.as_ref())?, false),
-                    },
-                    None => (me.commit(task, &fiscal, key.as_ref())?, false),
+                let seen = match &key {
+                    Some(k) => me.ledger.replay(me.device_id, k)?,
+                    None => Seen::New,
+                };
+                let (doc, repeated) = match seen {
+                    Seen::Stored(done) => (done, true),
+                    Seen::New => (me.commit(task, &fiscal, key.as_ref())?, false),
                 };
                 // A repeated tag drains too, so it never answers before the first request's document is
                 // fiscalised (with nothing waiting this returns at once).
-                let Some(drained) = me.ledger.drain_here(me.device_id, me.prro.as_ref()) else {
-                    return Ok((doc, repeated, None));
-                };
+                let drained = me.ledger.drain_here(me.device_id, me.prro.as_ref());
                 // Read again with what the ПРРО recorded; a repeated tag prints nothing again.
                 let doc = me.ledger.document(doc.id)?.ok_or_else(|| UaError::internal("документ зник"))?;
-                let parts = me.answer_parts(doc.clone(), wanted.printed(!repeated && printer.is_some()), false)?;
-                Ok((doc, repeated, Some((drained, parts))))
+                let parts = me.answer_parts(doc, wanted.printed(!repeated && printer.is_some()), false)?;
+                Ok((repeated, drained, parts))
             })
             .await?;
         drop(_ops);
+        if let Err(err) = drained {
+            tracing::warn!(error = %err, "the test ПРРО could not take the queue");
+        }
         let printer = if repeated { None } else { printer };
-        let parts = match drained {
-            Some((drained, parts)) => {
-                warn_undrained(drained);
-                parts
-            }
-            None => {
-                warn_undrained(self.ledger.drain(self.device_id, self.prro.as_ref()).await);
-                let me = self.clone();
-                let wanted = req.wanted.printed(printer.is_some());
-                self.blocking(move || {
-                    let doc = me.ledger.document(doc.id)?.ok_or_else(|| UaError::internal("документ зник"))?;
-                    me.answer_parts(doc, wanted, false)
-                })
-                .await?
-            }
-        };
         Ok(self.finish_answer(parts, printer, false).await)
     }
 
@@ -831,13 +817,6 @@ struct AnswerParts {
     key: JobKey,
     closes_shift: bool,
     doccmd: bool,
-}
-
-/// Logs a drain that did not leave the queue fiscalised; the document is committed and answered anyway.
-fn warn_undrained(drained: Result<crate::ledger::Outcome<String>, crate::ledger::LedgerError>) {
-    if let Err(err) = drained {
-        tracing::warn!(error = %err, "the test ПРРО could not take the queue");
-    }
 }
 
 /// With a token configured (`want`), the request must present it: in the envelope's `token`, or outside it
