@@ -5,6 +5,8 @@
 //! the outcome in the same store before it returns, so a crash between the two never loses or repeats
 //! one. Queues, autonomous mode and back-off belong to the implementation that needs them: Kazakhstan's
 //! OFD link (`fiscal::ofd_fiscaliser`), Belarus's simulated СКО (`country::by::sko`), later Ukraine's ПРРО.
+use super::{LedgerError, LedgerResult};
+use crate::store::{FiscalState, LedgerDocRow, Tx};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -36,11 +38,22 @@ pub trait Fiscaliser: Send + Sync {
     /// Fiscalises the oldest waiting document of `device` and records the outcome.
     fn fiscalise_next(&self, device: i64) -> BoxFuture<'_, Result<Outcome<Self::Refusal>, Self::Error>>;
 
-    /// The same step on the calling thread, for a fiscaliser whose only I/O is the store (a simulated or
-    /// test device): a front that is on a blocking thread already for its commit fiscalises there, without
-    /// two more hops between the runtime and the blocking pool (`Ledger::drain_here`). `None`: this
-    /// fiscaliser needs the runtime (a network link) for [`Fiscaliser::fiscalise_next`].
-    fn fiscalise_next_here(&self, _device: i64) -> Option<Result<Outcome<Self::Refusal>, Self::Error>> {
+    /// The same step inside the caller's write transaction `tx`, for a fiscaliser whose only I/O is the
+    /// store (a simulated or test device): a front commits a document and fiscalises it in one transaction
+    /// and one sync of the log (`Ledger::write_and_drain`). An error fails the whole transaction, the
+    /// commit with it. `None`: this fiscaliser needs the runtime (a network link) for
+    /// [`Fiscaliser::fiscalise_next`], and nothing was done.
+    fn fiscalise_next_in(&self, _tx: &Tx, _device: i64) -> Option<Result<Outcome<Self::Refusal>, Self::Error>> {
         None
     }
+}
+
+/// Records what the fiscaliser said about `doc` (as read in `tx`), sealing the document again. A
+/// rolled-back document stays so, and a document is rolled back only by `Ledger::roll_back`, which gives
+/// its numbers back.
+pub fn record(tx: &Tx, doc: &LedgerDocRow, state: FiscalState, reply: Option<&serde_json::Value>) -> LedgerResult<()> {
+    if doc.fiscal_state == FiscalState::RolledBack || state == FiscalState::RolledBack {
+        return Err(LedgerError::RolledBack(doc.id));
+    }
+    Ok(tx.ledger_set_fiscal_state(doc.id, state, reply)?)
 }

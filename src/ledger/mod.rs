@@ -24,6 +24,8 @@ pub mod serving;
 /// own side rows (a Kazakh KKM's link state) in the same transaction as its documents.
 pub mod within {
     pub use super::amend::amend;
+    pub use super::drain::drain_in;
+    pub use super::fiscaliser::record;
     pub use super::journal::{retire, revive};
     pub use super::numbering::{
         Upcoming, commit, commit_onto, register_device, request_at_least, roll_back, take_request_number, upcoming,
@@ -38,6 +40,7 @@ pub use crate::store::{DeviceRow, FiscalState, LedgerDocRow, RequestKey};
 pub use amend::{Amending, Amendment, FiscalNote};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use device_clock::DeviceClock;
+pub use drain::Drained;
 pub use fiscaliser::{BoxFuture, Fiscaliser, Outcome};
 pub use journal::JournalQuery;
 pub use numbering::{NewFiscal, Numbering};
@@ -225,15 +228,11 @@ impl Ledger {
         self.commit_numbered(device_id, entry, key, &Numbering { open, close_shift, ..Default::default() })
     }
 
-    /// Records what the fiscaliser said about a document. A rolled-back document stays so, and a document
-    /// is rolled back only by [`Ledger::roll_back`], which gives its numbers back.
+    /// Records what the fiscaliser said about a document (see [`fiscaliser::record`]).
     pub fn record(&self, doc_id: i64, state: FiscalState, reply: Option<&serde_json::Value>) -> LedgerResult<()> {
         self.store.write(|tx| {
             let doc = tx.ledger_document(doc_id)?.ok_or(LedgerError::UnknownDocument(doc_id))?;
-            if doc.fiscal_state == FiscalState::RolledBack || state == FiscalState::RolledBack {
-                return Err(LedgerError::RolledBack(doc_id));
-            }
-            Ok(tx.ledger_set_fiscal_state(doc_id, state, reply)?)
+            fiscaliser::record(tx, &doc, state, reply)
         })
     }
 

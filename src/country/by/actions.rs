@@ -9,7 +9,7 @@ use super::sko::{COUNTRY, SimulatedSko};
 use crate::config::by::{ByConfig, SkoConfig};
 use crate::config::devices;
 use crate::ledger::{DeviceRow, LedgerDocRow, RequestKey};
-use crate::ledger::{Entry, Ledger, LedgerError, Numbering, Outcome, Seen, within};
+use crate::ledger::{Drained, Entry, Ledger, LedgerError, Numbering, Outcome, Seen, within};
 use crate::listen::throttle::{Client, Throttle};
 use crate::receipt::Printing;
 use crate::receipt::{JobKey, PrinterId};
@@ -375,13 +375,9 @@ impl SkoState {
             .filter(|k| !k.is_empty())
             .map(|k| RequestKey::new(kind.action(), k, &req.data));
         let (data, laid_out) = (req.data, wanted.clone());
-        // The simulated СКО takes the queue in the commit's own hop.
-        let (doc, repeated, forms, drained) = self
-            .blocking(move || {
-                let (doc, repeated, forms) = me.commit_once(kind, &data, key.as_ref(), &laid_out)?;
-                Ok((doc, repeated, forms, me.ledger.drain_here(me.device_id, me.sko.as_ref())))
-            })
-            .await?;
+        // The simulated СКО takes the queue in the commit's own transaction.
+        let (doc, repeated, forms, drained) =
+            self.blocking(move || me.commit_once(kind, &data, key.as_ref(), &laid_out)).await?;
         match drained {
             Ok(Outcome::Refused { doc_id, reason }) => tracing::error!(doc_id, %reason, "the СКО refused a document"),
             Ok(_) => {}
@@ -395,22 +391,24 @@ impl SkoState {
     /// The document an `operation_id` made already (true), or a new one. The key is looked up after the
     /// access check and before every rule, so a retry after the drawer or the shift changed (a withdrawal
     /// that emptied it, a `close_shift`) answers the stored document instead of a refusal. The forms
-    /// `wanted` of a new document are rendered before its commit (see [`receipt::prerender`]).
+    /// `wanted` of a new document are rendered before its commit (see [`receipt::prerender`]). The СКО's
+    /// drain comes with it: a repeated `operation_id` drains too, so it never answers before the first
+    /// request's document is fiscalised (with nothing waiting this returns at once).
     fn commit_once(
         &self,
         kind: Kind,
         data: &Value,
         key: Option<&RequestKey>,
         wanted: &ReprWanted,
-    ) -> Result<(LedgerDocRow, bool, Option<receipt::Prerendered>), ByError> {
+    ) -> Result<(LedgerDocRow, bool, Option<receipt::Prerendered>, Drained<SimulatedSko>), ByError> {
         self.check_authorised()?;
         if let Some(k) = key
             && let Seen::Stored(done) = self.ledger.replay(self.device_id, k)?
         {
-            return Ok((done, true, None));
+            return Ok((done, true, None, self.ledger.drain_here(self.device_id, self.sko.as_ref())));
         }
-        let (doc, forms) = self.commit(kind, data, key, wanted)?;
-        Ok((doc, false, forms))
+        let ((doc, drained), forms) = self.commit(kind, data, key, wanted)?;
+        Ok((doc, false, forms, drained))
     }
 
     /// Checks the request with the rules and commits the document with its counters, and with the template
@@ -421,7 +419,7 @@ impl SkoState {
         data: &Value,
         key: Option<&RequestKey>,
         wanted: &ReprWanted,
-    ) -> Result<(LedgerDocRow, Option<receipt::Prerendered>), ByError> {
+    ) -> Result<((LedgerDocRow, Drained<SimulatedSko>), Option<receipt::Prerendered>), ByError> {
         self.check_authorised()?;
         if self.sko.config.legal_address.trim().is_empty() {
             return Err(ByError::new(e::MISSING_LEGAL_ADDR, "missing legal address in certificate"));
@@ -532,14 +530,14 @@ impl SkoState {
             wanted,
         );
         let how = Numbering { close_shift: kind == Kind::ZReport, ..Default::default() };
-        let doc = self.ledger.write(|tx| {
+        let committed = self.ledger.write_and_drain(d.id, self.sko.as_ref(), |tx| {
             let doc = within::commit(tx, d.id, &entry, key, &how)?;
             if let Some(f) = forms.as_ref().filter(|f| f.shows(&doc)) {
                 within::keep_template(tx, doc.id, &f.template)?;
             }
             Ok::<_, LedgerError>(doc)
         })?;
-        Ok((doc, forms))
+        Ok((committed, forms))
     }
 
     /// The counters as a report shows them.

@@ -7,8 +7,8 @@
 //! hand the document to the module, record its answer (number, UID, date) and let the module's own
 //! queue deliver to the СККО.
 use crate::config::by::SkoConfig;
-use crate::ledger::{BoxFuture, DeviceClock, Fiscaliser, Ledger, LedgerError, Outcome};
-use crate::store::FiscalState;
+use crate::ledger::{BoxFuture, DeviceClock, Fiscaliser, Ledger, LedgerError, Outcome, within};
+use crate::store::{FiscalState, Tx};
 use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -80,18 +80,19 @@ impl Fiscaliser for SimulatedSko {
     fn fiscalise_next(&self, device: i64) -> BoxFuture<'_, Result<Outcome<String>, LedgerError>> {
         Box::pin(async move {
             let (connected, site) = (self.config.connected, self.receipt_site.clone());
-            self.ledger.blocking(move |l| take_next(l, device, connected, &site)).await
+            self.ledger.blocking(move |l| l.write(|tx| take_next(tx, device, connected, &site))).await
         })
     }
 
-    fn fiscalise_next_here(&self, device: i64) -> Option<Result<Outcome<String>, LedgerError>> {
-        Some(take_next(&self.ledger, device, self.config.connected, &self.receipt_site))
+    fn fiscalise_next_in(&self, tx: &Tx, device: i64) -> Option<Result<Outcome<String>, LedgerError>> {
+        Some(take_next(tx, device, self.config.connected, &self.receipt_site))
     }
 }
 
-/// The СКО's one step: the oldest waiting document of `device` accepted at once when `connected`.
-fn take_next(l: &Ledger, device: i64, connected: bool, site: &str) -> Result<Outcome<String>, LedgerError> {
-    let (count, oldest) = l.waiting(device)?;
+/// The СКО's one step, inside the caller's write transaction: the oldest waiting document of `device`
+/// accepted at once when `connected`.
+fn take_next(tx: &Tx, device: i64, connected: bool, site: &str) -> Result<Outcome<String>, LedgerError> {
+    let (count, oldest) = tx.ledger_waiting(device)?;
     let Some(doc) = oldest else {
         return Ok(Outcome::Nothing);
     };
@@ -99,7 +100,7 @@ fn take_next(l: &Ledger, device: i64, connected: bool, site: &str) -> Result<Out
         return Ok(Outcome::Deferred { retry: true });
     }
     let reply = json!({"link": link_at(site, &doc.uid)});
-    l.record(doc.id, FiscalState::Accepted, Some(&reply))?;
+    within::record(tx, &doc, FiscalState::Accepted, Some(&reply))?;
     Ok(Outcome::Accepted { more: count > 1 })
 }
 

@@ -6,8 +6,8 @@
 //! A real ПРРО signer implements the same [`Fiscaliser`]: the document is committed first, then signed
 //! with the КЕП, sent to the ДПС (or kept for the offline session) and the answer recorded.
 use crate::config::ua::PrroConfig;
-use crate::ledger::{BoxFuture, DeviceClock, Fiscaliser, Ledger, LedgerError, Outcome};
-use crate::store::FiscalState;
+use crate::ledger::{BoxFuture, DeviceClock, Fiscaliser, Ledger, LedgerError, Outcome, within};
+use crate::store::{FiscalState, Tx};
 use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -54,29 +54,25 @@ impl Fiscaliser for TestPrro {
     fn fiscalise_next(&self, device: i64) -> BoxFuture<'_, Result<Outcome<String>, LedgerError>> {
         Box::pin(async move {
             let fisid = self.config.fisid.clone();
-            self.ledger.blocking(move |l| take_next(l, device, &fisid)).await
+            self.ledger.blocking(move |l| l.write(|tx| take_next(tx, device, &fisid))).await
         })
     }
 
-    fn fiscalise_next_here(&self, device: i64) -> Option<Result<Outcome<String>, LedgerError>> {
-        Some(take_next(&self.ledger, device, &self.config.fisid))
+    fn fiscalise_next_in(&self, tx: &Tx, device: i64) -> Option<Result<Outcome<String>, LedgerError>> {
+        Some(take_next(tx, device, &self.config.fisid))
     }
 }
 
-/// The test ПРРО's one step: the oldest waiting document of `device` accepted at once, its MAC chained to
-/// the one before it.
-fn take_next(l: &Ledger, device: i64, fisid: &str) -> Result<Outcome<String>, LedgerError> {
-    // The oldest waiting document and the one before it, whose MAC it chains to, in one read.
-    let (count, oldest, before) = l.read(|tx| {
-        let (count, oldest) = tx.ledger_waiting(device)?;
-        let before = match oldest.as_ref().and_then(|d| d.number.checked_sub(1)) {
-            Some(n) => tx.ledger_document_by_number(device, n)?,
-            None => None,
-        };
-        Ok::<_, LedgerError>((count, oldest, before))
-    })?;
+/// The test ПРРО's one step, inside the caller's write transaction: the oldest waiting document of `device`
+/// accepted at once, its MAC chained to the one before it.
+fn take_next(tx: &Tx, device: i64, fisid: &str) -> Result<Outcome<String>, LedgerError> {
+    let (count, oldest) = tx.ledger_waiting(device)?;
     let Some(doc) = oldest else {
         return Ok(Outcome::Nothing);
+    };
+    let before = match doc.number.checked_sub(1) {
+        Some(n) => tx.ledger_document_by_number(device, n)?,
+        None => None,
     };
     let previous = before
         .and_then(|p| p.fiscal_reply)
@@ -85,6 +81,6 @@ fn take_next(l: &Ledger, device: i64, fisid: &str) -> Result<Outcome<String>, Le
     let mac = Sha256::digest(format!("{previous}|{}|{}", doc.uid, doc.body).as_bytes());
     let mac: String = mac.iter().take(16).map(|b| format!("{b:02x}")).collect();
     let reply = json!({"doccode": test_doccode(fisid, doc.number), "mac": mac, "dtype": 0});
-    l.record(doc.id, FiscalState::Accepted, Some(&reply))?;
+    within::record(tx, &doc, FiscalState::Accepted, Some(&reply))?;
     Ok(Outcome::Accepted { more: count > 1 })
 }

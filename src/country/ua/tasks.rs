@@ -15,7 +15,7 @@ use super::settings::DmSettings;
 use crate::config::devices;
 use crate::config::ua::{PfSettings, PrroConfig, UaConfig};
 use crate::ledger::{DeviceRow, LedgerDocRow, RequestKey};
-use crate::ledger::{Entry, Ledger, Seen};
+use crate::ledger::{Drained, Entry, Ledger, Numbering, Seen, within};
 use crate::receipt::Printing;
 use crate::receipt::{JobKey, PrinterId};
 use chrono::{DateTime, FixedOffset};
@@ -24,6 +24,9 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
+
+/// A document committed, and what the test ПРРО's drain in its transaction came to.
+type Committed = (LedgerDocRow, Drained<TestPrro>);
 
 /// What the front's handlers share: the configuration, the printed-form settings (one set for the Device
 /// Manager, as the DM keeps them) and one state per configured ПРРО.
@@ -496,7 +499,7 @@ impl PrroState {
     }
 
     /// Makes, commits and fiscalises one document (or finds the one its tag made), then answers it. The
-    /// test ПРРО takes the queue and the answer is made in the commit's own hop.
+    /// test ПРРО takes the queue in the commit's own transaction, and the answer is made in the same hop.
     async fn document(self: &Arc<Self>, req: Request, printer: Option<Option<PrinterId>>) -> Result<Answer, UaError> {
         self.ledger.serve_here(self.device_id, crate::ledger::serving::REQUEST).await?;
         let lock = self.ledger.lock(self.device_id);
@@ -510,13 +513,16 @@ impl PrroState {
                     Some(k) => me.ledger.replay(me.device_id, k)?,
                     None => Seen::New,
                 };
-                let (doc, repeated) = match seen {
-                    Seen::Stored(done) => (done, true),
-                    Seen::New => (me.commit(task, &fiscal, key.as_ref())?, false),
+                // A new document is fiscalised in its commit's transaction. A repeated tag drains too, so it
+                // never answers before the first request's document is fiscalised (with nothing waiting
+                // this returns at once).
+                let (doc, repeated, drained) = match seen {
+                    Seen::Stored(done) => (done, true, me.ledger.drain_here(me.device_id, me.prro.as_ref())),
+                    Seen::New => {
+                        let (doc, drained) = me.commit(task, &fiscal, key.as_ref())?;
+                        (doc, false, drained)
+                    }
                 };
-                // A repeated tag drains too, so it never answers before the first request's document is
-                // fiscalised (with nothing waiting this returns at once).
-                let drained = me.ledger.drain_here(me.device_id, me.prro.as_ref());
                 // Read again with what the ПРРО recorded; a repeated tag prints nothing again.
                 let doc = me.ledger.document(doc.id)?.ok_or_else(|| UaError::internal("документ зник"))?;
                 let parts = me.answer_parts(doc, wanted.printed(!repeated && printer.is_some()), false)?;
@@ -531,8 +537,9 @@ impl PrroState {
         Ok(self.finish_answer(parts, printer, false).await)
     }
 
-    /// Checks the request with the rules and commits the document with its counters.
-    fn commit(&self, task: i64, fiscal: &Value, key: Option<&RequestKey>) -> Result<LedgerDocRow, UaError> {
+    /// Checks the request with the rules and commits the document with its counters; the test ПРРО takes
+    /// the queue in the same transaction.
+    fn commit(&self, task: i64, fiscal: &Value, key: Option<&RequestKey>) -> Result<Committed, UaError> {
         let cashier = rules::cashier(fiscal)?;
         let (mut d, mut safe) = self.device_and_safe()?;
         if task == 0 {
@@ -545,7 +552,8 @@ impl PrroState {
             if self.config.auto_open_shift && matches!(task, 1 | 2) {
                 // Rules first: a bad receipt must not leave a shift opened for nothing.
                 rules::receipt(fiscal.get("receipt").unwrap_or(&Value::Null), &self.config.tax_groups)?;
-                self.open_shift(&d, safe, &cashier, None)?;
+                let (_, opening) = self.open_shift(&d, safe, &cashier, None)?;
+                opening?;
                 (d, safe) = self.device_and_safe()?;
             } else {
                 return Err(UaError::new(e::SHIFT_NOT_OPEN, "Зміну не відкрито"));
@@ -607,7 +615,19 @@ impl PrroState {
             created_at: at.to_rfc3339(),
             uid: uid(&self.prro.config.fisid, d.next_number, &at),
         };
-        Ok(self.ledger.commit(d.id, &entry, key, task == 11)?)
+        self.commit_fiscalised(d.id, &entry, key, &Numbering { close_shift: task == 11, ..Default::default() })
+    }
+
+    /// Commits `entry` and has the test ПРРО take the queue in the same transaction (one sync of the log).
+    fn commit_fiscalised(
+        &self,
+        device: i64,
+        entry: &Entry,
+        key: Option<&RequestKey>,
+        how: &Numbering,
+    ) -> Result<Committed, UaError> {
+        let prro = self.prro.as_ref();
+        Ok(self.ledger.write_and_drain(device, prro, |tx| within::commit(tx, device, entry, key, how))?)
     }
 
     /// Opens the next shift with its opening document, in one transaction; the drawer's cash carries over
@@ -618,7 +638,7 @@ impl PrroState {
         safe: Decimal,
         cashier: &str,
         key: Option<&RequestKey>,
-    ) -> Result<LedgerDocRow, UaError> {
+    ) -> Result<Committed, UaError> {
         let at = self.prro.now();
         let entry = Entry {
             doc_type: OPEN.into(),
@@ -627,7 +647,9 @@ impl PrroState {
             created_at: at.to_rfc3339(),
             uid: uid(&self.prro.config.fisid, d.next_number, &at),
         };
-        Ok(self.ledger.open_shift_with(d.id, d.shift_number + 1, &at.to_rfc3339(), &entry, key)?)
+        let opened_at = at.to_rfc3339();
+        let how = Numbering { open: Some((d.shift_number + 1, opened_at.as_str())), ..Default::default() };
+        self.commit_fiscalised(d.id, &entry, key, &how)
     }
 
     /// Task 10: the X report of the open shift (no document), and its ESC/POS with its print-queue key when
