@@ -44,7 +44,7 @@ pub struct Registration {
 
 /// Keeps the newest version of each ad type: the OFD sends only ads newer than those the device holds.
 pub fn merge_ads(held: &serde_json::Value, fresh: Vec<TicketAd>) -> serde_json::Value {
-    let mut ads: Vec<TicketAd> = serde_json::from_value(held.clone()).unwrap_or_default();
+    let mut ads: Vec<TicketAd> = serde::Deserialize::deserialize(held).unwrap_or_default();
     for ad in fresh {
         match ads.iter_mut().find(|a| a.info.ad_type == ad.info.ad_type) {
             Some(old) if old.info.version < ad.info.version => *old = ad,

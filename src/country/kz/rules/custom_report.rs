@@ -28,7 +28,7 @@ impl Core {
         }
         let kkm = self.kkm_for(caller, ofd_id)?;
         let now = self.clock.now();
-        let counters: Counters = serde_json::from_value(kkm.counters.clone()).unwrap_or_default();
+        let counters: Counters = serde::Deserialize::deserialize(&kkm.counters).unwrap_or_default();
         let drawer =
             Drawer { cash_sum: kkm.cash_sum, revenue: kkm.revenue, start_nns: kkm.start_shift_nns, nns: kkm.nns };
         // A closed shift's counters were reset by its Z: the report of a closed shift is empty.

@@ -31,12 +31,13 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> FiscalResult<serde_json::Value> {
 
 /// A stored shape read back from the journal.
 pub fn from_json<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> FiscalResult<T> {
-    serde_json::from_value(v.clone()).map_err(|e| FiscalError::Internal(format!("stored document: {e}")))
+    // Read through a reference: `from_value` would take a copy of the whole document first.
+    serde::Deserialize::deserialize(v).map_err(|e| FiscalError::Internal(format!("stored document: {e}")))
 }
 
 /// The running counters a KKM row keeps (empty when unreadable, as before any document).
 pub fn counters_of(kkm: &KkmRow) -> Counters {
-    serde_json::from_value(kkm.counters.clone()).unwrap_or_default()
+    serde::Deserialize::deserialize(&kkm.counters).unwrap_or_default()
 }
 
 /// The journal's short view of a ticket (`GetTransactionList`).
