@@ -18,6 +18,7 @@
 //! and its idempotency key is freed for the retry. The request number stays used (the authority saw it).
 use super::{Entry, Ledger, LedgerError, LedgerResult, Seen, seen};
 use crate::store::{CounterRows, FiscalNoteRow, FiscalState, LedgerDocRow, NumberedDoc, Numbers, RequestKey, Tx};
+use std::borrow::Cow;
 
 /// How a document is numbered and what it does to its shift.
 #[derive(Debug, Clone, Default)]
@@ -154,16 +155,17 @@ pub fn commit(
     key: Option<&RequestKey>,
     how: &Numbering,
 ) -> LedgerResult<LedgerDocRow> {
-    commit_onto(tx, device_id, entry, key, how, None)
+    commit_onto(tx, device_id, Cow::Borrowed(entry), key, how, None)
 }
 
 /// [`commit`], adding the counters onto `rows`, the device's counter rows as the caller keeps them (its open
 /// shift's, or none when this document opens the shift, and its life's; exactly as stored), so the rows
-/// are not read one by one; `rows` then holds the values written.
+/// are not read one by one; `rows` then holds the values written. An entry handed over owned becomes the
+/// row returned without a copy of its body.
 pub fn commit_onto(
     tx: &Tx,
     device_id: i64,
-    entry: &Entry,
+    entry: Cow<'_, Entry>,
     key: Option<&RequestKey>,
     how: &Numbering,
     rows: Option<&mut CounterRows>,
@@ -256,18 +258,20 @@ pub fn commit_onto(
     }
     // The row as just written (reading it back would parse its body again): `tests/ledger` checks that
     // it equals what a read gives.
+    let (number, shift_number, shift_position) = (new.number, new.shift_number, new.shift_position);
+    let Entry { doc_type, uid, created_at, body, .. } = entry.into_owned();
     Ok(LedgerDocRow {
         id,
         device_id,
-        number: new.number,
-        shift_number: new.shift_number,
-        doc_type: entry.doc_type.clone(),
-        uid: entry.uid.clone(),
-        created_at: entry.created_at.clone(),
-        body: entry.body.clone(),
+        number,
+        shift_number,
+        doc_type,
+        uid,
+        created_at,
+        body,
         fiscal_state: FiscalState::Waiting,
         fiscal_reply: None,
-        shift_position: new.shift_position,
+        shift_position,
         autonomous_number,
         shift_opened_at: device.shift_opened_at,
         public_id,

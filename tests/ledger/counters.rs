@@ -138,7 +138,10 @@ fn a_commit_onto_known_rows_stores_what_a_plain_commit_does_and_leaves_the_rows_
         e.counters = counters.iter().map(|(n, v)| ((*n).to_owned(), *v)).collect();
         let how = Numbering { close_shift: close, ..kz() };
         let a = t.ledger.write(|tx| within::commit(tx, plain, &e, None, &how)).unwrap();
-        let b = t.ledger.write(|tx| within::commit_onto(tx, onto, &e, None, &how, Some(&mut rows))).unwrap();
+        let b = t
+            .ledger
+            .write(|tx| within::commit_onto(tx, onto, std::borrow::Cow::Borrowed(&e), None, &how, Some(&mut rows)))
+            .unwrap();
         let (left, right) = t
             .ledger
             .write(|tx| Ok::<_, StoreError>((stored(tx, plain, a.shift_number)?, stored(tx, onto, b.shift_number)?)))

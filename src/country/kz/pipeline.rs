@@ -29,6 +29,7 @@ use crate::store::{FiscalState, KkmRow, RequestKey, Tx};
 use crate::text;
 use chrono::{NaiveDateTime, SubsecRound};
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -578,7 +579,7 @@ impl Core {
             created_at: at.clone(),
             uid: row.id.to_string(),
         };
-        let committed = within::commit_onto(tx, kkm.device_id, &entry, key.as_ref(), &how, Some(&mut rows))?;
+        let committed = within::commit_onto(tx, kkm.device_id, Cow::Owned(entry), key.as_ref(), &how, Some(&mut rows))?;
         if committed.public_id != next.public_id {
             // A key seen inside the transaction (a request that raced this one to the lock): its document.
             return Ok((Committed { doc_id: committed.id, device: kkm.device_id, online: None }, None));
