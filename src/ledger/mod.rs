@@ -236,6 +236,11 @@ impl Ledger {
         })
     }
 
+    /// What the fiscaliser recorded of a document: its state and reply (`None`: no such document).
+    pub fn fiscal_outcome(&self, doc_id: i64) -> LedgerResult<Option<(FiscalState, Option<serde_json::Value>)>> {
+        Ok(self.store.read(|tx| tx.ledger_fiscal_outcome(doc_id))?)
+    }
+
     pub fn document(&self, doc_id: i64) -> LedgerResult<Option<LedgerDocRow>> {
         Ok(self.store.read(|tx| tx.ledger_document(doc_id))?)
     }

@@ -151,6 +151,16 @@ pub(super) fn doc(found: Option<(LedgerDocRow, String, Option<String>)>) -> Stor
         .transpose()
 }
 
+fn outcome_of(r: &Row) -> rusqlite::Result<(FiscalState, Option<String>)> {
+    Ok((FiscalState::of_column(r.get(0)?), r.get(1)?))
+}
+
+fn outcome(
+    found: Option<(FiscalState, Option<String>)>,
+) -> StoreResult<Option<(FiscalState, Option<serde_json::Value>)>> {
+    found.map(|(state, reply)| Ok((state, reply.map(|r| serde_json::from_str(&r)).transpose()?))).transpose()
+}
+
 impl Tx<'_> {
     /// The device `serial` of `country`.
     pub fn ledger_device(&self, country: &str, serial: &str) -> StoreResult<Option<DeviceRow>> {
@@ -232,6 +242,28 @@ impl Tx<'_> {
     /// A document by its ID.
     pub fn ledger_document(&self, doc_id: i64) -> StoreResult<Option<LedgerDocRow>> {
         doc(self.opt_row(&format!("SELECT {DOC_COLS} FROM ledger_documents WHERE id = ?1"), params![doc_id], doc_of)?)
+    }
+
+    /// What the fiscaliser recorded of a document: its state and reply (its body is neither read nor parsed).
+    pub fn ledger_fiscal_outcome(&self, doc_id: i64) -> StoreResult<Option<(FiscalState, Option<serde_json::Value>)>> {
+        outcome(self.opt_row(
+            "SELECT fiscal_state, fiscal_reply FROM ledger_documents WHERE id = ?1",
+            params![doc_id],
+            outcome_of,
+        )?)
+    }
+
+    /// [`Tx::ledger_fiscal_outcome`] of a document by its number on a device.
+    pub fn ledger_fiscal_outcome_by_number(
+        &self,
+        device_id: i64,
+        number: i64,
+    ) -> StoreResult<Option<(FiscalState, Option<serde_json::Value>)>> {
+        outcome(self.opt_row(
+            "SELECT fiscal_state, fiscal_reply FROM ledger_documents WHERE device_id = ?1 AND number = ?2",
+            params![device_id, number],
+            outcome_of,
+        )?)
     }
 
     /// Where a document stands ([`DocPlace`]): its body and reply are neither read nor parsed.

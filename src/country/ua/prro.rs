@@ -71,11 +71,11 @@ fn take_next(tx: &Tx, device: i64, fisid: &str) -> Result<Outcome<String>, Ledge
         return Ok(Outcome::Nothing);
     };
     let before = match doc.number.checked_sub(1) {
-        Some(n) => tx.ledger_document_by_number(device, n)?,
+        Some(n) => tx.ledger_fiscal_outcome_by_number(device, n)?,
         None => None,
     };
     let previous = before
-        .and_then(|p| p.fiscal_reply)
+        .and_then(|(_, reply)| reply)
         .and_then(|r| r.get("mac").and_then(|m| m.as_str()).map(str::to_string))
         .unwrap_or_default();
     let mac = Sha256::digest(format!("{previous}|{}|{}", doc.uid, doc.body).as_bytes());
@@ -83,4 +83,41 @@ fn take_next(tx: &Tx, device: i64, fisid: &str) -> Result<Outcome<String>, Ledge
     let reply = json!({"doccode": test_doccode(fisid, doc.number), "mac": mac, "dtype": 0});
     within::record(tx, &doc, FiscalState::Accepted, Some(&reply))?;
     Ok(Outcome::Accepted { more: count > 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Entry, Numbering};
+    use crate::store::Store;
+
+    /// Each document's MAC chains to the one before it: the digest of that MAC, its ID and its body.
+    #[test]
+    fn each_mac_chains_to_the_previous_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Arc::new(Ledger::new(Arc::new(Store::open(&dir.path().join("kassa.db")).unwrap())));
+        let prro = TestPrro::new(PrroConfig::default(), ledger.clone()).unwrap();
+        let device = ledger.register(COUNTRY, "P1", &prro.registration(), 1, 0).unwrap().id;
+        let how = Numbering { open_if_closed: Some("2026-12-07T10:00:00+02:00"), ..Default::default() };
+        let mut macs = vec![String::new()];
+        for n in 0..3 {
+            let entry = Entry {
+                doc_type: "sale".into(),
+                body: json!({"n": n}),
+                counters: Vec::new(),
+                created_at: "2026-12-07T10:00:00+02:00".into(),
+                uid: format!("uid-{n}"),
+            };
+            let (doc, drained) =
+                ledger.write_and_drain(device, &prro, |tx| within::commit(tx, device, &entry, None, &how)).unwrap();
+            assert_eq!(drained.unwrap(), Outcome::Accepted { more: false });
+            let (state, reply) = ledger.fiscal_outcome(doc.id).unwrap().unwrap();
+            assert_eq!(state, FiscalState::Accepted);
+            let mac = reply.unwrap()["mac"].as_str().unwrap().to_string();
+            let digest = Sha256::digest(format!("{}|{}|{}", macs.last().unwrap(), doc.uid, doc.body).as_bytes());
+            let expected: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            assert_eq!(mac, expected, "document {n}");
+            macs.push(mac);
+        }
+    }
 }

@@ -516,15 +516,16 @@ impl PrroState {
                 // A new document is fiscalised in its commit's transaction. A repeated tag drains too, so it
                 // never answers before the first request's document is fiscalised (with nothing waiting
                 // this returns at once).
-                let (doc, repeated, drained) = match seen {
+                let (mut doc, repeated, drained) = match seen {
                     Seen::Stored(done) => (done, true, me.ledger.drain_here(me.device_id, me.prro.as_ref())),
                     Seen::New => {
                         let (doc, drained) = me.commit(task, &fiscal, key.as_ref())?;
                         (doc, false, drained)
                     }
                 };
-                // Read again with what the ПРРО recorded; a repeated tag prints nothing again.
-                let doc = me.ledger.document(doc.id)?.ok_or_else(|| UaError::internal("документ зник"))?;
+                // With what the ПРРО recorded; a repeated tag prints nothing again.
+                (doc.fiscal_state, doc.fiscal_reply) =
+                    me.ledger.fiscal_outcome(doc.id)?.ok_or_else(|| UaError::internal("документ зник"))?;
                 let parts = me.answer_parts(doc, wanted.printed(!repeated && printer.is_some()), false)?;
                 Ok((repeated, drained, parts))
             })
