@@ -109,7 +109,7 @@ impl Printable for KzDocument<'_> {
     }
 
     fn context(&self) -> serde_json::Value {
-        document_answer(self.0)
+        document_answer(self.0.clone())
     }
 
     fn device_folder(&self) -> Option<String> {

@@ -20,6 +20,7 @@ use crate::country::kz::ofd::result::ResultClass;
 use crate::country::kz::ofd::socks5::Socks5Proxy;
 use crate::store::KkmRow;
 use chrono::NaiveDateTime;
+use serde::Deserialize;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -86,12 +87,13 @@ impl Core {
     /// The service block every fiscal request carries: registration data and, when autonomous, the
     /// offline period up to now.
     pub(super) fn service_block(&self, kkm: &KkmRow, now: NaiveDateTime) -> ServiceBlock {
-        let reg_info = serde_json::from_value::<RegInfo>(kkm.reg_info.clone()).ok();
+        // Read through references: `from_value` would copy each whole Value first.
+        let reg_info = RegInfo::deserialize(&kkm.reg_info).ok();
         let offline_period = match (kkm.is_offline, kkm.offline_start_date) {
             (true, Some(begin)) => Some((begin, now)),
             _ => None,
         };
-        let held_ads = serde_json::from_value::<Vec<TicketAd>>(kkm.ads_info.clone())
+        let held_ads = Vec::<TicketAd>::deserialize(&kkm.ads_info)
             .unwrap_or_default()
             .iter()
             .map(|ad| (ad.info.ad_type, ad.info.version))

@@ -12,10 +12,11 @@ pub fn request_key(method: &str, key: Option<(String, Value)>) -> Option<Request
     key.map(|(key, request)| RequestKey::new(method, &key, &request))
 }
 
-/// The answer object of a document operation.
-pub fn document_answer(a: &DocumentAnswer) -> Value {
+/// The answer object of a document operation; the answer's JSON parts move into it (the body, the KKM's
+/// registration and ads), as a sale answers with them once.
+pub fn document_answer(a: DocumentAnswer) -> Value {
     let mut out = Map::new();
-    let doc = &a.doc;
+    let DocumentAnswer { doc, kkm, ofd_name, ofd_url, is_dummy } = a;
     if let Some(report_type) = doc.extra.get("report_type") {
         out.insert("report_type".into(), report_type.clone());
         let totals: Vec<Value> =
@@ -25,25 +26,25 @@ pub fn document_answer(a: &DocumentAnswer) -> Value {
     if doc.command == COMMAND_TICKET {
         out.insert("fiscal_id".into(), json!(doc.fiscal_id));
         out.insert("qr_code".into(), json!(doc.qr_code));
-        out.insert("ofd_name".into(), json!(a.ofd_name));
-        out.insert("ofd_url".into(), json!(a.ofd_url));
+        out.insert("ofd_name".into(), json!(ofd_name));
+        out.insert("ofd_url".into(), json!(ofd_url));
     }
     // The seed answers both X and Z with COMMAND_REPORT; the journal keeps a Z as COMMAND_CLOSE_SHIFT.
     let command = if doc.command == 2 { 3 } else { doc.command };
     out.insert("command_type".into(), json!(command));
     out.insert("is_offline".into(), json!(doc.is_offline));
-    out.insert("is_invalid_token".into(), json!(a.kkm.is_invalid_token));
-    out.insert("kkm_local_name".into(), json!(a.kkm.settings.local_name));
+    out.insert("is_invalid_token".into(), json!(kkm.is_invalid_token));
+    out.insert("kkm_local_name".into(), json!(kkm.settings.local_name));
     out.insert("operator_name".into(), json!(doc.operator_name));
     out.insert("fr_shift_number".into(), json!(doc.fr_shift_number));
     out.insert("shift_document_number".into(), json!(doc.shift_document_number));
-    out.insert("shift_state".into(), json!(a.kkm.shift_state));
-    out.insert("reg_info".into(), a.kkm.reg_info.clone());
-    out.insert("vat_certificate".into(), serde_json::to_value(&a.kkm.settings.vat_certificate).unwrap_or(Value::Null));
-    out.insert("body".into(), doc.body.clone());
-    out.insert("ads_info".into(), a.ads());
+    out.insert("shift_state".into(), json!(kkm.shift_state));
+    out.insert("reg_info".into(), kkm.reg_info);
+    out.insert("vat_certificate".into(), serde_json::to_value(&kkm.settings.vat_certificate).unwrap_or(Value::Null));
+    out.insert("body".into(), doc.body);
+    out.insert("ads_info".into(), kkm.ads_info);
     // The vendor's flag: true for a tax inspector's control receipt, which is no fiscal document.
-    out.insert("is_dummy".into(), json!(a.is_dummy));
+    out.insert("is_dummy".into(), json!(is_dummy));
     Value::Object(out)
 }
 

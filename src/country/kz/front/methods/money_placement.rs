@@ -37,7 +37,7 @@ pub async fn money_placement(
     })?;
     let answer = state.core.money_placement(&caller, req.kkm_ofd_id.0, operation, req.sum.0, key).await?;
     req.print.print(&state, &answer).await;
-    Ok(ok(document_answer(&answer)))
+    Ok(ok(document_answer(answer)))
 }
 
 #[derive(Deserialize)]
@@ -74,5 +74,5 @@ pub async fn zx_report(
         }
     };
     req.print.print(&state, &answer).await;
-    Ok(ok(document_answer(&answer)))
+    Ok(ok(document_answer(answer)))
 }

@@ -356,7 +356,7 @@ fn document(
 ) -> Result<Value, ApiError> {
     if let (Some(ofd_id), Some(shift), Some(number)) = (r.kkm_ofd_id, r.fr_shift_number, r.shift_document_number) {
         let (kkm, doc) = core.document_at(caller, ofd_id, shift, number)?;
-        return Ok(document_answer(&core.answer(kkm.id, doc.ledger_id)?));
+        return Ok(document_answer(core.answer(kkm.id, doc.ledger_id)?));
     }
     if kind == TemplateKey::SELF_TEST {
         return Ok(crate::render::cli::self_test_document(profile));

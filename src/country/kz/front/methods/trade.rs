@@ -299,5 +299,5 @@ pub async fn trade_operation(
     let (input, parent) = <(TradeInput, Option<ParentRef>)>::try_from(req)?;
     let answer = state.core.trade(&caller, ofd_id, input, parent, key).await?;
     print.print(&state, &answer).await;
-    Ok(ok(document_answer(&answer)))
+    Ok(ok(document_answer(answer)))
 }
