@@ -83,6 +83,15 @@ impl From<LedgerError> for ByError {
     }
 }
 
+/// A document made, or found by its `operation_id` (`repeated`), its forms rendered before the commit, and
+/// what the СКО's drain came to.
+struct Made {
+    doc: LedgerDocRow,
+    repeated: bool,
+    forms: Option<receipt::Prerendered>,
+    drained: Drained<SimulatedSko>,
+}
+
 /// Documents the counters of a shift are kept by (name → label on the reports).
 const COUNTER_LABELS: &[(&str, &str)] = &[
     ("sale", "Продажи"),
@@ -376,7 +385,7 @@ impl SkoState {
             .map(|k| RequestKey::new(kind.action(), k, &req.data));
         let (data, laid_out) = (req.data, wanted.clone());
         // The simulated СКО takes the queue in the commit's own transaction.
-        let (doc, repeated, forms, drained) =
+        let Made { doc, repeated, forms, drained } =
             self.blocking(move || me.commit_once(kind, &data, key.as_ref(), &laid_out)).await?;
         match drained {
             Ok(Outcome::Refused { doc_id, reason }) => tracing::error!(doc_id, %reason, "the СКО refused a document"),
@@ -400,26 +409,20 @@ impl SkoState {
         data: &Value,
         key: Option<&RequestKey>,
         wanted: &ReprWanted,
-    ) -> Result<(LedgerDocRow, bool, Option<receipt::Prerendered>, Drained<SimulatedSko>), ByError> {
+    ) -> Result<Made, ByError> {
         self.check_authorised()?;
         if let Some(k) = key
             && let Seen::Stored(done) = self.ledger.replay(self.device_id, k)?
         {
-            return Ok((done, true, None, self.ledger.drain_here(self.device_id, self.sko.as_ref())));
+            let drained = self.ledger.drain_here(self.device_id, self.sko.as_ref());
+            return Ok(Made { doc: done, repeated: true, forms: None, drained });
         }
-        let ((doc, drained), forms) = self.commit(kind, data, key, wanted)?;
-        Ok((doc, false, forms, drained))
+        self.commit(kind, data, key, wanted)
     }
 
     /// Checks the request with the rules and commits the document with its counters, and with the template
     /// version of its forms, rendered first from the numbers it takes.
-    fn commit(
-        &self,
-        kind: Kind,
-        data: &Value,
-        key: Option<&RequestKey>,
-        wanted: &ReprWanted,
-    ) -> Result<((LedgerDocRow, Drained<SimulatedSko>), Option<receipt::Prerendered>), ByError> {
+    fn commit(&self, kind: Kind, data: &Value, key: Option<&RequestKey>, wanted: &ReprWanted) -> Result<Made, ByError> {
         self.check_authorised()?;
         if self.sko.config.legal_address.trim().is_empty() {
             return Err(ByError::new(e::MISSING_LEGAL_ADDR, "missing legal address in certificate"));
@@ -530,14 +533,14 @@ impl SkoState {
             wanted,
         );
         let how = Numbering { close_shift: kind == Kind::ZReport, ..Default::default() };
-        let committed = self.ledger.write_and_drain(d.id, self.sko.as_ref(), |tx| {
+        let (doc, drained) = self.ledger.write_and_drain(d.id, self.sko.as_ref(), |tx| {
             let doc = within::commit(tx, d.id, &entry, key, &how)?;
             if let Some(f) = forms.as_ref().filter(|f| f.shows(&doc)) {
                 within::keep_template(tx, doc.id, &f.template)?;
             }
             Ok::<_, LedgerError>(doc)
         })?;
-        Ok((committed, forms))
+        Ok(Made { doc, repeated: false, forms, drained })
     }
 
     /// The counters as a report shows them.
