@@ -101,13 +101,15 @@ fn applied(p: &Value) -> Decimal {
     if p.get("applied").is_some() { dec(&p["applied"]) } else { dec(&p["sum"]) - dec(&p["change"]) }
 }
 
-/// The `info` of a stored document, its template and the template's context.
+/// The `info` of a stored document, its template and, when `forms` are to be rendered, the template's
+/// context (`Null` otherwise: most sales answer without forms, and the context is as much work as `info`).
 pub fn document(
     p: &PrroConfig,
     groups: &[TaxGroup],
     doc: &LedgerDocRow,
     at: &DateTime<FixedOffset>,
     copy: bool,
+    forms: bool,
 ) -> (Value, &'static str, Value) {
     let b = &doc.body;
     let reply = doc.fiscal_reply.clone().unwrap_or(Value::Null);
@@ -125,18 +127,22 @@ pub fn document(
         "devinfo": "", "userdata1": "", "userdata2": "", "userdata3": "", "vacant_off_nums": 0,
         "printheader": Value::Null,
     });
-    let mut ctx = json!({
-        "shop": {"name": p.name, "shopname": p.shopname, "shopad": p.shopad, "vat_code": p.vat_code, "edrpou": p.edrpou},
-        "test": true, "copy": copy, "docno": doc.number, "fisn": doccode, "fisid": p.fisid,
-        "shift_link": doc.shift_number, "dt": at.format("%d.%m.%Y %H:%M:%S").to_string(), "cashier": cashier,
-        "qr": url, "safe": show(safe),
-    });
+    let mut ctx = if forms {
+        json!({
+            "shop": {"name": p.name, "shopname": p.shopname, "shopad": p.shopad, "vat_code": p.vat_code, "edrpou": p.edrpou},
+            "test": true, "copy": copy, "docno": doc.number, "fisn": doccode, "fisid": p.fisid,
+            "shift_link": doc.shift_number, "dt": at.format("%d.%m.%Y %H:%M:%S").to_string(), "cashier": cashier,
+            "qr": url, "safe": show(safe),
+        })
+    } else {
+        Value::Null
+    };
     let template = match doc.doc_type.as_str() {
         SALE | RETURN => {
-            let (printinfo, receipt_ctx) = receipt(p, groups, doc, &info, at);
+            let (printinfo, receipt_ctx) = receipt(p, groups, doc, &info, at, forms);
             info["printinfo"] = printinfo;
-            if let (Some(c), Some(r)) = (ctx.as_object_mut(), receipt_ctx.as_object()) {
-                c.extend(r.clone());
+            if let (Some(c), Value::Object(r)) = (ctx.as_object_mut(), receipt_ctx) {
+                c.extend(r);
             }
             "receipt.j2"
         }
@@ -161,8 +167,10 @@ pub fn document(
             }
             z["printheader"] = printheader(p);
             info = z;
-            ctx = report_context(p, &info, "Z-ЗВІТ", &cashier, at, Some(doc.number), Some(&doccode));
-            ctx["copy"] = json!(copy);
+            if forms {
+                ctx = report_context(p, &info, "Z-ЗВІТ", &cashier, at, Some(doc.number), Some(&doccode));
+                ctx["copy"] = json!(copy);
+            }
             "report.j2"
         }
         other => {
@@ -172,9 +180,11 @@ pub fn document(
                 CASH_OUT => ("СЛУЖБОВА ВИДАЧА", "Видано"),
                 _ => ("ЧЕК ВИДАЧІ ГОТІВКИ", "Видано"),
             };
-            ctx["title"] = json!(title);
-            ctx["sum_label"] = json!(label);
-            ctx["sum"] = b.get("sum").cloned().unwrap_or(Value::Null);
+            if forms {
+                ctx["title"] = json!(title);
+                ctx["sum_label"] = json!(label);
+                ctx["sum"] = b.get("sum").cloned().unwrap_or(Value::Null);
+            }
             if let Some(s) = b.get("sum") {
                 info["sum"] = money(dec(s));
             }
@@ -191,6 +201,7 @@ fn receipt(
     doc: &LedgerDocRow,
     info: &Value,
     at: &DateTime<FixedOffset>,
+    forms: bool,
 ) -> (Value, Value) {
     let b = &doc.body;
     let letter = |grp: &Value| {
@@ -209,16 +220,6 @@ fn receipt(
                 "disc": money(dec(&r["disc"])), "taxgrp": taxgrp, "taxlit": letter(&r["taxgrp"]),
                 "comment": r["comment"].as_str().unwrap_or_default(),
                 "purchase_receipt_dt": r["purchase_receipt_dt"].as_str().unwrap_or_default()})
-        })
-        .collect();
-    let ctx_goods: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let disc = dec(&r["disc"]);
-            json!({"code": r["code"], "name": r["name"], "cnt": r["cnt"], "price": r["price"], "gross": r["gross"],
-                "cost": r["cost"], "disc": if disc.is_zero() { Value::Null } else { r["disc"].clone() },
-                "taxgrp": r["taxgrp"], "tax_lit": letter(&r["taxgrp"]), "comment": r["comment"], "marks": r["marks"],
-                "purchase_receipt_dt": r["purchase_receipt_dt"]})
         })
         .collect();
     let stored_pays: Vec<&Value> = b["pays"].as_array().into_iter().flatten().collect();
@@ -245,14 +246,6 @@ fn receipt(
             out
         })
         .collect();
-    let ctx_pays: Vec<Value> = stored_pays
-        .iter()
-        .map(|pay| {
-            let change = dec(&pay["change"]);
-            json!({"name": pay["name"], "sum": pay["sum"], "change": if change.is_zero() { Value::Null } else { pay["change"].clone() },
-                "lines": pay["lines"], "comment": pay["comment"], "purchase_dt": pay["purchase_dt"]})
-        })
-        .collect();
     let stored_taxes: Vec<&Value> = b["taxes"].as_array().into_iter().flatten().collect();
     let taxes: Vec<Value> = stored_taxes
         .iter()
@@ -262,15 +255,6 @@ fn receipt(
                 "tax_lit": t["lit"].as_str().unwrap_or_default(), "tax_percent": money(dec(&t["percent"])),
                 "tax_sum": money(dec(&t["tax"])), "ex_name": t["excise_name"].as_str().unwrap_or_default(),
                 "ex_percent": money(dec(&t["excise_percent"])), "ex_sum": money(dec(&t["excise"]))})
-        })
-        .collect();
-    let ctx_taxes: Vec<Value> = stored_taxes
-        .iter()
-        .map(|t| {
-            let excise = dec(&t["excise"]);
-            json!({"lit": t["lit"], "name": t["name"], "label": tax_label(t), "percent": t["percent"], "tax": t["tax"],
-                "excise_name": t["excise_name"], "excise_percent": t["excise_percent"],
-                "excise": if excise.is_zero() { Value::Null } else { t["excise"].clone() }})
         })
         .collect();
     let (disc, rounding) = (dec(&b["sum_disc"]), dec(&b["round"]));
@@ -289,6 +273,36 @@ fn receipt(
         "docno": info["docno"], "userdata1": "", "userdata2": "", "userdata3": "",
         "purchase_receipt_fisn": text("purchase_receipt_fisn"), "purchase_rro_fisn": text("purchase_rro_fisn"),
     });
+    if !forms {
+        return (printinfo, Value::Null);
+    }
+    let ctx_goods: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let disc = dec(&r["disc"]);
+            json!({"code": r["code"], "name": r["name"], "cnt": r["cnt"], "price": r["price"], "gross": r["gross"],
+                "cost": r["cost"], "disc": if disc.is_zero() { Value::Null } else { r["disc"].clone() },
+                "taxgrp": r["taxgrp"], "tax_lit": letter(&r["taxgrp"]), "comment": r["comment"], "marks": r["marks"],
+                "purchase_receipt_dt": r["purchase_receipt_dt"]})
+        })
+        .collect();
+    let ctx_pays: Vec<Value> = stored_pays
+        .iter()
+        .map(|pay| {
+            let change = dec(&pay["change"]);
+            json!({"name": pay["name"], "sum": pay["sum"], "change": if change.is_zero() { Value::Null } else { pay["change"].clone() },
+                "lines": pay["lines"], "comment": pay["comment"], "purchase_dt": pay["purchase_dt"]})
+        })
+        .collect();
+    let ctx_taxes: Vec<Value> = stored_taxes
+        .iter()
+        .map(|t| {
+            let excise = dec(&t["excise"]);
+            json!({"lit": t["lit"], "name": t["name"], "label": tax_label(t), "percent": t["percent"], "tax": t["tax"],
+                "excise_name": t["excise_name"], "excise_percent": t["excise_percent"],
+                "excise": if excise.is_zero() { Value::Null } else { t["excise"].clone() }})
+        })
+        .collect();
     let ctx = json!({
         "title": title, "goods": ctx_goods, "pays": ctx_pays, "taxes": ctx_taxes, "sum_0": b["sum_0"],
         "sum_disc": if disc.is_zero() { Value::Null } else { b["sum_disc"].clone() },

@@ -777,7 +777,8 @@ impl PrroState {
     /// What the answer of `doc` is made of, with the forms `wanted` rendered (on a blocking thread).
     fn answer_parts(&self, doc: LedgerDocRow, wanted: Wanted, copy: bool) -> Result<AnswerParts, UaError> {
         let at = parse_time(&doc.created_at).unwrap_or_else(|| self.prro.now());
-        let (info, template, ctx) = answer::document(&self.prro.config, &self.config.tax_groups, &doc, &at, copy);
+        let (p, groups) = (&self.prro.config, &self.config.tax_groups);
+        let (info, template, ctx) = answer::document(p, groups, &doc, &at, copy, wanted.any());
         let key = JobKey::Document {
             kkm: format!("ua:{}", self.prro.config.fisid),
             shift: doc.shift_number,
