@@ -29,19 +29,15 @@ impl Ledger {
     }
 
     /// [`Ledger::drain`] on the calling thread, which must be a blocking one of the runtime (it waits for
-    /// the send lock there). A fiscaliser with steps inside a transaction drains in one write transaction;
-    /// any other is driven from this thread by the runtime, after an empty one.
+    /// the send lock there): [`Ledger::write_and_drain`] with nothing to write. A fiscaliser with steps
+    /// inside a transaction drains in one write transaction; any other is driven from this thread by the
+    /// runtime, after an empty one.
     pub fn drain_here<F>(&self, device: i64, fiscaliser: &F) -> Drained<F>
     where
         F: Fiscaliser + ?Sized,
         F::Error: From<StoreError>,
     {
-        let lock = self.lock(device);
-        let _send = lock.send.blocking_lock();
-        match self.store.write(|tx| drain_in(tx, device, fiscaliser).transpose())? {
-            Some(last) => Ok(last),
-            None => self.drain_by_runtime(device, fiscaliser),
-        }
+        self.write_and_drain(device, fiscaliser, |_| Ok::<_, F::Error>(())).and_then(|((), drained)| drained)
     }
 
     /// Runs `write` (a commit) and fiscalises the device's waiting documents, the one it committed among

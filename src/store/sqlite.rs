@@ -3,9 +3,10 @@
 //! Writes are committed in groups. Each caller runs its closure on its own thread, in a transaction that
 //! stays open while more callers queue for the connection (a caller that joins it works in a savepoint of
 //! its own); the last caller in line commits for all of them, and the others wait for that commit. A
-//! closure that fails rolls back only its own changes: the transaction when it began it, else its savepoint. Nobody returns before the commit that
-//! holds its changes is on disk (WAL, `synchronous=FULL`), so every write the API acknowledges is durable;
-//! under load one fsync carries many receipts instead of one each.
+//! closure that fails rolls back only its own changes: the transaction when it began it, else its
+//! savepoint. Nobody returns before the commit that holds its changes is on disk (WAL, `synchronous=FULL`),
+//! so every write the API acknowledges is durable; under load one fsync carries many receipts instead of
+//! one each.
 //!
 //! Reads use their own connection: WAL lets them see the last commit while writes go on. The log is copied
 //! into `kassa.db` by a thread of its own ([`checkpoint`]), not inside a commit that others wait behind.

@@ -531,9 +531,7 @@ impl PrroState {
             })
             .await?;
         drop(_ops);
-        if let Err(err) = drained {
-            tracing::warn!(error = %err, "the test ПРРО could not take the queue");
-        }
+        warn_undrained(drained);
         let printer = if repeated { None } else { printer };
         Ok(self.finish_answer(parts, printer, false).await)
     }
@@ -553,9 +551,7 @@ impl PrroState {
             if self.config.auto_open_shift && matches!(task, 1 | 2) {
                 // Rules first: a bad receipt must not leave a shift opened for nothing.
                 rules::receipt(fiscal.get("receipt").unwrap_or(&Value::Null), &self.config.tax_groups)?;
-                if let (_, Err(err)) = self.open_shift(&d, safe, &cashier, None)? {
-                    tracing::warn!(error = %err, "the test ПРРО could not take the queue");
-                }
+                warn_undrained(self.open_shift(&d, safe, &cashier, None)?.1);
                 (d, safe) = self.device_and_safe()?;
             } else {
                 return Err(UaError::new(e::SHIFT_NOT_OPEN, "Зміну не відкрито"));
@@ -842,6 +838,13 @@ struct AnswerParts {
     key: JobKey,
     closes_shift: bool,
     doccmd: bool,
+}
+
+/// Logs a drain that did not leave the queue fiscalised; the document is committed and answered anyway.
+fn warn_undrained(drained: Drained<TestPrro>) {
+    if let Err(err) = drained {
+        tracing::warn!(error = %err, "the test ПРРО could not take the queue");
+    }
 }
 
 /// With a token configured (`want`), the request must present it: in the envelope's `token`, or outside it

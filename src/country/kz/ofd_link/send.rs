@@ -219,6 +219,8 @@ impl Core {
         }
         // The body and the summary as made from the ticket (`to_json`, `ticket_summary`), changed in place:
         // the fields changed are always there, so they keep their places, and the ticket is not read whole.
+        #[cfg(debug_assertions)]
+        let made = from_json::<Ticket>(&doc.body)?;
         let total = doc.body.pointer("/amounts/total").map(<Money as serde::Deserialize>::deserialize).transpose();
         let (Some(body), Some(summary), Ok(Some(total))) =
             (doc.body.as_object_mut(), doc.summary.as_object_mut(), total)
@@ -229,8 +231,6 @@ impl Core {
             let (consumer_url, rnm) = self.check_url_of(kkm);
             check_url(&consumer_url, &t.ticket_number, &rnm, total.to_decimal(), doc.created_at)
         });
-        #[cfg(debug_assertions)]
-        let made = from_json::<Ticket>(&serde_json::Value::Object(body.clone()))?;
         body.insert("printed_ticket".into(), qr.clone().into());
         body.insert("printed_document_number_old".into(), t.ticket_number.clone().into());
         summary.insert("fiscal_id".into(), t.ticket_number.clone().into());
