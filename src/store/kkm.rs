@@ -354,17 +354,26 @@ impl Tx<'_> {
 
     /// Writes the link state the Kazakh core keeps (everything but the settings, the identity, and what the
     /// ledger keeps: shift, numbers, counters, retirement). The registration goes to the device too.
+    ///
+    /// A row whose columns already hold these values is not written: most documents change none of them,
+    /// and an unchanged row costs its table's page in the write-ahead log (SQLite) or a dead tuple
+    /// (PostgreSQL) all the same.
     pub fn update_kkm_state(&self, kkm: &KkmRow) -> StoreResult<()> {
         let date = |d: &Option<NaiveDateTime>| d.as_ref().map(format_date);
+        let registration = kkm.reg_info.to_string();
         self.exec(
             "UPDATE kz_kkms SET reg_info = ?2, ads_info = ?3, is_offline = ?4, offline_start_date = ?5,
                  offline_end_date = ?6, offline_ticket_number = ?7, is_blocked = ?8, blocked_info = ?9,
                  is_invalid_token = ?10, local_state = ?11, shift_close_date = ?12, ofd_token = ?13,
                  vendor_id = ?14, manufacture_date = ?15
-             WHERE kkm_id = ?1",
+             WHERE kkm_id = ?1
+               AND (reg_info, ads_info, is_offline, offline_start_date, offline_end_date, offline_ticket_number,
+                    is_blocked, blocked_info, is_invalid_token, local_state, shift_close_date, ofd_token,
+                    vendor_id, manufacture_date)
+                   IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 kkm.id,
-                kkm.reg_info.to_string(),
+                registration,
                 kkm.ads_info.to_string(),
                 kkm.is_offline,
                 date(&kkm.offline_start_date),
@@ -382,7 +391,7 @@ impl Tx<'_> {
         )?;
         self.exec(
             "UPDATE ledger_devices SET registration = ?2 WHERE id = ?1 AND registration <> ?2",
-            params![kkm.device_id, kkm.reg_info.to_string()],
+            params![kkm.device_id, registration],
         )?;
         Ok(())
     }
