@@ -14,7 +14,6 @@ use crate::store::{CounterRows, FiscalNoteRow, FiscalState, LedgerDocRow, Ledger
 pub use crate::store::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
 
 /// The country of Kazakh devices in the ledger, and of their public IDs.
 pub const COUNTRY: &str = "kz";
@@ -170,37 +169,8 @@ fn read_entry(tx: &Tx, kkm_id: i64, doc: LedgerDocRow) -> FiscalResult<DocumentR
 /// drawer (`cash_sum`, `revenue`, `nns/0..3`).
 pub fn counter_rows(counters: &Counters, drawer: &Drawer) -> Vec<(String, Decimal)> {
     let mut rows = counters.to_rows();
-    rows.push(("cash_sum".into(), drawer.cash_sum));
-    rows.push(("revenue".into(), drawer.revenue));
-    rows.extend(drawer.nns.iter().enumerate().map(|(i, n)| (format!("nns/{i}"), *n)));
+    rows.extend(Counters::drawer_rows(drawer));
     rows
-}
-
-/// What a document adds to the ledger's counters: `after` minus `before` by name, in `after`'s order (so a
-/// section or a tax first used here keeps its place), every row a list entry first shows, and every row
-/// that changed.
-pub fn counter_deltas(before: &[(String, Decimal)], after: &[(String, Decimal)]) -> Vec<(String, Decimal)> {
-    counter_changes(before, after).0
-}
-
-/// [`counter_deltas`], and whether the ledger's rows after adding them read back as exactly `after`: not
-/// when a value kept its amount but not its scale (`0` became `0.00`), as the ledger keeps such a row as it
-/// was.
-pub fn counter_changes(before: &[(String, Decimal)], after: &[(String, Decimal)]) -> (Vec<(String, Decimal)>, bool) {
-    let before: BTreeMap<&str, Decimal> = before.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-    let mut exact = true;
-    let deltas = after
-        .iter()
-        .filter_map(|(name, value)| match before.get(name.as_str()) {
-            Some(old) if old == value => {
-                exact &= old.scale() == value.scale();
-                None
-            }
-            Some(old) => Some((name.clone(), value - old)),
-            None => Some((name.clone(), *value)),
-        })
-        .collect();
-    (deltas, exact)
 }
 
 /// Counters that survive a Z report and the drawer: read from the device's lifetime rows.
@@ -356,31 +326,6 @@ impl From<LedgerError> for FiscalError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rows(pairs: &[(&str, i64)]) -> Vec<(String, Decimal)> {
-        pairs.iter().map(|(n, v)| ((*n).to_owned(), Decimal::from(*v))).collect()
-    }
-
-    #[test]
-    fn a_document_adds_what_changed_and_every_row_a_new_entry_shows_in_its_order() {
-        let before = rows(&[("operations/2/sum", 100), ("cash_sum", 500), ("sections/1/2/count", 1)]);
-        let after = rows(&[
-            ("operations/2/sum", 250),
-            ("cash_sum", 500),
-            ("sections/1/2/count", 2),
-            ("sections/7/2/count", 1),
-            ("sections/7/2/sum", 0),
-        ]);
-        assert_eq!(
-            counter_deltas(&before, &after),
-            rows(&[
-                ("operations/2/sum", 150),
-                ("sections/1/2/count", 1),
-                ("sections/7/2/count", 1),
-                ("sections/7/2/sum", 0)
-            ])
-        );
-    }
 
     #[test]
     fn the_drawer_and_the_counts_since_registration_live_for_the_device() {

@@ -14,13 +14,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// A KKM's counters: typed for the rules, the drawer, and the ledger rows they stand for (exactly as
-/// stored, so the commit adds to them without reading them: `within::commit_onto`), and the two named as the
-/// ledger names them ([`books::counter_rows`]), which the next document's changes are counted from.
+/// stored, so the commit adds to them without reading them: `within::commit_onto`).
 pub(crate) struct KkmCounters {
     pub counters: Counters,
     pub drawer: Drawer,
     pub rows: CounterRows,
-    pub named: Vec<(String, rust_decimal::Decimal)>,
 }
 
 struct Known {
@@ -58,8 +56,7 @@ impl KnownCounters {
             }
         }
         let (counters, drawer, rows) = books::read_counters(tx, kkm)?;
-        let named = books::counter_rows(&counters, &drawer);
-        Ok(KkmCounters { counters, drawer, rows, named })
+        Ok(KkmCounters { counters, drawer, rows })
     }
 
     /// Keeps the counters a commit left, when its shift stays open. Call it inside the transaction, after
@@ -93,7 +90,11 @@ fn same_as_read(tx: &Tx, kkm: &KkmRow, hit: &KkmCounters) -> FiscalResult<()> {
     assert_eq!(text(&hit.counters), text(&counters), "the remembered counters differ from the ledger's");
     assert_eq!(format!("{:?}", hit.drawer), format!("{drawer:?}"), "the remembered drawer differs from the ledger's");
     assert!(hit.rows.same(&rows), "the remembered counter rows differ from the ledger's: {:?} / {rows:?}", hit.rows);
-    assert_eq!(hit.named, books::counter_rows(&counters, &drawer), "the remembered names differ from the ledger's");
+    assert_eq!(
+        books::counter_rows(&hit.counters, &hit.drawer),
+        books::counter_rows(&counters, &drawer),
+        "the remembered rows differ from the ledger's, by name and scale"
+    );
     Ok(())
 }
 

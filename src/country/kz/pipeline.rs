@@ -11,7 +11,7 @@
 use super::access::Role;
 use super::answer::DocumentAnswer;
 use super::books::{self, DocumentRow, OfdState};
-use super::counters::ReportShift;
+use super::counters::{self, ReportShift};
 use super::document::{DateTimeParts, MoneyPlacement, OperatorRef, ParentTicket, Report, Ticket};
 use super::error::{FiscalError, FiscalResult};
 use super::known_counters::{After, KkmCounters, KnownCounters};
@@ -411,7 +411,8 @@ impl Core {
         // the one a read of the journal would give.
         let now = self.clock.now().trunc_subsecs(3);
         let at = books::date_text(&now);
-        let KkmCounters { mut counters, mut drawer, mut rows, named: before } = self.known_counters.take(tx, &kkm)?;
+        let KkmCounters { mut counters, mut drawer, mut rows } = self.known_counters.take(tx, &kkm)?;
+        let before = (counters.clone(), drawer);
         self.check_may_work(&kkm, now)?;
         let online = !kkm.is_offline && books::outbox_len(tx, kkm.device_id)? == 0;
         if !online && !kkm.is_offline {
@@ -570,8 +571,7 @@ impl Core {
         if let Some(fiscal) = how.fiscal.as_mut() {
             fiscal.request = row.ofd_request.clone();
         }
-        let named = books::counter_rows(&counters, &drawer);
-        let (deltas, exact) = books::counter_changes(&before, &named);
+        let (deltas, exact) = counters::changes((&before.0, &before.1), (&counters, &drawer));
         let entry = Entry {
             doc_type: books::doc_type(command),
             body: books::ledger_body(&row),
@@ -604,8 +604,7 @@ impl Core {
             assert_eq!(read.as_ref(), Some(&row), "the committed document differs from the journal's");
         }
         // Counters whose rows would not read back as they are here are read next time.
-        let after =
-            exact.then(|| KnownCounters::after(tx, &kkm, KkmCounters { counters, drawer, rows, named })).flatten();
+        let after = exact.then(|| KnownCounters::after(tx, &kkm, KkmCounters { counters, drawer, rows })).flatten();
         Ok((Committed { doc_id: committed.id, device, online: online.then(|| Box::new((kkm, row))) }, after))
     }
 

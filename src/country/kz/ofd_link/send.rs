@@ -6,6 +6,7 @@ use super::Outcome;
 use super::codes::api_code;
 use crate::country::kz::answer::DocumentAnswer;
 use crate::country::kz::books::{self, DocumentRow, OfdState};
+use crate::country::kz::counters::{self, Drawer};
 use crate::country::kz::document::{MoneyPlacement, OperatorRef, Report, Ticket};
 use crate::country::kz::error::{FiscalError, FiscalResult};
 use crate::country::kz::money::Money;
@@ -280,7 +281,7 @@ impl Core {
             kkm.is_invalid_token |= invalid_token;
             if !doc.is_offline {
                 let mut counters = counters_of(&kkm);
-                let before = counters.to_rows();
+                let before = counters.clone();
                 let mut ticket_number = None;
                 match doc.command {
                     COMMAND_TICKET => {
@@ -315,7 +316,9 @@ impl Core {
                     }
                 }
                 doc.is_offline = true;
-                let deltas = books::counter_deltas(&before, &counters.to_rows());
+                // The drawer stays: only the marks of a document made offline move.
+                let drawer = Drawer::default();
+                let (deltas, _) = counters::changes((&before, &drawer), (&counters, &drawer));
                 within::amend(tx, doc_id, |_| {
                     Ok(Amendment {
                         body: Some(books::ledger_body(&doc)),

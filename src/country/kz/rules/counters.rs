@@ -94,28 +94,166 @@ pub struct Drawer {
     pub nns: [Decimal; 4],
 }
 
-/// The counter rows being named, in order (see [`Counters::to_rows`]).
-struct Rows(Vec<(String, Decimal)>);
+/// A counter row as [`walk_rows`] meets it: its name in the ledger, its value in the counters walked, and its
+/// value in the counters compared with (`None` when those have no such row: a list entry first used since).
+type Visit<'v> = dyn FnMut(&str, Decimal, Option<Decimal>) + 'v;
 
-impl Rows {
-    fn sum(&mut self, name: String, value: Decimal) {
-        self.0.push((name, value));
-    }
+/// The counter rows being named, in order. A row's name is the path walked to it, kept in one buffer that
+/// grows and shrinks as the walk goes, so a row that nobody keeps costs no allocation.
+struct Walk<'v, 'f> {
+    path: String,
+    visit: &'v mut Visit<'f>,
+}
 
-    fn count(&mut self, name: String, n: u32) {
-        self.0.push((name, Decimal::from(n)));
-    }
-
-    fn total(&mut self, at: &str, t: &Total) {
-        self.count(format!("{at}/count"), t.count);
-        self.sum(format!("{at}/sum"), t.sum);
-    }
-
-    fn totals(&mut self, at: &str, list: &[Total]) {
-        for (i, t) in list.iter().enumerate() {
-            self.total(&format!("{at}/{i}"), t);
+impl Walk<'_, '_> {
+    /// Steps into `segment`; returns where to step back to ([`Walk::leave`]).
+    fn enter(&mut self, segment: impl std::fmt::Display) -> usize {
+        use std::fmt::Write;
+        let back = self.path.len();
+        if back > 0 {
+            self.path.push('/');
         }
+        let _ = write!(self.path, "{segment}");
+        back
     }
+
+    fn leave(&mut self, back: usize) {
+        self.path.truncate(back);
+    }
+
+    fn sum(&mut self, segment: impl std::fmt::Display, now: Decimal, was: Option<Decimal>) {
+        let back = self.enter(segment);
+        (self.visit)(&self.path, now, was);
+        self.leave(back);
+    }
+
+    fn count(&mut self, segment: impl std::fmt::Display, now: u32, was: Option<u32>) {
+        self.sum(segment, Decimal::from(now), was.map(Decimal::from));
+    }
+
+    fn total(&mut self, segment: impl std::fmt::Display, now: &Total, was: Option<&Total>) {
+        let back = self.enter(segment);
+        self.count("count", now.count, was.map(|t| t.count));
+        self.sum("sum", now.sum, was.map(|t| t.sum));
+        self.leave(back);
+    }
+
+    fn totals(&mut self, segment: impl std::fmt::Display, now: &[Total], was: Option<&[Total]>) {
+        let back = self.enter(segment);
+        for (i, t) in now.iter().enumerate() {
+            self.total(i, t, was.and_then(|w| w.get(i)));
+        }
+        self.leave(back);
+    }
+}
+
+/// Walks the ledger's rows of counters `c`, in order, each with the same row of `wc` when given.
+///
+/// The one place the counters' shape is named as rows: [`Counters::to_rows`] and [`changes`] both walk
+/// here, and the tests hold the names to those the generic route through JSON gives.
+fn walk_rows(c: &Counters, wc: Option<&Counters>, visit: &mut Visit<'_>) {
+    let mut w = Walk { path: String::with_capacity(64), visit };
+    for (field, now, was) in [
+        (
+            "tickets_since_registration",
+            &c.tickets_since_registration[..],
+            wc.map(|w| &w.tickets_since_registration[..]),
+        ),
+        (
+            "placements_since_registration",
+            &c.placements_since_registration[..],
+            wc.map(|w| &w.placements_since_registration[..]),
+        ),
+    ] {
+        let back = w.enter(field);
+        for (i, n) in now.iter().enumerate() {
+            w.count(i, *n, was.and_then(|w| w.get(i).copied()));
+        }
+        w.leave(back);
+    }
+    for (field, list, was) in
+        [("sections", &c.sections, wc.map(|w| &w.sections)), ("operators", &c.operators, wc.map(|w| &w.operators))]
+    {
+        let back = w.enter(field);
+        for (key, totals) in list {
+            let before = was.and_then(|l| l.iter().find(|(k, _)| k == key)).map(|(_, t)| &t[..]);
+            w.totals(crate::ledger::counter_segment(key), totals, before);
+        }
+        w.leave(back);
+    }
+    w.totals("operations", &c.operations, wc.map(|w| &w.operations[..]));
+    w.totals("discounts", &c.discounts, wc.map(|w| &w.discounts[..]));
+    w.totals("markups", &c.markups, wc.map(|w| &w.markups[..]));
+    w.totals("total_result", &c.total_result, wc.map(|w| &w.total_result[..]));
+    let back = w.enter("taxes");
+    for (percent, turnovers) in &c.taxes {
+        let before = wc.and_then(|w| w.taxes.iter().find(|(p, _)| p == percent)).map(|(_, t)| t);
+        let at = w.enter(percent);
+        for (i, t) in turnovers.iter().enumerate() {
+            let was = before.map(|b| &b[i]);
+            let at = w.enter(i);
+            w.sum("turnover", t.turnover, was.map(|t| t.turnover));
+            w.sum("without_tax", t.without_tax, was.map(|t| t.without_tax));
+            w.sum("tax", t.tax, was.map(|t| t.tax));
+            w.leave(at);
+        }
+        w.leave(at);
+    }
+    w.leave(back);
+    let back = w.enter("tickets");
+    for (i, t) in c.tickets.iter().enumerate() {
+        let was = wc.map(|w| &w.tickets[i]);
+        let at = w.enter(i);
+        w.total("tickets", &t.tickets, was.map(|t| &t.tickets));
+        w.count("offline", t.offline, was.map(|t| t.offline));
+        w.sum("discount", t.discount, was.map(|t| t.discount));
+        w.sum("markup", t.markup, was.map(|t| t.markup));
+        w.sum("change", t.change, was.map(|t| t.change));
+        w.totals("payments", &t.payments, was.map(|t| &t.payments[..]));
+        w.leave(at);
+    }
+    w.leave(back);
+    let back = w.enter("placements");
+    for (i, p) in c.placements.iter().enumerate() {
+        let was = wc.map(|w| &w.placements[i]);
+        let at = w.enter(i);
+        w.total("total", &p.total, was.map(|p| &p.total));
+        w.count("offline", p.offline, was.map(|p| p.offline));
+        w.leave(at);
+    }
+    w.leave(back);
+}
+
+/// Walks the drawer's rows, which the ledger keeps beside the counters': `cash_sum`, `revenue`, `nns/0..3`.
+fn walk_drawer(d: &Drawer, was: Option<&Drawer>, visit: &mut Visit<'_>) {
+    let mut w = Walk { path: String::with_capacity(16), visit };
+    w.sum("cash_sum", d.cash_sum, was.map(|w| w.cash_sum));
+    w.sum("revenue", d.revenue, was.map(|w| w.revenue));
+    let back = w.enter("nns");
+    for (i, n) in d.nns.iter().enumerate() {
+        w.sum(i, *n, was.map(|w| w.nns[i]));
+    }
+    w.leave(back);
+}
+
+/// What a document adds to the ledger's counter rows, from the counters and drawer `before` it to those
+/// `after` it: every row that changed, as the difference, and every row of a list entry first used (a
+/// section, a cashier, a tax), zeros too, in `after`'s order, so a new entry keeps its place. And whether
+/// the ledger's rows after adding them read back exactly as `after`: not when a value kept its amount but
+/// not its scale (`0` became `0.00`), as the ledger keeps such a row as it was.
+///
+/// Only the rows that changed are named: a sale changes about a tenth of them.
+pub fn changes(before: (&Counters, &Drawer), after: (&Counters, &Drawer)) -> (Vec<(String, Decimal)>, bool) {
+    let mut deltas = Vec::with_capacity(24);
+    let mut exact = true;
+    let mut visit = |name: &str, now: Decimal, was: Option<Decimal>| match was {
+        Some(old) if old == now => exact &= old.scale() == now.scale(),
+        Some(old) => deltas.push((name.to_owned(), now - old)),
+        None => deltas.push((name.to_owned(), now)),
+    };
+    walk_rows(after.0, Some(before.0), &mut visit);
+    walk_drawer(after.1, Some(before.1), &mut visit);
+    (deltas, exact)
 }
 
 /// The lists of `(key, totals)` pairs, keyed by their key in the ledger's counter names.
@@ -123,48 +261,17 @@ const KEYED: [&str; 3] = ["sections", "operators", "taxes"];
 
 impl Counters {
     /// The counters as the ledger's named rows (`operations/2/sum`, `sections/<name>/2/count`), in order.
-    ///
-    /// Written out field by field rather than through `serde_json::to_value` and the ledger's generic
-    /// `counter_rows` (a sale names its counters twice, and the detour through JSON was a twentieth of its
-    /// CPU); the tests below hold both to the same rows.
     pub fn to_rows(&self) -> Vec<(String, Decimal)> {
-        let mut rows = Rows(Vec::with_capacity(160));
-        for (i, n) in self.tickets_since_registration.iter().enumerate() {
-            rows.count(format!("tickets_since_registration/{i}"), *n);
-        }
-        for (i, n) in self.placements_since_registration.iter().enumerate() {
-            rows.count(format!("placements_since_registration/{i}"), *n);
-        }
-        for (field, list) in [("sections", &self.sections), ("operators", &self.operators)] {
-            for (key, totals) in list {
-                rows.totals(&format!("{field}/{}", crate::ledger::counter_segment(key)), totals);
-            }
-        }
-        rows.totals("operations", &self.operations);
-        rows.totals("discounts", &self.discounts);
-        rows.totals("markups", &self.markups);
-        rows.totals("total_result", &self.total_result);
-        for (percent, turnovers) in &self.taxes {
-            for (i, t) in turnovers.iter().enumerate() {
-                let at = format!("taxes/{percent}/{i}");
-                rows.sum(format!("{at}/turnover"), t.turnover);
-                rows.sum(format!("{at}/without_tax"), t.without_tax);
-                rows.sum(format!("{at}/tax"), t.tax);
-            }
-        }
-        for (i, t) in self.tickets.iter().enumerate() {
-            rows.total(&format!("tickets/{i}/tickets"), &t.tickets);
-            rows.count(format!("tickets/{i}/offline"), t.offline);
-            rows.sum(format!("tickets/{i}/discount"), t.discount);
-            rows.sum(format!("tickets/{i}/markup"), t.markup);
-            rows.sum(format!("tickets/{i}/change"), t.change);
-            rows.totals(&format!("tickets/{i}/payments"), &t.payments);
-        }
-        for (i, p) in self.placements.iter().enumerate() {
-            rows.total(&format!("placements/{i}/total"), &p.total);
-            rows.count(format!("placements/{i}/offline"), p.offline);
-        }
-        rows.0
+        let mut rows = Vec::with_capacity(160);
+        walk_rows(self, None, &mut |name, now, _| rows.push((name.to_owned(), now)));
+        rows
+    }
+
+    /// The drawer's rows (see [`walk_drawer`]).
+    pub fn drawer_rows(drawer: &Drawer) -> Vec<(String, Decimal)> {
+        let mut rows = Vec::with_capacity(6);
+        walk_drawer(drawer, None, &mut |name, now, _| rows.push((name.to_owned(), now)));
+        rows
     }
 
     /// Counters from the ledger's named rows (what [`Counters::to_rows`] made); a name this shape does not
@@ -513,6 +620,82 @@ mod tests {
             let back = Counters::from_rows(direct.iter().map(|(n, v)| (n.as_str(), *v))).expect("known names");
             prop_assert_eq!(back, c);
         }
+    }
+
+    fn drawer() -> impl Strategy<Value = Drawer> {
+        (decimal(), decimal(), prop::array::uniform4(decimal())).prop_map(|(cash_sum, revenue, nns)| Drawer {
+            cash_sum,
+            revenue,
+            nns,
+            ..Default::default()
+        })
+    }
+
+    fn named(c: &Counters, d: &Drawer) -> Vec<(String, Decimal)> {
+        let mut rows = c.to_rows();
+        rows.extend(Counters::drawer_rows(d));
+        rows
+    }
+
+    /// What a document adds, by name: each row of `after` that differs from `before`'s row of the same name,
+    /// as the difference, or that `before` lacks, whole; and whether every row kept equal kept its scale.
+    /// The ledger's meaning of a document's counters, which [`changes`] gives without naming every row.
+    fn changes_by_name(before: &[(String, Decimal)], after: &[(String, Decimal)]) -> (Vec<(String, Decimal)>, bool) {
+        let before: std::collections::HashMap<&str, Decimal> = before.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        let mut exact = true;
+        let deltas = after
+            .iter()
+            .filter_map(|(name, value)| match before.get(name.as_str()) {
+                Some(old) if old == value => {
+                    exact &= old.scale() == value.scale();
+                    None
+                }
+                Some(old) => Some((name.clone(), value - old)),
+                None => Some((name.clone(), *value)),
+            })
+            .collect();
+        (deltas, exact)
+    }
+
+    proptest! {
+        #[test]
+        fn the_changes_are_the_named_rows_that_changed(b in (counters(), drawer()), a in (counters(), drawer())) {
+            let typed = changes((&b.0, &b.1), (&a.0, &a.1));
+            prop_assert_eq!(typed, changes_by_name(&named(&b.0, &b.1), &named(&a.0, &a.1)));
+        }
+
+        #[test]
+        fn counters_compared_with_themselves_change_nothing(c in (counters(), drawer())) {
+            prop_assert_eq!(changes((&c.0, &c.1), (&c.0, &c.1)), (Vec::new(), true));
+        }
+    }
+
+    #[test]
+    fn a_document_adds_what_changed_and_every_row_a_new_entry_shows_in_its_order() {
+        let mut before = Counters::default();
+        before.operations[2].sum = Decimal::from(100);
+        before.sections.push(("1".into(), Default::default()));
+        before.sections[0].1[2].count = 1;
+        let drawer = Drawer { cash_sum: Decimal::from(500), ..Default::default() };
+        let mut after = before.clone();
+        after.operations[2].sum = Decimal::from(250);
+        after.sections[0].1[2].count = 2;
+        after.sections.push(("7".into(), Default::default()));
+        after.sections[1].1[2].count = 1;
+        let (deltas, exact) = changes((&before, &drawer), (&after, &drawer));
+        let mut want = vec![("sections/1/2/count".to_owned(), Decimal::ONE)];
+        for op in 0..4 {
+            let count = Decimal::from(u32::from(op == 2));
+            want.push((format!("sections/7/{op}/count"), count));
+            want.push((format!("sections/7/{op}/sum"), Decimal::ZERO));
+        }
+        want.push(("operations/2/sum".to_owned(), Decimal::from(150)));
+        assert_eq!(deltas, want);
+        assert!(exact);
+        // A row kept at its amount but not its scale cannot be added to the ledger's row.
+        let mut rescaled = after.clone();
+        rescaled.operations[0].sum = Decimal::new(0, 2);
+        assert_eq!(changes((&after, &drawer), (&rescaled, &drawer)), (Vec::new(), false));
     }
 
     #[test]
