@@ -81,7 +81,7 @@ pub fn unknown(address: &str, action: &str) -> ByError {
             format!("нет службы «{address}»; есть: {list}"),
             format!("няма службы «{address}»; ёсць: {list}"),
         );
-        err.extra = Some(json!({"addresses": addresses}));
+        err.extra = Some(Box::new(json!({"addresses": addresses})));
         return err;
     };
     let list = actions.join(", ");
@@ -105,7 +105,7 @@ pub fn unknown(address: &str, action: &str) -> ByError {
         ),
     };
     let mut err = ByError::ours(e::UNKNOWN_ACTION, ru, be);
-    err.extra = Some(json!({"actions": actions, "replacement": older.and_then(|(_, new)| *new)}));
+    err.extra = Some(Box::new(json!({"actions": actions, "replacement": older.and_then(|(_, new)| *new)})));
     err
 }
 

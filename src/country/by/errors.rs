@@ -26,8 +26,9 @@ pub struct ByError {
     pub code: &'static str,
     pub text: String,
     pub be: Option<String>,
-    /// More of the error's data (the valid actions of a service, …), beside `code` and `text`.
-    pub extra: Option<serde_json::Value>,
+    /// More of the error's data (the valid actions of a service, …), beside `code` and `text`. Boxed: few
+    /// errors carry it, and every `Result` of the front would otherwise be as large as a JSON value.
+    pub extra: Option<Box<serde_json::Value>>,
 }
 
 impl ByError {
