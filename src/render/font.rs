@@ -264,7 +264,7 @@ fn char_font(c: char, bold: bool) -> Arc<fontdue::Font> {
 /// Advance width of the monospace font as a fraction of the em size: 1233 of 2048 font units, as fontdue
 /// measures it at 1000 px (`metrics('0', 1000.0).advance_width / 1000`). A constant of the embedded font, so
 /// laying out text and checking options never parse it (`tests::constants_match_the_font`).
-const ADVANCE_RATIO: f32 = 602.050_781_25 / 1000.0;
+const ADVANCE_RATIO: f32 = 1233.0 / 2048.0;
 
 /// See [`ADVANCE_RATIO`].
 pub fn advance_ratio() -> f32 {

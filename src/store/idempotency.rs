@@ -114,12 +114,12 @@ impl Tx<'_> {
 
     /// The newest document `key` made on `device`, whatever the method (a repeat by tag names no method).
     pub fn newest_by_key(&self, book: Book, device: i64, key: &str) -> StoreResult<Option<i64>> {
-        Ok(self.opt_row(
+        self.opt_row(
             "SELECT document_id FROM idempotency_keys WHERE book = ?1 AND device_id = ?2 AND key = ?3
                  ORDER BY document_id DESC LIMIT 1",
             params![book.name(), device, key],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// Frees the key of a document that was rolled back, so the POS's retry makes it anew.

@@ -321,20 +321,20 @@ impl Tx<'_> {
 
     /// How many documents wait for the fiscaliser (only the count: the index answers it, no document is read).
     pub fn ledger_waiting_count(&self, device_id: i64) -> StoreResult<i64> {
-        Ok(self.row(
+        self.row(
             "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND fiscal_state = 0",
             params![device_id],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// How many documents a shift holds.
     pub fn ledger_shift_document_count(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
-        Ok(self.row(
+        self.row(
             "SELECT count(*) FROM ledger_documents WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
             params![device_id, shift],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// The counters of a shift.
@@ -369,11 +369,11 @@ impl Tx<'_> {
         if kept > 0 {
             self.reseal_document(Journal::Ledger, doc_id)?;
         }
-        Ok(self.opt_row(
+        self.opt_row(
             "SELECT t.sha256, t.name, t.source FROM ledger_documents d
                  JOIN templates t ON t.sha256 = d.template_sha256 WHERE d.id = ?1",
             params![doc_id],
             |r| Ok(super::TemplateRow { sha256: r.get(0)?, name: r.get(1)?, source: r.get(2)? }),
-        )?)
+        )
     }
 }

@@ -89,7 +89,7 @@ impl Tx<'_> {
                  ON CONFLICT (country) DO UPDATE SET last = ledger_public_ids.last + 1",
             params![country],
         )?;
-        Ok(self.row("SELECT last FROM ledger_public_ids WHERE country = ?1", params![country], |r| r.get(0))?)
+        self.row("SELECT last FROM ledger_public_ids WHERE country = ?1", params![country], |r| r.get(0))
     }
 
     /// The public ID `country`'s next document would take (what [`Tx::next_public_id`] gives next).
@@ -174,12 +174,12 @@ impl Tx<'_> {
 
     /// The last position a kept (not rolled-back) document holds in a shift (0: none).
     pub fn ledger_last_position(&self, device_id: i64, shift: i64) -> StoreResult<i64> {
-        Ok(self.row(
+        self.row(
             "SELECT coalesce(max(shift_position), 0) FROM ledger_documents
               WHERE device_id = ?1 AND shift_number = ?2 AND fiscal_state <> 3",
             params![device_id, shift],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// The newest kept document of a device (by number).
@@ -285,6 +285,6 @@ impl Tx<'_> {
 
     /// How many documents a device holds, rolled-back ones included.
     pub fn ledger_stored_documents(&self, device_id: i64) -> StoreResult<i64> {
-        Ok(self.row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", params![device_id], |r| r.get(0))?)
+        self.row("SELECT count(*) FROM ledger_documents WHERE device_id = ?1", params![device_id], |r| r.get(0))
     }
 }

@@ -207,7 +207,10 @@ impl Store {
             sqlite::watch_wal_every(every, move |check| {
                 let store = store.upgrade()?;
                 match &*store.engine {
-                    Engine::Sqlite(sqlite) => Some(check(sqlite)),
+                    Engine::Sqlite(sqlite) => {
+                        check(sqlite);
+                        Some(())
+                    }
                     Engine::Postgres(_) => None,
                 }
             });

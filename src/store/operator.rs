@@ -91,7 +91,7 @@ impl Tx<'_> {
 
     /// How many operators have a hashed PIN (they need the server key that made it).
     pub fn hashed_pins(&self) -> StoreResult<i64> {
-        Ok(self.row("SELECT count(*) FROM operators WHERE pin_hash <> ''", params![], |r| r.get(0))?)
+        self.row("SELECT count(*) FROM operators WHERE pin_hash <> ''", params![], |r| r.get(0))
     }
 
     /// Replaces an operator's PIN hashes.
@@ -116,7 +116,7 @@ impl Tx<'_> {
 
     /// How many administrators exist, not counting `except_id`.
     pub fn administrators_except(&self, except_id: i64) -> StoreResult<i64> {
-        Ok(self.row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", params![except_id], |r| r.get(0))?)
+        self.row("SELECT count(*) FROM operators WHERE role = 1 AND id <> ?1", params![except_id], |r| r.get(0))
     }
 
     /// Inserts a new operator (its `id` is ignored) with its bindings; returns the new ID.

@@ -131,7 +131,8 @@ impl Row<'_> {
         }
     }
 
-    /// How many columns the row has.
+    /// How many columns the row has (a row always has one at least: no `is_empty`).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         match self {
             Row::Sqlite(row) => row.as_ref().column_count(),

@@ -280,10 +280,11 @@ impl SqliteStore {
             ),
             _ => {}
         }
-        if found >= upgrade_copy::FIRST_COPIED && found < migrations::latest() {
-            if let Some(copy) = upgrade_copy::copy_before_migrating(&writer, path, found)? {
-                tracing::info!(copy = %copy.display(), schema = found, "the database as it was is kept before migrating it");
-            }
+        if found >= upgrade_copy::FIRST_COPIED
+            && found < migrations::latest()
+            && let Some(copy) = upgrade_copy::copy_before_migrating(&writer, path, found)?
+        {
+            tracing::info!(copy = %copy.display(), schema = found, "the database as it was is kept before migrating it");
         }
         migrations::migrate_to(&mut writer, migrations::latest())?;
         mark.record_synced(committed(&writer)?)?;

@@ -15,7 +15,7 @@ fn png(w: u32, h: u32, luma: u8) -> Vec<u8> {
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().expect("header");
-    let pixels: Vec<u8> = (0..w * h).map(|i| if (i % w + i / w) % 3 == 0 { luma } else { 255 }).collect();
+    let pixels: Vec<u8> = (0..w * h).map(|i| if (i % w + i / w).is_multiple_of(3) { luma } else { 255 }).collect();
     writer.write_image_data(&pixels).expect("data");
     drop(writer);
     out

@@ -265,10 +265,10 @@ async fn sale_while_off(printer: Printer, off: Duration) -> Result<(), String> {
     if printed.len() != 1 {
         return Err(fail(format!("{} receipts printed, not one", printed.len())));
     }
-    if let Some(Some(receipt)) = printed.first() {
-        if receipt.has_line("КОПИЯ") || !receipt.complete || !receipt.has_line(&fiscal_id) {
-            return Err(fail(format!("the receipt is the whole original with ФП {fiscal_id}: {:?}", receipt.lines)));
-        }
+    if let Some(Some(receipt)) = printed.first()
+        && (receipt.has_line("КОПИЯ") || !receipt.complete || !receipt.has_line(&fiscal_id))
+    {
+        return Err(fail(format!("the receipt is the whole original with ФП {fiscal_id}: {:?}", receipt.lines)));
     }
     if let Printer::Tcp { clone: true, .. } = printer {
         let warnings = shop.log_text().matches("never answered a status query").count();

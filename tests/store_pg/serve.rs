@@ -64,7 +64,7 @@ fn a_shop_served_from_postgres_keeps_its_books_across_a_restart() {
         )
         .parse()
         .unwrap();
-    assert!(kz_docs >= 2 * 9 + 1, "two days and a sale on the KKM: {kz_docs}");
+    assert!(kz_docs > 2 * 9, "two days and a sale on the KKM: {kz_docs}");
 }
 
 #[test]

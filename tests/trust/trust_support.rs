@@ -6,7 +6,7 @@ use crate::common::{self, Served};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 /// The Belarusian СКО's PIN in these tests.
@@ -30,7 +30,7 @@ impl Kassa {
         );
         let text = merge_sections(&text);
         std::fs::write(dir.path().join("kassa.toml"), text).unwrap();
-        let served = spawn(&dir.path().to_path_buf(), &[]);
+        let served = spawn(dir.path(), &[]);
         Kassa { served, dir }
     }
 
@@ -38,7 +38,7 @@ impl Kassa {
     pub fn restart(&mut self) {
         self.served.child.kill().unwrap();
         self.served.child.wait().unwrap();
-        self.served = spawn(&self.dir.path().to_path_buf(), &[]);
+        self.served = spawn(self.dir.path(), &[]);
     }
 
     pub fn api(&self) -> u16 {
@@ -113,7 +113,7 @@ fn merge_sections(text: &str) -> String {
     out
 }
 
-fn spawn(dir: &PathBuf, env: &[(&str, &str)]) -> Served {
+fn spawn(dir: &Path, env: &[(&str, &str)]) -> Served {
     let log = dir.join("stderr.log");
     let mut command = common::kassa();
     command.args(["serve", "--data-dir"]).arg(dir.join("data")).arg("--config").arg(dir.join("kassa.toml"));

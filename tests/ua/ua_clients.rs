@@ -742,7 +742,9 @@ fn the_delphi_pharmacy_client_works_every_call_with_its_own_parsing() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|p| p["type"].to_string() == t)
+            // As the client does: the type (a JSON number) compared as text. Comparing the JSON value with the
+            // text, as clippy's `cmp_owned` offers, never matches a number.
+            .filter(|p| p["type"].to_string().as_str() == t)
             .fold(0.0, |acc, p| acc + p["sum_p"].as_f64().unwrap() - p["sum_m"].as_f64().unwrap())
     };
     assert!((side("0") - 40.4).abs() < 1e-9 && (side("2") - 159.5).abs() < 1e-9, "{info}");

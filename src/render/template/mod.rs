@@ -108,7 +108,7 @@ impl std::io::Write for Bounded<'_> {
             Some(Stop::TooLong)
         } else if {
             self.writes += 1;
-            self.writes % CLOCK_EVERY == 0
+            self.writes.is_multiple_of(CLOCK_EVERY)
         } && Instant::now() > self.deadline
         {
             Some(Stop::TooSlow)

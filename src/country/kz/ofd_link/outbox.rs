@@ -27,7 +27,7 @@ impl Core {
             let waiting = core.ledger.read(|tx| books::outbox_len(tx, device)).unwrap_or(0) > 0;
             let stopped = core
                 .ledger
-                .read(|tx| Ok::<_, crate::store::StoreError>(tx.kz_kkm_row_of_device(device)?))
+                .read(|tx| tx.kz_kkm_row_of_device(device))
                 .ok()
                 .flatten()
                 .is_none_or(|k| k.is_blocked || k.is_invalid_token);

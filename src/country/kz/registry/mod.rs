@@ -250,14 +250,14 @@ impl Core {
         caller.require_admin(text!("выдавать ЗНМ", "ЗНМ бере"))?;
         let now = self.clock.now();
         let prefix = self.config.vendor_id_prefix.clone();
-        Ok(self.store.write(|tx| vendor::issue(tx, &prefix, &now))?)
+        self.store.write(|tx| vendor::issue(tx, &prefix, &now))
     }
 
     /// `GetKKMList`: the KKMs the caller may use. With `ofd_id`, only that one: an empty list when it does
     /// not exist, 72 when the caller is not bound to it.
     pub fn kkm_list(&self, caller: &Caller, ofd_id: Option<i64>) -> FiscalResult<Vec<KkmRow>> {
         let Some(id) = ofd_id else {
-            let all = self.store.read(|tx| books::kkms(tx))?;
+            let all = self.store.read(books::kkms)?;
             return Ok(all.into_iter().filter(|k| !k.retired && caller.may_use(k)).collect());
         };
         let found = self.store.read(|tx| books::kkm_by_ofd_id(tx, id))?.filter(|k| !k.retired);
