@@ -173,7 +173,7 @@ fn read_entry(tx: &Tx, kkm_id: i64, doc: LedgerDocRow) -> FiscalResult<DocumentR
 /// drawer (`cash_sum`, `revenue`, `nns/0..3`).
 pub fn counter_rows(counters: &Counters, drawer: &Drawer) -> Vec<(String, Decimal)> {
     let mut rows = counters.to_rows();
-    rows.extend(Counters::drawer_rows(drawer));
+    rows.extend(drawer.to_rows());
     rows
 }
 

@@ -236,6 +236,15 @@ fn walk_drawer(d: &Drawer, was: Option<&Drawer>, visit: &mut Visit<'_>) {
     w.leave(back);
 }
 
+impl Drawer {
+    /// The drawer as the ledger's named rows (see [`walk_drawer`]).
+    pub fn to_rows(&self) -> Vec<(String, Decimal)> {
+        let mut rows = Vec::with_capacity(6);
+        walk_drawer(self, None, &mut |name, now, _| rows.push((name.to_owned(), now)));
+        rows
+    }
+}
+
 /// What a document adds to the ledger's counter rows, from the counters and drawer `before` it to those
 /// `after` it: every row that changed, as the difference, and every row of a list entry first used (a
 /// section, a cashier, a tax), zeros too, in `after`'s order, so a new entry keeps its place. And whether
@@ -264,13 +273,6 @@ impl Counters {
     pub fn to_rows(&self) -> Vec<(String, Decimal)> {
         let mut rows = Vec::with_capacity(160);
         walk_rows(self, None, &mut |name, now, _| rows.push((name.to_owned(), now)));
-        rows
-    }
-
-    /// The drawer's rows (see [`walk_drawer`]).
-    pub fn drawer_rows(drawer: &Drawer) -> Vec<(String, Decimal)> {
-        let mut rows = Vec::with_capacity(6);
-        walk_drawer(drawer, None, &mut |name, now, _| rows.push((name.to_owned(), now)));
         rows
     }
 
@@ -633,7 +635,7 @@ mod tests {
 
     fn named(c: &Counters, d: &Drawer) -> Vec<(String, Decimal)> {
         let mut rows = c.to_rows();
-        rows.extend(Counters::drawer_rows(d));
+        rows.extend(d.to_rows());
         rows
     }
 
