@@ -156,6 +156,18 @@ impl Ledger {
         self.store.write(f)
     }
 
+    /// [`Ledger::write`] for an async caller, without blocking it ([`Store::write_queued`]).
+    pub async fn write_queued<T, E>(
+        &self,
+        f: impl FnOnce(&crate::store::Tx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.store.write_queued(f).await
+    }
+
     /// Runs `f` in one read transaction (a consistent view).
     pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&crate::store::Tx) -> Result<T, E>) -> Result<T, E> {
         self.store.read(f)

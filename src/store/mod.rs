@@ -32,6 +32,7 @@ pub mod tenant;
 mod terminal;
 pub mod upgrade_copy;
 mod vendor;
+mod writer;
 
 pub use control::ControlReceiptRow;
 pub use error::{StoreError, StoreResult};
@@ -52,7 +53,7 @@ use sqlite::SqliteStore;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, mpsc};
 use std::time::Duration;
 
 /// The database handle shared by the whole server; on PostgreSQL, one tenant's view of it ([`Store::tenant`]).
@@ -62,6 +63,8 @@ pub struct Store {
     counter_writes: Arc<CounterWrites>,
     /// Whose books this handle reads and writes (PostgreSQL; SQLite holds one shop's).
     tenant: Arc<str>,
+    /// The writer thread's queue ([`Store::write_queued`], SQLite), started by its first caller.
+    writer: Arc<OnceLock<mpsc::Sender<writer::Job>>>,
 }
 
 enum Engine {
@@ -92,7 +95,12 @@ impl Store {
 
     /// The default tenant's handle over `engine`.
     fn over(engine: Engine) -> Store {
-        Store { engine: Arc::new(engine), counter_writes: Arc::default(), tenant: tenant::DEFAULT.into() }
+        Store {
+            engine: Arc::new(engine),
+            counter_writes: Arc::default(),
+            tenant: tenant::DEFAULT.into(),
+            writer: Arc::default(),
+        }
     }
 
     /// Whether the store is PostgreSQL's.
@@ -108,6 +116,56 @@ impl Store {
             Engine::Sqlite(store) => store.write(|db| f(&Tx { db, counter_writes, writing: true })),
             Engine::Postgres(store) => store.write(&self.tenant, |db| f(&Tx { db, counter_writes, writing: true })),
         }
+    }
+
+    /// Runs `f` in a read-write transaction, as [`Store::write`] does, without blocking an async caller: on
+    /// SQLite on the writer thread, in one transaction with the others waiting there ([`writer`]); on
+    /// PostgreSQL on the blocking pool. Returns once the commit is on disk, or `f`'s error.
+    pub async fn write_queued<T, E>(&self, f: impl FnOnce(&Tx) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let queued = match &*self.engine {
+            Engine::Sqlite(_) => self.writer_queue().map(|queue| queue.send(writer::job(f, reply)).is_ok()),
+            Engine::Postgres(_) => {
+                let store = self.tenant(&self.tenant);
+                tokio::task::spawn_blocking(move || {
+                    let _ = reply.send(store.write(f));
+                });
+                Ok(true)
+            }
+        };
+        let stopped =
+            || StoreError::Commit("the writer stopped before this write was committed: nothing of it was kept".into());
+        match queued {
+            Ok(true) => answer.await.unwrap_or_else(|_| Err(E::from(stopped()))),
+            Ok(false) => Err(E::from(stopped())),
+            Err(e) => Err(E::from(StoreError::Commit(format!("cannot start the writer thread: {e}")))),
+        }
+    }
+
+    /// The writer thread's queue, the thread started on first use.
+    fn writer_queue(&self) -> std::io::Result<&mpsc::Sender<writer::Job>> {
+        if let Some(queue) = self.writer.get() {
+            return Ok(queue);
+        }
+        // The thread holds the database only while it runs a batch, so it closes when the last handle goes,
+        // on that handle's thread, as without the writer; the thread ends with the queue's last sender.
+        let (engine, counter_writes, tenant) =
+            (Arc::downgrade(&self.engine), self.counter_writes.clone(), self.tenant.clone());
+        let queue = writer::start(move || {
+            let engine = engine.upgrade()?;
+            Some(Store {
+                engine,
+                counter_writes: counter_writes.clone(),
+                tenant: tenant.clone(),
+                writer: Arc::default(),
+            })
+        })?;
+        // Two first callers at once: one thread's queue is kept, the other's thread ends with its sender.
+        Ok(self.writer.get_or_init(|| queue))
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot of the last commit).

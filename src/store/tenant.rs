@@ -25,7 +25,12 @@ pub fn valid_name(name: &str) -> bool {
 impl Store {
     /// A handle on the same database that reads and writes the books of tenant `name`.
     pub fn tenant(&self, name: &str) -> Store {
-        Store { engine: self.engine.clone(), counter_writes: self.counter_writes.clone(), tenant: name.into() }
+        Store {
+            engine: self.engine.clone(),
+            counter_writes: self.counter_writes.clone(),
+            tenant: name.into(),
+            writer: self.writer.clone(),
+        }
     }
 
     /// The tenant whose books this handle reads and writes.

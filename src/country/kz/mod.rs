@@ -167,6 +167,16 @@ impl Core {
         &self.ledger
     }
 
+    /// Runs `f` in one write transaction of the ledger's store without a hop to the blocking pool: on SQLite
+    /// it runs on the writer thread, committed in one group with the others waiting there.
+    pub(crate) async fn writing<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Core, &crate::store::Tx) -> FiscalResult<T> + Send + 'static,
+    ) -> FiscalResult<T> {
+        let core = self.clone();
+        self.ledger.write_queued(move |tx| f(&core, tx)).await
+    }
+
     /// Runs store work off the async threads (SQLite waits for fsync).
     pub(crate) async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,

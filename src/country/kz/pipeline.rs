@@ -187,32 +187,29 @@ impl Core {
         self.ledger.serve_here(device, crate::ledger::serving::REQUEST).await?;
         let lock = self.ledger.lock(device);
         let ops = tokio::time::timeout(wait, lock.ops.lock()).await.map_err(|_| FiscalError::Busy)?;
-        // One hop and one write transaction under the lock: the KKM as it stands now and the caller's access
+        // One write transaction under the lock, on the writer thread: the KKM as it stands now and the caller's access
         // to it, a key used by a request that was waiting for the lock (answer what that request made), and,
         // when nothing has to come first, the commit itself.
         let now = self.clock.now();
         let who = caller.clone();
-        let first = self
-            .blocking(move |core| {
-                let (first, after) = core.ledger.write(|tx| -> FiscalResult<(Locked, Option<After>)> {
-                    let fresh = books::kkm_state(tx, kkm_id)?.filter(|k| !k.retired && k.settings.ofd_id == ofd_id);
-                    let Some(fresh) = fresh else {
-                        return Ok((Locked::Moved { doc, key }, None));
-                    };
-                    who.require_binding(&fresh)?;
-                    if let Some(answer) = core.replayed_in(tx, &fresh, key.as_ref())? {
-                        return Ok((Locked::Replayed(Box::new(answer)), None));
-                    }
-                    if core.close_first(&doc, &fresh, now) || core.withdraw_first(&doc, &fresh) {
-                        return Ok((Locked::First { fresh: Box::new(fresh), doc, key }, None));
-                    }
-                    let (committed, after) = core.commit_in(tx, &who, fresh, &doc, key)?;
-                    Ok((Locked::Committed(committed), after))
-                })?;
-                core.known_counters.remember(&core.store, after);
-                Ok(first)
+        let (first, after) = self
+            .writing(move |core, tx| -> FiscalResult<(Locked, Option<After>)> {
+                let fresh = books::kkm_state(tx, kkm_id)?.filter(|k| !k.retired && k.settings.ofd_id == ofd_id);
+                let Some(fresh) = fresh else {
+                    return Ok((Locked::Moved { doc, key }, None));
+                };
+                who.require_binding(&fresh)?;
+                if let Some(answer) = core.replayed_in(tx, &fresh, key.as_ref())? {
+                    return Ok((Locked::Replayed(Box::new(answer)), None));
+                }
+                if core.close_first(&doc, &fresh, now) || core.withdraw_first(&doc, &fresh) {
+                    return Ok((Locked::First { fresh: Box::new(fresh), doc, key }, None));
+                }
+                let (committed, after) = core.commit_in(tx, &who, fresh, &doc, key)?;
+                Ok((Locked::Committed(committed), after))
             })
             .await?;
+        self.known_counters.remember(&self.store, after);
         let committed = match first {
             Locked::Moved { doc, key } => {
                 // The OFD ID no longer names the KKM remembered for it (retired, or given to another): the

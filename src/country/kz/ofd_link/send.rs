@@ -127,7 +127,7 @@ impl Core {
         let doc_id = doc.ledger_id;
         match self.exchange(&kkm, reqnum, request).await? {
             Outcome::Accepted(reply) => {
-                let (queue, answer) = self.blocking(move |core| core.accept(&kkm, doc, &reply)).await?;
+                let (queue, answer) = self.accept(kkm, doc, reply).await?;
                 self.outages.accepted(kkm_id, &queue, self.clock.now());
                 Ok(HeadResult::Accepted { more: queue.waiting > 0, answer: Box::new(answer) })
             }
@@ -152,58 +152,71 @@ impl Core {
     /// it was not rolled back), so it is not read again inside the write transaction, which every KKM's
     /// answers queue for. `kkm` is the KKM as the send read it: the document as accepted is made from it
     /// before the transaction, and made again inside only if the KKM's check URL changed meanwhile.
-    fn accept(
-        &self,
-        kkm: &KkmRow,
+    async fn accept(
+        self: &Arc<Self>,
+        kkm: KkmRow,
         mut doc: DocumentRow,
-        reply: &Reply,
+        reply: Box<Reply>,
     ) -> FiscalResult<(outage::Queue, DocumentAnswer)> {
         let now = self.clock.now();
+        let mut signed = false;
+        if let Some(t) = reply.response.ticket.as_ref() {
+            doc.extra["ofd_ticket_number"] = serde_json::json!(t.ticket_number);
+            signed = self.with_fiscal_sign(&kkm, &mut doc, t)?;
+        }
+        let body = books::ledger_body(&doc);
+        self.writing(move |core, tx| core.accept_in(tx, &kkm, doc, body, signed, &reply, now)).await
+    }
+
+    /// The write transaction of [`Core::accept`], with the document as accepted made already (`body`).
+    #[allow(clippy::too_many_arguments)]
+    fn accept_in(
+        &self,
+        tx: &Tx,
+        kkm: &KkmRow,
+        mut doc: DocumentRow,
+        mut body: serde_json::Value,
+        signed: bool,
+        reply: &Reply,
+        now: NaiveDateTime,
+    ) -> FiscalResult<(outage::Queue, DocumentAnswer)> {
         let doc_id = doc.ledger_id;
         let ticket = reply.response.ticket.as_ref();
-        let mut signed = false;
-        if let Some(t) = ticket {
-            doc.extra["ofd_ticket_number"] = serde_json::json!(t.ticket_number);
-            signed = self.with_fiscal_sign(kkm, &mut doc, t)?;
+        let mut kkm_now = books::kkm_state(tx, kkm.id)?.ok_or(FiscalError::KkmNotFound(kkm.id))?;
+        if let Some(t) = ticket
+            && signed
+            && ofd_qr(t).is_none()
+            && self.check_url_of(&kkm_now) != self.check_url_of(kkm)
+            && self.with_fiscal_sign(&kkm_now, &mut doc, t)?
+        {
+            body = books::ledger_body(&doc);
         }
-        let mut body = books::ledger_body(&doc);
-        self.ledger.write(|tx| {
-            let mut kkm_now = books::kkm_state(tx, kkm.id)?.ok_or(FiscalError::KkmNotFound(kkm.id))?;
-            if let Some(t) = ticket
-                && signed
-                && ofd_qr(t).is_none()
-                && self.check_url_of(&kkm_now) != self.check_url_of(kkm)
-                && self.with_fiscal_sign(&kkm_now, &mut doc, t)?
-            {
-                body = books::ledger_body(&doc);
-            }
-            if let Some(token) = reply.new_token() {
-                kkm_now.settings.ofd_token = token;
-            }
-            let ticket_number = signed.then(|| doc.fiscal_id.clone());
-            within::amend(tx, doc_id, |_| {
-                Ok(Amendment {
-                    body: Some(std::mem::take(&mut body)),
-                    ticket: ticket_number,
-                    error: Some(None),
-                    outcome: Some((FiscalState::Accepted, kept_reply(&doc))),
-                    ..Default::default()
-                })
-            })?;
-            let waiting = books::outbox_len(tx, kkm_now.device_id)?;
-            let autonomous_since = kkm_now.is_offline.then_some(kkm_now.offline_start_date.unwrap_or(now));
-            if waiting == 0 && kkm_now.is_offline {
-                kkm_now.is_offline = false;
-                kkm_now.offline_end_date = Some(now);
-            }
-            tx.update_kkm_state(&kkm_now)?;
-            let queue = self.queue_state(&kkm_now, waiting, autonomous_since, now);
-            // The answer as a read after this commit gives it (the oracle tests hold the two equal), without
-            // that read: the POS waiting for this document is answered from it.
-            doc.ofd_state = OfdState::Accepted;
-            doc.ofd_error = String::new();
-            Ok((queue, self.document_answer(kkm_now, doc)))
-        })
+        if let Some(token) = reply.new_token() {
+            kkm_now.settings.ofd_token = token;
+        }
+        let ticket_number = signed.then(|| doc.fiscal_id.clone());
+        within::amend(tx, doc_id, |_| {
+            Ok(Amendment {
+                body: Some(std::mem::take(&mut body)),
+                ticket: ticket_number,
+                error: Some(None),
+                outcome: Some((FiscalState::Accepted, kept_reply(&doc))),
+                ..Default::default()
+            })
+        })?;
+        let waiting = books::outbox_len(tx, kkm_now.device_id)?;
+        let autonomous_since = kkm_now.is_offline.then_some(kkm_now.offline_start_date.unwrap_or(now));
+        if waiting == 0 && kkm_now.is_offline {
+            kkm_now.is_offline = false;
+            kkm_now.offline_end_date = Some(now);
+        }
+        tx.update_kkm_state(&kkm_now)?;
+        let queue = self.queue_state(&kkm_now, waiting, autonomous_since, now);
+        // The answer as a read after this commit gives it (the oracle tests hold the two equal), without
+        // that read: the POS waiting for this document is answered from it.
+        doc.ofd_state = OfdState::Accepted;
+        doc.ofd_error = String::new();
+        Ok((queue, self.document_answer(kkm_now, doc)))
     }
 
     /// What a check URL composed here is made of for `kkm`: its OFD's consumer address and its RNM.
