@@ -70,7 +70,11 @@ pub(super) fn start(store: impl Fn() -> Option<Store> + Send + 'static) -> std::
                     Err(_) => break,
                 }
             }
-            run_batch(&store, batch);
+            // Every job catches its own panic; one from the batch's own steps must not end the thread, or
+            // every later write would be refused.
+            if catch_unwind(AssertUnwindSafe(|| run_batch(&store, batch))).is_err() {
+                tracing::error!("a batch of the writer thread panicked: its callers were told nothing was kept");
+            }
         }
     })?;
     Ok(send)
