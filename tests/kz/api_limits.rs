@@ -118,3 +118,55 @@ async fn concurrent_pos_calls_get_every_number_once() {
     assert_eq!(numbers, (1..=24).collect::<Vec<_>>(), "no duplicate, no gap");
     assert_eq!(s.emulator().accepted(6923).len(), 24);
 }
+
+/// Sales and refused withdrawals on four KKMs at once: the writer thread commits the ones waiting together in
+/// one transaction, and a withdrawal refused inside it (the drawer is read there) fails only its own caller.
+/// Every sale is kept once, numbered without a gap, counted and sent; every refusal leaves nothing. (A refusal
+/// writes nothing before it is refused: the rollback of a failed write's rows is `store::writer`'s unit tests'.)
+#[tokio::test]
+async fn refusals_among_concurrent_sales_on_many_kkms_fail_only_themselves() {
+    let s = TestServer::start().await;
+    let kkms = [6923, 6924, 6925, 6926];
+    for id in kkms {
+        let mut kkm = seed_save_kkm();
+        kkm["ofd_id"] = json!(id);
+        kkm["local_name"] = json!(format!("K{id}"));
+        s.ok("SaveKKM", ADMIN, kkm).await;
+    }
+    let s = &s;
+    let calls = kkms.iter().flat_map(|&id| {
+        (0..9).map(move |i| {
+            let body = if i % 3 == 2 {
+                json!({"kkm_ofd_id": id, "operation": 1, "sum": 1_000_000_000})
+            } else {
+                let mut sale = sale(100 + i);
+                sale["kkm_ofd_id"] = json!(id);
+                sale
+            };
+            let method = if i % 3 == 2 { "MoneyPlacement" } else { "TradeOperation" };
+            async move { (id, i, s.post(method, Some(ADMIN), body).await) }
+        })
+    });
+    let answers = futures::future::join_all(calls).await;
+    for (id, i, (code, data)) in &answers {
+        let want = if i % 3 == 2 { 58 } else { 0 };
+        assert_eq!(*code, want, "KKM {id}, call {i}: {data}");
+    }
+    let kept: u32 = (0..9).filter(|i| i % 3 != 2).map(|i| 100 + i).sum();
+    for id in kkms {
+        let mut numbers: Vec<i64> = answers
+            .iter()
+            .filter(|(k, _, (code, _))| *k == id && *code == 0)
+            .map(|(_, _, (_, data))| data["shift_document_number"].as_i64().unwrap())
+            .collect();
+        numbers.sort();
+        assert_eq!(numbers, (1..=6).collect::<Vec<_>>(), "KKM {id}: no gap, no duplicate");
+        let journal = s.ok("GetTransactionList", ADMIN, json!({"kkm_ofd_id": id})).await;
+        assert_eq!(journal.as_array().unwrap().len(), 6, "KKM {id}: the refusals left no document");
+        let kkm = &s.ok("GetKKMList", ADMIN, json!({"ofd_id": id})).await[0];
+        // Paid by card (`sale`): the drawer stays empty, and the shift's revenue is the kept sales.
+        assert_eq!((&kkm["cash_sum"], &kkm["revenue"]), (&json!(0), &json!(kept)), "KKM {id}");
+        assert_eq!(kkm["non_nullable_sums"][2], json!(kept), "KKM {id}: the sales' non-nullable sum");
+        assert_eq!(s.emulator().accepted(id as u32).len(), 6, "KKM {id}: each sale sent once");
+    }
+}
