@@ -305,6 +305,22 @@ impl Ledger {
         })?)
     }
 
+    /// [`Ledger::device_with_counters`] for one counter of the device's shift (zero when it has no row yet).
+    pub fn device_with_counter(
+        &self,
+        country: &str,
+        serial: &str,
+        name: &str,
+    ) -> LedgerResult<Option<(DeviceRow, Decimal)>> {
+        Ok(self.store.read(|tx| match tx.ledger_device(country, serial)? {
+            Some(d) => {
+                let value = tx.ledger_counter(d.id, d.shift_number, name)?;
+                Ok::<_, StoreError>(Some((d, value)))
+            }
+            None => Ok(None),
+        })?)
+    }
+
     /// The running counters of a shift (updated with each document, never rebuilt from the journal).
     pub fn counters(&self, device: i64, shift: i64) -> LedgerResult<BTreeMap<String, Decimal>> {
         Ok(self.store.read(|tx| tx.ledger_counters(device, shift))?)

@@ -278,6 +278,11 @@ impl Tx<'_> {
         Ok(out)
     }
 
+    /// One counter of a shift (zero when it has no row yet).
+    pub fn ledger_counter(&self, device_id: i64, shift: i64, name: &str) -> StoreResult<Decimal> {
+        current(self, SHIFT_ROW, params![device_id, shift, name], name)
+    }
+
     /// The counters of the device's life.
     pub fn ledger_lifetime_counters(&self, device_id: i64) -> StoreResult<BTreeMap<String, Decimal>> {
         read_map(self.rows(

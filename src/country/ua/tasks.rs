@@ -299,11 +299,10 @@ impl PrroState {
 
     /// The register's row and the cash in its drawer (the `safe` counter of its current shift), read together.
     fn device_and_safe(&self) -> Result<(DeviceRow, Decimal), UaError> {
-        let (d, counters) = self
-            .ledger
-            .device_with_counters(COUNTRY, &self.prro.config.fisid)?
-            .ok_or_else(|| UaError::internal("ПРРО не зареєстровано"))?;
-        Ok((d, counters.get("safe").copied().unwrap_or_default()))
+        // The drawer's cash alone: a document needs no other counter before its commit.
+        self.ledger
+            .device_with_counter(COUNTRY, &self.prro.config.fisid, "safe")?
+            .ok_or_else(|| UaError::internal("ПРРО не зареєстровано"))
     }
 
     /// Answers one envelope on this ПРРО; `header_token` is the `Authorization` header.
