@@ -161,25 +161,27 @@ mod tests {
             .await
     }
 
-    /// Writes that wait while the writer holds a long one are committed in one batch; a write that fails or
-    /// panics is rolled back alone, and its neighbours are kept.
+    /// Write 1 holds the writer for 300 ms; `queued` are sent while it does, so they wait and run as one batch
+    /// after it. Returns each write's answer, write 1's first.
+    async fn behind_a_long_write(store: &Store, queued: &[(i64, &'static str)]) -> Vec<Result<(), StoreError>> {
+        let long = write(store, 1, Duration::from_millis(300), "keep");
+        let rest = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            futures::future::join_all(queued.iter().map(|&(n, end)| write(store, n, Duration::ZERO, end))).await
+        };
+        let (first, rest) = tokio::join!(long, rest);
+        std::iter::once(first).chain(rest).collect()
+    }
+
+    /// A write that fails or panics in a batch is rolled back alone, and its neighbours are kept.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_or_panicking_write_is_rolled_back_alone_in_its_batch() {
         let (_dir, store) = store();
-        let long = write(&store, 1, Duration::from_millis(300), "keep");
-        let queued = async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            tokio::join!(
-                write(&store, 2, Duration::ZERO, "keep"),
-                write(&store, 3, Duration::ZERO, "fail"),
-                write(&store, 4, Duration::ZERO, "panic"),
-                write(&store, 5, Duration::ZERO, "keep"),
-            )
-        };
-        let (first, (two, three, four, five)) = tokio::join!(long, queued);
-        assert!(first.is_ok() && two.is_ok() && five.is_ok(), "{first:?} {two:?} {five:?}");
+        let told = behind_a_long_write(&store, &[(2, "keep"), (3, "fail"), (4, "panic"), (5, "keep")]).await;
+        let [first, two, three, four, five] = &told[..] else { panic!("{told:?}") };
+        assert!(first.is_ok() && two.is_ok() && five.is_ok(), "{told:?}");
         assert!(matches!(three, Err(StoreError::Corrupt(_))), "{three:?}");
-        assert!(matches!(&four, Err(StoreError::Commit(why)) if why.contains("write 4 panicked")), "{four:?}");
+        assert!(matches!(four, Err(StoreError::Commit(why)) if why.contains("write 4 panicked")), "{four:?}");
         assert_eq!(kept(&store), vec![1, 2, 5]);
     }
 
@@ -188,19 +190,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn when_sqlite_rolls_back_a_batch_no_caller_of_it_is_told_its_write_was_kept() {
         let (_dir, store) = store();
-        let long = write(&store, 1, Duration::from_millis(300), "keep");
-        let queued = async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            tokio::join!(
-                write(&store, 2, Duration::ZERO, "keep"),
-                write(&store, 3, Duration::ZERO, "lose"),
-                write(&store, 4, Duration::ZERO, "keep"),
-            )
-        };
-        let (first, (two, three, four)) = tokio::join!(long, queued);
-        assert!(first.is_ok(), "{first:?}");
-        for (n, told) in [(2, two), (3, three), (4, four)] {
-            assert!(told.is_err(), "write {n} was told it was kept");
+        let told = behind_a_long_write(&store, &[(2, "keep"), (3, "lose"), (4, "keep")]).await;
+        assert!(told[0].is_ok(), "{told:?}");
+        for (n, answer) in [2, 3, 4].into_iter().zip(&told[1..]) {
+            assert!(answer.is_err(), "write {n} was told it was kept");
         }
         assert_eq!(kept(&store), vec![1]);
         write(&store, 6, Duration::ZERO, "keep").await.unwrap();
