@@ -200,6 +200,18 @@ mod tests {
         assert_eq!(kept(&store), vec![1, 6]);
     }
 
+    /// A write alone in its batch (one caller at a time) fails, panics or loses its transaction without
+    /// leaving anything, is told so, and the writer goes on.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_alone_in_its_batch_is_kept_exactly_when_it_is_told_so() {
+        let (_dir, store) = store();
+        assert!(matches!(write(&store, 1, Duration::ZERO, "fail").await, Err(StoreError::Corrupt(_))));
+        assert!(matches!(write(&store, 2, Duration::ZERO, "panic").await, Err(StoreError::Commit(_))));
+        assert!(write(&store, 3, Duration::ZERO, "lose").await.is_err(), "a lost transaction is not kept");
+        write(&store, 4, Duration::ZERO, "keep").await.unwrap();
+        assert_eq!(kept(&store), vec![4]);
+    }
+
     /// The writer thread lets the database go with the last handle: the file can be opened again at once.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_database_closes_with_its_last_handle_though_the_writer_ran() {
