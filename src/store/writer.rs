@@ -86,21 +86,18 @@ fn run_batch(store: &Store, batch: Vec<Job>) {
     let mut ran = Vec::with_capacity(batch.len());
     let outcome = store.write(|tx| -> Result<(), StoreError> {
         for job in batch {
-            // After SQLite rolled the transaction back by itself, a job would run with no transaction around
-            // it; the jobs left are dropped instead (their callers hear it), and `write` fails the batch.
-            if !tx.in_transaction() {
-                break;
-            }
             tx.exec_batch("SAVEPOINT job")?;
             let done = job(tx);
+            let kept = done.kept;
+            ran.push(done);
+            // SQLite rolled the whole transaction back by itself: a next job would run with no transaction
+            // around it, so the jobs left are dropped (their callers hear it), and `write` fails the batch.
             if !tx.in_transaction() {
-                ran.push(done);
                 break;
             }
-            if !done.kept {
+            if !kept {
                 tx.exec_batch("ROLLBACK TO job")?;
             }
-            ran.push(done);
             tx.exec_batch("RELEASE job")?;
         }
         Ok(())
