@@ -296,13 +296,7 @@ impl Ledger {
         country: &str,
         serial: &str,
     ) -> LedgerResult<Option<(DeviceRow, BTreeMap<String, Decimal>)>> {
-        Ok(self.store.read(|tx| match tx.ledger_device(country, serial)? {
-            Some(d) => {
-                let counters = tx.ledger_counters(d.id, d.shift_number)?;
-                Ok::<_, StoreError>(Some((d, counters)))
-            }
-            None => Ok(None),
-        })?)
+        self.device_with(country, serial, |tx, d| tx.ledger_counters(d.id, d.shift_number))
     }
 
     /// [`Ledger::device_with_counters`] for one counter of the device's shift (zero when it has no row yet).
@@ -312,11 +306,18 @@ impl Ledger {
         serial: &str,
         name: &str,
     ) -> LedgerResult<Option<(DeviceRow, Decimal)>> {
+        self.device_with(country, serial, |tx, d| tx.ledger_counter(d.id, d.shift_number, name))
+    }
+
+    /// A device and what `read` reads of it, in one read transaction (`None`: no such device).
+    fn device_with<T>(
+        &self,
+        country: &str,
+        serial: &str,
+        read: impl FnOnce(&crate::store::Tx, &DeviceRow) -> Result<T, StoreError>,
+    ) -> LedgerResult<Option<(DeviceRow, T)>> {
         Ok(self.store.read(|tx| match tx.ledger_device(country, serial)? {
-            Some(d) => {
-                let value = tx.ledger_counter(d.id, d.shift_number, name)?;
-                Ok::<_, StoreError>(Some((d, value)))
-            }
+            Some(d) => read(tx, &d).map(|value| Some((d, value))),
             None => Ok(None),
         })?)
     }
