@@ -63,13 +63,20 @@ pub(super) fn start(store: impl Fn() -> Option<Store> + Send + 'static) -> std::
     std::thread::Builder::new().name("kassa-writer".into()).spawn(move || {
         while let Ok(first) = jobs.recv() {
             let Some(store) = store() else { break };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
             // Every job catches its own panic; one from the batch's own steps must not end the thread, or
             // every later write would be refused.
-            let batch = catch_unwind(AssertUnwindSafe(|| run_batch(&store, first, &jobs)));
+            let ran = catch_unwind(AssertUnwindSafe(|| run_batch(&store, batch)));
             // The database is let go before anyone is answered: a caller that drops its last handle once it
             // has its answer closes the database then, not when this thread gets round to it.
             drop(store);
-            match batch {
+            match ran {
                 Ok((ran, failed)) => {
                     for done in ran {
                         (done.answer)(failed.as_ref());
@@ -84,24 +91,18 @@ pub(super) fn start(store: impl Fn() -> Option<Store> + Send + 'static) -> std::
     Ok(send)
 }
 
-/// Runs `first` and the jobs behind it in one write transaction, each job in a savepoint that its failure
-/// rolls back; returns what each job did and the batch's failure, to answer each caller after the commit. A job is taken when the one before it is done, so
-/// the jobs that arrive while the batch runs join its commit instead of waiting for a commit of their own:
-/// under load most of a commit's cost (its pages written to the log and the fsync) is shared by more callers.
-/// A batch takes no new job once it holds [`MAX_BATCH`], so its first caller's wait stays bounded under any
-/// stream of work. Under a closed loop of callers (each waits for its answer before its next write) a batch
-/// ends by itself: every caller is in it or elsewhere.
-fn run_batch(store: &Store, first: Job, jobs: &mpsc::Receiver<Job>) -> (Vec<Ran>, Option<StoreError>) {
-    let mut ran = Vec::new();
+/// Runs `batch` in one write transaction, each job in a savepoint that its failure rolls back; returns what
+/// each job did and the batch's failure, to answer each caller after the commit.
+fn run_batch(store: &Store, batch: Vec<Job>) -> (Vec<Ran>, Option<StoreError>) {
+    let mut ran = Vec::with_capacity(batch.len());
     let outcome = store.write(|tx| -> Result<(), StoreError> {
-        let mut next = Some(first);
-        while let Some(job) = next.take() {
+        for job in batch {
             tx.exec_batch("SAVEPOINT job")?;
             let done = job(tx);
             let kept = done.kept;
             ran.push(done);
             // SQLite rolled the whole transaction back by itself: a next job would run with no transaction
-            // around it, so the jobs left wait for the next batch, and `write` fails this one.
+            // around it, so the jobs left are dropped (their callers hear it), and `write` fails the batch.
             if !tx.in_transaction() {
                 break;
             }
@@ -109,9 +110,6 @@ fn run_batch(store: &Store, first: Job, jobs: &mpsc::Receiver<Job>) -> (Vec<Ran>
                 tx.exec_batch("ROLLBACK TO job")?;
             }
             tx.exec_batch("RELEASE job")?;
-            if ran.len() < MAX_BATCH {
-                next = jobs.try_recv().ok();
-            }
         }
         Ok(())
     });
@@ -168,8 +166,8 @@ mod tests {
             .await
     }
 
-    /// Write 1 holds the writer for 300 ms; `queued` are sent while it does, so they join its batch, each taken
-    /// when the one before it is done. Returns each write's answer, write 1's first.
+    /// Write 1 holds the writer for 300 ms; `queued` are sent while it does, so they wait and run as one batch
+    /// after it. Returns each write's answer, write 1's first.
     async fn behind_a_long_write(store: &Store, queued: &[(i64, &'static str)]) -> Vec<Result<(), StoreError>> {
         let long = write(store, 1, Duration::from_millis(300), "keep");
         let rest = async {
@@ -193,59 +191,18 @@ mod tests {
     }
 
     /// When SQLite rolls a batch's transaction back by itself, no caller of that batch is told its write was
-    /// kept, whichever order they ran in; a write queued behind them is not part of that batch (a batch takes
-    /// each job when the one before it is done), and the writer goes on with it in a new transaction.
+    /// kept, whichever order they ran in, and the writer goes on with a new transaction.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn when_sqlite_rolls_back_a_batch_no_caller_of_it_is_told_its_write_was_kept() {
         let (_dir, store) = store();
         let told = behind_a_long_write(&store, &[(2, "keep"), (3, "lose"), (4, "keep")]).await;
-        for (n, answer) in [1, 2, 3].into_iter().zip(&told) {
+        assert!(told[0].is_ok(), "{told:?}");
+        for (n, answer) in [2, 3, 4].into_iter().zip(&told[1..]) {
             assert!(answer.is_err(), "write {n} was told it was kept");
         }
-        assert!(told[3].is_ok(), "the write behind the lost batch ran in the next one: {told:?}");
-        assert_eq!(kept(&store), vec![4]);
+        assert_eq!(kept(&store), vec![1]);
         write(&store, 6, Duration::ZERO, "keep").await.unwrap();
-        assert_eq!(kept(&store), vec![4, 6]);
-    }
-
-    /// Writes that arrive while a batch runs join its commit: one commit, not one each.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn writes_arriving_while_a_batch_runs_join_its_commit() {
-        let (_dir, store) = store();
-        let store = std::sync::Arc::new(store);
-        let commits = |store: &Store| {
-            store.read(|tx| tx.db.rows("SELECT seq FROM commit_mark", &[], |r| r.get::<_, i64>(0))).unwrap()[0]
-        };
-        let before = commits(&store);
-        // Write 1 runs until writes 2 to 4 are queued, so the batch is running when they arrive.
-        let (started, running) = std::sync::mpsc::channel();
-        let (go, wait) = std::sync::mpsc::channel::<()>();
-        let writer = store.clone();
-        let first = tokio::spawn(async move {
-            writer
-                .write_queued(move |tx| {
-                    tx.exec("INSERT INTO written (n) VALUES (1)", &[])?;
-                    started.send(()).unwrap();
-                    wait.recv_timeout(Duration::from_secs(10)).map_err(|e| StoreError::Corrupt(e.to_string()))
-                })
-                .await
-        });
-        tokio::task::spawn_blocking(move || running.recv().unwrap()).await.unwrap();
-        let rest: Vec<_> = (2..=4)
-            .map(|n| {
-                let store = store.clone();
-                tokio::spawn(async move { write(&store, n, Duration::ZERO, "keep").await })
-            })
-            .collect();
-        // Each task queues its write at its first poll: give them that.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        go.send(()).unwrap();
-        first.await.unwrap().unwrap();
-        for each in rest {
-            each.await.unwrap().unwrap();
-        }
-        assert_eq!(kept(&store), vec![1, 2, 3, 4]);
-        assert_eq!(commits(&store) - before, 1, "the four writes made more than one commit");
+        assert_eq!(kept(&store), vec![1, 6]);
     }
 
     /// A write alone in its batch (one caller at a time) fails, panics or loses its transaction without
