@@ -396,6 +396,48 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// [`Tx::update_kkm_state`] for a write that read the KKM in its own transaction and changed only its link
+    /// and shift state (a document's commit, an acceptance): the registration data (`reg_info`, `ads_info`,
+    /// the vendor's ID and date) stays as read, so it is not serialized and compared at every sale. Debug
+    /// builds (every test) check that it is as stored.
+    pub fn update_kkm_link_state(&self, kkm: &KkmRow) -> StoreResult<()> {
+        #[cfg(debug_assertions)]
+        if let Some(stored) = self.kz_kkm_row(kkm.id)? {
+            assert!(
+                stored.reg_info == kkm.reg_info
+                    && stored.ads_info == kkm.ads_info
+                    && stored.vendor_id == kkm.vendor_id
+                    && stored.manufacture_date == kkm.manufacture_date,
+                "KKM {}: its registration data changed in a write of its link state",
+                kkm.id
+            );
+        }
+        let date = |d: &Option<NaiveDateTime>| d.as_ref().map(format_date);
+        self.exec(
+            "UPDATE kz_kkms SET is_offline = ?2, offline_start_date = ?3, offline_end_date = ?4,
+                 offline_ticket_number = ?5, is_blocked = ?6, blocked_info = ?7, is_invalid_token = ?8,
+                 local_state = ?9, shift_close_date = ?10, ofd_token = ?11
+             WHERE kkm_id = ?1
+               AND (is_offline, offline_start_date, offline_end_date, offline_ticket_number, is_blocked, blocked_info,
+                    is_invalid_token, local_state, shift_close_date, ofd_token)
+                   IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                kkm.id,
+                kkm.is_offline,
+                date(&kkm.offline_start_date),
+                date(&kkm.offline_end_date),
+                kkm.offline_ticket_number,
+                kkm.is_blocked,
+                kkm.blocked_info,
+                kkm.is_invalid_token,
+                kkm.local_state,
+                date(&kkm.shift_close_date),
+                kkm.settings.ofd_token,
+            ],
+        )?;
+        Ok(())
+    }
+
     /// The KKM with this internal ID (without counters).
     pub fn kz_kkm_row(&self, id: i64) -> StoreResult<Option<KkmRow>> {
         Ok(self.kkms_where("+z.kkm_id = ?1", &id, true)?.pop())

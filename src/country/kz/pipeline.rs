@@ -591,7 +591,7 @@ impl Core {
                 })
             })?;
         }
-        tx.update_kkm_state(&kkm)?;
+        tx.update_kkm_link_state(&kkm)?;
         let device = kkm.device_id;
         row.ledger_id = committed.id;
         // Debug builds (every test) hold the document handed on to the send to the journal's reading of it.

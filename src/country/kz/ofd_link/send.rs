@@ -210,7 +210,7 @@ impl Core {
             kkm_now.is_offline = false;
             kkm_now.offline_end_date = Some(now);
         }
-        tx.update_kkm_state(&kkm_now)?;
+        tx.update_kkm_link_state(&kkm_now)?;
         let queue = self.queue_state(&kkm_now, waiting, autonomous_since, now);
         // The answer as a read after this commit gives it (the oracle tests hold the two equal), without
         // that read: the POS waiting for this document is answered from it.
