@@ -359,35 +359,13 @@ impl Tx<'_> {
     /// and an unchanged row costs its table's page in the write-ahead log (SQLite) or a dead tuple
     /// (PostgreSQL) all the same.
     pub fn update_kkm_state(&self, kkm: &KkmRow) -> StoreResult<()> {
-        let date = |d: &Option<NaiveDateTime>| d.as_ref().map(format_date);
+        self.write_kkm_link_state(kkm)?;
         let registration = kkm.reg_info.to_string();
         self.exec(
-            "UPDATE kz_kkms SET reg_info = ?2, ads_info = ?3, is_offline = ?4, offline_start_date = ?5,
-                 offline_end_date = ?6, offline_ticket_number = ?7, is_blocked = ?8, blocked_info = ?9,
-                 is_invalid_token = ?10, local_state = ?11, shift_close_date = ?12, ofd_token = ?13,
-                 vendor_id = ?14, manufacture_date = ?15
+            "UPDATE kz_kkms SET reg_info = ?2, ads_info = ?3, vendor_id = ?4, manufacture_date = ?5
              WHERE kkm_id = ?1
-               AND (reg_info, ads_info, is_offline, offline_start_date, offline_end_date, offline_ticket_number,
-                    is_blocked, blocked_info, is_invalid_token, local_state, shift_close_date, ofd_token,
-                    vendor_id, manufacture_date)
-                   IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
-                kkm.id,
-                registration,
-                kkm.ads_info.to_string(),
-                kkm.is_offline,
-                date(&kkm.offline_start_date),
-                date(&kkm.offline_end_date),
-                kkm.offline_ticket_number,
-                kkm.is_blocked,
-                kkm.blocked_info,
-                kkm.is_invalid_token,
-                kkm.local_state,
-                date(&kkm.shift_close_date),
-                kkm.settings.ofd_token,
-                kkm.vendor_id,
-                format_date(&kkm.manufacture_date),
-            ],
+               AND (reg_info, ads_info, vendor_id, manufacture_date) IS DISTINCT FROM (?2, ?3, ?4, ?5)",
+            params![kkm.id, registration, kkm.ads_info.to_string(), kkm.vendor_id, format_date(&kkm.manufacture_date)],
         )?;
         self.exec(
             "UPDATE ledger_devices SET registration = ?2 WHERE id = ?1 AND registration <> ?2",
@@ -412,6 +390,11 @@ impl Tx<'_> {
                 kkm.id
             );
         }
+        self.write_kkm_link_state(kkm)
+    }
+
+    /// The link and shift state's columns of `kz_kkms`, when one of them differs.
+    fn write_kkm_link_state(&self, kkm: &KkmRow) -> StoreResult<()> {
         let date = |d: &Option<NaiveDateTime>| d.as_ref().map(format_date);
         self.exec(
             "UPDATE kz_kkms SET is_offline = ?2, offline_start_date = ?3, offline_end_date = ?4,
