@@ -1,7 +1,7 @@
 //! `kassa store copy` on a realistic shop (issue 25): COPY FROM STDIN against multi-row INSERTs, and the
 //! proof's own time. For journals of 10⁴ and 10⁵ documents (`STORE_COPY_BENCH_DOCS=10000,100000` to change;
 //! 10⁵ is about a year of a busy till), a real sale through the API is copied into past shifts with its
-//! fiscal row and its counter rows (as `benches/journal_size.rs` grows a journal), and the whole journal is
+//! fiscal row and its counters (as `benches/journal_size.rs` grows a journal), and the whole journal is
 //! chained and sealed again with the store's own hashing, so the copy's proof checks real chains. Each way
 //! runs `kassa store copy` (the release binary) into a fresh database of one throwaway PostgreSQL (Debian's
 //! binaries, as tests/store_pg starts it) and prints the times it reports.
@@ -29,18 +29,12 @@ async fn one_sale(dir: &Path) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
 
-/// Copies document 1 into `docs - 1` more in past shifts, each with its fiscal row and counter rows, moves
+/// Copies document 1 into `docs - 1` more in past shifts, each with its fiscal row and its counters, moves
 /// the device's numbers past them and chains and seals the whole journal again.
 fn grow(db: &Path, docs: i64) {
     let conn = rusqlite::Connection::open(db).expect("open");
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; BEGIN;").expect("pragmas");
     common::copy_first_document(&conn, docs);
-    conn.execute_batch(
-        "INSERT INTO ledger_document_counters (document_id, name, delta, made)
-         SELECT d.id, c.name, c.delta, 0 FROM ledger_documents d, ledger_document_counters c
-          WHERE c.document_id = 1 AND d.id > 1;",
-    )
-    .expect("counter rows");
     rechain(&conn);
     conn.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);").expect("commit");
 }

@@ -89,13 +89,13 @@ pub const REAL_SALE: &str = r#"{"kkm_ofd_id": 6923, "operation": 2,
 pub fn copy_first_document(conn: &rusqlite::Connection, docs: i64) {
     conn.execute(
         "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
-             fiscal_state, fiscal_reply, template_sha256, shift_position, shift_opened_at, public_id, chain, seal)
+             fiscal_state, fiscal_reply, template_sha256, shift_position, shift_opened_at, public_id, counters, chain, seal)
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
          SELECT d.device_id, d.number + i, 1 + i / 1000, d.doc_type, d.uid || '-' || i,
              strftime('%Y-%m-%dT%H:%M:%S', substr(d.created_at, 1, 19), '-' || (?1 + 1 - i) || ' seconds')
                  || substr(d.created_at, 20),
-             d.body, 1, d.fiscal_reply, d.template_sha256, i % 1000 + 2, d.shift_opened_at, d.public_id + i, d.chain,
-             d.seal
+             d.body, 1, d.fiscal_reply, d.template_sha256, i % 1000 + 2, d.shift_opened_at, d.public_id + i,
+             d.counters, d.chain, d.seal
          FROM n, ledger_documents d WHERE d.id = 1",
         [docs - 1],
     )

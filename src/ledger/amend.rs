@@ -107,7 +107,7 @@ pub fn amend(
         tx.ledger_set_fiscal_state_unsealed(doc_id, *state, reply.as_ref())?;
     }
     for (name, delta) in &a.counters {
-        tx.ledger_count(doc.device_id, doc.shift_number, doc_id, (name, *delta), false)?;
+        tx.ledger_count(doc.device_id, doc.shift_number, doc_id, (name, *delta))?;
     }
     tx.ledger_reseal(doc_id)?;
     Ok(note)

@@ -201,6 +201,23 @@ pub fn commit_onto(
         next.last_request
     });
     let public_id = how.public_id.map(|country| tx.next_public_id(country)).transpose()?;
+    // Each name's first line is counted before the row is written, which keeps what the document added; a
+    // name listed twice then adds to that record.
+    let mut counted = std::collections::HashSet::new();
+    let (firsts, again): (Vec<_>, Vec<_>) = entry.counters.iter().partition(|(n, _)| counted.insert(n.as_str()));
+    let mut read = CounterRows::default();
+    let rows = match rows {
+        Some(rows) => rows,
+        None if firsts.is_empty() => &mut read,
+        None => {
+            // A caller that does not keep the rows has them read here, two statements for all the names.
+            read.shift = tx.ledger_counters(device_id, device.shift_number)?.into_iter().collect();
+            read.life = tx.ledger_lifetime_counters(device_id)?.into_iter().collect();
+            &mut read
+        }
+    };
+    let firsts: Vec<(&str, rust_decimal::Decimal)> = firsts.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    let record = tx.ledger_count_all_onto(device_id, device.shift_number, &firsts, rows)?;
     let new = NumberedDoc {
         device_id,
         number: device.next_number,
@@ -214,6 +231,7 @@ pub fn commit_onto(
         created_at: &entry.created_at,
         body: &entry.body,
         public_id,
+        counters: &record.to_text(),
     };
     let id = tx.ledger_insert_numbered(&new)?;
     if let Some(f) = &how.fiscal {
@@ -229,27 +247,10 @@ pub fn commit_onto(
     if let Some(k) = key {
         tx.remember_key(crate::store::Book::Ledger, device_id, k, id)?;
     }
-    if !entry.counters.is_empty() {
-        // A caller that does not keep the rows has them read here, two statements for all the names.
-        let mut read = CounterRows::default();
-        let rows = match rows {
-            Some(rows) => rows,
-            None => {
-                read.shift = tx.ledger_counters(device_id, device.shift_number)?.into_iter().collect();
-                read.life = tx.ledger_lifetime_counters(device_id)?.into_iter().collect();
-                &mut read
-            }
-        };
-        // Each name's first line at once; a name listed twice then adds to what its first line recorded.
-        let mut counted = std::collections::HashSet::new();
-        let (firsts, again): (Vec<_>, Vec<_>) = entry.counters.iter().partition(|(n, _)| counted.insert(n.as_str()));
-        let firsts: Vec<(&str, rust_decimal::Decimal)> = firsts.iter().map(|(n, d)| (n.as_str(), *d)).collect();
-        tx.ledger_count_all_onto(device_id, device.shift_number, id, &firsts, rows)?;
-        for (name, delta) in again {
-            tx.ledger_count(device_id, device.shift_number, id, (name, *delta), false)?;
-            for values in [&mut rows.shift, &mut rows.life] {
-                *values.entry(name.clone()).or_default() += *delta;
-            }
+    for (name, delta) in again {
+        tx.ledger_count(device_id, device.shift_number, id, (name, *delta))?;
+        for values in [&mut rows.shift, &mut rows.life] {
+            *values.entry(name.clone()).or_default() += *delta;
         }
     }
     tx.ledger_set_numbers(device_id, next)?;

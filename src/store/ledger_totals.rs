@@ -1,6 +1,7 @@
 //! The ledger's counters (migration 0013): each counter a document adds goes to its shift
 //! (`ledger_counters`), to the device's life (`ledger_lifetime_counters`) and to what the document itself
-//! added (`ledger_document_counters`), in the transaction that writes the document.
+//! added (its row's `counters`, migration 0018; `ledger_document_counters` for a document made before), in
+//! the transaction that writes the document.
 use super::{StoreError, StoreResult, Tx};
 use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
@@ -19,7 +20,7 @@ fn current(tx: &Tx, sql: &str, args: super::sql::Params, name: &str) -> StoreRes
 
 const SHIFT_ROW: &str = "SELECT value FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3";
 const LIFE_ROW: &str = "SELECT value FROM ledger_lifetime_counters WHERE device_id = ?1 AND name = ?2";
-/// Bits of `ledger_document_counters.made`.
+/// Bits of a document record's `made`.
 const MADE_SHIFT_ROW: i64 = 1;
 const MADE_LIFE_ROW: i64 = 2;
 
@@ -61,13 +62,12 @@ const MAX_ROWS: usize = 32;
 enum Table {
     Shift,
     Life,
-    Document,
 }
 
-/// The upsert that writes `n` rows of `table` in one go (one row: [`set_shift`], [`set_life`], a document's own
-/// record). Made once per table and row count.
+/// The upsert that writes `n` rows of `table` in one go (one row: [`set_shift`], [`set_life`]). Made once per
+/// table and row count.
 fn multi_row(table: Table, n: usize) -> &'static str {
-    static MADE: std::sync::OnceLock<Vec<[String; 3]>> = std::sync::OnceLock::new();
+    static MADE: std::sync::OnceLock<Vec<[String; 2]>> = std::sync::OnceLock::new();
     let made = MADE.get_or_init(|| {
         (0..=MAX_ROWS)
             .map(|n| {
@@ -90,12 +90,6 @@ fn multi_row(table: Table, n: usize) -> &'static str {
                         "INSERT INTO ledger_lifetime_counters (device_id, name, value) VALUES {}
                          ON CONFLICT (device_id, name) DO UPDATE SET value = excluded.value",
                         values(3)
-                    ),
-                    format!(
-                        "INSERT INTO ledger_document_counters (document_id, name, delta, made) VALUES {}
-                         ON CONFLICT (document_id, name) DO UPDATE SET delta = excluded.delta,
-                             made = ledger_document_counters.made | excluded.made",
-                        values(4)
                     ),
                 ]
             })
@@ -131,50 +125,110 @@ fn read_map(rows: Vec<(String, String)>) -> StoreResult<BTreeMap<String, Decimal
     Ok(out)
 }
 
+/// What a document added to the counters, counter by counter in the order it first counted them: the delta
+/// and which counter rows it created ([`MADE_SHIFT_ROW`], [`MADE_LIFE_ROW`]), so a rollback takes exactly that
+/// back. Kept as JSON on the document's row (`[["name", "delta", made], ...]`, migration 0018).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DocumentRecord(Vec<(String, Decimal, i64)>);
+
+impl DocumentRecord {
+    /// Adds `delta` to `name` (a new entry when the document had not counted it), marking the rows it made.
+    fn add(&mut self, name: &str, delta: Decimal, made: i64) {
+        match self.0.iter_mut().find(|(n, _, _)| n == name) {
+            Some((_, d, m)) => {
+                *d += delta;
+                *m |= made;
+            }
+            None => self.0.push((name.to_owned(), delta, made)),
+        }
+    }
+
+    /// The text the document's row keeps.
+    pub fn to_text(&self) -> String {
+        let entries: Vec<(&str, String, i64)> =
+            self.0.iter().map(|(n, d, m)| (n.as_str(), d.to_string(), *m)).collect();
+        serde_json::to_string(&entries).expect("strings and integers serialize")
+    }
+
+    fn parse(doc_id: i64, text: &str) -> StoreResult<DocumentRecord> {
+        let corrupt = |e: String| StoreError::Corrupt(format!("counters of document {doc_id}: {e}"));
+        let entries: Vec<(String, String, i64)> = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let mut record = DocumentRecord::default();
+        for (name, delta, made) in entries {
+            let delta = decimal(&name, &delta)?;
+            record.0.push((name, delta, made));
+        }
+        Ok(record)
+    }
+}
+
 impl Tx<'_> {
-    /// Adds `delta` to counter `name` of a document: its shift's, the device's lifetime one and the
-    /// document's own record (which remembers the counter rows it created). `first` says the document has
-    /// not counted `name` yet (a document being committed), so its own record is not looked up.
+    /// Adds `delta` to counter `name` of a document already written: its shift's, the device's lifetime one
+    /// and the document's own record (which remembers the counter rows it created).
     pub fn ledger_count(
         &self,
         device_id: i64,
         shift: i64,
         doc_id: i64,
         (name, delta): (&str, Decimal),
-        first: bool,
     ) -> StoreResult<()> {
         let in_shift = existing(self, SHIFT_ROW, params![device_id, shift, name], name)?;
         let in_life = existing(self, LIFE_ROW, params![device_id, name], name)?;
-        self.count_onto(device_id, shift, doc_id, (name, delta), first, (in_shift, in_life))
+        let made =
+            if in_shift.is_none() { MADE_SHIFT_ROW } else { 0 } | if in_life.is_none() { MADE_LIFE_ROW } else { 0 };
+        set_shift(self, device_id, shift, name, in_shift.unwrap_or_default() + delta)?;
+        set_life(self, device_id, name, in_life.unwrap_or_default() + delta)?;
+        let mut record = self.document_record(doc_id)?;
+        record.add(name, delta, made);
+        self.exec("UPDATE ledger_documents SET counters = ?2 WHERE id = ?1", params![doc_id, record.to_text()])?;
+        Ok(())
     }
 
-    /// [`Tx::ledger_count`] of every counter a document being committed adds (each name once), with the
+    /// What a document added to the counters: its row's record, or for a document made before migration 0018,
+    /// its rows in `ledger_document_counters`.
+    fn document_record(&self, doc_id: i64) -> StoreResult<DocumentRecord> {
+        let kept: Option<Option<String>> =
+            self.opt_row("SELECT counters FROM ledger_documents WHERE id = ?1", params![doc_id], |r| r.get(0))?;
+        if let Some(text) = kept.flatten() {
+            return DocumentRecord::parse(doc_id, &text);
+        }
+        let rows = self.rows(
+            "SELECT name, delta, made FROM ledger_document_counters WHERE document_id = ?1 ORDER BY name",
+            params![doc_id],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+        )?;
+        let mut record = DocumentRecord::default();
+        for (name, delta, made) in rows {
+            let delta = decimal(&name, &delta)?;
+            record.0.push((name, delta, made));
+        }
+        Ok(record)
+    }
+
+    /// [`Tx::ledger_count`] of every counter a document about to be written adds (each name once), with the
     /// device's counter rows as the caller knows them (exactly the stored ones: [`CounterRows`]), so no row
     /// is read; `rows` gets the new values. Each table gets one statement for all of them (a Kazakh sale adds
-    /// 16 counters: 3 statements instead of 48).
+    /// 16 counters: 2 statements instead of 32). Gives the document's record, which its row is written with.
     pub fn ledger_count_all_onto(
         &self,
         device_id: i64,
         shift: i64,
-        doc_id: i64,
         counts: &[(&str, Decimal)],
         rows: &mut CounterRows,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<DocumentRecord> {
+        let mut record = DocumentRecord(Vec::with_capacity(counts.len()));
         if counts.is_empty() {
-            return Ok(());
+            return Ok(record);
         }
         self.counters_written(device_id);
         let mut shift_values = Vec::with_capacity(counts.len());
         let mut life_values = Vec::with_capacity(counts.len());
-        let mut deltas = Vec::with_capacity(counts.len());
-        let mut made = Vec::with_capacity(counts.len());
         for &(name, delta) in counts {
-            deltas.push(delta.to_string());
             let (in_shift, in_life) = (rows.shift.get(name).copied(), rows.life.get(name).copied());
             let now = (in_shift.unwrap_or_default() + delta, in_life.unwrap_or_default() + delta);
-            made.push(
-                if in_shift.is_none() { MADE_SHIFT_ROW } else { 0 } | if in_life.is_none() { MADE_LIFE_ROW } else { 0 },
-            );
+            let made =
+                if in_shift.is_none() { MADE_SHIFT_ROW } else { 0 } | if in_life.is_none() { MADE_LIFE_ROW } else { 0 };
+            record.0.push((name.to_owned(), delta, made));
             shift_values.push(now.0.to_string());
             life_values.push(now.1.to_string());
             rows.shift.insert(name.to_owned(), now.0);
@@ -189,60 +243,21 @@ impl Tx<'_> {
             }
             self.exec_later(multi_row(Table::Shift, n), &args)?;
             args.clear();
-            for i in part.clone() {
+            for i in part {
                 args.extend([&device_id as &dyn rusqlite::ToSql, &counts[i].0, &life_values[i]]);
             }
             self.exec_later(multi_row(Table::Life, n), &args)?;
-            args.clear();
-            for i in part {
-                args.extend([&doc_id as &dyn rusqlite::ToSql, &counts[i].0, &deltas[i], &made[i]]);
-            }
-            self.exec_later(multi_row(Table::Document, n), &args)?;
         }
-        Ok(())
-    }
-
-    /// Writes a counter's new shift and lifetime values from the ones it had (`None`: no row yet).
-    fn count_onto(
-        &self,
-        device_id: i64,
-        shift: i64,
-        doc_id: i64,
-        (name, delta): (&str, Decimal),
-        first: bool,
-        (in_shift, in_life): (Option<Decimal>, Option<Decimal>),
-    ) -> StoreResult<()> {
-        let mut made = 0;
-        if in_shift.is_none() {
-            made |= MADE_SHIFT_ROW;
-        }
-        if in_life.is_none() {
-            made |= MADE_LIFE_ROW;
-        }
-        set_shift(self, device_id, shift, name, in_shift.unwrap_or_default() + delta)?;
-        set_life(self, device_id, name, in_life.unwrap_or_default() + delta)?;
-        let value = if first {
-            delta
-        } else {
-            let sql = "SELECT delta FROM ledger_document_counters WHERE document_id = ?1 AND name = ?2";
-            current(self, sql, params![doc_id, name], name)? + delta
-        };
-        self.exec_later(multi_row(Table::Document, 1), params![doc_id, name, value.to_string(), made])?;
-        Ok(())
+        Ok(record)
     }
 
     /// Takes back from its shift and from the device's life what a rolled-back document had added: a
     /// counter row it created goes (so the order of first use is as before it), another gets its delta
     /// back. Its own record stays: what it added, for the record. Only for the device's newest document.
     pub fn ledger_uncount(&self, device_id: i64, shift: i64, doc_id: i64) -> StoreResult<()> {
-        let rows = self.rows(
-            "SELECT name, delta, made FROM ledger_document_counters WHERE document_id = ?1",
-            params![doc_id],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
-        )?;
+        let record = self.document_record(doc_id)?;
         self.counters_written(device_id);
-        for (name, delta, made) in rows {
-            let delta = decimal(&name, &delta)?;
+        for (name, delta, made) in record.0 {
             if made & MADE_SHIFT_ROW != 0 {
                 self.exec(
                     "DELETE FROM ledger_counters WHERE device_id = ?1 AND shift_number = ?2 AND name = ?3",
@@ -294,11 +309,7 @@ impl Tx<'_> {
 
     /// What a document added to the counters.
     pub fn ledger_document_counters(&self, doc_id: i64) -> StoreResult<BTreeMap<String, Decimal>> {
-        read_map(self.rows(
-            "SELECT name, delta FROM ledger_document_counters WHERE document_id = ?1",
-            params![doc_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        Ok(self.document_record(doc_id)?.0.into_iter().map(|(name, delta, _)| (name, delta)).collect())
     }
 }
 

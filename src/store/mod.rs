@@ -41,7 +41,7 @@ pub use kkm::{KkmRow, KkmSettings, PrinterEntity, VatCertificate};
 pub use ledger::{DeviceRow, DocPlace, FiscalState, LedgerDocRow};
 pub use ledger_fiscal::FiscalNoteRow;
 pub use ledger_numbers::{LedgerJournalFilter, NumberedDoc, Numbers};
-pub use ledger_totals::CounterRows;
+pub use ledger_totals::{CounterRows, DocumentRecord};
 pub use license::LicenseRow;
 pub use operator::OperatorRow;
 pub use pg::lease::{Holder, Lease};

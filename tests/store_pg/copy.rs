@@ -43,31 +43,29 @@ fn a_shop_is_copied_proven_and_read_back_by_psql() {
 
     // The PostgreSQL side read by psql, the SQLite side by SQLite: not through the copy's code.
     let db = Connection::open(data.join("kassa.db")).expect("open");
-    for table in [
-        "ledger_devices",
-        "ledger_documents",
-        "ledger_fiscal",
-        "ledger_counters",
-        "ledger_document_counters",
-        "operators",
-        "kz_kkms",
-        "templates",
-    ] {
+    for table in
+        ["ledger_devices", "ledger_documents", "ledger_fiscal", "ledger_counters", "operators", "kz_kkms", "templates"]
+    {
         let n = sqlite_count(&db, table);
         assert!(n > 0 || table == "templates", "{table} is empty in the shop");
         assert_eq!(pg.psql("shop", &format!("SELECT count(*) FROM {table}")), n.to_string(), "{table}");
     }
     let countries = pg.psql("shop", "SELECT string_agg(DISTINCT country, ',' ORDER BY country) FROM ledger_devices");
     assert_eq!(countries, "by,kz,ua");
-    let sum = sqlite_sum(&db, "SELECT delta FROM ledger_document_counters");
+    let sum = sqlite_sum(&db, "SELECT value FROM ledger_counters");
     assert_ne!(sum, Decimal::ZERO);
-    let pg_sum = Decimal::from_str(&pg.psql("shop", "SELECT sum(delta) FROM ledger_document_counters")).unwrap();
+    let pg_sum = Decimal::from_str(&pg.psql("shop", "SELECT sum(value) FROM ledger_counters")).unwrap();
     assert_eq!(pg_sum, sum);
     // A decimal's text comes back as SQLite held it.
     let texts = |sql: &str| -> Vec<String> {
         let mut stmt = db.prepare(sql).unwrap();
         stmt.query_map([], |r| r.get(0)).unwrap().map(|t| t.unwrap()).collect()
     };
+    // What each document added to the counters, kept on its row (migration 0018), byte for byte.
+    let records = texts("SELECT coalesce(counters, 'none') FROM ledger_documents ORDER BY id");
+    assert!(records.iter().any(|r| r.contains("\"operations/")), "no document counted: {records:?}");
+    let pg_records = pg.psql("shop", "SELECT coalesce(counters, 'none') FROM ledger_documents ORDER BY id");
+    assert_eq!(pg_records.lines().collect::<Vec<_>>(), records);
     let order = "ORDER BY device_id, name";
     let sqlite_texts = texts(&format!("SELECT value FROM ledger_lifetime_counters {order}"));
     let pg_texts = pg.psql("shop", &format!("SELECT value::text FROM ledger_lifetime_counters {order} COLLATE \"C\""));
@@ -220,7 +218,7 @@ fn a_shop_from_before_the_ledger_keeps_its_old_journal_proven_too() {
     let (ok, _, err) = store(&["copy", "--from", data.to_str().unwrap(), "--to", &url]);
     assert!(!ok);
     assert!(
-        err.contains("has schema 12; a copy takes schema 17: start this kassa's server on the folder once"),
+        err.contains("has schema 12; a copy takes schema 18: start this kassa's server on the folder once"),
         "{err}"
     );
     assert_eq!(target_rows(&pg, "ledger_documents"), None);

@@ -19,13 +19,14 @@ fn migrate_creates_the_schema_once_and_refuses_a_newer_one() {
     let url = pg.database("shop");
     let (ok, out, err) = store(&["migrate", "--to", &url]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("schema created (version 5)"), "{out}");
+    assert!(out.contains("schema created (version 6)"), "{out}");
     let before = pg.schema("shop");
     assert!(before.contains("CREATE TABLE public.ledger_documents"), "{before}");
     let versions = pg.psql("shop", "SELECT version, name FROM kassa_schema ORDER BY version");
     assert_eq!(
         versions,
-        "1|0001_baseline\n2|0002_leases\n3|0003_tenants\n4|0004_tenant_ids\n5|0005_waiting_queue_index"
+        "1|0001_baseline\n2|0002_leases\n3|0003_tenants\n4|0004_tenant_ids\n5|0005_waiting_queue_index\n\
+         6|0006_document_counters_inline"
     );
 
     let (ok, out, err) = store(&["migrate", "--to", &url]);
@@ -40,10 +41,10 @@ fn migrate_creates_the_schema_once_and_refuses_a_newer_one() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("fiscal documents are never deleted"));
 
     // A schema newer than this kassa: refused, nothing changed.
-    pg.psql("shop", "INSERT INTO kassa_schema (version, name) VALUES (6, '0006_from_the_future')");
+    pg.psql("shop", "INSERT INTO kassa_schema (version, name) VALUES (7, '0007_from_the_future')");
     let (ok, out, err) = store(&["migrate", "--to", &url]);
     assert!(!ok, "{out}");
-    assert!(err.contains("holds Kassa's PostgreSQL schema 6, newer than this kassa knows (schema 5)"), "{err}");
+    assert!(err.contains("holds Kassa's PostgreSQL schema 7, newer than this kassa knows (schema 6)"), "{err}");
     assert!(err.contains("Nothing was changed"), "{err}");
     assert_eq!(pg.schema("shop"), before);
 }

@@ -4,17 +4,18 @@ use super::connect::describe;
 use postgres::{Client, GenericClient};
 
 /// Every PostgreSQL migration, oldest first; version N is `MIGRATIONS[N - 1]`. The baseline equals the
-/// SQLite schema after its migration 0016; 0005 makes SQLite's 0017.
+/// SQLite schema after its migration 0016; 0005 makes SQLite's 0017, 0006 its 0018.
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_baseline", include_str!("schema/0001_baseline.sql")),
     ("0002_leases", include_str!("schema/0002_leases.sql")),
     ("0003_tenants", include_str!("schema/0003_tenants.sql")),
     ("0004_tenant_ids", include_str!("schema/0004_tenant_ids.sql")),
     ("0005_waiting_queue_index", include_str!("schema/0005_waiting_queue_index.sql")),
+    ("0006_document_counters_inline", include_str!("schema/0006_document_counters_inline.sql")),
 ];
 
 /// The SQLite schema version the baseline equals: `kassa store copy` takes a source at this version.
-pub const SQLITE_VERSION: u32 = 17;
+pub const SQLITE_VERSION: u32 = 18;
 
 /// Serialises migrations and copies of one database (a transaction-scoped advisory lock; any constant works
 /// while it is Kassa's own).
