@@ -106,9 +106,8 @@ pub fn amend(
         }
         tx.ledger_set_fiscal_state_unsealed(doc_id, *state, reply.as_ref())?;
     }
-    for (name, delta) in &a.counters {
-        tx.ledger_count(doc.device_id, doc.shift_number, doc_id, (name, *delta))?;
-    }
+    let counts: Vec<(&str, Decimal)> = a.counters.iter().map(|(name, delta)| (name.as_str(), *delta)).collect();
+    tx.ledger_count(doc.device_id, doc.shift_number, doc_id, &counts)?;
     tx.ledger_reseal(doc_id)?;
     Ok(note)
 }

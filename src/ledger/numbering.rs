@@ -247,10 +247,11 @@ pub fn commit_onto(
     if let Some(k) = key {
         tx.remember_key(crate::store::Book::Ledger, device_id, k, id)?;
     }
+    let again: Vec<(&str, rust_decimal::Decimal)> = again.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    tx.ledger_count(device_id, device.shift_number, id, &again)?;
     for (name, delta) in again {
-        tx.ledger_count(device_id, device.shift_number, id, (name, *delta))?;
         for values in [&mut rows.shift, &mut rows.life] {
-            *values.entry(name.clone()).or_default() += *delta;
+            *values.entry(name.to_owned()).or_default() += delta;
         }
     }
     tx.ledger_set_numbers(device_id, next)?;

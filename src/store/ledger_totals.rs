@@ -163,23 +163,23 @@ impl DocumentRecord {
 }
 
 impl Tx<'_> {
-    /// Adds `delta` to counter `name` of a document already written: its shift's, the device's lifetime one
-    /// and the document's own record (which remembers the counter rows it created).
-    pub fn ledger_count(
-        &self,
-        device_id: i64,
-        shift: i64,
-        doc_id: i64,
-        (name, delta): (&str, Decimal),
-    ) -> StoreResult<()> {
-        let in_shift = existing(self, SHIFT_ROW, params![device_id, shift, name], name)?;
-        let in_life = existing(self, LIFE_ROW, params![device_id, name], name)?;
-        let made =
-            if in_shift.is_none() { MADE_SHIFT_ROW } else { 0 } | if in_life.is_none() { MADE_LIFE_ROW } else { 0 };
-        set_shift(self, device_id, shift, name, in_shift.unwrap_or_default() + delta)?;
-        set_life(self, device_id, name, in_life.unwrap_or_default() + delta)?;
+    /// Adds each `(name, delta)` to the counters of a document already written, in order: its shift's, the
+    /// device's lifetime one and the document's own record (which remembers the counter rows it created),
+    /// written back once.
+    pub fn ledger_count(&self, device_id: i64, shift: i64, doc_id: i64, counts: &[(&str, Decimal)]) -> StoreResult<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
         let mut record = self.document_record(doc_id)?;
-        record.add(name, delta, made);
+        for &(name, delta) in counts {
+            let in_shift = existing(self, SHIFT_ROW, params![device_id, shift, name], name)?;
+            let in_life = existing(self, LIFE_ROW, params![device_id, name], name)?;
+            let made =
+                if in_shift.is_none() { MADE_SHIFT_ROW } else { 0 } | if in_life.is_none() { MADE_LIFE_ROW } else { 0 };
+            set_shift(self, device_id, shift, name, in_shift.unwrap_or_default() + delta)?;
+            set_life(self, device_id, name, in_life.unwrap_or_default() + delta)?;
+            record.add(name, delta, made);
+        }
         self.exec("UPDATE ledger_documents SET counters = ?2 WHERE id = ?1", params![doc_id, record.to_text()])?;
         Ok(())
     }

@@ -93,7 +93,7 @@ fn every_write_of_a_devices_counters_moves_its_generation_even_one_rolled_back()
     assert!(after_commit > start.0, "a commit with counters moves the generation");
     assert_eq!(generation(b).unwrap(), start.1, "another device's stays");
     let failed: Result<(), kassa::store::StoreError> = t.ledger.write(|tx| {
-        tx.ledger_count(a, doc.shift_number, doc.id, ("sale", cents(1)))?;
+        tx.ledger_count(a, doc.shift_number, doc.id, &[("sale", cents(1))])?;
         Err(kassa::store::StoreError::Corrupt("given up".into()))
     });
     assert!(failed.is_err());

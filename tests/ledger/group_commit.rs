@@ -12,7 +12,7 @@ use std::time::Duration;
 fn add(t: &TestLedger, doc: &kassa::ledger::LedgerDocRow, amount: i64, hold: Duration, ok: bool) -> bool {
     t.ledger
         .write(|tx| {
-            tx.ledger_count(doc.device_id, doc.shift_number, doc.id, ("sale", cents(amount)))?;
+            tx.ledger_count(doc.device_id, doc.shift_number, doc.id, &[("sale", cents(amount))])?;
             thread::sleep(hold);
             if ok { Ok(()) } else { Err(StoreError::Corrupt("given up".into())) }
         })
