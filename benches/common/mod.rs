@@ -83,19 +83,19 @@ pub const REAL_SALE: &str = r#"{"kkm_ofd_id": 6923, "operation": 2,
     "amounts": {"total": 820}}"#;
 
 /// Copies document 1 of a stopped server's database into `docs - 1` more, in past shifts of 1 000 a second
-/// apart, each with document 1's fiscal row (and its chain and seal, copied as they are), and moves the
-/// device's numbers past them, inside the caller's transaction. A bench that needs more (counter rows, real
-/// chains) adds it before it commits.
+/// apart, each with document 1's fiscal row and counter record (and its chain and seal, copied as they are), and
+/// moves the device's numbers past them, inside the caller's transaction. A bench that needs more (real chains)
+/// adds it before it commits.
 pub fn copy_first_document(conn: &rusqlite::Connection, docs: i64) {
     conn.execute(
         "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
-             fiscal_state, fiscal_reply, template_sha256, shift_position, shift_opened_at, public_id, counters, chain, seal)
+             fiscal_state, fiscal_reply, template_sha256, shift_position, shift_opened_at, public_id, chain, seal)
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
          SELECT d.device_id, d.number + i, 1 + i / 1000, d.doc_type, d.uid || '-' || i,
              strftime('%Y-%m-%dT%H:%M:%S', substr(d.created_at, 1, 19), '-' || (?1 + 1 - i) || ' seconds')
                  || substr(d.created_at, 20),
-             d.body, 1, d.fiscal_reply, d.template_sha256, i % 1000 + 2, d.shift_opened_at, d.public_id + i,
-             d.counters, d.chain, d.seal
+             d.body, 1, d.fiscal_reply, d.template_sha256, i % 1000 + 2, d.shift_opened_at, d.public_id + i, d.chain,
+             d.seal
          FROM n, ledger_documents d WHERE d.id = 1",
         [docs - 1],
     )
@@ -104,6 +104,8 @@ pub fn copy_first_document(conn: &rusqlite::Connection, docs: i64) {
         "INSERT INTO ledger_fiscal (document_id, request_number, request, autonomous, ticket, body)
          SELECT d.id, f.request_number, f.request, 0, f.ticket || '-' || d.id, f.body
            FROM ledger_documents d, ledger_fiscal f WHERE f.document_id = 1 AND d.id > 1;
+         INSERT INTO ledger_document_records (document_id, counters)
+         SELECT d.id, r.counters FROM ledger_documents d, ledger_document_records r WHERE r.document_id = 1 AND d.id > 1;
          UPDATE ledger_devices SET next_number = (SELECT max(number) + 1 FROM ledger_documents),
              shift_number = (SELECT max(shift_number) FROM ledger_documents),
              shift_position = (SELECT max(shift_position) FROM ledger_documents
@@ -111,5 +113,5 @@ pub fn copy_first_document(conn: &rusqlite::Connection, docs: i64) {
           WHERE id = 1;
          UPDATE ledger_public_ids SET last = (SELECT max(public_id) FROM ledger_documents) WHERE country = 'kz';",
     )
-    .expect("fiscal rows and numbers");
+    .expect("fiscal rows, counter records and numbers");
 }

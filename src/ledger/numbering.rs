@@ -201,8 +201,7 @@ pub fn commit_onto(
         next.last_request
     });
     let public_id = how.public_id.map(|country| tx.next_public_id(country)).transpose()?;
-    // Each name's first line is counted before the row is written, which keeps what the document added; a
-    // name listed twice then adds to that record.
+    // Each name's first line at once, which gives the document's record; a name listed twice then adds to it.
     let mut counted = std::collections::HashSet::new();
     let (firsts, again): (Vec<_>, Vec<_>) = entry.counters.iter().partition(|(n, _)| counted.insert(n.as_str()));
     let mut read = CounterRows::default();
@@ -231,9 +230,9 @@ pub fn commit_onto(
         created_at: &entry.created_at,
         body: &entry.body,
         public_id,
-        counters: &record.to_text(),
     };
     let id = tx.ledger_insert_numbered(&new)?;
+    tx.ledger_put_document_record(id, &record)?;
     if let Some(f) = &how.fiscal {
         tx.ledger_put_fiscal(&FiscalNoteRow {
             document_id: id,

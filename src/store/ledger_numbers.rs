@@ -22,8 +22,6 @@ pub struct NumberedDoc<'a> {
     pub body: &'a serde_json::Value,
     /// Its public ID, when its country numbers its documents so (see [`Tx::next_public_id`]).
     pub public_id: Option<i64>,
-    /// What it adds to the counters ([`super::DocumentRecord::to_text`]).
-    pub counters: &'a str,
 }
 
 /// What a device's numbering stands at (the columns a commit moves on).
@@ -62,8 +60,8 @@ impl Tx<'_> {
     pub fn ledger_insert_numbered(&self, d: &NumberedDoc) -> StoreResult<i64> {
         self.db().insert_id(
             "INSERT INTO ledger_documents (device_id, number, shift_number, doc_type, uid, created_at, body,
-                     shift_position, autonomous_number, shift_opened_at, shift_change, public_id, counters)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     shift_position, autonomous_number, shift_opened_at, shift_change, public_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 d.device_id,
                 d.number,
@@ -77,7 +75,6 @@ impl Tx<'_> {
                 d.shift_opened_at,
                 (d.shift_change != 0).then_some(d.shift_change),
                 d.public_id,
-                d.counters,
             ],
             "id",
         )

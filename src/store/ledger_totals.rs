@@ -1,7 +1,7 @@
 //! The ledger's counters (migration 0013): each counter a document adds goes to its shift
 //! (`ledger_counters`), to the device's life (`ledger_lifetime_counters`) and to what the document itself
-//! added (its row's `counters`, migration 0018; `ledger_document_counters` for a document made before), in
-//! the transaction that writes the document.
+//! added (its row of `ledger_document_records`, migration 0018; `ledger_document_counters` for a document
+//! made before), in the transaction that writes the document.
 use super::{StoreError, StoreResult, Tx};
 use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
@@ -127,7 +127,7 @@ fn read_map(rows: Vec<(String, String)>) -> StoreResult<BTreeMap<String, Decimal
 
 /// What a document added to the counters, counter by counter in the order it first counted them: the delta
 /// and which counter rows it created ([`MADE_SHIFT_ROW`], [`MADE_LIFE_ROW`]), so a rollback takes exactly that
-/// back. Kept as JSON on the document's row (`[["name", "delta", made], ...]`, migration 0018).
+/// back. Kept as JSON in `ledger_document_records` (`[["name", "delta", made], ...]`, migration 0018).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DocumentRecord(Vec<(String, Decimal, i64)>);
 
@@ -143,8 +143,8 @@ impl DocumentRecord {
         }
     }
 
-    /// The text the document's row keeps.
-    pub fn to_text(&self) -> String {
+    /// The text `ledger_document_records` keeps.
+    fn to_text(&self) -> String {
         let entries: Vec<(&str, String, i64)> =
             self.0.iter().map(|(n, d, m)| (n.as_str(), d.to_string(), *m)).collect();
         serde_json::to_string(&entries).expect("strings and integers serialize")
@@ -180,16 +180,34 @@ impl Tx<'_> {
             set_life(self, device_id, name, in_life.unwrap_or_default() + delta)?;
             record.add(name, delta, made);
         }
-        self.exec("UPDATE ledger_documents SET counters = ?2 WHERE id = ?1", params![doc_id, record.to_text()])?;
+        self.exec(
+            "INSERT INTO ledger_document_records (document_id, counters) VALUES (?1, ?2)
+                 ON CONFLICT (document_id) DO UPDATE SET counters = excluded.counters",
+            params![doc_id, record.to_text()],
+        )?;
         Ok(())
     }
 
-    /// What a document added to the counters: its row's record, or for a document made before migration 0018,
-    /// its rows in `ledger_document_counters`.
+    /// Writes the record of a document just inserted (none when it counted nothing).
+    pub fn ledger_put_document_record(&self, doc_id: i64, record: &DocumentRecord) -> StoreResult<()> {
+        if record.0.is_empty() {
+            return Ok(());
+        }
+        self.exec_later(
+            "INSERT INTO ledger_document_records (document_id, counters) VALUES (?1, ?2)",
+            params![doc_id, record.to_text()],
+        )
+    }
+
+    /// What a document added to the counters: its record, or for a document made before migration 0018, its
+    /// rows in `ledger_document_counters`.
     fn document_record(&self, doc_id: i64) -> StoreResult<DocumentRecord> {
-        let kept: Option<Option<String>> =
-            self.opt_row("SELECT counters FROM ledger_documents WHERE id = ?1", params![doc_id], |r| r.get(0))?;
-        if let Some(text) = kept.flatten() {
+        let kept: Option<String> = self.opt_row(
+            "SELECT counters FROM ledger_document_records WHERE document_id = ?1",
+            params![doc_id],
+            |r| r.get(0),
+        )?;
+        if let Some(text) = kept {
             return DocumentRecord::parse(doc_id, &text);
         }
         let rows = self.rows(
@@ -208,7 +226,7 @@ impl Tx<'_> {
     /// [`Tx::ledger_count`] of every counter a document about to be written adds (each name once), with the
     /// device's counter rows as the caller knows them (exactly the stored ones: [`CounterRows`]), so no row
     /// is read; `rows` gets the new values. Each table gets one statement for all of them (a Kazakh sale adds
-    /// 16 counters: 2 statements instead of 32). Gives the document's record, which its row is written with.
+    /// 16 counters: 2 statements instead of 32). Gives the document's record ([`Tx::ledger_put_document_record`]).
     pub fn ledger_count_all_onto(
         &self,
         device_id: i64,

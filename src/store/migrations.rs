@@ -24,7 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0015_kazakh_books", include_str!("migrations/0015_kazakh_books.sql")),
     ("0016_journal_indexes", include_str!("migrations/0016_journal_indexes.sql")),
     ("0017_waiting_queue_index", include_str!("migrations/0017_waiting_queue_index.sql")),
-    ("0018_document_counters_inline", include_str!("migrations/0018_document_counters_inline.sql")),
+    ("0018_document_records", include_str!("migrations/0018_document_records.sql")),
 ];
 
 /// What a migration does after its SQL, in Rust (SQLite has no SHA-256 to chain the stored documents, and no

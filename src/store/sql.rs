@@ -343,6 +343,7 @@ const TENANT_KEYED: &[&str] = &[
     "ledger_counters",
     "ledger_lifetime_counters",
     "ledger_document_counters",
+    "ledger_document_records",
     "ledger_fiscal",
     "ledger_public_ids",
     "kz_kkms",

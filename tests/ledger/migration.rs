@@ -82,7 +82,7 @@ fn a_document_whose_seal_was_broken_before_stays_broken() {
 }
 
 /// Migration 0018 on a database of schema 17: a document counted before it keeps what it added in
-/// `ledger_document_counters`. That reads back; an amendment adds to it and moves it onto the document's row;
+/// `ledger_document_counters`. That reads back; an amendment adds to it and moves it to `ledger_document_records`;
 /// a rollback then takes exactly all of it back (rows the document made go, others get their delta back).
 #[test]
 fn a_document_counted_before_0018_reads_amends_and_rolls_back_its_counters() {
@@ -128,7 +128,8 @@ fn a_document_counted_before_0018_reads_amends_and_rolls_back_its_counters() {
     let after = vec![pair("cash", "10.10"), pair("sale", "11.10"), pair("tip", "2")];
     assert_eq!(texts(ledger.document_counters(1).unwrap()), after);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let kept: String = conn.query_row("SELECT counters FROM ledger_documents WHERE id = 1", [], |r| r.get(0)).unwrap();
+    let kept: String =
+        conn.query_row("SELECT counters FROM ledger_document_records WHERE document_id = 1", [], |r| r.get(0)).unwrap();
     assert!(kept.contains("\"tip\"") && kept.contains("\"11.10\""), "{kept}");
     assert_eq!(
         texts(ledger.counters(1, 1).unwrap()),

@@ -26,7 +26,7 @@ fn migrate_creates_the_schema_once_and_refuses_a_newer_one() {
     assert_eq!(
         versions,
         "1|0001_baseline\n2|0002_leases\n3|0003_tenants\n4|0004_tenant_ids\n5|0005_waiting_queue_index\n\
-         6|0006_document_counters_inline"
+         6|0006_document_records"
     );
 
     let (ok, out, err) = store(&["migrate", "--to", &url]);

@@ -11,7 +11,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_tenants", include_str!("schema/0003_tenants.sql")),
     ("0004_tenant_ids", include_str!("schema/0004_tenant_ids.sql")),
     ("0005_waiting_queue_index", include_str!("schema/0005_waiting_queue_index.sql")),
-    ("0006_document_counters_inline", include_str!("schema/0006_document_counters_inline.sql")),
+    ("0006_document_records", include_str!("schema/0006_document_records.sql")),
 ];
 
 /// The SQLite schema version the baseline equals: `kassa store copy` takes a source at this version.

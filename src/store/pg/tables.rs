@@ -18,6 +18,7 @@ pub const TABLES: &[&str] = &[
     "ledger_counters",
     "ledger_lifetime_counters",
     "ledger_document_counters",
+    "ledger_document_records",
     "ledger_fiscal",
     "ledger_public_ids",
     "kz_kkms",
