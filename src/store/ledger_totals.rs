@@ -24,6 +24,13 @@ const LIFE_ROW: &str = "SELECT value FROM ledger_lifetime_counters WHERE device_
 const MADE_SHIFT_ROW: i64 = 1;
 const MADE_LIFE_ROW: i64 = 2;
 
+/// The rows a count creates: its shift's and its life's that do not exist yet (`None`).
+fn made(in_shift: Option<Decimal>, in_life: Option<Decimal>) -> i64 {
+    let shift = if in_shift.is_none() { MADE_SHIFT_ROW } else { 0 };
+    let life = if in_life.is_none() { MADE_LIFE_ROW } else { 0 };
+    shift | life
+}
+
 /// The value of a counter row, if it exists.
 fn existing(tx: &Tx, sql: &str, args: super::sql::Params, name: &str) -> StoreResult<Option<Decimal>> {
     let found: Option<String> = tx.opt_row(sql, args, |r| r.get(0))?;
@@ -151,9 +158,14 @@ impl DocumentRecord {
     }
 
     fn parse(doc_id: i64, text: &str) -> StoreResult<DocumentRecord> {
-        let corrupt = |e: String| StoreError::Corrupt(format!("counters of document {doc_id}: {e}"));
-        let entries: Vec<(String, String, i64)> = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
-        let mut record = DocumentRecord::default();
+        let entries: Vec<(String, String, i64)> = serde_json::from_str(text)
+            .map_err(|e| StoreError::Corrupt(format!("counters of document {doc_id}: {e}")))?;
+        DocumentRecord::of_texts(entries)
+    }
+
+    /// A record from its entries with their deltas as stored text.
+    fn of_texts(entries: Vec<(String, String, i64)>) -> StoreResult<DocumentRecord> {
+        let mut record = DocumentRecord(Vec::with_capacity(entries.len()));
         for (name, delta, made) in entries {
             let delta = decimal(&name, &delta)?;
             record.0.push((name, delta, made));
@@ -174,11 +186,9 @@ impl Tx<'_> {
         for &(name, delta) in counts {
             let in_shift = existing(self, SHIFT_ROW, params![device_id, shift, name], name)?;
             let in_life = existing(self, LIFE_ROW, params![device_id, name], name)?;
-            let made =
-                if in_shift.is_none() { MADE_SHIFT_ROW } else { 0 } | if in_life.is_none() { MADE_LIFE_ROW } else { 0 };
             set_shift(self, device_id, shift, name, in_shift.unwrap_or_default() + delta)?;
             set_life(self, device_id, name, in_life.unwrap_or_default() + delta)?;
-            record.add(name, delta, made);
+            record.add(name, delta, made(in_shift, in_life));
         }
         self.exec(
             "INSERT INTO ledger_document_records (document_id, counters) VALUES (?1, ?2)
@@ -210,17 +220,11 @@ impl Tx<'_> {
         if let Some(text) = kept {
             return DocumentRecord::parse(doc_id, &text);
         }
-        let rows = self.rows(
+        DocumentRecord::of_texts(self.rows(
             "SELECT name, delta, made FROM ledger_document_counters WHERE document_id = ?1 ORDER BY name",
             params![doc_id],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
-        )?;
-        let mut record = DocumentRecord::default();
-        for (name, delta, made) in rows {
-            let delta = decimal(&name, &delta)?;
-            record.0.push((name, delta, made));
-        }
-        Ok(record)
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?)
     }
 
     /// [`Tx::ledger_count`] of every counter a document about to be written adds (each name once), with the
@@ -244,9 +248,7 @@ impl Tx<'_> {
         for &(name, delta) in counts {
             let (in_shift, in_life) = (rows.shift.get(name).copied(), rows.life.get(name).copied());
             let now = (in_shift.unwrap_or_default() + delta, in_life.unwrap_or_default() + delta);
-            let made =
-                if in_shift.is_none() { MADE_SHIFT_ROW } else { 0 } | if in_life.is_none() { MADE_LIFE_ROW } else { 0 };
-            record.0.push((name.to_owned(), delta, made));
+            record.0.push((name.to_owned(), delta, made(in_shift, in_life)));
             shift_values.push(now.0.to_string());
             life_values.push(now.1.to_string());
             rows.shift.insert(name.to_owned(), now.0);
