@@ -7,7 +7,7 @@ use crate::config::{Config, ServeArgs};
 use crate::country::kz::front::print::Printing;
 use crate::country::kz::front::{self as api, AppState};
 use crate::country::kz::link::Endpoints;
-use crate::country::kz::ofd::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use crate::country::kz::ofd::emulator::{EMBEDDED_ACCEPTED_KEPT, Emulator, EmulatorConfig, EmulatorHandle};
 use crate::country::kz::{Core, FiscalError};
 use crate::ledger::Ledger;
 use crate::ledger::clock::{Clock, SystemClock};
@@ -58,9 +58,13 @@ pub async fn start_core(config: &Config, clock: Arc<dyn Clock>) -> Result<Starte
     let (store, db) = open_store(config, &folder)?;
     let emulator = match config.ofd.iter().find(|o| o.endpoint == "emulator") {
         Some(ofd) => {
-            let emu = Emulator::start(EmulatorConfig { consumer_url: ofd.consumer_url.clone(), ..Default::default() })
-                .await
-                .map_err(|e| format!("cannot start the built-in OFD emulator: {e}"))?;
+            let config = EmulatorConfig {
+                consumer_url: ofd.consumer_url.clone(),
+                accepted_kept: EMBEDDED_ACCEPTED_KEPT,
+                ..Default::default()
+            };
+            let emu =
+                Emulator::start(config).await.map_err(|e| format!("cannot start the built-in OFD emulator: {e}"))?;
             tracing::info!(addr = %emu.addr(), "built-in OFD emulator (demo mode) serving");
             Some(emu)
         }

@@ -101,6 +101,24 @@ async fn rotation_can_be_switched_off() {
 }
 
 #[tokio::test]
+async fn an_emulator_keeping_two_documents_shows_the_newest_two_and_counts_every_one() {
+    let emu = Emulator::start(EmulatorConfig { rotate_tokens: false, accepted_kept: 2, ..Default::default() })
+        .await
+        .expect("emulator starts");
+    let c = client(emu.addr(), LONG);
+    for (reqnum, total) in [(1, 100), (2, 200), (3, 300)] {
+        let cash = ticket(OperationTypeEnum::OperationSell, total, total);
+        let reply = c.exchange(creds(TOKEN, reqnum), &cash).await.expect("ticket");
+        assert_eq!(reply.class, ResultClass::Ok);
+    }
+    let kept: Vec<(u16, u64)> = emu.accepted(ID).iter().map(|d| (d.reqnum, d.sum_tiyn)).collect();
+    assert_eq!(kept, [(2, 200), (3, 300)], "the oldest went when the third came");
+    // What the list forgets the OFD's counters still hold: the three sales' cash.
+    assert_eq!(emu.kkm(ID).map(|k| k.cash_tiyn), Some(600));
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn delay_within_total_time_is_answered_on_first_attempt() {
     let emu = emulator().await;
     emu.inject(Fault::Delay(Duration::from_millis(100)), 1);

@@ -23,6 +23,8 @@ pub struct EmuState {
     pub next_ticket_number: u64,
     pub shift_limit: chrono::Duration,
     pub consumer_url: String,
+    /// How many accepted documents each device keeps (the newest).
+    pub accepted_kept: usize,
     /// Added to the wall clock, so tests can age a shift past 24 h.
     pub clock_offset: chrono::Duration,
 }
@@ -52,7 +54,7 @@ pub fn process(st: &mut EmuState, frame: &Frame, qr_code: bool) -> Vec<u8> {
         }
         st.kkms.insert(h.id, Kkm::new(h.token, demo_reg_info(h.id)));
     }
-    let EmuState { kkms, rotate_tokens, next_ticket_number, shift_limit, consumer_url, .. } = st;
+    let EmuState { kkms, rotate_tokens, next_ticket_number, shift_limit, consumer_url, accepted_kept, .. } = st;
     let Some(kkm) = kkms.get_mut(&h.id) else {
         return encode(addr, &result_only(req.command, code::UNKNOWN_ID, "unknown KKM id"));
     };
@@ -79,7 +81,15 @@ pub fn process(st: &mut EmuState, frame: &Frame, qr_code: bool) -> Vec<u8> {
         return encode(addr, &result_only(req.command, code::INVALID_TOKEN, "invalid token"));
     }
 
-    let mut ctx = Ctx { now, shift_limit: *shift_limit, consumer_url, next_ticket_number, version: h.version, qr_code };
+    let mut ctx = Ctx {
+        now,
+        shift_limit: *shift_limit,
+        consumer_url,
+        next_ticket_number,
+        version: h.version,
+        qr_code,
+        accepted_kept: *accepted_kept,
+    };
     let resp = match handle_command(kkm, &req, h.reqnum, h.token, &mut ctx) {
         Ok(resp) => resp,
         Err(c) => result_only(req.command, c, ""),
@@ -105,6 +115,7 @@ struct Ctx<'a> {
     next_ticket_number: &'a mut u64,
     version: u16,
     qr_code: bool,
+    accepted_kept: usize,
 }
 
 fn handle_command(kkm: &mut Kkm, req: &Request, reqnum: u16, token: u32, ctx: &mut Ctx) -> Result<Response, u32> {
@@ -112,9 +123,13 @@ fn handle_command(kkm: &mut Kkm, req: &Request, reqnum: u16, token: u32, ctx: &m
     let Ok(command) = CommandTypeEnum::try_from(req.command) else {
         return Err(code::UNKNOWN_COMMAND);
     };
+    let kept = ctx.accepted_kept;
     let accept = |kkm: &mut Kkm, sum_tiyn, offline_ticket_number, ticket_number| {
         let shift_number = kkm.shift.as_ref().map_or(kkm.last_shift_number, |s| s.number);
-        kkm.accepted.push(AcceptedDoc {
+        if kkm.accepted.len() >= kept {
+            kkm.accepted.pop_front();
+        }
+        kkm.accepted.push_back(AcceptedDoc {
             command: req.command,
             reqnum,
             token,

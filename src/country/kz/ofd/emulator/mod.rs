@@ -42,7 +42,14 @@ pub struct EmulatorConfig {
     pub consumer_url: String,
     /// A shift open longer than this gets code 11 on new online documents.
     pub shift_limit: chrono::Duration,
+    /// How many accepted documents [`EmulatorControl::accepted`] shows per device, the newest: all of them for
+    /// a test or the standalone emulator; [`EMBEDDED_ACCEPTED_KEPT`] for the one `kassa serve` runs for days.
+    pub accepted_kept: usize,
 }
+
+/// The accepted documents the built-in emulator of `kassa serve` keeps per device for inspection: a list that
+/// grew with every sale held about 70 bytes a document for as long as the server ran.
+pub const EMBEDDED_ACCEPTED_KEPT: usize = 1_000;
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -53,6 +60,7 @@ impl Default for EmulatorConfig {
             max_frame: DEFAULT_MAX_FRAME,
             consumer_url: "http://consumer.test-oofd.kz".into(),
             shift_limit: chrono::Duration::hours(24),
+            accepted_kept: usize::MAX,
         }
     }
 }
@@ -115,6 +123,7 @@ impl Emulator {
                 next_ticket_number: rand::random_range(1_000_000_000..5_000_000_000),
                 shift_limit: config.shift_limit,
                 consumer_url: config.consumer_url,
+                accepted_kept: config.accepted_kept,
                 clock_offset: chrono::Duration::zero(),
             }),
             faults: Mutex::new(VecDeque::new()),
@@ -219,9 +228,10 @@ impl EmulatorControl {
         st.clock_offset += by;
     }
 
-    /// The documents accepted from a device, in order; each appears once however often it was sent.
+    /// The documents accepted from a device, in order; each appears once however often it was sent. Only the
+    /// newest [`EmulatorConfig::accepted_kept`] are kept.
     pub fn accepted(&self, id: u32) -> Vec<AcceptedDoc> {
-        self.shared.state().kkms.get(&id).map(|k| k.accepted.clone()).unwrap_or_default()
+        self.shared.state().kkms.get(&id).map(|k| k.accepted.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// The device's current token, shift and cash, if it is registered.

@@ -1,6 +1,6 @@
 //! Server-side state the emulator keeps per registered KKM: token, last request (for retries),
 //! shift counters, cash, non-nullable sums, and the documents it accepted.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::NaiveDateTime;
 
@@ -95,7 +95,8 @@ pub struct Kkm {
     /// Tickets per operation since registration (`tickets_total_count`).
     pub tickets_total: [u32; 4],
     pub placements_total: [u32; 2],
-    pub accepted: Vec<AcceptedDoc>,
+    /// The newest accepted documents, oldest first (see `EmulatorConfig::accepted_kept`).
+    pub accepted: VecDeque<AcceptedDoc>,
 }
 
 impl Kkm {
@@ -111,7 +112,7 @@ impl Kkm {
             nns: [0; 4],
             tickets_total: [0; 4],
             placements_total: [0; 2],
-            accepted: Vec::new(),
+            accepted: VecDeque::new(),
         }
     }
 
