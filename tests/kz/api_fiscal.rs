@@ -320,3 +320,32 @@ async fn an_ofd_that_sends_no_qr_code_gets_the_check_url_composed_here() {
     let again: Value = send().await.unwrap().json().await.unwrap();
     assert_eq!(again, first);
 }
+
+#[tokio::test]
+async fn an_accepted_online_ticket_is_read_with_its_sign_from_the_document_as_made() {
+    let s = ready().await;
+    s.ok("MoneyPlacement", ADMIN, json!({"kkm_ofd_id": 6923, "operation": 0, "sum": 1000})).await;
+    let t = s.ok("TradeOperation", ADMIN, seed_trade()).await;
+    let fiscal_id = t["fiscal_id"].as_str().unwrap().to_owned();
+    let list = s.ok("GetTransactionList", ADMIN, json!({"kkm_ofd_id": 6923, "command_type_list": [1]})).await;
+    let id = list[0]["ID"].as_i64().unwrap();
+    let read = s.ok("GetTransaction", ADMIN, json!({"kkm_ofd_id": 6923, "transaction_id": id})).await;
+    assert_eq!(read["body"], t["body"], "a read shows the ticket as its sale answered it");
+    assert_eq!(read["body"]["printed_document_number_old"], json!(fiscal_id));
+    assert_eq!(read["body"]["printed_ticket"], t["qr_code"]);
+
+    // Neither acceptance wrote the document again: a read makes the ticket's sign from its fiscaliser's row.
+    let db = common::TestDb::open(s.dir.path());
+    assert_eq!(db.int("SELECT count(*) FROM ledger_fiscal WHERE body IS NOT NULL"), 0);
+    assert_eq!(db.text("SELECT ticket FROM ledger_fiscal WHERE ticket IS NOT NULL"), fiscal_id);
+
+    // A ticket accepted by an earlier Kassa kept its whole body as amended, and that body is what a read shows.
+    let stored = db.execute(
+        "UPDATE ledger_fiscal SET body = (SELECT d.body FROM ledger_documents d WHERE d.id = ledger_fiscal.document_id)
+           WHERE ticket IS NOT NULL",
+    );
+    assert_eq!(stored, Ok(1));
+    let as_stored = s.ok("GetTransaction", ADMIN, json!({"kkm_ofd_id": 6923, "transaction_id": id})).await;
+    assert_eq!(as_stored["body"]["printed_document_number_old"], json!(""), "{as_stored}");
+    assert_eq!(as_stored["body"]["printed_ticket"], json!(""));
+}

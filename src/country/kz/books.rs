@@ -5,7 +5,8 @@
 //!
 //! A Kazakh document's ledger body keeps what the journal answers: `{command, operator_id, operator_name,
 //! summary, body, extra}`; the OFD link's later changes (turned autonomous, the OFD's ticket number) are the
-//! fiscaliser's amended body. The transaction ID the API shows is the document's public ID.
+//! fiscaliser's amended body, except an online ticket's fiscal sign, which a read adds from the fiscaliser's
+//! ticket number and reply ([`signed_on_read`]). The transaction ID the API shows is the document's public ID.
 use super::counters::{Counters, Drawer};
 use super::error::{FiscalError, FiscalResult};
 use crate::ledger::LedgerError;
@@ -128,9 +129,61 @@ pub fn ledger_body(d: &DocumentRow) -> serde_json::Value {
     body.into()
 }
 
+/// Gives a ticket the OFD's fiscal sign in place: `ticket_number` and its check URL `qr`, where the body and
+/// the summary as made from the ticket (`to_json`, `ticket_summary`) show them. The fields changed are always
+/// there, so they keep their places (the chain's hash of the stored text sees the keys' order).
+pub fn sign(doc: &mut DocumentRow, ticket_number: &str, qr: String) -> FiscalResult<()> {
+    let (Some(body), Some(summary)) = (doc.body.as_object_mut(), doc.summary.as_object_mut()) else {
+        return Err(FiscalError::Internal(format!("stored ticket {} is not a ticket", doc.ledger_id)));
+    };
+    body.insert("printed_ticket".into(), qr.clone().into());
+    body.insert("printed_document_number_old".into(), ticket_number.into());
+    summary.insert("fiscal_id".into(), ticket_number.into());
+    doc.fiscal_id = ticket_number.to_owned();
+    doc.qr_code = qr;
+    Ok(())
+}
+
+/// Notes on a document the OFD's ticket number (`extra.ofd_ticket_number`), as every ticket it answered keeps.
+pub fn note_ofd_ticket_number(doc: &mut DocumentRow, ticket_number: &str) -> FiscalResult<()> {
+    if doc.extra.is_null() {
+        doc.extra = serde_json::Value::Object(Default::default());
+    }
+    let Some(extra) = doc.extra.as_object_mut() else {
+        return Err(FiscalError::Internal(format!("document {}'s extra is not an object", doc.ledger_id)));
+    };
+    extra.insert("ofd_ticket_number".into(), ticket_number.into());
+    Ok(())
+}
+
+/// Whether the OFD's acceptance of a document, as a read makes it, is the document as made with its fiscal
+/// sign ([`sign`]): an online ticket the OFD signed whose body was never amended. Its acceptance writes no
+/// body: the ticket number and the check URL it needs are its fiscaliser's `ticket` and its reply, both sealed.
+pub fn signed_on_read(state: FiscalState, note: &FiscalNoteRow, command: u8) -> bool {
+    state == FiscalState::Accepted
+        && note.body.is_none()
+        && !note.autonomous
+        && note.ticket.is_some()
+        && command == super::rules::stored::COMMAND_TICKET
+}
+
 /// A journal entry from its ledger document and its fiscaliser's row.
 pub fn entry(kkm_id: i64, doc: LedgerDocRow, note: Option<FiscalNoteRow>) -> FiscalResult<DocumentRow> {
     let note = note.unwrap_or_default();
+    let command = doc.body.get("command").and_then(|c| c.as_u64()).and_then(|c| u8::try_from(c).ok());
+    let signed = signed_on_read(doc.fiscal_state, &note, command.unwrap_or_default());
+    let mut row = made_entry(kkm_id, doc, note)?;
+    if signed {
+        let ticket_number = row.fiscal_id.clone();
+        note_ofd_ticket_number(&mut row, &ticket_number)?;
+        let qr = row.qr_code.clone();
+        sign(&mut row, &ticket_number, qr)?;
+    }
+    Ok(row)
+}
+
+/// [`entry`] without the fiscal sign a read gives an online ticket.
+fn made_entry(kkm_id: i64, doc: LedgerDocRow, note: FiscalNoteRow) -> FiscalResult<DocumentRow> {
     let shown = note.body.as_ref().unwrap_or(&doc.body);
     let field = |name: &str| shown.get(name).cloned().unwrap_or(serde_json::Value::Null);
     let qr_code = doc
