@@ -134,7 +134,7 @@ fn opening<'a>(device: &crate::store::DeviceRow, how: &Numbering<'a>) -> Option<
 /// commits it, so a country's rules can print them in the document they build (a Kazakh ticket shows its
 /// shift, position and autonomous number; its request carries its REQNUM). [`commit`] gives exactly these.
 pub fn upcoming(tx: &Tx, device_id: i64, how: &Numbering) -> LedgerResult<Upcoming> {
-    let device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
+    let device = tx.ledger_device_numbers(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
     let opens = opening(&device, how);
     Ok(Upcoming {
         shift_number: opens.map_or(device.shift_number, |(n, _)| n),
@@ -176,14 +176,14 @@ pub fn commit_onto(
     {
         return Ok(done);
     }
-    let mut device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
+    let mut device = tx.ledger_device_numbers(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
     if device.retired_at.is_some() {
         return Err(LedgerError::Retired(device_id));
     }
     let mut change = 0;
     if let Some((number, at)) = opening(&device, how) {
         tx.ledger_open_shift(device_id, number, at)?;
-        device = tx.ledger_device_by_id(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
+        device = tx.ledger_device_numbers(device_id)?.ok_or(LedgerError::UnknownDevice(device_id))?;
         change |= OPENED;
     }
     if how.close_shift {
