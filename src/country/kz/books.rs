@@ -129,6 +129,30 @@ pub fn ledger_body(d: &DocumentRow) -> serde_json::Value {
     body.into()
 }
 
+/// [`ledger_body`] with the document's summary, body and extra moved into it, not copied: the commit takes
+/// them, and [`give_back`] returns them from the row it committed.
+pub fn take_ledger_body(d: &mut DocumentRow) -> serde_json::Value {
+    let mut body = serde_json::Map::with_capacity(6);
+    body.insert("command".into(), d.command.into());
+    body.insert("operator_id".into(), d.operator_id.into());
+    body.insert("operator_name".into(), d.operator_name.clone().into());
+    body.insert("summary".into(), d.summary.take());
+    body.insert("body".into(), d.body.take());
+    body.insert("extra".into(), d.extra.take());
+    body.into()
+}
+
+/// Moves a ledger body's summary, body and extra back into the document they were taken from
+/// ([`take_ledger_body`]).
+pub fn give_back(d: &mut DocumentRow, ledger_body: serde_json::Value) {
+    if let serde_json::Value::Object(mut parts) = ledger_body {
+        let mut part = |name: &str| parts.swap_remove(name).unwrap_or_default();
+        d.summary = part("summary");
+        d.body = part("body");
+        d.extra = part("extra");
+    }
+}
+
 /// Gives a ticket the OFD's fiscal sign in place: `ticket_number` and its check URL `qr`, where the body and
 /// the summary as made from the ticket (`to_json`, `ticket_summary`) show them. The fields changed are always
 /// there, so they keep their places (the chain's hash of the stored text sees the keys' order).
@@ -417,6 +441,11 @@ mod tests {
         });
         // As text: the chain hashes the stored text, so the keys' order counts.
         assert_eq!(ledger_body(&d).to_string(), by_macro.to_string());
+        let mut taken = d.clone();
+        let body = take_ledger_body(&mut taken);
+        assert_eq!(body.to_string(), by_macro.to_string(), "moved, the same text");
+        give_back(&mut taken, body);
+        assert_eq!(taken, d, "and the document as it was");
     }
 
     #[test]

@@ -571,16 +571,18 @@ impl Core {
         let (deltas, exact) = counters::changes((&before.0, &before.1), (&counters, &drawer));
         let entry = Entry {
             doc_type: books::doc_type(command),
-            body: books::ledger_body(&row),
+            body: books::take_ledger_body(&mut row),
             counters: deltas,
             created_at: at.clone(),
             uid: row.id.to_string(),
         };
-        let committed = within::commit_onto(tx, kkm.device_id, Cow::Owned(entry), key.as_ref(), &how, Some(&mut rows))?;
+        let mut committed =
+            within::commit_onto(tx, kkm.device_id, Cow::Owned(entry), key.as_ref(), &how, Some(&mut rows))?;
         if committed.public_id != next.public_id {
             // A key seen inside the transaction (a request that raced this one to the lock): its document.
             return Ok((Committed { doc_id: committed.id, device: kkm.device_id, online: None }, None));
         }
+        books::give_back(&mut row, std::mem::take(&mut committed.body));
         if next.autonomous_number.is_some() {
             // Its fiscal sign is its autonomous number, and its check URL is composed here.
             within::amend(tx, committed.id, |_| {
