@@ -119,27 +119,26 @@ pub fn doc_type(command: u8) -> String {
 /// slower route (the body was a twentieth of an acceptance's CPU). The keys keep this order, which the
 /// chain's hash of the stored text depends on.
 pub fn ledger_body(d: &DocumentRow) -> serde_json::Value {
-    let mut body = serde_json::Map::with_capacity(6);
-    body.insert("command".into(), d.command.into());
-    body.insert("operator_id".into(), d.operator_id.into());
-    body.insert("operator_name".into(), d.operator_name.clone().into());
-    body.insert("summary".into(), d.summary.clone());
-    body.insert("body".into(), d.body.clone());
-    body.insert("extra".into(), d.extra.clone());
-    body.into()
+    assembled(d, [d.summary.clone(), d.body.clone(), d.extra.clone()])
 }
 
 /// [`ledger_body`] with the document's summary, body and extra moved into it, not copied: the commit takes
 /// them, and [`give_back`] returns them from the row it committed.
 pub fn take_ledger_body(d: &mut DocumentRow) -> serde_json::Value {
-    let mut body = serde_json::Map::with_capacity(6);
-    body.insert("command".into(), d.command.into());
-    body.insert("operator_id".into(), d.operator_id.into());
-    body.insert("operator_name".into(), d.operator_name.clone().into());
-    body.insert("summary".into(), d.summary.take());
-    body.insert("body".into(), d.body.take());
-    body.insert("extra".into(), d.extra.take());
-    body.into()
+    let parts = [d.summary.take(), d.body.take(), d.extra.take()];
+    assembled(d, parts)
+}
+
+/// A ledger body of `d`'s header and its summary, body and extra, in this order.
+fn assembled(d: &DocumentRow, [summary, body, extra]: [serde_json::Value; 3]) -> serde_json::Value {
+    let mut ledger_body = serde_json::Map::with_capacity(6);
+    ledger_body.insert("command".into(), d.command.into());
+    ledger_body.insert("operator_id".into(), d.operator_id.into());
+    ledger_body.insert("operator_name".into(), d.operator_name.clone().into());
+    ledger_body.insert("summary".into(), summary);
+    ledger_body.insert("body".into(), body);
+    ledger_body.insert("extra".into(), extra);
+    ledger_body.into()
 }
 
 /// Moves a ledger body's summary, body and extra back into the document they were taken from
