@@ -179,24 +179,22 @@ pub fn note_ofd_ticket_number(doc: &mut DocumentRow, ticket_number: &str) -> Fis
     Ok(())
 }
 
-/// Whether the OFD's acceptance of a document, as a read makes it, is the document as made with its fiscal
-/// sign ([`sign`]): an online ticket the OFD signed whose body was never amended. Its acceptance writes no
-/// body: the ticket number and the check URL it needs are its fiscaliser's `ticket` and its reply, both sealed.
-pub fn signed_on_read(state: FiscalState, note: &FiscalNoteRow, command: u8) -> bool {
-    state == FiscalState::Accepted
-        && note.body.is_none()
-        && !note.autonomous
-        && note.ticket.is_some()
-        && command == super::rules::stored::COMMAND_TICKET
+/// Whether a document read, whose fiscaliser's row keeps no amended body, is shown with its fiscal sign
+/// ([`sign`]): an online ticket the OFD accepted and numbered. Its acceptance wrote no body: the ticket number
+/// and the check URL the sign needs are its fiscaliser's `ticket` and its reply, both sealed.
+pub fn signed_on_read(made: &DocumentRow) -> bool {
+    made.ofd_state == OfdState::Accepted
+        && !made.is_offline
+        && !made.fiscal_id.is_empty()
+        && made.command == super::rules::stored::COMMAND_TICKET
 }
 
 /// A journal entry from its ledger document and its fiscaliser's row.
 pub fn entry(kkm_id: i64, doc: LedgerDocRow, note: Option<FiscalNoteRow>) -> FiscalResult<DocumentRow> {
     let note = note.unwrap_or_default();
-    let command = doc.body.get("command").and_then(|c| c.as_u64()).and_then(|c| u8::try_from(c).ok());
-    let signed = signed_on_read(doc.fiscal_state, &note, command.unwrap_or_default());
+    let amended = note.body.is_some();
     let mut row = made_entry(kkm_id, doc, note)?;
-    if signed {
+    if !amended && signed_on_read(&row) {
         let ticket_number = row.fiscal_id.clone();
         note_ofd_ticket_number(&mut row, &ticket_number)?;
         let qr = row.qr_code.clone();
